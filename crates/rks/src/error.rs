@@ -1,0 +1,28 @@
+//! The one error type of this crate.
+
+use thiserror::Error;
+
+/// Everything that can go wrong when building a feature map or transforming rows.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum RksError {
+    /// A hyper-parameter is out of its valid range (names the parameter and the value).
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParameter { name: &'static str, reason: String },
+    /// The input has the wrong number of columns.
+    #[error("input has {found} columns, the map expects {expected}")]
+    WrongInputDim { expected: usize, found: usize },
+    /// The output buffer has the wrong shape.
+    #[error("output buffer is {found_rows}×{found_cols}, expected {expected_rows}×{expected_cols}")]
+    WrongOutputShape {
+        expected_rows: usize,
+        expected_cols: usize,
+        found_rows: usize,
+        found_cols: usize,
+    },
+    /// The input holds NaN or ±∞.
+    #[error("input row {row}, column {col} is not finite ({value})")]
+    NonFiniteInput { row: usize, col: usize, value: f64 },
+    /// A transform length that is not a power of two (or is too small).
+    #[error("Walsh–Hadamard length {0} is not a power of two ≥ 1")]
+    NotPowerOfTwo(usize),
+}
