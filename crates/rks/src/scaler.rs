@@ -1,0 +1,342 @@
+//! The input standardiser: per-column statistics learned from training rows, applied to any rows.
+//!
+//! Random-feature maps assume the columns are on comparable scales (one bandwidth σ for all of
+//! them), so every model in this project scales its inputs with a [`Scaler`] learned on the
+//! training rows and stored with the model.
+//!
+//! Statistics can be gathered in one call ([`Scaler::fit`]) or streamed chunk by chunk
+//! ([`ScalerStats::update`], [`ScalerStats::merge`]) so a file larger than memory can be scaled.
+//! Means and variances are combined with the pairwise formula of Chan, Golub & LeVeque (1979),
+//! which stays accurate where the naive Σx² − (Σx)²/n does not.
+
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+use serde::{Deserialize, Serialize};
+
+use crate::{Element, RksError};
+
+/// How columns are scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ScalerKind {
+    /// z-score: (x − mean) / std, with the population standard deviation.
+    #[default]
+    Standard,
+    /// Min–max to [0, 1] on the training rows: (x − min) / (max − min); later rows are not clipped.
+    MinMax,
+    /// Leave the columns as they are.
+    Identity,
+}
+
+/// Running per-column statistics (count, mean, sum of squared deviations, min, max).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalerStats {
+    count: u64,
+    mean: Vec<f64>,
+    m2: Vec<f64>,
+    min: Vec<f64>,
+    max: Vec<f64>,
+}
+
+impl ScalerStats {
+    /// Empty statistics for rows of `dim` columns.
+    pub fn new(dim: usize) -> Self {
+        Self {
+            count: 0,
+            mean: vec![0.0; dim],
+            m2: vec![0.0; dim],
+            min: vec![f64::INFINITY; dim],
+            max: vec![f64::NEG_INFINITY; dim],
+        }
+    }
+
+    /// Number of columns.
+    pub fn dim(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Number of rows seen so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Adds the rows of `x` (which must be finite and have [`dim`](Self::dim) columns).
+    pub fn update<F: Element>(&mut self, x: ArrayView2<'_, F>) -> Result<(), RksError> {
+        check_columns(self.dim(), x.ncols())?;
+        check_finite(x)?;
+        if x.nrows() == 0 {
+            return Ok(());
+        }
+        let mut chunk = Self::new(self.dim());
+        chunk.count = x.nrows() as u64;
+        let n = x.nrows() as f64;
+        for (j, column) in x.axis_iter(Axis(1)).enumerate() {
+            let mean = column.iter().map(|v| v.to_f64_exact()).sum::<f64>() / n;
+            let (mut m2, mut min, mut max) = (0.0, f64::INFINITY, f64::NEG_INFINITY);
+            for v in column.iter().map(|v| v.to_f64_exact()) {
+                m2 += (v - mean) * (v - mean);
+                min = min.min(v);
+                max = max.max(v);
+            }
+            (chunk.mean[j], chunk.m2[j], chunk.min[j], chunk.max[j]) = (mean, m2, min, max);
+        }
+        self.merge(&chunk)
+    }
+
+    /// Combines the statistics of another set of rows into these.
+    pub fn merge(&mut self, other: &ScalerStats) -> Result<(), RksError> {
+        check_columns(self.dim(), other.dim())?;
+        if other.count == 0 {
+            return Ok(());
+        }
+        let (na, nb) = (self.count as f64, other.count as f64);
+        let n = na + nb;
+        for j in 0..self.dim() {
+            let delta = other.mean[j] - self.mean[j];
+            self.mean[j] += delta * nb / n;
+            self.m2[j] += other.m2[j] + delta * delta * na * nb / n;
+            self.min[j] = self.min[j].min(other.min[j]);
+            self.max[j] = self.max[j].max(other.max[j]);
+        }
+        self.count += other.count;
+        Ok(())
+    }
+
+    /// The scaler these statistics define. Constant columns are shifted but not stretched.
+    pub fn finish(&self, kind: ScalerKind) -> Result<Scaler, RksError> {
+        if self.count == 0 {
+            return Err(RksError::InvalidParameter {
+                name: "rows",
+                reason: "cannot learn scaling statistics from zero rows".into(),
+            });
+        }
+        let dim = self.dim();
+        let (offset, scale) = match kind {
+            ScalerKind::Identity => (vec![0.0; dim], vec![1.0; dim]),
+            ScalerKind::Standard => {
+                let std = self.m2.iter().map(|m2| (m2 / self.count as f64).sqrt());
+                (self.mean.clone(), std.map(inverse_or_one).collect())
+            }
+            ScalerKind::MinMax => {
+                let range = self.min.iter().zip(&self.max).map(|(lo, hi)| hi - lo);
+                (self.min.clone(), range.map(inverse_or_one).collect())
+            }
+        };
+        Ok(Scaler {
+            kind,
+            offset,
+            scale,
+        })
+    }
+}
+
+/// 1/v, or 1 where the column does not vary (so it maps to 0 instead of dividing by zero).
+fn inverse_or_one(v: f64) -> f64 {
+    if v > f64::EPSILON { 1.0 / v } else { 1.0 }
+}
+
+/// A fitted per-column affine scaling x ↦ (x − offset) · scale.
+///
+/// ```
+/// use ndarray::array;
+/// use rks::scaler::{Scaler, ScalerKind};
+///
+/// let train = array![[0.0, 10.0], [2.0, 30.0]];
+/// let scaler = Scaler::fit(train.view(), ScalerKind::MinMax).unwrap();
+/// let scaled = scaler.transform(array![[1.0, 50.0]].view()).unwrap();
+/// assert_eq!(scaled, array![[0.5, 2.0]]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scaler {
+    kind: ScalerKind,
+    offset: Vec<f64>,
+    scale: Vec<f64>,
+}
+
+impl Scaler {
+    /// Learns the scaling from the rows of `x`.
+    pub fn fit<F: Element>(x: ArrayView2<'_, F>, kind: ScalerKind) -> Result<Self, RksError> {
+        let mut stats = ScalerStats::new(x.ncols());
+        stats.update(x)?;
+        stats.finish(kind)
+    }
+
+    /// The scaler that leaves `dim` columns unchanged.
+    pub fn identity(dim: usize) -> Self {
+        Self {
+            kind: ScalerKind::Identity,
+            offset: vec![0.0; dim],
+            scale: vec![1.0; dim],
+        }
+    }
+
+    /// How this scaler was defined.
+    pub fn kind(&self) -> ScalerKind {
+        self.kind
+    }
+
+    /// Number of columns it expects.
+    pub fn dim(&self) -> usize {
+        self.offset.len()
+    }
+
+    /// The value subtracted from each column.
+    pub fn offset(&self) -> &[f64] {
+        &self.offset
+    }
+
+    /// The factor each centred column is multiplied by.
+    pub fn scale(&self) -> &[f64] {
+        &self.scale
+    }
+
+    /// Scales the rows of `x` in place. Rejects wrong column counts and non-finite values.
+    pub fn transform_inplace<F: Element>(
+        &self,
+        mut x: ArrayViewMut2<'_, F>,
+    ) -> Result<(), RksError> {
+        check_columns(self.dim(), x.ncols())?;
+        check_finite(x.view())?;
+        for mut row in x.rows_mut() {
+            for ((v, &offset), &scale) in row.iter_mut().zip(&self.offset).zip(&self.scale) {
+                *v = F::from_f64_lossy((v.to_f64_exact() - offset) * scale);
+            }
+        }
+        Ok(())
+    }
+
+    /// Returns the scaled copy of `x`.
+    pub fn transform<F: Element>(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>, RksError> {
+        let mut out = x.to_owned();
+        self.transform_inplace(out.view_mut())?;
+        Ok(out)
+    }
+
+    /// Checks that the stored vectors agree with each other and are finite (for loaded models).
+    pub fn validate(&self) -> Result<(), RksError> {
+        let consistent = self.offset.len() == self.scale.len()
+            && self.offset.iter().chain(&self.scale).all(|v| v.is_finite());
+        if consistent {
+            Ok(())
+        } else {
+            Err(RksError::InvalidParameter {
+                name: "scaler",
+                reason: "offset and scale must be finite vectors of equal length".into(),
+            })
+        }
+    }
+}
+
+fn check_columns(expected: usize, found: usize) -> Result<(), RksError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(RksError::WrongInputDim { expected, found })
+    }
+}
+
+/// Returns an error naming the first non-finite entry of `x`.
+pub(crate) fn check_finite<F: Element>(x: ArrayView2<'_, F>) -> Result<(), RksError> {
+    for ((row, col), v) in x.indexed_iter() {
+        if !v.is_finite() {
+            return Err(RksError::NonFiniteInput {
+                row,
+                col,
+                value: v.to_f64_exact(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array2, array, s};
+
+    fn sample() -> Array2<f64> {
+        Array2::from_shape_fn((37, 3), |(i, j)| {
+            ((i * 7 + j * 13) % 11) as f64 * (j as f64 + 0.5) + 1e6 * j as f64
+        })
+    }
+
+    #[test]
+    fn standard_scaling_gives_zero_mean_unit_variance() {
+        let x = sample();
+        let scaled = Scaler::fit(x.view(), ScalerKind::Standard)
+            .unwrap()
+            .transform(x.view())
+            .unwrap();
+        for column in scaled.columns() {
+            let mean = column.mean().unwrap();
+            let var = column.mapv(|v| (v - mean) * (v - mean)).mean().unwrap();
+            assert!(mean.abs() < 1e-9, "mean {mean}");
+            assert!((var - 1.0).abs() < 1e-9, "variance {var}");
+        }
+    }
+
+    #[test]
+    fn min_max_maps_training_range_to_unit_interval() {
+        let x = sample();
+        let scaled = Scaler::fit(x.view(), ScalerKind::MinMax)
+            .unwrap()
+            .transform(x.view())
+            .unwrap();
+        for column in scaled.columns() {
+            let lo = column.fold(f64::INFINITY, |a, &b| a.min(b));
+            let hi = column.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+            assert_eq!((lo, hi), (0.0, 1.0));
+        }
+    }
+
+    #[test]
+    fn streamed_chunks_match_one_pass() {
+        let x = sample();
+        let whole = Scaler::fit(x.view(), ScalerKind::Standard).unwrap();
+        let mut left = ScalerStats::new(3);
+        left.update(x.slice(s![..10, ..])).unwrap();
+        let mut right = ScalerStats::new(3);
+        right.update(x.slice(s![10..25, ..])).unwrap();
+        right.update(x.slice(s![25.., ..])).unwrap();
+        left.merge(&right).unwrap();
+        let streamed = left.finish(ScalerKind::Standard).unwrap();
+        for (a, b) in whole.offset().iter().zip(streamed.offset()) {
+            assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0));
+        }
+        for (a, b) in whole.scale().iter().zip(streamed.scale()) {
+            assert!((a - b).abs() <= 1e-12 * a.abs().max(1.0));
+        }
+    }
+
+    #[test]
+    fn constant_column_maps_to_zero() {
+        let x = array![[5.0f32, 1.0], [5.0, 2.0]];
+        for kind in [ScalerKind::Standard, ScalerKind::MinMax] {
+            let scaled = Scaler::fit(x.view(), kind)
+                .unwrap()
+                .transform(x.view())
+                .unwrap();
+            assert_eq!(scaled.column(0).to_vec(), vec![0.0, 0.0]);
+        }
+    }
+
+    #[test]
+    fn bad_input_is_a_typed_error() {
+        let x = array![[1.0, f64::NAN]];
+        assert!(matches!(
+            Scaler::fit(x.view(), ScalerKind::Standard),
+            Err(RksError::NonFiniteInput { row: 0, col: 1, .. })
+        ));
+        let empty = Array2::<f64>::zeros((0, 2));
+        assert!(matches!(
+            Scaler::fit(empty.view(), ScalerKind::MinMax),
+            Err(RksError::InvalidParameter { .. })
+        ));
+        let scaler = Scaler::identity(2);
+        assert_eq!(
+            scaler.transform(array![[1.0, 2.0, 3.0]].view()),
+            Err(RksError::WrongInputDim {
+                expected: 2,
+                found: 3
+            })
+        );
+    }
+}
