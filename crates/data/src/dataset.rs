@@ -1,0 +1,159 @@
+//! The in-memory result of every reader: a dense feature matrix and a label vector.
+
+use ndarray::{Array1, Array2};
+
+use crate::error::DataError;
+
+/// Rows of features `x` (one row per example, `n_rows x n_features`) and their labels `y`.
+///
+/// Readers only produce finite values. Class labels are stored as `f64` like regression targets;
+/// [`is_integer_labels`](Dataset::is_integer_labels) and [`classes`](Dataset::classes) tell a
+/// classifier what it is dealing with.
+///
+/// ```
+/// use ndarray::array;
+/// use rks_data::Dataset;
+///
+/// let d = Dataset::new(array![[1.0, 0.0], [0.5, 2.0], [0.0, 1.0]], array![1.0, 0.0, 1.0])?;
+/// assert_eq!((d.n_rows(), d.n_features()), (3, 2));
+/// assert!(d.is_integer_labels());
+/// assert_eq!(d.classes()?, vec![0, 1]);
+/// assert_eq!(d.class_counts()?, vec![(0, 1), (1, 2)]);
+/// # Ok::<(), rks_data::DataError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    /// Features, one row per example.
+    pub x: Array2<f64>,
+    /// Labels or regression targets, one per row of `x`.
+    pub y: Array1<f64>,
+}
+
+/// Labels must lie in this half-open range to convert to `i64` exactly: ±2⁶³.
+const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
+
+fn as_class(y: f64) -> Option<i64> {
+    if y.fract() == 0.0 && (-I64_LIMIT..I64_LIMIT).contains(&y) {
+        // Exact: y is an integer strictly inside the i64 range.
+        Some(y as i64)
+    } else {
+        None
+    }
+}
+
+impl Dataset {
+    /// A dataset from its parts; `x` must have one row per label.
+    pub fn new(x: Array2<f64>, y: Array1<f64>) -> Result<Self, DataError> {
+        if x.nrows() != y.len() {
+            return Err(DataError::ShapeMismatch {
+                x_rows: x.nrows(),
+                y_len: y.len(),
+            });
+        }
+        Ok(Dataset { x, y })
+    }
+
+    /// Number of examples (rows of `x`).
+    pub fn n_rows(&self) -> usize {
+        self.x.nrows()
+    }
+
+    /// Number of features (columns of `x`).
+    pub fn n_features(&self) -> usize {
+        self.x.ncols()
+    }
+
+    /// True when every label is an integer that fits in `i64` (true for an empty dataset), so
+    /// the labels can be read as classes.
+    pub fn is_integer_labels(&self) -> bool {
+        self.y.iter().all(|&v| as_class(v).is_some())
+    }
+
+    /// The distinct labels as integers, sorted ascending.
+    ///
+    /// Errors with [`DataError::NonIntegerLabel`] naming the first label that is not an integer
+    /// (regression targets, say), rather than silently rounding it.
+    pub fn classes(&self) -> Result<Vec<i64>, DataError> {
+        Ok(self.class_counts()?.into_iter().map(|(c, _)| c).collect())
+    }
+
+    /// The distinct integer labels, sorted ascending, each with how many rows have it.
+    pub fn class_counts(&self) -> Result<Vec<(i64, usize)>, DataError> {
+        let mut labels = self
+            .y
+            .iter()
+            .enumerate()
+            .map(|(row, &value)| as_class(value).ok_or(DataError::NonIntegerLabel { row, value }))
+            .collect::<Result<Vec<i64>, _>>()?;
+        labels.sort_unstable();
+        let mut counts: Vec<(i64, usize)> = Vec::new();
+        for c in labels {
+            match counts.last_mut() {
+                Some((last, n)) if *last == c => *n += 1,
+                _ => counts.push((c, 1)),
+            }
+        }
+        Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn with_labels(y: Array1<f64>) -> Dataset {
+        let x = Array2::zeros((y.len(), 1));
+        Dataset::new(x, y).unwrap()
+    }
+
+    #[test]
+    fn shape_mismatch_is_an_error() {
+        let e = Dataset::new(Array2::zeros((3, 2)), array![1.0, 2.0]).unwrap_err();
+        assert_eq!(e.to_string(), "x has 3 rows but y has 2 labels");
+    }
+
+    #[test]
+    fn classes_are_sorted_and_distinct() {
+        let d = with_labels(array![3.0, -1.0, 3.0, 0.0, -1.0, 3.0]);
+        assert!(d.is_integer_labels());
+        assert_eq!(d.classes().unwrap(), vec![-1, 0, 3]);
+        assert_eq!(d.class_counts().unwrap(), vec![(-1, 2), (0, 1), (3, 3)]);
+    }
+
+    #[test]
+    fn negative_zero_is_class_zero() {
+        let d = with_labels(array![-0.0, 0.0]);
+        assert_eq!(d.class_counts().unwrap(), vec![(0, 2)]);
+    }
+
+    #[test]
+    fn non_integer_labels_are_refused() {
+        let d = with_labels(array![1.0, 2.5]);
+        assert!(!d.is_integer_labels());
+        let e = d.classes().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "label 2.5 of row 1 (0-based) is not an integer"
+        );
+    }
+
+    #[test]
+    fn labels_outside_i64_are_not_integers() {
+        // 2^63 is an integer-valued f64 but not an i64; -2^63 is both.
+        assert!(!with_labels(array![I64_LIMIT]).is_integer_labels());
+        assert_eq!(
+            with_labels(array![-I64_LIMIT]).classes().unwrap(),
+            vec![i64::MIN]
+        );
+        assert!(!with_labels(array![f64::NAN]).is_integer_labels());
+        assert!(!with_labels(array![f64::INFINITY]).is_integer_labels());
+    }
+
+    #[test]
+    fn empty_dataset_has_no_classes() {
+        let d = with_labels(Array1::zeros(0));
+        assert!(d.is_integer_labels());
+        assert!(d.classes().unwrap().is_empty());
+    }
+}

@@ -1,0 +1,566 @@
+//! LIBSVM / svmlight text: one example per line, `label index:value index:value ...`.
+//!
+//! What is accepted:
+//! - indices are 1-based and strictly increasing on a line; features not mentioned are 0
+//!   (the format omits zeros, which is why a file need not mention its last feature);
+//! - `#` starts a comment that runs to the end of the line; blank and comment-only lines are
+//!   skipped but still counted for line numbers;
+//! - tokens are separated by any run of spaces or tabs; `\r\n` line ends and a UTF-8 byte-order
+//!   mark are fine;
+//! - `qid:N` tokens (svmlight ranking) are ignored;
+//! - numbers are anything [`str::parse::<f64>`] accepts, but must be finite: `nan`, `inf` and
+//!   overflowing values such as `1e999` are errors, because every later step needs finite data.
+//!
+//! Every error names the file, the 1-based line and the 1-based column (in characters) of the
+//! offending token, and what is wrong with it:
+//!
+//! ```
+//! use rks_data::libsvm;
+//!
+//! let text = "1 1:0.5 3:2\n# a comment\n0 2:1 0:4\n";
+//! let err = libsvm::read(text.as_bytes(), "x.train", None).unwrap_err();
+//! assert_eq!(err.to_string(), "x.train:3:7: feature index 0 (indices are 1-based)");
+//! ```
+//!
+//! Whole-file reading ([`read_path`], [`read`]) can find the width itself (the largest index seen)
+//! when `n_features` is `None`. Reading in chunks ([`LibsvmChunks`]) needs the width up front:
+//! since zeros are omitted, one chunk cannot tell how wide the data is, and chunks of different
+//! widths would be useless to a model. Use the published dimension, or [`scan_dims`] to find it
+//! with one cheap pass that builds no matrix.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+
+use ndarray::{Array1, Array2};
+
+use crate::dataset::Dataset;
+use crate::error::{ColumnRef, DataError, ParseErrorKind};
+use crate::text::{LineReader, offset_in, quote, zeros};
+
+/// Buffer size for reading files: big enough that reads are not the bottleneck.
+const READ_BUFFER: usize = 1 << 16;
+
+/// Rows collected while parsing, kept sparse because the width may only be known at the end
+/// of the file. Reused from chunk to chunk so a chunked read allocates once.
+#[derive(Default)]
+struct SparseRows {
+    y: Vec<f64>,
+    /// End of each row's entries in `col`/`val`.
+    row_end: Vec<usize>,
+    /// 0-based column of each non-zero value.
+    col: Vec<usize>,
+    val: Vec<f64>,
+    /// Largest 1-based index seen on an accepted line (explicit zeros included).
+    max_index: usize,
+}
+
+impl SparseRows {
+    fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    fn clear(&mut self) {
+        self.y.clear();
+        self.row_end.clear();
+        self.col.clear();
+        self.val.clear();
+        self.max_index = 0;
+    }
+
+    /// Parses one line into a new row; `Ok(false)` for a blank or comment-only line. On error
+    /// nothing of the line is kept and the byte offset of the bad token is returned.
+    fn push_line(
+        &mut self,
+        line: &str,
+        n_features: Option<usize>,
+    ) -> Result<bool, (usize, ParseErrorKind)> {
+        let content = line.find('#').map_or(line, |hash| &line[..hash]);
+        let mut tokens = content.split_ascii_whitespace();
+        let Some(label) = tokens.next() else {
+            return Ok(false);
+        };
+        if label.contains(':') {
+            return Err((
+                offset_in(line, label),
+                ParseErrorKind::MissingLabel(quote(label)),
+            ));
+        }
+        let y = match label.parse::<f64>() {
+            Ok(y) if y.is_finite() => y,
+            Ok(_) => {
+                let kind = ParseErrorKind::NonFiniteLabel(quote(label));
+                return Err((offset_in(line, label), kind));
+            }
+            Err(_) => {
+                return Err((
+                    offset_in(line, label),
+                    ParseErrorKind::BadLabel(quote(label)),
+                ));
+            }
+        };
+        let start = self.col.len();
+        match self.push_pairs(line, tokens, n_features) {
+            Ok(last_index) => {
+                self.y.push(y);
+                self.row_end.push(self.col.len());
+                self.max_index = self.max_index.max(last_index);
+                Ok(true)
+            }
+            Err(e) => {
+                self.col.truncate(start);
+                self.val.truncate(start);
+                Err(e)
+            }
+        }
+    }
+
+    /// Parses the `index:value` tokens of one line; returns the last (largest) index.
+    fn push_pairs<'a>(
+        &mut self,
+        line: &str,
+        tokens: impl Iterator<Item = &'a str>,
+        n_features: Option<usize>,
+    ) -> Result<usize, (usize, ParseErrorKind)> {
+        let mut previous = 0;
+        for token in tokens {
+            let at = offset_in(line, token);
+            let Some((index, value)) = token.split_once(':') else {
+                return Err((at, ParseErrorKind::MissingColon(quote(token))));
+            };
+            if index == "qid" {
+                continue;
+            }
+            let index: usize = index
+                .parse()
+                .map_err(|_| (at, ParseErrorKind::BadIndex(quote(index))))?;
+            if index == 0 {
+                return Err((at, ParseErrorKind::ZeroIndex));
+            }
+            if index == previous {
+                return Err((at, ParseErrorKind::DuplicateIndex(index)));
+            }
+            if index < previous {
+                return Err((at, ParseErrorKind::DecreasingIndex { index, previous }));
+            }
+            if let Some(n_features) = n_features
+                && index > n_features
+            {
+                return Err((at, ParseErrorKind::IndexOutOfRange { index, n_features }));
+            }
+            let v = match value.parse::<f64>() {
+                Ok(v) if v.is_finite() => v,
+                Ok(_) => {
+                    let kind = ParseErrorKind::NonFiniteValue {
+                        index,
+                        value: quote(value),
+                    };
+                    return Err((offset_in(line, value), kind));
+                }
+                Err(_) => {
+                    let kind = ParseErrorKind::BadValue {
+                        index,
+                        value: quote(value),
+                    };
+                    return Err((offset_in(line, value), kind));
+                }
+            };
+            // Explicit zeros are legal but need no storage: the dense matrix starts at zero.
+            if v != 0.0 {
+                self.col.push(index - 1);
+                self.val.push(v);
+            }
+            previous = index;
+        }
+        Ok(previous)
+    }
+
+    /// Reads lines until `max_rows` rows are held or the input ends.
+    fn fill<R: BufRead>(
+        &mut self,
+        lines: &mut LineReader<R>,
+        n_features: Option<usize>,
+        max_rows: usize,
+    ) -> Result<(), DataError> {
+        while self.len() < max_rows {
+            let Some(line) = lines.next_line()? else {
+                break;
+            };
+            if let Err((at, kind)) = self.push_line(line.text, n_features) {
+                return Err(line.error(at, kind));
+            }
+        }
+        Ok(())
+    }
+
+    /// The dense dataset of the held rows, `n_features` wide (no held index exceeds it).
+    fn to_dataset(&self, n_features: usize, file: &str) -> Result<Dataset, DataError> {
+        let rows = self.len();
+        let mut x = zeros(file, rows, n_features)?;
+        let mut start = 0;
+        for (r, &end) in self.row_end.iter().enumerate() {
+            let dense_row = &mut x[r * n_features..(r + 1) * n_features];
+            for (&c, &v) in self.col[start..end].iter().zip(&self.val[start..end]) {
+                dense_row[c] = v;
+            }
+            start = end;
+        }
+        let x = Array2::from_shape_vec((rows, n_features), x).map_err(|_| DataError::TooLarge {
+            file: file.to_owned(),
+            rows,
+            cols: n_features,
+        })?;
+        Dataset::new(x, Array1::from(self.y.clone()))
+    }
+}
+
+fn open(path: &Path) -> Result<(BufReader<File>, String), DataError> {
+    let name = path.display().to_string();
+    match File::open(path) {
+        Ok(f) => Ok((BufReader::with_capacity(READ_BUFFER, f), name)),
+        Err(source) => Err(DataError::Io { file: name, source }),
+    }
+}
+
+/// Reads a whole LIBSVM file.
+///
+/// With `n_features: None` the width is the largest index in the file; pass the published
+/// dimension when you know it, since a file (a test split, say) need not mention the last
+/// feature. An index beyond a given `n_features` is an error.
+pub fn read_path(path: impl AsRef<Path>, n_features: Option<usize>) -> Result<Dataset, DataError> {
+    let (reader, name) = open(path.as_ref())?;
+    read(reader, &name, n_features)
+}
+
+/// Reads LIBSVM text from any buffered reader; `source_name` is used in error messages.
+///
+/// ```
+/// use rks_data::libsvm;
+///
+/// let text = "1 1:0.5 3:2   # first\r\n\n-1\tqid:7 2:1.5e-3\n";
+/// let data = libsvm::read(text.as_bytes(), "memory", None)?;
+/// assert_eq!(data.y.to_vec(), vec![1.0, -1.0]);
+/// assert_eq!(data.x.row(0).to_vec(), vec![0.5, 0.0, 2.0]);
+/// assert_eq!(data.x.row(1).to_vec(), vec![0.0, 1.5e-3, 0.0]);
+///
+/// // The same text read with a known, larger width.
+/// assert_eq!(libsvm::read(text.as_bytes(), "memory", Some(5))?.n_features(), 5);
+/// # Ok::<(), rks_data::DataError>(())
+/// ```
+pub fn read(
+    reader: impl BufRead,
+    source_name: &str,
+    n_features: Option<usize>,
+) -> Result<Dataset, DataError> {
+    let mut lines = LineReader::new(reader, source_name);
+    let mut rows = SparseRows::default();
+    rows.fill(&mut lines, n_features, usize::MAX)?;
+    if rows.len() == 0 {
+        return Err(DataError::NoRows {
+            file: lines.name().to_owned(),
+        });
+    }
+    rows.to_dataset(n_features.unwrap_or(rows.max_index), lines.name())
+}
+
+/// Streams a LIBSVM file once, checking every line, and returns `(rows, largest index)` without
+/// building a matrix: the way to learn the width before a chunked read.
+///
+/// The largest index counts explicit zeros (`5:0` makes it at least 5); it is smaller than the
+/// true width when the last features are zero in every row, so prefer a published dimension.
+pub fn scan_dims(path: impl AsRef<Path>) -> Result<(usize, usize), DataError> {
+    let (reader, name) = open(path.as_ref())?;
+    scan(reader, &name)
+}
+
+/// [`scan_dims`] for any buffered reader.
+///
+/// ```
+/// let text = "1 2:1\n0 7:0\n1 1:3\n";
+/// assert_eq!(rks_data::libsvm::scan(text.as_bytes(), "memory")?, (3, 7));
+/// # Ok::<(), rks_data::DataError>(())
+/// ```
+pub fn scan(reader: impl BufRead, source_name: &str) -> Result<(usize, usize), DataError> {
+    let mut lines = LineReader::new(reader, source_name);
+    // One row at a time, so memory stays at one line whatever the file size.
+    let mut row = SparseRows::default();
+    let (mut n_rows, mut max_index) = (0, 0);
+    loop {
+        row.clear();
+        row.fill(&mut lines, None, 1)?;
+        if row.len() == 0 {
+            break;
+        }
+        n_rows += 1;
+        max_index = max_index.max(row.max_index);
+    }
+    if n_rows == 0 {
+        return Err(DataError::NoRows {
+            file: lines.name().to_owned(),
+        });
+    }
+    Ok((n_rows, max_index))
+}
+
+/// Reads a LIBSVM file in chunks of at most `chunk_rows` rows, each a [`Dataset`] of width
+/// `n_features`; memory stays at one chunk whatever the file size.
+///
+/// The width is required because zeros are omitted: a chunk cannot tell how wide the data is
+/// (see the [module docs](self)). Line numbers in errors continue across chunks. An input with
+/// no rows yields one [`DataError::NoRows`]; after any error the iterator ends.
+///
+/// ```
+/// use rks_data::libsvm::LibsvmChunks;
+///
+/// let text = "1 1:1\n0 2:2\n\n1 3:3\n0 1:4\n1 2:5\n";
+/// let chunks = LibsvmChunks::new(text.as_bytes(), "memory", 3, 2)?;
+/// let sizes: Vec<usize> = chunks.map(|c| c.map(|d| d.n_rows())).collect::<Result<_, _>>()?;
+/// assert_eq!(sizes, vec![2, 2, 1]);
+///
+/// // Errors name the line in the whole input, not in the chunk.
+/// let bad = "1 1:1\n0 2:2\n1 3:x\n";
+/// let err = LibsvmChunks::new(bad.as_bytes(), "memory", 3, 2)?
+///     .find_map(Result::err)
+///     .unwrap();
+/// assert_eq!(err.to_string(), "memory:3:5: bad value 'x' for feature 3: not a number");
+/// # Ok::<(), rks_data::DataError>(())
+/// ```
+pub struct LibsvmChunks<R = BufReader<File>> {
+    lines: LineReader<R>,
+    n_features: usize,
+    chunk_rows: usize,
+    rows: SparseRows,
+    rows_read: usize,
+    done: bool,
+}
+
+impl LibsvmChunks<BufReader<File>> {
+    /// Opens `path` for chunked reading.
+    pub fn open(
+        path: impl AsRef<Path>,
+        n_features: usize,
+        chunk_rows: usize,
+    ) -> Result<Self, DataError> {
+        let (reader, name) = open(path.as_ref())?;
+        Self::new(reader, &name, n_features, chunk_rows)
+    }
+}
+
+impl<R: BufRead> LibsvmChunks<R> {
+    /// Chunked reading from any buffered reader; `source_name` is used in error messages.
+    /// `chunk_rows` must be at least 1.
+    pub fn new(
+        reader: R,
+        source_name: &str,
+        n_features: usize,
+        chunk_rows: usize,
+    ) -> Result<Self, DataError> {
+        if chunk_rows == 0 {
+            return Err(DataError::InvalidArgument(
+                "chunk_rows must be at least 1".to_owned(),
+            ));
+        }
+        Ok(LibsvmChunks {
+            lines: LineReader::new(reader, source_name),
+            n_features,
+            chunk_rows,
+            rows: SparseRows::default(),
+            rows_read: 0,
+            done: false,
+        })
+    }
+
+    /// The width of every chunk.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// Rows returned so far.
+    pub fn rows_read(&self) -> usize {
+        self.rows_read
+    }
+}
+
+impl<R: BufRead> Iterator for LibsvmChunks<R> {
+    type Item = Result<Dataset, DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        self.rows.clear();
+        if let Err(e) = self
+            .rows
+            .fill(&mut self.lines, Some(self.n_features), self.chunk_rows)
+        {
+            self.done = true;
+            return Some(Err(e));
+        }
+        let n = self.rows.len();
+        // A short chunk means the input has ended.
+        self.done = n < self.chunk_rows;
+        if n == 0 {
+            return (self.rows_read == 0).then(|| {
+                Err(DataError::NoRows {
+                    file: self.lines.name().to_owned(),
+                })
+            });
+        }
+        self.rows_read += n;
+        let chunk = self.rows.to_dataset(self.n_features, self.lines.name());
+        if chunk.is_err() {
+            self.done = true;
+        }
+        Some(chunk)
+    }
+}
+
+/// Writes `data` as LIBSVM text: labels and values printed with `{}` (which round-trips every
+/// finite `f64` exactly), zeros omitted, indices 1-based.
+///
+/// Non-finite values are refused before anything is written, since the readers would refuse
+/// them. Since trailing zero features leave no trace, read the result back with
+/// `n_features = Some(data.n_features())`. Wrap unbuffered writers in a [`BufWriter`].
+///
+/// ```
+/// use ndarray::array;
+/// use rks_data::{Dataset, libsvm};
+///
+/// let data = Dataset::new(array![[0.5, 0.0, -2.0], [0.0, 0.0, 0.0]], array![1.0, 0.0])?;
+/// let mut text = Vec::new();
+/// libsvm::write(&mut text, &data)?;
+/// assert_eq!(String::from_utf8(text.clone()).unwrap(), "1 1:0.5 3:-2\n0\n");
+/// assert_eq!(libsvm::read(&text[..], "memory", Some(3))?, data);
+/// # Ok::<(), rks_data::DataError>(())
+/// ```
+pub fn write(mut w: impl Write, data: &Dataset) -> Result<(), DataError> {
+    check_finite(data)?;
+    let io = |source| DataError::Io {
+        file: "<output>".to_owned(),
+        source,
+    };
+    for (label, row) in data.y.iter().zip(data.x.rows()) {
+        write!(w, "{label}").map_err(io)?;
+        for (j, v) in row.iter().enumerate() {
+            if *v != 0.0 {
+                write!(w, " {}:{v}", j + 1).map_err(io)?;
+            }
+        }
+        w.write_all(b"\n").map_err(io)?;
+    }
+    w.flush().map_err(io)
+}
+
+/// [`write`] to a new file at `path` (replacing any file there).
+pub fn write_path(path: impl AsRef<Path>, data: &Dataset) -> Result<(), DataError> {
+    let path = path.as_ref();
+    let io = |source| DataError::Io {
+        file: path.display().to_string(),
+        source,
+    };
+    check_finite(data)?;
+    let file = File::create(path).map_err(io)?;
+    write(BufWriter::new(file), data).map_err(|e| match e {
+        DataError::Io { source, .. } => io(source),
+        other => other,
+    })
+}
+
+fn check_finite(data: &Dataset) -> Result<(), DataError> {
+    if data.x.nrows() != data.y.len() {
+        return Err(DataError::ShapeMismatch {
+            x_rows: data.x.nrows(),
+            y_len: data.y.len(),
+        });
+    }
+    for (row, (&label, xs)) in data.y.iter().zip(data.x.rows()).enumerate() {
+        if !label.is_finite() {
+            return Err(DataError::NonFinite {
+                row,
+                column: ColumnRef::Label,
+                value: label,
+            });
+        }
+        if let Some((j, &value)) = xs.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(DataError::NonFinite {
+                row,
+                column: ColumnRef::Feature(j),
+                value,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str, n_features: Option<usize>) -> String {
+        read(text.as_bytes(), "t", n_features)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn failed_line_leaves_no_partial_row() {
+        let mut rows = SparseRows::default();
+        assert!(rows.push_line("1 1:1 2:2 2:3", None).is_err());
+        assert_eq!((rows.len(), rows.col.len(), rows.val.len()), (0, 0, 0));
+        assert_eq!(rows.max_index, 0);
+        assert!(rows.push_line("1 4:1", None).unwrap());
+        assert_eq!(rows.max_index, 4);
+    }
+
+    #[test]
+    fn explicit_zero_counts_for_width() {
+        let d = read("1 1:1 4:0\n".as_bytes(), "t", None).unwrap();
+        assert_eq!(d.n_features(), 4);
+    }
+
+    #[test]
+    fn label_only_rows_are_all_zero() {
+        let d = read("3\n4 2:1\n".as_bytes(), "t", Some(2)).unwrap();
+        assert_eq!(d.x.row(0).to_vec(), vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn comment_only_and_whitespace_lines_are_skipped() {
+        let d = read(
+            " \t \n# header\n  # indented\n1 1:1\n".as_bytes(),
+            "t",
+            None,
+        )
+        .unwrap();
+        assert_eq!(d.n_rows(), 1);
+    }
+
+    #[test]
+    fn no_rows_is_an_error() {
+        assert_eq!(
+            err("", None),
+            "t: no data rows (the input is empty or holds only a header, blank lines or comments)"
+        );
+        assert!(err("# only\n\n", None).starts_with("t: no data rows"));
+    }
+
+    #[test]
+    fn chunk_rows_zero_is_refused() {
+        assert!(matches!(
+            LibsvmChunks::new(&b""[..], "t", 1, 0),
+            Err(DataError::InvalidArgument(_))
+        ));
+    }
+
+    #[test]
+    fn writer_refuses_non_finite() {
+        let data = Dataset::new(ndarray::array![[1.0, f64::NAN]], ndarray::array![0.0]).unwrap();
+        let mut out = Vec::new();
+        let e = write(&mut out, &data).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "row 0 (0-based), feature column 1 (0-based): NaN is not finite"
+        );
+        assert!(out.is_empty());
+    }
+}

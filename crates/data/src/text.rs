@@ -1,0 +1,210 @@
+//! Line-oriented input shared by the LIBSVM and CSV readers: one reused buffer, line numbers,
+//! CRLF and BOM handling, and turning byte offsets into the character columns users see.
+
+use std::io::BufRead;
+
+use crate::error::{DataError, Location, ParseErrorKind};
+
+/// The name used in messages when a reader is given an empty source name.
+const ANONYMOUS: &str = "<input>";
+
+/// One line of input and where it comes from.
+#[derive(Debug)]
+pub(crate) struct Line<'a> {
+    /// 1-based line number.
+    pub(crate) number: usize,
+    /// The line without its line end.
+    pub(crate) text: &'a str,
+    /// The source name used in messages.
+    pub(crate) file: &'a str,
+}
+
+impl Line<'_> {
+    /// A parse error at byte offset `byte` of this line.
+    pub(crate) fn error(&self, byte: usize, kind: ParseErrorKind) -> DataError {
+        DataError::Parse {
+            location: Location {
+                file: self.file.to_owned(),
+                line: self.number,
+                column: column_of(self.text, byte),
+            },
+            kind,
+        }
+    }
+}
+
+/// Reads lines into one reused buffer (no allocation per line once the buffer has grown to the
+/// longest line) and counts them, so errors can say where they are.
+pub(crate) struct LineReader<R> {
+    reader: R,
+    buf: Vec<u8>,
+    line_no: usize,
+    name: String,
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub(crate) fn new(reader: R, name: &str) -> Self {
+        let name = if name.is_empty() { ANONYMOUS } else { name };
+        LineReader {
+            reader,
+            buf: Vec::new(),
+            line_no: 0,
+            name: name.to_owned(),
+        }
+    }
+
+    /// The source name used in messages.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The next line without its `\n` or `\r\n` (and without a UTF-8 byte-order mark on line 1),
+    /// with its 1-based number; `None` at the end of the input.
+    pub(crate) fn next_line(&mut self) -> Result<Option<Line<'_>>, DataError> {
+        self.buf.clear();
+        let n = self
+            .reader
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|source| DataError::Io {
+                file: self.name.clone(),
+                source,
+            })?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.line_no += 1;
+        let mut bytes = &self.buf[..];
+        if let Some(rest) = bytes.strip_suffix(b"\n") {
+            bytes = rest;
+        }
+        if let Some(rest) = bytes.strip_suffix(b"\r") {
+            bytes = rest;
+        }
+        if self.line_no == 1 {
+            // Spreadsheet programs start CSV files with a BOM; it is not part of the data.
+            if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+                bytes = rest;
+            }
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Ok(Some(Line {
+                number: self.line_no,
+                text,
+                file: &self.name,
+            })),
+            Err(e) => {
+                // The valid prefix is UTF-8, so its characters can be counted for the column.
+                let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or("");
+                Err(DataError::Parse {
+                    location: Location {
+                        file: self.name.clone(),
+                        line: self.line_no,
+                        column: valid.chars().count() + 1,
+                    },
+                    kind: ParseErrorKind::InvalidUtf8,
+                })
+            }
+        }
+    }
+}
+
+/// The 1-based character column of byte offset `byte` in `line`.
+///
+/// Only called on the error path, so counting characters (rather than tracking them while
+/// parsing) costs nothing on good input.
+pub(crate) fn column_of(line: &str, byte: usize) -> usize {
+    line.get(..byte)
+        .map_or(byte, |prefix| prefix.chars().count())
+        + 1
+}
+
+/// Byte offset of `part` inside `line`; `part` must be a sub-slice of `line`.
+pub(crate) fn offset_in(line: &str, part: &str) -> usize {
+    (part.as_ptr() as usize).saturating_sub(line.as_ptr() as usize)
+}
+
+/// A token as quoted in an error message: cut to 40 characters.
+pub(crate) fn quote(token: &str) -> String {
+    const MAX: usize = 40;
+    match token.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", &token[..cut]),
+        None => token.to_owned(),
+    }
+}
+
+/// A zero-filled `rows x cols` buffer, or [`DataError::TooLarge`] instead of aborting the process
+/// when the allocation is impossible (an absurd LIBSVM index must not kill the caller).
+pub(crate) fn zeros(file: &str, rows: usize, cols: usize) -> Result<Vec<f64>, DataError> {
+    let too_large = || DataError::TooLarge {
+        file: file.to_owned(),
+        rows,
+        cols,
+    };
+    let len = rows.checked_mul(cols).ok_or_else(too_large)?;
+    // ndarray refuses shapes whose byte size overflows isize.
+    if len > isize::MAX as usize / std::mem::size_of::<f64>() {
+        return Err(too_large());
+    }
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| too_large())?;
+    v.resize(len, 0.0);
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_strip_crlf_and_bom_and_count() {
+        let input = "\u{feff}a\r\nb\n\nc".as_bytes();
+        let mut r = LineReader::new(input, "");
+        let mut got = Vec::new();
+        while let Some(l) = r.next_line().unwrap() {
+            assert_eq!(l.file, "<input>");
+            got.push((l.number, l.text.to_owned()));
+        }
+        let want = [(1, "a"), (2, "b"), (3, ""), (4, "c")];
+        assert_eq!(got.len(), want.len());
+        for ((n, l), (wn, wl)) in got.iter().zip(want) {
+            assert_eq!((*n, l.as_str()), (wn, wl));
+        }
+        assert_eq!(r.name(), "<input>");
+    }
+
+    #[test]
+    fn invalid_utf8_reports_character_column() {
+        let input: &[u8] = b"ok\n\xC3\xA9x\xFFy\n";
+        let mut r = LineReader::new(input, "f");
+        r.next_line().unwrap();
+        let e = r.next_line().unwrap_err();
+        assert_eq!(e.to_string(), "f:2:3: invalid UTF-8");
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let line = "é1 x";
+        assert_eq!(column_of(line, 0), 1);
+        assert_eq!(column_of(line, line.find('x').unwrap()), 4);
+    }
+
+    #[test]
+    fn quote_cuts_long_tokens() {
+        assert_eq!(quote("abc"), "abc");
+        let long = "x".repeat(100);
+        assert_eq!(quote(&long), format!("{}...", "x".repeat(40)));
+    }
+
+    #[test]
+    fn zeros_refuses_impossible_sizes() {
+        assert!(matches!(
+            zeros("f", usize::MAX, 2),
+            Err(DataError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            zeros("f", 1, usize::MAX / 4),
+            Err(DataError::TooLarge { .. })
+        ));
+        assert_eq!(zeros("f", 2, 3).unwrap(), vec![0.0; 6]);
+    }
+}
