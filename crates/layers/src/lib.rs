@@ -1,1 +1,53 @@
-//! placeholder
+//! Deep Fried layers: trainable (adaptive) Fastfood layers with backpropagation, and a small
+//! classification network around them.
+//!
+//! Yang et al., "Deep Fried Convnets" (ICCV 2015) replace the fully connected layers of a network
+//! by the Fastfood product V = S H G Π H B of Le, Sarlós & Smola (ICML 2013) and learn the
+//! diagonals S, G, B by backpropagation: a d → n layer then has O(n) parameters and costs
+//! O(n log d) instead of O(n d).
+//!
+//! - [`AdaptiveFastfood`]: the layer, forward and backward, any subset of S, G, B, β trainable.
+//! - [`Dense`]: the fully connected layer it replaces (and the softmax output layer).
+//! - [`Network`], [`NetworkParams`]: scaling → [hidden → ReLU]* → dense → softmax.
+//! - [`train`], [`TrainParams`], [`Optimizer`]: mini-batch Adam or SGD with momentum, early
+//!   stopping on a validation split.
+//! - [`Network::save`], [`Network::load`]: versioned, checked persistence.
+//!
+//! ```
+//! use ndarray::Array2;
+//! use rks_layers::{train, NetworkParams, TrainParams, Trainable};
+//!
+//! // Two classes separated by the sign of the first column.
+//! let x = Array2::from_shape_fn((200, 4), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 5.0);
+//! let y: Vec<usize> = x.column(0).iter().map(|&v| usize::from(v > 0.0)).collect();
+//! let mut net = NetworkParams::new().fastfood(16, Trainable::ALL).seed(1).build(x.view(), 2).unwrap();
+//! let params = TrainParams { epochs: 20, validation_fraction: 0.0, ..TrainParams::default() };
+//! let history = train(&mut net, x.view(), &y, &params, |_| {}).unwrap();
+//! assert!(history.epochs.last().unwrap().train_loss < history.epochs[0].train_loss);
+//! ```
+
+mod check;
+pub mod dense;
+pub mod error;
+pub mod fastfood;
+mod init;
+pub mod loss;
+pub mod network;
+pub mod optim;
+pub mod persist;
+#[cfg(test)]
+mod test_util;
+pub mod train;
+
+pub use dense::{Dense, DenseCache, DenseGrads, DenseInit};
+pub use error::LayerError;
+pub use fastfood::{AdaptiveFastfood, FastfoodCache, FastfoodGrads, FastfoodParts, Trainable};
+pub use network::{
+    Hidden, HiddenGrads, HiddenSpec, Network, NetworkGrads, NetworkParams, class_labels,
+};
+pub use optim::Optimizer;
+pub use train::{EpochStats, History, TrainParams, train};
+
+/// Rows per parallel task in the Fastfood backward pass. Fixed (not derived from the number of
+/// threads) so the partial gradient sums, and therefore the results, are the same on any machine.
+pub const ROW_CHUNK: usize = 16;

@@ -1,0 +1,45 @@
+//! Input checks shared by the layers and the network: shapes and finiteness, as typed errors.
+
+use ndarray::ArrayView2;
+
+use crate::LayerError;
+
+/// The batch must have `expected` columns.
+pub(crate) fn check_input_dim(x: ArrayView2<'_, f64>, expected: usize) -> Result<(), LayerError> {
+    if x.ncols() != expected {
+        return Err(LayerError::WrongInputDim {
+            expected,
+            found: x.ncols(),
+        });
+    }
+    Ok(())
+}
+
+/// Every entry must be finite (NaN would silently poison every parameter it reaches).
+pub(crate) fn check_finite(x: ArrayView2<'_, f64>) -> Result<(), LayerError> {
+    for ((row, col), &value) in x.indexed_iter() {
+        if !value.is_finite() {
+            return Err(LayerError::NonFiniteInput { row, col, value });
+        }
+    }
+    Ok(())
+}
+
+/// A companion array (a gradient) must have exactly this shape.
+pub(crate) fn check_shape(
+    what: &'static str,
+    a: ArrayView2<'_, f64>,
+    rows: usize,
+    cols: usize,
+) -> Result<(), LayerError> {
+    if a.dim() != (rows, cols) {
+        return Err(LayerError::WrongShape {
+            what,
+            expected_rows: rows,
+            expected_cols: cols,
+            found_rows: a.nrows(),
+            found_cols: a.ncols(),
+        });
+    }
+    Ok(())
+}

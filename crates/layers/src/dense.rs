@@ -1,0 +1,225 @@
+//! The dense (fully connected) layer y = x Wᵀ + b: the reference the Fastfood layer replaces, and
+//! the softmax output layer of the network.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array1, Array2, ArrayView2, Axis, s};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::LayerError;
+use crate::check::{check_finite, check_input_dim, check_shape};
+
+/// Rows (or output units) per parallel task in the matrix products. Fixed, so partitions and
+/// therefore results do not depend on the number of threads.
+const GEMM_BLOCK: usize = 64;
+
+/// How the weights of a [`Dense`] layer are drawn; biases start at zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DenseInit {
+    /// U(−a, a) with a = √(6/fan_in) (He et al., ICCV 2015): keeps the variance through ReLU.
+    He,
+    /// U(−a, a) with a = √(6/(fan_in + fan_out)) (Glorot & Bengio, AISTATS 2010): for the
+    /// softmax output layer.
+    Glorot,
+}
+
+/// A fully connected layer R^d → R^n: y = x Wᵀ + b, W of shape n × d.
+///
+/// ```
+/// use ndarray::array;
+/// use rks_layers::{Dense, DenseInit};
+///
+/// let layer = Dense::new(2, 3, DenseInit::He, 7).unwrap();
+/// let y = layer.forward(array![[1.0, -1.0]].view()).unwrap();
+/// assert_eq!(y.dim(), (1, 3));
+/// assert_eq!(layer.n_parameters(), 2 * 3 + 3);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dense {
+    weights: Array2<f64>,
+    bias: Array1<f64>,
+}
+
+/// What [`Dense::forward_train`] keeps for the backward pass: the input rows.
+#[derive(Debug, Clone)]
+pub struct DenseCache {
+    x: Array2<f64>,
+}
+
+/// Gradients of a loss with respect to W and b, summed over the rows of the batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseGrads {
+    /// ∂L/∂W (n × d).
+    pub weights: Array2<f64>,
+    /// ∂L/∂b (n).
+    pub bias: Array1<f64>,
+}
+
+impl Dense {
+    /// A layer d → n with weights drawn from `init` by a ChaCha8 generator seeded with `seed`.
+    pub fn new(
+        input_dim: usize,
+        output_dim: usize,
+        init: DenseInit,
+        seed: u64,
+    ) -> Result<Self, LayerError> {
+        if input_dim == 0 || output_dim == 0 {
+            return Err(LayerError::InvalidParameter {
+                name: if input_dim == 0 {
+                    "input_dim"
+                } else {
+                    "output_dim"
+                },
+                reason: "must be at least 1".into(),
+            });
+        }
+        let a = match init {
+            DenseInit::He => (6.0 / input_dim as f64).sqrt(),
+            DenseInit::Glorot => (6.0 / (input_dim + output_dim) as f64).sqrt(),
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let weights =
+            Array2::from_shape_simple_fn((output_dim, input_dim), || rng.random_range(-a..a));
+        Ok(Self {
+            weights,
+            bias: Array1::zeros(output_dim),
+        })
+    }
+
+    /// A layer with the given weights (n × d) and bias (n).
+    pub fn from_weights(weights: Array2<f64>, bias: Array1<f64>) -> Result<Self, LayerError> {
+        if weights.is_empty() || bias.len() != weights.nrows() {
+            return Err(LayerError::InvalidParameter {
+                name: "bias",
+                reason: format!(
+                    "weights are {}×{}, bias has {} entries (need n ≥ 1, d ≥ 1, n bias entries)",
+                    weights.nrows(),
+                    weights.ncols(),
+                    bias.len()
+                ),
+            });
+        }
+        if weights.iter().chain(bias.iter()).any(|v| !v.is_finite()) {
+            return Err(LayerError::InvalidParameter {
+                name: "weights",
+                reason: "hold a non-finite value".into(),
+            });
+        }
+        Ok(Self { weights, bias })
+    }
+
+    /// Input dimension d.
+    pub fn input_dim(&self) -> usize {
+        self.weights.ncols()
+    }
+    /// Output dimension n.
+    pub fn output_dim(&self) -> usize {
+        self.weights.nrows()
+    }
+    /// The weights W (n × d).
+    pub fn weights(&self) -> &Array2<f64> {
+        &self.weights
+    }
+    /// The bias b (n).
+    pub fn bias(&self) -> &Array1<f64> {
+        &self.bias
+    }
+    /// n·d + n.
+    pub fn n_parameters(&self) -> usize {
+        self.weights.len() + self.bias.len()
+    }
+
+    /// Forward pass: rows × d → rows × n, in parallel over fixed blocks of rows.
+    pub fn forward(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, LayerError> {
+        check_input_dim(x, self.input_dim())?;
+        check_finite(x)?;
+        let mut y = Array2::zeros((x.nrows(), self.output_dim()));
+        y.axis_chunks_iter_mut(Axis(0), GEMM_BLOCK)
+            .into_par_iter()
+            .zip(x.axis_chunks_iter(Axis(0), GEMM_BLOCK))
+            .for_each(|(mut yb, xb)| {
+                yb.assign(&self.bias);
+                general_mat_mul(1.0, &xb, &self.weights.t(), 1.0, &mut yb);
+            });
+        Ok(y)
+    }
+
+    /// Forward pass that also returns what [`Dense::backward`] needs.
+    pub fn forward_train(
+        &self,
+        x: ArrayView2<'_, f64>,
+    ) -> Result<(Array2<f64>, DenseCache), LayerError> {
+        let y = self.forward(x)?;
+        Ok((y, DenseCache { x: x.to_owned() }))
+    }
+
+    /// Backward pass: given ∂L/∂y (rows × n), returns ∂L/∂W, ∂L/∂b (summed over rows) and, if
+    /// `input_grad`, ∂L/∂x = (∂L/∂y) W.
+    pub fn backward(
+        &self,
+        cache: &DenseCache,
+        grad_out: ArrayView2<'_, f64>,
+        input_grad: bool,
+    ) -> Result<(DenseGrads, Option<Array2<f64>>), LayerError> {
+        let x = &cache.x;
+        check_shape("grad_out", grad_out, x.nrows(), self.output_dim())?;
+        // ∂L/∂W = gᵀ x, split over blocks of output units (rows of W): each block is one
+        // independent product, so the split does not change any sum.
+        let mut gw = Array2::zeros(self.weights.raw_dim());
+        gw.axis_chunks_iter_mut(Axis(0), GEMM_BLOCK)
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(i, mut gwb)| {
+                let lo = i * GEMM_BLOCK;
+                let gb = grad_out.slice(s![.., lo..lo + gwb.nrows()]);
+                general_mat_mul(1.0, &gb.t(), x, 0.0, &mut gwb);
+            });
+        let gb = grad_out.sum_axis(Axis(0));
+        let gx = input_grad.then(|| {
+            let mut gx = Array2::zeros(x.raw_dim());
+            gx.axis_chunks_iter_mut(Axis(0), GEMM_BLOCK)
+                .into_par_iter()
+                .zip(grad_out.axis_chunks_iter(Axis(0), GEMM_BLOCK))
+                .for_each(|(mut gxb, gyb)| {
+                    general_mat_mul(1.0, &gyb, &self.weights, 0.0, &mut gxb);
+                });
+            gx
+        });
+        Ok((
+            DenseGrads {
+                weights: gw,
+                bias: gb,
+            },
+            gx,
+        ))
+    }
+
+    /// Calls `f(parameter, weight_decay_applies)` on W (decayed) and b (not decayed), in the
+    /// order of the fields of [`DenseGrads`].
+    pub(crate) fn visit_params(&mut self, f: &mut dyn FnMut(&mut [f64], bool)) {
+        // Both arrays are created in standard layout by this crate (and checked on load).
+        if let Some(w) = self.weights.as_slice_mut() {
+            f(w, true);
+        }
+        if let Some(b) = self.bias.as_slice_mut() {
+            f(b, false);
+        }
+    }
+
+    /// True if every parameter is finite (used when checking a loaded network).
+    pub(crate) fn is_finite(&self) -> bool {
+        self.weights
+            .iter()
+            .chain(self.bias.iter())
+            .all(|v| v.is_finite())
+    }
+
+    /// True if W and b are in standard layout with matching shapes (for loaded networks).
+    pub(crate) fn is_consistent(&self) -> bool {
+        !self.weights.is_empty()
+            && self.weights.is_standard_layout()
+            && self.bias.len() == self.weights.nrows()
+    }
+}
