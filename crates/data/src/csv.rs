@@ -1,1 +1,649 @@
+//! Numeric CSV: a header line, then one example per line; one column is the label, every other
+//! column is a feature.
+//!
+//! What is supported (enough for numeric data, without a CSV dependency):
+//! - the first non-blank line is the header; blank lines are skipped but counted for line numbers;
+//! - one delimiter character, `,` by default (`;` or `\t` via [`CsvOptions::delimiter`]); every
+//!   delimiter separates two fields, so `1,,2` has an empty (and thus bad) middle field;
+//! - spaces and tabs around a field are ignored (unless the tab is the delimiter);
+//! - a field may be quoted, `"1.5"` or `"a, b"` (the delimiter may appear inside quotes, `""` is a
+//!   quote inside a quoted header name), but a quoted field must end on the same line;
+//! - numbers are anything [`str::parse::<f64>`] accepts and must be finite (`nan`, `inf`, `1e999`
+//!   are errors); there are no missing values: an empty field is an error;
+//! - `\r\n` line ends and a UTF-8 byte-order mark are fine; there are no comments.
+//!
+//! Errors name the file, the 1-based line and the 1-based column (in characters) of the field:
+//!
+//! ```
+//! use rks_data::csv::{self, CsvOptions};
+//!
+//! let text = "a,b,label\n1,2,0\n3,oops,1\n";
+//! let err = csv::read(text.as_bytes(), "t.csv", &CsvOptions::label_name("label")).unwrap_err();
+//! assert_eq!(err.to_string(), "t.csv:3:3: bad number 'oops' in column 'b'");
+//! ```
 
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+
+use ndarray::{Array1, Array2};
+
+use crate::dataset::Dataset;
+use crate::error::{ColumnRef, DataError, ParseErrorKind};
+use crate::text::{Line, LineReader, quote};
+
+/// Buffer size for reading files.
+const READ_BUFFER: usize = 1 << 16;
+
+/// Which column holds the label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelColumn {
+    /// The column with this header name (exact match, after unquoting and trimming).
+    Name(String),
+    /// The column at this 0-based position.
+    Index(usize),
+}
+
+/// How to read a CSV file.
+///
+/// ```
+/// use rks_data::csv::{CsvOptions, LabelColumn};
+///
+/// let opts = CsvOptions::label_index(0).delimiter(';');
+/// assert_eq!(opts.label, LabelColumn::Index(0));
+/// assert_eq!(opts.delimiter, ';');
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// The label column; all other columns are features.
+    pub label: LabelColumn,
+    /// The field separator; not `"`, `\r` or `\n`.
+    pub delimiter: char,
+}
+
+impl CsvOptions {
+    /// Comma-separated, with the given label column.
+    pub fn new(label: LabelColumn) -> Self {
+        CsvOptions {
+            label,
+            delimiter: ',',
+        }
+    }
+
+    /// Comma-separated, label in the column with this header name.
+    pub fn label_name(name: impl Into<String>) -> Self {
+        Self::new(LabelColumn::Name(name.into()))
+    }
+
+    /// Comma-separated, label in the column at this 0-based position.
+    pub fn label_index(index: usize) -> Self {
+        Self::new(LabelColumn::Index(index))
+    }
+
+    /// The same options with another delimiter.
+    pub fn delimiter(mut self, delimiter: char) -> Self {
+        self.delimiter = delimiter;
+        self
+    }
+}
+
+/// Where one field of a line is, as byte offsets into the line.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    /// Start of the field (its opening quote if quoted), for the error column.
+    start: usize,
+    /// The field's text, without quotes and surrounding blanks.
+    text: (usize, usize),
+}
+
+/// Splits `line` into `spans` (cleared first), or gives the byte offset and kind of a quoting
+/// error. `spans` is reused from line to line, so splitting does not allocate.
+fn split(
+    line: &str,
+    delimiter: char,
+    spans: &mut Vec<Span>,
+) -> Result<(), (usize, ParseErrorKind)> {
+    spans.clear();
+    let blank = |c: char| (c == ' ' || c == '\t') && c != delimiter;
+    let skip_blanks =
+        |from: usize| from + (line[from..].len() - line[from..].trim_start_matches(blank).len());
+    let mut pos = 0;
+    loop {
+        let start = skip_blanks(pos);
+        if line[start..].starts_with('"') {
+            let inner = start + 1;
+            let mut search = inner;
+            let close = loop {
+                let Some(q) = line[search..].find('"').map(|k| search + k) else {
+                    return Err((start, ParseErrorKind::UnterminatedQuote));
+                };
+                if line[q + 1..].starts_with('"') {
+                    search = q + 2; // `""` is an escaped quote inside the field
+                } else {
+                    break q;
+                }
+            };
+            spans.push(Span {
+                start,
+                text: (inner, close),
+            });
+            let after = skip_blanks(close + 1);
+            if after == line.len() {
+                return Ok(());
+            }
+            if !line[after..].starts_with(delimiter) {
+                return Err((after, ParseErrorKind::TextAfterQuote));
+            }
+            pos = after + delimiter.len_utf8();
+        } else {
+            let end = line[start..].find(delimiter).map(|k| start + k);
+            let field_end = end.unwrap_or(line.len());
+            let text = line[start..field_end].trim_end_matches(blank);
+            spans.push(Span {
+                start,
+                text: (start, start + text.len()),
+            });
+            match end {
+                Some(end) => pos = end + delimiter.len_utf8(),
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+/// The header: all column names, and which one is the label.
+#[derive(Debug, Clone)]
+struct Header {
+    /// Feature column names, in file order.
+    features: Vec<String>,
+    label_name: String,
+    /// 0-based position of the label among all columns.
+    label: usize,
+    /// Fields in the header line.
+    n_columns: usize,
+}
+
+impl Header {
+    fn parse(
+        line: &Line<'_>,
+        options: &CsvOptions,
+        spans: &mut Vec<Span>,
+    ) -> Result<Self, DataError> {
+        split(line.text, options.delimiter, spans).map_err(|(at, kind)| line.error(at, kind))?;
+        let names: Vec<String> = spans
+            .iter()
+            .map(|s| line.text[s.text.0..s.text.1].replace("\"\"", "\""))
+            .collect();
+        let label = match &options.label {
+            LabelColumn::Index(index) => {
+                if *index >= names.len() {
+                    let kind = ParseErrorKind::LabelIndexOutOfRange {
+                        index: *index,
+                        n_columns: names.len(),
+                    };
+                    return Err(line.error(0, kind));
+                }
+                *index
+            }
+            LabelColumn::Name(name) => {
+                let mut found = names
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| *n == name)
+                    .map(|(j, _)| j);
+                match (found.next(), found.next()) {
+                    (Some(first), None) => first,
+                    (Some(first), Some(second)) => {
+                        let kind = ParseErrorKind::AmbiguousLabel {
+                            name: quote(name),
+                            first,
+                            second,
+                        };
+                        return Err(line.error(spans[second].start, kind));
+                    }
+                    (None, _) => {
+                        let kind = ParseErrorKind::LabelNotFound {
+                            name: quote(name),
+                            columns: list_names(&names),
+                        };
+                        return Err(line.error(0, kind));
+                    }
+                }
+            }
+        };
+        let label_name = names[label].clone();
+        let n_columns = names.len();
+        let features = names
+            .into_iter()
+            .enumerate()
+            .filter(|(j, _)| *j != label)
+            .map(|(_, n)| n)
+            .collect();
+        Ok(Header {
+            features,
+            label_name,
+            label,
+            n_columns,
+        })
+    }
+
+    /// The name of column `j` (0-based, among all columns).
+    fn column_name(&self, j: usize) -> &str {
+        match j.cmp(&self.label) {
+            std::cmp::Ordering::Less => &self.features[j],
+            std::cmp::Ordering::Equal => &self.label_name,
+            std::cmp::Ordering::Greater => &self.features[j - 1],
+        }
+    }
+}
+
+/// At most ten names, quoted, for a "not found" message.
+fn list_names(names: &[String]) -> String {
+    const MAX: usize = 10;
+    let mut list: Vec<String> = names
+        .iter()
+        .take(MAX)
+        .map(|n| format!("'{}'", quote(n)))
+        .collect();
+    if names.len() > MAX {
+        list.push(format!("... {} more", names.len() - MAX));
+    }
+    list.join(", ")
+}
+
+/// Reads a CSV file in chunks of at most `chunk_rows` rows; memory stays at one chunk.
+///
+/// The header is read by [`open`](CsvChunks::open)/[`new`](CsvChunks::new), so a missing label
+/// column or an empty file is reported there and the feature names are known before the first
+/// chunk. Line numbers in errors continue across chunks. A header with no rows yields one
+/// [`DataError::NoRows`]; after any error the iterator ends.
+///
+/// ```
+/// use rks_data::csv::{CsvChunks, CsvOptions};
+///
+/// let text = "y,height,width\n1,2.5,3\n0,1,1\n1,0,2\n";
+/// let mut chunks = CsvChunks::new(text.as_bytes(), "memory", &CsvOptions::label_index(0), 2)?;
+/// assert_eq!(chunks.feature_names(), ["height", "width"]);
+/// assert_eq!(chunks.label_name(), "y");
+/// let first = chunks.next().unwrap()?;
+/// assert_eq!(first.x.row(0).to_vec(), vec![2.5, 3.0]);
+/// assert_eq!(chunks.next().unwrap()?.n_rows(), 1);
+/// assert!(chunks.next().is_none());
+/// # Ok::<(), rks_data::DataError>(())
+/// ```
+pub struct CsvChunks<R = BufReader<File>> {
+    lines: LineReader<R>,
+    header: Header,
+    delimiter: char,
+    chunk_rows: usize,
+    spans: Vec<Span>,
+    rows_read: usize,
+    done: bool,
+}
+
+impl CsvChunks<BufReader<File>> {
+    /// Opens `path` and reads its header.
+    pub fn open(
+        path: impl AsRef<Path>,
+        options: &CsvOptions,
+        chunk_rows: usize,
+    ) -> Result<Self, DataError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let file = File::open(path).map_err(|source| DataError::Io {
+            file: name.clone(),
+            source,
+        })?;
+        Self::new(
+            BufReader::with_capacity(READ_BUFFER, file),
+            &name,
+            options,
+            chunk_rows,
+        )
+    }
+}
+
+impl<R: BufRead> CsvChunks<R> {
+    /// Reads the header from any buffered reader; `source_name` is used in error messages.
+    /// `chunk_rows` must be at least 1.
+    pub fn new(
+        reader: R,
+        source_name: &str,
+        options: &CsvOptions,
+        chunk_rows: usize,
+    ) -> Result<Self, DataError> {
+        if chunk_rows == 0 {
+            return Err(DataError::InvalidArgument(
+                "chunk_rows must be at least 1".to_owned(),
+            ));
+        }
+        if matches!(options.delimiter, '"' | '\r' | '\n') {
+            return Err(DataError::InvalidArgument(format!(
+                "the CSV delimiter cannot be {:?}",
+                options.delimiter
+            )));
+        }
+        let mut lines = LineReader::new(reader, source_name);
+        let mut spans = Vec::new();
+        let header = loop {
+            match lines.next_line()? {
+                None => {
+                    return Err(DataError::NoHeader {
+                        file: lines.name().to_owned(),
+                    });
+                }
+                Some(line) if line.text.trim().is_empty() => continue,
+                Some(line) => break Header::parse(&line, options, &mut spans)?,
+            }
+        };
+        Ok(CsvChunks {
+            lines,
+            header,
+            delimiter: options.delimiter,
+            chunk_rows,
+            spans,
+            rows_read: 0,
+            done: false,
+        })
+    }
+
+    /// The feature column names, in file order (the label column left out).
+    pub fn feature_names(&self) -> &[String] {
+        &self.header.features
+    }
+
+    /// The header name of the label column.
+    pub fn label_name(&self) -> &str {
+        &self.header.label_name
+    }
+
+    /// The 0-based position of the label column in the file.
+    pub fn label_index(&self) -> usize {
+        self.header.label
+    }
+
+    /// The width of every chunk: the header's column count minus the label.
+    pub fn n_features(&self) -> usize {
+        self.header.features.len()
+    }
+
+    /// Rows returned so far.
+    pub fn rows_read(&self) -> usize {
+        self.rows_read
+    }
+
+    /// Reads up to `chunk_rows` rows into `x` (row-major) and `y`.
+    fn fill(&mut self, x: &mut Vec<f64>, y: &mut Vec<f64>) -> Result<(), DataError> {
+        let header = &self.header;
+        while y.len() < self.chunk_rows {
+            let Some(line) = self.lines.next_line()? else {
+                break;
+            };
+            if line.text.trim().is_empty() {
+                continue;
+            }
+            split(line.text, self.delimiter, &mut self.spans)
+                .map_err(|(at, kind)| line.error(at, kind))?;
+            let found = self.spans.len();
+            if found != header.n_columns {
+                // Point at the first extra field, or at the end of a short line.
+                let at = self
+                    .spans
+                    .get(header.n_columns)
+                    .map_or(line.text.len(), |s| s.start);
+                let kind = ParseErrorKind::RaggedRow {
+                    found,
+                    expected: header.n_columns,
+                };
+                return Err(line.error(at, kind));
+            }
+            for (j, span) in self.spans.iter().enumerate() {
+                let text = &line.text[span.text.0..span.text.1];
+                let value = match text.parse::<f64>() {
+                    Ok(v) if v.is_finite() => v,
+                    Ok(_) => {
+                        let kind = ParseErrorKind::NonFiniteNumber {
+                            column: quote(header.column_name(j)),
+                            value: quote(text),
+                        };
+                        return Err(line.error(span.start, kind));
+                    }
+                    Err(_) => {
+                        let kind = ParseErrorKind::BadNumber {
+                            column: quote(header.column_name(j)),
+                            value: quote(text),
+                        };
+                        return Err(line.error(span.start, kind));
+                    }
+                };
+                if j == header.label {
+                    y.push(value);
+                } else {
+                    x.push(value);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: BufRead> Iterator for CsvChunks<R> {
+    type Item = Result<Dataset, DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let d = self.n_features();
+        // Reserve for a modest number of rows: chunk_rows may be usize::MAX for a whole-file read.
+        let rows_hint = self.chunk_rows.min(1024);
+        let mut x = Vec::with_capacity(rows_hint * d);
+        let mut y = Vec::with_capacity(rows_hint);
+        if let Err(e) = self.fill(&mut x, &mut y) {
+            self.done = true;
+            return Some(Err(e));
+        }
+        let n = y.len();
+        // A short chunk means the input has ended.
+        self.done = n < self.chunk_rows;
+        if n == 0 {
+            return (self.rows_read == 0).then(|| {
+                Err(DataError::NoRows {
+                    file: self.lines.name().to_owned(),
+                })
+            });
+        }
+        self.rows_read += n;
+        let x = match Array2::from_shape_vec((n, d), x) {
+            Ok(x) => x,
+            Err(_) => {
+                self.done = true;
+                return Some(Err(DataError::TooLarge {
+                    file: self.lines.name().to_owned(),
+                    rows: n,
+                    cols: d,
+                }));
+            }
+        };
+        Some(Dataset::new(x, Array1::from(y)))
+    }
+}
+
+/// Reads a whole CSV file.
+pub fn read_path(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Dataset, DataError> {
+    read_path_with_names(path, options).map(|(data, _)| data)
+}
+
+/// Reads a whole CSV file and returns the feature column names too (file order, label left out).
+pub fn read_path_with_names(
+    path: impl AsRef<Path>,
+    options: &CsvOptions,
+) -> Result<(Dataset, Vec<String>), DataError> {
+    whole(CsvChunks::open(path, options, usize::MAX)?)
+}
+
+/// Reads CSV text from any buffered reader; `source_name` is used in error messages.
+///
+/// ```
+/// use rks_data::csv::{self, CsvOptions};
+///
+/// let text = "f1;\"f2\";target\r\n0.5;\"1.5\";3\r\n\r\n1;2;4\r\n";
+/// let opts = CsvOptions::label_name("target").delimiter(';');
+/// let data = csv::read(text.as_bytes(), "memory", &opts)?;
+/// assert_eq!(data.y.to_vec(), vec![3.0, 4.0]);
+/// assert_eq!(data.x.row(0).to_vec(), vec![0.5, 1.5]);
+/// # Ok::<(), rks_data::DataError>(())
+/// ```
+pub fn read(
+    reader: impl BufRead,
+    source_name: &str,
+    options: &CsvOptions,
+) -> Result<Dataset, DataError> {
+    read_with_names(reader, source_name, options).map(|(data, _)| data)
+}
+
+/// [`read`], also returning the feature column names (file order, label left out).
+pub fn read_with_names(
+    reader: impl BufRead,
+    source_name: &str,
+    options: &CsvOptions,
+) -> Result<(Dataset, Vec<String>), DataError> {
+    whole(CsvChunks::new(reader, source_name, options, usize::MAX)?)
+}
+
+/// A whole-file read is one unbounded chunk, so both paths share every line of parsing.
+fn whole<R: BufRead>(mut chunks: CsvChunks<R>) -> Result<(Dataset, Vec<String>), DataError> {
+    let data = chunks.next().unwrap_or_else(|| {
+        Err(DataError::NoRows {
+            file: chunks.lines.name().to_owned(),
+        })
+    })?;
+    Ok((data, chunks.header.features))
+}
+
+/// Writes `data` as comma-separated text: a header (`label_name`, then `feature_names`), then the
+/// label followed by the features on each line, numbers printed with `{}` (which round-trips every
+/// finite `f64` exactly). Names holding a comma, a quote or outer blanks are quoted.
+///
+/// ```
+/// use ndarray::array;
+/// use rks_data::{Dataset, csv::{self, CsvOptions}};
+///
+/// let data = Dataset::new(array![[0.5, -2.0]], array![1.0])?;
+/// let names = vec!["a".to_string(), "b, c".to_string()];
+/// let mut text = Vec::new();
+/// csv::write(&mut text, &data, "y", &names)?;
+/// assert_eq!(String::from_utf8(text.clone()).unwrap(), "y,a,\"b, c\"\n1,0.5,-2\n");
+/// let (back, back_names) = csv::read_with_names(&text[..], "memory", &CsvOptions::label_index(0))?;
+/// assert_eq!((back, back_names), (data, names));
+/// # Ok::<(), rks_data::DataError>(())
+/// ```
+pub fn write(
+    mut w: impl Write,
+    data: &Dataset,
+    label_name: &str,
+    feature_names: &[String],
+) -> Result<(), DataError> {
+    if feature_names.len() != data.n_features() {
+        return Err(DataError::InvalidArgument(format!(
+            "{} feature names for {} features",
+            feature_names.len(),
+            data.n_features()
+        )));
+    }
+    if data.x.nrows() != data.y.len() {
+        return Err(DataError::ShapeMismatch {
+            x_rows: data.x.nrows(),
+            y_len: data.y.len(),
+        });
+    }
+    for (row, (&label, xs)) in data.y.iter().zip(data.x.rows()).enumerate() {
+        let bad = std::iter::once((ColumnRef::Label, label))
+            .chain(
+                xs.iter()
+                    .enumerate()
+                    .map(|(j, &v)| (ColumnRef::Feature(j), v)),
+            )
+            .find(|(_, v)| !v.is_finite());
+        if let Some((column, value)) = bad {
+            return Err(DataError::NonFinite { row, column, value });
+        }
+    }
+    let io = |source| DataError::Io {
+        file: "<output>".to_owned(),
+        source,
+    };
+    write!(w, "{}", quote_name(label_name)).map_err(io)?;
+    for name in feature_names {
+        write!(w, ",{}", quote_name(name)).map_err(io)?;
+    }
+    w.write_all(b"\n").map_err(io)?;
+    for (label, xs) in data.y.iter().zip(data.x.rows()) {
+        write!(w, "{label}").map_err(io)?;
+        for v in xs {
+            write!(w, ",{v}").map_err(io)?;
+        }
+        w.write_all(b"\n").map_err(io)?;
+    }
+    w.flush().map_err(io)
+}
+
+/// A header name as written: quoted when the reader would otherwise split or trim it.
+fn quote_name(name: &str) -> String {
+    let needs_quotes = name.contains([',', '"']) || name.trim_matches([' ', '\t']) != name;
+    if needs_quotes {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    } else {
+        name.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(line: &str, delimiter: char) -> Result<Vec<&str>, (usize, ParseErrorKind)> {
+        let mut spans = Vec::new();
+        split(line, delimiter, &mut spans)?;
+        Ok(spans.iter().map(|s| &line[s.text.0..s.text.1]).collect())
+    }
+
+    #[test]
+    fn split_handles_blanks_quotes_and_empty_fields() {
+        assert_eq!(fields("1,2,3", ',').unwrap(), ["1", "2", "3"]);
+        assert_eq!(fields(" 1 ,\t2\t, 3 ", ',').unwrap(), ["1", "2", "3"]);
+        assert_eq!(fields("1,,", ',').unwrap(), ["1", "", ""]);
+        assert_eq!(fields("\"a, b\" , \"1.5\"", ',').unwrap(), ["a, b", "1.5"]);
+        assert_eq!(
+            fields("\"say \"\"hi\"\"\",x", ',').unwrap(),
+            ["say \"\"hi\"\"", "x"]
+        );
+        assert_eq!(fields("1\t 2\t\t3", '\t').unwrap(), ["1", "2", "", "3"]);
+        assert_eq!(fields("", ',').unwrap(), [""]);
+        assert_eq!(fields("é;ü", ';').unwrap(), ["é", "ü"]);
+    }
+
+    #[test]
+    fn split_reports_quote_errors_where_they_are() {
+        assert_eq!(
+            fields("1,\"2", ',').unwrap_err(),
+            (2, ParseErrorKind::UnterminatedQuote)
+        );
+        assert_eq!(
+            fields("\"1\" x,2", ',').unwrap_err(),
+            (4, ParseErrorKind::TextAfterQuote)
+        );
+    }
+
+    #[test]
+    fn names_that_need_quotes_survive_writing() {
+        for name in ["plain", "a,b", "say \"hi\"", " padded", "", "tab\t"] {
+            let quoted = quote_name(name);
+            let mut spans = Vec::new();
+            split(&quoted, ',', &mut spans).unwrap();
+            assert_eq!(spans.len(), 1, "{name:?}");
+            let s = spans[0];
+            assert_eq!(quoted[s.text.0..s.text.1].replace("\"\"", "\""), name);
+        }
+    }
+}
