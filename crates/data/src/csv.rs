@@ -255,8 +255,9 @@ fn list_names(names: &[String]) -> String {
 ///
 /// The header is read by [`open`](CsvChunks::open)/[`new`](CsvChunks::new), so a missing label
 /// column or an empty file is reported there and the feature names are known before the first
-/// chunk. Line numbers in errors continue across chunks. A header with no rows yields one
-/// [`DataError::NoRows`]; after any error the iterator ends.
+/// chunk. Line numbers in errors continue across chunks. A bad line turns the chunk it falls in
+/// into that error (the chunk's earlier rows are not returned) and ends the iteration. A header
+/// with no rows yields one [`DataError::NoRows`].
 ///
 /// ```
 /// use rks_data::csv::{CsvChunks, CsvOptions};

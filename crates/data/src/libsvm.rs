@@ -306,8 +306,9 @@ pub fn scan(reader: impl BufRead, source_name: &str) -> Result<(usize, usize), D
 /// `n_features`; memory stays at one chunk whatever the file size.
 ///
 /// The width is required because zeros are omitted: a chunk cannot tell how wide the data is
-/// (see the [module docs](self)). Line numbers in errors continue across chunks. An input with
-/// no rows yields one [`DataError::NoRows`]; after any error the iterator ends.
+/// (see the [module docs](self)). Line numbers in errors continue across chunks. A bad line
+/// turns the chunk it falls in into that error (the chunk's earlier rows are not returned) and
+/// ends the iteration. An input with no rows yields one [`DataError::NoRows`].
 ///
 /// ```
 /// use rks_data::libsvm::LibsvmChunks;
