@@ -223,3 +223,77 @@ impl Dense {
             && self.bias.len() == self.weights.nrows()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::{assert_grad_close, random_matrix};
+
+    fn loss(l: &Dense, x: &Array2<f64>, w: &Array2<f64>) -> f64 {
+        (&l.forward(x.view()).unwrap().mapv(f64::sin) * w).sum()
+    }
+
+    #[test]
+    fn gradients_match_central_differences() {
+        let l = Dense::from_weights(
+            random_matrix(7, 5, 1),
+            random_matrix(1, 7, 2).row(0).to_owned(),
+        )
+        .unwrap();
+        let x = random_matrix(4, 5, 3);
+        let w = random_matrix(4, 7, 4);
+        let (y, cache) = l.forward_train(x.view()).unwrap();
+        let gy = &y.mapv(f64::cos) * &w;
+        let (grads, dx) = l.backward(&cache, gy.view(), true).unwrap();
+        let eps = 1e-6;
+        let fd = |perturb: &dyn Fn(&mut Dense, &mut Array2<f64>, f64)| {
+            let (mut lp, mut xp, mut lm, mut xm) = (l.clone(), x.clone(), l.clone(), x.clone());
+            perturb(&mut lp, &mut xp, eps);
+            perturb(&mut lm, &mut xm, -eps);
+            (loss(&lp, &xp, &w) - loss(&lm, &xm, &w)) / (2.0 * eps)
+        };
+        let fd_w: Vec<f64> = (0..l.weights.len())
+            .map(|i| fd(&|l, _, e| l.weights.as_slice_mut().unwrap()[i] += e))
+            .collect();
+        assert_grad_close("W", grads.weights.as_slice().unwrap(), &fd_w);
+        let fd_b: Vec<f64> = (0..l.bias.len())
+            .map(|i| fd(&|l, _, e| l.bias[i] += e))
+            .collect();
+        assert_grad_close("b", grads.bias.as_slice().unwrap(), &fd_b);
+        let fd_x: Vec<f64> = (0..x.len())
+            .map(|i| fd(&|_, x, e| x.as_slice_mut().unwrap()[i] += e))
+            .collect();
+        assert_grad_close("x", dx.unwrap().as_slice().unwrap(), &fd_x);
+    }
+
+    #[test]
+    fn same_result_for_any_number_of_threads() {
+        let l = Dense::new(33, 150, DenseInit::He, 5).unwrap();
+        let x = random_matrix(130, 33, 6);
+        let gy = random_matrix(130, 150, 7);
+        let run = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let (y, cache) = l.forward_train(x.view()).unwrap();
+                (y, l.backward(&cache, gy.view(), true).unwrap())
+            })
+        };
+        assert_eq!(run(1), run(3));
+    }
+
+    #[test]
+    fn forward_matches_plain_product() {
+        let l = Dense::new(6, 70, DenseInit::Glorot, 9).unwrap();
+        let x = random_matrix(67, 6, 10);
+        let want = x.dot(&l.weights.t()) + &l.bias;
+        let err = (&l.forward(x.view()).unwrap() - &want)
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(err < 1e-12);
+        assert!(l.forward(random_matrix(2, 5, 1).view()).is_err());
+        assert!(Dense::new(0, 3, DenseInit::He, 0).is_err());
+    }
+}

@@ -404,6 +404,13 @@ impl Network {
         self.output.visit_params(f);
     }
 
+    /// True if every trainable parameter is finite.
+    pub(crate) fn params_finite(&mut self) -> bool {
+        let mut ok = true;
+        self.visit_params(&mut |p: &mut [f64], _| ok &= p.iter().all(|v| v.is_finite()));
+        ok
+    }
+
     pub(crate) fn scale_inputs(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, LayerError> {
         check_input_dim(x, self.input_dim())?;
         Ok(self.scaler.transform(x)?)
@@ -462,8 +469,16 @@ impl Network {
                 .backward(&out_cache, g_logits.view(), any_hidden_trainable)?;
         let mut hidden = Vec::with_capacity(self.hidden.len());
         for (i, (layer, cache)) in self.hidden.iter().zip(&caches).enumerate().rev() {
+            // No gradient arrives when nothing below this point is trainable (frozen Fastfood
+            // layers only): nothing to compute for this layer or the ones before it.
+            let Some(mut gy) = g.take() else {
+                hidden.push(match layer {
+                    Hidden::Fastfood(_) => HiddenGrads::Fastfood(FastfoodGrads::none()),
+                    Hidden::Dense(_) => unreachable!("a dense layer is trainable, so g is set"),
+                });
+                continue;
+            };
             // Backpropagate through the ReLU: the gradient passes where the pre-activation > 0.
-            let mut gy = g.take().unwrap_or_default();
             gy.zip_mut_with(&pre[i], |g, &z| {
                 if z <= 0.0 {
                     *g = 0.0

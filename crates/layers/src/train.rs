@@ -85,8 +85,8 @@ pub struct History {
 /// `labels`, calling `on_epoch` after every epoch. Deterministic: same inputs and seed give the
 /// same network bit for bit, whatever the number of threads.
 ///
-/// If the loss becomes non-finite, the network is reset to its state before that epoch and
-/// [`LayerError::Diverged`] is returned.
+/// If the loss or a parameter becomes non-finite, the network is reset to its state before that
+/// epoch (whose parameters were finite) and [`LayerError::Diverged`] is returned.
 pub fn train(
     net: &mut Network,
     x: ArrayView2<'_, f64>,
@@ -136,6 +136,13 @@ pub fn train(
             loss_sum += loss * batch.len() as f64;
             correct += right;
             state.step(net, &grads);
+        }
+        if !net.params_finite() {
+            *net = start;
+            return Err(LayerError::Diverged {
+                epoch,
+                loss: f64::INFINITY,
+            });
         }
         let mut stats = EpochStats {
             epoch,
