@@ -104,7 +104,7 @@ pub enum ParseErrorKind {
         value: String,
     },
     /// CSV: a row does not have as many fields as the header.
-    #[error("row has {found} fields, the header has {expected}")]
+    #[error("row has {found} {}, the header has {expected}", fields(*.found))]
     RaggedRow {
         /// Fields in this row.
         found: usize,
@@ -147,6 +147,11 @@ pub enum ParseErrorKind {
     /// CSV: text between a closing quote and the next delimiter.
     #[error("unexpected text after a closing quote")]
     TextAfterQuote,
+}
+
+/// "field" or "fields", so a one-field row reads right.
+fn fields(n: usize) -> &'static str {
+    if n == 1 { "field" } else { "fields" }
 }
 
 /// The error type of every reader and writer in this crate.
