@@ -80,10 +80,13 @@ fn letter_as_csv_reads_back_whole_and_in_chunks() {
     assert_eq!(stacked, whole);
 }
 
-/// name, rows, d, (classes, min count, max count) for the training files; rows for the test files.
+/// Number of classes and the smallest and largest class count in a training file (from
+/// datasets/README.md); `None` for regression.
+type Classes = Option<(usize, usize, usize)>;
+
 #[test]
 fn every_bundled_file_has_the_published_counts() {
-    let table: &[(&str, usize, usize, usize, Option<(usize, usize, usize)>)] = &[
+    let table: &[(&str, usize, usize, usize, Classes)] = &[
         ("digits", 1437, 360, 64, Some((10, 139, 146))),
         ("breast_cancer", 455, 114, 30, Some((2, 170, 285))),
         ("letter", 16000, 4000, 16, Some((26, 576, 648))),
