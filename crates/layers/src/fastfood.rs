@@ -157,8 +157,8 @@ impl FastfoodGrads {
 }
 
 impl AdaptiveFastfood {
-    /// Builds a layer d → n from a seed with exactly the random draws of `rks::Fastfood` for the
-    /// same (d, n, σ, seed), so [`AdaptiveFastfood::from_fastfood`] and this agree.
+    /// Builds a layer d → n from a seed: the parameters of the Gaussian-kernel `rks::Fastfood`
+    /// map with the same (d, n, σ, seed) (see [`AdaptiveFastfood::from_fastfood`]), β = 0.
     pub fn new(
         input_dim: usize,
         output_dim: usize,
@@ -506,7 +506,9 @@ impl AdaptiveFastfood {
             fwht(hb);
             let bias = &self.bias[k * dd..k * dd + yb.len()];
             for (((yi, hi), si), bi) in yb.iter_mut().zip(hb.iter()).zip(s.iter()).zip(bias) {
-                *yi = c * (si * hi) + bi;
+                // (c·S)·h, the order rks uses (it folds c into S), so a frozen layer with β = 0
+                // reproduces `rks::Fastfood::project` bit for bit.
+                *yi = (c * si) * hi + bi;
             }
         }
     }

@@ -1,15 +1,51 @@
-//! Seeded construction of Fastfood layers.
+//! Construction of Fastfood layers from the rks crate's random Fastfood map.
 //!
-//! TEMPORARY: draws the Fastfood parameters itself until `rks::Fastfood` exposes its blocks; then
-//! this module builds an `rks::Fastfood` and converts it, so both agree draw for draw.
+//! The layer takes its B, Π, G, S from an `rks::Fastfood`, so for the same (d, n, σ, seed) a
+//! frozen layer and the feature map's linear part are the same function, bit for bit.
 
-use rand::seq::SliceRandom;
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
+use rks::{Fastfood, FeatureMap};
 
 use crate::{AdaptiveFastfood, FastfoodParts, LayerError, Trainable};
 
+impl AdaptiveFastfood {
+    /// A layer d → n initialised with the parameters of `map` (d = `map.input_dim()`,
+    /// n = `map.n_frequencies()`, σ = `map.sigma()`), β = 0. With [`Trainable::NONE`] its
+    /// [`forward`](AdaptiveFastfood::forward) equals `map.project(x)` exactly.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use rks_layers::{AdaptiveFastfood, Trainable};
+    ///
+    /// let map = rks::Fastfood::params().n_frequencies(12).sigma(1.5).seed(4).build(3).unwrap();
+    /// let layer = AdaptiveFastfood::from_fastfood(&map, Trainable::NONE).unwrap();
+    /// let x = array![[0.3, -1.0, 2.0]];
+    /// assert_eq!(layer.forward(x.view()).unwrap(), map.project(x.view()).unwrap());
+    /// ```
+    pub fn from_fastfood(map: &Fastfood, trainable: Trainable) -> Result<Self, LayerError> {
+        let mut parts = FastfoodParts {
+            scaling: Vec::new(),
+            gaussian: Vec::new(),
+            signs: Vec::new(),
+            permutation: Vec::new(),
+        };
+        for block in map.blocks() {
+            parts.scaling.extend_from_slice(block.scaling());
+            parts.gaussian.extend_from_slice(block.gaussian());
+            parts.signs.extend_from_slice(block.signs());
+            parts.permutation.extend_from_slice(block.permutation());
+        }
+        Self::from_parts(
+            map.input_dim(),
+            map.n_frequencies(),
+            map.sigma(),
+            parts,
+            trainable,
+        )
+    }
+}
+
+/// The layer of [`AdaptiveFastfood::new`]: the Gaussian-kernel Fastfood map of the same
+/// (d, n, σ, seed), converted.
 pub(crate) fn fastfood_layer(
     input_dim: usize,
     output_dim: usize,
@@ -17,39 +53,16 @@ pub(crate) fn fastfood_layer(
     seed: u64,
     trainable: Trainable,
 ) -> Result<AdaptiveFastfood, LayerError> {
-    let dd = input_dim.max(1).next_power_of_two();
-    let blocks = output_dim.div_ceil(dd);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut parts = FastfoodParts {
-        scaling: Vec::new(),
-        gaussian: Vec::new(),
-        signs: Vec::new(),
-        permutation: Vec::new(),
-    };
-    for _ in 0..blocks {
-        let signs: Vec<f64> = (0..dd)
-            .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
-            .collect();
-        let mut perm: Vec<usize> = (0..dd).collect();
-        perm.shuffle(&mut rng);
-        let g: Vec<f64> = (0..dd).map(|_| rng.sample(StandardNormal)).collect();
-        let frob = g.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let s: Vec<f64> = (0..dd)
-            .map(|_| {
-                let chi = (0..dd)
-                    .map(|_| {
-                        let z: f64 = rng.sample(StandardNormal);
-                        z * z
-                    })
-                    .sum::<f64>()
-                    .sqrt();
-                chi / frob
-            })
-            .collect();
-        parts.scaling.extend(s);
-        parts.gaussian.extend(g);
-        parts.signs.extend(signs);
-        parts.permutation.extend(perm);
+    if !(sigma.is_finite() && sigma > 0.0) {
+        return Err(LayerError::InvalidParameter {
+            name: "sigma",
+            reason: format!("must be finite and > 0, got {sigma}"),
+        });
     }
-    AdaptiveFastfood::from_parts(input_dim, output_dim, sigma, parts, trainable)
+    let map = Fastfood::params()
+        .n_frequencies(output_dim)
+        .sigma(sigma)
+        .seed(seed)
+        .build(input_dim)?;
+    AdaptiveFastfood::from_fastfood(&map, trainable)
 }

@@ -128,11 +128,13 @@ pub fn train(
         for batch in order.chunks(params.batch_size) {
             let xb = select(&xs, batch);
             let yb: Vec<usize> = batch.iter().map(|&i| labels[i]).collect();
-            let (loss, right, grads) = net.gradients_scaled(xb.view(), &yb)?;
-            if !loss.is_finite() {
+            let r = net.gradients_scaled(xb.view(), &yb);
+            let loss = r.as_ref().map_or(f64::NAN, |r| r.0);
+            if overflowed(&r) || !loss.is_finite() {
                 *net = start;
                 return Err(LayerError::Diverged { epoch, loss });
             }
+            let (loss, right, grads) = r?;
             loss_sum += loss * batch.len() as f64;
             correct += right;
             state.step(net, &grads);
@@ -152,11 +154,13 @@ pub fn train(
             val_accuracy: None,
         };
         if let Some((xv, yv)) = &val {
-            let (loss, acc) = net.evaluate_scaled(xv.view(), yv)?;
-            if !loss.is_finite() {
+            let r = net.evaluate_scaled(xv.view(), yv);
+            let loss = r.as_ref().map_or(f64::NAN, |r| r.0);
+            if overflowed(&r) || !loss.is_finite() {
                 *net = start;
                 return Err(LayerError::Diverged { epoch, loss });
             }
+            let (loss, acc) = r?;
             (stats.val_loss, stats.val_accuracy) = (Some(loss), Some(acc));
             if best.as_ref().is_none_or(|(b, _)| loss < *b) {
                 best = Some((loss, net.clone()));
@@ -177,6 +181,12 @@ pub fn train(
         *net = b;
     }
     Ok(history)
+}
+
+/// The inputs were checked when scaled, so a non-finite value met inside the network is an
+/// activation that overflowed: the training diverged.
+fn overflowed<T>(r: &Result<T, LayerError>) -> bool {
+    matches!(r, Err(LayerError::NonFiniteInput { .. }))
 }
 
 fn validate(p: &TrainParams) -> Result<(), LayerError> {

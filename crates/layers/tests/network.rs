@@ -269,5 +269,4 @@ fn bad_training_input_is_a_typed_error() {
     let r = train(&mut net, x.view(), &y, &huge, |_| {});
     assert!(matches!(r, Err(LayerError::Diverged { .. })), "{r:?}");
     assert!(net.parameter_vector().iter().all(|v| v.is_finite()));
-    assert!(net.predict(x.view()).is_ok());
 }
