@@ -1,0 +1,109 @@
+//! The one error type of this crate.
+
+use std::path::PathBuf;
+
+use rks::RksError;
+use thiserror::Error;
+
+/// Everything that can go wrong when fitting, predicting, saving or loading a model.
+#[derive(Debug, Error)]
+pub enum SolversError {
+    /// An error from the feature map or the scaler (wrong column count, non-finite input, ...).
+    #[error(transparent)]
+    Rks(#[from] RksError),
+    /// A hyper-parameter is out of its valid range.
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParameter {
+        /// The parameter's name as the builder spells it.
+        name: &'static str,
+        /// What is wrong and what is accepted.
+        reason: String,
+    },
+    /// The inputs and the targets have different numbers of rows.
+    #[error("x has {x_rows} rows but y has {y_rows} entries: they must match")]
+    RowMismatch {
+        /// Rows of the inputs.
+        x_rows: usize,
+        /// Rows (entries) of the targets.
+        y_rows: usize,
+    },
+    /// Nothing to fit on.
+    #[error("empty input: {0}")]
+    EmptyInput(String),
+    /// A dimension does not match the model (features, outputs, classes).
+    #[error("{what}: expected {expected}, found {found}")]
+    DimensionMismatch {
+        /// What was being compared.
+        what: &'static str,
+        /// The size the model needs.
+        expected: usize,
+        /// The size that was given.
+        found: usize,
+    },
+    /// An input or target value is NaN or ±∞.
+    #[error("{what} at row {row}, column {col} is not finite ({value})")]
+    NonFinite {
+        /// "input", "feature" or "target".
+        what: &'static str,
+        /// Row index (within the array that was passed).
+        row: usize,
+        /// Column index.
+        col: usize,
+        /// The offending value.
+        value: f64,
+    },
+    /// A classification label that is not an integer.
+    #[error("label {value} at row {row} is not an integer: classification needs integer labels")]
+    NonIntegerLabel {
+        /// Row index.
+        row: usize,
+        /// The offending value.
+        value: f64,
+    },
+    /// Classification with a single class in the training labels.
+    #[error("classification needs at least two classes, but every training label is {0}")]
+    OneClass(i64),
+    /// The regularised normal matrix could not be factorised.
+    #[error("linear algebra failed: {0}")]
+    LinearAlgebra(String),
+    /// Reading or writing a model file failed.
+    #[error("i/o error on {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bytes do not start with the model magic tag: not a model file of this crate.
+    #[error("not an rks model file (the first 8 bytes are not the magic tag \"RKSMODEL\")")]
+    NotAModel,
+    /// The model file has a format version this build cannot read.
+    #[error("model format version {found} is not supported (this build reads version {supported})")]
+    UnsupportedVersion {
+        /// Version written in the file.
+        found: u32,
+        /// Version this build reads and writes.
+        supported: u32,
+    },
+    /// The model bytes are truncated or corrupted.
+    #[error("corrupted model: {0}")]
+    CorruptModel(String),
+    /// An error from the chunk source of a streamed fit (e.g. a reader's parse error).
+    #[error("reading a chunk: {0}")]
+    Source(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// An error raised by linfa (e.g. when used through its traits).
+    #[error(transparent)]
+    Linfa(#[from] linfa::Error),
+}
+
+/// Shorthand for this crate's results.
+pub type Result<T, E = SolversError> = std::result::Result<T, E>;
+
+/// Shorthand for an [`SolversError::InvalidParameter`].
+pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> SolversError {
+    SolversError::InvalidParameter {
+        name,
+        reason: reason.into(),
+    }
+}

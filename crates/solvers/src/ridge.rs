@@ -1,0 +1,443 @@
+//! Ridge regression from streamed sufficient statistics, with a regularisation path.
+//!
+//! The model is ŷ = Wᵀφ + b with an unpenalised intercept b, fitted by minimising
+//! ‖Y − ΦW − 1bᵀ‖²_F + λ‖W‖²_F (the scaling of scikit-learn's `Ridge(alpha=λ)`). With the running
+//! means μ = Σφ/N and ȳ = Σy/N, the centred normal equations are
+//!
+//! ```text
+//! (C + λI) W = B,   C = ΦᵀΦ − N μμᵀ,   B = ΦᵀY − N μȳᵀ,   b = ȳ − Wᵀμ,
+//! ```
+//!
+//! so only ΦᵀΦ, ΦᵀY, Σφ, Σy, Σy² and N are needed: a [`RidgeAccumulator`] folds chunks of rows
+//! into them (memory O(D² + chunk·D) whatever N) and two accumulators [`merge`](RidgeAccumulator::merge),
+//! which is all a map-reduce over partitions of a file needs.
+//!
+//! A fixed λ is solved by Cholesky. For a path of λ values the centred C is diagonalised once,
+//! C = QΛQᵀ; with Z = QᵀB every λ then costs O(D·m):
+//!
+//! ```text
+//! W(λ) = Q (Λ + λI)⁻¹ Z,   RSS(λ) = Σ_outputs [ yᵀy_c − Σᵢ zᵢ² (λᵢ + 2λ)/(λᵢ + λ)² ],
+//! df(λ) = 1 + Σᵢ λᵢ/(λᵢ + λ)   (the 1 is the intercept),
+//! GCV(λ) = N · RSS(λ) / (N − df(λ))²
+//! ```
+//!
+//! (generalised cross-validation: Golub, Heath & Wahba, "Generalized cross-validation as a method
+//! for choosing a good ridge parameter", Technometrics 1979). One λ is shared by all outputs.
+
+use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
+use faer::linalg::matmul::matmul;
+use faer::prelude::Solve;
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+use rks::Element;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, SolversError, invalid};
+use crate::validate::{check_finite, check_rows};
+
+/// How the ridge penalty λ is chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Lambda {
+    /// Use this λ (≥ 0; 0 only works when the centred ΦᵀΦ is non-singular).
+    Fixed(f64),
+    /// Choose λ by generalised cross-validation over [`default_grid`] (46 values from 10⁻⁶ to 10³
+    /// times the mean eigenvalue tr(C)/D).
+    Gcv,
+    /// Choose λ by generalised cross-validation over these values (each > 0).
+    GcvGrid(Vec<f64>),
+}
+
+impl Lambda {
+    /// Checks the values: finite, λ ≥ 0 for `Fixed`, λ > 0 and a non-empty grid for `GcvGrid`.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Lambda::Fixed(l) if !(l.is_finite() && *l >= 0.0) => {
+                Err(invalid("lambda", format!("must be finite and ≥ 0, got {l}")))
+            }
+            Lambda::GcvGrid(grid) if grid.is_empty() => Err(invalid("lambda", "the GCV grid is empty")),
+            Lambda::GcvGrid(grid) => match grid.iter().find(|l| !(l.is_finite() && **l > 0.0)) {
+                Some(l) => Err(invalid("lambda", format!("grid values must be finite and > 0, got {l}"))),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The default GCV grid for a centred ΦᵀΦ whose mean eigenvalue is `scale`: 46 values,
+/// log-spaced, from 10⁻⁶·scale to 10³·scale (5 per decade).
+pub fn default_grid(scale: f64) -> Vec<f64> {
+    let scale = if scale > 0.0 && scale.is_finite() { scale } else { 1.0 };
+    (0..=45).map(|i| scale * 10f64.powf(-6.0 + i as f64 / 5.0)).collect()
+}
+
+/// Running sufficient statistics of a ridge fit: ΦᵀΦ (lower triangle), ΦᵀY, Σφ, Σy, Σy², N.
+///
+/// All sums are in f64 whatever the feature type. Serialisable, so partial accumulators can be
+/// shipped between workers and merged.
+///
+/// ```
+/// use ndarray::array;
+/// use rks_solvers::ridge::{Lambda, RidgeAccumulator};
+///
+/// let phi = array![[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [2.0, 1.0]];
+/// let y = array![[1.0], [2.0], [3.0], [5.0]];
+/// let mut acc = RidgeAccumulator::new(2, 1);
+/// acc.update(phi.slice(ndarray::s![..2, ..]), y.slice(ndarray::s![..2, ..])).unwrap();
+/// acc.update(phi.slice(ndarray::s![2.., ..]), y.slice(ndarray::s![2.., ..])).unwrap();
+/// let model = acc.fit(&Lambda::Fixed(1e-9)).unwrap();
+/// // y = 2·φ₀ + 1·φ₁ exactly, with zero intercept.
+/// let pred = model.predict(array![[3.0, 2.0]].view()).unwrap();
+/// assert!((pred[[0, 0]] - 8.0).abs() < 1e-6);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RidgeAccumulator {
+    dim: usize,
+    n_outputs: usize,
+    count: u64,
+    sum_phi: Vec<f64>,
+    sum_y: Vec<f64>,
+    sum_yy: Vec<f64>,
+    /// ΦᵀΦ, column-major D×D; only the lower triangle (with the diagonal) is kept up to date.
+    gram: Vec<f64>,
+    /// ΦᵀY, column-major D×m.
+    cross: Vec<f64>,
+}
+
+impl RidgeAccumulator {
+    /// Empty statistics for `dim` features and `n_outputs` targets. Allocates 8·dim² bytes.
+    pub fn new(dim: usize, n_outputs: usize) -> Self {
+        Self {
+            dim,
+            n_outputs,
+            count: 0,
+            sum_phi: vec![0.0; dim],
+            sum_y: vec![0.0; n_outputs],
+            sum_yy: vec![0.0; n_outputs],
+            gram: vec![0.0; dim * dim],
+            cross: vec![0.0; dim * n_outputs],
+        }
+    }
+
+    /// Number of features D.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Number of targets m.
+    pub fn n_outputs(&self) -> usize {
+        self.n_outputs
+    }
+
+    /// Number of rows accumulated so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Folds a chunk of rows in: `phi` is rows × D, `y` is rows × m (both finite).
+    ///
+    /// ΦᵀΦ is updated by a symmetric rank-k product that computes only the lower triangle (faer's
+    /// triangular GEMM), in f64. faer splits the work over output blocks, so every entry is the
+    /// same sum in the same order whatever the number of threads.
+    pub fn update<F: Element>(&mut self, phi: ArrayView2<'_, F>, y: ArrayView2<'_, f64>) -> Result<()> {
+        check_rows(phi.nrows(), y.nrows())?;
+        if phi.ncols() != self.dim {
+            return Err(SolversError::DimensionMismatch {
+                what: "feature columns",
+                expected: self.dim,
+                found: phi.ncols(),
+            });
+        }
+        if y.ncols() != self.n_outputs {
+            return Err(SolversError::DimensionMismatch {
+                what: "target columns",
+                expected: self.n_outputs,
+                found: y.ncols(),
+            });
+        }
+        check_finite("feature", phi)?;
+        check_finite("target", y)?;
+        let rows = phi.nrows();
+        if rows == 0 {
+            return Ok(());
+        }
+        // One f64 copy of the chunk (O(chunk·D)), column-major for the GEMM.
+        let phi64 = Mat::<f64>::from_fn(rows, self.dim, |i, j| phi[[i, j]].to_f64_exact());
+        let y64 = Mat::<f64>::from_fn(rows, self.n_outputs, |i, j| y[[i, j]]);
+        let par = Par::rayon(0);
+        tri_matmul(
+            MatMut::from_column_major_slice_mut(&mut self.gram, self.dim, self.dim),
+            BlockStructure::TriangularLower,
+            Accum::Add,
+            phi64.transpose(),
+            BlockStructure::Rectangular,
+            phi64.as_ref(),
+            BlockStructure::Rectangular,
+            1.0,
+            par,
+        );
+        matmul(
+            MatMut::from_column_major_slice_mut(&mut self.cross, self.dim, self.n_outputs),
+            Accum::Add,
+            phi64.transpose(),
+            y64.as_ref(),
+            1.0,
+            par,
+        );
+        for (s, column) in self.sum_phi.iter_mut().zip(phi.axis_iter(Axis(1))) {
+            *s += column.iter().map(|v| v.to_f64_exact()).sum::<f64>();
+        }
+        for (k, column) in y.axis_iter(Axis(1)).enumerate() {
+            self.sum_y[k] += column.sum();
+            self.sum_yy[k] += column.iter().map(|v| v * v).sum::<f64>();
+        }
+        self.count += rows as u64;
+        Ok(())
+    }
+
+    /// Adds the statistics of another accumulator (same D and m) into these.
+    pub fn merge(&mut self, other: &RidgeAccumulator) -> Result<()> {
+        if (other.dim, other.n_outputs) != (self.dim, self.n_outputs) {
+            return Err(SolversError::DimensionMismatch {
+                what: "accumulator features × outputs (as D·m + m)",
+                expected: self.dim * self.n_outputs + self.n_outputs,
+                found: other.dim * other.n_outputs + other.n_outputs,
+            });
+        }
+        let pairs = [
+            (&mut self.sum_phi, &other.sum_phi),
+            (&mut self.sum_y, &other.sum_y),
+            (&mut self.sum_yy, &other.sum_yy),
+            (&mut self.gram, &other.gram),
+            (&mut self.cross, &other.cross),
+        ];
+        for (mine, theirs) in pairs {
+            mine.iter_mut().zip(theirs).for_each(|(a, b)| *a += b);
+        }
+        self.count += other.count;
+        Ok(())
+    }
+
+    fn n(&self) -> Result<f64> {
+        if self.count == 0 {
+            Err(SolversError::EmptyInput("no rows were accumulated".into()))
+        } else {
+            Ok(self.count as f64)
+        }
+    }
+
+    fn mean_phi(&self) -> Result<Vec<f64>> {
+        let n = self.n()?;
+        Ok(self.sum_phi.iter().map(|s| s / n).collect())
+    }
+
+    fn mean_y(&self) -> Result<Vec<f64>> {
+        let n = self.n()?;
+        Ok(self.sum_y.iter().map(|s| s / n).collect())
+    }
+
+    /// The centred C = ΦᵀΦ − N μμᵀ (lower triangle filled) and B = ΦᵀY − N μȳᵀ.
+    fn centred(&self) -> Result<(Mat<f64>, Mat<f64>)> {
+        let n = self.n()?;
+        let gram = MatRef::from_column_major_slice(&self.gram, self.dim, self.dim);
+        let c = Mat::from_fn(self.dim, self.dim, |i, j| {
+            if i >= j { gram[(i, j)] - self.sum_phi[i] * self.sum_phi[j] / n } else { 0.0 }
+        });
+        let cross = MatRef::from_column_major_slice(&self.cross, self.dim, self.n_outputs);
+        let b = Mat::from_fn(self.dim, self.n_outputs, |i, k| cross[(i, k)] - self.sum_phi[i] * self.sum_y[k] / n);
+        Ok((c, b))
+    }
+
+    /// Solves for a fixed λ ≥ 0 by Cholesky factorisation of C + λI.
+    pub fn solve(&self, lambda: f64) -> Result<Ridge> {
+        Lambda::Fixed(lambda).validate()?;
+        let (mut c, b) = self.centred()?;
+        for i in 0..self.dim {
+            c[(i, i)] += lambda;
+        }
+        let llt = c.llt(Side::Lower).map_err(|e| {
+            SolversError::LinearAlgebra(format!(
+                "C + λI is not positive definite at λ = {lambda} ({e:?}); use a larger λ or λ chosen by GCV"
+            ))
+        })?;
+        let w = llt.solve(&b);
+        self.finish(w.as_ref(), lambda, None)
+    }
+
+    /// Diagonalises the centred ΦᵀΦ once, for evaluating many λ cheaply.
+    pub fn path(&self) -> Result<RidgePath> {
+        let n = self.n()?;
+        let (c, b) = self.centred()?;
+        let eig = c
+            .self_adjoint_eigen(Side::Lower)
+            .map_err(|e| SolversError::LinearAlgebra(format!("eigendecomposition failed: {e:?}")))?;
+        let q = eig.U().to_owned();
+        // Rounding can leave tiny negative eigenvalues of a positive semi-definite matrix.
+        let eigenvalues: Vec<f64> = (0..self.dim).map(|i| eig.S()[i].max(0.0)).collect();
+        let mut z = Mat::<f64>::zeros(self.dim, self.n_outputs);
+        matmul(z.as_mut(), Accum::Replace, q.transpose(), b.as_ref(), 1.0, Par::rayon(0));
+        let yy_centred = self
+            .sum_yy
+            .iter()
+            .zip(&self.sum_y)
+            .map(|(yy, s)| (yy - s * s / n).max(0.0))
+            .collect();
+        Ok(RidgePath {
+            n,
+            eigenvalues,
+            q,
+            z,
+            yy_centred,
+        })
+    }
+
+    /// Fits with λ fixed or chosen by GCV.
+    pub fn fit(&self, lambda: &Lambda) -> Result<Ridge> {
+        lambda.validate()?;
+        let grid = match lambda {
+            Lambda::Fixed(l) => return self.solve(*l),
+            Lambda::Gcv => None,
+            Lambda::GcvGrid(grid) => Some(grid.clone()),
+        };
+        let path = self.path()?;
+        let grid = grid.unwrap_or_else(|| default_grid(path.mean_eigenvalue()));
+        let scores: Vec<f64> = grid.iter().map(|&l| path.gcv(l)).collect();
+        // First minimum on ties, so the choice is deterministic.
+        let best = (0..grid.len())
+            .min_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+            .ok_or_else(|| invalid("lambda", "the GCV grid is empty"))?;
+        let w = path.weights(grid[best]);
+        let report = GcvReport {
+            grid,
+            scores,
+            chosen: best,
+        };
+        let lambda = report.grid[best];
+        self.finish(w.as_ref(), lambda, Some(report))
+    }
+
+    fn finish(&self, w: MatRef<'_, f64>, lambda: f64, gcv: Option<GcvReport>) -> Result<Ridge> {
+        let mu = self.mean_phi()?;
+        let ybar = self.mean_y()?;
+        let weights = Array2::from_shape_fn((self.dim, self.n_outputs), |(i, k)| w[(i, k)]);
+        let intercept = Array1::from_shape_fn(self.n_outputs, |k| {
+            ybar[k] - (0..self.dim).map(|i| w[(i, k)] * mu[i]).sum::<f64>()
+        });
+        if weights.iter().chain(intercept.iter()).any(|v| !v.is_finite()) {
+            return Err(SolversError::LinearAlgebra(format!(
+                "the ridge solution at λ = {lambda} is not finite; use a larger λ"
+            )));
+        }
+        Ok(Ridge {
+            weights,
+            intercept,
+            lambda,
+            gcv,
+        })
+    }
+}
+
+/// The eigendecomposition of the centred ΦᵀΦ, for evaluating many λ at O(D·m) each.
+#[derive(Debug, Clone)]
+pub struct RidgePath {
+    n: f64,
+    eigenvalues: Vec<f64>,
+    q: Mat<f64>,
+    z: Mat<f64>,
+    yy_centred: Vec<f64>,
+}
+
+impl RidgePath {
+    /// Eigenvalues of the centred ΦᵀΦ (clamped at 0), in non-decreasing order.
+    pub fn eigenvalues(&self) -> &[f64] {
+        &self.eigenvalues
+    }
+
+    /// tr(C)/D: the natural scale for λ.
+    pub fn mean_eigenvalue(&self) -> f64 {
+        self.eigenvalues.iter().sum::<f64>() / self.eigenvalues.len().max(1) as f64
+    }
+
+    /// Effective degrees of freedom 1 + Σ λᵢ/(λᵢ + λ), counting the intercept.
+    pub fn degrees_of_freedom(&self, lambda: f64) -> f64 {
+        1.0 + self.eigenvalues.iter().map(|&e| if e > 0.0 { e / (e + lambda) } else { 0.0 }).sum::<f64>()
+    }
+
+    /// Residual sum of squares on the training rows, summed over outputs.
+    pub fn rss(&self, lambda: f64) -> f64 {
+        let mut rss = 0.0;
+        for (k, yy) in self.yy_centred.iter().enumerate() {
+            let explained: f64 = self
+                .eigenvalues
+                .iter()
+                .enumerate()
+                .map(|(i, &e)| {
+                    let d = e + lambda;
+                    if d > 0.0 { self.z[(i, k)].powi(2) * (e + 2.0 * lambda) / (d * d) } else { 0.0 }
+                })
+                .sum();
+            rss += (yy - explained).max(0.0);
+        }
+        rss
+    }
+
+    /// GCV(λ) = N · RSS(λ) / (N − df(λ))², +∞ where df(λ) ≥ N (the fit interpolates).
+    pub fn gcv(&self, lambda: f64) -> f64 {
+        let denom = self.n - self.degrees_of_freedom(lambda);
+        if denom <= 0.0 {
+            f64::INFINITY
+        } else {
+            self.n * self.rss(lambda) / (denom * denom)
+        }
+    }
+
+    /// W(λ) = Q (Λ + λI)⁻¹ Z (D × m). Directions with λᵢ + λ = 0 get weight 0 (minimum norm).
+    fn weights(&self, lambda: f64) -> Mat<f64> {
+        let scaled = Mat::from_fn(self.z.nrows(), self.z.ncols(), |i, k| {
+            let d = self.eigenvalues[i] + lambda;
+            if d > 0.0 { self.z[(i, k)] / d } else { 0.0 }
+        });
+        let mut w = Mat::<f64>::zeros(self.z.nrows(), self.z.ncols());
+        matmul(w.as_mut(), Accum::Replace, self.q.as_ref(), scaled.as_ref(), 1.0, Par::rayon(0));
+        w
+    }
+}
+
+/// The GCV scores of the grid that chose λ.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GcvReport {
+    /// The λ values tried.
+    pub grid: Vec<f64>,
+    /// GCV(λ) for each.
+    pub scores: Vec<f64>,
+    /// Index of the chosen λ (the first minimum).
+    pub chosen: usize,
+}
+
+/// A fitted ridge model ŷ = Wᵀφ + b.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ridge {
+    /// D × m weights.
+    pub weights: Array2<f64>,
+    /// m intercepts.
+    pub intercept: Array1<f64>,
+    /// The λ used.
+    pub lambda: f64,
+    /// How λ was chosen, when by GCV.
+    pub gcv: Option<GcvReport>,
+}
+
+impl Ridge {
+    /// Predictions ΦW + 1bᵀ (rows × m).
+    pub fn predict<F: Element>(&self, phi: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        if phi.ncols() != self.weights.nrows() {
+            return Err(SolversError::DimensionMismatch {
+                what: "feature columns",
+                expected: self.weights.nrows(),
+                found: phi.ncols(),
+            });
+        }
+        let phi64 = phi.mapv(|v| v.to_f64_exact());
+        Ok(phi64.dot(&self.weights) + &self.intercept)
+    }
+}

@@ -1,0 +1,439 @@
+//! Linear SVMs by dual coordinate descent (Hsieh, Chang, Lin, Keerthi & Sundararajan, "A Dual
+//! Coordinate Descent Method for Large-scale Linear SVM", ICML 2008; the LIBLINEAR method).
+//!
+//! For labels yᵢ ∈ {−1, +1} the primal is min_w ½‖w‖² + C Σᵢ ξ(w; φᵢ, yᵢ) with the hinge
+//! ξ = max(0, 1 − yᵢwᵀφᵢ) (L1 loss) or its square (L2 loss). The dual is
+//!
+//! ```text
+//! min_α f(α) = ½ αᵀQ̄α − eᵀα,   0 ≤ αᵢ ≤ U,   Q̄ = Q + D,  Qᵢⱼ = yᵢyⱼ φᵢᵀφⱼ,
+//! L1: U = C, Dᵢᵢ = 0;   L2: U = ∞, Dᵢᵢ = 1/(2C),
+//! ```
+//!
+//! and w = Σᵢ yᵢαᵢφᵢ is kept up to date, so one coordinate step costs one dot product and one
+//! axpy over a feature row: G = yᵢwᵀφᵢ − 1 + Dᵢᵢαᵢ, αᵢ ← min(max(αᵢ − G/Q̄ᵢᵢ, 0), U).
+//! Each epoch visits the rows in a fresh random order; rows whose α sits at a bound with a
+//! gradient pushing outwards are *shrunk* (skipped) using the previous epoch's projected-gradient
+//! extremes, as in LIBLINEAR. The solver stops when max PG − min PG ≤ eps over the active rows and,
+//! if rows were shrunk, still holds after they are all reactivated; or at the epoch cap, which the
+//! [`SvmReport`] records (`converged = false`).
+//!
+//! **Bias.** Like LIBLINEAR's `-B b`, the intercept is an extra constant feature of value
+//! `bias` appended to every row, so it is regularised with w: the decision value is
+//! wᵀφ + w_b·b. `bias = 0` fits no intercept.
+//!
+//! **Multi-class** is one-vs-rest (k binary problems; two classes use one problem). The k problems
+//! share every pass over Φ: each row is loaded once and updates all problems for which it is still
+//! active, which divides the memory traffic by up to k. Problems are split into groups that run
+//! in parallel (rayon); every problem sees the same row order (one permutation per epoch from a
+//! seeded ChaCha8 generator) and its arithmetic does not depend on its group, so the result is
+//! bit-identical for any number of threads.
+
+use ndarray::{Array1, Array2, ArrayView2};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, SolversError, invalid};
+use crate::kernels::Kernels;
+use crate::validate::{check_finite, check_rows};
+
+/// The loss on the margin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum SvmLoss {
+    /// L1 loss: max(0, 1 − y wᵀφ) (the standard SVM, box constraint 0 ≤ α ≤ C).
+    Hinge,
+    /// L2 loss: max(0, 1 − y wᵀφ)² (LIBLINEAR's and scikit-learn's `LinearSVC` default).
+    #[default]
+    SquaredHinge,
+}
+
+/// Hyper-parameters of the dual coordinate descent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SvmParams {
+    /// Penalty C > 0 on the losses.
+    pub c: f64,
+    /// Hinge or squared hinge.
+    pub loss: SvmLoss,
+    /// Stop when max PG − min PG ≤ eps (LIBLINEAR's `-e`, default 0.1).
+    pub eps: f64,
+    /// Epoch cap (≥ 1); reaching it is reported as non-convergence.
+    pub max_epochs: usize,
+    /// Skip rows whose α is stuck at a bound (LIBLINEAR's shrinking).
+    pub shrinking: bool,
+    /// Value of the constant feature that carries the intercept (≥ 0; 0 = no intercept).
+    pub bias: f64,
+    /// Seed of the row permutations.
+    pub seed: u64,
+}
+
+impl Default for SvmParams {
+    fn default() -> Self {
+        Self {
+            c: 1.0,
+            loss: SvmLoss::SquaredHinge,
+            eps: 0.1,
+            max_epochs: 1000,
+            shrinking: true,
+            bias: 1.0,
+            seed: 0,
+        }
+    }
+}
+
+impl SvmParams {
+    /// Checks the ranges: C > 0, eps > 0, max_epochs ≥ 1, bias ≥ 0, all finite.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.c.is_finite() && self.c > 0.0) {
+            return Err(invalid("c", format!("must be finite and > 0, got {}", self.c)));
+        }
+        if !(self.eps.is_finite() && self.eps > 0.0) {
+            return Err(invalid("eps", format!("must be finite and > 0, got {}", self.eps)));
+        }
+        if self.max_epochs == 0 {
+            return Err(invalid("max_epochs", "must be at least 1"));
+        }
+        if !(self.bias.is_finite() && self.bias >= 0.0) {
+            return Err(invalid("bias", format!("must be finite and ≥ 0, got {}", self.bias)));
+        }
+        Ok(())
+    }
+
+    /// (U, Dᵢᵢ) of the dual for this loss.
+    fn bound_and_diagonal(&self) -> (f64, f64) {
+        match self.loss {
+            SvmLoss::Hinge => (self.c, 0.0),
+            SvmLoss::SquaredHinge => (f64::INFINITY, 0.5 / self.c),
+        }
+    }
+}
+
+/// How one binary problem ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SvmReport {
+    /// Epochs run.
+    pub epochs: usize,
+    /// Whether the stopping rule was met before the epoch cap.
+    pub converged: bool,
+    /// max PG − min PG of the last epoch.
+    pub final_gap: f64,
+    /// Number of rows with α > 0.
+    pub n_support: usize,
+    /// Dual objective f(α) after each epoch (non-increasing).
+    pub objective: Vec<f64>,
+}
+
+/// A fitted binary SVM: decision value wᵀφ + w_b·bias.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BinarySvm {
+    /// Weights w (length D).
+    pub weights: Vec<f64>,
+    /// Weight of the constant bias feature.
+    pub bias_weight: f64,
+    /// The bias feature's value (from the params).
+    pub bias: f64,
+    /// Dual variables α (one per training row).
+    pub alpha: Vec<f64>,
+    /// Convergence report.
+    pub report: SvmReport,
+}
+
+impl BinarySvm {
+    /// The intercept w_b·bias.
+    pub fn intercept(&self) -> f64 {
+        self.bias_weight * self.bias
+    }
+}
+
+/// A fitted one-vs-rest linear SVM (one problem for two classes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearSvm {
+    /// D × m weights (m = 1 for two classes, else k).
+    pub weights: Array2<f64>,
+    /// m intercepts.
+    pub intercept: Array1<f64>,
+    /// One report per binary problem.
+    pub reports: Vec<SvmReport>,
+}
+
+impl LinearSvm {
+    /// Raw decision values ΦW + 1bᵀ (rows × m).
+    pub fn decision_values<F: Kernels>(&self, phi: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        if phi.ncols() != self.weights.nrows() {
+            return Err(SolversError::DimensionMismatch {
+                what: "feature columns",
+                expected: self.weights.nrows(),
+                found: phi.ncols(),
+            });
+        }
+        Ok(phi.mapv(|v| v.to_f64_exact()).dot(&self.weights) + &self.intercept)
+    }
+
+    /// Whether every binary problem met the stopping rule.
+    pub fn converged(&self) -> bool {
+        self.reports.iter().all(|r| r.converged)
+    }
+}
+
+/// One binary problem's state: "class `positive` against the rest".
+struct Problem<F> {
+    positive: usize,
+    alpha: Vec<f64>,
+    w: Vec<F>,
+    wb: f64,
+    active: Vec<bool>,
+    n_active: usize,
+    pg_max_old: f64,
+    pg_min_old: f64,
+    pg_max_new: f64,
+    pg_min_new: f64,
+    done: bool,
+    report: SvmReport,
+}
+
+impl<F: Kernels> Problem<F> {
+    fn new(positive: usize, n: usize, dim: usize) -> Self {
+        Self {
+            positive,
+            alpha: vec![0.0; n],
+            w: vec![F::zero(); dim],
+            wb: 0.0,
+            active: vec![true; n],
+            n_active: n,
+            pg_max_old: f64::INFINITY,
+            pg_min_old: f64::NEG_INFINITY,
+            pg_max_new: f64::NEG_INFINITY,
+            pg_min_new: f64::INFINITY,
+            done: false,
+            report: SvmReport {
+                epochs: 0,
+                converged: false,
+                final_gap: f64::INFINITY,
+                n_support: 0,
+                objective: Vec::new(),
+            },
+        }
+    }
+
+    /// f(α) = ½(‖w‖² + w_b²) + ½ Dᵢᵢ Σα² − Σα, using wᵀw = αᵀQα.
+    fn objective(&self, diag: f64) -> f64 {
+        let ww: f64 = self.w.iter().map(|v| v.to_f64_exact().powi(2)).sum::<f64>() + self.wb * self.wb;
+        let (sum, sq) = self.alpha.iter().fold((0.0, 0.0), |(s, q), a| (s + a, q + a * a));
+        0.5 * ww + 0.5 * diag * sq - sum
+    }
+}
+
+/// Row-independent data every problem reads.
+struct Shared<'a, F> {
+    phi: &'a [F],
+    dim: usize,
+    classes: &'a [usize],
+    /// Q̄ᵢᵢ = ‖φᵢ‖² + bias² + Dᵢᵢ.
+    qd: Vec<f64>,
+    upper: f64,
+    diag: f64,
+}
+
+/// Fits a binary SVM on rows `phi` with labels `y` ∈ {−1, +1} (anything > 0 counts as +1).
+///
+/// ```
+/// use ndarray::array;
+/// use rks_solvers::svm::{fit_binary, SvmParams};
+///
+/// let phi = array![[1.0, 2.0], [2.0, 3.0], [-1.0, -1.5], [-2.0, -1.0]];
+/// let y = [1.0, 1.0, -1.0, -1.0];
+/// let params = SvmParams { c: 10.0, eps: 1e-6, ..SvmParams::default() };
+/// let svm = fit_binary(phi.view(), &y, &params).unwrap();
+/// assert!(svm.report.converged);
+/// let f = |x: [f64; 2]| svm.weights[0] * x[0] + svm.weights[1] * x[1] + svm.intercept();
+/// assert!(f([1.5, 2.5]) > 0.0 && f([-1.5, -1.2]) < 0.0);
+/// ```
+pub fn fit_binary<F: Kernels>(phi: ArrayView2<'_, F>, y: &[f64], params: &SvmParams) -> Result<BinarySvm> {
+    check_rows(phi.nrows(), y.len())?;
+    if let Some(row) = y.iter().position(|v| !v.is_finite()) {
+        return Err(SolversError::NonFinite {
+            what: "target",
+            row,
+            col: 0,
+            value: y[row],
+        });
+    }
+    let classes: Vec<usize> = y.iter().map(|&v| usize::from(v > 0.0)).collect();
+    let mut problems = solve(phi, &classes, &[1], params)?;
+    let p = problems.pop().ok_or_else(|| SolversError::EmptyInput("no problem to solve".into()))?;
+    Ok(BinarySvm {
+        weights: p.w.iter().map(|v| v.to_f64_exact()).collect(),
+        bias_weight: p.wb,
+        bias: params.bias,
+        alpha: p.alpha,
+        report: p.report,
+    })
+}
+
+/// Fits a one-vs-rest SVM: `classes[i]` ∈ 0..n_classes is row i's class (n_classes ≥ 2).
+/// Two classes give one problem (class 1 positive), more give one problem per class.
+pub fn fit_ovr<F: Kernels>(
+    phi: ArrayView2<'_, F>,
+    classes: &[usize],
+    n_classes: usize,
+    params: &SvmParams,
+) -> Result<LinearSvm> {
+    check_rows(phi.nrows(), classes.len())?;
+    if n_classes < 2 {
+        return Err(invalid("n_classes", format!("one-vs-rest needs at least 2 classes, got {n_classes}")));
+    }
+    if let Some(&bad) = classes.iter().find(|&&c| c >= n_classes) {
+        return Err(invalid("classes", format!("class index {bad} is not below n_classes = {n_classes}")));
+    }
+    let positives: Vec<usize> = if n_classes == 2 { vec![1] } else { (0..n_classes).collect() };
+    let problems = solve(phi, classes, &positives, params)?;
+    let dim = phi.ncols();
+    let weights = Array2::from_shape_fn((dim, problems.len()), |(j, k)| problems[k].w[j].to_f64_exact());
+    let intercept = problems.iter().map(|p| p.wb * params.bias).collect();
+    Ok(LinearSvm {
+        weights,
+        intercept,
+        reports: problems.into_iter().map(|p| p.report).collect(),
+    })
+}
+
+fn solve<F: Kernels>(
+    phi: ArrayView2<'_, F>,
+    classes: &[usize],
+    positives: &[usize],
+    params: &SvmParams,
+) -> Result<Vec<Problem<F>>> {
+    params.validate()?;
+    let (n, dim) = phi.dim();
+    if n == 0 {
+        return Err(SolversError::EmptyInput("no training rows".into()));
+    }
+    check_finite("feature", phi)?;
+    let phi = phi.as_standard_layout();
+    let flat = phi
+        .as_slice()
+        .ok_or_else(|| SolversError::EmptyInput("feature matrix is not contiguous".into()))?;
+    let (upper, diag) = params.bound_and_diagonal();
+    let bias2 = params.bias * params.bias;
+    let qd = (0..n)
+        .map(|i| {
+            let row = &flat[i * dim..(i + 1) * dim];
+            row.iter().map(|v| v.to_f64_exact().powi(2)).sum::<f64>() + bias2 + diag
+        })
+        .collect();
+    let shared = Shared {
+        phi: flat,
+        dim,
+        classes,
+        qd,
+        upper,
+        diag,
+    };
+    let mut problems: Vec<Problem<F>> = positives.iter().map(|&p| Problem::new(p, n, dim)).collect();
+    // Groups share each row load; any grouping gives the same bits (see the module docs).
+    let group = problems.len().div_ceil(rayon::current_num_threads().max(1));
+    problems
+        .par_chunks_mut(group.max(1))
+        .for_each(|chunk| solve_group(&shared, chunk, params));
+    Ok(problems)
+}
+
+fn solve_group<F: Kernels>(shared: &Shared<'_, F>, problems: &mut [Problem<F>], params: &SvmParams) {
+    let n = shared.qd.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
+    for _ in 0..params.max_epochs {
+        if problems.iter().all(|p| p.done) {
+            break;
+        }
+        order.shuffle(&mut rng);
+        for p in problems.iter_mut().filter(|p| !p.done) {
+            p.pg_max_new = f64::NEG_INFINITY;
+            p.pg_min_new = f64::INFINITY;
+        }
+        for &i in &order {
+            let row = &shared.phi[i * shared.dim..(i + 1) * shared.dim];
+            for p in problems.iter_mut() {
+                if !p.done && p.active[i] {
+                    step(shared, p, i, row, params);
+                }
+            }
+        }
+        for p in problems.iter_mut().filter(|p| !p.done) {
+            end_epoch(p, shared.diag, params);
+        }
+    }
+    for p in problems.iter_mut() {
+        p.done = true;
+        p.report.n_support = p.alpha.iter().filter(|&&a| a > 0.0).count();
+    }
+}
+
+/// One coordinate step on row i (LIBLINEAR's `solve_l2r_l1l2_svc` inner loop).
+#[inline]
+fn step<F: Kernels>(shared: &Shared<'_, F>, p: &mut Problem<F>, i: usize, row: &[F], params: &SvmParams) {
+    let yi = if shared.classes[i] == p.positive { 1.0 } else { -1.0 };
+    let margin = F::dot(&p.w, row).to_f64_exact() + p.wb * params.bias;
+    let alpha = p.alpha[i];
+    let g = yi * margin - 1.0 + shared.diag * alpha;
+    let mut pg = 0.0;
+    if alpha == 0.0 {
+        if params.shrinking && g > p.pg_max_old {
+            p.active[i] = false;
+            p.n_active -= 1;
+            return;
+        } else if g < 0.0 {
+            pg = g;
+        }
+    } else if alpha == shared.upper {
+        if params.shrinking && g < p.pg_min_old {
+            p.active[i] = false;
+            p.n_active -= 1;
+            return;
+        } else if g > 0.0 {
+            pg = g;
+        }
+    } else {
+        pg = g;
+    }
+    p.pg_max_new = p.pg_max_new.max(pg);
+    p.pg_min_new = p.pg_min_new.min(pg);
+    if pg.abs() > 1e-12 {
+        let qd = shared.qd[i];
+        let new = if qd > 0.0 {
+            (alpha - g / qd).clamp(0.0, shared.upper)
+        } else if g < 0.0 {
+            // A zero row under the L1 loss: the objective falls linearly in α up to the bound.
+            shared.upper
+        } else {
+            0.0
+        };
+        p.alpha[i] = new;
+        let d = (new - alpha) * yi;
+        F::axpy(F::from_f64_lossy(d), row, &mut p.w);
+        p.wb += d * params.bias;
+    }
+}
+
+/// LIBLINEAR's end-of-epoch test, with the unshrink-and-recheck when rows were skipped.
+fn end_epoch<F: Kernels>(p: &mut Problem<F>, diag: f64, params: &SvmParams) {
+    p.report.epochs += 1;
+    p.report.objective.push(p.objective(diag));
+    let gap = p.pg_max_new - p.pg_min_new;
+    p.report.final_gap = gap;
+    if gap <= params.eps {
+        if p.n_active == p.alpha.len() {
+            p.done = true;
+            p.report.converged = true;
+            return;
+        }
+        p.active.iter_mut().for_each(|a| *a = true);
+        p.n_active = p.alpha.len();
+        p.pg_max_old = f64::INFINITY;
+        p.pg_min_old = f64::NEG_INFINITY;
+        return;
+    }
+    p.pg_max_old = if p.pg_max_new <= 0.0 { f64::INFINITY } else { p.pg_max_new };
+    p.pg_min_old = if p.pg_min_new >= 0.0 { f64::NEG_INFINITY } else { p.pg_min_new };
+}

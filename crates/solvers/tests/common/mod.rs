@@ -1,0 +1,57 @@
+//! Slow, obvious references shared by the integration tests.
+#![allow(dead_code)]
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Solves A X = B by Gauss–Jordan elimination with partial pivoting (A square, well conditioned).
+pub fn gauss_solve(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
+    let n = a.nrows();
+    let m = b.ncols();
+    let mut aug = Array2::zeros((n, n + m));
+    aug.slice_mut(ndarray::s![.., ..n]).assign(a);
+    aug.slice_mut(ndarray::s![.., n..]).assign(b);
+    for col in 0..n {
+        let pivot = (col..n)
+            .max_by(|&i, &j| aug[[i, col]].abs().total_cmp(&aug[[j, col]].abs()))
+            .unwrap();
+        for k in 0..n + m {
+            aug.swap([col, k], [pivot, k]);
+        }
+        let p = aug[[col, col]];
+        for k in 0..n + m {
+            aug[[col, k]] /= p;
+        }
+        for i in 0..n {
+            if i != col {
+                let f = aug[[i, col]];
+                for k in 0..n + m {
+                    aug[[i, k]] -= f * aug[[col, k]];
+                }
+            }
+        }
+    }
+    aug.slice(ndarray::s![.., n..]).to_owned()
+}
+
+/// The centred ridge solution (W, b) of min ‖Y − ΦW − 1bᵀ‖² + λ‖W‖², straight from the formula.
+pub fn ridge_closed_form(phi: ArrayView2<f64>, y: ArrayView2<f64>, lambda: f64) -> (Array2<f64>, Array1<f64>) {
+    let mu = phi.mean_axis(Axis(0)).unwrap();
+    let ybar = y.mean_axis(Axis(0)).unwrap();
+    let pc = &phi - &mu;
+    let yc = &y - &ybar;
+    let mut a = pc.t().dot(&pc);
+    for i in 0..a.nrows() {
+        a[[i, i]] += lambda;
+    }
+    let w = gauss_solve(&a, &pc.t().dot(&yc));
+    let b = &ybar - &mu.dot(&w);
+    (w, b)
+}
+
+/// A rows × cols matrix of uniform values in [−1, 1) from a seed.
+pub fn uniform(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    Array2::from_shape_fn((rows, cols), |_| rng.random::<f64>() * 2.0 - 1.0)
+}

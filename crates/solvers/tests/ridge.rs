@@ -1,0 +1,139 @@
+//! Ridge: closed form, chunking, GCV against brute force.
+
+mod common;
+
+use common::{gauss_solve, ridge_closed_form, uniform};
+use ndarray::{Array1, Array2, Axis, s};
+use rks_solvers::SolversError;
+use rks_solvers::ridge::{Lambda, RidgeAccumulator};
+
+fn problem() -> (Array2<f64>, Array2<f64>) {
+    let phi = uniform(40, 6, 1) + 0.3; // non-zero means, so the intercept matters
+    let noise = uniform(40, 2, 2) * 0.1;
+    let truth = ndarray::array![[1.0, -2.0], [0.5, 0.0], [-1.0, 1.0], [2.0, 0.3], [0.0, 0.0], [0.7, -0.7]];
+    let y = phi.dot(&truth) + 3.0 + noise;
+    (phi, y)
+}
+
+fn max_abs_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+    (a - b).iter().fold(0.0, |m, v| m.max(v.abs()))
+}
+
+#[test]
+fn fixed_lambda_matches_the_closed_form() {
+    let (phi, y) = problem();
+    for lambda in [0.0, 0.01, 1.0, 25.0] {
+        let mut acc = RidgeAccumulator::new(6, 2);
+        acc.update(phi.view(), y.view()).unwrap();
+        let model = acc.solve(lambda).unwrap();
+        let (w, b) = ridge_closed_form(phi.view(), y.view(), lambda);
+        assert!(max_abs_diff(&model.weights, &w) < 1e-10, "λ = {lambda}");
+        assert!((&model.intercept - &b).iter().all(|v| v.abs() < 1e-10), "λ = {lambda}");
+        // The eigen path gives the same solution.
+        let via_path = acc.fit(&Lambda::GcvGrid(vec![lambda.max(1e-300)])).unwrap();
+        assert!(max_abs_diff(&via_path.weights, &w) < 1e-8, "path at λ = {lambda}");
+    }
+}
+
+#[test]
+fn chunked_and_merged_fits_agree_with_one_shot() {
+    let (phi, y) = problem();
+    let mut whole = RidgeAccumulator::new(6, 2);
+    whole.update(phi.view(), y.view()).unwrap();
+    let mut a = RidgeAccumulator::new(6, 2);
+    for start in (0..20).step_by(7) {
+        let end = (start + 7).min(20);
+        a.update(phi.slice(s![start..end, ..]), y.slice(s![start..end, ..])).unwrap();
+    }
+    let mut b = RidgeAccumulator::new(6, 2);
+    b.update(phi.slice(s![20.., ..]).mapv(|v| v as f64).view(), y.slice(s![20.., ..])).unwrap();
+    a.merge(&b).unwrap();
+    assert_eq!(a.count(), 40);
+    for lambda in [Lambda::Fixed(0.5), Lambda::Gcv] {
+        let m1 = whole.fit(&lambda).unwrap();
+        let m2 = a.fit(&lambda).unwrap();
+        assert!(max_abs_diff(&m1.weights, &m2.weights) < 1e-10);
+        assert!((&m1.intercept - &m2.intercept).iter().all(|v| v.abs() < 1e-10));
+    }
+}
+
+/// GCV by brute force: the hat matrix H = 11ᵀ/N + Φc(ΦcᵀΦc + λI)⁻¹Φcᵀ formed explicitly.
+fn brute_force_gcv(phi: &Array2<f64>, y: &Array2<f64>, lambda: f64) -> f64 {
+    let n = phi.nrows();
+    let mu = phi.mean_axis(Axis(0)).unwrap();
+    let pc = phi - &mu;
+    let mut a = pc.t().dot(&pc);
+    for i in 0..a.nrows() {
+        a[[i, i]] += lambda;
+    }
+    let hat = pc.dot(&gauss_solve(&a, &pc.t().to_owned())) + 1.0 / n as f64;
+    let residual = y - &hat.dot(y);
+    let rss: f64 = residual.iter().map(|r| r * r).sum();
+    let trace: f64 = hat.diag().sum();
+    n as f64 * rss / (n as f64 - trace).powi(2)
+}
+
+#[test]
+fn gcv_choice_matches_brute_force_over_the_grid() {
+    // Few rows and many noisy features so GCV has an interior minimum.
+    let phi = uniform(25, 15, 3);
+    let y = phi.column(0).insert_axis(Axis(1)).to_owned() * 2.0 + uniform(25, 1, 4);
+    let grid: Vec<f64> = (0..30).map(|i| 10f64.powf(-4.0 + i as f64 * 0.25)).collect();
+    let mut acc = RidgeAccumulator::new(15, 1);
+    acc.update(phi.view(), y.view()).unwrap();
+    let model = acc.fit(&Lambda::GcvGrid(grid.clone())).unwrap();
+    let report = model.gcv.clone().unwrap();
+    let brute: Vec<f64> = grid.iter().map(|&l| brute_force_gcv(&phi, &y, l)).collect();
+    for (fast, slow) in report.scores.iter().zip(&brute) {
+        assert!((fast - slow).abs() <= 1e-8 * slow.abs(), "{fast} vs {slow}");
+    }
+    let best = (0..grid.len()).min_by(|&a, &b| brute[a].total_cmp(&brute[b])).unwrap();
+    assert_eq!(report.chosen, best);
+    assert!(best > 0 && best < grid.len() - 1, "the test wants an interior minimum, got {best}");
+    assert_eq!(model.lambda, grid[best]);
+    let (w, _) = ridge_closed_form(phi.view(), y.view(), grid[best]);
+    assert!(max_abs_diff(&model.weights, &w) < 1e-9);
+
+    // The default grid chooses a λ from within itself.
+    let auto = acc.fit(&Lambda::Gcv).unwrap();
+    let auto_report = auto.gcv.unwrap();
+    assert!(auto_report.grid.contains(&auto.lambda));
+    assert!(auto_report.scores.iter().all(|s| *s >= auto_report.scores[auto_report.chosen]));
+}
+
+#[test]
+fn gram_is_bit_identical_for_any_thread_count() {
+    let phi = uniform(300, 130, 5);
+    let y = uniform(300, 3, 6);
+    let fit = |threads: usize| {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
+            let mut acc = RidgeAccumulator::new(130, 3);
+            acc.update(phi.view(), y.view()).unwrap();
+            acc
+        })
+    };
+    assert_eq!(fit(1), fit(2));
+    assert_eq!(fit(1), fit(3));
+}
+
+#[test]
+fn bad_input_is_a_typed_error() {
+    let mut acc = RidgeAccumulator::new(2, 1);
+    let phi = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
+    assert!(matches!(
+        acc.update(phi.view(), Array2::<f64>::zeros((3, 1)).view()),
+        Err(SolversError::RowMismatch { x_rows: 2, y_rows: 3 })
+    ));
+    assert!(matches!(
+        acc.update(phi.view(), ndarray::array![[1.0], [f64::INFINITY]].view()),
+        Err(SolversError::NonFinite { what: "target", row: 1, .. })
+    ));
+    assert!(matches!(
+        acc.update(Array2::<f64>::zeros((2, 3)).view(), Array2::<f64>::zeros((2, 1)).view()),
+        Err(SolversError::DimensionMismatch { .. })
+    ));
+    assert!(matches!(acc.fit(&Lambda::Gcv), Err(SolversError::EmptyInput(_))));
+    acc.update(phi.view(), Array1::from(vec![1.0, 2.0]).insert_axis(Axis(1)).view()).unwrap();
+    assert!(matches!(acc.fit(&Lambda::Fixed(-1.0)), Err(SolversError::InvalidParameter { name: "lambda", .. })));
+    assert!(matches!(acc.fit(&Lambda::GcvGrid(vec![])), Err(SolversError::InvalidParameter { .. })));
+}
