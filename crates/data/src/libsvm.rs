@@ -41,177 +41,252 @@ use crate::text::{LineReader, offset_in, quote, zeros};
 /// Buffer size for reading files: big enough that reads are not the bottleneck.
 const READ_BUFFER: usize = 1 << 16;
 
-/// Rows collected while parsing, kept sparse because the width may only be known at the end
-/// of the file. Reused from chunk to chunk so a chunked read allocates once.
-#[derive(Default)]
-struct SparseRows {
+/// Rows collected while parsing.
+///
+/// With a known width each row goes straight into the dense row-major matrix. Without one (a
+/// whole-file read that learns the width at the end, or a scan) the rows are kept sparse and laid
+/// out once the width is known. Either way one line parser fills them.
+struct Rows {
     y: Vec<f64>,
-    /// End of each row's entries in `col`/`val`.
-    row_end: Vec<usize>,
-    /// 0-based column of each non-zero value.
-    col: Vec<usize>,
-    val: Vec<f64>,
+    layout: Layout,
     /// Largest 1-based index seen on an accepted line (explicit zeros included).
     max_index: usize,
 }
 
-impl SparseRows {
+enum Layout {
+    Dense {
+        width: usize,
+        /// Row-major, `y.len() * width` values.
+        x: Vec<f64>,
+    },
+    Sparse {
+        /// End of each row's entries in `col`/`val`.
+        row_end: Vec<usize>,
+        /// 0-based column of each non-zero value.
+        col: Vec<usize>,
+        val: Vec<f64>,
+    },
+}
+
+impl Rows {
+    /// Rows of a known width; indices beyond it are errors.
+    fn dense(width: usize) -> Self {
+        Rows {
+            y: Vec::new(),
+            layout: Layout::Dense {
+                width,
+                x: Vec::new(),
+            },
+            max_index: 0,
+        }
+    }
+
+    /// Rows whose width is the largest index seen.
+    fn sparse() -> Self {
+        Rows {
+            y: Vec::new(),
+            layout: Layout::Sparse {
+                row_end: Vec::new(),
+                col: Vec::new(),
+                val: Vec::new(),
+            },
+            max_index: 0,
+        }
+    }
+
+    /// Rows of width `n_features` if given, else of the largest index seen.
+    fn new(n_features: Option<usize>) -> Self {
+        n_features.map_or_else(Rows::sparse, Rows::dense)
+    }
+
     fn len(&self) -> usize {
         self.y.len()
     }
 
     fn clear(&mut self) {
         self.y.clear();
-        self.row_end.clear();
-        self.col.clear();
-        self.val.clear();
         self.max_index = 0;
+        match &mut self.layout {
+            Layout::Dense { x, .. } => x.clear(),
+            Layout::Sparse { row_end, col, val } => {
+                row_end.clear();
+                col.clear();
+                val.clear();
+            }
+        }
     }
 
     /// Parses one line into a new row; `Ok(false)` for a blank or comment-only line. On error
     /// nothing of the line is kept and the byte offset of the bad token is returned.
-    fn push_line(
-        &mut self,
-        line: &str,
-        n_features: Option<usize>,
-    ) -> Result<bool, (usize, ParseErrorKind)> {
+    ///
+    /// A dense layout must have room for one more row (see [`Rows::reserve_row`]).
+    fn push_line(&mut self, line: &str) -> Result<bool, (usize, ParseErrorKind)> {
         let content = line.find('#').map_or(line, |hash| &line[..hash]);
         let mut tokens = content.split_ascii_whitespace();
         let Some(label) = tokens.next() else {
             return Ok(false);
         };
+        let at = offset_in(line, label);
         if label.contains(':') {
-            return Err((
-                offset_in(line, label),
-                ParseErrorKind::MissingLabel(quote(label)),
-            ));
+            return Err((at, ParseErrorKind::MissingLabel(quote(label))));
         }
         let y = match label.parse::<f64>() {
             Ok(y) if y.is_finite() => y,
-            Ok(_) => {
-                let kind = ParseErrorKind::NonFiniteLabel(quote(label));
-                return Err((offset_in(line, label), kind));
+            Ok(_) => return Err((at, ParseErrorKind::NonFiniteLabel(quote(label)))),
+            Err(_) => return Err((at, ParseErrorKind::BadLabel(quote(label)))),
+        };
+        let last_index = match &mut self.layout {
+            Layout::Dense { width, x } => {
+                let start = x.len();
+                x.resize(start + *width, 0.0);
+                let row = &mut x[start..];
+                parse_pairs(line, tokens, Some(row.len()), |c, v| row[c] = v)
+                    .inspect_err(|_| x.truncate(start))?
             }
-            Err(_) => {
-                return Err((
-                    offset_in(line, label),
-                    ParseErrorKind::BadLabel(quote(label)),
-                ));
+            Layout::Sparse { row_end, col, val } => {
+                let start = col.len();
+                let pairs = parse_pairs(line, tokens, None, |c, v| {
+                    col.push(c);
+                    val.push(v);
+                });
+                match pairs {
+                    Ok(last_index) => {
+                        row_end.push(col.len());
+                        last_index
+                    }
+                    Err(e) => {
+                        col.truncate(start);
+                        val.truncate(start);
+                        return Err(e);
+                    }
+                }
             }
         };
-        let start = self.col.len();
-        match self.push_pairs(line, tokens, n_features) {
-            Ok(last_index) => {
-                self.y.push(y);
-                self.row_end.push(self.col.len());
-                self.max_index = self.max_index.max(last_index);
-                Ok(true)
-            }
-            Err(e) => {
-                self.col.truncate(start);
-                self.val.truncate(start);
-                Err(e)
-            }
-        }
+        self.y.push(y);
+        self.max_index = self.max_index.max(last_index);
+        Ok(true)
     }
 
-    /// Parses the `index:value` tokens of one line; returns the last (largest) index.
-    fn push_pairs<'a>(
-        &mut self,
-        line: &str,
-        tokens: impl Iterator<Item = &'a str>,
-        n_features: Option<usize>,
-    ) -> Result<usize, (usize, ParseErrorKind)> {
-        let mut previous = 0;
-        for token in tokens {
-            let at = offset_in(line, token);
-            let Some((index, value)) = token.split_once(':') else {
-                return Err((at, ParseErrorKind::MissingColon(quote(token))));
-            };
-            if index == "qid" {
-                continue;
-            }
-            let index: usize = index
-                .parse()
-                .map_err(|_| (at, ParseErrorKind::BadIndex(quote(index))))?;
-            if index == 0 {
-                return Err((at, ParseErrorKind::ZeroIndex));
-            }
-            if index == previous {
-                return Err((at, ParseErrorKind::DuplicateIndex(index)));
-            }
-            if index < previous {
-                return Err((at, ParseErrorKind::DecreasingIndex { index, previous }));
-            }
-            if let Some(n_features) = n_features
-                && index > n_features
-            {
-                return Err((at, ParseErrorKind::IndexOutOfRange { index, n_features }));
-            }
-            let v = match value.parse::<f64>() {
-                Ok(v) if v.is_finite() => v,
-                Ok(_) => {
-                    let kind = ParseErrorKind::NonFiniteValue {
-                        index,
-                        value: quote(value),
-                    };
-                    return Err((offset_in(line, value), kind));
-                }
-                Err(_) => {
-                    let kind = ParseErrorKind::BadValue {
-                        index,
-                        value: quote(value),
-                    };
-                    return Err((offset_in(line, value), kind));
-                }
-            };
-            // Explicit zeros are legal but need no storage: the dense matrix starts at zero.
-            if v != 0.0 {
-                self.col.push(index - 1);
-                self.val.push(v);
-            }
-            previous = index;
+    /// Makes room for one more dense row, or says the matrix cannot grow (a huge `n_features`
+    /// must give an error, not abort the process).
+    fn reserve_row(&mut self, file: &str) -> Result<(), DataError> {
+        if let Layout::Dense { width, x } = &mut self.layout {
+            x.try_reserve(*width).map_err(|_| DataError::TooLarge {
+                file: file.to_owned(),
+                rows: self.y.len() + 1,
+                cols: *width,
+            })?;
         }
-        Ok(previous)
+        Ok(())
     }
 
     /// Reads lines until `max_rows` rows are held or the input ends.
     fn fill<R: BufRead>(
         &mut self,
         lines: &mut LineReader<R>,
-        n_features: Option<usize>,
         max_rows: usize,
     ) -> Result<(), DataError> {
         while self.len() < max_rows {
+            self.reserve_row(lines.name())?;
             let Some(line) = lines.next_line()? else {
                 break;
             };
-            if let Err((at, kind)) = self.push_line(line.text, n_features) {
+            if let Err((at, kind)) = self.push_line(line.text) {
                 return Err(line.error(at, kind));
             }
         }
         Ok(())
     }
 
-    /// The dense dataset of the held rows, `n_features` wide (no held index exceeds it).
-    fn to_dataset(&self, n_features: usize, file: &str) -> Result<Dataset, DataError> {
+    /// The held rows as a dense dataset (dense layout: its width; sparse: the largest index
+    /// seen), leaving no rows held.
+    fn take_dataset(&mut self, file: &str) -> Result<Dataset, DataError> {
         let rows = self.len();
-        let mut x = zeros(file, rows, n_features)?;
-        let mut start = 0;
-        for (r, &end) in self.row_end.iter().enumerate() {
-            let dense_row = &mut x[r * n_features..(r + 1) * n_features];
-            for (&c, &v) in self.col[start..end].iter().zip(&self.val[start..end]) {
-                dense_row[c] = v;
+        let (x, width) = match &mut self.layout {
+            Layout::Dense { width, x } => (std::mem::take(x), *width),
+            Layout::Sparse { row_end, col, val } => {
+                let width = self.max_index;
+                let mut x = zeros(file, rows, width)?;
+                let mut start = 0;
+                for (dense_row, &end) in x.chunks_exact_mut(width.max(1)).zip(row_end.iter()) {
+                    for (&c, &v) in col[start..end].iter().zip(&val[start..end]) {
+                        dense_row[c] = v;
+                    }
+                    start = end;
+                }
+                (x, width)
             }
-            start = end;
-        }
-        let x = Array2::from_shape_vec((rows, n_features), x).map_err(|_| DataError::TooLarge {
+        };
+        let y = Array1::from(std::mem::take(&mut self.y));
+        self.clear();
+        let too_large = || DataError::TooLarge {
             file: file.to_owned(),
             rows,
-            cols: n_features,
-        })?;
-        Dataset::new(x, Array1::from(self.y.clone()))
+            cols: width,
+        };
+        let x = Array2::from_shape_vec((rows, width), x).map_err(|_| too_large())?;
+        Dataset::new(x, y)
     }
+}
+
+/// Parses the `index:value` tokens of one line, handing each non-zero value to `put` with its
+/// 0-based column, and returns the last (largest) index. Indices beyond `limit` are errors.
+fn parse_pairs<'a>(
+    line: &str,
+    tokens: impl Iterator<Item = &'a str>,
+    limit: Option<usize>,
+    mut put: impl FnMut(usize, f64),
+) -> Result<usize, (usize, ParseErrorKind)> {
+    let mut previous = 0;
+    for token in tokens {
+        let at = offset_in(line, token);
+        let Some((index, value)) = token.split_once(':') else {
+            return Err((at, ParseErrorKind::MissingColon(quote(token))));
+        };
+        if index == "qid" {
+            continue;
+        }
+        let index: usize = index
+            .parse()
+            .map_err(|_| (at, ParseErrorKind::BadIndex(quote(index))))?;
+        if index == 0 {
+            return Err((at, ParseErrorKind::ZeroIndex));
+        }
+        if index == previous {
+            return Err((at, ParseErrorKind::DuplicateIndex(index)));
+        }
+        if index < previous {
+            return Err((at, ParseErrorKind::DecreasingIndex { index, previous }));
+        }
+        if let Some(n_features) = limit
+            && index > n_features
+        {
+            return Err((at, ParseErrorKind::IndexOutOfRange { index, n_features }));
+        }
+        let v = match value.parse::<f64>() {
+            Ok(v) if v.is_finite() => v,
+            Ok(_) => {
+                let kind = ParseErrorKind::NonFiniteValue {
+                    index,
+                    value: quote(value),
+                };
+                return Err((offset_in(line, value), kind));
+            }
+            Err(_) => {
+                let kind = ParseErrorKind::BadValue {
+                    index,
+                    value: quote(value),
+                };
+                return Err((offset_in(line, value), kind));
+            }
+        };
+        // Explicit zeros are legal but need no storage: the dense matrix starts at zero.
+        if v != 0.0 {
+            put(index - 1, v);
+        }
+        previous = index;
+    }
+    Ok(previous)
 }
 
 fn open(path: &Path) -> Result<(BufReader<File>, String), DataError> {
@@ -253,14 +328,14 @@ pub fn read(
     n_features: Option<usize>,
 ) -> Result<Dataset, DataError> {
     let mut lines = LineReader::new(reader, source_name);
-    let mut rows = SparseRows::default();
-    rows.fill(&mut lines, n_features, usize::MAX)?;
+    let mut rows = Rows::new(n_features);
+    rows.fill(&mut lines, usize::MAX)?;
     if rows.len() == 0 {
         return Err(DataError::NoRows {
             file: lines.name().to_owned(),
         });
     }
-    rows.to_dataset(n_features.unwrap_or(rows.max_index), lines.name())
+    rows.take_dataset(lines.name())
 }
 
 /// Streams a LIBSVM file once, checking every line, and returns `(rows, largest index)` without
@@ -283,11 +358,11 @@ pub fn scan_dims(path: impl AsRef<Path>) -> Result<(usize, usize), DataError> {
 pub fn scan(reader: impl BufRead, source_name: &str) -> Result<(usize, usize), DataError> {
     let mut lines = LineReader::new(reader, source_name);
     // One row at a time, so memory stays at one line whatever the file size.
-    let mut row = SparseRows::default();
+    let mut row = Rows::sparse();
     let (mut n_rows, mut max_index) = (0, 0);
     loop {
         row.clear();
-        row.fill(&mut lines, None, 1)?;
+        row.fill(&mut lines, 1)?;
         if row.len() == 0 {
             break;
         }
@@ -330,7 +405,7 @@ pub struct LibsvmChunks<R = BufReader<File>> {
     lines: LineReader<R>,
     n_features: usize,
     chunk_rows: usize,
-    rows: SparseRows,
+    rows: Rows,
     rows_read: usize,
     done: bool,
 }
@@ -365,7 +440,7 @@ impl<R: BufRead> LibsvmChunks<R> {
             lines: LineReader::new(reader, source_name),
             n_features,
             chunk_rows,
-            rows: SparseRows::default(),
+            rows: Rows::dense(n_features),
             rows_read: 0,
             done: false,
         })
@@ -390,10 +465,7 @@ impl<R: BufRead> Iterator for LibsvmChunks<R> {
             return None;
         }
         self.rows.clear();
-        if let Err(e) = self
-            .rows
-            .fill(&mut self.lines, Some(self.n_features), self.chunk_rows)
-        {
+        if let Err(e) = self.rows.fill(&mut self.lines, self.chunk_rows) {
             self.done = true;
             return Some(Err(e));
         }
@@ -408,7 +480,7 @@ impl<R: BufRead> Iterator for LibsvmChunks<R> {
             });
         }
         self.rows_read += n;
-        let chunk = self.rows.to_dataset(self.n_features, self.lines.name());
+        let chunk = self.rows.take_dataset(self.lines.name());
         if chunk.is_err() {
             self.done = true;
         }
@@ -505,12 +577,38 @@ mod tests {
 
     #[test]
     fn failed_line_leaves_no_partial_row() {
-        let mut rows = SparseRows::default();
-        assert!(rows.push_line("1 1:1 2:2 2:3", None).is_err());
-        assert_eq!((rows.len(), rows.col.len(), rows.val.len()), (0, 0, 0));
-        assert_eq!(rows.max_index, 0);
-        assert!(rows.push_line("1 4:1", None).unwrap());
-        assert_eq!(rows.max_index, 4);
+        for mut rows in [Rows::sparse(), Rows::dense(5)] {
+            rows.reserve_row("t").unwrap();
+            assert!(rows.push_line("1 1:1 2:2 2:3").is_err());
+            assert_eq!((rows.len(), rows.max_index), (0, 0));
+            match &rows.layout {
+                Layout::Dense { x, .. } => assert!(x.is_empty()),
+                Layout::Sparse { row_end, col, val } => {
+                    assert!(row_end.is_empty() && col.is_empty() && val.is_empty())
+                }
+            }
+            assert!(rows.push_line("1 4:1").unwrap());
+            assert_eq!(rows.max_index, 4);
+            let d = rows.take_dataset("t").unwrap();
+            assert_eq!(d.n_rows(), 1);
+            assert_eq!(d.x[[0, 3]], 1.0);
+            assert_eq!(rows.len(), 0);
+        }
+    }
+
+    #[test]
+    fn dense_and_sparse_layouts_agree() {
+        let text = "1 1:1 3:2\n\n0 2:-1 4:0.5 # c\n2\n1 4:3\n";
+        let sparse = read(text.as_bytes(), "t", None).unwrap();
+        let dense = read(text.as_bytes(), "t", Some(4)).unwrap();
+        assert_eq!(sparse, dense);
+        assert_eq!(dense.x.row(1).to_vec(), vec![0.0, -1.0, 0.0, 0.5]);
+    }
+
+    #[test]
+    fn huge_width_is_an_error_not_an_abort() {
+        let e = read("1 1:1\n".as_bytes(), "t", Some(usize::MAX / 2)).unwrap_err();
+        assert!(matches!(e, DataError::TooLarge { .. }), "{e}");
     }
 
     #[test]

@@ -159,6 +159,22 @@ proptest! {
     }
 
     #[test]
+    fn width_from_the_file_matches_the_given_width(data in dataset(12, 8)) {
+        // Without n_features the width is the last column holding a non-zero value; the
+        // columns after it are all zero in the data.
+        let mut text = Vec::new();
+        libsvm::write(&mut text, &data).unwrap();
+        let given = libsvm::read(&text[..], "w", Some(data.n_features())).unwrap();
+        let found = libsvm::read(&text[..], "w", None).unwrap();
+        let width = found.n_features();
+        prop_assert_eq!(&found.x, &given.x.slice(ndarray::s![.., ..width]));
+        prop_assert!(given.x.slice(ndarray::s![.., width..]).iter().all(|v| *v == 0.0));
+        prop_assert!(width == 0 || given.x.column(width - 1).iter().any(|v| *v != 0.0));
+        prop_assert_eq!(&found.y, &given.y);
+        prop_assert_eq!(libsvm::scan(&text[..], "w").unwrap(), (data.n_rows(), width));
+    }
+
+    #[test]
     fn csv_write_read_round_trip(data in dataset(12, 8)) {
         let names: Vec<String> = (0..data.n_features()).map(|j| format!("x{j}")).collect();
         let mut text = Vec::new();
