@@ -28,10 +28,54 @@ pub trait Element:
     fn to_f64_exact(self) -> f64;
 }
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+/// Per-type entry points to the hot kernels, kept out of the public API: the trait is sealed and
+/// its module private, so these methods cannot be named outside the crate.
+pub(crate) mod sealed {
+    use std::sync::OnceLock;
+
+    use ndarray::{Array2, ArrayView2};
+
+    pub trait Sealed: Sized {
+        /// The Walsh–Hadamard transform of a power-of-two-length slice (see [`crate::hadamard`]).
+        fn fwht_unchecked(data: &mut [Self]);
+        /// `z_cos ← scale·cos(z_cos)`, `sin ← scale·sin(z_cos)` (see [`crate::trig`]).
+        fn cos_sin_scaled(z_cos: &mut [Self], sin: &mut [Self], scale: Self);
+        /// Picks the parameter matrix stored in this precision, converting (once) if needed.
+        fn stored<'a>(
+            wide: &'a Array2<f64>,
+            narrow: &'a OnceLock<Array2<f32>>,
+        ) -> ArrayView2<'a, Self>;
+    }
+
+    impl Sealed for f32 {
+        fn fwht_unchecked(data: &mut [f32]) {
+            crate::hadamard::fwht_fast(data);
+        }
+        fn cos_sin_scaled(z_cos: &mut [f32], sin: &mut [f32], scale: f32) {
+            crate::trig::cos_sin_f32(z_cos, sin, scale);
+        }
+        fn stored<'a>(
+            wide: &'a Array2<f64>,
+            narrow: &'a OnceLock<Array2<f32>>,
+        ) -> ArrayView2<'a, f32> {
+            narrow.get_or_init(|| wide.mapv(|v| v as f32)).view()
+        }
+    }
+
+    impl Sealed for f64 {
+        fn fwht_unchecked(data: &mut [f64]) {
+            crate::hadamard::fwht_fast(data);
+        }
+        fn cos_sin_scaled(z_cos: &mut [f64], sin: &mut [f64], scale: f64) {
+            crate::trig::cos_sin_f64(z_cos, sin, scale);
+        }
+        fn stored<'a>(
+            wide: &'a Array2<f64>,
+            _narrow: &'a OnceLock<Array2<f32>>,
+        ) -> ArrayView2<'a, f64> {
+            wide.view()
+        }
+    }
 }
 
 impl Element for f32 {

@@ -25,4 +25,16 @@ pub enum RksError {
     /// A transform length that is not a power of two (or is too small).
     #[error("Walsh–Hadamard length {0} is not a power of two ≥ 1")]
     NotPowerOfTwo(usize),
+    /// A stored map was rebuilt from its spec, but its parameters differ from the saved ones
+    /// (the sampling code changed between the version that saved it and this one).
+    #[error(
+        "the map rebuilt from the stored spec has checksum {rebuilt:#018x}, the file says {stored:#018x}: it was saved by an incompatible version"
+    )]
+    ChecksumMismatch { stored: u64, rebuilt: u64 },
+    /// A stored map is of another kind than the type it is loaded into.
+    #[error("expected a {expected} map, found a {found} map")]
+    WrongMapKind {
+        expected: &'static str,
+        found: &'static str,
+    },
 }

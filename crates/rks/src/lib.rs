@@ -4,14 +4,62 @@
 //! (Rahimi & Recht, "Random Features for Large-Scale Kernel Machines", NIPS 2007). A linear model on
 //! φ(x) then approximates the kernel machine at a cost that does not grow with the training set.
 //!
+//! Both maps compute φ(x) = n^{-1/2}·[cos(Wx), sin(Wx)] (first the n cosines, then the n sines);
+//! they differ in W:
+//!
+//! - [`DenseRks`]: W ∈ R^{n×d} stored explicitly, rows drawn from the kernel's spectral
+//!   distribution (N(0, σ⁻² I) for the Gaussian kernel). O(n·d) time and memory per row.
+//! - [`Fastfood`]: W replaced by stacked blocks (1/(σ√D))·S H G Π H B (Le, Sarlós & Smola, ICML
+//!   2013). O(n log d) time and O(n) memory.
+//! - [`AnyMap`]: either of them, chosen at run time; [`MapKind`] names the choice.
+//!
+//! Maps are built from validated parameters (`params() → build(d)`), are a pure function of
+//! (kind, d, n, bandwidth, kernel, seed) drawn with a ChaCha8 generator, transform f32 or f64 rows
+//! in parallel with output independent of the thread count, and serialise as that spec
+//! (the parameters are rebuilt and checked on load).
+//!
+//! ```
+//! use ndarray::array;
+//! use rks::{Bandwidth, Fastfood, FeatureMap, Kernel};
+//!
+//! let map = Fastfood::params().n_frequencies(8192).sigma(1.0).seed(42).build(3)?;
+//! let x = array![[0.1, 0.2, 0.3], [0.5, -0.4, 0.0]];
+//! let phi = map.transform(x.view())?;
+//! assert_eq!(phi.dim(), (2, 16384));
+//!
+//! let approx = phi.row(0).dot(&phi.row(1));
+//! let exact = Kernel::Gaussian.exact(&[0.1, 0.2, 0.3], &[0.5, -0.4, 0.0], Bandwidth::Sigma(1.0))?;
+//! assert!((approx - exact).abs() < 0.03, "{approx} vs {exact}");
+//! # Ok::<(), rks::RksError>(())
+//! ```
+//!
+//! Modules:
 //! - [`hadamard`]: the fast Walsh–Hadamard transform, in place, f32 and f64.
-//! - [`FeatureMap`]: the trait every map implements.
+//! - [`trig`]: the vectorised cos/sin step both maps share.
+//! - [`kernel`]: the kernels, their bandwidth and frequency distributions.
+//! - [`spec`]: map specs, builders and limits.
+//! - [`scaler`], [`median`]: input standardisation and the median-heuristic bandwidth.
 
+pub mod any;
+pub mod dense;
 pub mod element;
 pub mod error;
+pub mod fastfood;
+mod features;
 pub mod hadamard;
+pub mod kernel;
+mod linfa_impl;
 pub mod map;
+pub mod median;
+pub mod scaler;
+pub mod spec;
+pub mod trig;
 
+pub use any::AnyMap;
+pub use dense::DenseRks;
 pub use element::Element;
 pub use error::RksError;
+pub use fastfood::{Fastfood, FastfoodBlock};
+pub use kernel::{Bandwidth, Kernel};
 pub use map::FeatureMap;
+pub use spec::{MapKind, MapParams, MapSpec};

@@ -1,0 +1,200 @@
+//! Dense Random Kitchen Sinks: an explicit frequency matrix W ∈ R^{n×d}.
+//!
+//! Rahimi & Recht, "Random Features for Large-Scale Kernel Machines" (NIPS 2007): with the rows
+//! of W drawn from the kernel's spectral distribution (N(0, σ⁻² I) for the Gaussian kernel),
+//!
+//! ```text
+//! φ(x) = n^{-1/2} · [cos(Wx), sin(Wx)] ∈ R^{2n},   φ(x)·φ(y) = (1/n) Σⱼ cos(wⱼᵀ(x − y)) ≈ k(x, y).
+//! ```
+//!
+//! A batch is one matrix product X Wᵀ per block of rows (ndarray's GEMM, single-threaded inside a
+//! block; rayon runs the blocks in parallel), then the shared cos/sin step. Cost O(n·d) time and
+//! memory per row, against O(n log d) and O(n) for [`crate::Fastfood`].
+
+use std::sync::OnceLock;
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::features::transform_with;
+use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
+use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
+
+/// Rows per parallel block: large enough that packing Wᵀ costs little against the product.
+const BLOCK_ROWS: usize = 128;
+
+/// The dense random Fourier feature map x ↦ n^{-1/2}[cos(Wx), sin(Wx)].
+///
+/// Parameters: W is drawn row by row from a ChaCha8 generator seeded with `seed`
+/// (`ChaCha8Rng::seed_from_u64`): row 0 first, each row as described by the kernel (Gaussian: d
+/// standard normals; Laplacian: d standard Cauchy variates; Matérn: d standard normals then one
+/// χ² variate), divided by σ. The same seed gives the same W on every platform.
+///
+/// Serialisation stores the spec (kind, d, n, bandwidth, kernel, seed) and a checksum of W, not W;
+/// loading rebuilds W and checks the checksum ([`RksError::ChecksumMismatch`] otherwise).
+///
+/// ```
+/// use ndarray::array;
+/// use rks::{DenseRks, FeatureMap, Kernel};
+///
+/// let map = DenseRks::params().n_frequencies(2048).sigma(1.5).kernel(Kernel::Gaussian).seed(7).build(2)?;
+/// let x = array![[0.0, 0.0], [1.0, 0.5]];
+/// let phi = map.transform(x.view())?;
+/// assert_eq!(phi.dim(), (2, 4096));
+/// let approx = phi.row(0).dot(&phi.row(1));
+/// let exact = Kernel::Gaussian.exact(&[0.0, 0.0], &[1.0, 0.5], rks::Bandwidth::Sigma(1.5))?;
+/// assert!((approx - exact).abs() < 0.05);
+/// # Ok::<(), rks::RksError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct DenseRks {
+    spec: MapSpec,
+    /// Wᵀ (d × n), so a block of rows X maps to X·Wᵀ without a transpose.
+    weights_t: Array2<f64>,
+    /// Wᵀ rounded to f32, made on the first f32 transform.
+    narrow: OnceLock<Array2<f32>>,
+    checksum: OnceLock<u64>,
+}
+
+impl DenseRks {
+    /// The builder: `DenseRks::params().n_frequencies(n).sigma(σ).seed(s).build(d)`.
+    pub fn params() -> MapParams<DenseRks> {
+        MapParams::default()
+    }
+
+    /// Draws the map described by a validated spec (which must be of kind [`MapKind::Dense`]).
+    pub fn from_spec(spec: &MapSpec) -> Result<Self, RksError> {
+        if spec.kind() != MapKind::Dense {
+            return Err(RksError::WrongMapKind {
+                expected: "dense",
+                found: "Fastfood",
+            });
+        }
+        let (d, n) = (spec.input_dim(), spec.n_frequencies());
+        let mut rng = ChaCha8Rng::seed_from_u64(spec.seed());
+        let inv_sigma = 1.0 / spec.sigma();
+        let mut weights_t = Array2::zeros((d, n));
+        let mut row = vec![0.0; d];
+        for i in 0..n {
+            spec.kernel().sample_row(&mut rng, &mut row);
+            for (dst, w) in weights_t.column_mut(i).iter_mut().zip(&row) {
+                *dst = w * inv_sigma;
+            }
+        }
+        Ok(Self {
+            spec: *spec,
+            weights_t,
+            narrow: OnceLock::new(),
+            checksum: OnceLock::new(),
+        })
+    }
+
+    /// The spec this map was drawn from.
+    pub fn spec(&self) -> &MapSpec {
+        &self.spec
+    }
+
+    /// Number of frequencies n (output 2n).
+    pub fn n_frequencies(&self) -> usize {
+        self.spec.n_frequencies()
+    }
+
+    /// σ.
+    pub fn sigma(&self) -> f64 {
+        self.spec.sigma()
+    }
+
+    /// The kernel approximated.
+    pub fn kernel(&self) -> Kernel {
+        self.spec.kernel()
+    }
+
+    /// The bandwidth as given.
+    pub fn bandwidth(&self) -> Bandwidth {
+        self.spec.bandwidth()
+    }
+
+    /// W (n × d), a transposed view of the stored Wᵀ.
+    pub fn weights(&self) -> ArrayView2<'_, f64> {
+        self.weights_t.t()
+    }
+
+    /// Memory of the parameters: n·d·8 bytes (W in f64). An f32 transform adds an f32 copy of W
+    /// (n·d·4 bytes) the first time it runs.
+    pub fn parameter_bytes(&self) -> usize {
+        self.weights_t.len() * size_of::<f64>()
+    }
+
+    /// The linear part Wx of the map (n columns, before cos/sin), for rows of `x`.
+    pub fn project<F: Element>(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>, RksError> {
+        let mut out = Array2::zeros((x.nrows(), self.n_frequencies()));
+        crate::features::check_io(&x, &out.view_mut(), self.input_dim(), self.n_frequencies())?;
+        crate::features::for_row_blocks(x, out.view_mut(), BLOCK_ROWS, |xb, zb| {
+            self.project_block(xb, zb)
+        });
+        Ok(out)
+    }
+
+    fn project_block<F: Element>(&self, xb: ArrayView2<'_, F>, mut zb: ArrayViewMut2<'_, F>) {
+        let wt = F::stored(&self.weights_t, &self.narrow);
+        general_mat_mul(F::one(), &xb, &wt, F::zero(), &mut zb);
+    }
+
+    fn checksum(&self) -> u64 {
+        *self.checksum.get_or_init(|| {
+            let mut c = Checksum::new();
+            c.floats(self.weights().iter().copied());
+            c.finish()
+        })
+    }
+
+    pub(crate) fn saved(&self) -> SavedMap {
+        SavedMap::new(&self.spec, self.checksum())
+    }
+
+    pub(crate) fn from_saved(saved: &SavedMap) -> Result<Self, RksError> {
+        let map = Self::from_spec(&saved.spec()?)?;
+        saved.verify(map.checksum())?;
+        Ok(map)
+    }
+}
+
+impl MapParams<DenseRks> {
+    /// Validates the parameters and draws the map for `input_dim` columns.
+    pub fn build(&self, input_dim: usize) -> Result<DenseRks, RksError> {
+        DenseRks::from_spec(&self.check(MapKind::Dense, input_dim)?)
+    }
+}
+
+impl PartialEq for DenseRks {
+    /// Two maps are equal when their specs are (the parameters are a function of the spec).
+    fn eq(&self, other: &Self) -> bool {
+        self.spec == other.spec
+    }
+}
+
+impl FeatureMap for DenseRks {
+    fn input_dim(&self) -> usize {
+        self.spec.input_dim()
+    }
+
+    fn output_dim(&self) -> usize {
+        2 * self.n_frequencies()
+    }
+
+    fn transform_into<F: Element>(
+        &self,
+        x: ArrayView2<'_, F>,
+        out: ArrayViewMut2<'_, F>,
+    ) -> Result<(), RksError> {
+        let (d, n) = (self.input_dim(), self.n_frequencies());
+        transform_with(x, out, d, n, BLOCK_ROWS, |xb, zb| {
+            self.project_block(xb, zb)
+        })
+    }
+}
+
+serde_via_saved!(DenseRks);
+crate::linfa_impl::transformer_via_feature_map!(DenseRks);

@@ -1,0 +1,331 @@
+//! Fastfood: a structured stand-in for the dense Gaussian frequency matrix.
+//!
+//! Le, Sarlós & Smola, "Fastfood — Approximating Kernel Expansions in Loglinear Time" (ICML
+//! 2013, arXiv 1408.3060). With x̃ the input padded with zeros to D = 2^⌈log₂ d⌉, one D × D block
+//! is
+//!
+//! ```text
+//! V = (1/(σ√D)) · S H G Π H B
+//! ```
+//!
+//! B diagonal ±1, H the unnormalised Walsh–Hadamard matrix (H² = D·I), Π a random permutation, G
+//! diagonal N(0, 1), S diagonal with S_ii = s_i/‖G‖_F and s_i the row length drawn for the kernel
+//! (χ_D for the Gaussian: the norm of a D-dimensional standard normal vector). Every row of
+//! H G Π H B has norm √D·‖G‖_F, so row i of V has norm s_i/σ, the length distribution of a row of
+//! the dense W, with a nearly uniform direction. ⌈n/D⌉ independent blocks are stacked and the
+//! first n rows kept; φ(x) = n^{-1/2}[cos(Vx), sin(Vx)] as for the dense map. Cost per row:
+//! 2⌈n/D⌉ transforms of length D, O(n log D), and O(n) parameters.
+
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::features::{check_io, for_row_blocks, transform_with};
+use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
+use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
+
+/// Rows per parallel block.
+const BLOCK_ROWS: usize = 16;
+
+/// The random diagonals and the permutation of one D × D Fastfood block.
+///
+/// With these accessors, block b of [`Fastfood::project`] computes, for the padded input x̃:
+///
+/// ```text
+/// a = B x̃                      a[j] = signs[j] · x̃[j]
+/// h = H a                      (unnormalised Walsh–Hadamard transform, crate::hadamard::fwht)
+/// p = Π h                      p[i] = h[permutation[i]]        (gather convention)
+/// q = G p                      q[i] = gaussian[i] · p[i]
+/// y = H q
+/// (Vx̃)[b·D + i] = scaling[i] · y[i] / (σ·√D)
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct FastfoodBlock {
+    signs: Vec<f64>,
+    permutation: Vec<usize>,
+    gaussian: Vec<f64>,
+    scaling: Vec<f64>,
+}
+
+impl FastfoodBlock {
+    /// B: the ±1 diagonal (D entries).
+    pub fn signs(&self) -> &[f64] {
+        &self.signs
+    }
+    /// Π as a gather: (Πv)[i] = v[permutation[i]] (a permutation of 0..D).
+    pub fn permutation(&self) -> &[usize] {
+        &self.permutation
+    }
+    /// G: the N(0, 1) diagonal (D entries).
+    pub fn gaussian(&self) -> &[f64] {
+        &self.gaussian
+    }
+    /// S: the diagonal s_i/‖G‖_F, *including* 1/‖G‖_F and *excluding* the constant 1/(σ√D).
+    pub fn scaling(&self) -> &[f64] {
+        &self.scaling
+    }
+
+    /// Draws one block. Order: D signs (`random::<bool>()`, true ↦ +1), the permutation by
+    /// Fisher–Yates (for i = D−1 down to 1, swap i with `random_range(0..=i)` drawn as u64), D
+    /// standard normals for G, then D row lengths s_i ([`Kernel`]'s radius draw).
+    fn draw(rng: &mut ChaCha8Rng, dim: usize, kernel: Kernel) -> Result<Self, RksError> {
+        let signs = (0..dim)
+            .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
+            .collect();
+        let mut permutation: Vec<usize> = (0..dim).collect();
+        for i in (1..dim).rev() {
+            let j = rng.random_range(0..=i as u64) as usize;
+            permutation.swap(i, j);
+        }
+        let gaussian: Vec<f64> = (0..dim).map(|_| StandardNormal.sample(rng)).collect();
+        let norm_g = gaussian.iter().map(|g| g * g).sum::<f64>().sqrt();
+        let scaling = (0..dim)
+            .map(|_| Ok(kernel.sample_radius(rng, dim)? / norm_g))
+            .collect::<Result<_, RksError>>()?;
+        Ok(Self {
+            signs,
+            permutation,
+            gaussian,
+            scaling,
+        })
+    }
+}
+
+/// One block's factors in the working precision, with 1/(σ√D) folded into the scaling.
+struct Prepared<F> {
+    signs: Vec<F>,
+    permutation: Vec<usize>,
+    gaussian: Vec<F>,
+    scaling: Vec<F>,
+}
+
+/// The Fastfood feature map x ↦ n^{-1/2}[cos(Vx), sin(Vx)], V = stacked (1/(σ√D))·S H G Π H B.
+///
+/// Parameters: ⌈n/D⌉ blocks drawn in order from one ChaCha8 generator seeded with `seed`
+/// (`ChaCha8Rng::seed_from_u64`), each as [`FastfoodBlock`] describes. Rows of V are
+/// (b·D + i) for block b, entry i; rows beyond n are dropped. Parameters take O(n) memory
+/// ([`Fastfood::parameter_bytes`]), never n × d.
+///
+/// Kernels: Gaussian and Matérn (radial); see [`crate::kernel`].
+///
+/// ```
+/// use ndarray::array;
+/// use rks::{Fastfood, FeatureMap};
+///
+/// let map = Fastfood::params().n_frequencies(4096).sigma(2.0).seed(7).build(3)?;
+/// assert_eq!((map.padded_dim(), map.blocks().len()), (4, 1024));
+/// let z = map.project(array![[1.0, 0.0, 2.0]].view())?; // Vx, before cos/sin
+/// assert_eq!(z.dim(), (1, 4096));
+/// let phi = map.transform(array![[1.0f32, 0.0, 2.0]].view())?;
+/// assert_eq!(phi.dim(), (1, 8192));
+/// # Ok::<(), rks::RksError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Fastfood {
+    spec: MapSpec,
+    padded_dim: usize,
+    blocks: Vec<FastfoodBlock>,
+}
+
+impl Fastfood {
+    /// The builder: `Fastfood::params().n_frequencies(n).sigma(σ).seed(s).build(d)`.
+    pub fn params() -> MapParams<Fastfood> {
+        MapParams::default()
+    }
+
+    /// Draws the map described by a validated spec (which must be of kind [`MapKind::Fastfood`]).
+    pub fn from_spec(spec: &MapSpec) -> Result<Self, RksError> {
+        if spec.kind() != MapKind::Fastfood {
+            return Err(RksError::WrongMapKind {
+                expected: "Fastfood",
+                found: "dense",
+            });
+        }
+        let padded_dim = spec.input_dim().next_power_of_two();
+        let mut rng = ChaCha8Rng::seed_from_u64(spec.seed());
+        let blocks = (0..spec.n_frequencies().div_ceil(padded_dim))
+            .map(|_| FastfoodBlock::draw(&mut rng, padded_dim, spec.kernel()))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            spec: *spec,
+            padded_dim,
+            blocks,
+        })
+    }
+
+    /// The spec this map was drawn from.
+    pub fn spec(&self) -> &MapSpec {
+        &self.spec
+    }
+    /// D: the input dimension rounded up to a power of two.
+    pub fn padded_dim(&self) -> usize {
+        self.padded_dim
+    }
+    /// Number of frequencies n (output 2n).
+    pub fn n_frequencies(&self) -> usize {
+        self.spec.n_frequencies()
+    }
+    /// σ.
+    pub fn sigma(&self) -> f64 {
+        self.spec.sigma()
+    }
+    /// The bandwidth as given.
+    pub fn bandwidth(&self) -> Bandwidth {
+        self.spec.bandwidth()
+    }
+    /// The kernel approximated.
+    pub fn kernel(&self) -> Kernel {
+        self.spec.kernel()
+    }
+    /// The ⌈n/D⌉ blocks, in row order.
+    pub fn blocks(&self) -> &[FastfoodBlock] {
+        &self.blocks
+    }
+
+    /// Memory of the parameters: per block, D entries each of B, G, S (f64) and Π (stored as
+    /// usize, counted as 8 bytes): 32·D·⌈n/D⌉ bytes.
+    pub fn parameter_bytes(&self) -> usize {
+        self.blocks.len() * self.padded_dim * (3 * size_of::<f64>() + size_of::<u64>())
+    }
+
+    /// The linear part Vx (n columns, before cos/sin) of each row of `x`.
+    pub fn project<F: Element>(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>, RksError> {
+        let mut out = Array2::zeros((x.nrows(), self.n_frequencies()));
+        self.project_into(x, out.view_mut())?;
+        Ok(out)
+    }
+
+    /// [`project`](Self::project) into a caller's buffer (rows × n).
+    pub fn project_into<F: Element>(
+        &self,
+        x: ArrayView2<'_, F>,
+        mut out: ArrayViewMut2<'_, F>,
+    ) -> Result<(), RksError> {
+        check_io(&x, &out, self.input_dim(), self.n_frequencies())?;
+        let prepared = self.prepare::<F>();
+        for_row_blocks(x, out.view_mut(), BLOCK_ROWS, |xb, zb| {
+            self.project_block(&prepared, xb, zb)
+        });
+        Ok(())
+    }
+
+    fn prepare<F: Element>(&self) -> Vec<Prepared<F>> {
+        let c = 1.0 / (self.sigma() * (self.padded_dim as f64).sqrt());
+        let cast = |v: &[f64], k: f64| v.iter().map(|&a| F::from_f64_lossy(a * k)).collect();
+        self.blocks
+            .iter()
+            .map(|b| Prepared {
+                signs: cast(&b.signs, 1.0),
+                permutation: b.permutation.clone(),
+                gaussian: cast(&b.gaussian, 1.0),
+                scaling: cast(&b.scaling, c),
+            })
+            .collect()
+    }
+
+    fn project_block<F: Element>(
+        &self,
+        prepared: &[Prepared<F>],
+        xb: ArrayView2<'_, F>,
+        mut zb: ArrayViewMut2<'_, F>,
+    ) {
+        let dim = self.padded_dim;
+        let (mut a, mut q) = (vec![F::zero(); dim], vec![F::zero(); dim]);
+        for (x, z) in xb.rows().into_iter().zip(zb.rows_mut()) {
+            project_row(prepared, x, z, &mut a, &mut q);
+        }
+    }
+
+    fn checksum(&self) -> u64 {
+        let mut c = Checksum::new();
+        for b in &self.blocks {
+            c.floats(b.signs.iter().copied());
+            b.permutation.iter().for_each(|&p| c.word(p as u64));
+            c.floats(b.gaussian.iter().copied());
+            c.floats(b.scaling.iter().copied());
+        }
+        c.finish()
+    }
+
+    pub(crate) fn saved(&self) -> SavedMap {
+        SavedMap::new(&self.spec, self.checksum())
+    }
+
+    pub(crate) fn from_saved(saved: &SavedMap) -> Result<Self, RksError> {
+        let map = Self::from_spec(&saved.spec()?)?;
+        saved.verify(map.checksum())?;
+        Ok(map)
+    }
+}
+
+/// Vx for one row: per block, a = B x̃, H, gather through Π times G, H, times the scaling.
+fn project_row<F: Element>(
+    prepared: &[Prepared<F>],
+    x: ArrayView1<'_, F>,
+    mut z: ArrayViewMut1<'_, F>,
+    a: &mut [F],
+    q: &mut [F],
+) {
+    let n = z.len();
+    let dim = a.len();
+    for (b, block) in prepared.iter().enumerate() {
+        let (head, padding) = a.split_at_mut(x.len());
+        head.iter_mut()
+            .zip(x.iter())
+            .zip(&block.signs)
+            .for_each(|((a, &x), &s)| *a = s * x);
+        padding.fill(F::zero());
+        F::fwht_unchecked(a);
+        for ((q, &p), &g) in q.iter_mut().zip(&block.permutation).zip(&block.gaussian) {
+            *q = g * a[p];
+        }
+        F::fwht_unchecked(q);
+        let start = b * dim;
+        let len = dim.min(n - start);
+        let mut dst = z.slice_mut(ndarray::s![start..start + len]);
+        dst.iter_mut()
+            .zip(&q[..len])
+            .zip(&block.scaling)
+            .for_each(|((o, &y), &s)| *o = s * y);
+    }
+}
+
+impl MapParams<Fastfood> {
+    /// Validates the parameters and draws the map for `input_dim` columns.
+    pub fn build(&self, input_dim: usize) -> Result<Fastfood, RksError> {
+        Fastfood::from_spec(&self.check(MapKind::Fastfood, input_dim)?)
+    }
+}
+
+impl PartialEq for Fastfood {
+    /// Two maps are equal when their specs are (the parameters are a function of the spec).
+    fn eq(&self, other: &Self) -> bool {
+        self.spec == other.spec
+    }
+}
+
+impl FeatureMap for Fastfood {
+    fn input_dim(&self) -> usize {
+        self.spec.input_dim()
+    }
+
+    fn output_dim(&self) -> usize {
+        2 * self.n_frequencies()
+    }
+
+    fn transform_into<F: Element>(
+        &self,
+        x: ArrayView2<'_, F>,
+        out: ArrayViewMut2<'_, F>,
+    ) -> Result<(), RksError> {
+        let prepared = self.prepare::<F>();
+        let (d, n) = (self.input_dim(), self.n_frequencies());
+        transform_with(x, out, d, n, BLOCK_ROWS, |xb, zb| {
+            self.project_block(&prepared, xb, zb)
+        })
+    }
+}
+
+serde_via_saved!(Fastfood);
+crate::linfa_impl::transformer_via_feature_map!(Fastfood);

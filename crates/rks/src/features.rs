@@ -1,0 +1,98 @@
+//! The part every cos/sin map shares: input checks, the row-block parallel loop, and the step
+//! φ(x) = n^{-1/2}·[cos z, sin z] from the projection z = Wx.
+//!
+//! A map only supplies its projection of a block of rows into the first n output columns; this
+//! module calls it on fixed blocks of rows in parallel (rayon), then overwrites each row's
+//! [z | ·] with [cos z | sin z]/√n in place. Blocks have a fixed size that does not depend on the
+//! thread count and every block is computed from its own rows only, so the output is
+//! bit-identical for any number of threads.
+
+use ndarray::{ArrayView2, ArrayViewMut2, Axis, s};
+use rayon::prelude::*;
+
+use crate::{Element, RksError};
+
+/// Checks the input columns, the output shape, and that the input is finite.
+pub(crate) fn check_io<F: Element>(
+    x: &ArrayView2<'_, F>,
+    out: &ArrayViewMut2<'_, F>,
+    input_dim: usize,
+    output_dim: usize,
+) -> Result<(), RksError> {
+    if x.ncols() != input_dim {
+        return Err(RksError::WrongInputDim {
+            expected: input_dim,
+            found: x.ncols(),
+        });
+    }
+    if out.dim() != (x.nrows(), output_dim) {
+        return Err(RksError::WrongOutputShape {
+            expected_rows: x.nrows(),
+            expected_cols: output_dim,
+            found_rows: out.nrows(),
+            found_cols: out.ncols(),
+        });
+    }
+    crate::scaler::check_finite(x.view())
+}
+
+/// Runs `project(rows of x, out block)` over blocks of `block_rows` rows in parallel.
+pub(crate) fn for_row_blocks<F, P>(
+    x: ArrayView2<'_, F>,
+    mut out: ArrayViewMut2<'_, F>,
+    block_rows: usize,
+    project: P,
+) where
+    F: Element,
+    P: Fn(ArrayView2<'_, F>, ArrayViewMut2<'_, F>) + Sync,
+{
+    x.axis_chunks_iter(Axis(0), block_rows)
+        .into_par_iter()
+        .zip(
+            out.axis_chunks_iter_mut(Axis(0), block_rows)
+                .into_par_iter(),
+        )
+        .for_each(|(xb, ob)| project(xb, ob));
+}
+
+/// Replaces each row [z | ·] (z the first n columns, n = half the width) by [cos z | sin z]/√n.
+pub(crate) fn cos_sin_rows<F: Element>(mut out: ArrayViewMut2<'_, F>) {
+    let n = out.ncols() / 2;
+    let scale = F::from_f64_lossy(1.0 / (n as f64).sqrt());
+    let mut scratch = Vec::new();
+    for mut row in out.rows_mut() {
+        if let Some(row) = row.as_slice_mut() {
+            let (z_cos, sin) = row.split_at_mut(n);
+            F::cos_sin_scaled(z_cos, sin, scale);
+        } else {
+            // A caller's buffer with strided rows: go through a contiguous copy.
+            scratch.clear();
+            scratch.extend(row.iter().copied());
+            let (z_cos, sin) = scratch.split_at_mut(n);
+            F::cos_sin_scaled(z_cos, sin, scale);
+            row.iter_mut().zip(&scratch).for_each(|(o, v)| *o = *v);
+        }
+    }
+}
+
+/// The full transform: checks, then for every block of rows `project` into the first n columns
+/// followed by the cos/sin step.
+pub(crate) fn transform_with<F, P>(
+    x: ArrayView2<'_, F>,
+    mut out: ArrayViewMut2<'_, F>,
+    input_dim: usize,
+    n_frequencies: usize,
+    block_rows: usize,
+    project: P,
+) -> Result<(), RksError>
+where
+    F: Element,
+    P: Fn(ArrayView2<'_, F>, ArrayViewMut2<'_, F>) + Sync,
+{
+    check_io(&x, &out, input_dim, 2 * n_frequencies)?;
+    for_row_blocks(x, out.view_mut(), block_rows, |xb, mut ob| {
+        project(xb, ob.slice_mut(s![.., ..n_frequencies]));
+        cos_sin_rows(ob);
+    });
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! Shift-invariant kernels, their bandwidth, and the frequency distributions that produce them.
+//!
+//! Bochner's theorem: a continuous shift-invariant kernel k(x, y) = κ(x − y) with κ(0) = 1 is the
+//! characteristic function of a probability distribution p(w), k(x, y) = E_w[cos(wᵀ(x − y))].
+//! Drawing the rows of W from p gives the random features of Rahimi & Recht (NIPS 2007). Each
+//! [`Kernel`] names such a pair (κ, p):
+//!
+//! | kernel | κ(δ), bandwidth σ | frequency w ∈ Rᵈ |
+//! |---|---|---|
+//! | [`Kernel::Gaussian`] | exp(−‖δ‖₂² / (2σ²)) | N(0, σ⁻² I) |
+//! | [`Kernel::Laplacian`] | exp(−‖δ‖₁ / σ) | i.i.d. Cauchy(0, 1/σ) coordinates |
+//! | [`Kernel::Matern12`] | exp(−r/σ), r = ‖δ‖₂ | z·√(1/χ²₁)/σ, z ~ N(0, I) (multivariate Cauchy) |
+//! | [`Kernel::Matern32`] | (1 + √3 r/σ) exp(−√3 r/σ) | z·√(3/χ²₃)/σ (multivariate Student t, 3 d.o.f.) |
+//! | [`Kernel::Matern52`] | (1 + √5 r/σ + 5r²/(3σ²)) exp(−√5 r/σ) | z·√(5/χ²₅)/σ (Student t, 5 d.o.f.) |
+//!
+//! The Matérn rows follow from its spectral density ∝ (2ν/σ² + ‖w‖²)^−(ν + d/2), a multivariate t
+//! with 2ν degrees of freedom and scale σ⁻¹ (Rasmussen & Williams, *Gaussian Processes for
+//! Machine Learning*, 2006, eq. 4.15): w = z·√(2ν/χ²₂ᵥ)/σ.
+//!
+//! Fastfood ([`crate::Fastfood`]) produces rows whose *directions* are (nearly) uniform and whose
+//! *lengths* it draws itself, so it can only make radial kernels: Gaussian (length χ_D/σ) and the
+//! Matérn family (length χ_D·√(2ν/χ²₂ᵥ)/σ, Le, Sarlós & Smola 2013, section 4). The Laplacian
+//! kernel above is a product over coordinates, not radial: only the dense map offers it.
+
+use rand::Rng;
+use rand_distr::{Cauchy, ChiSquared, Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::RksError;
+
+/// The kernel a feature map approximates. See the [module documentation](self) for the formulas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Kernel {
+    /// Gaussian (RBF) kernel exp(−‖x − y‖² / (2σ²)).
+    #[default]
+    Gaussian,
+    /// Laplacian (L1) kernel exp(−‖x − y‖₁ / σ); dense map only.
+    Laplacian,
+    /// Matérn ν = 1/2, the exponential kernel exp(−‖x − y‖₂ / σ).
+    Matern12,
+    /// Matérn ν = 3/2.
+    Matern32,
+    /// Matérn ν = 5/2.
+    Matern52,
+}
+
+/// The kernel width, given either as σ or as γ = 1/(2σ²) (scikit-learn's RBF parameter).
+///
+/// Every kernel uses σ; `Gamma(γ)` is only a shortcut for `Sigma(1/√(2γ))`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Bandwidth {
+    /// The length scale σ > 0.
+    Sigma(f64),
+    /// γ = 1/(2σ²) > 0.
+    Gamma(f64),
+}
+
+impl Default for Bandwidth {
+    fn default() -> Self {
+        Bandwidth::Sigma(1.0)
+    }
+}
+
+impl Bandwidth {
+    /// The length scale σ, checked to be finite and positive (and 1/σ finite).
+    ///
+    /// ```
+    /// use rks::Bandwidth;
+    /// assert_eq!(Bandwidth::Gamma(0.5).sigma().unwrap(), 1.0);
+    /// assert!(Bandwidth::Sigma(-1.0).sigma().is_err());
+    /// ```
+    pub fn sigma(&self) -> Result<f64, RksError> {
+        let (name, value, sigma) = match *self {
+            Bandwidth::Sigma(s) => ("sigma", s, s),
+            Bandwidth::Gamma(g) => ("gamma", g, (0.5 / g).sqrt()),
+        };
+        if value.is_finite()
+            && value > 0.0
+            && sigma.is_finite()
+            && sigma > 0.0
+            && sigma.recip().is_finite()
+        {
+            Ok(sigma)
+        } else {
+            Err(RksError::InvalidParameter {
+                name,
+                reason: format!("must be finite and > 0 (with σ and 1/σ finite), got {value}"),
+            })
+        }
+    }
+
+    /// γ = 1/(2σ²).
+    pub fn gamma(&self) -> Result<f64, RksError> {
+        let sigma = self.sigma()?;
+        Ok(0.5 / (sigma * sigma))
+    }
+}
+
+impl Kernel {
+    /// All kernels, for tests and command-line help.
+    pub const ALL: [Kernel; 5] = [
+        Kernel::Gaussian,
+        Kernel::Laplacian,
+        Kernel::Matern12,
+        Kernel::Matern32,
+        Kernel::Matern52,
+    ];
+
+    /// The exact kernel value k(x, y), for tests and for checking an approximation.
+    ///
+    /// ```
+    /// use rks::{Bandwidth, Kernel};
+    /// let k = Kernel::Gaussian.exact(&[0.0, 0.0], &[3.0, 4.0], Bandwidth::Sigma(5.0)).unwrap();
+    /// assert!((k - (-0.5f64).exp()).abs() < 1e-15);
+    /// ```
+    pub fn exact(&self, x: &[f64], y: &[f64], bandwidth: Bandwidth) -> Result<f64, RksError> {
+        if x.len() != y.len() {
+            return Err(RksError::WrongInputDim {
+                expected: x.len(),
+                found: y.len(),
+            });
+        }
+        let sigma = bandwidth.sigma()?;
+        let diffs = x.iter().zip(y).map(|(a, b)| a - b);
+        Ok(match self {
+            Kernel::Gaussian => (-diffs.map(|t| t * t).sum::<f64>() / (2.0 * sigma * sigma)).exp(),
+            Kernel::Laplacian => (-diffs.map(f64::abs).sum::<f64>() / sigma).exp(),
+            radial => {
+                let r = diffs.map(|t| t * t).sum::<f64>().sqrt() / sigma;
+                match radial {
+                    Kernel::Matern12 => (-r).exp(),
+                    Kernel::Matern32 => {
+                        let a = 3f64.sqrt() * r;
+                        (1.0 + a) * (-a).exp()
+                    }
+                    _ => {
+                        let a = 5f64.sqrt() * r;
+                        (1.0 + a + a * a / 3.0) * (-a).exp()
+                    }
+                }
+            }
+        })
+    }
+
+    /// Twice the Matérn smoothness, 2ν (the degrees of freedom of the Student-t mixing), if any.
+    fn matern_dof(&self) -> Option<f64> {
+        match self {
+            Kernel::Matern12 => Some(1.0),
+            Kernel::Matern32 => Some(3.0),
+            Kernel::Matern52 => Some(5.0),
+            Kernel::Gaussian | Kernel::Laplacian => None,
+        }
+    }
+
+    /// True if the kernel is radial (depends on ‖x − y‖₂ only), which Fastfood needs.
+    pub fn is_radial(&self) -> bool {
+        !matches!(self, Kernel::Laplacian)
+    }
+
+    /// Fills `row` with one frequency vector w of this kernel for σ = 1 (the caller divides by σ).
+    ///
+    /// Draw order (part of the reproducibility promise): Gaussian: `row.len()` standard normals;
+    /// Laplacian: `row.len()` standard Cauchy variates; Matérn: `row.len()` standard normals, then
+    /// one χ²₂ᵥ variate.
+    pub(crate) fn sample_row<R: Rng + ?Sized>(&self, rng: &mut R, row: &mut [f64]) {
+        if let Kernel::Laplacian = self {
+            // Cauchy::new(0, 1) cannot fail: the scale is positive.
+            let cauchy = Cauchy::new(0.0, 1.0).unwrap_or_else(|_| unreachable!());
+            row.iter_mut().for_each(|w| *w = cauchy.sample(rng));
+            return;
+        }
+        row.iter_mut().for_each(|w| *w = StandardNormal.sample(rng));
+        if let Some(dof) = self.matern_dof() {
+            let mix = student_mix(rng, dof);
+            row.iter_mut().for_each(|w| *w *= mix);
+        }
+    }
+
+    /// One row length ‖w‖ for σ = 1 in `dim` dimensions, for Fastfood's S diagonal.
+    ///
+    /// Gaussian: χ_dim (one χ²_dim draw, square-rooted). Matérn: χ_dim·√(2ν/χ²₂ᵥ) (the χ²_dim
+    /// draw, then the χ²₂ᵥ draw). Errors for kernels that are not radial.
+    pub(crate) fn sample_radius<R: Rng + ?Sized>(
+        &self,
+        rng: &mut R,
+        dim: usize,
+    ) -> Result<f64, RksError> {
+        if !self.is_radial() {
+            return Err(RksError::InvalidParameter {
+                name: "kernel",
+                reason: format!(
+                    "{self:?} is not radial, so Fastfood cannot produce it: use the dense map"
+                ),
+            });
+        }
+        let chi_sq = ChiSquared::new(dim as f64).map_err(|e| RksError::InvalidParameter {
+            name: "input_dim",
+            reason: format!("chi-squared with {dim} degrees of freedom: {e}"),
+        })?;
+        let radius = chi_sq.sample(rng).sqrt();
+        Ok(match self.matern_dof() {
+            Some(dof) => radius * student_mix(rng, dof),
+            None => radius,
+        })
+    }
+}
+
+/// √(ν'/χ²_ν'): the factor that turns a standard normal vector into a Student-t one.
+fn student_mix<R: Rng + ?Sized>(rng: &mut R, dof: f64) -> f64 {
+    // ν' ∈ {1, 3, 5}: ChiSquared::new cannot fail for a positive finite argument.
+    let chi_sq = ChiSquared::new(dof).unwrap_or_else(|_| unreachable!());
+    (dof / chi_sq.sample(rng)).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bandwidth_validation() {
+        assert_eq!(Bandwidth::Sigma(2.0).sigma(), Ok(2.0));
+        assert_eq!(Bandwidth::Gamma(0.125).sigma(), Ok(2.0));
+        assert!((Bandwidth::Sigma(2.0).gamma().unwrap() - 0.125).abs() < 1e-15);
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e-320] {
+            assert!(matches!(
+                Bandwidth::Sigma(bad).sigma(),
+                Err(RksError::InvalidParameter { name: "sigma", .. })
+            ));
+            assert!(matches!(
+                Bandwidth::Gamma(bad).sigma(),
+                Err(RksError::InvalidParameter { name: "gamma", .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn exact_kernels_at_known_points() {
+        let (x, y) = ([1.0, 2.0], [1.0, 0.0]);
+        let bw = Bandwidth::Sigma(2.0);
+        let e = |k: Kernel| k.exact(&x, &y, bw).unwrap();
+        assert!((e(Kernel::Gaussian) - (-0.5f64).exp()).abs() < 1e-15);
+        assert!((e(Kernel::Laplacian) - (-1.0f64).exp()).abs() < 1e-15);
+        assert!((e(Kernel::Matern12) - (-1.0f64).exp()).abs() < 1e-15);
+        let a = 3f64.sqrt();
+        assert!((e(Kernel::Matern32) - (1.0 + a) * (-a).exp()).abs() < 1e-15);
+        for k in Kernel::ALL {
+            assert_eq!(k.exact(&x, &x, bw), Ok(1.0));
+        }
+        assert!(Kernel::Gaussian.exact(&x, &[1.0], bw).is_err());
+    }
+}
