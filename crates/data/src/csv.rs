@@ -30,7 +30,7 @@ use ndarray::{Array1, Array2};
 
 use crate::dataset::Dataset;
 use crate::error::{ColumnRef, DataError, ParseErrorKind};
-use crate::text::{Line, LineReader, quote};
+use crate::text::{Line, LineReader, find_ascii, quote};
 
 /// Buffer size for reading files.
 const READ_BUFFER: usize = 1 << 16;
@@ -114,7 +114,7 @@ fn split(
             let inner = start + 1;
             let mut search = inner;
             let close = loop {
-                let Some(q) = line[search..].find('"').map(|k| search + k) else {
+                let Some(q) = find_ascii(&line[search..], b'"').map(|k| search + k) else {
                     return Err((start, ParseErrorKind::UnterminatedQuote));
                 };
                 if line[q + 1..].starts_with('"') {
@@ -136,7 +136,13 @@ fn split(
             }
             pos = after + delimiter.len_utf8();
         } else {
-            let end = line[start..].find(delimiter).map(|k| start + k);
+            let rest = &line[start..];
+            let end = if delimiter.is_ascii() {
+                find_ascii(rest, delimiter as u8)
+            } else {
+                rest.find(delimiter)
+            }
+            .map(|k| start + k);
             let field_end = end.unwrap_or(line.len());
             let text = line[start..field_end].trim_end_matches(blank);
             spans.push(Span {

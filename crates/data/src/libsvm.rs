@@ -36,7 +36,7 @@ use ndarray::{Array1, Array2};
 
 use crate::dataset::Dataset;
 use crate::error::{ColumnRef, DataError, ParseErrorKind};
-use crate::text::{LineReader, offset_in, quote, zeros};
+use crate::text::{LineReader, find_ascii, offset_in, quote, zeros};
 
 /// Buffer size for reading files: big enough that reads are not the bottleneck.
 const READ_BUFFER: usize = 1 << 16;
@@ -121,13 +121,13 @@ impl Rows {
     ///
     /// A dense layout must have room for one more row (see [`Rows::reserve_row`]).
     fn push_line(&mut self, line: &str) -> Result<bool, (usize, ParseErrorKind)> {
-        let content = line.find('#').map_or(line, |hash| &line[..hash]);
+        let content = find_ascii(line, b'#').map_or(line, |hash| &line[..hash]);
         let mut tokens = content.split_ascii_whitespace();
         let Some(label) = tokens.next() else {
             return Ok(false);
         };
         let at = offset_in(line, label);
-        if label.contains(':') {
+        if find_ascii(label, b':').is_some() {
             return Err((at, ParseErrorKind::MissingLabel(quote(label))));
         }
         let y = match label.parse::<f64>() {
@@ -240,9 +240,10 @@ fn parse_pairs<'a>(
     let mut previous = 0;
     for token in tokens {
         let at = offset_in(line, token);
-        let Some((index, value)) = token.split_once(':') else {
+        let Some(colon) = find_ascii(token, b':') else {
             return Err((at, ParseErrorKind::MissingColon(quote(token))));
         };
+        let (index, value) = (&token[..colon], &token[colon + 1..]);
         if index == "qid" {
             continue;
         }
