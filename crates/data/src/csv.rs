@@ -434,6 +434,22 @@ impl<R: BufRead> CsvChunks<R> {
     }
 }
 
+impl<R> std::fmt::Debug for CsvChunks<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvChunks")
+            .field("source", &self.lines.name())
+            .field("label", &self.header.label_name)
+            .field("n_features", &self.header.features.len())
+            .field("chunk_rows", &self.chunk_rows)
+            .field("rows_read", &self.rows_read)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+/// After the last chunk or an error, `next` keeps returning `None`.
+impl<R: BufRead> std::iter::FusedIterator for CsvChunks<R> {}
+
 impl<R: BufRead> Iterator for CsvChunks<R> {
     type Item = Result<Dataset, DataError>;
 

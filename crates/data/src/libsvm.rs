@@ -303,6 +303,22 @@ fn open(path: &Path) -> Result<(BufReader<File>, String), DataError> {
 /// With `n_features: None` the width is the largest index in the file; pass the published
 /// dimension when you know it, since a file (a test split, say) need not mention the last
 /// feature. An index beyond a given `n_features` is an error.
+///
+/// ```
+/// use ndarray::array;
+/// use rks_data::{Dataset, libsvm};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("small.train");
+/// let data = Dataset::new(array![[1.0, 0.0, 0.0], [0.0, 2.5, 0.0]], array![0.0, 1.0])?;
+/// libsvm::write_path(&path, &data)?;
+///
+/// assert_eq!(libsvm::read_path(&path, Some(3))?, data);
+/// // Nothing mentions feature 3, so without the width only 2 columns are found.
+/// assert_eq!(libsvm::read_path(&path, None)?.n_features(), 2);
+/// assert_eq!(libsvm::scan_dims(&path)?, (2, 2));
+/// # Ok::<(), rks_data::DataError>(())
+/// ```
 pub fn read_path(path: impl AsRef<Path>, n_features: Option<usize>) -> Result<Dataset, DataError> {
     let (reader, name) = open(path.as_ref())?;
     read(reader, &name, n_features)
@@ -457,6 +473,21 @@ impl<R: BufRead> LibsvmChunks<R> {
         self.rows_read
     }
 }
+
+impl<R> std::fmt::Debug for LibsvmChunks<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LibsvmChunks")
+            .field("source", &self.lines.name())
+            .field("n_features", &self.n_features)
+            .field("chunk_rows", &self.chunk_rows)
+            .field("rows_read", &self.rows_read)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+/// After the last chunk or an error, `next` keeps returning `None`.
+impl<R: BufRead> std::iter::FusedIterator for LibsvmChunks<R> {}
 
 impl<R: BufRead> Iterator for LibsvmChunks<R> {
     type Item = Result<Dataset, DataError>;

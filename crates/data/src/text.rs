@@ -42,6 +42,13 @@ pub(crate) struct LineReader<R> {
     name: String,
 }
 
+impl<R> LineReader<R> {
+    /// The source name used in messages.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 impl<R: BufRead> LineReader<R> {
     pub(crate) fn new(reader: R, name: &str) -> Self {
         let name = if name.is_empty() { ANONYMOUS } else { name };
@@ -51,11 +58,6 @@ impl<R: BufRead> LineReader<R> {
             line_no: 0,
             name: name.to_owned(),
         }
-    }
-
-    /// The source name used in messages.
-    pub(crate) fn name(&self) -> &str {
-        &self.name
     }
 
     /// The next line without its `\n` or `\r\n` (and without a UTF-8 byte-order mark on line 1),
