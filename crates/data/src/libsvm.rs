@@ -556,7 +556,7 @@ pub fn write(mut w: impl Write, data: &Dataset) -> Result<(), DataError> {
     w.flush().map_err(io)
 }
 
-/// [`write`] to a new file at `path` (replacing any file there).
+/// [`write()`] to a new file at `path` (replacing any file there).
 pub fn write_path(path: impl AsRef<Path>, data: &Dataset) -> Result<(), DataError> {
     let path = path.as_ref();
     let io = |source| DataError::Io {
