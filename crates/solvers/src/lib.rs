@@ -5,14 +5,25 @@
 //! - [`ridge`]: [`RidgeAccumulator`](ridge::RidgeAccumulator) (ΦᵀΦ, ΦᵀY over chunks, mergeable),
 //!   Cholesky solve, eigendecomposition path, λ by generalised cross-validation.
 //! - [`svm`]: L1/L2-loss linear SVM, dual coordinate descent (Hsieh et al., ICML 2008), one-vs-rest.
+//! - [`machine`]: [`KernelMachine`] = scaler + feature map + linear model; params → validated →
+//!   fitted; chunked prediction; streamed ridge fits of files larger than memory.
+//! - [`persist`]: `save`/`load`, `to_bytes`/`from_bytes` (magic tag, version, bounded decode).
+//! - linfa: `Fit` for the params on a `DatasetBase`, `PredictInplace` for the fitted machine.
 //! - [`SolversError`]: the one error type.
 
 pub mod error;
 mod kernels;
 pub mod labels;
+mod linfa_impl;
+pub mod machine;
+pub mod persist;
 pub mod ridge;
 pub mod svm;
 mod validate;
 
 pub use error::SolversError;
 pub use kernels::Kernels;
+pub use labels::LabelMap;
+pub use machine::{FitInfo, KernelMachine, KernelMachineParams, KernelMachineValidParams, Solver, SolverInfo, Task};
+pub use ridge::{Lambda, Ridge, RidgeAccumulator};
+pub use svm::{LinearSvm, SvmLoss, SvmParams};
