@@ -36,14 +36,14 @@ fn dot_lanes<F: Element>(a: &[F], b: &[F], fused: bool) -> F {
     }
     let mut tail = F::zero();
     for (&x, &y) in a_tail.iter().zip(b_tail) {
-        tail = tail + x * y;
+        tail += x * y;
     }
     // Fixed pairwise reduction of the lanes: the same order on every call.
     let mut width = LANES;
     while width > 1 {
         width /= 2;
         for j in 0..width {
-            acc[j] = acc[j] + acc[j + width];
+            acc[j] += acc[j + width];
         }
     }
     acc[0] + tail
@@ -55,7 +55,10 @@ fn axpy_lanes<F: Element>(alpha: F, x: &[F], y: &mut [F], fused: bool) {
     let body = x.len() - x.len() % LANES;
     let (x_body, x_tail) = x.split_at(body);
     let (y_body, y_tail) = y.split_at_mut(body);
-    for (xs, ys) in x_body.chunks_exact(LANES).zip(y_body.chunks_exact_mut(LANES)) {
+    for (xs, ys) in x_body
+        .chunks_exact(LANES)
+        .zip(y_body.chunks_exact_mut(LANES))
+    {
         for j in 0..LANES {
             ys[j] = if fused {
                 alpha.mul_add(xs[j], ys[j])
@@ -65,7 +68,7 @@ fn axpy_lanes<F: Element>(alpha: F, x: &[F], y: &mut [F], fused: bool) {
         }
     }
     for (&xv, yv) in x_tail.iter().zip(y_tail) {
-        *yv = *yv + alpha * xv;
+        *yv += alpha * xv;
     }
 }
 

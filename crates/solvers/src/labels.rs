@@ -112,7 +112,11 @@ fn to_integer(row: usize, v: f64) -> Result<i64> {
 pub fn signed_one_hot(classes: &[usize], n_classes: usize) -> Array2<f64> {
     let columns = if n_classes == 2 { 1 } else { n_classes };
     Array2::from_shape_fn((classes.len(), columns), |(i, k)| {
-        let positive = if n_classes == 2 { classes[i] == 1 } else { classes[i] == k };
+        let positive = if n_classes == 2 {
+            classes[i] == 1
+        } else {
+            classes[i] == k
+        };
         if positive { 1.0 } else { -1.0 }
     })
 }
@@ -121,7 +125,9 @@ pub fn signed_one_hot(classes: &[usize], n_classes: usize) -> Array2<f64> {
 /// output f, which becomes the columns [−f, f] so argmax works the same for every k.
 pub fn class_scores(raw: Array2<f64>, n_classes: usize) -> Array2<f64> {
     if n_classes == 2 && raw.ncols() == 1 {
-        Array2::from_shape_fn((raw.nrows(), 2), |(i, k)| if k == 1 { raw[[i, 0]] } else { -raw[[i, 0]] })
+        Array2::from_shape_fn((raw.nrows(), 2), |(i, k)| {
+            if k == 1 { raw[[i, 0]] } else { -raw[[i, 0]] }
+        })
     } else {
         raw
     }
@@ -155,18 +161,27 @@ mod tests {
             LabelMap::fit(array![1.0, 2.5].view()),
             Err(SolversError::NonIntegerLabel { row: 1, .. })
         ));
-        assert!(matches!(LabelMap::fit(array![4.0, 4.0].view()), Err(SolversError::OneClass(4))));
+        assert!(matches!(
+            LabelMap::fit(array![4.0, 4.0].view()),
+            Err(SolversError::OneClass(4))
+        ));
         assert!(matches!(
             LabelMap::fit(array![0.0, f64::NAN].view()),
             Err(SolversError::NonFinite { row: 1, .. })
         ));
-        assert!(matches!(LabelMap::fit(ndarray::Array1::<f64>::zeros(0).view()), Err(SolversError::EmptyInput(_))));
+        assert!(matches!(
+            LabelMap::fit(ndarray::Array1::<f64>::zeros(0).view()),
+            Err(SolversError::EmptyInput(_))
+        ));
     }
 
     #[test]
     fn one_hot_and_scores() {
         assert_eq!(signed_one_hot(&[1, 0], 2), array![[1.0], [-1.0]]);
-        assert_eq!(signed_one_hot(&[2, 0], 3), array![[-1.0, -1.0, 1.0], [1.0, -1.0, -1.0]]);
+        assert_eq!(
+            signed_one_hot(&[2, 0], 3),
+            array![[-1.0, -1.0, 1.0], [1.0, -1.0, -1.0]]
+        );
         let scores = class_scores(array![[0.5], [-2.0]], 2);
         assert_eq!(argmax_rows(&scores), vec![1, 0]);
     }

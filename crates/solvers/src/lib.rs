@@ -24,6 +24,9 @@ mod validate;
 pub use error::SolversError;
 pub use kernels::Kernels;
 pub use labels::LabelMap;
-pub use machine::{FitInfo, KernelMachine, KernelMachineParams, KernelMachineValidParams, Solver, SolverInfo, Task};
+pub use machine::{
+    Chunk, FitInfo, KernelMachine, KernelMachineParams, KernelMachineValidParams, Solver,
+    SolverInfo, Task,
+};
 pub use ridge::{Lambda, Ridge, RidgeAccumulator};
 pub use svm::{LinearSvm, SvmLoss, SvmParams};

@@ -31,6 +31,9 @@ use crate::ridge::{GcvReport, Lambda, RidgeAccumulator};
 use crate::svm::{SvmLoss, SvmParams, fit_ovr};
 use crate::validate::{check_finite, check_rows};
 
+/// One chunk of a streamed fit: rows (chunk × d) and their targets.
+pub type Chunk = (Array2<f64>, Array1<f64>);
+
 /// Classification (integer labels, argmax of per-class scores) or regression (one real target).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Task {
@@ -60,7 +63,9 @@ pub enum Solver {
 
 impl Default for Solver {
     fn default() -> Self {
-        Solver::Ridge { lambda: Lambda::Gcv }
+        Solver::Ridge {
+            lambda: Lambda::Gcv,
+        }
     }
 }
 
@@ -295,7 +300,11 @@ impl SolverInfo {
 }
 
 /// A fitted kernel machine: f(x) = Wᵀφ(scale(x)) + b.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Persist it with [`save`](Self::save) / [`to_bytes`](Self::to_bytes) (see [`crate::persist`]);
+/// it deliberately does not implement serde's traits itself, so every model in memory has passed
+/// the checks of [`from_bytes`](Self::from_bytes) or come from a fit.
+#[derive(Debug, Clone, PartialEq)]
 pub struct KernelMachine {
     pub(crate) task: Task,
     pub(crate) scaler: Scaler,
@@ -374,11 +383,15 @@ impl KernelMachine {
         check_finite("input", x)?;
         let mut raw = Array2::zeros((x.nrows(), self.weights.ncols()));
         let mut phi = Array2::<f64>::zeros((self.chunk_rows.min(x.nrows()), self.map.output_dim()));
-        for (block, start) in x.axis_chunks_iter(Axis(0), self.chunk_rows).zip((0..).step_by(self.chunk_rows)) {
+        for (block, start) in x
+            .axis_chunks_iter(Axis(0), self.chunk_rows)
+            .zip((0..).step_by(self.chunk_rows))
+        {
             let rows = block.nrows();
             let scaled = self.scaler.transform(block)?;
             let mut phi_block = phi.slice_mut(s![..rows, ..]);
-            self.map.transform_into(scaled.view(), phi_block.view_mut())?;
+            self.map
+                .transform_into(scaled.view(), phi_block.view_mut())?;
             let scores = phi_block.dot(&self.weights) + &self.intercept;
             raw.slice_mut(s![start..start + rows, ..]).assign(&scores);
         }
@@ -392,7 +405,10 @@ impl KernelMachine {
     pub fn predict<'a>(&self, x: impl AsArray<'a, f64, Ix2>) -> Result<Array1<f64>> {
         let scores = self.decision_function(x)?;
         Ok(match &self.labels {
-            Some(labels) => argmax_rows(&scores).into_iter().map(|k| labels.label(k)).collect(),
+            Some(labels) => argmax_rows(&scores)
+                .into_iter()
+                .map(|k| labels.label(k))
+                .collect(),
             None => scores.column(0).to_owned(),
         })
     }
@@ -419,7 +435,11 @@ impl KernelMachine {
             (Task::Regression, None) => 1,
             (Task::Classification, Some(labels)) => {
                 labels.validate()?;
-                if labels.n_classes() == 2 { 1 } else { labels.n_classes() }
+                if labels.n_classes() == 2 {
+                    1
+                } else {
+                    labels.n_classes()
+                }
             }
             _ => return corrupt("a classifier needs labels and a regressor none".into()),
         };
@@ -434,7 +454,12 @@ impl KernelMachine {
         if self.chunk_rows == 0 {
             return corrupt("chunk_rows is 0".into());
         }
-        if self.weights.iter().chain(&self.intercept).any(|v| !v.is_finite()) {
+        if self
+            .weights
+            .iter()
+            .chain(&self.intercept)
+            .any(|v| !v.is_finite())
+        {
             return corrupt("non-finite weights".into());
         }
         Ok(())
@@ -521,7 +546,11 @@ impl KernelMachineValidParams {
             Some(b) => b.sigma()?,
             None => {
                 let sample = sample_rows(x, DEFAULT_SAMPLE_ROWS, self.seed);
-                median_heuristic_sigma(scaler.transform(sample.view())?.view(), DEFAULT_SAMPLE_ROWS, self.seed)?
+                median_heuristic_sigma(
+                    scaler.transform(sample.view())?.view(),
+                    DEFAULT_SAMPLE_ROWS,
+                    self.seed,
+                )?
             }
         };
         let prepared = self.prepare(scaler, labels, sigma)?;
@@ -549,7 +578,12 @@ impl KernelMachineValidParams {
                     let scaled = prepared.scaler.transform(xb)?.mapv(|v| v as f32);
                     prepared.map.transform_into(scaled.view(), out.view_mut())?;
                 }
-                let svm = fit_ovr(phi.view(), &classes, labels.n_classes(), &self.svm_params(*c, *loss))?;
+                let svm = fit_ovr(
+                    phi.view(),
+                    &classes,
+                    labels.n_classes(),
+                    &self.svm_params(*c, *loss),
+                )?;
                 let info = FitInfo {
                     n_train: x.nrows() as u64,
                     sigma,
@@ -577,7 +611,7 @@ impl KernelMachineValidParams {
     pub fn fit_stream<S, I, E>(&self, mut open: S) -> Result<KernelMachine>
     where
         S: FnMut() -> std::result::Result<I, E>,
-        I: IntoIterator<Item = std::result::Result<(Array2<f64>, Array1<f64>), E>>,
+        I: IntoIterator<Item = std::result::Result<Chunk, E>>,
         E: Into<Box<dyn StdError + Send + Sync>>,
     {
         let source = |e: E| SolversError::Source(e.into());
@@ -587,12 +621,22 @@ impl KernelMachineValidParams {
         let mut rows = 0usize;
         for chunk in open().map_err(source)? {
             let (x, y) = chunk.map_err(source)?;
-            self.check_chunk(x.view(), y.view(), rows, stats.as_ref().map(ScalerStats::dim))?;
-            stats.get_or_insert_with(|| ScalerStats::new(x.ncols())).update(x.view())?;
+            self.check_chunk(
+                x.view(),
+                y.view(),
+                rows,
+                stats.as_ref().map(ScalerStats::dim),
+            )?;
+            stats
+                .get_or_insert_with(|| ScalerStats::new(x.ncols()))
+                .update(x.view())?;
             if self.task == Task::Classification {
                 for (i, &v) in y.iter().enumerate() {
                     if v.fract() != 0.0 {
-                        return Err(SolversError::NonIntegerLabel { row: rows + i, value: v });
+                        return Err(SolversError::NonIntegerLabel {
+                            row: rows + i,
+                            value: v,
+                        });
                     }
                     seen.insert(v as i64);
                 }
@@ -602,7 +646,8 @@ impl KernelMachineValidParams {
             }
             rows += x.nrows();
         }
-        let stats = stats.ok_or_else(|| SolversError::EmptyInput("the source yielded no rows".into()))?;
+        let stats =
+            stats.ok_or_else(|| SolversError::EmptyInput("the source yielded no rows".into()))?;
         let scaler = stats.finish(self.scaler)?;
         let labels = match self.task {
             Task::Classification => Some(LabelMap::from_classes(seen.into_iter().collect())?),
@@ -612,7 +657,11 @@ impl KernelMachineValidParams {
             Some(b) => b,
             None => {
                 let sample = scaler.transform(reservoir.rows(scaler.dim()).view())?;
-                Bandwidth::Sigma(median_heuristic_sigma(sample.view(), DEFAULT_SAMPLE_ROWS, self.seed)?)
+                Bandwidth::Sigma(median_heuristic_sigma(
+                    sample.view(),
+                    DEFAULT_SAMPLE_ROWS,
+                    self.seed,
+                )?)
             }
         };
         self.fit_stream_prepared(scaler, labels, bandwidth, open().map_err(source)?)
@@ -629,7 +678,7 @@ impl KernelMachineValidParams {
         chunks: I,
     ) -> Result<KernelMachine>
     where
-        I: IntoIterator<Item = std::result::Result<(Array2<f64>, Array1<f64>), E>>,
+        I: IntoIterator<Item = std::result::Result<Chunk, E>>,
         E: Into<Box<dyn StdError + Send + Sync>>,
     {
         let Solver::Ridge { lambda } = &self.solver else {
@@ -639,7 +688,10 @@ impl KernelMachineValidParams {
             ));
         };
         if labels.is_some() != (self.task == Task::Classification) {
-            return Err(invalid("labels", "give labels for classification and none for regression"));
+            return Err(invalid(
+                "labels",
+                "give labels for classification and none for regression",
+            ));
         }
         let sigma = bandwidth.sigma()?;
         let prepared = self.prepare(scaler, labels, sigma)?;
@@ -661,7 +713,13 @@ impl KernelMachineValidParams {
         self.finish_ridge(prepared, &acc, lambda, sigma)
     }
 
-    fn check_chunk(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>, rows_before: usize, dim: Option<usize>) -> Result<()> {
+    fn check_chunk(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        rows_before: usize,
+        dim: Option<usize>,
+    ) -> Result<()> {
         check_rows(x.nrows(), y.len())?;
         if let Some(d) = dim
             && x.ncols() != d
@@ -685,7 +743,11 @@ impl KernelMachineValidParams {
             self.kernel,
             self.seed,
         )?;
-        Ok(Prepared { scaler, map, labels })
+        Ok(Prepared {
+            scaler,
+            map,
+            labels,
+        })
     }
 
     fn n_outputs(labels: Option<&LabelMap>) -> usize {
@@ -696,7 +758,10 @@ impl KernelMachineValidParams {
     }
 
     fn accumulator(&self, prepared: &Prepared) -> RidgeAccumulator {
-        RidgeAccumulator::new(prepared.map.output_dim(), Self::n_outputs(prepared.labels.as_ref()))
+        RidgeAccumulator::new(
+            prepared.map.output_dim(),
+            Self::n_outputs(prepared.labels.as_ref()),
+        )
     }
 
     /// Scales, maps and folds one block of at most `chunk_rows` rows into the ridge statistics.
@@ -728,7 +793,13 @@ impl KernelMachineValidParams {
         acc.update(phi.view(), targets.view())
     }
 
-    fn finish_ridge(&self, prepared: Prepared, acc: &RidgeAccumulator, lambda: &Lambda, sigma: f64) -> Result<KernelMachine> {
+    fn finish_ridge(
+        &self,
+        prepared: Prepared,
+        acc: &RidgeAccumulator,
+        lambda: &Lambda,
+        sigma: f64,
+    ) -> Result<KernelMachine> {
         let ridge = acc.fit(lambda)?;
         let info = FitInfo {
             n_train: acc.count(),
@@ -741,7 +812,13 @@ impl KernelMachineValidParams {
         Ok(self.assemble(prepared, ridge.weights, ridge.intercept, info))
     }
 
-    fn assemble(&self, prepared: Prepared, weights: Array2<f64>, intercept: Array1<f64>, info: FitInfo) -> KernelMachine {
+    fn assemble(
+        &self,
+        prepared: Prepared,
+        weights: Array2<f64>,
+        intercept: Array1<f64>,
+        info: FitInfo,
+    ) -> KernelMachine {
         KernelMachine {
             task: self.task,
             scaler: prepared.scaler,
@@ -758,13 +835,21 @@ impl KernelMachineValidParams {
 /// Shifts the row index of an error from a chunk to the row index in the whole stream.
 fn offset_row(e: SolversError, offset: usize) -> SolversError {
     match e {
-        SolversError::NonFinite { what, row, col, value } => SolversError::NonFinite {
+        SolversError::NonFinite {
+            what,
+            row,
+            col,
+            value,
+        } => SolversError::NonFinite {
             what,
             row: row + offset,
             col,
             value,
         },
-        SolversError::NonIntegerLabel { row, value } => SolversError::NonIntegerLabel { row: row + offset, value },
+        SolversError::NonIntegerLabel { row, value } => SolversError::NonIntegerLabel {
+            row: row + offset,
+            value,
+        },
         other => other,
     }
 }

@@ -24,8 +24,8 @@ use bincode::config::{self, Config};
 use ndarray::{Array1, Array2};
 use rks::scaler::Scaler;
 use rks::{AnyMap, MapKind};
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SolversError};
 use crate::labels::LabelMap;
@@ -68,7 +68,8 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
 /// const generic, so a few fixed limits cover every length).
 fn decode_limited<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, usize)> {
     fn run<T: DeserializeOwned, C: Config>(bytes: &[u8], c: C) -> Result<(T, usize)> {
-        bincode::serde::decode_from_slice(bytes, c).map_err(|e| SolversError::CorruptModel(e.to_string()))
+        bincode::serde::decode_from_slice(bytes, c)
+            .map_err(|e| SolversError::CorruptModel(e.to_string()))
     }
     let c = config::standard();
     macro_rules! by_limit {
@@ -77,7 +78,10 @@ fn decode_limited<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, usize)> {
         };
     }
     by_limit!(12, 16, 20, 22, 24, 26, 28, 30, 32, 34, 36, 40);
-    Err(SolversError::CorruptModel(format!("a model payload of {} bytes is too large", bytes.len())))
+    Err(SolversError::CorruptModel(format!(
+        "a model payload of {} bytes is too large",
+        bytes.len()
+    )))
 }
 
 impl KernelMachine {
@@ -170,9 +174,12 @@ impl KernelMachine {
             source,
         };
         let bytes = self.to_bytes()?;
-        let name = path
-            .file_name()
-            .ok_or_else(|| io(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path")))?;
+        let name = path.file_name().ok_or_else(|| {
+            io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a file path",
+            ))
+        })?;
         let mut tmp_name = std::ffi::OsString::from(".");
         tmp_name.push(name);
         tmp_name.push(format!(".tmp-{}", std::process::id()));
@@ -199,5 +206,46 @@ impl KernelMachine {
             source,
         })?;
         Self::from_bytes(&bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::KernelMachine;
+    use ndarray::Array2;
+
+    fn model() -> KernelMachine {
+        let x = Array2::from_shape_fn((30, 2), |(i, j)| ((i * 7 + j * 3) % 10) as f64);
+        let y = x.column(0).mapv(|v| f64::from(v > 4.0));
+        KernelMachine::params()
+            .n_frequencies(4)
+            .check()
+            .unwrap()
+            .fit(x.view(), y.view())
+            .unwrap()
+    }
+
+    #[test]
+    fn parts_that_disagree_are_rejected_after_decoding() {
+        let good = model();
+        assert_eq!(
+            KernelMachine::from_bytes(&good.to_bytes().unwrap()).unwrap(),
+            good
+        );
+        let mut wrong_weights = good.clone();
+        wrong_weights.weights = Array2::zeros((6, 1));
+        let mut wrong_outputs = good.clone();
+        wrong_outputs.weights = Array2::zeros((8, 3));
+        let mut wrong_scaler = good.clone();
+        wrong_scaler.scaler = rks::scaler::Scaler::identity(3);
+        let mut no_labels = good.clone();
+        no_labels.labels = None;
+        let mut nan = good.clone();
+        nan.intercept[0] = f64::NAN;
+        for bad in [wrong_weights, wrong_outputs, wrong_scaler, no_labels, nan] {
+            let err = KernelMachine::from_bytes(&bad.to_bytes().unwrap());
+            assert!(matches!(err, Err(SolversError::CorruptModel(_))), "{err:?}");
+        }
     }
 }

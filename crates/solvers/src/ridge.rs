@@ -24,8 +24,8 @@
 //! (generalised cross-validation: Golub, Heath & Wahba, "Generalized cross-validation as a method
 //! for choosing a good ridge parameter", Technometrics 1979). One λ is shared by all outputs.
 
-use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
 use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
 use faer::prelude::Solve;
 use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
@@ -51,12 +51,18 @@ impl Lambda {
     /// Checks the values: finite, λ ≥ 0 for `Fixed`, λ > 0 and a non-empty grid for `GcvGrid`.
     pub fn validate(&self) -> Result<()> {
         match self {
-            Lambda::Fixed(l) if !(l.is_finite() && *l >= 0.0) => {
-                Err(invalid("lambda", format!("must be finite and ≥ 0, got {l}")))
+            Lambda::Fixed(l) if !(l.is_finite() && *l >= 0.0) => Err(invalid(
+                "lambda",
+                format!("must be finite and ≥ 0, got {l}"),
+            )),
+            Lambda::GcvGrid(grid) if grid.is_empty() => {
+                Err(invalid("lambda", "the GCV grid is empty"))
             }
-            Lambda::GcvGrid(grid) if grid.is_empty() => Err(invalid("lambda", "the GCV grid is empty")),
             Lambda::GcvGrid(grid) => match grid.iter().find(|l| !(l.is_finite() && **l > 0.0)) {
-                Some(l) => Err(invalid("lambda", format!("grid values must be finite and > 0, got {l}"))),
+                Some(l) => Err(invalid(
+                    "lambda",
+                    format!("grid values must be finite and > 0, got {l}"),
+                )),
                 None => Ok(()),
             },
             _ => Ok(()),
@@ -67,8 +73,14 @@ impl Lambda {
 /// The default GCV grid for a centred ΦᵀΦ whose mean eigenvalue is `scale`: 46 values,
 /// log-spaced, from 10⁻⁶·scale to 10³·scale (5 per decade).
 pub fn default_grid(scale: f64) -> Vec<f64> {
-    let scale = if scale > 0.0 && scale.is_finite() { scale } else { 1.0 };
-    (0..=45).map(|i| scale * 10f64.powf(-6.0 + i as f64 / 5.0)).collect()
+    let scale = if scale > 0.0 && scale.is_finite() {
+        scale
+    } else {
+        1.0
+    };
+    (0..=45)
+        .map(|i| scale * 10f64.powf(-6.0 + i as f64 / 5.0))
+        .collect()
 }
 
 /// Running sufficient statistics of a ridge fit: ΦᵀΦ (lower triangle), ΦᵀY, Σφ, Σy, Σy², N.
@@ -139,7 +151,11 @@ impl RidgeAccumulator {
     /// ΦᵀΦ is updated by a symmetric rank-k product that computes only the lower triangle (faer's
     /// triangular GEMM), in f64. faer splits the work over output blocks, so every entry is the
     /// same sum in the same order whatever the number of threads.
-    pub fn update<F: Element>(&mut self, phi: ArrayView2<'_, F>, y: ArrayView2<'_, f64>) -> Result<()> {
+    pub fn update<F: Element>(
+        &mut self,
+        phi: ArrayView2<'_, F>,
+        y: ArrayView2<'_, f64>,
+    ) -> Result<()> {
         check_rows(phi.nrows(), y.nrows())?;
         if phi.ncols() != self.dim {
             return Err(SolversError::DimensionMismatch {
@@ -241,10 +257,16 @@ impl RidgeAccumulator {
         let n = self.n()?;
         let gram = MatRef::from_column_major_slice(&self.gram, self.dim, self.dim);
         let c = Mat::from_fn(self.dim, self.dim, |i, j| {
-            if i >= j { gram[(i, j)] - self.sum_phi[i] * self.sum_phi[j] / n } else { 0.0 }
+            if i >= j {
+                gram[(i, j)] - self.sum_phi[i] * self.sum_phi[j] / n
+            } else {
+                0.0
+            }
         });
         let cross = MatRef::from_column_major_slice(&self.cross, self.dim, self.n_outputs);
-        let b = Mat::from_fn(self.dim, self.n_outputs, |i, k| cross[(i, k)] - self.sum_phi[i] * self.sum_y[k] / n);
+        let b = Mat::from_fn(self.dim, self.n_outputs, |i, k| {
+            cross[(i, k)] - self.sum_phi[i] * self.sum_y[k] / n
+        });
         Ok((c, b))
     }
 
@@ -268,14 +290,21 @@ impl RidgeAccumulator {
     pub fn path(&self) -> Result<RidgePath> {
         let n = self.n()?;
         let (c, b) = self.centred()?;
-        let eig = c
-            .self_adjoint_eigen(Side::Lower)
-            .map_err(|e| SolversError::LinearAlgebra(format!("eigendecomposition failed: {e:?}")))?;
+        let eig = c.self_adjoint_eigen(Side::Lower).map_err(|e| {
+            SolversError::LinearAlgebra(format!("eigendecomposition failed: {e:?}"))
+        })?;
         let q = eig.U().to_owned();
         // Rounding can leave tiny negative eigenvalues of a positive semi-definite matrix.
         let eigenvalues: Vec<f64> = (0..self.dim).map(|i| eig.S()[i].max(0.0)).collect();
         let mut z = Mat::<f64>::zeros(self.dim, self.n_outputs);
-        matmul(z.as_mut(), Accum::Replace, q.transpose(), b.as_ref(), 1.0, Par::rayon(0));
+        matmul(
+            z.as_mut(),
+            Accum::Replace,
+            q.transpose(),
+            b.as_ref(),
+            1.0,
+            Par::rayon(0),
+        );
         let yy_centred = self
             .sum_yy
             .iter()
@@ -323,7 +352,11 @@ impl RidgeAccumulator {
         let intercept = Array1::from_shape_fn(self.n_outputs, |k| {
             ybar[k] - (0..self.dim).map(|i| w[(i, k)] * mu[i]).sum::<f64>()
         });
-        if weights.iter().chain(intercept.iter()).any(|v| !v.is_finite()) {
+        if weights
+            .iter()
+            .chain(intercept.iter())
+            .any(|v| !v.is_finite())
+        {
             return Err(SolversError::LinearAlgebra(format!(
                 "the ridge solution at λ = {lambda} is not finite; use a larger λ"
             )));
@@ -360,7 +393,11 @@ impl RidgePath {
 
     /// Effective degrees of freedom 1 + Σ λᵢ/(λᵢ + λ), counting the intercept.
     pub fn degrees_of_freedom(&self, lambda: f64) -> f64 {
-        1.0 + self.eigenvalues.iter().map(|&e| if e > 0.0 { e / (e + lambda) } else { 0.0 }).sum::<f64>()
+        1.0 + self
+            .eigenvalues
+            .iter()
+            .map(|&e| if e > 0.0 { e / (e + lambda) } else { 0.0 })
+            .sum::<f64>()
     }
 
     /// Residual sum of squares on the training rows, summed over outputs.
@@ -373,7 +410,11 @@ impl RidgePath {
                 .enumerate()
                 .map(|(i, &e)| {
                     let d = e + lambda;
-                    if d > 0.0 { self.z[(i, k)].powi(2) * (e + 2.0 * lambda) / (d * d) } else { 0.0 }
+                    if d > 0.0 {
+                        self.z[(i, k)].powi(2) * (e + 2.0 * lambda) / (d * d)
+                    } else {
+                        0.0
+                    }
                 })
                 .sum();
             rss += (yy - explained).max(0.0);
@@ -398,7 +439,14 @@ impl RidgePath {
             if d > 0.0 { self.z[(i, k)] / d } else { 0.0 }
         });
         let mut w = Mat::<f64>::zeros(self.z.nrows(), self.z.ncols());
-        matmul(w.as_mut(), Accum::Replace, self.q.as_ref(), scaled.as_ref(), 1.0, Par::rayon(0));
+        matmul(
+            w.as_mut(),
+            Accum::Replace,
+            self.q.as_ref(),
+            scaled.as_ref(),
+            1.0,
+            Par::rayon(0),
+        );
         w
     }
 }

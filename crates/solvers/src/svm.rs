@@ -86,16 +86,25 @@ impl SvmParams {
     /// Checks the ranges: C > 0, eps > 0, max_epochs ≥ 1, bias ≥ 0, all finite.
     pub fn validate(&self) -> Result<()> {
         if !(self.c.is_finite() && self.c > 0.0) {
-            return Err(invalid("c", format!("must be finite and > 0, got {}", self.c)));
+            return Err(invalid(
+                "c",
+                format!("must be finite and > 0, got {}", self.c),
+            ));
         }
         if !(self.eps.is_finite() && self.eps > 0.0) {
-            return Err(invalid("eps", format!("must be finite and > 0, got {}", self.eps)));
+            return Err(invalid(
+                "eps",
+                format!("must be finite and > 0, got {}", self.eps),
+            ));
         }
         if self.max_epochs == 0 {
             return Err(invalid("max_epochs", "must be at least 1"));
         }
         if !(self.bias.is_finite() && self.bias >= 0.0) {
-            return Err(invalid("bias", format!("must be finite and ≥ 0, got {}", self.bias)));
+            return Err(invalid(
+                "bias",
+                format!("must be finite and ≥ 0, got {}", self.bias),
+            ));
         }
         Ok(())
     }
@@ -218,8 +227,12 @@ impl<F: Kernels> Problem<F> {
 
     /// f(α) = ½(‖w‖² + w_b²) + ½ Dᵢᵢ Σα² − Σα, using wᵀw = αᵀQα.
     fn objective(&self, diag: f64) -> f64 {
-        let ww: f64 = self.w.iter().map(|v| v.to_f64_exact().powi(2)).sum::<f64>() + self.wb * self.wb;
-        let (sum, sq) = self.alpha.iter().fold((0.0, 0.0), |(s, q), a| (s + a, q + a * a));
+        let ww: f64 =
+            self.w.iter().map(|v| v.to_f64_exact().powi(2)).sum::<f64>() + self.wb * self.wb;
+        let (sum, sq) = self
+            .alpha
+            .iter()
+            .fold((0.0, 0.0), |(s, q), a| (s + a, q + a * a));
         0.5 * ww + 0.5 * diag * sq - sum
     }
 }
@@ -249,7 +262,11 @@ struct Shared<'a, F> {
 /// let f = |x: [f64; 2]| svm.weights[0] * x[0] + svm.weights[1] * x[1] + svm.intercept();
 /// assert!(f([1.5, 2.5]) > 0.0 && f([-1.5, -1.2]) < 0.0);
 /// ```
-pub fn fit_binary<F: Kernels>(phi: ArrayView2<'_, F>, y: &[f64], params: &SvmParams) -> Result<BinarySvm> {
+pub fn fit_binary<F: Kernels>(
+    phi: ArrayView2<'_, F>,
+    y: &[f64],
+    params: &SvmParams,
+) -> Result<BinarySvm> {
     check_rows(phi.nrows(), y.len())?;
     if let Some(row) = y.iter().position(|v| !v.is_finite()) {
         return Err(SolversError::NonFinite {
@@ -261,7 +278,9 @@ pub fn fit_binary<F: Kernels>(phi: ArrayView2<'_, F>, y: &[f64], params: &SvmPar
     }
     let classes: Vec<usize> = y.iter().map(|&v| usize::from(v > 0.0)).collect();
     let mut problems = solve(phi, &classes, &[1], params)?;
-    let p = problems.pop().ok_or_else(|| SolversError::EmptyInput("no problem to solve".into()))?;
+    let p = problems
+        .pop()
+        .ok_or_else(|| SolversError::EmptyInput("no problem to solve".into()))?;
     Ok(BinarySvm {
         weights: p.w.iter().map(|v| v.to_f64_exact()).collect(),
         bias_weight: p.wb,
@@ -281,15 +300,27 @@ pub fn fit_ovr<F: Kernels>(
 ) -> Result<LinearSvm> {
     check_rows(phi.nrows(), classes.len())?;
     if n_classes < 2 {
-        return Err(invalid("n_classes", format!("one-vs-rest needs at least 2 classes, got {n_classes}")));
+        return Err(invalid(
+            "n_classes",
+            format!("one-vs-rest needs at least 2 classes, got {n_classes}"),
+        ));
     }
     if let Some(&bad) = classes.iter().find(|&&c| c >= n_classes) {
-        return Err(invalid("classes", format!("class index {bad} is not below n_classes = {n_classes}")));
+        return Err(invalid(
+            "classes",
+            format!("class index {bad} is not below n_classes = {n_classes}"),
+        ));
     }
-    let positives: Vec<usize> = if n_classes == 2 { vec![1] } else { (0..n_classes).collect() };
+    let positives: Vec<usize> = if n_classes == 2 {
+        vec![1]
+    } else {
+        (0..n_classes).collect()
+    };
     let problems = solve(phi, classes, &positives, params)?;
     let dim = phi.ncols();
-    let weights = Array2::from_shape_fn((dim, problems.len()), |(j, k)| problems[k].w[j].to_f64_exact());
+    let weights = Array2::from_shape_fn((dim, problems.len()), |(j, k)| {
+        problems[k].w[j].to_f64_exact()
+    });
     let intercept = problems.iter().map(|p| p.wb * params.bias).collect();
     Ok(LinearSvm {
         weights,
@@ -330,7 +361,8 @@ fn solve<F: Kernels>(
         upper,
         diag,
     };
-    let mut problems: Vec<Problem<F>> = positives.iter().map(|&p| Problem::new(p, n, dim)).collect();
+    let mut problems: Vec<Problem<F>> =
+        positives.iter().map(|&p| Problem::new(p, n, dim)).collect();
     // Groups share each row load; any grouping gives the same bits (see the module docs).
     let group = problems.len().div_ceil(rayon::current_num_threads().max(1));
     problems
@@ -339,7 +371,11 @@ fn solve<F: Kernels>(
     Ok(problems)
 }
 
-fn solve_group<F: Kernels>(shared: &Shared<'_, F>, problems: &mut [Problem<F>], params: &SvmParams) {
+fn solve_group<F: Kernels>(
+    shared: &Shared<'_, F>,
+    problems: &mut [Problem<F>],
+    params: &SvmParams,
+) {
     let n = shared.qd.len();
     let mut order: Vec<usize> = (0..n).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
@@ -372,8 +408,18 @@ fn solve_group<F: Kernels>(shared: &Shared<'_, F>, problems: &mut [Problem<F>], 
 
 /// One coordinate step on row i (LIBLINEAR's `solve_l2r_l1l2_svc` inner loop).
 #[inline]
-fn step<F: Kernels>(shared: &Shared<'_, F>, p: &mut Problem<F>, i: usize, row: &[F], params: &SvmParams) {
-    let yi = if shared.classes[i] == p.positive { 1.0 } else { -1.0 };
+fn step<F: Kernels>(
+    shared: &Shared<'_, F>,
+    p: &mut Problem<F>,
+    i: usize,
+    row: &[F],
+    params: &SvmParams,
+) {
+    let yi = if shared.classes[i] == p.positive {
+        1.0
+    } else {
+        -1.0
+    };
     let margin = F::dot(&p.w, row).to_f64_exact() + p.wb * params.bias;
     let alpha = p.alpha[i];
     let g = yi * margin - 1.0 + shared.diag * alpha;
@@ -434,6 +480,14 @@ fn end_epoch<F: Kernels>(p: &mut Problem<F>, diag: f64, params: &SvmParams) {
         p.pg_min_old = f64::NEG_INFINITY;
         return;
     }
-    p.pg_max_old = if p.pg_max_new <= 0.0 { f64::INFINITY } else { p.pg_max_new };
-    p.pg_min_old = if p.pg_min_new >= 0.0 { f64::NEG_INFINITY } else { p.pg_min_new };
+    p.pg_max_old = if p.pg_max_new <= 0.0 {
+        f64::INFINITY
+    } else {
+        p.pg_max_new
+    };
+    p.pg_min_old = if p.pg_min_new >= 0.0 {
+        f64::NEG_INFINITY
+    } else {
+        p.pg_min_new
+    };
 }

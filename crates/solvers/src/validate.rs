@@ -24,5 +24,10 @@ pub(crate) fn check_finite<F: Element>(what: &'static str, x: ArrayView2<'_, F>)
         .find(|(_, v)| !v.is_finite())
         .map(|(ix, v)| (ix, v.to_f64_exact()))
         .unwrap_or(((0, 0), f64::NAN));
-    Err(SolversError::NonFinite { what, row, col, value })
+    Err(SolversError::NonFinite {
+        what,
+        row,
+        col,
+        value,
+    })
 }

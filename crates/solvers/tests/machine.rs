@@ -7,7 +7,7 @@ use common::{gauss_solve, uniform};
 use ndarray::{Array1, Array2, Axis, array, s};
 use rks::scaler::ScalerKind;
 use rks::{Bandwidth, MapKind};
-use rks_solvers::{KernelMachine, Lambda, SolverInfo, Solver, SolversError, SvmLoss, Task};
+use rks_solvers::{KernelMachine, Lambda, Solver, SolverInfo, SolversError, SvmLoss, Task};
 
 fn dataset(name: &str, d: usize) -> (rks_data::Dataset, rks_data::Dataset) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../datasets/");
@@ -25,8 +25,13 @@ fn breast_cancer_end_to_end_reaches_the_accuracy_floor() {
     // Peer figures (docs): exact LIBSVM 96.49 %, Fastfood 1024 + LinearSVC 96.49 %.
     // Floor 94 %: a small map (256 features) on 114 test rows, 2 rows below the peers' figures.
     for solver in [
-        Solver::Svm { c: 10.0, loss: SvmLoss::SquaredHinge },
-        Solver::Ridge { lambda: Lambda::Gcv },
+        Solver::Svm {
+            c: 10.0,
+            loss: SvmLoss::SquaredHinge,
+        },
+        Solver::Ridge {
+            lambda: Lambda::Gcv,
+        },
     ] {
         let model = KernelMachine::params()
             .n_frequencies(128)
@@ -49,7 +54,10 @@ fn digits_end_to_end_with_median_bandwidth() {
     // Peers: exact LIBSVM 97.78 %. Floor 95 % for 512 features and σ from the median heuristic.
     let model = KernelMachine::params()
         .n_frequencies(256)
-        .solver(Solver::Svm { c: 1.0, loss: SvmLoss::SquaredHinge })
+        .solver(Solver::Svm {
+            c: 1.0,
+            loss: SvmLoss::SquaredHinge,
+        })
         .seed(2)
         .check()
         .unwrap()
@@ -69,7 +77,13 @@ fn gaussian(a: ndarray::ArrayView1<f64>, b: ndarray::ArrayView1<f64>, sigma: f64
 
 /// Exact kernel ridge with an unpenalised intercept: [K + λI, 1; 1ᵀ, 0][α; b] = [y; 0], the dual
 /// of min ‖y − Φw − b1‖² + λ‖w‖² when φ(x)·φ(x') = k(x, x').
-fn exact_kernel_ridge(x: &Array2<f64>, y: &Array1<f64>, test: &Array2<f64>, lambda: f64, sigma: f64) -> Array1<f64> {
+fn exact_kernel_ridge(
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    test: &Array2<f64>,
+    lambda: f64,
+    sigma: f64,
+) -> Array1<f64> {
     let n = x.nrows();
     let mut a = Array2::zeros((n + 1, n + 1));
     for i in 0..n {
@@ -84,14 +98,23 @@ fn exact_kernel_ridge(x: &Array2<f64>, y: &Array1<f64>, test: &Array2<f64>, lamb
     let sol = gauss_solve(&a, &rhs);
     test.rows()
         .into_iter()
-        .map(|t| (0..n).map(|i| sol[[i, 0]] * gaussian(t, x.row(i), sigma)).sum::<f64>() + sol[[n, 0]])
+        .map(|t| {
+            (0..n)
+                .map(|i| sol[[i, 0]] * gaussian(t, x.row(i), sigma))
+                .sum::<f64>()
+                + sol[[n, 0]]
+        })
         .collect()
 }
 
 #[test]
 fn feature_ridge_converges_to_exact_kernel_ridge() {
     let x = uniform(60, 3, 31);
-    let y: Array1<f64> = x.rows().into_iter().map(|r| (2.0 * r[0]).sin() + r[1] * r[2]).collect();
+    let y: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| (2.0 * r[0]).sin() + r[1] * r[2])
+        .collect();
     let test = uniform(40, 3, 32);
     let (lambda, sigma) = (0.1, 0.8);
     let exact = exact_kernel_ridge(&x, &y, &test, lambda, sigma);
@@ -108,30 +131,55 @@ fn feature_ridge_converges_to_exact_kernel_ridge() {
                     .bandwidth(Bandwidth::Sigma(sigma))
                     .scaler(ScalerKind::Identity)
                     .task(Task::Regression)
-                    .solver(Solver::Ridge { lambda: Lambda::Fixed(lambda) })
+                    .solver(Solver::Ridge {
+                        lambda: Lambda::Fixed(lambda),
+                    })
                     .seed(seed)
                     .check()
                     .unwrap()
                     .fit(x.view(), y.view())
                     .unwrap();
                 let pred = model.predict(&test).unwrap();
-                total += (&pred - &exact).iter().map(|e| e * e).sum::<f64>().sqrt() / (40f64).sqrt();
+                total +=
+                    (&pred - &exact).iter().map(|e| e * e).sum::<f64>().sqrt() / (40f64).sqrt();
             }
             errors.push(total / 3.0);
         }
-        assert!(errors[0] > errors[1] && errors[1] > errors[2], "{kind:?}: RMS errors {errors:?}");
-        assert!(errors[2] < 0.05 * scale, "{kind:?}: RMS error {} against scale {scale}", errors[2]);
+        assert!(
+            errors[0] > errors[1] && errors[1] > errors[2],
+            "{kind:?}: RMS errors {errors:?}"
+        );
+        assert!(
+            errors[2] < 0.05 * scale,
+            "{kind:?}: RMS error {} against scale {scale}",
+            errors[2]
+        );
     }
 }
 
 #[test]
 fn streamed_fit_equals_in_memory_fit_and_chunked_prediction_is_exact() {
     let x = uniform(500, 4, 41) * 3.0 + 1.0;
-    let y: Array1<f64> = x.rows().into_iter().map(|r| if r[0] + r[1] * r[2] > 1.5 { 7.0 } else if r[3] > 1.0 { -2.0 } else { 0.0 }).collect();
+    let y: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| {
+            if r[0] + r[1] * r[2] > 1.5 {
+                7.0
+            } else if r[3] > 1.0 {
+                -2.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
     // A moderate fixed λ keeps C + λI well conditioned, so rounding differences between the two
     // summation orders stay at rounding level in the weights (the accumulator itself is tested
     // for chunk-independence in tests/ridge.rs).
-    for (bandwidth, lambda) in [(Some(Bandwidth::Gamma(0.5)), Lambda::Fixed(0.5)), (None, Lambda::Fixed(2.0))] {
+    for (bandwidth, lambda) in [
+        (Some(Bandwidth::Gamma(0.5)), Lambda::Fixed(0.5)),
+        (None, Lambda::Fixed(2.0)),
+    ] {
         let params = KernelMachine::params()
             .n_frequencies(64)
             .bandwidth(bandwidth)
@@ -140,12 +188,15 @@ fn streamed_fit_equals_in_memory_fit_and_chunked_prediction_is_exact() {
             .check()
             .unwrap();
         let whole = params.fit(x.view(), y.view()).unwrap();
-        let open = || -> Result<Vec<Result<(Array2<f64>, Array1<f64>), std::io::Error>>, std::io::Error> {
+        let open = || -> Result<Vec<Result<rks_solvers::Chunk, std::io::Error>>, std::io::Error> {
             Ok((0..500)
                 .step_by(77)
                 .map(|start| {
                     let end = (start + 77).min(500);
-                    Ok((x.slice(s![start..end, ..]).to_owned(), y.slice(s![start..end]).to_owned()))
+                    Ok((
+                        x.slice(s![start..end, ..]).to_owned(),
+                        y.slice(s![start..end]).to_owned(),
+                    ))
                 })
                 .collect())
         };
@@ -156,12 +207,19 @@ fn streamed_fit_equals_in_memory_fit_and_chunked_prediction_is_exact() {
         // Different chunkings sum in different orders (and the scaler statistics are merged), so
         // the two agree to rounding, relative to the size of the weights.
         let size = whole.weights().iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let diff = (streamed.weights() - whole.weights()).iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        assert!(diff < 1e-10 * size, "weights differ by {diff} (largest {size})");
+        let diff = (streamed.weights() - whole.weights())
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(
+            diff < 1e-10 * size,
+            "weights differ by {diff} (largest {size})"
+        );
         let scores = whole.decision_function(&x).unwrap();
         let mut small = whole.clone();
         small.set_chunk_rows(7).unwrap();
-        let diff = (&small.decision_function(&x).unwrap() - &scores).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let diff = (&small.decision_function(&x).unwrap() - &scores)
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()));
         assert!(diff < 1e-12, "chunked prediction differs by {diff}");
         assert!(accuracy(&whole.predict(&x).unwrap(), &y) > 0.8);
     }
@@ -170,11 +228,26 @@ fn streamed_fit_equals_in_memory_fit_and_chunked_prediction_is_exact() {
 #[test]
 fn arbitrary_integer_labels_round_trip() {
     let x = uniform(90, 2, 51);
-    let y: Array1<f64> = x.rows().into_iter().map(|r| if r[0] > 0.3 { -5.0 } else if r[1] > 0.0 { 10.0 } else { 42.0 }).collect();
+    let y: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| {
+            if r[0] > 0.3 {
+                -5.0
+            } else if r[1] > 0.0 {
+                10.0
+            } else {
+                42.0
+            }
+        })
+        .collect();
     let model = KernelMachine::params()
         .n_frequencies(64)
         .bandwidth(Bandwidth::Sigma(0.5))
-        .solver(Solver::Svm { c: 10.0, loss: SvmLoss::Hinge })
+        .solver(Solver::Svm {
+            c: 10.0,
+            loss: SvmLoss::Hinge,
+        })
         .check()
         .unwrap()
         .fit(x.view(), y.view())
@@ -189,34 +262,77 @@ fn arbitrary_integer_labels_round_trip() {
 fn bad_input_and_parameters_are_typed_errors() {
     let x = uniform(20, 2, 61);
     let y: Array1<f64> = (0..20).map(|i| (i % 2) as f64).collect();
-    let params = KernelMachine::params().n_frequencies(16).bandwidth(Bandwidth::Sigma(1.0));
+    let params = KernelMachine::params()
+        .n_frequencies(16)
+        .bandwidth(Bandwidth::Sigma(1.0));
     let fit = |p: rks_solvers::KernelMachineParams, x: &Array2<f64>, y: &Array1<f64>| {
         p.check().and_then(|p| p.fit(x.view(), y.view()))
     };
     assert!(matches!(
         fit(params.clone(), &x, &y.slice(s![..19]).to_owned()),
-        Err(SolversError::RowMismatch { x_rows: 20, y_rows: 19 })
+        Err(SolversError::RowMismatch {
+            x_rows: 20,
+            y_rows: 19
+        })
     ));
     let mut bad = x.clone();
     bad[[3, 1]] = f64::NAN;
-    assert!(matches!(fit(params.clone(), &bad, &y), Err(SolversError::NonFinite { what: "input", row: 3, col: 1, .. })));
+    assert!(matches!(
+        fit(params.clone(), &bad, &y),
+        Err(SolversError::NonFinite {
+            what: "input",
+            row: 3,
+            col: 1,
+            ..
+        })
+    ));
     let mut bad_y = y.clone();
     bad_y[5] = f64::INFINITY;
-    assert!(matches!(fit(params.clone(), &x, &bad_y), Err(SolversError::NonFinite { what: "target", row: 5, .. })));
-    assert!(matches!(fit(params.clone(), &x, &Array1::from_elem(20, 3.0)), Err(SolversError::OneClass(3))));
-    assert!(matches!(fit(params.clone(), &x, &(&y + 0.5)), Err(SolversError::NonIntegerLabel { row: 0, .. })));
+    assert!(matches!(
+        fit(params.clone(), &x, &bad_y),
+        Err(SolversError::NonFinite {
+            what: "target",
+            row: 5,
+            ..
+        })
+    ));
+    assert!(matches!(
+        fit(params.clone(), &x, &Array1::from_elem(20, 3.0)),
+        Err(SolversError::OneClass(3))
+    ));
+    assert!(matches!(
+        fit(params.clone(), &x, &(&y + 0.5)),
+        Err(SolversError::NonIntegerLabel { row: 0, .. })
+    ));
     assert!(matches!(
         fit(params.clone(), &Array2::zeros((0, 2)), &Array1::zeros(0)),
         Err(SolversError::EmptyInput(_))
     ));
     for c in [0.0, -1.0] {
-        let p = params.clone().solver(Solver::Svm { c, loss: SvmLoss::Hinge });
-        assert!(matches!(p.check(), Err(SolversError::InvalidParameter { name: "c", .. })));
+        let p = params.clone().solver(Solver::Svm {
+            c,
+            loss: SvmLoss::Hinge,
+        });
+        assert!(matches!(
+            p.check(),
+            Err(SolversError::InvalidParameter { name: "c", .. })
+        ));
     }
-    let p = params.clone().solver(Solver::Ridge { lambda: Lambda::Fixed(-0.1) });
-    assert!(matches!(p.check(), Err(SolversError::InvalidParameter { name: "lambda", .. })));
-    let p = params.clone().task(Task::Regression).solver(Solver::Svm { c: 1.0, loss: SvmLoss::Hinge });
-    assert!(matches!(p.check(), Err(SolversError::InvalidParameter { name: "solver", .. })));
+    let p = params.clone().solver(Solver::Ridge {
+        lambda: Lambda::Fixed(-0.1),
+    });
+    assert!(matches!(
+        p.check(),
+        Err(SolversError::InvalidParameter { name: "lambda", .. })
+    ));
+    let p = params.clone().task(Task::Regression).solver(Solver::Svm {
+        c: 1.0,
+        loss: SvmLoss::Hinge,
+    });
+    assert!(matches!(
+        p.check(),
+        Err(SolversError::InvalidParameter { name: "solver", .. })
+    ));
     let p = params.clone().n_frequencies(0);
     assert!(matches!(p.check(), Err(SolversError::Rks(_))));
     let p = params.clone().bandwidth(Bandwidth::Sigma(-1.0));
@@ -225,16 +341,28 @@ fn bad_input_and_parameters_are_typed_errors() {
     let model = fit(params, &x, &y).unwrap();
     assert!(matches!(
         model.predict(&Array2::zeros((3, 5))),
-        Err(SolversError::DimensionMismatch { expected: 2, found: 5, .. })
+        Err(SolversError::DimensionMismatch {
+            expected: 2,
+            found: 5,
+            ..
+        })
     ));
-    let msg = SolversError::RowMismatch { x_rows: 20, y_rows: 19 }.to_string();
+    let msg = SolversError::RowMismatch {
+        x_rows: 20,
+        y_rows: 19,
+    }
+    .to_string();
     assert!(msg.contains("20") && msg.contains("19"), "{msg}");
 }
 
 #[test]
 fn regression_with_gcv_fits_a_smooth_function() {
     let x = uniform(200, 2, 71);
-    let y: Array1<f64> = x.rows().into_iter().map(|r| (3.0 * r[0]).sin() + 0.5 * r[1]).collect();
+    let y: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| (3.0 * r[0]).sin() + 0.5 * r[1])
+        .collect();
     let model = KernelMachine::params()
         .n_frequencies(128)
         .task(Task::Regression)
@@ -243,10 +371,24 @@ fn regression_with_gcv_fits_a_smooth_function() {
         .fit(x.view(), y.view())
         .unwrap();
     let test = uniform(100, 2, 72);
-    let truth: Array1<f64> = test.rows().into_iter().map(|r| (3.0 * r[0]).sin() + 0.5 * r[1]).collect();
-    let rmse = ((&model.predict(&test).unwrap() - &truth).mapv(|e| e * e).mean().unwrap()).sqrt();
+    let truth: Array1<f64> = test
+        .rows()
+        .into_iter()
+        .map(|r| (3.0 * r[0]).sin() + 0.5 * r[1])
+        .collect();
+    let rmse = ((&model.predict(&test).unwrap() - &truth)
+        .mapv(|e| e * e)
+        .mean()
+        .unwrap())
+    .sqrt();
     assert!(rmse < 0.05, "rmse {rmse}");
-    let SolverInfo::Ridge { gcv: Some(report), lambda } = &model.info().solver else { panic!() };
+    let SolverInfo::Ridge {
+        gcv: Some(report),
+        lambda,
+    } = &model.info().solver
+    else {
+        panic!()
+    };
     assert!(report.grid.contains(lambda));
     assert_eq!(model.classes(), None);
     let _ = y.len_of(Axis(0));

@@ -10,7 +10,14 @@ use rks_solvers::ridge::{Lambda, RidgeAccumulator};
 fn problem() -> (Array2<f64>, Array2<f64>) {
     let phi = uniform(40, 6, 1) + 0.3; // non-zero means, so the intercept matters
     let noise = uniform(40, 2, 2) * 0.1;
-    let truth = ndarray::array![[1.0, -2.0], [0.5, 0.0], [-1.0, 1.0], [2.0, 0.3], [0.0, 0.0], [0.7, -0.7]];
+    let truth = ndarray::array![
+        [1.0, -2.0],
+        [0.5, 0.0],
+        [-1.0, 1.0],
+        [2.0, 0.3],
+        [0.0, 0.0],
+        [0.7, -0.7]
+    ];
     let y = phi.dot(&truth) + 3.0 + noise;
     (phi, y)
 }
@@ -28,10 +35,16 @@ fn fixed_lambda_matches_the_closed_form() {
         let model = acc.solve(lambda).unwrap();
         let (w, b) = ridge_closed_form(phi.view(), y.view(), lambda);
         assert!(max_abs_diff(&model.weights, &w) < 1e-10, "λ = {lambda}");
-        assert!((&model.intercept - &b).iter().all(|v| v.abs() < 1e-10), "λ = {lambda}");
+        assert!(
+            (&model.intercept - &b).iter().all(|v| v.abs() < 1e-10),
+            "λ = {lambda}"
+        );
         // The eigen path gives the same solution.
         let via_path = acc.fit(&Lambda::GcvGrid(vec![lambda.max(1e-300)])).unwrap();
-        assert!(max_abs_diff(&via_path.weights, &w) < 1e-8, "path at λ = {lambda}");
+        assert!(
+            max_abs_diff(&via_path.weights, &w) < 1e-8,
+            "path at λ = {lambda}"
+        );
     }
 }
 
@@ -43,17 +56,23 @@ fn chunked_and_merged_fits_agree_with_one_shot() {
     let mut a = RidgeAccumulator::new(6, 2);
     for start in (0..20).step_by(7) {
         let end = (start + 7).min(20);
-        a.update(phi.slice(s![start..end, ..]), y.slice(s![start..end, ..])).unwrap();
+        a.update(phi.slice(s![start..end, ..]), y.slice(s![start..end, ..]))
+            .unwrap();
     }
     let mut b = RidgeAccumulator::new(6, 2);
-    b.update(phi.slice(s![20.., ..]).mapv(|v| v as f64).view(), y.slice(s![20.., ..])).unwrap();
+    b.update(phi.slice(s![20.., ..]), y.slice(s![20.., ..]))
+        .unwrap();
     a.merge(&b).unwrap();
     assert_eq!(a.count(), 40);
     for lambda in [Lambda::Fixed(0.5), Lambda::Gcv] {
         let m1 = whole.fit(&lambda).unwrap();
         let m2 = a.fit(&lambda).unwrap();
         assert!(max_abs_diff(&m1.weights, &m2.weights) < 1e-10);
-        assert!((&m1.intercept - &m2.intercept).iter().all(|v| v.abs() < 1e-10));
+        assert!(
+            (&m1.intercept - &m2.intercept)
+                .iter()
+                .all(|v| v.abs() < 1e-10)
+        );
     }
 }
 
@@ -78,7 +97,9 @@ fn gcv_choice_matches_brute_force_over_the_grid() {
     // Few rows and many noisy features so GCV has an interior minimum.
     let phi = uniform(25, 15, 3);
     let y = phi.column(0).insert_axis(Axis(1)).to_owned() * 2.0 + uniform(25, 1, 4);
-    let grid: Vec<f64> = (0..30).map(|i| 10f64.powf(-4.0 + i as f64 * 0.25)).collect();
+    let grid: Vec<f64> = (0..30)
+        .map(|i| 10f64.powf(-4.0 + i as f64 * 0.25))
+        .collect();
     let mut acc = RidgeAccumulator::new(15, 1);
     acc.update(phi.view(), y.view()).unwrap();
     let model = acc.fit(&Lambda::GcvGrid(grid.clone())).unwrap();
@@ -87,9 +108,14 @@ fn gcv_choice_matches_brute_force_over_the_grid() {
     for (fast, slow) in report.scores.iter().zip(&brute) {
         assert!((fast - slow).abs() <= 1e-8 * slow.abs(), "{fast} vs {slow}");
     }
-    let best = (0..grid.len()).min_by(|&a, &b| brute[a].total_cmp(&brute[b])).unwrap();
+    let best = (0..grid.len())
+        .min_by(|&a, &b| brute[a].total_cmp(&brute[b]))
+        .unwrap();
     assert_eq!(report.chosen, best);
-    assert!(best > 0 && best < grid.len() - 1, "the test wants an interior minimum, got {best}");
+    assert!(
+        best > 0 && best < grid.len() - 1,
+        "the test wants an interior minimum, got {best}"
+    );
     assert_eq!(model.lambda, grid[best]);
     let (w, _) = ridge_closed_form(phi.view(), y.view(), grid[best]);
     assert!(max_abs_diff(&model.weights, &w) < 1e-9);
@@ -98,7 +124,12 @@ fn gcv_choice_matches_brute_force_over_the_grid() {
     let auto = acc.fit(&Lambda::Gcv).unwrap();
     let auto_report = auto.gcv.unwrap();
     assert!(auto_report.grid.contains(&auto.lambda));
-    assert!(auto_report.scores.iter().all(|s| *s >= auto_report.scores[auto_report.chosen]));
+    assert!(
+        auto_report
+            .scores
+            .iter()
+            .all(|s| *s >= auto_report.scores[auto_report.chosen])
+    );
 }
 
 #[test]
@@ -106,11 +137,15 @@ fn gram_is_bit_identical_for_any_thread_count() {
     let phi = uniform(300, 130, 5);
     let y = uniform(300, 3, 6);
     let fit = |threads: usize| {
-        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
-            let mut acc = RidgeAccumulator::new(130, 3);
-            acc.update(phi.view(), y.view()).unwrap();
-            acc
-        })
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                let mut acc = RidgeAccumulator::new(130, 3);
+                acc.update(phi.view(), y.view()).unwrap();
+                acc
+            })
     };
     assert_eq!(fit(1), fit(2));
     assert_eq!(fit(1), fit(3));
@@ -122,18 +157,41 @@ fn bad_input_is_a_typed_error() {
     let phi = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
     assert!(matches!(
         acc.update(phi.view(), Array2::<f64>::zeros((3, 1)).view()),
-        Err(SolversError::RowMismatch { x_rows: 2, y_rows: 3 })
+        Err(SolversError::RowMismatch {
+            x_rows: 2,
+            y_rows: 3
+        })
     ));
     assert!(matches!(
         acc.update(phi.view(), ndarray::array![[1.0], [f64::INFINITY]].view()),
-        Err(SolversError::NonFinite { what: "target", row: 1, .. })
+        Err(SolversError::NonFinite {
+            what: "target",
+            row: 1,
+            ..
+        })
     ));
     assert!(matches!(
-        acc.update(Array2::<f64>::zeros((2, 3)).view(), Array2::<f64>::zeros((2, 1)).view()),
+        acc.update(
+            Array2::<f64>::zeros((2, 3)).view(),
+            Array2::<f64>::zeros((2, 1)).view()
+        ),
         Err(SolversError::DimensionMismatch { .. })
     ));
-    assert!(matches!(acc.fit(&Lambda::Gcv), Err(SolversError::EmptyInput(_))));
-    acc.update(phi.view(), Array1::from(vec![1.0, 2.0]).insert_axis(Axis(1)).view()).unwrap();
-    assert!(matches!(acc.fit(&Lambda::Fixed(-1.0)), Err(SolversError::InvalidParameter { name: "lambda", .. })));
-    assert!(matches!(acc.fit(&Lambda::GcvGrid(vec![])), Err(SolversError::InvalidParameter { .. })));
+    assert!(matches!(
+        acc.fit(&Lambda::Gcv),
+        Err(SolversError::EmptyInput(_))
+    ));
+    acc.update(
+        phi.view(),
+        Array1::from(vec![1.0, 2.0]).insert_axis(Axis(1)).view(),
+    )
+    .unwrap();
+    assert!(matches!(
+        acc.fit(&Lambda::Fixed(-1.0)),
+        Err(SolversError::InvalidParameter { name: "lambda", .. })
+    ));
+    assert!(matches!(
+        acc.fit(&Lambda::GcvGrid(vec![])),
+        Err(SolversError::InvalidParameter { .. })
+    ));
 }

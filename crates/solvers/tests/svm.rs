@@ -12,7 +12,13 @@ fn noisy_problem() -> (Array2<f64>, Vec<f64>) {
     let x = uniform(120, 5, 11);
     let noise = uniform(120, 1, 12);
     let y = (0..120)
-        .map(|i| if x[[i, 0]] + 0.5 * x[[i, 1]] - 0.2 + 0.6 * noise[[i, 0]] > 0.0 { 1.0 } else { -1.0 })
+        .map(|i| {
+            if x[[i, 0]] + 0.5 * x[[i, 1]] - 0.2 + 0.6 * noise[[i, 0]] > 0.0 {
+                1.0
+            } else {
+                -1.0
+            }
+        })
         .collect();
     (x, y)
 }
@@ -55,9 +61,18 @@ fn dual_objective_never_increases() {
             };
             let svm = fit_binary(x.view(), &y, &p).unwrap();
             let obj = &svm.report.objective;
-            assert!(obj.len() >= 3, "{loss:?}: too few epochs to test ({})", obj.len());
+            assert!(
+                obj.len() >= 3,
+                "{loss:?}: too few epochs to test ({})",
+                obj.len()
+            );
             for pair in obj.windows(2) {
-                assert!(pair[1] <= pair[0] + 1e-12 * pair[0].abs(), "{loss:?}: {} then {}", pair[0], pair[1]);
+                assert!(
+                    pair[1] <= pair[0] + 1e-12 * pair[0].abs(),
+                    "{loss:?}: {} then {}",
+                    pair[0],
+                    pair[1]
+                );
             }
             assert!(obj[0] < 0.0, "the first epoch must improve on f(0) = 0");
         }
@@ -65,6 +80,7 @@ fn dual_objective_never_increases() {
 }
 
 #[test]
+#[allow(clippy::needless_range_loop)]
 fn kkt_conditions_and_zero_duality_gap_at_convergence() {
     let (x, y) = noisy_problem();
     for loss in [SvmLoss::Hinge, SvmLoss::SquaredHinge] {
@@ -82,7 +98,13 @@ fn kkt_conditions_and_zero_duality_gap_at_convergence() {
         }
         let tol = 1e-6;
         for i in 0..120 {
-            let f: f64 = x.row(i).iter().zip(&svm.weights).map(|(a, b)| a * b).sum::<f64>() + svm.intercept();
+            let f: f64 = x
+                .row(i)
+                .iter()
+                .zip(&svm.weights)
+                .map(|(a, b)| a * b)
+                .sum::<f64>()
+                + svm.intercept();
             let g = y[i] * f - 1.0 + diag * svm.alpha[i];
             let a = svm.alpha[i];
             assert!((0.0..=upper).contains(&a));
@@ -97,7 +119,10 @@ fn kkt_conditions_and_zero_duality_gap_at_convergence() {
         // Strong duality: P(w) = −f(α) at the optimum.
         let dual = *svm.report.objective.last().unwrap();
         let primal = primal(&x, &y, &svm.weights, svm.bias_weight, &p);
-        assert!((primal + dual).abs() <= 1e-6 * primal.abs(), "{loss:?}: primal {primal}, dual {dual}");
+        assert!(
+            (primal + dual).abs() <= 1e-6 * primal.abs(),
+            "{loss:?}: primal {primal}, dual {dual}"
+        );
     }
 }
 
@@ -105,7 +130,16 @@ fn kkt_conditions_and_zero_duality_gap_at_convergence() {
 fn separable_2d_data_gives_the_maximum_margin_line() {
     // Class +1 on x = 1, 2, class −1 on x = −1, −2, spread along y: the widest margin is x = 0
     // with w = (1, 0) and, by symmetry, no intercept even though the bias is regularised.
-    let x: Array2<f64> = array![[1.0, 0.0], [1.0, 2.0], [1.0, -3.0], [2.0, 1.0], [-1.0, 0.0], [-1.0, 2.0], [-1.0, -3.0], [-2.0, -1.0]];
+    let x: Array2<f64> = array![
+        [1.0, 0.0],
+        [1.0, 2.0],
+        [1.0, -3.0],
+        [2.0, 1.0],
+        [-1.0, 0.0],
+        [-1.0, 2.0],
+        [-1.0, -3.0],
+        [-2.0, -1.0]
+    ];
     let y = [1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0];
     let svm = fit_binary(x.view(), &y, &params(SvmLoss::Hinge, 1e4, 1e-10)).unwrap();
     assert!((svm.weights[0] - 1.0).abs() < 1e-6, "{:?}", svm.weights);
@@ -113,7 +147,10 @@ fn separable_2d_data_gives_the_maximum_margin_line() {
     assert!(svm.intercept().abs() < 1e-6);
     // Support vectors are exactly the four points on the margin x = ±1.
     let sv: Vec<usize> = (0..8).filter(|&i| svm.alpha[i] > 1e-9).collect();
-    assert!(sv.iter().all(|&i| x[[i, 0]].abs() == 1.0), "support vectors {sv:?}");
+    assert!(
+        sv.iter().all(|&i| x[[i, 0]].abs() == 1.0),
+        "support vectors {sv:?}"
+    );
 }
 
 /// Three well separated blobs in 2-D.
@@ -145,7 +182,9 @@ fn one_vs_rest_separates_blobs_and_is_thread_count_independent() {
     // f32 storage agrees with f64 up to rounding.
     let x32 = x.mapv(|v| v as f32);
     let single = fit_ovr(x32.view(), &classes, 3, &p).unwrap();
-    let diff = (&single.weights - &one.weights).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let diff = (&single.weights - &one.weights)
+        .iter()
+        .fold(0.0f64, |m, v| m.max(v.abs()));
     assert!(diff < 1e-3, "f32 and f64 weights differ by {diff}");
 }
 
@@ -166,16 +205,37 @@ fn epoch_cap_is_reported_as_non_convergence() {
 fn bad_parameters_and_input_are_typed_errors() {
     let (x, y) = noisy_problem();
     for c in [0.0, -1.0, f64::NAN] {
-        let p = SvmParams { c, ..SvmParams::default() };
-        assert!(matches!(fit_binary(x.view(), &y, &p), Err(SolversError::InvalidParameter { name: "c", .. })));
+        let p = SvmParams {
+            c,
+            ..SvmParams::default()
+        };
+        assert!(matches!(
+            fit_binary(x.view(), &y, &p),
+            Err(SolversError::InvalidParameter { name: "c", .. })
+        ));
     }
     let p = SvmParams::default();
-    assert!(matches!(fit_binary(x.view(), &y[..10], &p), Err(SolversError::RowMismatch { .. })));
+    assert!(matches!(
+        fit_binary(x.view(), &y[..10], &p),
+        Err(SolversError::RowMismatch { .. })
+    ));
     let empty = Array2::<f64>::zeros((0, 5));
-    assert!(matches!(fit_binary(empty.view(), &[], &p), Err(SolversError::EmptyInput(_))));
+    assert!(matches!(
+        fit_binary(empty.view(), &[], &p),
+        Err(SolversError::EmptyInput(_))
+    ));
     let mut bad = x.clone();
     bad[[4, 2]] = f64::NAN;
-    assert!(matches!(fit_binary(bad.view(), &y, &p), Err(SolversError::NonFinite { row: 4, col: 2, .. })));
-    assert!(matches!(fit_ovr(x.view(), &vec![0; 120], 1, &p), Err(SolversError::InvalidParameter { .. })));
-    assert!(matches!(fit_ovr(x.view(), &vec![5; 120], 3, &p), Err(SolversError::InvalidParameter { .. })));
+    assert!(matches!(
+        fit_binary(bad.view(), &y, &p),
+        Err(SolversError::NonFinite { row: 4, col: 2, .. })
+    ));
+    assert!(matches!(
+        fit_ovr(x.view(), &vec![0; 120], 1, &p),
+        Err(SolversError::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        fit_ovr(x.view(), &vec![5; 120], 3, &p),
+        Err(SolversError::InvalidParameter { .. })
+    ));
 }

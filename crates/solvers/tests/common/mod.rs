@@ -36,7 +36,11 @@ pub fn gauss_solve(a: &Array2<f64>, b: &Array2<f64>) -> Array2<f64> {
 }
 
 /// The centred ridge solution (W, b) of min ‖Y − ΦW − 1bᵀ‖² + λ‖W‖², straight from the formula.
-pub fn ridge_closed_form(phi: ArrayView2<f64>, y: ArrayView2<f64>, lambda: f64) -> (Array2<f64>, Array1<f64>) {
+pub fn ridge_closed_form(
+    phi: ArrayView2<f64>,
+    y: ArrayView2<f64>,
+    lambda: f64,
+) -> (Array2<f64>, Array1<f64>) {
     let mu = phi.mean_axis(Axis(0)).unwrap();
     let ybar = y.mean_axis(Axis(0)).unwrap();
     let pc = &phi - &mu;
