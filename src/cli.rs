@@ -1,0 +1,413 @@
+//! The command line: every subcommand, flag and default, declared once with clap's derive API.
+//!
+//! Flags shared by several subcommands live in small `Args` groups that are flattened into each
+//! command, so `--sigma` means the same thing (and is documented once) wherever it appears.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Kernel machines from random features: dense Random Kitchen Sinks and Fastfood.
+///
+/// Without a subcommand, `rks` runs `compare` on the bundled digits data set
+/// (datasets/digits.train and datasets/digits.test, relative to the working directory).
+#[derive(Debug, Parser)]
+#[command(name = "rks", version, propagate_version = true)]
+pub struct Cli {
+    /// Print one JSON object with the results on stdout instead of tables (for scripts).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Number of worker threads (default: one per core).
+    #[arg(long, global = true, value_name = "T", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fit a kernel machine on a training file and save it.
+    Fit(FitArgs),
+    /// Predict one value per row of a data file (streams the file in chunks).
+    Predict(PredictArgs),
+    /// Evaluate a saved model on a labelled test file.
+    Eval(EvalArgs),
+    /// Compare dense RKS with Fastfood at several numbers of frequencies.
+    Compare(CompareArgs),
+    /// Choose the bandwidth and C/λ by k-fold cross-validation.
+    Tune(TuneArgs),
+    /// Train and evaluate the adaptive Fastfood ("Deep Fried") network.
+    #[command(name = "deep-fried", visible_alias = "net")]
+    DeepFried(DeepFriedArgs),
+}
+
+/// Input file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// `label index:value ...`, 1-based indices, zeros omitted.
+    Libsvm,
+    /// Comma-separated values with a header row; one column is the label.
+    Csv,
+}
+
+/// How a data file is read.
+#[derive(Debug, Clone, Args)]
+pub struct ReadArgs {
+    /// File format [default: csv for *.csv files, libsvm otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// CSV only: the label column, by header name or 0-based index [default: the last column].
+    #[arg(long, value_name = "NAME|IDX")]
+    pub label_column: Option<String>,
+
+    /// LIBSVM only: the number of input features d [default: the largest index in the file; a
+    /// saved model's d when reading with a model].
+    #[arg(long, value_name = "D")]
+    pub features: Option<usize>,
+}
+
+/// The two feature maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MapChoice {
+    /// Fastfood: O(n log d) time and O(n) memory per row.
+    Fastfood,
+    /// Dense Random Kitchen Sinks: a Gaussian matrix, O(n·d) time and memory.
+    Dense,
+}
+
+/// The linear models fitted on the features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SolverChoice {
+    /// Ridge regression (one-vs-rest ±1 targets for classification); λ by GCV unless given.
+    Ridge,
+    /// Linear SVM (L2-loss, dual coordinate descent, one-vs-rest for several classes).
+    Svm,
+}
+
+/// What the labels mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TaskChoice {
+    /// Integer class labels.
+    Classification,
+    /// Real-valued targets.
+    Regression,
+}
+
+/// How the input columns are scaled before the feature map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScalerChoice {
+    /// z-score: (x − mean) / std of the training rows.
+    Standard,
+    /// Min–max to [0, 1] on the training rows.
+    Minmax,
+    /// No scaling.
+    None,
+}
+
+/// The kernel bandwidth and the input scaling.
+#[derive(Debug, Clone, Args)]
+pub struct KernelArgs {
+    /// Gaussian kernel width σ in scaled units, k(x,y) = exp(−‖x−y‖²/(2σ²)) [default: the
+    /// median heuristic on the scaled training rows].
+    #[arg(long, value_name = "S", conflicts_with = "gamma")]
+    pub sigma: Option<f64>,
+
+    /// The same width as γ = 1/(2σ²), k(x,y) = exp(−γ‖x−y‖²).
+    #[arg(long, value_name = "G")]
+    pub gamma: Option<f64>,
+
+    /// Column scaling learned from the training rows and stored with the model.
+    #[arg(long, value_enum, default_value_t = ScalerChoice::Standard)]
+    pub scaler: ScalerChoice,
+
+    /// Seed of every random choice (frequencies, sampled pairs, folds).
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// The linear model on the features.
+#[derive(Debug, Clone, Args)]
+pub struct SolverArgs {
+    /// Linear model on the features.
+    #[arg(long, value_enum, default_value_t = SolverChoice::Ridge)]
+    pub solver: SolverChoice,
+
+    /// SVM only: the cost C of margin violations [default: 1].
+    #[arg(long = "c", value_name = "C")]
+    pub c: Option<f64>,
+
+    /// Ridge only: the penalty λ [default: chosen by generalised cross-validation].
+    #[arg(long, value_name = "L")]
+    pub lambda: Option<f64>,
+
+    /// Classification or regression [default: classification when every label is a whole number,
+    /// there are at most 100 distinct labels and at most half as many as rows].
+    #[arg(long, value_enum)]
+    pub task: Option<TaskChoice>,
+}
+
+/// `rks fit`.
+#[derive(Debug, Clone, Args)]
+pub struct FitArgs {
+    /// Training file.
+    #[arg(long, value_name = "FILE")]
+    pub train: PathBuf,
+
+    /// Where to write the fitted model.
+    #[arg(long, value_name = "OUT")]
+    pub model: PathBuf,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// Feature map.
+    #[arg(long, value_enum, default_value_t = MapChoice::Fastfood)]
+    pub map: MapChoice,
+
+    /// Number of random frequencies n (the model has 2n features: cos and sin).
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub frequencies: usize,
+
+    #[command(flatten)]
+    pub kernel: KernelArgs,
+
+    #[command(flatten)]
+    pub solver: SolverArgs,
+}
+
+/// `rks predict`.
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    /// A model written by `rks fit`.
+    #[arg(long, value_name = "M")]
+    pub model: PathBuf,
+
+    /// Rows to predict (labels in the file are ignored).
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+
+    /// Write the predictions here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Rows read, transformed and predicted at a time.
+    #[arg(long, value_name = "ROWS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    pub chunk_rows: u32,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// `rks eval`.
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// A model written by `rks fit`.
+    #[arg(long, value_name = "M")]
+    pub model: PathBuf,
+
+    /// Labelled test file.
+    #[arg(long, value_name = "FILE")]
+    pub test: PathBuf,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// `rks compare`.
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Training file.
+    #[arg(long, value_name = "FILE")]
+    pub train: PathBuf,
+
+    /// Test file (accuracy or RMSE, and the rows whose pairs measure the kernel error).
+    #[arg(long, value_name = "FILE")]
+    pub test: PathBuf,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// Numbers of frequencies to compare, comma-separated.
+    #[arg(long, value_name = "N,...", value_delimiter = ',', default_values_t = [256, 1024, 4096])]
+    pub frequencies: Vec<usize>,
+
+    /// Pairs of scaled test rows on which |φ(x)·φ(y) − k(x,y)| is measured.
+    #[arg(long, value_name = "P", default_value_t = 500)]
+    pub pairs: usize,
+
+    /// Also draw kernel error and transform time against n into this SVG file.
+    #[arg(long, value_name = "OUT.svg")]
+    pub plot: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub kernel: KernelArgs,
+
+    #[command(flatten)]
+    pub solver: SolverArgs,
+}
+
+/// `rks tune`.
+#[derive(Debug, Clone, Args)]
+pub struct TuneArgs {
+    /// Training file.
+    #[arg(long, value_name = "FILE")]
+    pub train: PathBuf,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// Number of cross-validation folds (stratified by class for classification).
+    #[arg(long, value_name = "K", default_value_t = 3)]
+    pub folds: usize,
+
+    /// Bandwidths σ to try [default: the median heuristic × 0.25, 0.5, 1, 2, 4].
+    #[arg(
+        long,
+        value_name = "S,...",
+        value_delimiter = ',',
+        conflicts_with = "gammas"
+    )]
+    pub sigmas: Option<Vec<f64>>,
+
+    /// Bandwidths to try as γ = 1/(2σ²).
+    #[arg(long, value_name = "G,...", value_delimiter = ',')]
+    pub gammas: Option<Vec<f64>>,
+
+    /// SVM costs C to try [default: 0.1, 1, 10, 100].
+    #[arg(
+        long,
+        value_name = "C,...",
+        value_delimiter = ',',
+        conflicts_with = "lambdas"
+    )]
+    pub cs: Option<Vec<f64>>,
+
+    /// Ridge penalties λ to try [default: 0.001, 0.01, 0.1, 1, 10].
+    #[arg(long, value_name = "L,...", value_delimiter = ',')]
+    pub lambdas: Option<Vec<f64>>,
+
+    /// Linear model on the features [default: svm when --cs is given, ridge otherwise].
+    #[arg(long, value_enum)]
+    pub solver: Option<SolverChoice>,
+
+    /// Feature map.
+    #[arg(long, value_enum, default_value_t = MapChoice::Fastfood)]
+    pub map: MapChoice,
+
+    /// Number of random frequencies n.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub frequencies: usize,
+
+    /// Column scaling learned from the training rows of each fold.
+    #[arg(long, value_enum, default_value_t = ScalerChoice::Standard)]
+    pub scaler: ScalerChoice,
+
+    /// Classification or regression [default: inferred from the labels, as in `fit`].
+    #[arg(long, value_enum)]
+    pub task: Option<TaskChoice>,
+
+    /// Seed of the frequencies and of the fold assignment.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// Which hidden layer `rks deep-fried` trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayerChoice {
+    /// Adaptive Fastfood: S, G, B learned by backpropagation (Yang et al., ICCV 2015).
+    Adaptive,
+    /// Fastfood with S, G, B fixed at their random values (only the output layer learns).
+    Fastfood,
+    /// A dense fully connected layer (the reference it replaces).
+    Dense,
+}
+
+/// `rks deep-fried`.
+#[derive(Debug, Clone, Args)]
+pub struct DeepFriedArgs {
+    /// Training file (class labels 0..k-1).
+    #[arg(long, value_name = "FILE")]
+    pub train: PathBuf,
+
+    /// Test file.
+    #[arg(long, value_name = "FILE")]
+    pub test: PathBuf,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// The hidden layer (followed by ReLU and a softmax output layer).
+    #[arg(long, value_enum, default_value_t = LayerChoice::Adaptive)]
+    pub layer: LayerChoice,
+
+    /// Width of the hidden layer.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub width: usize,
+
+    /// Maximum number of epochs (training stops early when the validation loss stalls).
+    #[arg(long, value_name = "E", default_value_t = 50)]
+    pub epochs: usize,
+
+    /// Adam learning rate.
+    #[arg(long, value_name = "R", default_value_t = 1e-3)]
+    pub learning_rate: f64,
+
+    /// Rows per mini-batch.
+    #[arg(long, value_name = "B", default_value_t = 64)]
+    pub batch_size: usize,
+
+    /// Fraction of the training rows held out for early stopping (0 = none).
+    #[arg(long, value_name = "F", default_value_t = 0.1)]
+    pub validation: f64,
+
+    /// Column scaling learned from the training rows.
+    #[arg(long, value_enum, default_value_t = ScalerChoice::Standard)]
+    pub scaler: ScalerChoice,
+
+    /// Seed of the initial weights, the validation split and the batch order.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sigma_and_gamma_conflict() {
+        let err = Cli::try_parse_from([
+            "rks", "fit", "--train", "a", "--model", "b", "--sigma", "1", "--gamma", "2",
+        ])
+        .unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn frequency_lists_split_on_commas() {
+        let cli = Cli::try_parse_from([
+            "rks",
+            "compare",
+            "--train",
+            "a",
+            "--test",
+            "b",
+            "--frequencies",
+            "8,16",
+        ])
+        .unwrap();
+        match cli.command {
+            Some(Command::Compare(args)) => assert_eq!(args.frequencies, vec![8, 16]),
+            other => panic!("parsed {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! `rks compare`: dense Random Kitchen Sinks against Fastfood, side by side at each size.
+//!
+//! For every number of frequencies n and both maps, with the same scaler, bandwidth, solver and
+//! seed: the kernel approximation error on sampled pairs of scaled test rows, the time to map the
+//! training rows, the memory of the map's parameters, the fit time and the test score.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use rks::{Bandwidth, FeatureMap, MapKind};
+use serde::Serialize;
+
+use crate::approx::{KernelError, kernel_error, sample_pairs};
+use crate::cli::CompareArgs;
+use crate::error::{CliError, Result};
+use crate::input::read_pair;
+use crate::machine::{ModelSummary, Recipe, map_name};
+use crate::metrics::Score;
+use crate::plot::{Panel, Series, draw_panels};
+use crate::progress::Progress;
+use crate::report::{Report, Table, emit, fmt_bytes, fmt_duration, timed};
+
+/// One map at one size.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareRow {
+    /// "dense" or "fastfood".
+    pub map: &'static str,
+    /// Frequencies n.
+    pub frequencies: usize,
+    /// Output features 2n.
+    pub features: usize,
+    /// Mean |φ(x)·φ(y) − k(x, y)| over the sampled pairs.
+    pub kernel_error_mean: f64,
+    /// Largest |φ(x)·φ(y) − k(x, y)| over the sampled pairs.
+    pub kernel_error_max: f64,
+    /// Seconds to map every scaled training row.
+    pub transform_seconds: f64,
+    /// Bytes of the map's parameters.
+    pub parameter_bytes: usize,
+    /// Seconds to fit the whole machine (scaling, features, solver).
+    pub fit_seconds: f64,
+    /// Seconds to predict the test rows.
+    pub predict_seconds: f64,
+    /// Test accuracy, or RMSE and R².
+    #[serde(flatten)]
+    pub score: Score,
+}
+
+/// What `rks compare` prints.
+#[derive(Debug, Serialize)]
+pub struct CompareReport {
+    /// Training file.
+    pub train: PathBuf,
+    /// Test file.
+    pub test: PathBuf,
+    /// Training rows.
+    pub train_rows: usize,
+    /// Test rows.
+    pub test_rows: usize,
+    /// Input columns d.
+    pub input_dim: usize,
+    /// "classification" or "regression".
+    pub task: &'static str,
+    /// The bandwidth σ both maps use, in scaled units.
+    pub sigma: f64,
+    /// Whether σ came from the median heuristic.
+    pub sigma_from_median_heuristic: bool,
+    /// The scaling.
+    pub scaler: &'static str,
+    /// "ridge" or "svm".
+    pub solver: &'static str,
+    /// Pairs of test rows the kernel error is measured on.
+    pub pairs: usize,
+    /// Dense then Fastfood at each size.
+    pub rows: Vec<CompareRow>,
+    /// The SVG written, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plot: Option<PathBuf>,
+}
+
+impl Report for CompareReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "{} ({} rows) -> {} ({} rows), d = {}, {} by {}, σ = {:.4}{}, {} scaling",
+            self.train.display(),
+            self.train_rows,
+            self.test.display(),
+            self.test_rows,
+            self.input_dim,
+            self.task,
+            self.solver,
+            self.sigma,
+            if self.sigma_from_median_heuristic {
+                " (median heuristic)"
+            } else {
+                ""
+            },
+            self.scaler
+        )?;
+        writeln!(
+            out,
+            "kernel error = |φ(x)·φ(y) − k(x,y)| over {} pairs of scaled test rows",
+            self.pairs
+        )?;
+        writeln!(out)?;
+        let score_heading = self.rows.first().map_or("score", |r| r.score.heading());
+        let mut table = Table::new([
+            "map",
+            "n",
+            "mean error",
+            "max error",
+            "transform",
+            "parameters",
+            "fit",
+            "predict",
+            score_heading,
+        ]);
+        for row in &self.rows {
+            table.row([
+                row.map.to_string(),
+                row.frequencies.to_string(),
+                format!("{:.5}", row.kernel_error_mean),
+                format!("{:.5}", row.kernel_error_max),
+                fmt_duration(row.transform_seconds),
+                fmt_bytes(row.parameter_bytes as u64),
+                fmt_duration(row.fit_seconds),
+                fmt_duration(row.predict_seconds),
+                row.score.headline(),
+            ]);
+        }
+        table.write(out)?;
+        for pair in self.rows.chunks(2) {
+            if let [dense, fastfood] = pair
+                && dense.map == "dense"
+                && fastfood.transform_seconds > 0.0
+            {
+                writeln!(
+                    out,
+                    "n = {:>6}: Fastfood maps {:.1}× {} than dense with {:.0}× less parameter memory",
+                    dense.frequencies,
+                    speedup(dense.transform_seconds, fastfood.transform_seconds),
+                    if dense.transform_seconds >= fastfood.transform_seconds {
+                        "faster"
+                    } else {
+                        "slower"
+                    },
+                    dense.parameter_bytes as f64 / fastfood.parameter_bytes.max(1) as f64,
+                )?;
+            }
+        }
+        if let Some(plot) = &self.plot {
+            writeln!(out, "plot written to {}", plot.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// The ratio of the larger time to the smaller (how many times faster one is).
+fn speedup(a: f64, b: f64) -> f64 {
+    a.max(b) / a.min(b).max(1e-12)
+}
+
+/// Runs `rks compare`.
+pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
+    if args.frequencies.is_empty() || args.frequencies.contains(&0) {
+        return Err(CliError::usage(
+            "--frequencies needs one or more sizes ≥ 1, e.g. 256,1024,4096",
+        ));
+    }
+    // The map kind in the recipe is replaced for each row below.
+    let mut recipe = Recipe::from_flags(
+        crate::cli::MapChoice::Fastfood,
+        1,
+        &args.kernel,
+        &args.solver,
+    )?;
+    let (train, test) = read_pair(&args.train, &args.test, &args.read)?;
+    let given_bandwidth = recipe.bandwidth;
+    let pairs = sample_pairs(test.n_rows(), args.pairs, args.kernel.seed)?;
+    let progress = Progress::bar(2 * args.frequencies.len() as u64, "comparing");
+
+    let mut rows = Vec::new();
+    let mut first: Option<ModelSummary> = None;
+    let mut scaled_train = None;
+    let mut scaled_test = None;
+    for &n in &args.frequencies {
+        for kind in [MapKind::Dense, MapKind::Fastfood] {
+            progress.set_message(format!("{} {n}", map_name(kind)));
+            recipe.map = kind;
+            recipe.frequencies = n;
+            let (model, fit_time) = timed(|| recipe.fit(&train, &args.train));
+            let model = model?;
+            if first.is_none() {
+                // Every later fit reuses the first one's bandwidth, so the maps differ only in
+                // how they draw their frequencies.
+                recipe.bandwidth = Some(Bandwidth::Sigma(model.info().sigma));
+                first = Some(ModelSummary::of(&model));
+            }
+            let scaler = model.scaler();
+            let x_train = match &scaled_train {
+                Some(x) => x,
+                None => scaled_train.insert(
+                    scaler
+                        .transform(train.x.view())
+                        .map_err(CliError::compute)?,
+                ),
+            };
+            let x_test = match &scaled_test {
+                Some(x) => x,
+                None => {
+                    scaled_test.insert(scaler.transform(test.x.view()).map_err(CliError::compute)?)
+                }
+            };
+            let (phi, transform_time) = timed(|| model.map().transform(x_train.view()));
+            drop(phi.map_err(CliError::compute)?);
+            let KernelError { mean, max, .. } = kernel_error(model.map(), x_test.view(), &pairs)?;
+            let (predicted, predict_time) = timed(|| model.predict(test.x.view()));
+            let predicted = predicted.map_err(|e| CliError::data(&args.test, e))?;
+            rows.push(CompareRow {
+                map: map_name(kind),
+                frequencies: n,
+                features: model.map().output_dim(),
+                kernel_error_mean: mean,
+                kernel_error_max: max,
+                transform_seconds: transform_time.as_secs_f64(),
+                parameter_bytes: model.map().parameter_bytes(),
+                fit_seconds: fit_time.as_secs_f64(),
+                predict_seconds: predict_time.as_secs_f64(),
+                score: Score::compute(model.task(), test.y.view(), predicted.view()),
+            });
+            progress.inc(1);
+        }
+    }
+    drop(progress);
+    let summary = first.ok_or_else(|| CliError::compute("nothing was compared"))?;
+    if let Some(path) = &args.plot {
+        draw_panels(path, &panels(&rows))?;
+    }
+    let report = CompareReport {
+        train: args.train.clone(),
+        test: args.test.clone(),
+        train_rows: train.n_rows(),
+        test_rows: test.n_rows(),
+        input_dim: train.n_features(),
+        task: summary.task,
+        sigma: summary.sigma,
+        sigma_from_median_heuristic: given_bandwidth.is_none(),
+        scaler: summary.scaler,
+        solver: summary.solver,
+        pairs: pairs.len(),
+        rows,
+        plot: args.plot.clone(),
+    };
+    emit(&report, json)
+}
+
+/// Kernel error and transform time against n, one series per map.
+fn panels(rows: &[CompareRow]) -> Vec<Panel> {
+    let series = |value: fn(&CompareRow) -> f64| -> Vec<Series> {
+        ["dense", "fastfood"]
+            .iter()
+            .map(|&name| Series {
+                name: name.into(),
+                points: rows
+                    .iter()
+                    .filter(|r| r.map == name)
+                    .map(|r| (r.frequencies as f64, value(r)))
+                    .collect(),
+            })
+            .collect()
+    };
+    vec![
+        Panel {
+            title: "kernel approximation error".into(),
+            x_label: "frequencies n".into(),
+            y_label: "mean |φ(x)·φ(y) − k(x,y)|".into(),
+            series: series(|r| r.kernel_error_mean),
+        },
+        Panel {
+            title: "transform time (training rows)".into(),
+            x_label: "frequencies n".into(),
+            y_label: "seconds".into(),
+            series: series(|r| r.transform_seconds),
+        },
+    ]
+}

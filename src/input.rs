@@ -1,0 +1,235 @@
+//! Reading data files: the one place that turns `--format`, `--label-column` and `--features`
+//! into calls to the rks-data readers, whole-file or in chunks.
+
+use std::path::{Path, PathBuf};
+
+use rks_data::csv::{CsvChunks, CsvOptions, LabelColumn};
+use rks_data::libsvm::{self, LibsvmChunks};
+use rks_data::{DataError, Dataset};
+
+use crate::cli::{Format, ReadArgs};
+use crate::error::{CliError, Result};
+
+/// A data file and how to read it.
+#[derive(Debug, Clone)]
+pub struct Source {
+    path: PathBuf,
+    kind: SourceKind,
+}
+
+#[derive(Debug, Clone)]
+enum SourceKind {
+    Libsvm { n_features: Option<usize> },
+    Csv(CsvOptions),
+}
+
+/// A stream of chunks of at most a given number of rows.
+pub type Chunks = Box<dyn Iterator<Item = std::result::Result<Dataset, DataError>>>;
+
+impl Source {
+    /// Resolves the reading flags for `path`: the format defaults to CSV for `*.csv` files and
+    /// LIBSVM otherwise; the CSV label column defaults to the first column (as in LIBSVM files).
+    pub fn new(path: &Path, read: &ReadArgs) -> Result<Self> {
+        let format = read.format.unwrap_or_else(|| {
+            let csv = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+            if csv { Format::Csv } else { Format::Libsvm }
+        });
+        let kind = match format {
+            Format::Libsvm => {
+                if read.label_column.is_some() {
+                    return Err(CliError::usage(format!(
+                        "--label-column applies to CSV files, but {} is read as LIBSVM (use --format csv)",
+                        path.display()
+                    )));
+                }
+                if read.features == Some(0) {
+                    return Err(CliError::usage("--features must be at least 1"));
+                }
+                SourceKind::Libsvm {
+                    n_features: read.features,
+                }
+            }
+            Format::Csv => {
+                if read.features.is_some() {
+                    return Err(CliError::usage(format!(
+                        "--features applies to LIBSVM files; a CSV file ({}) has one column per feature",
+                        path.display()
+                    )));
+                }
+                let label = match read.label_column.as_deref() {
+                    None => LabelColumn::Index(0),
+                    Some(text) => match text.parse::<usize>() {
+                        Ok(index) => LabelColumn::Index(index),
+                        Err(_) => LabelColumn::Name(text.to_owned()),
+                    },
+                };
+                SourceKind::Csv(CsvOptions::new(label))
+            }
+        };
+        Ok(Self {
+            path: path.to_path_buf(),
+            kind,
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The same source read with `n_features` columns unless `--features` said otherwise (LIBSVM
+    /// files do not mention trailing zero features, so a test file must borrow the training
+    /// file's width, or the model's).
+    pub fn or_features(mut self, n_features: usize) -> Self {
+        if let SourceKind::Libsvm {
+            n_features: width @ None,
+        } = &mut self.kind
+        {
+            *width = Some(n_features);
+        }
+        self
+    }
+
+    /// Reads the whole file.
+    pub fn read(&self) -> Result<Dataset> {
+        let data = match &self.kind {
+            SourceKind::Libsvm { n_features } => libsvm::read_path(&self.path, *n_features)?,
+            SourceKind::Csv(options) => rks_data::csv::read_path(&self.path, options)?,
+        };
+        Ok(data)
+    }
+
+    /// Reads the file in chunks of at most `chunk_rows` rows. LIBSVM needs the width: give it with
+    /// [`or_features`](Self::or_features) or `--features`, or the file is scanned once first.
+    pub fn chunks(&self, chunk_rows: usize) -> Result<Chunks> {
+        Ok(match &self.kind {
+            SourceKind::Libsvm { n_features } => {
+                let width = match n_features {
+                    Some(d) => *d,
+                    None => libsvm::scan_dims(&self.path)?.1,
+                };
+                Box::new(LibsvmChunks::open(&self.path, width, chunk_rows)?)
+            }
+            SourceKind::Csv(options) => Box::new(CsvChunks::open(&self.path, options, chunk_rows)?),
+        })
+    }
+}
+
+/// Reads a training and a test file the same way. LIBSVM files without `--features` are read
+/// with the larger of their two widths, since either may omit the last features.
+pub fn read_pair(
+    train_path: &Path,
+    test_path: &Path,
+    read: &ReadArgs,
+) -> Result<(Dataset, Dataset)> {
+    let (mut train, mut test) = (
+        Source::new(train_path, read)?,
+        Source::new(test_path, read)?,
+    );
+    if let (SourceKind::Libsvm { n_features: None }, SourceKind::Libsvm { .. }) =
+        (&train.kind, &test.kind)
+    {
+        let width = libsvm::scan_dims(train_path)?
+            .1
+            .max(libsvm::scan_dims(test_path)?.1);
+        (train, test) = (train.or_features(width), test.or_features(width));
+    }
+    let (train, test) = (train.read()?, test.read()?);
+    check_width(
+        test_path,
+        &test,
+        train.n_features(),
+        "the training file has",
+    )?;
+    Ok((train, test))
+}
+
+/// Checks that `data` from `path` has `expected` columns; `whose` says where that number comes
+/// from ("the model was fitted on", "the training file has").
+pub fn check_width(path: &Path, data: &Dataset, expected: usize, whose: &str) -> Result<()> {
+    if data.n_features() == expected {
+        Ok(())
+    } else {
+        Err(CliError::data(
+            path,
+            format!(
+                "{} feature columns, but {whose} {expected}",
+                data.n_features()
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn args(format: Option<Format>, label: Option<&str>, features: Option<usize>) -> ReadArgs {
+        ReadArgs {
+            format,
+            label_column: label.map(str::to_owned),
+            features,
+        }
+    }
+
+    #[test]
+    fn format_follows_the_extension_unless_given() {
+        let csv = Source::new(Path::new("a.CSV"), &args(None, None, None)).unwrap();
+        assert!(matches!(csv.kind, SourceKind::Csv(_)));
+        let svm = Source::new(Path::new("a.train"), &args(None, None, None)).unwrap();
+        assert!(matches!(svm.kind, SourceKind::Libsvm { n_features: None }));
+        let forced =
+            Source::new(Path::new("a.csv"), &args(Some(Format::Libsvm), None, None)).unwrap();
+        assert!(matches!(forced.kind, SourceKind::Libsvm { .. }));
+    }
+
+    #[test]
+    fn misplaced_flags_are_usage_errors() {
+        let err = Source::new(Path::new("a.train"), &args(None, Some("y"), None)).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let err = Source::new(Path::new("a.csv"), &args(None, None, Some(4))).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn csv_label_column_by_name_or_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        let mut file = std::fs::File::create(&path).unwrap();
+        writeln!(file, "a,target,b\n1,0,2\n3,1,4").unwrap();
+        let by_name = Source::new(&path, &args(None, Some("target"), None))
+            .unwrap()
+            .read()
+            .unwrap();
+        assert_eq!(by_name.y.to_vec(), vec![0.0, 1.0]);
+        let by_index = Source::new(&path, &args(None, Some("1"), None))
+            .unwrap()
+            .read()
+            .unwrap();
+        assert_eq!(by_index, by_name);
+        let first = Source::new(&path, &args(None, None, None))
+            .unwrap()
+            .read()
+            .unwrap();
+        assert_eq!(first.y.to_vec(), vec![1.0, 3.0]);
+    }
+
+    #[test]
+    fn libsvm_chunks_borrow_the_width() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.svm");
+        std::fs::write(&path, "1 1:1\n0 2:1\n1 1:2\n").unwrap();
+        let source = Source::new(&path, &args(None, None, None))
+            .unwrap()
+            .or_features(5);
+        let sizes: Vec<(usize, usize)> = source
+            .chunks(2)
+            .unwrap()
+            .map(|c| c.map(|d| (d.n_rows(), d.n_features())).unwrap())
+            .collect();
+        assert_eq!(sizes, vec![(2, 5), (1, 5)]);
+    }
+}

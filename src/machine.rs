@@ -1,0 +1,360 @@
+//! From flags to a kernel machine: the one place that turns `--map`, `--sigma`, `--solver`, ...
+//! into rks-solvers hyper-parameters, infers the task, fits, saves and loads.
+
+use std::path::Path;
+
+use ndarray::ArrayView1;
+use rks::scaler::ScalerKind;
+use rks::{Bandwidth, MapKind};
+use rks_data::Dataset;
+use rks_solvers::{
+    KernelMachine, KernelMachineValidParams, Lambda, Solver, SolverInfo, SolversError, SvmLoss,
+    Task,
+};
+use serde::Serialize;
+
+use crate::cli::{KernelArgs, MapChoice, ScalerChoice, SolverArgs, SolverChoice, TaskChoice};
+use crate::error::{CliError, Result};
+
+/// At most this many distinct whole-number labels are read as classes when `--task` is not given.
+pub const MAX_INFERRED_CLASSES: usize = 100;
+
+/// Everything that defines a fit except the data: what `fit`, `compare` and `tune` share.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recipe {
+    /// Dense or Fastfood.
+    pub map: MapKind,
+    /// Frequencies n.
+    pub frequencies: usize,
+    /// Given bandwidth, or `None` for the median heuristic.
+    pub bandwidth: Option<Bandwidth>,
+    /// Input scaling.
+    pub scaler: ScalerKind,
+    /// Ridge or SVM with its regularisation.
+    pub solver: Solver,
+    /// Given task, or `None` to infer it from the labels.
+    pub task: Option<Task>,
+    /// Seed of the map and the SVM's row order.
+    pub seed: u64,
+}
+
+impl Recipe {
+    /// The recipe the flags describe. Flags that do not apply to the chosen solver are usage
+    /// errors rather than silently ignored.
+    pub fn from_flags(
+        map: MapChoice,
+        frequencies: usize,
+        kernel: &KernelArgs,
+        solver: &SolverArgs,
+    ) -> Result<Self> {
+        Ok(Self {
+            map: map_kind(map),
+            frequencies,
+            bandwidth: bandwidth(kernel.sigma, kernel.gamma),
+            scaler: scaler_kind(kernel.scaler),
+            solver: solver_from_flags(solver.solver, solver.c, solver.lambda)?,
+            task: solver.task.map(task),
+            seed: kernel.seed,
+        })
+    }
+
+    /// Validated hyper-parameters for data whose labels are `y` (which fix the task when the
+    /// recipe leaves it open). Invalid values are usage errors.
+    pub fn params(&self, y: ArrayView1<'_, f64>) -> Result<KernelMachineValidParams> {
+        let task = self.task.unwrap_or_else(|| infer_task(y));
+        KernelMachine::params()
+            .map(self.map)
+            .n_frequencies(self.frequencies)
+            .bandwidth(self.bandwidth)
+            .scaler(self.scaler)
+            .solver(self.solver.clone())
+            .task(task)
+            .seed(self.seed)
+            .check()
+            .map_err(|e| match e {
+                SolversError::InvalidParameter { .. } | SolversError::Rks(_) => {
+                    CliError::usage(e.to_string())
+                }
+                other => CliError::compute(other),
+            })
+    }
+
+    /// Fits on `data`; errors name the training file.
+    pub fn fit(&self, data: &Dataset, train: &Path) -> Result<KernelMachine> {
+        self.params(data.y.view())?
+            .fit(data.x.view(), data.y.view())
+            .map_err(|e| fit_error(train, e))
+    }
+}
+
+/// The task when `--task` is not given: classification when every label is a whole number, there
+/// are at most [`MAX_INFERRED_CLASSES`] distinct labels and at most half as many as rows (so each
+/// class has two rows on average); regression otherwise. Integer-valued regression targets with
+/// many distinct values (diabetes: 191 values in 353 rows) are thus read as regression.
+pub fn infer_task(y: ArrayView1<'_, f64>) -> Task {
+    if y.iter().any(|v| v.fract() != 0.0 || !v.is_finite()) {
+        return Task::Regression;
+    }
+    let mut values: Vec<f64> = y.to_vec();
+    values.sort_by(f64::total_cmp);
+    values.dedup();
+    if values.len() <= MAX_INFERRED_CLASSES && 2 * values.len() <= y.len() {
+        Task::Classification
+    } else {
+        Task::Regression
+    }
+}
+
+/// The solver the flags ask for; `--c` with ridge or `--lambda` with the SVM is a usage error.
+pub fn solver_from_flags(
+    choice: SolverChoice,
+    c: Option<f64>,
+    lambda: Option<f64>,
+) -> Result<Solver> {
+    match choice {
+        SolverChoice::Ridge => {
+            if c.is_some() {
+                return Err(CliError::usage(
+                    "--c applies to --solver svm; ridge takes --lambda",
+                ));
+            }
+            Ok(Solver::Ridge {
+                lambda: lambda.map_or(Lambda::Gcv, Lambda::Fixed),
+            })
+        }
+        SolverChoice::Svm => {
+            if lambda.is_some() {
+                return Err(CliError::usage(
+                    "--lambda applies to --solver ridge; the SVM takes --c",
+                ));
+            }
+            Ok(Solver::Svm {
+                c: c.unwrap_or(1.0),
+                loss: SvmLoss::SquaredHinge,
+            })
+        }
+    }
+}
+
+/// The bandwidth from `--sigma` or `--gamma` (clap makes them exclusive).
+pub fn bandwidth(sigma: Option<f64>, gamma: Option<f64>) -> Option<Bandwidth> {
+    sigma.map(Bandwidth::Sigma).or(gamma.map(Bandwidth::Gamma))
+}
+
+/// The map kind of `--map`.
+pub fn map_kind(choice: MapChoice) -> MapKind {
+    match choice {
+        MapChoice::Fastfood => MapKind::Fastfood,
+        MapChoice::Dense => MapKind::Dense,
+    }
+}
+
+/// The scaling of `--scaler`.
+pub fn scaler_kind(choice: ScalerChoice) -> ScalerKind {
+    match choice {
+        ScalerChoice::Standard => ScalerKind::Standard,
+        ScalerChoice::Minmax => ScalerKind::MinMax,
+        ScalerChoice::None => ScalerKind::Identity,
+    }
+}
+
+/// The task of `--task`.
+pub fn task(choice: TaskChoice) -> Task {
+    match choice {
+        TaskChoice::Classification => Task::Classification,
+        TaskChoice::Regression => Task::Regression,
+    }
+}
+
+/// A fit failure on the rows of `train`: data problems name the file, the rest are compute errors.
+pub fn fit_error(train: &Path, e: SolversError) -> CliError {
+    match e {
+        SolversError::NonIntegerLabel { .. }
+        | SolversError::OneClass(_)
+        | SolversError::NonFinite { .. } => CliError::data(train, e),
+        SolversError::InvalidParameter { .. } => CliError::usage(e.to_string()),
+        other => CliError::compute(other),
+    }
+}
+
+/// Loads a model, with one clear message for a missing, truncated or foreign file.
+pub fn load(path: &Path) -> Result<KernelMachine> {
+    KernelMachine::load(path).map_err(|e| match e {
+        SolversError::Io { source, .. } => {
+            CliError::model(path, format!("cannot read the model: {source}"))
+        }
+        SolversError::CorruptModel(why) => CliError::model(
+            path,
+            format!("the model file is truncated or corrupted ({why})"),
+        ),
+        other => CliError::model(path, other),
+    })
+}
+
+/// Saves a model.
+pub fn save(model: &KernelMachine, path: &Path) -> Result<()> {
+    model.save(path).map_err(|e| match e {
+        SolversError::Io { source, .. } => {
+            CliError::model(path, format!("cannot write the model: {source}"))
+        }
+        other => CliError::model(path, other),
+    })
+}
+
+/// What a model is, for reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelSummary {
+    /// "classification" or "regression".
+    pub task: &'static str,
+    /// "fastfood" or "dense".
+    pub map: &'static str,
+    /// Input columns d.
+    pub input_dim: usize,
+    /// Frequencies n.
+    pub frequencies: usize,
+    /// Features 2n.
+    pub features: usize,
+    /// Bandwidth σ in scaled units.
+    pub sigma: f64,
+    /// The same as γ = 1/(2σ²).
+    pub gamma: f64,
+    /// "standard", "minmax" or "none".
+    pub scaler: &'static str,
+    /// "ridge" or "svm".
+    pub solver: &'static str,
+    /// Ridge penalty λ (ridge only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<f64>,
+    /// SVM cost C (SVM only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub c: Option<f64>,
+    /// False when an SVM problem stopped at its epoch cap.
+    pub converged: bool,
+    /// Class labels (classification only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<i64>>,
+    /// Training rows.
+    pub train_rows: u64,
+    /// Bytes of the map's parameters in memory.
+    pub map_parameter_bytes: usize,
+}
+
+impl ModelSummary {
+    /// Summarises a fitted model.
+    pub fn of(model: &KernelMachine) -> Self {
+        let info = model.info();
+        let (solver, lambda, c) = match &info.solver {
+            SolverInfo::Ridge { lambda, .. } => ("ridge", Some(*lambda), None),
+            SolverInfo::Svm { c, .. } => ("svm", None, Some(*c)),
+        };
+        let map = model.map();
+        Self {
+            task: task_name(model.task()),
+            map: map_name(map.kind()),
+            input_dim: model.input_dim(),
+            frequencies: map.n_frequencies(),
+            features: 2 * map.n_frequencies(),
+            sigma: info.sigma,
+            gamma: 1.0 / (2.0 * info.sigma * info.sigma),
+            scaler: scaler_name(model.scaler().kind()),
+            solver,
+            lambda,
+            c,
+            converged: info.solver.converged(),
+            classes: model.classes().map(<[i64]>::to_vec),
+            train_rows: info.n_train,
+            map_parameter_bytes: map.parameter_bytes(),
+        }
+    }
+
+    /// One line, e.g. "classification by ridge (λ = 1.2e-3) on a fastfood map of 1024
+    /// frequencies (σ = 3.2100), standard scaling, 64 inputs".
+    pub fn one_line(&self) -> String {
+        let regularisation = match (self.lambda, self.c) {
+            (Some(l), _) => format!(" (λ = {l:.3e})"),
+            (_, Some(c)) => format!(" (C = {c})"),
+            _ => String::new(),
+        };
+        format!(
+            "{} by {}{} on a {} map of {} frequencies (σ = {:.4}), {} scaling, {} inputs",
+            self.task,
+            self.solver,
+            regularisation,
+            self.map,
+            self.frequencies,
+            self.sigma,
+            self.scaler,
+            self.input_dim
+        )
+    }
+}
+
+/// The `--scaler` spelling of a scaling.
+pub fn scaler_name(kind: ScalerKind) -> &'static str {
+    match kind {
+        ScalerKind::Standard => "standard",
+        ScalerKind::MinMax => "minmax",
+        ScalerKind::Identity => "none",
+    }
+}
+
+/// "classification" or "regression".
+pub fn task_name(task: Task) -> &'static str {
+    match task {
+        Task::Classification => "classification",
+        Task::Regression => "regression",
+    }
+}
+
+/// "fastfood" or "dense".
+pub fn map_name(kind: MapKind) -> &'static str {
+    match kind {
+        MapKind::Fastfood => "fastfood",
+        MapKind::Dense => "dense",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array1;
+
+    #[test]
+    fn task_inference_rule() {
+        let classes = Array1::from_iter((0..300).map(|i| (i % 26) as f64));
+        assert_eq!(infer_task(classes.view()), Task::Classification);
+        let fractional = Array1::from(vec![0.0, 1.5, 1.0, 0.0]);
+        assert_eq!(infer_task(fractional.view()), Task::Regression);
+        // Whole numbers, but nearly one value per row: regression targets.
+        let counts = Array1::from_iter((0..353).map(|i| (25 + i % 191) as f64));
+        assert_eq!(infer_task(counts.view()), Task::Regression);
+        let many = Array1::from_iter((0..10_000).map(|i| (i % 101) as f64));
+        assert_eq!(infer_task(many.view()), Task::Regression);
+    }
+
+    #[test]
+    fn solver_flags_must_match_the_solver() {
+        assert!(matches!(
+            solver_from_flags(SolverChoice::Ridge, None, None).unwrap(),
+            Solver::Ridge {
+                lambda: Lambda::Gcv
+            }
+        ));
+        assert!(matches!(
+            solver_from_flags(SolverChoice::Svm, Some(10.0), None).unwrap(),
+            Solver::Svm { c: 10.0, .. }
+        ));
+        assert_eq!(
+            solver_from_flags(SolverChoice::Ridge, Some(1.0), None)
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
+        assert_eq!(
+            solver_from_flags(SolverChoice::Svm, None, Some(1.0))
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
+    }
+}
