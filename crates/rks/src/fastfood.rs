@@ -16,12 +16,12 @@
 //! first n rows kept; φ(x) = n^{-1/2}[cos(Vx), sin(Vx)] as for the dense map. Cost per row:
 //! 2⌈n/D⌉ transforms of length D, O(n log D), and O(n) parameters.
 
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::features::{check_io, for_row_blocks, transform_with};
+use crate::features::{check_io, cos_sin_scale, for_row_blocks};
 use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
@@ -95,7 +95,8 @@ impl FastfoodBlock {
 /// One block's factors in the working precision, with 1/(σ√D) folded into the scaling.
 struct Prepared<F> {
     signs: Vec<F>,
-    permutation: Vec<usize>,
+    /// u32 so the AVX2 build can gather 8 lanes at a time.
+    permutation: Vec<u32>,
     gaussian: Vec<F>,
     scaling: Vec<F>,
 }
@@ -205,36 +206,51 @@ impl Fastfood {
         check_io(&x, &out, self.input_dim(), self.n_frequencies())?;
         let prepared = self.prepare::<F>();
         for_row_blocks(x, out.view_mut(), BLOCK_ROWS, |xb, zb| {
-            self.project_block(&prepared, xb, zb)
+            self.project_block(&prepared, xb, zb, false)
         });
         Ok(())
     }
 
     fn prepare<F: Element>(&self) -> Vec<Prepared<F>> {
+        // `project_row` indexes without bounds checks: make sure (cheaply, once per call) that
+        // every block's permutation stays within the padded dimension. Always true for a map
+        // built by `from_spec`.
+        let dim = self.padded_dim;
+        assert!(
+            self.blocks
+                .iter()
+                .all(|b| b.permutation.len() == dim && b.permutation.iter().all(|&p| p < dim)),
+            "Fastfood permutation out of range"
+        );
         let c = 1.0 / (self.sigma() * (self.padded_dim as f64).sqrt());
         let cast = |v: &[f64], k: f64| v.iter().map(|&a| F::from_f64_lossy(a * k)).collect();
         self.blocks
             .iter()
             .map(|b| Prepared {
                 signs: cast(&b.signs, 1.0),
-                permutation: b.permutation.clone(),
+                permutation: b.permutation.iter().map(|&p| p as u32).collect(),
                 gaussian: cast(&b.gaussian, 1.0),
                 scaling: cast(&b.scaling, c),
             })
             .collect()
     }
 
+    /// Vx for a block of rows into `out`; with `features`, `out` has 2n columns and receives
+    /// φ(x): the cos/sin step runs block by block while Vx is still in L1 cache.
     fn project_block<F: Element>(
         &self,
         prepared: &[Prepared<F>],
         xb: ArrayView2<'_, F>,
-        mut zb: ArrayViewMut2<'_, F>,
+        out: ArrayViewMut2<'_, F>,
+        features: bool,
     ) {
-        let dim = self.padded_dim;
-        let (mut a, mut q) = (vec![F::zero(); dim], vec![F::zero(); dim]);
-        for (x, z) in xb.rows().into_iter().zip(zb.rows_mut()) {
-            project_row(prepared, x, z, &mut a, &mut q);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            unsafe { project_rows_avx2(prepared, self.padded_dim, xb, out, features) };
+            return;
         }
+        project_rows(prepared, self.padded_dim, xb, out, features);
     }
 
     fn checksum(&self) -> u64 {
@@ -259,35 +275,90 @@ impl Fastfood {
     }
 }
 
+/// [`project_rows`] compiled with AVX2 enabled: the element-wise loops get 8 lanes and the
+/// permutation a gather instruction.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn project_rows_avx2<F: Element>(
+    prepared: &[Prepared<F>],
+    dim: usize,
+    xb: ArrayView2<'_, F>,
+    out: ArrayViewMut2<'_, F>,
+    features: bool,
+) {
+    project_rows(prepared, dim, xb, out, features);
+}
+
+/// Vx for each row of a block, through contiguous copies when the caller's rows are strided.
+#[inline(always)]
+fn project_rows<F: Element>(
+    prepared: &[Prepared<F>],
+    dim: usize,
+    xb: ArrayView2<'_, F>,
+    mut zb: ArrayViewMut2<'_, F>,
+    features: bool,
+) {
+    let (mut a, mut q) = (vec![F::zero(); dim], vec![F::zero(); dim]);
+    let scale = features.then(|| cos_sin_scale::<F>(zb.ncols() / 2));
+    let (mut x_copy, mut z_copy) = (Vec::new(), Vec::new());
+    for (x, mut z) in xb.rows().into_iter().zip(zb.rows_mut()) {
+        let x = match x.to_slice() {
+            Some(x) => x,
+            None => {
+                x_copy.clear();
+                x_copy.extend(x.iter().copied());
+                &x_copy
+            }
+        };
+        match z.as_slice_mut() {
+            Some(z) => project_row(prepared, x, z, scale, &mut a, &mut q),
+            None => {
+                z_copy.resize(z.len(), F::zero());
+                project_row(prepared, x, &mut z_copy, scale, &mut a, &mut q);
+                z.iter_mut().zip(&z_copy).for_each(|(o, v)| *o = *v);
+            }
+        }
+    }
+}
+
 /// Vx for one row: per block, a = B x̃, H, gather through Π times G, H, times the scaling.
+/// With `scale` (features), `z` is [z | sin] of 2n entries and each block's part of Vx goes
+/// through the shared cos/sin step at once.
+#[inline(always)]
 fn project_row<F: Element>(
     prepared: &[Prepared<F>],
-    x: ArrayView1<'_, F>,
-    mut z: ArrayViewMut1<'_, F>,
+    x: &[F],
+    z: &mut [F],
+    scale: Option<F>,
     a: &mut [F],
     q: &mut [F],
 ) {
-    let n = z.len();
     let dim = a.len();
-    for (b, block) in prepared.iter().enumerate() {
+    let (z, sin) = match scale {
+        Some(_) => z.split_at_mut(z.len() / 2),
+        None => (z, &mut [][..]),
+    };
+    let mut sin_chunks = sin.chunks_mut(dim);
+    for (block, z) in prepared.iter().zip(z.chunks_mut(dim)) {
         let (head, padding) = a.split_at_mut(x.len());
         head.iter_mut()
-            .zip(x.iter())
+            .zip(x)
             .zip(&block.signs)
             .for_each(|((a, &x), &s)| *a = s * x);
         padding.fill(F::zero());
         F::fwht_unchecked(a);
         for ((q, &p), &g) in q.iter_mut().zip(&block.permutation).zip(&block.gaussian) {
-            *q = g * a[p];
+            // SAFETY: every permutation entry is < dim = a.len(), checked in `Fastfood::prepare`.
+            *q = g * unsafe { *a.get_unchecked(p as usize) };
         }
         F::fwht_unchecked(q);
-        let start = b * dim;
-        let len = dim.min(n - start);
-        let mut dst = z.slice_mut(ndarray::s![start..start + len]);
-        dst.iter_mut()
-            .zip(&q[..len])
+        z.iter_mut()
+            .zip(q.iter())
             .zip(&block.scaling)
             .for_each(|((o, &y), &s)| *o = s * y);
+        if let (Some(scale), Some(sin)) = (scale, sin_chunks.next()) {
+            F::cos_sin_scaled(z, sin, scale);
+        }
     }
 }
 
@@ -317,13 +388,14 @@ impl FeatureMap for Fastfood {
     fn transform_into<F: Element>(
         &self,
         x: ArrayView2<'_, F>,
-        out: ArrayViewMut2<'_, F>,
+        mut out: ArrayViewMut2<'_, F>,
     ) -> Result<(), RksError> {
+        check_io(&x, &out, self.input_dim(), self.output_dim())?;
         let prepared = self.prepare::<F>();
-        let (d, n) = (self.input_dim(), self.n_frequencies());
-        transform_with(x, out, d, n, BLOCK_ROWS, |xb, zb| {
-            self.project_block(&prepared, xb, zb)
-        })
+        for_row_blocks(x, out.view_mut(), BLOCK_ROWS, |xb, ob| {
+            self.project_block(&prepared, xb, ob, true)
+        });
+        Ok(())
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! A map only supplies its projection of a block of rows into the first n output columns; this
 //! module calls it on fixed blocks of rows in parallel (rayon), then overwrites each row's
-//! [z | ·] with [cos z | sin z]/√n in place. Blocks have a fixed size that does not depend on the
+//! [z | ·] with [cos z | sin z]/√n in place. (Fastfood calls the same cos/sin step itself, on
+//! each D-long piece of z while it is in L1 cache, with the same [`cos_sin_scale`].) Blocks have a fixed size that does not depend on the
 //! thread count and every block is computed from its own rows only, so the output is
 //! bit-identical for any number of threads.
 
@@ -55,10 +56,15 @@ pub(crate) fn for_row_blocks<F, P>(
         .for_each(|(xb, ob)| project(xb, ob));
 }
 
+/// The feature scale n^{-1/2} for n frequencies.
+pub(crate) fn cos_sin_scale<F: Element>(n: usize) -> F {
+    F::from_f64_lossy(1.0 / (n as f64).sqrt())
+}
+
 /// Replaces each row [z | ·] (z the first n columns, n = half the width) by [cos z | sin z]/√n.
 pub(crate) fn cos_sin_rows<F: Element>(mut out: ArrayViewMut2<'_, F>) {
     let n = out.ncols() / 2;
-    let scale = F::from_f64_lossy(1.0 / (n as f64).sqrt());
+    let scale = cos_sin_scale::<F>(n);
     let mut scratch = Vec::new();
     for mut row in out.rows_mut() {
         if let Some(row) = row.as_slice_mut() {

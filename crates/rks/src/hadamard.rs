@@ -6,16 +6,18 @@
 //! radix-2 loop ([`fwht_reference`]), so the two agree bit for bit; it only changes the order in
 //! which *independent* butterflies run, for speed:
 //!
-//! - the three smallest stages (h = 1, 2, 4) run fused on each group of 8 entries, in registers;
-//! - the remaining stages run two at a time (radix 4: one load and one store per entry for two
-//!   stages) with contiguous inner loops the compiler vectorises;
+//! - the three smallest stages (h = 1, 2, 4) run fused on each group of 8 entries, in registers
+//!   (with AVX2 intrinsics when the CPU has them: lane permutes, sign flips and adds);
+//! - the remaining stages run three at a time (radix 8: one load and one store per entry for
+//!   three stages) with contiguous inner loops the compiler vectorises;
 //! - a long vector is first transformed in blocks that fit the L1 cache, then the stages that
 //!   cross blocks run strip by strip: a strip of `STRIP` columns of every block is copied to a
 //!   small scratch buffer (L2-resident), transformed there, and copied back, so no pass streams the
 //!   whole vector through memory more than twice;
 //! - on x86-64 CPUs with AVX2 the same code is compiled a second time with AVX2 enabled (8 f32 or
 //!   4 f64 lanes instead of SSE2's 4 or 2) and chosen at run time. The arithmetic is identical
-//!   (additions and subtractions only, no fused operations), so results do not depend on the CPU.
+//!   (additions and subtractions only, no fused operations), so results do not depend on the CPU;
+//!   the tests compare both paths with the reference bit for bit.
 
 use crate::{Element, RksError};
 
@@ -70,33 +72,63 @@ pub(crate) fn fwht_fast<F: Butterfly>(data: &mut [F]) {
         unsafe { fwht_avx2(data) };
         return;
     }
-    fwht_blocked(data);
+    fwht_blocked(data, base8_scalar);
 }
 
-/// [`fwht_blocked`] compiled with AVX2 enabled.
+/// [`fwht_blocked`] compiled with AVX2 enabled, with the in-register first stages.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn fwht_avx2<F: Butterfly>(data: &mut [F]) {
-    fwht_blocked(data);
+pub(crate) fn fwht_avx2<F: Butterfly>(data: &mut [F]) {
+    fwht_blocked(data, F::base_avx2);
 }
 
 /// The arithmetic the transform needs; implemented for f32 and f64.
 pub(crate) trait Butterfly:
     Copy + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self>
 {
+    /// The first stages of every group of `g` entries with AVX2 intrinsics (x86-64 only), for a
+    /// length ≥ 8; returns g (the next stage to run).
+    #[cfg(target_arch = "x86_64")]
+    fn base_avx2(data: &mut [Self]) -> usize;
 }
-impl Butterfly for f32 {}
-impl Butterfly for f64 {}
+
+impl Butterfly for f32 {
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn base_avx2(data: &mut [f32]) -> usize {
+        // SAFETY: only reached from `fwht_avx2`, which runs on CPUs with AVX2.
+        unsafe {
+            if data.len() >= 64 {
+                simd::base64_f32(data);
+                64
+            } else {
+                simd::base8_f32(data);
+                8
+            }
+        }
+    }
+}
+
+impl Butterfly for f64 {
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn base_avx2(data: &mut [f64]) -> usize {
+        // SAFETY: only reached from `fwht_avx2`, which runs on CPUs with AVX2.
+        unsafe { simd::base8_f64(data) };
+        8
+    }
+}
 
 #[inline(always)]
-fn fwht_blocked<F: Butterfly>(data: &mut [F]) {
+fn fwht_blocked<F: Butterfly>(data: &mut [F], base: impl Fn(&mut [F]) -> usize + Copy) {
     let n = data.len();
     let block = (BLOCK_BYTES / size_of::<F>()).max(STRIP);
     if n <= block {
-        fwht_in_cache(data);
+        fwht_in_cache(data, base);
         return;
     }
-    data.chunks_exact_mut(block).for_each(fwht_in_cache);
+    data.chunks_exact_mut(block)
+        .for_each(|b| fwht_in_cache(b, base));
     // Stages h = block, 2·block, …: block index k pairs with k + h/block. Viewing the vector as a
     // (n/block) × block matrix, these stages transform every column; do them STRIP columns at a
     // time in a contiguous copy, where they are the ordinary stages h = STRIP, 2·STRIP, ….
@@ -115,35 +147,76 @@ fn fwht_blocked<F: Butterfly>(data: &mut [F]) {
 
 /// The whole transform of a vector that fits in cache.
 #[inline(always)]
-fn fwht_in_cache<F: Butterfly>(data: &mut [F]) {
+fn fwht_in_cache<F: Butterfly>(data: &mut [F], base: impl Fn(&mut [F]) -> usize) {
     if data.len() < 8 {
         stages_from(data, 1);
         return;
     }
-    for c in data.chunks_exact_mut(8) {
-        // Stages 1, 2, 4 of one group of 8, in the reference's order of operations.
-        let mut v = [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]];
-        for h in [1, 2, 4] {
-            let mut w = v;
-            for i in 0..8 {
-                w[i] = if i & h == 0 {
-                    v[i] + v[i + h]
-                } else {
-                    v[i - h] - v[i]
-                };
-            }
-            v = w;
-        }
-        c.copy_from_slice(&v);
-    }
-    stages_from(data, 8);
+    let h = base(data);
+    stages_from(data, h);
 }
 
-/// Stages h, 2h, 4h, … < len, two at a time (radix 4), then a last radix-2 stage if one is left.
+/// Stages 1, 2, 4 of one group of 8 values, in the reference's order of operations.
+#[inline(always)]
+fn butterfly8<F: Butterfly>(mut v: [F; 8]) -> [F; 8] {
+    for h in [1, 2, 4] {
+        let mut w = v;
+        for i in 0..8 {
+            w[i] = if i & h == 0 {
+                v[i] + v[i + h]
+            } else {
+                v[i - h] - v[i]
+            };
+        }
+        v = w;
+    }
+    v
+}
+
+/// Stages 1, 2, 4 of every group of 8 entries (portable version); returns 8.
+#[inline(always)]
+fn base8_scalar<F: Butterfly>(data: &mut [F]) -> usize {
+    for c in data.chunks_exact_mut(8) {
+        let v = butterfly8([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        c.copy_from_slice(&v);
+    }
+    8
+}
+
+/// Stages h, 2h, 4h, … < len: three at a time (radix 8: one load and one store per entry for
+/// three stages), then radix 4 or 2 for what is left.
 #[inline(always)]
 fn stages_from<F: Butterfly>(data: &mut [F], mut h: usize) {
     let n = data.len();
-    while 4 * h <= n {
+    while 8 * h <= n {
+        for block in data.chunks_exact_mut(8 * h) {
+            let (p0, rest) = block.split_at_mut(h);
+            let (p1, rest) = rest.split_at_mut(h);
+            let (p2, rest) = rest.split_at_mut(h);
+            let (p3, rest) = rest.split_at_mut(h);
+            let (p4, rest) = rest.split_at_mut(h);
+            let (p5, rest) = rest.split_at_mut(h);
+            let (p6, p7) = rest.split_at_mut(h);
+            // Zipped slice iterators (not indices): no bounds checks, so the loop vectorises.
+            let rows = p0
+                .iter_mut()
+                .zip(p1.iter_mut())
+                .zip(p2.iter_mut())
+                .zip(p3.iter_mut());
+            let rows = rows
+                .zip(p4.iter_mut())
+                .zip(p5.iter_mut())
+                .zip(p6.iter_mut())
+                .zip(p7.iter_mut());
+            for (((((((a0, a1), a2), a3), a4), a5), a6), a7) in rows {
+                let v = butterfly8([*a0, *a1, *a2, *a3, *a4, *a5, *a6, *a7]);
+                (*a0, *a1, *a2, *a3, *a4, *a5, *a6, *a7) =
+                    (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+            }
+        }
+        h *= 8;
+    }
+    if 4 * h <= n {
         for block in data.chunks_exact_mut(4 * h) {
             let (a, rest) = block.split_at_mut(h);
             let (b, rest) = rest.split_at_mut(h);
@@ -172,6 +245,106 @@ fn stages_from<F: Butterfly>(data: &mut [F], mut h: usize) {
                 let (u, v) = (*a, *b);
                 *a = u + v;
                 *b = u - v;
+            }
+        }
+    }
+}
+
+/// The first three stages inside AVX2 registers: the only explicit SIMD of the transform.
+///
+/// Stage h of a vector v is t + (±v) with t = v with lanes i and i ^ h swapped and the sign
+/// negative on lanes with i & h ≠ 0: lane i gets v[i+h] + v[i] or v[i−h] − v[i], the same
+/// IEEE operations as the reference (addition commutes exactly; x + (−y) = x − y).
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use std::arch::x86_64::*;
+
+    /// Stages 1, 2, 4 of each group of 8 f32 (one register each); `data.len()` a multiple of 8.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn base8_f32(data: &mut [f32]) {
+        let sign1 = _mm256_setr_ps(0.0, -0.0, 0.0, -0.0, 0.0, -0.0, 0.0, -0.0);
+        let sign2 = _mm256_setr_ps(0.0, 0.0, -0.0, -0.0, 0.0, 0.0, -0.0, -0.0);
+        let sign4 = _mm256_setr_ps(0.0, 0.0, 0.0, 0.0, -0.0, -0.0, -0.0, -0.0);
+        for c in data.chunks_exact_mut(8) {
+            let p = c.as_mut_ptr();
+            // SAFETY: `c` holds exactly 8 f32; unaligned loads and stores.
+            unsafe {
+                let mut v = _mm256_loadu_ps(p);
+                v = _mm256_add_ps(_mm256_permute_ps::<0xB1>(v), _mm256_xor_ps(v, sign1));
+                v = _mm256_add_ps(_mm256_permute_ps::<0x4E>(v), _mm256_xor_ps(v, sign2));
+                v = _mm256_add_ps(
+                    _mm256_permute2f128_ps::<0x01>(v, v),
+                    _mm256_xor_ps(v, sign4),
+                );
+                _mm256_storeu_ps(p, v);
+            }
+        }
+    }
+
+    /// Stages 1 to 32 of each group of 64 f32: stages 1, 2, 4 inside each of 8 registers, then
+    /// 8, 16, 32 across them, all before storing; `data.len()` a multiple of 64.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn base64_f32(data: &mut [f32]) {
+        let sign1 = _mm256_setr_ps(0.0, -0.0, 0.0, -0.0, 0.0, -0.0, 0.0, -0.0);
+        let sign2 = _mm256_setr_ps(0.0, 0.0, -0.0, -0.0, 0.0, 0.0, -0.0, -0.0);
+        let sign4 = _mm256_setr_ps(0.0, 0.0, 0.0, 0.0, -0.0, -0.0, -0.0, -0.0);
+        let inner = |mut v: __m256| {
+            v = _mm256_add_ps(_mm256_permute_ps::<0xB1>(v), _mm256_xor_ps(v, sign1));
+            v = _mm256_add_ps(_mm256_permute_ps::<0x4E>(v), _mm256_xor_ps(v, sign2));
+            _mm256_add_ps(
+                _mm256_permute2f128_ps::<0x01>(v, v),
+                _mm256_xor_ps(v, sign4),
+            )
+        };
+        for c in data.chunks_exact_mut(64) {
+            let p = c.as_mut_ptr();
+            // SAFETY: `c` holds exactly 64 f32: registers k read and write p[8k..8k+8].
+            unsafe {
+                let mut v = [_mm256_setzero_ps(); 8];
+                for (k, v) in v.iter_mut().enumerate() {
+                    *v = inner(_mm256_loadu_ps(p.add(8 * k)));
+                }
+                for h in [1, 2, 4] {
+                    let mut w = v;
+                    for i in 0..8 {
+                        w[i] = if i & h == 0 {
+                            _mm256_add_ps(v[i], v[i + h])
+                        } else {
+                            _mm256_sub_ps(v[i - h], v[i])
+                        };
+                    }
+                    v = w;
+                }
+                for (k, v) in v.iter().enumerate() {
+                    _mm256_storeu_ps(p.add(8 * k), *v);
+                }
+            }
+        }
+    }
+
+    /// Stages 1, 2, 4 of each group of 8 f64 (two registers); `data.len()` a multiple of 8.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn base8_f64(data: &mut [f64]) {
+        let sign1 = _mm256_setr_pd(0.0, -0.0, 0.0, -0.0);
+        let sign2 = _mm256_setr_pd(0.0, 0.0, -0.0, -0.0);
+        for c in data.chunks_exact_mut(8) {
+            let p = c.as_mut_ptr();
+            // SAFETY: `c` holds exactly 8 f64; unaligned loads and stores.
+            unsafe {
+                let mut lo = _mm256_loadu_pd(p);
+                let mut hi = _mm256_loadu_pd(p.add(4));
+                lo = _mm256_add_pd(_mm256_permute_pd::<0b0101>(lo), _mm256_xor_pd(lo, sign1));
+                hi = _mm256_add_pd(_mm256_permute_pd::<0b0101>(hi), _mm256_xor_pd(hi, sign1));
+                lo = _mm256_add_pd(
+                    _mm256_permute2f128_pd::<0x01>(lo, lo),
+                    _mm256_xor_pd(lo, sign2),
+                );
+                hi = _mm256_add_pd(
+                    _mm256_permute2f128_pd::<0x01>(hi, hi),
+                    _mm256_xor_pd(hi, sign2),
+                );
+                _mm256_storeu_pd(p, _mm256_add_pd(lo, hi));
+                _mm256_storeu_pd(p.add(4), _mm256_sub_pd(lo, hi));
             }
         }
     }
@@ -261,7 +434,7 @@ mod tests {
         for k in [0, 3, 5, 12, 13, 17] {
             let x: Vec<f32> = (0..1 << k).map(|_| rng.random::<f32>() - 0.5).collect();
             let (mut fast, mut slow) = (x.clone(), x);
-            fwht_blocked(&mut fast);
+            fwht_blocked(&mut fast, base8_scalar);
             fwht_reference(&mut slow);
             assert_eq!(fast, slow);
         }

@@ -4,9 +4,11 @@
 //! the Walsh–Hadamard transforms of Fastfood. Here each element is evaluated branch-free, so the
 //! compiler vectorises the loop:
 //!
-//! 1. range reduction in f64 (also for f32 input): k = round(x·2/π) by the 1.5·2⁵² trick,
-//!    r = x − k·π/2 with π/2 split in three parts (Cody & Waite; the constants of fdlibm's
-//!    `e_rem_pio2.c`), so k·(π/2)₁ and k·(π/2)₂ are exact for |k| < 2²⁰; |r| ≤ π/4;
+//! 1. range reduction: k = round(x·2/π) by adding and subtracting 1.5·2⁵² (1.5·2²³ in f32),
+//!    r = x − k·π/2 with π/2 split in three parts (Cody & Waite) so the first products are exact:
+//!    in f64 with fdlibm's `e_rem_pio2.c` constants (exact for |k| < 2²⁰, |x| ≤ 10⁶); for f32
+//!    input in f32 with Cephes' constants when every |x| of a 64-element chunk is ≤ 8192
+//!    (|k| < 2¹³), else in f64; |r| ≲ π/4;
 //! 2. minimax polynomials for sin r and cos r on [−π/4, π/4]: fdlibm's `k_sin.c`/`k_cos.c`
 //!    coefficients in f64 (error ≈ 1e-16), Cephes' `sinf.c`/`cosf.c` in f32 (error ≈ 6e-8);
 //! 3. the quadrant k mod 4 swaps sin and cos and flips signs.
@@ -88,6 +90,14 @@ fn by_quadrant(q: u64, sin_r: u64, cos_r: u64, sign_shift: u32) -> (u64, u64) {
     )
 }
 
+/// [`by_quadrant`] for f32 bits.
+#[inline(always)]
+fn by_quadrant32(q: u32, sin_r: u32, cos_r: u32) -> (u32, u32) {
+    let swap = q & 1 != 0;
+    let (s, c) = if swap { (cos_r, sin_r) } else { (sin_r, cos_r) };
+    (s ^ ((q & 2) << 30), c ^ (((q + 1) & 2) << 30))
+}
+
 #[inline(always)]
 fn sin_cos_f64(x: f64) -> (f64, f64) {
     const S: [f64; 6] = [
@@ -116,50 +126,96 @@ fn sin_cos_f64(x: f64) -> (f64, f64) {
     (f64::from_bits(s), f64::from_bits(c))
 }
 
+/// The Cephes polynomials for sin r and cos r, |r| ≤ π/4, in f32.
 #[inline(always)]
-fn sin_cos_f32(x: f32) -> (f32, f32) {
-    let (q, r) = reduce(x as f64);
-    let r = r as f32;
+fn sin_cos_poly_f32(r: f32) -> (f32, f32) {
     let z = r * r;
     let ps = (-1.951_529_589_1e-4 * z + 8.332_160_873_6e-3) * z - 1.666_665_461_1e-1;
     let pc =
         (2.443_315_711_809_948e-5 * z - 1.388_731_625_493_765e-3) * z + 4.166_664_568_298_827e-2;
-    let sin_r = r + r * z * ps;
-    let cos_r = (1.0 - 0.5 * z) + z * z * pc;
-    let (s, c) = by_quadrant(q, sin_r.to_bits() as u64, cos_r.to_bits() as u64, 30);
-    (f32::from_bits(s as u32), f32::from_bits(c as u32))
+    (r + r * z * ps, (1.0 - 0.5 * z) + z * z * pc)
 }
 
-/// The element-wise loop, generic over the per-element kernel so both precisions share it.
+/// f32 for |x| ≤ [`LIMIT_F32`]: the reduction in f32 with π/2 in three parts (Cephes' `sinf.c`
+/// constants, doubled), of 8, 11 and 24 bits, so k·(π/2)₁ and k·(π/2)₂ are exact for |k| < 2¹³.
+#[inline(always)]
+fn sin_cos_f32(x: f32) -> (f32, f32) {
+    const MAGIC: f32 = 12_582_912.0; // 1.5·2²³
+    const P1: f32 = 1.570_312_5;
+    const P2: f32 = 4.837_512_969_970_703_125e-4;
+    const P3: f32 = 7.549_789_954_891_882e-8;
+    let t = x * std::f32::consts::FRAC_2_PI + MAGIC;
+    let k = t - MAGIC;
+    let r = ((x - k * P1) - k * P2) - k * P3;
+    let (sin_r, cos_r) = sin_cos_poly_f32(r);
+    let (s, c) = by_quadrant32(t.to_bits(), sin_r.to_bits(), cos_r.to_bits());
+    (f32::from_bits(s), f32::from_bits(c))
+}
+
+/// f32 for |x| ≤ [`LIMIT`]: the reduction in f64, the polynomials in f32.
+#[inline(always)]
+fn sin_cos_f32_wide(x: f32) -> (f32, f32) {
+    let (q, r) = reduce(x as f64);
+    let (sin_r, cos_r) = sin_cos_poly_f32(r as f32);
+    let (s, c) = by_quadrant32(q as u32, sin_r.to_bits(), cos_r.to_bits());
+    (f32::from_bits(s), f32::from_bits(c))
+}
+
+/// Largest |x| for the all-f32 reduction (|k| < 2¹³).
+const LIMIT_F32: f64 = 8192.0;
+
+// The largest |x| of a chunk, NaN if any x is NaN: the bits of |x| order like the values (NaN
+// above ∞), and an integer max reduction vectorises where a float one does not.
+#[inline(always)]
+fn largest_f32(v: &[f32]) -> f64 {
+    f32::from_bits(v.iter().fold(0, |m, x| m.max(x.to_bits() & 0x7FFF_FFFF))) as f64
+}
+#[inline(always)]
+fn largest_f64(v: &[f64]) -> f64 {
+    f64::from_bits(
+        v.iter()
+            .fold(0, |m, x| m.max(x.to_bits() & 0x7FFF_FFFF_FFFF_FFFF)),
+    )
+}
+
+/// The element-wise loop, generic over the per-element kernels so both precisions share it:
+/// `narrow` for chunks with every |x| ≤ `narrow_limit`, `wide` up to [`LIMIT`], std beyond.
 #[inline(always)]
 fn cos_sin_loop<F: Element>(
     z_cos: &mut [F],
     sin: &mut [F],
     scale: F,
-    kernel: impl Fn(F) -> (F, F),
+    narrow_limit: f64,
+    largest: impl Fn(&[F]) -> f64,
+    narrow: impl Fn(F) -> (F, F),
+    wide: impl Fn(F) -> (F, F),
 ) {
     for (zc, sn) in z_cos.chunks_mut(CHUNK).zip(sin.chunks_mut(CHUNK)) {
-        let limit = F::from_f64_lossy(LIMIT);
-        // `!(a <= b)` also catches NaN.
-        let in_range = zc.iter().fold(true, |ok, x| ok & (x.abs() <= limit));
-        if in_range {
-            for (z, s) in zc.iter_mut().zip(sn.iter_mut()) {
-                let (sv, cv) = kernel(*z);
-                *z = scale * cv;
-                *s = scale * sv;
-            }
+        let largest = largest(zc);
+        if largest <= narrow_limit {
+            apply(zc, sn, scale, &narrow);
+        } else if largest <= LIMIT {
+            apply(zc, sn, scale, &wide);
         } else {
-            for (z, s) in zc.iter_mut().zip(sn.iter_mut()) {
-                let (sv, cv) = z.to_f64_exact().sin_cos();
-                *z = scale * F::from_f64_lossy(cv);
-                *s = scale * F::from_f64_lossy(sv);
-            }
+            apply(zc, sn, scale, |x: F| {
+                let (s, c) = x.to_f64_exact().sin_cos();
+                (F::from_f64_lossy(s), F::from_f64_lossy(c))
+            });
         }
     }
 }
 
+#[inline(always)]
+fn apply<F: Element>(z_cos: &mut [F], sin: &mut [F], scale: F, kernel: impl Fn(F) -> (F, F)) {
+    for (z, s) in z_cos.iter_mut().zip(sin.iter_mut()) {
+        let (sv, cv) = kernel(*z);
+        *z = scale * cv;
+        *s = scale * sv;
+    }
+}
+
 macro_rules! dispatch {
-    ($name:ident, $avx2:ident, $t:ty, $kernel:ident) => {
+    ($name:ident, $avx2:ident, $t:ty, $narrow_limit:expr, $largest:ident, $narrow:ident, $wide:ident) => {
         pub(crate) fn $name(z_cos: &mut [$t], sin: &mut [$t], scale: $t) {
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") {
@@ -167,20 +223,36 @@ macro_rules! dispatch {
                 unsafe { $avx2(z_cos, sin, scale) };
                 return;
             }
-            cos_sin_loop(z_cos, sin, scale, $kernel);
+            cos_sin_loop(z_cos, sin, scale, $narrow_limit, $largest, $narrow, $wide);
         }
 
         /// The same loop compiled with AVX2 enabled (twice the lanes; same arithmetic).
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2")]
         fn $avx2(z_cos: &mut [$t], sin: &mut [$t], scale: $t) {
-            cos_sin_loop(z_cos, sin, scale, $kernel);
+            cos_sin_loop(z_cos, sin, scale, $narrow_limit, $largest, $narrow, $wide);
         }
     };
 }
 
-dispatch!(cos_sin_f32, cos_sin_f32_avx2, f32, sin_cos_f32);
-dispatch!(cos_sin_f64, cos_sin_f64_avx2, f64, sin_cos_f64);
+dispatch!(
+    cos_sin_f32,
+    cos_sin_f32_avx2,
+    f32,
+    LIMIT_F32,
+    largest_f32,
+    sin_cos_f32,
+    sin_cos_f32_wide
+);
+dispatch!(
+    cos_sin_f64,
+    cos_sin_f64_avx2,
+    f64,
+    LIMIT,
+    largest_f64,
+    sin_cos_f64,
+    sin_cos_f64
+);
 
 #[cfg(test)]
 mod tests {
@@ -268,7 +340,15 @@ mod tests {
         let (mut a, mut sa) = (x.clone(), vec![0.0; x.len()]);
         let (mut b, mut sb) = (x, vec![0.0; a.len()]);
         cos_sin_f32(&mut a, &mut sa, 0.5);
-        cos_sin_loop(&mut b, &mut sb, 0.5, sin_cos_f32);
+        cos_sin_loop(
+            &mut b,
+            &mut sb,
+            0.5,
+            LIMIT_F32,
+            largest_f32,
+            sin_cos_f32,
+            sin_cos_f32_wide,
+        );
         let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
         assert_eq!((bits(a), bits(sa)), (bits(b), bits(sb)));
     }

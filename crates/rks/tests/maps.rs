@@ -709,3 +709,33 @@ fn linfa_transformer_matches_and_panics_on_bad_input() {
     });
     assert!(caught.is_err());
 }
+
+#[test]
+fn features_are_cos_sin_of_the_projection() {
+    // Fastfood fuses the cos/sin step into its projection loop: check it against project().
+    for (d, n) in [(7, 300), (16, 16), (5, 3)] {
+        let map = Fastfood::params()
+            .n_frequencies(n)
+            .sigma(0.8)
+            .seed(4)
+            .build(d)
+            .unwrap();
+        let x = gaussian_rows(37, d, 12);
+        let (phi, z) = (
+            map.transform(x.view()).unwrap(),
+            map.project(x.view()).unwrap(),
+        );
+        let scale = 1.0 / (n as f64).sqrt();
+        for ((i, j), &zij) in z.indexed_iter() {
+            assert!((phi[[i, j]] - scale * zij.cos()).abs() < 1e-15);
+            assert!((phi[[i, n + j]] - scale * zij.sin()).abs() < 1e-15);
+        }
+        let phi32 = map.transform(x.mapv(|v| v as f32).view()).unwrap();
+        assert!(
+            phi32
+                .iter()
+                .zip(&phi)
+                .all(|(a, b)| (*a as f64 - b).abs() < 1e-5)
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! Feature-map transform at the Fastfood paper's shape (2,000 rows, d = 1,024, n = 16,384
+//! frequencies, 32,768 outputs): dense RKS against Fastfood, one thread and all cores; and the
+//! cos/sin step against std. Run: `cargo bench -p rks --bench transform`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use rks::{DenseRks, Element, Fastfood, FeatureMap};
+
+const ROWS: usize = 2000;
+const DIM: usize = 1024;
+const FREQUENCIES: usize = 16384;
+
+fn input<F: Element>() -> Array2<F> {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    Array2::from_shape_simple_fn((ROWS, DIM), || {
+        F::from_f64_lossy(StandardNormal.sample(&mut rng))
+    })
+}
+
+fn pools() -> Vec<(String, rayon::ThreadPool)> {
+    let all = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pool = |t| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .expect("thread pool")
+    };
+    vec![
+        ("1 thread".to_string(), pool(1)),
+        (format!("{all} threads"), pool(all)),
+    ]
+}
+
+fn bench_map<F: Element, M: FeatureMap>(c: &mut Criterion, name: &str, map: &M, threads: &[usize]) {
+    let x = input::<F>();
+    let mut out = Array2::<F>::zeros((ROWS, map.output_dim()));
+    let mut group = c.benchmark_group("transform_2000x1024_to_32768");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    group.throughput(Throughput::Elements(ROWS as u64));
+    for (i, (label, pool)) in pools().into_iter().enumerate() {
+        if !threads.contains(&i) {
+            continue;
+        }
+        group.bench_function(BenchmarkId::new(name, label), |b| {
+            pool.install(|| {
+                b.iter(|| {
+                    map.transform_into(black_box(x.view()), out.view_mut())
+                        .unwrap()
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+fn transform(c: &mut Criterion) {
+    let fastfood = Fastfood::params()
+        .n_frequencies(FREQUENCIES)
+        .gamma(1.0 / DIM as f64)
+        .seed(1)
+        .build(DIM)
+        .unwrap();
+    bench_map::<f32, _>(c, "fastfood_f32", &fastfood, &[0, 1]);
+    bench_map::<f64, _>(c, "fastfood_f64", &fastfood, &[0, 1]);
+    let dense = DenseRks::params()
+        .n_frequencies(FREQUENCIES)
+        .gamma(1.0 / DIM as f64)
+        .seed(1)
+        .build(DIM)
+        .unwrap();
+    bench_map::<f32, _>(c, "dense_f32", &dense, &[0, 1]);
+    bench_map::<f64, _>(c, "dense_f64", &dense, &[0]);
+    println!(
+        "parameter memory: dense {} bytes, Fastfood {} bytes, ratio {:.0}",
+        dense.parameter_bytes(),
+        fastfood.parameter_bytes(),
+        dense.parameter_bytes() as f64 / fastfood.parameter_bytes() as f64
+    );
+}
+
+fn sin_cos_type<F: Element>(c: &mut Criterion, name: &str) {
+    let len = 1 << 16;
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let z: Vec<F> = (0..len)
+        .map(|_| F::from_f64_lossy(30.0 * Distribution::<f64>::sample(&StandardNormal, &mut rng)))
+        .collect();
+    let (mut cos, mut sin) = (z.clone(), vec![F::zero(); len]);
+    let mut group = c.benchmark_group(format!("cos_sin_{name}"));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    group.throughput(Throughput::Elements(len as u64));
+    group.bench_function("rks_trig", |b| {
+        b.iter(|| {
+            cos.copy_from_slice(&z);
+            rks::trig::cos_sin_scaled(black_box(&mut cos), &mut sin, F::one()).unwrap()
+        })
+    });
+    group.bench_function("std_sin_cos", |b| {
+        b.iter(|| {
+            cos.copy_from_slice(&z);
+            rks::trig::cos_sin_reference(black_box(&mut cos), &mut sin, F::one())
+        })
+    });
+    group.finish();
+}
+
+fn sin_cos(c: &mut Criterion) {
+    sin_cos_type::<f32>(c, "f32");
+    sin_cos_type::<f64>(c, "f64");
+}
+
+criterion_group!(transform_benches, sin_cos, transform);
+criterion_main!(transform_benches);

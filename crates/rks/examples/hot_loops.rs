@@ -1,0 +1,133 @@
+//! Quick timings of the hot loops, as the minimum over many repetitions (robust on a shared
+//! machine where criterion's means are noisy): FWHT fast vs reference, cos/sin vs std.
+//!
+//! Run: `cargo run --release -p rks --example hot_loops`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use rks::Element;
+use rks::hadamard::{fwht, fwht_reference};
+
+/// Minimum over `reps` runs of `f`, in nanoseconds.
+fn min_ns(reps: usize, mut f: impl FnMut()) -> f64 {
+    (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_nanos() as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn fwht_type<F: Element>(name: &str) {
+    for k in [6, 8, 10, 12, 14, 16, 18, 20] {
+        let d = 1usize << k;
+        let data: Vec<F> = (0..d)
+            .map(|i| F::from_f64_lossy(((i * 7919) % 1000) as f64 / 1000.0 - 0.5))
+            .collect();
+        let mut v = data.clone();
+        let reps = (1 << 24 >> k).clamp(5, 20000);
+        let fast = min_ns(reps, || {
+            v.copy_from_slice(&data);
+            fwht(black_box(&mut v)).unwrap();
+        });
+        let reference = min_ns(reps, || {
+            v.copy_from_slice(&data);
+            fwht_reference(black_box(&mut v));
+        });
+        let copy = min_ns(reps, || v.copy_from_slice(black_box(&data)));
+        let flops = (d * k) as f64;
+        println!(
+            "fwht {name} 2^{k:<2} fast {:>12.1} ns ({:>5.2} GFLOP/s)  reference {:>12.1} ns ({:>5.2} GFLOP/s)",
+            fast - copy,
+            flops / (fast - copy),
+            reference - copy,
+            flops / (reference - copy)
+        );
+    }
+}
+
+fn trig_type<F: Element>(name: &str) {
+    let len = 1 << 14;
+    let z: Vec<F> = (0..len)
+        .map(|i| F::from_f64_lossy(((i * 7919) % 10007) as f64 / 100.0 - 50.0))
+        .collect();
+    let (mut c, mut s) = (z.clone(), vec![F::zero(); len]);
+    let copy = min_ns(2000, || c.copy_from_slice(black_box(&z)));
+    let fast = min_ns(2000, || {
+        c.copy_from_slice(&z);
+        rks::trig::cos_sin_scaled(black_box(&mut c), &mut s, F::one()).unwrap();
+    });
+    let std = min_ns(200, || {
+        c.copy_from_slice(&z);
+        rks::trig::cos_sin_reference(black_box(&mut c), &mut s, F::one());
+    });
+    println!(
+        "cos+sin {name}: rks {:.3} ns/element, std {:.3} ns/element",
+        (fast - copy) / len as f64,
+        (std - copy) / len as f64
+    );
+}
+
+/// One-thread transform of 200 rows at d = 1,024, n = 16,384, per row.
+fn maps() {
+    use rks::{DenseRks, Fastfood, FeatureMap};
+    let (rows, d, n) = (200, 1024, 16384);
+    let x = ndarray::Array2::from_shape_fn((rows, d), |(i, j)| {
+        ((i * 31 + j * 17) % 101) as f32 / 50.0 - 1.0
+    });
+    let mut out = ndarray::Array2::<f32>::zeros((rows, 2 * n));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let ff = Fastfood::params()
+        .n_frequencies(n)
+        .gamma(1.0 / d as f64)
+        .build(d)
+        .unwrap();
+    let dense = DenseRks::params()
+        .n_frequencies(n)
+        .gamma(1.0 / d as f64)
+        .build(d)
+        .unwrap();
+    pool.install(|| {
+        let t_ff = min_ns(10, || ff.transform_into(x.view(), out.view_mut()).unwrap());
+        let t_proj = min_ns(10, || drop(ff.project(x.view()).unwrap()));
+        let t_dense = min_ns(2, || dense.transform_into(x.view(), out.view_mut()).unwrap());
+        println!(
+            "per row, f32, one thread: Fastfood {:.1} µs (projection {:.1} µs), dense {:.1} µs, ratio {:.1}",
+            t_ff / rows as f64 / 1e3,
+            t_proj / rows as f64 / 1e3,
+            t_dense / rows as f64 / 1e3,
+            t_dense / t_ff
+        );
+    });
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--fastfood-only") {
+        // For profiling: only the Fastfood transform.
+        use rks::{Fastfood, FeatureMap};
+        let x = ndarray::Array2::from_shape_fn((200, 1024), |(i, j)| {
+            ((i * 31 + j * 17) % 101) as f32 / 50.0 - 1.0
+        });
+        let ff = Fastfood::params()
+            .n_frequencies(16384)
+            .gamma(1.0 / 1024.0)
+            .build(1024)
+            .unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        pool.install(|| (0..20).for_each(|_| drop(black_box(ff.transform(x.view()).unwrap()))));
+        return;
+    }
+    maps();
+    trig_type::<f32>("f32");
+    trig_type::<f64>("f64");
+    fwht_type::<f32>("f32");
+    fwht_type::<f64>("f64");
+}
