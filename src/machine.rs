@@ -30,8 +30,12 @@ pub struct Recipe {
     pub bandwidth: Option<Bandwidth>,
     /// Input scaling.
     pub scaler: ScalerKind,
-    /// Ridge or SVM with its regularisation.
-    pub solver: Solver,
+    /// Ridge or SVM with its regularisation; `None` when no solver flag was given (see
+    /// [`Recipe::svm_by_default`]).
+    pub solver: Option<Solver>,
+    /// Without solver flags, classify with the SVM (C = 1) instead of ridge with λ by GCV.
+    /// Regression always defaults to ridge.
+    pub svm_by_default: bool,
     /// Given task, or `None` to infer it from the labels.
     pub task: Option<Task>,
     /// Seed of the map and the SVM's row order.
@@ -53,6 +57,7 @@ impl Recipe {
             bandwidth: bandwidth(kernel.sigma, kernel.gamma),
             scaler: scaler_kind(kernel.scaler),
             solver: solver_from_flags(solver.solver, solver.c, solver.lambda)?,
+            svm_by_default: false,
             task: solver.task.map(task),
             seed: kernel.seed,
         })
@@ -67,7 +72,7 @@ impl Recipe {
             .n_frequencies(self.frequencies)
             .bandwidth(self.bandwidth)
             .scaler(self.scaler)
-            .solver(self.solver.clone())
+            .solver(self.solver_for(task))
             .task(task)
             .seed(self.seed)
             .check()
@@ -77,6 +82,20 @@ impl Recipe {
                 }
                 other => CliError::compute(other),
             })
+    }
+
+    /// The solver used for `task`: the one the flags named, else the default.
+    pub fn solver_for(&self, task: Task) -> Solver {
+        match &self.solver {
+            Some(solver) => solver.clone(),
+            None if self.svm_by_default && task == Task::Classification => Solver::Svm {
+                c: 1.0,
+                loss: SvmLoss::SquaredHinge,
+            },
+            None => Solver::Ridge {
+                lambda: Lambda::Gcv,
+            },
+        }
     }
 
     /// Fits on `data`; errors name the training file.
@@ -105,34 +124,46 @@ pub fn infer_task(y: ArrayView1<'_, f64>) -> Task {
     }
 }
 
-/// The solver the flags ask for; `--c` with ridge or `--lambda` with the SVM is a usage error.
+/// The solver the flags ask for, `None` when they leave it open. `--c` alone means the SVM and
+/// `--lambda` alone ridge; `--c` with ridge or `--lambda` with the SVM is a usage error.
 pub fn solver_from_flags(
-    choice: SolverChoice,
+    choice: Option<SolverChoice>,
     c: Option<f64>,
     lambda: Option<f64>,
-) -> Result<Solver> {
-    match choice {
-        SolverChoice::Ridge => {
-            if c.is_some() {
-                return Err(CliError::usage(
-                    "--c applies to --solver svm; ridge takes --lambda",
-                ));
-            }
-            Ok(Solver::Ridge {
-                lambda: lambda.map_or(Lambda::Gcv, Lambda::Fixed),
-            })
+) -> Result<Option<Solver>> {
+    let svm = |c: Option<f64>| Solver::Svm {
+        c: c.unwrap_or(1.0),
+        loss: SvmLoss::SquaredHinge,
+    };
+    let ridge = |lambda: Option<f64>| Solver::Ridge {
+        lambda: lambda.map_or(Lambda::Gcv, Lambda::Fixed),
+    };
+    match (choice, c, lambda) {
+        (_, Some(_), Some(_)) => Err(CliError::usage(
+            "--c is the SVM's and --lambda ridge's: give one",
+        )),
+        (Some(SolverChoice::Ridge), Some(_), None) => Err(CliError::usage(
+            "--c applies to --solver svm; ridge takes --lambda",
+        )),
+        (Some(SolverChoice::Svm), None, Some(_)) => Err(CliError::usage(
+            "--lambda applies to --solver ridge; the SVM takes --c",
+        )),
+        (Some(SolverChoice::Svm), c, None) | (None, c @ Some(_), None) => Ok(Some(svm(c))),
+        (Some(SolverChoice::Ridge), None, lambda) | (None, None, lambda @ Some(_)) => {
+            Ok(Some(ridge(lambda)))
         }
-        SolverChoice::Svm => {
-            if lambda.is_some() {
-                return Err(CliError::usage(
-                    "--lambda applies to --solver ridge; the SVM takes --c",
-                ));
-            }
-            Ok(Solver::Svm {
-                c: c.unwrap_or(1.0),
-                loss: SvmLoss::SquaredHinge,
-            })
-        }
+        (None, None, None) => Ok(None),
+    }
+}
+
+/// A short description of a solver: "svm (C = 1)", "ridge (λ by GCV)", "ridge (λ = 0.01)".
+pub fn solver_name(solver: &Solver) -> String {
+    match solver {
+        Solver::Svm { c, .. } => format!("svm (C = {c})"),
+        Solver::Ridge {
+            lambda: Lambda::Fixed(l),
+        } => format!("ridge (λ = {l})"),
+        Solver::Ridge { .. } => "ridge (λ by GCV)".into(),
     }
 }
 
@@ -334,27 +365,53 @@ mod tests {
 
     #[test]
     fn solver_flags_must_match_the_solver() {
+        let solver = |choice, c, lambda| solver_from_flags(choice, c, lambda);
+        assert_eq!(solver(None, None, None).unwrap(), None);
         assert!(matches!(
-            solver_from_flags(SolverChoice::Ridge, None, None).unwrap(),
-            Solver::Ridge {
+            solver(Some(SolverChoice::Ridge), None, None).unwrap(),
+            Some(Solver::Ridge {
                 lambda: Lambda::Gcv
-            }
+            })
         ));
         assert!(matches!(
-            solver_from_flags(SolverChoice::Svm, Some(10.0), None).unwrap(),
-            Solver::Svm { c: 10.0, .. }
+            solver(None, Some(10.0), None).unwrap(),
+            Some(Solver::Svm { c: 10.0, .. })
         ));
-        assert_eq!(
-            solver_from_flags(SolverChoice::Ridge, Some(1.0), None)
-                .unwrap_err()
-                .exit_code(),
-            2
-        );
-        assert_eq!(
-            solver_from_flags(SolverChoice::Svm, None, Some(1.0))
-                .unwrap_err()
-                .exit_code(),
-            2
-        );
+        assert!(matches!(
+            solver(None, None, Some(0.5)).unwrap(),
+            Some(Solver::Ridge {
+                lambda: Lambda::Fixed(0.5)
+            })
+        ));
+        assert!(matches!(
+            solver(Some(SolverChoice::Svm), None, None).unwrap(),
+            Some(Solver::Svm { c: 1.0, .. })
+        ));
+        for (choice, c, lambda) in [
+            (Some(SolverChoice::Ridge), Some(1.0), None),
+            (Some(SolverChoice::Svm), None, Some(1.0)),
+            (None, Some(1.0), Some(1.0)),
+        ] {
+            assert_eq!(solver(choice, c, lambda).unwrap_err().exit_code(), 2);
+        }
+    }
+
+    #[test]
+    fn default_solver_follows_the_task_and_the_command() {
+        let mut recipe = Recipe {
+            map: MapKind::Fastfood,
+            frequencies: 8,
+            bandwidth: None,
+            scaler: ScalerKind::MinMax,
+            solver: None,
+            svm_by_default: false,
+            task: None,
+            seed: 0,
+        };
+        let name = |r: &Recipe, task| solver_name(&r.solver_for(task));
+        assert_eq!(name(&recipe, Task::Classification), "ridge (λ by GCV)");
+        recipe.svm_by_default = true;
+        assert_eq!(name(&recipe, Task::Classification), "svm (C = 1)");
+        assert_eq!(name(&recipe, Task::Regression), "ridge (λ by GCV)");
     }
 }

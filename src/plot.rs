@@ -107,7 +107,7 @@ where
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(legend_corner(panel))
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()?;
@@ -132,6 +132,20 @@ where
         .y_label_formatter(&|v| format!("{v:.2e}"))
         .draw()?;
     Ok(())
+}
+
+/// Upper right for falling series (an error), upper left for rising ones (a time), so the legend
+/// sits where the lines are not.
+fn legend_corner(panel: &Panel) -> SeriesLabelPosition {
+    let first = panel
+        .series
+        .first()
+        .map(|s| s.points.as_slice())
+        .unwrap_or_default();
+    match (first.first(), first.last()) {
+        (Some(a), Some(b)) if b.1 > a.1 => SeriesLabelPosition::UpperLeft,
+        _ => SeriesLabelPosition::UpperRight,
+    }
 }
 
 /// The smallest and largest value, or (1, 10) when there is none (an empty chart still draws).

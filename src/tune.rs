@@ -232,7 +232,7 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
                     frequencies: args.frequencies,
                     bandwidth: Some(Bandwidth::Sigma(sigma)),
                     scaler: scaler_kind(args.scaler),
-                    solver: match solver {
+                    solver: Some(match solver {
                         SolverChoice::Svm => Solver::Svm {
                             c: reg,
                             loss: SvmLoss::SquaredHinge,
@@ -240,7 +240,8 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
                         SolverChoice::Ridge => Solver::Ridge {
                             lambda: Lambda::Fixed(reg),
                         },
-                    },
+                    }),
+                    svm_by_default: false,
                     task: Some(task),
                     seed: args.seed,
                 };
