@@ -44,6 +44,20 @@ pub enum Command {
     DeepFried(DeepFriedArgs),
 }
 
+impl Command {
+    /// The subcommand's name on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Fit(_) => "fit",
+            Command::Predict(_) => "predict",
+            Command::Eval(_) => "eval",
+            Command::Compare(_) => "compare",
+            Command::Tune(_) => "tune",
+            Command::DeepFried(_) => "deep-fried",
+        }
+    }
+}
+
 /// Input file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {

@@ -67,12 +67,19 @@ impl Recipe {
     /// recipe leaves it open). Invalid values are usage errors.
     pub fn params(&self, y: ArrayView1<'_, f64>) -> Result<KernelMachineValidParams> {
         let task = self.task.unwrap_or_else(|| infer_task(y));
+        let solver = self.solver_for(task);
+        if task == Task::Regression && matches!(solver, Solver::Svm { .. }) {
+            return Err(CliError::usage(
+                "the SVM is a classifier: use --solver ridge for regression targets \
+                 (or --task classification if the labels are classes)",
+            ));
+        }
         KernelMachine::params()
             .map(self.map)
             .n_frequencies(self.frequencies)
             .bandwidth(self.bandwidth)
             .scaler(self.scaler)
-            .solver(self.solver_for(task))
+            .solver(solver)
             .task(task)
             .seed(self.seed)
             .check()

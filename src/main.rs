@@ -53,11 +53,18 @@ fn main() -> ExitCode {
         eprintln!("error: internal error{place}: {message} (please report this)");
     }));
     let cli = Cli::parse();
+    let subcommand = cli.command.as_ref().map(Command::name);
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(CliError::Usage(message))) => {
-            // Formats like clap's own errors (with the usage line) and exits with code 2.
-            Cli::command()
+            // Formats like clap's own errors, with the subcommand's usage line, and exits with 2.
+            let mut command = Cli::command();
+            command.build();
+            let mut command = match subcommand.and_then(|name| command.find_subcommand_mut(name)) {
+                Some(sub) => sub.clone(),
+                None => command,
+            };
+            command
                 .error(clap::error::ErrorKind::ArgumentConflict, message)
                 .exit()
         }
