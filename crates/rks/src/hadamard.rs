@@ -114,8 +114,15 @@ impl Butterfly for f64 {
     #[inline(always)]
     fn base_avx2(data: &mut [f64]) -> usize {
         // SAFETY: only reached from `fwht_avx2`, which runs on CPUs with AVX2.
-        unsafe { simd::base8_f64(data) };
-        8
+        unsafe {
+            if data.len() >= 32 {
+                simd::base32_f64(data);
+                32
+            } else {
+                simd::base8_f64(data);
+                8
+            }
+        }
     }
 }
 
@@ -317,6 +324,45 @@ mod simd {
                 }
                 for (k, v) in v.iter().enumerate() {
                     _mm256_storeu_ps(p.add(8 * k), *v);
+                }
+            }
+        }
+    }
+
+    /// Stages 1 to 16 of each group of 32 f64: stages 1, 2 inside each of 8 registers, then
+    /// 4, 8, 16 across them; `data.len()` a multiple of 32.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn base32_f64(data: &mut [f64]) {
+        let sign1 = _mm256_setr_pd(0.0, -0.0, 0.0, -0.0);
+        let sign2 = _mm256_setr_pd(0.0, 0.0, -0.0, -0.0);
+        let inner = |mut v: __m256d| {
+            v = _mm256_add_pd(_mm256_permute_pd::<0b0101>(v), _mm256_xor_pd(v, sign1));
+            _mm256_add_pd(
+                _mm256_permute2f128_pd::<0x01>(v, v),
+                _mm256_xor_pd(v, sign2),
+            )
+        };
+        for c in data.chunks_exact_mut(32) {
+            let p = c.as_mut_ptr();
+            // SAFETY: `c` holds exactly 32 f64: registers k read and write p[4k..4k+4].
+            unsafe {
+                let mut v = [_mm256_setzero_pd(); 8];
+                for (k, v) in v.iter_mut().enumerate() {
+                    *v = inner(_mm256_loadu_pd(p.add(4 * k)));
+                }
+                for h in [1, 2, 4] {
+                    let mut w = v;
+                    for i in 0..8 {
+                        w[i] = if i & h == 0 {
+                            _mm256_add_pd(v[i], v[i + h])
+                        } else {
+                            _mm256_sub_pd(v[i - h], v[i])
+                        };
+                    }
+                    v = w;
+                }
+                for (k, v) in v.iter().enumerate() {
+                    _mm256_storeu_pd(p.add(4 * k), *v);
                 }
             }
         }
