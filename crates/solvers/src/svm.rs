@@ -129,6 +129,10 @@ pub struct SvmReport {
     pub final_gap: f64,
     /// Number of rows with α > 0.
     pub n_support: usize,
+    /// Coordinate steps taken (one dot product each).
+    pub steps: u64,
+    /// Steps that changed α (one axpy each).
+    pub updates: u64,
     /// Dual objective f(α) after each epoch (non-increasing).
     pub objective: Vec<f64>,
 }
@@ -220,6 +224,8 @@ impl<F: Kernels> Problem<F> {
                 converged: false,
                 final_gap: f64::INFINITY,
                 n_support: 0,
+                steps: 0,
+                updates: 0,
                 objective: Vec::new(),
             },
         }
@@ -420,6 +426,7 @@ fn step<F: Kernels>(
     } else {
         -1.0
     };
+    p.report.steps += 1;
     let margin = F::dot(&p.w, row).to_f64_exact() + p.wb * params.bias;
     let alpha = p.alpha[i];
     let g = yi * margin - 1.0 + shared.diag * alpha;
@@ -456,6 +463,7 @@ fn step<F: Kernels>(
             0.0
         };
         p.alpha[i] = new;
+        p.report.updates += 1;
         let d = (new - alpha) * yi;
         F::axpy(F::from_f64_lossy(d), row, &mut p.w);
         p.wb += d * params.bias;
