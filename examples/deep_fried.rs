@@ -43,7 +43,7 @@ enum Scale {
 }
 
 /// Train and evaluate a Deep Fried (adaptive Fastfood) network on LIBSVM files.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 struct Args {
     /// Training file (LIBSVM format, labels 0..k-1).
     train: Option<PathBuf>,
@@ -97,6 +97,10 @@ struct Args {
     /// Seed of the initialisation, the validation split and the shuffles.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Learning rates tried per model and seed in --compare; the one with the lowest validation
+    /// loss is kept (the test file is never used for the choice).
+    #[arg(long, value_delimiter = ',', default_value = "0.001,0.0003")]
+    lrs: Vec<f64>,
     /// Number of seeds per model in --compare (mean and spread reported).
     #[arg(long, default_value_t = 1)]
     repeats: u64,
@@ -258,10 +262,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     println!(
-        "\n| hidden layers ({} × ReLU) | parameters | trained | test error % (mean ± sd over {} seeds) | epochs | seconds |",
+        "\n| hidden layers ({} × ReLU) | parameters | trained | test error % (mean ± sd, {} seeds) | chosen η | epochs per run | seconds per run |",
         args.layers, args.repeats
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     let w = args.width;
     for (model, width, name) in [
         (Model::Dense, w, format!("dense {w}")),
@@ -280,21 +284,42 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ] {
         let mut errors = Vec::new();
         let (mut params, mut trained, mut epochs, mut secs) = (0, 0, 0, 0.0);
+        let mut lrs = Vec::new();
         for r in 0..args.repeats {
-            let o = run(&args, model, width, args.seed + r, &sets, false)?;
+            // Model selection on the validation split only: keep the learning rate whose best
+            // epoch has the lowest validation loss.
+            let mut best: Option<(f64, f64, Outcome)> = None;
+            for &lr in &args.lrs {
+                let mut a = args.clone();
+                a.lr = Some(lr);
+                let o = run(&a, model, width, args.seed + r, &sets, false)?;
+                let val = o
+                    .history
+                    .best_epoch
+                    .and_then(|e| o.history.epochs[e - 1].val_loss)
+                    .unwrap_or(f64::INFINITY);
+                epochs += o.history.epochs.len();
+                secs += o.seconds;
+                if best.as_ref().is_none_or(|b| val < b.0) {
+                    best = Some((val, lr, o));
+                }
+            }
+            let Some((_, lr, o)) = best else {
+                return Err("--lrs is empty".into());
+            };
             errors.push(o.error);
+            lrs.push(lr);
             (params, trained) = (o.parameters, o.trainable);
-            epochs += o.history.epochs.len();
-            secs += o.seconds;
         }
         let n = errors.len() as f64;
         let mean = errors.iter().sum::<f64>() / n;
         let sd =
             (errors.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+        let runs = n * args.lrs.len() as f64;
         println!(
-            "| {name} | {params} | {trained} | {mean:.2} ± {sd:.2} | {:.0} | {:.1} |",
-            epochs as f64 / n,
-            secs / n
+            "| {name} | {params} | {trained} | {mean:.2} ± {sd:.2} | {lrs:?} | {:.0} | {:.1} |",
+            epochs as f64 / runs,
+            secs / runs
         );
     }
     Ok(())
