@@ -156,6 +156,7 @@ impl RidgeAccumulator {
         phi: ArrayView2<'_, F>,
         y: ArrayView2<'_, f64>,
     ) -> Result<()> {
+        self.check_consistent()?;
         check_rows(phi.nrows(), y.nrows())?;
         if phi.ncols() != self.dim {
             return Err(SolversError::DimensionMismatch {
@@ -213,6 +214,8 @@ impl RidgeAccumulator {
 
     /// Adds the statistics of another accumulator (same D and m) into these.
     pub fn merge(&mut self, other: &RidgeAccumulator) -> Result<()> {
+        self.check_consistent()?;
+        other.check_consistent()?;
         if (other.dim, other.n_outputs) != (self.dim, self.n_outputs) {
             return Err(SolversError::DimensionMismatch {
                 what: "accumulator features × outputs (as D·m + m)",
@@ -234,7 +237,27 @@ impl RidgeAccumulator {
         Ok(())
     }
 
+    /// The vectors have the lengths D and m imply (a deserialised accumulator may not).
+    fn check_consistent(&self) -> Result<()> {
+        let (d, m) = (self.dim, self.n_outputs);
+        let ok = d.checked_mul(d) == Some(self.gram.len())
+            && d.checked_mul(m) == Some(self.cross.len())
+            && self.sum_phi.len() == d
+            && self.sum_y.len() == m
+            && self.sum_yy.len() == m;
+        if ok {
+            Ok(())
+        } else {
+            Err(SolversError::DimensionMismatch {
+                what: "accumulator statistics (inconsistent lengths for D and m)",
+                expected: d,
+                found: self.sum_phi.len(),
+            })
+        }
+    }
+
     fn n(&self) -> Result<f64> {
+        self.check_consistent()?;
         if self.count == 0 {
             Err(SolversError::EmptyInput("no rows were accumulated".into()))
         } else {
@@ -478,6 +501,13 @@ pub struct Ridge {
 impl Ridge {
     /// Predictions ΦW + 1bᵀ (rows × m).
     pub fn predict<F: Element>(&self, phi: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        if self.intercept.len() != self.weights.ncols() {
+            return Err(SolversError::DimensionMismatch {
+                what: "intercepts against weight columns",
+                expected: self.weights.ncols(),
+                found: self.intercept.len(),
+            });
+        }
         if phi.ncols() != self.weights.nrows() {
             return Err(SolversError::DimensionMismatch {
                 what: "feature columns",

@@ -173,6 +173,13 @@ pub struct LinearSvm {
 impl LinearSvm {
     /// Raw decision values ΦW + 1bᵀ (rows × m).
     pub fn decision_values<F: Kernels>(&self, phi: ArrayView2<'_, F>) -> Result<Array2<f64>> {
+        if self.intercept.len() != self.weights.ncols() {
+            return Err(SolversError::DimensionMismatch {
+                what: "intercepts against weight columns",
+                expected: self.weights.ncols(),
+                found: self.intercept.len(),
+            });
+        }
         if phi.ncols() != self.weights.nrows() {
             return Err(SolversError::DimensionMismatch {
                 what: "feature columns",

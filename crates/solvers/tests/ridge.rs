@@ -195,3 +195,20 @@ fn bad_input_is_a_typed_error() {
         Err(SolversError::InvalidParameter { .. })
     ));
 }
+
+#[test]
+fn a_deserialised_inconsistent_accumulator_is_an_error_not_a_panic() {
+    let acc = RidgeAccumulator::new(3, 1);
+    let mut value = serde_json::to_value(&acc).unwrap();
+    value["gram"] = serde_json::json!([0.0, 1.0]);
+    let mut bad: RidgeAccumulator = serde_json::from_value(value).unwrap();
+    let phi = Array2::<f64>::zeros((2, 3));
+    let y = Array2::<f64>::zeros((2, 1));
+    assert!(matches!(
+        bad.update(phi.view(), y.view()),
+        Err(SolversError::DimensionMismatch { .. })
+    ));
+    assert!(bad.fit(&Lambda::Gcv).is_err());
+    let mut good = RidgeAccumulator::new(3, 1);
+    assert!(good.merge(&bad).is_err());
+}
