@@ -30,7 +30,9 @@ const BLOCK_ROWS: usize = 128;
 /// Parameters: W is drawn row by row from a ChaCha8 generator seeded with `seed`
 /// (`ChaCha8Rng::seed_from_u64`): row 0 first, each row as described by the kernel (Gaussian: d
 /// standard normals; Laplacian: d standard Cauchy variates; Matérn: d standard normals then one
-/// χ² variate), divided by σ. The same seed gives the same W on every platform.
+/// χ² variate), divided by σ. The same seed gives the same W on every platform: ChaCha8's stream
+/// is portable and the samplers (rand_distr 0.6, pinned by the lock file) are pure functions of it;
+/// a saved map's checksum catches any change of them between versions (see below).
 ///
 /// Serialisation stores the spec (kind, d, n, bandwidth, kernel, seed) and a checksum of W, not W;
 /// loading rebuilds W and checks the checksum ([`RksError::ChecksumMismatch`] otherwise).

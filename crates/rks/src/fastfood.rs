@@ -40,6 +40,12 @@ const BLOCK_ROWS: usize = 16;
 /// y = H q
 /// (Vx̃)[b·D + i] = scaling[i] · y[i] / (σ·√D)
 /// ```
+///
+/// Draw order of one block from the map's generator: D signs (`random::<bool>()`, true ↦ +1);
+/// the permutation by Fisher–Yates (start from 0..D, for i = D−1 down to 1 swap entries i and
+/// `random_range(0..=i as u64)`); D standard normals for G (rand_distr's `StandardNormal`); then
+/// D row lengths s_i (Gaussian kernel: √χ²_D from rand_distr's `ChiSquared`; Matérn: that, then
+/// √(2ν/χ²₂ᵥ)), each divided by ‖G‖_F.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FastfoodBlock {
     signs: Vec<f64>,
@@ -53,7 +59,7 @@ impl FastfoodBlock {
     pub fn signs(&self) -> &[f64] {
         &self.signs
     }
-    /// Π as a gather: (Πv)[i] = v[permutation[i]] (a permutation of 0..D).
+    /// Π as a gather: `(Πv)[i] = v[permutation[i]]` (a permutation of 0..D).
     pub fn permutation(&self) -> &[usize] {
         &self.permutation
     }
