@@ -74,7 +74,8 @@ pub struct ReadArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 
-    /// CSV only: the label column, by header name or 0-based index [default: the last column].
+    /// CSV only: the label column, by header name or 0-based index [default: the first column,
+    /// as in LIBSVM files].
     #[arg(long, value_name = "NAME|IDX")]
     pub label_column: Option<String>,
 

@@ -140,18 +140,12 @@ impl Report for CompareReport {
         for pair in self.rows.chunks(2) {
             if let [dense, fastfood] = pair
                 && dense.map == "dense"
-                && fastfood.transform_seconds > 0.0
             {
                 writeln!(
                     out,
-                    "n = {:>6}: Fastfood maps {:.1}× {} than dense with {:.0}× less parameter memory",
+                    "n = {:>6}: Fastfood maps {} dense, with {:.0}× less parameter memory",
                     dense.frequencies,
-                    speedup(dense.transform_seconds, fastfood.transform_seconds),
-                    if dense.transform_seconds >= fastfood.transform_seconds {
-                        "faster"
-                    } else {
-                        "slower"
-                    },
+                    relative_speed(dense.transform_seconds, fastfood.transform_seconds),
                     dense.parameter_bytes as f64 / fastfood.parameter_bytes.max(1) as f64,
                 )?;
             }
@@ -163,9 +157,16 @@ impl Report for CompareReport {
     }
 }
 
-/// The ratio of the larger time to the smaller (how many times faster one is).
-fn speedup(a: f64, b: f64) -> f64 {
-    a.max(b) / a.min(b).max(1e-12)
+/// "3.2× faster than", "1.4× slower than" or, within 5 %, "as fast as".
+fn relative_speed(dense: f64, fastfood: f64) -> String {
+    let ratio = dense / fastfood.max(1e-12);
+    if (1.0 / 1.05..=1.05).contains(&ratio) {
+        "as fast as".into()
+    } else if ratio > 1.0 {
+        format!("{ratio:.1}× faster than")
+    } else {
+        format!("{:.1}× slower than", 1.0 / ratio)
+    }
 }
 
 /// Runs `rks compare`.
