@@ -50,7 +50,7 @@ const BLOCK_ROWS: usize = 128;
 /// assert!((approx - exact).abs() < 0.05);
 /// # Ok::<(), rks::RksError>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DenseRks {
     spec: MapSpec,
     /// Wᵀ (d × n), so a block of rows X maps to X·Wᵀ without a transpose.
@@ -167,6 +167,19 @@ impl MapParams<DenseRks> {
     /// Validates the parameters and draws the map for `input_dim` columns.
     pub fn build(&self, input_dim: usize) -> Result<DenseRks, RksError> {
         DenseRks::from_spec(&self.check(MapKind::Dense, input_dim)?)
+    }
+}
+
+impl std::fmt::Debug for DenseRks {
+    /// The spec and the size of W, not its n·d entries.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DenseRks")
+            .field("spec", &self.spec)
+            .field(
+                "weights",
+                &format_args!("{} × {} f64", self.n_frequencies(), self.spec.input_dim()),
+            )
+            .finish()
     }
 }
 

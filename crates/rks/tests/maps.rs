@@ -739,3 +739,16 @@ fn features_are_cos_sin_of_the_projection() {
         );
     }
 }
+
+#[test]
+fn debug_output_is_short() {
+    let dense = DenseRks::params().n_frequencies(2000).build(100).unwrap();
+    let ff = Fastfood::params().n_frequencies(2000).build(100).unwrap();
+    for text in [
+        format!("{dense:?}"),
+        format!("{ff:?}"),
+        format!("{:?}", AnyMap::from(ff)),
+    ] {
+        assert!(text.len() < 400, "{text}");
+    }
+}
