@@ -204,14 +204,12 @@ pub fn task(choice: TaskChoice) -> Task {
     }
 }
 
-/// A fit failure on the rows of `train`: data problems name the file, the rest are compute errors.
+/// A fit failure on the rows of `train`: a bad hyper-parameter is a usage error; anything else
+/// (one class, identical rows, a singular system) comes from the data and names the file.
 pub fn fit_error(train: &Path, e: SolversError) -> CliError {
     match e {
-        SolversError::NonIntegerLabel { .. }
-        | SolversError::OneClass(_)
-        | SolversError::NonFinite { .. } => CliError::data(train, e),
         SolversError::InvalidParameter { .. } => CliError::usage(e.to_string()),
-        other => CliError::compute(other),
+        other => CliError::data(train, other),
     }
 }
 
