@@ -127,13 +127,34 @@ impl MapSpec {
 /// fluently and checked once by `build`.
 ///
 /// Defaults: 1,024 frequencies, σ = 1, Gaussian kernel, seed 0.
-#[derive(Debug, Clone, Copy, PartialEq)]
+// Clone, Copy and PartialEq by hand: derives would demand them of the map type M too.
+#[derive(Debug)]
 pub struct MapParams<M> {
     n_frequencies: usize,
     bandwidth: Bandwidth,
     kernel: Kernel,
     seed: u64,
     map: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for MapParams<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M> Copy for MapParams<M> {}
+
+impl<M> PartialEq for MapParams<M> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.n_frequencies, self.bandwidth, self.kernel, self.seed)
+            == (
+                other.n_frequencies,
+                other.bandwidth,
+                other.kernel,
+                other.seed,
+            )
+    }
 }
 
 impl<M> Default for MapParams<M> {

@@ -752,3 +752,14 @@ fn debug_output_is_short() {
         assert!(text.len() < 400, "{text}");
     }
 }
+
+#[test]
+fn params_are_reusable_values() {
+    let params = Fastfood::params().n_frequencies(32).gamma(0.5).seed(3);
+    let copy = params; // Copy: the builder is a plain value.
+    assert_eq!(params, copy);
+    let (a, b) = (params.build(4).unwrap(), copy.build(4).unwrap());
+    assert_eq!(a, b);
+    assert_eq!(a.sigma(), 1.0);
+    assert_eq!(params.check(MapKind::Fastfood, 4).unwrap(), *a.spec());
+}
