@@ -64,12 +64,26 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
         .map_err(|e| SolversError::CorruptModel(format!("cannot encode the model: {e}")))
 }
 
+/// A decoding failure in words a user can act on (bincode's own text is a debug dump).
+fn describe(error: &bincode::error::DecodeError) -> String {
+    use bincode::error::DecodeError;
+    match error {
+        DecodeError::UnexpectedEnd { additional } => {
+            format!("the file is truncated ({additional} more bytes were expected)")
+        }
+        DecodeError::LimitExceeded => {
+            "a stored length is larger than the file could hold".to_string()
+        }
+        other => format!("the payload does not decode ({other})"),
+    }
+}
+
 /// Decodes with a size limit of the next power of two ≥ `bytes.len()` (bincode's limit is a
 /// const generic, so a few fixed limits cover every length).
 fn decode_limited<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, usize)> {
     fn run<T: DeserializeOwned, C: Config>(bytes: &[u8], c: C) -> Result<(T, usize)> {
         bincode::serde::decode_from_slice(bytes, c)
-            .map_err(|e| SolversError::CorruptModel(e.to_string()))
+            .map_err(|e| SolversError::CorruptModel(describe(&e)))
     }
     let c = config::standard();
     macro_rules! by_limit {
