@@ -346,6 +346,13 @@ fn project_row<F: Element>(
     };
     let mut sin_chunks = sin.chunks_mut(dim);
     for (block, z) in prepared.iter().zip(z.chunks_mut(dim)) {
+        let sin = sin_chunks.next();
+        // The output lines are written only at the end of the block: ask for them now, so
+        // their trip from memory overlaps the transforms instead of stalling the stores.
+        prefetch_lines(z);
+        if let Some(sin) = &sin {
+            prefetch_lines(sin);
+        }
         let (head, padding) = a.split_at_mut(x.len());
         head.iter_mut()
             .zip(x)
@@ -362,10 +369,32 @@ fn project_row<F: Element>(
             .zip(q.iter())
             .zip(&block.scaling)
             .for_each(|((o, &y), &s)| *o = s * y);
-        if let (Some(scale), Some(sin)) = (scale, sin_chunks.next()) {
+        if let (Some(scale), Some(sin)) = (scale, sin) {
             F::cos_sin_scaled(z, sin, scale);
         }
     }
+}
+
+/// Most bytes of one output piece to prefetch. Measured at D = 1,024: 4 KiB (the whole piece in
+/// f32, half in f64) saves 3–6 % (f32) and 1–2 % (f64); the whole 8 KiB f64 piece cost 2 %.
+const PREFETCH_BYTES: usize = 4096;
+
+/// Hints the cache (L2) to fetch the 64-byte lines of the first [`PREFETCH_BYTES`] of `v` (no
+/// effect on the values).
+#[inline(always)]
+fn prefetch_lines<F>(v: &[F]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
+        let bytes = std::mem::size_of_val(v).min(PREFETCH_BYTES);
+        let p = v.as_ptr().cast::<i8>();
+        for offset in (0..bytes).step_by(64) {
+            // SAFETY: a prefetch never faults and `offset` stays inside `v`.
+            unsafe { _mm_prefetch::<_MM_HINT_T1>(p.add(offset)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = v;
 }
 
 impl MapParams<Fastfood> {
