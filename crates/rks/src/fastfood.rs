@@ -256,7 +256,17 @@ impl Fastfood {
             unsafe { project_rows_avx2(prepared, self.padded_dim, xb, out, features) };
             return;
         }
-        project_rows(prepared, self.padded_dim, xb, out, features);
+        project_rows(
+            prepared,
+            self.padded_dim,
+            xb,
+            out,
+            features,
+            |q, a, p, g| {
+                // SAFETY: every permutation entry is < D = a.len(), checked in `Fastfood::prepare`.
+                unsafe { gather_mul(q, a, p, g) }
+            },
+        );
     }
 
     fn checksum(&self) -> u64 {
@@ -281,8 +291,8 @@ impl Fastfood {
     }
 }
 
-/// [`project_rows`] compiled with AVX2 enabled: the element-wise loops get 8 lanes and the
-/// permutation a gather instruction.
+/// [`project_rows`] compiled with AVX2 enabled: the element-wise loops get 8 lanes and, in f32,
+/// the permutation a gather instruction.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn project_rows_avx2<F: Element>(
@@ -292,7 +302,53 @@ fn project_rows_avx2<F: Element>(
     out: ArrayViewMut2<'_, F>,
     features: bool,
 ) {
-    project_rows(prepared, dim, xb, out, features);
+    project_rows(prepared, dim, xb, out, features, |q, a, p, g| {
+        // SAFETY: AVX2 is enabled in this function; `prepare` checked p[i] < a.len().
+        unsafe { gather_mul_avx2(q, a, p, g) }
+    });
+}
+
+/// [`gather_mul`] with the AVX2 gather instruction for f32 (8 lanes at a time): 5 % of the f32
+/// transform saved at D = 1,024. Not for f64: the 4-lane gather measured no faster than the
+/// scalar loop.
+///
+/// # Safety
+/// Every `p[i]` must be `< a.len()`, and `q`, `p`, `g` must have the same length.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn gather_mul_avx2<F: Element>(q: &mut [F], a: &[F], p: &[u32], g: &[F]) {
+    use std::any::TypeId;
+    use std::arch::x86_64::*;
+    let n = q.len();
+    let (qp, ap, gp, pp) = (q.as_mut_ptr(), a.as_ptr(), g.as_ptr(), p.as_ptr());
+    let mut i = 0;
+    // SAFETY: F is f32 (checked by TypeId) before the casts; indices i..i+8 stay below n;
+    // gathered indices are < a.len() (the caller's contract), which fits the gather's i32.
+    if TypeId::of::<F>() == TypeId::of::<f32>() && a.len() <= i32::MAX as usize {
+        let (qp, ap, gp) = (qp.cast::<f32>(), ap.cast::<f32>(), gp.cast::<f32>());
+        while i + 8 <= n {
+            unsafe {
+                let idx = _mm256_loadu_si256(pp.add(i).cast());
+                let v = _mm256_i32gather_ps::<4>(ap, idx);
+                _mm256_storeu_ps(qp.add(i), _mm256_mul_ps(_mm256_loadu_ps(gp.add(i)), v));
+            }
+            i += 8;
+        }
+    }
+    // SAFETY: the caller's contract.
+    unsafe { gather_mul(&mut q[i..], a, &p[i..], &g[i..]) };
+}
+
+/// `q[i] = g[i] · a[p[i]]`: the permutation Π (as a gather) times G.
+///
+/// # Safety
+/// Every `p[i]` must be `< a.len()`.
+#[inline(always)]
+unsafe fn gather_mul<F: Element>(q: &mut [F], a: &[F], p: &[u32], g: &[F]) {
+    for ((q, &p), &g) in q.iter_mut().zip(p).zip(g) {
+        // SAFETY: the caller's contract.
+        *q = g * unsafe { *a.get_unchecked(p as usize) };
+    }
 }
 
 /// Vx for each row of a block, through contiguous copies when the caller's rows are strided.
@@ -303,6 +359,7 @@ fn project_rows<F: Element>(
     xb: ArrayView2<'_, F>,
     mut zb: ArrayViewMut2<'_, F>,
     features: bool,
+    gather: impl Fn(&mut [F], &[F], &[u32], &[F]) + Copy,
 ) {
     let (mut a, mut q) = (vec![F::zero(); dim], vec![F::zero(); dim]);
     let scale = features.then(|| cos_sin_scale::<F>(zb.ncols() / 2));
@@ -317,10 +374,10 @@ fn project_rows<F: Element>(
             }
         };
         match z.as_slice_mut() {
-            Some(z) => project_row(prepared, x, z, scale, &mut a, &mut q),
+            Some(z) => project_row(prepared, x, z, scale, &mut a, &mut q, gather),
             None => {
                 z_copy.resize(z.len(), F::zero());
-                project_row(prepared, x, &mut z_copy, scale, &mut a, &mut q);
+                project_row(prepared, x, &mut z_copy, scale, &mut a, &mut q, gather);
                 z.iter_mut().zip(&z_copy).for_each(|(o, v)| *o = *v);
             }
         }
@@ -338,6 +395,7 @@ fn project_row<F: Element>(
     scale: Option<F>,
     a: &mut [F],
     q: &mut [F],
+    gather: impl Fn(&mut [F], &[F], &[u32], &[F]),
 ) {
     let dim = a.len();
     let (z, sin) = match scale {
@@ -360,10 +418,7 @@ fn project_row<F: Element>(
             .for_each(|((a, &x), &s)| *a = s * x);
         padding.fill(F::zero());
         F::fwht_unchecked(a);
-        for ((q, &p), &g) in q.iter_mut().zip(&block.permutation).zip(&block.gaussian) {
-            // SAFETY: every permutation entry is < dim = a.len(), checked in `Fastfood::prepare`.
-            *q = g * unsafe { *a.get_unchecked(p as usize) };
-        }
+        gather(q, a, &block.permutation, &block.gaussian);
         F::fwht_unchecked(q);
         z.iter_mut()
             .zip(q.iter())
@@ -447,3 +502,36 @@ impl FeatureMap for Fastfood {
 
 serde_via_saved!(Fastfood);
 crate::linfa_impl::transformer_via_feature_map!(Fastfood);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The AVX2 gather (f32) and the portable loop give the same bits, tail included.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn gather_paths_agree_bitwise() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let n = 1027;
+        let a: Vec<f32> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
+        let g: Vec<f32> = (0..n).map(|_| StandardNormal.sample(&mut rng)).collect();
+        let p: Vec<u32> = (0..n).map(|_| rng.random_range(0..n as u32)).collect();
+        let (mut fast, mut slow) = (vec![0.0f32; n], vec![0.0f32; n]);
+        // SAFETY: AVX2 checked above; every p[i] < n = a.len(); equal lengths.
+        unsafe {
+            gather_mul_avx2(&mut fast, &a, &p, &g);
+            gather_mul(&mut slow, &a, &p, &g);
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&fast), bits(&slow));
+        assert!(
+            slow.iter()
+                .zip(&p)
+                .zip(&g)
+                .all(|((q, &p), &g)| *q == g * a[p as usize])
+        );
+    }
+}
