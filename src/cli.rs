@@ -194,6 +194,17 @@ pub struct FitArgs {
 
     #[command(flatten)]
     pub solver: SolverArgs,
+
+    /// Fit ridge from a file larger than memory: read it in chunks, in several passes (the width
+    /// and the task when not given, the scaler and bandwidth sample, then the ridge statistics),
+    /// never holding more than one chunk of rows. Ridge only; give --task (and --features for
+    /// LIBSVM) to save the preliminary passes.
+    #[arg(long)]
+    pub stream: bool,
+
+    /// With --stream: rows read and transformed at a time [default: 4096].
+    #[arg(long, value_name = "ROWS", requires = "stream", value_parser = clap::value_parser!(u32).range(1..))]
+    pub chunk_rows: Option<u32>,
 }
 
 /// `rks predict`.

@@ -1,15 +1,20 @@
-//! `rks fit`: read a training file, fit a kernel machine from the flags, save it.
+//! `rks fit`: read a training file (whole, or streamed in chunks with `--stream`), fit a kernel
+//! machine from the flags, save it.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use ndarray::Array1;
+use rks_data::DataError;
+use rks_solvers::{Solver, SolversError};
 use serde::Serialize;
 
 use crate::cli::FitArgs;
-use crate::error::Result;
+use crate::error::{CliError, Result};
 use crate::input::Source;
-use crate::machine::{self, ModelSummary, Recipe};
+use crate::machine::{self, ModelSummary, Recipe, TaskInference};
 use crate::metrics::Score;
+use crate::predict::stream;
 use crate::progress::step;
 use crate::report::{Report, emit, fmt_duration};
 
@@ -20,21 +25,33 @@ pub struct FitReport {
     pub model_path: PathBuf,
     /// The fitted model.
     pub model: ModelSummary,
-    /// Seconds to read the training file.
+    /// Seconds to read the training file (with `--stream`: the preliminary scans for the width
+    /// and the task, since reading is otherwise part of the fit).
     pub read_seconds: f64,
     /// Seconds to fit (scaling, bandwidth, features, solver).
     pub fit_seconds: f64,
     /// The model's score on its own training rows.
     pub train_score: Score,
+    /// Rows per chunk when the file was streamed (`--stream`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chunk_rows: Option<usize>,
 }
 
 impl Report for FitReport {
     fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "fitted {}", self.model.one_line())?;
         writeln!(out, "  training rows    {}", self.model.train_rows)?;
+        if let Some(rows) = self.chunk_rows {
+            writeln!(out, "  streamed         in chunks of {rows} rows")?;
+        }
         writeln!(
             out,
-            "  read time        {}",
+            "  {}        {}",
+            if self.chunk_rows.is_some() {
+                "scan time"
+            } else {
+                "read time"
+            },
             fmt_duration(self.read_seconds)
         )?;
         writeln!(out, "  fit time         {}", fmt_duration(self.fit_seconds))?;
@@ -43,24 +60,106 @@ impl Report for FitReport {
     }
 }
 
+/// Rows per chunk of `fit --stream` when `--chunk-rows` is not given.
+pub const STREAM_CHUNK_ROWS: usize = 4096;
+
 /// Runs `rks fit`.
 pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     let recipe = Recipe::from_flags(args.map, args.frequencies, &args.kernel, &args.solver)?;
     let source = Source::new(&args.train, &args.read)?;
+    if args.stream {
+        return run_streamed(args, &recipe, source, json);
+    }
     let (data, read_time) = step("reading", || source.read());
     let data = data?;
     let (model, fit_time) = step("fitting", || recipe.fit(&data, &args.train));
     let model = model?;
     machine::save(&model, &args.model)?;
-    let predicted = model
-        .predict(data.x.view())
-        .map_err(crate::error::CliError::compute)?;
+    let predicted = model.predict(data.x.view()).map_err(CliError::compute)?;
     let report = FitReport {
         model_path: args.model.clone(),
         model: ModelSummary::of(&model),
         read_seconds: read_time.as_secs_f64(),
         fit_seconds: fit_time.as_secs_f64(),
         train_score: Score::compute(model.task(), data.y.view(), predicted.view()),
+        chunk_rows: None,
     };
     emit(&report, json)
+}
+
+/// `rks fit --stream`: ridge from chunks, never holding the whole file. Passes over the file:
+/// the LIBSVM width (without `--features`), the task (without `--task`; stops early once the
+/// labels are clearly regression targets), the two passes of
+/// [`fit_stream`](rks_solvers::KernelMachineValidParams::fit_stream), and the training score.
+fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> Result<()> {
+    if matches!(recipe.solver, Some(Solver::Svm { .. })) {
+        return Err(CliError::usage(
+            "--stream fits ridge only: the SVM needs every row in memory \
+             (drop --stream, or use --solver ridge / --lambda)",
+        ));
+    }
+    let chunk_rows = args
+        .chunk_rows
+        .map_or(STREAM_CHUNK_ROWS, |rows| rows as usize);
+    let (prepared, scan_time) = step("scanning", || -> Result<_> {
+        let source = source.with_known_width()?;
+        let task = match recipe.task {
+            Some(task) => task,
+            None => {
+                let mut inference = TaskInference::default();
+                for chunk in source.chunks(chunk_rows)? {
+                    inference.add(chunk?.y.view());
+                    if inference.settled() {
+                        break;
+                    }
+                }
+                inference.task()
+            }
+        };
+        Ok((source, task))
+    });
+    let (source, task) = prepared?;
+    let params = recipe.params_for(task)?;
+    let (model, fit_time) = step("fitting", || {
+        params
+            .fit_stream(|| {
+                source
+                    .chunks(chunk_rows)
+                    .map(|chunks| chunks.map(|chunk| chunk.map(|d| (d.x, d.y))))
+            })
+            .map_err(|e| stream_error(&args.train, e))
+    });
+    let model = model?;
+    machine::save(&model, &args.model)?;
+    let (mut truth, mut predicted) = (Vec::new(), Vec::new());
+    stream(&model, &source, chunk_rows, |chunk, p| {
+        truth.extend(chunk.y.iter().copied());
+        predicted.extend(p.iter().copied());
+        Ok(())
+    })?;
+    let report = FitReport {
+        model_path: args.model.clone(),
+        model: ModelSummary::of(&model),
+        read_seconds: scan_time.as_secs_f64(),
+        fit_seconds: fit_time.as_secs_f64(),
+        train_score: Score::compute(
+            model.task(),
+            Array1::from(truth).view(),
+            Array1::from(predicted).view(),
+        ),
+        chunk_rows: Some(chunk_rows),
+    };
+    emit(&report, json)
+}
+
+/// A streamed fit failure: a reader error keeps its `path:line:column`; the rest is as for an
+/// in-memory fit.
+fn stream_error(train: &Path, e: SolversError) -> CliError {
+    match e {
+        SolversError::Source(inner) => match inner.downcast::<DataError>() {
+            Ok(read) => CliError::Read(*read),
+            Err(other) => CliError::data(train, other),
+        },
+        other => machine::fit_error(train, other),
+    }
 }

@@ -92,6 +92,18 @@ impl Source {
         self
     }
 
+    /// The same source with its width settled: a LIBSVM file without `--features` is scanned
+    /// once for its largest index, so that repeated [`chunks`](Self::chunks) passes need not.
+    pub fn with_known_width(self) -> Result<Self> {
+        Ok(match &self.kind {
+            SourceKind::Libsvm { n_features: None } => {
+                let width = libsvm::scan_dims(&self.path)?.1;
+                self.or_features(width)
+            }
+            _ => self,
+        })
+    }
+
     /// Reads the whole file.
     pub fn read(&self) -> Result<Dataset> {
         let data = match &self.kind {
@@ -103,7 +115,7 @@ impl Source {
 
     /// Reads the file in chunks of at most `chunk_rows` rows. LIBSVM needs the width: give it with
     /// [`or_features`](Self::or_features) or `--features`, or the file is scanned once first.
-    pub fn chunks(&self, chunk_rows: usize) -> Result<Chunks> {
+    pub fn chunks(&self, chunk_rows: usize) -> std::result::Result<Chunks, DataError> {
         Ok(match &self.kind {
             SourceKind::Libsvm { n_features } => {
                 let width = match n_features {

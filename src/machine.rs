@@ -66,7 +66,11 @@ impl Recipe {
     /// Validated hyper-parameters for data whose labels are `y` (which fix the task when the
     /// recipe leaves it open). Invalid values are usage errors.
     pub fn params(&self, y: ArrayView1<'_, f64>) -> Result<KernelMachineValidParams> {
-        let task = self.task.unwrap_or_else(|| infer_task(y));
+        self.params_for(self.task.unwrap_or_else(|| infer_task(y)))
+    }
+
+    /// Validated hyper-parameters for `task` (whatever the recipe says about it).
+    pub fn params_for(&self, task: Task) -> Result<KernelMachineValidParams> {
         let solver = self.solver_for(task);
         if task == Task::Regression && matches!(solver, Solver::Svm { .. }) {
             return Err(CliError::usage(
@@ -118,16 +122,58 @@ impl Recipe {
 /// class has two rows on average); regression otherwise. Integer-valued regression targets with
 /// many distinct values (diabetes: 191 values in 353 rows) are thus read as regression.
 pub fn infer_task(y: ArrayView1<'_, f64>) -> Task {
-    if y.iter().any(|v| v.fract() != 0.0 || !v.is_finite()) {
-        return Task::Regression;
+    let mut inference = TaskInference::default();
+    inference.add(y);
+    inference.task()
+}
+
+/// [`infer_task`] over labels that arrive in chunks (a streamed file): the same rule, in memory
+/// bounded by [`MAX_INFERRED_CLASSES`] whatever the number of rows.
+#[derive(Debug, Clone, Default)]
+pub struct TaskInference {
+    rows: usize,
+    /// Settled: a fractional or non-finite label, or too many distinct values.
+    regression: bool,
+    /// The distinct labels so far, sorted (at most `MAX_INFERRED_CLASSES`).
+    values: Vec<f64>,
+}
+
+impl TaskInference {
+    /// Takes the labels of the next chunk.
+    pub fn add(&mut self, y: ArrayView1<'_, f64>) {
+        self.rows += y.len();
+        if self.regression {
+            return;
+        }
+        for &v in y {
+            if v.fract() != 0.0 || !v.is_finite() {
+                self.regression = true;
+                return;
+            }
+            // + 0.0 turns −0 into +0, which `total_cmp` would otherwise keep apart.
+            let v = v + 0.0;
+            if let Err(at) = self.values.binary_search_by(|p| p.total_cmp(&v)) {
+                self.values.insert(at, v);
+                if self.values.len() > MAX_INFERRED_CLASSES {
+                    self.regression = true;
+                    return;
+                }
+            }
+        }
     }
-    let mut values: Vec<f64> = y.to_vec();
-    values.sort_by(f64::total_cmp);
-    values.dedup();
-    if values.len() <= MAX_INFERRED_CLASSES && 2 * values.len() <= y.len() {
-        Task::Classification
-    } else {
-        Task::Regression
+
+    /// True when more labels cannot change the answer (it is regression).
+    pub fn settled(&self) -> bool {
+        self.regression
+    }
+
+    /// The task of the labels seen so far.
+    pub fn task(&self) -> Task {
+        if !self.regression && 2 * self.values.len() <= self.rows {
+            Task::Classification
+        } else {
+            Task::Regression
+        }
     }
 }
 
@@ -366,6 +412,28 @@ mod tests {
         assert_eq!(infer_task(counts.view()), Task::Regression);
         let many = Array1::from_iter((0..10_000).map(|i| (i % 101) as f64));
         assert_eq!(infer_task(many.view()), Task::Regression);
+        let signed_zeros = Array1::from(vec![0.0, -0.0, 1.0, 1.0]);
+        assert_eq!(infer_task(signed_zeros.view()), Task::Classification);
+    }
+
+    #[test]
+    fn task_inference_in_chunks_matches_the_whole() {
+        let labels = [
+            Array1::from_iter((0..300).map(|i| (i % 26) as f64)),
+            Array1::from_iter((0..353).map(|i| (25 + i % 191) as f64)),
+            Array1::from_iter((0..1000).map(|i| (i % 101) as f64)),
+            Array1::from_iter((0..40).map(|i| if i == 37 { 0.5 } else { 1.0 })),
+        ];
+        for y in &labels {
+            let mut chunked = TaskInference::default();
+            for chunk in y.as_slice().unwrap().chunks(7) {
+                chunked.add(ArrayView1::from(chunk));
+            }
+            assert_eq!(chunked.task(), infer_task(y.view()), "{y}");
+        }
+        let mut early = TaskInference::default();
+        early.add(Array1::from(vec![1.0, 2.5]).view());
+        assert!(early.settled());
     }
 
     #[test]

@@ -587,3 +587,111 @@ fn without_a_command_outside_the_workspace_it_says_what_is_missing() {
         "{err}"
     );
 }
+
+#[test]
+fn a_streamed_fit_predicts_as_the_in_memory_fit() {
+    let dir = TempDir::new().unwrap();
+    let test = dataset("spam.test");
+    let flags = ["--frequencies", "128", "--lambda", "0.01", "--seed", "3"];
+    let predictions = |model: &Path| {
+        ok(&[
+            "predict",
+            "--model",
+            path_str(model),
+            "--data",
+            path_str(&test),
+        ])
+    };
+    let whole = fit(&dir, "spam.train", &flags);
+    let expected = predictions(&whole);
+    let streamed_dir = TempDir::new().unwrap();
+    let mut streamed_flags = flags.to_vec();
+    // Chunks that do not divide the 3,680 rows, and no --task: the labels are scanned.
+    streamed_flags.extend(["--stream", "--chunk-rows", "700"]);
+    let streamed = fit(&streamed_dir, "spam.train", &streamed_flags);
+    let got = predictions(&streamed);
+    let (expected, got): (Vec<&str>, Vec<&str>) =
+        (expected.lines().collect(), got.lines().collect());
+    assert_eq!(got.len(), 921);
+    let differ = expected.iter().zip(&got).filter(|(a, b)| a != b).count();
+    // Same map, scaler and λ: only the summation order of the ridge statistics differs.
+    assert!(differ <= 4, "{differ} of 921 predictions differ");
+    let accuracy = |model: &Path| {
+        eval(model, "spam.test")["score"]["accuracy"]
+            .as_f64()
+            .unwrap()
+    };
+    let (whole, streamed) = (accuracy(&whole), accuracy(&streamed));
+    assert!((whole - streamed).abs() <= 0.005, "{whole} vs {streamed}");
+    assert!(streamed > 0.85, "{streamed}");
+}
+
+#[test]
+fn a_streamed_fit_names_a_broken_line_far_into_the_file() {
+    let dir = TempDir::new().unwrap();
+    let bad = dir.path().join("bad.svm");
+    let mut text = String::new();
+    for i in 0..40 {
+        text.push_str(&format!("{} 1:{} 2:{}\n", i % 2, i, 40 - i));
+    }
+    text.push_str("1 1:0.5 2:x\n0 1:1 2:2\n");
+    std::fs::write(&bad, text).unwrap();
+    let model = dir.path().join("m.rks");
+    let train = path_str(&bad);
+    let out = path_str(&model);
+    // With the width and the task given there is no preliminary scan: the fit itself meets the
+    // line, in its sixth chunk; without them the scan does. Either way: line 41, column 11.
+    let expected = format!("error: {train}:41:11: ");
+    for extra in [
+        &["--features", "2", "--task", "classification"][..],
+        &[][..],
+    ] {
+        let mut args = vec![
+            "fit",
+            "--train",
+            train,
+            "--model",
+            out,
+            "--stream",
+            "--chunk-rows",
+            "8",
+            "--frequencies",
+            "8",
+        ];
+        args.extend_from_slice(extra);
+        let err = fails(&args, 1);
+        assert!(err.starts_with(&expected), "{err}");
+        assert!(!model.exists());
+    }
+}
+
+#[test]
+fn streaming_the_svm_is_a_usage_error() {
+    let train = dataset("breast_cancer.train");
+    let err = fails(
+        &[
+            "fit",
+            "--train",
+            path_str(&train),
+            "--model",
+            "m",
+            "--stream",
+            "--solver",
+            "svm",
+        ],
+        2,
+    );
+    assert!(err.contains("--stream fits ridge only"), "{err}");
+    fails(
+        &[
+            "fit",
+            "--train",
+            path_str(&train),
+            "--model",
+            "m",
+            "--chunk-rows",
+            "10",
+        ],
+        2,
+    );
+}
