@@ -79,7 +79,9 @@ const PIO2_2T: f64 = 2.022_266_248_795_950_631_54e-21;
 fn reduce(x: f64) -> (u64, f64) {
     let t = x * std::f64::consts::FRAC_2_PI + ROUND_MAGIC;
     let k = t - ROUND_MAGIC;
-    let r = ((x - k * PIO2_1) - k * PIO2_2) - k * PIO2_2T;
+    // k·PIO2_1 and k·PIO2_2 are exact, so the first two fused steps round like x − k·PIO2_1
+    // would; the last rounds once instead of twice.
+    let r = (-k).mul_add(PIO2_2T, (-k).mul_add(PIO2_2, (-k).mul_add(PIO2_1, x)));
     (t.to_bits(), r)
 }
 
@@ -162,7 +164,7 @@ fn sin_cos_f32(x: f32) -> (f32, f32) {
     const P3: f32 = 7.549_789_954_891_882e-8;
     let t = x * std::f32::consts::FRAC_2_PI + MAGIC;
     let k = t - MAGIC;
-    let r = ((x - k * P1) - k * P2) - k * P3;
+    let r = (-k).mul_add(P3, (-k).mul_add(P2, (-k).mul_add(P1, x)));
     let (sin_r, cos_r) = sin_cos_poly_f32(r);
     let (s, c) = by_quadrant32(t.to_bits(), sin_r.to_bits(), cos_r.to_bits());
     (f32::from_bits(s), f32::from_bits(c))
