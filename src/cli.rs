@@ -94,6 +94,21 @@ pub enum MapChoice {
     Dense,
 }
 
+/// The kernels the random features approximate (σ is the length scale of each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KernelChoice {
+    /// exp(−‖x−y‖²/(2σ²)).
+    Gaussian,
+    /// Matérn ν = 1/2, exp(−‖x−y‖/σ) (the exponential kernel).
+    Matern12,
+    /// Matérn ν = 3/2, (1 + √3 r/σ) exp(−√3 r/σ) with r = ‖x−y‖.
+    Matern32,
+    /// Matérn ν = 5/2, (1 + √5 r/σ + 5r²/(3σ²)) exp(−√5 r/σ).
+    Matern52,
+    /// exp(−‖x−y‖₁/σ); not radial, so --map dense only (Fastfood makes radial kernels only).
+    Laplacian,
+}
+
 /// The linear models fitted on the features.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SolverChoice {
@@ -123,10 +138,14 @@ pub enum ScalerChoice {
     None,
 }
 
-/// The kernel bandwidth and the input scaling.
+/// The kernel, its bandwidth and the input scaling.
 #[derive(Debug, Clone, Args)]
 pub struct KernelArgs {
-    /// Gaussian kernel width σ in scaled units, k(x,y) = exp(−‖x−y‖²/(2σ²)) [default: the
+    /// The kernel the random features approximate.
+    #[arg(long, value_enum, default_value_t = KernelChoice::Gaussian)]
+    pub kernel: KernelChoice,
+
+    /// Kernel width σ in scaled units, e.g. Gaussian k(x,y) = exp(−‖x−y‖²/(2σ²)) [default: the
     /// median heuristic on the scaled training rows].
     #[arg(long, value_name = "S", conflicts_with = "gamma")]
     pub sigma: Option<f64>,
@@ -325,6 +344,10 @@ pub struct TuneArgs {
     /// Feature map.
     #[arg(long, value_enum, default_value_t = MapChoice::Fastfood)]
     pub map: MapChoice,
+
+    /// The kernel the random features approximate.
+    #[arg(long, value_enum, default_value_t = KernelChoice::Gaussian)]
+    pub kernel: KernelChoice,
 
     /// Number of random frequencies n.
     #[arg(long, value_name = "N", default_value_t = 1024)]

@@ -12,7 +12,7 @@ use rks::{Bandwidth, FeatureMap, MapKind};
 use serde::Serialize;
 
 use crate::approx::{KernelError, kernel_error, sample_pairs};
-use crate::cli::CompareArgs;
+use crate::cli::{CompareArgs, KernelChoice};
 use crate::error::{CliError, Result};
 use crate::input::read_pair;
 use crate::machine::{ModelSummary, Recipe, map_name, solver_name};
@@ -68,6 +68,8 @@ pub struct CompareReport {
     pub input_dim: usize,
     /// "classification" or "regression".
     pub task: &'static str,
+    /// The kernel, as spelt by `--kernel`.
+    pub kernel: &'static str,
     /// The bandwidth σ both maps use, in scaled units.
     pub sigma: f64,
     /// Whether σ came from the median heuristic.
@@ -89,7 +91,7 @@ impl Report for CompareReport {
     fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
-            "{} ({} rows) -> {} ({} rows), d = {}, {} by {}, σ = {:.4}{}, {} scaling",
+            "{} ({} rows) -> {} ({} rows), d = {}, {} by {}, {} kernel, σ = {:.4}{}, {} scaling",
             self.train.display(),
             self.train_rows,
             self.test.display(),
@@ -97,6 +99,7 @@ impl Report for CompareReport {
             self.input_dim,
             self.task,
             self.solver,
+            self.kernel,
             self.sigma,
             if self.sigma_from_median_heuristic {
                 " (median heuristic)"
@@ -174,6 +177,13 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
     if args.frequencies.is_empty() || args.frequencies.contains(&0) {
         return Err(CliError::usage(
             "--frequencies needs one or more sizes ≥ 1, e.g. 256,1024,4096",
+        ));
+    }
+    if args.kernel.kernel == KernelChoice::Laplacian {
+        return Err(CliError::usage(
+            "compare sets dense RKS against Fastfood, and Fastfood makes radial kernels only: \
+             --kernel laplacian has no Fastfood side (compare gaussian or a matern kernel, \
+             or fit the Laplacian with --map dense)",
         ));
     }
     // The map kind in the recipe is replaced for each row below.
@@ -261,6 +271,7 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
         test_rows: test.n_rows(),
         input_dim: train.n_features(),
         task: summary.task,
+        kernel: summary.kernel,
         sigma: summary.sigma,
         sigma_from_median_heuristic: given_bandwidth.is_none(),
         scaler: summary.scaler,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use ndarray::ArrayView1;
 use rks::scaler::ScalerKind;
-use rks::{Bandwidth, MapKind};
+use rks::{Bandwidth, Kernel, MapKind};
 use rks_data::Dataset;
 use rks_solvers::{
     KernelMachine, KernelMachineValidParams, Lambda, Solver, SolverInfo, SolversError, SvmLoss,
@@ -13,7 +13,9 @@ use rks_solvers::{
 };
 use serde::Serialize;
 
-use crate::cli::{KernelArgs, MapChoice, ScalerChoice, SolverArgs, SolverChoice, TaskChoice};
+use crate::cli::{
+    KernelArgs, KernelChoice, MapChoice, ScalerChoice, SolverArgs, SolverChoice, TaskChoice,
+};
 use crate::error::{CliError, Result};
 
 /// At most this many distinct whole-number labels are read as classes when `--task` is not given.
@@ -26,6 +28,8 @@ pub struct Recipe {
     pub map: MapKind,
     /// Frequencies n.
     pub frequencies: usize,
+    /// The kernel the map approximates.
+    pub kernel: Kernel,
     /// Given bandwidth, or `None` for the median heuristic.
     pub bandwidth: Option<Bandwidth>,
     /// Input scaling.
@@ -48,18 +52,21 @@ impl Recipe {
     pub fn from_flags(
         map: MapChoice,
         frequencies: usize,
-        kernel: &KernelArgs,
+        kernel_args: &KernelArgs,
         solver: &SolverArgs,
     ) -> Result<Self> {
+        let kernel = kernel_kind(kernel_args.kernel);
+        check_kernel_map(kernel, map_kind(map))?;
         Ok(Self {
             map: map_kind(map),
             frequencies,
-            bandwidth: bandwidth(kernel.sigma, kernel.gamma),
-            scaler: scaler_kind(kernel.scaler),
+            kernel,
+            bandwidth: bandwidth(kernel_args.sigma, kernel_args.gamma),
+            scaler: scaler_kind(kernel_args.scaler),
             solver: solver_from_flags(solver.solver, solver.c, solver.lambda)?,
             svm_by_default: false,
             task: solver.task.map(task),
-            seed: kernel.seed,
+            seed: kernel_args.seed,
         })
     }
 
@@ -81,6 +88,7 @@ impl Recipe {
         KernelMachine::params()
             .map(self.map)
             .n_frequencies(self.frequencies)
+            .kernel(self.kernel)
             .bandwidth(self.bandwidth)
             .scaler(self.scaler)
             .solver(solver)
@@ -225,6 +233,41 @@ pub fn bandwidth(sigma: Option<f64>, gamma: Option<f64>) -> Option<Bandwidth> {
     sigma.map(Bandwidth::Sigma).or(gamma.map(Bandwidth::Gamma))
 }
 
+/// Fastfood draws frequency vectors as a direction times a length, so it makes radial kernels
+/// only: the Laplacian (a product over coordinates) needs the dense map. Checked here, before any
+/// file is read, with the flags' names in the message.
+pub fn check_kernel_map(kernel: Kernel, map: MapKind) -> Result<()> {
+    if map == MapKind::Fastfood && kernel == Kernel::Laplacian {
+        return Err(CliError::usage(
+            "--kernel laplacian needs --map dense: Fastfood makes radial kernels only \
+             (gaussian, matern12, matern32, matern52)",
+        ));
+    }
+    Ok(())
+}
+
+/// The kernel of `--kernel`.
+pub fn kernel_kind(choice: KernelChoice) -> Kernel {
+    match choice {
+        KernelChoice::Gaussian => Kernel::Gaussian,
+        KernelChoice::Matern12 => Kernel::Matern12,
+        KernelChoice::Matern32 => Kernel::Matern32,
+        KernelChoice::Matern52 => Kernel::Matern52,
+        KernelChoice::Laplacian => Kernel::Laplacian,
+    }
+}
+
+/// The `--kernel` spelling of a kernel.
+pub fn kernel_name(kernel: Kernel) -> &'static str {
+    match kernel {
+        Kernel::Gaussian => "gaussian",
+        Kernel::Matern12 => "matern12",
+        Kernel::Matern32 => "matern32",
+        Kernel::Matern52 => "matern52",
+        Kernel::Laplacian => "laplacian",
+    }
+}
+
 /// The map kind of `--map`.
 pub fn map_kind(choice: MapChoice) -> MapKind {
     match choice {
@@ -290,6 +333,8 @@ pub struct ModelSummary {
     pub task: &'static str,
     /// "fastfood" or "dense".
     pub map: &'static str,
+    /// The kernel, as spelt by `--kernel`.
+    pub kernel: &'static str,
     /// Input columns d.
     pub input_dim: usize,
     /// Frequencies n.
@@ -333,6 +378,7 @@ impl ModelSummary {
         Self {
             task: task_name(model.task()),
             map: map_name(map.kind()),
+            kernel: kernel_name(map.spec().kernel()),
             input_dim: model.input_dim(),
             frequencies: map.n_frequencies(),
             features: 2 * map.n_frequencies(),
@@ -350,7 +396,7 @@ impl ModelSummary {
     }
 
     /// One line, e.g. "classification by ridge (λ = 1.2e-3) on a fastfood map of 1024
-    /// frequencies (σ = 3.2100), standard scaling, 64 inputs".
+    /// frequencies (gaussian kernel, σ = 3.2100), standard scaling, 64 inputs".
     pub fn one_line(&self) -> String {
         let regularisation = match (self.lambda, self.c) {
             (Some(l), _) => format!(" (λ = {l:.3e})"),
@@ -358,12 +404,13 @@ impl ModelSummary {
             _ => String::new(),
         };
         format!(
-            "{} by {}{} on a {} map of {} frequencies (σ = {:.4}), {} scaling, {} inputs",
+            "{} by {}{} on a {} map of {} frequencies ({} kernel, σ = {:.4}), {} scaling, {} inputs",
             self.task,
             self.solver,
             regularisation,
             self.map,
             self.frequencies,
+            self.kernel,
             self.sigma,
             self.scaler,
             self.input_dim
@@ -474,6 +521,7 @@ mod tests {
         let mut recipe = Recipe {
             map: MapKind::Fastfood,
             frequencies: 8,
+            kernel: Kernel::Gaussian,
             bandwidth: None,
             scaler: ScalerKind::MinMax,
             solver: None,

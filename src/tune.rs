@@ -21,7 +21,10 @@ use serde::Serialize;
 use crate::cli::{SolverChoice, TuneArgs};
 use crate::error::{CliError, Result};
 use crate::input::Source;
-use crate::machine::{self, Recipe, infer_task, map_kind, scaler_kind, scaler_name, task_name};
+use crate::machine::{
+    self, Recipe, check_kernel_map, infer_task, kernel_kind, kernel_name, map_kind, map_name,
+    scaler_kind, scaler_name, task_name,
+};
 use crate::metrics::Score;
 use crate::progress::Progress;
 use crate::report::{Report, Table, emit, fmt_duration, timed};
@@ -186,6 +189,7 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         SolverChoice::Svm => args.cs.clone().unwrap_or(DEFAULT_CS.to_vec()),
         SolverChoice::Ridge => args.lambdas.clone().unwrap_or(DEFAULT_LAMBDAS.to_vec()),
     };
+    check_kernel_map(kernel_kind(args.kernel), map_kind(args.map))?;
     let data = Source::new(&args.train, &args.read)?.read()?;
     if args.folds < 2 || args.folds > data.n_rows() {
         return Err(CliError::usage(format!(
@@ -230,6 +234,7 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
                 let recipe = Recipe {
                     map: map_kind(args.map),
                     frequencies: args.frequencies,
+                    kernel: kernel_kind(args.kernel),
                     bandwidth: Some(Bandwidth::Sigma(sigma)),
                     scaler: scaler_kind(args.scaler),
                     solver: Some(match solver {
@@ -296,8 +301,10 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         .cloned()
         .ok_or_else(|| CliError::usage("the grid is empty: give at least one σ and one C or λ"))?;
     let fit_command = format!(
-        "rks fit --train {} --model model.rks --solver {} --sigma {} {} {} --frequencies {} --scaler {} --task {}",
+        "rks fit --train {} --model model.rks --map {} --kernel {} --solver {} --sigma {} {} {} --frequencies {} --scaler {} --task {}",
         args.train.display(),
+        map_name(map_kind(args.map)),
+        kernel_name(kernel_kind(args.kernel)),
         if solver == SolverChoice::Svm {
             "svm"
         } else {

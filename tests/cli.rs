@@ -695,3 +695,69 @@ fn streaming_the_svm_is_a_usage_error() {
         2,
     );
 }
+
+#[test]
+fn matern_kernels_fit_and_the_laplacian_needs_the_dense_map() {
+    let dir = TempDir::new().unwrap();
+    let model = fit(
+        &dir,
+        "breast_cancer.train",
+        &["--kernel", "matern32", "--frequencies", "128"],
+    );
+    let report = eval(&model, "breast_cancer.test");
+    assert_eq!(report["model"]["kernel"], "matern32", "{report}");
+    assert!(
+        report["score"]["accuracy"].as_f64().unwrap() > 0.9,
+        "{report}"
+    );
+    let train = dataset("breast_cancer.train");
+    let refused = dir.path().join("laplacian.rks");
+    let err = fails(
+        &[
+            "fit",
+            "--train",
+            path_str(&train),
+            "--model",
+            path_str(&refused),
+            "--kernel",
+            "laplacian",
+            "--map",
+            "fastfood",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("--kernel laplacian needs --map dense"),
+        "{err}"
+    );
+    assert!(!refused.exists());
+    let err = fails(
+        &[
+            "compare",
+            "--train",
+            path_str(&train),
+            "--test",
+            path_str(&train),
+            "--kernel",
+            "laplacian",
+        ],
+        2,
+    );
+    assert!(err.contains("radial kernels only"), "{err}");
+    let dense = fit(
+        &dir,
+        "breast_cancer.train",
+        &[
+            "--kernel",
+            "laplacian",
+            "--map",
+            "dense",
+            "--frequencies",
+            "64",
+        ],
+    );
+    assert_eq!(
+        eval(&dense, "breast_cancer.test")["model"]["kernel"],
+        "laplacian"
+    );
+}
