@@ -40,6 +40,14 @@ pub(crate) mod sealed {
         fn fwht_unchecked(data: &mut [Self]);
         /// `z_cos ← scale·cos(z_cos)`, `sin ← scale·sin(z_cos)` (see [`crate::trig`]).
         fn cos_sin_scaled(z_cos: &mut [Self], sin: &mut [Self], scale: Self);
+        /// `cos ← scale·cos(pre·src)`, `sin ← scale·sin(pre·src)` element-wise (equal lengths).
+        fn cos_sin_scaled_from(
+            src: &[Self],
+            pre: &[Self],
+            cos: &mut [Self],
+            sin: &mut [Self],
+            scale: Self,
+        );
         /// Picks the parameter matrix stored in this precision, converting (once) if needed.
         fn stored<'a>(
             wide: &'a Array2<f64>,
@@ -53,6 +61,15 @@ pub(crate) mod sealed {
         }
         fn cos_sin_scaled(z_cos: &mut [f32], sin: &mut [f32], scale: f32) {
             crate::trig::cos_sin_f32(z_cos, sin, scale);
+        }
+        fn cos_sin_scaled_from(
+            src: &[f32],
+            pre: &[f32],
+            cos: &mut [f32],
+            sin: &mut [f32],
+            scale: f32,
+        ) {
+            crate::trig::cos_sin_from_f32(src, pre, cos, sin, scale);
         }
         fn stored<'a>(
             wide: &'a Array2<f64>,
@@ -68,6 +85,15 @@ pub(crate) mod sealed {
         }
         fn cos_sin_scaled(z_cos: &mut [f64], sin: &mut [f64], scale: f64) {
             crate::trig::cos_sin_f64(z_cos, sin, scale);
+        }
+        fn cos_sin_scaled_from(
+            src: &[f64],
+            pre: &[f64],
+            cos: &mut [f64],
+            sin: &mut [f64],
+            scale: f64,
+        ) {
+            crate::trig::cos_sin_from_f64(src, pre, cos, sin, scale);
         }
         fn stored<'a>(
             wide: &'a Array2<f64>,

@@ -420,12 +420,14 @@ fn project_row<F: Element>(
         F::fwht_unchecked(a);
         gather(q, a, &block.permutation, &block.gaussian);
         F::fwht_unchecked(q);
-        z.iter_mut()
-            .zip(q.iter())
-            .zip(&block.scaling)
-            .for_each(|((o, &y), &s)| *o = s * y);
         if let (Some(scale), Some(sin)) = (scale, sin) {
-            F::cos_sin_scaled(z, sin, scale);
+            // Vx = S·y goes straight into the cos/sin arguments: the output is only written.
+            F::cos_sin_scaled_from(q, &block.scaling, z, sin, scale);
+        } else {
+            z.iter_mut()
+                .zip(q.iter())
+                .zip(&block.scaling)
+                .for_each(|((o, &y), &s)| *o = s * y);
         }
     }
 }

@@ -92,7 +92,7 @@ fn by_quadrant(q: u64, sin_r: u64, cos_r: u64, sign_shift: u32) -> (u64, u64) {
     let (s, c) = if swap { (cos_r, sin_r) } else { (sin_r, cos_r) };
     (
         s ^ ((q & 2) << sign_shift),
-        c ^ (((q + 1) & 2) << sign_shift),
+        c ^ ((q.wrapping_add(1) & 2) << sign_shift),
     )
 }
 
@@ -101,7 +101,8 @@ fn by_quadrant(q: u64, sin_r: u64, cos_r: u64, sign_shift: u32) -> (u64, u64) {
 fn by_quadrant32(q: u32, sin_r: u32, cos_r: u32) -> (u32, u32) {
     let swap = q & 1 != 0;
     let (s, c) = if swap { (cos_r, sin_r) } else { (sin_r, cos_r) };
-    (s ^ ((q & 2) << 30), c ^ (((q + 1) & 2) << 30))
+    // Wrapping: q is the low word of k in the f64 reduction, all ones for k = −1.
+    (s ^ ((q & 2) << 30), c ^ ((q.wrapping_add(1) & 2) << 30))
 }
 
 #[inline(always)]
@@ -223,6 +224,59 @@ fn cos_sin_loop<F: Element>(
     }
 }
 
+/// [`cos_sin_loop`] reading the arguments `pre[i]·src[i]` from separate slices and writing cos
+/// and sin to two outputs: each output is written once and never read (Fastfood passes the
+/// scaling S and its transform scratch; the output rows are in memory, not in cache).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn cos_sin_from_loop<F: Element>(
+    src: &[F],
+    pre: &[F],
+    cos: &mut [F],
+    sin: &mut [F],
+    scale: F,
+    narrow_limit: f64,
+    largest: impl Fn(&[F]) -> f64,
+    narrow: impl Fn(F) -> (F, F),
+    wide: impl Fn(F) -> (F, F),
+) {
+    let mut buf = [F::zero(); CHUNK];
+    let chunks = src.chunks(CHUNK).zip(pre.chunks(CHUNK));
+    for ((s, p), (c, sn)) in chunks.zip(cos.chunks_mut(CHUNK).zip(sin.chunks_mut(CHUNK))) {
+        let b = &mut buf[..c.len().min(s.len()).min(p.len())];
+        b.iter_mut()
+            .zip(s)
+            .zip(p)
+            .for_each(|((b, &s), &p)| *b = p * s);
+        let largest = largest(b);
+        if largest <= narrow_limit {
+            apply_from(b, c, sn, scale, &narrow);
+        } else if largest <= LIMIT {
+            apply_from(b, c, sn, scale, &wide);
+        } else {
+            apply_from(b, c, sn, scale, |x: F| {
+                let (s, c) = x.to_f64_exact().sin_cos();
+                (F::from_f64_lossy(s), F::from_f64_lossy(c))
+            });
+        }
+    }
+}
+
+#[inline(always)]
+fn apply_from<F: Element>(
+    z: &[F],
+    cos: &mut [F],
+    sin: &mut [F],
+    scale: F,
+    kernel: impl Fn(F) -> (F, F),
+) {
+    for ((z, c), s) in z.iter().zip(cos.iter_mut()).zip(sin.iter_mut()) {
+        let (sv, cv) = kernel(*z);
+        *c = scale * cv;
+        *s = scale * sv;
+    }
+}
+
 #[inline(always)]
 fn apply<F: Element>(z_cos: &mut [F], sin: &mut [F], scale: F, kernel: impl Fn(F) -> (F, F)) {
     for (z, s) in z_cos.iter_mut().zip(sin.iter_mut()) {
@@ -233,7 +287,46 @@ fn apply<F: Element>(z_cos: &mut [F], sin: &mut [F], scale: F, kernel: impl Fn(F
 }
 
 macro_rules! dispatch {
-    ($name:ident, $avx2:ident, $t:ty, $narrow_limit:expr, $largest:ident, $narrow:ident, $wide:ident) => {
+    ($name:ident, $avx2:ident, $from:ident, $from_avx2:ident, $t:ty, $narrow_limit:expr, $largest:ident, $narrow:ident, $wide:ident) => {
+        pub(crate) fn $from(src: &[$t], pre: &[$t], cos: &mut [$t], sin: &mut [$t], scale: $t) {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                unsafe { $from_avx2(src, pre, cos, sin, scale) };
+                return;
+            }
+            cos_sin_from_loop(
+                src,
+                pre,
+                cos,
+                sin,
+                scale,
+                $narrow_limit,
+                $largest,
+                $narrow,
+                $wide,
+            );
+        }
+
+        /// The same loop compiled with AVX2 and FMA enabled.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        fn $from_avx2(src: &[$t], pre: &[$t], cos: &mut [$t], sin: &mut [$t], scale: $t) {
+            cos_sin_from_loop(
+                src,
+                pre,
+                cos,
+                sin,
+                scale,
+                $narrow_limit,
+                $largest,
+                $narrow,
+                $wide,
+            );
+        }
+
         pub(crate) fn $name(z_cos: &mut [$t], sin: &mut [$t], scale: $t) {
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2")
@@ -259,6 +352,8 @@ macro_rules! dispatch {
 dispatch!(
     cos_sin_f32,
     cos_sin_f32_avx2,
+    cos_sin_from_f32,
+    cos_sin_from_f32_avx2,
     f32,
     LIMIT_F32,
     largest_f32,
@@ -268,6 +363,8 @@ dispatch!(
 dispatch!(
     cos_sin_f64,
     cos_sin_f64_avx2,
+    cos_sin_from_f64,
+    cos_sin_from_f64_avx2,
     f64,
     LIMIT,
     largest_f64,
@@ -388,6 +485,30 @@ mod tests {
         );
         let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
         assert_eq!((bits(a), bits(sa)), (bits(b), bits(sb)));
+    }
+
+    /// The out-of-place form with a pre-scale gives the bits of "multiply, then in place".
+    #[test]
+    fn from_form_is_bitwise_the_in_place_form() {
+        let x = points();
+        let pre: Vec<f64> = (0..x.len()).map(|i| 0.5 + (i % 7) as f64 * 0.25).collect();
+        let mut z: Vec<f64> = x.iter().zip(&pre).map(|(x, p)| p * x).collect();
+        let mut s = vec![0.0; x.len()];
+        cos_sin_f64(&mut z, &mut s, 0.75);
+        let (mut c2, mut s2) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+        cos_sin_from_f64(&x, &pre, &mut c2, &mut s2, 0.75);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!((bits(&z), bits(&s)), (bits(&c2), bits(&s2)));
+
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let pre32: Vec<f32> = pre.iter().map(|&v| v as f32).collect();
+        let mut z: Vec<f32> = x32.iter().zip(&pre32).map(|(x, p)| p * x).collect();
+        let mut s = vec![0.0; x.len()];
+        cos_sin_f32(&mut z, &mut s, 0.75);
+        let (mut c2, mut s2) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+        cos_sin_from_f32(&x32, &pre32, &mut c2, &mut s2, 0.75);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!((bits(&z), bits(&s)), (bits(&c2), bits(&s2)));
     }
 
     #[test]
