@@ -17,6 +17,10 @@ pub trait Kernels: Element {
     fn dot(a: &[Self], b: &[Self]) -> Self;
     /// y ← y + alpha · x over equal-length slices.
     fn axpy(alpha: Self, x: &[Self], y: &mut [Self]);
+    /// (w·a, w·b) in one pass over w; each is bit-identical to [`Kernels::dot`].
+    fn dot2(w: &[Self], a: &[Self], b: &[Self]) -> (Self, Self);
+    /// w ← w + alpha · a + beta · b in one pass over w, bit-identical to two [`Kernels::axpy`].
+    fn axpy2(alpha: Self, a: &[Self], beta: Self, b: &[Self], w: &mut [Self]);
 }
 
 #[inline(always)]
@@ -62,6 +66,19 @@ fn axpy_lanes<F: Element>(alpha: F, x: &[F], y: &mut [F]) {
     for (&xv, yv) in x_tail.iter().zip(y_tail) {
         *yv += alpha * xv;
     }
+}
+
+#[inline(always)]
+fn dot2_lanes<F: Element>(w: &[F], a: &[F], b: &[F]) -> (F, F) {
+    // Two calls keep each result bit-identical to `dot_lanes`; the pair path matters for speed
+    // only on the AVX2 kernels.
+    (dot_lanes(w, a), dot_lanes(w, b))
+}
+
+#[inline(always)]
+fn axpy2_lanes<F: Element>(alpha: F, a: &[F], beta: F, b: &[F], w: &mut [F]) {
+    axpy_lanes(alpha, a, w);
+    axpy_lanes(beta, b, w);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -185,10 +202,94 @@ mod avx2 {
             y[j] += alpha * x[j];
         }
     }
+
+    /// The pair kernels for one element type: per row exactly the arithmetic of `dot_*` and
+    /// `axpy_*` above (same accumulators, order and tail), with each load of w shared by both.
+    macro_rules! pair_kernels {
+        ($t:ty, $dot2:ident, $axpy2:ident, $w:literal, $zero:ident, $load:ident, $store:ident,
+         $fma:ident, $add:ident, $set1:ident, $hsum:ident) => {
+            #[target_feature(enable = "avx2,fma")]
+            pub(super) fn $dot2(w: &[$t], a: &[$t], b: &[$t]) -> ($t, $t) {
+                let n = w.len().min(a.len()).min(b.len());
+                let body = n - n % (4 * $w);
+                let (pw, pa, pb) = (w.as_ptr(), a.as_ptr(), b.as_ptr());
+                let mut acc_a = [$zero(); 4];
+                let mut acc_b = [$zero(); 4];
+                let mut i = 0;
+                while i < body {
+                    for k in 0..4 {
+                        // SAFETY: i + $w·(k + 1) ≤ body ≤ n, within all three slices.
+                        unsafe {
+                            let x = $load(pw.add(i + $w * k));
+                            acc_a[k] = $fma(x, $load(pa.add(i + $w * k)), acc_a[k]);
+                            acc_b[k] = $fma(x, $load(pb.add(i + $w * k)), acc_b[k]);
+                        }
+                    }
+                    i += 4 * $w;
+                }
+                let total = |acc: [_; 4]| $add($add(acc[0], acc[1]), $add(acc[2], acc[3]));
+                let (ta, tb) = (total(acc_a), total(acc_b));
+                let (mut tail_a, mut tail_b): ($t, $t) = (0.0, 0.0);
+                for j in body..n {
+                    tail_a += w[j] * a[j];
+                    tail_b += w[j] * b[j];
+                }
+                ($hsum(ta) + tail_a, $hsum(tb) + tail_b)
+            }
+
+            #[target_feature(enable = "avx2,fma")]
+            pub(super) fn $axpy2(alpha: $t, a: &[$t], beta: $t, b: &[$t], w: &mut [$t]) {
+                let n = w.len().min(a.len()).min(b.len());
+                let body = n - n % $w;
+                let (va, vb) = ($set1(alpha), $set1(beta));
+                let (pa, pb, pw) = (a.as_ptr(), b.as_ptr(), w.as_mut_ptr());
+                let mut i = 0;
+                while i < body {
+                    // SAFETY: i + $w ≤ body ≤ n, within all slices; w does not overlap a or b.
+                    unsafe {
+                        let v = $fma(va, $load(pa.add(i)), $load(pw.add(i)));
+                        $store(pw.add(i), $fma(vb, $load(pb.add(i)), v));
+                    }
+                    i += $w;
+                }
+                for j in body..n {
+                    w[j] += alpha * a[j];
+                    w[j] += beta * b[j];
+                }
+            }
+        };
+    }
+
+    pair_kernels!(
+        f32,
+        dot2_f32,
+        axpy2_f32,
+        8,
+        _mm256_setzero_ps,
+        _mm256_loadu_ps,
+        _mm256_storeu_ps,
+        _mm256_fmadd_ps,
+        _mm256_add_ps,
+        _mm256_set1_ps,
+        hsum_ps
+    );
+    pair_kernels!(
+        f64,
+        dot2_f64,
+        axpy2_f64,
+        4,
+        _mm256_setzero_pd,
+        _mm256_loadu_pd,
+        _mm256_storeu_pd,
+        _mm256_fmadd_pd,
+        _mm256_add_pd,
+        _mm256_set1_pd,
+        hsum_pd
+    );
 }
 
 macro_rules! impl_kernels {
-    ($t:ty, $dot_fast:path, $axpy_fast:path) => {
+    ($t:ty, $dot_fast:path, $axpy_fast:path, $dot2_fast:path, $axpy2_fast:path) => {
         impl Kernels for $t {
             #[inline]
             fn dot(a: &[$t], b: &[$t]) -> $t {
@@ -211,12 +312,52 @@ macro_rules! impl_kernels {
                 }
                 axpy_lanes(alpha, x, y)
             }
+
+            #[inline]
+            fn dot2(w: &[$t], a: &[$t], b: &[$t]) -> ($t, $t) {
+                assert!(
+                    w.len() == a.len() && w.len() == b.len(),
+                    "dot2 of slices of different lengths"
+                );
+                #[cfg(target_arch = "x86_64")]
+                if has_avx2_fma() {
+                    // SAFETY: the CPU was just checked to support AVX2 and FMA.
+                    return unsafe { $dot2_fast(w, a, b) };
+                }
+                dot2_lanes(w, a, b)
+            }
+
+            #[inline]
+            fn axpy2(alpha: $t, a: &[$t], beta: $t, b: &[$t], w: &mut [$t]) {
+                assert!(
+                    w.len() == a.len() && w.len() == b.len(),
+                    "axpy2 of slices of different lengths"
+                );
+                #[cfg(target_arch = "x86_64")]
+                if has_avx2_fma() {
+                    // SAFETY: the CPU was just checked to support AVX2 and FMA.
+                    return unsafe { $axpy2_fast(alpha, a, beta, b, w) };
+                }
+                axpy2_lanes(alpha, a, beta, b, w)
+            }
         }
     };
 }
 
-impl_kernels!(f32, avx2::dot_f32, avx2::axpy_f32);
-impl_kernels!(f64, avx2::dot_f64, avx2::axpy_f64);
+impl_kernels!(
+    f32,
+    avx2::dot_f32,
+    avx2::axpy_f32,
+    avx2::dot2_f32,
+    avx2::axpy2_f32
+);
+impl_kernels!(
+    f64,
+    avx2::dot_f64,
+    avx2::axpy_f64,
+    avx2::dot2_f64,
+    avx2::axpy2_f64
+);
 
 #[cfg(test)]
 mod tests {
@@ -224,6 +365,37 @@ mod tests {
 
     fn naive_dot(a: &[f64], b: &[f64]) -> f64 {
         a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    /// The pair kernels must give exactly the bits of the single ones (the SVM mixes them).
+    fn check_pair_kernels<F: Kernels>(n: usize) {
+        let v = |m: usize, s: usize| -> Vec<F> {
+            (0..n)
+                .map(|i| F::from_f64_lossy(((i * m % s) as f64 - 3.0) / 7.0))
+                .collect()
+        };
+        let (w, a, b) = (v(37, 11), v(13, 7), v(5, 9));
+        let (da, db) = F::dot2(&w, &a, &b);
+        assert_eq!((da, db), (F::dot(&w, &a), F::dot(&w, &b)), "n = {n}");
+        assert_eq!(
+            dot2_lanes(&w, &a, &b),
+            (dot_lanes(&w, &a), dot_lanes(&w, &b))
+        );
+        let (alpha, beta) = (F::from_f64_lossy(0.3), F::from_f64_lossy(-1.7));
+        let mut fused = w.clone();
+        F::axpy2(alpha, &a, beta, &b, &mut fused);
+        let mut twice = w.clone();
+        F::axpy(alpha, &a, &mut twice);
+        F::axpy(beta, &b, &mut twice);
+        assert_eq!(fused, twice, "n = {n}");
+    }
+
+    #[test]
+    fn pair_kernels_are_bit_identical_to_single_ones() {
+        for n in [0usize, 1, 7, 8, 15, 16, 17, 31, 32, 33, 100, 1000] {
+            check_pair_kernels::<f32>(n);
+            check_pair_kernels::<f64>(n);
+        }
     }
 
     #[test]

@@ -13,7 +13,11 @@
 //! axpy over a feature row: G = yᵢwᵀφᵢ − 1 + Dᵢᵢαᵢ, αᵢ ← min(max(αᵢ − G/Q̄ᵢᵢ, 0), U).
 //! Each epoch visits the rows in a fresh random order; rows whose α sits at a bound with a
 //! gradient pushing outwards are *shrunk* (skipped) using the previous epoch's projected-gradient
-//! extremes, as in LIBLINEAR. The solver stops when max PG − min PG ≤ eps over the active rows and,
+//! extremes, as in LIBLINEAR.
+//! Two consecutive rows both active for a problem are stepped together with one pass over w for
+//! both dot products (the second corrected by the first step's exact effect, δ₁φ₁ᵀφ₂) and one
+//! for both axpys: the weight vectors, read from cache at every step, are the solver's largest
+//! memory stream. The solver stops when max PG − min PG ≤ eps over the active rows and,
 //! if rows were shrunk, still holds after they are all reactivated; or at the epoch cap, which the
 //! [`SvmReport`] records (`converged = false`).
 //!
@@ -342,6 +346,14 @@ pub fn fit_ovr<F: Kernels>(
     })
 }
 
+impl<F> Shared<'_, F> {
+    /// Feature row i.
+    #[inline]
+    fn row(&self, i: usize) -> &[F] {
+        &self.phi[i * self.dim..(i + 1) * self.dim]
+    }
+}
+
 fn solve<F: Kernels>(
     phi: ArrayView2<'_, F>,
     classes: &[usize],
@@ -401,11 +413,21 @@ fn solve_group<F: Kernels>(
             p.pg_max_new = f64::NEG_INFINITY;
             p.pg_min_new = f64::INFINITY;
         }
-        for &i in &order {
-            let row = &shared.phi[i * shared.dim..(i + 1) * shared.dim];
-            for p in problems.iter_mut() {
-                if !p.done && p.active[i] {
-                    step(shared, p, i, row, params);
+        for pair in order.chunks(2) {
+            let (i, j) = (pair[0], pair.get(1).copied());
+            // φᵢᵀφⱼ, computed once for all problems that take the pair step.
+            let mut cross = None;
+            for p in problems.iter_mut().filter(|p| !p.done) {
+                match (p.active[i], j.filter(|&j| p.active[j])) {
+                    (true, Some(j)) => {
+                        let c = *cross.get_or_insert_with(|| {
+                            F::dot(shared.row(i), shared.row(j)).to_f64_exact()
+                        });
+                        pair_step(shared, p, i, j, c, params);
+                    }
+                    (true, None) => step(shared, p, i, params),
+                    (false, Some(j)) => step(shared, p, j, params),
+                    (false, None) => {}
                 }
             }
         }
@@ -419,22 +441,60 @@ fn solve_group<F: Kernels>(
     }
 }
 
-/// One coordinate step on row i (LIBLINEAR's `solve_l2r_l1l2_svc` inner loop).
+/// One coordinate step on row i: one dot product, and one axpy if α changed.
 #[inline]
-fn step<F: Kernels>(
+fn step<F: Kernels>(shared: &Shared<'_, F>, p: &mut Problem<F>, i: usize, params: &SvmParams) {
+    let row = shared.row(i);
+    let margin = F::dot(&p.w, row).to_f64_exact() + p.wb * params.bias;
+    if let Some(d) = coordinate(shared, p, i, margin, params) {
+        F::axpy(d, row, &mut p.w);
+    }
+}
+
+/// Two consecutive coordinate steps on rows i then j sharing each pass over w: both dot products
+/// in one pass (w·φⱼ before step i), corrected by the exact change step i makes to the margin,
+/// δᵢ φᵢᵀφⱼ (plus the bias, which `coordinate` has already moved); then both axpys in one pass.
+/// w is the largest stream of the solver (read once per row, from cache), so this halves it.
+#[inline]
+fn pair_step<F: Kernels>(
     shared: &Shared<'_, F>,
     p: &mut Problem<F>,
     i: usize,
-    row: &[F],
+    j: usize,
+    cross: f64,
     params: &SvmParams,
 ) {
+    let (row_i, row_j) = (shared.row(i), shared.row(j));
+    let (wi, wj) = F::dot2(&p.w, row_i, row_j);
+    let margin_i = wi.to_f64_exact() + p.wb * params.bias;
+    let di = coordinate(shared, p, i, margin_i, params);
+    let shift = di.map_or(0.0, |d| d.to_f64_exact() * cross);
+    let margin_j = wj.to_f64_exact() + shift + p.wb * params.bias;
+    match (di, coordinate(shared, p, j, margin_j, params)) {
+        (Some(di), Some(dj)) => F::axpy2(di, row_i, dj, row_j, &mut p.w),
+        (Some(d), None) => F::axpy(d, row_i, &mut p.w),
+        (None, Some(d)) => F::axpy(d, row_j, &mut p.w),
+        (None, None) => {}
+    }
+}
+
+/// The scalar part of a coordinate step on row i given its margin wᵀφᵢ + w_b·b (LIBLINEAR's
+/// `solve_l2r_l1l2_svc` inner loop): shrinks the row, or updates αᵢ and w_b and returns the
+/// change yᵢΔαᵢ to add to w along φᵢ (already rounded to `F`), or `None` when α did not move.
+#[inline]
+fn coordinate<F: Kernels>(
+    shared: &Shared<'_, F>,
+    p: &mut Problem<F>,
+    i: usize,
+    margin: f64,
+    params: &SvmParams,
+) -> Option<F> {
     let yi = if shared.classes[i] == p.positive {
         1.0
     } else {
         -1.0
     };
     p.report.steps += 1;
-    let margin = F::dot(&p.w, row).to_f64_exact() + p.wb * params.bias;
     let alpha = p.alpha[i];
     let g = yi * margin - 1.0 + shared.diag * alpha;
     let mut pg = 0.0;
@@ -442,7 +502,7 @@ fn step<F: Kernels>(
         if params.shrinking && g > p.pg_max_old {
             p.active[i] = false;
             p.n_active -= 1;
-            return;
+            return None;
         } else if g < 0.0 {
             pg = g;
         }
@@ -450,7 +510,7 @@ fn step<F: Kernels>(
         if params.shrinking && g < p.pg_min_old {
             p.active[i] = false;
             p.n_active -= 1;
-            return;
+            return None;
         } else if g > 0.0 {
             pg = g;
         }
@@ -459,22 +519,23 @@ fn step<F: Kernels>(
     }
     p.pg_max_new = p.pg_max_new.max(pg);
     p.pg_min_new = p.pg_min_new.min(pg);
-    if pg.abs() > 1e-12 {
-        let qd = shared.qd[i];
-        let new = if qd > 0.0 {
-            (alpha - g / qd).clamp(0.0, shared.upper)
-        } else if g < 0.0 {
-            // A zero row under the L1 loss: the objective falls linearly in α up to the bound.
-            shared.upper
-        } else {
-            0.0
-        };
-        p.alpha[i] = new;
-        p.report.updates += 1;
-        let d = (new - alpha) * yi;
-        F::axpy(F::from_f64_lossy(d), row, &mut p.w);
-        p.wb += d * params.bias;
+    if pg.abs() <= 1e-12 {
+        return None;
     }
+    let qd = shared.qd[i];
+    let new = if qd > 0.0 {
+        (alpha - g / qd).clamp(0.0, shared.upper)
+    } else if g < 0.0 {
+        // A zero row under the L1 loss: the objective falls linearly in α up to the bound.
+        shared.upper
+    } else {
+        0.0
+    };
+    p.alpha[i] = new;
+    p.report.updates += 1;
+    let d = (new - alpha) * yi;
+    p.wb += d * params.bias;
+    Some(F::from_f64_lossy(d))
 }
 
 /// LIBLINEAR's end-of-epoch test, with the unshrink-and-recheck when rows were skipped.
