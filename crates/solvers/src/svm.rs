@@ -12,8 +12,8 @@
 //! and w = Σᵢ yᵢαᵢφᵢ is kept up to date, so one coordinate step costs one dot product and one
 //! axpy over a feature row: G = yᵢwᵀφᵢ − 1 + Dᵢᵢαᵢ, αᵢ ← min(max(αᵢ − G/Q̄ᵢᵢ, 0), U).
 //! Each epoch visits the rows in a fresh random order; rows whose α sits at a bound with a
-//! gradient pushing outwards are *shrunk* (skipped) using the previous epoch's projected-gradient
-//! extremes, as in LIBLINEAR.
+//! gradient pushing outwards are *shrunk* (skipped): at the upper bound using the previous
+//! epoch's projected-gradient extremes, as in LIBLINEAR, at zero as soon as G > 0.
 //! Two consecutive rows both active for a problem are stepped together with one pass over w for
 //! both dot products (the second corrected by the first step's exact effect, δ₁φ₁ᵀφ₂) and one
 //! for both axpys: the weight vectors, read from cache at every step, are the solver's largest
@@ -499,7 +499,17 @@ fn coordinate<F: Kernels>(
     let g = yi * margin - 1.0 + shared.diag * alpha;
     let mut pg = 0.0;
     if alpha == 0.0 {
-        if params.shrinking && g > p.pg_max_old {
+        // LIBLINEAR shrinks when G > max PG of the previous epoch; we shrink as soon as G > 0
+        // (the bound is optimal for the row now), except in an epoch after a reset
+        // (pg_max_old = ∞: the first one and the full re-check after unshrinking, on which the
+        // stopping rule relies). Rows shrunk too early are caught by that re-check; on letter
+        // this saves a quarter of the dot products for a few more epochs.
+        let shrink_above = if p.pg_max_old.is_finite() {
+            p.pg_max_old.min(0.0)
+        } else {
+            f64::INFINITY
+        };
+        if params.shrinking && g > shrink_above {
             p.active[i] = false;
             p.n_active -= 1;
             return None;
