@@ -501,21 +501,6 @@ pub struct Ridge {
 impl Ridge {
     /// Predictions ΦW + 1bᵀ (rows × m).
     pub fn predict<F: Element>(&self, phi: ArrayView2<'_, F>) -> Result<Array2<f64>> {
-        if self.intercept.len() != self.weights.ncols() {
-            return Err(SolversError::DimensionMismatch {
-                what: "intercepts against weight columns",
-                expected: self.weights.ncols(),
-                found: self.intercept.len(),
-            });
-        }
-        if phi.ncols() != self.weights.nrows() {
-            return Err(SolversError::DimensionMismatch {
-                what: "feature columns",
-                expected: self.weights.nrows(),
-                found: phi.ncols(),
-            });
-        }
-        let phi64 = phi.mapv(|v| v.to_f64_exact());
-        Ok(phi64.dot(&self.weights) + &self.intercept)
+        crate::validate::linear_scores(&self.weights, &self.intercept, phi)
     }
 }

@@ -177,21 +177,7 @@ pub struct LinearSvm {
 impl LinearSvm {
     /// Raw decision values ΦW + 1bᵀ (rows × m).
     pub fn decision_values<F: Kernels>(&self, phi: ArrayView2<'_, F>) -> Result<Array2<f64>> {
-        if self.intercept.len() != self.weights.ncols() {
-            return Err(SolversError::DimensionMismatch {
-                what: "intercepts against weight columns",
-                expected: self.weights.ncols(),
-                found: self.intercept.len(),
-            });
-        }
-        if phi.ncols() != self.weights.nrows() {
-            return Err(SolversError::DimensionMismatch {
-                what: "feature columns",
-                expected: self.weights.nrows(),
-                found: phi.ncols(),
-            });
-        }
-        Ok(phi.mapv(|v| v.to_f64_exact()).dot(&self.weights) + &self.intercept)
+        crate::validate::linear_scores(&self.weights, &self.intercept, phi)
     }
 
     /// Whether every binary problem met the stopping rule.

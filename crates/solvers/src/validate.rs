@@ -1,6 +1,7 @@
-//! Input checks shared by the solvers: shapes and finiteness, with errors that name the spot.
+//! Input checks shared by the solvers (shapes and finiteness, with errors that name the spot), and
+//! the scores ΦW + 1bᵀ of a fitted linear model, which ridge and the SVM share.
 
-use ndarray::ArrayView2;
+use ndarray::{Array1, Array2, ArrayView2};
 use rks::Element;
 
 use crate::error::{Result, SolversError};
@@ -30,4 +31,28 @@ pub(crate) fn check_finite<F: Element>(what: &'static str, x: ArrayView2<'_, F>)
         col,
         value,
     })
+}
+
+/// Scores ΦW + 1bᵀ (rows × m) of a linear model with D × m `weights` and m `intercept`s, after
+/// checking that the shapes agree (a loaded model or a caller's Φ may not).
+pub(crate) fn linear_scores<F: Element>(
+    weights: &Array2<f64>,
+    intercept: &Array1<f64>,
+    phi: ArrayView2<'_, F>,
+) -> Result<Array2<f64>> {
+    if intercept.len() != weights.ncols() {
+        return Err(SolversError::DimensionMismatch {
+            what: "intercepts against weight columns",
+            expected: weights.ncols(),
+            found: intercept.len(),
+        });
+    }
+    if phi.ncols() != weights.nrows() {
+        return Err(SolversError::DimensionMismatch {
+            what: "feature columns",
+            expected: weights.nrows(),
+            found: phi.ncols(),
+        });
+    }
+    Ok(phi.mapv(|v| v.to_f64_exact()).dot(weights) + intercept)
 }
