@@ -26,9 +26,9 @@ use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
 mod memory;
+use memory::{gather_fwht, prefetch_lines, signed_fwht};
 #[cfg(target_arch = "x86_64")]
-use memory::gather_mul_avx2;
-use memory::{gather_mul, prefetch_lines};
+use memory::{gather_fwht_avx2, signed_fwht_avx2};
 
 /// Rows per parallel block.
 const BLOCK_ROWS: usize = 16;
@@ -267,9 +267,10 @@ impl Fastfood {
             xb,
             out,
             features,
+            signed_fwht,
             |q, a, p, g| {
                 // SAFETY: every permutation entry is < D = a.len(), checked in `Fastfood::prepare`.
-                unsafe { gather_mul(q, a, p, g) }
+                unsafe { gather_fwht(q, a, p, g) }
             },
         );
     }
@@ -307,10 +308,21 @@ fn project_rows_avx2<F: Element>(
     out: ArrayViewMut2<'_, F>,
     features: bool,
 ) {
-    project_rows(prepared, dim, xb, out, features, |q, a, p, g| {
-        // SAFETY: AVX2 is enabled in this function; `prepare` checked p[i] < a.len().
-        unsafe { gather_mul_avx2(q, a, p, g) }
-    });
+    project_rows(
+        prepared,
+        dim,
+        xb,
+        out,
+        features,
+        |a, x, s| {
+            // SAFETY: AVX2 is enabled in this function; x has d ≤ D = a.len() = s.len() entries.
+            unsafe { signed_fwht_avx2(a, x, s) }
+        },
+        |q, a, p, g| {
+            // SAFETY: AVX2 is enabled in this function; `prepare` checked p[i] < a.len().
+            unsafe { gather_fwht_avx2(q, a, p, g) }
+        },
+    );
 }
 
 /// Vx for each row of a block, through contiguous copies when the caller's rows are strided.
@@ -321,6 +333,7 @@ fn project_rows<F: Element>(
     xb: ArrayView2<'_, F>,
     mut zb: ArrayViewMut2<'_, F>,
     features: bool,
+    signed: impl Fn(&mut [F], &[F], &[F]) + Copy,
     gather: impl Fn(&mut [F], &[F], &[u32], &[F]) + Copy,
 ) {
     let (mut a, mut q) = (vec![F::zero(); dim], vec![F::zero(); dim]);
@@ -336,17 +349,25 @@ fn project_rows<F: Element>(
             }
         };
         match z.as_slice_mut() {
-            Some(z) => project_row(prepared, x, z, scale, &mut a, &mut q, gather),
+            Some(z) => project_row(prepared, x, z, scale, &mut a, &mut q, (signed, gather)),
             None => {
                 z_copy.resize(z.len(), F::zero());
-                project_row(prepared, x, &mut z_copy, scale, &mut a, &mut q, gather);
+                project_row(
+                    prepared,
+                    x,
+                    &mut z_copy,
+                    scale,
+                    &mut a,
+                    &mut q,
+                    (signed, gather),
+                );
                 z.iter_mut().zip(&z_copy).for_each(|(o, v)| *o = *v);
             }
         }
     }
 }
 
-/// Vx for one row: per block, a = B x̃, H, gather through Π times G, H, times the scaling.
+/// Vx for one row: per block, a = H B x̃ (`signed`), q = H G Π a (`gather`), times the scaling.
 /// With `scale` (features), `z` is [z | sin] of 2n entries and each block's part of Vx goes
 /// through the shared cos/sin step at once.
 #[inline(always)]
@@ -357,7 +378,10 @@ fn project_row<F: Element>(
     scale: Option<F>,
     a: &mut [F],
     q: &mut [F],
-    gather: impl Fn(&mut [F], &[F], &[u32], &[F]),
+    (signed, gather): (
+        impl Fn(&mut [F], &[F], &[F]),
+        impl Fn(&mut [F], &[F], &[u32], &[F]),
+    ),
 ) {
     let dim = a.len();
     let (z, sin) = match scale {
@@ -373,15 +397,8 @@ fn project_row<F: Element>(
         if let Some(sin) = &sin {
             prefetch_lines(sin);
         }
-        let (head, padding) = a.split_at_mut(x.len());
-        head.iter_mut()
-            .zip(x)
-            .zip(&block.signs)
-            .for_each(|((a, &x), &s)| *a = s * x);
-        padding.fill(F::zero());
-        F::fwht_unchecked(a);
+        signed(a, x, &block.signs);
         gather(q, a, &block.permutation, &block.gaussian);
-        F::fwht_unchecked(q);
         if let (Some(scale), Some(sin)) = (scale, sin) {
             // Vx = S·y goes straight into the cos/sin arguments: the output is only written.
             F::cos_sin_scaled_from(q, &block.scaling, z, sin, scale);

@@ -82,6 +82,30 @@ pub(crate) fn fwht_avx2<F: Butterfly>(data: &mut [F]) {
     fwht_blocked(data, F::base_avx2);
 }
 
+/// `dst ← H v` with `v[k] = load(k)` (8 lanes at a time, k a multiple of 8): the element-wise
+/// step that produces v runs inside the first in-register stages, not as a pass of its own.
+/// The result is bit for bit [`fwht_reference`] of v. For 64 ≤ `dst.len()` ≤ one cache block
+/// (4,096 f32); returns false (and does nothing) for other lengths.
+///
+/// # Safety
+/// The CPU must support AVX2, and `load(k)` must be sound for every multiple k of 8 below
+/// `dst.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn fwht_f32_from_avx2(
+    dst: &mut [f32],
+    load: impl Fn(usize) -> std::arch::x86_64::__m256,
+) -> bool {
+    let n = dst.len();
+    if !n.is_power_of_two() || n < 64 || n > BLOCK_BYTES / size_of::<f32>() {
+        return false;
+    }
+    // SAFETY: the caller's contract; n is a multiple of 64.
+    unsafe { simd::base64_f32_from(dst, load) };
+    stages_from(dst, 64);
+    true
+}
+
 /// The arithmetic the transform needs; implemented for f32 and f64.
 pub(crate) trait Butterfly:
     Copy + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self>
@@ -292,6 +316,19 @@ mod simd {
     /// 8, 16, 32 across them, all before storing; `data.len()` a multiple of 64.
     #[target_feature(enable = "avx2")]
     pub(super) fn base64_f32(data: &mut [f32]) {
+        let p = data.as_ptr();
+        // SAFETY: `base64_f32_from` loads offsets below data.len() only.
+        unsafe { base64_f32_from(data, |k| _mm256_loadu_ps(p.add(k))) };
+    }
+
+    /// [`base64_f32`] on the values `load(k)` gives for entries k..k+8 (k a multiple of 8 below
+    /// `data.len()`), written to `data`: lets a caller fuse an element-wise step (a sign flip, a
+    /// gather) into the first stages instead of a pass of its own.
+    ///
+    /// # Safety
+    /// `load(k)` must be sound for every such k; `data.len()` a multiple of 64.
+    #[target_feature(enable = "avx2")]
+    pub(crate) unsafe fn base64_f32_from(data: &mut [f32], load: impl Fn(usize) -> __m256) {
         let sign1 = _mm256_setr_ps(0.0, -0.0, 0.0, -0.0, 0.0, -0.0, 0.0, -0.0);
         let sign2 = _mm256_setr_ps(0.0, 0.0, -0.0, -0.0, 0.0, 0.0, -0.0, -0.0);
         let sign4 = _mm256_setr_ps(0.0, 0.0, 0.0, 0.0, -0.0, -0.0, -0.0, -0.0);
@@ -303,13 +340,14 @@ mod simd {
                 _mm256_xor_ps(v, sign4),
             )
         };
-        for c in data.chunks_exact_mut(64) {
-            let p = c.as_mut_ptr();
-            // SAFETY: `c` holds exactly 64 f32: registers k read and write p[8k..8k+8].
+        for (c, chunk) in data.chunks_exact_mut(64).enumerate() {
+            let p = chunk.as_mut_ptr();
+            // SAFETY: `chunk` holds exactly 64 f32: registers k write p[8k..8k+8]; `load` is
+            // sound for these offsets (the caller's contract).
             unsafe {
                 let mut v = [_mm256_setzero_ps(); 8];
                 for (k, v) in v.iter_mut().enumerate() {
-                    *v = inner(_mm256_loadu_ps(p.add(8 * k)));
+                    *v = inner(load(64 * c + 8 * k));
                 }
                 for h in [1, 2, 4] {
                     let mut w = v;
