@@ -9,7 +9,7 @@
 //! - [`AdaptiveFastfood`]: the layer, forward and backward, any subset of S, G, B, β trainable.
 //! - [`Dense`]: the fully connected layer it replaces (and the softmax output layer).
 //! - [`Network`], [`NetworkParams`]: scaling → [hidden → ReLU]* → dense → softmax.
-//! - [`train`], [`TrainParams`], [`Optimizer`]: mini-batch Adam or SGD with momentum, early
+//! - [`train()`], [`TrainParams`], [`Optimizer`]: mini-batch Adam or SGD with momentum, early
 //!   stopping on a validation split.
 //! - [`Network::save`], [`Network::load`]: versioned, checked persistence.
 //!

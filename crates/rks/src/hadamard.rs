@@ -284,7 +284,7 @@ fn stages_from<F: Butterfly>(data: &mut [F], mut h: usize) {
 /// The first three stages inside AVX2 registers: the only explicit SIMD of the transform.
 ///
 /// Stage h of a vector v is t + (±v) with t = v with lanes i and i ^ h swapped and the sign
-/// negative on lanes with i & h ≠ 0: lane i gets v[i+h] + v[i] or v[i−h] − v[i], the same
+/// negative on lanes with i & h ≠ 0: lane i gets `v[i+h] + v[i]` or `v[i−h] − v[i]`, the same
 /// IEEE operations as the reference (addition commutes exactly; x + (−y) = x − y).
 #[cfg(target_arch = "x86_64")]
 mod simd {

@@ -2,7 +2,7 @@
 //! linear SVMs by dual coordinate descent, the kernel machine that ties a feature map, a scaler
 //! and a linear model together, and its persistence.
 //!
-//! - [`ridge`]: [`RidgeAccumulator`](ridge::RidgeAccumulator) (ΦᵀΦ, ΦᵀY over chunks, mergeable),
+//! - [`ridge`]: [`RidgeAccumulator`] (ΦᵀΦ, ΦᵀY over chunks, mergeable),
 //!   Cholesky solve, eigendecomposition path, λ by generalised cross-validation.
 //! - [`svm`]: L1/L2-loss linear SVM, dual coordinate descent (Hsieh et al., ICML 2008), one-vs-rest.
 //! - [`machine`]: [`KernelMachine`] = scaler + feature map + linear model; params → validated →
