@@ -1,18 +1,22 @@
 //! The two inner loops of the coordinate-descent SVM: dot product and axpy over one feature row.
 //!
-//! Two versions: a portable one over a fixed number of independent lanes (which the compiler
-//! vectorises for the default target), the reference; and an AVX2 + FMA one with explicit
-//! intrinsics, chosen at run time when the CPU has those features. They differ in the last bits
-//! (FMA rounds once, other summation order); a given machine always takes the same path, so
-//! results are reproducible there, for any number of threads.
+//! Two versions that compute the same bits: an AVX2 + FMA one with explicit intrinsics, chosen at
+//! run time when the CPU has those features, and a portable one that spells out the same
+//! arithmetic element by element (the reference). The dot product keeps 4 vector accumulators of
+//! `W` lanes (`W` = 8 for f32, 4 for f64, one 256-bit register), each a chain of fused
+//! multiply-adds over the entries `i ≡ lane (mod 4W)`; then adds the 4 accumulators lane by lane,
+//! the lanes in a fixed tree, and last the tail (plain multiply and add). The axpy is one fused
+//! multiply-add per entry of its `W`-aligned body and a plain multiply and add on the tail. So a
+//! model trained on any CPU has the same bits, for any number of threads. The price: on x86-64
+//! CPUs without FMA (before 2013) the portable path computes `mul_add` in software and is several
+//! times slower; aarch64 always has FMA.
 
 use rks::Element;
 
-/// Independent accumulators: enough to keep two 8-wide FMA units busy across their latency.
-const LANES: usize = 16;
-
 /// Floats with fast dot/axpy kernels.
 pub trait Kernels: Element {
+    /// Lanes of one 256-bit vector: the width of the kernels' arithmetic.
+    const WIDTH: usize;
     /// Σ aᵢ bᵢ over equal-length slices.
     fn dot(a: &[Self], b: &[Self]) -> Self;
     /// y ← y + alpha · x over equal-length slices.
@@ -23,45 +27,59 @@ pub trait Kernels: Element {
     fn axpy2(alpha: Self, a: &[Self], beta: Self, b: &[Self], w: &mut [Self]);
 }
 
+/// The portable dot product: the arithmetic of the AVX2 kernel, one lane at a time.
 #[inline(always)]
-fn dot_lanes<F: Element>(a: &[F], b: &[F]) -> F {
+fn dot_lanes<F: Kernels>(a: &[F], b: &[F]) -> F {
     debug_assert_eq!(a.len(), b.len());
-    let mut acc = [F::zero(); LANES];
-    let (a_body, a_tail) = a.split_at(a.len() - a.len() % LANES);
-    let (b_body, b_tail) = b.split_at(a_body.len());
-    for (x, y) in a_body.chunks_exact(LANES).zip(b_body.chunks_exact(LANES)) {
-        for j in 0..LANES {
-            acc[j] += x[j] * y[j];
+    let width = F::WIDTH;
+    let step = 4 * width;
+    // acc[k·W + l]: accumulator k, lane l.
+    let mut acc = [F::zero(); 32];
+    let body = a.len() - a.len() % step;
+    for (x, y) in a[..body]
+        .chunks_exact(step)
+        .zip(b[..body].chunks_exact(step))
+    {
+        for j in 0..step {
+            acc[j] = x[j].mul_add(y[j], acc[j]);
         }
+    }
+    let mut total = [F::zero(); 8];
+    for (l, t) in total.iter_mut().enumerate().take(width) {
+        *t = (acc[l] + acc[width + l]) + (acc[2 * width + l] + acc[3 * width + l]);
     }
     let mut tail = F::zero();
-    for (&x, &y) in a_tail.iter().zip(b_tail) {
+    for (&x, &y) in a[body..].iter().zip(&b[body..]) {
         tail += x * y;
     }
-    // Fixed pairwise reduction of the lanes: the same order on every call.
-    let mut width = LANES;
-    while width > 1 {
-        width /= 2;
-        for j in 0..width {
-            acc[j] += acc[j + width];
-        }
-    }
-    acc[0] + tail
+    horizontal_sum(&total[..width]) + tail
 }
 
+/// The lanes of one vector summed in the kernels' fixed order: first lane l with lane l + W/2,
+/// then the halves pairwise ((t₀ + t₁) + (t₂ + t₃) for 8 lanes, t₀ + t₁ for 4).
 #[inline(always)]
-fn axpy_lanes<F: Element>(alpha: F, x: &[F], y: &mut [F]) {
+fn horizontal_sum<F: Element>(lanes: &[F]) -> F {
+    let half = lanes.len() / 2;
+    let mut t = [F::zero(); 4];
+    for (l, t) in t.iter_mut().enumerate().take(half) {
+        *t = lanes[l] + lanes[l + half];
+    }
+    match half {
+        4 => (t[0] + t[1]) + (t[2] + t[3]),
+        2 => t[0] + t[1],
+        _ => unreachable!("vectors have 4 or 8 lanes"),
+    }
+}
+
+/// The portable axpy: a fused multiply-add per entry of the `W`-aligned body, then the tail.
+#[inline(always)]
+fn axpy_lanes<F: Kernels>(alpha: F, x: &[F], y: &mut [F]) {
     debug_assert_eq!(x.len(), y.len());
-    let body = x.len() - x.len() % LANES;
+    let body = x.len() - x.len() % F::WIDTH;
     let (x_body, x_tail) = x.split_at(body);
     let (y_body, y_tail) = y.split_at_mut(body);
-    for (xs, ys) in x_body
-        .chunks_exact(LANES)
-        .zip(y_body.chunks_exact_mut(LANES))
-    {
-        for j in 0..LANES {
-            ys[j] += alpha * xs[j];
-        }
+    for (&xv, yv) in x_body.iter().zip(y_body) {
+        *yv = alpha.mul_add(xv, *yv);
     }
     for (&xv, yv) in x_tail.iter().zip(y_tail) {
         *yv += alpha * xv;
@@ -69,14 +87,14 @@ fn axpy_lanes<F: Element>(alpha: F, x: &[F], y: &mut [F]) {
 }
 
 #[inline(always)]
-fn dot2_lanes<F: Element>(w: &[F], a: &[F], b: &[F]) -> (F, F) {
+fn dot2_lanes<F: Kernels>(w: &[F], a: &[F], b: &[F]) -> (F, F) {
     // Two calls keep each result bit-identical to `dot_lanes`; the pair path matters for speed
     // only on the AVX2 kernels.
     (dot_lanes(w, a), dot_lanes(w, b))
 }
 
 #[inline(always)]
-fn axpy2_lanes<F: Element>(alpha: F, a: &[F], beta: F, b: &[F], w: &mut [F]) {
+fn axpy2_lanes<F: Kernels>(alpha: F, a: &[F], beta: F, b: &[F], w: &mut [F]) {
     axpy_lanes(alpha, a, w);
     axpy_lanes(beta, b, w);
 }
@@ -289,8 +307,10 @@ mod avx2 {
 }
 
 macro_rules! impl_kernels {
-    ($t:ty, $dot_fast:path, $axpy_fast:path, $dot2_fast:path, $axpy2_fast:path) => {
+    ($t:ty, $width:literal, $dot_fast:path, $axpy_fast:path, $dot2_fast:path, $axpy2_fast:path) => {
         impl Kernels for $t {
+            const WIDTH: usize = $width;
+
             #[inline]
             fn dot(a: &[$t], b: &[$t]) -> $t {
                 assert_eq!(a.len(), b.len(), "dot of slices of different lengths");
@@ -346,6 +366,7 @@ macro_rules! impl_kernels {
 
 impl_kernels!(
     f32,
+    8,
     avx2::dot_f32,
     avx2::axpy_f32,
     avx2::dot2_f32,
@@ -353,6 +374,7 @@ impl_kernels!(
 );
 impl_kernels!(
     f64,
+    4,
     avx2::dot_f64,
     avx2::axpy_f64,
     avx2::dot2_f64,
@@ -388,6 +410,42 @@ mod tests {
         F::axpy(alpha, &a, &mut twice);
         F::axpy(beta, &b, &mut twice);
         assert_eq!(fused, twice, "n = {n}");
+    }
+
+    /// The dispatched kernels (AVX2 + FMA where the CPU has it) against the portable reference:
+    /// same bits, so models do not depend on the CPU.
+    fn check_fast_equals_portable<F: Kernels>(n: usize) {
+        let v = |m: usize, s: usize| -> Vec<F> {
+            (0..n)
+                .map(|i| F::from_f64_lossy(((i * m % s) as f64 - 4.5) / 3.7 + 1e-3 * i as f64))
+                .collect()
+        };
+        let (w, a, b) = (v(37, 11), v(13, 7), v(5, 9));
+        assert_eq!(
+            F::dot(&w, &a).to_f64_exact().to_bits(),
+            dot_lanes(&w, &a).to_f64_exact().to_bits(),
+            "dot, n = {n}"
+        );
+        assert_eq!(F::dot2(&w, &a, &b), dot2_lanes(&w, &a, &b), "dot2, n = {n}");
+        let alpha = F::from_f64_lossy(-0.37);
+        let (mut fast, mut portable) = (w.clone(), w.clone());
+        F::axpy(alpha, &a, &mut fast);
+        axpy_lanes(alpha, &a, &mut portable);
+        assert_eq!(fast, portable, "axpy, n = {n}");
+        let beta = F::from_f64_lossy(1.3);
+        F::axpy2(alpha, &a, beta, &b, &mut fast);
+        axpy2_lanes(alpha, &a, beta, &b, &mut portable);
+        assert_eq!(fast, portable, "axpy2, n = {n}");
+    }
+
+    #[test]
+    fn fast_kernels_are_bit_identical_to_portable_ones() {
+        for n in [
+            0usize, 1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 100, 1000, 4099,
+        ] {
+            check_fast_equals_portable::<f32>(n);
+            check_fast_equals_portable::<f64>(n);
+        }
     }
 
     #[test]
