@@ -7,23 +7,25 @@
 //! φ(x) = n^{-1/2} · [cos(Wx), sin(Wx)] ∈ R^{2n},   φ(x)·φ(y) = (1/n) Σⱼ cos(wⱼᵀ(x − y)) ≈ k(x, y).
 //! ```
 //!
-//! A batch is one matrix product X Wᵀ per block of rows (ndarray's GEMM, single-threaded inside a
-//! block; rayon runs the blocks in parallel), then the shared cos/sin step. Cost O(n·d) time and
+//! A batch is one matrix product X Wᵀ per block of rows (the crate's own packed GEMM,
+//! [`crate::gemm`], single-threaded inside a block; rayon runs the blocks in parallel), then the
+//! shared cos/sin step. Every entry of X Wᵀ is the FMA chain over k = 0, …, d−1 in order, so the
+//! features are bit-identical on every CPU and for any thread count. Cost O(n·d) time and
 //! memory per row, against O(n log d) and O(n) for [`crate::Fastfood`].
 
 use std::sync::OnceLock;
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::features::transform_with;
+use crate::gemm::Packed;
 use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
-/// Rows per parallel block: large enough that packing Wᵀ costs little against the product.
-const BLOCK_ROWS: usize = 128;
+/// Rows per parallel block: a multiple of the GEMM's 6-row tile, and the rows it packs at once.
+const BLOCK_ROWS: usize = 132;
 
 /// The dense random Fourier feature map x ↦ n^{-1/2}[cos(Wx), sin(Wx)].
 ///
@@ -53,10 +55,10 @@ const BLOCK_ROWS: usize = 128;
 #[derive(Clone)]
 pub struct DenseRks {
     spec: MapSpec,
-    /// Wᵀ (d × n), so a block of rows X maps to X·Wᵀ without a transpose.
-    weights_t: Array2<f64>,
-    /// Wᵀ rounded to f32, made on the first f32 transform.
-    narrow: OnceLock<Array2<f32>>,
+    /// Wᵀ (d × n), packed for the GEMM kernels: the only copy of the parameters in f64.
+    weights_t: Packed<f64>,
+    /// Wᵀ rounded to f32 and packed, made on the first f32 transform.
+    narrow: OnceLock<Packed<f32>>,
     checksum: OnceLock<u64>,
 }
 
@@ -77,14 +79,11 @@ impl DenseRks {
         let (d, n) = (spec.input_dim(), spec.n_frequencies());
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed());
         let inv_sigma = 1.0 / spec.sigma();
-        let mut weights_t = Array2::zeros((d, n));
-        let mut row = vec![0.0; d];
-        for i in 0..n {
-            spec.kernel().sample_row(&mut rng, &mut row);
-            for (dst, w) in weights_t.column_mut(i).iter_mut().zip(&row) {
-                *dst = w * inv_sigma;
-            }
-        }
+        // Column i of Wᵀ is row i of W: drawn in order i = 0, 1, ….
+        let weights_t = Packed::from_columns(d, n, |_, row| {
+            spec.kernel().sample_row(&mut rng, row);
+            row.iter_mut().for_each(|w| *w *= inv_sigma);
+        });
         Ok(Self {
             spec: *spec,
             weights_t,
@@ -118,15 +117,22 @@ impl DenseRks {
         self.spec.bandwidth()
     }
 
-    /// W (n × d), a transposed view of the stored Wᵀ.
-    pub fn weights(&self) -> ArrayView2<'_, f64> {
-        self.weights_t.t()
+    /// W (n × d), copied out of the packed Wᵀ the map stores.
+    pub fn weights(&self) -> Array2<f64> {
+        let mut w = Array2::zeros((self.n_frequencies(), self.input_dim()));
+        for (i, mut row) in w.rows_mut().into_iter().enumerate() {
+            row.iter_mut()
+                .zip(self.weights_t.column(i))
+                .for_each(|(dst, v)| *dst = v);
+        }
+        w
     }
 
-    /// Memory of the parameters: n·d·8 bytes (W in f64). An f32 transform adds an f32 copy of W
-    /// (n·d·4 bytes) the first time it runs.
+    /// Memory the parameters take now: W packed in f64 (n·d·8 bytes, n rounded up to a multiple
+    /// of 8), plus W packed in f32 (n·d·4 bytes, n rounded up to a multiple of 16) once an f32
+    /// transform has run.
     pub fn parameter_bytes(&self) -> usize {
-        self.weights_t.len() * size_of::<f64>()
+        self.weights_t.bytes() + self.narrow.get().map_or(0, Packed::bytes)
     }
 
     /// The linear part Wx of the map (n columns, before cos/sin), for rows of `x`.
@@ -139,15 +145,15 @@ impl DenseRks {
         Ok(out)
     }
 
-    fn project_block<F: Element>(&self, xb: ArrayView2<'_, F>, mut zb: ArrayViewMut2<'_, F>) {
-        let wt = F::stored(&self.weights_t, &self.narrow);
-        general_mat_mul(F::one(), &xb, &wt, F::zero(), &mut zb);
+    fn project_block<F: Element>(&self, xb: ArrayView2<'_, F>, zb: ArrayViewMut2<'_, F>) {
+        F::gemm(xb, F::stored(&self.weights_t, &self.narrow), zb);
     }
 
     fn checksum(&self) -> u64 {
         *self.checksum.get_or_init(|| {
             let mut c = Checksum::new();
-            c.floats(self.weights().iter().copied());
+            // W in row order: row i of W is column i of Wᵀ.
+            (0..self.n_frequencies()).for_each(|i| c.floats(self.weights_t.column(i)));
             c.finish()
         })
     }

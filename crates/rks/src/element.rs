@@ -33,7 +33,9 @@ pub trait Element:
 pub(crate) mod sealed {
     use std::sync::OnceLock;
 
-    use ndarray::{Array2, ArrayView2};
+    use ndarray::{ArrayView2, ArrayViewMut2};
+
+    use crate::gemm::Packed;
 
     pub trait Sealed: Sized {
         /// The Walsh–Hadamard transform of a power-of-two-length slice (see [`crate::hadamard`]).
@@ -48,11 +50,11 @@ pub(crate) mod sealed {
             sin: &mut [Self],
             scale: Self,
         );
-        /// Picks the parameter matrix stored in this precision, converting (once) if needed.
-        fn stored<'a>(
-            wide: &'a Array2<f64>,
-            narrow: &'a OnceLock<Array2<f32>>,
-        ) -> ArrayView2<'a, Self>;
+        /// Picks the packed parameter matrix in this precision, converting (once) if needed.
+        fn stored<'a>(wide: &'a Packed<f64>, narrow: &'a OnceLock<Packed<f32>>)
+        -> &'a Packed<Self>;
+        /// `z ← x·b` (see [`crate::gemm`]).
+        fn gemm(x: ArrayView2<'_, Self>, b: &Packed<Self>, z: ArrayViewMut2<'_, Self>);
     }
 
     impl Sealed for f32 {
@@ -71,11 +73,17 @@ pub(crate) mod sealed {
         ) {
             crate::trig::cos_sin_from_f32(src, pre, cos, sin, scale);
         }
-        fn stored<'a>(
-            wide: &'a Array2<f64>,
-            narrow: &'a OnceLock<Array2<f32>>,
-        ) -> ArrayView2<'a, f32> {
-            narrow.get_or_init(|| wide.mapv(|v| v as f32)).view()
+        fn stored<'a>(wide: &'a Packed<f64>, narrow: &'a OnceLock<Packed<f32>>) -> &'a Packed<f32> {
+            narrow.get_or_init(|| {
+                Packed::from_columns(wide.depth(), wide.cols(), |j, col| {
+                    col.iter_mut()
+                        .zip(wide.column(j))
+                        .for_each(|(c, v)| *c = v as f32)
+                })
+            })
+        }
+        fn gemm(x: ArrayView2<'_, f32>, b: &Packed<f32>, z: ArrayViewMut2<'_, f32>) {
+            crate::gemm::gemm_f32(x, b, z);
         }
     }
 
@@ -96,10 +104,13 @@ pub(crate) mod sealed {
             crate::trig::cos_sin_from_f64(src, pre, cos, sin, scale);
         }
         fn stored<'a>(
-            wide: &'a Array2<f64>,
-            _narrow: &'a OnceLock<Array2<f32>>,
-        ) -> ArrayView2<'a, f64> {
-            wide.view()
+            wide: &'a Packed<f64>,
+            _narrow: &'a OnceLock<Packed<f32>>,
+        ) -> &'a Packed<f64> {
+            wide
+        }
+        fn gemm(x: ArrayView2<'_, f64>, b: &Packed<f64>, z: ArrayViewMut2<'_, f64>) {
+            crate::gemm::gemm_f64(x, b, z);
         }
     }
 }

@@ -46,6 +46,7 @@ pub mod element;
 pub mod error;
 pub mod fastfood;
 mod features;
+mod gemm;
 pub mod hadamard;
 pub mod kernel;
 mod linfa_impl;

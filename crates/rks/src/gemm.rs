@@ -1,0 +1,371 @@
+//! The dense map's matrix product Z = X·Wᵀ: a packed GEMM specialised for a fixed right-hand side.
+//!
+//! Why our own kernel rather than a BLAS or `matrixmultiply`:
+//! - **Bit-identical on every CPU and for any thread count.** Every output is one FMA chain
+//!   `acc = fma(x[k], wᵀ[k], acc)` for k = 0, 1, …, d−1 in that order, starting from 0. Blocking
+//!   over k stores the partial value in Z and resumes from it, which is the same chain. The AVX2 +
+//!   FMA kernel (x86-64, chosen at run time) and the portable kernel (`mul_add`: NEON `fmla` on
+//!   aarch64, hardware or libm's correctly rounded `fma` elsewhere) perform exactly these
+//!   operations, so they agree to the bit; rows never interact, so the row blocks that threads
+//!   take do not matter either. A BLAS picks its kernel, its k-splitting and its summation order
+//!   per CPU and per thread count.
+//! - **Wᵀ packed once.** W is fixed when the map is built, so Wᵀ is stored already packed in the
+//!   kernel's layout ([`Packed`]) and a transform packs only its small block of rows; a general
+//!   GEMM repacks the large operand on every call.
+//!
+//! Layout and blocking (one row block at a time, single-threaded inside the product; rayon runs
+//! the row blocks in parallel):
+//! - Micro-tile MR × NR = 6 × 16 (f32) or 6 × 8 (f64): two 256-bit registers per row, 12
+//!   accumulators.
+//! - [`Packed`] Wᵀ: column panels of NR columns, each panel `d` steps of NR values (k-major),
+//!   64-byte aligned, the last panel zero-padded.
+//! - Loops, outer to inner: rows in chunks of [`MC`] (their X packed for all k in MR-row
+//!   panels); columns in chunks whose Z part (MC × NC, ≈ [`Z_CHUNK_BYTES`]) stays in L2 cache
+//!   while k advances; k in blocks of [`KC`] = 256, so one panel's k-block (16 KiB) stays in L1
+//!   cache while every MR-row panel of X passes over it; then the micro-tiles.
+//! - Edge tiles (fewer than MR rows or NR columns left) and outputs whose columns are not
+//!   contiguous go through a small buffer, with the same chains.
+
+use ndarray::{ArrayView2, ArrayViewMut2, s};
+
+use crate::Element;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
+/// Rows of a micro-tile.
+pub(crate) const MR: usize = 6;
+/// Steps of k per block: a panel's block (KC · NR values, 16 KiB) fits in half the L1 cache.
+const KC: usize = 256;
+/// Rows of X packed at a time: their block of KC steps (≤ 256 KiB in f64) stays in L2 cache.
+const MC: usize = 132;
+/// Size of the part of Z (MC rows × NC columns) updated while k runs through its blocks.
+const Z_CHUNK_BYTES: usize = 128 * 1024;
+/// Alignment of the packed panels: one f32 or f64 step of a panel is one 64-byte cache line.
+const ALIGN: usize = 64;
+
+/// Columns of a micro-tile (and of a panel) for the float type: 64 bytes.
+pub(crate) const fn nr<F>() -> usize {
+    64 / size_of::<F>()
+}
+
+/// A d × n matrix (here Wᵀ) in the kernels' layout: panel p holds columns p·NR .. p·NR + NR,
+/// k-major (value (k, j) at p·d·NR + k·NR + j − p·NR); columns past n are zero.
+pub struct Packed<F> {
+    buf: Vec<F>,
+    /// Start of the 64-byte aligned data in `buf`.
+    start: usize,
+    depth: usize,
+    cols: usize,
+}
+
+impl<F: Element> Packed<F> {
+    /// A `depth` × `cols` matrix whose column j is written by `column(j, buffer)`, called for
+    /// j = 0, 1, … in order (the order the dense map draws W's rows in).
+    pub(crate) fn from_columns(
+        depth: usize,
+        cols: usize,
+        mut column: impl FnMut(usize, &mut [F]),
+    ) -> Self {
+        let nr = nr::<F>();
+        let len = depth * cols.div_ceil(nr) * nr;
+        let slack = ALIGN / size_of::<F>();
+        let buf = vec![F::zero(); len + slack];
+        // align_offset may decline (usize::MAX); then the data is merely unaligned.
+        let start = Some(buf.as_ptr().align_offset(ALIGN))
+            .filter(|&s| s <= slack)
+            .unwrap_or(0);
+        let mut packed = Self {
+            buf,
+            start,
+            depth,
+            cols,
+        };
+        let mut values = vec![F::zero(); depth];
+        for j in 0..cols {
+            column(j, &mut values);
+            let (first, _) = packed.index(0, j);
+            for (dst, &v) in packed.buf[first..].iter_mut().step_by(nr).zip(&values) {
+                *dst = v;
+            }
+        }
+        packed
+    }
+
+    /// Rows (d).
+    pub(crate) fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Columns (n).
+    pub(crate) fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Bytes of the panels, zero padding included (not the < 64 bytes skipped to align them).
+    pub(crate) fn bytes(&self) -> usize {
+        self.depth * self.cols.div_ceil(nr::<F>()) * nr::<F>() * size_of::<F>()
+    }
+
+    /// Position of entry (k, j) in `buf`, and the panel's step (NR).
+    fn index(&self, k: usize, j: usize) -> (usize, usize) {
+        let nr = nr::<F>();
+        (
+            self.start + (j / nr) * self.depth * nr + k * nr + j % nr,
+            nr,
+        )
+    }
+
+    /// Column j (k = 0 first).
+    pub(crate) fn column(&self, j: usize) -> impl Iterator<Item = F> + '_ {
+        let (first, nr) = self.index(0, j);
+        self.buf[first..]
+            .iter()
+            .step_by(nr)
+            .take(self.depth)
+            .copied()
+    }
+
+    /// Steps k0 .. k0 + kc of panel p (kc · NR values).
+    fn panel(&self, p: usize, k0: usize, kc: usize) -> &[F] {
+        let (first, nr) = self.index(k0, p * nr::<F>());
+        &self.buf[first..first + kc * nr]
+    }
+}
+
+impl<F: Element> Clone for Packed<F> {
+    /// Re-aligns the copy (a cloned `Vec` may sit at another alignment).
+    fn clone(&self) -> Self {
+        Self::from_columns(self.depth, self.cols, |j, col| {
+            col.iter_mut().zip(self.column(j)).for_each(|(c, v)| *c = v)
+        })
+    }
+}
+
+/// One micro-tile update: `(a, b, z, (i0, j0), accumulate)` with `a` kc·MR packed values of X,
+/// `b` kc·NR of a panel, the tile at rows i0.., columns j0.. of `z` (in bounds), which starts from
+/// its stored value if `accumulate` and from 0 otherwise.
+type Tile<'t, F> = &'t dyn Fn(&[F], &[F], &mut ArrayViewMut2<'_, F>, (usize, usize), bool);
+
+/// The portable micro-tile: the same FMA chains as the SIMD kernels, in plain Rust.
+fn portable_tile<F: Element, const NR: usize>(
+    a: &[F],
+    b: &[F],
+    z: &mut ArrayViewMut2<'_, F>,
+    (i0, j0): (usize, usize),
+    accumulate: bool,
+) {
+    let mut acc = [[F::zero(); NR]; MR];
+    if accumulate {
+        for (i, row) in acc.iter_mut().enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = z[[i0 + i, j0 + j]];
+            }
+        }
+    }
+    for (ak, bk) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+        for (row, &ai) in acc.iter_mut().zip(ak) {
+            for (v, &bj) in row.iter_mut().zip(bk) {
+                *v = ai.mul_add(bj, *v);
+            }
+        }
+    }
+    for (i, row) in acc.iter().enumerate() {
+        for (j, v) in row.iter().enumerate() {
+            z[[i0 + i, j0 + j]] = *v;
+        }
+    }
+}
+
+/// Packs rows of `x` (at most MC) into MR-row panels: panel q holds rows q·MR .. q·MR + MR for
+/// every k, k-major (value (i, k) at q·d·MR + k·MR + i − q·MR); missing rows are zero.
+fn pack_rows<F: Element>(x: ArrayView2<'_, F>, out: &mut Vec<F>) {
+    let (m, d) = x.dim();
+    out.clear();
+    out.resize(m.div_ceil(MR) * MR * d, F::zero());
+    for (i, row) in x.rows().into_iter().enumerate() {
+        let first = (i / MR) * d * MR + i % MR;
+        for (k, &v) in row.iter().enumerate() {
+            out[first + k * MR] = v;
+        }
+    }
+}
+
+/// Z = X·B with the given micro-tile (NR columns), overwriting `z`.
+fn multiply<F: Element, const NR: usize>(
+    x: ArrayView2<'_, F>,
+    b: &Packed<F>,
+    mut z: ArrayViewMut2<'_, F>,
+    tile: Tile<'_, F>,
+) {
+    let (m, d) = x.dim();
+    let n = b.cols();
+    assert!(
+        NR == nr::<F>() && b.depth() == d && z.dim() == (m, n),
+        "GEMM shapes"
+    );
+    if d == 0 {
+        z.fill(F::zero());
+        return;
+    }
+    let direct = z.strides()[1] == 1;
+    let nc = (Z_CHUNK_BYTES / (MC * size_of::<F>())).max(NR) / NR * NR;
+    let mut a = Vec::new();
+    let mut edge = [F::zero(); 6 * 16];
+    for ic in (0..m).step_by(MC) {
+        let mc = MC.min(m - ic);
+        pack_rows(x.slice(s![ic..ic + mc, ..]), &mut a);
+        for jc in (0..n).step_by(nc) {
+            for pc in (0..d).step_by(KC) {
+                let kc = KC.min(d - pc);
+                let accumulate = pc > 0;
+                for j0 in (jc..n.min(jc + nc)).step_by(NR) {
+                    let bp = b.panel(j0 / NR, pc, kc);
+                    for ir in (0..mc).step_by(MR) {
+                        let ap = &a[ir * d + pc * MR..ir * d + (pc + kc) * MR];
+                        let (i0, rows, cols) = (ic + ir, MR.min(m - ic - ir), NR.min(n - j0));
+                        if direct && rows == MR && cols == NR {
+                            tile(ap, bp, &mut z, (i0, j0), accumulate);
+                            continue;
+                        }
+                        // Through a buffer, same chains: rows past m start and stay at 0·w.
+                        let mut buf = ArrayViewMut2::from_shape((MR, NR), &mut edge[..MR * NR])
+                            .expect("MR × NR buffer");
+                        let mut part = z.slice_mut(s![i0..i0 + rows, j0..j0 + cols]);
+                        if accumulate {
+                            buf.slice_mut(s![..rows, ..cols]).assign(&part);
+                        }
+                        tile(ap, bp, &mut buf, (0, 0), accumulate);
+                        part.assign(&buf.slice(s![..rows, ..cols]));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Z = X·B in f32, overwriting `z` (shapes m × d, d × n, m × n; panics otherwise).
+pub(crate) fn gemm_f32(x: ArrayView2<'_, f32>, b: &Packed<f32>, z: ArrayViewMut2<'_, f32>) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(cpu) = avx2::Avx2Fma::detect() {
+        return multiply::<f32, 16>(x, b, z, &|a, b, z, at, acc| cpu.tile_f32(a, b, z, at, acc));
+    }
+    multiply::<f32, 16>(x, b, z, &portable_tile::<f32, 16>);
+}
+
+/// Z = X·B in f64, overwriting `z` (shapes m × d, d × n, m × n; panics otherwise).
+pub(crate) fn gemm_f64(x: ArrayView2<'_, f64>, b: &Packed<f64>, z: ArrayViewMut2<'_, f64>) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(cpu) = avx2::Avx2Fma::detect() {
+        return multiply::<f64, 8>(x, b, z, &|a, b, z, at, acc| cpu.tile_f64(a, b, z, at, acc));
+    }
+    multiply::<f64, 8>(x, b, z, &portable_tile::<f64, 8>);
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{Array2, ShapeBuilder};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::{Distribution, StandardNormal};
+
+    use super::*;
+
+    /// The definition: z[i, j] = fma chain over k = 0..d of x[i, k]·w[k, j], starting from 0.
+    fn reference<F: Element>(x: ArrayView2<'_, F>, w: ArrayView2<'_, F>) -> Array2<F> {
+        Array2::from_shape_fn((x.nrows(), w.ncols()), |(i, j)| {
+            x.row(i)
+                .iter()
+                .zip(w.column(j))
+                .fold(F::zero(), |acc, (&a, &b)| a.mul_add(b, acc))
+        })
+    }
+
+    fn random<F: Element>(rows: usize, cols: usize, seed: u64) -> Array2<F> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        Array2::from_shape_simple_fn((rows, cols), || {
+            F::from_f64_lossy(StandardNormal.sample(&mut rng))
+        })
+    }
+
+    fn pack<F: Element>(w: &Array2<F>) -> Packed<F> {
+        Packed::from_columns(w.nrows(), w.ncols(), |j, col| {
+            col.iter_mut().zip(w.column(j)).for_each(|(c, &v)| *c = v)
+        })
+    }
+
+    /// Shapes covering edges in every dimension, several k blocks, column chunks and row chunks.
+    const SHAPES: [(usize, usize, usize); 9] = [
+        (1, 1, 1),
+        (5, 3, 7),
+        (6, 17, 16),
+        (7, 1, 33),
+        (13, 256, 8),
+        (20, 257, 40),
+        (9, 1000, 300),
+        (140, 17, 19),
+        (133, 600, 130),
+    ];
+
+    fn check<F: Element, const NR: usize>(
+        gemm: fn(ArrayView2<'_, F>, &Packed<F>, ArrayViewMut2<'_, F>),
+    ) {
+        for (seed, &(m, d, n)) in SHAPES.iter().enumerate() {
+            let x = random::<F>(m, d, seed as u64);
+            let w = random::<F>(d, n, 100 + seed as u64);
+            let want = reference(x.view(), w.view());
+            let packed = pack(&w);
+            let same = |z: &Array2<F>, what: &str| {
+                for (g, e) in z.iter().zip(&want) {
+                    assert_eq!(
+                        g.to_f64_exact().to_bits(),
+                        e.to_f64_exact().to_bits(),
+                        "{what} {m}×{d}×{n}"
+                    );
+                }
+            };
+            let mut z = Array2::from_elem((m, n), F::nan());
+            gemm(x.view(), &packed, z.view_mut());
+            same(&z, "dispatched");
+            let mut z = Array2::from_elem((m, n), F::nan());
+            multiply::<F, NR>(x.view(), &packed, z.view_mut(), &portable_tile::<F, NR>);
+            same(&z, "portable");
+            // Z columns not contiguous, X in column-major order.
+            let mut zf = Array2::from_elem((m, n).f(), F::nan());
+            let xf = Array2::from_shape_fn((m, d).f(), |ij| x[ij]);
+            gemm(xf.view(), &packed, zf.view_mut());
+            same(&zf.as_standard_layout().to_owned(), "column-major");
+            // Z a slice of a wider buffer, rows in reverse order.
+            let mut wide = Array2::from_elem((m, n + 5), F::nan());
+            gemm(
+                x.slice(s![..;-1, ..]),
+                &packed,
+                wide.slice_mut(s![..;-1, 2..n + 2]),
+            );
+            same(&wide.slice(s![.., 2..n + 2]).to_owned(), "strided");
+        }
+    }
+
+    #[test]
+    fn f32_matches_fma_chain_bit_for_bit() {
+        check::<f32, 16>(gemm_f32);
+    }
+
+    #[test]
+    fn f64_matches_fma_chain_bit_for_bit() {
+        check::<f64, 8>(gemm_f64);
+    }
+
+    #[test]
+    fn packed_layout_round_trips_and_clones_aligned() {
+        let w = random::<f64>(5, 19, 1);
+        let packed = pack(&w);
+        assert_eq!(packed.bytes(), 5 * 24 * 8);
+        let copy = packed.clone();
+        for j in 0..19 {
+            let col: Vec<f64> = copy.column(j).collect();
+            assert_eq!(col, w.column(j).to_vec());
+        }
+        assert_eq!(copy.panel(0, 0, 1).as_ptr().align_offset(ALIGN), 0);
+    }
+}

@@ -1,0 +1,150 @@
+//! The AVX2 + FMA micro-kernels of [`super`]: the crate's only unsafe GEMM code.
+//!
+//! One tile is C[i0..i0+MR, j0..j0+NR] ← (C if accumulating, else 0) + A·B over one k-block, as
+//! MR·NR independent FMA chains `acc = fma(a[k], b[k], acc)` in increasing k: the same operations
+//! in the same order as the portable tile, so the result is the same to the bit. Each chain sits
+//! in one lane of a 256-bit register: 6 rows × 2 registers = 12 accumulators, 2 loads of B and 6
+//! broadcasts of A per k, which keeps both FMA pipes of a Zen 3 or Skylake core busy.
+//!
+//! The safe entry points check every bound the raw-pointer kernel relies on, and can only be
+//! called with an [`Avx2Fma`] token, which exists only when the CPU has both features.
+
+use std::arch::x86_64::{
+    __m256, __m256d, _mm256_fmadd_pd, _mm256_fmadd_ps, _mm256_loadu_pd, _mm256_loadu_ps,
+    _mm256_set1_pd, _mm256_set1_ps, _mm256_setzero_pd, _mm256_setzero_ps, _mm256_storeu_pd,
+    _mm256_storeu_ps,
+};
+
+use ndarray::ArrayViewMut2;
+
+use super::MR;
+
+/// Proof that the running CPU has AVX2 and FMA (only [`Avx2Fma::detect`] makes one).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Avx2Fma(());
+
+impl Avx2Fma {
+    /// The token if the CPU supports both features (the check is cached by std).
+    pub(super) fn detect() -> Option<Self> {
+        (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(Self(()))
+    }
+}
+
+/// Generates the raw kernel for one float type and its safe, bound-checking entry point.
+macro_rules! tile_kernel {
+    (
+        $safe:ident, $raw:ident, $t:ty, $vec:ty, lanes = $lanes:expr,
+        $zero:ident, $load:ident, $store:ident, $splat:ident, $fma:ident
+    ) => {
+        /// Reads `kc·MR` values at `a`, `kc·2·lanes` at `b`; reads (if `accumulate`) and writes
+        /// `2·lanes` values at `c + i·rs` for each row i < MR.
+        ///
+        /// # Safety
+        /// The CPU supports AVX2 and FMA; those ranges are in bounds of live allocations, the
+        /// C ranges are not aliased by A or B and nothing else accesses them during the call.
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $raw(
+            kc: usize,
+            a: *const $t,
+            b: *const $t,
+            c: *mut $t,
+            rs: isize,
+            accumulate: bool,
+        ) {
+            const NR: usize = 2 * $lanes;
+            let mut acc: [[$vec; 2]; MR] = [[$zero(); 2]; MR];
+            if accumulate {
+                for (i, row) in acc.iter_mut().enumerate() {
+                    // SAFETY: row i of the C tile is in bounds (caller's contract).
+                    unsafe {
+                        let ci = c.offset(i as isize * rs);
+                        *row = [$load(ci), $load(ci.add($lanes))];
+                    }
+                }
+            }
+            for k in 0..kc {
+                // SAFETY: k < kc, so the NR values of B and MR values of A at step k are in
+                // bounds (caller's contract); unaligned loads have no alignment requirement.
+                let (b0, b1, ak) = unsafe {
+                    let bk = b.add(k * NR);
+                    ($load(bk), $load(bk.add($lanes)), a.add(k * MR))
+                };
+                for (i, row) in acc.iter_mut().enumerate() {
+                    // SAFETY: i < MR, in bounds as above.
+                    let ai = $splat(unsafe { *ak.add(i) });
+                    row[0] = $fma(ai, b0, row[0]);
+                    row[1] = $fma(ai, b1, row[1]);
+                }
+            }
+            for (i, row) in acc.iter().enumerate() {
+                // SAFETY: row i of the C tile is in bounds and not aliased (caller's contract).
+                unsafe {
+                    let ci = c.offset(i as isize * rs);
+                    $store(ci, row[0]);
+                    $store(ci.add($lanes), row[1]);
+                }
+            }
+        }
+
+        impl Avx2Fma {
+            /// The tile at rows `i0..i0+MR`, columns `j0..j0+NR` of `c` (column stride 1) from
+            /// one packed k-block: `a` is kc steps of MR values, `b` kc steps of NR values.
+            ///
+            /// # Panics
+            /// If the tile is out of `c`'s bounds, `c`'s columns are not contiguous, or `a` and
+            /// `b` do not hold the same number of k steps (all internal invariants of the GEMM).
+            pub(super) fn $safe(
+                self,
+                a: &[$t],
+                b: &[$t],
+                c: &mut ArrayViewMut2<'_, $t>,
+                (i0, j0): (usize, usize),
+                accumulate: bool,
+            ) {
+                const NR: usize = 2 * $lanes;
+                let kc = b.len() / NR;
+                assert!(
+                    b.len() == kc * NR && a.len() == kc * MR,
+                    "packed block sizes"
+                );
+                assert!(i0 + MR <= c.nrows() && j0 + NR <= c.ncols(), "tile bounds");
+                assert!(c.strides()[1] == 1, "contiguous columns");
+                let rs = c.strides()[0];
+                // SAFETY: (i0, j0) is an element of the view (checked above), so the offset
+                // stays inside the view's allocation.
+                let c0 = unsafe { c.as_mut_ptr().offset(i0 as isize * rs + j0 as isize) };
+                // SAFETY: the token proves AVX2 + FMA. Row i < MR of the tile starts at
+                // c0 + i·rs, element (i0+i, j0) of the view, and its NR elements are columns
+                // j0..j0+NR ≤ ncols with column stride 1: all inside the view, whose elements a
+                // mutable view guarantees distinct, and `c` is borrowed mutably for the call so
+                // neither `a`, `b` nor anything else aliases them. `a` and `b` hold kc steps.
+                unsafe { $raw(kc, a.as_ptr(), b.as_ptr(), c0, rs, accumulate) }
+            }
+        }
+    };
+}
+
+tile_kernel!(
+    tile_f32,
+    kernel_f32,
+    f32,
+    __m256,
+    lanes = 8,
+    _mm256_setzero_ps,
+    _mm256_loadu_ps,
+    _mm256_storeu_ps,
+    _mm256_set1_ps,
+    _mm256_fmadd_ps
+);
+tile_kernel!(
+    tile_f64,
+    kernel_f64,
+    f64,
+    __m256d,
+    lanes = 4,
+    _mm256_setzero_pd,
+    _mm256_loadu_pd,
+    _mm256_storeu_pd,
+    _mm256_set1_pd,
+    _mm256_fmadd_pd
+);
