@@ -106,6 +106,29 @@ pub(crate) unsafe fn fwht_f32_from_avx2(
     true
 }
 
+/// [`fwht_f32_from_avx2`] for f64: `dst ← H v` with `v[k] = load(k)` (4 lanes at a time, k a
+/// multiple of 4), fused into the first five in-register stages. For 32 ≤ `dst.len()` ≤ one
+/// cache block (2,048 f64); returns false (and does nothing) for other lengths.
+///
+/// # Safety
+/// The CPU must support AVX2, and `load(k)` must be sound for every multiple k of 4 below
+/// `dst.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn fwht_f64_from_avx2(
+    dst: &mut [f64],
+    load: impl Fn(usize) -> std::arch::x86_64::__m256d,
+) -> bool {
+    let n = dst.len();
+    if !n.is_power_of_two() || n < 32 || n > BLOCK_BYTES / size_of::<f64>() {
+        return false;
+    }
+    // SAFETY: the caller's contract; n is a multiple of 32.
+    unsafe { simd::base32_f64_from(dst, load) };
+    stages_from(dst, 32);
+    true
+}
+
 /// The arithmetic the transform needs; implemented for f32 and f64.
 pub(crate) trait Butterfly:
     Copy + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self>
@@ -371,6 +394,18 @@ mod simd {
     /// 4, 8, 16 across them; `data.len()` a multiple of 32.
     #[target_feature(enable = "avx2")]
     pub(super) fn base32_f64(data: &mut [f64]) {
+        let p = data.as_ptr();
+        // SAFETY: `base32_f64_from` loads offsets below data.len() only.
+        unsafe { base32_f64_from(data, |k| _mm256_loadu_pd(p.add(k))) };
+    }
+
+    /// [`base32_f64`] on the values `load(k)` gives for entries k..k+4 (k a multiple of 4 below
+    /// `data.len()`), written to `data` (as [`base64_f32_from`]).
+    ///
+    /// # Safety
+    /// `load(k)` must be sound for every such k; `data.len()` a multiple of 32.
+    #[target_feature(enable = "avx2")]
+    pub(crate) unsafe fn base32_f64_from(data: &mut [f64], load: impl Fn(usize) -> __m256d) {
         let sign1 = _mm256_setr_pd(0.0, -0.0, 0.0, -0.0);
         let sign2 = _mm256_setr_pd(0.0, 0.0, -0.0, -0.0);
         let inner = |mut v: __m256d| {
@@ -380,13 +415,14 @@ mod simd {
                 _mm256_xor_pd(v, sign2),
             )
         };
-        for c in data.chunks_exact_mut(32) {
-            let p = c.as_mut_ptr();
-            // SAFETY: `c` holds exactly 32 f64: registers k read and write p[4k..4k+4].
+        for (c, chunk) in data.chunks_exact_mut(32).enumerate() {
+            let p = chunk.as_mut_ptr();
+            // SAFETY: `chunk` holds exactly 32 f64: registers k write p[4k..4k+4]; `load` is
+            // sound for these offsets (the caller's contract).
             unsafe {
                 let mut v = [_mm256_setzero_pd(); 8];
                 for (k, v) in v.iter_mut().enumerate() {
-                    *v = inner(_mm256_loadu_pd(p.add(4 * k)));
+                    *v = inner(load(32 * c + 4 * k));
                 }
                 for h in [1, 2, 4] {
                     let mut w = v;
