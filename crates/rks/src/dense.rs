@@ -138,11 +138,19 @@ impl DenseRks {
     /// The linear part Wx of the map (n columns, before cos/sin), for rows of `x`.
     pub fn project<F: Element>(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>, RksError> {
         let mut out = Array2::zeros((x.nrows(), self.n_frequencies()));
-        crate::features::check_io(&x, &out.view_mut(), self.input_dim(), self.n_frequencies())?;
-        crate::features::for_row_blocks(x, out.view_mut(), BLOCK_ROWS, |xb, zb| {
-            self.project_block(xb, zb)
-        });
+        self.project_into(x, out.view_mut())?;
         Ok(out)
+    }
+
+    /// [`DenseRks::project`] into a caller's buffer of x.nrows() × n.
+    pub fn project_into<F: Element>(
+        &self,
+        x: ArrayView2<'_, F>,
+        out: ArrayViewMut2<'_, F>,
+    ) -> Result<(), RksError> {
+        crate::features::check_io(&x, &out, self.input_dim(), self.n_frequencies())?;
+        crate::features::for_row_blocks(x, out, BLOCK_ROWS, |xb, zb| self.project_block(xb, zb));
+        Ok(())
     }
 
     fn project_block<F: Element>(&self, xb: ArrayView2<'_, F>, zb: ArrayViewMut2<'_, F>) {

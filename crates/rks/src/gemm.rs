@@ -26,7 +26,7 @@
 //! - Edge tiles (fewer than MR rows or NR columns left) and outputs whose columns are not
 //!   contiguous go through a small buffer, with the same chains.
 
-use ndarray::{ArrayView2, ArrayViewMut2, s};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, s};
 
 use crate::Element;
 
@@ -142,15 +142,17 @@ impl<F: Element> Clone for Packed<F> {
     }
 }
 
-/// One micro-tile update: `(a, b, z, (i0, j0), accumulate)` with `a` kc·MR packed values of X,
-/// `b` kc·NR of a panel, the tile at rows i0.., columns j0.. of `z` (in bounds), which starts from
-/// its stored value if `accumulate` and from 0 otherwise.
-type Tile<'t, F> = &'t dyn Fn(&[F], &[F], &mut ArrayViewMut2<'_, F>, (usize, usize), bool);
+/// One micro-tile update: `(a, b, next, z, (i0, j0), accumulate)` with `a` kc·MR packed values
+/// of X, `b` kc·NR of a panel, `next` the panel wanted next (a prefetch hint, maybe empty), the
+/// tile at rows i0.., columns j0.. of `z` (in bounds), which starts from its stored value if
+/// `accumulate` and from 0 otherwise.
+type Tile<'t, F> = &'t dyn Fn(&[F], &[F], &[F], &mut ArrayViewMut2<'_, F>, (usize, usize), bool);
 
 /// The portable micro-tile: the same FMA chains as the SIMD kernels, in plain Rust.
 fn portable_tile<F: Element, const NR: usize>(
     a: &[F],
     b: &[F],
+    _next: &[F],
     z: &mut ArrayViewMut2<'_, F>,
     (i0, j0): (usize, usize),
     accumulate: bool,
@@ -208,38 +210,37 @@ fn multiply<F: Element, const NR: usize>(
         z.fill(F::zero());
         return;
     }
-    let direct = z.strides()[1] == 1;
     let nc = (Z_CHUNK_BYTES / (MC * size_of::<F>())).max(NR) / NR * NR;
     let mut a = Vec::new();
-    let mut edge = [F::zero(); 6 * 16];
+    // The chunk of Z being accumulated, contiguous (row stride nc) and padded to whole tiles:
+    // Z's own rows may be a power-of-two apart and would then all fall in the same cache sets.
+    let mut chunk = Array2::zeros((MC.div_ceil(MR) * MR, nc));
     for ic in (0..m).step_by(MC) {
         let mc = MC.min(m - ic);
         pack_rows(x.slice(s![ic..ic + mc, ..]), &mut a);
         for jc in (0..n).step_by(nc) {
+            let end = n.min(jc + nc);
             for pc in (0..d).step_by(KC) {
                 let kc = KC.min(d - pc);
-                let accumulate = pc > 0;
-                for j0 in (jc..n.min(jc + nc)).step_by(NR) {
+                for j0 in (jc..end).step_by(NR) {
                     let bp = b.panel(j0 / NR, pc, kc);
+                    // The panel after this one, prefetched while the first tile runs.
+                    let next = if j0 + NR < end {
+                        b.panel(j0 / NR + 1, pc, kc)
+                    } else if pc + KC < d {
+                        b.panel(jc / NR, pc + KC, KC.min(d - pc - KC))
+                    } else {
+                        &[]
+                    };
                     for ir in (0..mc).step_by(MR) {
                         let ap = &a[ir * d + pc * MR..ir * d + (pc + kc) * MR];
-                        let (i0, rows, cols) = (ic + ir, MR.min(m - ic - ir), NR.min(n - j0));
-                        if direct && rows == MR && cols == NR {
-                            tile(ap, bp, &mut z, (i0, j0), accumulate);
-                            continue;
-                        }
-                        // Through a buffer, same chains: rows past m start and stay at 0·w.
-                        let mut buf = ArrayViewMut2::from_shape((MR, NR), &mut edge[..MR * NR])
-                            .expect("MR × NR buffer");
-                        let mut part = z.slice_mut(s![i0..i0 + rows, j0..j0 + cols]);
-                        if accumulate {
-                            buf.slice_mut(s![..rows, ..cols]).assign(&part);
-                        }
-                        tile(ap, bp, &mut buf, (0, 0), accumulate);
-                        part.assign(&buf.slice(s![..rows, ..cols]));
+                        let next = if ir == 0 { next } else { &[] };
+                        tile(ap, bp, next, &mut chunk.view_mut(), (ir, j0 - jc), pc > 0);
                     }
                 }
             }
+            z.slice_mut(s![ic..ic + mc, jc..end])
+                .assign(&chunk.slice(s![..mc, ..end - jc]));
         }
     }
 }
@@ -248,7 +249,9 @@ fn multiply<F: Element, const NR: usize>(
 pub(crate) fn gemm_f32(x: ArrayView2<'_, f32>, b: &Packed<f32>, z: ArrayViewMut2<'_, f32>) {
     #[cfg(target_arch = "x86_64")]
     if let Some(cpu) = avx2::Avx2Fma::detect() {
-        return multiply::<f32, 16>(x, b, z, &|a, b, z, at, acc| cpu.tile_f32(a, b, z, at, acc));
+        return multiply::<f32, 16>(x, b, z, &|a, b, next, z, at, acc| {
+            cpu.tile_f32(a, b, next, z, at, acc)
+        });
     }
     multiply::<f32, 16>(x, b, z, &portable_tile::<f32, 16>);
 }
@@ -257,14 +260,16 @@ pub(crate) fn gemm_f32(x: ArrayView2<'_, f32>, b: &Packed<f32>, z: ArrayViewMut2
 pub(crate) fn gemm_f64(x: ArrayView2<'_, f64>, b: &Packed<f64>, z: ArrayViewMut2<'_, f64>) {
     #[cfg(target_arch = "x86_64")]
     if let Some(cpu) = avx2::Avx2Fma::detect() {
-        return multiply::<f64, 8>(x, b, z, &|a, b, z, at, acc| cpu.tile_f64(a, b, z, at, acc));
+        return multiply::<f64, 8>(x, b, z, &|a, b, next, z, at, acc| {
+            cpu.tile_f64(a, b, next, z, at, acc)
+        });
     }
     multiply::<f64, 8>(x, b, z, &portable_tile::<f64, 8>);
 }
 
 #[cfg(test)]
 mod tests {
-    use ndarray::{Array2, ShapeBuilder};
+    use ndarray::ShapeBuilder;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
     use rand_distr::{Distribution, StandardNormal};

@@ -10,14 +10,16 @@
 //! called with an [`Avx2Fma`] token, which exists only when the CPU has both features.
 
 use std::arch::x86_64::{
-    __m256, __m256d, _mm256_fmadd_pd, _mm256_fmadd_ps, _mm256_loadu_pd, _mm256_loadu_ps,
-    _mm256_set1_pd, _mm256_set1_ps, _mm256_setzero_pd, _mm256_setzero_ps, _mm256_storeu_pd,
-    _mm256_storeu_ps,
+    __m256, __m256d, _MM_HINT_T0, _mm_prefetch, _mm256_fmadd_pd, _mm256_fmadd_ps, _mm256_loadu_pd,
+    _mm256_loadu_ps, _mm256_set1_pd, _mm256_set1_ps, _mm256_setzero_pd, _mm256_setzero_ps,
+    _mm256_storeu_pd, _mm256_storeu_ps,
 };
 
 use ndarray::ArrayViewMut2;
 
 use super::MR;
+
+const PREFETCH: bool = true;
 
 /// Proof that the running CPU has AVX2 and FMA (only [`Avx2Fma::detect`] makes one).
 #[derive(Clone, Copy, Debug)]
@@ -37,7 +39,8 @@ macro_rules! tile_kernel {
         $zero:ident, $load:ident, $store:ident, $splat:ident, $fma:ident
     ) => {
         /// Reads `kc·MR` values at `a`, `kc·2·lanes` at `b`; reads (if `accumulate`) and writes
-        /// `2·lanes` values at `c + i·rs` for each row i < MR.
+        /// `2·lanes` values at `c + i·rs` for each row i < MR. Prefetches the cache line at
+        /// `next + k·2·lanes` at step k (the next panel; prefetching never faults).
         ///
         /// # Safety
         /// The CPU supports AVX2 and FMA; those ranges are in bounds of live allocations, the
@@ -47,6 +50,7 @@ macro_rules! tile_kernel {
             kc: usize,
             a: *const $t,
             b: *const $t,
+            next: *const $t,
             c: *mut $t,
             rs: isize,
             accumulate: bool,
@@ -62,19 +66,35 @@ macro_rules! tile_kernel {
                     }
                 }
             }
-            for k in 0..kc {
+            let mut step = |k: usize| {
                 // SAFETY: k < kc, so the NR values of B and MR values of A at step k are in
                 // bounds (caller's contract); unaligned loads have no alignment requirement.
                 let (b0, b1, ak) = unsafe {
                     let bk = b.add(k * NR);
                     ($load(bk), $load(bk.add($lanes)), a.add(k * MR))
                 };
+                if PREFETCH {
+                    _mm_prefetch::<_MM_HINT_T0>(next.wrapping_add(k * NR).cast());
+                }
                 for (i, row) in acc.iter_mut().enumerate() {
                     // SAFETY: i < MR, in bounds as above.
                     let ai = $splat(unsafe { *ak.add(i) });
                     row[0] = $fma(ai, b0, row[0]);
                     row[1] = $fma(ai, b1, row[1]);
                 }
+            };
+            // Four steps per iteration: less loop overhead between the FMAs.
+            let mut k = 0;
+            while k + 4 <= kc {
+                step(k);
+                step(k + 1);
+                step(k + 2);
+                step(k + 3);
+                k += 4;
+            }
+            while k < kc {
+                step(k);
+                k += 1;
             }
             for (i, row) in acc.iter().enumerate() {
                 // SAFETY: row i of the C tile is in bounds and not aliased (caller's contract).
@@ -93,10 +113,12 @@ macro_rules! tile_kernel {
             /// # Panics
             /// If the tile is out of `c`'s bounds, `c`'s columns are not contiguous, or `a` and
             /// `b` do not hold the same number of k steps (all internal invariants of the GEMM).
+            /// `next` (the panel used next, or empty) is only prefetched.
             pub(super) fn $safe(
                 self,
                 a: &[$t],
                 b: &[$t],
+                next: &[$t],
                 c: &mut ArrayViewMut2<'_, $t>,
                 (i0, j0): (usize, usize),
                 accumulate: bool,
@@ -118,7 +140,18 @@ macro_rules! tile_kernel {
                 // j0..j0+NR ≤ ncols with column stride 1: all inside the view, whose elements a
                 // mutable view guarantees distinct, and `c` is borrowed mutably for the call so
                 // neither `a`, `b` nor anything else aliases them. `a` and `b` hold kc steps.
-                unsafe { $raw(kc, a.as_ptr(), b.as_ptr(), c0, rs, accumulate) }
+                let next = if next.len() >= b.len() { next } else { b };
+                unsafe {
+                    $raw(
+                        kc,
+                        a.as_ptr(),
+                        b.as_ptr(),
+                        next.as_ptr(),
+                        c0,
+                        rs,
+                        accumulate,
+                    )
+                }
             }
         }
     };
