@@ -256,7 +256,8 @@ impl Fastfood {
         features: bool,
     ) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
             // SAFETY: the CPU supports AVX2 (checked just above).
             unsafe { project_rows_avx2(prepared, self.padded_dim, xb, out, features) };
             return;
@@ -300,7 +301,7 @@ impl Fastfood {
 /// [`project_rows`] compiled with AVX2 enabled: the element-wise loops get 8 lanes and, in f32,
 /// the permutation a gather instruction.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn project_rows_avx2<F: Element>(
     prepared: &[Prepared<F>],
     dim: usize,

@@ -11,7 +11,7 @@ use crate::Element;
 /// # Safety
 /// Every `p[i]` must be `< a.len()`, and `q`, `p`, `g` must have the same length.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn gather_mul_avx2<F: Element>(q: &mut [F], a: &[F], p: &[u32], g: &[F]) {
     use std::any::TypeId;
     use std::arch::x86_64::*;
@@ -66,7 +66,7 @@ pub(super) fn signed_fwht<F: Element>(a: &mut [F], x: &[F], signs: &[F]) {
 /// # Safety
 /// The CPU must support AVX2; `signs` at least as long as `x`, `x` no longer than `a`.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn signed_fwht_avx2<F: Element>(a: &mut [F], x: &[F], signs: &[F]) {
     use std::any::TypeId;
     use std::arch::x86_64::*;
@@ -123,7 +123,7 @@ pub(super) unsafe fn gather_fwht<F: Element>(q: &mut [F], a: &[F], p: &[u32], g:
 /// # Safety
 /// The CPU must support AVX2; every `p[i]` must be `< a.len()`; `q`, `p`, `g` of equal length.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn gather_fwht_avx2<F: Element>(q: &mut [F], a: &[F], p: &[u32], g: &[F]) {
     use std::any::TypeId;
     use std::arch::x86_64::*;
@@ -212,7 +212,9 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn fused_steps_agree_bitwise() {
-        if !std::arch::is_x86_feature_detected!("avx2") {
+        if !std::arch::is_x86_feature_detected!("avx2")
+            || !std::arch::is_x86_feature_detected!("fma")
+        {
             return;
         }
         fn check<F: Element>(d: usize, dim: usize, seed: u64) {
@@ -269,7 +271,9 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn gather_paths_agree_bitwise() {
-        if !std::arch::is_x86_feature_detected!("avx2") {
+        if !std::arch::is_x86_feature_detected!("avx2")
+            || !std::arch::is_x86_feature_detected!("fma")
+        {
             return;
         }
         let mut rng = ChaCha8Rng::seed_from_u64(4);
