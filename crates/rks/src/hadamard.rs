@@ -106,7 +106,13 @@ pub(crate) unsafe fn fwht_f32_from_avx2(
     }
     // SAFETY: the caller's contract; n is a multiple of 64.
     unsafe { simd::base64_f32_from(dst, load) };
-    stages_from(dst, 64);
+    let mut h = 64;
+    while 16 * h <= n {
+        // n is a multiple of 16h and h of 8 (AVX2 and FMA are enabled here).
+        simd::radix16_f32(dst, h);
+        h *= 16;
+    }
+    stages_from(dst, h);
     true
 }
 
@@ -389,6 +395,49 @@ mod simd {
                 }
                 for (k, v) in v.iter().enumerate() {
                     _mm256_storeu_ps(p.add(8 * k), *v);
+                }
+            }
+        }
+    }
+
+    /// Stages h, 2h, 4h and 8h in one pass (radix 16): for each 8-lane column of each block of
+    /// 16h entries, the 16 registers h apart are loaded once, go through the four stages and are
+    /// stored once (the generic passes need two: radix 8, then radix 2 for the fourth stage).
+    /// `data.len()` a multiple of 16h, h a multiple of 8.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn radix16_f32(data: &mut [f32], h: usize) {
+        for block in data.chunks_exact_mut(16 * h) {
+            let p = block.as_mut_ptr();
+            for col in (0..h).step_by(8) {
+                // SAFETY: j·h + col + 8 ≤ 16h = block.len() for j < 16, col + 8 ≤ h.
+                unsafe {
+                    // Written out (a macro, not loops over arrays): with loops the compiler kept
+                    // the 16 registers in memory and copied them between stages.
+                    macro_rules! stage {
+                        ($v:ident, $s:expr, $($i:expr),*) => {
+                            [$(if $i & $s == 0 {
+                                _mm256_add_ps($v[$i], $v[($i + $s) & 15])
+                            } else {
+                                _mm256_sub_ps($v[($i + 16 - $s) & 15], $v[$i])
+                            }),*]
+                        };
+                    }
+                    macro_rules! all {
+                        ($m:ident, $($a:tt)*) => {
+                            $m!($($a)* 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                        };
+                    }
+                    macro_rules! loads {
+                        ($($j:expr),*) => { [$(_mm256_loadu_ps(p.add($j * h + col))),*] };
+                    }
+                    let v = all!(loads,);
+                    let v = all!(stage, v, 1,);
+                    let v = all!(stage, v, 2,);
+                    let v = all!(stage, v, 4,);
+                    let v = all!(stage, v, 8,);
+                    for (j, v) in v.iter().enumerate() {
+                        _mm256_storeu_ps(p.add(j * h + col), *v);
+                    }
                 }
             }
         }
