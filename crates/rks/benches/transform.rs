@@ -1,6 +1,7 @@
 //! Feature-map transform at the Fastfood paper's shape (2,000 rows, d = 1,024, n = 16,384
-//! frequencies, 32,768 outputs): dense RKS against Fastfood, one thread and all cores; and the
-//! cos/sin step against std. Run: `cargo bench -p rks --bench transform`.
+//! frequencies, 32,768 outputs): dense RKS against Fastfood, one thread and all cores; the dense
+//! map's projection X·Wᵀ alone (the GEMM, to hold against a BLAS); and the cos/sin step against
+//! std. Run: `cargo bench -p rks --bench transform`.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -87,6 +88,43 @@ fn transform(c: &mut Criterion) {
     );
 }
 
+/// X·Wᵀ alone on one thread; throughput in flops (2·rows·d·n), so GFLOP/s reads off directly.
+fn projection_type<F: Element>(c: &mut Criterion, name: &str, dense: &DenseRks) {
+    let x = input::<F>();
+    let mut z = dense.project(x.view()).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("thread pool");
+    let mut group = c.benchmark_group("dense_projection_2000x1024_to_16384");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    group.throughput(Throughput::Elements((2 * ROWS * DIM * FREQUENCIES) as u64));
+    group.bench_function(BenchmarkId::new(name, "1 thread"), |b| {
+        pool.install(|| {
+            b.iter(|| {
+                dense
+                    .project_into(black_box(x.view()), z.view_mut())
+                    .unwrap()
+            })
+        })
+    });
+    group.finish();
+}
+
+fn projection(c: &mut Criterion) {
+    let dense = DenseRks::params()
+        .n_frequencies(FREQUENCIES)
+        .gamma(1.0 / DIM as f64)
+        .seed(1)
+        .build(DIM)
+        .unwrap();
+    projection_type::<f32>(c, "f32", &dense);
+    projection_type::<f64>(c, "f64", &dense);
+}
+
 fn sin_cos_type<F: Element>(c: &mut Criterion, name: &str) {
     let len = 1 << 16;
     let mut rng = ChaCha8Rng::seed_from_u64(2);
@@ -120,5 +158,5 @@ fn sin_cos(c: &mut Criterion) {
     sin_cos_type::<f64>(c, "f64");
 }
 
-criterion_group!(transform_benches, sin_cos, transform);
+criterion_group!(transform_benches, sin_cos, transform, projection);
 criterion_main!(transform_benches);
