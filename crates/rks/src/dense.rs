@@ -227,3 +227,54 @@ impl FeatureMap for DenseRks {
 
 serde_via_saved!(DenseRks);
 crate::linfa_impl::transformer_via_feature_map!(DenseRks);
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array2;
+
+    use super::*;
+
+    /// z = x·Wᵀ as the documented FMA chain (k = 0 first, from 0), W rounded to F first.
+    fn reference<F: Element>(x: &Array2<F>, w: &Array2<f64>) -> Array2<F> {
+        Array2::from_shape_fn((x.nrows(), w.nrows()), |(i, j)| {
+            x.row(i)
+                .iter()
+                .zip(w.row(j))
+                .fold(F::zero(), |acc, (&a, &b)| {
+                    a.mul_add(F::from_f64_lossy(b), acc)
+                })
+        })
+    }
+
+    fn check<F: Element>() {
+        // Several row blocks with a partial last one, n and d not multiples of the tile sizes.
+        let map = DenseRks::params()
+            .n_frequencies(45)
+            .sigma(1.3)
+            .seed(5)
+            .build(37)
+            .unwrap();
+        let x = Array2::from_shape_fn((2 * BLOCK_ROWS + 7, 37), |(i, k)| {
+            F::from_f64_lossy(((i * 37 + k) as f64 * 0.618).sin())
+        });
+        let z = map.project(x.view()).unwrap();
+        let want = reference(&x, &map.weights());
+        for (g, e) in z.iter().zip(&want) {
+            assert_eq!(g.to_f64_exact().to_bits(), e.to_f64_exact().to_bits());
+        }
+    }
+
+    #[test]
+    fn projection_is_the_fma_chain_bit_for_bit() {
+        check::<f32>();
+        check::<f64>();
+    }
+
+    #[test]
+    fn parameter_bytes_count_the_f32_copy_once_made() {
+        let map = DenseRks::params().n_frequencies(20).build(3).unwrap();
+        assert_eq!(map.parameter_bytes(), 3 * 24 * 8);
+        map.project(Array2::<f32>::zeros((2, 3)).view()).unwrap();
+        assert_eq!(map.parameter_bytes(), 3 * 24 * 8 + 3 * 32 * 4);
+    }
+}

@@ -3,28 +3,32 @@
 //! Why our own kernel rather than a BLAS or `matrixmultiply`:
 //! - **Bit-identical on every CPU and for any thread count.** Every output is one FMA chain
 //!   `acc = fma(x[k], wᵀ[k], acc)` for k = 0, 1, …, d−1 in that order, starting from 0. Blocking
-//!   over k stores the partial value in Z and resumes from it, which is the same chain. The AVX2 +
-//!   FMA kernel (x86-64, chosen at run time) and the portable kernel (`mul_add`: NEON `fmla` on
-//!   aarch64, hardware or libm's correctly rounded `fma` elsewhere) perform exactly these
-//!   operations, so they agree to the bit; rows never interact, so the row blocks that threads
-//!   take do not matter either. A BLAS picks its kernel, its k-splitting and its summation order
-//!   per CPU and per thread count.
+//!   over k stores the partial value and resumes from it, which is the same chain. The AVX2 + FMA
+//!   kernel (x86-64, chosen at run time, [`avx2`]) and the portable kernel (`mul_add`: NEON
+//!   `fmla` on aarch64, hardware or libm's correctly rounded `fma` elsewhere) perform exactly
+//!   these operations, so they agree to the bit; rows never interact, so the row blocks that
+//!   threads take do not matter either. A BLAS picks its kernel, its k-splitting and its
+//!   summation order per CPU and per thread count.
 //! - **Wᵀ packed once.** W is fixed when the map is built, so Wᵀ is stored already packed in the
-//!   kernel's layout ([`Packed`]) and a transform packs only its small block of rows; a general
-//!   GEMM repacks the large operand on every call.
+//!   kernel's layout ([`Packed`]) and a transform packs only its block of rows of X; a general
+//!   GEMM repacks the large operand on every call (ndarray's did, per block of 128 rows).
 //!
-//! Layout and blocking (one row block at a time, single-threaded inside the product; rayon runs
-//! the row blocks in parallel):
+//! Layout and blocking (one block of rows at a time, single-threaded inside the product; rayon
+//! runs the row blocks in parallel):
 //! - Micro-tile MR × NR = 6 × 16 (f32) or 6 × 8 (f64): two 256-bit registers per row, 12
-//!   accumulators.
-//! - [`Packed`] Wᵀ: column panels of NR columns, each panel `d` steps of NR values (k-major),
-//!   64-byte aligned, the last panel zero-padded.
-//! - Loops, outer to inner: rows in chunks of [`MC`] (their X packed for all k in MR-row
-//!   panels); columns in chunks whose Z part (MC × NC, ≈ [`Z_CHUNK_BYTES`]) stays in L2 cache
-//!   while k advances; k in blocks of [`KC`] = 256, so one panel's k-block (16 KiB) stays in L1
-//!   cache while every MR-row panel of X passes over it; then the micro-tiles.
-//! - Edge tiles (fewer than MR rows or NR columns left) and outputs whose columns are not
-//!   contiguous go through a small buffer, with the same chains.
+//!   accumulators; 4 steps of k per loop iteration.
+//! - [`Packed`] Wᵀ: column panels of NR columns, each panel `d` steps of NR values (k-major, one
+//!   64-byte cache line per step), 64-byte aligned, the last panel zero-padded.
+//! - Loops, outer to inner: rows in chunks of [`MC`] = 132 (their X packed for all k in MR-row
+//!   panels, zero-padded); columns in chunks of NC (256 in f32, 128 in f64) whose MC × NC part of
+//!   Z (≈ [`Z_CHUNK_BYTES`] = 128 KiB) is accumulated in a contiguous buffer that stays in L2
+//!   cache while k advances (Z's own rows, 2n values apart, would all map to the same cache
+//!   sets), then copied out; k in blocks of [`KC`] = 256, so a panel's k-block (16 KiB) stays in
+//!   L1 cache while every MR-row panel of X passes over it (the next panel is prefetched
+//!   meanwhile); then the micro-tiles, every one full in the padded buffer (no edge cases).
+//! - Measured at the benchmark shape (2,000 × 1,024 · 1,024 × 16,384, one Zen 3 core): about
+//!   88 GFLOP/s in f32 and 44 in f64, against 90–92 and 41–42 for numpy with OpenBLAS; the kernel
+//!   alone on cached data reaches 100 and 50.
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, s};
 
