@@ -96,23 +96,35 @@ fn reduce(x: f64) -> (u64, f64) {
 }
 
 /// sin x and cos x from the quadrant q and sin r, cos r, as raw bits.
+///
+/// Written for few vector operations: `odd` (bit 0 of q in the sign bit) both selects the swap
+/// (a blend reads only the sign bit of its mask) and, XORed with the sine's sign (bit 1 of q),
+/// gives the cosine's: cos changes sign in quadrants 1 and 2, where the two bits differ. (Two
+/// vector operations fewer than `q & 1 == 1` and `(q + 1) & 2`: a cos+sin pair 0.64 → 0.60 ns in
+/// f32, 1.90 → 1.83 ns in f64; same bits.)
 #[inline(always)]
-fn by_quadrant(q: u64, sin_r: u64, cos_r: u64, sign_shift: u32) -> (u64, u64) {
-    let swap = q & 1 != 0;
-    let (s, c) = if swap { (cos_r, sin_r) } else { (sin_r, cos_r) };
-    (
-        s ^ ((q & 2) << sign_shift),
-        c ^ ((q.wrapping_add(1) & 2) << sign_shift),
-    )
+fn by_quadrant(q: u64, sin_r: u64, cos_r: u64) -> (u64, u64) {
+    let odd = q << 63;
+    let (s, c) = if (odd as i64) < 0 {
+        (cos_r, sin_r)
+    } else {
+        (sin_r, cos_r)
+    };
+    let sin_sign = (q << 62) & (1 << 63);
+    (s ^ sin_sign, c ^ (sin_sign ^ odd))
 }
 
 /// [`by_quadrant`] for f32 bits.
 #[inline(always)]
 fn by_quadrant32(q: u32, sin_r: u32, cos_r: u32) -> (u32, u32) {
-    let swap = q & 1 != 0;
-    let (s, c) = if swap { (cos_r, sin_r) } else { (sin_r, cos_r) };
-    // Wrapping: q is the low word of k in the f64 reduction, all ones for k = −1.
-    (s ^ ((q & 2) << 30), c ^ ((q.wrapping_add(1) & 2) << 30))
+    let odd = q << 31;
+    let (s, c) = if (odd as i32) < 0 {
+        (cos_r, sin_r)
+    } else {
+        (sin_r, cos_r)
+    };
+    let sin_sign = (q << 30) & (1 << 31);
+    (s ^ sin_sign, c ^ (sin_sign ^ odd))
 }
 
 #[inline(always)]
@@ -147,7 +159,7 @@ fn sin_cos_f64(x: f64) -> (f64, f64) {
     let (ps, pc) = (estrin(&S), estrin(&C));
     let sin_r = (r * z).mul_add(ps, r);
     let cos_r = z2.mul_add(pc, 0.5f64.mul_add(-z, 1.0));
-    let (s, c) = by_quadrant(q, sin_r.to_bits(), cos_r.to_bits(), 62);
+    let (s, c) = by_quadrant(q, sin_r.to_bits(), cos_r.to_bits());
     (f64::from_bits(s), f64::from_bits(c))
 }
 
