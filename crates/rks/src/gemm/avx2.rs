@@ -38,16 +38,17 @@ macro_rules! tile_kernel {
         $safe:ident, $raw:ident, $t:ty, $vec:ty, lanes = $lanes:expr,
         $zero:ident, $load:ident, $store:ident, $splat:ident, $fma:ident
     ) => {
-        /// Reads `kc·MR` values at `a`, `kc·2·lanes` at `b`; reads (if `accumulate`) and writes
-        /// `2·lanes` values at `c + i·rs` for each row i < MR. Prefetches the cache line at
-        /// `next + k·2·lanes` at step k (the next panel; prefetching never faults).
+        /// For each tile t < `tiles`: reads `kc·MR` values at `a + t·kc·MR`, `kc·2·lanes` at
+        /// `b`; reads (if `accumulate`) and writes `2·lanes` values at `c + (t·MR + i)·rs` for
+        /// each row i < MR. Prefetches the cache line at `next + k·2·lanes` at step k of the
+        /// first tile (the next panel; prefetching never faults).
         ///
         /// # Safety
         /// The CPU supports AVX2 and FMA; those ranges are in bounds of live allocations, the
         /// C ranges are not aliased by A or B and nothing else accesses them during the call.
         #[target_feature(enable = "avx2,fma")]
         unsafe fn $raw(
-            kc: usize,
+            (tiles, kc): (usize, usize),
             a: *const $t,
             b: *const $t,
             next: *const $t,
@@ -56,94 +57,107 @@ macro_rules! tile_kernel {
             accumulate: bool,
         ) {
             const NR: usize = 2 * $lanes;
-            let mut acc: [[$vec; 2]; MR] = [[$zero(); 2]; MR];
-            if accumulate {
-                for (i, row) in acc.iter_mut().enumerate() {
-                    // SAFETY: row i of the C tile is in bounds (caller's contract).
-                    unsafe {
-                        let ci = c.offset(i as isize * rs);
-                        *row = [$load(ci), $load(ci.add($lanes))];
+            for t in 0..tiles {
+                // SAFETY: t < tiles: tile t's A steps and C rows are in bounds (caller's contract).
+                let (a, c) = unsafe { (a.add(t * kc * MR), c.offset((t * MR) as isize * rs)) };
+                let next = if t == 0 { next } else { b };
+                let mut acc: [[$vec; 2]; MR] = [[$zero(); 2]; MR];
+                if accumulate {
+                    for (i, row) in acc.iter_mut().enumerate() {
+                        // SAFETY: row i of the C tile is in bounds (caller's contract).
+                        unsafe {
+                            let ci = c.offset(i as isize * rs);
+                            *row = [$load(ci), $load(ci.add($lanes))];
+                        }
                     }
                 }
-            }
-            let mut step = |k: usize| {
-                // SAFETY: k < kc, so the NR values of B and MR values of A at step k are in
-                // bounds (caller's contract); unaligned loads have no alignment requirement.
-                let (b0, b1, ak) = unsafe {
-                    let bk = b.add(k * NR);
-                    ($load(bk), $load(bk.add($lanes)), a.add(k * MR))
+                let mut step = |k: usize| {
+                    // SAFETY: k < kc, so the NR values of B and MR values of A at step k are in
+                    // bounds (caller's contract); unaligned loads have no alignment requirement.
+                    let (b0, b1, ak) = unsafe {
+                        let bk = b.add(k * NR);
+                        ($load(bk), $load(bk.add($lanes)), a.add(k * MR))
+                    };
+                    if PREFETCH {
+                        _mm_prefetch::<_MM_HINT_T0>(next.wrapping_add(k * NR).cast());
+                    }
+                    for (i, row) in acc.iter_mut().enumerate() {
+                        // SAFETY: i < MR, in bounds as above.
+                        let ai = $splat(unsafe { *ak.add(i) });
+                        row[0] = $fma(ai, b0, row[0]);
+                        row[1] = $fma(ai, b1, row[1]);
+                    }
                 };
-                if PREFETCH {
-                    _mm_prefetch::<_MM_HINT_T0>(next.wrapping_add(k * NR).cast());
+                // Four steps per iteration: less loop overhead between the FMAs.
+                let mut k = 0;
+                while k + 4 <= kc {
+                    step(k);
+                    step(k + 1);
+                    step(k + 2);
+                    step(k + 3);
+                    k += 4;
                 }
-                for (i, row) in acc.iter_mut().enumerate() {
-                    // SAFETY: i < MR, in bounds as above.
-                    let ai = $splat(unsafe { *ak.add(i) });
-                    row[0] = $fma(ai, b0, row[0]);
-                    row[1] = $fma(ai, b1, row[1]);
+                while k < kc {
+                    step(k);
+                    k += 1;
                 }
-            };
-            // Four steps per iteration: less loop overhead between the FMAs.
-            let mut k = 0;
-            while k + 4 <= kc {
-                step(k);
-                step(k + 1);
-                step(k + 2);
-                step(k + 3);
-                k += 4;
-            }
-            while k < kc {
-                step(k);
-                k += 1;
-            }
-            for (i, row) in acc.iter().enumerate() {
-                // SAFETY: row i of the C tile is in bounds and not aliased (caller's contract).
-                unsafe {
-                    let ci = c.offset(i as isize * rs);
-                    $store(ci, row[0]);
-                    $store(ci.add($lanes), row[1]);
+                for (i, row) in acc.iter().enumerate() {
+                    // SAFETY: row i of the C tile is in bounds and not aliased (caller's contract).
+                    unsafe {
+                        let ci = c.offset(i as isize * rs);
+                        $store(ci, row[0]);
+                        $store(ci.add($lanes), row[1]);
+                    }
                 }
             }
         }
 
         impl Avx2Fma {
-            /// The tile at rows `i0..i0+MR`, columns `j0..j0+NR` of `c` (column stride 1) from
-            /// one packed k-block: `a` is kc steps of MR values, `b` kc steps of NR values.
+            /// Rows 0..tiles·MR, columns `j0..j0+NR` of `c` (column stride 1), tile by tile,
+            /// from one packed k-block: `a` is `tiles` MR-row panels of kc steps of MR values,
+            /// `b` kc steps of NR values. `next` (the panel used next, or empty) is only
+            /// prefetched.
             ///
             /// # Panics
-            /// If the tile is out of `c`'s bounds, `c`'s columns are not contiguous, or `a` and
-            /// `b` do not hold the same number of k steps (all internal invariants of the GEMM).
-            /// `next` (the panel used next, or empty) is only prefetched.
+            /// If the tiles are out of `c`'s bounds, `c`'s columns are not contiguous, or `a` and
+            /// `b` do not hold whole panels of the same number of k steps (all internal
+            /// invariants of the GEMM).
             pub(super) fn $safe(
                 self,
-                a: &[$t],
-                b: &[$t],
-                next: &[$t],
+                (a, b, next): (&[$t], &[$t], &[$t]),
                 c: &mut ArrayViewMut2<'_, $t>,
-                (i0, j0): (usize, usize),
+                j0: usize,
                 accumulate: bool,
             ) {
                 const NR: usize = 2 * $lanes;
                 let kc = b.len() / NR;
+                let tiles = if kc == 0 { 0 } else { a.len() / (kc * MR) };
                 assert!(
-                    b.len() == kc * NR && a.len() == kc * MR,
+                    b.len() == kc * NR && a.len() == tiles * kc * MR,
                     "packed block sizes"
                 );
-                assert!(i0 + MR <= c.nrows() && j0 + NR <= c.ncols(), "tile bounds");
+                assert!(
+                    tiles * MR <= c.nrows() && j0 + NR <= c.ncols(),
+                    "tile bounds"
+                );
                 assert!(c.strides()[1] == 1, "contiguous columns");
+                if tiles == 0 {
+                    return;
+                }
                 let rs = c.strides()[0];
-                // SAFETY: (i0, j0) is an element of the view (checked above), so the offset
-                // stays inside the view's allocation.
-                let c0 = unsafe { c.as_mut_ptr().offset(i0 as isize * rs + j0 as isize) };
-                // SAFETY: the token proves AVX2 + FMA. Row i < MR of the tile starts at
-                // c0 + i·rs, element (i0+i, j0) of the view, and its NR elements are columns
+                // SAFETY: (0, j0) is an element of the view (checked above), so the offset stays
+                // inside the view's allocation.
+                let c0 = unsafe { c.as_mut_ptr().offset(j0 as isize) };
+                let next = if next.len() >= b.len() { next } else { b };
+                // SAFETY: the token proves AVX2 + FMA. Row r < tiles·MR ≤ nrows starts at
+                // c0 + r·rs, element (r, j0) of the view, and its NR elements are columns
                 // j0..j0+NR ≤ ncols with column stride 1: all inside the view, whose elements a
                 // mutable view guarantees distinct, and `c` is borrowed mutably for the call so
-                // neither `a`, `b` nor anything else aliases them. `a` and `b` hold kc steps.
-                let next = if next.len() >= b.len() { next } else { b };
+                // neither `a`, `b` nor anything else aliases them. `a` holds `tiles` panels of
+                // kc steps and `b` kc steps (checked above).
                 unsafe {
                     $raw(
-                        kc,
+                        (tiles, kc),
                         a.as_ptr(),
                         b.as_ptr(),
                         next.as_ptr(),
@@ -158,7 +172,7 @@ macro_rules! tile_kernel {
 }
 
 tile_kernel!(
-    tile_f32,
+    panel_f32,
     kernel_f32,
     f32,
     __m256,
@@ -170,7 +184,7 @@ tile_kernel!(
     _mm256_fmadd_ps
 );
 tile_kernel!(
-    tile_f64,
+    panel_f64,
     kernel_f64,
     f64,
     __m256d,
