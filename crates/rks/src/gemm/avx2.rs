@@ -19,8 +19,6 @@ use ndarray::ArrayViewMut2;
 
 use super::MR;
 
-const PREFETCH: bool = true;
-
 /// Proof that the running CPU has AVX2 and FMA (only [`Avx2Fma::detect`] makes one).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Avx2Fma(());
@@ -60,6 +58,7 @@ macro_rules! tile_kernel {
             for t in 0..tiles {
                 // SAFETY: t < tiles: tile t's A steps and C rows are in bounds (caller's contract).
                 let (a, c) = unsafe { (a.add(t * kc * MR), c.offset((t * MR) as isize * rs)) };
+                // Later tiles prefetch their own (cached) B: cheaper than a branch per step.
                 let next = if t == 0 { next } else { b };
                 let mut acc: [[$vec; 2]; MR] = [[$zero(); 2]; MR];
                 if accumulate {
@@ -78,9 +77,7 @@ macro_rules! tile_kernel {
                         let bk = b.add(k * NR);
                         ($load(bk), $load(bk.add($lanes)), a.add(k * MR))
                     };
-                    if PREFETCH {
-                        _mm_prefetch::<_MM_HINT_T0>(next.wrapping_add(k * NR).cast());
-                    }
+                    _mm_prefetch::<_MM_HINT_T0>(next.wrapping_add(k * NR).cast());
                     for (i, row) in acc.iter_mut().enumerate() {
                         // SAFETY: i < MR, in bounds as above.
                         let ai = $splat(unsafe { *ak.add(i) });
