@@ -115,7 +115,7 @@ fn dense_matrix_is_gaussian() {
         .seed(3)
         .build(64)
         .unwrap();
-    check_gaussian_rows(&map.weights().to_owned(), 2.0);
+    check_gaussian_rows(&map.weights(), 2.0);
 }
 
 #[test]
