@@ -9,7 +9,9 @@
 //! - the three smallest stages (h = 1, 2, 4) run fused on each group of 8 entries, in registers
 //!   (with AVX2 intrinsics when the CPU has them: lane permutes, sign flips and adds);
 //! - the remaining stages run three at a time (radix 8: one load and one store per entry for
-//!   three stages) with contiguous inner loops the compiler vectorises;
+//!   three stages) with contiguous inner loops the compiler vectorises; the fused f32 entry point
+//!   Fastfood uses (`fwht_f32_from_avx2`) runs them four at a time instead (radix 16, 16 AVX2
+//!   registers: at length 1,024 one pass after the in-register stages instead of two);
 //! - a long vector is first transformed in blocks that fit the L1 cache, then the stages that
 //!   cross blocks run strip by strip: a strip of `STRIP` columns of every block is copied to a
 //!   small scratch buffer (L2-resident), transformed there, and copied back, so no pass streams the
