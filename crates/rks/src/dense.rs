@@ -24,8 +24,8 @@ use crate::gemm::Packed;
 use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
-/// Rows per parallel block: a multiple of the GEMM's 6-row tile, and the rows it packs at once.
-const BLOCK_ROWS: usize = 132;
+/// Rows per parallel block: the rows the GEMM packs at once.
+const BLOCK_ROWS: usize = crate::gemm::MC;
 
 /// The dense random Fourier feature map x ↦ n^{-1/2}[cos(Wx), sin(Wx)].
 ///

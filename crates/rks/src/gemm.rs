@@ -19,14 +19,14 @@
 //!   accumulators; 4 steps of k per loop iteration.
 //! - [`Packed`] Wᵀ: column panels of NR columns, each panel `d` steps of NR values (k-major, one
 //!   64-byte cache line per step), 64-byte aligned, the last panel zero-padded.
-//! - Loops, outer to inner: rows in chunks of [`MC`] = 132 (their X packed for all k, k-block
-//!   by k-block, in MR-row panels, zero-padded); columns in chunks of NC (256 in f32, 128 in f64) whose MC × NC part of
-//!   Z (≈ [`Z_CHUNK_BYTES`] = 128 KiB) is accumulated in a contiguous buffer that stays in L2
-//!   cache while k advances (Z's own rows, 2n values apart, would all map to the same cache
-//!   sets), then copied out; k in blocks of [`KC`] = 256, so a panel's k-block (16 KiB) stays in
-//!   L1 cache while every MR-row panel of X passes over it (the next panel is prefetched
-//!   meanwhile); then the micro-tiles down the panel, in one call of the kernel, every one full
-//!   in the padded buffer (no edge cases).
+//! - Loops, outer to inner: rows in chunks of [`MC`] = 264 (their X packed for all k, k-block
+//!   by k-block, in MR-row panels, zero-padded); columns in chunks of NC (112 in f32, 56 in
+//!   f64) whose MC × NC part of Z (≈ [`Z_CHUNK_BYTES`] = 128 KiB) is accumulated in a contiguous
+//!   buffer that stays in L2 cache while k advances (Z's own rows, 2n values apart, would all
+//!   map to the same cache sets), then copied out; k in blocks of [`KC`] = 256, so a panel's
+//!   k-block (16 KiB) stays in L1 cache while every MR-row panel of X passes over it (the next
+//!   panel is prefetched meanwhile); then the 44 micro-tiles down the panel, in one call of the
+//!   kernel, every one full in the padded buffer (no edge cases).
 //! - Measured at the benchmark shape (2,000 × 1,024 · 1,024 × 16,384, one Zen 3 core): about
 //!   88 GFLOP/s in f32 and 44 in f64, against 90–92 and 41–42 for numpy with OpenBLAS; the kernel
 //!   alone on cached data reaches 100 and 50.
@@ -42,8 +42,10 @@ mod avx2;
 pub(crate) const MR: usize = 6;
 /// Steps of k per block: a panel's block (KC · NR values, 16 KiB) fits in half the L1 cache.
 const KC: usize = 256;
-/// Rows of X packed at a time: their block of KC steps (≤ 256 KiB in f64) stays in L2 cache.
-const MC: usize = 132;
+/// Rows of X packed at a time (a multiple of MR): each panel of W fetched from memory serves all
+/// of them. Their block of KC steps (264 KiB in f32, 528 in f64) is read tile by tile, streamed
+/// from L2 or L3 cache; 132 rows, a block that fits L2 even in f64, measured 3 % slower in f32.
+pub(crate) const MC: usize = 264;
 /// Size of the part of Z (MC rows × NC columns) updated while k runs through its blocks.
 const Z_CHUNK_BYTES: usize = 128 * 1024;
 /// Alignment of the packed panels: one f32 or f64 step of a panel is one 64-byte cache line.
@@ -225,7 +227,7 @@ fn multiply<F: Element, const NR: usize>(
     let mut a = Vec::new();
     // The chunk of Z being accumulated, contiguous (row stride nc) and padded to whole tiles:
     // Z's own rows may be a power-of-two apart and would then all fall in the same cache sets.
-    let mut chunk = Array2::zeros((MC.div_ceil(MR) * MR, nc));
+    let mut chunk = Array2::zeros((MC, nc));
     for ic in (0..m).step_by(MC) {
         let mc = MC.min(m - ic);
         pack_rows(x.slice(s![ic..ic + mc, ..]), &mut a);
@@ -305,7 +307,7 @@ mod tests {
     }
 
     /// Shapes covering edges in every dimension, several k blocks, column chunks and row chunks.
-    const SHAPES: [(usize, usize, usize); 9] = [
+    const SHAPES: [(usize, usize, usize); 10] = [
         (1, 1, 1),
         (5, 3, 7),
         (6, 17, 16),
@@ -315,6 +317,7 @@ mod tests {
         (9, 1000, 300),
         (140, 17, 19),
         (133, 600, 130),
+        (2 * MC + 1, 5, 20),
     ];
 
     fn check<F: Element, const NR: usize>(
