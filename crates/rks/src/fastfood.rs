@@ -393,12 +393,15 @@ fn project_row<F: Element>(
     for (block, z) in prepared.iter().zip(z.chunks_mut(dim)) {
         let sin = sin_chunks.next();
         // The output lines are written only at the end of the block: ask for them now, so
-        // their trip from memory overlaps the transforms instead of stalling the stores.
+        // their trip from memory overlaps the transforms instead of stalling the stores. The
+        // sin half is asked for after the first transform: the requests are spread out instead
+        // of one burst (f32 transform 0.063 → 0.061 s; asking for both later, or the sin half
+        // after the second transform, measured slower).
         prefetch_lines(z);
+        signed(a, x, &block.signs);
         if let Some(sin) = &sin {
             prefetch_lines(sin);
         }
-        signed(a, x, &block.signs);
         gather(q, a, &block.permutation, &block.gaussian);
         if let (Some(scale), Some(sin)) = (scale, sin) {
             // Vx = S·y goes straight into the cos/sin arguments: the output is only written.
