@@ -277,4 +277,54 @@ mod tests {
         map.project(Array2::<f32>::zeros((2, 3)).view()).unwrap();
         assert_eq!(map.parameter_bytes(), 3 * 24 * 8 + 3 * 32 * 4);
     }
+
+    #[test]
+    fn maps_saved_before_the_packed_layout_still_load() {
+        // bincode (standard config) of maps saved by the version that stored Wᵀ unpacked: the
+        // spec and the checksum of W in row order, which the packed storage must reproduce.
+        let saved: [(&[u8], Kernel, usize, usize, u64); 3] = [
+            (
+                &[
+                    0, 5, 33, 0, 102, 102, 102, 102, 102, 102, 230, 63, 0, 2, 253, 0, 75, 132, 252,
+                    5, 2, 165, 106,
+                ],
+                Kernel::Gaussian,
+                5,
+                33,
+                2,
+            ),
+            (
+                &[
+                    0, 17, 100, 0, 102, 102, 102, 102, 102, 102, 230, 63, 1, 9, 253, 15, 61, 12,
+                    150, 7, 154, 114, 194,
+                ],
+                Kernel::Laplacian,
+                17,
+                100,
+                9,
+            ),
+            (
+                &[
+                    0, 3, 7, 0, 102, 102, 102, 102, 102, 102, 230, 63, 3, 1, 253, 221, 135, 156,
+                    51, 231, 152, 166, 27,
+                ],
+                Kernel::Matern32,
+                3,
+                7,
+                1,
+            ),
+        ];
+        for (bytes, kernel, d, n, seed) in saved {
+            let (map, _): (DenseRks, _) =
+                bincode::serde::decode_from_slice(bytes, bincode::config::standard()).unwrap();
+            let want = DenseRks::params()
+                .n_frequencies(n)
+                .sigma(0.7)
+                .kernel(kernel)
+                .seed(seed)
+                .build(d)
+                .unwrap();
+            assert_eq!(map, want);
+        }
+    }
 }
