@@ -7,8 +7,8 @@
 //! φ(x) = n^{-1/2} · [cos(Wx), sin(Wx)] ∈ R^{2n},   φ(x)·φ(y) = (1/n) Σⱼ cos(wⱼᵀ(x − y)) ≈ k(x, y).
 //! ```
 //!
-//! A batch is one matrix product X Wᵀ per block of rows (the crate's own packed GEMM,
-//! [`crate::gemm`], single-threaded inside a block; rayon runs the blocks in parallel), then the
+//! A batch is one matrix product X Wᵀ per block of rows (the crate's own packed GEMM in
+//! its private `gemm` module, single-threaded inside a block; rayon runs the blocks in parallel), then the
 //! shared cos/sin step. Every entry of X Wᵀ is the FMA chain over k = 0, …, d−1 in order, so the
 //! features are bit-identical on every CPU and for any thread count. Cost O(n·d) time and
 //! memory per row, against O(n log d) and O(n) for [`crate::Fastfood`].
