@@ -3,25 +3,31 @@
 //! map's projection X·Wᵀ alone (the GEMM, to hold against a BLAS); and the cos/sin step against
 //! std. Run: `cargo bench -p rks --bench transform`.
 
+// The benchmark shape, its input and its maps, shared with the CPU-time examples.
+#[path = "../examples/support/mod.rs"]
+mod support;
+
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use ndarray::Array2;
+use criterion::measurement::WallTime;
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
+};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use rks::{DenseRks, Element, Fastfood, FeatureMap};
+use rks::{DenseRks, Element, FeatureMap};
+use support::{DIM, FREQUENCIES, ROWS};
 
-const ROWS: usize = 2000;
-const DIM: usize = 1024;
-const FREQUENCIES: usize = 16384;
-
-fn input<F: Element>() -> Array2<F> {
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    Array2::from_shape_simple_fn((ROWS, DIM), || {
-        F::from_f64_lossy(StandardNormal.sample(&mut rng))
-    })
+/// A group of 10 samples: the transforms take up to seconds each.
+fn group<'a>(c: &'a mut Criterion, name: &str, measure: Duration) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500).min(measure))
+        .measurement_time(measure);
+    group
 }
 
 fn pools() -> Vec<(String, rayon::ThreadPool)> {
@@ -39,13 +45,9 @@ fn pools() -> Vec<(String, rayon::ThreadPool)> {
 }
 
 fn bench_map<F: Element, M: FeatureMap>(c: &mut Criterion, name: &str, map: &M, threads: &[usize]) {
-    let x = input::<F>();
-    let mut out = Array2::<F>::zeros((ROWS, map.output_dim()));
-    let mut group = c.benchmark_group("transform_2000x1024_to_32768");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3));
+    let x = support::input::<F>();
+    let mut out = ndarray::Array2::<F>::zeros((ROWS, map.output_dim()));
+    let mut group = group(c, "transform_2000x1024_to_32768", Duration::from_secs(3));
     group.throughput(Throughput::Elements(ROWS as u64));
     for (i, (label, pool)) in pools().into_iter().enumerate() {
         if !threads.contains(&i) {
@@ -64,20 +66,10 @@ fn bench_map<F: Element, M: FeatureMap>(c: &mut Criterion, name: &str, map: &M, 
 }
 
 fn transform(c: &mut Criterion) {
-    let fastfood = Fastfood::params()
-        .n_frequencies(FREQUENCIES)
-        .gamma(1.0 / DIM as f64)
-        .seed(1)
-        .build(DIM)
-        .unwrap();
+    let fastfood = support::fastfood();
     bench_map::<f32, _>(c, "fastfood_f32", &fastfood, &[0, 1]);
     bench_map::<f64, _>(c, "fastfood_f64", &fastfood, &[0, 1]);
-    let dense = DenseRks::params()
-        .n_frequencies(FREQUENCIES)
-        .gamma(1.0 / DIM as f64)
-        .seed(1)
-        .build(DIM)
-        .unwrap();
+    let dense = support::dense();
     bench_map::<f32, _>(c, "dense_f32", &dense, &[0, 1]);
     bench_map::<f64, _>(c, "dense_f64", &dense, &[0]);
     println!(
@@ -90,17 +82,14 @@ fn transform(c: &mut Criterion) {
 
 /// X·Wᵀ alone on one thread; throughput in flops (2·rows·d·n), so GFLOP/s reads off directly.
 fn projection_type<F: Element>(c: &mut Criterion, name: &str, dense: &DenseRks) {
-    let x = input::<F>();
+    let x = support::input::<F>();
     let mut z = dense.project(x.view()).unwrap();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .expect("thread pool");
-    let mut group = c.benchmark_group("dense_projection_2000x1024_to_16384");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3));
+    let pool = support::one_thread();
+    let mut group = group(
+        c,
+        "dense_projection_2000x1024_to_16384",
+        Duration::from_secs(3),
+    );
     group.throughput(Throughput::Elements((2 * ROWS * DIM * FREQUENCIES) as u64));
     group.bench_function(BenchmarkId::new(name, "1 thread"), |b| {
         pool.install(|| {
@@ -115,12 +104,7 @@ fn projection_type<F: Element>(c: &mut Criterion, name: &str, dense: &DenseRks) 
 }
 
 fn projection(c: &mut Criterion) {
-    let dense = DenseRks::params()
-        .n_frequencies(FREQUENCIES)
-        .gamma(1.0 / DIM as f64)
-        .seed(1)
-        .build(DIM)
-        .unwrap();
+    let dense = support::dense();
     projection_type::<f32>(c, "f32", &dense);
     projection_type::<f64>(c, "f64", &dense);
 }
@@ -132,11 +116,7 @@ fn sin_cos_type<F: Element>(c: &mut Criterion, name: &str) {
         .map(|_| F::from_f64_lossy(30.0 * Distribution::<f64>::sample(&StandardNormal, &mut rng)))
         .collect();
     let (mut cos, mut sin) = (z.clone(), vec![F::zero(); len]);
-    let mut group = c.benchmark_group(format!("cos_sin_{name}"));
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1));
+    let mut group = group(c, &format!("cos_sin_{name}"), Duration::from_secs(1));
     group.throughput(Throughput::Elements(len as u64));
     group.bench_function("rks_trig", |b| {
         b.iter(|| {

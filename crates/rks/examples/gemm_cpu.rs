@@ -5,30 +5,13 @@
 //!
 //! Run: `cargo run --release -p rks --example gemm_cpu [repeats]`.
 
-use ndarray::Array2;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
+mod support;
+
 use rks::{DenseRks, Element};
-
-const ROWS: usize = 2000;
-const DIM: usize = 1024;
-const FREQUENCIES: usize = 16384;
-
-/// CPU nanoseconds used so far by all live threads of this process (Linux).
-fn process_cpu_ns() -> u64 {
-    let tasks = std::fs::read_dir("/proc/self/task").expect("Linux /proc");
-    tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
-        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .sum()
-}
+use support::{DIM, FREQUENCIES, ROWS, process_cpu_ns};
 
 fn run<F: Element>(name: &str, map: &DenseRks, repeats: usize) {
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let x = Array2::from_shape_simple_fn((ROWS, DIM), || {
-        F::from_f64_lossy(StandardNormal.sample(&mut rng))
-    });
+    let x = support::input::<F>();
     // The first call of a precision may pack W for it: not timed.
     let mut z = map.project(x.view()).unwrap();
     let best = (0..repeats)
@@ -44,23 +27,11 @@ fn run<F: Element>(name: &str, map: &DenseRks, repeats: usize) {
 }
 
 fn main() {
-    let repeats = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(3);
-    let map = DenseRks::params()
-        .n_frequencies(FREQUENCIES)
-        .gamma(1.0 / DIM as f64)
-        .seed(1)
-        .build(DIM)
-        .unwrap();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
+    let repeats = support::repeats(3);
+    let map = support::dense();
     println!("| dtype | X·Wᵀ CPU s | GFLOP/s |");
     println!("|---|---|---|");
-    pool.install(|| {
+    support::one_thread().install(|| {
         run::<f32>("f32", &map, repeats);
         run::<f64>("f64", &map, repeats);
     });

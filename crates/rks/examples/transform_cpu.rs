@@ -6,26 +6,13 @@
 //! Run: `cargo run --release -p rks --example transform_cpu [repeats] [fastfood]` (with
 //! `fastfood`, the dense map is skipped: quick checks of Fastfood alone).
 
+mod support;
+
 use std::time::Instant;
 
 use ndarray::Array2;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 use rks::{DenseRks, Element, Fastfood, FeatureMap};
-
-const ROWS: usize = 2000;
-const DIM: usize = 1024;
-const FREQUENCIES: usize = 16384;
-
-/// CPU nanoseconds used so far by all live threads of this process.
-fn process_cpu_ns() -> u64 {
-    let tasks = std::fs::read_dir("/proc/self/task").expect("Linux /proc");
-    tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
-        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .sum()
-}
+use support::{FREQUENCIES, ROWS, process_cpu_ns};
 
 /// Best (CPU seconds, wall seconds) over `repeats` transforms.
 fn time<F: Element, M: FeatureMap>(
@@ -49,10 +36,7 @@ fn time<F: Element, M: FeatureMap>(
 }
 
 fn run<F: Element>(name: &str, dense: Option<&DenseRks>, fastfood: &Fastfood, repeats: usize) {
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let x = Array2::from_shape_simple_fn((ROWS, DIM), || {
-        F::from_f64_lossy(StandardNormal.sample(&mut rng))
-    });
+    let x = support::input::<F>();
     let mut out = Array2::<F>::zeros((ROWS, 2 * FREQUENCIES));
     let (ff_cpu, ff_wall) = time(fastfood, &x, &mut out, repeats);
     let (de_cpu, de_wall) = dense.map_or((f64::NAN, f64::NAN), |dense| {
@@ -67,39 +51,20 @@ fn run<F: Element>(name: &str, dense: Option<&DenseRks>, fastfood: &Fastfood, re
 }
 
 fn main() {
-    let repeats = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(5);
+    let repeats = support::repeats(5);
     let dense_too = std::env::args().nth(2).as_deref() != Some("fastfood");
-    let gamma = 1.0 / DIM as f64;
-    let dense = DenseRks::params()
-        .n_frequencies(FREQUENCIES)
-        .gamma(gamma)
-        .seed(1)
-        .build(DIM)
-        .unwrap();
-    let fastfood = Fastfood::params()
-        .n_frequencies(FREQUENCIES)
-        .gamma(gamma)
-        .seed(1)
-        .build(DIM)
-        .unwrap();
+    let (dense, fastfood) = (support::dense(), support::fastfood());
     println!(
         "parameter memory: dense {} bytes, Fastfood {} bytes ({:.0}x less)",
         dense.parameter_bytes(),
         fastfood.parameter_bytes(),
         dense.parameter_bytes() as f64 / fastfood.parameter_bytes() as f64
     );
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
     println!(
         "| dtype | dense CPU s (wall) | Fastfood CPU s (wall) | speed-up | dense ns/output | Fastfood ns/output |"
     );
     println!("|---|---|---|---|---|---|");
-    pool.install(|| {
+    support::one_thread().install(|| {
         let dense = dense_too.then_some(&dense);
         run::<f32>("f32", dense, &fastfood, repeats);
         run::<f64>("f64", dense, &fastfood, repeats);
