@@ -34,34 +34,7 @@ pub(crate) fn check_io<F: Element>(
             found_cols: out.ncols(),
         });
     }
-    if all_finite_fast(x) {
-        return Ok(());
-    }
-    // Something is not finite (or x is not contiguous): the shared check finds and reports it.
     crate::scaler::check_finite(x.view())
-}
-
-/// True when x is in standard layout and every entry is finite, in a loop the compiler
-/// vectorises: v·0 is 0 for a finite v and NaN for ±∞ or NaN, and 16 independent lane sums
-/// need no reassociation. (The entry-by-entry check with an early exit stays scalar: 4 % of the
-/// f32 Fastfood transform at the benchmark shape.) False means "not known": check again slowly.
-fn all_finite_fast<F: Element>(x: &ArrayView2<'_, F>) -> bool {
-    const LANES: usize = 16;
-    let Some(v) = x.as_slice() else {
-        return false;
-    };
-    let mut acc = [F::zero(); LANES];
-    let chunks = v.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    for c in chunks {
-        for (a, &x) in acc.iter_mut().zip(c) {
-            *a += x * F::zero();
-        }
-    }
-    for (a, &x) in acc.iter_mut().zip(tail) {
-        *a += x * F::zero();
-    }
-    acc.iter().all(|a| *a == F::zero())
 }
 
 /// Runs `project(rows of x, out block)` over blocks of `block_rows` rows in parallel.
@@ -128,32 +101,4 @@ where
         cos_sin_rows(ob);
     });
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ndarray::Array2;
-
-    /// The fast finiteness check agrees with the entry-by-entry one, wherever the bad value sits
-    /// (in a full 16-lane chunk or in the tail), and declines strided views.
-    #[test]
-    fn fast_finite_check_agrees_with_the_slow_one() {
-        for (rows, cols) in [(1, 1), (3, 7), (5, 16), (4, 37)] {
-            let x = Array2::from_shape_fn((rows, cols), |(i, j)| (i * cols + j) as f32 - 9.5);
-            assert!(all_finite_fast(&x.view()));
-            for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
-                for at in [0, rows * cols / 2, rows * cols - 1] {
-                    let mut y = x.clone();
-                    y[(at / cols, at % cols)] = bad;
-                    assert!(!all_finite_fast(&y.view()));
-                    assert!(crate::scaler::check_finite(y.view()).is_err());
-                }
-            }
-            let big = x.mapv(|v| f64::from(v) * 1e300);
-            assert!(all_finite_fast(&big.view()));
-        }
-        let x = Array2::<f64>::zeros((4, 6));
-        assert!(!all_finite_fast(&x.t()));
-    }
 }

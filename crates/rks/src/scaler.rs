@@ -235,6 +235,10 @@ fn check_columns(expected: usize, found: usize) -> Result<(), RksError> {
 
 /// Returns an error naming the first non-finite entry of `x`.
 pub(crate) fn check_finite<F: Element>(x: ArrayView2<'_, F>) -> Result<(), RksError> {
+    if all_finite_fast(&x) {
+        return Ok(());
+    }
+    // Something is not finite (or x is not contiguous): find it and name it.
     for ((row, col), v) in x.indexed_iter() {
         if !v.is_finite() {
             return Err(RksError::NonFiniteInput {
@@ -245,6 +249,29 @@ pub(crate) fn check_finite<F: Element>(x: ArrayView2<'_, F>) -> Result<(), RksEr
         }
     }
     Ok(())
+}
+
+/// True when x is in standard layout and every entry is finite, in a loop the compiler
+/// vectorises: v·0 is 0 for a finite v and NaN for ±∞ or NaN, and 16 independent lane sums
+/// need no reassociation. (The entry-by-entry check with an early exit stays scalar: 4 % of the
+/// f32 Fastfood transform at the benchmark shape.) False means "not known": check entry by entry.
+fn all_finite_fast<F: Element>(x: &ArrayView2<'_, F>) -> bool {
+    const LANES: usize = 16;
+    let Some(v) = x.as_slice() else {
+        return false;
+    };
+    let mut acc = [F::zero(); LANES];
+    let chunks = v.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += x * F::zero();
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(tail) {
+        *a += x * F::zero();
+    }
+    acc.iter().all(|a| *a == F::zero())
 }
 
 #[cfg(test)]
@@ -338,5 +365,27 @@ mod tests {
                 found: 3
             })
         );
+    }
+
+    /// The fast finiteness check agrees with the entry-by-entry one, wherever the bad value sits
+    /// (in a full 16-lane chunk or in the tail), and declines strided views.
+    #[test]
+    fn fast_finite_check_agrees_with_the_slow_one() {
+        for (rows, cols) in [(1, 1), (3, 7), (5, 16), (4, 37)] {
+            let x = Array2::from_shape_fn((rows, cols), |(i, j)| (i * cols + j) as f32 - 9.5);
+            assert!(all_finite_fast(&x.view()));
+            for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                for at in [0, rows * cols / 2, rows * cols - 1] {
+                    let mut y = x.clone();
+                    y[(at / cols, at % cols)] = bad;
+                    assert!(!all_finite_fast(&y.view()));
+                    assert!(check_finite(y.view()).is_err());
+                }
+            }
+            let big = x.mapv(|v| f64::from(v) * 1e300);
+            assert!(all_finite_fast(&big.view()));
+        }
+        let x = Array2::<f64>::zeros((4, 6));
+        assert!(!all_finite_fast(&x.t()));
     }
 }
