@@ -52,14 +52,43 @@ const BLOCK_ROWS: usize = crate::gemm::MC;
 /// assert!((approx - exact).abs() < 0.05);
 /// # Ok::<(), rks::RksError>(())
 /// ```
+///
+/// W is drawn when a precision first needs it, and held packed for the GEMM only in the
+/// precisions used: an f32-only user holds n·d·4 bytes, not the f64 W as well
+/// ([`DenseRks::resident_bytes`]).
 #[derive(Clone)]
 pub struct DenseRks {
     spec: MapSpec,
-    /// Wᵀ (d × n), packed for the GEMM kernels: the only copy of the parameters in f64.
-    weights_t: Packed<f64>,
-    /// Wᵀ rounded to f32 and packed, made on the first f32 transform.
+    /// Wᵀ (d × n) packed for the GEMM kernels in f64, drawn on the first f64 transform.
+    wide: OnceLock<Packed<f64>>,
+    /// Wᵀ rounded to f32 and packed, drawn (or rounded from `wide`) on the first f32 transform.
     narrow: OnceLock<Packed<f32>>,
     checksum: OnceLock<u64>,
+}
+
+/// The rows of W in draw order, one at a time (row i of W is column i of Wᵀ).
+struct RowDraws {
+    rng: ChaCha8Rng,
+    kernel: Kernel,
+    inv_sigma: f64,
+    row: Vec<f64>,
+}
+
+impl RowDraws {
+    fn new(spec: &MapSpec) -> Self {
+        Self {
+            rng: ChaCha8Rng::seed_from_u64(spec.seed()),
+            kernel: spec.kernel(),
+            inv_sigma: 1.0 / spec.sigma(),
+            row: vec![0.0; spec.input_dim()],
+        }
+    }
+
+    fn next_row(&mut self) -> &[f64] {
+        self.kernel.sample_row(&mut self.rng, &mut self.row);
+        self.row.iter_mut().for_each(|w| *w *= self.inv_sigma);
+        &self.row
+    }
 }
 
 impl DenseRks {
@@ -76,19 +105,23 @@ impl DenseRks {
                 found: "Fastfood",
             });
         }
-        let (d, n) = (spec.input_dim(), spec.n_frequencies());
-        let mut rng = ChaCha8Rng::seed_from_u64(spec.seed());
-        let inv_sigma = 1.0 / spec.sigma();
-        // Column i of Wᵀ is row i of W: drawn in order i = 0, 1, ….
-        let weights_t = Packed::from_columns(d, n, |_, row| {
-            spec.kernel().sample_row(&mut rng, row);
-            row.iter_mut().for_each(|w| *w *= inv_sigma);
-        });
         Ok(Self {
             spec: *spec,
-            weights_t,
+            wide: OnceLock::new(),
             narrow: OnceLock::new(),
             checksum: OnceLock::new(),
+        })
+    }
+
+    /// Wᵀ drawn and packed in precision F (each f64 entry of W rounded once).
+    fn draw<F: Element>(&self) -> Packed<F> {
+        let mut rows = RowDraws::new(&self.spec);
+        // Column i of Wᵀ is row i of W: drawn in order i = 0, 1, ….
+        Packed::from_columns(self.input_dim(), self.n_frequencies(), |_, column| {
+            column
+                .iter_mut()
+                .zip(rows.next_row())
+                .for_each(|(c, &w)| *c = F::from_f64_lossy(w));
         })
     }
 
@@ -117,22 +150,43 @@ impl DenseRks {
         self.spec.bandwidth()
     }
 
-    /// W (n × d), copied out of the packed Wᵀ the map stores.
+    /// W (n × d) in f64: a fresh copy (drawn again from the seed, or copied from the packed f64
+    /// Wᵀ if an f64 transform has made it).
     pub fn weights(&self) -> Array2<f64> {
         let mut w = Array2::zeros((self.n_frequencies(), self.input_dim()));
-        for (i, mut row) in w.rows_mut().into_iter().enumerate() {
-            row.iter_mut()
-                .zip(self.weights_t.column(i))
-                .for_each(|(dst, v)| *dst = v);
+        match self.wide.get() {
+            Some(wide) => w
+                .rows_mut()
+                .into_iter()
+                .enumerate()
+                .for_each(|(i, mut row)| {
+                    row.iter_mut()
+                        .zip(wide.column(i))
+                        .for_each(|(dst, v)| *dst = v)
+                }),
+            None => {
+                let mut draws = RowDraws::new(&self.spec);
+                w.rows_mut().into_iter().for_each(|mut row| {
+                    row.iter_mut()
+                        .zip(draws.next_row())
+                        .for_each(|(dst, &v)| *dst = v)
+                });
+            }
         }
         w
     }
 
-    /// Memory the parameters take now: W packed in f64 (n·d·8 bytes, n rounded up to a multiple
-    /// of 8), plus W packed in f32 (n·d·4 bytes, n rounded up to a multiple of 16) once an f32
-    /// transform has run.
+    /// Size of the parameters: W in f64, n·d·8 bytes (the figure to compare with
+    /// [`crate::Fastfood::parameter_bytes`]).
     pub fn parameter_bytes(&self) -> usize {
-        self.weights_t.bytes() + self.narrow.get().map_or(0, Packed::bytes)
+        self.n_frequencies() * self.input_dim() * size_of::<f64>()
+    }
+
+    /// Memory W takes now: the packed Wᵀ of each precision transformed so far (f64: n·d·8 bytes,
+    /// n rounded up to a multiple of 8; f32: n·d·4 bytes, n rounded up to a multiple of 16); 0
+    /// before the first transform.
+    pub fn resident_bytes(&self) -> usize {
+        self.wide.get().map_or(0, Packed::bytes) + self.narrow.get().map_or(0, Packed::bytes)
     }
 
     /// The linear part Wx of the map (n columns, before cos/sin), for rows of `x`.
@@ -154,14 +208,22 @@ impl DenseRks {
     }
 
     fn project_block<F: Element>(&self, xb: ArrayView2<'_, F>, zb: ArrayViewMut2<'_, F>) {
-        F::gemm(xb, F::stored(&self.weights_t, &self.narrow), zb);
+        let stored = F::stored(&self.wide, &self.narrow, || self.draw(), || self.draw());
+        F::gemm(xb, stored, zb);
     }
 
     fn checksum(&self) -> u64 {
         *self.checksum.get_or_init(|| {
             let mut c = Checksum::new();
-            // W in row order: row i of W is column i of Wᵀ.
-            (0..self.n_frequencies()).for_each(|i| c.floats(self.weights_t.column(i)));
+            // W in row order: row i of W is column i of Wᵀ (drawn again if not held in f64).
+            match self.wide.get() {
+                Some(wide) => (0..self.n_frequencies()).for_each(|i| c.floats(wide.column(i))),
+                None => {
+                    let mut draws = RowDraws::new(&self.spec);
+                    (0..self.n_frequencies())
+                        .for_each(|_| c.floats(draws.next_row().iter().copied()));
+                }
+            }
             c.finish()
         })
     }
@@ -271,11 +333,41 @@ mod tests {
     }
 
     #[test]
-    fn parameter_bytes_count_the_f32_copy_once_made() {
+    fn w_is_held_only_in_the_precisions_transformed() {
         let map = DenseRks::params().n_frequencies(20).build(3).unwrap();
-        assert_eq!(map.parameter_bytes(), 3 * 24 * 8);
+        assert_eq!(map.parameter_bytes(), 3 * 20 * 8);
+        assert_eq!(map.resident_bytes(), 0);
+        let (checksum, weights) = (map.checksum(), map.weights());
+        assert_eq!(map.resident_bytes(), 0);
         map.project(Array2::<f32>::zeros((2, 3)).view()).unwrap();
-        assert_eq!(map.parameter_bytes(), 3 * 24 * 8 + 3 * 32 * 4);
+        assert_eq!(map.resident_bytes(), 3 * 32 * 4);
+        map.project(Array2::<f64>::zeros((2, 3)).view()).unwrap();
+        assert_eq!(map.resident_bytes(), 3 * 32 * 4 + 3 * 24 * 8);
+        // The draws and the packed f64 copy agree.
+        let fresh = DenseRks::from_spec(map.spec()).unwrap();
+        fresh.project(Array2::<f64>::zeros((1, 3)).view()).unwrap();
+        assert_eq!(fresh.weights(), weights);
+        assert_eq!(fresh.checksum(), checksum);
+    }
+
+    /// f32 features are the same whether f32 Wᵀ is drawn directly or rounded from the f64 copy.
+    #[test]
+    fn f32_parameters_do_not_depend_on_the_order_of_use() {
+        let spec = *DenseRks::params()
+            .n_frequencies(37)
+            .seed(3)
+            .build(11)
+            .unwrap()
+            .spec();
+        let x = Array2::from_shape_fn((5, 11), |(i, k)| ((i * 11 + k) as f32 * 0.37).cos());
+        let direct = DenseRks::from_spec(&spec).unwrap();
+        let via_f64 = DenseRks::from_spec(&spec).unwrap();
+        via_f64.project(x.mapv(f64::from).view()).unwrap();
+        let (a, b) = (
+            direct.transform(x.view()).unwrap(),
+            via_f64.transform(x.view()).unwrap(),
+        );
+        assert!(a.iter().zip(&b).all(|(a, b)| a.to_bits() == b.to_bits()));
     }
 
     #[test]

@@ -50,9 +50,14 @@ pub(crate) mod sealed {
             sin: &mut [Self],
             scale: Self,
         );
-        /// Picks the packed parameter matrix in this precision, converting (once) if needed.
-        fn stored<'a>(wide: &'a Packed<f64>, narrow: &'a OnceLock<Packed<f32>>)
-        -> &'a Packed<Self>;
+        /// The packed parameter matrix in this precision, made on first use: f64 drawn; f32
+        /// rounded from the f64 copy if there is one, else drawn.
+        fn stored<'a>(
+            wide: &'a OnceLock<Packed<f64>>,
+            narrow: &'a OnceLock<Packed<f32>>,
+            draw_wide: impl FnOnce() -> Packed<f64>,
+            draw_narrow: impl FnOnce() -> Packed<f32>,
+        ) -> &'a Packed<Self>;
         /// `z ← x·b` (see [`crate::gemm`]).
         fn gemm(x: ArrayView2<'_, Self>, b: &Packed<Self>, z: ArrayViewMut2<'_, Self>);
     }
@@ -73,13 +78,19 @@ pub(crate) mod sealed {
         ) {
             crate::trig::cos_sin_from_f32(src, pre, cos, sin, scale);
         }
-        fn stored<'a>(wide: &'a Packed<f64>, narrow: &'a OnceLock<Packed<f32>>) -> &'a Packed<f32> {
-            narrow.get_or_init(|| {
-                Packed::from_columns(wide.depth(), wide.cols(), |j, col| {
+        fn stored<'a>(
+            wide: &'a OnceLock<Packed<f64>>,
+            narrow: &'a OnceLock<Packed<f32>>,
+            _draw_wide: impl FnOnce() -> Packed<f64>,
+            draw_narrow: impl FnOnce() -> Packed<f32>,
+        ) -> &'a Packed<f32> {
+            narrow.get_or_init(|| match wide.get() {
+                Some(wide) => Packed::from_columns(wide.depth(), wide.cols(), |j, col| {
                     col.iter_mut()
                         .zip(wide.column(j))
                         .for_each(|(c, v)| *c = v as f32)
-                })
+                }),
+                None => draw_narrow(),
             })
         }
         fn gemm(x: ArrayView2<'_, f32>, b: &Packed<f32>, z: ArrayViewMut2<'_, f32>) {
@@ -104,10 +115,12 @@ pub(crate) mod sealed {
             crate::trig::cos_sin_from_f64(src, pre, cos, sin, scale);
         }
         fn stored<'a>(
-            wide: &'a Packed<f64>,
+            wide: &'a OnceLock<Packed<f64>>,
             _narrow: &'a OnceLock<Packed<f32>>,
+            draw_wide: impl FnOnce() -> Packed<f64>,
+            _draw_narrow: impl FnOnce() -> Packed<f32>,
         ) -> &'a Packed<f64> {
-            wide
+            wide.get_or_init(draw_wide)
         }
         fn gemm(x: ArrayView2<'_, f64>, b: &Packed<f64>, z: ArrayViewMut2<'_, f64>) {
             crate::gemm::gemm_f64(x, b, z);

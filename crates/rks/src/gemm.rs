@@ -9,8 +9,9 @@
 //!   these operations, so they agree to the bit; rows never interact, so the row blocks that
 //!   threads take do not matter either. A BLAS picks its kernel, its k-splitting and its
 //!   summation order per CPU and per thread count.
-//! - **Wᵀ packed once.** W is fixed when the map is built, so Wᵀ is stored already packed in the
-//!   kernel's layout ([`Packed`]) and a transform packs only its block of rows of X; a general
+//! - **Wᵀ packed once.** W is fixed by the map's spec, so Wᵀ is stored packed in the kernel's
+//!   layout ([`Packed`]) the first time a precision needs it, and a transform packs only its
+//!   block of rows of X; a general
 //!   GEMM repacks the large operand on every call (ndarray's did, per block of 128 rows).
 //!
 //! Layout and blocking (one block of rows at a time, single-threaded inside the product; rayon
