@@ -20,8 +20,13 @@ pub const FREQUENCIES: usize = 16384;
 
 /// The benchmark input: ROWS × DIM standard normals from a fixed seed.
 pub fn input<F: Element>() -> Array2<F> {
+    input_of(ROWS, DIM)
+}
+
+/// `rows` × `dim` standard normals from the benchmark input's seed.
+pub fn input_of<F: Element>(rows: usize, dim: usize) -> Array2<F> {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    Array2::from_shape_simple_fn((ROWS, DIM), || {
+    Array2::from_shape_simple_fn((rows, dim), || {
         F::from_f64_lossy(StandardNormal.sample(&mut rng))
     })
 }
