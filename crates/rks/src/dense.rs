@@ -24,8 +24,25 @@ use crate::gemm::Packed;
 use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
-/// Rows per parallel block: the rows the GEMM packs at once.
+/// Most rows per parallel block: the rows the GEMM packs at once.
 const BLOCK_ROWS: usize = crate::gemm::MC;
+
+/// Rows per parallel block for a batch of `rows` on `threads` threads: at most [`BLOCK_ROWS`]
+/// (each W panel read from memory serves the whole block), in a number of blocks that is a
+/// multiple of the thread count, so that a small batch still uses every core and the blocks
+/// end evenly (600 rows on 2 threads: 4 blocks of 150, not 264 + 264 + 72). The split does not
+/// change any value: each output is computed from its own row by the same operations whichever
+/// block the row falls in.
+fn block_rows(rows: usize, threads: usize) -> usize {
+    let threads = threads.max(1);
+    let blocks = rows.div_ceil(BLOCK_ROWS).div_ceil(threads) * threads;
+    let per_block = rows.div_ceil(blocks.max(1));
+    // Whole micro-kernel row tiles, and never above the packing size.
+    per_block
+        .div_ceil(crate::gemm::MR)
+        .saturating_mul(crate::gemm::MR)
+        .clamp(1, BLOCK_ROWS)
+}
 
 /// The dense random Fourier feature map x ↦ n^{-1/2}[cos(Wx), sin(Wx)].
 ///
@@ -203,7 +220,8 @@ impl DenseRks {
         out: ArrayViewMut2<'_, F>,
     ) -> Result<(), RksError> {
         crate::features::check_io(&x, &out, self.input_dim(), self.n_frequencies())?;
-        crate::features::for_row_blocks(x, out, BLOCK_ROWS, |xb, zb| self.project_block(xb, zb));
+        let block = block_rows(x.nrows(), rayon::current_num_threads());
+        crate::features::for_row_blocks(x, out, block, |xb, zb| self.project_block(xb, zb));
         Ok(())
     }
 
@@ -281,9 +299,8 @@ impl FeatureMap for DenseRks {
         out: ArrayViewMut2<'_, F>,
     ) -> Result<(), RksError> {
         let (d, n) = (self.input_dim(), self.n_frequencies());
-        transform_with(x, out, d, n, BLOCK_ROWS, |xb, zb| {
-            self.project_block(xb, zb)
-        })
+        let block = block_rows(x.nrows(), rayon::current_num_threads());
+        transform_with(x, out, d, n, block, |xb, zb| self.project_block(xb, zb))
     }
 }
 
@@ -324,6 +341,18 @@ mod tests {
         for (g, e) in z.iter().zip(&want) {
             assert_eq!(g.to_f64_exact().to_bits(), e.to_f64_exact().to_bits());
         }
+    }
+
+    #[test]
+    fn blocks_use_every_thread_and_end_evenly() {
+        assert_eq!(block_rows(2000, 1), 252);
+        assert_eq!(block_rows(2000, 2), 252); // 8 blocks, the last of 236
+        assert_eq!(block_rows(264, 2), 132);
+        assert_eq!(block_rows(600, 2), 150);
+        assert_eq!(block_rows(10, 4), 6);
+        assert_eq!(block_rows(1, 8), 6);
+        assert_eq!(block_rows(0, 2), 1);
+        assert_eq!(block_rows(100_000, 64), 264);
     }
 
     #[test]

@@ -2,11 +2,11 @@
 //! φ(x) = n^{-1/2}·[cos z, sin z] from the projection z = Wx.
 //!
 //! A map only supplies its projection of a block of rows into the first n output columns; this
-//! module calls it on fixed blocks of rows in parallel (rayon), then overwrites each row's
-//! [z | ·] with [cos z | sin z]/√n in place. (Fastfood calls the same cos/sin step itself, on
-//! each D-long piece of z while it is in L1 cache, with the same [`cos_sin_scale`].) Blocks have a fixed size that does not depend on the
-//! thread count and every block is computed from its own rows only, so the output is
-//! bit-identical for any number of threads.
+//! module calls it on blocks of rows in parallel (rayon), then overwrites each row's [z | ·] with
+//! [cos z | sin z]/√n in place. (Fastfood calls the same cos/sin step itself, on each D-long
+//! piece of z while it is in L1 cache, with the same [`cos_sin_scale`].) Each row is computed
+//! from that row alone, by the same operations whichever block it falls in, so the output is
+//! bit-identical for any block size and any number of threads.
 
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, s};
 use rayon::prelude::*;
