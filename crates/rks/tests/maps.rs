@@ -355,7 +355,7 @@ fn output_does_not_depend_on_thread_count() {
         });
         assert_bitwise(one.0.view(), four.0.view());
         assert_bitwise(one.1.view(), four.1.view());
-        // Three threads: the dense map's blocks are of yet another size (102 rows, not 78 or 252).
+        // Three threads: the dense map's blocks are of yet another size (102 rows, not 78 or 156).
         let three = pool(3).install(|| map.transform(x32.view()).unwrap());
         assert_bitwise(one.1.view(), three.view());
         // f32 and f64 compute the same map.
