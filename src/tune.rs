@@ -96,6 +96,10 @@ pub struct TuneReport {
     pub metric: &'static str,
     /// "ridge" or "svm".
     pub solver: &'static str,
+    /// The feature map: "fastfood" or "dense".
+    pub map: &'static str,
+    /// The kernel the features approximate ("gaussian", "laplacian", "matern32", …).
+    pub kernel: &'static str,
     /// Folds.
     pub folds: usize,
     /// Frequencies n of every fit.
@@ -116,13 +120,15 @@ impl Report for TuneReport {
     fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
-            "{}: {} rows, {}, {} by {}-fold cross-validation, {} with {} frequencies; median-heuristic σ = {:.4}",
+            "{}: {} rows, {}, {} by {}-fold cross-validation, {} on {} features ({} kernel) with {} frequencies; median-heuristic σ = {:.4}",
             self.train.display(),
             self.rows,
             self.task,
             self.metric,
             self.folds,
             self.solver,
+            self.map,
+            self.kernel,
             self.frequencies,
             self.median_sigma
         )?;
@@ -331,6 +337,8 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         } else {
             "ridge"
         },
+        map: map_name(map_kind(args.map)),
+        kernel: kernel_name(kernel_kind(args.kernel)),
         folds: args.folds,
         frequencies: args.frequencies,
         median_sigma,

@@ -334,6 +334,8 @@ fn tune_reports_the_grid_and_the_best_point() {
         "1,10",
     ]);
     assert_eq!(report["solver"], "svm");
+    assert_eq!(report["map"], "fastfood");
+    assert_eq!(report["kernel"], "gaussian");
     let grid = report["grid"].as_array().unwrap();
     assert_eq!(grid.len(), 5 * 2, "default σ grid times two C values");
     assert!(
