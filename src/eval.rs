@@ -3,14 +3,13 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use ndarray::Array1;
 use serde::Serialize;
 
 use crate::cli::EvalArgs;
 use crate::error::Result;
 use crate::input::Source;
 use crate::machine::{self, ModelSummary};
-use crate::metrics::Score;
+use crate::metrics::{Score, ScoreTally};
 use crate::predict::stream;
 use crate::report::{Report, emit, fmt_duration};
 
@@ -52,21 +51,16 @@ impl Report for EvalReport {
 pub fn run(args: &EvalArgs, json: bool) -> Result<()> {
     let model = machine::load(&args.model)?;
     let source = Source::new(&args.test, &args.read)?.or_features(model.input_dim());
-    let (mut truth, mut predicted) = (Vec::new(), Vec::new());
+    let mut tally = ScoreTally::new(model.task());
     let done = stream(&model, &source, CHUNK_ROWS, |chunk, p| {
-        truth.extend(chunk.y.iter().copied());
-        predicted.extend(p.iter().copied());
+        tally.add(chunk.y.view(), p.view());
         Ok(())
     })?;
     let seconds = done.predict_time.as_secs_f64();
     let report = EvalReport {
         test: args.test.clone(),
         rows: done.rows,
-        score: Score::compute(
-            model.task(),
-            Array1::from(truth).view(),
-            Array1::from(predicted).view(),
-        ),
+        score: tally.score(),
         predict_seconds: seconds,
         predict_us_per_row: 1e6 * seconds / done.rows.max(1) as f64,
         model: ModelSummary::of(&model),

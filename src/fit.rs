@@ -4,7 +4,6 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use ndarray::Array1;
 use rks_data::DataError;
 use rks_solvers::{Solver, SolversError};
 use serde::Serialize;
@@ -13,7 +12,7 @@ use crate::cli::FitArgs;
 use crate::error::{CliError, Result};
 use crate::input::Source;
 use crate::machine::{self, ModelSummary, Recipe, TaskInference};
-use crate::metrics::Score;
+use crate::metrics::{Score, ScoreTally};
 use crate::predict::stream;
 use crate::progress::step;
 use crate::report::{Report, emit, fmt_duration};
@@ -131,10 +130,9 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
     });
     let model = model?;
     machine::save(&model, &args.model)?;
-    let (mut truth, mut predicted) = (Vec::new(), Vec::new());
+    let mut tally = ScoreTally::new(model.task());
     stream(&model, &source, chunk_rows, |chunk, p| {
-        truth.extend(chunk.y.iter().copied());
-        predicted.extend(p.iter().copied());
+        tally.add(chunk.y.view(), p.view());
         Ok(())
     })?;
     let report = FitReport {
@@ -142,11 +140,7 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
         model: ModelSummary::of(&model),
         read_seconds: scan_time.as_secs_f64(),
         fit_seconds: fit_time.as_secs_f64(),
-        train_score: Score::compute(
-            model.task(),
-            Array1::from(truth).view(),
-            Array1::from(predicted).view(),
-        ),
+        train_score: tally.score(),
         chunk_rows: Some(chunk_rows),
     };
     emit(&report, json)

@@ -25,28 +25,9 @@ pub enum Score {
 impl Score {
     /// Scores `predicted` against `truth` (equal lengths, at least one row).
     pub fn compute(task: Task, truth: ArrayView1<'_, f64>, predicted: ArrayView1<'_, f64>) -> Self {
-        let n = truth.len().max(1) as f64;
-        match task {
-            Task::Classification => {
-                let hits = truth.iter().zip(predicted).filter(|(t, p)| t == p).count();
-                Score::Classification {
-                    accuracy: hits as f64 / n,
-                }
-            }
-            Task::Regression => {
-                let sse: f64 = truth
-                    .iter()
-                    .zip(predicted)
-                    .map(|(t, p)| (t - p) * (t - p))
-                    .sum();
-                let mean = truth.sum() / n;
-                let sst: f64 = truth.iter().map(|t| (t - mean) * (t - mean)).sum();
-                Score::Regression {
-                    rmse: (sse / n).sqrt(),
-                    r2: 1.0 - sse / sst,
-                }
-            }
-        }
+        let mut tally = ScoreTally::new(task);
+        tally.add(truth, predicted);
+        tally.score()
     }
 
     /// Column heading for the headline figure.
@@ -74,10 +55,67 @@ impl Score {
     }
 }
 
+/// A [`Score`] accumulated chunk by chunk, in memory that does not grow with the rows: hits for
+/// accuracy; for regression the squared errors and, by Welford's update, the mean of y and the
+/// sum of squares about it (one pass, no cancellation between two large sums).
+#[derive(Debug, Clone)]
+pub struct ScoreTally {
+    task: Task,
+    rows: u64,
+    hits: u64,
+    sse: f64,
+    mean: f64,
+    sst: f64,
+}
+
+impl ScoreTally {
+    /// An empty tally for `task`.
+    pub fn new(task: Task) -> Self {
+        Self {
+            task,
+            rows: 0,
+            hits: 0,
+            sse: 0.0,
+            mean: 0.0,
+            sst: 0.0,
+        }
+    }
+
+    /// Adds rows: `truth[i]` against `predicted[i]` (equal lengths).
+    pub fn add(&mut self, truth: ArrayView1<'_, f64>, predicted: ArrayView1<'_, f64>) {
+        for (&t, &p) in truth.iter().zip(predicted) {
+            self.rows += 1;
+            match self.task {
+                Task::Classification => self.hits += u64::from(t == p),
+                Task::Regression => {
+                    self.sse += (t - p) * (t - p);
+                    let delta = t - self.mean;
+                    self.mean += delta / self.rows as f64;
+                    self.sst += delta * (t - self.mean);
+                }
+            }
+        }
+    }
+
+    /// The score of the rows added so far (of one row when none were).
+    pub fn score(&self) -> Score {
+        let n = self.rows.max(1) as f64;
+        match self.task {
+            Task::Classification => Score::Classification {
+                accuracy: self.hits as f64 / n,
+            },
+            Task::Regression => Score::Regression {
+                rmse: (self.sse / n).sqrt(),
+                r2: 1.0 - self.sse / self.sst,
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::array;
+    use ndarray::{Array1, array, s};
 
     #[test]
     fn accuracy_counts_exact_matches() {
@@ -88,6 +126,55 @@ mod tests {
         );
         assert_eq!(s, Score::Classification { accuracy: 0.75 });
         assert_eq!(s.headline(), "75.00 %");
+    }
+
+    /// Chunk by chunk gives the score of the whole, and the one-pass R² matches the two-pass one.
+    #[test]
+    fn tally_in_chunks_matches_the_whole() {
+        let truth: Vec<f64> = (0..1000).map(|i| 1e6 + (i as f64 * 0.37).sin()).collect();
+        let predicted: Vec<f64> = truth
+            .iter()
+            .enumerate()
+            .map(|(i, t)| t + 0.1 * (i as f64).cos())
+            .collect();
+        let (truth, predicted) = (Array1::from(truth), Array1::from(predicted));
+        let mut tally = ScoreTally::new(Task::Regression);
+        for start in (0..1000).step_by(300) {
+            let end = (start + 300).min(1000);
+            tally.add(truth.slice(s![start..end]), predicted.slice(s![start..end]));
+        }
+        let (
+            Score::Regression { rmse, r2 },
+            Score::Regression {
+                rmse: rmse1,
+                r2: r2_1,
+            },
+        ) = (
+            tally.score(),
+            Score::compute(Task::Regression, truth.view(), predicted.view()),
+        )
+        else {
+            unreachable!()
+        };
+        assert_eq!(rmse, rmse1);
+        assert_eq!(r2, r2_1);
+        // Two-pass reference for R² (y is 1e6 plus noise: a naive Σy² − nȳ² would cancel badly).
+        let mean = truth.sum() / 1000.0;
+        let sst: f64 = truth.iter().map(|t| (t - mean) * (t - mean)).sum();
+        let sse: f64 = truth
+            .iter()
+            .zip(&predicted)
+            .map(|(t, p)| (t - p) * (t - p))
+            .sum();
+        assert!(
+            (r2 - (1.0 - sse / sst)).abs() < 1e-9,
+            "{r2} against {}",
+            1.0 - sse / sst
+        );
+        let mut hits = ScoreTally::new(Task::Classification);
+        hits.add(array![1.0, 2.0].view(), array![1.0, 0.0].view());
+        hits.add(array![3.0, 3.0].view(), array![3.0, 3.0].view());
+        assert_eq!(hits.score(), Score::Classification { accuracy: 0.75 });
     }
 
     #[test]
