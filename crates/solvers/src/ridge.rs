@@ -23,6 +23,20 @@
 //!
 //! (generalised cross-validation: Golub, Heath & Wahba, "Generalized cross-validation as a method
 //! for choosing a good ridge parameter", Technometrics 1979). One λ is shared by all outputs.
+//!
+//! With the rows in memory and fewer rows than features (N < D), [`fit_rows`] solves the same
+//! problem in its dual (kernel) form, at O(N²·D) time and O(N·D) memory instead of O(N·D² + D³)
+//! and O(D²): with the centred rows Φc = Φ − 1μᵀ, K = ΦcΦcᵀ (N × N) and Yc = Y − 1ȳᵀ,
+//!
+//! ```text
+//! W = Φcᵀ (K + λI)⁻¹ Yc      (since (ΦcᵀΦc + λI)⁻¹ Φcᵀ = Φcᵀ (ΦcΦcᵀ + λI)⁻¹),
+//! ```
+//!
+//! and K = UΣUᵀ has the nonzero eigenvalues of C, so the path carries over with
+//! W(λ) = Φcᵀ U (Σ + λI)⁻¹ Ỹ, Ỹ = UᵀYc. Yc lies wholly in the span of U, so the residual is known
+//! exactly, RSS(λ) = Σᵢ (λ/(σᵢ + λ))² ‖Ỹᵢ‖², and N − df(λ) = Σᵢ λ/(σᵢ + λ) − 1: neither
+//! cancels near interpolation (df → N), where the primal form's yᵀy − (explained) does. The two
+//! forms choose the same λ wherever the primal GCV is accurate.
 
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
@@ -319,15 +333,7 @@ impl RidgeAccumulator {
         let q = eig.U().to_owned();
         // Rounding can leave tiny negative eigenvalues of a positive semi-definite matrix.
         let eigenvalues: Vec<f64> = (0..self.dim).map(|i| eig.S()[i].max(0.0)).collect();
-        let mut z = Mat::<f64>::zeros(self.dim, self.n_outputs);
-        matmul(
-            z.as_mut(),
-            Accum::Replace,
-            q.transpose(),
-            b.as_ref(),
-            1.0,
-            Par::rayon(0),
-        );
+        let z = product(q.transpose(), b.as_ref());
         let yy_centred = self
             .sum_yy
             .iter()
@@ -336,10 +342,9 @@ impl RidgeAccumulator {
             .collect();
         Ok(RidgePath {
             n,
+            dim: self.dim,
             eigenvalues,
-            q,
-            z,
-            yy_centred,
+            basis: Basis::Features { q, z, yy_centred },
         })
     }
 
@@ -351,67 +356,231 @@ impl RidgeAccumulator {
             Lambda::Gcv => None,
             Lambda::GcvGrid(grid) => Some(grid.clone()),
         };
-        let path = self.path()?;
-        let grid = grid.unwrap_or_else(|| default_grid(path.mean_eigenvalue()));
-        let scores: Vec<f64> = grid.iter().map(|&l| path.gcv(l)).collect();
-        // First minimum on ties, so the choice is deterministic.
-        let best = (0..grid.len())
-            .min_by(|&a, &b| scores[a].total_cmp(&scores[b]))
-            .ok_or_else(|| invalid("lambda", "the GCV grid is empty"))?;
-        let w = path.weights(grid[best]);
-        let report = GcvReport {
-            grid,
-            scores,
-            chosen: best,
-        };
-        let lambda = report.grid[best];
-        self.finish(w.as_ref(), lambda, Some(report))
+        let (w, report) = self.path()?.choose(grid)?;
+        self.finish(w.as_ref(), report.grid[report.chosen], Some(report))
     }
 
     fn finish(&self, w: MatRef<'_, f64>, lambda: f64, gcv: Option<GcvReport>) -> Result<Ridge> {
-        let mu = self.mean_phi()?;
-        let ybar = self.mean_y()?;
-        let weights = Array2::from_shape_fn((self.dim, self.n_outputs), |(i, k)| w[(i, k)]);
-        let intercept = Array1::from_shape_fn(self.n_outputs, |k| {
-            ybar[k] - (0..self.dim).map(|i| w[(i, k)] * mu[i]).sum::<f64>()
-        });
-        if weights
-            .iter()
-            .chain(intercept.iter())
-            .any(|v| !v.is_finite())
-        {
-            return Err(SolversError::LinearAlgebra(format!(
-                "the ridge solution at λ = {lambda} is not finite; use a larger λ"
-            )));
-        }
-        Ok(Ridge {
-            weights,
-            intercept,
-            lambda,
-            gcv,
-        })
+        ridge_from(w, &self.mean_phi()?, &self.mean_y()?, lambda, gcv)
     }
 }
 
-/// The eigendecomposition of the centred ΦᵀΦ, for evaluating many λ at O(D·m) each.
+/// Fits ridge on rows held in memory: `phi` is N × D, `y` is N × m (both finite). With fewer rows
+/// than features it solves the dual form (module docs) in O(N²·D) time and O(N·D) memory; else
+/// it folds the rows into a [`RidgeAccumulator`]. Both give the same model up to rounding.
+///
+/// ```
+/// use ndarray::Array2;
+/// use rks_solvers::ridge::{Lambda, fit_rows};
+///
+/// // 5 rows, 50 features: the dual form.
+/// let phi = Array2::from_shape_fn((5, 50), |(i, j)| ((i * 50 + j) as f64 * 0.7).sin());
+/// let y = Array2::from_shape_fn((5, 1), |(i, _)| i as f64);
+/// let model = fit_rows(phi.view(), y.view(), &Lambda::Fixed(1e-3))?;
+/// let fitted = model.predict(phi.view())?;
+/// assert!((fitted[[4, 0]] - 4.0).abs() < 0.01);
+/// # Ok::<(), rks_solvers::SolversError>(())
+/// ```
+pub fn fit_rows<F: Element>(
+    phi: ArrayView2<'_, F>,
+    y: ArrayView2<'_, f64>,
+    lambda: &Lambda,
+) -> Result<Ridge> {
+    lambda.validate()?;
+    if phi.nrows() >= phi.ncols() {
+        let mut acc = RidgeAccumulator::new(phi.ncols(), y.ncols());
+        acc.update(phi, y)?;
+        return acc.fit(lambda);
+    }
+    check_rows(phi.nrows(), y.nrows())?;
+    check_finite("feature", phi)?;
+    check_finite("target", y)?;
+    let dual = Dual::new(phi, y)?;
+    match lambda {
+        Lambda::Fixed(l) => dual.solve(*l),
+        Lambda::Gcv => dual.fit_gcv(None),
+        Lambda::GcvGrid(grid) => dual.fit_gcv(Some(grid.clone())),
+    }
+}
+
+/// The centred rows and targets of a dual fit, and K = ΦcΦcᵀ (lower triangle).
+struct Dual {
+    mu: Vec<f64>,
+    ybar: Vec<f64>,
+    /// Φcᵀ, D × N.
+    phi_t: Mat<f64>,
+    /// Yc, N × m.
+    yc: Mat<f64>,
+    k: Mat<f64>,
+}
+
+impl Dual {
+    fn new<F: Element>(phi: ArrayView2<'_, F>, y: ArrayView2<'_, f64>) -> Result<Self> {
+        let (rows, dim) = phi.dim();
+        if rows == 0 {
+            return Err(SolversError::EmptyInput("no rows to fit".into()));
+        }
+        let n = rows as f64;
+        let column_mean = |sum: f64| sum / n;
+        let mu: Vec<f64> = phi
+            .axis_iter(Axis(1))
+            .map(|c| column_mean(c.iter().map(|v| v.to_f64_exact()).sum()))
+            .collect();
+        let ybar: Vec<f64> = y.axis_iter(Axis(1)).map(|c| column_mean(c.sum())).collect();
+        let phi_t = Mat::from_fn(dim, rows, |j, i| phi[[i, j]].to_f64_exact() - mu[j]);
+        let yc = Mat::from_fn(rows, y.ncols(), |i, k| y[[i, k]] - ybar[k]);
+        let mut k = Mat::<f64>::zeros(rows, rows);
+        tri_matmul(
+            k.as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            phi_t.transpose(),
+            BlockStructure::Rectangular,
+            phi_t.as_ref(),
+            BlockStructure::Rectangular,
+            1.0,
+            Par::rayon(0),
+        );
+        Ok(Self {
+            mu,
+            ybar,
+            phi_t,
+            yc,
+            k,
+        })
+    }
+
+    /// W = Φcᵀ (K + λI)⁻¹ Yc by Cholesky.
+    fn solve(&self, lambda: f64) -> Result<Ridge> {
+        if lambda == 0.0 {
+            // Centred rows sum to zero, so K·1 = 0: K is singular, whatever rounding says.
+            return Err(SolversError::LinearAlgebra(
+                "λ = 0 needs more rows than features (with fewer, ΦcΦcᵀ is singular); use λ > 0"
+                    .into(),
+            ));
+        }
+        let mut k = self.k.clone();
+        for i in 0..k.nrows() {
+            k[(i, i)] += lambda;
+        }
+        let llt = k.llt(Side::Lower).map_err(|e| {
+            SolversError::LinearAlgebra(format!(
+                "K + λI is not positive definite at λ = {lambda} ({e:?}); with fewer rows than features use λ > 0"
+            ))
+        })?;
+        let alpha = llt.solve(&self.yc);
+        let w = product(self.phi_t.as_ref(), alpha.as_ref());
+        ridge_from(w.as_ref(), &self.mu, &self.ybar, lambda, None)
+    }
+
+    fn fit_gcv(self, grid: Option<Vec<f64>>) -> Result<Ridge> {
+        let eig = self.k.self_adjoint_eigen(Side::Lower).map_err(|e| {
+            SolversError::LinearAlgebra(format!("eigendecomposition failed: {e:?}"))
+        })?;
+        let u = eig.U().to_owned();
+        let rows = self.k.nrows();
+        // Rounding can leave tiny negative eigenvalues of a positive semi-definite matrix.
+        let eigenvalues: Vec<f64> = (0..rows).map(|i| eig.S()[i].max(0.0)).collect();
+        let y_tilde = product(u.transpose(), self.yc.as_ref());
+        let (mu, ybar) = (self.mu, self.ybar);
+        let path = RidgePath {
+            n: rows as f64,
+            dim: self.phi_t.nrows(),
+            eigenvalues,
+            basis: Basis::Rows {
+                phi_t: self.phi_t,
+                u,
+                y_tilde,
+            },
+        };
+        let (w, report) = path.choose(grid)?;
+        ridge_from(
+            w.as_ref(),
+            &mu,
+            &ybar,
+            report.grid[report.chosen],
+            Some(report),
+        )
+    }
+}
+
+/// A · B in a new matrix (rayon-parallel; each entry the same sum for any thread count).
+fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
+    let mut c = Mat::<f64>::zeros(a.nrows(), b.ncols());
+    matmul(c.as_mut(), Accum::Replace, a, b, 1.0, Par::rayon(0));
+    c
+}
+
+/// The model from centred weights W and the means: b = ȳ − Wᵀμ; non-finite values are an error.
+fn ridge_from(
+    w: MatRef<'_, f64>,
+    mu: &[f64],
+    ybar: &[f64],
+    lambda: f64,
+    gcv: Option<GcvReport>,
+) -> Result<Ridge> {
+    let weights = Array2::from_shape_fn((w.nrows(), w.ncols()), |(i, k)| w[(i, k)]);
+    let intercept = Array1::from_shape_fn(w.ncols(), |k| {
+        ybar[k] - (0..w.nrows()).map(|i| w[(i, k)] * mu[i]).sum::<f64>()
+    });
+    if weights
+        .iter()
+        .chain(intercept.iter())
+        .any(|v| !v.is_finite())
+    {
+        return Err(SolversError::LinearAlgebra(format!(
+            "the ridge solution at λ = {lambda} is not finite; use a larger λ"
+        )));
+    }
+    Ok(Ridge {
+        weights,
+        intercept,
+        lambda,
+        gcv,
+    })
+}
+
+/// The eigendecomposition of the centred ΦᵀΦ (or, from rows, of ΦcΦcᵀ), for evaluating many λ
+/// at O(D·m) each.
 #[derive(Debug, Clone)]
 pub struct RidgePath {
     n: f64,
+    /// D, the number of features (the mean eigenvalue is over all D).
+    dim: usize,
     eigenvalues: Vec<f64>,
-    q: Mat<f64>,
-    z: Mat<f64>,
-    yy_centred: Vec<f64>,
+    basis: Basis,
+}
+
+/// The eigenvectors and the targets in their basis.
+#[derive(Debug, Clone)]
+enum Basis {
+    /// Q, the eigenvectors of C (D × D), Z = QᵀB and the centred yᵀy per output:
+    /// W = Q (Λ + λI)⁻¹ Z.
+    Features {
+        q: Mat<f64>,
+        z: Mat<f64>,
+        yy_centred: Vec<f64>,
+    },
+    /// Φcᵀ (D × N), U, the eigenvectors of K = ΦcΦcᵀ (N × N), and Ỹ = UᵀYc:
+    /// W = Φcᵀ U (Σ + λI)⁻¹ Ỹ. Yc lies wholly in this basis, so the residual is known exactly:
+    /// Yc − ΦcW = U λ(Σ + λI)⁻¹ Ỹ.
+    Rows {
+        phi_t: Mat<f64>,
+        u: Mat<f64>,
+        y_tilde: Mat<f64>,
+    },
 }
 
 impl RidgePath {
-    /// Eigenvalues of the centred ΦᵀΦ (clamped at 0), in non-decreasing order.
+    /// Eigenvalues of the centred ΦᵀΦ (clamped at 0), in non-decreasing order: all D of them, or,
+    /// for a path built from N < D rows, the N eigenvalues of ΦcΦcᵀ (the others are 0).
     pub fn eigenvalues(&self) -> &[f64] {
         &self.eigenvalues
     }
 
     /// tr(C)/D: the natural scale for λ.
     pub fn mean_eigenvalue(&self) -> f64 {
-        self.eigenvalues.iter().sum::<f64>() / self.eigenvalues.len().max(1) as f64
+        self.eigenvalues.iter().sum::<f64>() / self.dim.max(1) as f64
     }
 
     /// Effective degrees of freedom 1 + Σ λᵢ/(λᵢ + λ), counting the intercept.
@@ -423,31 +592,63 @@ impl RidgePath {
             .sum::<f64>()
     }
 
+    /// N − df(λ). From rows, as Σᵢ λ/(σᵢ + λ) − 1 over the N eigenvalues of K (σ = 0 counts 1,
+    /// the −1 is the intercept's): no cancellation near interpolation, where df → N.
+    fn residual_df(&self, lambda: f64) -> f64 {
+        match self.basis {
+            Basis::Features { .. } => self.n - self.degrees_of_freedom(lambda),
+            Basis::Rows { .. } => {
+                self.eigenvalues
+                    .iter()
+                    .map(|&e| if e > 0.0 { lambda / (e + lambda) } else { 1.0 })
+                    .sum::<f64>()
+                    - 1.0
+            }
+        }
+    }
+
     /// Residual sum of squares on the training rows, summed over outputs.
     pub fn rss(&self, lambda: f64) -> f64 {
-        let mut rss = 0.0;
-        for (k, yy) in self.yy_centred.iter().enumerate() {
-            let explained: f64 = self
-                .eigenvalues
-                .iter()
-                .enumerate()
-                .map(|(i, &e)| {
-                    let d = e + lambda;
-                    if d > 0.0 {
-                        self.z[(i, k)].powi(2) * (e + 2.0 * lambda) / (d * d)
-                    } else {
-                        0.0
-                    }
+        match &self.basis {
+            Basis::Features { z, yy_centred, .. } => {
+                let mut rss = 0.0;
+                for (k, yy) in yy_centred.iter().enumerate() {
+                    let explained: f64 = self
+                        .eigenvalues
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &e)| {
+                            let d = e + lambda;
+                            if d > 0.0 {
+                                z[(i, k)].powi(2) * (e + 2.0 * lambda) / (d * d)
+                            } else {
+                                0.0
+                            }
+                        })
+                        .sum();
+                    rss += (yy - explained).max(0.0);
+                }
+                rss
+            }
+            Basis::Rows { y_tilde, .. } => (0..y_tilde.ncols())
+                .map(|k| {
+                    self.eigenvalues
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &e)| {
+                            let d = e + lambda;
+                            let kept = if d > 0.0 { lambda / d } else { 1.0 };
+                            (kept * y_tilde[(i, k)]).powi(2)
+                        })
+                        .sum::<f64>()
                 })
-                .sum();
-            rss += (yy - explained).max(0.0);
+                .sum(),
         }
-        rss
     }
 
     /// GCV(λ) = N · RSS(λ) / (N − df(λ))², +∞ where df(λ) ≥ N (the fit interpolates).
     pub fn gcv(&self, lambda: f64) -> f64 {
-        let denom = self.n - self.degrees_of_freedom(lambda);
+        let denom = self.residual_df(lambda);
         if denom <= 0.0 {
             f64::INFINITY
         } else {
@@ -455,22 +656,41 @@ impl RidgePath {
         }
     }
 
-    /// W(λ) = Q (Λ + λI)⁻¹ Z (D × m). Directions with λᵢ + λ = 0 get weight 0 (minimum norm).
+    /// The weights at the λ of `grid` (or of [`default_grid`]) with the least GCV (the first on
+    /// ties, so the choice is deterministic), and the scores.
+    fn choose(&self, grid: Option<Vec<f64>>) -> Result<(Mat<f64>, GcvReport)> {
+        let grid = grid.unwrap_or_else(|| default_grid(self.mean_eigenvalue()));
+        let scores: Vec<f64> = grid.iter().map(|&l| self.gcv(l)).collect();
+        let best = (0..grid.len())
+            .min_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+            .ok_or_else(|| invalid("lambda", "the GCV grid is empty"))?;
+        let w = self.weights(grid[best]);
+        Ok((
+            w,
+            GcvReport {
+                grid,
+                scores,
+                chosen: best,
+            },
+        ))
+    }
+
+    /// W(λ) = Q (Λ + λI)⁻¹ Z, or Φcᵀ U (Σ + λI)⁻¹ Ỹ (D × m). Directions with λᵢ + λ = 0 get
+    /// weight 0 (minimum norm).
     fn weights(&self, lambda: f64) -> Mat<f64> {
-        let scaled = Mat::from_fn(self.z.nrows(), self.z.ncols(), |i, k| {
-            let d = self.eigenvalues[i] + lambda;
-            if d > 0.0 { self.z[(i, k)] / d } else { 0.0 }
-        });
-        let mut w = Mat::<f64>::zeros(self.z.nrows(), self.z.ncols());
-        matmul(
-            w.as_mut(),
-            Accum::Replace,
-            self.q.as_ref(),
-            scaled.as_ref(),
-            1.0,
-            Par::rayon(0),
-        );
-        w
+        let divided = |z: &Mat<f64>| {
+            Mat::from_fn(z.nrows(), z.ncols(), |i, k| {
+                let d = self.eigenvalues[i] + lambda;
+                if d > 0.0 { z[(i, k)] / d } else { 0.0 }
+            })
+        };
+        match &self.basis {
+            Basis::Features { q, z, .. } => product(q.as_ref(), divided(z).as_ref()),
+            Basis::Rows { phi_t, u, y_tilde } => {
+                let alpha = product(u.as_ref(), divided(y_tilde).as_ref());
+                product(phi_t.as_ref(), alpha.as_ref())
+            }
+        }
     }
 }
 

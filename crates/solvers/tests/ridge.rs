@@ -5,7 +5,7 @@ mod common;
 use common::{gauss_solve, ridge_closed_form, uniform};
 use ndarray::{Array1, Array2, Axis, s};
 use rks_solvers::SolversError;
-use rks_solvers::ridge::{Lambda, RidgeAccumulator};
+use rks_solvers::ridge::{Lambda, RidgeAccumulator, fit_rows};
 
 fn problem() -> (Array2<f64>, Array2<f64>) {
     let phi = uniform(40, 6, 1) + 0.3; // non-zero means, so the intercept matters
@@ -211,4 +211,104 @@ fn a_deserialised_inconsistent_accumulator_is_an_error_not_a_panic() {
     assert!(bad.fit(&Lambda::Gcv).is_err());
     let mut good = RidgeAccumulator::new(3, 1);
     assert!(good.merge(&bad).is_err());
+}
+
+/// Fewer rows than features: the dual form gives the primal solution, the same GCV scores (and
+/// λ), and the brute-force GCV.
+#[test]
+fn dual_form_matches_the_primal_form() {
+    let phi = uniform(14, 40, 7) + 0.2;
+    let y = ndarray::concatenate![
+        Axis(1),
+        phi.column(3).insert_axis(Axis(1)).to_owned() * 2.0 + uniform(14, 1, 8),
+        uniform(14, 1, 9) + 5.0
+    ];
+    let mut acc = RidgeAccumulator::new(40, 2);
+    acc.update(phi.view(), y.view()).unwrap();
+    let scale = |w: &Array2<f64>| w.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for lambda in [1e-3, 0.1, 1.0, 30.0] {
+        let primal = acc.solve(lambda).unwrap();
+        let dual = fit_rows(phi.view(), y.view(), &Lambda::Fixed(lambda)).unwrap();
+        let (w, b) = ridge_closed_form(phi.view(), y.view(), lambda);
+        let tol = 1e-9 * scale(&w).max(1.0);
+        assert!(max_abs_diff(&dual.weights, &w) < tol, "λ = {lambda}");
+        assert!(
+            max_abs_diff(&dual.weights, &primal.weights) < tol,
+            "λ = {lambda}"
+        );
+        assert!(
+            (&dual.intercept - &b).iter().all(|v| v.abs() < 1e-8),
+            "λ = {lambda}"
+        );
+    }
+    // GCV over the default grid (10⁻⁶ to 10³ times the mean eigenvalue). Near interpolation
+    // (small λ, df → N) the primal score cancels (yᵀy − explained) and drifts; the dual one does
+    // not and follows the brute-force hat matrix, so only the dual must choose its minimum.
+    let primal = acc.fit(&Lambda::Gcv).unwrap();
+    let dual = fit_rows(phi.view(), y.view(), &Lambda::Gcv).unwrap();
+    let (p, d) = (primal.gcv.unwrap(), dual.gcv.unwrap());
+    let brute: Vec<f64> = d
+        .grid
+        .iter()
+        .map(|&l| brute_force_gcv(&phi, &y, l))
+        .collect();
+    for (i, &l) in d.grid.iter().enumerate() {
+        // The default grid's scale tr(C)/D = tr(K)/D is the same up to rounding.
+        assert!((p.grid[i] - l).abs() <= 1e-12 * l);
+        let (a, b, slow) = (p.scores[i], d.scores[i], brute[i]);
+        assert!(
+            (b - slow).abs() <= 1e-3 * slow,
+            "λ = {l}: dual {b} vs {slow}"
+        );
+        if l > 0.1 {
+            assert!((a - b).abs() <= 1e-9 * b, "λ = {l}: primal {a} vs dual {b}");
+            assert!(
+                (b - slow).abs() <= 1e-9 * slow,
+                "λ = {l}: dual {b} vs {slow}"
+            );
+        }
+    }
+    let best = (0..brute.len())
+        .min_by(|&a, &b| brute[a].total_cmp(&brute[b]))
+        .unwrap();
+    assert_eq!(d.chosen, best);
+    assert!(
+        best > 0 && best < brute.len() - 1,
+        "an interior minimum, got {best}"
+    );
+    let at_best = acc.solve(dual.lambda).unwrap();
+    assert!(max_abs_diff(&dual.weights, &at_best.weights) < 1e-8 * scale(&at_best.weights));
+}
+
+#[test]
+fn dual_form_errors_are_typed() {
+    let phi = uniform(5, 20, 10);
+    let y = uniform(5, 1, 11);
+    // λ = 0 with fewer rows than features: K is singular.
+    assert!(matches!(
+        fit_rows(phi.view(), y.view(), &Lambda::Fixed(0.0)),
+        Err(SolversError::LinearAlgebra(_))
+    ));
+    assert!(matches!(
+        fit_rows(phi.view(), uniform(4, 1, 1).view(), &Lambda::Gcv),
+        Err(SolversError::RowMismatch { .. })
+    ));
+    let mut bad = phi.clone();
+    bad[[2, 7]] = f64::NAN;
+    assert!(matches!(
+        fit_rows(bad.view(), y.view(), &Lambda::Gcv),
+        Err(SolversError::NonFinite { .. })
+    ));
+    assert!(matches!(
+        fit_rows(phi.view(), y.view(), &Lambda::Fixed(f64::NAN)),
+        Err(SolversError::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        fit_rows(
+            Array2::<f64>::zeros((0, 3)).view(),
+            Array2::<f64>::zeros((0, 1)).view(),
+            &Lambda::Gcv
+        ),
+        Err(SolversError::EmptyInput(_))
+    ));
 }
