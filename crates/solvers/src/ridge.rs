@@ -371,14 +371,19 @@ impl RidgeAccumulator {
 ///
 /// ```
 /// use ndarray::Array2;
-/// use rks_solvers::ridge::{Lambda, fit_rows};
+/// use rks_solvers::ridge::{Lambda, RidgeAccumulator, fit_rows};
 ///
-/// // 5 rows, 50 features: the dual form.
-/// let phi = Array2::from_shape_fn((5, 50), |(i, j)| ((i * 50 + j) as f64 * 0.7).sin());
+/// // 5 rows, 50 features: the dual form, with the primal form's answer.
+/// let phi = Array2::from_shape_fn((5, 50), |(i, j)| ((i * 50 + j * j) as f64 * 0.37).sin());
 /// let y = Array2::from_shape_fn((5, 1), |(i, _)| i as f64);
-/// let model = fit_rows(phi.view(), y.view(), &Lambda::Fixed(1e-3))?;
-/// let fitted = model.predict(phi.view())?;
-/// assert!((fitted[[4, 0]] - 4.0).abs() < 0.01);
+/// let dual = fit_rows(phi.view(), y.view(), &Lambda::Fixed(0.1))?;
+/// let mut primal = RidgeAccumulator::new(50, 1);
+/// primal.update(phi.view(), y.view())?;
+/// let primal = primal.solve(0.1)?;
+/// let (a, b) = (dual.predict(phi.view())?, primal.predict(phi.view())?);
+/// assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-9));
+/// // A small λ nearly interpolates the 5 rows.
+/// assert!((a[[4, 0]] - 4.0).abs() < 0.1);
 /// # Ok::<(), rks_solvers::SolversError>(())
 /// ```
 pub fn fit_rows<F: Element>(
