@@ -3,7 +3,8 @@
 //! and a linear model together, and its persistence.
 //!
 //! - [`ridge`]: [`RidgeAccumulator`] (ΦᵀΦ, ΦᵀY over chunks, mergeable),
-//!   Cholesky solve, eigendecomposition path, λ by generalised cross-validation.
+//!   Cholesky solve, eigendecomposition path, λ by generalised cross-validation; the dual form
+//!   [`ridge::fit_rows`] for rows in memory with fewer rows than features.
 //! - [`svm`]: L1/L2-loss linear SVM, dual coordinate descent (Hsieh et al., ICML 2008), one-vs-rest.
 //! - [`machine`]: [`KernelMachine`] = scaler + feature map + linear model; params → validated →
 //!   fitted; chunked prediction; streamed ridge fits of files larger than memory.

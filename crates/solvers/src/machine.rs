@@ -524,6 +524,10 @@ impl KernelMachineValidParams {
     }
 
     /// Fits on in-memory rows `x` (N × d) and targets `y` (N): labels for classification.
+    ///
+    /// Ridge with fewer rows than features (N < D) solves the dual form
+    /// ([`ridge::fit_rows`](crate::ridge::fit_rows)): O(N²·D) time and O(N·D) memory instead of
+    /// O(N·D² + D³) and O(D²); the same model up to rounding.
     pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<KernelMachine> {
         check_rows(x.nrows(), y.len())?;
         if x.nrows() == 0 {
@@ -555,6 +559,20 @@ impl KernelMachineValidParams {
         };
         let prepared = self.prepare(scaler, labels, sigma)?;
         match &self.solver {
+            // Fewer rows than features: the dual form, on the rows held in memory.
+            Solver::Ridge { lambda } if x.nrows() < prepared.map.output_dim() => {
+                let mut phi = Array2::<f64>::zeros((x.nrows(), prepared.map.output_dim()));
+                for (xb, mut out) in x
+                    .axis_chunks_iter(Axis(0), self.chunk_rows)
+                    .zip(phi.axis_chunks_iter_mut(Axis(0), self.chunk_rows))
+                {
+                    let scaled = prepared.scaler.transform(xb)?;
+                    prepared.map.transform_into(scaled.view(), out.view_mut())?;
+                }
+                let targets = Self::targets(&prepared, y)?;
+                let ridge = crate::ridge::fit_rows(phi.view(), targets.view(), lambda)?;
+                Ok(self.assemble_ridge(prepared, ridge, x.nrows() as u64, sigma))
+            }
             Solver::Ridge { lambda } => {
                 let mut acc = self.accumulator(&prepared);
                 for (xb, yb) in x
@@ -774,7 +792,12 @@ impl KernelMachineValidParams {
     ) -> Result<()> {
         let scaled = prepared.scaler.transform(x)?;
         let phi = prepared.map.transform(scaled.view())?;
-        let targets = match &prepared.labels {
+        acc.update(phi.view(), Self::targets(prepared, y)?.view())
+    }
+
+    /// The ridge targets: ±1 one-hot columns of the classes, or y as one column.
+    fn targets(prepared: &Prepared, y: ArrayView1<'_, f64>) -> Result<Array2<f64>> {
+        Ok(match &prepared.labels {
             Some(labels) => {
                 let classes = y
                     .iter()
@@ -789,8 +812,7 @@ impl KernelMachineValidParams {
                 signed_one_hot(&classes, labels.n_classes())
             }
             None => y.insert_axis(Axis(1)).to_owned(),
-        };
-        acc.update(phi.view(), targets.view())
+        })
     }
 
     fn finish_ridge(
@@ -801,15 +823,25 @@ impl KernelMachineValidParams {
         sigma: f64,
     ) -> Result<KernelMachine> {
         let ridge = acc.fit(lambda)?;
+        Ok(self.assemble_ridge(prepared, ridge, acc.count(), sigma))
+    }
+
+    fn assemble_ridge(
+        &self,
+        prepared: Prepared,
+        ridge: crate::ridge::Ridge,
+        n_train: u64,
+        sigma: f64,
+    ) -> KernelMachine {
         let info = FitInfo {
-            n_train: acc.count(),
+            n_train,
             sigma,
             solver: SolverInfo::Ridge {
                 lambda: ridge.lambda,
                 gcv: ridge.gcv,
             },
         };
-        Ok(self.assemble(prepared, ridge.weights, ridge.intercept, info))
+        self.assemble(prepared, ridge.weights, ridge.intercept, info)
     }
 
     fn assemble(

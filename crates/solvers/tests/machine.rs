@@ -225,6 +225,61 @@ fn streamed_fit_equals_in_memory_fit_and_chunked_prediction_is_exact() {
     }
 }
 
+/// Fewer rows than features: the in-memory fit takes the dual form, the streamed one the primal
+/// form; both give the same model.
+#[test]
+fn dual_in_memory_fit_equals_the_primal_streamed_fit() {
+    let x = uniform(45, 3, 61) * 2.0;
+    let labels: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| {
+            if r[0] > 0.3 {
+                1.0
+            } else if r[1] > 0.0 {
+                2.0
+            } else {
+                3.0
+            }
+        })
+        .collect();
+    let values: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| r[0].sin() + r[1] * r[2])
+        .collect();
+    for (task, y) in [(Task::Classification, &labels), (Task::Regression, &values)] {
+        let params = KernelMachine::params()
+            .n_frequencies(64) // 128 features for 45 rows
+            .bandwidth(Bandwidth::Sigma(1.0))
+            .task(task)
+            .solver(Solver::Ridge {
+                lambda: Lambda::Fixed(0.3),
+            })
+            .chunk_rows(16)
+            .check()
+            .unwrap();
+        let dual = params.fit(x.view(), y.view()).unwrap();
+        let open = || -> Result<Vec<Result<rks_solvers::Chunk, std::io::Error>>, std::io::Error> {
+            Ok(vec![Ok((x.to_owned(), y.to_owned()))])
+        };
+        let primal = params.fit_stream(open).unwrap();
+        assert_eq!(dual.info().n_train, 45);
+        let size = primal.weights().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let diff = (dual.weights() - primal.weights())
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(
+            diff < 1e-9 * size,
+            "{task:?}: weights differ by {diff} (largest {size})"
+        );
+        let scores = (dual.decision_function(&x).unwrap() - primal.decision_function(&x).unwrap())
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(scores < 1e-9, "{task:?}: scores differ by {scores}");
+    }
+}
+
 #[test]
 fn arbitrary_integer_labels_round_trip() {
     let x = uniform(90, 2, 51);
