@@ -561,14 +561,7 @@ impl KernelMachineValidParams {
         match &self.solver {
             // Fewer rows than features: the dual form, on the rows held in memory.
             Solver::Ridge { lambda } if x.nrows() < prepared.map.output_dim() => {
-                let mut phi = Array2::<f64>::zeros((x.nrows(), prepared.map.output_dim()));
-                for (xb, mut out) in x
-                    .axis_chunks_iter(Axis(0), self.chunk_rows)
-                    .zip(phi.axis_chunks_iter_mut(Axis(0), self.chunk_rows))
-                {
-                    let scaled = prepared.scaler.transform(xb)?;
-                    prepared.map.transform_into(scaled.view(), out.view_mut())?;
-                }
+                let phi = self.features::<f64>(&prepared, x)?;
                 let targets = Self::targets(&prepared, y)?;
                 let ridge = crate::ridge::fit_rows(phi.view(), targets.view(), lambda)?;
                 Ok(self.assemble_ridge(prepared, ridge, x.nrows() as u64, sigma))
@@ -588,14 +581,7 @@ impl KernelMachineValidParams {
                     .labels
                     .as_ref()
                     .ok_or_else(|| invalid("solver", "the SVM is a classifier"))?;
-                let mut phi = Array2::<f32>::zeros((x.nrows(), prepared.map.output_dim()));
-                for (xb, mut out) in x
-                    .axis_chunks_iter(Axis(0), self.chunk_rows)
-                    .zip(phi.axis_chunks_iter_mut(Axis(0), self.chunk_rows))
-                {
-                    let scaled = prepared.scaler.transform(xb)?.mapv(|v| v as f32);
-                    prepared.map.transform_into(scaled.view(), out.view_mut())?;
-                }
+                let phi = self.features::<f32>(&prepared, x)?;
                 let svm = fit_ovr(
                     phi.view(),
                     &classes,
@@ -780,6 +766,23 @@ impl KernelMachineValidParams {
             prepared.map.output_dim(),
             Self::n_outputs(prepared.labels.as_ref()),
         )
+    }
+
+    /// Φ of all rows of `x` in precision F (scaled and mapped `chunk_rows` rows at a time).
+    fn features<F: rks::Element>(
+        &self,
+        prepared: &Prepared,
+        x: ArrayView2<'_, f64>,
+    ) -> Result<Array2<F>> {
+        let mut phi = Array2::<F>::zeros((x.nrows(), prepared.map.output_dim()));
+        for (xb, mut out) in x
+            .axis_chunks_iter(Axis(0), self.chunk_rows)
+            .zip(phi.axis_chunks_iter_mut(Axis(0), self.chunk_rows))
+        {
+            let scaled = prepared.scaler.transform(xb)?.mapv(F::from_f64_lossy);
+            prepared.map.transform_into(scaled.view(), out.view_mut())?;
+        }
+        Ok(phi)
     }
 
     /// Scales, maps and folds one block of at most `chunk_rows` rows into the ridge statistics.

@@ -310,16 +310,14 @@ impl RidgeAccumulator {
     /// Solves for a fixed λ ≥ 0 by Cholesky factorisation of C + λI.
     pub fn solve(&self, lambda: f64) -> Result<Ridge> {
         Lambda::Fixed(lambda).validate()?;
-        let (mut c, b) = self.centred()?;
-        for i in 0..self.dim {
-            c[(i, i)] += lambda;
-        }
-        let llt = c.llt(Side::Lower).map_err(|e| {
-            SolversError::LinearAlgebra(format!(
-                "C + λI is not positive definite at λ = {lambda} ({e:?}); use a larger λ or λ chosen by GCV"
-            ))
-        })?;
-        let w = llt.solve(&b);
+        let (c, b) = self.centred()?;
+        let w = shifted_solve(
+            c,
+            lambda,
+            b.as_ref(),
+            "C + λI",
+            "use a larger λ or λ chosen by GCV",
+        )?;
         self.finish(w.as_ref(), lambda, None)
     }
 
@@ -327,12 +325,7 @@ impl RidgeAccumulator {
     pub fn path(&self) -> Result<RidgePath> {
         let n = self.n()?;
         let (c, b) = self.centred()?;
-        let eig = c.self_adjoint_eigen(Side::Lower).map_err(|e| {
-            SolversError::LinearAlgebra(format!("eigendecomposition failed: {e:?}"))
-        })?;
-        let q = eig.U().to_owned();
-        // Rounding can leave tiny negative eigenvalues of a positive semi-definite matrix.
-        let eigenvalues: Vec<f64> = (0..self.dim).map(|i| eig.S()[i].max(0.0)).collect();
+        let (q, eigenvalues) = eigen(&c)?;
         let z = product(q.transpose(), b.as_ref());
         let yy_centred = self
             .sum_yy
@@ -464,28 +457,20 @@ impl Dual {
                     .into(),
             ));
         }
-        let mut k = self.k.clone();
-        for i in 0..k.nrows() {
-            k[(i, i)] += lambda;
-        }
-        let llt = k.llt(Side::Lower).map_err(|e| {
-            SolversError::LinearAlgebra(format!(
-                "K + λI is not positive definite at λ = {lambda} ({e:?}); with fewer rows than features use λ > 0"
-            ))
-        })?;
-        let alpha = llt.solve(&self.yc);
+        let alpha = shifted_solve(
+            self.k.clone(),
+            lambda,
+            self.yc.as_ref(),
+            "K + λI",
+            "use a larger λ",
+        )?;
         let w = product(self.phi_t.as_ref(), alpha.as_ref());
         ridge_from(w.as_ref(), &self.mu, &self.ybar, lambda, None)
     }
 
     fn fit_gcv(self, grid: Option<Vec<f64>>) -> Result<Ridge> {
-        let eig = self.k.self_adjoint_eigen(Side::Lower).map_err(|e| {
-            SolversError::LinearAlgebra(format!("eigendecomposition failed: {e:?}"))
-        })?;
-        let u = eig.U().to_owned();
+        let (u, eigenvalues) = eigen(&self.k)?;
         let rows = self.k.nrows();
-        // Rounding can leave tiny negative eigenvalues of a positive semi-definite matrix.
-        let eigenvalues: Vec<f64> = (0..rows).map(|i| eig.S()[i].max(0.0)).collect();
         let y_tilde = product(u.transpose(), self.yc.as_ref());
         let (mu, ybar) = (self.mu, self.ybar);
         let path = RidgePath {
@@ -507,6 +492,37 @@ impl Dual {
             Some(report),
         )
     }
+}
+
+/// (A + λI)⁻¹ B by Cholesky, for a symmetric A given by its lower triangle; `name` and `advice`
+/// word the error when A + λI is not positive definite.
+fn shifted_solve(
+    mut a: Mat<f64>,
+    lambda: f64,
+    b: MatRef<'_, f64>,
+    name: &str,
+    advice: &str,
+) -> Result<Mat<f64>> {
+    for i in 0..a.nrows() {
+        a[(i, i)] += lambda;
+    }
+    let llt = a.llt(Side::Lower).map_err(|e| {
+        SolversError::LinearAlgebra(format!(
+            "{name} is not positive definite at λ = {lambda} ({e:?}); {advice}"
+        ))
+    })?;
+    Ok(llt.solve(b))
+}
+
+/// The eigenvectors and eigenvalues (non-decreasing, clamped at 0) of a positive semi-definite
+/// matrix given by its lower triangle.
+fn eigen(a: &Mat<f64>) -> Result<(Mat<f64>, Vec<f64>)> {
+    let eig = a
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|e| SolversError::LinearAlgebra(format!("eigendecomposition failed: {e:?}")))?;
+    // Rounding can leave tiny negative eigenvalues of a positive semi-definite matrix.
+    let values = (0..a.nrows()).map(|i| eig.S()[i].max(0.0)).collect();
+    Ok((eig.U().to_owned(), values))
 }
 
 /// A · B in a new matrix (rayon-parallel; each entry the same sum for any thread count).
