@@ -167,28 +167,15 @@ impl DenseRks {
         self.spec.bandwidth()
     }
 
-    /// W (n × d) in f64: a fresh copy (drawn again from the seed, or copied from the packed f64
-    /// Wᵀ if an f64 transform has made it).
+    /// W (n × d) in f64, drawn again from the seed (the map holds only the packed Wᵀ it
+    /// transforms with).
     pub fn weights(&self) -> Array2<f64> {
         let mut w = Array2::zeros((self.n_frequencies(), self.input_dim()));
-        match self.wide.get() {
-            Some(wide) => w
-                .rows_mut()
-                .into_iter()
-                .enumerate()
-                .for_each(|(i, mut row)| {
-                    row.iter_mut()
-                        .zip(wide.column(i))
-                        .for_each(|(dst, v)| *dst = v)
-                }),
-            None => {
-                let mut draws = RowDraws::new(&self.spec);
-                w.rows_mut().into_iter().for_each(|mut row| {
-                    row.iter_mut()
-                        .zip(draws.next_row())
-                        .for_each(|(dst, &v)| *dst = v)
-                });
-            }
+        let mut draws = RowDraws::new(&self.spec);
+        for mut row in w.rows_mut() {
+            row.iter_mut()
+                .zip(draws.next_row())
+                .for_each(|(dst, &v)| *dst = v);
         }
         w
     }
@@ -233,15 +220,9 @@ impl DenseRks {
     fn checksum(&self) -> u64 {
         *self.checksum.get_or_init(|| {
             let mut c = Checksum::new();
-            // W in row order: row i of W is column i of Wᵀ (drawn again if not held in f64).
-            match self.wide.get() {
-                Some(wide) => (0..self.n_frequencies()).for_each(|i| c.floats(wide.column(i))),
-                None => {
-                    let mut draws = RowDraws::new(&self.spec);
-                    (0..self.n_frequencies())
-                        .for_each(|_| c.floats(draws.next_row().iter().copied()));
-                }
-            }
+            // W in row order, drawn again from the seed.
+            let mut draws = RowDraws::new(&self.spec);
+            (0..self.n_frequencies()).for_each(|_| c.floats(draws.next_row().iter().copied()));
             c.finish()
         })
     }
@@ -372,11 +353,19 @@ mod tests {
         assert_eq!(map.resident_bytes(), 3 * 32 * 4);
         map.project(Array2::<f64>::zeros((2, 3)).view()).unwrap();
         assert_eq!(map.resident_bytes(), 3 * 32 * 4 + 3 * 24 * 8);
-        // The draws and the packed f64 copy agree.
-        let fresh = DenseRks::from_spec(map.spec()).unwrap();
-        fresh.project(Array2::<f64>::zeros((1, 3)).view()).unwrap();
-        assert_eq!(fresh.weights(), weights);
-        assert_eq!(fresh.checksum(), checksum);
+        // The packed f64 Wᵀ holds the drawn W, and a map rebuilt from the spec has the checksum.
+        let wide = map.wide.get().unwrap();
+        for (i, row) in weights.rows().into_iter().enumerate() {
+            assert!(
+                wide.column(i)
+                    .zip(row)
+                    .all(|(a, &b)| a.to_bits() == b.to_bits())
+            );
+        }
+        assert_eq!(
+            DenseRks::from_spec(map.spec()).unwrap().checksum(),
+            checksum
+        );
     }
 
     /// f32 features are the same whether f32 Wᵀ is drawn directly or rounded from the f64 copy.
