@@ -559,11 +559,12 @@ impl KernelMachineValidParams {
         };
         let prepared = self.prepare(scaler, labels, sigma)?;
         match &self.solver {
-            // Fewer rows than features: the dual form, on the rows held in memory.
+            // Fewer rows than features: the dual form, on the rows held in memory (centred in
+            // place).
             Solver::Ridge { lambda } if x.nrows() < prepared.map.output_dim() => {
                 let phi = self.features::<f64>(&prepared, x)?;
                 let targets = Self::targets(&prepared, y)?;
-                let ridge = crate::ridge::fit_rows(phi.view(), targets.view(), lambda)?;
+                let ridge = crate::ridge::fit_rows_owned(phi, targets.view(), lambda)?;
                 Ok(self.assemble_ridge(prepared, ridge, x.nrows() as u64, sigma))
             }
             Solver::Ridge { lambda } => {

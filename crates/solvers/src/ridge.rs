@@ -384,14 +384,36 @@ pub fn fit_rows<F: Element>(
     y: ArrayView2<'_, f64>,
     lambda: &Lambda,
 ) -> Result<Ridge> {
-    lambda.validate()?;
     if phi.nrows() >= phi.ncols() {
-        let mut acc = RidgeAccumulator::new(phi.ncols(), y.ncols());
-        acc.update(phi, y)?;
-        return acc.fit(lambda);
+        return fit_primal(phi, y, lambda);
     }
+    fit_dual(phi.mapv(|v| v.to_f64_exact()), y, lambda)
+}
+
+/// [`fit_rows`] taking the features by value: the dual form then centres them in place instead
+/// of copying them.
+pub fn fit_rows_owned(phi: Array2<f64>, y: ArrayView2<'_, f64>, lambda: &Lambda) -> Result<Ridge> {
+    if phi.nrows() >= phi.ncols() {
+        return fit_primal(phi.view(), y, lambda);
+    }
+    fit_dual(phi, y, lambda)
+}
+
+fn fit_primal<F: Element>(
+    phi: ArrayView2<'_, F>,
+    y: ArrayView2<'_, f64>,
+    lambda: &Lambda,
+) -> Result<Ridge> {
+    lambda.validate()?;
+    let mut acc = RidgeAccumulator::new(phi.ncols(), y.ncols());
+    acc.update(phi, y)?;
+    acc.fit(lambda)
+}
+
+fn fit_dual(phi: Array2<f64>, y: ArrayView2<'_, f64>, lambda: &Lambda) -> Result<Ridge> {
+    lambda.validate()?;
     check_rows(phi.nrows(), y.nrows())?;
-    check_finite("feature", phi)?;
+    check_finite("feature", phi.view())?;
     check_finite("target", y)?;
     let dual = Dual::new(phi, y)?;
     match lambda {
@@ -405,28 +427,37 @@ pub fn fit_rows<F: Element>(
 struct Dual {
     mu: Vec<f64>,
     ybar: Vec<f64>,
-    /// Φcᵀ, D × N.
-    phi_t: Mat<f64>,
+    /// Φc, N × D in standard (row-major) layout: the same memory as Φcᵀ column-major.
+    phi: Array2<f64>,
     /// Yc, N × m.
     yc: Mat<f64>,
     k: Mat<f64>,
 }
 
 impl Dual {
-    fn new<F: Element>(phi: ArrayView2<'_, F>, y: ArrayView2<'_, f64>) -> Result<Self> {
-        let (rows, dim) = phi.dim();
+    fn new(phi: Array2<f64>, y: ArrayView2<'_, f64>) -> Result<Self> {
+        let rows = phi.nrows();
         if rows == 0 {
             return Err(SolversError::EmptyInput("no rows to fit".into()));
         }
         let n = rows as f64;
         let column_mean = |sum: f64| sum / n;
+        // Standard layout first, so the sums below run in one order whatever the caller's layout.
+        let mut phi = if phi.is_standard_layout() {
+            phi
+        } else {
+            phi.as_standard_layout().into_owned()
+        };
         let mu: Vec<f64> = phi
             .axis_iter(Axis(1))
-            .map(|c| column_mean(c.iter().map(|v| v.to_f64_exact()).sum()))
+            .map(|c| column_mean(c.sum()))
             .collect();
         let ybar: Vec<f64> = y.axis_iter(Axis(1)).map(|c| column_mean(c.sum())).collect();
-        let phi_t = Mat::from_fn(dim, rows, |j, i| phi[[i, j]].to_f64_exact() - mu[j]);
+        for mut row in phi.rows_mut() {
+            row.iter_mut().zip(&mu).for_each(|(v, m)| *v -= m);
+        }
         let yc = Mat::from_fn(rows, y.ncols(), |i, k| y[[i, k]] - ybar[k]);
+        let phi_t = transposed(&phi);
         let mut k = Mat::<f64>::zeros(rows, rows);
         tri_matmul(
             k.as_mut(),
@@ -434,7 +465,7 @@ impl Dual {
             Accum::Replace,
             phi_t.transpose(),
             BlockStructure::Rectangular,
-            phi_t.as_ref(),
+            phi_t,
             BlockStructure::Rectangular,
             1.0,
             Par::rayon(0),
@@ -442,7 +473,7 @@ impl Dual {
         Ok(Self {
             mu,
             ybar,
-            phi_t,
+            phi,
             yc,
             k,
         })
@@ -464,7 +495,7 @@ impl Dual {
             "K + λI",
             "use a larger λ",
         )?;
-        let w = product(self.phi_t.as_ref(), alpha.as_ref());
+        let w = product(transposed(&self.phi), alpha.as_ref());
         ridge_from(w.as_ref(), &self.mu, &self.ybar, lambda, None)
     }
 
@@ -475,10 +506,10 @@ impl Dual {
         let (mu, ybar) = (self.mu, self.ybar);
         let path = RidgePath {
             n: rows as f64,
-            dim: self.phi_t.nrows(),
+            dim: self.phi.ncols(),
             eigenvalues,
             basis: Basis::Rows {
-                phi_t: self.phi_t,
+                phi: self.phi,
                 u,
                 y_tilde,
             },
@@ -523,6 +554,14 @@ fn eigen(a: &Mat<f64>) -> Result<(Mat<f64>, Vec<f64>)> {
     // Rounding can leave tiny negative eigenvalues of a positive semi-definite matrix.
     let values = (0..a.nrows()).map(|i| eig.S()[i].max(0.0)).collect();
     Ok((eig.U().to_owned(), values))
+}
+
+/// Xᵀ for a standard-layout (row-major) X, as a view of the same memory (column-major).
+fn transposed(x: &Array2<f64>) -> MatRef<'_, f64> {
+    let data = x
+        .as_slice()
+        .unwrap_or_else(|| unreachable!("the dual form keeps its rows in standard layout"));
+    MatRef::from_column_major_slice(data, x.ncols(), x.nrows())
 }
 
 /// A · B in a new matrix (rayon-parallel; each entry the same sum for any thread count).
@@ -582,11 +621,11 @@ enum Basis {
         z: Mat<f64>,
         yy_centred: Vec<f64>,
     },
-    /// Φcᵀ (D × N), U, the eigenvectors of K = ΦcΦcᵀ (N × N), and Ỹ = UᵀYc:
+    /// Φc (N × D, standard layout), U, the eigenvectors of K = ΦcΦcᵀ (N × N), and Ỹ = UᵀYc:
     /// W = Φcᵀ U (Σ + λI)⁻¹ Ỹ. Yc lies wholly in this basis, so the residual is known exactly:
     /// Yc − ΦcW = U λ(Σ + λI)⁻¹ Ỹ.
     Rows {
-        phi_t: Mat<f64>,
+        phi: Array2<f64>,
         u: Mat<f64>,
         y_tilde: Mat<f64>,
     },
@@ -707,9 +746,9 @@ impl RidgePath {
         };
         match &self.basis {
             Basis::Features { q, z, .. } => product(q.as_ref(), divided(z).as_ref()),
-            Basis::Rows { phi_t, u, y_tilde } => {
+            Basis::Rows { phi, u, y_tilde } => {
                 let alpha = product(u.as_ref(), divided(y_tilde).as_ref());
-                product(phi_t.as_ref(), alpha.as_ref())
+                product(transposed(phi), alpha.as_ref())
             }
         }
     }

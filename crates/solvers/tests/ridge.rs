@@ -5,7 +5,7 @@ mod common;
 use common::{gauss_solve, ridge_closed_form, uniform};
 use ndarray::{Array1, Array2, Axis, s};
 use rks_solvers::SolversError;
-use rks_solvers::ridge::{Lambda, RidgeAccumulator, fit_rows};
+use rks_solvers::ridge::{Lambda, RidgeAccumulator, fit_rows, fit_rows_owned};
 
 fn problem() -> (Array2<f64>, Array2<f64>) {
     let phi = uniform(40, 6, 1) + 0.3; // non-zero means, so the intercept matters
@@ -311,4 +311,27 @@ fn dual_form_errors_are_typed() {
         ),
         Err(SolversError::EmptyInput(_))
     ));
+}
+
+/// Owned features (centred in place, any memory layout) give the bits of the borrowed ones.
+#[test]
+fn owned_and_borrowed_rows_fit_the_same_model() {
+    let phi = uniform(9, 30, 12);
+    let y = uniform(9, 2, 13);
+    for lambda in [Lambda::Fixed(0.2), Lambda::Gcv] {
+        let borrowed = fit_rows(phi.view(), y.view(), &lambda).unwrap();
+        let owned = fit_rows_owned(phi.clone(), y.view(), &lambda).unwrap();
+        // Column-major storage of the same matrix.
+        let fortran = phi.t().as_standard_layout().into_owned().reversed_axes();
+        assert!(!fortran.is_standard_layout());
+        let relaid = fit_rows_owned(fortran, y.view(), &lambda).unwrap();
+        assert_eq!(borrowed, owned);
+        assert_eq!(borrowed, relaid);
+        // f32 features: the same as their exact f64 values.
+        let narrow = phi.mapv(|v| v as f32);
+        assert_eq!(
+            fit_rows(narrow.view(), y.view(), &lambda).unwrap(),
+            fit_rows_owned(narrow.mapv(f64::from), y.view(), &lambda).unwrap()
+        );
+    }
 }
