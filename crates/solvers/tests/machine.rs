@@ -15,6 +15,11 @@ fn dataset(name: &str, d: usize) -> (rks_data::Dataset, rks_data::Dataset) {
     (read("train"), read("test"))
 }
 
+/// The largest |v|.
+fn largest_abs<'a>(values: impl IntoIterator<Item = &'a f64>) -> f64 {
+    values.into_iter().fold(0.0f64, |m, v| m.max(v.abs()))
+}
+
 fn accuracy(pred: &Array1<f64>, truth: &Array1<f64>) -> f64 {
     pred.iter().zip(truth).filter(|(p, t)| p == t).count() as f64 / truth.len() as f64
 }
@@ -206,10 +211,8 @@ fn streamed_fit_equals_in_memory_fit_and_chunked_prediction_is_exact() {
         assert_eq!(streamed.info().n_train, 500);
         // Different chunkings sum in different orders (and the scaler statistics are merged), so
         // the two agree to rounding, relative to the size of the weights.
-        let size = whole.weights().iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let diff = (streamed.weights() - whole.weights())
-            .iter()
-            .fold(0.0f64, |m, v| m.max(v.abs()));
+        let size = largest_abs(whole.weights());
+        let diff = largest_abs(&(streamed.weights() - whole.weights()));
         assert!(
             diff < 1e-10 * size,
             "weights differ by {diff} (largest {size})"
@@ -265,17 +268,15 @@ fn dual_in_memory_fit_equals_the_primal_streamed_fit() {
         };
         let primal = params.fit_stream(open).unwrap();
         assert_eq!(dual.info().n_train, 45);
-        let size = primal.weights().iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let diff = (dual.weights() - primal.weights())
-            .iter()
-            .fold(0.0f64, |m, v| m.max(v.abs()));
+        let size = largest_abs(primal.weights());
+        let diff = largest_abs(&(dual.weights() - primal.weights()));
         assert!(
             diff < 1e-9 * size,
             "{task:?}: weights differ by {diff} (largest {size})"
         );
-        let scores = (dual.decision_function(&x).unwrap() - primal.decision_function(&x).unwrap())
-            .iter()
-            .fold(0.0f64, |m, v| m.max(v.abs()));
+        let scores = largest_abs(
+            &(dual.decision_function(&x).unwrap() - primal.decision_function(&x).unwrap()),
+        );
         assert!(scores < 1e-9, "{task:?}: scores differ by {scores}");
     }
 }
