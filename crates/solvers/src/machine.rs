@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 use std::error::Error as StdError;
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, AsArray, Axis, Ix2, s};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, AsArray, Axis, Ix2};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rks::median::{DEFAULT_SAMPLE_ROWS, median_heuristic_sigma};
@@ -389,11 +389,12 @@ impl KernelMachine {
         {
             let rows = block.nrows();
             let scaled = self.scaler.transform(block)?;
-            let mut phi_block = phi.slice_mut(s![..rows, ..]);
+            let mut phi_block = phi.slice_axis_mut(Axis(0), (..rows).into());
             self.map
                 .transform_into(scaled.view(), phi_block.view_mut())?;
             let scores = phi_block.dot(&self.weights) + &self.intercept;
-            raw.slice_mut(s![start..start + rows, ..]).assign(&scores);
+            raw.slice_axis_mut(Axis(0), (start..start + rows).into())
+                .assign(&scores);
         }
         Ok(match &self.labels {
             Some(labels) => class_scores(raw, labels.n_classes()),
