@@ -214,6 +214,9 @@ impl Fastfood {
 
     /// Memory of the parameters: per block, D entries each of B, G, S (f64) and Π (stored as
     /// usize, counted as 8 bytes): 32·D·⌈n/D⌉ bytes.
+    /// The transforms also hold Π as 32-bit gather indices (4·D·⌈n/D⌉ bytes, made when the map
+    /// is built) and B, G and S in each precision transformed (12·D·⌈n/D⌉ bytes in f32,
+    /// 24·D·⌈n/D⌉ in f64, made by the first transform in that precision).
     pub fn parameter_bytes(&self) -> usize {
         self.blocks.len() * self.padded_dim * (3 * size_of::<f64>() + size_of::<u64>())
     }
