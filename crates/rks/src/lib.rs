@@ -36,12 +36,14 @@
 //! Modules:
 //! - [`hadamard`]: the fast Walsh–Hadamard transform, in place, f32 and f64.
 //! - [`trig`]: the vectorised cos/sin step both maps share.
+//! - [`simd`]: the CPU's vector capabilities, decided once, and the dot/axpy kernels.
 //! - [`kernel`]: the kernels, their bandwidth and frequency distributions.
 //! - [`spec`]: map specs, builders and limits.
 //! - [`scaler`], [`median`]: input standardisation and the median-heuristic bandwidth.
 
 pub mod any;
 pub mod dense;
+mod dot;
 pub mod element;
 pub mod error;
 pub mod fastfood;
@@ -54,6 +56,7 @@ pub mod map;
 pub mod median;
 pub mod sample;
 pub mod scaler;
+pub mod simd;
 pub mod spec;
 pub mod trig;
 

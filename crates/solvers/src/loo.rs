@@ -424,7 +424,9 @@ mod tests {
             let mut acc = RidgeAccumulator::new(phi.ncols(), y.ncols());
             acc.update(sub_phi.view(), sub_y.view()).unwrap();
             let model = acc.solve(lambda).unwrap();
-            let p = model.predict(phi.slice(ndarray::s![i..=i, ..])).unwrap();
+            let p = model
+                .predict(phi.slice_axis(Axis(0), (i..=i).into()))
+                .unwrap();
             out.row_mut(i).assign(&p.row(0));
         }
         out
@@ -496,8 +498,8 @@ mod tests {
         for start in [0, 25] {
             let end = if start == 0 { 25 } else { 60 };
             acc.update(
-                phi.slice(ndarray::s![start..end, ..]),
-                y.slice(ndarray::s![start..end, ..]),
+                phi.slice_axis(Axis(0), (start..end).into()),
+                y.slice_axis(Axis(0), (start..end).into()),
             )
             .unwrap();
         }

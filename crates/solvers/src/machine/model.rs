@@ -1,6 +1,6 @@
 //! The fitted model: scaler, map, weights, labels, and what the fit found.
 
-use ndarray::{Array1, Array2, ArrayView2, AsArray, Axis, Ix2, s};
+use ndarray::{Array1, Array2, ArrayView2, AsArray, Axis, Ix2};
 use rks::scaler::Scaler;
 use rks::{AnyMap, FeatureMap};
 use serde::{Deserialize, Serialize};
@@ -148,11 +148,12 @@ impl KernelMachine {
         {
             let rows = block.nrows();
             let scaled = self.scaler.transform(block)?;
-            let mut phi_block = phi.slice_mut(s![..rows, ..]);
+            let mut phi_block = phi.slice_axis_mut(Axis(0), (..rows).into());
             self.map
                 .transform_into(scaled.view(), phi_block.view_mut())?;
             let scores = phi_block.dot(&self.weights) + &self.intercept;
-            raw.slice_mut(s![start..start + rows, ..]).assign(&scores);
+            raw.slice_axis_mut(Axis(0), (start..start + rows).into())
+                .assign(&scores);
         }
         Ok(match &self.labels {
             Some(labels) => class_scores(raw, labels.n_classes()),

@@ -102,8 +102,8 @@ impl KernelMachineValidParams {
             let rows = sample.rows();
             let ys = sample.labels();
             (
-                rows.slice(ndarray::s![..keep, ..]).to_owned(),
-                ys.slice(ndarray::s![..keep]).to_owned(),
+                rows.slice_axis(Axis(0), (..keep).into()).to_owned(),
+                ys.slice_axis(Axis(0), (..keep).into()).to_owned(),
             )
         });
         self.fit_stream_scored(scaler, labels, bandwidth, open().map_err(source)?, scored)
