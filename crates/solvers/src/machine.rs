@@ -382,7 +382,8 @@ impl KernelMachine {
         }
         check_finite("input", x)?;
         let mut raw = Array2::zeros((x.nrows(), self.weights.ncols()));
-        let mut phi = Array2::<f64>::zeros((self.chunk_rows.min(x.nrows()), self.map.output_dim()));
+        let shape = (self.chunk_rows.min(x.nrows()), self.map.output_dim());
+        let mut phi: Array2<f64> = rks::alloc::zeros(shape, "the features", "n_frequencies")?;
         for (block, start) in x
             .axis_chunks_iter(Axis(0), self.chunk_rows)
             .zip((0..).step_by(self.chunk_rows))
@@ -568,7 +569,7 @@ impl KernelMachineValidParams {
                 Ok(self.assemble_ridge(prepared, ridge, x.nrows() as u64, sigma))
             }
             Solver::Ridge { lambda } => {
-                let mut acc = self.accumulator(&prepared);
+                let mut acc = self.accumulator(&prepared)?;
                 for (xb, yb) in x
                     .axis_chunks_iter(Axis(0), self.chunk_rows)
                     .zip(y.axis_chunks_iter(Axis(0), self.chunk_rows))
@@ -700,7 +701,7 @@ impl KernelMachineValidParams {
         }
         let sigma = bandwidth.sigma()?;
         let prepared = self.prepare(scaler, labels, sigma)?;
-        let mut acc = self.accumulator(&prepared);
+        let mut acc = self.accumulator(&prepared)?;
         let mut rows = 0usize;
         for chunk in chunks {
             let (x, y) = chunk.map_err(|e| SolversError::Source(e.into()))?;
@@ -762,7 +763,7 @@ impl KernelMachineValidParams {
         }
     }
 
-    fn accumulator(&self, prepared: &Prepared) -> RidgeAccumulator {
+    fn accumulator(&self, prepared: &Prepared) -> Result<RidgeAccumulator> {
         RidgeAccumulator::new(
             prepared.map.output_dim(),
             Self::n_outputs(prepared.labels.as_ref()),
@@ -775,7 +776,8 @@ impl KernelMachineValidParams {
         prepared: &Prepared,
         x: ArrayView2<'_, f64>,
     ) -> Result<Array2<F>> {
-        let mut phi = Array2::<F>::zeros((x.nrows(), prepared.map.output_dim()));
+        let shape = (x.nrows(), prepared.map.output_dim());
+        let mut phi: Array2<F> = rks::alloc::zeros(shape, "the features", "n_frequencies")?;
         for (xb, mut out) in x
             .axis_chunks_iter(Axis(0), self.chunk_rows)
             .zip(phi.axis_chunks_iter_mut(Axis(0), self.chunk_rows))
