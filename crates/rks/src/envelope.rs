@@ -198,30 +198,41 @@ impl FileKind {
     /// The header (full form, current version) followed by `payload`.
     pub fn seal(&self, payload: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-        out.extend_from_slice(&self.tag);
-        out.extend_from_slice(&self.version.to_le_bytes());
-        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        out.extend_from_slice(&fnv1a(payload).to_le_bytes());
+        out.resize(HEADER_LEN, 0);
         out.extend_from_slice(payload);
+        self.write_header(&mut out);
         out
     }
 
-    /// `value` encoded with bincode and sealed: the bytes of a file of this kind.
+    /// Fills the first [`HEADER_LEN`] bytes of `file` for the payload after them.
+    fn write_header(&self, file: &mut [u8]) {
+        let (header, payload) = file.split_at_mut(HEADER_LEN);
+        header[..8].copy_from_slice(&self.tag);
+        header[8..12].copy_from_slice(&self.version.to_le_bytes());
+        header[12..20].copy_from_slice(&(payload.len() as u64).to_le_bytes());
+        header[20..28].copy_from_slice(&fnv1a(payload).to_le_bytes());
+    }
+
+    /// `value` encoded with bincode and sealed: the bytes of a file of this kind (encoded in
+    /// place after the header, so a large payload is not copied).
     pub fn encode<T: Serialize + ?Sized>(&self, value: &T) -> Result<Vec<u8>, FileError> {
-        let payload = bincode::serde::encode_to_vec(value, config::standard()).map_err(|e| {
-            FileError::Encode {
+        let mut out = vec![0; HEADER_LEN];
+        bincode::serde::encode_into_std_write(value, &mut out, config::standard()).map_err(
+            |e| FileError::Encode {
                 what: self.what,
                 reason: e.to_string(),
-            }
-        })?;
-        if payload.len() as u64 > self.max_payload {
+            },
+        )?;
+        let payload_len = (out.len() - HEADER_LEN) as u64;
+        if payload_len > self.max_payload {
             return Err(FileError::TooLarge {
                 what: self.what,
-                found: payload.len() as u64,
+                found: payload_len,
                 limit: self.max_payload,
             });
         }
-        Ok(self.seal(&payload))
+        self.write_header(&mut out);
+        Ok(out)
     }
 
     /// Checks the header of `bytes` and returns the file's version and its payload (length and
