@@ -34,7 +34,7 @@ pub enum ScalerKind {
 }
 
 /// Running per-column statistics (count, mean, sum of squared deviations, min, max). The sum of
-/// squared deviations is in units of [`unit`]`(min, max)` squared (see the module documentation).
+/// squared deviations is in units of `unit(min, max)` squared (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScalerStats {
     count: u64,
