@@ -139,7 +139,7 @@ impl LooPath {
         check_finite("feature", phi.view())?;
         check_finite("target", y)?;
         if rows > dim {
-            let mut acc = RidgeAccumulator::new(dim, y.ncols());
+            let mut acc = RidgeAccumulator::new(dim, y.ncols())?;
             acc.update(phi.view(), y)?;
             return Self::from_statistics(&acc, phi, y);
         }
@@ -421,7 +421,7 @@ mod tests {
             let keep: Vec<usize> = (0..rows).filter(|&r| r != i).collect();
             let sub_phi = phi.select(Axis(0), &keep);
             let sub_y = y.select(Axis(0), &keep);
-            let mut acc = RidgeAccumulator::new(phi.ncols(), y.ncols());
+            let mut acc = RidgeAccumulator::new(phi.ncols(), y.ncols()).unwrap();
             acc.update(sub_phi.view(), sub_y.view()).unwrap();
             let model = acc.solve(lambda).unwrap();
             let p = model
@@ -494,7 +494,7 @@ mod tests {
     #[test]
     fn scoring_a_subset_from_statistics_matches_brute_force() {
         let (phi, y) = problem(60, 10, 2);
-        let mut acc = RidgeAccumulator::new(10, 2);
+        let mut acc = RidgeAccumulator::new(10, 2).unwrap();
         for start in [0, 25] {
             let end = if start == 0 { 25 } else { 60 };
             acc.update(
@@ -521,7 +521,7 @@ mod tests {
         for (rows, dim) in [(40, 12), (12, 40)] {
             let (phi, y) = problem(rows, dim, 3);
             let path = LooPath::new(phi.clone(), y.view()).unwrap();
-            let mut acc = RidgeAccumulator::new(dim, 3);
+            let mut acc = RidgeAccumulator::new(dim, 3).unwrap();
             acc.update(phi.view(), y.view()).unwrap();
             let direct = acc.solve(0.05).unwrap().predict(phi.view()).unwrap();
             let via_path = path.fit(0.05).unwrap().predict(phi.view()).unwrap();

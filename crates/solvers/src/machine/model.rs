@@ -141,7 +141,8 @@ impl KernelMachine {
         }
         check_finite("input", x)?;
         let mut raw = Array2::zeros((x.nrows(), self.weights.ncols()));
-        let mut phi = Array2::<f64>::zeros((self.chunk_rows.min(x.nrows()), self.map.output_dim()));
+        let shape = (self.chunk_rows.min(x.nrows()), self.map.output_dim());
+        let mut phi: Array2<f64> = rks::alloc::zeros(shape, "the features", "n_frequencies")?;
         for (block, start) in x
             .axis_chunks_iter(Axis(0), self.chunk_rows)
             .zip((0..).step_by(self.chunk_rows))

@@ -398,7 +398,7 @@ impl KernelMachineValidParams {
                         targets_of(y, classes).view(),
                     )?
                 } else {
-                    let mut acc = self.accumulator(&prepared);
+                    let mut acc = self.accumulator(&prepared)?;
                     for (xb, yb) in x
                         .axis_chunks_iter(Axis(0), self.chunk_rows)
                         .zip(y.axis_chunks_iter(Axis(0), self.chunk_rows))

@@ -155,7 +155,7 @@ impl KernelMachineValidParams {
         }
         let sigma = bandwidth.sigma()?;
         let prepared = self.prepare(scaler, labels, sigma, self.n_frequencies)?;
-        let mut acc = self.accumulator(&prepared);
+        let mut acc = self.accumulator(&prepared)?;
         let mut rows = 0usize;
         for chunk in chunks {
             let (x, y) = chunk.map_err(|e| SolversError::Source(e.into()))?;
