@@ -61,6 +61,12 @@ pub enum LayerError {
     /// The payload fails its checksum, does not decode, or decodes to an inconsistent network.
     #[error("network file is corrupt: {0}")]
     Corrupt(String),
+    /// The file holds the other kind of network.
+    #[error("the file holds {found}, expected {expected}")]
+    OtherNetwork {
+        expected: &'static str,
+        found: &'static str,
+    },
     /// Encoding the network failed.
     #[error("could not encode the network: {0}")]
     Encode(String),
