@@ -389,45 +389,96 @@ pub enum LayerChoice {
     Dense,
 }
 
+/// The network `rks deep-fried` trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArchChoice {
+    /// Scaled inputs → hidden layer → ReLU → softmax (rows of any file).
+    Mlp,
+    /// Caffe's LeNet base (conv 20@5×5, max-pool, conv 50@5×5, max-pool → 800) → hidden layer →
+    /// ReLU → softmax, on 28×28 IDX images (--idx); SGD with momentum.
+    Lenet,
+}
+
 /// `rks deep-fried`.
 #[derive(Debug, Clone, Args)]
 pub struct DeepFriedArgs {
     /// Training file (class labels 0..k-1).
-    #[arg(long, value_name = "FILE")]
-    pub train: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "idx",
+        conflicts_with = "idx"
+    )]
+    pub train: Option<PathBuf>,
 
     /// Test file.
-    #[arg(long, value_name = "FILE")]
-    pub test: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "idx",
+        conflicts_with = "idx"
+    )]
+    pub test: Option<PathBuf>,
+
+    /// Directory holding the four MNIST-format IDX files (train-images-idx3-ubyte,
+    /// train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each possibly .gz).
+    #[arg(long, value_name = "DIR")]
+    pub idx: Option<PathBuf>,
 
     #[command(flatten)]
     pub read: ReadArgs,
+
+    /// The network: a hidden layer on the inputs, or LeNet's convolutions first (needs --idx).
+    #[arg(long, value_enum, default_value_t = ArchChoice::Mlp)]
+    pub arch: ArchChoice,
 
     /// The hidden layer (followed by ReLU and a softmax output layer).
     #[arg(long, value_enum, default_value_t = LayerChoice::Adaptive)]
     pub layer: LayerChoice,
 
-    /// Width of the hidden layer.
+    /// Width of the hidden layer (LeNet's dense reference: 500).
     #[arg(long, value_name = "N", default_value_t = 1024)]
     pub width: usize,
 
-    /// Maximum number of epochs (training stops early when the validation loss stalls).
-    #[arg(long, value_name = "E", default_value_t = 50)]
-    pub epochs: usize,
+    /// Maximum number of epochs [default: 50 (mlp, stops early when the validation loss
+    /// stalls), 10 (lenet)].
+    #[arg(long, value_name = "E")]
+    pub epochs: Option<usize>,
 
-    /// Adam learning rate.
-    #[arg(long, value_name = "R", default_value_t = 1e-3)]
-    pub learning_rate: f64,
+    /// Learning rate [default: 0.001 (mlp, Adam), 0.01 (lenet, SGD with the "inv" schedule
+    /// η₀(1 + 10⁻⁴t)^−0.75 of Caffe's LeNet)].
+    #[arg(long, value_name = "R")]
+    pub learning_rate: Option<f64>,
+
+    /// lenet: SGD momentum.
+    #[arg(long, value_name = "M", default_value_t = 0.9)]
+    pub momentum: f64,
+
+    /// lenet: L2 weight decay on weights.
+    #[arg(long, value_name = "L", default_value_t = 5e-4)]
+    pub weight_decay: f64,
+
+    /// lenet: dropout probability on the hidden layer's activations.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub dropout: f64,
+
+    /// lenet: train on the first N training images only.
+    #[arg(long, value_name = "N")]
+    pub train_limit: Option<usize>,
+
+    /// lenet: save the trained network to this file.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
 
     /// Rows per mini-batch.
     #[arg(long, value_name = "B", default_value_t = 64)]
     pub batch_size: usize,
 
-    /// Fraction of the training rows held out for early stopping (0 = none).
+    /// mlp: fraction of the training rows held out for early stopping (0 = none).
     #[arg(long, value_name = "F", default_value_t = 0.1)]
     pub validation: f64,
 
-    /// Column scaling learned from the training rows.
+    /// mlp: column scaling learned from the training rows.
     #[arg(long, value_enum, default_value_t = ScalerChoice::Standard)]
     pub scaler: ScalerChoice,
 

@@ -10,6 +10,7 @@ mod approx;
 mod cli;
 mod compare;
 mod deep_fried;
+mod deep_fried_conv;
 mod error;
 mod eval;
 mod fit;
