@@ -169,7 +169,7 @@ impl TaskInference {
             return;
         }
         for &v in y {
-            if v.fract() != 0.0 || !v.is_finite() {
+            if rks_data::class_label(v).is_none() {
                 self.regression = true;
                 return;
             }

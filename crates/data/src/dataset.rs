@@ -29,16 +29,31 @@ pub struct Dataset {
     pub y: Array1<f64>,
 }
 
-/// Labels must lie in this half-open range to convert to `i64` exactly: ±2⁶³.
-const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
+/// The largest magnitude of a class label: 2⁵³. Up to it every integer is an f64 of its own;
+/// beyond it neighbouring integers share one f64, so two classes could not be told apart.
+pub const MAX_CLASS_LABEL: f64 = 9_007_199_254_740_992.0;
 
-fn as_class(y: f64) -> Option<i64> {
-    if y.fract() == 0.0 && (-I64_LIMIT..I64_LIMIT).contains(&y) {
-        // Exact: y is an integer strictly inside the i64 range.
+/// The one rule for class labels, used by every crate: a finite whole number no larger in
+/// magnitude than [`MAX_CLASS_LABEL`]. Returns it as an integer, `None` for anything else.
+///
+/// ```
+/// assert_eq!(rks_data::class_label(7.0), Some(7));
+/// assert_eq!(rks_data::class_label(-3.0), Some(-3));
+/// assert_eq!(rks_data::class_label(0.5), None);
+/// assert_eq!(rks_data::class_label(1e17), None);
+/// assert_eq!(rks_data::class_label(f64::NAN), None);
+/// ```
+pub fn class_label(y: f64) -> Option<i64> {
+    if y.fract() == 0.0 && y.abs() <= MAX_CLASS_LABEL {
+        // Exact: y is an integer within ±2⁵³.
         Some(y as i64)
     } else {
         None
     }
+}
+
+fn as_class(y: f64) -> Option<i64> {
+    class_label(y)
 }
 
 impl Dataset {

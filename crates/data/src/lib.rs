@@ -60,5 +60,5 @@ pub mod idx;
 pub mod libsvm;
 mod text;
 
-pub use dataset::Dataset;
+pub use dataset::{Dataset, MAX_CLASS_LABEL, class_label};
 pub use error::{ColumnRef, DataError, Location, ParseErrorKind};
