@@ -21,7 +21,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::features::{check_io, cos_sin_scale, for_row_blocks};
+use crate::features::{activate_rows, check_io, cos_sin_scale, for_row_blocks};
+use crate::kernel::Activation;
 use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
@@ -148,12 +149,7 @@ impl Fastfood {
 
     /// Draws the map described by a validated spec (which must be of kind [`MapKind::Fastfood`]).
     pub fn from_spec(spec: &MapSpec) -> Result<Self, RksError> {
-        if spec.kind() != MapKind::Fastfood {
-            return Err(RksError::WrongMapKind {
-                expected: "Fastfood",
-                found: "dense",
-            });
-        }
+        spec.expect_kind(MapKind::Fastfood)?;
         let padded_dim = spec.input_dim().next_power_of_two();
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed());
         let blocks = (0..spec.n_frequencies().div_ceil(padded_dim))
@@ -446,7 +442,7 @@ impl FeatureMap for Fastfood {
     }
 
     fn output_dim(&self) -> usize {
-        2 * self.n_frequencies()
+        self.spec.output_dim()
     }
 
     fn transform_into<F: Element>(
@@ -456,8 +452,14 @@ impl FeatureMap for Fastfood {
     ) -> Result<(), RksError> {
         check_io(&x, &out, self.input_dim(), self.output_dim())?;
         let prepared = self.prepare::<F>();
-        for_row_blocks(x, out.view_mut(), BLOCK_ROWS, |xb, ob| {
-            self.project_block(&prepared, xb, ob, true)
+        // cos/sin is fused into the projection; the arc-cosine steps run after it.
+        let activation = self.kernel().activation();
+        let fused = activation == Activation::CosSin;
+        for_row_blocks(x, out.view_mut(), BLOCK_ROWS, |xb, mut ob| {
+            self.project_block(&prepared, xb, ob.view_mut(), fused);
+            if !fused {
+                activate_rows(ob, activation);
+            }
         });
         Ok(())
     }
