@@ -557,7 +557,7 @@ impl KernelMachineValidParams {
                 )?
             }
         };
-        let prepared = self.prepare(scaler, labels, sigma)?;
+        let prepared = self.prepare(scaler, labels, sigma, Some(x))?;
         match &self.solver {
             // Fewer rows than features: the dual form, on the rows held in memory (centred in
             // place).
@@ -699,7 +699,7 @@ impl KernelMachineValidParams {
             ));
         }
         let sigma = bandwidth.sigma()?;
-        let prepared = self.prepare(scaler, labels, sigma)?;
+        let prepared = self.prepare(scaler, labels, sigma, None)?;
         let mut acc = self.accumulator(&prepared);
         let mut rows = 0usize;
         for chunk in chunks {
@@ -739,8 +739,16 @@ impl KernelMachineValidParams {
         check_finite("target", y.insert_axis(Axis(1))).map_err(|e| offset_row(e, rows_before))
     }
 
-    fn prepare(&self, scaler: Scaler, labels: Option<LabelMap>, sigma: f64) -> Result<Prepared> {
-        let map = AnyMap::build(
+    /// The scaler, labels and map of a fit; a Nyström map picks its landmarks among the scaled
+    /// `rows` (a streamed fit has none in memory, and cannot make one).
+    fn prepare(
+        &self,
+        scaler: Scaler,
+        labels: Option<LabelMap>,
+        sigma: f64,
+        rows: Option<ArrayView2<'_, f64>>,
+    ) -> Result<Prepared> {
+        let spec = MapSpec::new(
             self.map,
             scaler.dim(),
             self.n_frequencies,
@@ -748,6 +756,12 @@ impl KernelMachineValidParams {
             self.kernel,
             self.seed,
         )?;
+        let map = match rows {
+            Some(x) if !spec.kind().is_data_free() => {
+                AnyMap::fit(&spec, scaler.transform(x)?.view())?
+            }
+            _ => AnyMap::from_spec(&spec)?,
+        };
         Ok(Prepared {
             scaler,
             map,

@@ -57,6 +57,8 @@ struct MapHeader {
     kind: MapKind,
     input_dim: u64,
     n_frequencies: u64,
+    _bandwidth: rks::Bandwidth,
+    kernel: rks::Kernel,
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
@@ -152,7 +154,9 @@ impl KernelMachine {
         let (header, _): (MapHeader, usize) = decode_limited(&stored.map)?;
         let expected_outputs = stored.weights.nrows() as u64;
         if header.input_dim != stored.scaler.dim() as u64
-            || header.n_frequencies.checked_mul(2) != Some(expected_outputs)
+            || usize::try_from(header.n_frequencies)
+                .map(|n| header.kind.output_dim(header.kernel, n) as u64)
+                != Ok(expected_outputs)
         {
             return Err(SolversError::CorruptModel(format!(
                 "the {:?} map ({} inputs, {} frequencies) does not match the scaler ({} columns) and \
