@@ -46,7 +46,9 @@
 //! Modules:
 //! - [`hadamard`]: the fast Walsh–Hadamard transform, in place, f32 and f64.
 //! - [`trig`]: the vectorised cos/sin step both maps share.
-//! - [`kernel`]: the kernels, their bandwidth and frequency distributions.
+//! - [`kernel`]: the kernels (shift-invariant and arc-cosine, exact values in closed form), their
+//!   bandwidth and frequency distributions, and the step applied after the projection.
+//! - [`orf`], [`sorf`], [`nystrom`]: the orthogonal, structured orthogonal and Nyström maps.
 //! - [`spec`]: map specs, builders and limits.
 //! - [`scaler`], [`median`]: input standardisation and the median-heuristic bandwidth.
 

@@ -227,14 +227,18 @@ fn weighted(rng: &mut ChaCha8Rng, weights: &[f64], m: usize) -> Vec<usize> {
 /// The kernel matrix [k(a_i, b_j)] of the rows of `a` and `b` (rows of `a` in parallel).
 fn kernel_matrix(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>, spec: &MapSpec) -> Array2<f64> {
     let (kernel, sigma) = (spec.kernel(), spec.sigma());
-    let mut k = Array2::zeros((a.nrows(), b.nrows()));
+    let (b, d) = (b.as_standard_layout(), b.ncols());
+    let b = b
+        .as_slice()
+        .unwrap_or_else(|| unreachable!("a standard-layout array is contiguous"));
+    let mut k = Array2::zeros((a.nrows(), b.len() / d.max(1)));
     k.axis_iter_mut(Axis(0))
         .into_par_iter()
         .zip(a.axis_iter(Axis(0)))
         .for_each(|(mut out, x)| {
             let x = x.to_vec();
-            for (o, y) in out.iter_mut().zip(b.rows()) {
-                *o = kernel.eval(&x, &y.to_vec(), sigma);
+            for (o, y) in out.iter_mut().zip(b.chunks_exact(d.max(1))) {
+                *o = kernel.eval(&x, y, sigma);
             }
         });
     k
@@ -294,16 +298,25 @@ fn leverage_scores(
     let (values, u) = eigen(&k_ss)?;
     let (kernel, sigma) = (spec.kernel(), spec.sigma());
     let k_xs = kernel_matrix(x.view(), pilot_rows.view(), spec);
+    // The eigenvectors as contiguous columns: c_j = u_jᵀ k below is one dot product.
+    let s = values.len();
+    let columns: Vec<f64> = (0..s)
+        .flat_map(|j| (0..s).map(move |i| (i, j)))
+        .map(|(i, j)| u[(i, j)])
+        .collect();
     Ok(k_xs
         .axis_iter(Axis(0))
         .into_par_iter()
         .zip(x.axis_iter(Axis(0)))
         .map(|(k, row)| {
             let row = row.to_vec();
-            let explained: f64 = (0..values.len())
-                .map(|j| {
-                    let c: f64 = k.iter().enumerate().map(|(i, &v)| u[(i, j)] * v).sum();
-                    c * c / (values[j].max(0.0) + lambda)
+            let k = k.to_vec();
+            let explained: f64 = columns
+                .chunks_exact(s)
+                .zip(&values)
+                .map(|(u_j, &value)| {
+                    let c: f64 = u_j.iter().zip(&k).map(|(a, b)| a * b).sum();
+                    c * c / (value.max(0.0) + lambda)
                 })
                 .sum();
             ((kernel.eval(&row, &row, sigma) - explained) / lambda).max(0.0)
@@ -381,11 +394,17 @@ impl Nystrom {
             })
             .collect();
         let rank = g.iter().filter(|&&g| g > 0.0).count();
-        // P_ij = Σ_k U_ik g_k U_jk in order k = 0, 1, …: the same products for (i, j) and (j, i),
-        // so P is exactly symmetric and column j of P is row j of P.
+        // V = U·diag(√g) row-major, then P_ij = Σ_k V_ik V_jk in order k = 0, 1, …: the same
+        // products for (i, j) and (j, i), so P is exactly symmetric (column j is row j).
+        let root: Vec<f64> = g.iter().map(|g| g.sqrt()).collect();
+        let v: Vec<f64> = (0..m)
+            .flat_map(|i| (0..m).map(move |k| (i, k)))
+            .map(|(i, k)| u[(i, k)] * root[k])
+            .collect();
         let packed = Packed::from_columns(m, m, |j, column| {
-            for (i, p) in column.iter_mut().enumerate() {
-                *p = (0..m).map(|k| u[(i, k)] * g[k] * u[(j, k)]).sum();
+            let vj = &v[j * m..(j + 1) * m];
+            for (p, vi) in column.iter_mut().zip(v.chunks_exact(m)) {
+                *p = vi.iter().zip(vj).map(|(a, b)| a * b).sum();
             }
         });
         Ok(Self {
