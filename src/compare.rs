@@ -150,11 +150,11 @@ impl Report for CompareReport {
             {
                 writeln!(
                     out,
-                    "n = {:>6}: {} maps {} dense, with {:.0}× less parameter memory",
+                    "n = {:>6}: {} maps {} dense, with {}",
                     dense.frequencies,
                     display_name(other.map),
                     relative_speed(dense.transform_seconds, other.transform_seconds),
-                    dense.parameter_bytes as f64 / other.parameter_bytes.max(1) as f64,
+                    relative_memory(dense.parameter_bytes, other.parameter_bytes),
                 )?;
             }
         }
@@ -173,6 +173,19 @@ fn display_name(map: &str) -> &str {
         "sorf" => "SORF",
         "nystrom" => "Nyström",
         other => other,
+    }
+}
+
+/// "16× less parameter memory", "5.0× more parameter memory" or, within 5 %, "the same
+/// parameter memory".
+fn relative_memory(dense: usize, other: usize) -> String {
+    let ratio = dense as f64 / other.max(1) as f64;
+    if (1.0 / 1.05..=1.05).contains(&ratio) {
+        "the same parameter memory".into()
+    } else if ratio > 1.0 {
+        format!("{ratio:.0}× less parameter memory")
+    } else {
+        format!("{:.1}× more parameter memory", 1.0 / ratio)
     }
 }
 
