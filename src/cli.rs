@@ -85,13 +85,19 @@ pub struct ReadArgs {
     pub features: Option<usize>,
 }
 
-/// The two feature maps.
+/// The feature maps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MapChoice {
     /// Fastfood: O(n log d) time and O(n) memory per row.
     Fastfood,
     /// Dense Random Kitchen Sinks: a Gaussian matrix, O(n·d) time and memory.
     Dense,
+    /// Orthogonal random features: orthogonal blocks with χ row lengths, O(n·d), lower error.
+    Orf,
+    /// Structured orthogonal random features: blocks H D₁ H D₂ H D₃, O(n log d) time, O(n) memory.
+    Sorf,
+    /// Nyström: n landmark rows of the training data (n features, not 2n), K_mm^{-1/2} k(L, x).
+    Nystrom,
 }
 
 /// The kernels the random features approximate (σ is the length scale of each).
@@ -105,8 +111,12 @@ pub enum KernelChoice {
     Matern32,
     /// Matérn ν = 5/2, (1 + √5 r/σ + 5r²/(3σ²)) exp(−√5 r/σ).
     Matern52,
-    /// exp(−‖x−y‖₁/σ); not radial, so --map dense only (Fastfood makes radial kernels only).
+    /// exp(−‖x−y‖₁/σ); not radial, so --map dense or nystrom only.
     Laplacian,
+    /// Arc-cosine order 0, 1 − θ/π (n step features instead of 2n cos/sin).
+    Arccos0,
+    /// Arc-cosine order 1, (1/π)‖x‖‖y‖σ⁻²(sin θ + (π − θ) cos θ): an infinitely wide ReLU layer.
+    Arccos1,
 }
 
 /// The linear models fitted on the features.
@@ -297,6 +307,11 @@ pub struct CompareArgs {
     /// Pairs of scaled test rows on which |φ(x)·φ(y) − k(x,y)| is measured.
     #[arg(long, value_name = "P", default_value_t = 500)]
     pub pairs: usize,
+
+    /// Maps to set side by side, comma-separated (for nystrom, n is the number of landmarks).
+    #[arg(long, value_enum, value_name = "MAP,...", value_delimiter = ',',
+          default_values_t = [MapChoice::Dense, MapChoice::Fastfood])]
+    pub maps: Vec<MapChoice>,
 
     /// Also draw kernel error and transform time against n into this SVG file.
     #[arg(long, value_name = "OUT.svg")]
