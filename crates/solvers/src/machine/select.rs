@@ -70,7 +70,7 @@ impl Default for Selection {
         Self {
             sigma_factors: vec![0.125, 0.25, 0.5, 1.0, 2.0, 4.0],
             refine: true,
-            search_rows: 1500,
+            search_rows: 4000,
             search_frequencies: 256,
             budget_seconds: None,
             max_frequencies: 8192,
