@@ -162,6 +162,12 @@ pub struct KernelArgs {
     /// Seed of every random choice (frequencies, sampled pairs, folds).
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub seed: u64,
+
+    /// Turn model selection off: σ from the median heuristic (unless given), λ by GCV, n as
+    /// given. By default σ is searched around the median heuristic and λ chosen by exact
+    /// leave-one-out (classification: by the leave-one-out error rate).
+    #[arg(long)]
+    pub no_select: bool,
 }
 
 /// The linear model on the features.
@@ -204,9 +210,15 @@ pub struct FitArgs {
     #[arg(long, value_enum, default_value_t = MapChoice::Fastfood)]
     pub map: MapChoice,
 
-    /// Number of random frequencies n (the model has 2n features: cos and sin).
-    #[arg(long, value_name = "N", default_value_t = 1024)]
-    pub frequencies: usize,
+    /// Number of random frequencies n (the model has 2n features: cos and sin) [default: 1024,
+    /// doubled while the leave-one-out score improves and --budget allows].
+    #[arg(long, value_name = "N")]
+    pub frequencies: Option<usize>,
+
+    /// Seconds the fit may take while it doubles n (without --frequencies, with model
+    /// selection on, ridge, in memory).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub budget: f64,
 
     #[command(flatten)]
     pub kernel: KernelArgs,

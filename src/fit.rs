@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use rks_data::DataError;
+use rks_solvers::machine::{SelectionReport, Trial};
 use rks_solvers::{Solver, SolversError};
 use serde::Serialize;
 
@@ -34,6 +35,9 @@ pub struct FitReport {
     /// Rows per chunk when the file was streamed (`--stream`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chunk_rows: Option<usize>,
+    /// What model selection searched and chose (absent with `--no-select` or `--stream`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selection: Option<SelectionReport>,
 }
 
 impl Report for FitReport {
@@ -55,24 +59,81 @@ impl Report for FitReport {
         )?;
         writeln!(out, "  fit time         {}", fmt_duration(self.fit_seconds))?;
         writeln!(out, "  training score   {}", self.train_score.describe())?;
+        if let Some(selection) = &self.selection {
+            write_selection(out, selection)?;
+        }
         writeln!(out, "  saved to         {}", self.model_path.display())
     }
 }
+
+/// The search in a few lines: the σ trials, the n trials, and why.
+fn write_selection(out: &mut dyn Write, s: &SelectionReport) -> io::Result<()> {
+    let metric = |t: &Trial| match t.score.error {
+        Some(e) => format!("leave-one-out error {:.2} %", 100.0 * e),
+        None => format!("leave-one-out RMSE {:.4}", t.score.mse.sqrt()),
+    };
+    writeln!(
+        out,
+        "  model selection  {} in {} (median-heuristic σ = {:.4})",
+        s.method,
+        fmt_duration(s.seconds),
+        s.median_sigma
+    )?;
+    for t in &s.sigma_trials {
+        writeln!(
+            out,
+            "    σ = {:<8.4} (×{:<5.3}) n = {:<5} {} rows  λ = {:<9.3e} {}",
+            t.sigma,
+            t.factor,
+            t.n_frequencies,
+            t.rows,
+            t.lambda,
+            metric(t)
+        )?;
+    }
+    for t in &s.final_trials {
+        writeln!(
+            out,
+            "    final: n = {:<5} {} rows scored  λ = {:<9.3e} {}",
+            t.n_frequencies,
+            t.rows,
+            t.lambda,
+            metric(t)
+        )?;
+    }
+    for note in &s.notes {
+        writeln!(out, "    {note}")?;
+    }
+    Ok(())
+}
+
+/// Frequencies n when `--frequencies` is not given (then n may grow within `--budget`).
+pub const DEFAULT_FREQUENCIES: usize = 1024;
 
 /// Rows per chunk of `fit --stream` when `--chunk-rows` is not given.
 pub const STREAM_CHUNK_ROWS: usize = 4096;
 
 /// Runs `rks fit`.
 pub fn run(args: &FitArgs, json: bool) -> Result<()> {
-    let recipe = Recipe::from_flags(args.map, args.frequencies, &args.kernel, &args.solver)?;
+    let mut recipe = Recipe::from_flags(
+        args.map,
+        args.frequencies.unwrap_or(DEFAULT_FREQUENCIES),
+        &args.kernel,
+        &args.solver,
+    )?;
+    if args.frequencies.is_none()
+        && let Some(selection) = recipe.selection.as_mut()
+    {
+        selection.budget_seconds = Some(args.budget);
+    }
     let source = Source::new(&args.train, &args.read)?;
     if args.stream {
         return run_streamed(args, &recipe, source, json);
     }
     let (data, read_time) = step("reading", || source.read());
     let data = data?;
-    let (model, fit_time) = step("fitting", || recipe.fit(&data, &args.train));
-    let model = model?;
+    let (fitted, fit_time) = step("fitting", || recipe.fit_with_report(&data, &args.train));
+    let (model, selection) = fitted?;
     machine::save(&model, &args.model)?;
     let predicted = model.predict(data.x.view()).map_err(CliError::compute)?;
     let report = FitReport {
@@ -82,6 +143,7 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
         fit_seconds: fit_time.as_secs_f64(),
         train_score: Score::compute(model.task(), data.y.view(), predicted.view()),
         chunk_rows: None,
+        selection,
     };
     emit(&report, json)
 }
@@ -142,6 +204,7 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
         fit_seconds: fit_time.as_secs_f64(),
         train_score: tally.score(),
         chunk_rows: Some(chunk_rows),
+        selection: None,
     };
     emit(&report, json)
 }

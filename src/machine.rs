@@ -7,6 +7,7 @@ use ndarray::ArrayView1;
 use rks::scaler::ScalerKind;
 use rks::{Bandwidth, Kernel, MapKind};
 use rks_data::Dataset;
+use rks_solvers::machine::{Selection, SelectionReport};
 use rks_solvers::{
     KernelMachine, KernelMachineValidParams, Lambda, Solver, SolverInfo, SolversError, SvmLoss,
     Task,
@@ -44,6 +45,8 @@ pub struct Recipe {
     pub task: Option<Task>,
     /// Seed of the map and the SVM's row order.
     pub seed: u64,
+    /// Model selection (σ, λ, n), `None` with `--no-select`.
+    pub selection: Option<Selection>,
 }
 
 impl Recipe {
@@ -67,6 +70,7 @@ impl Recipe {
             svm_by_default: false,
             task: solver.task.map(task),
             seed: kernel_args.seed,
+            selection: (!kernel_args.no_select).then(Selection::default),
         })
     }
 
@@ -94,6 +98,7 @@ impl Recipe {
             .solver(solver)
             .task(task)
             .seed(self.seed)
+            .selection(self.selection.clone())
             .check()
             .map_err(|e| match e {
                 SolversError::InvalidParameter { .. } | SolversError::Rks(_) => {
@@ -119,8 +124,17 @@ impl Recipe {
 
     /// Fits on `data`; errors name the training file.
     pub fn fit(&self, data: &Dataset, train: &Path) -> Result<KernelMachine> {
+        Ok(self.fit_with_report(data, train)?.0)
+    }
+
+    /// [`fit`](Self::fit), with the model selection's report (`None` when selection is off).
+    pub fn fit_with_report(
+        &self,
+        data: &Dataset,
+        train: &Path,
+    ) -> Result<(KernelMachine, Option<SelectionReport>)> {
         self.params(data.y.view())?
-            .fit(data.x.view(), data.y.view())
+            .fit_with_report(data.x.view(), data.y.view())
             .map_err(|e| fit_error(train, e))
     }
 }
@@ -528,6 +542,7 @@ mod tests {
             svm_by_default: false,
             task: None,
             seed: 0,
+            selection: None,
         };
         let name = |r: &Recipe, task| solver_name(&r.solver_for(task));
         assert_eq!(name(&recipe, Task::Classification), "ridge (λ by GCV)");

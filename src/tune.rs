@@ -1,20 +1,17 @@
 //! `rks tune`: k-fold cross-validation over a grid of bandwidths σ and C (SVM) or λ (ridge).
 //!
-//! Folds are drawn once with a seeded ChaCha8 generator and shared by every grid point, so scores
-//! are compared on the same splits; for classification they are stratified (each class is dealt
-//! round the folds in turn, so every fold has nearly the class proportions of the whole file).
+//! Folds are drawn once ([`rks_solvers::folds`]: seeded, stratified for classification) and
+//! shared by every grid point, so scores are compared on the same splits.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
 
 use ndarray::Axis;
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
 use rks::Bandwidth;
-use rks::median::{DEFAULT_SAMPLE_ROWS, median_heuristic_sigma};
 use rks::scaler::Scaler;
 use rks_data::Dataset;
+use rks_solvers::folds::assign_folds;
+use rks_solvers::machine::median_sigma;
 use rks_solvers::{Lambda, Solver, SvmLoss, Task};
 use serde::Serialize;
 
@@ -35,32 +32,6 @@ pub const SIGMA_FACTORS: [f64; 5] = [0.25, 0.5, 1.0, 2.0, 4.0];
 pub const DEFAULT_CS: [f64; 4] = [0.1, 1.0, 10.0, 100.0];
 /// Ridge penalties tried when no `--lambdas` are given.
 pub const DEFAULT_LAMBDAS: [f64; 5] = [1e-3, 1e-2, 1e-1, 1.0, 10.0];
-
-/// The fold (0..k) of each row. Classification folds are stratified: the rows of each class are
-/// shuffled and dealt round the folds, continuing where the previous class stopped.
-pub fn assign_folds(y: &[f64], k: usize, stratify: bool, seed: u64) -> Vec<usize> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut groups: Vec<Vec<usize>> = if stratify {
-        let mut order: Vec<usize> = (0..y.len()).collect();
-        order.sort_by(|&a, &b| y[a].total_cmp(&y[b]).then(a.cmp(&b)));
-        order
-            .chunk_by(|&a, &b| y[a] == y[b])
-            .map(<[usize]>::to_vec)
-            .collect()
-    } else {
-        vec![(0..y.len()).collect()]
-    };
-    let mut fold = vec![0; y.len()];
-    let mut next = 0;
-    for group in &mut groups {
-        group.shuffle(&mut rng);
-        for &row in group.iter() {
-            fold[row] = next % k;
-            next += 1;
-        }
-    }
-    fold
-}
 
 /// One grid point's cross-validated score.
 #[derive(Debug, Clone, Serialize)]
@@ -214,8 +185,8 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
     }
     let scaler = Scaler::fit(data.x.view(), scaler_kind(args.scaler))
         .map_err(|e| CliError::data(&args.train, e))?;
-    let scaled = scaler.transform(data.x.view()).map_err(CliError::compute)?;
-    let median_sigma = median_heuristic_sigma(scaled.view(), DEFAULT_SAMPLE_ROWS, args.seed)
+    // The same sampled rows as `rks fit` (rks::sample), so both start from the same σ.
+    let median_sigma = median_sigma(&scaler, data.x.view(), data.y.view(), args.seed)
         .map_err(|e| CliError::data(&args.train, e))?;
     let sigmas: Vec<f64> = match (&args.sigmas, &args.gammas) {
         (Some(s), _) => s.clone(),
@@ -255,6 +226,8 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
                     svm_by_default: false,
                     task: Some(task),
                     seed: args.seed,
+                    // Every grid point fixes σ and λ or C: the search is this grid.
+                    selection: None,
                 };
                 let mut scores = Vec::with_capacity(args.folds);
                 for (fit_rows, held_out) in &splits {
@@ -364,39 +337,6 @@ fn split(data: &Dataset, folds: &[usize], k: usize) -> (Dataset, Dataset) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stratified_folds_keep_class_proportions() {
-        // 30 rows of class 0, 12 of class 1, 6 of class 2.
-        let y: Vec<f64> = (0..48)
-            .map(|i| {
-                if i < 30 {
-                    0.0
-                } else if i < 42 {
-                    1.0
-                } else {
-                    2.0
-                }
-            })
-            .collect();
-        let folds = assign_folds(&y, 3, true, 7);
-        for k in 0..3 {
-            let count = |c: f64| (0..48).filter(|&i| folds[i] == k && y[i] == c).count();
-            assert_eq!((count(0.0), count(1.0), count(2.0)), (10, 4, 2), "fold {k}");
-        }
-        assert_eq!(folds, assign_folds(&y, 3, true, 7));
-        assert_ne!(folds, assign_folds(&y, 3, true, 8));
-    }
-
-    #[test]
-    fn plain_folds_are_balanced() {
-        let y: Vec<f64> = (0..10).map(|i| i as f64 * 0.5).collect();
-        let folds = assign_folds(&y, 3, false, 0);
-        let sizes: Vec<usize> = (0..3)
-            .map(|k| folds.iter().filter(|&&f| f == k).count())
-            .collect();
-        assert_eq!(sizes, vec![4, 3, 3]);
-    }
 
     #[test]
     fn split_partitions_the_rows() {

@@ -52,6 +52,7 @@ pub mod kernel;
 mod linfa_impl;
 pub mod map;
 pub mod median;
+pub mod sample;
 pub mod scaler;
 pub mod spec;
 pub mod trig;

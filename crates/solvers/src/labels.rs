@@ -35,7 +35,7 @@ impl LabelMap {
         let ints = y
             .iter()
             .enumerate()
-            .map(|(row, &v)| to_integer(row, v))
+            .map(|(row, &v)| class_label(row, v))
             .collect::<Result<Vec<i64>>>()?;
         let mut classes = ints.clone();
         classes.sort_unstable();
@@ -79,6 +79,18 @@ impl LabelMap {
         self.classes.get(i).map_or(f64::NAN, |&c| c as f64)
     }
 
+    /// The class index of each label of `y`; row numbers in errors are positions in `y`.
+    /// Errors on a label that is not a class integer ([`class_label`]) or not one of the classes.
+    pub fn indices(&self, y: ArrayView1<'_, f64>) -> Result<Vec<usize>> {
+        y.iter()
+            .enumerate()
+            .map(|(row, &v)| {
+                self.index_of(class_label(row, v)?)
+                    .ok_or(SolversError::NonIntegerLabel { row, value: v })
+            })
+            .collect()
+    }
+
     /// Checks that the classes are sorted, distinct and at least two (for loaded models).
     pub fn validate(&self) -> Result<()> {
         let ok = self.classes.len() >= 2 && self.classes.windows(2).all(|w| w[0] < w[1]);
@@ -92,7 +104,10 @@ impl LabelMap {
     }
 }
 
-fn to_integer(row: usize, v: f64) -> Result<i64> {
+/// The one rule for class labels: a finite integer no larger in magnitude than 2⁵³ (beyond,
+/// neighbouring integers share one f64 and two classes could not be told apart). `row` names
+/// the label in the error.
+pub fn class_label(row: usize, v: f64) -> Result<i64> {
     if !v.is_finite() {
         return Err(SolversError::NonFinite {
             what: "target",

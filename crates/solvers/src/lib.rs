@@ -13,9 +13,11 @@
 //! - [`SolversError`]: the one error type.
 
 pub mod error;
+pub mod folds;
 mod kernels;
 pub mod labels;
 mod linfa_impl;
+pub mod loo;
 pub mod machine;
 pub mod persist;
 pub mod ridge;

@@ -279,12 +279,12 @@ impl RidgeAccumulator {
         }
     }
 
-    fn mean_phi(&self) -> Result<Vec<f64>> {
+    pub(crate) fn mean_phi(&self) -> Result<Vec<f64>> {
         let n = self.n()?;
         Ok(self.sum_phi.iter().map(|s| s / n).collect())
     }
 
-    fn mean_y(&self) -> Result<Vec<f64>> {
+    pub(crate) fn mean_y(&self) -> Result<Vec<f64>> {
         let n = self.n()?;
         Ok(self.sum_y.iter().map(|s| s / n).collect())
     }
@@ -547,32 +547,82 @@ fn shifted_solve(
 
 /// The eigenvectors and eigenvalues (non-decreasing, clamped at 0) of a positive semi-definite
 /// matrix given by its lower triangle.
-fn eigen(a: &Mat<f64>) -> Result<(Mat<f64>, Vec<f64>)> {
-    let eig = a
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(|e| SolversError::LinearAlgebra(format!("eigendecomposition failed: {e:?}")))?;
+///
+/// Sequential on purpose: faer's parallel tridiagonalisation sums in an order that depends on the
+/// thread count, and a model must not (a λ chosen from these eigenvalues would differ in its last
+/// bits between `--threads 1` and `--threads 2`).
+pub(crate) fn eigen(a: &Mat<f64>) -> Result<(Mat<f64>, Vec<f64>)> {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::evd::{ComputeEigenvectors, self_adjoint_evd, self_adjoint_evd_scratch};
+    let n = a.nrows();
+    let mut u = Mat::<f64>::zeros(n, n);
+    let mut s = faer::diag::Diag::<f64>::zeros(n);
+    let mut buffer = MemBuffer::try_new(self_adjoint_evd_scratch::<f64>(
+        n,
+        ComputeEigenvectors::Yes,
+        Par::Seq,
+        Default::default(),
+    ))
+    .map_err(|_| {
+        SolversError::LinearAlgebra(format!(
+            "out of memory for the workspace of a {n} × {n} eigendecomposition"
+        ))
+    })?;
+    self_adjoint_evd(
+        a.as_ref(),
+        s.as_mut(),
+        Some(u.as_mut()),
+        Par::Seq,
+        MemStack::new(&mut buffer),
+        Default::default(),
+    )
+    .map_err(|e| SolversError::LinearAlgebra(format!("eigendecomposition failed: {e:?}")))?;
     // Rounding can leave tiny negative eigenvalues of a positive semi-definite matrix.
-    let values = (0..a.nrows()).map(|i| eig.S()[i].max(0.0)).collect();
-    Ok((eig.U().to_owned(), values))
+    let values = (0..n).map(|i| s[i].max(0.0)).collect();
+    Ok((u, values))
 }
 
 /// Xᵀ for a standard-layout (row-major) X, as a view of the same memory (column-major).
-fn transposed(x: &Array2<f64>) -> MatRef<'_, f64> {
+pub(crate) fn transposed(x: &Array2<f64>) -> MatRef<'_, f64> {
     let data = x
         .as_slice()
         .unwrap_or_else(|| unreachable!("the dual form keeps its rows in standard layout"));
     MatRef::from_column_major_slice(data, x.ncols(), x.nrows())
 }
 
-/// A · B in a new matrix (rayon-parallel; each entry the same sum for any thread count).
-fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
-    let mut c = Mat::<f64>::zeros(a.nrows(), b.ncols());
-    matmul(c.as_mut(), Accum::Replace, a, b, 1.0, Par::rayon(0));
-    c
+/// A · B in a new matrix, in blocks of [`PRODUCT_ROWS`] rows of A run in parallel, each block a
+/// sequential GEMM. The block shapes do not depend on the thread count, so neither does any
+/// entry's sum: faer's own parallel GEMM changes its summation order with the thread count for
+/// thin products (measured: the model bytes of a fit differed between 1 and 2 threads).
+pub(crate) fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
+    use rayon::prelude::*;
+    let starts: Vec<usize> = (0..a.nrows()).step_by(PRODUCT_ROWS).collect();
+    let blocks: Vec<Mat<f64>> = starts
+        .into_par_iter()
+        .map(|start| {
+            let rows = PRODUCT_ROWS.min(a.nrows() - start);
+            let mut c = Mat::<f64>::zeros(rows, b.ncols());
+            matmul(
+                c.as_mut(),
+                Accum::Replace,
+                a.subrows(start, rows),
+                b,
+                1.0,
+                Par::Seq,
+            );
+            c
+        })
+        .collect();
+    Mat::from_fn(a.nrows(), b.ncols(), |i, j| {
+        blocks[i / PRODUCT_ROWS][(i % PRODUCT_ROWS, j)]
+    })
 }
 
+/// Rows of A per parallel block of [`product`].
+const PRODUCT_ROWS: usize = 256;
+
 /// The model from centred weights W and the means: b = ȳ − Wᵀμ; non-finite values are an error.
-fn ridge_from(
+pub(crate) fn ridge_from(
     w: MatRef<'_, f64>,
     mu: &[f64],
     ybar: &[f64],
@@ -636,6 +686,20 @@ impl RidgePath {
     /// for a path built from N < D rows, the N eigenvalues of ΦcΦcᵀ (the others are 0).
     pub fn eigenvalues(&self) -> &[f64] {
         &self.eigenvalues
+    }
+
+    /// Rows N behind the path.
+    pub fn rows(&self) -> f64 {
+        self.n
+    }
+
+    /// Q (D × D, the eigenvectors of C) and Z = QᵀB, for a path built from statistics; `None`
+    /// for a path built from rows.
+    pub(crate) fn feature_basis(&self) -> Option<(&Mat<f64>, &Mat<f64>)> {
+        match &self.basis {
+            Basis::Features { q, z, .. } => Some((q, z)),
+            Basis::Rows { .. } => None,
+        }
     }
 
     /// tr(C)/D: the natural scale for λ.

@@ -1,0 +1,554 @@
+//! Exact leave-one-out scores of ridge for every λ of a path, from one eigendecomposition.
+//!
+//! Ridge with an unpenalised intercept is a linear smoother, ŷ = H y with the hat matrix
+//!
+//! ```text
+//! H = 11ᵀ/N + Φc (ΦcᵀΦc + λI)⁻¹ Φcᵀ = 11ᵀ/N + U diag(sⱼ/(sⱼ + λ)) Uᵀ,
+//! ```
+//!
+//! where Φc are the centred features and Φc = U diag(√s) Vᵀ their thin singular value
+//! decomposition (U: N × r orthonormal, r ≤ min(N, D) nonzero singular values). Leaving row i
+//! out of the fit changes its prediction to exactly
+//!
+//! ```text
+//! ŷ₋ᵢ = yᵢ − eᵢ / (1 − Hᵢᵢ),   e = y − ŷ
+//! ```
+//!
+//! (the leave-one-out lemma for linear smoothers: Hastie, Tibshirani & Friedman, *The Elements of
+//! Statistical Learning*, 2nd ed., eq. 7.52; Golub, Heath & Wahba, Technometrics 1979). With
+//! Ỹ = UᵀYc, both parts come without cancellation, also near interpolation (N ≤ D, small λ):
+//!
+//! ```text
+//! e = (Yc − UỸ) + U diag(λ/(sⱼ + λ)) Ỹ,
+//! 1 − Hᵢᵢ = Σⱼ Uᵢⱼ² λ/(sⱼ + λ) + (1 − 1/N − Σⱼ Uᵢⱼ²),
+//! ```
+//!
+//! the second terms being the parts outside the span of U (zero when the rows are in general
+//! position). So one factorisation — of the N × N Gram matrix ΦcΦcᵀ when N ≤ D, of the D × D
+//! ΦcᵀΦc otherwise — gives the leave-one-out residuals of every λ at O(N·r·(m + 1)) each.
+//!
+//! For classification the leave-one-out decision values give a leave-one-out **error rate**,
+//! which is what model selection compares (ties broken by the squared error): the squared error
+//! of ±1 one-hot targets prefers smooth scores over correct ones.
+
+use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
+use faer::{Accum, Mat, MatRef, Par};
+use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, SolversError};
+use crate::labels::{argmax_rows, class_scores};
+use crate::ridge::{Ridge, RidgeAccumulator, default_grid, eigen, product, ridge_from, transposed};
+use crate::validate::{check_finite, check_rows};
+
+/// A leave-one-out score: the error rate (classification only) and the mean squared
+/// leave-one-out residual over rows and outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LooScore {
+    /// Fraction of rows whose leave-one-out prediction is the wrong class (`None` for
+    /// regression).
+    pub error: Option<f64>,
+    /// Mean squared leave-one-out residual.
+    pub mse: f64,
+}
+
+impl LooScore {
+    /// True when `self` is strictly better: lower error, then lower squared error.
+    pub fn better_than(&self, other: &LooScore) -> bool {
+        match (self.error, other.error) {
+            (Some(a), Some(b)) if a != b => a < b,
+            _ => self.mse < other.mse,
+        }
+    }
+
+    /// The score as one number to report: the error rate, or for regression the root mean
+    /// squared leave-one-out residual.
+    pub fn headline(&self) -> f64 {
+        self.error.unwrap_or(self.mse.sqrt())
+    }
+}
+
+/// How the final weights are formed from the factorisation.
+#[derive(Debug, Clone)]
+enum Weights {
+    /// From N ≤ D rows: W = Φcᵀ U diag(1/(s + λ)) Ỹ, keeping Φc (N × D, standard layout).
+    Rows(Array2<f64>),
+    /// From the D × D eigenvectors V of ΦcᵀΦc (kept columns): W = V diag(√s/(s + λ)) Ỹ.
+    Features(Mat<f64>),
+}
+
+/// The factorisation behind [`LooPath::score`] and [`LooPath::fit`].
+///
+/// It scores a set of rows by exact leave-one-out from a fit on N rows: all of them
+/// ([`new`](Self::new)), or, for a fit from streamed statistics, any rows of the fit that are
+/// held in memory ([`from_statistics`](Self::from_statistics)) — each row's leave-one-out value
+/// needs only its own features, U's row i = φc(xᵢ)ᵀ V diag(1/√s).
+///
+/// ```
+/// use ndarray::Array2;
+/// use rks_solvers::loo::LooPath;
+///
+/// // 30 rows, 8 features, y linear in the features plus a little noise.
+/// let phi = Array2::from_shape_fn((30, 8), |(i, j)| ((i * 8 + j) as f64 * 0.71).sin());
+/// let y = Array2::from_shape_fn((30, 1), |(i, _)| {
+///     (0..8).map(|j| phi[[i, j]] * j as f64).sum::<f64>() + 0.01 * (i as f64).cos()
+/// });
+/// let path = LooPath::new(phi.clone(), y.view())?;
+/// let small = path.score(1e-6, None);
+/// let huge = path.score(1e6, None);
+/// assert!(small.mse < huge.mse); // little regularisation suits a nearly noiseless target
+/// # Ok::<(), rks_solvers::SolversError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct LooPath {
+    /// N, the rows of the fit.
+    fit_rows: f64,
+    /// D, the number of features (the grid's scale is tr(C)/D).
+    dim: usize,
+    mu: Vec<f64>,
+    ybar: Vec<f64>,
+    /// The scored rows' targets (S × m), uncentred.
+    y: Array2<f64>,
+    /// The scored rows of U (S × r); U has orthonormal columns over all N rows.
+    u: Mat<f64>,
+    /// The r nonzero eigenvalues s of ΦcᵀΦc (equal to those of ΦcΦcᵀ).
+    s: Vec<f64>,
+    /// Ỹ = UᵀYc (r × m).
+    y_tilde: Mat<f64>,
+    /// Yc − UỸ at the scored rows (S × m): the targets outside the span of U.
+    outside: Mat<f64>,
+    /// 1 − 1/N − Σⱼ Uᵢⱼ² (≥ 0) at the scored rows: the leverage outside the span of U.
+    leverage_outside: Vec<f64>,
+    trace: f64,
+    weights: Weights,
+}
+
+impl LooPath {
+    /// Factorises the features `phi` (N × D, taken by value and centred in place) for the
+    /// targets `y` (N × m) and scores every row: the N × N Gram matrix when N ≤ D, else the
+    /// D × D one (through a [`RidgeAccumulator`]).
+    pub fn new(phi: Array2<f64>, y: ArrayView2<'_, f64>) -> Result<Self> {
+        check_rows(phi.nrows(), y.nrows())?;
+        let (rows, dim) = phi.dim();
+        if rows < 2 {
+            return Err(SolversError::EmptyInput(
+                "leave-one-out needs at least two rows".into(),
+            ));
+        }
+        check_finite("feature", phi.view())?;
+        check_finite("target", y)?;
+        if rows > dim {
+            let mut acc = RidgeAccumulator::new(dim, y.ncols());
+            acc.update(phi.view(), y)?;
+            return Self::from_statistics(&acc, phi, y);
+        }
+        let mut phi = if phi.is_standard_layout() {
+            phi
+        } else {
+            phi.as_standard_layout().into_owned()
+        };
+        let n = rows as f64;
+        let mu: Vec<f64> = phi.axis_iter(Axis(1)).map(|c| c.sum() / n).collect();
+        let ybar: Vec<f64> = y.axis_iter(Axis(1)).map(|c| c.sum() / n).collect();
+        for mut row in phi.rows_mut() {
+            row.iter_mut().zip(&mu).for_each(|(v, m)| *v -= m);
+        }
+        let yc = Mat::from_fn(rows, y.ncols(), |i, k| y[[i, k]] - ybar[k]);
+        let trace: f64 = phi.iter().map(|v| v * v).sum();
+        let gram = lower_gram(transposed(&phi));
+        let (vectors, values) = eigen(&gram)?;
+        let keep = kept(&values, rows.max(dim));
+        let u = Mat::from_fn(rows, keep.len(), |i, j| vectors[(i, keep[j])]);
+        let s = keep.iter().map(|&j| values[j]).collect();
+        let y_tilde = product(u.transpose(), yc.as_ref());
+        Ok(Self::assemble(
+            n,
+            dim,
+            (mu, ybar),
+            (y.to_owned(), yc),
+            (u, s, y_tilde),
+            trace,
+            Weights::Rows(phi),
+        ))
+    }
+
+    /// The path of the fit whose statistics are `acc` (N rows, N > D in practice), scoring the
+    /// rows `phi` (S × D, uncentred features of rows that were accumulated) with targets `y`
+    /// (S × m). Memory O(D² + S·D) whatever N: this is how a fit of many rows, or a streamed
+    /// one, scores λ by exact leave-one-out on a sample of its rows.
+    pub fn from_statistics(
+        acc: &RidgeAccumulator,
+        phi: Array2<f64>,
+        y: ArrayView2<'_, f64>,
+    ) -> Result<Self> {
+        check_rows(phi.nrows(), y.nrows())?;
+        for (what, expected, found) in [
+            ("features of the scored rows", acc.dim(), phi.ncols()),
+            ("outputs of the scored rows", acc.n_outputs(), y.ncols()),
+        ] {
+            if expected != found {
+                return Err(SolversError::DimensionMismatch {
+                    what,
+                    expected,
+                    found,
+                });
+            }
+        }
+        let path = acc.path()?;
+        let (q, z) = path.feature_basis().ok_or_else(|| {
+            SolversError::LinearAlgebra("a statistics path has a feature basis".into())
+        })?;
+        let (mu, ybar) = (acc.mean_phi()?, acc.mean_y()?);
+        let dim = acc.dim();
+        let values = path.eigenvalues();
+        let keep = kept(values, (path.rows() as usize).max(dim));
+        let v = Mat::from_fn(dim, keep.len(), |i, j| q[(i, keep[j])]);
+        let s: Vec<f64> = keep.iter().map(|&j| values[j]).collect();
+        // Ỹ = UᵀYc = diag(1/√s) Vᵀ B = diag(1/√s) Z (kept rows).
+        let y_tilde = Mat::from_fn(keep.len(), z.ncols(), |j, k| z[(keep[j], k)] / s[j].sqrt());
+        let mut phi = phi;
+        for mut row in phi.rows_mut() {
+            row.iter_mut().zip(&mu).for_each(|(x, m)| *x -= m);
+        }
+        let phi = if phi.is_standard_layout() {
+            phi
+        } else {
+            phi.as_standard_layout().into_owned()
+        };
+        // U's scored rows = Φc V diag(1/√s).
+        let mut u = product(transposed(&phi).transpose(), v.as_ref());
+        for (j, &sj) in s.iter().enumerate() {
+            let scale = 1.0 / sj.sqrt();
+            u.col_mut(j).iter_mut().for_each(|x| *x *= scale);
+        }
+        let yc = Mat::from_fn(y.nrows(), y.ncols(), |i, k| y[[i, k]] - ybar[k]);
+        let trace = values.iter().sum();
+        Ok(Self::assemble(
+            path.rows(),
+            dim,
+            (mu, ybar),
+            (y.to_owned(), yc),
+            (u, s, y_tilde),
+            trace,
+            Weights::Features(v),
+        ))
+    }
+
+    /// The parts outside the span of U, from U's scored rows and the centred targets.
+    fn assemble(
+        fit_rows: f64,
+        dim: usize,
+        (mu, ybar): (Vec<f64>, Vec<f64>),
+        (y, yc): (Array2<f64>, Mat<f64>),
+        (u, s, y_tilde): (Mat<f64>, Vec<f64>, Mat<f64>),
+        trace: f64,
+        weights: Weights,
+    ) -> Self {
+        let inside = product(u.as_ref(), y_tilde.as_ref());
+        let outside = Mat::from_fn(yc.nrows(), yc.ncols(), |i, k| yc[(i, k)] - inside[(i, k)]);
+        let leverage_outside = (0..u.nrows())
+            .map(|i| {
+                let spanned: f64 = (0..u.ncols()).map(|j| u[(i, j)] * u[(i, j)]).sum();
+                (1.0 - 1.0 / fit_rows - spanned).max(0.0)
+            })
+            .collect();
+        Self {
+            fit_rows,
+            dim,
+            mu,
+            ybar,
+            y,
+            u,
+            s,
+            y_tilde,
+            outside,
+            leverage_outside,
+            trace,
+            weights,
+        }
+    }
+
+    /// Rows N of the fit.
+    pub fn fit_rows(&self) -> usize {
+        self.fit_rows as usize
+    }
+
+    /// Rows scored.
+    pub fn scored_rows(&self) -> usize {
+        self.y.nrows()
+    }
+
+    /// The nonzero eigenvalues of the centred ΦᵀΦ, non-decreasing.
+    pub fn eigenvalues(&self) -> &[f64] {
+        &self.s
+    }
+
+    /// tr(C)/D, the mean eigenvalue over all D features: the natural scale for λ.
+    pub fn mean_eigenvalue(&self) -> f64 {
+        self.trace / self.dim.max(1) as f64
+    }
+
+    /// The default λ grid of this path ([`default_grid`] at [`mean_eigenvalue`](Self::mean_eigenvalue)).
+    pub fn default_grid(&self) -> Vec<f64> {
+        default_grid(self.mean_eigenvalue())
+    }
+
+    /// The leave-one-out predictions ŷ₋ᵢ of the scored rows (S × m) at λ > 0. A row whose leverage is 1 (the fit
+    /// interpolates it and leaving it out is undefined) gets +∞.
+    pub fn predictions(&self, lambda: f64) -> Array2<f64> {
+        let shrink: Vec<f64> = self.s.iter().map(|&s| lambda / (s + lambda)).collect();
+        let scaled = Mat::from_fn(self.y_tilde.nrows(), self.y_tilde.ncols(), |j, k| {
+            self.y_tilde[(j, k)] * shrink[j]
+        });
+        let residual = product(self.u.as_ref(), scaled.as_ref());
+        let m = self.y.ncols();
+        let mut out = Array2::zeros((self.y.nrows(), m));
+        out.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(i, mut row)| {
+                let free: f64 = self.leverage_outside[i]
+                    + shrink
+                        .iter()
+                        .enumerate()
+                        .map(|(j, &w)| self.u[(i, j)] * self.u[(i, j)] * w)
+                        .sum::<f64>();
+                for k in 0..m {
+                    let e = self.outside[(i, k)] + residual[(i, k)];
+                    row[k] = if free > 0.0 {
+                        self.y[[i, k]] - e / free
+                    } else {
+                        f64::INFINITY
+                    };
+                }
+            });
+        out
+    }
+
+    /// The leave-one-out score at λ > 0. `classes` (one class index per row, with ±1 one-hot
+    /// targets of [`signed_one_hot`](crate::labels::signed_one_hot), one column for two classes)
+    /// asks for the error rate too.
+    pub fn score(&self, lambda: f64, classes: Option<(&[usize], usize)>) -> LooScore {
+        let predicted = self.predictions(lambda);
+        let mse = predicted
+            .iter()
+            .zip(&self.y)
+            .map(|(p, y)| (p - y) * (p - y))
+            .sum::<f64>()
+            / predicted.len().max(1) as f64;
+        let error = classes.map(|(classes, n_classes)| {
+            let finite = predicted.iter().all(|v| v.is_finite());
+            if !finite {
+                return 1.0;
+            }
+            let chosen = argmax_rows(&class_scores(predicted, n_classes));
+            let wrong = chosen.iter().zip(classes).filter(|(a, b)| a != b).count();
+            wrong as f64 / classes.len().max(1) as f64
+        });
+        LooScore {
+            error,
+            mse: if mse.is_nan() { f64::INFINITY } else { mse },
+        }
+    }
+
+    /// The ridge model at λ > 0 on all rows.
+    pub fn fit(&self, lambda: f64) -> Result<Ridge> {
+        let scaled = |factor: &dyn Fn(f64) -> f64| {
+            Mat::from_fn(self.y_tilde.nrows(), self.y_tilde.ncols(), |j, k| {
+                self.y_tilde[(j, k)] * factor(self.s[j])
+            })
+        };
+        let w = match &self.weights {
+            Weights::Rows(phi) => {
+                let alpha = product(self.u.as_ref(), scaled(&|s| 1.0 / (s + lambda)).as_ref());
+                product(transposed(phi), alpha.as_ref())
+            }
+            Weights::Features(v) => {
+                product(v.as_ref(), scaled(&|s| s.sqrt() / (s + lambda)).as_ref())
+            }
+        };
+        ridge_from(w.as_ref(), &self.mu, &self.ybar, lambda, None)
+    }
+}
+
+/// The lower triangle of `a`ᵀ`a` (`a.ncols()` square).
+fn lower_gram(a: MatRef<'_, f64>) -> Mat<f64> {
+    let n = a.ncols();
+    let mut g = Mat::<f64>::zeros(n, n);
+    tri_matmul(
+        g.as_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Replace,
+        a.transpose(),
+        BlockStructure::Rectangular,
+        a,
+        BlockStructure::Rectangular,
+        1.0,
+        Par::rayon(0),
+    );
+    g
+}
+
+/// Indices of the eigenvalues that are not zero to rounding: above ε·max(N, D)·max(s).
+fn kept(values: &[f64], size: usize) -> Vec<usize> {
+    let top = values.iter().copied().fold(0.0, f64::max);
+    let floor = top * f64::EPSILON * size as f64;
+    (0..values.len()).filter(|&j| values[j] > floor).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labels::signed_one_hot;
+    use crate::ridge::RidgeAccumulator;
+
+    fn problem(rows: usize, dim: usize, outputs: usize) -> (Array2<f64>, Array2<f64>) {
+        let phi = Array2::from_shape_fn((rows, dim), |(i, j)| {
+            ((i * 131 + j * 17 + i * j) as f64 * 0.37).sin()
+        });
+        let y = Array2::from_shape_fn((rows, outputs), |(i, k)| {
+            phi[[i, k % dim]] - 0.5 * phi[[i, (k + 1) % dim]] + 0.3 * ((i * 7 + k) as f64).cos()
+        });
+        (phi, y)
+    }
+
+    /// Leave-one-out by refitting N times without row i: the slow, obvious reference.
+    fn brute_force(phi: &Array2<f64>, y: &Array2<f64>, lambda: f64) -> Array2<f64> {
+        let rows = phi.nrows();
+        let mut out = Array2::zeros(y.dim());
+        for i in 0..rows {
+            let keep: Vec<usize> = (0..rows).filter(|&r| r != i).collect();
+            let sub_phi = phi.select(Axis(0), &keep);
+            let sub_y = y.select(Axis(0), &keep);
+            let mut acc = RidgeAccumulator::new(phi.ncols(), y.ncols());
+            acc.update(sub_phi.view(), sub_y.view()).unwrap();
+            let model = acc.solve(lambda).unwrap();
+            let p = model.predict(phi.slice(ndarray::s![i..=i, ..])).unwrap();
+            out.row_mut(i).assign(&p.row(0));
+        }
+        out
+    }
+
+    fn max_relative_gap(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs() / (1.0 + y.abs()))
+            .fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn matches_brute_force_with_more_rows_than_features() {
+        let (phi, y) = problem(40, 12, 2);
+        let path = LooPath::new(phi.clone(), y.view()).unwrap();
+        for lambda in [1e-3, 0.1, 10.0] {
+            let gap = max_relative_gap(&path.predictions(lambda), &brute_force(&phi, &y, lambda));
+            assert!(gap < 1e-8, "λ = {lambda}: {gap}");
+        }
+    }
+
+    #[test]
+    fn matches_brute_force_near_interpolation() {
+        // N ≈ D/2… N = D: the dual form, where a primal GCV cancels.
+        for (rows, dim) in [(20, 40), (24, 24), (30, 31)] {
+            let (phi, y) = problem(rows, dim, 1);
+            let path = LooPath::new(phi.clone(), y.view()).unwrap();
+            for lambda in [1e-4, 1e-2, 1.0] {
+                let gap =
+                    max_relative_gap(&path.predictions(lambda), &brute_force(&phi, &y, lambda));
+                assert!(gap < 1e-6, "{rows}×{dim}, λ = {lambda}: {gap}");
+            }
+        }
+    }
+
+    #[test]
+    fn chosen_lambda_is_interior_near_interpolation() {
+        // y = a smooth function + noise, N = D/2: the least leave-one-out error is neither the
+        // smallest λ (interpolating the noise) nor the largest (predicting the mean).
+        let (rows, dim) = (60, 120);
+        let phi = Array2::from_shape_fn((rows, dim), |(i, j)| {
+            let x = i as f64 / rows as f64;
+            (x * (j as f64 + 1.0) * 0.9 + j as f64).cos() / (dim as f64).sqrt()
+        });
+        let y = Array2::from_shape_fn((rows, 1), |(i, _)| {
+            let x = i as f64 / rows as f64;
+            (6.0 * x).sin() + 0.3 * ((i * 7919) as f64).sin()
+        });
+        let path = LooPath::new(phi.clone(), y.view()).unwrap();
+        let grid = path.default_grid();
+        let scores: Vec<f64> = grid.iter().map(|&l| path.score(l, None).mse).collect();
+        let best = (0..grid.len())
+            .min_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+            .unwrap();
+        assert!(best > 0 && best + 1 < grid.len(), "chose grid index {best}");
+        // And the closed form agrees with refitting at the chosen λ.
+        let gap = max_relative_gap(
+            &path.predictions(grid[best]),
+            &brute_force(&phi, &y, grid[best]),
+        );
+        assert!(gap < 1e-6, "{gap}");
+    }
+
+    #[test]
+    fn scoring_a_subset_from_statistics_matches_brute_force() {
+        let (phi, y) = problem(60, 10, 2);
+        let mut acc = RidgeAccumulator::new(10, 2);
+        for start in [0, 25] {
+            let end = if start == 0 { 25 } else { 60 };
+            acc.update(
+                phi.slice(ndarray::s![start..end, ..]),
+                y.slice(ndarray::s![start..end, ..]),
+            )
+            .unwrap();
+        }
+        let rows = [3, 17, 42, 59];
+        let path = LooPath::from_statistics(
+            &acc,
+            phi.select(Axis(0), &rows),
+            y.select(Axis(0), &rows).view(),
+        )
+        .unwrap();
+        assert_eq!((path.fit_rows(), path.scored_rows()), (60, 4));
+        let all = brute_force(&phi, &y, 0.05);
+        let gap = max_relative_gap(&path.predictions(0.05), &all.select(Axis(0), &rows));
+        assert!(gap < 1e-8, "{gap}");
+    }
+
+    #[test]
+    fn fit_equals_the_direct_solve() {
+        for (rows, dim) in [(40, 12), (12, 40)] {
+            let (phi, y) = problem(rows, dim, 3);
+            let path = LooPath::new(phi.clone(), y.view()).unwrap();
+            let mut acc = RidgeAccumulator::new(dim, 3);
+            acc.update(phi.view(), y.view()).unwrap();
+            let direct = acc.solve(0.05).unwrap().predict(phi.view()).unwrap();
+            let via_path = path.fit(0.05).unwrap().predict(phi.view()).unwrap();
+            assert!(max_relative_gap(&via_path, &direct) < 1e-9);
+        }
+    }
+
+    #[test]
+    fn classification_error_is_the_refitted_error_rate() {
+        let (phi, _) = problem(45, 10, 1);
+        let classes: Vec<usize> = (0..45)
+            .map(|i| usize::from(phi[[i, 0]] > 0.0) + usize::from(phi[[i, 1]] > 0.5))
+            .collect();
+        let targets = signed_one_hot(&classes, 3);
+        let path = LooPath::new(phi.clone(), targets.view()).unwrap();
+        let lambda = 0.01;
+        let refitted = argmax_rows(&class_scores(brute_force(&phi, &targets, lambda), 3));
+        let wrong = refitted
+            .iter()
+            .zip(&classes)
+            .filter(|(a, b)| a != b)
+            .count();
+        let score = path.score(lambda, Some((&classes, 3)));
+        assert_eq!(score.error, Some(wrong as f64 / 45.0));
+        // Better than predicting the most frequent class.
+        let most = (0..3)
+            .map(|k| classes.iter().filter(|&&c| c == k).count())
+            .max()
+            .unwrap();
+        assert!(score.error.unwrap() < 1.0 - most as f64 / 45.0, "{score:?}");
+    }
+}

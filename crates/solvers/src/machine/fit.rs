@@ -1,0 +1,276 @@
+//! The in-memory fit and the steps every fit shares (scaler, map, targets, assembly).
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rks::median::{DEFAULT_SAMPLE_ROWS, median_heuristic_sigma};
+use rks::sample::sample_indices;
+use rks::scaler::Scaler;
+use rks::{AnyMap, Bandwidth, FeatureMap};
+
+use super::select::{Selection, SelectionReport};
+use super::{FitInfo, KernelMachine, KernelMachineValidParams, Solver, SolverInfo, Task};
+use crate::error::{Result, SolversError, invalid};
+use crate::labels::{LabelMap, signed_one_hot};
+use crate::ridge::{Lambda, RidgeAccumulator};
+use crate::svm::fit_ovr;
+use crate::validate::{check_finite, check_rows};
+
+/// The median-heuristic σ of rows `x` with targets `y` after `scaler`, from the seeded
+/// [`rks::sample`] of [`DEFAULT_SAMPLE_ROWS`] rows: the rows every fit (in memory, streamed,
+/// with or without model selection) and `rks tune` take it from.
+pub fn median_sigma(
+    scaler: &Scaler,
+    x: ArrayView2<'_, f64>,
+    y: ArrayView1<'_, f64>,
+    seed: u64,
+) -> Result<f64> {
+    let rows = sample_indices(x, Some(y), DEFAULT_SAMPLE_ROWS, seed);
+    let scaled = scaler.transform(x.select(Axis(0), &rows).view())?;
+    Ok(median_heuristic_sigma(scaled.view(), scaled.nrows(), seed)?)
+}
+
+/// Scaler, map and labels: everything a fit needs before the solver runs.
+pub(super) struct Prepared {
+    pub(super) scaler: Scaler,
+    pub(super) map: AnyMap,
+    pub(super) labels: Option<LabelMap>,
+}
+
+impl KernelMachineValidParams {
+    /// Fits on in-memory rows `x` (N × d) and targets `y` (N): labels for classification.
+    ///
+    /// With [`selection`](super::KernelMachineParams::selection) on (the default), σ, λ and,
+    /// within a time budget, n are chosen by exact leave-one-out first ([`super::select`]); use
+    /// [`fit_with_report`](Self::fit_with_report) to see what was searched.
+    ///
+    /// Ridge with fewer rows than features (N < D) solves the dual form
+    /// ([`ridge::fit_rows`](crate::ridge::fit_rows)): O(N²·D) time and O(N·D) memory instead of
+    /// O(N·D² + D³) and O(D²); the same model up to rounding.
+    pub fn fit(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<KernelMachine> {
+        Ok(self.fit_with_report(x, y)?.0)
+    }
+
+    /// [`fit`](Self::fit), returning the model selection's report too (`None` when selection is
+    /// off).
+    pub fn fit_with_report(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<(KernelMachine, Option<SelectionReport>)> {
+        check_rows(x.nrows(), y.len())?;
+        if x.nrows() == 0 {
+            return Err(SolversError::EmptyInput("no training rows".into()));
+        }
+        if x.ncols() == 0 {
+            return Err(SolversError::EmptyInput("the rows have no columns".into()));
+        }
+        check_finite("input", x)?;
+        check_finite("target", y.insert_axis(Axis(1)))?;
+        let (labels, classes) = match self.task {
+            Task::Classification => {
+                let (labels, classes) = LabelMap::fit(y)?;
+                (Some(labels), classes)
+            }
+            Task::Regression => (None, Vec::new()),
+        };
+        let scaler = Scaler::fit(x, self.scaler)?;
+        let capacity = self
+            .selection
+            .as_ref()
+            .map_or(DEFAULT_SAMPLE_ROWS, Selection::sample_rows);
+        let sample = sample_indices(x, Some(y), capacity, self.seed);
+        let (sigma, n, report) = match &self.selection {
+            Some(selection) => {
+                let chosen = self.search(
+                    selection,
+                    &scaler,
+                    labels.as_ref().map(|l| (l, classes.as_slice())),
+                    x,
+                    y,
+                    &sample,
+                )?;
+                if let Some((prepared, ridge)) = chosen.fitted {
+                    let model =
+                        self.assemble_ridge(prepared, ridge, x.nrows() as u64, chosen.sigma);
+                    return Ok((model, Some(chosen.report)));
+                }
+                (chosen.sigma, chosen.n_frequencies, Some(chosen.report))
+            }
+            None => {
+                let sigma = match self.bandwidth {
+                    Some(b) => b.sigma()?,
+                    None => median_sigma(&scaler, x, y, self.seed)?,
+                };
+                (sigma, self.n_frequencies, None)
+            }
+        };
+        let prepared = self.prepare(scaler, labels, sigma, n)?;
+        let model = match &self.solver {
+            // Fewer rows than features: the dual form, on the rows held in memory (centred in
+            // place).
+            Solver::Ridge { lambda } if x.nrows() < prepared.map.output_dim() => {
+                let phi = self.features::<f64>(&prepared, x)?;
+                let targets = Self::targets(&prepared, y)?;
+                let ridge = crate::ridge::fit_rows_owned(phi, targets.view(), lambda)?;
+                self.assemble_ridge(prepared, ridge, x.nrows() as u64, sigma)
+            }
+            Solver::Ridge { lambda } => {
+                let mut acc = self.accumulator(&prepared);
+                for (xb, yb) in x
+                    .axis_chunks_iter(Axis(0), self.chunk_rows)
+                    .zip(y.axis_chunks_iter(Axis(0), self.chunk_rows))
+                {
+                    self.accumulate(&prepared, &mut acc, xb, yb)?;
+                }
+                self.finish_ridge(prepared, &acc, lambda, sigma)?
+            }
+            Solver::Svm { c, loss } => {
+                let labels = prepared
+                    .labels
+                    .as_ref()
+                    .ok_or_else(|| invalid("solver", "the SVM is a classifier"))?;
+                let phi = self.features::<f32>(&prepared, x)?;
+                let svm = fit_ovr(
+                    phi.view(),
+                    &classes,
+                    labels.n_classes(),
+                    &self.svm_params(*c, *loss),
+                )?;
+                let info = FitInfo {
+                    n_train: x.nrows() as u64,
+                    sigma,
+                    solver: SolverInfo::Svm {
+                        c: *c,
+                        loss: *loss,
+                        epochs: svm.reports.iter().map(|r| r.epochs).collect(),
+                        converged: svm.reports.iter().map(|r| r.converged).collect(),
+                        n_support: svm.reports.iter().map(|r| r.n_support).collect(),
+                    },
+                };
+                self.assemble(prepared, svm.weights, svm.intercept, info)
+            }
+        };
+        Ok((model, report))
+    }
+
+    pub(super) fn prepare(
+        &self,
+        scaler: Scaler,
+        labels: Option<LabelMap>,
+        sigma: f64,
+        n_frequencies: usize,
+    ) -> Result<Prepared> {
+        let map = AnyMap::build(
+            self.map,
+            scaler.dim(),
+            n_frequencies,
+            Bandwidth::Sigma(sigma),
+            self.kernel,
+            self.seed,
+        )?;
+        Ok(Prepared {
+            scaler,
+            map,
+            labels,
+        })
+    }
+
+    pub(super) fn n_outputs(labels: Option<&LabelMap>) -> usize {
+        match labels {
+            Some(l) if l.n_classes() > 2 => l.n_classes(),
+            _ => 1,
+        }
+    }
+
+    pub(super) fn accumulator(&self, prepared: &Prepared) -> RidgeAccumulator {
+        RidgeAccumulator::new(
+            prepared.map.output_dim(),
+            Self::n_outputs(prepared.labels.as_ref()),
+        )
+    }
+
+    /// Φ of all rows of `x` in precision F (scaled and mapped `chunk_rows` rows at a time).
+    pub(super) fn features<F: rks::Element>(
+        &self,
+        prepared: &Prepared,
+        x: ArrayView2<'_, f64>,
+    ) -> Result<Array2<F>> {
+        let mut phi = Array2::<F>::zeros((x.nrows(), prepared.map.output_dim()));
+        for (xb, mut out) in x
+            .axis_chunks_iter(Axis(0), self.chunk_rows)
+            .zip(phi.axis_chunks_iter_mut(Axis(0), self.chunk_rows))
+        {
+            let scaled = prepared.scaler.transform(xb)?.mapv(F::from_f64_lossy);
+            prepared.map.transform_into(scaled.view(), out.view_mut())?;
+        }
+        Ok(phi)
+    }
+
+    /// Scales, maps and folds one block of at most `chunk_rows` rows into the ridge statistics.
+    pub(super) fn accumulate(
+        &self,
+        prepared: &Prepared,
+        acc: &mut RidgeAccumulator,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<()> {
+        let scaled = prepared.scaler.transform(x)?;
+        let phi = prepared.map.transform(scaled.view())?;
+        acc.update(phi.view(), Self::targets(prepared, y)?.view())
+    }
+
+    /// The ridge targets: ±1 one-hot columns of the classes, or y as one column.
+    pub(super) fn targets(prepared: &Prepared, y: ArrayView1<'_, f64>) -> Result<Array2<f64>> {
+        Ok(match &prepared.labels {
+            Some(labels) => signed_one_hot(&labels.indices(y)?, labels.n_classes()),
+            None => y.insert_axis(Axis(1)).to_owned(),
+        })
+    }
+
+    pub(super) fn finish_ridge(
+        &self,
+        prepared: Prepared,
+        acc: &RidgeAccumulator,
+        lambda: &Lambda,
+        sigma: f64,
+    ) -> Result<KernelMachine> {
+        let ridge = acc.fit(lambda)?;
+        Ok(self.assemble_ridge(prepared, ridge, acc.count(), sigma))
+    }
+
+    pub(super) fn assemble_ridge(
+        &self,
+        prepared: Prepared,
+        ridge: crate::ridge::Ridge,
+        n_train: u64,
+        sigma: f64,
+    ) -> KernelMachine {
+        let info = FitInfo {
+            n_train,
+            sigma,
+            solver: SolverInfo::Ridge {
+                lambda: ridge.lambda,
+                gcv: ridge.gcv,
+            },
+        };
+        self.assemble(prepared, ridge.weights, ridge.intercept, info)
+    }
+
+    pub(super) fn assemble(
+        &self,
+        prepared: Prepared,
+        weights: Array2<f64>,
+        intercept: Array1<f64>,
+        info: FitInfo,
+    ) -> KernelMachine {
+        KernelMachine {
+            task: self.task,
+            scaler: prepared.scaler,
+            map: prepared.map,
+            weights,
+            intercept,
+            labels: prepared.labels,
+            chunk_rows: self.chunk_rows,
+            info,
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The kernel machine: input scaler → random feature map → linear model (ridge or SVM).
+//!
+//! A [`KernelMachine`] approximates a kernel method: kernel ridge regression / classification
+//! when the linear model is ridge, a kernel SVM when it is the linear SVM of [`crate::svm`], on
+//! the features φ(x) of an [`AnyMap`] with φ(x)·φ(x') ≈ k(x, x') (Rahimi & Recht, NIPS 2007).
+//!
+//! Hyper-parameters go through three stages, as in linfa: [`KernelMachineParams`] (a builder)
+//! → [`KernelMachineValidParams`] ([`check`](KernelMachineParams::check), done once) →
+//! [`KernelMachine`] (fitted). A fitted machine holds the scaler, the map (rebuilt from its seed
+//! on load), the weights, and the class labels of a classifier.
+//!
+//! Rows are processed in blocks of `chunk_rows` (default 4,096): predicting a large batch never
+//! holds more than one block of features, and ridge can be fitted from a stream of chunks of a
+//! file larger than memory ([`fit_stream`](KernelMachineValidParams::fit_stream)). The SVM needs
+//! random access to all rows, so it keeps Φ in memory as f32 (N·D·4 bytes).
+
+mod fit;
+mod model;
+mod params;
+pub mod select;
+mod stream;
+
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+
+use crate::ridge::Lambda;
+use crate::svm::SvmLoss;
+
+pub use fit::median_sigma;
+pub use model::{FitInfo, KernelMachine, SolverInfo};
+pub use params::{KernelMachineParams, KernelMachineValidParams};
+pub use select::{Selection, SelectionReport, Trial};
+
+/// One chunk of a streamed fit: rows (chunk × d) and their targets.
+pub type Chunk = (Array2<f64>, Array1<f64>);
+
+/// Classification (integer labels, argmax of per-class scores) or regression (one real target).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Task {
+    /// Integer class labels of any values (mapped to 0..k−1 and back).
+    #[default]
+    Classification,
+    /// A real-valued target.
+    Regression,
+}
+
+/// The linear model fitted on the features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Solver {
+    /// Ridge regression (classification: ±1 one-hot targets, as scikit-learn's `RidgeClassifier`).
+    Ridge {
+        /// Fixed λ or λ chosen by GCV.
+        lambda: Lambda,
+    },
+    /// Linear SVM by dual coordinate descent, one-vs-rest (classification only).
+    Svm {
+        /// Penalty C > 0.
+        c: f64,
+        /// Hinge or squared hinge.
+        loss: SvmLoss,
+    },
+}
+
+impl Default for Solver {
+    fn default() -> Self {
+        Solver::Ridge {
+            lambda: Lambda::Gcv,
+        }
+    }
+}

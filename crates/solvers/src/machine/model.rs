@@ -1,0 +1,226 @@
+//! The fitted model: scaler, map, weights, labels, and what the fit found.
+
+use ndarray::{Array1, Array2, ArrayView2, AsArray, Axis, Ix2, s};
+use rks::scaler::Scaler;
+use rks::{AnyMap, FeatureMap};
+use serde::{Deserialize, Serialize};
+
+use super::{KernelMachineParams, Task};
+use crate::error::{Result, SolversError, invalid};
+use crate::labels::{LabelMap, argmax_rows, class_scores};
+use crate::ridge::GcvReport;
+use crate::svm::SvmLoss;
+use crate::validate::check_finite;
+
+/// What a fit found, kept with the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitInfo {
+    /// Training rows.
+    pub n_train: u64,
+    /// The bandwidth σ used (given or from the median heuristic), in scaled units.
+    pub sigma: f64,
+    /// Solver details.
+    pub solver: SolverInfo,
+}
+
+/// Solver details of a fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SolverInfo {
+    /// Ridge: the λ used and, when chosen by GCV, the scores.
+    Ridge {
+        /// λ.
+        lambda: f64,
+        /// GCV scores over the grid.
+        gcv: Option<GcvReport>,
+    },
+    /// SVM: one entry per binary problem.
+    Svm {
+        /// C.
+        c: f64,
+        /// The loss.
+        loss: SvmLoss,
+        /// Epochs run.
+        epochs: Vec<usize>,
+        /// Whether each problem met the stopping rule.
+        converged: Vec<bool>,
+        /// Support vectors (α > 0) of each problem.
+        n_support: Vec<usize>,
+    },
+}
+
+impl SolverInfo {
+    /// False when an SVM problem stopped at the epoch cap.
+    pub fn converged(&self) -> bool {
+        match self {
+            SolverInfo::Ridge { .. } => true,
+            SolverInfo::Svm { converged, .. } => converged.iter().all(|&c| c),
+        }
+    }
+}
+
+/// A fitted kernel machine: f(x) = Wᵀφ(scale(x)) + b.
+///
+/// Persist it with [`save`](Self::save) / [`to_bytes`](Self::to_bytes) (see [`crate::persist`]);
+/// it deliberately does not implement serde's traits itself, so every model in memory has passed
+/// the checks of [`from_bytes`](Self::from_bytes) or come from a fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelMachine {
+    pub(crate) task: Task,
+    pub(crate) scaler: Scaler,
+    pub(crate) map: AnyMap,
+    /// D × m.
+    pub(crate) weights: Array2<f64>,
+    /// m.
+    pub(crate) intercept: Array1<f64>,
+    pub(crate) labels: Option<LabelMap>,
+    pub(crate) chunk_rows: usize,
+    pub(crate) info: FitInfo,
+}
+
+impl KernelMachine {
+    /// A builder with the defaults listed at [`KernelMachineParams`].
+    pub fn params() -> KernelMachineParams {
+        KernelMachineParams::default()
+    }
+
+    /// Classification or regression.
+    pub fn task(&self) -> Task {
+        self.task
+    }
+    /// The input scaler.
+    pub fn scaler(&self) -> &Scaler {
+        &self.scaler
+    }
+    /// The feature map.
+    pub fn map(&self) -> &AnyMap {
+        &self.map
+    }
+    /// D × m weights (m = 1 for regression and two classes, else k).
+    pub fn weights(&self) -> &Array2<f64> {
+        &self.weights
+    }
+    /// m intercepts.
+    pub fn intercept(&self) -> &Array1<f64> {
+        &self.intercept
+    }
+    /// The class labels of a classifier (sorted), `None` for regression.
+    pub fn classes(&self) -> Option<&[i64]> {
+        self.labels.as_ref().map(LabelMap::classes)
+    }
+    /// Number of input columns.
+    pub fn input_dim(&self) -> usize {
+        self.scaler.dim()
+    }
+    /// Rows per block when predicting.
+    pub fn chunk_rows(&self) -> usize {
+        self.chunk_rows
+    }
+    /// Sets the rows per block when predicting (≥ 1; memory chunk_rows · D · 8 bytes).
+    pub fn set_chunk_rows(&mut self, rows: usize) -> Result<()> {
+        if rows == 0 {
+            return Err(invalid("chunk_rows", "must be at least 1"));
+        }
+        self.chunk_rows = rows;
+        Ok(())
+    }
+    /// What the fit found (λ, σ, SVM convergence).
+    pub fn info(&self) -> &FitInfo {
+        &self.info
+    }
+
+    /// Decision values: rows × k per-class scores for a classifier (two classes: [−f, f]), rows × 1
+    /// predictions for regression. Processes `chunk_rows` rows at a time.
+    pub fn decision_function<'a>(&self, x: impl AsArray<'a, f64, Ix2>) -> Result<Array2<f64>> {
+        let x: ArrayView2<'a, f64> = x.into();
+        if x.ncols() != self.input_dim() {
+            return Err(SolversError::DimensionMismatch {
+                what: "input columns",
+                expected: self.input_dim(),
+                found: x.ncols(),
+            });
+        }
+        check_finite("input", x)?;
+        let mut raw = Array2::zeros((x.nrows(), self.weights.ncols()));
+        let mut phi = Array2::<f64>::zeros((self.chunk_rows.min(x.nrows()), self.map.output_dim()));
+        for (block, start) in x
+            .axis_chunks_iter(Axis(0), self.chunk_rows)
+            .zip((0..).step_by(self.chunk_rows))
+        {
+            let rows = block.nrows();
+            let scaled = self.scaler.transform(block)?;
+            let mut phi_block = phi.slice_mut(s![..rows, ..]);
+            self.map
+                .transform_into(scaled.view(), phi_block.view_mut())?;
+            let scores = phi_block.dot(&self.weights) + &self.intercept;
+            raw.slice_mut(s![start..start + rows, ..]).assign(&scores);
+        }
+        Ok(match &self.labels {
+            Some(labels) => class_scores(raw, labels.n_classes()),
+            None => raw,
+        })
+    }
+
+    /// Predicted labels (classification, as the original label values) or values (regression).
+    pub fn predict<'a>(&self, x: impl AsArray<'a, f64, Ix2>) -> Result<Array1<f64>> {
+        let scores = self.decision_function(x)?;
+        Ok(match &self.labels {
+            Some(labels) => argmax_rows(&scores)
+                .into_iter()
+                .map(|k| labels.label(k))
+                .collect(),
+            None => scores.column(0).to_owned(),
+        })
+    }
+
+    /// Checks the parts agree with each other (used after loading untrusted bytes).
+    pub(crate) fn validate(&self) -> Result<()> {
+        self.scaler.validate()?;
+        let corrupt = |msg: String| Err(SolversError::CorruptModel(msg));
+        if self.map.input_dim() != self.scaler.dim() {
+            return corrupt(format!(
+                "the map expects {} inputs but the scaler has {} columns",
+                self.map.input_dim(),
+                self.scaler.dim()
+            ));
+        }
+        if self.weights.nrows() != self.map.output_dim() {
+            return corrupt(format!(
+                "the weights have {} rows but the map outputs {} features",
+                self.weights.nrows(),
+                self.map.output_dim()
+            ));
+        }
+        let outputs = match (&self.task, &self.labels) {
+            (Task::Regression, None) => 1,
+            (Task::Classification, Some(labels)) => {
+                labels.validate()?;
+                if labels.n_classes() == 2 {
+                    1
+                } else {
+                    labels.n_classes()
+                }
+            }
+            _ => return corrupt("a classifier needs labels and a regressor none".into()),
+        };
+        if self.weights.ncols() != outputs || self.intercept.len() != outputs {
+            return corrupt(format!(
+                "weights {}×{} and {} intercepts do not match {outputs} outputs",
+                self.weights.nrows(),
+                self.weights.ncols(),
+                self.intercept.len()
+            ));
+        }
+        if self.chunk_rows == 0 {
+            return corrupt("chunk_rows is 0".into());
+        }
+        if self
+            .weights
+            .iter()
+            .chain(&self.intercept)
+            .any(|v| !v.is_finite())
+        {
+            return corrupt("non-finite weights".into());
+        }
+        Ok(())
+    }
+}

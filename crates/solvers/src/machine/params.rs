@@ -1,0 +1,259 @@
+//! Hyper-parameters: the builder [`KernelMachineParams`] and its checked form.
+
+use rks::scaler::ScalerKind;
+use rks::{Bandwidth, Kernel, MapKind, MapSpec};
+
+use super::{Selection, Solver, Task};
+use crate::error::{Result, SolversError, invalid};
+use crate::svm::{SvmLoss, SvmParams};
+
+/// Validated hyper-parameters of a [`KernelMachine`](super::KernelMachine): only [`KernelMachineParams::check`] makes
+/// one, so a machine with bad hyper-parameters cannot be fitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelMachineValidParams {
+    pub(super) map: MapKind,
+    pub(super) n_frequencies: usize,
+    pub(super) bandwidth: Option<Bandwidth>,
+    pub(super) kernel: Kernel,
+    pub(super) solver: Solver,
+    pub(super) task: Task,
+    pub(super) scaler: ScalerKind,
+    pub(super) seed: u64,
+    pub(super) chunk_rows: usize,
+    pub(super) svm_eps: f64,
+    pub(super) svm_max_epochs: usize,
+    pub(super) svm_bias: f64,
+    pub(super) selection: Option<Selection>,
+}
+
+/// The builder of a [`KernelMachine`](super::KernelMachine)'s hyper-parameters.
+///
+/// Defaults: Fastfood map with 1,024 frequencies (2,048 features), Gaussian kernel, bandwidth by
+/// the median heuristic on the scaled training rows, min–max scaling (what the LIBSVM and
+/// scikit-learn reference figures use), ridge with λ by GCV, classification, seed 0, blocks of
+/// 4,096 rows; SVM stopping tolerance 0.1 (LIBLINEAR's), at most 1,000 epochs, bias feature 1.
+///
+/// ```
+/// use ndarray::{Array1, Array2};
+/// use rks::{Bandwidth, MapKind};
+/// use rks_solvers::machine::{KernelMachine, Solver, Task};
+/// use rks_solvers::svm::SvmLoss;
+///
+/// // Two classes (labels 3 and 8) split by the sign of sin(3x₀) + x₁.
+/// let x = Array2::from_shape_fn((200, 2), |(i, j)| ((i * 37 + j * 91) % 200) as f64 / 100.0 - 1.0);
+/// let y: Array1<f64> = x.rows().into_iter()
+///     .map(|r| if (3.0 * r[0]).sin() + r[1] > 0.0 { 8.0 } else { 3.0 })
+///     .collect();
+/// let model = KernelMachine::params()
+///     .map(MapKind::Fastfood)
+///     .n_frequencies(256)
+///     .bandwidth(Bandwidth::Sigma(0.3))
+///     .solver(Solver::Svm { c: 10.0, loss: SvmLoss::SquaredHinge })
+///     .task(Task::Classification)
+///     .seed(7)
+///     .check()?
+///     .fit(x.view(), y.view())?;
+/// let predicted = model.predict(x.view())?;
+/// let accuracy = predicted.iter().zip(&y).filter(|(p, t)| p == t).count() as f64 / 200.0;
+/// assert!(accuracy > 0.9, "{accuracy}");
+/// # Ok::<(), rks_solvers::SolversError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelMachineParams(KernelMachineValidParams);
+
+impl Default for KernelMachineParams {
+    fn default() -> Self {
+        Self(KernelMachineValidParams {
+            map: MapKind::Fastfood,
+            n_frequencies: 1024,
+            bandwidth: None,
+            kernel: Kernel::Gaussian,
+            solver: Solver::default(),
+            task: Task::Classification,
+            scaler: ScalerKind::MinMax,
+            seed: 0,
+            chunk_rows: 4096,
+            svm_eps: 0.1,
+            svm_max_epochs: 1000,
+            svm_bias: 1.0,
+            selection: Some(Selection::default()),
+        })
+    }
+}
+
+impl KernelMachineParams {
+    /// Dense RKS or Fastfood.
+    pub fn map(mut self, kind: MapKind) -> Self {
+        self.0.map = kind;
+        self
+    }
+    /// Number of frequencies n; the map outputs D = 2n features.
+    pub fn n_frequencies(mut self, n: usize) -> Self {
+        self.0.n_frequencies = n;
+        self
+    }
+    /// Kernel bandwidth in scaled units; `None` = median heuristic on the scaled training rows.
+    pub fn bandwidth(mut self, bandwidth: impl Into<Option<Bandwidth>>) -> Self {
+        self.0.bandwidth = bandwidth.into();
+        self
+    }
+    /// The kernel (Fastfood makes radial kernels only).
+    pub fn kernel(mut self, kernel: Kernel) -> Self {
+        self.0.kernel = kernel;
+        self
+    }
+    /// Ridge or SVM.
+    pub fn solver(mut self, solver: Solver) -> Self {
+        self.0.solver = solver;
+        self
+    }
+    /// Classification or regression.
+    pub fn task(mut self, task: Task) -> Self {
+        self.0.task = task;
+        self
+    }
+    /// How input columns are scaled before the map.
+    pub fn scaler(mut self, kind: ScalerKind) -> Self {
+        self.0.scaler = kind;
+        self
+    }
+    /// Seed of the map and of the SVM's row order.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.0.seed = seed;
+        self
+    }
+    /// Rows per block when transforming (memory: chunk_rows · D · 8 bytes).
+    pub fn chunk_rows(mut self, rows: usize) -> Self {
+        self.0.chunk_rows = rows;
+        self
+    }
+    /// SVM stopping tolerance on max PG − min PG (> 0).
+    pub fn svm_eps(mut self, eps: f64) -> Self {
+        self.0.svm_eps = eps;
+        self
+    }
+    /// SVM epoch cap (≥ 1).
+    pub fn svm_max_epochs(mut self, epochs: usize) -> Self {
+        self.0.svm_max_epochs = epochs;
+        self
+    }
+    /// Value of the SVM's constant bias feature (≥ 0; 0 = no intercept).
+    pub fn svm_bias(mut self, bias: f64) -> Self {
+        self.0.svm_bias = bias;
+        self
+    }
+
+    /// Model selection inside the fit ([`Selection`], on by default); `None` turns it off, so σ
+    /// comes from the median heuristic and λ from GCV, as given.
+    pub fn selection(mut self, selection: impl Into<Option<Selection>>) -> Self {
+        self.0.selection = selection.into();
+        self
+    }
+
+    /// Validates the hyper-parameters (the input dimension is checked at fit time).
+    pub fn check_ref(&self) -> Result<&KernelMachineValidParams> {
+        let p = &self.0;
+        if p.chunk_rows == 0 {
+            return Err(invalid("chunk_rows", "must be at least 1"));
+        }
+        // Everything about the map except the input dimension, which only the data knows.
+        MapSpec::new(
+            p.map,
+            1,
+            p.n_frequencies,
+            p.bandwidth.unwrap_or_default(),
+            p.kernel,
+            p.seed,
+        )?;
+        if let Some(selection) = &p.selection {
+            selection.validate()?;
+        }
+        match &p.solver {
+            Solver::Ridge { lambda } => lambda.validate()?,
+            Solver::Svm { c, loss } => {
+                if p.task == Task::Regression {
+                    return Err(invalid(
+                        "solver",
+                        "the SVM is a classifier: use Solver::Ridge for regression",
+                    ));
+                }
+                p.svm_params(*c, *loss).validate()?;
+            }
+        }
+        Ok(p)
+    }
+
+    /// Validates and returns the checked hyper-parameters.
+    pub fn check(self) -> Result<KernelMachineValidParams> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+}
+
+impl linfa::ParamGuard for KernelMachineParams {
+    type Checked = KernelMachineValidParams;
+    type Error = SolversError;
+
+    fn check_ref(&self) -> Result<&Self::Checked> {
+        KernelMachineParams::check_ref(self)
+    }
+
+    fn check(self) -> Result<Self::Checked> {
+        KernelMachineParams::check(self)
+    }
+}
+
+impl KernelMachineValidParams {
+    /// The map construction.
+    pub fn map_kind(&self) -> MapKind {
+        self.map
+    }
+    /// Frequencies n (D = 2n features).
+    pub fn n_frequencies(&self) -> usize {
+        self.n_frequencies
+    }
+    /// The bandwidth, `None` for the median heuristic.
+    pub fn bandwidth(&self) -> Option<Bandwidth> {
+        self.bandwidth
+    }
+    /// The kernel.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
+    }
+    /// The solver.
+    pub fn solver(&self) -> &Solver {
+        &self.solver
+    }
+    /// The task.
+    pub fn task(&self) -> Task {
+        self.task
+    }
+    /// The input scaling.
+    pub fn scaler_kind(&self) -> ScalerKind {
+        self.scaler
+    }
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// Rows per block.
+    pub fn chunk_rows(&self) -> usize {
+        self.chunk_rows
+    }
+    /// The model selection, `None` when off.
+    pub fn selection(&self) -> Option<&Selection> {
+        self.selection.as_ref()
+    }
+
+    pub(super) fn svm_params(&self, c: f64, loss: SvmLoss) -> SvmParams {
+        SvmParams {
+            c,
+            loss,
+            eps: self.svm_eps,
+            max_epochs: self.svm_max_epochs,
+            shrinking: true,
+            bias: self.svm_bias,
+            seed: self.seed,
+        }
+    }
+}

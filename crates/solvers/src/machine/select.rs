@@ -1,0 +1,518 @@
+//! Model selection inside the fit: the bandwidth σ, the ridge penalty λ and the number of
+//! frequencies n, chosen from the data by exact leave-one-out ([`crate::loo`]).
+//!
+//! Random features make the search cheap: for one σ, a single eigendecomposition scores every λ
+//! by exact leave-one-out. The search runs in two stages:
+//!
+//! 1. **σ**, on a seeded sample of at most [`Selection::search_rows`] rows (the same
+//!    [`rks::sample`] rows the median heuristic uses) with at most
+//!    [`Selection::search_frequencies`] frequencies: every multiple of the median-heuristic σ in
+//!    [`Selection::sigma_factors`] (default ×1/8 … ×4), each with its best λ, then the two
+//!    neighbours ×2^{±1/2} of the best.
+//! 2. **λ**, on every training row at the full n and the chosen σ: the whole λ grid by exact
+//!    leave-one-out from one factorisation. With a time [`budget`](Selection::budget_seconds),
+//!    n then doubles while the leave-one-out score improves and the next fit is expected to fit
+//!    in the budget.
+//!
+//! Classification compares leave-one-out **error rates**, ties broken by the squared error;
+//! regression the squared error. A choice only replaces another when strictly better, and the
+//! grids are scanned from the smoothest end (large σ, large λ), so ties go to the smoother model.
+//!
+//! Stage 2 holds the features of every row in memory (N·2n·8 bytes, plus as much for the
+//! factorisation). Beyond [`Selection::max_loo_entries`], λ is chosen by GCV from the streamed
+//! statistics instead, and the report says so.
+
+use std::time::Instant;
+
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use rks::FeatureMap;
+use rks::median::{DEFAULT_SAMPLE_ROWS, median_heuristic_sigma};
+use rks::scaler::Scaler;
+use serde::{Deserialize, Serialize};
+
+use super::KernelMachineValidParams;
+use super::fit::Prepared;
+use crate::error::{Result, invalid};
+use crate::labels::{LabelMap, signed_one_hot};
+use crate::loo::{LooPath, LooScore};
+use crate::ridge::{GcvReport, Lambda, Ridge, RidgeAccumulator};
+
+/// What model selection searches; see the [module docs](self).
+///
+/// ```
+/// use rks_solvers::machine::Selection;
+/// let s = Selection::default();
+/// assert_eq!(s.sigma_factors, vec![0.125, 0.25, 0.5, 1.0, 2.0, 4.0]);
+/// assert!(s.budget_seconds.is_none()); // n as given unless a budget is set
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    /// Multiples of the median-heuristic σ tried (each > 0), when no bandwidth is given.
+    pub sigma_factors: Vec<f64>,
+    /// Also try the neighbours ×2^{±1/2} of the best factor.
+    pub refine: bool,
+    /// Rows of the σ search (a seeded sample; ≥ 2).
+    pub search_rows: usize,
+    /// Frequencies of the σ search (at most the fit's n; ≥ 1).
+    pub search_frequencies: usize,
+    /// Seconds the whole fit may take while n grows; `None` keeps n as given.
+    pub budget_seconds: Option<f64>,
+    /// The largest n growth may reach.
+    pub max_frequencies: usize,
+    /// Rows whose exact leave-one-out values score λ in stage 2 when there are more rows than
+    /// features (a prefix of the same seeded sample; ≥ 2). With fewer rows than features every
+    /// row is scored.
+    pub loo_rows: usize,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Self {
+            sigma_factors: vec![0.125, 0.25, 0.5, 1.0, 2.0, 4.0],
+            refine: true,
+            search_rows: 1500,
+            search_frequencies: 256,
+            budget_seconds: None,
+            max_frequencies: 8192,
+            loo_rows: 4000,
+        }
+    }
+}
+
+impl Selection {
+    /// Rows the seeded sample must hold: the median heuristic's, the σ search's and the
+    /// leave-one-out scoring's (each takes a prefix of the same sample).
+    pub fn sample_rows(&self) -> usize {
+        DEFAULT_SAMPLE_ROWS.max(self.search_rows).max(self.loo_rows)
+    }
+
+    /// Checks the ranges.
+    pub fn validate(&self) -> Result<()> {
+        if self.sigma_factors.is_empty() {
+            return Err(invalid(
+                "sigma_factors",
+                "the σ grid is empty: give at least one factor, or a bandwidth",
+            ));
+        }
+        if let Some(f) = self
+            .sigma_factors
+            .iter()
+            .find(|f| !(f.is_finite() && **f > 0.0))
+        {
+            return Err(invalid(
+                "sigma_factors",
+                format!("factors must be finite and > 0, got {f}"),
+            ));
+        }
+        if self.search_rows < 2 || self.loo_rows < 2 {
+            return Err(invalid(
+                "search_rows",
+                "the σ search and the leave-one-out scoring need at least 2 rows each",
+            ));
+        }
+        if self.search_frequencies == 0 || self.max_frequencies == 0 {
+            return Err(invalid(
+                "search_frequencies",
+                "frequencies must be at least 1",
+            ));
+        }
+        if let Some(b) = self.budget_seconds
+            && !(b.is_finite() && b > 0.0)
+        {
+            return Err(invalid(
+                "budget",
+                format!("must be finite and > 0 seconds, got {b}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One scored candidate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trial {
+    /// Bandwidth σ in scaled units.
+    pub sigma: f64,
+    /// σ over the median-heuristic σ.
+    pub factor: f64,
+    /// Frequencies n.
+    pub n_frequencies: usize,
+    /// Rows scored.
+    pub rows: usize,
+    /// The best λ for this σ and n (ridge).
+    pub lambda: f64,
+    /// Its leave-one-out score.
+    pub score: LooScore,
+}
+
+/// What the search tried, what it chose and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelectionReport {
+    /// The median-heuristic σ of the sampled rows (the centre of the σ grid).
+    pub median_sigma: f64,
+    /// Stage 1: one trial per σ, on the sampled rows.
+    pub sigma_trials: Vec<Trial>,
+    /// Stage 2: one trial per n, on every row.
+    pub final_trials: Vec<Trial>,
+    /// The chosen σ.
+    pub sigma: f64,
+    /// The chosen λ (ridge).
+    pub lambda: Option<f64>,
+    /// The chosen n.
+    pub n_frequencies: usize,
+    /// "exact leave-one-out" or the fallback used.
+    pub method: String,
+    /// Why the choice and any fallback, in words.
+    pub notes: Vec<String>,
+    /// Seconds spent.
+    pub seconds: f64,
+}
+
+/// The outcome of the search: a fitted ridge model (when ridge is the solver) with its map.
+pub(super) struct Chosen {
+    pub(super) sigma: f64,
+    pub(super) n_frequencies: usize,
+    /// The ridge model and its prepared parts, when stage 2 fitted it.
+    pub(super) fitted: Option<(Prepared, Ridge)>,
+    pub(super) report: SelectionReport,
+}
+
+/// The λ values to score: the path's default grid, the user's grid, or the user's fixed λ.
+fn lambda_grid(lambda: Option<&Lambda>, path: &LooPath, coarse: bool) -> Vec<f64> {
+    match lambda {
+        Some(Lambda::Fixed(l)) => vec![*l],
+        Some(Lambda::GcvGrid(grid)) => grid.clone(),
+        _ => {
+            let grid = path.default_grid();
+            if coarse {
+                grid.into_iter().step_by(2).collect()
+            } else {
+                grid
+            }
+        }
+    }
+}
+
+/// The scores of every λ of `grid` by leave-one-out, and the index of the best, scanning from
+/// the largest λ so that ties go to the smoother model.
+fn best_lambda(
+    path: &LooPath,
+    grid: &[f64],
+    classes: Option<(&[usize], usize)>,
+) -> Result<(usize, Vec<LooScore>)> {
+    if let Some(l) = grid.iter().find(|l| !(l.is_finite() && **l > 0.0)) {
+        return Err(invalid(
+            "lambda",
+            format!("leave-one-out needs finite λ > 0, got {l}"),
+        ));
+    }
+    let scores: Vec<LooScore> = grid.iter().map(|&l| path.score(l, classes)).collect();
+    let mut order: Vec<usize> = (0..grid.len()).collect();
+    order.sort_by(|&a, &b| grid[b].total_cmp(&grid[a]));
+    let mut best: Option<usize> = None;
+    for i in order {
+        if best.is_none_or(|b| scores[i].better_than(&scores[b])) {
+            best = Some(i);
+        }
+    }
+    let best = best.ok_or_else(|| invalid("lambda", "the λ grid is empty"))?;
+    Ok((best, scores))
+}
+
+/// Stage 1's outcome: the median-heuristic σ, the chosen σ, the trials and a note.
+pub(super) struct SigmaChoice {
+    pub(super) median: f64,
+    pub(super) sigma: f64,
+    pub(super) trials: Vec<Trial>,
+    pub(super) note: String,
+}
+
+impl KernelMachineValidParams {
+    /// The λ setting of a ridge solver, `None` for the SVM.
+    fn ridge_lambda(&self) -> Option<&Lambda> {
+        match &self.solver {
+            super::Solver::Ridge { lambda } => Some(lambda),
+            super::Solver::Svm { .. } => None,
+        }
+    }
+
+    /// Stage 1: σ from the sampled rows `rows` (unscaled, in sample key order) with targets
+    /// `y` (labels for classification, mapped by `labels`). The in-memory and the streamed fit
+    /// both call this on the same [`rks::sample`] rows, so they choose the same σ.
+    pub(super) fn choose_sigma(
+        &self,
+        selection: &Selection,
+        scaler: &Scaler,
+        labels: Option<&LabelMap>,
+        rows: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<SigmaChoice> {
+        let head = rows.slice(ndarray::s![..rows.nrows().min(DEFAULT_SAMPLE_ROWS), ..]);
+        let scaled = scaler.transform(head)?;
+        let median = median_heuristic_sigma(scaled.view(), head.nrows(), self.seed)?;
+        let given = |sigma: f64, note: String| SigmaChoice {
+            median,
+            sigma,
+            trials: Vec::new(),
+            note,
+        };
+        if let Some(b) = self.bandwidth {
+            return Ok(given(b.sigma()?, "σ given: not searched".into()));
+        }
+        let count = rows.nrows().min(selection.search_rows);
+        if count < 3 {
+            return Ok(given(
+                median,
+                format!("{count} rows are too few to search σ: the median heuristic is used"),
+            ));
+        }
+        let rows = rows.slice(ndarray::s![..count, ..]);
+        let classes = match labels {
+            Some(labels) => Some((
+                labels.indices(y.slice(ndarray::s![..count]))?,
+                labels.n_classes(),
+            )),
+            None => None,
+        };
+        let classes = classes.as_ref().map(|(c, k)| (c.as_slice(), *k));
+        let targets = targets_of(y.slice(ndarray::s![..count]), classes);
+        let search_n = selection.search_frequencies.min(self.n_frequencies);
+        let lambda = self.ridge_lambda();
+        let try_factor = |factor: f64| -> Result<Trial> {
+            let sigma = factor * median;
+            let prepared = self.prepare(scaler.clone(), labels.cloned(), sigma, search_n)?;
+            let phi = self.features::<f64>(&prepared, rows)?;
+            let path = LooPath::new(phi, targets.view())?;
+            let grid = lambda_grid(lambda, &path, true);
+            let (best, scores) = best_lambda(&path, &grid, classes)?;
+            Ok(Trial {
+                sigma,
+                factor,
+                n_frequencies: search_n,
+                rows: count,
+                lambda: grid[best],
+                score: scores[best],
+            })
+        };
+        let mut factors = selection.sigma_factors.clone();
+        factors.sort_by(|a, b| b.total_cmp(a));
+        factors.dedup();
+        let mut trials = Vec::new();
+        let mut best: Option<Trial> = None;
+        for factor in factors {
+            let trial = try_factor(factor)?;
+            if best
+                .as_ref()
+                .is_none_or(|b| trial.score.better_than(&b.score))
+            {
+                best = Some(trial.clone());
+            }
+            trials.push(trial);
+        }
+        let mut best = best.ok_or_else(|| invalid("sigma_factors", "the σ grid is empty"))?;
+        if selection.refine {
+            let centre = best.factor;
+            for factor in [
+                centre * std::f64::consts::SQRT_2,
+                centre / std::f64::consts::SQRT_2,
+            ] {
+                let trial = try_factor(factor)?;
+                if trial.score.better_than(&best.score) {
+                    best = trial.clone();
+                }
+                trials.push(trial);
+            }
+        }
+        let note = format!(
+            "σ = {:.4} (×{:.3} the median heuristic) had the best leave-one-out {} on {} sampled rows with {} frequencies",
+            best.sigma,
+            best.factor,
+            if classes.is_some() {
+                "error"
+            } else {
+                "squared error"
+            },
+            best.rows,
+            best.n_frequencies
+        );
+        Ok(SigmaChoice {
+            median,
+            sigma: best.sigma,
+            trials,
+            note,
+        })
+    }
+
+    /// The leave-one-out path of a fit from statistics `acc`, scoring the rows `x` (unscaled,
+    /// rows that were accumulated) with targets `y`.
+    pub(super) fn scoring_path(
+        &self,
+        acc: &RidgeAccumulator,
+        prepared: &Prepared,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<LooPath> {
+        let phi = self.features::<f64>(prepared, x)?;
+        LooPath::from_statistics(acc, phi, Self::targets(prepared, y)?.view())
+    }
+
+    /// Runs the search of the [module docs](self) on rows `x` with targets `y`, the scaler
+    /// already fitted, `labels` the class labels and each row's class index (classification),
+    /// and `sample` the indices of the sampled rows (key order).
+    pub(super) fn search(
+        &self,
+        selection: &Selection,
+        scaler: &Scaler,
+        labels: Option<(&LabelMap, &[usize])>,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        sample: &[usize],
+    ) -> Result<Chosen> {
+        let start = Instant::now();
+        let classes = labels.map(|(map, classes)| (classes, map.n_classes()));
+        let labels = labels.map(|(map, _)| map);
+        let lambda = self.ridge_lambda();
+        let stage1 = self.choose_sigma(
+            selection,
+            scaler,
+            labels,
+            x.select(Axis(0), sample).view(),
+            y.select(Axis(0), sample).view(),
+        )?;
+        let (median, sigma, sigma_trials) = (stage1.median, stage1.sigma, stage1.trials);
+        let mut notes = vec![stage1.note];
+
+        // Stage 2: λ (ridge) on every row at the full n, n growing within the budget.
+        let mut final_trials: Vec<Trial> = Vec::new();
+        let mut fitted = None;
+        let mut n = self.n_frequencies;
+        let method = "exact leave-one-out".to_string();
+        if let Some(lambda) = lambda {
+            let scored = &sample[..sample.len().min(selection.loo_rows)];
+            loop {
+                let step = Instant::now();
+                let prepared = self.prepare(scaler.clone(), labels.cloned(), sigma, n)?;
+                // Fewer rows than features: every row, in order; else the sampled rows.
+                let dual = x.nrows() <= prepared.map.output_dim();
+                let path = if dual {
+                    LooPath::new(
+                        self.features::<f64>(&prepared, x)?,
+                        targets_of(y, classes).view(),
+                    )?
+                } else {
+                    let mut acc = self.accumulator(&prepared);
+                    for (xb, yb) in x
+                        .axis_chunks_iter(Axis(0), self.chunk_rows)
+                        .zip(y.axis_chunks_iter(Axis(0), self.chunk_rows))
+                    {
+                        self.accumulate(&prepared, &mut acc, xb, yb)?;
+                    }
+                    self.scoring_path(
+                        &acc,
+                        &prepared,
+                        x.select(Axis(0), scored).view(),
+                        y.select(Axis(0), scored).view(),
+                    )?
+                };
+                let scored_classes: Option<(Vec<usize>, usize)> = classes.map(|(c, k)| {
+                    let picked = if dual {
+                        c.to_vec()
+                    } else {
+                        scored.iter().map(|&i| c[i]).collect()
+                    };
+                    (picked, k)
+                });
+                let scored_classes = scored_classes.as_ref().map(|(c, k)| (c.as_slice(), *k));
+                let (ridge, trial) =
+                    choose_lambda(&path, lambda, scored_classes, sigma, sigma / median, n)?;
+                let improves = final_trials
+                    .iter()
+                    .all(|t| trial.score.better_than(&t.score));
+                final_trials.push(trial);
+                if !improves {
+                    notes.push(format!(
+                        "n = {n} did not improve the leave-one-out score: n = {} kept",
+                        n / 2
+                    ));
+                    n /= 2;
+                    break;
+                }
+                fitted = Some((prepared, ridge));
+                let Some(budget) = selection.budget_seconds else {
+                    break;
+                };
+                // The next doubling costs about 4× this step (features ×2, factorisation ×4–8
+                // for fewer rows than features, ×4 for the Gram matrix otherwise).
+                let elapsed = start.elapsed().as_secs_f64();
+                let next = 4.0 * step.elapsed().as_secs_f64();
+                if 2 * n > selection.max_frequencies {
+                    notes.push(format!("n = {n}: the largest allowed"));
+                    break;
+                }
+                if elapsed + next > budget {
+                    notes.push(format!(
+                        "n = {n}: doubling it would take about {next:.1} s more, past the {budget} s budget"
+                    ));
+                    break;
+                }
+                n *= 2;
+            }
+        } else {
+            notes.push("SVM: σ chosen by the ridge leave-one-out search; C as given".into());
+        }
+        let lambda_chosen = fitted.as_ref().map(|(_, r): &(Prepared, Ridge)| r.lambda);
+        Ok(Chosen {
+            sigma,
+            n_frequencies: n,
+            fitted,
+            report: SelectionReport {
+                median_sigma: median,
+                sigma_trials,
+                final_trials,
+                sigma,
+                lambda: lambda_chosen,
+                n_frequencies: n,
+                method,
+                notes,
+                seconds: start.elapsed().as_secs_f64(),
+            },
+        })
+    }
+}
+
+/// The ridge model at the best λ of `lambda`'s grid by leave-one-out on `path`, with the scores
+/// in its report, and the trial that records it.
+pub(super) fn choose_lambda(
+    path: &LooPath,
+    lambda: &Lambda,
+    classes: Option<(&[usize], usize)>,
+    sigma: f64,
+    factor: f64,
+    n_frequencies: usize,
+) -> Result<(Ridge, Trial)> {
+    let grid = lambda_grid(Some(lambda), path, false);
+    let (best, scores) = best_lambda(path, &grid, classes)?;
+    let trial = Trial {
+        sigma,
+        factor,
+        n_frequencies,
+        rows: path.scored_rows(),
+        lambda: grid[best],
+        score: scores[best],
+    };
+    let mut ridge = path.fit(grid[best])?;
+    ridge.gcv = Some(GcvReport {
+        scores: scores.iter().map(LooScore::headline).collect(),
+        grid,
+        chosen: best,
+    });
+    Ok((ridge, trial))
+}
+
+/// The ridge targets: ±1 one-hot columns of the rows' classes, or y as one column.
+fn targets_of(y: ArrayView1<'_, f64>, classes: Option<(&[usize], usize)>) -> Array2<f64> {
+    match classes {
+        Some((classes, k)) => signed_one_hot(classes, k),
+        None => y.insert_axis(Axis(1)).to_owned(),
+    }
+}

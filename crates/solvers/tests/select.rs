@@ -1,0 +1,258 @@
+//! Model selection inside the fit: σ, λ and n chosen by exact leave-one-out; the same model for
+//! any thread count; the streamed fit chooses as the in-memory one; bad settings are errors.
+
+use ndarray::{Array1, Array2, s};
+use rks::Bandwidth;
+use rks_solvers::machine::Selection;
+use rks_solvers::{KernelMachine, Lambda, Solver, SolverInfo, SolversError, Task};
+
+fn dataset(name: &str, d: usize) -> (rks_data::Dataset, rks_data::Dataset) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../datasets/");
+    let read = |part| rks_data::libsvm::read_path(format!("{dir}{name}.{part}"), Some(d)).unwrap();
+    (read("train"), read("test"))
+}
+
+fn accuracy(pred: &Array1<f64>, truth: &Array1<f64>) -> f64 {
+    pred.iter().zip(truth).filter(|(p, t)| p == t).count() as f64 / truth.len() as f64
+}
+
+/// A fine checkerboard in [0, 1]²: its classes change every 1/12, far below the median distance
+/// between rows (≈ 0.5), so the median-heuristic σ is much too wide for it.
+fn checkerboard(rows: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {
+    let x = Array2::from_shape_fn((rows, 2), |(i, j)| {
+        let h = (i as u64 * 2 + j as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed;
+        (h >> 11) as f64 / (1u64 << 53) as f64
+    });
+    let y = x
+        .rows()
+        .into_iter()
+        .map(|r| (((r[0] * 12.0) as i64 + (r[1] * 12.0) as i64) % 2) as f64)
+        .collect();
+    (x, y)
+}
+
+#[test]
+fn search_finds_a_narrow_kernel_that_the_median_heuristic_misses() {
+    let (x, y) = checkerboard(2500, 1);
+    let (tx, ty) = checkerboard(1000, 2);
+    let fit = |selection: Option<Selection>| {
+        KernelMachine::params()
+            .n_frequencies(512)
+            .selection(selection)
+            .check()
+            .unwrap()
+            .fit_with_report(x.view(), y.view())
+            .unwrap()
+    };
+    let (searched, report) = fit(Some(Selection::default()));
+    let (plain, none) = fit(None);
+    assert!(none.is_none());
+    let report = report.unwrap();
+    let chosen = report.sigma / report.median_sigma;
+    assert!(chosen <= 0.25 + 1e-12, "σ factor {chosen}");
+    // Every factor of the grid (6) and the two refinements were scored on sampled rows.
+    assert_eq!(report.sigma_trials.len(), 8);
+    assert_eq!(report.final_trials.len(), 1);
+    let (a, b) = (
+        accuracy(&searched.predict(&tx).unwrap(), &ty),
+        accuracy(&plain.predict(&tx).unwrap(), &ty),
+    );
+    eprintln!("searched {a}, median heuristic {b}, factor {chosen}");
+    assert!(a > 0.9 && a > b + 0.1, "searched {a}, median heuristic {b}");
+    // The model's λ report holds the leave-one-out scores of the grid.
+    let SolverInfo::Ridge {
+        lambda,
+        gcv: Some(scores),
+    } = &searched.info().solver
+    else {
+        panic!("ridge with a λ report")
+    };
+    assert_eq!(scores.grid[scores.chosen], *lambda);
+    assert_eq!(report.lambda, Some(*lambda));
+}
+
+#[test]
+fn the_same_model_bytes_for_any_thread_count() {
+    let (train, _) = dataset("breast_cancer", 30);
+    // 455 rows: 128 frequencies (256 features) go through the primal statistics, 512 (1,024
+    // features) through the dual form.
+    for n in [128, 512] {
+        let params = KernelMachine::params()
+            .n_frequencies(n)
+            .seed(3)
+            .check()
+            .unwrap();
+        let bytes: Vec<Vec<u8>> = [1, 2, 3]
+            .iter()
+            .map(|&threads| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap()
+                    .install(|| {
+                        params
+                            .fit(train.x.view(), train.y.view())
+                            .unwrap()
+                            .to_bytes()
+                            .unwrap()
+                    })
+            })
+            .collect();
+        assert!(bytes[0] == bytes[1] && bytes[1] == bytes[2], "n = {n}");
+    }
+}
+
+#[test]
+fn streamed_fit_chooses_like_the_in_memory_fit() {
+    let (train, _) = dataset("breast_cancer", 30);
+    let params = KernelMachine::params()
+        .n_frequencies(64)
+        .seed(5)
+        .check()
+        .unwrap();
+    let whole = params.fit(train.x.view(), train.y.view()).unwrap();
+    let rows = train.x.nrows();
+    let open = || -> Result<Vec<Result<rks_solvers::Chunk, std::io::Error>>, std::io::Error> {
+        Ok((0..rows)
+            .step_by(100)
+            .map(|start| {
+                let end = (start + 100).min(rows);
+                Ok((
+                    train.x.slice(s![start..end, ..]).to_owned(),
+                    train.y.slice(s![start..end]).to_owned(),
+                ))
+            })
+            .collect())
+    };
+    let streamed = params.fit_stream(open).unwrap();
+    assert_eq!(streamed.info().sigma, whole.info().sigma);
+    // The same grid point of λ; the grid itself scales with tr(C), whose sum differs in its last
+    // bits between chunkings.
+    let chosen = |m: &KernelMachine| match &m.info().solver {
+        SolverInfo::Ridge {
+            lambda,
+            gcv: Some(report),
+        } => (report.chosen, *lambda),
+        other => panic!("{other:?}"),
+    };
+    let ((a, la), (b, lb)) = (chosen(&streamed), chosen(&whole));
+    assert_eq!(a, b);
+    assert!((la / lb - 1.0).abs() < 1e-9, "{la} vs {lb}");
+}
+
+#[test]
+fn a_budget_grows_n_only_while_leave_one_out_improves() {
+    let (x, y) = checkerboard(600, 3);
+    let selection = Selection {
+        budget_seconds: Some(60.0),
+        max_frequencies: 256,
+        ..Selection::default()
+    };
+    let (model, report) = KernelMachine::params()
+        .n_frequencies(32)
+        .selection(selection)
+        .check()
+        .unwrap()
+        .fit_with_report(x.view(), y.view())
+        .unwrap();
+    let report = report.unwrap();
+    let ns: Vec<usize> = report
+        .final_trials
+        .iter()
+        .map(|t| t.n_frequencies)
+        .collect();
+    assert_eq!(ns[0], 32);
+    assert!(ns.windows(2).all(|w| w[1] == 2 * w[0]), "{ns:?}");
+    assert!(*ns.last().unwrap() <= 256);
+    assert_eq!(model.map().n_frequencies(), report.n_frequencies);
+    // Each kept step improved on every earlier one.
+    let kept = report
+        .final_trials
+        .iter()
+        .position(|t| t.n_frequencies == report.n_frequencies)
+        .unwrap();
+    for earlier in &report.final_trials[..kept] {
+        assert!(report.final_trials[kept].score.better_than(&earlier.score));
+    }
+}
+
+#[test]
+fn given_values_are_not_searched() {
+    let (x, y) = checkerboard(300, 4);
+    let (model, report) = KernelMachine::params()
+        .n_frequencies(64)
+        .bandwidth(Bandwidth::Sigma(0.2))
+        .solver(Solver::Ridge {
+            lambda: Lambda::Fixed(0.5),
+        })
+        .check()
+        .unwrap()
+        .fit_with_report(x.view(), y.view())
+        .unwrap();
+    let report = report.unwrap();
+    assert!(report.sigma_trials.is_empty());
+    assert_eq!(model.info().sigma, 0.2);
+    assert_eq!(report.lambda, Some(0.5));
+}
+
+#[test]
+fn regression_is_scored_by_squared_error() {
+    let x = Array2::from_shape_fn((300, 1), |(i, _)| i as f64 / 300.0);
+    let y: Array1<f64> = x.column(0).mapv(|v| (12.0 * v).sin());
+    let (model, report) = KernelMachine::params()
+        .n_frequencies(128)
+        .task(Task::Regression)
+        .check()
+        .unwrap()
+        .fit_with_report(x.view(), y.view())
+        .unwrap();
+    let report = report.unwrap();
+    assert!(report.final_trials[0].score.error.is_none());
+    let fitted = model.predict(x.view()).unwrap();
+    let rmse = ((&fitted - &y).mapv(|e| e * e).mean().unwrap()).sqrt();
+    assert!(rmse < 0.05, "{rmse}");
+}
+
+#[test]
+fn bad_settings_and_tiny_data_are_clear() {
+    let bad = |selection: Selection| {
+        KernelMachine::params()
+            .selection(selection)
+            .check()
+            .unwrap_err()
+    };
+    for selection in [
+        Selection {
+            sigma_factors: vec![],
+            ..Selection::default()
+        },
+        Selection {
+            sigma_factors: vec![1.0, -2.0],
+            ..Selection::default()
+        },
+        Selection {
+            budget_seconds: Some(0.0),
+            ..Selection::default()
+        },
+        Selection {
+            search_rows: 1,
+            ..Selection::default()
+        },
+    ] {
+        assert!(matches!(
+            bad(selection),
+            SolversError::InvalidParameter { .. }
+        ));
+    }
+    // Two rows: too few to search σ; the report says the median heuristic was used.
+    let x = ndarray::array![[0.0, 0.0], [1.0, 1.0]];
+    let y = ndarray::array![0.0, 1.0];
+    let (_, report) = KernelMachine::params()
+        .n_frequencies(8)
+        .check()
+        .unwrap()
+        .fit_with_report(x.view(), y.view())
+        .unwrap();
+    let report = report.unwrap();
+    assert!(report.notes[0].contains("too few"), "{:?}", report.notes);
+}
