@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use ndarray::ArrayView1;
+use rks::envelope::FileError;
 use rks::scaler::ScalerKind;
 use rks::{Bandwidth, Kernel, MapKind};
 use rks_data::Dataset;
@@ -319,13 +320,15 @@ pub fn fit_error(train: &Path, e: SolversError) -> CliError {
 /// Loads a model, with one clear message for a missing, truncated or foreign file.
 pub fn load(path: &Path) -> Result<KernelMachine> {
     KernelMachine::load(path).map_err(|e| match e {
-        SolversError::Io { source, .. } => {
+        SolversError::File(FileError::Io { source, .. }) => {
             CliError::model(path, format!("cannot read the model: {source}"))
         }
-        SolversError::CorruptModel(why) => CliError::model(
-            path,
-            format!("the model file is truncated or corrupted ({why})"),
-        ),
+        SolversError::File(why @ (FileError::Truncated { .. } | FileError::Corrupt { .. })) => {
+            CliError::model(
+                path,
+                format!("the model file is truncated or corrupted ({why})"),
+            )
+        }
         other => CliError::model(path, other),
     })
 }
@@ -333,7 +336,7 @@ pub fn load(path: &Path) -> Result<KernelMachine> {
 /// Saves a model.
 pub fn save(model: &KernelMachine, path: &Path) -> Result<()> {
     model.save(path).map_err(|e| match e {
-        SolversError::Io { source, .. } => {
+        SolversError::File(FileError::Io { source, .. }) => {
             CliError::model(path, format!("cannot write the model: {source}"))
         }
         other => CliError::model(path, other),

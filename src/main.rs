@@ -4,6 +4,8 @@
 //! default comparison when there is none) and turns errors into one line on stderr and an exit
 //! code: 0 success, 1 data/model/compute error, 2 usage error. Each subcommand has its module.
 
+#![forbid(unsafe_code)]
+
 mod approx;
 mod cli;
 mod compare;

@@ -115,7 +115,7 @@ impl ScoreTally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{Array1, array, s};
+    use ndarray::{Array1, Axis, array};
 
     #[test]
     fn accuracy_counts_exact_matches() {
@@ -141,7 +141,11 @@ mod tests {
         let mut tally = ScoreTally::new(Task::Regression);
         for start in (0..1000).step_by(300) {
             let end = (start + 300).min(1000);
-            tally.add(truth.slice(s![start..end]), predicted.slice(s![start..end]));
+            let part = (start..end).into();
+            tally.add(
+                truth.slice_axis(Axis(0), part),
+                predicted.slice_axis(Axis(0), part),
+            );
         }
         let (
             Score::Regression { rmse, r2 },

@@ -763,3 +763,135 @@ fn matern_kernels_fit_and_the_laplacian_needs_the_dense_map() {
         "laplacian"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn saving_a_model_through_a_link_writes_its_target_and_keeps_the_link() {
+    let dir = TempDir::new().unwrap();
+    let target = dir.path().join("kept.rks");
+    let link = dir.path().join("link.rks");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let train = dataset("breast_cancer.train");
+    ok(&[
+        "fit",
+        "--train",
+        path_str(&train),
+        "--model",
+        path_str(&link),
+        "--frequencies",
+        "16",
+    ]);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        eval(&target, "breast_cancer.test")["score"]["accuracy"]
+            .as_f64()
+            .unwrap()
+            > 0.8
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn saving_a_model_never_replaces_what_is_not_a_regular_file() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = TempDir::new().unwrap();
+    // A socket stands for a device node such as /dev/full (which only root can make).
+    let socket = dir.path().join("model.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let train = dataset("breast_cancer.train");
+    let err = fails(
+        &[
+            "fit",
+            "--train",
+            path_str(&train),
+            "--model",
+            path_str(&socket),
+            "--frequencies",
+            "16",
+        ],
+        1,
+    );
+    assert!(err.contains("not a regular file"), "{err}");
+    assert!(
+        std::fs::symlink_metadata(&socket)
+            .unwrap()
+            .file_type()
+            .is_socket()
+    );
+}
+
+/// Under a 4 GiB address-space limit, features of 455 rows × 10⁷ columns (36 GB) cannot be
+/// allocated: a typed error naming the parameter and the bytes, not an abort.
+#[cfg(target_os = "linux")]
+#[test]
+fn too_many_frequencies_for_the_memory_is_an_error_not_an_abort() {
+    let dir = TempDir::new().unwrap();
+    let model = dir.path().join("m.rks");
+    let train = dataset("breast_cancer.train");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 4194304 && exec \"$@\"")
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_rks"))
+        .args([
+            "fit",
+            "--train",
+            path_str(&train),
+            "--model",
+            path_str(&model),
+        ])
+        .args(["--frequencies", "5000000"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("bytes") && err.contains("frequencies"),
+        "{err}"
+    );
+    assert!(!model.exists());
+}
+
+#[test]
+fn finite_values_near_the_largest_double_are_scaled_not_reported_as_nan() {
+    let dir = TempDir::new().unwrap();
+    let train = dir.path().join("huge.train");
+    let rows: String = (0..40)
+        .map(|i| {
+            let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+            let x = sign * (1.0 + i as f64 / 40.0) * 1e307;
+            format!("{} 1:{x:e} 2:{}\n", i % 2, i % 5)
+        })
+        .collect();
+    std::fs::write(&train, rows).unwrap();
+    let model = dir.path().join("m.rks");
+    for scaler in ["standard", "minmax"] {
+        ok(&[
+            "fit",
+            "--train",
+            path_str(&train),
+            "--model",
+            path_str(&model),
+            "--frequencies",
+            "16",
+            "--scaler",
+            scaler,
+        ]);
+        let report = json(&[
+            "eval",
+            "--model",
+            path_str(&model),
+            "--test",
+            path_str(&train),
+        ]);
+        assert!(
+            report["score"]["accuracy"].as_f64().unwrap() > 0.9,
+            "{scaler}: {report}"
+        );
+    }
+}

@@ -50,6 +50,8 @@
 //! assert!(matches!(err.parse_kind(), Some(ParseErrorKind::DecreasingIndex { .. })));
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod csv;
 mod dataset;
 mod error;

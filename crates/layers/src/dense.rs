@@ -2,7 +2,7 @@
 //! the softmax output layer of the network.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView2, Axis, s};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -173,7 +173,7 @@ impl Dense {
             .enumerate()
             .for_each(|(i, mut gwb)| {
                 let lo = i * GEMM_BLOCK;
-                let gb = grad_out.slice(s![.., lo..lo + gwb.nrows()]);
+                let gb = grad_out.slice_axis(Axis(1), (lo..lo + gwb.nrows()).into());
                 general_mat_mul(1.0, &gb.t(), x, 0.0, &mut gwb);
             });
         let gb = grad_out.sum_axis(Axis(0));

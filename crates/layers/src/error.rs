@@ -39,29 +39,8 @@ pub enum LayerError {
     /// An error from the random-feature crate (building the Fastfood parameters, the transform).
     #[error(transparent)]
     Rks(#[from] rks::RksError),
-    /// Reading or writing a file failed.
-    #[error("I/O error on {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    /// The bytes do not start with this crate's magic tag: not a saved network.
-    #[error("not a saved rks-layers network (magic tag missing)")]
-    ForeignFile,
-    /// The file was written by a newer format version than this build reads.
-    #[error("network file format version {found} is newer than the supported version {supported}")]
-    NewerVersion { found: u32, supported: u32 },
-    /// The file ends before the length its header announces.
-    #[error("network file is truncated: {found} bytes, the header announces {expected}")]
-    Truncated { expected: u64, found: u64 },
-    /// The file is larger than the decoder accepts.
-    #[error("network file is {found} bytes, more than the limit of {limit}")]
-    TooLarge { found: u64, limit: u64 },
-    /// The payload fails its checksum, does not decode, or decodes to an inconsistent network.
-    #[error("network file is corrupt: {0}")]
-    Corrupt(String),
-    /// Encoding the network failed.
-    #[error("could not encode the network: {0}")]
-    Encode(String),
+    /// Saving or loading a network file failed: i/o, a foreign or newer file, a truncated or
+    /// corrupt one (the same errors as every file of the project, see [`rks::envelope`]).
+    #[error(transparent)]
+    File(#[from] rks::envelope::FileError),
 }

@@ -426,7 +426,7 @@ impl AdaptiveFastfood {
             total.add(&part);
             if let Some(dx) = dx.as_mut() {
                 let lo = c * ROW_CHUNK;
-                dx.slice_mut(ndarray::s![lo..lo + dxc.nrows(), ..])
+                dx.slice_axis_mut(Axis(0), (lo..lo + dxc.nrows()).into())
                     .assign(&dxc);
             }
         }
@@ -679,7 +679,8 @@ mod tests {
         }
         let views: Vec<_> = rows.iter().map(|r| r.view()).collect();
         let full = ndarray::concatenate(Axis(0), &views).unwrap();
-        full.slice(ndarray::s![..l.output_dim, ..l.input_dim])
+        full.slice_axis(Axis(0), (..l.output_dim).into())
+            .slice_axis(Axis(1), (..l.input_dim).into())
             .to_owned()
     }
 

@@ -26,6 +26,8 @@
 //! assert!(history.epochs.last().unwrap().train_loss < history.epochs[0].train_loss);
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod check;
 pub mod dense;
 pub mod error;

@@ -3,6 +3,7 @@
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rks::envelope::FileError;
 use rks_layers::persist::{FORMAT_VERSION, MAGIC};
 use rks_layers::{LayerError, Network, NetworkParams, TrainParams, Trainable, train};
 
@@ -54,7 +55,7 @@ fn every_truncation_is_an_error() {
     for len in 0..bytes.len() {
         let r = Network::from_bytes(&bytes[..len]);
         assert!(
-            matches!(r, Err(LayerError::Truncated { .. })),
+            matches!(r, Err(LayerError::File(FileError::Truncated { .. }))),
             "prefix of {len}: {r:?}"
         );
     }
@@ -74,23 +75,23 @@ fn corrupt_foreign_and_newer_files_are_errors() {
     newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
     assert!(matches!(
         Network::from_bytes(&newer),
-        Err(LayerError::NewerVersion { .. })
+        Err(LayerError::File(FileError::NewerVersion { .. }))
     ));
     let mut longer = bytes.clone();
     longer.push(0);
     assert!(matches!(
         Network::from_bytes(&longer),
-        Err(LayerError::Corrupt(_))
+        Err(LayerError::File(FileError::Corrupt { .. }))
     ));
     let mut huge = bytes.clone();
     huge[12..20].copy_from_slice(&u64::MAX.to_le_bytes());
     assert!(matches!(
         Network::from_bytes(&huge),
-        Err(LayerError::TooLarge { .. })
+        Err(LayerError::File(FileError::TooLarge { .. }))
     ));
     assert!(matches!(
         Network::from_bytes(b"\x89PNG\r\n\x1a\n...."),
-        Err(LayerError::ForeignFile)
+        Err(LayerError::File(FileError::ForeignFile { .. }))
     ));
 }
 
@@ -133,5 +134,40 @@ fn decoder_rejects_a_valid_payload_with_inconsistent_shapes() {
     );
     assert!(spliced.is_err());
     let missing = Network::load("/nonexistent/dir/net.rksnet");
-    assert!(matches!(missing, Err(LayerError::Io { .. })));
+    assert!(matches!(
+        missing,
+        Err(LayerError::File(FileError::Io { .. }))
+    ));
+}
+
+/// A network saved by format version 1 loads, with the logits it had when saved, and its bytes
+/// are what this build writes (pinned: a change of layout must come with a new version).
+#[test]
+fn version_1_network_files_load_with_their_logits() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/network-v1.rksnet");
+    let bytes = std::fs::read(&path).unwrap();
+    let net = Network::from_bytes(&bytes).unwrap();
+    let x = Array2::from_shape_fn((3, 4), |(i, j)| ((i * 5 + j * 3) % 7) as f64 - 3.0);
+    let got: Vec<u64> = net
+        .logits(x.view())
+        .unwrap()
+        .iter()
+        .map(|v| v.to_bits())
+        .collect();
+    let expected: [u64; 9] = [
+        0xbfdec5d37410ae5d,
+        0x3fca5e7c1052a9b3,
+        0x3fdfdd912cfd15b2,
+        0x3fcf030924a5b596,
+        0x3fd32b53bcfeb4e2,
+        0x3fcfa5fd2faf5d1e,
+        0xbfd3dae05946f8f8,
+        0x3fc11412b8e2c4fc,
+        0x3fd48f9330ee6aa5,
+    ];
+    assert_eq!(got, expected);
+    if FORMAT_VERSION == 1 {
+        assert_eq!(net.to_bytes().unwrap(), bytes);
+    }
 }

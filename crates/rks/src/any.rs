@@ -81,14 +81,17 @@ impl AnyMap {
         }
     }
 
-    fn saved(&self) -> SavedMap {
+    /// The map's stored form: its spec and the checksum of its parameters.
+    pub fn saved(&self) -> SavedMap {
         match self {
             AnyMap::Dense(m) => m.saved(),
             AnyMap::Fastfood(m) => m.saved(),
         }
     }
 
-    fn from_saved(saved: &SavedMap) -> Result<Self, RksError> {
+    /// Draws the map a stored form describes: the spec is validated (caps included) and the
+    /// checksum of the drawn parameters compared with the stored one.
+    pub fn from_saved(saved: &SavedMap) -> Result<Self, RksError> {
         Ok(match saved.kind {
             MapKind::Dense => AnyMap::Dense(DenseRks::from_saved(saved)?),
             MapKind::Fastfood => AnyMap::Fastfood(Fastfood::from_saved(saved)?),

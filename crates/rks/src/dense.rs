@@ -21,6 +21,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::features::transform_with;
 use crate::gemm::Packed;
+use crate::simd::Simd;
 use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
@@ -208,13 +209,19 @@ impl DenseRks {
     ) -> Result<(), RksError> {
         crate::features::check_io(&x, &out, self.input_dim(), self.n_frequencies())?;
         let block = block_rows(x.nrows(), rayon::current_num_threads());
-        crate::features::for_row_blocks(x, out, block, |xb, zb| self.project_block(xb, zb));
+        let simd = Simd::detect();
+        crate::features::for_row_blocks(x, out, block, |xb, zb| self.project_block(simd, xb, zb));
         Ok(())
     }
 
-    fn project_block<F: Element>(&self, xb: ArrayView2<'_, F>, zb: ArrayViewMut2<'_, F>) {
+    fn project_block<F: Element>(
+        &self,
+        simd: Simd,
+        xb: ArrayView2<'_, F>,
+        zb: ArrayViewMut2<'_, F>,
+    ) {
         let stored = F::stored(&self.wide, &self.narrow, || self.draw(), || self.draw());
-        F::gemm(xb, stored, zb);
+        F::gemm(simd, xb, stored, zb);
     }
 
     fn checksum(&self) -> u64 {
@@ -281,7 +288,9 @@ impl FeatureMap for DenseRks {
     ) -> Result<(), RksError> {
         let (d, n) = (self.input_dim(), self.n_frequencies());
         let block = block_rows(x.nrows(), rayon::current_num_threads());
-        transform_with(x, out, d, n, block, |xb, zb| self.project_block(xb, zb))
+        transform_with(x, out, d, n, block, |simd, xb, zb| {
+            self.project_block(simd, xb, zb)
+        })
     }
 }
 

@@ -29,21 +29,27 @@ pub trait Element:
 }
 
 /// Per-type entry points to the hot kernels, kept out of the public API: the trait is sealed and
-/// its module private, so these methods cannot be named outside the crate.
+/// its module private, so these methods cannot be named outside the crate. Generic code reaches
+/// each type's kernels (and its caches) through them, never by comparing type ids.
 pub(crate) mod sealed {
     use std::sync::OnceLock;
 
     use ndarray::{ArrayView2, ArrayViewMut2};
 
+    use crate::fastfood::{Factors, Permutation};
     use crate::gemm::Packed;
+    #[cfg(target_arch = "x86_64")]
+    use crate::simd::Avx2Fma;
+    use crate::simd::Simd;
 
     pub trait Sealed: Sized {
         /// The Walsh–Hadamard transform of a power-of-two-length slice (see [`crate::hadamard`]).
-        fn fwht_unchecked(data: &mut [Self]);
+        fn fwht_unchecked(simd: Simd, data: &mut [Self]);
         /// `z_cos ← scale·cos(z_cos)`, `sin ← scale·sin(z_cos)` (see [`crate::trig`]).
-        fn cos_sin_scaled(z_cos: &mut [Self], sin: &mut [Self], scale: Self);
+        fn cos_sin_scaled(simd: Simd, z_cos: &mut [Self], sin: &mut [Self], scale: Self);
         /// `cos ← scale·cos(pre·src)`, `sin ← scale·sin(pre·src)` element-wise (equal lengths).
         fn cos_sin_scaled_from(
+            simd: Simd,
             src: &[Self],
             pre: &[Self],
             cos: &mut [Self],
@@ -59,24 +65,42 @@ pub(crate) mod sealed {
             draw_narrow: impl FnOnce() -> Packed<f32>,
         ) -> &'a Packed<Self>;
         /// `z ← x·b` (see [`crate::gemm`]).
-        fn gemm(x: ArrayView2<'_, Self>, b: &Packed<Self>, z: ArrayViewMut2<'_, Self>);
+        fn gemm(simd: Simd, x: ArrayView2<'_, Self>, b: &Packed<Self>, z: ArrayViewMut2<'_, Self>);
+        /// Fastfood's cache of its factors in this precision.
+        fn fastfood_factors<'a>(
+            narrow: &'a OnceLock<Vec<Factors<f32>>>,
+            wide: &'a OnceLock<Vec<Factors<f64>>>,
+        ) -> &'a OnceLock<Vec<Factors<Self>>>;
+        /// Fastfood's `a ← H(B x̃)` with AVX2 (see `fastfood/avx2.rs`).
+        #[cfg(target_arch = "x86_64")]
+        fn fastfood_signed_fwht(cpu: Avx2Fma, a: &mut [Self], x: &[Self], signs: &[Self]);
+        /// Fastfood's `q ← H(G Π a)` with AVX2 (see `fastfood/avx2.rs`).
+        #[cfg(target_arch = "x86_64")]
+        fn fastfood_gather_fwht(
+            cpu: Avx2Fma,
+            q: &mut [Self],
+            a: &[Self],
+            p: &Permutation,
+            g: &[Self],
+        );
     }
 
     impl Sealed for f32 {
-        fn fwht_unchecked(data: &mut [f32]) {
-            crate::hadamard::fwht_fast(data);
+        fn fwht_unchecked(simd: Simd, data: &mut [f32]) {
+            crate::hadamard::fwht_fast(simd, data);
         }
-        fn cos_sin_scaled(z_cos: &mut [f32], sin: &mut [f32], scale: f32) {
-            crate::trig::cos_sin_f32(z_cos, sin, scale);
+        fn cos_sin_scaled(simd: Simd, z_cos: &mut [f32], sin: &mut [f32], scale: f32) {
+            crate::trig::cos_sin_f32(simd, z_cos, sin, scale);
         }
         fn cos_sin_scaled_from(
+            simd: Simd,
             src: &[f32],
             pre: &[f32],
             cos: &mut [f32],
             sin: &mut [f32],
             scale: f32,
         ) {
-            crate::trig::cos_sin_from_f32(src, pre, cos, sin, scale);
+            crate::trig::cos_sin_from_f32(simd, src, pre, cos, sin, scale);
         }
         fn stored<'a>(
             wide: &'a OnceLock<Packed<f64>>,
@@ -93,26 +117,49 @@ pub(crate) mod sealed {
                 None => draw_narrow(),
             })
         }
-        fn gemm(x: ArrayView2<'_, f32>, b: &Packed<f32>, z: ArrayViewMut2<'_, f32>) {
-            crate::gemm::gemm_f32(x, b, z);
+        fn gemm(simd: Simd, x: ArrayView2<'_, f32>, b: &Packed<f32>, z: ArrayViewMut2<'_, f32>) {
+            crate::gemm::gemm_f32(simd, x, b, z);
+        }
+        fn fastfood_factors<'a>(
+            narrow: &'a OnceLock<Vec<Factors<f32>>>,
+            _wide: &'a OnceLock<Vec<Factors<f64>>>,
+        ) -> &'a OnceLock<Vec<Factors<f32>>> {
+            narrow
+        }
+        #[cfg(target_arch = "x86_64")]
+        #[inline]
+        fn fastfood_signed_fwht(cpu: Avx2Fma, a: &mut [f32], x: &[f32], signs: &[f32]) {
+            crate::fastfood::avx2::signed_fwht_f32(cpu, a, x, signs);
+        }
+        #[cfg(target_arch = "x86_64")]
+        #[inline]
+        fn fastfood_gather_fwht(
+            cpu: Avx2Fma,
+            q: &mut [f32],
+            a: &[f32],
+            p: &Permutation,
+            g: &[f32],
+        ) {
+            crate::fastfood::avx2::gather_fwht_f32(cpu, q, a, p, g);
         }
     }
 
     impl Sealed for f64 {
-        fn fwht_unchecked(data: &mut [f64]) {
-            crate::hadamard::fwht_fast(data);
+        fn fwht_unchecked(simd: Simd, data: &mut [f64]) {
+            crate::hadamard::fwht_fast(simd, data);
         }
-        fn cos_sin_scaled(z_cos: &mut [f64], sin: &mut [f64], scale: f64) {
-            crate::trig::cos_sin_f64(z_cos, sin, scale);
+        fn cos_sin_scaled(simd: Simd, z_cos: &mut [f64], sin: &mut [f64], scale: f64) {
+            crate::trig::cos_sin_f64(simd, z_cos, sin, scale);
         }
         fn cos_sin_scaled_from(
+            simd: Simd,
             src: &[f64],
             pre: &[f64],
             cos: &mut [f64],
             sin: &mut [f64],
             scale: f64,
         ) {
-            crate::trig::cos_sin_from_f64(src, pre, cos, sin, scale);
+            crate::trig::cos_sin_from_f64(simd, src, pre, cos, sin, scale);
         }
         fn stored<'a>(
             wide: &'a OnceLock<Packed<f64>>,
@@ -122,8 +169,30 @@ pub(crate) mod sealed {
         ) -> &'a Packed<f64> {
             wide.get_or_init(draw_wide)
         }
-        fn gemm(x: ArrayView2<'_, f64>, b: &Packed<f64>, z: ArrayViewMut2<'_, f64>) {
-            crate::gemm::gemm_f64(x, b, z);
+        fn gemm(simd: Simd, x: ArrayView2<'_, f64>, b: &Packed<f64>, z: ArrayViewMut2<'_, f64>) {
+            crate::gemm::gemm_f64(simd, x, b, z);
+        }
+        fn fastfood_factors<'a>(
+            _narrow: &'a OnceLock<Vec<Factors<f32>>>,
+            wide: &'a OnceLock<Vec<Factors<f64>>>,
+        ) -> &'a OnceLock<Vec<Factors<f64>>> {
+            wide
+        }
+        #[cfg(target_arch = "x86_64")]
+        #[inline]
+        fn fastfood_signed_fwht(cpu: Avx2Fma, a: &mut [f64], x: &[f64], signs: &[f64]) {
+            crate::fastfood::avx2::signed_fwht_f64(cpu, a, x, signs);
+        }
+        #[cfg(target_arch = "x86_64")]
+        #[inline]
+        fn fastfood_gather_fwht(
+            cpu: Avx2Fma,
+            q: &mut [f64],
+            a: &[f64],
+            p: &Permutation,
+            g: &[f64],
+        ) {
+            crate::fastfood::avx2::gather_fwht_f64(cpu, q, a, p, g);
         }
     }
 }

@@ -31,6 +31,18 @@ pub enum RksError {
         "the map rebuilt from the stored spec has checksum {rebuilt:#018x}, the file says {stored:#018x}: it was saved by an incompatible version"
     )]
     ChecksumMismatch { stored: u64, rebuilt: u64 },
+    /// A buffer sized by a parameter (or by the input) cannot be allocated.
+    #[error(
+        "{what} would need {bytes} bytes, more memory than can be allocated: lower `{parameter}`"
+    )]
+    TooLarge {
+        /// What the buffer holds.
+        what: &'static str,
+        /// The parameter that sized it.
+        parameter: &'static str,
+        /// The bytes it would need.
+        bytes: u128,
+    },
     /// A stored map is of another kind than the type it is loaded into.
     #[error("expected a {expected} map, found a {found} map")]
     WrongMapKind {

@@ -16,19 +16,24 @@
 //! first n rows kept; φ(x) = n^{-1/2}[cos(Vx), sin(Vx)] as for the dense map. Cost per row:
 //! 2⌈n/D⌉ transforms of length D, O(n log D), and O(n) parameters.
 
+use std::sync::OnceLock;
+
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::features::{check_io, cos_sin_scale, for_row_blocks};
+use crate::simd::Simd;
 use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
-mod memory;
-use memory::{gather_fwht, prefetch_lines, signed_fwht};
 #[cfg(target_arch = "x86_64")]
-use memory::{gather_fwht_avx2, signed_fwht_avx2};
+pub(crate) mod avx2;
+mod factors;
+mod memory;
+pub(crate) use factors::{Factors, Permutation};
+use memory::{gather_fwht, prefetch_lines, signed_fwht};
 
 /// Rows per parallel block.
 const BLOCK_ROWS: usize = 16;
@@ -103,15 +108,6 @@ impl FastfoodBlock {
     }
 }
 
-/// One block's factors in the working precision, with 1/(σ√D) folded into the scaling.
-struct Prepared<F> {
-    signs: Vec<F>,
-    /// u32 so the AVX2 build can gather 8 lanes at a time.
-    permutation: Vec<u32>,
-    gaussian: Vec<F>,
-    scaling: Vec<F>,
-}
-
 /// The Fastfood feature map x ↦ n^{-1/2}[cos(Vx), sin(Vx)], V = stacked (1/(σ√D))·S H G Π H B.
 ///
 /// Parameters: ⌈n/D⌉ blocks drawn in order from one ChaCha8 generator seeded with `seed`
@@ -138,6 +134,13 @@ pub struct Fastfood {
     spec: MapSpec,
     padded_dim: usize,
     blocks: Vec<FastfoodBlock>,
+    /// Each block's Π as gather indices, checked when the map is built (the gathers' unchecked
+    /// loads rely on it).
+    permutations: Vec<Permutation>,
+    /// B, G and S/(σ√D) per block in f32 and in f64, each made by the first transform in that
+    /// precision.
+    narrow: OnceLock<Vec<Factors<f32>>>,
+    wide: OnceLock<Vec<Factors<f64>>>,
 }
 
 impl Fastfood {
@@ -156,13 +159,27 @@ impl Fastfood {
         }
         let padded_dim = spec.input_dim().next_power_of_two();
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed());
-        let blocks = (0..spec.n_frequencies().div_ceil(padded_dim))
+        let blocks: Vec<FastfoodBlock> = (0..spec.n_frequencies().div_ceil(padded_dim))
             .map(|_| FastfoodBlock::draw(&mut rng, padded_dim, spec.kernel()))
+            .collect::<Result<_, _>>()?;
+        let permutations = blocks
+            .iter()
+            .map(|b| {
+                Permutation::new(&b.permutation).ok_or_else(|| RksError::InvalidParameter {
+                    name: "input_dim",
+                    reason: format!(
+                        "padded dimension {padded_dim} is above the largest Fastfood supports, 2^31 - 1"
+                    ),
+                })
+            })
             .collect::<Result<_, _>>()?;
         Ok(Self {
             spec: *spec,
             padded_dim,
             blocks,
+            permutations,
+            narrow: OnceLock::new(),
+            wide: OnceLock::new(),
         })
     }
 
@@ -197,6 +214,9 @@ impl Fastfood {
 
     /// Memory of the parameters: per block, D entries each of B, G, S (f64) and Π (stored as
     /// usize, counted as 8 bytes): 32·D·⌈n/D⌉ bytes.
+    /// The transforms also hold Π as 32-bit gather indices (4·D·⌈n/D⌉ bytes, made when the map
+    /// is built) and B, G and S in each precision transformed (12·D·⌈n/D⌉ bytes in f32,
+    /// 24·D·⌈n/D⌉ in f64, made by the first transform in that precision).
     pub fn parameter_bytes(&self) -> usize {
         self.blocks.len() * self.padded_dim * (3 * size_of::<f64>() + size_of::<u64>())
     }
@@ -215,65 +235,70 @@ impl Fastfood {
         mut out: ArrayViewMut2<'_, F>,
     ) -> Result<(), RksError> {
         check_io(&x, &out, self.input_dim(), self.n_frequencies())?;
-        let prepared = self.prepare::<F>();
+        let simd = Simd::detect();
+        self.factors::<F>();
         for_row_blocks(x, out.view_mut(), BLOCK_ROWS, |xb, zb| {
-            self.project_block(&prepared, xb, zb, false)
+            self.project_block(simd, xb, zb, false)
         });
         Ok(())
     }
 
-    fn prepare<F: Element>(&self) -> Vec<Prepared<F>> {
-        // `project_row` indexes without bounds checks: make sure (cheaply, once per call) that
-        // every block's permutation stays within the padded dimension. Always true for a map
-        // built by `from_spec`.
-        let dim = self.padded_dim;
-        assert!(
+    /// The blocks' factors in precision F, made by the first transform in F.
+    fn factors<F: Element>(&self) -> &[Factors<F>] {
+        F::fastfood_factors(&self.narrow, &self.wide).get_or_init(|| {
+            let c = 1.0 / (self.sigma() * (self.padded_dim as f64).sqrt());
+            let cast = |v: &[f64], k: f64| v.iter().map(|&a| F::from_f64_lossy(a * k)).collect();
             self.blocks
                 .iter()
-                .all(|b| b.permutation.len() == dim && b.permutation.iter().all(|&p| p < dim)),
-            "Fastfood permutation out of range"
-        );
-        let c = 1.0 / (self.sigma() * (self.padded_dim as f64).sqrt());
-        let cast = |v: &[f64], k: f64| v.iter().map(|&a| F::from_f64_lossy(a * k)).collect();
-        self.blocks
-            .iter()
-            .map(|b| Prepared {
-                signs: cast(&b.signs, 1.0),
-                permutation: b.permutation.iter().map(|&p| p as u32).collect(),
-                gaussian: cast(&b.gaussian, 1.0),
-                scaling: cast(&b.scaling, c),
-            })
-            .collect()
+                .map(|b| Factors {
+                    signs: cast(&b.signs, 1.0),
+                    gaussian: cast(&b.gaussian, 1.0),
+                    scaling: cast(&b.scaling, c),
+                })
+                .collect()
+        })
     }
 
-    /// Vx for a block of rows into `out`; with `features`, `out` has 2n columns and receives
-    /// φ(x): the cos/sin step runs block by block while Vx is still in L1 cache.
+    /// Vx for a block of rows into `out` with the kernels `simd` allows; with `features`, `out`
+    /// has 2n columns and receives φ(x): the cos/sin step runs block by block while Vx is still
+    /// in L1 cache.
     fn project_block<F: Element>(
         &self,
-        prepared: &[Prepared<F>],
+        simd: Simd,
         xb: ArrayView2<'_, F>,
         out: ArrayViewMut2<'_, F>,
         features: bool,
     ) {
+        let blocks = (self.factors::<F>(), &self.permutations[..]);
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            unsafe { project_rows_avx2(prepared, self.padded_dim, xb, out, features) };
-            return;
+        if let Some(cpu) = simd.avx2_fma() {
+            return avx2::project_rows(cpu, blocks, self.padded_dim, xb, out, features);
         }
         project_rows(
-            prepared,
+            simd,
+            blocks,
             self.padded_dim,
             xb,
             out,
             features,
-            signed_fwht,
-            |q, a, p, g| {
-                // SAFETY: every permutation entry is < D = a.len(), checked in `Fastfood::prepare`.
-                unsafe { gather_fwht(q, a, p, g) }
-            },
+            |a, x, s| signed_fwht(simd, a, x, s),
+            |q, a, p, g| gather_fwht(simd, q, a, p, g),
         );
+    }
+
+    /// [`FeatureMap::transform_into`] with the kernels `simd` allows (the tests compare them).
+    fn transform_with<F: Element>(
+        &self,
+        simd: Simd,
+        x: ArrayView2<'_, F>,
+        mut out: ArrayViewMut2<'_, F>,
+    ) -> Result<(), RksError> {
+        check_io(&x, &out, self.input_dim(), self.output_dim())?;
+        self.factors::<F>();
+        for_row_blocks(x, out.view_mut(), BLOCK_ROWS, |xb, ob| {
+            self.project_block(simd, xb, ob, true)
+        });
+        Ok(())
     }
 
     fn checksum(&self) -> u64 {
@@ -298,44 +323,18 @@ impl Fastfood {
     }
 }
 
-/// [`project_rows`] compiled with AVX2 enabled: the element-wise loops get 8 lanes and, in f32,
-/// the permutation a gather instruction.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn project_rows_avx2<F: Element>(
-    prepared: &[Prepared<F>],
-    dim: usize,
-    xb: ArrayView2<'_, F>,
-    out: ArrayViewMut2<'_, F>,
-    features: bool,
-) {
-    project_rows(
-        prepared,
-        dim,
-        xb,
-        out,
-        features,
-        |a, x, s| {
-            // SAFETY: AVX2 is enabled in this function; x has d ≤ D = a.len() = s.len() entries.
-            unsafe { signed_fwht_avx2(a, x, s) }
-        },
-        |q, a, p, g| {
-            // SAFETY: AVX2 is enabled in this function; `prepare` checked p[i] < a.len().
-            unsafe { gather_fwht_avx2(q, a, p, g) }
-        },
-    );
-}
-
 /// Vx for each row of a block, through contiguous copies when the caller's rows are strided.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn project_rows<F: Element>(
-    prepared: &[Prepared<F>],
+    simd: Simd,
+    blocks: (&[Factors<F>], &[Permutation]),
     dim: usize,
     xb: ArrayView2<'_, F>,
     mut zb: ArrayViewMut2<'_, F>,
     features: bool,
     signed: impl Fn(&mut [F], &[F], &[F]) + Copy,
-    gather: impl Fn(&mut [F], &[F], &[u32], &[F]) + Copy,
+    gather: impl Fn(&mut [F], &[F], &Permutation, &[F]) + Copy,
 ) {
     let (mut a, mut q) = (vec![F::zero(); dim], vec![F::zero(); dim]);
     let scale = features.then(|| cos_sin_scale::<F>(zb.ncols() / 2));
@@ -350,16 +349,24 @@ fn project_rows<F: Element>(
             }
         };
         match z.as_slice_mut() {
-            Some(z) => project_row(prepared, x, z, scale, &mut a, &mut q, (signed, gather)),
+            Some(z) => project_row(
+                simd,
+                blocks,
+                x,
+                z,
+                scale,
+                (&mut a, &mut q),
+                (signed, gather),
+            ),
             None => {
                 z_copy.resize(z.len(), F::zero());
                 project_row(
-                    prepared,
+                    simd,
+                    blocks,
                     x,
                     &mut z_copy,
                     scale,
-                    &mut a,
-                    &mut q,
+                    (&mut a, &mut q),
                     (signed, gather),
                 );
                 z.iter_mut().zip(&z_copy).for_each(|(o, v)| *o = *v);
@@ -373,15 +380,15 @@ fn project_rows<F: Element>(
 /// through the shared cos/sin step at once.
 #[inline(always)]
 fn project_row<F: Element>(
-    prepared: &[Prepared<F>],
+    simd: Simd,
+    (factors, permutations): (&[Factors<F>], &[Permutation]),
     x: &[F],
     z: &mut [F],
     scale: Option<F>,
-    a: &mut [F],
-    q: &mut [F],
+    (a, q): (&mut [F], &mut [F]),
     (signed, gather): (
         impl Fn(&mut [F], &[F], &[F]),
-        impl Fn(&mut [F], &[F], &[u32], &[F]),
+        impl Fn(&mut [F], &[F], &Permutation, &[F]),
     ),
 ) {
     let dim = a.len();
@@ -390,7 +397,7 @@ fn project_row<F: Element>(
         None => (z, &mut [][..]),
     };
     let mut sin_chunks = sin.chunks_mut(dim);
-    for (block, z) in prepared.iter().zip(z.chunks_mut(dim)) {
+    for ((block, permutation), z) in factors.iter().zip(permutations).zip(z.chunks_mut(dim)) {
         let sin = sin_chunks.next();
         // The output lines are written only at the end of the block: ask for them now, so
         // their trip from memory overlaps the transforms instead of stalling the stores. The
@@ -402,10 +409,10 @@ fn project_row<F: Element>(
         if let Some(sin) = &sin {
             prefetch_lines(sin);
         }
-        gather(q, a, &block.permutation, &block.gaussian);
+        gather(q, a, permutation, &block.gaussian);
         if let (Some(scale), Some(sin)) = (scale, sin) {
             // Vx = S·y goes straight into the cos/sin arguments: the output is only written.
-            F::cos_sin_scaled_from(q, &block.scaling, z, sin, scale);
+            F::cos_sin_scaled_from(simd, q, &block.scaling, z, sin, scale);
         } else {
             z.iter_mut()
                 .zip(q.iter())
@@ -452,16 +459,56 @@ impl FeatureMap for Fastfood {
     fn transform_into<F: Element>(
         &self,
         x: ArrayView2<'_, F>,
-        mut out: ArrayViewMut2<'_, F>,
+        out: ArrayViewMut2<'_, F>,
     ) -> Result<(), RksError> {
-        check_io(&x, &out, self.input_dim(), self.output_dim())?;
-        let prepared = self.prepare::<F>();
-        for_row_blocks(x, out.view_mut(), BLOCK_ROWS, |xb, ob| {
-            self.project_block(&prepared, xb, ob, true)
-        });
-        Ok(())
+        self.transform_with(Simd::detect(), x, out)
     }
 }
 
 serde_via_saved!(Fastfood);
 crate::linfa_impl::transformer_via_feature_map!(Fastfood);
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array2;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::{Distribution, StandardNormal};
+
+    use super::*;
+
+    /// The whole transform with the CPU's kernels gives the bits of the portable one: with the
+    /// fused steps (d = D = 1,024, 64), with padding (d = 1,000) and at a length past the fused
+    /// range (8,192), in both precisions.
+    #[test]
+    fn detected_and_portable_transforms_agree_bitwise() {
+        fn check<F: Element>(d: usize, n: usize) {
+            let map = Fastfood::params()
+                .n_frequencies(n)
+                .sigma(3.0)
+                .seed(d as u64)
+                .build(d)
+                .unwrap();
+            let mut rng = ChaCha8Rng::seed_from_u64(7);
+            let x = Array2::from_shape_simple_fn((5, d), || {
+                F::from_f64_lossy(StandardNormal.sample(&mut rng))
+            });
+            let transform = |simd| {
+                let mut out = Array2::from_elem((5, 2 * n), F::nan());
+                map.transform_with(simd, x.view(), out.view_mut()).unwrap();
+                out.iter()
+                    .map(|v| v.to_f64_exact().to_bits())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                transform(Simd::detect()),
+                transform(Simd::portable()),
+                "d {d}"
+            );
+        }
+        for (d, n) in [(1024, 2048), (64, 200), (1000, 1500), (8192, 8192)] {
+            check::<f32>(d, n);
+            check::<f64>(d, n);
+        }
+    }
+}

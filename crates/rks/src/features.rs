@@ -11,6 +11,7 @@
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, s};
 use rayon::prelude::*;
 
+use crate::simd::Simd;
 use crate::{Element, RksError};
 
 /// Checks the input columns, the output shape, and that the input is finite.
@@ -61,28 +62,29 @@ pub(crate) fn cos_sin_scale<F: Element>(n: usize) -> F {
     F::from_f64_lossy(1.0 / (n as f64).sqrt())
 }
 
-/// Replaces each row [z | ·] (z the first n columns, n = half the width) by [cos z | sin z]/√n.
-pub(crate) fn cos_sin_rows<F: Element>(mut out: ArrayViewMut2<'_, F>) {
+/// Replaces each row [z | ·] (z the first n columns, n = half the width) by [cos z | sin z]/√n,
+/// with the kernels `simd` allows.
+pub(crate) fn cos_sin_rows<F: Element>(simd: Simd, mut out: ArrayViewMut2<'_, F>) {
     let n = out.ncols() / 2;
     let scale = cos_sin_scale::<F>(n);
     let mut scratch = Vec::new();
     for mut row in out.rows_mut() {
         if let Some(row) = row.as_slice_mut() {
             let (z_cos, sin) = row.split_at_mut(n);
-            F::cos_sin_scaled(z_cos, sin, scale);
+            F::cos_sin_scaled(simd, z_cos, sin, scale);
         } else {
             // A caller's buffer with strided rows: go through a contiguous copy.
             scratch.clear();
             scratch.extend(row.iter().copied());
             let (z_cos, sin) = scratch.split_at_mut(n);
-            F::cos_sin_scaled(z_cos, sin, scale);
+            F::cos_sin_scaled(simd, z_cos, sin, scale);
             row.iter_mut().zip(&scratch).for_each(|(o, v)| *o = *v);
         }
     }
 }
 
 /// The full transform: checks, then for every block of rows `project` into the first n columns
-/// followed by the cos/sin step.
+/// followed by the cos/sin step. The CPU's kernels are detected once and passed to both.
 pub(crate) fn transform_with<F, P>(
     x: ArrayView2<'_, F>,
     mut out: ArrayViewMut2<'_, F>,
@@ -93,12 +95,13 @@ pub(crate) fn transform_with<F, P>(
 ) -> Result<(), RksError>
 where
     F: Element,
-    P: Fn(ArrayView2<'_, F>, ArrayViewMut2<'_, F>) + Sync,
+    P: Fn(Simd, ArrayView2<'_, F>, ArrayViewMut2<'_, F>) + Sync,
 {
     check_io(&x, &out, input_dim, 2 * n_frequencies)?;
+    let simd = Simd::detect();
     for_row_blocks(x, out.view_mut(), block_rows, |xb, mut ob| {
-        project(xb, ob.slice_mut(s![.., ..n_frequencies]));
-        cos_sin_rows(ob);
+        project(simd, xb, ob.slice_mut(s![.., ..n_frequencies]));
+        cos_sin_rows(simd, ob);
     });
     Ok(())
 }

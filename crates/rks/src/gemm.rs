@@ -35,6 +35,7 @@
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, s};
 
 use crate::Element;
+use crate::simd::Simd;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -257,21 +258,39 @@ fn multiply<F: Element, const NR: usize>(
     }
 }
 
-/// Z = X·B in f32, overwriting `z` (shapes m × d, d × n, m × n; panics otherwise).
-pub(crate) fn gemm_f32(x: ArrayView2<'_, f32>, b: &Packed<f32>, z: ArrayViewMut2<'_, f32>) {
+/// Z = X·B in f32 with the kernels `simd` allows, overwriting `z` (shapes m × d, d × n, m × n;
+/// panics otherwise).
+pub(crate) fn gemm_f32(
+    simd: Simd,
+    x: ArrayView2<'_, f32>,
+    b: &Packed<f32>,
+    z: ArrayViewMut2<'_, f32>,
+) {
     #[cfg(target_arch = "x86_64")]
-    if let Some(cpu) = avx2::Avx2Fma::detect() {
-        return multiply::<f32, 16>(x, b, z, &|abn, c, j0, acc| cpu.panel_f32(abn, c, j0, acc));
+    if let Some(cpu) = simd.avx2_fma() {
+        return multiply::<f32, 16>(x, b, z, &|abn, c, j0, acc| {
+            avx2::panel_f32(cpu, abn, c, j0, acc)
+        });
     }
+    let _ = simd;
     multiply::<f32, 16>(x, b, z, &portable_panel::<f32, 16>);
 }
 
-/// Z = X·B in f64, overwriting `z` (shapes m × d, d × n, m × n; panics otherwise).
-pub(crate) fn gemm_f64(x: ArrayView2<'_, f64>, b: &Packed<f64>, z: ArrayViewMut2<'_, f64>) {
+/// Z = X·B in f64 with the kernels `simd` allows, overwriting `z` (shapes m × d, d × n, m × n;
+/// panics otherwise).
+pub(crate) fn gemm_f64(
+    simd: Simd,
+    x: ArrayView2<'_, f64>,
+    b: &Packed<f64>,
+    z: ArrayViewMut2<'_, f64>,
+) {
     #[cfg(target_arch = "x86_64")]
-    if let Some(cpu) = avx2::Avx2Fma::detect() {
-        return multiply::<f64, 8>(x, b, z, &|abn, c, j0, acc| cpu.panel_f64(abn, c, j0, acc));
+    if let Some(cpu) = simd.avx2_fma() {
+        return multiply::<f64, 8>(x, b, z, &|abn, c, j0, acc| {
+            avx2::panel_f64(cpu, abn, c, j0, acc)
+        });
     }
+    let _ = simd;
     multiply::<f64, 8>(x, b, z, &portable_panel::<f64, 8>);
 }
 
@@ -362,12 +381,12 @@ mod tests {
 
     #[test]
     fn f32_matches_fma_chain_bit_for_bit() {
-        check::<f32, 16>(gemm_f32);
+        check::<f32, 16>(|x, b, z| gemm_f32(Simd::detect(), x, b, z));
     }
 
     #[test]
     fn f64_matches_fma_chain_bit_for_bit() {
-        check::<f64, 8>(gemm_f64);
+        check::<f64, 8>(|x, b, z| gemm_f64(Simd::detect(), x, b, z));
     }
 
     #[test]

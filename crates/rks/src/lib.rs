@@ -36,13 +36,19 @@
 //! Modules:
 //! - [`hadamard`]: the fast Walsh–Hadamard transform, in place, f32 and f64.
 //! - [`trig`]: the vectorised cos/sin step both maps share.
+//! - [`simd`]: the CPU's vector capabilities, decided once, and the dot/axpy kernels.
 //! - [`kernel`]: the kernels, their bandwidth and frequency distributions.
 //! - [`spec`]: map specs, builders and limits.
 //! - [`scaler`], [`median`]: input standardisation and the median-heuristic bandwidth.
+//! - [`envelope`]: the file envelope every saved model and network uses (tag, version, length,
+//!   checksum, bounded decode, atomic save).
 
+pub mod alloc;
 pub mod any;
 pub mod dense;
+mod dot;
 pub mod element;
+pub mod envelope;
 pub mod error;
 pub mod fastfood;
 mod features;
@@ -54,6 +60,7 @@ pub mod map;
 pub mod median;
 pub mod sample;
 pub mod scaler;
+pub mod simd;
 pub mod spec;
 pub mod trig;
 
@@ -64,4 +71,4 @@ pub use error::RksError;
 pub use fastfood::{Fastfood, FastfoodBlock};
 pub use kernel::{Bandwidth, Kernel};
 pub use map::FeatureMap;
-pub use spec::{MapKind, MapParams, MapSpec};
+pub use spec::{MapKind, MapParams, MapSpec, SavedMap};

@@ -25,7 +25,8 @@ pub trait FeatureMap: Send + Sync {
 
     /// Transforms the rows of `x` into a new array.
     fn transform<F: Element>(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>, RksError> {
-        let mut out = Array2::zeros((x.nrows(), self.output_dim()));
+        let shape = (x.nrows(), self.output_dim());
+        let mut out = crate::alloc::zeros(shape, "the features", "n_frequencies")?;
         self.transform_into(x, out.view_mut())?;
         Ok(out)
     }

@@ -8,6 +8,13 @@
 //! ([`ScalerStats::update`], [`ScalerStats::merge`]) so a file larger than memory can be scaled.
 //! Means and variances are combined with the pairwise formula of Chan, Golub & LeVeque (1979),
 //! which stays accurate where the naive Σx² − (Σx)²/n does not.
+//!
+//! Every finite input is scaled to a finite output. A column whose values reach 2⁴⁰⁰ in
+//! magnitude would overflow its sum, its squared deviations or its range (values near ±1e308
+//! overflow all three), so its statistics are kept in units of a power of two u ≥ 1 chosen from
+//! its largest magnitude: the sum of squared deviations stored is Σ((x − mean)/u)², and its
+//! mean and merges are computed on x/u. Dividing by a power of two is exact, and u = 1 for every
+//! column below 2⁴⁰⁰, whose statistics are computed exactly as the plain formulas say.
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
@@ -26,7 +33,8 @@ pub enum ScalerKind {
     Identity,
 }
 
-/// Running per-column statistics (count, mean, sum of squared deviations, min, max).
+/// Running per-column statistics (count, mean, sum of squared deviations, min, max). The sum of
+/// squared deviations is in units of `unit(min, max)` squared (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScalerStats {
     count: u64,
@@ -69,13 +77,19 @@ impl ScalerStats {
         chunk.count = x.nrows() as u64;
         let n = x.nrows() as f64;
         for (j, column) in x.axis_iter(Axis(1)).enumerate() {
-            let mean = column.iter().map(|v| v.to_f64_exact()).sum::<f64>() / n;
-            let (mut m2, mut min, mut max) = (0.0, f64::INFINITY, f64::NEG_INFINITY);
-            for v in column.iter().map(|v| v.to_f64_exact()) {
-                m2 += (v - mean) * (v - mean);
-                min = min.min(v);
-                max = max.max(v);
+            let values = || column.iter().map(|v| v.to_f64_exact());
+            let (min, max) = values().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+            let u = unit(min, max);
+            // The mean of x/u lies within [min, max]/u, so scaling it back cannot overflow.
+            let mut mean = values().map(|v| v / u).sum::<f64>() / n * u;
+            if u != 1.0 {
+                mean = mean.clamp(min, max);
             }
+            let m2 = values()
+                .map(|v| (v / u - mean / u) * (v / u - mean / u))
+                .sum();
             (chunk.mean[j], chunk.m2[j], chunk.min[j], chunk.max[j]) = (mean, m2, min, max);
         }
         self.merge(&chunk)
@@ -90,11 +104,23 @@ impl ScalerStats {
         let (na, nb) = (self.count as f64, other.count as f64);
         let n = na + nb;
         for j in 0..self.dim() {
-            let delta = other.mean[j] - self.mean[j];
-            self.mean[j] += delta * nb / n;
-            self.m2[j] += other.m2[j] + delta * delta * na * nb / n;
-            self.min[j] = self.min[j].min(other.min[j]);
-            self.max[j] = self.max[j].max(other.max[j]);
+            let (min, max) = (self.min[j].min(other.min[j]), self.max[j].max(other.max[j]));
+            let u = unit(min, max);
+            // Both sums of squares in units of u (exact rescaling by powers of two).
+            let rescale =
+                |m2: f64, lo: f64, hi: f64| m2 * ((unit(lo, hi) / u) * (unit(lo, hi) / u));
+            let m2a = rescale(self.m2[j], self.min[j], self.max[j]);
+            let m2b = rescale(other.m2[j], other.min[j], other.max[j]);
+            let delta = other.mean[j] / u - self.mean[j] / u;
+            self.mean[j] = if u == 1.0 {
+                self.mean[j] + delta * nb / n
+            } else {
+                // A weighted average cannot overflow where mean + delta·nb/n can.
+                (((self.mean[j] / u) * (na / n) + (other.mean[j] / u) * (nb / n)) * u)
+                    .clamp(min, max)
+            };
+            self.m2[j] = m2a + (m2b + delta * delta * na * nb / n);
+            (self.min[j], self.max[j]) = (min, max);
         }
         self.count += other.count;
         Ok(())
@@ -112,12 +138,29 @@ impl ScalerStats {
         let (offset, scale) = match kind {
             ScalerKind::Identity => (vec![0.0; dim], vec![1.0; dim]),
             ScalerKind::Standard => {
-                let std = self.m2.iter().map(|m2| (m2 / self.count as f64).sqrt());
-                (self.mean.clone(), std.map(inverse_or_one).collect())
+                let scale = (0..dim).map(|j| {
+                    // std = u·√(m2/n): its inverse without forming a product that could overflow.
+                    let u = unit(self.min[j], self.max[j]);
+                    let std_in_units = (self.m2[j] / self.count as f64).sqrt();
+                    if std_in_units > f64::EPSILON / u {
+                        1.0 / std_in_units / u
+                    } else {
+                        1.0
+                    }
+                });
+                (self.mean.clone(), scale.collect())
             }
             ScalerKind::MinMax => {
-                let range = self.min.iter().zip(&self.max).map(|(lo, hi)| hi - lo);
-                (self.min.clone(), range.map(inverse_or_one).collect())
+                let scale = self.min.iter().zip(&self.max).map(|(&lo, &hi)| {
+                    let range = hi - lo;
+                    if range.is_finite() {
+                        inverse_or_one(range)
+                    } else {
+                        // The range overflows: 1/(hi − lo) = ½/(hi/2 − lo/2), halving exactly.
+                        0.5 / (hi * 0.5 - lo * 0.5)
+                    }
+                });
+                (self.min.clone(), scale.collect())
             }
         };
         Ok(Scaler {
@@ -131,6 +174,32 @@ impl ScalerStats {
 /// 1/v, or 1 where the column does not vary (so it maps to 0 instead of dividing by zero).
 fn inverse_or_one(v: f64) -> f64 {
     if v > f64::EPSILON { 1.0 / v } else { 1.0 }
+}
+
+/// Columns whose largest magnitude is below this keep their statistics in plain units: n ≤ 2⁶⁴
+/// squared deviations of at most (2·2⁴⁰⁰)² sum to at most 2⁸⁶⁶, far from overflow.
+const PLAIN_BELOW: f64 = 2.582_249_878_086_908_6e120; // 2^400
+
+/// The unit of a column's statistics: 1 below [`PLAIN_BELOW`], else the power of two 2^(e − 400)
+/// for the largest magnitude 2^e·m (1 ≤ m < 2), so every value divided by it is below 2⁴⁰¹.
+fn unit(min: f64, max: f64) -> f64 {
+    let largest = min.abs().max(max.abs());
+    if !(PLAIN_BELOW..f64::INFINITY).contains(&largest) {
+        return 1.0;
+    }
+    let exponent = ((largest.to_bits() >> 52) & 0x7ff) as i64 - 1023;
+    f64::from_bits(((exponent - 400 + 1023) as u64) << 52)
+}
+
+/// (v − offset)·scale, or v·scale − offset·scale where v − offset overflows (both are finite).
+#[inline]
+fn affine(v: f64, offset: f64, scale: f64) -> f64 {
+    let y = (v - offset) * scale;
+    if y.is_finite() {
+        y
+    } else {
+        v * scale - offset * scale
+    }
 }
 
 /// A fitted per-column affine scaling x ↦ (x − offset) · scale.
@@ -197,7 +266,7 @@ impl Scaler {
         check_finite(x.view())?;
         for mut row in x.rows_mut() {
             for ((v, &offset), &scale) in row.iter_mut().zip(&self.offset).zip(&self.scale) {
-                *v = F::from_f64_lossy((v.to_f64_exact() - offset) * scale);
+                *v = F::from_f64_lossy(affine(v.to_f64_exact(), offset, scale));
             }
         }
         Ok(())
@@ -365,6 +434,66 @@ mod tests {
                 found: 3
             })
         );
+    }
+
+    /// Values near ±f64::MAX overflow the plain sums, squares and range; the scaled statistics
+    /// do not, in one pass or streamed.
+    #[test]
+    fn huge_finite_values_scale_to_finite_values() {
+        let x: Array2<f64> = array![
+            [1.7e308, 1e308],
+            [-1.7e308, -1.2e308],
+            [-1.6e308, 5.0],
+            [1e308, 0.0]
+        ];
+        for kind in [ScalerKind::Standard, ScalerKind::MinMax] {
+            let whole = Scaler::fit(x.view(), kind).unwrap();
+            let mut stats = ScalerStats::new(2);
+            stats.update(x.slice(s![..1, ..])).unwrap();
+            let mut rest = ScalerStats::new(2);
+            rest.update(x.slice(s![1.., ..])).unwrap();
+            stats.merge(&rest).unwrap();
+            let streamed = stats.finish(kind).unwrap();
+            for scaler in [&whole, &streamed] {
+                scaler.validate().unwrap();
+                let scaled = scaler.transform(x.view()).unwrap();
+                assert!(
+                    scaled.iter().all(|v: &f64| v.is_finite()),
+                    "{kind:?}: {scaled}"
+                );
+                for column in scaled.columns() {
+                    if kind == ScalerKind::MinMax {
+                        let lo = column.fold(f64::INFINITY, |a, &b| a.min(b));
+                        let hi = column.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+                        assert!(lo.abs() < 1e-12 && (hi - 1.0).abs() < 1e-12, "{column}");
+                    } else {
+                        let mean = column.mean().unwrap();
+                        let var = column.mapv(|v| (v - mean) * (v - mean)).mean().unwrap();
+                        assert!(mean.abs() < 1e-12, "mean {mean}");
+                        assert!((var - 1.0).abs() < 1e-12, "variance {var}");
+                    }
+                }
+            }
+            // The same columns divided by 2⁸⁰⁰ (plain units) give the same scaled values.
+            let small = x.mapv(|v| v / 2f64.powi(800));
+            let reference = Scaler::fit(small.view(), kind).unwrap();
+            let expected = reference.transform(small.view()).unwrap();
+            let got = whole.transform(x.view()).unwrap();
+            for (a, b) in got.iter().zip(&expected) {
+                assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn units_are_one_below_the_threshold_and_exact_powers_of_two_above() {
+        assert_eq!(unit(-1e120, 2e120), 1.0);
+        assert_eq!(unit(f64::INFINITY, f64::NEG_INFINITY), 1.0);
+        assert_eq!(unit(0.0, PLAIN_BELOW), 1.0);
+        assert_eq!(unit(-PLAIN_BELOW * 2.0, 0.0), 2.0);
+        let u = unit(-f64::MAX, 1.0);
+        assert_eq!(u, 2f64.powi(623));
+        assert!(f64::MAX / u < 2f64.powi(401));
     }
 
     /// The fast finiteness check agrees with the entry-by-entry one, wherever the bad value sits

@@ -211,20 +211,33 @@ impl<M> MapParams<M> {
     }
 }
 
-/// The serialised form of every map: the spec and a checksum of the parameters it produces.
+/// The serialised form of every map, its header: the spec and a checksum of the parameters it
+/// produces, fields in this order.
+///
+/// A file that holds a map stores this; reading it back is cheap and allocates nothing, so a
+/// reader can compare `input_dim` and `n_frequencies` with the rest of the file before
+/// [`AnyMap::from_saved`](crate::AnyMap::from_saved) draws the parameters (which validates the
+/// spec against the caps and compares the checksum).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub(crate) struct SavedMap {
+pub struct SavedMap {
+    /// The construction.
     pub kind: MapKind,
+    /// Input dimension d.
     pub input_dim: u64,
+    /// Number of frequencies n.
     pub n_frequencies: u64,
+    /// The bandwidth as given.
     pub bandwidth: Bandwidth,
+    /// The kernel.
     pub kernel: Kernel,
+    /// The seed of the ChaCha8 generator.
     pub seed: u64,
+    /// The checksum of the parameters the spec produces.
     pub checksum: u64,
 }
 
 impl SavedMap {
-    pub fn new(spec: &MapSpec, checksum: u64) -> Self {
+    pub(crate) fn new(spec: &MapSpec, checksum: u64) -> Self {
         Self {
             kind: spec.kind,
             input_dim: spec.input_dim as u64,
@@ -237,7 +250,7 @@ impl SavedMap {
     }
 
     /// The validated spec (caps apply: a hostile file cannot request a huge allocation).
-    pub fn spec(&self) -> Result<MapSpec, RksError> {
+    pub(crate) fn spec(&self) -> Result<MapSpec, RksError> {
         let to_usize = |v: u64, name| {
             usize::try_from(v).map_err(|_| RksError::InvalidParameter {
                 name,
@@ -255,7 +268,7 @@ impl SavedMap {
     }
 
     /// Compares a rebuilt map's checksum with the stored one.
-    pub fn verify(&self, rebuilt: u64) -> Result<(), RksError> {
+    pub(crate) fn verify(&self, rebuilt: u64) -> Result<(), RksError> {
         if rebuilt == self.checksum {
             Ok(())
         } else {

@@ -26,7 +26,7 @@
 //! the result is accurate for every input: absolute error ≤ 2e-7 (f32) and ≤ 1e-15 (f64) against
 //! the exact cos and sin of the input value. The polynomials are evaluated with fused multiply-adds
 //! (`mul_add`, one rounding each): one instruction on CPUs with FMA (the x86-64 fast path is
-//! compiled for AVX2 + FMA and chosen at run time; aarch64 always has it). Every path rounds the
+//! compiled for AVX2 + FMA, `trig/avx2.rs`, and chosen at run time; aarch64 always has it). Every path rounds the
 //! same way, so results are bit-identical on every CPU; the price is that the portable x86-64 path,
 //! used only on CPUs without AVX2/FMA (before 2013), computes `mul_add` in software and is several
 //! times slower there.
@@ -34,6 +34,10 @@
 // The constants are the published fdlibm and Cephes digits, kept verbatim so they can be checked.
 #![allow(clippy::excessive_precision)]
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
+use crate::simd::Simd;
 use crate::{Element, RksError};
 
 /// Computes `z_cos[i] ← scale·cos(z_cos[i])` and `sin[i] ← scale·sin(z_cos[i])` (z read first).
@@ -60,7 +64,7 @@ pub fn cos_sin_scaled<F: Element>(
             ),
         });
     }
-    F::cos_sin_scaled(z_cos, sin, scale);
+    F::cos_sin_scaled(Simd::detect(), z_cos, sin, scale);
     Ok(())
 }
 
@@ -326,17 +330,19 @@ fn apply<F: Element>(z_cos: &mut [F], sin: &mut [F], scale: F, kernel: impl Fn(F
     }
 }
 
-macro_rules! dispatch {
-    ($name:ident, $avx2:ident, $from:ident, $from_avx2:ident, $t:ty, $narrow_limit:expr, $magnitude:expr, $largest:ident, $narrow:ident, $wide:ident) => {
-        pub(crate) fn $from(src: &[$t], pre: &[$t], cos: &mut [$t], sin: &mut [$t], scale: $t) {
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-                unsafe { $from_avx2(src, pre, cos, sin, scale) };
-                return;
-            }
+/// The portable instantiations of the loops for one type (each `#[inline(always)]`, so that
+/// `avx2.rs` compiles the same code again with AVX2 + FMA), and the entry points that choose
+/// between the two.
+macro_rules! instantiate {
+    ($t:ty, $loop:ident, $from_loop:ident, $name:ident, $from:ident,
+     $narrow_limit:expr, $magnitude:expr, $largest:ident, $narrow:ident, $wide:ident) => {
+        #[inline(always)]
+        fn $loop(z_cos: &mut [$t], sin: &mut [$t], scale: $t) {
+            cos_sin_loop(z_cos, sin, scale, $narrow_limit, $largest, $narrow, $wide);
+        }
+
+        #[inline(always)]
+        fn $from_loop(src: &[$t], pre: &[$t], cos: &mut [$t], sin: &mut [$t], scale: $t) {
             cos_sin_from_loop(
                 src,
                 pre,
@@ -351,64 +357,53 @@ macro_rules! dispatch {
             );
         }
 
-        /// The same loop compiled with AVX2 and FMA enabled.
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        fn $from_avx2(src: &[$t], pre: &[$t], cos: &mut [$t], sin: &mut [$t], scale: $t) {
-            cos_sin_from_loop(
-                src,
-                pre,
-                cos,
-                sin,
-                scale,
-                $narrow_limit,
-                ($magnitude, (($narrow_limit) as $t).to_bits()),
-                $largest,
-                $narrow,
-                $wide,
-            );
-        }
-
-        pub(crate) fn $name(z_cos: &mut [$t], sin: &mut [$t], scale: $t) {
+        /// `z_cos ← scale·cos(z_cos)`, `sin ← scale·sin(z_cos)` with the kernels `simd` allows.
+        pub(crate) fn $name(simd: Simd, z_cos: &mut [$t], sin: &mut [$t], scale: $t) {
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-                unsafe { $avx2(z_cos, sin, scale) };
-                return;
+            if let Some(cpu) = simd.avx2_fma() {
+                return avx2::$loop(cpu, z_cos, sin, scale);
             }
-            cos_sin_loop(z_cos, sin, scale, $narrow_limit, $largest, $narrow, $wide);
+            let _ = simd;
+            $loop(z_cos, sin, scale);
         }
 
-        /// The same loop compiled with AVX2 and FMA enabled (twice the lanes, `mul_add` in one
-        /// instruction; same arithmetic).
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        fn $avx2(z_cos: &mut [$t], sin: &mut [$t], scale: $t) {
-            cos_sin_loop(z_cos, sin, scale, $narrow_limit, $largest, $narrow, $wide);
+        /// `cos ← scale·cos(pre·src)`, `sin ← scale·sin(pre·src)` with the kernels `simd` allows.
+        pub(crate) fn $from(
+            simd: Simd,
+            src: &[$t],
+            pre: &[$t],
+            cos: &mut [$t],
+            sin: &mut [$t],
+            scale: $t,
+        ) {
+            #[cfg(target_arch = "x86_64")]
+            if let Some(cpu) = simd.avx2_fma() {
+                return avx2::$from_loop(cpu, src, pre, cos, sin, scale);
+            }
+            let _ = simd;
+            $from_loop(src, pre, cos, sin, scale);
         }
     };
 }
 
-dispatch!(
-    cos_sin_f32,
-    cos_sin_f32_avx2,
-    cos_sin_from_f32,
-    cos_sin_from_f32_avx2,
+instantiate!(
     f32,
+    loop_f32,
+    from_loop_f32,
+    cos_sin_f32,
+    cos_sin_from_f32,
     LIMIT_F32,
     |x: f32| x.to_bits() & 0x7FFF_FFFF,
     largest_f32,
     sin_cos_f32,
     sin_cos_f32_wide
 );
-dispatch!(
-    cos_sin_f64,
-    cos_sin_f64_avx2,
-    cos_sin_from_f64,
-    cos_sin_from_f64_avx2,
+instantiate!(
     f64,
+    loop_f64,
+    from_loop_f64,
+    cos_sin_f64,
+    cos_sin_from_f64,
     LIMIT,
     |x: f64| x.to_bits() & 0x7FFF_FFFF_FFFF_FFFF,
     largest_f64,
@@ -501,7 +496,7 @@ mod tests {
         let x: Vec<f32> = points().iter().map(|&v| v as f32).collect();
         let (mut a, mut sa) = (x.clone(), vec![0.0; x.len()]);
         let (mut b, mut sb) = (x, vec![0.0; a.len()]);
-        cos_sin_f32(&mut a, &mut sa, 0.5);
+        cos_sin_f32(Simd::detect(), &mut a, &mut sa, 0.5);
         cos_sin_loop(
             &mut b,
             &mut sb,
@@ -517,7 +512,7 @@ mod tests {
         let x = points();
         let (mut a, mut sa) = (x.clone(), vec![0.0; x.len()]);
         let (mut b, mut sb) = (x, vec![0.0; a.len()]);
-        cos_sin_f64(&mut a, &mut sa, 0.5);
+        cos_sin_f64(Simd::detect(), &mut a, &mut sa, 0.5);
         cos_sin_loop(
             &mut b,
             &mut sb,
@@ -538,9 +533,9 @@ mod tests {
         let pre: Vec<f64> = (0..x.len()).map(|i| 0.5 + (i % 7) as f64 * 0.25).collect();
         let mut z: Vec<f64> = x.iter().zip(&pre).map(|(x, p)| p * x).collect();
         let mut s = vec![0.0; x.len()];
-        cos_sin_f64(&mut z, &mut s, 0.75);
+        cos_sin_f64(Simd::detect(), &mut z, &mut s, 0.75);
         let (mut c2, mut s2) = (vec![0.0; x.len()], vec![0.0; x.len()]);
-        cos_sin_from_f64(&x, &pre, &mut c2, &mut s2, 0.75);
+        cos_sin_from_f64(Simd::detect(), &x, &pre, &mut c2, &mut s2, 0.75);
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!((bits(&z), bits(&s)), (bits(&c2), bits(&s2)));
 
@@ -548,9 +543,9 @@ mod tests {
         let pre32: Vec<f32> = pre.iter().map(|&v| v as f32).collect();
         let mut z: Vec<f32> = x32.iter().zip(&pre32).map(|(x, p)| p * x).collect();
         let mut s = vec![0.0; x.len()];
-        cos_sin_f32(&mut z, &mut s, 0.75);
+        cos_sin_f32(Simd::detect(), &mut z, &mut s, 0.75);
         let (mut c2, mut s2) = (vec![0.0; x.len()], vec![0.0; x.len()]);
-        cos_sin_from_f32(&x32, &pre32, &mut c2, &mut s2, 0.75);
+        cos_sin_from_f32(Simd::detect(), &x32, &pre32, &mut c2, &mut s2, 0.75);
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!((bits(&z), bits(&s)), (bits(&c2), bits(&s2)));
     }

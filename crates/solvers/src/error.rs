@@ -1,8 +1,7 @@
 //! The one error type of this crate.
 
-use std::path::PathBuf;
-
 use rks::RksError;
+use rks::envelope::FileError;
 use thiserror::Error;
 
 /// Everything that can go wrong when fitting, predicting, saving or loading a model.
@@ -66,27 +65,12 @@ pub enum SolversError {
     /// The regularised normal matrix could not be factorised.
     #[error("linear algebra failed: {0}")]
     LinearAlgebra(String),
-    /// Reading or writing a model file failed.
-    #[error("i/o error on {path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The bytes do not start with the model magic tag: not a model file of this crate.
-    #[error("not an rks model file (the first 8 bytes are not the magic tag \"RKSMODEL\")")]
-    NotAModel,
-    /// The model file has a format version this build cannot read.
-    #[error("model format version {found} is not supported (this build reads version {supported})")]
-    UnsupportedVersion {
-        /// Version written in the file.
-        found: u32,
-        /// Version this build reads and writes.
-        supported: u32,
-    },
-    /// The model bytes are truncated or corrupted.
+    /// Saving or loading a model file failed: i/o, a foreign or newer file, a truncated or
+    /// corrupt one (the same errors as every file of the project, see [`rks::envelope`]).
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The parts of a decoded model disagree (shapes, labels); loading reports it as
+    /// [`FileError::Corrupt`].
     #[error("corrupted model: {0}")]
     CorruptModel(String),
     /// An error from the chunk source of a streamed fit (e.g. a reader's parse error).

@@ -11,10 +11,13 @@
 //! - [`persist`]: `save`/`load`, `to_bytes`/`from_bytes` (magic tag, version, bounded decode).
 //! - linfa: `Fit` for the params on a `DatasetBase`, `PredictInplace` for the fitted machine.
 //! - [`SolversError`]: the one error type.
+//!
+//! No unsafe code: the vector kernels come from `rks`'s SIMD layer ([`rks::simd`]).
+
+#![forbid(unsafe_code)]
 
 pub mod error;
 pub mod folds;
-mod kernels;
 pub mod labels;
 mod linfa_impl;
 pub mod loo;
@@ -25,11 +28,12 @@ pub mod svm;
 mod validate;
 
 pub use error::SolversError;
-pub use kernels::Kernels;
 pub use labels::LabelMap;
 pub use machine::{
     Chunk, FitInfo, KernelMachine, KernelMachineParams, KernelMachineValidParams, Solver,
     SolverInfo, Task,
 };
 pub use ridge::{Lambda, Ridge, RidgeAccumulator};
+/// The dot/axpy kernels of the SVM, from rks's SIMD layer.
+pub use rks::simd::Kernels;
 pub use svm::{LinearSvm, SvmLoss, SvmParams};

@@ -139,7 +139,7 @@ impl LooPath {
         check_finite("feature", phi.view())?;
         check_finite("target", y)?;
         if rows > dim {
-            let mut acc = RidgeAccumulator::new(dim, y.ncols());
+            let mut acc = RidgeAccumulator::new(dim, y.ncols())?;
             acc.update(phi.view(), y)?;
             return Self::from_statistics(&acc, phi, y);
         }
@@ -421,10 +421,12 @@ mod tests {
             let keep: Vec<usize> = (0..rows).filter(|&r| r != i).collect();
             let sub_phi = phi.select(Axis(0), &keep);
             let sub_y = y.select(Axis(0), &keep);
-            let mut acc = RidgeAccumulator::new(phi.ncols(), y.ncols());
+            let mut acc = RidgeAccumulator::new(phi.ncols(), y.ncols()).unwrap();
             acc.update(sub_phi.view(), sub_y.view()).unwrap();
             let model = acc.solve(lambda).unwrap();
-            let p = model.predict(phi.slice(ndarray::s![i..=i, ..])).unwrap();
+            let p = model
+                .predict(phi.slice_axis(Axis(0), (i..=i).into()))
+                .unwrap();
             out.row_mut(i).assign(&p.row(0));
         }
         out
@@ -492,12 +494,12 @@ mod tests {
     #[test]
     fn scoring_a_subset_from_statistics_matches_brute_force() {
         let (phi, y) = problem(60, 10, 2);
-        let mut acc = RidgeAccumulator::new(10, 2);
+        let mut acc = RidgeAccumulator::new(10, 2).unwrap();
         for start in [0, 25] {
             let end = if start == 0 { 25 } else { 60 };
             acc.update(
-                phi.slice(ndarray::s![start..end, ..]),
-                y.slice(ndarray::s![start..end, ..]),
+                phi.slice_axis(Axis(0), (start..end).into()),
+                y.slice_axis(Axis(0), (start..end).into()),
             )
             .unwrap();
         }
@@ -519,7 +521,7 @@ mod tests {
         for (rows, dim) in [(40, 12), (12, 40)] {
             let (phi, y) = problem(rows, dim, 3);
             let path = LooPath::new(phi.clone(), y.view()).unwrap();
-            let mut acc = RidgeAccumulator::new(dim, 3);
+            let mut acc = RidgeAccumulator::new(dim, 3).unwrap();
             acc.update(phi.view(), y.view()).unwrap();
             let direct = acc.solve(0.05).unwrap().predict(phi.view()).unwrap();
             let via_path = path.fit(0.05).unwrap().predict(phi.view()).unwrap();

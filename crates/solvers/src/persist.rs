@@ -1,30 +1,31 @@
 //! Saving and loading a fitted [`KernelMachine`], safely also from untrusted bytes.
 //!
-//! File layout: the 8-byte magic tag `RKSMODEL`, the format version as a little-endian u32, then
-//! the payload: the model encoded with serde + bincode 2 (standard configuration). The feature map
-//! is stored as its spec and a checksum (a few dozen bytes) and rebuilt from its seed on load.
+//! A model file is the project's [envelope](rks::envelope) with the tag `RKSMODEL` around the
+//! model encoded with serde + bincode 2. The feature map is stored as its
+//! [`SavedMap`] (its spec and a checksum, a few dozen bytes) and rebuilt from its seed on load.
+//!
+//! Versions: 2 (written) is the envelope with length and checksum and the map header inline;
+//! version 1 files (tag, version, payload; the map header encoded as a byte string inside) still
+//! load.
 //!
 //! Loading never panics and never allocates much more than the bytes justify:
-//! - a wrong tag is [`SolversError::NotAModel`], another version [`SolversError::UnsupportedVersion`];
-//! - the payload is decoded with a bincode size limit of at most twice its length, so a corrupted
-//!   length prefix cannot make the decoder reserve gigabytes;
-//! - the map is decoded last, from its own bytes, and only after its input and output dimensions
-//!   have been checked against the scaler and the weights stored explicitly before it, so its
-//!   rebuilt parameters are no larger than those arrays imply;
+//! - the envelope checks the tag, the version, the length and the checksum, and decodes with a
+//!   size limit proportional to the payload, so a corrupted length prefix cannot make the decoder
+//!   reserve gigabytes;
+//! - the map is rebuilt last, and only after its input and output dimensions have been checked
+//!   against the scaler and the weights stored explicitly, so its parameters are no larger than
+//!   those arrays imply;
 //! - finally every part is checked against the others (shapes, finiteness, labels).
 //!
-//! Saving writes a temporary file in the target's directory, syncs it and renames it over the
-//! target, so an interrupted save leaves the previous model intact.
+//! Saving is atomic, follows symbolic links and never replaces anything but a regular file
+//! ([`rks::envelope::write_atomic`]).
 
-use std::fs;
-use std::io::Write;
 use std::path::Path;
 
-use bincode::config::{self, Config};
 use ndarray::{Array1, Array2};
+use rks::envelope::{FileError, FileKind};
 use rks::scaler::Scaler;
-use rks::{AnyMap, MapKind};
-use serde::de::DeserializeOwned;
+use rks::{AnyMap, SavedMap};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SolversError};
@@ -33,13 +34,24 @@ use crate::machine::{FitInfo, KernelMachine, Task};
 
 /// The first 8 bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"RKSMODEL";
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
-const HEADER_LEN: usize = MAGIC.len() + 4;
+/// The format version this build writes, and the newest it reads.
+pub const FORMAT_VERSION: u32 = 2;
 
-/// The payload; fields are decoded in this order, the map's bytes last.
+/// Model files in the project's envelope. Payloads up to 64 GiB (a dense map's weights at the
+/// largest frequency count, for a few classes).
+pub const MODEL_FILE: FileKind = FileKind {
+    tag: MAGIC,
+    what: "model",
+    version: FORMAT_VERSION,
+    oldest: 1,
+    framed_since: 2,
+    max_payload: 1 << 36,
+};
+
+/// The payload; `M` is the map's stored form: [`SavedMap`] (version 2), or its bincode bytes
+/// (version 1).
 #[derive(Serialize, Deserialize)]
-struct Stored {
+struct Stored<M> {
     task: Task,
     chunk_rows: u64,
     scaler: Scaler,
@@ -47,59 +59,34 @@ struct Stored {
     weights: Array2<f64>,
     intercept: Array1<f64>,
     info: FitInfo,
-    map: Vec<u8>,
+    map: M,
 }
 
-/// The leading fields of the map's serialised form (rks's saved spec starts with them), read
-/// before the map is rebuilt.
-#[derive(Deserialize)]
-struct MapHeader {
-    kind: MapKind,
-    input_dim: u64,
-    n_frequencies: u64,
-}
-
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
-    bincode::serde::encode_to_vec(value, config::standard())
-        .map_err(|e| SolversError::CorruptModel(format!("cannot encode the model: {e}")))
-}
-
-/// A decoding failure in words a user can act on (bincode's own text is a debug dump).
-fn describe(error: &bincode::error::DecodeError) -> String {
-    use bincode::error::DecodeError;
-    match error {
-        DecodeError::UnexpectedEnd { additional } => {
-            format!("the file is truncated ({additional} more bytes were expected)")
+impl<M> Stored<M> {
+    fn with_map<N>(self, map: N) -> Stored<N> {
+        Stored {
+            task: self.task,
+            chunk_rows: self.chunk_rows,
+            scaler: self.scaler,
+            labels: self.labels,
+            weights: self.weights,
+            intercept: self.intercept,
+            info: self.info,
+            map,
         }
-        DecodeError::LimitExceeded => {
-            "a stored length is larger than the file could hold".to_string()
-        }
-        other => format!("the payload does not decode ({other})"),
     }
 }
 
-/// Decodes with a size limit of the next power of two ≥ `bytes.len()` (bincode's limit is a
-/// const generic, so a few fixed limits cover every length).
-fn decode_limited<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, usize)> {
-    fn run<T: DeserializeOwned, C: Config>(bytes: &[u8], c: C) -> Result<(T, usize)> {
-        bincode::serde::decode_from_slice(bytes, c)
-            .map_err(|e| SolversError::CorruptModel(describe(&e)))
+fn corrupt(reason: String) -> SolversError {
+    FileError::Corrupt {
+        what: MODEL_FILE.what,
+        reason,
     }
-    let c = config::standard();
-    macro_rules! by_limit {
-        ($($bits:literal),*) => {
-            $(if bytes.len() <= 1usize << $bits { return run(bytes, c.with_limit::<{ 1usize << $bits }>()); })*
-        };
-    }
-    by_limit!(12, 16, 20, 22, 24, 26, 28, 30, 32, 34, 36, 40);
-    Err(SolversError::CorruptModel(format!(
-        "a model payload of {} bytes is too large",
-        bytes.len()
-    )))
+    .into()
 }
 
 impl KernelMachine {
-    /// The model as bytes: magic tag, format version (u32 LE), bincode payload.
+    /// The model as the bytes of a model file (see the [module documentation](self)).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let stored = Stored {
             task: self.task,
@@ -109,54 +96,39 @@ impl KernelMachine {
             weights: self.weights.clone(),
             intercept: self.intercept.clone(),
             info: self.info.clone(),
-            map: encode(&self.map)?,
+            map: self.map.saved(),
         };
-        let payload = encode(&stored)?;
-        let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
-        bytes.extend_from_slice(&MAGIC);
-        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        bytes.extend_from_slice(&payload);
-        Ok(bytes)
+        Ok(MODEL_FILE.encode(&stored)?)
     }
 
-    /// Reads a model written by [`to_bytes`](Self::to_bytes), checking everything (see the
-    /// [module documentation](self)); any defect is a typed error.
+    /// Reads a model written by [`to_bytes`](Self::to_bytes) (this version or an older one),
+    /// checking everything (see the [module documentation](self)); any defect is a typed error.
     ///
     /// ```
+    /// use rks::envelope::FileError;
     /// use rks_solvers::{KernelMachine, SolversError};
-    /// assert!(matches!(KernelMachine::from_bytes(b"not a model"), Err(SolversError::NotAModel)));
+    /// assert!(matches!(
+    ///     KernelMachine::from_bytes(b"not a model"),
+    ///     Err(SolversError::File(FileError::ForeignFile { .. }))
+    /// ));
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
-            return Err(SolversError::NotAModel);
-        }
-        let version = bytes
-            .get(MAGIC.len()..HEADER_LEN)
-            .and_then(|v| <[u8; 4]>::try_from(v).ok())
-            .map(u32::from_le_bytes)
-            .ok_or_else(|| SolversError::CorruptModel("truncated header".into()))?;
-        if version != FORMAT_VERSION {
-            return Err(SolversError::UnsupportedVersion {
-                found: version,
-                supported: FORMAT_VERSION,
-            });
-        }
-        let payload = &bytes[HEADER_LEN..];
-        let (stored, used): (Stored, usize) = decode_limited(payload)?;
-        if used != payload.len() {
-            return Err(SolversError::CorruptModel(format!(
-                "{} unexpected bytes after the model",
-                payload.len() - used
-            )));
-        }
-        let (header, _): (MapHeader, usize) = decode_limited(&stored.map)?;
+        let (version, payload) = MODEL_FILE.open(bytes)?;
+        let stored: Stored<SavedMap> = if version == 1 {
+            let old: Stored<Vec<u8>> = MODEL_FILE.decode(payload)?;
+            let map = MODEL_FILE.decode(&old.map)?;
+            old.with_map(map)
+        } else {
+            MODEL_FILE.decode(payload)?
+        };
+        let header = stored.map;
         let expected_outputs = stored.weights.nrows() as u64;
         if header.input_dim != stored.scaler.dim() as u64
             || header.n_frequencies.checked_mul(2) != Some(expected_outputs)
         {
-            return Err(SolversError::CorruptModel(format!(
-                "the {:?} map ({} inputs, {} frequencies) does not match the scaler ({} columns) and \
-                 the weights ({} rows)",
+            return Err(corrupt(format!(
+                "the {:?} map ({} inputs, {} frequencies) does not match the scaler ({} columns) \
+                 and the weights ({} rows)",
                 header.kind,
                 header.input_dim,
                 header.n_frequencies,
@@ -164,7 +136,7 @@ impl KernelMachine {
                 expected_outputs
             )));
         }
-        let (map, _): (AnyMap, usize) = decode_limited(&stored.map)?;
+        let map = AnyMap::from_saved(&header)?;
         let model = KernelMachine {
             task: stored.task,
             scaler: stored.scaler,
@@ -175,51 +147,24 @@ impl KernelMachine {
             chunk_rows: usize::try_from(stored.chunk_rows).unwrap_or(0),
             info: stored.info,
         };
-        model.validate()?;
+        model.validate().map_err(|e| match e {
+            SolversError::CorruptModel(reason) => corrupt(reason),
+            other => other,
+        })?;
         Ok(model)
     }
 
-    /// Writes the model to `path` atomically: a temporary file in the same directory, synced,
-    /// then renamed over `path`.
+    /// Writes the model to `path` atomically: a temporary file beside the target, synced, then
+    /// renamed onto it. A symbolic link is followed (the file it points to is replaced, the link
+    /// stays); a target that is not a regular file (a device, a pipe) is refused with
+    /// [`FileError::NotRegularFile`].
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        let io = |source| SolversError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let bytes = self.to_bytes()?;
-        let name = path.file_name().ok_or_else(|| {
-            io(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "not a file path",
-            ))
-        })?;
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(".tmp-{}", std::process::id()));
-        let tmp = path.with_file_name(tmp_name);
-        let written = (|| {
-            let mut file = fs::File::create(&tmp)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-            fs::rename(&tmp, path)
-        })();
-        if let Err(e) = written {
-            // Best effort: the temporary file is ours and useless now.
-            let _ = fs::remove_file(&tmp);
-            return Err(io(e));
-        }
-        Ok(())
+        Ok(MODEL_FILE.write(path.as_ref(), &self.to_bytes()?)?)
     }
 
     /// Reads a model saved by [`save`](Self::save).
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let bytes = fs::read(path).map_err(|source| SolversError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_bytes(&bytes)
+        Self::from_bytes(&MODEL_FILE.read(path.as_ref())?)
     }
 }
 
@@ -259,7 +204,10 @@ mod tests {
         nan.intercept[0] = f64::NAN;
         for bad in [wrong_weights, wrong_outputs, wrong_scaler, no_labels, nan] {
             let err = KernelMachine::from_bytes(&bad.to_bytes().unwrap());
-            assert!(matches!(err, Err(SolversError::CorruptModel(_))), "{err:?}");
+            assert!(
+                matches!(err, Err(SolversError::File(FileError::Corrupt { .. }))),
+                "{err:?}"
+            );
         }
     }
 }

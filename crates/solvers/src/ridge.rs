@@ -108,7 +108,7 @@ pub fn default_grid(scale: f64) -> Vec<f64> {
 ///
 /// let phi = array![[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [2.0, 1.0]];
 /// let y = array![[1.0], [2.0], [3.0], [5.0]];
-/// let mut acc = RidgeAccumulator::new(2, 1);
+/// let mut acc = RidgeAccumulator::new(2, 1).unwrap();
 /// acc.update(phi.slice(ndarray::s![..2, ..]), y.slice(ndarray::s![..2, ..])).unwrap();
 /// acc.update(phi.slice(ndarray::s![2.., ..]), y.slice(ndarray::s![2.., ..])).unwrap();
 /// let model = acc.fit(&Lambda::Fixed(1e-9)).unwrap();
@@ -131,18 +131,24 @@ pub struct RidgeAccumulator {
 }
 
 impl RidgeAccumulator {
-    /// Empty statistics for `dim` features and `n_outputs` targets. Allocates 8·dim² bytes.
-    pub fn new(dim: usize, n_outputs: usize) -> Self {
-        Self {
+    /// Empty statistics for `dim` features and `n_outputs` targets. Allocates 8·dim² bytes, or
+    /// returns [`RksError::TooLarge`](rks::RksError::TooLarge) (naming `n_frequencies`, which
+    /// sets dim = 2n) when they cannot be had.
+    pub fn new(dim: usize, n_outputs: usize) -> Result<Self> {
+        let gram_len = dim.saturating_mul(dim);
+        let gram = rks::alloc::filled(gram_len, 0.0, "the Gram matrix ΦᵀΦ", "n_frequencies")?;
+        let cross_len = dim.saturating_mul(n_outputs);
+        let cross = rks::alloc::filled(cross_len, 0.0, "the products ΦᵀY", "n_frequencies")?;
+        Ok(Self {
             dim,
             n_outputs,
             count: 0,
             sum_phi: vec![0.0; dim],
             sum_y: vec![0.0; n_outputs],
             sum_yy: vec![0.0; n_outputs],
-            gram: vec![0.0; dim * dim],
-            cross: vec![0.0; dim * n_outputs],
-        }
+            gram,
+            cross,
+        })
     }
 
     /// Number of features D.
@@ -370,7 +376,7 @@ impl RidgeAccumulator {
 /// let phi = Array2::from_shape_fn((5, 50), |(i, j)| ((i * 50 + j * j) as f64 * 0.37).sin());
 /// let y = Array2::from_shape_fn((5, 1), |(i, _)| i as f64);
 /// let dual = fit_rows(phi.view(), y.view(), &Lambda::Fixed(0.1))?;
-/// let mut primal = RidgeAccumulator::new(50, 1);
+/// let mut primal = RidgeAccumulator::new(50, 1)?;
 /// primal.update(phi.view(), y.view())?;
 /// let primal = primal.solve(0.1)?;
 /// let (a, b) = (dual.predict(phi.view())?, primal.predict(phi.view())?);
@@ -405,7 +411,7 @@ fn fit_primal<F: Element>(
     lambda: &Lambda,
 ) -> Result<Ridge> {
     lambda.validate()?;
-    let mut acc = RidgeAccumulator::new(phi.ncols(), y.ncols());
+    let mut acc = RidgeAccumulator::new(phi.ncols(), y.ncols())?;
     acc.update(phi, y)?;
     acc.fit(lambda)
 }

@@ -40,8 +40,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SolversError, invalid};
-use crate::kernels::Kernels;
 use crate::validate::{check_finite, check_rows};
+use rks::simd::Kernels;
 
 /// The loss on the margin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -5,8 +5,9 @@ mod common;
 use common::uniform;
 use ndarray::Array1;
 use proptest::prelude::*;
+use rks::envelope::FileError;
 use rks::{Bandwidth, MapKind};
-use rks_solvers::persist::{FORMAT_VERSION, MAGIC};
+use rks_solvers::persist::{FORMAT_VERSION, MAGIC, MODEL_FILE};
 use rks_solvers::{KernelMachine, Lambda, Solver, SolversError, SvmLoss, Task};
 
 fn classifier(solver: Solver, map: MapKind, n: usize) -> KernelMachine {
@@ -102,32 +103,47 @@ fn header_defects_are_named() {
     assert_eq!(&bytes[..8], &MAGIC);
     assert!(matches!(
         KernelMachine::from_bytes(b""),
-        Err(SolversError::NotAModel)
+        Err(SolversError::File(FileError::Truncated { .. }))
     ));
     assert!(matches!(
         KernelMachine::from_bytes(b"PK\x03\x04 a zip file"),
-        Err(SolversError::NotAModel)
+        Err(SolversError::File(FileError::ForeignFile { .. }))
     ));
     assert!(matches!(
         KernelMachine::from_bytes(&bytes[..10]),
-        Err(SolversError::CorruptModel(_))
+        Err(SolversError::File(FileError::Truncated { .. }))
     ));
     let mut newer = bytes.clone();
     newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
     assert!(matches!(
         KernelMachine::from_bytes(&newer),
-        Err(SolversError::UnsupportedVersion { found, supported: FORMAT_VERSION }) if found == FORMAT_VERSION + 1
+        Err(SolversError::File(FileError::NewerVersion { found, newest: FORMAT_VERSION, .. })) if found == FORMAT_VERSION + 1
+    ));
+    let mut zero = bytes.clone();
+    zero[8..12].copy_from_slice(&0u32.to_le_bytes());
+    assert!(matches!(
+        KernelMachine::from_bytes(&zero),
+        Err(SolversError::File(FileError::UnsupportedVersion {
+            found: 0,
+            ..
+        }))
     ));
     let mut trailing = bytes.clone();
     trailing.push(0);
     assert!(matches!(
         KernelMachine::from_bytes(&trailing),
-        Err(SolversError::CorruptModel(_))
+        Err(SolversError::File(FileError::Corrupt { .. }))
+    ));
+    let mut flipped = bytes.clone();
+    *flipped.last_mut().unwrap() ^= 1;
+    assert!(matches!(
+        KernelMachine::from_bytes(&flipped),
+        Err(SolversError::File(FileError::Corrupt { .. }))
     ));
     let dir = tempfile::tempdir().unwrap();
     assert!(matches!(
         KernelMachine::load(dir.path().join("missing.rks")),
-        Err(SolversError::Io { .. })
+        Err(SolversError::File(FileError::Io { .. }))
     ));
 }
 
@@ -148,8 +164,11 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         let _ = KernelMachine::from_bytes(&bytes);
+        // Random payloads with a valid header (so the decoder and the checks after it are
+        // tested), in the current envelope and in version 1's.
+        prop_assert!(KernelMachine::from_bytes(&MODEL_FILE.seal(&bytes)).is_err());
         let mut framed = MAGIC.to_vec();
-        framed.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        framed.extend_from_slice(&1u32.to_le_bytes());
         framed.extend_from_slice(&bytes);
         prop_assert!(KernelMachine::from_bytes(&framed).is_err());
     }
@@ -165,5 +184,95 @@ proptest! {
         if let Ok(model) = KernelMachine::from_bytes(&bytes) {
             let _ = model.predict(&uniform(3, 2, 1));
         }
+    }
+}
+
+/// The rows the fixtures' decision values were recorded on.
+fn fixture_rows() -> ndarray::Array2<f64> {
+    ndarray::Array2::from_shape_fn((5, 3), |(i, j)| {
+        (((i as u64 * 37 + j as u64 * 11 + 5) % 23) as f64 - 11.0) / 7.0
+    })
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Model files of format version 1 (written before the common envelope: a 12-byte header, the
+/// map as a nested byte string) still load, and predict exactly what they predicted when saved.
+/// Re-saved, they are version 2 and load to the same model.
+#[test]
+fn version_1_model_files_still_load_and_predict_the_same() {
+    let cases: [(&str, &[u64]); 2] = [
+        (
+            "classifier-v1.rks",
+            &[
+                0xbfef6bfe9240520c,
+                0x3ff3b9f2ca441946,
+                0xc002acc6b2df00fc,
+                0xbffad445c79194be,
+                0xbff3caa5a5bbde6f,
+                0x3ff79db060044b14,
+                0xbff514e3ad085887,
+                0x3ff101aab3ba294b,
+                0xbff524bb29e07624,
+                0xbff3c126fd690d06,
+                0x3fefffffd37c947c,
+                0xbffcbf9285a2ef02,
+                0xbfe815469418e953,
+                0xbff34cb3bb2d6827,
+                0x3fd39b05181e1b60,
+            ],
+        ),
+        (
+            "regressor-v1.rks",
+            &[
+                0x3fe3b7df05e6aa0a,
+                0xbff8df43de99ace1,
+                0xbfb79327948789d3,
+                0x3fefa7af2f95feea,
+                0xbff044f2d1bf9ea1,
+            ],
+        ),
+    ];
+    for (name, expected) in cases {
+        let bytes = fixture(name);
+        assert_eq!(
+            bytes[8..12],
+            1u32.to_le_bytes(),
+            "{name} is a version 1 file"
+        );
+        let model = KernelMachine::from_bytes(&bytes).unwrap();
+        let got: Vec<u64> = model
+            .decision_function(&fixture_rows())
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        assert_eq!(got, expected, "{name}");
+        let again = model.to_bytes().unwrap();
+        assert_eq!(again[8..12], FORMAT_VERSION.to_le_bytes());
+        assert_eq!(KernelMachine::from_bytes(&again).unwrap(), model);
+        // Every truncation of the old layout is an error too.
+        for len in 0..bytes.len() {
+            assert!(
+                KernelMachine::from_bytes(&bytes[..len]).is_err(),
+                "{name}[..{len}]"
+            );
+        }
+    }
+}
+
+/// The bytes of the current format are pinned: a change of layout must come with a new version.
+#[test]
+fn version_2_bytes_are_pinned() {
+    for name in ["classifier", "regressor"] {
+        let model = KernelMachine::from_bytes(&fixture(&format!("{name}-v1.rks"))).unwrap();
+        let pinned = fixture(&format!("{name}-v2.rks"));
+        assert_eq!(model.to_bytes().unwrap(), pinned, "{name}");
+        assert_eq!(KernelMachine::from_bytes(&pinned).unwrap(), model);
     }
 }

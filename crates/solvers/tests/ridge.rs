@@ -43,7 +43,7 @@ fn max_abs_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
 fn fixed_lambda_matches_the_closed_form() {
     let (phi, y) = problem();
     for lambda in [0.0, 0.01, 1.0, 25.0] {
-        let mut acc = RidgeAccumulator::new(6, 2);
+        let mut acc = RidgeAccumulator::new(6, 2).unwrap();
         acc.update(phi.view(), y.view()).unwrap();
         let model = acc.solve(lambda).unwrap();
         let (w, b) = ridge_closed_form(phi.view(), y.view(), lambda);
@@ -64,15 +64,15 @@ fn fixed_lambda_matches_the_closed_form() {
 #[test]
 fn chunked_and_merged_fits_agree_with_one_shot() {
     let (phi, y) = problem();
-    let mut whole = RidgeAccumulator::new(6, 2);
+    let mut whole = RidgeAccumulator::new(6, 2).unwrap();
     whole.update(phi.view(), y.view()).unwrap();
-    let mut a = RidgeAccumulator::new(6, 2);
+    let mut a = RidgeAccumulator::new(6, 2).unwrap();
     for start in (0..20).step_by(7) {
         let end = (start + 7).min(20);
         a.update(phi.slice(s![start..end, ..]), y.slice(s![start..end, ..]))
             .unwrap();
     }
-    let mut b = RidgeAccumulator::new(6, 2);
+    let mut b = RidgeAccumulator::new(6, 2).unwrap();
     b.update(phi.slice(s![20.., ..]), y.slice(s![20.., ..]))
         .unwrap();
     a.merge(&b).unwrap();
@@ -113,7 +113,7 @@ fn gcv_choice_matches_brute_force_over_the_grid() {
     let grid: Vec<f64> = (0..30)
         .map(|i| 10f64.powf(-4.0 + i as f64 * 0.25))
         .collect();
-    let mut acc = RidgeAccumulator::new(15, 1);
+    let mut acc = RidgeAccumulator::new(15, 1).unwrap();
     acc.update(phi.view(), y.view()).unwrap();
     let model = acc.fit(&Lambda::GcvGrid(grid.clone())).unwrap();
     let report = model.gcv.clone().unwrap();
@@ -149,7 +149,7 @@ fn gram_is_bit_identical_for_any_thread_count() {
             .build()
             .unwrap()
             .install(|| {
-                let mut acc = RidgeAccumulator::new(130, 3);
+                let mut acc = RidgeAccumulator::new(130, 3).unwrap();
                 acc.update(phi.view(), y.view()).unwrap();
                 acc
             })
@@ -160,7 +160,7 @@ fn gram_is_bit_identical_for_any_thread_count() {
 
 #[test]
 fn bad_input_is_a_typed_error() {
-    let mut acc = RidgeAccumulator::new(2, 1);
+    let mut acc = RidgeAccumulator::new(2, 1).unwrap();
     let phi = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
     assert!(matches!(
         acc.update(phi.view(), Array2::<f64>::zeros((3, 1)).view()),
@@ -205,7 +205,7 @@ fn bad_input_is_a_typed_error() {
 
 #[test]
 fn a_deserialised_inconsistent_accumulator_is_an_error_not_a_panic() {
-    let acc = RidgeAccumulator::new(3, 1);
+    let acc = RidgeAccumulator::new(3, 1).unwrap();
     let mut value = serde_json::to_value(&acc).unwrap();
     value["gram"] = serde_json::json!([0.0, 1.0]);
     let mut bad: RidgeAccumulator = serde_json::from_value(value).unwrap();
@@ -216,7 +216,7 @@ fn a_deserialised_inconsistent_accumulator_is_an_error_not_a_panic() {
         Err(SolversError::DimensionMismatch { .. })
     ));
     assert!(bad.fit(&Lambda::Gcv).is_err());
-    let mut good = RidgeAccumulator::new(3, 1);
+    let mut good = RidgeAccumulator::new(3, 1).unwrap();
     assert!(good.merge(&bad).is_err());
 }
 
@@ -230,7 +230,7 @@ fn dual_form_matches_the_primal_form() {
         phi.column(3).insert_axis(Axis(1)).to_owned() * 2.0 + uniform(14, 1, 8),
         uniform(14, 1, 9) + 5.0
     ];
-    let mut acc = RidgeAccumulator::new(40, 2);
+    let mut acc = RidgeAccumulator::new(40, 2).unwrap();
     acc.update(phi.view(), y.view()).unwrap();
     let scale = |w: &Array2<f64>| w.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     for lambda in [1e-3, 0.1, 1.0, 30.0] {

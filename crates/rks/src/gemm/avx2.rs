@@ -19,16 +19,7 @@ use ndarray::ArrayViewMut2;
 
 use super::MR;
 
-/// Proof that the running CPU has AVX2 and FMA (only [`Avx2Fma::detect`] makes one).
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Avx2Fma(());
-
-impl Avx2Fma {
-    /// The token if the CPU supports both features (the check is cached by std).
-    pub(super) fn detect() -> Option<Self> {
-        (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(Self(()))
-    }
-}
+use crate::simd::Avx2Fma;
 
 /// Generates the raw kernel for one float type and its safe, bound-checking entry point.
 macro_rules! tile_kernel {
@@ -109,60 +100,58 @@ macro_rules! tile_kernel {
             }
         }
 
-        impl Avx2Fma {
-            /// Rows 0..tiles·MR, columns `j0..j0+NR` of `c` (column stride 1), tile by tile,
-            /// from one packed k-block: `a` is `tiles` MR-row panels of kc steps of MR values,
-            /// `b` kc steps of NR values. `next` (the panel used next, or empty) is only
-            /// prefetched.
-            ///
-            /// # Panics
-            /// If the tiles are out of `c`'s bounds, `c`'s columns are not contiguous, or `a` and
-            /// `b` do not hold whole panels of the same number of k steps (all internal
-            /// invariants of the GEMM).
-            pub(super) fn $safe(
-                self,
-                (a, b, next): (&[$t], &[$t], &[$t]),
-                c: &mut ArrayViewMut2<'_, $t>,
-                j0: usize,
-                accumulate: bool,
-            ) {
-                const NR: usize = 2 * $lanes;
-                let kc = b.len() / NR;
-                let tiles = if kc == 0 { 0 } else { a.len() / (kc * MR) };
-                assert!(
-                    b.len() == kc * NR && a.len() == tiles * kc * MR,
-                    "packed block sizes"
-                );
-                assert!(
-                    tiles * MR <= c.nrows() && j0 + NR <= c.ncols(),
-                    "tile bounds"
-                );
-                assert!(c.strides()[1] == 1, "contiguous columns");
-                if tiles == 0 {
-                    return;
-                }
-                let rs = c.strides()[0];
-                // SAFETY: (0, j0) is an element of the view (checked above), so the offset stays
-                // inside the view's allocation.
-                let c0 = unsafe { c.as_mut_ptr().offset(j0 as isize) };
-                let next = if next.len() >= b.len() { next } else { b };
-                // SAFETY: the token proves AVX2 + FMA. Row r < tiles·MR ≤ nrows starts at
-                // c0 + r·rs, element (r, j0) of the view, and its NR elements are columns
-                // j0..j0+NR ≤ ncols with column stride 1: all inside the view, whose elements a
-                // mutable view guarantees distinct, and `c` is borrowed mutably for the call so
-                // neither `a`, `b` nor anything else aliases them. `a` holds `tiles` panels of
-                // kc steps and `b` kc steps (checked above).
-                unsafe {
-                    $raw(
-                        (tiles, kc),
-                        a.as_ptr(),
-                        b.as_ptr(),
-                        next.as_ptr(),
-                        c0,
-                        rs,
-                        accumulate,
-                    )
-                }
+        /// Rows 0..tiles·MR, columns `j0..j0+NR` of `c` (column stride 1), tile by tile,
+        /// from one packed k-block: `a` is `tiles` MR-row panels of kc steps of MR values,
+        /// `b` kc steps of NR values. `next` (the panel used next, or empty) is only
+        /// prefetched.
+        ///
+        /// # Panics
+        /// If the tiles are out of `c`'s bounds, `c`'s columns are not contiguous, or `a` and
+        /// `b` do not hold whole panels of the same number of k steps (all internal
+        /// invariants of the GEMM).
+        pub(super) fn $safe(
+            _cpu: Avx2Fma,
+            (a, b, next): (&[$t], &[$t], &[$t]),
+            c: &mut ArrayViewMut2<'_, $t>,
+            j0: usize,
+            accumulate: bool,
+        ) {
+            const NR: usize = 2 * $lanes;
+            let kc = b.len() / NR;
+            let tiles = if kc == 0 { 0 } else { a.len() / (kc * MR) };
+            assert!(
+                b.len() == kc * NR && a.len() == tiles * kc * MR,
+                "packed block sizes"
+            );
+            assert!(
+                tiles * MR <= c.nrows() && j0 + NR <= c.ncols(),
+                "tile bounds"
+            );
+            assert!(c.strides()[1] == 1, "contiguous columns");
+            if tiles == 0 {
+                return;
+            }
+            let rs = c.strides()[0];
+            // SAFETY: (0, j0) is an element of the view (checked above), so the offset stays
+            // inside the view's allocation.
+            let c0 = unsafe { c.as_mut_ptr().offset(j0 as isize) };
+            let next = if next.len() >= b.len() { next } else { b };
+            // SAFETY: the token proves AVX2 + FMA. Row r < tiles·MR ≤ nrows starts at
+            // c0 + r·rs, element (r, j0) of the view, and its NR elements are columns
+            // j0..j0+NR ≤ ncols with column stride 1: all inside the view, whose elements a
+            // mutable view guarantees distinct, and `c` is borrowed mutably for the call so
+            // neither `a`, `b` nor anything else aliases them. `a` holds `tiles` panels of
+            // kc steps and `b` kc steps (checked above).
+            unsafe {
+                $raw(
+                    (tiles, kc),
+                    a.as_ptr(),
+                    b.as_ptr(),
+                    next.as_ptr(),
+                    c0,
+                    rs,
+                    accumulate,
+                )
             }
         }
     };

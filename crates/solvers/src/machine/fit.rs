@@ -114,7 +114,7 @@ impl KernelMachineValidParams {
                 self.assemble_ridge(prepared, ridge, x.nrows() as u64, sigma)
             }
             Solver::Ridge { lambda } => {
-                let mut acc = self.accumulator(&prepared);
+                let mut acc = self.accumulator(&prepared)?;
                 for (xb, yb) in x
                     .axis_chunks_iter(Axis(0), self.chunk_rows)
                     .zip(y.axis_chunks_iter(Axis(0), self.chunk_rows))
@@ -181,7 +181,7 @@ impl KernelMachineValidParams {
         }
     }
 
-    pub(super) fn accumulator(&self, prepared: &Prepared) -> RidgeAccumulator {
+    pub(super) fn accumulator(&self, prepared: &Prepared) -> Result<RidgeAccumulator> {
         RidgeAccumulator::new(
             prepared.map.output_dim(),
             Self::n_outputs(prepared.labels.as_ref()),
@@ -194,7 +194,8 @@ impl KernelMachineValidParams {
         prepared: &Prepared,
         x: ArrayView2<'_, f64>,
     ) -> Result<Array2<F>> {
-        let mut phi = Array2::<F>::zeros((x.nrows(), prepared.map.output_dim()));
+        let shape = (x.nrows(), prepared.map.output_dim());
+        let mut phi: Array2<F> = rks::alloc::zeros(shape, "the features", "n_frequencies")?;
         for (xb, mut out) in x
             .axis_chunks_iter(Axis(0), self.chunk_rows)
             .zip(phi.axis_chunks_iter_mut(Axis(0), self.chunk_rows))

@@ -1,6 +1,6 @@
 //! The fitted model: scaler, map, weights, labels, and what the fit found.
 
-use ndarray::{Array1, Array2, ArrayView2, AsArray, Axis, Ix2, s};
+use ndarray::{Array1, Array2, ArrayView2, AsArray, Axis, Ix2};
 use rks::scaler::Scaler;
 use rks::{AnyMap, FeatureMap};
 use serde::{Deserialize, Serialize};
@@ -141,18 +141,20 @@ impl KernelMachine {
         }
         check_finite("input", x)?;
         let mut raw = Array2::zeros((x.nrows(), self.weights.ncols()));
-        let mut phi = Array2::<f64>::zeros((self.chunk_rows.min(x.nrows()), self.map.output_dim()));
+        let shape = (self.chunk_rows.min(x.nrows()), self.map.output_dim());
+        let mut phi: Array2<f64> = rks::alloc::zeros(shape, "the features", "n_frequencies")?;
         for (block, start) in x
             .axis_chunks_iter(Axis(0), self.chunk_rows)
             .zip((0..).step_by(self.chunk_rows))
         {
             let rows = block.nrows();
             let scaled = self.scaler.transform(block)?;
-            let mut phi_block = phi.slice_mut(s![..rows, ..]);
+            let mut phi_block = phi.slice_axis_mut(Axis(0), (..rows).into());
             self.map
                 .transform_into(scaled.view(), phi_block.view_mut())?;
             let scores = phi_block.dot(&self.weights) + &self.intercept;
-            raw.slice_mut(s![start..start + rows, ..]).assign(&scores);
+            raw.slice_axis_mut(Axis(0), (start..start + rows).into())
+                .assign(&scores);
         }
         Ok(match &self.labels {
             Some(labels) => class_scores(raw, labels.n_classes()),

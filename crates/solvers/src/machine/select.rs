@@ -247,7 +247,7 @@ impl KernelMachineValidParams {
         rows: ArrayView2<'_, f64>,
         y: ArrayView1<'_, f64>,
     ) -> Result<SigmaChoice> {
-        let head = rows.slice(ndarray::s![..rows.nrows().min(DEFAULT_SAMPLE_ROWS), ..]);
+        let head = rows.slice_axis(Axis(0), (..rows.nrows().min(DEFAULT_SAMPLE_ROWS)).into());
         let scaled = scaler.transform(head)?;
         let median = median_heuristic_sigma(scaled.view(), head.nrows(), self.seed)?;
         let given = |sigma: f64, note: String| SigmaChoice {
@@ -266,16 +266,14 @@ impl KernelMachineValidParams {
                 format!("{count} rows are too few to search σ: the median heuristic is used"),
             ));
         }
-        let rows = rows.slice(ndarray::s![..count, ..]);
+        let rows = rows.slice_axis(Axis(0), (..count).into());
+        let y = y.slice_axis(Axis(0), (..count).into());
         let classes = match labels {
-            Some(labels) => Some((
-                labels.indices(y.slice(ndarray::s![..count]))?,
-                labels.n_classes(),
-            )),
+            Some(labels) => Some((labels.indices(y)?, labels.n_classes())),
             None => None,
         };
         let classes = classes.as_ref().map(|(c, k)| (c.as_slice(), *k));
-        let targets = targets_of(y.slice(ndarray::s![..count]), classes);
+        let targets = targets_of(y, classes);
         let search_n = selection.search_frequencies.min(self.n_frequencies);
         let lambda = self.ridge_lambda();
         let try_factor = |factor: f64| -> Result<Trial> {
@@ -400,7 +398,7 @@ impl KernelMachineValidParams {
                         targets_of(y, classes).view(),
                     )?
                 } else {
-                    let mut acc = self.accumulator(&prepared);
+                    let mut acc = self.accumulator(&prepared)?;
                     for (xb, yb) in x
                         .axis_chunks_iter(Axis(0), self.chunk_rows)
                         .zip(y.axis_chunks_iter(Axis(0), self.chunk_rows))

@@ -102,8 +102,8 @@ impl KernelMachineValidParams {
             let rows = sample.rows();
             let ys = sample.labels();
             (
-                rows.slice(ndarray::s![..keep, ..]).to_owned(),
-                ys.slice(ndarray::s![..keep]).to_owned(),
+                rows.slice_axis(Axis(0), (..keep).into()).to_owned(),
+                ys.slice_axis(Axis(0), (..keep).into()).to_owned(),
             )
         });
         self.fit_stream_scored(scaler, labels, bandwidth, open().map_err(source)?, scored)
@@ -155,7 +155,7 @@ impl KernelMachineValidParams {
         }
         let sigma = bandwidth.sigma()?;
         let prepared = self.prepare(scaler, labels, sigma, self.n_frequencies)?;
-        let mut acc = self.accumulator(&prepared);
+        let mut acc = self.accumulator(&prepared)?;
         let mut rows = 0usize;
         for chunk in chunks {
             let (x, y) = chunk.map_err(|e| SolversError::Source(e.into()))?;

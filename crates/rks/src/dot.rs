@@ -1,8 +1,9 @@
-//! The two inner loops of the coordinate-descent SVM: dot product and axpy over one feature row.
+//! Dot product and axpy (the inner loops of the coordinate-descent SVM in `rks-solvers`), public
+//! as [`crate::simd::Kernels`].
 //!
-//! Two versions that compute the same bits: an AVX2 + FMA one with explicit intrinsics, chosen at
-//! run time when the CPU has those features, and a portable one that spells out the same
-//! arithmetic element by element (the reference). The dot product keeps 4 vector accumulators of
+//! Two versions that compute the same bits: an AVX2 + FMA one with explicit intrinsics
+//! (`dot/avx2.rs`), chosen at run time when the CPU has those features, and a portable one here
+//! that spells out the same arithmetic element by element (the reference). The dot product keeps 4 vector accumulators of
 //! `W` lanes (`W` = 8 for f32, 4 for f64, one 256-bit register), each a chain of fused
 //! multiply-adds over the entries `i ≡ lane (mod 4W)`; then adds the 4 accumulators lane by lane,
 //! the lanes in a fixed tree, and last the tail (plain multiply and add). The axpy is one fused
@@ -11,9 +12,23 @@
 //! CPUs without FMA (before 2013) the portable path computes `mul_add` in software and is several
 //! times slower; aarch64 always has FMA.
 
-use rks::Element;
+use crate::Element;
+#[cfg(target_arch = "x86_64")]
+use crate::simd::Avx2Fma;
 
-/// Floats with fast dot/axpy kernels.
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
+/// Floats with fast dot/axpy kernels: f32 and f64 (the trait extends the sealed [`Element`]).
+///
+/// ```
+/// use rks::simd::Kernels;
+///
+/// let (x, mut y) = ([1.0f64, 2.0], [10.0, 20.0]);
+/// f64::axpy(0.5, &x, &mut y);
+/// assert_eq!(y, [10.5, 21.0]);
+/// assert_eq!(f64::dot(&x, &y), 52.5);
+/// ```
 pub trait Kernels: Element {
     /// Lanes of one 256-bit vector: the width of the kernels' arithmetic.
     const WIDTH: usize;
@@ -99,213 +114,6 @@ fn axpy2_lanes<F: Kernels>(alpha: F, a: &[F], beta: F, b: &[F], w: &mut [F]) {
     axpy_lanes(beta, b, w);
 }
 
-#[cfg(target_arch = "x86_64")]
-fn has_avx2_fma() -> bool {
-    // The std macro caches the CPUID answer in an atomic, so this is a load and a test.
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-}
-
-/// AVX2 + FMA kernels with explicit intrinsics: four independent 256-bit accumulators hide the
-/// FMA latency, which the auto-vectorised portable loop does not reliably achieve.
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use std::arch::x86_64::*;
-
-    /// Sums the 8 lanes of an f32 vector in a fixed order.
-    #[target_feature(enable = "avx2,fma")]
-    fn hsum_ps(v: __m256) -> f32 {
-        let mut lanes = [0f32; 8];
-        // SAFETY: `lanes` holds exactly 8 f32 (unaligned store allowed).
-        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), v) };
-        ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5]))
-            + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]))
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    fn hsum_pd(v: __m256d) -> f64 {
-        let mut lanes = [0f64; 4];
-        // SAFETY: `lanes` holds exactly 4 f64.
-        unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), v) };
-        (lanes[0] + lanes[2]) + (lanes[1] + lanes[3])
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
-        let n = a.len().min(b.len());
-        let body = n - n % 32;
-        let (pa, pb) = (a.as_ptr(), b.as_ptr());
-        let mut acc = [_mm256_setzero_ps(); 4];
-        let mut i = 0;
-        while i < body {
-            for (k, acc) in acc.iter_mut().enumerate() {
-                // SAFETY: i + 8k + 8 ≤ body ≤ n, within both slices.
-                unsafe {
-                    let x = _mm256_loadu_ps(pa.add(i + 8 * k));
-                    let y = _mm256_loadu_ps(pb.add(i + 8 * k));
-                    *acc = _mm256_fmadd_ps(x, y, *acc);
-                }
-            }
-            i += 32;
-        }
-        let total = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-        let mut tail = 0f32;
-        for j in body..n {
-            tail += a[j] * b[j];
-        }
-        hsum_ps(total) + tail
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn dot_f64(a: &[f64], b: &[f64]) -> f64 {
-        let n = a.len().min(b.len());
-        let body = n - n % 16;
-        let (pa, pb) = (a.as_ptr(), b.as_ptr());
-        let mut acc = [_mm256_setzero_pd(); 4];
-        let mut i = 0;
-        while i < body {
-            for (k, acc) in acc.iter_mut().enumerate() {
-                // SAFETY: i + 4k + 4 ≤ body ≤ n, within both slices.
-                unsafe {
-                    let x = _mm256_loadu_pd(pa.add(i + 4 * k));
-                    let y = _mm256_loadu_pd(pb.add(i + 4 * k));
-                    *acc = _mm256_fmadd_pd(x, y, *acc);
-                }
-            }
-            i += 16;
-        }
-        let total = _mm256_add_pd(_mm256_add_pd(acc[0], acc[1]), _mm256_add_pd(acc[2], acc[3]));
-        let mut tail = 0f64;
-        for j in body..n {
-            tail += a[j] * b[j];
-        }
-        hsum_pd(total) + tail
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn axpy_f32(alpha: f32, x: &[f32], y: &mut [f32]) {
-        let n = x.len().min(y.len());
-        let body = n - n % 8;
-        let va = _mm256_set1_ps(alpha);
-        let (px, py) = (x.as_ptr(), y.as_mut_ptr());
-        let mut i = 0;
-        while i < body {
-            // SAFETY: i + 8 ≤ body ≤ n, within both slices; x and y do not overlap (& and &mut).
-            unsafe {
-                let v = _mm256_fmadd_ps(va, _mm256_loadu_ps(px.add(i)), _mm256_loadu_ps(py.add(i)));
-                _mm256_storeu_ps(py.add(i), v);
-            }
-            i += 8;
-        }
-        for j in body..n {
-            y[j] += alpha * x[j];
-        }
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn axpy_f64(alpha: f64, x: &[f64], y: &mut [f64]) {
-        let n = x.len().min(y.len());
-        let body = n - n % 4;
-        let va = _mm256_set1_pd(alpha);
-        let (px, py) = (x.as_ptr(), y.as_mut_ptr());
-        let mut i = 0;
-        while i < body {
-            // SAFETY: i + 4 ≤ body ≤ n, within both slices; x and y do not overlap.
-            unsafe {
-                let v = _mm256_fmadd_pd(va, _mm256_loadu_pd(px.add(i)), _mm256_loadu_pd(py.add(i)));
-                _mm256_storeu_pd(py.add(i), v);
-            }
-            i += 4;
-        }
-        for j in body..n {
-            y[j] += alpha * x[j];
-        }
-    }
-
-    /// The pair kernels for one element type: per row exactly the arithmetic of `dot_*` and
-    /// `axpy_*` above (same accumulators, order and tail), with each load of w shared by both.
-    macro_rules! pair_kernels {
-        ($t:ty, $dot2:ident, $axpy2:ident, $w:literal, $zero:ident, $load:ident, $store:ident,
-         $fma:ident, $add:ident, $set1:ident, $hsum:ident) => {
-            #[target_feature(enable = "avx2,fma")]
-            pub(super) fn $dot2(w: &[$t], a: &[$t], b: &[$t]) -> ($t, $t) {
-                let n = w.len().min(a.len()).min(b.len());
-                let body = n - n % (4 * $w);
-                let (pw, pa, pb) = (w.as_ptr(), a.as_ptr(), b.as_ptr());
-                let mut acc_a = [$zero(); 4];
-                let mut acc_b = [$zero(); 4];
-                let mut i = 0;
-                while i < body {
-                    for k in 0..4 {
-                        // SAFETY: i + $w·(k + 1) ≤ body ≤ n, within all three slices.
-                        unsafe {
-                            let x = $load(pw.add(i + $w * k));
-                            acc_a[k] = $fma(x, $load(pa.add(i + $w * k)), acc_a[k]);
-                            acc_b[k] = $fma(x, $load(pb.add(i + $w * k)), acc_b[k]);
-                        }
-                    }
-                    i += 4 * $w;
-                }
-                let total = |acc: [_; 4]| $add($add(acc[0], acc[1]), $add(acc[2], acc[3]));
-                let (ta, tb) = (total(acc_a), total(acc_b));
-                let (mut tail_a, mut tail_b): ($t, $t) = (0.0, 0.0);
-                for j in body..n {
-                    tail_a += w[j] * a[j];
-                    tail_b += w[j] * b[j];
-                }
-                ($hsum(ta) + tail_a, $hsum(tb) + tail_b)
-            }
-
-            #[target_feature(enable = "avx2,fma")]
-            pub(super) fn $axpy2(alpha: $t, a: &[$t], beta: $t, b: &[$t], w: &mut [$t]) {
-                let n = w.len().min(a.len()).min(b.len());
-                let body = n - n % $w;
-                let (va, vb) = ($set1(alpha), $set1(beta));
-                let (pa, pb, pw) = (a.as_ptr(), b.as_ptr(), w.as_mut_ptr());
-                let mut i = 0;
-                while i < body {
-                    // SAFETY: i + $w ≤ body ≤ n, within all slices; w does not overlap a or b.
-                    unsafe {
-                        let v = $fma(va, $load(pa.add(i)), $load(pw.add(i)));
-                        $store(pw.add(i), $fma(vb, $load(pb.add(i)), v));
-                    }
-                    i += $w;
-                }
-                for j in body..n {
-                    w[j] += alpha * a[j];
-                    w[j] += beta * b[j];
-                }
-            }
-        };
-    }
-
-    pair_kernels!(
-        f32,
-        dot2_f32,
-        axpy2_f32,
-        8,
-        _mm256_setzero_ps,
-        _mm256_loadu_ps,
-        _mm256_storeu_ps,
-        _mm256_fmadd_ps,
-        _mm256_add_ps,
-        _mm256_set1_ps,
-        hsum_ps
-    );
-    pair_kernels!(
-        f64,
-        dot2_f64,
-        axpy2_f64,
-        4,
-        _mm256_setzero_pd,
-        _mm256_loadu_pd,
-        _mm256_storeu_pd,
-        _mm256_fmadd_pd,
-        _mm256_add_pd,
-        _mm256_set1_pd,
-        hsum_pd
-    );
-}
-
 macro_rules! impl_kernels {
     ($t:ty, $width:literal, $dot_fast:path, $axpy_fast:path, $dot2_fast:path, $axpy2_fast:path) => {
         impl Kernels for $t {
@@ -315,9 +123,8 @@ macro_rules! impl_kernels {
             fn dot(a: &[$t], b: &[$t]) -> $t {
                 assert_eq!(a.len(), b.len(), "dot of slices of different lengths");
                 #[cfg(target_arch = "x86_64")]
-                if has_avx2_fma() {
-                    // SAFETY: the CPU was just checked to support AVX2 and FMA.
-                    return unsafe { $dot_fast(a, b) };
+                if let Some(cpu) = Avx2Fma::detect() {
+                    return $dot_fast(cpu, a, b);
                 }
                 dot_lanes(a, b)
             }
@@ -326,9 +133,8 @@ macro_rules! impl_kernels {
             fn axpy(alpha: $t, x: &[$t], y: &mut [$t]) {
                 assert_eq!(x.len(), y.len(), "axpy of slices of different lengths");
                 #[cfg(target_arch = "x86_64")]
-                if has_avx2_fma() {
-                    // SAFETY: the CPU was just checked to support AVX2 and FMA.
-                    return unsafe { $axpy_fast(alpha, x, y) };
+                if let Some(cpu) = Avx2Fma::detect() {
+                    return $axpy_fast(cpu, alpha, x, y);
                 }
                 axpy_lanes(alpha, x, y)
             }
@@ -340,9 +146,8 @@ macro_rules! impl_kernels {
                     "dot2 of slices of different lengths"
                 );
                 #[cfg(target_arch = "x86_64")]
-                if has_avx2_fma() {
-                    // SAFETY: the CPU was just checked to support AVX2 and FMA.
-                    return unsafe { $dot2_fast(w, a, b) };
+                if let Some(cpu) = Avx2Fma::detect() {
+                    return $dot2_fast(cpu, w, a, b);
                 }
                 dot2_lanes(w, a, b)
             }
@@ -354,9 +159,8 @@ macro_rules! impl_kernels {
                     "axpy2 of slices of different lengths"
                 );
                 #[cfg(target_arch = "x86_64")]
-                if has_avx2_fma() {
-                    // SAFETY: the CPU was just checked to support AVX2 and FMA.
-                    return unsafe { $axpy2_fast(alpha, a, beta, b, w) };
+                if let Some(cpu) = Avx2Fma::detect() {
+                    return $axpy2_fast(cpu, alpha, a, beta, b, w);
                 }
                 axpy2_lanes(alpha, a, beta, b, w)
             }

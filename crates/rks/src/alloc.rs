@@ -1,0 +1,95 @@
+//! Allocations sized by a parameter or by the input, checked before they are made.
+//!
+//! A buffer whose size comes from a flag (the number of frequencies) or from a file (its rows)
+//! can be larger than the machine can give. The global allocator aborts the process on failure;
+//! these functions ask with [`Vec::try_reserve_exact`] first and return
+//! [`RksError::TooLarge`], naming what the buffer is for, the parameter that sized it and the
+//! bytes it would need.
+//!
+//! ```
+//! use rks::RksError;
+//! let phi = rks::alloc::zeros::<f64>((300, 8), "the features", "n_frequencies")?;
+//! assert_eq!(phi.dim(), (300, 8));
+//! let err = rks::alloc::zeros::<f64>((300, usize::MAX / 2), "the features", "n_frequencies");
+//! assert!(matches!(err, Err(RksError::TooLarge { parameter: "n_frequencies", .. })));
+//! # Ok::<(), RksError>(())
+//! ```
+
+use ndarray::Array2;
+
+use crate::RksError;
+
+/// A `len`-element vector filled with `value`, or [`RksError::TooLarge`] if it cannot be
+/// allocated. `what` says what it holds, `parameter` which parameter sized it.
+pub fn filled<T: Clone>(
+    len: usize,
+    value: T,
+    what: &'static str,
+    parameter: &'static str,
+) -> Result<Vec<T>, RksError> {
+    let too_large = || RksError::TooLarge {
+        what,
+        parameter,
+        bytes: len as u128 * size_of::<T>() as u128,
+    };
+    // A Vec cannot exceed isize::MAX bytes; try_reserve_exact says so too, but explicitly here.
+    if len as u128 * size_of::<T>() as u128 > isize::MAX as u128 {
+        return Err(too_large());
+    }
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| too_large())?;
+    v.resize(len, value);
+    Ok(v)
+}
+
+/// A zero-filled `rows × cols` array, or [`RksError::TooLarge`] if it cannot be allocated.
+pub fn zeros<F: Clone + num_traits::Zero>(
+    (rows, cols): (usize, usize),
+    what: &'static str,
+    parameter: &'static str,
+) -> Result<Array2<F>, RksError> {
+    let too_large = || RksError::TooLarge {
+        what,
+        parameter,
+        bytes: rows as u128 * cols as u128 * size_of::<F>() as u128,
+    };
+    let len = rows.checked_mul(cols).ok_or_else(too_large)?;
+    let v = filled(len, F::zero(), what, parameter)?;
+    Array2::from_shape_vec((rows, cols), v).map_err(|_| too_large())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn impossible_sizes_are_errors_naming_the_bytes() {
+        let err = zeros::<f64>((300, 100_000_000_000), "the features", "n_frequencies");
+        assert_eq!(
+            err,
+            Err(RksError::TooLarge {
+                what: "the features",
+                parameter: "n_frequencies",
+                bytes: 240_000_000_000_000,
+            })
+        );
+        let message = err.unwrap_err().to_string();
+        assert!(
+            message.contains("240000000000000 bytes") && message.contains("`n_frequencies`"),
+            "{message}"
+        );
+        assert!(matches!(
+            zeros::<f32>((usize::MAX, 3), "x", "rows"),
+            Err(RksError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            filled(usize::MAX / 4, 0u64, "x", "rows"),
+            Err(RksError::TooLarge { .. })
+        ));
+        assert_eq!(
+            zeros::<f32>((2, 3), "x", "rows").unwrap(),
+            Array2::zeros((2, 3))
+        );
+        assert_eq!(filled(3, 7u8, "x", "rows").unwrap(), [7, 7, 7]);
+    }
+}
