@@ -85,13 +85,19 @@ pub struct ReadArgs {
     pub features: Option<usize>,
 }
 
-/// The two feature maps.
+/// The feature maps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MapChoice {
     /// Fastfood: O(n log d) time and O(n) memory per row.
     Fastfood,
     /// Dense Random Kitchen Sinks: a Gaussian matrix, O(n·d) time and memory.
     Dense,
+    /// Orthogonal random features: orthogonal blocks with χ row lengths, O(n·d), lower error.
+    Orf,
+    /// Structured orthogonal random features: blocks H D₁ H D₂ H D₃, O(n log d) time, O(n) memory.
+    Sorf,
+    /// Nyström: n landmark rows of the training data (n features, not 2n), K_mm^{-1/2} k(L, x).
+    Nystrom,
 }
 
 /// The kernels the random features approximate (σ is the length scale of each).
@@ -105,8 +111,12 @@ pub enum KernelChoice {
     Matern32,
     /// Matérn ν = 5/2, (1 + √5 r/σ + 5r²/(3σ²)) exp(−√5 r/σ).
     Matern52,
-    /// exp(−‖x−y‖₁/σ); not radial, so --map dense only (Fastfood makes radial kernels only).
+    /// exp(−‖x−y‖₁/σ); not radial, so --map dense or nystrom only.
     Laplacian,
+    /// Arc-cosine order 0, 1 − θ/π (n step features instead of 2n cos/sin).
+    Arccos0,
+    /// Arc-cosine order 1, (1/π)‖x‖‖y‖σ⁻²(sin θ + (π − θ) cos θ): an infinitely wide ReLU layer.
+    Arccos1,
 }
 
 /// The linear models fitted on the features.
@@ -298,6 +308,11 @@ pub struct CompareArgs {
     #[arg(long, value_name = "P", default_value_t = 500)]
     pub pairs: usize,
 
+    /// Maps to set side by side, comma-separated (for nystrom, n is the number of landmarks).
+    #[arg(long, value_enum, value_name = "MAP,...", value_delimiter = ',',
+          default_values_t = [MapChoice::Dense, MapChoice::Fastfood])]
+    pub maps: Vec<MapChoice>,
+
     /// Also draw kernel error and transform time against n into this SVG file.
     #[arg(long, value_name = "OUT.svg")]
     pub plot: Option<PathBuf>,
@@ -389,45 +404,96 @@ pub enum LayerChoice {
     Dense,
 }
 
+/// The network `rks deep-fried` trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArchChoice {
+    /// Scaled inputs → hidden layer → ReLU → softmax (rows of any file).
+    Mlp,
+    /// Caffe's LeNet base (conv 20@5×5, max-pool, conv 50@5×5, max-pool → 800) → hidden layer →
+    /// ReLU → softmax, on 28×28 IDX images (--idx); SGD with momentum.
+    Lenet,
+}
+
 /// `rks deep-fried`.
 #[derive(Debug, Clone, Args)]
 pub struct DeepFriedArgs {
     /// Training file (class labels 0..k-1).
-    #[arg(long, value_name = "FILE")]
-    pub train: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "idx",
+        conflicts_with = "idx"
+    )]
+    pub train: Option<PathBuf>,
 
     /// Test file.
-    #[arg(long, value_name = "FILE")]
-    pub test: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "idx",
+        conflicts_with = "idx"
+    )]
+    pub test: Option<PathBuf>,
+
+    /// Directory holding the four MNIST-format IDX files (train-images-idx3-ubyte,
+    /// train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each possibly .gz).
+    #[arg(long, value_name = "DIR")]
+    pub idx: Option<PathBuf>,
 
     #[command(flatten)]
     pub read: ReadArgs,
+
+    /// The network: a hidden layer on the inputs, or LeNet's convolutions first (needs --idx).
+    #[arg(long, value_enum, default_value_t = ArchChoice::Mlp)]
+    pub arch: ArchChoice,
 
     /// The hidden layer (followed by ReLU and a softmax output layer).
     #[arg(long, value_enum, default_value_t = LayerChoice::Adaptive)]
     pub layer: LayerChoice,
 
-    /// Width of the hidden layer.
+    /// Width of the hidden layer (LeNet's dense reference: 500).
     #[arg(long, value_name = "N", default_value_t = 1024)]
     pub width: usize,
 
-    /// Maximum number of epochs (training stops early when the validation loss stalls).
-    #[arg(long, value_name = "E", default_value_t = 50)]
-    pub epochs: usize,
+    /// Maximum number of epochs [default: 50 (mlp, stops early when the validation loss
+    /// stalls), 10 (lenet)].
+    #[arg(long, value_name = "E")]
+    pub epochs: Option<usize>,
 
-    /// Adam learning rate.
-    #[arg(long, value_name = "R", default_value_t = 1e-3)]
-    pub learning_rate: f64,
+    /// Learning rate [default: 0.001 (mlp, Adam), 0.01 (lenet, SGD with the "inv" schedule
+    /// η₀(1 + 10⁻⁴t)^−0.75 of Caffe's LeNet)].
+    #[arg(long, value_name = "R")]
+    pub learning_rate: Option<f64>,
+
+    /// lenet: SGD momentum.
+    #[arg(long, value_name = "M", default_value_t = 0.9)]
+    pub momentum: f64,
+
+    /// lenet: L2 weight decay on weights.
+    #[arg(long, value_name = "L", default_value_t = 5e-4)]
+    pub weight_decay: f64,
+
+    /// lenet: dropout probability on the hidden layer's activations.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub dropout: f64,
+
+    /// lenet: train on the first N training images only.
+    #[arg(long, value_name = "N")]
+    pub train_limit: Option<usize>,
+
+    /// lenet: save the trained network to this file.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
 
     /// Rows per mini-batch.
     #[arg(long, value_name = "B", default_value_t = 64)]
     pub batch_size: usize,
 
-    /// Fraction of the training rows held out for early stopping (0 = none).
+    /// mlp: fraction of the training rows held out for early stopping (0 = none).
     #[arg(long, value_name = "F", default_value_t = 0.1)]
     pub validation: f64,
 
-    /// Column scaling learned from the training rows.
+    /// mlp: column scaling learned from the training rows.
     #[arg(long, value_enum, default_value_t = ScalerChoice::Standard)]
     pub scaler: ScalerChoice,
 

@@ -1,6 +1,7 @@
-//! `rks compare`: dense Random Kitchen Sinks against Fastfood, side by side at each size.
+//! `rks compare`: the feature maps of `--maps` (dense Random Kitchen Sinks and Fastfood by
+//! default; ORF, SORF, Nyström), side by side at each size.
 //!
-//! For every number of frequencies n and both maps, with the same scaler, bandwidth, solver and
+//! For every number of frequencies n and every map, with the same scaler, bandwidth, solver and
 //! seed: the kernel approximation error on sampled pairs of scaled test rows, the time to map the
 //! training rows, the memory of the map's parameters, the fit time and the test score.
 
@@ -15,7 +16,7 @@ use crate::approx::{KernelError, kernel_error, sample_pairs};
 use crate::cli::{CompareArgs, KernelChoice};
 use crate::error::{CliError, Result};
 use crate::input::read_pair;
-use crate::machine::{ModelSummary, Recipe, map_name, solver_name};
+use crate::machine::{ModelSummary, Recipe, map_kind, map_name, solver_name};
 use crate::metrics::Score;
 use crate::plot::{Panel, Series, draw_panels};
 use crate::progress::Progress;
@@ -27,11 +28,11 @@ const TRANSFORM_RUNS: usize = 3;
 /// One map at one size.
 #[derive(Debug, Clone, Serialize)]
 pub struct CompareRow {
-    /// "dense" or "fastfood".
+    /// "dense", "fastfood", "orf", "sorf" or "nystrom".
     pub map: &'static str,
     /// Frequencies n.
     pub frequencies: usize,
-    /// Output features 2n.
+    /// Output features (2n for the cos/sin maps).
     pub features: usize,
     /// Mean |φ(x)·φ(y) − k(x, y)| over the sampled pairs.
     pub kernel_error_mean: f64,
@@ -80,7 +81,7 @@ pub struct CompareReport {
     pub solver: String,
     /// Pairs of test rows the kernel error is measured on.
     pub pairs: usize,
-    /// Dense then Fastfood at each size.
+    /// The maps in `--maps` order at each size.
     pub rows: Vec<CompareRow>,
     /// The SVG written, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,16 +141,20 @@ impl Report for CompareReport {
             ]);
         }
         table.write(out)?;
-        for pair in self.rows.chunks(2) {
-            if let [dense, fastfood] = pair
-                && dense.map == "dense"
+        // Every other map against the dense one at the same n.
+        for dense in self.rows.iter().filter(|r| r.map == "dense") {
+            for other in self
+                .rows
+                .iter()
+                .filter(|r| r.map != "dense" && r.frequencies == dense.frequencies)
             {
                 writeln!(
                     out,
-                    "n = {:>6}: Fastfood maps {} dense, with {:.0}× less parameter memory",
+                    "n = {:>6}: {} maps {} dense, with {}",
                     dense.frequencies,
-                    relative_speed(dense.transform_seconds, fastfood.transform_seconds),
-                    dense.parameter_bytes as f64 / fastfood.parameter_bytes.max(1) as f64,
+                    display_name(other.map),
+                    relative_speed(dense.transform_seconds, other.transform_seconds),
+                    relative_memory(dense.parameter_bytes, other.parameter_bytes),
                 )?;
             }
         }
@@ -157,6 +162,30 @@ impl Report for CompareReport {
             writeln!(out, "plot written to {}", plot.display())?;
         }
         Ok(())
+    }
+}
+
+/// A map's name in a sentence: "Fastfood", "ORF", "SORF", "Nyström".
+fn display_name(map: &str) -> &str {
+    match map {
+        "fastfood" => "Fastfood",
+        "orf" => "ORF",
+        "sorf" => "SORF",
+        "nystrom" => "Nyström",
+        other => other,
+    }
+}
+
+/// "16× less parameter memory", "5.0× more parameter memory" or, within 5 %, "the same
+/// parameter memory".
+fn relative_memory(dense: usize, other: usize) -> String {
+    let ratio = dense as f64 / other.max(1) as f64;
+    if (1.0 / 1.05..=1.05).contains(&ratio) {
+        "the same parameter memory".into()
+    } else if ratio > 1.0 {
+        format!("{ratio:.0}× less parameter memory")
+    } else {
+        format!("{:.1}× more parameter memory", 1.0 / ratio)
     }
 }
 
@@ -179,33 +208,37 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
             "--frequencies needs one or more sizes ≥ 1, e.g. 256,1024,4096",
         ));
     }
-    if args.kernel.kernel == KernelChoice::Laplacian {
+    if args.maps.is_empty() {
         return Err(CliError::usage(
-            "compare sets dense RKS against Fastfood, and Fastfood makes radial kernels only: \
-             --kernel laplacian has no Fastfood side (compare gaussian or a matern kernel, \
-             or fit the Laplacian with --map dense)",
+            "--maps needs one or more maps, e.g. dense,orf",
+        ));
+    }
+    let kinds: Vec<MapKind> = args.maps.iter().map(|&m| map_kind(m)).collect();
+    if args.kernel.kernel == KernelChoice::Laplacian
+        && kinds
+            .iter()
+            .any(|k| !matches!(k, MapKind::Dense | MapKind::Nystrom))
+    {
+        return Err(CliError::usage(
+            "Fastfood, ORF and SORF make radial kernels only: --kernel laplacian needs \
+             --maps dense,nystrom (or compare gaussian or a matern kernel)",
         ));
     }
     // The map kind in the recipe is replaced for each row below.
-    let mut recipe = Recipe::from_flags(
-        crate::cli::MapChoice::Fastfood,
-        1,
-        &args.kernel,
-        &args.solver,
-    )?;
+    let mut recipe = Recipe::from_flags(args.maps[0], 1, &args.kernel, &args.solver)?;
     // Ridge solves a 2n × 2n system: at n = 4,096 that takes minutes where the SVM takes a second.
     recipe.svm_by_default = true;
     let (train, test) = read_pair(&args.train, &args.test, &args.read)?;
     let given_bandwidth = recipe.bandwidth;
     let pairs = sample_pairs(test.n_rows(), args.pairs, args.kernel.seed)?;
-    let progress = Progress::bar(2 * args.frequencies.len() as u64, "comparing");
+    let progress = Progress::bar((kinds.len() * args.frequencies.len()) as u64, "comparing");
 
     let mut rows = Vec::new();
     let mut first: Option<(ModelSummary, String)> = None;
     let mut scaled_train = None;
     let mut scaled_test = None;
     for &n in &args.frequencies {
-        for kind in [MapKind::Dense, MapKind::Fastfood] {
+        for &kind in &kinds {
             progress.set_message(format!("{} {n}", map_name(kind)));
             recipe.map = kind;
             recipe.frequencies = n;
@@ -285,8 +318,14 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
 
 /// Kernel error and transform time against n, one series per map.
 fn panels(rows: &[CompareRow]) -> Vec<Panel> {
+    let mut names: Vec<&str> = Vec::new();
+    for row in rows {
+        if !names.contains(&row.map) {
+            names.push(row.map);
+        }
+    }
     let series = |value: fn(&CompareRow) -> f64| -> Vec<Series> {
-        ["dense", "fastfood"]
+        names
             .iter()
             .map(|&name| Series {
                 name: name.into(),

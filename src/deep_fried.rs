@@ -1,6 +1,7 @@
-//! `rks deep-fried` (alias `rks net`): train and evaluate a one-hidden-layer network whose
-//! hidden layer is adaptive Fastfood (Yang et al., "Deep Fried Convnets", ICCV 2015), fixed
-//! Fastfood, or dense, with rks-layers.
+//! `rks deep-fried` (alias `rks net`): train and evaluate a network whose hidden layer is
+//! adaptive Fastfood (Yang et al., "Deep Fried Convnets", ICCV 2015), fixed Fastfood, or dense,
+//! with rks-layers: on the inputs directly (`--arch mlp`), or on the features of Caffe's LeNet
+//! convolutions for MNIST-format images (`--arch lenet --idx DIR`).
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use rks_layers::{
 };
 use serde::Serialize;
 
-use crate::cli::{DeepFriedArgs, LayerChoice};
+use crate::cli::{ArchChoice, DeepFriedArgs, LayerChoice};
 use crate::error::{CliError, Result};
 use crate::input::read_pair;
 use crate::machine::scaler_kind;
@@ -92,7 +93,7 @@ impl Report for DeepFriedReport {
     }
 }
 
-fn layer_error(e: LayerError) -> CliError {
+pub(crate) fn layer_error(e: LayerError) -> CliError {
     match e {
         LayerError::InvalidParameter { .. } => CliError::usage(e.to_string()),
         other => CliError::compute(other),
@@ -101,14 +102,34 @@ fn layer_error(e: LayerError) -> CliError {
 
 /// Runs `rks deep-fried`.
 pub fn run(args: &DeepFriedArgs, json: bool) -> Result<()> {
-    let (train_data, test_data) = read_pair(&args.train, &args.test, &args.read)?;
+    match (args.arch, &args.idx) {
+        (ArchChoice::Lenet, Some(dir)) => crate::deep_fried_conv::run(args, dir, json),
+        (ArchChoice::Lenet, None) => Err(CliError::usage(
+            "--arch lenet needs --idx DIR (the four MNIST-format IDX files)",
+        )),
+        (ArchChoice::Mlp, _) => run_mlp(args, json),
+    }
+}
+
+fn run_mlp(args: &DeepFriedArgs, json: bool) -> Result<()> {
+    let (train_path, test_path) = match (&args.train, &args.test, &args.idx) {
+        (Some(train), Some(test), _) => (train.clone(), test.clone()),
+        (_, _, Some(_)) => {
+            return Err(CliError::usage(
+                "--idx is read by --arch lenet; --arch mlp takes --train and --test",
+            ));
+        }
+        _ => return Err(CliError::usage("--train and --test are required")),
+    };
+    let epochs = args.epochs.unwrap_or(50);
+    let (train_data, test_data) = read_pair(&train_path, &test_path, &args.read)?;
     let labels = |path: &std::path::Path, y: &ndarray::Array1<f64>| {
         class_labels(&y.to_vec()).map_err(|e| {
             CliError::data(path, format!("{e} (deep-fried needs class labels 0..k-1)"))
         })
     };
-    let (train_labels, train_k) = labels(&args.train, &train_data.y)?;
-    let (test_labels, test_k) = labels(&args.test, &test_data.y)?;
+    let (train_labels, train_k) = labels(&train_path, &train_data.y)?;
+    let (test_labels, test_k) = labels(&test_path, &test_data.y)?;
     let n_classes = train_k.max(test_k);
     let hidden = match args.layer {
         LayerChoice::Adaptive => HiddenSpec::Fastfood {
@@ -130,14 +151,14 @@ pub fn run(args: &DeepFriedArgs, json: bool) -> Result<()> {
         .build(train_data.x.view(), n_classes)
         .map_err(layer_error)?;
     let params = TrainParams {
-        epochs: args.epochs,
+        epochs,
         batch_size: args.batch_size,
-        optimizer: Optimizer::adam(args.learning_rate),
+        optimizer: Optimizer::adam(args.learning_rate.unwrap_or(1e-3)),
         validation_fraction: args.validation,
         seed: args.seed,
         ..TrainParams::default()
     };
-    let progress = Progress::bar(args.epochs as u64, "training");
+    let progress = Progress::bar(epochs as u64, "training");
     let (history, elapsed) = timed(|| {
         train(
             &mut net,
@@ -161,8 +182,8 @@ pub fn run(args: &DeepFriedArgs, json: bool) -> Result<()> {
         .evaluate(test_data.x.view(), &test_labels)
         .map_err(layer_error)?;
     let report = DeepFriedReport {
-        train: args.train.clone(),
-        test: args.test.clone(),
+        train: train_path,
+        test: test_path,
         layer: match args.layer {
             LayerChoice::Adaptive => "adaptive",
             LayerChoice::Fastfood => "fastfood",

@@ -6,7 +6,7 @@ use std::path::Path;
 use ndarray::ArrayView1;
 use rks::envelope::FileError;
 use rks::scaler::ScalerKind;
-use rks::{Bandwidth, Kernel, MapKind};
+use rks::{Bandwidth, FeatureMap, Kernel, MapKind};
 use rks_data::Dataset;
 use rks_solvers::machine::{Selection, SelectionReport};
 use rks_solvers::{
@@ -169,7 +169,7 @@ impl TaskInference {
             return;
         }
         for &v in y {
-            if v.fract() != 0.0 || !v.is_finite() {
+            if rks_data::class_label(v).is_none() {
                 self.regression = true;
                 return;
             }
@@ -252,11 +252,13 @@ pub fn bandwidth(sigma: Option<f64>, gamma: Option<f64>) -> Option<Bandwidth> {
 /// only: the Laplacian (a product over coordinates) needs the dense map. Checked here, before any
 /// file is read, with the flags' names in the message.
 pub fn check_kernel_map(kernel: Kernel, map: MapKind) -> Result<()> {
-    if map == MapKind::Fastfood && kernel == Kernel::Laplacian {
-        return Err(CliError::usage(
-            "--kernel laplacian needs --map dense: Fastfood makes radial kernels only \
-             (gaussian, matern12, matern32, matern52)",
-        ));
+    if matches!(map, MapKind::Fastfood | MapKind::Orf | MapKind::Sorf)
+        && kernel == Kernel::Laplacian
+    {
+        return Err(CliError::usage(format!(
+            "--kernel laplacian needs --map dense or nystrom: {map} makes radial kernels only \
+             (gaussian, matern12, matern32, matern52, arccos0, arccos1)"
+        )));
     }
     Ok(())
 }
@@ -269,6 +271,8 @@ pub fn kernel_kind(choice: KernelChoice) -> Kernel {
         KernelChoice::Matern32 => Kernel::Matern32,
         KernelChoice::Matern52 => Kernel::Matern52,
         KernelChoice::Laplacian => Kernel::Laplacian,
+        KernelChoice::Arccos0 => Kernel::ArcCos0,
+        KernelChoice::Arccos1 => Kernel::ArcCos1,
     }
 }
 
@@ -280,6 +284,8 @@ pub fn kernel_name(kernel: Kernel) -> &'static str {
         Kernel::Matern32 => "matern32",
         Kernel::Matern52 => "matern52",
         Kernel::Laplacian => "laplacian",
+        Kernel::ArcCos0 => "arccos0",
+        Kernel::ArcCos1 => "arccos1",
     }
 }
 
@@ -288,6 +294,9 @@ pub fn map_kind(choice: MapChoice) -> MapKind {
     match choice {
         MapChoice::Fastfood => MapKind::Fastfood,
         MapChoice::Dense => MapKind::Dense,
+        MapChoice::Orf => MapKind::Orf,
+        MapChoice::Sorf => MapKind::Sorf,
+        MapChoice::Nystrom => MapKind::Nystrom,
     }
 }
 
@@ -398,7 +407,7 @@ impl ModelSummary {
             kernel: kernel_name(map.spec().kernel()),
             input_dim: model.input_dim(),
             frequencies: map.n_frequencies(),
-            features: 2 * map.n_frequencies(),
+            features: map.output_dim(),
             sigma: info.sigma,
             gamma: 1.0 / (2.0 * info.sigma * info.sigma),
             scaler: scaler_name(model.scaler().kind()),
@@ -452,12 +461,9 @@ pub fn task_name(task: Task) -> &'static str {
     }
 }
 
-/// "fastfood" or "dense".
+/// The `--map` spelling of a map: "fastfood", "dense", "orf", "sorf" or "nystrom".
 pub fn map_name(kind: MapKind) -> &'static str {
-    match kind {
-        MapKind::Fastfood => "fastfood",
-        MapKind::Dense => "dense",
-    }
+    kind.name()
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod approx;
 mod cli;
 mod compare;
 mod deep_fried;
+mod deep_fried_conv;
 mod error;
 mod eval;
 mod fit;
@@ -31,13 +32,15 @@ use crate::cli::{Cli, Command};
 use crate::error::{CliError, Result};
 
 /// The arguments of the comparison `rks` runs when given no subcommand.
-const DEFAULT_COMPARE: [&str; 6] = [
+const DEFAULT_COMPARE: [&str; 8] = [
     "--train",
     "datasets/digits.train",
     "--test",
     "datasets/digits.test",
     "--frequencies",
     "256,1024,4096",
+    "--maps",
+    "dense,fastfood,orf,sorf",
 ];
 
 fn main() -> ExitCode {
@@ -97,14 +100,14 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// `rks` alone: compare dense RKS with Fastfood on the bundled digits data.
+/// `rks` alone: compare dense RKS, Fastfood, ORF and SORF on the bundled digits data.
 fn default_compare(json: bool) -> Result<()> {
     for file in [DEFAULT_COMPARE[1], DEFAULT_COMPARE[3]] {
         if !Path::new(file).is_file() {
             return Err(CliError::data(
                 Path::new(file),
-                "not found: without a subcommand rks compares dense RKS and Fastfood on the bundled \
-                 digits data, so run it from the workspace root (where datasets/ is), or see `rks --help`",
+                "not found: without a subcommand rks compares dense RKS, Fastfood, ORF and SORF on \
+                 the bundled digits data, so run it from the workspace root (where datasets/ is), or see `rks --help`",
             ));
         }
     }

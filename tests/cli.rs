@@ -418,6 +418,47 @@ fn deep_fried_trains_and_evaluates() {
 }
 
 #[test]
+fn deep_fried_lenet_trains_on_idx_files_and_saves() {
+    let dir = TempDir::new().unwrap();
+    let saved = dir.path().join("lenet.rksnet");
+    let report = json(&[
+        "deep-fried",
+        "--arch",
+        "lenet",
+        "--idx",
+        path_str(&dataset("mnist-slice")),
+        "--layer",
+        "adaptive",
+        "--width",
+        "1024",
+        "--epochs",
+        "2",
+        "--save",
+        path_str(&saved),
+    ]);
+    assert_eq!(report["paper_parameters"], 38_812);
+    assert!(report["parameters"].as_u64().unwrap() > 38_812);
+    assert!(report["seconds"].as_f64().unwrap() > 0.0);
+    // 500 training images, 2 epochs: far above chance (0.1) on the 200 test images.
+    assert!(report["test_accuracy"].as_f64().unwrap() > 0.6, "{report}");
+    let net = rks_layers::ConvNet::load(&saved).unwrap();
+    assert_eq!(net.n_paper_parameters(), 38_812);
+    let err = fails(&["deep-fried", "--arch", "lenet", "--width", "8"], 2);
+    assert!(err.contains("--train") || err.contains("--idx"), "{err}");
+    let err = fails(
+        &[
+            "deep-fried",
+            "--arch",
+            "lenet",
+            "--idx",
+            path_str(dir.path()),
+        ],
+        1,
+    );
+    assert!(err.contains("train-images-idx3-ubyte"), "{err}");
+}
+
+#[test]
 fn a_malformed_libsvm_line_names_its_line_and_column() {
     let dir = TempDir::new().unwrap();
     let bad = dir.path().join("bad.svm");

@@ -29,16 +29,31 @@ pub struct Dataset {
     pub y: Array1<f64>,
 }
 
-/// Labels must lie in this half-open range to convert to `i64` exactly: ±2⁶³.
-const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
+/// The largest magnitude of a class label: 2⁵³. Up to it every integer is an f64 of its own;
+/// beyond it neighbouring integers share one f64, so two classes could not be told apart.
+pub const MAX_CLASS_LABEL: f64 = 9_007_199_254_740_992.0;
 
-fn as_class(y: f64) -> Option<i64> {
-    if y.fract() == 0.0 && (-I64_LIMIT..I64_LIMIT).contains(&y) {
-        // Exact: y is an integer strictly inside the i64 range.
+/// The one rule for class labels, used by every crate: a finite whole number no larger in
+/// magnitude than [`MAX_CLASS_LABEL`]. Returns it as an integer, `None` for anything else.
+///
+/// ```
+/// assert_eq!(rks_data::class_label(7.0), Some(7));
+/// assert_eq!(rks_data::class_label(-3.0), Some(-3));
+/// assert_eq!(rks_data::class_label(0.5), None);
+/// assert_eq!(rks_data::class_label(1e17), None);
+/// assert_eq!(rks_data::class_label(f64::NAN), None);
+/// ```
+pub fn class_label(y: f64) -> Option<i64> {
+    if y.fract() == 0.0 && y.abs() <= MAX_CLASS_LABEL {
+        // Exact: y is an integer within ±2⁵³.
         Some(y as i64)
     } else {
         None
     }
+}
+
+fn as_class(y: f64) -> Option<i64> {
+    class_label(y)
 }
 
 impl Dataset {
@@ -139,13 +154,17 @@ mod tests {
     }
 
     #[test]
-    fn labels_outside_i64_are_not_integers() {
-        // 2^63 is an integer-valued f64 but not an i64; -2^63 is both.
-        assert!(!with_labels(array![I64_LIMIT]).is_integer_labels());
+    fn labels_beyond_two_to_the_53_are_not_classes() {
+        // ±2^53 are the largest integers with an f64 of their own; beyond, the one rule refuses
+        // them (1e17 was accepted here once and refused by the solvers).
         assert_eq!(
-            with_labels(array![-I64_LIMIT]).classes().unwrap(),
-            vec![i64::MIN]
+            with_labels(array![-MAX_CLASS_LABEL, MAX_CLASS_LABEL])
+                .classes()
+                .unwrap(),
+            vec![-(1i64 << 53), 1i64 << 53]
         );
+        assert!(!with_labels(array![MAX_CLASS_LABEL + 2.0]).is_integer_labels());
+        assert!(!with_labels(array![1e17]).is_integer_labels());
         assert!(!with_labels(array![f64::NAN]).is_integer_labels());
         assert!(!with_labels(array![f64::INFINITY]).is_integer_labels());
     }

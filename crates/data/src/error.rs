@@ -228,6 +228,77 @@ pub enum DataError {
     /// An option or argument is invalid (for example `chunk_rows = 0`).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// IDX: the first four bytes are not a magic number 0, 0, type, number of dimensions.
+    #[error("{file}: not an IDX file (magic bytes {found:02x?}, expected [00, 00, type, dims])")]
+    IdxMagic {
+        /// The path or source name.
+        file: String,
+        /// The first four bytes (fewer if the file is shorter).
+        found: Vec<u8>,
+    },
+    /// IDX: the element type is not unsigned bytes (0x08), the only type MNIST uses.
+    #[error("{file}: IDX element type 0x{code:02x} is not supported (only 0x08, unsigned bytes)")]
+    IdxType {
+        /// The path or source name.
+        file: String,
+        /// The type byte of the magic number.
+        code: u8,
+    },
+    /// IDX: the file (or its header) ends before the size its dimensions announce.
+    #[error("{file}: truncated IDX file: {found} bytes of {what}, expected {expected}")]
+    IdxTruncated {
+        /// The path or source name.
+        file: String,
+        /// "header" or "data".
+        what: &'static str,
+        /// Bytes expected.
+        expected: u64,
+        /// Bytes found.
+        found: u64,
+    },
+    /// IDX: more bytes follow the data its dimensions announce.
+    #[error("{file}: IDX file has bytes after the {expected} data bytes its dimensions announce")]
+    IdxTrailing {
+        /// The path or source name.
+        file: String,
+        /// Data bytes announced.
+        expected: u64,
+    },
+    /// IDX: the product of the dimensions does not fit in memory's address range.
+    #[error("{file}: IDX dimensions {dims:?} multiply to more than {max} elements")]
+    IdxDimOverflow {
+        /// The path or source name.
+        file: String,
+        /// The dimensions of the header.
+        dims: Vec<u32>,
+        /// The largest product accepted.
+        max: u64,
+    },
+    /// IDX: an images file and its labels file disagree, or a file has the wrong rank.
+    #[error("{images}: {n_images} images, but {labels}: {n_labels} labels")]
+    IdxCountMismatch {
+        /// The images file.
+        images: String,
+        /// Images it holds.
+        n_images: usize,
+        /// The labels file.
+        labels: String,
+        /// Labels it holds.
+        n_labels: usize,
+    },
+    /// IDX: the file has another number of dimensions than its role needs (3 for images,
+    /// 1 for labels).
+    #[error("{file}: IDX file has {found} dimensions, expected {expected} ({role})")]
+    IdxRank {
+        /// The path or source name.
+        file: String,
+        /// Dimensions expected.
+        expected: usize,
+        /// Dimensions found.
+        found: usize,
+        /// "images" or "labels".
+        role: &'static str,
+    },
 }
 
 /// Which column of a row a [`DataError::NonFinite`] is about.

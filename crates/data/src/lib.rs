@@ -3,7 +3,8 @@
 //! - [`libsvm`]: LIBSVM / svmlight text (`label index:value ...`), whole file or in chunks, a
 //!   one-pass [`scan_dims`](libsvm::scan_dims), and a writer;
 //! - [`csv`]: numeric CSV with a header and a chosen label column, whole file or in chunks, and
-//!   a writer.
+//!   a writer;
+//! - [`idx`]: the IDX format of MNIST (plain or gzipped), and the four-file MNIST directory.
 //!
 //! Every reader yields dense [`Dataset`]s of finite `f64` values (NaN and infinities are
 //! refused), and every parse error says where it is and what is wrong, like a compiler:
@@ -55,8 +56,9 @@
 pub mod csv;
 mod dataset;
 mod error;
+pub mod idx;
 pub mod libsvm;
 mod text;
 
-pub use dataset::Dataset;
+pub use dataset::{Dataset, MAX_CLASS_LABEL, class_label};
 pub use error::{ColumnRef, DataError, Location, ParseErrorKind};

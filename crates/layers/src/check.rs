@@ -26,9 +26,9 @@ pub(crate) fn check_finite(x: ArrayView2<'_, f64>) -> Result<(), LayerError> {
 }
 
 /// A companion array (a gradient) must have exactly this shape.
-pub(crate) fn check_shape(
+pub(crate) fn check_shape<T>(
     what: &'static str,
-    a: ArrayView2<'_, f64>,
+    a: ArrayView2<'_, T>,
     rows: usize,
     cols: usize,
 ) -> Result<(), LayerError> {

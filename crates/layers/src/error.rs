@@ -43,4 +43,12 @@ pub enum LayerError {
     /// corrupt one (the same errors as every file of the project, see [`rks::envelope`]).
     #[error(transparent)]
     File(#[from] rks::envelope::FileError),
+    /// The file holds the other kind of network.
+    #[error("the file holds {found}, expected {expected}")]
+    OtherNetwork {
+        /// The kind asked for.
+        expected: &'static str,
+        /// The kind in the file.
+        found: &'static str,
+    },
 }

@@ -29,7 +29,11 @@
 #![forbid(unsafe_code)]
 
 mod check;
+pub mod conv;
+pub mod convnet;
+pub mod convtrain;
 pub mod dense;
+pub mod dropout;
 pub mod error;
 pub mod fastfood;
 mod init;
@@ -37,17 +41,25 @@ pub mod loss;
 pub mod network;
 pub mod optim;
 pub mod persist;
+pub mod pool;
+mod real;
 #[cfg(test)]
 mod test_util;
 pub mod train;
 
+pub use conv::{Conv2d, ConvGrads, IMAGE_BLOCK, Shape3};
+pub use convnet::{ConvNet, ConvNetGrads, ConvNetParams, Head};
+pub use convtrain::{ConvTrainParams, LrSchedule, train_convnet};
 pub use dense::{Dense, DenseCache, DenseGrads, DenseInit};
+pub use dropout::{Dropout, DropoutMask};
 pub use error::LayerError;
 pub use fastfood::{AdaptiveFastfood, FastfoodCache, FastfoodGrads, FastfoodParts, Trainable};
 pub use network::{
     Hidden, HiddenGrads, HiddenSpec, Network, NetworkGrads, NetworkParams, class_labels,
 };
 pub use optim::Optimizer;
+pub use pool::{MaxPool2, PoolCache};
+pub use real::Real;
 pub use train::{EpochStats, History, TrainParams, train};
 
 /// Rows per parallel task in the Fastfood backward pass. Fixed (not derived from the number of

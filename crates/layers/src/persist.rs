@@ -1,5 +1,9 @@
-//! Saving and loading a [`Network`]: the project's [envelope](rks::envelope) with the tag
-//! `RKSDFNET` around the network encoded with serde + bincode 2.
+//! Saving and loading a [`Network`] or a [`ConvNet`]: the project's [envelope](rks::envelope)
+//! with the tag `RKSDFNET` around the network encoded with serde + bincode 2.
+//!
+//! Version 1 payloads are a [`Network`]; version 2 payloads (written since convolutional
+//! networks exist) are an enum: a [`Network`] (variant 0) or a [`ConvNet`] (variant 1). Files of
+//! both versions load; loading one kind as the other is [`LayerError::OtherNetwork`].
 //!
 //! Loading never panics and never trusts a length before checking it: every failure is a
 //! [`FileError`] inside [`LayerError::File`] (foreign file, newer version, truncated, too large,
@@ -8,13 +12,14 @@
 use std::path::Path;
 
 use rks::envelope::{FileError, FileKind};
+use serde::{Deserialize, Serialize};
 
-use crate::{LayerError, Network};
+use crate::{ConvNet, LayerError, Network};
 
 /// The tag every saved network starts with.
 pub const MAGIC: [u8; 8] = *b"RKSDFNET";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Largest payload accepted, in bytes (1 GiB): ~134 M parameters stored as f64, e.g. eight
 /// dense 4,096 × 4,096 layers, far beyond the networks this crate is meant for.
@@ -30,13 +35,47 @@ pub const NETWORK_FILE: FileKind = FileKind {
     max_payload: MAX_PAYLOAD,
 };
 
+/// What a version 2 payload holds (borrowed for encoding).
+#[derive(Serialize)]
+enum SavedRef<'a> {
+    Mlp(&'a Network),
+    Conv(&'a ConvNet),
+}
+
+/// What a version 2 payload holds (owned, for decoding; same variant order as [`SavedRef`]).
+#[derive(Deserialize)]
+enum Saved {
+    Mlp(Box<Network>),
+    Conv(Box<ConvNet>),
+}
+
+impl Saved {
+    fn kind(&self) -> &'static str {
+        match self {
+            Saved::Mlp(_) => "a network without convolutions (rks_layers::Network)",
+            Saved::Conv(_) => "a convolutional network (rks_layers::ConvNet)",
+        }
+    }
+}
+
+/// The saved network of either version, decoded.
+fn open(bytes: &[u8]) -> Result<Saved, LayerError> {
+    let (version, payload) = NETWORK_FILE.open(bytes)?;
+    Ok(if version == 1 {
+        Saved::Mlp(Box::new(NETWORK_FILE.decode(payload)?))
+    } else {
+        NETWORK_FILE.decode(payload)?
+    })
+}
+
 impl Network {
     /// Encodes the network as the bytes of a network file (see the module documentation).
     pub fn to_bytes(&self) -> Result<Vec<u8>, LayerError> {
-        Ok(NETWORK_FILE.encode(self)?)
+        Ok(NETWORK_FILE.encode(&SavedRef::Mlp(self))?)
     }
 
-    /// Decodes bytes written by [`Network::to_bytes`], checking everything on the way.
+    /// Decodes bytes written by [`Network::to_bytes`] (this or the previous format version),
+    /// checking everything on the way.
     ///
     /// ```
     /// use rks::envelope::FileError;
@@ -51,8 +90,15 @@ impl Network {
     /// ));
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LayerError> {
-        let (_version, payload) = NETWORK_FILE.open(bytes)?;
-        let net: Network = NETWORK_FILE.decode(payload)?;
+        let net = match open(bytes)? {
+            Saved::Mlp(net) => *net,
+            other => {
+                return Err(LayerError::OtherNetwork {
+                    expected: "a network without convolutions (rks_layers::Network)",
+                    found: other.kind(),
+                });
+            }
+        };
         net.check_consistent().map_err(|e| FileError::Corrupt {
             what: NETWORK_FILE.what,
             reason: format!("the decoded network is inconsistent: {e}"),
@@ -71,5 +117,99 @@ impl Network {
     /// [`MAX_PAYLOAD`] are refused before they are read.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, LayerError> {
         Self::from_bytes(&NETWORK_FILE.read(path.as_ref())?)
+    }
+}
+
+impl ConvNet {
+    /// Encodes the network as the bytes of a network file (see the module documentation).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, LayerError> {
+        Ok(NETWORK_FILE.encode(&SavedRef::Conv(self))?)
+    }
+
+    /// Decodes bytes written by [`ConvNet::to_bytes`], checking everything on the way.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, LayerError> {
+        let net = match open(bytes)? {
+            Saved::Conv(net) => *net,
+            other => {
+                return Err(LayerError::OtherNetwork {
+                    expected: "a convolutional network (rks_layers::ConvNet)",
+                    found: other.kind(),
+                });
+            }
+        };
+        net.check_consistent()?;
+        Ok(net)
+    }
+
+    /// Writes the network to `path` (atomically, as [`Network::save`]).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), LayerError> {
+        Ok(NETWORK_FILE.write(path.as_ref(), &self.to_bytes()?)?)
+    }
+
+    /// Reads a network written by [`ConvNet::save`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, LayerError> {
+        Self::from_bytes(&NETWORK_FILE.read(path.as_ref())?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ConvNetParams, Head, NetworkParams, Trainable};
+    use ndarray::Array2;
+
+    #[test]
+    fn version_1_files_still_load() {
+        let x = Array2::from_shape_fn((10, 3), |(i, j)| (i * j) as f64);
+        let net = NetworkParams::new()
+            .fastfood(8, Trainable::ALL)
+            .dense(4)
+            .seed(2)
+            .build(x.view(), 3)
+            .unwrap();
+        // A version 1 file: the same header, the network itself as the payload.
+        let v1_kind = FileKind {
+            version: 1,
+            ..NETWORK_FILE
+        };
+        let v1 = v1_kind.encode(&net).unwrap();
+        assert_eq!(Network::from_bytes(&v1).unwrap(), net);
+        assert_eq!(Network::from_bytes(&net.to_bytes().unwrap()).unwrap(), net);
+        assert!(matches!(
+            ConvNet::from_bytes(&v1),
+            Err(LayerError::OtherNetwork { .. })
+        ));
+    }
+
+    #[test]
+    fn convolutional_networks_round_trip() {
+        for head in [
+            Head::Dense { width: 7 },
+            Head::Fastfood {
+                width: 20,
+                adaptive: true,
+            },
+        ] {
+            let net = ConvNetParams::lenet(head)
+                .input_shape([1, 12, 12])
+                .convolutions([(3, 3), (4, 2)])
+                .dropout(0.25)
+                .seed(5)
+                .build(3)
+                .unwrap();
+            let bytes = net.to_bytes().unwrap();
+            assert_eq!(ConvNet::from_bytes(&bytes).unwrap(), net);
+            assert!(matches!(
+                Network::from_bytes(&bytes),
+                Err(LayerError::OtherNetwork { .. })
+            ));
+            for len in [0, 10, 28, bytes.len() - 1] {
+                assert!(ConvNet::from_bytes(&bytes[..len]).is_err());
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("conv.rksnet");
+            net.save(&path).unwrap();
+            assert_eq!(ConvNet::load(&path).unwrap(), net);
+        }
     }
 }

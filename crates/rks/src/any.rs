@@ -1,12 +1,29 @@
-//! [`AnyMap`]: either map behind one type, chosen at run time (for command lines and saved models).
+//! [`AnyMap`]: any map behind one type, chosen at run time (for command lines and saved models).
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-use crate::spec::{MapSpec, SavedMap, serde_via_saved};
-use crate::{Bandwidth, DenseRks, Element, Fastfood, FeatureMap, Kernel, MapKind, RksError};
+use crate::spec::{MapSpec, SavedAny};
+use crate::{
+    Bandwidth, DenseRks, Element, Fastfood, FeatureMap, Kernel, MapKind, Nystrom, Orf, RksError,
+    Sorf,
+};
 
-/// A dense or a Fastfood map. Serialises to the same spec form as the maps themselves, so a saved
-/// [`DenseRks`] or [`Fastfood`] loads as an `AnyMap` and the other way round (kind permitting).
+/// Calls `$body` with `$m` bound to the map inside `$any`, whichever kind it is.
+macro_rules! each {
+    ($any:expr, $m:ident => $body:expr) => {
+        match $any {
+            AnyMap::Dense($m) => $body,
+            AnyMap::Fastfood($m) => $body,
+            AnyMap::Orf($m) => $body,
+            AnyMap::Sorf($m) => $body,
+            AnyMap::Nystrom($m) => $body,
+        }
+    };
+}
+
+/// A dense, Fastfood, ORF, SORF or Nyström map. Serialises to the same spec form as the maps
+/// themselves, so a saved [`DenseRks`], [`Fastfood`], [`Orf`], [`Sorf`] or [`Nystrom`] loads as
+/// an `AnyMap` and the other way round (kind permitting).
 ///
 /// ```
 /// use rks::{AnyMap, Bandwidth, FeatureMap, Kernel, MapKind};
@@ -25,6 +42,12 @@ pub enum AnyMap {
     Dense(DenseRks),
     /// Fastfood.
     Fastfood(Fastfood),
+    /// Orthogonal random features.
+    Orf(Orf),
+    /// Structured orthogonal random features.
+    Sorf(Sorf),
+    /// Nyström (fitted to rows).
+    Nystrom(Nystrom),
 }
 
 impl AnyMap {
@@ -47,20 +70,50 @@ impl AnyMap {
         )?)
     }
 
-    /// Draws the map a validated spec describes.
+    /// Draws the map a validated spec describes. A Nyström map needs rows: use [`AnyMap::fit`].
     pub fn from_spec(spec: &MapSpec) -> Result<Self, RksError> {
         Ok(match spec.kind() {
             MapKind::Dense => AnyMap::Dense(DenseRks::from_spec(spec)?),
             MapKind::Fastfood => AnyMap::Fastfood(Fastfood::from_spec(spec)?),
+            MapKind::Orf => AnyMap::Orf(Orf::from_spec(spec)?),
+            MapKind::Sorf => AnyMap::Sorf(Sorf::from_spec(spec)?),
+            MapKind::Nystrom => {
+                return Err(RksError::InvalidParameter {
+                    name: "map",
+                    reason: "a Nyström map is fitted to rows: use AnyMap::fit or \
+                             Nystrom::params().fit(x)"
+                        .into(),
+                });
+            }
         })
+    }
+
+    /// The map a validated spec describes, for the training rows `x`: Nyström picks its
+    /// landmarks among them (uniformly, the spec's n_frequencies as m, default floor); every
+    /// other kind ignores `x` and is [`AnyMap::from_spec`].
+    pub fn fit<F: Element>(spec: &MapSpec, x: ArrayView2<'_, F>) -> Result<Self, RksError> {
+        if spec.kind() != MapKind::Nystrom {
+            return Self::from_spec(spec);
+        }
+        if x.ncols() != spec.input_dim() {
+            return Err(RksError::WrongInputDim {
+                expected: spec.input_dim(),
+                found: x.ncols(),
+            });
+        }
+        Ok(AnyMap::Nystrom(
+            Nystrom::params()
+                .n_landmarks(spec.n_frequencies())
+                .bandwidth(spec.bandwidth())
+                .kernel(spec.kernel())
+                .seed(spec.seed())
+                .fit(x)?,
+        ))
     }
 
     /// The spec the map was drawn from.
     pub fn spec(&self) -> &MapSpec {
-        match self {
-            AnyMap::Dense(m) => m.spec(),
-            AnyMap::Fastfood(m) => m.spec(),
-        }
+        each!(self, m => m.spec())
     }
 
     /// Which construction.
@@ -75,26 +128,32 @@ impl AnyMap {
 
     /// Memory of the parameters in bytes.
     pub fn parameter_bytes(&self) -> usize {
-        match self {
-            AnyMap::Dense(m) => m.parameter_bytes(),
-            AnyMap::Fastfood(m) => m.parameter_bytes(),
-        }
+        each!(self, m => m.parameter_bytes())
     }
 
-    /// The map's stored form: its spec and the checksum of its parameters.
-    pub fn saved(&self) -> SavedMap {
-        match self {
+    /// The map's stored form: its spec and the checksum of its parameters (and, for Nyström,
+    /// its landmarks).
+    pub fn saved(&self) -> SavedAny {
+        let map = match self {
             AnyMap::Dense(m) => m.saved(),
             AnyMap::Fastfood(m) => m.saved(),
-        }
+            AnyMap::Orf(m) => m.saved(),
+            AnyMap::Sorf(m) => m.saved(),
+            AnyMap::Nystrom(m) => return m.saved(),
+        };
+        SavedAny { map, nystrom: None }
     }
 
     /// Draws the map a stored form describes: the spec is validated (caps included) and the
     /// checksum of the drawn parameters compared with the stored one.
-    pub fn from_saved(saved: &SavedMap) -> Result<Self, RksError> {
-        Ok(match saved.kind {
-            MapKind::Dense => AnyMap::Dense(DenseRks::from_saved(saved)?),
-            MapKind::Fastfood => AnyMap::Fastfood(Fastfood::from_saved(saved)?),
+    pub fn from_saved(saved: &SavedAny) -> Result<Self, RksError> {
+        let map = &saved.map;
+        Ok(match map.kind {
+            MapKind::Dense => AnyMap::Dense(DenseRks::from_saved(map)?),
+            MapKind::Fastfood => AnyMap::Fastfood(Fastfood::from_saved(map)?),
+            MapKind::Orf => AnyMap::Orf(Orf::from_saved(map)?),
+            MapKind::Sorf => AnyMap::Sorf(Sorf::from_saved(map)?),
+            MapKind::Nystrom => AnyMap::Nystrom(Nystrom::from_saved(saved)?),
         })
     }
 }
@@ -111,13 +170,31 @@ impl From<Fastfood> for AnyMap {
     }
 }
 
+impl From<Orf> for AnyMap {
+    fn from(m: Orf) -> Self {
+        AnyMap::Orf(m)
+    }
+}
+
+impl From<Sorf> for AnyMap {
+    fn from(m: Sorf) -> Self {
+        AnyMap::Sorf(m)
+    }
+}
+
+impl From<Nystrom> for AnyMap {
+    fn from(m: Nystrom) -> Self {
+        AnyMap::Nystrom(m)
+    }
+}
+
 impl FeatureMap for AnyMap {
     fn input_dim(&self) -> usize {
         self.spec().input_dim()
     }
 
     fn output_dim(&self) -> usize {
-        2 * self.n_frequencies()
+        self.spec().output_dim()
     }
 
     fn transform_into<F: Element>(
@@ -125,12 +202,20 @@ impl FeatureMap for AnyMap {
         x: ArrayView2<'_, F>,
         out: ArrayViewMut2<'_, F>,
     ) -> Result<(), RksError> {
-        match self {
-            AnyMap::Dense(m) => m.transform_into(x, out),
-            AnyMap::Fastfood(m) => m.transform_into(x, out),
-        }
+        each!(self, m => m.transform_into(x, out))
     }
 }
 
-serde_via_saved!(AnyMap);
+impl serde::Serialize for AnyMap {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.saved().serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AnyMap {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let saved = SavedAny::deserialize(deserializer)?;
+        Self::from_saved(&saved).map_err(serde::de::Error::custom)
+    }
+}
 crate::linfa_impl::transformer_via_feature_map!(AnyMap);

@@ -34,7 +34,7 @@ const BLOCK_ROWS: usize = crate::gemm::MC;
 /// end evenly (600 rows on 2 threads: 4 blocks of 150, not 264 + 264 + 72). The split does not
 /// change any value: each output is computed from its own row by the same operations whichever
 /// block the row falls in.
-fn block_rows(rows: usize, threads: usize) -> usize {
+pub(crate) fn block_rows(rows: usize, threads: usize) -> usize {
     let threads = threads.max(1);
     let blocks = rows.div_ceil(BLOCK_ROWS).div_ceil(threads) * threads;
     let per_block = rows.div_ceil(blocks.max(1));
@@ -117,12 +117,7 @@ impl DenseRks {
 
     /// Draws the map described by a validated spec (which must be of kind [`MapKind::Dense`]).
     pub fn from_spec(spec: &MapSpec) -> Result<Self, RksError> {
-        if spec.kind() != MapKind::Dense {
-            return Err(RksError::WrongMapKind {
-                expected: "dense",
-                found: "Fastfood",
-            });
-        }
+        spec.expect_kind(MapKind::Dense)?;
         Ok(Self {
             spec: *spec,
             wide: OnceLock::new(),
@@ -278,7 +273,7 @@ impl FeatureMap for DenseRks {
     }
 
     fn output_dim(&self) -> usize {
-        2 * self.n_frequencies()
+        self.spec.output_dim()
     }
 
     fn transform_into<F: Element>(
@@ -286,9 +281,8 @@ impl FeatureMap for DenseRks {
         x: ArrayView2<'_, F>,
         out: ArrayViewMut2<'_, F>,
     ) -> Result<(), RksError> {
-        let (d, n) = (self.input_dim(), self.n_frequencies());
         let block = block_rows(x.nrows(), rayon::current_num_threads());
-        transform_with(x, out, d, n, block, |simd, xb, zb| {
+        transform_with(x, out, &self.spec, block, |simd, xb, zb| {
             self.project_block(simd, xb, zb)
         })
     }

@@ -23,7 +23,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::features::{check_io, cos_sin_scale, for_row_blocks};
+use crate::features::{activate_rows, check_io, cos_sin_scale, for_row_blocks};
+use crate::kernel::Activation;
 use crate::simd::Simd;
 use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
@@ -151,12 +152,7 @@ impl Fastfood {
 
     /// Draws the map described by a validated spec (which must be of kind [`MapKind::Fastfood`]).
     pub fn from_spec(spec: &MapSpec) -> Result<Self, RksError> {
-        if spec.kind() != MapKind::Fastfood {
-            return Err(RksError::WrongMapKind {
-                expected: "Fastfood",
-                found: "dense",
-            });
-        }
+        spec.expect_kind(MapKind::Fastfood)?;
         let padded_dim = spec.input_dim().next_power_of_two();
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed());
         let blocks: Vec<FastfoodBlock> = (0..spec.n_frequencies().div_ceil(padded_dim))
@@ -295,8 +291,14 @@ impl Fastfood {
     ) -> Result<(), RksError> {
         check_io(&x, &out, self.input_dim(), self.output_dim())?;
         self.factors::<F>();
-        for_row_blocks(x, out.view_mut(), BLOCK_ROWS, |xb, ob| {
-            self.project_block(simd, xb, ob, true)
+        // cos/sin is fused into the projection; the arc-cosine steps run after it.
+        let activation = self.kernel().activation();
+        let fused = activation == Activation::CosSin;
+        for_row_blocks(x, out.view_mut(), BLOCK_ROWS, |xb, mut ob| {
+            self.project_block(simd, xb, ob.view_mut(), fused);
+            if !fused {
+                activate_rows(simd, ob, activation);
+            }
         });
         Ok(())
     }
@@ -453,7 +455,7 @@ impl FeatureMap for Fastfood {
     }
 
     fn output_dim(&self) -> usize {
-        2 * self.n_frequencies()
+        self.spec.output_dim()
     }
 
     fn transform_into<F: Element>(

@@ -1,5 +1,6 @@
-//! The part every cos/sin map shares: input checks, the row-block parallel loop, and the step
-//! φ(x) = n^{-1/2}·[cos z, sin z] from the projection z = Wx.
+//! The part every map of a projection z = Wx shares: input checks, the row-block parallel loop,
+//! and the step φ(x) = n^{-1/2}·[cos z, sin z] (or, for the arc-cosine kernels,
+//! √(2/n)·Θ(z) and √(2/n)·max(0, z), see [`crate::kernel::Activation`]).
 //!
 //! A map only supplies its projection of a block of rows into the first n output columns; this
 //! module calls it on blocks of rows in parallel (rayon), then overwrites each row's [z | ·] with
@@ -11,8 +12,9 @@
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, s};
 use rayon::prelude::*;
 
+use crate::kernel::Activation;
 use crate::simd::Simd;
-use crate::{Element, RksError};
+use crate::{Element, MapSpec, RksError};
 
 /// Checks the input columns, the output shape, and that the input is finite.
 pub(crate) fn check_io<F: Element>(
@@ -83,13 +85,29 @@ pub(crate) fn cos_sin_rows<F: Element>(simd: Simd, mut out: ArrayViewMut2<'_, F>
     }
 }
 
-/// The full transform: checks, then for every block of rows `project` into the first n columns
-/// followed by the cos/sin step. The CPU's kernels are detected once and passed to both.
+/// Replaces each row's projection z (its first n columns) by its features: [cos z | sin z]/√n
+/// over 2n columns, or √(2/n)·Θ(z), √(2/n)·max(0, z) over n columns for the arc-cosine kernels.
+pub(crate) fn activate_rows<F: Element>(
+    simd: Simd,
+    mut out: ArrayViewMut2<'_, F>,
+    activation: Activation,
+) {
+    let n = out.ncols();
+    let scale = F::from_f64_lossy((2.0 / n as f64).sqrt());
+    match activation {
+        Activation::CosSin => cos_sin_rows(simd, out),
+        Activation::Step => out.mapv_inplace(|z| if z > F::zero() { scale } else { F::zero() }),
+        Activation::Relu => out.mapv_inplace(|z| if z > F::zero() { z * scale } else { F::zero() }),
+    }
+}
+
+/// The full transform of the map `spec` describes: checks, then for every block of rows
+/// `project` into the first n columns followed by the kernel's step ([`activate_rows`]). The
+/// CPU's kernels are detected once and passed to both.
 pub(crate) fn transform_with<F, P>(
     x: ArrayView2<'_, F>,
     mut out: ArrayViewMut2<'_, F>,
-    input_dim: usize,
-    n_frequencies: usize,
+    spec: &MapSpec,
     block_rows: usize,
     project: P,
 ) -> Result<(), RksError>
@@ -97,11 +115,13 @@ where
     F: Element,
     P: Fn(Simd, ArrayView2<'_, F>, ArrayViewMut2<'_, F>) + Sync,
 {
-    check_io(&x, &out, input_dim, 2 * n_frequencies)?;
+    let n = spec.n_frequencies();
+    check_io(&x, &out, spec.input_dim(), spec.output_dim())?;
+    let activation = spec.kernel().activation();
     let simd = Simd::detect();
     for_row_blocks(x, out.view_mut(), block_rows, |xb, mut ob| {
-        project(simd, xb, ob.slice_mut(s![.., ..n_frequencies]));
-        cos_sin_rows(simd, ob);
+        project(simd, xb, ob.slice_mut(s![.., ..n]));
+        activate_rows(simd, ob, activation);
     });
     Ok(())
 }

@@ -13,14 +13,29 @@
 //! | [`Kernel::Matern32`] | (1 + √3 r/σ) exp(−√3 r/σ) | z·√(3/χ²₃)/σ (multivariate Student t, 3 d.o.f.) |
 //! | [`Kernel::Matern52`] | (1 + √5 r/σ + 5r²/(3σ²)) exp(−√5 r/σ) | z·√(5/χ²₅)/σ (Student t, 5 d.o.f.) |
 //!
+//! Two kernels are not shift-invariant: the arc-cosine kernels of order 0 and 1 (Cho & Saul,
+//! "Kernel Methods for Deep Learning", NIPS 2009). With θ the angle between x/σ and y/σ,
+//!
+//! | kernel | k(x, y) | feature of w ~ N(0, σ⁻² I) |
+//! |---|---|---|
+//! | [`Kernel::ArcCos0`] | 1 − θ/π | √2·Θ(wᵀx) (Θ the step function) |
+//! | [`Kernel::ArcCos1`] | (1/π)‖x‖‖y‖σ⁻²(sin θ + (π − θ) cos θ) | √2·max(0, wᵀx) |
+//!
+//! since E[Θ(wᵀx)Θ(wᵀy)] = (π − θ)/(2π) and E[max(0, wᵀx)max(0, wᵀy)] = ‖x‖‖y‖(sin θ + (π − θ)
+//! cos θ)/(2π) for w ~ N(0, I). Their maps output n features √(2/n)·Θ(Wx) or √(2/n)·max(0, Wx)
+//! instead of the 2n cos/sin features ([`Activation`]); k₁ is the kernel of an infinitely wide
+//! ReLU layer, so a Fastfood layer followed by ReLU approximates it.
+//!
 //! The Matérn rows follow from its spectral density ∝ (2ν/σ² + ‖w‖²)^−(ν + d/2), a multivariate t
 //! with 2ν degrees of freedom and scale σ⁻¹ (Rasmussen & Williams, *Gaussian Processes for
 //! Machine Learning*, 2006, eq. 4.15): w = z·√(2ν/χ²₂ᵥ)/σ.
 //!
 //! Fastfood ([`crate::Fastfood`]) produces rows whose *directions* are (nearly) uniform and whose
 //! *lengths* it draws itself, so it can only make radial kernels: Gaussian (length χ_D/σ) and the
-//! Matérn family (length χ_D·√(2ν/χ²₂ᵥ)/σ, Le, Sarlós & Smola 2013, section 4). The Laplacian
-//! kernel above is a product over coordinates, not radial: only the dense map offers it.
+//! Matérn family (length χ_D·√(2ν/χ²₂ᵥ)/σ, Le, Sarlós & Smola 2013, section 4), and the
+//! arc-cosine kernels (Gaussian rows, length χ_D/σ). So do the orthogonal maps ([`crate::Orf`],
+//! [`crate::Sorf`]). The Laplacian kernel above is a product over coordinates, not radial: only
+//! the dense map and Nyström offer it.
 
 use rand::Rng;
 use rand_distr::{Cauchy, ChiSquared, Distribution, StandardNormal};
@@ -42,6 +57,31 @@ pub enum Kernel {
     Matern32,
     /// Matérn ν = 5/2.
     Matern52,
+    /// Arc-cosine kernel of order 0, 1 − θ/π (θ the angle between x and y); not shift-invariant.
+    ArcCos0,
+    /// Arc-cosine kernel of order 1, (1/π)‖x‖‖y‖σ⁻²(sin θ + (π − θ) cos θ); not shift-invariant.
+    ArcCos1,
+}
+
+/// What a map applies to its projection z = Wx: the kernel decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// φ = n^{-1/2}·[cos z, sin z]: 2n features (shift-invariant kernels).
+    CosSin,
+    /// φ = √(2/n)·Θ(z) (Θ(t) = 1 for t > 0, else 0): n features (arc-cosine order 0).
+    Step,
+    /// φ = √(2/n)·max(0, z): n features (arc-cosine order 1).
+    Relu,
+}
+
+impl Activation {
+    /// Output features for n frequencies: 2n for cos/sin, n otherwise.
+    pub fn output_dim(&self, n_frequencies: usize) -> usize {
+        match self {
+            Activation::CosSin => 2 * n_frequencies,
+            Activation::Step | Activation::Relu => n_frequencies,
+        }
+    }
 }
 
 /// The kernel width, given either as σ or as γ = 1/(2σ²) (scikit-learn's RBF parameter).
@@ -98,13 +138,33 @@ impl Bandwidth {
 
 impl Kernel {
     /// All kernels, for tests and command-line help.
-    pub const ALL: [Kernel; 5] = [
+    pub const ALL: [Kernel; 7] = [
+        Kernel::Gaussian,
+        Kernel::Laplacian,
+        Kernel::Matern12,
+        Kernel::Matern32,
+        Kernel::Matern52,
+        Kernel::ArcCos0,
+        Kernel::ArcCos1,
+    ];
+
+    /// The shift-invariant kernels (k(x, y) = κ(x − y), κ(0) = 1), approximated by cos/sin features.
+    pub const SHIFT_INVARIANT: [Kernel; 5] = [
         Kernel::Gaussian,
         Kernel::Laplacian,
         Kernel::Matern12,
         Kernel::Matern32,
         Kernel::Matern52,
     ];
+
+    /// The step applied to the projection: cos/sin, or the arc-cosine kernels' step or ReLU.
+    pub fn activation(&self) -> Activation {
+        match self {
+            Kernel::ArcCos0 => Activation::Step,
+            Kernel::ArcCos1 => Activation::Relu,
+            _ => Activation::CosSin,
+        }
+    }
 
     /// The exact kernel value k(x, y), for tests and for checking an approximation.
     ///
@@ -120,9 +180,16 @@ impl Kernel {
                 found: y.len(),
             });
         }
-        let sigma = bandwidth.sigma()?;
+        Ok(self.eval(x, y, bandwidth.sigma()?))
+    }
+
+    /// k(x, y) for slices of equal length and a valid σ (the caller checks both).
+    pub(crate) fn eval(&self, x: &[f64], y: &[f64], sigma: f64) -> f64 {
+        if let Some(order) = self.arc_cos_order() {
+            return arc_cos(order, x, y, sigma);
+        }
         let diffs = x.iter().zip(y).map(|(a, b)| a - b);
-        Ok(match self {
+        match self {
             Kernel::Gaussian => (-diffs.map(|t| t * t).sum::<f64>() / (2.0 * sigma * sigma)).exp(),
             Kernel::Laplacian => (-diffs.map(f64::abs).sum::<f64>() / sigma).exp(),
             radial => {
@@ -139,7 +206,16 @@ impl Kernel {
                     }
                 }
             }
-        })
+        }
+    }
+
+    /// The order of an arc-cosine kernel, if it is one.
+    fn arc_cos_order(&self) -> Option<u8> {
+        match self {
+            Kernel::ArcCos0 => Some(0),
+            Kernel::ArcCos1 => Some(1),
+            _ => None,
+        }
     }
 
     /// Twice the Matérn smoothness, 2ν (the degrees of freedom of the Student-t mixing), if any.
@@ -148,18 +224,22 @@ impl Kernel {
             Kernel::Matern12 => Some(1.0),
             Kernel::Matern32 => Some(3.0),
             Kernel::Matern52 => Some(5.0),
-            Kernel::Gaussian | Kernel::Laplacian => None,
+            Kernel::Gaussian | Kernel::Laplacian | Kernel::ArcCos0 | Kernel::ArcCos1 => None,
         }
     }
 
-    /// True if the kernel is radial (depends on ‖x − y‖₂ only), which Fastfood needs.
+    /// True if the kernel's frequency distribution is rotation-invariant (a uniform direction
+    /// times a random length), which the structured and orthogonal maps (Fastfood, ORF, SORF)
+    /// need: every kernel but the Laplacian (the radial kernels, and the arc-cosine kernels with
+    /// Gaussian rows).
     pub fn is_radial(&self) -> bool {
         !matches!(self, Kernel::Laplacian)
     }
 
     /// Fills `row` with one frequency vector w of this kernel for σ = 1 (the caller divides by σ).
     ///
-    /// Draw order (part of the reproducibility promise): Gaussian: `row.len()` standard normals;
+    /// Draw order (part of the reproducibility promise): Gaussian and arc-cosine: `row.len()`
+    /// standard normals;
     /// Laplacian: `row.len()` standard Cauchy variates; Matérn: `row.len()` standard normals, then
     /// one χ²₂ᵥ variate.
     pub(crate) fn sample_row<R: Rng + ?Sized>(&self, rng: &mut R, row: &mut [f64]) {
@@ -178,7 +258,7 @@ impl Kernel {
 
     /// One row length ‖w‖ for σ = 1 in `dim` dimensions, for Fastfood's S diagonal.
     ///
-    /// Gaussian: χ_dim (one χ²_dim draw, square-rooted). Matérn: χ_dim·√(2ν/χ²₂ᵥ) (the χ²_dim
+    /// Gaussian and arc-cosine: χ_dim (one χ²_dim draw, square-rooted). Matérn: χ_dim·√(2ν/χ²₂ᵥ) (the χ²_dim
     /// draw, then the χ²₂ᵥ draw). Errors for kernels that are not radial.
     pub(crate) fn sample_radius<R: Rng + ?Sized>(
         &self,
@@ -202,6 +282,32 @@ impl Kernel {
             Some(dof) => radius * student_mix(rng, dof),
             None => radius,
         })
+    }
+}
+
+impl Kernel {
+    /// A row's length factor beyond the Gaussian's: √(2ν/χ²₂ᵥ) (one χ²₂ᵥ draw) for Matérn, 1
+    /// (no draw) otherwise. SORF's rows have the fixed length √D and take this factor only.
+    pub(crate) fn sample_mix<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        self.matern_dof().map_or(1.0, |dof| student_mix(rng, dof))
+    }
+}
+
+/// The arc-cosine kernel of order 0 or 1 at x/σ, y/σ (Cho & Saul 2009, eq. 6):
+/// k₀ = 1 − θ/π, k₁ = (1/π)‖x‖‖y‖(sin θ + (π − θ) cos θ); a zero vector has k₀ = 1/2 with
+/// anything (the step is then 0 for every w) and k₁ = 0.
+fn arc_cos(order: u8, x: &[f64], y: &[f64], sigma: f64) -> f64 {
+    use std::f64::consts::PI;
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(u, v)| u * v).sum::<f64>();
+    let (nx, ny) = (dot(x, x).sqrt() / sigma, dot(y, y).sqrt() / sigma);
+    if nx == 0.0 || ny == 0.0 {
+        return if order == 0 { 0.5 } else { 0.0 };
+    }
+    let cos = (dot(x, y) / (sigma * sigma) / (nx * ny)).clamp(-1.0, 1.0);
+    let theta = cos.acos();
+    match order {
+        0 => 1.0 - theta / PI,
+        _ => nx * ny * (theta.sin() + (PI - theta) * cos) / PI,
     }
 }
 
@@ -243,9 +349,34 @@ mod tests {
         assert!((e(Kernel::Matern12) - (-1.0f64).exp()).abs() < 1e-15);
         let a = 3f64.sqrt();
         assert!((e(Kernel::Matern32) - (1.0 + a) * (-a).exp()).abs() < 1e-15);
-        for k in Kernel::ALL {
+        for k in Kernel::SHIFT_INVARIANT {
             assert_eq!(k.exact(&x, &x, bw), Ok(1.0));
         }
         assert!(Kernel::Gaussian.exact(&x, &[1.0], bw).is_err());
+    }
+
+    #[test]
+    fn arc_cosine_kernels_at_known_angles() {
+        use std::f64::consts::PI;
+        let bw = Bandwidth::Sigma(2.0);
+        let e = |k: Kernel, x: &[f64], y: &[f64]| k.exact(x, y, bw).unwrap();
+        // Orthogonal: θ = π/2.
+        let (x, y) = ([3.0, 0.0], [0.0, 4.0]);
+        assert!((e(Kernel::ArcCos0, &x, &y) - 0.5).abs() < 1e-15);
+        assert!((e(Kernel::ArcCos1, &x, &y) - 1.5 * 2.0 / PI).abs() < 1e-15);
+        // Parallel: θ = 0, k₁ = ‖x‖‖y‖/σ²; opposite: θ = π, both 0.
+        assert!((e(Kernel::ArcCos0, &x, &x) - 1.0).abs() < 1e-15);
+        assert!((e(Kernel::ArcCos1, &x, &[6.0, 0.0]) - 4.5).abs() < 1e-14);
+        assert!(e(Kernel::ArcCos0, &x, &[-1.0, 0.0]).abs() < 1e-15);
+        assert!(e(Kernel::ArcCos1, &x, &[-1.0, 0.0]).abs() < 1e-15);
+        // θ = π/3: k₀ = 2/3, k₁ = (1/π)(√3/2 + (2π/3)/2) for unit vectors at σ = 1.
+        let (u, v) = ([1.0, 0.0], [0.5, 0.75f64.sqrt()]);
+        let one = Bandwidth::Sigma(1.0);
+        let k0 = Kernel::ArcCos0.exact(&u, &v, one).unwrap();
+        let k1 = Kernel::ArcCos1.exact(&u, &v, one).unwrap();
+        assert!((k0 - 2.0 / 3.0).abs() < 1e-15);
+        assert!((k1 - (0.75f64.sqrt() + PI / 3.0) / PI).abs() < 1e-15);
+        assert_eq!(e(Kernel::ArcCos0, &[0.0, 0.0], &x), 0.5);
+        assert_eq!(e(Kernel::ArcCos1, &[0.0, 0.0], &x), 0.0);
     }
 }

@@ -4,14 +4,24 @@
 //! (Rahimi & Recht, "Random Features for Large-Scale Kernel Machines", NIPS 2007). A linear model on
 //! φ(x) then approximates the kernel machine at a cost that does not grow with the training set.
 //!
-//! Both maps compute φ(x) = n^{-1/2}·[cos(Wx), sin(Wx)] (first the n cosines, then the n sines);
+//! The projection maps compute φ(x) = n^{-1/2}·[cos(Wx), sin(Wx)] (first the n cosines, then the n sines);
 //! they differ in W:
 //!
 //! - [`DenseRks`]: W ∈ R^{n×d} stored explicitly, rows drawn from the kernel's spectral
 //!   distribution (N(0, σ⁻² I) for the Gaussian kernel). O(n·d) time and memory per row.
 //! - [`Fastfood`]: W replaced by stacked blocks (1/(σ√D))·S H G Π H B (Le, Sarlós & Smola, ICML
 //!   2013). O(n log d) time and O(n) memory.
-//! - [`AnyMap`]: either of them, chosen at run time; [`MapKind`] names the choice.
+//! - [`Orf`]: orthogonal random features (Yu et al., NeurIPS 2016): W in blocks of a random
+//!   orthogonal matrix with χ_d row lengths; O(n·d), lower variance than the dense map.
+//! - [`Sorf`]: structured orthogonal random features (same paper): blocks (√D/σ)·H D₁ H D₂ H D₃;
+//!   O(n log d) time, O(n) memory.
+//! - [`Nystrom`]: features K_mm^{+1/2}·k(landmarks, x) from m landmark rows, uniform or by ridge
+//!   leverage scores (fitted to data, not drawn from a seed alone).
+//! - [`AnyMap`]: any of them, chosen at run time; [`MapKind`] names the choice.
+//!
+//! Every projection map also makes the arc-cosine kernels of order 0 and 1 (Cho & Saul, NIPS
+//! 2009), with features √(2/n)·Θ(Wx) and √(2/n)·max(0, Wx) ([`Kernel::ArcCos0`],
+//! [`Kernel::ArcCos1`]).
 //!
 //! Maps are built from validated parameters (`params() → build(d)`), are a pure function of
 //! (kind, d, n, bandwidth, kernel, seed) drawn with a ChaCha8 generator, transform f32 or f64 rows
@@ -37,7 +47,9 @@
 //! - [`hadamard`]: the fast Walsh–Hadamard transform, in place, f32 and f64.
 //! - [`trig`]: the vectorised cos/sin step both maps share.
 //! - [`simd`]: the CPU's vector capabilities, decided once, and the dot/axpy kernels.
-//! - [`kernel`]: the kernels, their bandwidth and frequency distributions.
+//! - [`kernel`]: the kernels (shift-invariant and arc-cosine, exact values in closed form), their
+//!   bandwidth and frequency distributions, and the step applied after the projection.
+//! - [`orf`], [`sorf`], [`nystrom`]: the orthogonal, structured orthogonal and Nyström maps.
 //! - [`spec`]: map specs, builders and limits.
 //! - [`scaler`], [`median`]: input standardisation and the median-heuristic bandwidth.
 //! - [`envelope`]: the file envelope every saved model and network uses (tag, version, length,
@@ -58,9 +70,12 @@ pub mod kernel;
 mod linfa_impl;
 pub mod map;
 pub mod median;
+pub mod nystrom;
+pub mod orf;
 pub mod sample;
 pub mod scaler;
 pub mod simd;
+pub mod sorf;
 pub mod spec;
 pub mod trig;
 
@@ -69,6 +84,9 @@ pub use dense::DenseRks;
 pub use element::Element;
 pub use error::RksError;
 pub use fastfood::{Fastfood, FastfoodBlock};
-pub use kernel::{Bandwidth, Kernel};
+pub use kernel::{Activation, Bandwidth, Kernel};
 pub use map::FeatureMap;
-pub use spec::{MapKind, MapParams, MapSpec, SavedMap};
+pub use nystrom::{Nystrom, NystromParams, Sampling};
+pub use orf::Orf;
+pub use sorf::{Sorf, SorfBlock};
+pub use spec::{MapKind, MapParams, MapSpec, SavedAny, SavedMap};

@@ -17,8 +17,11 @@ use crate::{Bandwidth, Kernel, RksError};
 pub const MAX_FREQUENCIES: usize = 1 << 26;
 /// Largest input dimension d: 2²⁶.
 pub const MAX_INPUT_DIM: usize = 1 << 26;
-/// Largest n·d of a dense map: 2³⁰ entries, 8 GiB of f64 parameters.
+/// Largest n·d of a dense or ORF map (and m·d of Nyström's landmarks): 2³⁰ entries, 8 GiB of
+/// f64 parameters.
 pub const MAX_DENSE_PARAMETERS: usize = 1 << 30;
+/// Most landmarks m of a Nyström map: 2¹⁴ (its m × m projection takes 2 GiB in f64).
+pub const MAX_LANDMARKS: usize = 1 << 14;
 
 /// Which construction a map uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -28,6 +31,69 @@ pub enum MapKind {
     /// Fastfood: structured blocks S H G Π H B.
     #[default]
     Fastfood,
+    /// Orthogonal random features: blocks of a random orthogonal matrix, rows of χ lengths.
+    Orf,
+    /// Structured orthogonal random features: blocks H D₁ H D₂ H D₃.
+    Sorf,
+    /// Nyström: kernel values against m landmark rows, whitened by K_mm^{-1/2}.
+    Nystrom,
+}
+
+impl MapKind {
+    /// Every kind, in the order of their serialised tags.
+    pub const ALL: [MapKind; 5] = [
+        MapKind::Dense,
+        MapKind::Fastfood,
+        MapKind::Orf,
+        MapKind::Sorf,
+        MapKind::Nystrom,
+    ];
+
+    /// The lower-case name used on command lines and in reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            MapKind::Dense => "dense",
+            MapKind::Fastfood => "fastfood",
+            MapKind::Orf => "orf",
+            MapKind::Sorf => "sorf",
+            MapKind::Nystrom => "nystrom",
+        }
+    }
+
+    /// True for the maps drawn from the seed alone; Nyström is fitted to rows.
+    pub fn is_data_free(&self) -> bool {
+        *self != MapKind::Nystrom
+    }
+
+    /// Output features of a map of this kind with n frequencies (m landmarks for Nyström): 2n for
+    /// cos/sin features, n for the arc-cosine kernels, m for Nyström.
+    pub fn output_dim(&self, kernel: Kernel, n_frequencies: usize) -> usize {
+        match self {
+            MapKind::Nystrom => n_frequencies,
+            _ => kernel.activation().output_dim(n_frequencies),
+        }
+    }
+}
+
+impl std::fmt::Display for MapKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for MapKind {
+    type Err = RksError;
+
+    /// One of [`MapKind::name`]'s names.
+    fn from_str(s: &str) -> Result<Self, RksError> {
+        MapKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| RksError::InvalidParameter {
+                name: "map",
+                reason: format!("unknown map `{s}`: one of dense, fastfood, orf, sorf, nystrom"),
+            })
+    }
 }
 
 /// A validated description of a map (built by the builders or [`MapSpec::new`]).
@@ -44,7 +110,8 @@ pub struct MapSpec {
 
 impl MapSpec {
     /// Checks every field: dims ≥ 1 and within the caps, bandwidth valid, kernel available for
-    /// the kind (Fastfood makes radial kernels only).
+    /// the kind (Fastfood, ORF and SORF make radial and arc-cosine kernels only). For Nyström,
+    /// `n_frequencies` is the number of landmarks m.
     pub fn new(
         kind: MapKind,
         input_dim: usize,
@@ -66,19 +133,27 @@ impl MapSpec {
                 format!("must be in 1..={MAX_FREQUENCIES}, got {n_frequencies}"),
             );
         }
-        if kind == MapKind::Dense && n_frequencies * input_dim > MAX_DENSE_PARAMETERS {
+        if kind == MapKind::Nystrom && n_frequencies > MAX_LANDMARKS {
+            return invalid(
+                "n_landmarks",
+                format!("must be in 1..={MAX_LANDMARKS}, got {n_frequencies}"),
+            );
+        }
+        if matches!(kind, MapKind::Dense | MapKind::Orf | MapKind::Nystrom)
+            && n_frequencies * input_dim > MAX_DENSE_PARAMETERS
+        {
             return invalid(
                 "n_frequencies",
                 format!(
-                    "a dense map of {n_frequencies} frequencies × {input_dim} inputs exceeds \
-                     {MAX_DENSE_PARAMETERS} parameters: use Fastfood or fewer frequencies"
+                    "a {kind} map of {n_frequencies} rows × {input_dim} inputs exceeds \
+                     {MAX_DENSE_PARAMETERS} parameters: use Fastfood or SORF, or fewer rows"
                 ),
             );
         }
-        if kind == MapKind::Fastfood && !kernel.is_radial() {
+        if matches!(kind, MapKind::Fastfood | MapKind::Orf | MapKind::Sorf) && !kernel.is_radial() {
             return invalid(
                 "kernel",
-                format!("Fastfood draws radial kernels only; {kernel:?} needs the dense map"),
+                format!("{kind} draws radial kernels only; {kernel:?} needs the dense map"),
             );
         }
         let sigma = bandwidth.sigma()?;
@@ -121,9 +196,26 @@ impl MapSpec {
     pub fn seed(&self) -> u64 {
         self.seed
     }
+    /// Number of output features (see [`MapKind::output_dim`]).
+    pub fn output_dim(&self) -> usize {
+        self.kind.output_dim(self.kernel, self.n_frequencies)
+    }
+
+    /// [`RksError::WrongMapKind`] unless this spec is of kind `expected`.
+    pub(crate) fn expect_kind(&self, expected: MapKind) -> Result<(), RksError> {
+        if self.kind == expected {
+            Ok(())
+        } else {
+            Err(RksError::WrongMapKind {
+                expected: expected.name(),
+                found: self.kind.name(),
+            })
+        }
+    }
 }
 
-/// Hyper-parameters of a map of type `M` ([`crate::DenseRks`] or [`crate::Fastfood`]), set
+/// Hyper-parameters of a map of type `M` ([`crate::DenseRks`], [`crate::Fastfood`],
+/// [`crate::Orf`] or [`crate::Sorf`]), set
 /// fluently and checked once by `build`.
 ///
 /// Defaults: 1,024 frequencies, σ = 1, Gaussian kernel, seed 0.
@@ -323,3 +415,95 @@ macro_rules! serde_via_saved {
     };
 }
 pub(crate) use serde_via_saved;
+
+/// The landmarks and eigenvalue floor of a Nyström map, stored after its [`SavedMap`] fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NystromPayload {
+    pub eigen_floor: f64,
+    /// m × d, row-major.
+    pub landmarks: Vec<f64>,
+}
+
+/// The stored form of any map: [`SavedMap`]'s seven fields, then, for a Nyström map only, its
+/// [`NystromPayload`]. A map saved before Nyström existed is the seven fields alone, so it
+/// decodes unchanged. (Serialised as a struct of 7 or 8 fields: a sequence in bincode.)
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedAny {
+    /// The spec and checksum every map has.
+    pub map: SavedMap,
+    /// Nyström's landmarks and floor.
+    pub nystrom: Option<NystromPayload>,
+}
+
+const SAVED_FIELDS: [&str; 8] = [
+    "kind",
+    "input_dim",
+    "n_frequencies",
+    "bandwidth",
+    "kernel",
+    "seed",
+    "checksum",
+    "nystrom",
+];
+
+impl Serialize for SavedAny {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let m = &self.map;
+        let len = 7 + usize::from(self.nystrom.is_some());
+        let mut st = serializer.serialize_struct("SavedMap", len)?;
+        st.serialize_field("kind", &m.kind)?;
+        st.serialize_field("input_dim", &m.input_dim)?;
+        st.serialize_field("n_frequencies", &m.n_frequencies)?;
+        st.serialize_field("bandwidth", &m.bandwidth)?;
+        st.serialize_field("kernel", &m.kernel)?;
+        st.serialize_field("seed", &m.seed)?;
+        st.serialize_field("checksum", &m.checksum)?;
+        if let Some(payload) = &self.nystrom {
+            st.serialize_field("nystrom", payload)?;
+        }
+        st.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for SavedAny {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = SavedAny;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a saved feature map")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<SavedAny, A::Error> {
+                let map = SavedMap {
+                    kind: field(&mut seq, "kind")?,
+                    input_dim: field(&mut seq, "input_dim")?,
+                    n_frequencies: field(&mut seq, "n_frequencies")?,
+                    bandwidth: field(&mut seq, "bandwidth")?,
+                    kernel: field(&mut seq, "kernel")?,
+                    seed: field(&mut seq, "seed")?,
+                    checksum: field(&mut seq, "checksum")?,
+                };
+                let nystrom = if map.kind == MapKind::Nystrom {
+                    Some(field(&mut seq, "nystrom")?)
+                } else {
+                    None
+                };
+                Ok(SavedAny { map, nystrom })
+            }
+        }
+        deserializer.deserialize_struct("SavedMap", &SAVED_FIELDS, Visit)
+    }
+}
+
+/// The next element of a sequence, or a missing-field error naming it.
+fn field<'de, T: Deserialize<'de>, A: serde::de::SeqAccess<'de>>(
+    seq: &mut A,
+    name: &'static str,
+) -> Result<T, A::Error> {
+    seq.next_element()?
+        .ok_or_else(|| <A::Error as serde::de::Error>::missing_field(name))
+}

@@ -5,9 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SolversError};
 
-/// Largest magnitude at which every integer is exactly representable in f64.
-const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
-
 /// The sorted distinct class labels seen in training; class index i ↔ `classes()[i]`.
 ///
 /// ```
@@ -104,9 +101,9 @@ impl LabelMap {
     }
 }
 
-/// The one rule for class labels: a finite integer no larger in magnitude than 2⁵³ (beyond,
-/// neighbouring integers share one f64 and two classes could not be told apart). `row` names
-/// the label in the error.
+/// The one rule for class labels ([`rks_data::class_label`]: a finite integer no larger in
+/// magnitude than 2⁵³), with an error that names the row: non-finite values as such, anything
+/// else as a non-integer label.
 pub fn class_label(row: usize, v: f64) -> Result<i64> {
     if !v.is_finite() {
         return Err(SolversError::NonFinite {
@@ -116,10 +113,7 @@ pub fn class_label(row: usize, v: f64) -> Result<i64> {
             value: v,
         });
     }
-    if v.fract() != 0.0 || v.abs() > MAX_EXACT {
-        return Err(SolversError::NonIntegerLabel { row, value: v });
-    }
-    Ok(v as i64)
+    rks_data::class_label(v).ok_or(SolversError::NonIntegerLabel { row, value: v })
 }
 
 /// Ridge-classification targets: +1 for the row's class and −1 elsewhere (scikit-learn's

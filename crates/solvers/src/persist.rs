@@ -2,7 +2,7 @@
 //!
 //! A model file is the project's [envelope](rks::envelope) with the tag `RKSMODEL` around the
 //! model encoded with serde + bincode 2. The feature map is stored as its
-//! [`SavedMap`] (its spec and a checksum, a few dozen bytes) and rebuilt from its seed on load.
+//! [`SavedAny`](rks::SavedAny) (its spec and a checksum, a few dozen bytes, and Nyström's landmarks) and rebuilt from its seed on load.
 //!
 //! Versions: 2 (written) is the envelope with length and checksum and the map header inline;
 //! version 1 files (tag, version, payload; the map header encoded as a byte string inside) still
@@ -25,7 +25,7 @@ use std::path::Path;
 use ndarray::{Array1, Array2};
 use rks::envelope::{FileError, FileKind};
 use rks::scaler::Scaler;
-use rks::{AnyMap, SavedMap};
+use rks::{AnyMap, SavedAny};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SolversError};
@@ -48,7 +48,7 @@ pub const MODEL_FILE: FileKind = FileKind {
     max_payload: 1 << 36,
 };
 
-/// The payload; `M` is the map's stored form: [`SavedMap`] (version 2), or its bincode bytes
+/// The payload; `M` is the map's stored form: [`SavedAny`] (version 2), or its bincode bytes
 /// (version 1).
 #[derive(Serialize, Deserialize)]
 struct Stored<M> {
@@ -114,17 +114,20 @@ impl KernelMachine {
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let (version, payload) = MODEL_FILE.open(bytes)?;
-        let stored: Stored<SavedMap> = if version == 1 {
+        let stored: Stored<SavedAny> = if version == 1 {
             let old: Stored<Vec<u8>> = MODEL_FILE.decode(payload)?;
             let map = MODEL_FILE.decode(&old.map)?;
             old.with_map(map)
         } else {
             MODEL_FILE.decode(payload)?
         };
-        let header = stored.map;
+        let saved = stored.map;
+        let header = &saved.map;
         let expected_outputs = stored.weights.nrows() as u64;
         if header.input_dim != stored.scaler.dim() as u64
-            || header.n_frequencies.checked_mul(2) != Some(expected_outputs)
+            || usize::try_from(header.n_frequencies)
+                .map(|n| header.kind.output_dim(header.kernel, n) as u64)
+                != Ok(expected_outputs)
         {
             return Err(corrupt(format!(
                 "the {:?} map ({} inputs, {} frequencies) does not match the scaler ({} columns) \
@@ -136,7 +139,7 @@ impl KernelMachine {
                 expected_outputs
             )));
         }
-        let map = AnyMap::from_saved(&header)?;
+        let map = AnyMap::from_saved(&saved)?;
         let model = KernelMachine {
             task: stored.task,
             scaler: stored.scaler,

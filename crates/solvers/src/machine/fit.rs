@@ -4,7 +4,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rks::median::{DEFAULT_SAMPLE_ROWS, median_heuristic_sigma};
 use rks::sample::sample_indices;
 use rks::scaler::Scaler;
-use rks::{AnyMap, Bandwidth, FeatureMap};
+use rks::{AnyMap, Bandwidth, FeatureMap, MapSpec};
 
 use super::select::{Selection, SelectionReport};
 use super::{FitInfo, KernelMachine, KernelMachineValidParams, Solver, SolverInfo, Task};
@@ -103,7 +103,7 @@ impl KernelMachineValidParams {
                 (sigma, self.n_frequencies, None)
             }
         };
-        let prepared = self.prepare(scaler, labels, sigma, n)?;
+        let prepared = self.prepare(scaler, labels, sigma, n, Some(x))?;
         let model = match &self.solver {
             // Fewer rows than features: the dual form, on the rows held in memory (centred in
             // place).
@@ -152,14 +152,18 @@ impl KernelMachineValidParams {
         Ok((model, report))
     }
 
+    /// The scaler, labels and map of a fit with n frequencies; a Nyström map picks its
+    /// landmarks among the scaled `rows` (a streamed fit has none in memory, and cannot make
+    /// one).
     pub(super) fn prepare(
         &self,
         scaler: Scaler,
         labels: Option<LabelMap>,
         sigma: f64,
         n_frequencies: usize,
+        rows: Option<ArrayView2<'_, f64>>,
     ) -> Result<Prepared> {
-        let map = AnyMap::build(
+        let spec = MapSpec::new(
             self.map,
             scaler.dim(),
             n_frequencies,
@@ -167,6 +171,12 @@ impl KernelMachineValidParams {
             self.kernel,
             self.seed,
         )?;
+        let map = match rows {
+            Some(x) if !spec.kind().is_data_free() => {
+                AnyMap::fit(&spec, scaler.transform(x)?.view())?
+            }
+            _ => AnyMap::from_spec(&spec)?,
+        };
         Ok(Prepared {
             scaler,
             map,

@@ -278,7 +278,8 @@ impl KernelMachineValidParams {
         let lambda = self.ridge_lambda();
         let try_factor = |factor: f64| -> Result<Trial> {
             let sigma = factor * median;
-            let prepared = self.prepare(scaler.clone(), labels.cloned(), sigma, search_n)?;
+            let prepared =
+                self.prepare(scaler.clone(), labels.cloned(), sigma, search_n, Some(rows))?;
             let phi = self.features::<f64>(&prepared, rows)?;
             let path = LooPath::new(phi, targets.view())?;
             let grid = lambda_grid(lambda, &path, true);
@@ -389,7 +390,7 @@ impl KernelMachineValidParams {
             let scored = &sample[..sample.len().min(selection.loo_rows)];
             loop {
                 let step = Instant::now();
-                let prepared = self.prepare(scaler.clone(), labels.cloned(), sigma, n)?;
+                let prepared = self.prepare(scaler.clone(), labels.cloned(), sigma, n, Some(x))?;
                 // Fewer rows than features: every row, in order; else the sampled rows.
                 let dual = x.nrows() <= prepared.map.output_dim();
                 let path = if dual {

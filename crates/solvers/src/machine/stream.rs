@@ -154,7 +154,7 @@ impl KernelMachineValidParams {
             ));
         }
         let sigma = bandwidth.sigma()?;
-        let prepared = self.prepare(scaler, labels, sigma, self.n_frequencies)?;
+        let prepared = self.prepare(scaler, labels, sigma, self.n_frequencies, None)?;
         let mut acc = self.accumulator(&prepared)?;
         let mut rows = 0usize;
         for chunk in chunks {
