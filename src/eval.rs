@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::input::Source;
 use crate::machine::{self, ModelSummary};
 use crate::metrics::{Score, ScoreTally};
-use crate::predict::stream;
+use crate::pipeline::stream;
 use crate::report::{Report, emit, fmt_duration};
 
 /// Rows per chunk when evaluating.

@@ -14,7 +14,7 @@ use crate::error::{CliError, Result};
 use crate::input::Source;
 use crate::machine::{self, ModelSummary, Recipe, TaskInference};
 use crate::metrics::{Score, ScoreTally};
-use crate::predict::stream;
+use crate::pipeline::stream;
 use crate::progress::step;
 use crate::report::{Report, emit, fmt_duration};
 

@@ -17,6 +17,7 @@ mod fit;
 mod input;
 mod machine;
 mod metrics;
+mod pipeline;
 mod plot;
 mod predict;
 mod progress;
