@@ -240,12 +240,7 @@ impl DenseRks {
     }
 }
 
-impl MapParams<DenseRks> {
-    /// Validates the parameters and draws the map for `input_dim` columns.
-    pub fn build(&self, input_dim: usize) -> Result<DenseRks, RksError> {
-        DenseRks::from_spec(&self.check(MapKind::Dense, input_dim)?)
-    }
-}
+crate::spec::drawn_from_spec!(DenseRks, MapKind::Dense);
 
 impl std::fmt::Debug for DenseRks {
     /// The spec and the size of W, not its n·d entries.
@@ -257,13 +252,6 @@ impl std::fmt::Debug for DenseRks {
                 &format_args!("{} × {} f64", self.n_frequencies(), self.spec.input_dim()),
             )
             .finish()
-    }
-}
-
-impl PartialEq for DenseRks {
-    /// Two maps are equal when their specs are (the parameters are a function of the spec).
-    fn eq(&self, other: &Self) -> bool {
-        self.spec == other.spec
     }
 }
 

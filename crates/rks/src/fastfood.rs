@@ -424,12 +424,7 @@ fn project_row<F: Element>(
     }
 }
 
-impl MapParams<Fastfood> {
-    /// Validates the parameters and draws the map for `input_dim` columns.
-    pub fn build(&self, input_dim: usize) -> Result<Fastfood, RksError> {
-        Fastfood::from_spec(&self.check(MapKind::Fastfood, input_dim)?)
-    }
-}
+crate::spec::drawn_from_spec!(Fastfood, MapKind::Fastfood);
 
 impl std::fmt::Debug for Fastfood {
     /// The spec and the block layout, not the O(n) parameters (see [`Fastfood::blocks`]).
@@ -439,13 +434,6 @@ impl std::fmt::Debug for Fastfood {
             .field("padded_dim", &self.padded_dim)
             .field("blocks", &self.blocks.len())
             .finish()
-    }
-}
-
-impl PartialEq for Fastfood {
-    /// Two maps are equal when their specs are (the parameters are a function of the spec).
-    fn eq(&self, other: &Self) -> bool {
-        self.spec == other.spec
     }
 }
 

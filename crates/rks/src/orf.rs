@@ -231,12 +231,7 @@ impl Orf {
     }
 }
 
-impl MapParams<Orf> {
-    /// Validates the parameters and draws the map for `input_dim` columns.
-    pub fn build(&self, input_dim: usize) -> Result<Orf, RksError> {
-        Orf::from_spec(&self.check(MapKind::Orf, input_dim)?)
-    }
-}
+crate::spec::drawn_from_spec!(Orf, MapKind::Orf);
 
 impl std::fmt::Debug for Orf {
     /// The spec and the size of W, not its n·d entries.
@@ -248,13 +243,6 @@ impl std::fmt::Debug for Orf {
                 &format_args!("{} × {} f64", self.n_frequencies(), self.input_dim()),
             )
             .finish()
-    }
-}
-
-impl PartialEq for Orf {
-    /// Two maps are equal when their specs are (the parameters are a function of the spec).
-    fn eq(&self, other: &Self) -> bool {
-        self.spec == other.spec
     }
 }
 

@@ -245,12 +245,7 @@ fn project_rows<F: Element>(
     }
 }
 
-impl MapParams<Sorf> {
-    /// Validates the parameters and draws the map for `input_dim` columns.
-    pub fn build(&self, input_dim: usize) -> Result<Sorf, RksError> {
-        Sorf::from_spec(&self.check(MapKind::Sorf, input_dim)?)
-    }
-}
+crate::spec::drawn_from_spec!(Sorf, MapKind::Sorf);
 
 impl std::fmt::Debug for Sorf {
     /// The spec and the block layout, not the O(n) parameters (see [`Sorf::blocks`]).
@@ -260,13 +255,6 @@ impl std::fmt::Debug for Sorf {
             .field("padded_dim", &self.padded_dim)
             .field("blocks", &self.blocks.len())
             .finish()
-    }
-}
-
-impl PartialEq for Sorf {
-    /// Two maps are equal when their specs are (the parameters are a function of the spec).
-    fn eq(&self, other: &Self) -> bool {
-        self.spec == other.spec
     }
 }
 

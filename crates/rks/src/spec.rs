@@ -416,6 +416,29 @@ macro_rules! serde_via_saved {
 }
 pub(crate) use serde_via_saved;
 
+/// Implements what every map drawn from its spec alone has: `MapParams::build` (validate, then
+/// draw for `input_dim` columns) and equality of maps as equality of their specs (the
+/// parameters are a function of the spec).
+macro_rules! drawn_from_spec {
+    ($map:ty, $kind:expr) => {
+        impl $crate::spec::MapParams<$map> {
+            /// Validates the parameters and draws the map for `input_dim` columns.
+            pub fn build(&self, input_dim: usize) -> Result<$map, $crate::RksError> {
+                <$map>::from_spec(&self.check($kind, input_dim)?)
+            }
+        }
+
+        impl PartialEq for $map {
+            /// Two maps are equal when their specs are (the parameters are a function of the
+            /// spec).
+            fn eq(&self, other: &Self) -> bool {
+                self.spec == other.spec
+            }
+        }
+    };
+}
+pub(crate) use drawn_from_spec;
+
 /// The landmarks and eigenvalue floor of a Nyström map, stored after its [`SavedMap`] fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NystromPayload {
