@@ -42,6 +42,7 @@ use rand_distr::{Cauchy, ChiSquared, Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::RksError;
+use crate::vocabulary::Named;
 
 /// The kernel a feature map approximates. See the [module documentation](self) for the formulas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -135,6 +136,41 @@ impl Bandwidth {
         Ok(0.5 / (sigma * sigma))
     }
 }
+
+impl Named for Kernel {
+    const WHAT: &'static str = "kernel";
+    const ALL: &'static [Self] = &Kernel::ALL;
+
+    fn name(&self) -> &'static str {
+        match self {
+            Kernel::Gaussian => "gaussian",
+            Kernel::Laplacian => "laplacian",
+            Kernel::Matern12 => "matern12",
+            Kernel::Matern32 => "matern32",
+            Kernel::Matern52 => "matern52",
+            Kernel::ArcCos0 => "arccos0",
+            Kernel::ArcCos1 => "arccos1",
+        }
+    }
+
+    fn help(&self) -> &'static str {
+        match self {
+            Kernel::Gaussian => "exp(−‖x−y‖²/(2σ²))",
+            Kernel::Laplacian => "exp(−‖x−y‖₁/σ); not radial: the dense and Nyström maps only",
+            Kernel::Matern12 => "Matérn ν = 1/2, exp(−‖x−y‖/σ) (the exponential kernel)",
+            Kernel::Matern32 => "Matérn ν = 3/2, (1 + √3 r/σ) exp(−√3 r/σ) with r = ‖x−y‖",
+            Kernel::Matern52 => "Matérn ν = 5/2, (1 + √5 r/σ + 5r²/(3σ²)) exp(−√5 r/σ)",
+            Kernel::ArcCos0 => {
+                "Arc-cosine order 0, 1 − θ/π (n step features instead of 2n cos/sin)"
+            }
+            Kernel::ArcCos1 => {
+                "Arc-cosine order 1, (1/π)‖x‖‖y‖σ⁻²(sin θ + (π − θ) cos θ): an infinitely wide ReLU layer"
+            }
+        }
+    }
+}
+
+crate::named_choice!(Kernel);
 
 impl Kernel {
     /// All kernels, for tests and command-line help.

@@ -19,6 +19,7 @@
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
 
+use crate::vocabulary::Named;
 use crate::{Element, RksError};
 
 /// How columns are scaled.
@@ -32,6 +33,38 @@ pub enum ScalerKind {
     /// Leave the columns as they are.
     Identity,
 }
+
+impl ScalerKind {
+    /// Every scaling.
+    pub const ALL: [ScalerKind; 3] = [
+        ScalerKind::Standard,
+        ScalerKind::MinMax,
+        ScalerKind::Identity,
+    ];
+}
+
+impl Named for ScalerKind {
+    const WHAT: &'static str = "scaler";
+    const ALL: &'static [Self] = &ScalerKind::ALL;
+
+    fn name(&self) -> &'static str {
+        match self {
+            ScalerKind::Standard => "standard",
+            ScalerKind::MinMax => "minmax",
+            ScalerKind::Identity => "none",
+        }
+    }
+
+    fn help(&self) -> &'static str {
+        match self {
+            ScalerKind::Standard => "z-score: (x − mean) / std of the training rows",
+            ScalerKind::MinMax => "Min–max to [0, 1] on the training rows",
+            ScalerKind::Identity => "No scaling",
+        }
+    }
+}
+
+crate::named_choice!(ScalerKind);
 
 /// Running per-column statistics (count, mean, sum of squared deviations, min, max). The sum of
 /// squared deviations is in units of `unit(min, max)` squared (see the module documentation).

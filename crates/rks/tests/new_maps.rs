@@ -629,7 +629,7 @@ fn bad_input_gives_typed_errors() {
     ));
     assert!(matches!(
         "fastfod".parse::<MapKind>(),
-        Err(RksError::InvalidParameter { name: "map", .. })
+        Err(rks::vocabulary::UnknownName { what: "map", .. })
     ));
     assert_eq!("sorf".parse::<MapKind>(), Ok(MapKind::Sorf));
 }

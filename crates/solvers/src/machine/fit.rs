@@ -4,7 +4,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rks::median::{DEFAULT_SAMPLE_ROWS, median_heuristic_sigma};
 use rks::sample::sample_indices;
 use rks::scaler::Scaler;
-use rks::{AnyMap, Bandwidth, FeatureMap, MapSpec};
+use rks::{AnyMap, Bandwidth, FeatureMap};
 
 use super::select::{Selection, SelectionReport};
 use super::{FitInfo, KernelMachine, KernelMachineValidParams, Solver, SolverInfo, Task};
@@ -77,7 +77,7 @@ impl KernelMachineValidParams {
             .selection
             .as_ref()
             .map_or(DEFAULT_SAMPLE_ROWS, Selection::sample_rows);
-        let sample = sample_indices(x, Some(y), capacity, self.seed);
+        let sample = sample_indices(x, Some(y), capacity, self.seed());
         let (sigma, n, report) = match &self.selection {
             Some(selection) => {
                 let chosen = self.search(
@@ -96,11 +96,11 @@ impl KernelMachineValidParams {
                 (chosen.sigma, chosen.n_frequencies, Some(chosen.report))
             }
             None => {
-                let sigma = match self.bandwidth {
+                let sigma = match self.bandwidth() {
                     Some(b) => b.sigma()?,
-                    None => median_sigma(&scaler, x, y, self.seed)?,
+                    None => median_sigma(&scaler, x, y, self.seed())?,
                 };
-                (sigma, self.n_frequencies, None)
+                (sigma, self.n_frequencies(), None)
             }
         };
         let prepared = self.prepare(scaler, labels, sigma, n, Some(x))?;
@@ -163,14 +163,11 @@ impl KernelMachineValidParams {
         n_frequencies: usize,
         rows: Option<ArrayView2<'_, f64>>,
     ) -> Result<Prepared> {
-        let spec = MapSpec::new(
-            self.map,
-            scaler.dim(),
-            n_frequencies,
-            Bandwidth::Sigma(sigma),
-            self.kernel,
-            self.seed,
-        )?;
+        let spec = self
+            .map
+            .n_frequencies(n_frequencies)
+            .bandwidth(Bandwidth::Sigma(sigma))
+            .spec(scaler.dim(), sigma)?;
         let map = match rows {
             Some(x) if !spec.kind().is_data_free() => {
                 AnyMap::fit(&spec, scaler.transform(x)?.view())?

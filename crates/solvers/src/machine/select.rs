@@ -249,14 +249,14 @@ impl KernelMachineValidParams {
     ) -> Result<SigmaChoice> {
         let head = rows.slice_axis(Axis(0), (..rows.nrows().min(DEFAULT_SAMPLE_ROWS)).into());
         let scaled = scaler.transform(head)?;
-        let median = median_heuristic_sigma(scaled.view(), head.nrows(), self.seed)?;
+        let median = median_heuristic_sigma(scaled.view(), head.nrows(), self.seed())?;
         let given = |sigma: f64, note: String| SigmaChoice {
             median,
             sigma,
             trials: Vec::new(),
             note,
         };
-        if let Some(b) = self.bandwidth {
+        if let Some(b) = self.bandwidth() {
             return Ok(given(b.sigma()?, "σ given: not searched".into()));
         }
         let count = rows.nrows().min(selection.search_rows);
@@ -274,7 +274,7 @@ impl KernelMachineValidParams {
         };
         let classes = classes.as_ref().map(|(c, k)| (c.as_slice(), *k));
         let targets = targets_of(y, classes);
-        let search_n = selection.search_frequencies.min(self.n_frequencies);
+        let search_n = selection.search_frequencies.min(self.n_frequencies());
         let lambda = self.ridge_lambda();
         let try_factor = |factor: f64| -> Result<Trial> {
             let sigma = factor * median;
@@ -384,7 +384,7 @@ impl KernelMachineValidParams {
         // Stage 2: λ (ridge) on every row at the full n, n growing within the budget.
         let mut final_trials: Vec<Trial> = Vec::new();
         let mut fitted = None;
-        let mut n = self.n_frequencies;
+        let mut n = self.n_frequencies();
         let method = "exact leave-one-out".to_string();
         if let Some(lambda) = lambda {
             let scored = &sample[..sample.len().min(selection.loo_rows)];

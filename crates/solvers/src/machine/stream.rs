@@ -41,7 +41,7 @@ impl KernelMachineValidParams {
             .selection
             .as_ref()
             .map_or(DEFAULT_SAMPLE_ROWS, Selection::sample_rows);
-        let mut sample = RowSample::new(capacity, self.seed);
+        let mut sample = RowSample::new(capacity, self.seed());
         let mut rows = 0usize;
         for chunk in open().map_err(source)? {
             let (x, y) = chunk.map_err(source)?;
@@ -59,7 +59,7 @@ impl KernelMachineValidParams {
                     seen.insert(class_label(rows + i, v)?);
                 }
             }
-            if self.bandwidth.is_none() || self.selection.is_some() {
+            if self.bandwidth().is_none() || self.selection.is_some() {
                 sample.offer(x.view(), Some(y.view()));
             }
             rows += x.nrows();
@@ -71,7 +71,7 @@ impl KernelMachineValidParams {
             Task::Classification => Some(LabelMap::from_classes(seen.into_iter().collect())?),
             Task::Regression => None,
         };
-        let bandwidth = match (self.bandwidth, &self.selection) {
+        let bandwidth = match (self.bandwidth(), &self.selection) {
             (Some(b), _) => b,
             // Stage 1 of the model selection on the sampled rows: the same rows, hence the same
             // σ, as an in-memory fit. λ then comes from GCV on the streamed statistics.
@@ -93,7 +93,7 @@ impl KernelMachineValidParams {
                 Bandwidth::Sigma(median_heuristic_sigma(
                     rows.view(),
                     rows.nrows(),
-                    self.seed,
+                    self.seed(),
                 )?)
             }
         };
@@ -154,7 +154,7 @@ impl KernelMachineValidParams {
             ));
         }
         let sigma = bandwidth.sigma()?;
-        let prepared = self.prepare(scaler, labels, sigma, self.n_frequencies, None)?;
+        let prepared = self.prepare(scaler, labels, sigma, self.n_frequencies(), None)?;
         let mut acc = self.accumulator(&prepared)?;
         let mut rows = 0usize;
         for chunk in chunks {
