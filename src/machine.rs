@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::cli::{KernelArgs, SolverArgs};
 use crate::error::{CliError, Result};
+use crate::flags;
 
 /// Everything that defines a fit except the data: what `fit`, `compare` and `tune` share.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,7 +89,7 @@ impl Recipe {
             .check()
             .map_err(|e| match e {
                 SolversError::InvalidParameter { .. } | SolversError::Rks(_) => {
-                    CliError::usage(e.to_string())
+                    CliError::usage(flags::message(&e))
                 }
                 other => CliError::compute(other),
             })
@@ -192,8 +193,8 @@ pub fn check_kernel_map(kernel: Kernel, map: MapKind) -> Result<()> {
 /// (one class, identical rows, a singular system) comes from the data and names the file.
 pub fn fit_error(train: &Path, e: SolversError) -> CliError {
     match e {
-        SolversError::InvalidParameter { .. } => CliError::usage(e.to_string()),
-        other => CliError::data(train, other),
+        SolversError::InvalidParameter { .. } => CliError::usage(flags::message(&e)),
+        other => CliError::data(train, flags::message(&other)),
     }
 }
 

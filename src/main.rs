@@ -14,6 +14,7 @@ mod deep_fried_conv;
 mod error;
 mod eval;
 mod fit;
+mod flags;
 mod input;
 mod machine;
 mod metrics;

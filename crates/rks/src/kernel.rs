@@ -37,6 +37,7 @@
 //! [`crate::Sorf`]). The Laplacian kernel above is a product over coordinates, not radial: only
 //! the dense map and Nyström offer it.
 
+use crate::error::Param;
 use rand::Rng;
 use rand_distr::{Cauchy, ChiSquared, Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
@@ -112,8 +113,8 @@ impl Bandwidth {
     /// ```
     pub fn sigma(&self) -> Result<f64, RksError> {
         let (name, value, sigma) = match *self {
-            Bandwidth::Sigma(s) => ("sigma", s, s),
-            Bandwidth::Gamma(g) => ("gamma", g, (0.5 / g).sqrt()),
+            Bandwidth::Sigma(s) => (Param::Sigma, s, s),
+            Bandwidth::Gamma(g) => (Param::Gamma, g, (0.5 / g).sqrt()),
         };
         if value.is_finite()
             && value > 0.0
@@ -303,14 +304,14 @@ impl Kernel {
     ) -> Result<f64, RksError> {
         if !self.is_radial() {
             return Err(RksError::InvalidParameter {
-                name: "kernel",
+                name: Param::Kernel,
                 reason: format!(
                     "{self:?} is not radial, so Fastfood cannot produce it: use the dense map"
                 ),
             });
         }
         let chi_sq = ChiSquared::new(dim as f64).map_err(|e| RksError::InvalidParameter {
-            name: "input_dim",
+            name: Param::InputDim,
             reason: format!("chi-squared with {dim} degrees of freedom: {e}"),
         })?;
         let radius = chi_sq.sample(rng).sqrt();
@@ -366,11 +367,17 @@ mod tests {
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e-320] {
             assert!(matches!(
                 Bandwidth::Sigma(bad).sigma(),
-                Err(RksError::InvalidParameter { name: "sigma", .. })
+                Err(RksError::InvalidParameter {
+                    name: Param::Sigma,
+                    ..
+                })
             ));
             assert!(matches!(
                 Bandwidth::Gamma(bad).sigma(),
-                Err(RksError::InvalidParameter { name: "gamma", .. })
+                Err(RksError::InvalidParameter {
+                    name: Param::Gamma,
+                    ..
+                })
             ));
         }
     }

@@ -16,6 +16,7 @@
 //! mean and merges are computed on x/u. Dividing by a power of two is exact, and u = 1 for every
 //! column below 2⁴⁰⁰, whose statistics are computed exactly as the plain formulas say.
 
+use crate::error::Param;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
 
@@ -163,7 +164,7 @@ impl ScalerStats {
     pub fn finish(&self, kind: ScalerKind) -> Result<Scaler, RksError> {
         if self.count == 0 {
             return Err(RksError::InvalidParameter {
-                name: "rows",
+                name: Param::Rows,
                 reason: "cannot learn scaling statistics from zero rows".into(),
             });
         }
@@ -320,7 +321,7 @@ impl Scaler {
             Ok(())
         } else {
             Err(RksError::InvalidParameter {
-                name: "scaler",
+                name: Param::Scaler,
                 reason: "offset and scale must be finite vectors of equal length".into(),
             })
         }

@@ -7,6 +7,7 @@
 //! parameters and compares the checksum, which catches a change of the sampling code between the
 //! version that saved a model and the one that loads it, instead of silently using another map.
 
+use crate::error::Param;
 use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
@@ -127,19 +128,19 @@ impl MapSpec {
         let invalid = |name, reason: String| Err(RksError::InvalidParameter { name, reason });
         if input_dim == 0 || input_dim > MAX_INPUT_DIM {
             return invalid(
-                "input_dim",
+                Param::InputDim,
                 format!("must be in 1..={MAX_INPUT_DIM}, got {input_dim}"),
             );
         }
         if n_frequencies == 0 || n_frequencies > MAX_FREQUENCIES {
             return invalid(
-                "n_frequencies",
+                Param::NFrequencies,
                 format!("must be in 1..={MAX_FREQUENCIES}, got {n_frequencies}"),
             );
         }
         if kind == MapKind::Nystrom && n_frequencies > MAX_LANDMARKS {
             return invalid(
-                "n_landmarks",
+                Param::NLandmarks,
                 format!("must be in 1..={MAX_LANDMARKS}, got {n_frequencies}"),
             );
         }
@@ -147,7 +148,7 @@ impl MapSpec {
             && n_frequencies * input_dim > MAX_DENSE_PARAMETERS
         {
             return invalid(
-                "n_frequencies",
+                Param::NFrequencies,
                 format!(
                     "a {kind} map of {n_frequencies} rows × {input_dim} inputs exceeds \
                      {MAX_DENSE_PARAMETERS} parameters: use Fastfood or SORF, or fewer rows"
@@ -156,7 +157,7 @@ impl MapSpec {
         }
         if matches!(kind, MapKind::Fastfood | MapKind::Orf | MapKind::Sorf) && !kernel.is_radial() {
             return invalid(
-                "kernel",
+                Param::Kernel,
                 format!("{kind} draws radial kernels only; {kernel:?} needs the dense map"),
             );
         }
@@ -468,8 +469,8 @@ impl SavedMap {
         };
         MapSpec::new(
             self.kind,
-            to_usize(self.input_dim, "input_dim")?,
-            to_usize(self.n_frequencies, "n_frequencies")?,
+            to_usize(self.input_dim, Param::InputDim)?,
+            to_usize(self.n_frequencies, Param::NFrequencies)?,
             self.bandwidth,
             self.kernel,
             self.seed,

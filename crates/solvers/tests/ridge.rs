@@ -5,6 +5,7 @@ mod common;
 use common::{gauss_solve, ridge_closed_form, uniform};
 use ndarray::{Array1, Array2, Axis, s};
 use rks_solvers::SolversError;
+use rks_solvers::error::Param;
 use rks_solvers::ridge::{Lambda, RidgeAccumulator, fit_rows, fit_rows_owned};
 
 fn problem() -> (Array2<f64>, Array2<f64>) {
@@ -195,7 +196,10 @@ fn bad_input_is_a_typed_error() {
     .unwrap();
     assert!(matches!(
         acc.fit(&Lambda::Fixed(-1.0)),
-        Err(SolversError::InvalidParameter { name: "lambda", .. })
+        Err(SolversError::InvalidParameter {
+            name: Param::Lambda,
+            ..
+        })
     ));
     assert!(matches!(
         acc.fit(&Lambda::GcvGrid(vec![])),

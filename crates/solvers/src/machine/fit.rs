@@ -1,5 +1,6 @@
 //! The in-memory fit and the steps every fit shares (scaler, map, targets, assembly).
 
+use crate::error::Param;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rks::median::{DEFAULT_SAMPLE_ROWS, median_heuristic_sigma};
 use rks::sample::sample_indices;
@@ -127,7 +128,7 @@ impl KernelMachineValidParams {
                 let labels = prepared
                     .labels
                     .as_ref()
-                    .ok_or_else(|| invalid("solver", "the SVM is a classifier"))?;
+                    .ok_or_else(|| invalid(Param::Solver, "the SVM is a classifier"))?;
                 let phi = self.features::<f32>(&prepared, x)?;
                 let svm = fit_ovr(
                     phi.view(),
@@ -202,7 +203,8 @@ impl KernelMachineValidParams {
         x: ArrayView2<'_, f64>,
     ) -> Result<Array2<F>> {
         let shape = (x.nrows(), prepared.map.output_dim());
-        let mut phi: Array2<F> = rks::alloc::zeros(shape, "the features", "n_frequencies")?;
+        let mut phi: Array2<F> =
+            rks::alloc::zeros(shape, "the features", rks::error::Param::NFrequencies)?;
         for (xb, mut out) in x
             .axis_chunks_iter(Axis(0), self.chunk_rows)
             .zip(phi.axis_chunks_iter_mut(Axis(0), self.chunk_rows))

@@ -1,5 +1,6 @@
 //! Hyper-parameters: the builder [`KernelMachineParams`] and its checked form.
 
+use crate::error::Param;
 use rks::scaler::ScalerKind;
 use rks::spec::AnyMapParams;
 use rks::{Bandwidth, Kernel, MapKind};
@@ -154,7 +155,7 @@ impl KernelMachineParams {
     pub fn check_ref(&self) -> Result<&KernelMachineValidParams> {
         let p = &self.0;
         if p.chunk_rows == 0 {
-            return Err(invalid("chunk_rows", "must be at least 1"));
+            return Err(invalid(Param::ChunkRows, "must be at least 1"));
         }
         // Everything about the map except the input dimension, which only the data knows.
         p.map.validate()?;
@@ -166,7 +167,7 @@ impl KernelMachineParams {
             Solver::Svm { c, loss } => {
                 if p.task == Task::Regression {
                     return Err(invalid(
-                        "solver",
+                        Param::Solver,
                         "the SVM is a classifier: use Solver::Ridge for regression",
                     ));
                 }

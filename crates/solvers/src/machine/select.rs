@@ -22,6 +22,7 @@
 //! factorisation). Beyond [`Selection::max_loo_entries`], λ is chosen by GCV from the streamed
 //! statistics instead, and the report says so.
 
+use crate::error::Param;
 use std::time::Instant;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
@@ -90,7 +91,7 @@ impl Selection {
     pub fn validate(&self) -> Result<()> {
         if self.sigma_factors.is_empty() {
             return Err(invalid(
-                "sigma_factors",
+                Param::SigmaFactors,
                 "the σ grid is empty: give at least one factor, or a bandwidth",
             ));
         }
@@ -100,19 +101,19 @@ impl Selection {
             .find(|f| !(f.is_finite() && **f > 0.0))
         {
             return Err(invalid(
-                "sigma_factors",
+                Param::SigmaFactors,
                 format!("factors must be finite and > 0, got {f}"),
             ));
         }
         if self.search_rows < 2 || self.loo_rows < 2 {
             return Err(invalid(
-                "search_rows",
+                Param::SearchRows,
                 "the σ search and the leave-one-out scoring need at least 2 rows each",
             ));
         }
         if self.search_frequencies == 0 || self.max_frequencies == 0 {
             return Err(invalid(
-                "search_frequencies",
+                Param::SearchFrequencies,
                 "frequencies must be at least 1",
             ));
         }
@@ -120,7 +121,7 @@ impl Selection {
             && !(b.is_finite() && b > 0.0)
         {
             return Err(invalid(
-                "budget",
+                Param::Budget,
                 format!("must be finite and > 0 seconds, got {b}"),
             ));
         }
@@ -202,7 +203,7 @@ fn best_lambda(
 ) -> Result<(usize, Vec<LooScore>)> {
     if let Some(l) = grid.iter().find(|l| !(l.is_finite() && **l > 0.0)) {
         return Err(invalid(
-            "lambda",
+            Param::Lambda,
             format!("leave-one-out needs finite λ > 0, got {l}"),
         ));
     }
@@ -215,7 +216,7 @@ fn best_lambda(
             best = Some(i);
         }
     }
-    let best = best.ok_or_else(|| invalid("lambda", "the λ grid is empty"))?;
+    let best = best.ok_or_else(|| invalid(Param::Lambda, "the λ grid is empty"))?;
     Ok((best, scores))
 }
 
@@ -308,7 +309,7 @@ impl KernelMachineValidParams {
             }
             trials.push(trial);
         }
-        let mut best = best.ok_or_else(|| invalid("sigma_factors", "the σ grid is empty"))?;
+        let mut best = best.ok_or_else(|| invalid(Param::SigmaFactors, "the σ grid is empty"))?;
         if selection.refine {
             let centre = best.factor;
             for factor in [

@@ -1,5 +1,6 @@
 //! Streamed ridge fits: two passes over a re-openable source of chunks.
 
+use crate::error::Param;
 use std::collections::BTreeSet;
 use std::error::Error as StdError;
 
@@ -143,13 +144,13 @@ impl KernelMachineValidParams {
     {
         let Solver::Ridge { lambda } = &self.solver else {
             return Err(invalid(
-                "solver",
+                Param::Solver,
                 "a streamed fit supports ridge only (the SVM needs every row in memory)",
             ));
         };
         if labels.is_some() != (self.task == Task::Classification) {
             return Err(invalid(
-                "labels",
+                Param::Labels,
                 "give labels for classification and none for regression",
             ));
         }
