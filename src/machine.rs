@@ -281,7 +281,7 @@ impl ModelSummary {
             frequencies: map.n_frequencies(),
             features: map.output_dim(),
             sigma: info.sigma,
-            gamma: 1.0 / (2.0 * info.sigma * info.sigma),
+            gamma: Bandwidth::Sigma(info.sigma).gamma().unwrap_or(f64::NAN),
             scaler: model.scaler().kind().name(),
             solver,
             lambda,

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::cli::TuneArgs;
 use crate::error::{CliError, Result};
+use crate::flags;
 use crate::input::Source;
 use crate::machine::{Recipe, check_kernel_map};
 use crate::metrics::Score;
@@ -187,7 +188,11 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         .map_err(|e| CliError::data(&args.train, e))?;
     let sigmas: Vec<f64> = match (&args.sigmas, &args.gammas) {
         (Some(s), _) => s.clone(),
-        (None, Some(g)) => g.iter().map(|g| 1.0 / (2.0 * g).sqrt()).collect(),
+        (None, Some(g)) => g
+            .iter()
+            .map(|&g| Bandwidth::Gamma(g).sigma())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| CliError::usage(flags::map_message(&e)))?,
         (None, None) => SIGMA_FACTORS.iter().map(|f| f * median_sigma).collect(),
     };
     let folds = assign_folds(
