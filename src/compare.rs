@@ -9,14 +9,14 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rks::{Bandwidth, FeatureMap, Kernel, MapKind, Named};
+use rks::{Bandwidth, FeatureMap, MapKind, Named};
 use serde::Serialize;
 
 use crate::approx::{KernelError, kernel_error, sample_pairs};
 use crate::cli::CompareArgs;
 use crate::error::{CliError, Result};
 use crate::input::read_pair;
-use crate::machine::{ModelSummary, Recipe, solver_name};
+use crate::machine::{ModelSummary, Recipe, check_kernel_map, solver_name};
 use crate::metrics::Score;
 use crate::plot::{Panel, Series, draw_panels};
 use crate::progress::Progress;
@@ -214,15 +214,8 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
         ));
     }
     let kinds: Vec<MapKind> = args.maps.clone();
-    if args.kernel.kernel == Kernel::Laplacian
-        && kinds
-            .iter()
-            .any(|k| !matches!(k, MapKind::Dense | MapKind::Nystrom))
-    {
-        return Err(CliError::usage(
-            "Fastfood, ORF and SORF make radial kernels only: --kernel laplacian needs \
-             --maps dense,nystrom (or compare gaussian or a matern kernel)",
-        ));
+    for &kind in &kinds {
+        check_kernel_map(args.kernel.kernel, kind)?;
     }
     // The map kind in the recipe is replaced for each row below.
     let mut recipe = Recipe::from_flags(args.maps[0], 1, &args.kernel, &args.solver)?;

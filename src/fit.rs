@@ -5,8 +5,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use rks_data::DataError;
+use rks_solvers::SolversError;
 use rks_solvers::machine::{SelectionReport, Trial};
-use rks_solvers::{Solver, SolversError};
 use serde::Serialize;
 
 use crate::cli::FitArgs;
@@ -154,7 +154,7 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
 /// labels are clearly regression targets), the two passes of
 /// [`fit_stream`](rks_solvers::KernelMachineValidParams::fit_stream), and the training score.
 fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> Result<()> {
-    if matches!(recipe.solver, Some(Solver::Svm { .. })) {
+    if recipe.solver.as_ref().is_some_and(|s| !s.kind().streams()) {
         return Err(CliError::usage(
             "--stream fits ridge only: the SVM needs every row in memory \
              (drop --stream, or use --solver ridge / --lambda)",

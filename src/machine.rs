@@ -74,7 +74,7 @@ impl Recipe {
     /// Validated hyper-parameters for `task` (whatever the recipe says about it).
     pub fn params_for(&self, task: Task) -> Result<KernelMachineValidParams> {
         let solver = self.solver_for(task);
-        if task == Task::Regression && matches!(solver, Solver::Svm { .. }) {
+        if !solver.kind().supports(task) {
             return Err(CliError::usage(
                 "the SVM is a classifier: use --solver ridge for regression targets \
                  (or --task classification if the labels are classes)",
@@ -174,19 +174,29 @@ pub fn bandwidth(sigma: Option<f64>, gamma: Option<f64>) -> Option<Bandwidth> {
     sigma.map(Bandwidth::Sigma).or(gamma.map(Bandwidth::Gamma))
 }
 
-/// Fastfood draws frequency vectors as a direction times a length, so it makes radial kernels
-/// only: the Laplacian (a product over coordinates) needs the dense map. Checked here, before any
-/// file is read, with the flags' names in the message.
+/// The library's rule of which maps make which kernels ([`MapKind::supports`]), checked here,
+/// before any file is read, with the flags' names in the message.
 pub fn check_kernel_map(kernel: Kernel, map: MapKind) -> Result<()> {
-    if matches!(map, MapKind::Fastfood | MapKind::Orf | MapKind::Sorf)
-        && kernel == Kernel::Laplacian
-    {
-        return Err(CliError::usage(format!(
-            "--kernel laplacian needs --map dense or nystrom: {map} makes radial kernels only \
-             (gaussian, matern12, matern32, matern52, arccos0, arccos1)"
-        )));
+    if map.supports(kernel) {
+        return Ok(());
     }
-    Ok(())
+    let names = |items: Vec<&'static str>| items.join(" or ");
+    let maps = names(
+        MapKind::ALL
+            .iter()
+            .filter(|m| m.supports(kernel))
+            .map(|m| m.name())
+            .collect(),
+    );
+    let kernels: Vec<&str> = Kernel::ALL
+        .iter()
+        .filter(|k| map.supports(**k))
+        .map(|k| k.name())
+        .collect();
+    Err(CliError::usage(format!(
+        "--kernel {kernel} needs --map {maps}: {map} makes radial kernels only ({})",
+        kernels.join(", ")
+    )))
 }
 
 /// A fit failure on the rows of `train`: a bad hyper-parameter is a usage error; anything else

@@ -176,7 +176,7 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         )));
     }
     let task = args.task.unwrap_or_else(|| infer_task(data.y.view()));
-    if solver == SolverKind::Svm && task == Task::Regression {
+    if !solver.supports(task) {
         return Err(CliError::usage(
             "the SVM is a classifier: tune regression with --solver ridge",
         ));

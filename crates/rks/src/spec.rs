@@ -51,6 +51,22 @@ impl MapKind {
         MapKind::Nystrom,
     ];
 
+    /// True when a map of this kind can approximate `kernel`: Fastfood, ORF and SORF draw a
+    /// frequency as a direction times a length, so they make radial kernels only; the dense map
+    /// draws each coordinate and Nyström evaluates the kernel itself, so they make every kernel.
+    ///
+    /// ```
+    /// use rks::{Kernel, MapKind};
+    /// assert!(MapKind::Dense.supports(Kernel::Laplacian));
+    /// assert!(!MapKind::Sorf.supports(Kernel::Laplacian));
+    /// ```
+    pub fn supports(&self, kernel: Kernel) -> bool {
+        match self {
+            MapKind::Dense | MapKind::Nystrom => true,
+            MapKind::Fastfood | MapKind::Orf | MapKind::Sorf => kernel.is_radial(),
+        }
+    }
+
     /// True for the maps drawn from the seed alone; Nyström is fitted to rows.
     pub fn is_data_free(&self) -> bool {
         *self != MapKind::Nystrom
@@ -155,7 +171,7 @@ impl MapSpec {
                 ),
             );
         }
-        if matches!(kind, MapKind::Fastfood | MapKind::Orf | MapKind::Sorf) && !kernel.is_radial() {
+        if !kind.supports(kernel) {
             return invalid(
                 Param::Kernel,
                 format!("{kind} draws radial kernels only; {kernel:?} needs the dense map"),

@@ -73,6 +73,19 @@ impl Named for SolverKind {
 
 rks::named_choice!(SolverKind);
 
+impl SolverKind {
+    /// True when this solver fits `task`: the SVM is a classifier, ridge fits both.
+    pub fn supports(&self, task: Task) -> bool {
+        *self == SolverKind::Ridge || task == Task::Classification
+    }
+
+    /// True when this solver can be fitted from a stream of chunks (a file larger than
+    /// memory): ridge needs only its statistics; the SVM needs every row in memory.
+    pub fn streams(&self) -> bool {
+        *self == SolverKind::Ridge
+    }
+}
+
 /// The task of labels `y` when the user does not give it: classification when every label is a
 /// class label ([`crate::labels::class_label`]'s rule), there are at most
 /// [`MAX_INFERRED_CLASSES`] distinct labels and at most half as many as rows (so each class has

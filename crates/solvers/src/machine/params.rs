@@ -162,17 +162,15 @@ impl KernelMachineParams {
         if let Some(selection) = &p.selection {
             selection.validate()?;
         }
+        if !p.solver.kind().supports(p.task) {
+            return Err(invalid(
+                Param::Solver,
+                "the SVM is a classifier: use ridge for regression",
+            ));
+        }
         match &p.solver {
             Solver::Ridge { lambda } => lambda.validate()?,
-            Solver::Svm { c, loss } => {
-                if p.task == Task::Regression {
-                    return Err(invalid(
-                        Param::Solver,
-                        "the SVM is a classifier: use Solver::Ridge for regression",
-                    ));
-                }
-                p.svm_params(*c, *loss).validate()?;
-            }
+            Solver::Svm { c, loss } => p.svm_params(*c, *loss).validate()?,
         }
         Ok(p)
     }
