@@ -156,9 +156,11 @@ pub struct FitArgs {
     #[command(flatten)]
     pub read: ReadArgs,
 
-    /// Feature map.
-    #[arg(long, value_enum, default_value_t = MapKind::Fastfood)]
-    pub map: MapKind,
+    /// Feature map [default: with model selection on, ridge and the rows in memory, fastfood or
+    /// nystrom, whichever has the better leave-one-out score (each searched with half the
+    /// budget); otherwise fastfood].
+    #[arg(long, value_enum)]
+    pub map: Option<MapKind>,
 
     /// Number of random frequencies n (the model has 2n features: cos and sin) [default: 1024,
     /// doubled while the leave-one-out score improves and --budget allows].

@@ -4,9 +4,10 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use rks::MapKind;
 use rks_data::DataError;
-use rks_solvers::SolversError;
 use rks_solvers::machine::{SelectionReport, Trial};
+use rks_solvers::{SolverKind, SolversError};
 use serde::Serialize;
 
 use crate::cli::FitArgs;
@@ -117,7 +118,7 @@ pub const STREAM_CHUNK_ROWS: usize = 4096;
 /// Runs `rks fit`.
 pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     let mut recipe = Recipe::from_flags(
-        args.map,
+        args.map.unwrap_or(MapKind::Fastfood),
         args.frequencies.unwrap_or(DEFAULT_FREQUENCIES),
         &args.kernel,
         &args.solver,
@@ -126,6 +127,17 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
         && let Some(selection) = recipe.selection.as_mut()
     {
         selection.budget_seconds = Some(args.budget);
+    }
+    // Without --map, the in-memory ridge fit chooses between the two maps by their scores.
+    if args.map.is_none()
+        && !args.stream
+        && recipe
+            .solver
+            .as_ref()
+            .is_none_or(|s| s.kind() == SolverKind::Ridge)
+        && let Some(selection) = recipe.selection.as_mut()
+    {
+        selection.maps = vec![MapKind::Fastfood, MapKind::Nystrom];
     }
     let source = Source::new(&args.train, &args.read)?;
     if args.stream {

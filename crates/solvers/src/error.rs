@@ -20,6 +20,8 @@ pub enum Param {
     SearchFrequencies,
     /// The time budget of the search over n.
     Budget,
+    /// The map kinds the search chooses among.
+    Maps,
     /// Ridge's λ (or its grid).
     Lambda,
     /// Ridge or SVM.
@@ -49,6 +51,7 @@ impl Param {
             Param::SearchRows => "search_rows",
             Param::SearchFrequencies => "search_frequencies",
             Param::Budget => "budget",
+            Param::Maps => "maps",
             Param::Lambda => "lambda",
             Param::Solver => "solver",
             Param::Labels => "labels",

@@ -256,3 +256,51 @@ fn bad_settings_and_tiny_data_are_clear() {
     let report = report.unwrap();
     assert!(report.notes[0].contains("too few"), "{:?}", report.notes);
 }
+
+#[test]
+fn the_map_is_chosen_by_the_leave_one_out_score() {
+    use rks::{Kernel, MapKind};
+    let (x, y) = checkerboard(600, 3);
+    let fit = |maps: Vec<MapKind>, map: MapKind, kernel: Kernel| {
+        KernelMachine::params()
+            .map(map)
+            .kernel(kernel)
+            .n_frequencies(128)
+            .selection(Selection {
+                maps,
+                ..Selection::default()
+            })
+            .check()
+            .unwrap()
+            .fit_with_report(x.view(), y.view())
+            .unwrap()
+    };
+    let both = vec![MapKind::Fastfood, MapKind::Nystrom];
+    let (chosen, report) = fit(both.clone(), MapKind::Fastfood, Kernel::Gaussian);
+    let report = report.unwrap();
+    assert_eq!(report.map_trials.len(), 2);
+    let winner = report
+        .map_trials
+        .iter()
+        .reduce(|a, b| {
+            if b.trial.score.better_than(&a.trial.score) {
+                b
+            } else {
+                a
+            }
+        })
+        .unwrap();
+    assert_eq!(chosen.map().kind(), winner.map);
+    assert!(
+        report.notes.last().unwrap().starts_with("map: "),
+        "{:?}",
+        report.notes
+    );
+    // The same model as a search of the winning map alone.
+    let (alone, _) = fit(Vec::new(), winner.map, Kernel::Gaussian);
+    assert_eq!(chosen.to_bytes().unwrap(), alone.to_bytes().unwrap());
+    // Only the maps that make the kernel are tried: Fastfood makes radial kernels only.
+    let (laplacian, report) = fit(both, MapKind::Dense, Kernel::Laplacian);
+    assert_eq!(laplacian.map().kind(), MapKind::Nystrom);
+    assert_eq!(report.unwrap().map_trials.len(), 1);
+}

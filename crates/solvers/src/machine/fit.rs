@@ -5,9 +5,9 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rks::median::{DEFAULT_SAMPLE_ROWS, median_heuristic_sigma};
 use rks::sample::sample_indices;
 use rks::scaler::Scaler;
-use rks::{AnyMap, Bandwidth, FeatureMap};
+use rks::{AnyMap, Bandwidth, FeatureMap, MapKind};
 
-use super::select::{Selection, SelectionReport};
+use super::select::{MapTrial, Selection, SelectionReport};
 use super::{FitInfo, KernelMachine, KernelMachineValidParams, Solver, SolverInfo, Task};
 use crate::error::{Result, SolversError, invalid};
 use crate::labels::{LabelMap, signed_one_hot};
@@ -66,6 +66,12 @@ impl KernelMachineValidParams {
         }
         check_finite("input", x)?;
         check_finite("target", y.insert_axis(Axis(1)))?;
+        if let Some(selection) = &self.selection
+            && selection.maps.len() > 1
+            && matches!(self.solver, Solver::Ridge { .. })
+        {
+            return self.fit_choosing_map(selection, x, y);
+        }
         let (labels, classes) = match self.task {
             Task::Classification => {
                 let (labels, classes) = LabelMap::fit(y)?;
@@ -153,9 +159,74 @@ impl KernelMachineValidParams {
         Ok((model, report))
     }
 
+    /// Searches each map of [`Selection::maps`] that makes the kernel, with an equal share of
+    /// the budget, and keeps the fit whose chosen final trial has the best leave-one-out score
+    /// (ties: the earlier map in the list).
+    fn fit_choosing_map(
+        &self,
+        selection: &Selection,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<(KernelMachine, Option<SelectionReport>)> {
+        let kinds: Vec<MapKind> = selection
+            .maps
+            .iter()
+            .copied()
+            .filter(|k| k.supports(self.kernel()))
+            .collect();
+        let share = Selection {
+            maps: Vec::new(),
+            budget_seconds: selection
+                .budget_seconds
+                .map(|b| b / kinds.len().max(1) as f64),
+            ..selection.clone()
+        };
+        let mut best: Option<(KernelMachine, SelectionReport, MapKind)> = None;
+        let mut map_trials = Vec::new();
+        for kind in kinds {
+            let mut params = self.clone();
+            params.map = params.map.kind(kind);
+            params.selection = Some(share.clone());
+            let (model, report) = params.fit_with_report(x, y)?;
+            let Some(report) = report else { continue };
+            let Some(trial) = report.chosen_trial().cloned() else {
+                continue;
+            };
+            let better = best.as_ref().is_none_or(|(_, b, _)| {
+                b.chosen_trial()
+                    .is_none_or(|t| trial.score.better_than(&t.score))
+            });
+            map_trials.push(MapTrial { map: kind, trial });
+            if better {
+                best = Some((model, report, kind));
+            }
+        }
+        let (model, mut report, kind) = best.ok_or_else(|| {
+            invalid(
+                Param::Maps,
+                format!(
+                    "none of the maps {:?} makes the {} kernel",
+                    selection.maps,
+                    self.kernel()
+                ),
+            )
+        })?;
+        let scores: Vec<String> = map_trials
+            .iter()
+            .map(|m| format!("{} {:.4}", m.map, m.trial.score.headline()))
+            .collect();
+        report.notes.push(format!(
+            "map: {kind} had the best leave-one-out score ({})",
+            scores.join(", ")
+        ));
+        report.map_trials = map_trials;
+        Ok((model, Some(report)))
+    }
+
     /// The scaler, labels and map of a fit with n frequencies; a Nyström map picks its
     /// landmarks among the scaled `rows` (a streamed fit has none in memory, and cannot make
-    /// one).
+    /// one), at most one per row: asked for more landmarks than there are rows, it takes every
+    /// row (m = N, which is the exact kernel machine), as scikit-learn's `Nystroem` does.
     pub(super) fn prepare(
         &self,
         scaler: Scaler,
@@ -164,6 +235,10 @@ impl KernelMachineValidParams {
         n_frequencies: usize,
         rows: Option<ArrayView2<'_, f64>>,
     ) -> Result<Prepared> {
+        let n_frequencies = match rows {
+            Some(x) if self.map_kind() == MapKind::Nystrom => n_frequencies.min(x.nrows().max(1)),
+            _ => n_frequencies,
+        };
         let spec = self
             .map
             .n_frequencies(n_frequencies)

@@ -29,7 +29,7 @@ use crate::svm::SvmLoss;
 pub use fit::median_sigma;
 pub use model::{FitInfo, KernelMachine, SolverInfo};
 pub use params::{KernelMachineParams, KernelMachineValidParams};
-pub use select::{Selection, SelectionReport, Trial};
+pub use select::{MapTrial, Selection, SelectionReport, Trial};
 
 pub use crate::task::{SolverKind, Task};
 

@@ -26,9 +26,9 @@ use crate::error::Param;
 use std::time::Instant;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
-use rks::FeatureMap;
 use rks::median::{DEFAULT_SAMPLE_ROWS, median_heuristic_sigma};
 use rks::scaler::Scaler;
+use rks::{FeatureMap, MapKind};
 use serde::{Deserialize, Serialize};
 
 use super::KernelMachineValidParams;
@@ -64,6 +64,11 @@ pub struct Selection {
     /// features (a prefix of the same seeded sample; ≥ 2). With fewer rows than features every
     /// row is scored.
     pub loo_rows: usize,
+    /// Map kinds to choose among (ridge, in memory): each is searched as above, with an equal
+    /// share of the budget, and the one with the best final leave-one-out score is kept. Empty
+    /// (the default): the params' map only. The streamed fit keeps the params' map (Nyström
+    /// picks its landmarks among rows in memory).
+    pub maps: Vec<MapKind>,
 }
 
 impl Default for Selection {
@@ -76,6 +81,7 @@ impl Default for Selection {
             budget_seconds: None,
             max_frequencies: 8192,
             loo_rows: 4000,
+            maps: Vec::new(),
         }
     }
 }
@@ -146,6 +152,25 @@ pub struct Trial {
     pub score: LooScore,
 }
 
+/// A map kind's best final trial, when the search chose among maps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapTrial {
+    /// The map kind.
+    pub map: MapKind,
+    /// Its chosen σ, n, λ and final leave-one-out score.
+    pub trial: Trial,
+}
+
+impl SelectionReport {
+    /// The final trial that was kept: the best-scoring one at the chosen n.
+    pub fn chosen_trial(&self) -> Option<&Trial> {
+        self.final_trials
+            .iter()
+            .filter(|t| t.n_frequencies == self.n_frequencies)
+            .reduce(|a, b| if b.score.better_than(&a.score) { b } else { a })
+    }
+}
+
 /// What the search tried, what it chose and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SelectionReport {
@@ -165,6 +190,9 @@ pub struct SelectionReport {
     pub method: String,
     /// Why the choice and any fallback, in words.
     pub notes: Vec<String>,
+    /// When several maps were searched ([`Selection::maps`]): each map's best final trial.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub map_trials: Vec<MapTrial>,
     /// Seconds spent.
     pub seconds: f64,
 }
@@ -475,6 +503,7 @@ impl KernelMachineValidParams {
                 method,
                 notes,
                 seconds: start.elapsed().as_secs_f64(),
+                map_trials: Vec::new(),
             },
         })
     }
