@@ -157,6 +157,14 @@ macro_rules! kernels {
             /// Entries per register.
             pub(super) const LANES: usize = $lanes;
 
+            /// −1 in every lane, hidden from the optimiser: knowing it, the compiler turns
+            /// the fused multiply-add b·(−1) + a back into a − b, on the adders.
+            #[inline]
+            #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+            fn minus_one() -> $v {
+                std::hint::black_box($set1(-1.0))
+            }
+
             /// Written out (macros, not loops over arrays): with loops the compiler may keep
             /// the registers in memory and copy them between stages.
             macro_rules! st {
@@ -207,7 +215,7 @@ macro_rules! kernels {
             /// other lengths.
             #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
             pub(super) fn short(data: &mut [$t]) -> bool {
-                let neg = $set1(-1.0);
+                let neg = minus_one();
                 let p = data.as_mut_ptr();
                 // SAFETY: register k covers p[LANES·k..LANES·(k+1)], inside `data` for
                 // k < data.len()/LANES (4 or 8 in the arms taken).
@@ -262,7 +270,7 @@ macro_rules! kernels {
             /// `load(k)` must be sound for every multiple k of LANES below `data.len()`.
             #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
             unsafe fn first_pass(data: &mut [$t], load: impl Fn(usize) -> $v) {
-                let neg = $set1(-1.0);
+                let neg = minus_one();
                 for (c, chunk) in data.chunks_exact_mut(16 * LANES).enumerate() {
                     let p = chunk.as_mut_ptr();
                     let at = |k: usize| $inner(load(16 * LANES * c + LANES * k));
@@ -300,7 +308,7 @@ macro_rules! kernels {
             /// of h·2^radix_log, h a multiple of LANES.
             #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
             fn pass(data: &mut [$t], h: usize, radix_log: u32) {
-                let neg = $set1(-1.0);
+                let neg = minus_one();
                 let radix = 1usize << radix_log;
                 for block in data.chunks_exact_mut(radix * h) {
                     let p = block.as_mut_ptr();
