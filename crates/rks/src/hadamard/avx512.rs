@@ -22,8 +22,9 @@ use std::arch::x86_64::*;
 use super::BLOCK_BYTES;
 use crate::simd::Avx512;
 
-/// The transform of a power-of-two-length f32 slice; below 256 entries (16 registers), the
-/// AVX2 kernel.
+/// The transform of a power-of-two-length f32 slice: 4, 8 or 32 registers' worth (64, 128, 512
+/// entries) in one pass of registers, other lengths from 256 up recursively; below 64 entries,
+/// the AVX2 kernel.
 pub(super) fn fwht_f32(cpu: Avx512, data: &mut [f32]) {
     if data.len() < 16 * f32x16::LANES {
         // SAFETY: the token proves the CPU has AVX-512 (F, DQ, VL, BW), AVX2 and FMA.
@@ -32,17 +33,28 @@ pub(super) fn fwht_f32(cpu: Avx512, data: &mut [f32]) {
         }
         return;
     }
+    // 32 registers' worth in one pass instead of two (2^9 entries: 0.67 → 0.61 of FFHT's time).
+    // SAFETY: as below.
+    if data.len() == 32 * f32x16::LANES && unsafe { f32x16::short(data) } {
+        return;
+    }
     // SAFETY: the token proves the CPU has AVX-512 (F, DQ, VL, BW), AVX2 and FMA.
     unsafe { f32x16::recursive(data) }
 }
 
-/// [`fwht_f32`] for f64 (8 lanes); below 128 entries, the AVX2 kernel.
+/// [`fwht_f32`] for f64 (8 lanes: 32, 64 and 256 entries in one pass); below 32 entries, the
+/// AVX2 kernel.
 pub(super) fn fwht_f64(cpu: Avx512, data: &mut [f64]) {
     if data.len() < 16 * f64x8::LANES {
         // SAFETY: the token proves the CPU has AVX-512 (F, DQ, VL, BW), AVX2 and FMA.
         if data.len() < 4 * f64x8::LANES || !unsafe { f64x8::short(data) } {
             super::avx2::fwht_f64(cpu.avx2_fma(), data);
         }
+        return;
+    }
+    // 32 registers' worth in one pass instead of two (2^8 entries: 0.81 → 0.72 of FFHT's time).
+    // SAFETY: as below.
+    if data.len() == 32 * f64x8::LANES && unsafe { f64x8::short(data) } {
         return;
     }
     // SAFETY: the token proves the CPU has AVX-512 (F, DQ, VL, BW), AVX2 and FMA.
@@ -168,6 +180,12 @@ macro_rules! kernels {
             /// Written out (macros, not loops over arrays): with loops the compiler may keep
             /// the registers in memory and copy them between stages.
             macro_rules! st {
+                (32, $v_:ident, $s:expr, $neg:ident) => {
+                    stage!(
+                        $add, $fmadd, $neg, $v_, $s, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                        14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+                    )
+                };
                 (16, $v_:ident, $s:expr, $neg:ident) => {
                     stage!(
                         $add, $fmadd, $neg, $v_, $s, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
@@ -210,9 +228,9 @@ macro_rules! kernels {
                 pass(data, part, radix_log);
             }
 
-            /// The whole transform of 4 or 8 registers' worth (in-register stages, then two or
-            /// three across them, one load and one store per entry); false (nothing done) for
-            /// other lengths.
+            /// The whole transform of 4, 8 or 32 registers' worth (in-register stages, then
+            /// two, three or five across them, one load and one store per entry); false
+            /// (nothing done) for other lengths.
             #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
             pub(super) fn short(data: &mut [$t]) -> bool {
                 let neg = minus_one();
@@ -238,6 +256,15 @@ macro_rules! kernels {
                         let v = st!(8, v, 1, neg);
                         let v = st!(8, v, 2, neg);
                         let v = st!(8, v, 4, neg);
+                        st(&v);
+                    }
+                    32 if data.len() == 32 * LANES => {
+                        let v: [$v; 32] = std::array::from_fn(at);
+                        let v = st!(32, v, 1, neg);
+                        let v = st!(32, v, 2, neg);
+                        let v = st!(32, v, 4, neg);
+                        let v = st!(32, v, 8, neg);
+                        let v = st!(32, v, 16, neg);
                         st(&v);
                     }
                     _ => return false,
