@@ -395,6 +395,37 @@ mod tests {
         }
     }
 
+    /// Every level on slices at every offset from a 64-byte boundary (the AVX-512 kernels take
+    /// other paths for aligned and unaligned short slices).
+    #[test]
+    fn every_offset_agrees_bitwise() {
+        fn check<F: Element>() {
+            let mut rng = ChaCha8Rng::seed_from_u64(4);
+            for k in 3..=11 {
+                let n = 1usize << k;
+                let lanes = 64 / size_of::<F>();
+                let x: Vec<F> = (0..n + lanes)
+                    .map(|_| F::from_f64_lossy(rng.random::<f64>() - 0.5))
+                    .collect();
+                for offset in 0..lanes {
+                    let mut slow = x[offset..offset + n].to_vec();
+                    fwht_reference(&mut slow);
+                    for simd in Simd::levels() {
+                        let mut buf = x.clone();
+                        fwht_with(simd, &mut buf[offset..offset + n]).unwrap();
+                        assert_eq!(
+                            &buf[offset..offset + n],
+                            &slow[..],
+                            "2^{k}, +{offset}, {simd:?}"
+                        );
+                    }
+                }
+            }
+        }
+        check::<f32>();
+        check::<f64>();
+    }
+
     /// The sign flip fused into the transform (SORF's step) is the product, then the transform.
     #[test]
     fn signed_step_agrees_bitwise() {
