@@ -30,7 +30,8 @@ pub(super) fn fwht_f32(cpu: Avx512, data: &mut [f32]) {
         // The shortest from a buffer off a 64-byte boundary: the AVX2 kernel's 32-byte
         // registers (whole 64-byte ones straddle two cache lines each; 2^6 entries from a
         // buffer 16 bytes off: 1.09–1.13 of FFHT's time, with the AVX2 kernel 0.91).
-        let straddles = data.len() == 4 * f32x16::LANES && data.as_ptr().align_offset(64) != 0;
+        let straddles =
+            data.len() == 4 * f32x16::LANES && !(data.as_ptr() as usize).is_multiple_of(64);
         // SAFETY: the token proves the CPU has AVX-512 (F, DQ, VL, BW), AVX2 and FMA.
         if data.len() < 4 * f32x16::LANES || straddles || !unsafe { f32x16::short(data) } {
             super::avx2::fwht_f32(cpu.avx2_fma(), data);
@@ -51,7 +52,8 @@ pub(super) fn fwht_f32(cpu: Avx512, data: &mut [f32]) {
 pub(super) fn fwht_f64(cpu: Avx512, data: &mut [f64]) {
     if data.len() < 16 * f64x8::LANES {
         // As for f32, up to 2^6 entries (1.0–1.05 of FFHT's time, with the AVX2 kernel 0.86–0.88).
-        let straddles = data.len() <= 8 * f64x8::LANES && data.as_ptr().align_offset(64) != 0;
+        let straddles =
+            data.len() <= 8 * f64x8::LANES && !(data.as_ptr() as usize).is_multiple_of(64);
         // SAFETY: the token proves the CPU has AVX-512 (F, DQ, VL, BW), AVX2 and FMA.
         if data.len() < 4 * f64x8::LANES || straddles || !unsafe { f64x8::short(data) } {
             super::avx2::fwht_f64(cpu.avx2_fma(), data);
