@@ -16,7 +16,7 @@ fn bench_type<F: Element>(c: &mut Criterion, name: &str) {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_millis(800));
-    for k in (6..=20).step_by(2) {
+    for k in 6..=20 {
         let d = 1usize << k;
         group.throughput(Throughput::Elements((d * k) as u64));
         let data: Vec<F> = (0..d)

@@ -1,5 +1,5 @@
 //! Feature-map transform at the Fastfood paper's shape (2,000 rows, d = 1,024, n = 16,384
-//! frequencies, 32,768 outputs): dense RKS against Fastfood, one thread and all cores; the dense
+//! frequencies, 32,768 outputs): dense RKS against Fastfood and SORF, one thread and all cores; the dense
 //! map's projection X·Wᵀ alone (the GEMM, to hold against a BLAS); and the cos/sin step against
 //! std. Run: `cargo bench -p rks --bench transform`.
 
@@ -69,6 +69,9 @@ fn transform(c: &mut Criterion) {
     let fastfood = support::fastfood();
     bench_map::<f32, _>(c, "fastfood_f32", &fastfood, &[0, 1]);
     bench_map::<f64, _>(c, "fastfood_f64", &fastfood, &[0, 1]);
+    let sorf = support::sorf();
+    bench_map::<f32, _>(c, "sorf_f32", &sorf, &[0, 1]);
+    bench_map::<f64, _>(c, "sorf_f64", &sorf, &[0]);
     let dense = support::dense();
     bench_map::<f32, _>(c, "dense_f32", &dense, &[0, 1]);
     bench_map::<f64, _>(c, "dense_f64", &dense, &[0]);

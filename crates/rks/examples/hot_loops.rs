@@ -43,7 +43,7 @@ fn min_ns_minus_copy(reps: usize, batch: usize, mut run: impl FnMut(bool)) -> f6
 }
 
 fn fwht_type<F: Element>(name: &str) {
-    for k in [6, 8, 10, 12, 14, 16, 18, 20] {
+    for k in 6..=20 {
         let d = 1usize << k;
         let data: Vec<F> = (0..d)
             .map(|i| F::from_f64_lossy(((i * 7919) % 1000) as f64 / 1000.0 - 0.5))

@@ -38,13 +38,16 @@ pub(crate) mod sealed {
 
     use crate::fastfood::{Factors, Permutation};
     use crate::gemm::Packed;
-    #[cfg(target_arch = "x86_64")]
-    use crate::simd::Avx2Fma;
     use crate::simd::Simd;
+    #[cfg(target_arch = "x86_64")]
+    use crate::simd::{Avx2Fma, Avx512};
 
     pub trait Sealed: Sized {
         /// The Walsh–Hadamard transform of a power-of-two-length slice (see [`crate::hadamard`]).
         fn fwht_unchecked(simd: Simd, data: &mut [Self]);
+        /// `a ← H(signs ⊙ a)`, the product fused into the transform where the kernels allow
+        /// (SORF's step; see [`crate::hadamard`]).
+        fn signed_fwht(simd: Simd, a: &mut [Self], signs: &[Self]);
         /// `z_cos ← scale·cos(z_cos)`, `sin ← scale·sin(z_cos)` (see [`crate::trig`]).
         fn cos_sin_scaled(simd: Simd, z_cos: &mut [Self], sin: &mut [Self], scale: Self);
         /// `cos ← scale·cos(pre·src)`, `sin ← scale·sin(pre·src)` element-wise (equal lengths).
@@ -83,11 +86,32 @@ pub(crate) mod sealed {
             p: &Permutation,
             g: &[Self],
         );
+        /// Fastfood's `a ← H(B x̃)` with AVX-512 (see `fastfood/avx512.rs`).
+        #[cfg(target_arch = "x86_64")]
+        fn fastfood_signed_fwht_avx512(cpu: Avx512, a: &mut [Self], x: &[Self], signs: &[Self]);
+        /// Fastfood's `q ← H(G Π a)` with AVX-512 (see `fastfood/avx512.rs`).
+        #[cfg(target_arch = "x86_64")]
+        fn fastfood_gather_fwht_avx512(
+            cpu: Avx512,
+            q: &mut [Self],
+            a: &[Self],
+            p: &Permutation,
+            g: &[Self],
+        );
     }
 
     impl Sealed for f32 {
         fn fwht_unchecked(simd: Simd, data: &mut [f32]) {
             crate::hadamard::fwht_fast(simd, data);
+        }
+        fn signed_fwht(simd: Simd, a: &mut [f32], signs: &[f32]) {
+            #[cfg(target_arch = "x86_64")]
+            if let Some(cpu) = simd.avx512()
+                && crate::hadamard::signed_in_place_f32_avx512(cpu, a, signs)
+            {
+                return;
+            }
+            crate::hadamard::signed_in_place(simd, a, signs);
         }
         fn cos_sin_scaled(simd: Simd, z_cos: &mut [f32], sin: &mut [f32], scale: f32) {
             crate::trig::cos_sin_f32(simd, z_cos, sin, scale);
@@ -142,11 +166,36 @@ pub(crate) mod sealed {
         ) {
             crate::fastfood::avx2::gather_fwht_f32(cpu, q, a, p, g);
         }
+        #[cfg(target_arch = "x86_64")]
+        #[inline]
+        fn fastfood_signed_fwht_avx512(cpu: Avx512, a: &mut [f32], x: &[f32], signs: &[f32]) {
+            crate::fastfood::avx512::signed_fwht_f32(cpu, a, x, signs);
+        }
+        #[cfg(target_arch = "x86_64")]
+        #[inline]
+        fn fastfood_gather_fwht_avx512(
+            cpu: Avx512,
+            q: &mut [f32],
+            a: &[f32],
+            p: &Permutation,
+            g: &[f32],
+        ) {
+            crate::fastfood::avx512::gather_fwht_f32(cpu, q, a, p, g);
+        }
     }
 
     impl Sealed for f64 {
         fn fwht_unchecked(simd: Simd, data: &mut [f64]) {
             crate::hadamard::fwht_fast(simd, data);
+        }
+        fn signed_fwht(simd: Simd, a: &mut [f64], signs: &[f64]) {
+            #[cfg(target_arch = "x86_64")]
+            if let Some(cpu) = simd.avx512()
+                && crate::hadamard::signed_in_place_f64_avx512(cpu, a, signs)
+            {
+                return;
+            }
+            crate::hadamard::signed_in_place(simd, a, signs);
         }
         fn cos_sin_scaled(simd: Simd, z_cos: &mut [f64], sin: &mut [f64], scale: f64) {
             crate::trig::cos_sin_f64(simd, z_cos, sin, scale);
@@ -193,6 +242,22 @@ pub(crate) mod sealed {
             g: &[f64],
         ) {
             crate::fastfood::avx2::gather_fwht_f64(cpu, q, a, p, g);
+        }
+        #[cfg(target_arch = "x86_64")]
+        #[inline]
+        fn fastfood_signed_fwht_avx512(cpu: Avx512, a: &mut [f64], x: &[f64], signs: &[f64]) {
+            crate::fastfood::avx512::signed_fwht_f64(cpu, a, x, signs);
+        }
+        #[cfg(target_arch = "x86_64")]
+        #[inline]
+        fn fastfood_gather_fwht_avx512(
+            cpu: Avx512,
+            q: &mut [f64],
+            a: &[f64],
+            p: &Permutation,
+            g: &[f64],
+        ) {
+            crate::fastfood::avx512::gather_fwht_f64(cpu, q, a, p, g);
         }
     }
 }

@@ -32,6 +32,8 @@ use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx512;
 mod factors;
 mod memory;
 pub(crate) use factors::{Factors, Permutation};
@@ -268,6 +270,10 @@ impl Fastfood {
     ) {
         let blocks = (self.factors::<F>(), &self.permutations[..]);
         #[cfg(target_arch = "x86_64")]
+        if let Some(cpu) = simd.avx512() {
+            return avx512::project_rows(cpu, blocks, self.padded_dim, xb, out, features);
+        }
+        #[cfg(target_arch = "x86_64")]
         if let Some(cpu) = simd.avx2_fma() {
             return avx2::project_rows(cpu, blocks, self.padded_dim, xb, out, features);
         }
@@ -468,9 +474,9 @@ mod tests {
 
     use super::*;
 
-    /// The whole transform with the CPU's kernels gives the bits of the portable one: with the
-    /// fused steps (d = D = 1,024, 64), with padding (d = 1,000) and at a length past the fused
-    /// range (8,192), in both precisions.
+    /// The whole transform at every SIMD level the CPU has (portable, AVX2, AVX-512) gives the
+    /// same bits: with the fused steps (d = D = 1,024, 256, 4,096, 64), with padding
+    /// (d = 1,000) and at a length past the fused range (8,192), in both precisions.
     #[test]
     fn detected_and_portable_transforms_agree_bitwise() {
         fn check<F: Element>(d: usize, n: usize) {
@@ -491,13 +497,19 @@ mod tests {
                     .map(|v| v.to_f64_exact().to_bits())
                     .collect::<Vec<_>>()
             };
-            assert_eq!(
-                transform(Simd::detect()),
-                transform(Simd::portable()),
-                "d {d}"
-            );
+            let portable = transform(Simd::portable());
+            for simd in Simd::levels() {
+                assert_eq!(transform(simd), portable, "d {d}, {simd:?}");
+            }
         }
-        for (d, n) in [(1024, 2048), (64, 200), (1000, 1500), (8192, 8192)] {
+        for (d, n) in [
+            (1024, 2048),
+            (64, 200),
+            (256, 300),
+            (1000, 1500),
+            (4096, 4096),
+            (8192, 8192),
+        ] {
             check::<f32>(d, n);
             check::<f64>(d, n);
         }

@@ -26,11 +26,24 @@
 //!   (The fused form moves those additions from the two adder pipes of a Zen 3 core to its two
 //!   multiply pipes: f64 transforms of 2¹⁰–2¹⁴ entries 3–4 % faster; in f32, where it also
 //!   lengthens each register's dependency chain, no gain was measured, so f32 keeps the adds.)
+//! - on CPUs with AVX-512 (`hadamard/avx512.rs`), a kernel of its own: 16 f32 or 8 f64 lanes,
+//!   radix-16 passes over registers (the first one with the in-register stages), half of every
+//!   butterfly on the multiply pipes as an exact fused multiply-add, and a recursive order for
+//!   long vectors (parts first, then one radix-8 pass across them) instead of the strips above.
+//!   The same additions per entry in the same order, so the same bits (tested at every level).
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
+mod avx512;
+#[cfg(target_arch = "x86_64")]
 pub(crate) use avx2::{fwht_f32_from, fwht_f64_from};
+#[cfg(target_arch = "x86_64")]
+pub(crate) use avx512::{
+    fwht_f32_from as fwht_f32_from_avx512, fwht_f64_from as fwht_f64_from_avx512,
+    signed_in_place_f32 as signed_in_place_f32_avx512,
+    signed_in_place_f64 as signed_in_place_f64_avx512,
+};
 
 use crate::simd::Simd;
 use crate::{Element, RksError};
@@ -68,6 +81,13 @@ pub fn fwht_with<F: Element>(simd: Simd, data: &mut [F]) -> Result<(), RksError>
     Ok(())
 }
 
+/// `a ← H(s ⊙ a)`: the sign flip (or any diagonal), then the transform with the kernels `simd`
+/// allows (the portable form of the fused AVX-512 step).
+pub(crate) fn signed_in_place<F: Element>(simd: Simd, a: &mut [F], signs: &[F]) {
+    a.iter_mut().zip(signs).for_each(|(a, &s)| *a = s * *a);
+    F::fwht_unchecked(simd, a);
+}
+
 /// The plain radix-2 butterfly loop: the slow, obvious reference the fast paths are tested against.
 ///
 /// `data.len()` must be a power of two; other lengths leave the tail untransformed.
@@ -96,6 +116,10 @@ const STRIP: usize = 64;
 /// [`Element`] so f32 and f64 each get their own compiled copy.
 pub(crate) fn fwht_fast<F: Butterfly>(simd: Simd, data: &mut [F]) {
     #[cfg(target_arch = "x86_64")]
+    if let Some(cpu) = simd.avx512() {
+        return F::fwht_avx512(cpu, data);
+    }
+    #[cfg(target_arch = "x86_64")]
     if let Some(cpu) = simd.avx2_fma() {
         return F::fwht_avx2(cpu, data);
     }
@@ -110,6 +134,9 @@ pub(crate) trait Butterfly:
     /// The whole transform with the AVX2 kernels (`avx2.rs`).
     #[cfg(target_arch = "x86_64")]
     fn fwht_avx2(cpu: crate::simd::Avx2Fma, data: &mut [Self]);
+    /// The whole transform with the AVX-512 kernels (`avx512.rs`).
+    #[cfg(target_arch = "x86_64")]
+    fn fwht_avx512(cpu: crate::simd::Avx512, data: &mut [Self]);
 }
 
 impl Butterfly for f32 {
@@ -118,6 +145,11 @@ impl Butterfly for f32 {
     fn fwht_avx2(cpu: crate::simd::Avx2Fma, data: &mut [f32]) {
         avx2::fwht_f32(cpu, data);
     }
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    fn fwht_avx512(cpu: crate::simd::Avx512, data: &mut [f32]) {
+        avx512::fwht_f32(cpu, data);
+    }
 }
 
 impl Butterfly for f64 {
@@ -125,6 +157,11 @@ impl Butterfly for f64 {
     #[inline]
     fn fwht_avx2(cpu: crate::simd::Avx2Fma, data: &mut [f64]) {
         avx2::fwht_f64(cpu, data);
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    fn fwht_avx512(cpu: crate::simd::Avx512, data: &mut [f64]) {
+        avx512::fwht_f64(cpu, data);
     }
 }
 
@@ -338,20 +375,81 @@ mod tests {
     }
 
     #[test]
-    fn portable_and_detected_kernels_agree_bitwise() {
+    fn every_simd_level_agrees_bitwise() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        for k in 0..=16 {
+        for k in 0..=18 {
             let x: Vec<f64> = (0..1 << k).map(|_| rng.random::<f64>() - 0.5).collect();
-            let (mut fast, mut portable) = (x.clone(), x.clone());
-            fwht_with(Simd::detect(), &mut fast).unwrap();
+            let mut portable = x.clone();
             fwht_with(Simd::portable(), &mut portable).unwrap();
-            assert_eq!(fast, portable, "f64, length 2^{k}");
-            let x: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-            let (mut fast, mut portable) = (x.clone(), x);
-            fwht_with(Simd::detect(), &mut fast).unwrap();
-            fwht_with(Simd::portable(), &mut portable).unwrap();
-            assert_eq!(fast, portable, "f32, length 2^{k}");
+            let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+            let mut portable32 = x32.clone();
+            fwht_with(Simd::portable(), &mut portable32).unwrap();
+            for simd in Simd::levels() {
+                let mut fast = x.clone();
+                fwht_with(simd, &mut fast).unwrap();
+                assert_eq!(fast, portable, "f64, length 2^{k}, {simd:?}");
+                let mut fast = x32.clone();
+                fwht_with(simd, &mut fast).unwrap();
+                assert_eq!(fast, portable32, "f32, length 2^{k}, {simd:?}");
+            }
         }
+    }
+
+    /// Every level on slices at every offset from a 64-byte boundary (the AVX-512 kernels take
+    /// other paths for aligned and unaligned short slices).
+    #[test]
+    fn every_offset_agrees_bitwise() {
+        fn check<F: Element>() {
+            let mut rng = ChaCha8Rng::seed_from_u64(4);
+            for k in 3..=11 {
+                let n = 1usize << k;
+                let lanes = 64 / size_of::<F>();
+                let x: Vec<F> = (0..n + lanes)
+                    .map(|_| F::from_f64_lossy(rng.random::<f64>() - 0.5))
+                    .collect();
+                for offset in 0..lanes {
+                    let mut slow = x[offset..offset + n].to_vec();
+                    fwht_reference(&mut slow);
+                    for simd in Simd::levels() {
+                        let mut buf = x.clone();
+                        fwht_with(simd, &mut buf[offset..offset + n]).unwrap();
+                        assert_eq!(
+                            &buf[offset..offset + n],
+                            &slow[..],
+                            "2^{k}, +{offset}, {simd:?}"
+                        );
+                    }
+                }
+            }
+        }
+        check::<f32>();
+        check::<f64>();
+    }
+
+    /// The sign flip fused into the transform (SORF's step) is the product, then the transform.
+    #[test]
+    fn signed_step_agrees_bitwise() {
+        fn check<F: Element>() {
+            let mut rng = ChaCha8Rng::seed_from_u64(5);
+            for k in 0..=14 {
+                let n = 1usize << k;
+                let x: Vec<F> = (0..n)
+                    .map(|_| F::from_f64_lossy(rng.random::<f64>() - 0.5))
+                    .collect();
+                let s: Vec<F> = (0..n)
+                    .map(|_| F::from_f64_lossy(if rng.random::<bool>() { 1.0 } else { -1.0 }))
+                    .collect();
+                let mut slow: Vec<F> = x.iter().zip(&s).map(|(&x, &s)| s * x).collect();
+                fwht_reference(&mut slow);
+                for simd in Simd::levels() {
+                    let mut fast = x.clone();
+                    F::signed_fwht(simd, &mut fast, &s);
+                    assert_eq!(fast, slow, "length 2^{k}, {simd:?}");
+                }
+            }
+        }
+        check::<f32>();
+        check::<f64>();
     }
 
     #[test]

@@ -1,28 +1,31 @@
 //! The low-level layer: what the CPU offers, decided in one place, and the vector kernels that
 //! need it.
 //!
-//! Every kernel compiled for AVX2 + FMA, or using intrinsics or unchecked loads, sits in an
-//! `avx2.rs` file beside its portable reference and is tested against it bit for bit:
+//! Every kernel compiled for AVX2 + FMA or AVX-512, or using intrinsics or unchecked loads, sits
+//! in an `avx2.rs` or `avx512.rs` file beside its portable reference and is tested against it
+//! bit for bit, at every level the CPU has ([`Simd::portable`], AVX2 through an [`Avx2Fma`]
+//! token, AVX-512 through an [`Avx512`] token):
 //!
-//! | algorithm | portable reference | AVX2 + FMA |
-//! |---|---|---|
-//! | Walsh–Hadamard transform | `hadamard.rs` | `hadamard/avx2.rs` (in-register stages) |
-//! | cos/sin step | `trig.rs` | `trig/avx2.rs` (the same loops, 8 or 4 lanes) |
-//! | Fastfood's fused B, Π, G steps | `fastfood/memory.rs` | `fastfood/avx2.rs` |
-//! | dense GEMM | `gemm.rs` | `gemm/avx2.rs` (micro-kernel) |
-//! | dot/axpy ([`Kernels`]) | `dot.rs` | `dot/avx2.rs` |
+//! | algorithm | portable reference | AVX2 + FMA | AVX-512 |
+//! |---|---|---|---|
+//! | Walsh–Hadamard transform | `hadamard.rs` | `hadamard/avx2.rs` (in-register stages) | `hadamard/avx512.rs` (radix-16 passes, recursive order) |
+//! | cos/sin step | `trig.rs` | `trig/avx2.rs` (the same loops, 8 or 4 lanes) | `trig/avx512.rs` (16 or 8 lanes) |
+//! | Fastfood's fused B, Π, G steps | `fastfood/memory.rs` | `fastfood/avx2.rs` | `fastfood/avx512.rs` |
+//! | dense GEMM | `gemm.rs` | `gemm/avx2.rs` (micro-kernel) | (AVX2) |
+//! | dot/axpy ([`Kernels`]) | `dot.rs` | `dot/avx2.rs` | (AVX2) |
 //!
-//! An AVX2 kernel can only be called with an [`Avx2Fma`] token, and [`Avx2Fma::detect`] is the
-//! only place the crate asks the CPU for its features, so no kernel can run on a CPU without
-//! them. A caller detects once ([`Simd::detect`]) and passes the result down: a map's transform
-//! detects once per block of rows, not per step. [`Simd::portable`] forces the portable kernels
-//! (the tests compare the two). Per-type kernels are chosen through the sealed
-//! [`Element`](crate::Element) trait, never by comparing type ids.
+//! A SIMD kernel can only be called with its token, and [`Avx2Fma::detect`] and
+//! [`Avx512::detect`] are the only places the crate asks the CPU for its features, so no kernel
+//! can run on a CPU without them. A caller detects once ([`Simd::detect`]) and passes the result
+//! down: a map's transform detects once per block of rows, not per step. [`Simd::portable`]
+//! forces the portable kernels and `Simd::from(token)` a lower level (the tests compare them).
+//! Per-type kernels are chosen through the sealed [`Element`](crate::Element) trait, never by
+//! comparing type ids.
 //!
 //! ```
 //! use rks::simd::{Kernels, Simd};
 //!
-//! let simd = Simd::detect(); // AVX2 + FMA where the CPU has both, else portable
+//! let simd = Simd::detect(); // AVX-512 or AVX2 + FMA where the CPU has them, else portable
 //! let (a, b) = ([1.0f32, 2.0, 3.0], [4.0f32, 5.0, 6.0]);
 //! assert_eq!(f32::dot(&a, &b), 32.0);
 //! let mut v = [1.0f64, 0.0, 0.0, 0.0];
@@ -50,12 +53,41 @@ impl Avx2Fma {
     }
 }
 
+/// Proof that the running CPU has AVX-512 (foundation, DQ, VL, BW) as well as AVX2 and FMA:
+/// only [`Avx512::detect`] makes one, and every AVX-512 kernel takes one.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Avx512(Avx2Fma);
+
+#[cfg(target_arch = "x86_64")]
+impl Avx512 {
+    /// The token if the CPU supports AVX-512F, DQ, VL and BW besides AVX2 and FMA (the
+    /// AVX-512 kernels fall back to the AVX2 ones for short slices).
+    #[inline]
+    pub fn detect() -> Option<Self> {
+        let avx2 = Avx2Fma::detect()?;
+        (std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx512bw"))
+        .then_some(Self(avx2))
+    }
+
+    /// The AVX2 + FMA token (implied by AVX-512's).
+    #[inline]
+    pub fn avx2_fma(self) -> Avx2Fma {
+        self.0
+    }
+}
+
 /// The vector instructions the kernels may use: detected once and passed down, or forced to
-/// the portable kernels (which compute the same bits).
+/// a lower level (the AVX2 kernels, or the portable ones), which compute the same bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Simd {
     #[cfg(target_arch = "x86_64")]
     avx2_fma: Option<Avx2Fma>,
+    #[cfg(target_arch = "x86_64")]
+    avx512: Option<Avx512>,
 }
 
 impl Simd {
@@ -65,6 +97,8 @@ impl Simd {
         Self {
             #[cfg(target_arch = "x86_64")]
             avx2_fma: Avx2Fma::detect(),
+            #[cfg(target_arch = "x86_64")]
+            avx512: Avx512::detect(),
         }
     }
 
@@ -73,7 +107,22 @@ impl Simd {
         Self {
             #[cfg(target_arch = "x86_64")]
             avx2_fma: None,
+            #[cfg(target_arch = "x86_64")]
+            avx512: None,
         }
+    }
+
+    /// Every level this CPU can run, lowest first: the portable kernels, then AVX2 + FMA and
+    /// AVX-512 where the CPU has them (the tests compare them bit for bit).
+    #[cfg(test)]
+    pub(crate) fn levels() -> Vec<Self> {
+        let mut levels = vec![Self::portable()];
+        #[cfg(target_arch = "x86_64")]
+        {
+            levels.extend(Avx2Fma::detect().map(Self::from));
+            levels.extend(Avx512::detect().map(Self::from));
+        }
+        levels
     }
 
     /// The AVX2 + FMA token, if those kernels may run.
@@ -81,6 +130,13 @@ impl Simd {
     #[inline]
     pub fn avx2_fma(self) -> Option<Avx2Fma> {
         self.avx2_fma
+    }
+
+    /// The AVX-512 token, if those kernels may run.
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    pub fn avx512(self) -> Option<Avx512> {
+        self.avx512
     }
 }
 
@@ -90,6 +146,19 @@ impl From<Avx2Fma> for Simd {
     fn from(cpu: Avx2Fma) -> Self {
         Self {
             avx2_fma: Some(cpu),
+            avx512: None,
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl From<Avx512> for Simd {
+    /// The AVX-512 kernels, and the AVX2 + FMA ones where those are used (the token proves the
+    /// CPU has both).
+    fn from(cpu: Avx512) -> Self {
+        Self {
+            avx2_fma: Some(cpu.avx2_fma()),
+            avx512: Some(cpu),
         }
     }
 }

@@ -31,7 +31,9 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::features::{for_row_blocks, transform_with};
+use crate::features::{check_io, cos_sin_scale, for_row_blocks, transform_with};
+use crate::kernel::Activation;
+use crate::simd::Simd;
 use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
@@ -167,10 +169,11 @@ impl Sorf {
     /// The linear part Wx (n columns, before the kernel's step) of each row of `x`.
     pub fn project<F: Element>(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>, RksError> {
         let mut out = Array2::zeros((x.nrows(), self.n_frequencies()));
-        crate::features::check_io(&x, &out.view_mut(), self.input_dim(), self.n_frequencies())?;
+        check_io(&x, &out.view_mut(), self.input_dim(), self.n_frequencies())?;
         let prepared = self.prepare::<F>();
+        let simd = Simd::detect();
         for_row_blocks(x, out.view_mut(), BLOCK_ROWS, |xb, zb| {
-            project_rows(&prepared, self.padded_dim, xb, zb)
+            project_rows(simd, &prepared, self.padded_dim, xb, zb, false)
         });
         Ok(out)
     }
@@ -189,6 +192,27 @@ impl Sorf {
                 scaling: cast(&b.scaling, c),
             })
             .collect()
+    }
+
+    /// [`FeatureMap::transform_into`] with the kernels `simd` allows (the tests compare them).
+    fn transform_simd<F: Element>(
+        &self,
+        simd: Simd,
+        x: ArrayView2<'_, F>,
+        mut out: ArrayViewMut2<'_, F>,
+    ) -> Result<(), RksError> {
+        let prepared = self.prepare::<F>();
+        if self.kernel().activation() != Activation::CosSin {
+            return transform_with(x, out, &self.spec, BLOCK_ROWS, |simd, xb, zb| {
+                project_rows(simd, &prepared, self.padded_dim, xb, zb, false)
+            });
+        }
+        // cos/sin fused into the projection, block by block.
+        check_io(&x, &out, self.input_dim(), self.output_dim())?;
+        for_row_blocks(x, out.view_mut(), BLOCK_ROWS, |xb, ob| {
+            project_rows(simd, &prepared, self.padded_dim, xb, ob, true)
+        });
+        Ok(())
     }
 
     fn checksum(&self) -> u64 {
@@ -211,35 +235,77 @@ impl Sorf {
     }
 }
 
-/// Wx for each row of a block into `zb` (n columns).
+/// Wx for each row of a block into `zb` with the kernels `simd` allows; with `features`, `zb`
+/// has 2n columns and receives [cos Wx, sin Wx]/√n instead: the cos/sin step runs block by
+/// block while the block's part of Wx is still in L1 cache (as Fastfood's does).
 fn project_rows<F: Element>(
+    simd: Simd,
     prepared: &[Prepared<F>],
     dim: usize,
     xb: ArrayView2<'_, F>,
     mut zb: ArrayViewMut2<'_, F>,
+    features: bool,
 ) {
     let mut a = vec![F::zero(); dim];
-    let transform = |a: &mut [F]| {
-        crate::hadamard::fwht(a).unwrap_or_else(|_| unreachable!("D is a power of two"))
-    };
+    let scale = features.then(|| cos_sin_scale::<F>(zb.ncols() / 2));
+    let (mut x_copy, mut z_copy) = (Vec::new(), Vec::new());
     for (x, mut z) in xb.rows().into_iter().zip(zb.rows_mut()) {
-        let mut z_blocks = z.iter_mut();
-        for block in prepared {
-            let [d1, d2, d3] = &block.signs;
-            a.fill(F::zero());
-            a.iter_mut()
-                .zip(x.iter())
-                .zip(d3)
-                .for_each(|((a, &x), &s)| *a = s * x);
-            transform(&mut a);
-            a.iter_mut().zip(d2).for_each(|(a, &s)| *a *= s);
-            transform(&mut a);
-            a.iter_mut().zip(d1).for_each(|(a, &s)| *a *= s);
-            transform(&mut a);
-            // The last block may be cut short at the end of the row (`z_blocks` is zipped last so
-            // that it yields only the entries written).
-            for ((&v, &m), o) in a.iter().zip(&block.scaling).zip(z_blocks.by_ref()) {
-                *o = m * v;
+        let x = match x.to_slice() {
+            Some(x) => x,
+            None => {
+                x_copy.clear();
+                x_copy.extend(x.iter().copied());
+                &x_copy
+            }
+        };
+        match z.as_slice_mut() {
+            Some(z) => project_row(simd, prepared, x, z, scale, &mut a),
+            None => {
+                z_copy.resize(z.len(), F::zero());
+                project_row(simd, prepared, x, &mut z_copy, scale, &mut a);
+                z.iter_mut().zip(&z_copy).for_each(|(o, v)| *o = *v);
+            }
+        }
+    }
+}
+
+/// Wx for one row: per block, a = H D₁ H D₂ H D₃ x̃ (each sign flip fused into the transform
+/// that follows it where the CPU allows, [`Element`]'s `signed_fwht`), times the scaling. With
+/// `scale` (features), `z` is [z | sin] of 2n entries and each block's part goes through the
+/// shared cos/sin step at once.
+fn project_row<F: Element>(
+    simd: Simd,
+    prepared: &[Prepared<F>],
+    x: &[F],
+    z: &mut [F],
+    scale: Option<F>,
+    a: &mut [F],
+) {
+    let dim = a.len();
+    let (z, sin) = match scale {
+        Some(_) => z.split_at_mut(z.len() / 2),
+        None => (z, &mut [][..]),
+    };
+    let mut sin_chunks = sin.chunks_mut(dim);
+    // The last block may be cut short at the end of the row: zip with the output's chunks.
+    for (block, z) in prepared.iter().zip(z.chunks_mut(dim)) {
+        let sin = sin_chunks.next();
+        let [d1, d2, d3] = &block.signs;
+        let (head, padding) = a.split_at_mut(x.len());
+        head.copy_from_slice(x);
+        padding.fill(F::zero());
+        F::signed_fwht(simd, a, d3);
+        F::signed_fwht(simd, a, d2);
+        F::signed_fwht(simd, a, d1);
+        match (scale, sin) {
+            (Some(scale), Some(sin)) => {
+                let m = &block.scaling[..z.len()];
+                F::cos_sin_scaled_from(simd, &a[..z.len()], m, z, sin, scale);
+            }
+            _ => {
+                for ((&v, &m), o) in a.iter().zip(&block.scaling).zip(z.iter_mut()) {
+                    *o = m * v;
+                }
             }
         }
     }
@@ -272,12 +338,85 @@ impl FeatureMap for Sorf {
         x: ArrayView2<'_, F>,
         out: ArrayViewMut2<'_, F>,
     ) -> Result<(), RksError> {
-        let prepared = self.prepare::<F>();
-        transform_with(x, out, &self.spec, BLOCK_ROWS, |_simd, xb, zb| {
-            project_rows(&prepared, self.padded_dim, xb, zb)
-        })
+        self.transform_simd(Simd::detect(), x, out)
     }
 }
 
 serde_via_saved!(Sorf);
 crate::linfa_impl::transformer_via_feature_map!(Sorf);
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array2;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::{Distribution, StandardNormal};
+
+    use super::*;
+
+    fn input<F: Element>(rows: usize, d: usize) -> Array2<F> {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        Array2::from_shape_simple_fn((rows, d), || {
+            F::from_f64_lossy(StandardNormal.sample(&mut rng))
+        })
+    }
+
+    /// The whole transform at every SIMD level the CPU has (portable, AVX2, AVX-512) gives the
+    /// same bits: the fused lengths (D = 256 to 4,096), padding, short and long blocks, a cut
+    /// last block, with the fused cos/sin step and with the arc-cosine step after it.
+    #[test]
+    fn every_simd_level_agrees_bitwise() {
+        fn check<F: Element>(d: usize, n: usize, kernel: Kernel) {
+            let map = Sorf::params()
+                .n_frequencies(n)
+                .sigma(3.0)
+                .kernel(kernel)
+                .seed(d as u64)
+                .build(d)
+                .unwrap();
+            let x = input::<F>(5, d);
+            let transform = |simd| {
+                let mut out = Array2::from_elem((5, map.output_dim()), F::nan());
+                map.transform_simd(simd, x.view(), out.view_mut()).unwrap();
+                out.iter()
+                    .map(|v| v.to_f64_exact().to_bits())
+                    .collect::<Vec<_>>()
+            };
+            let portable = transform(Simd::portable());
+            for simd in Simd::levels() {
+                assert_eq!(transform(simd), portable, "d {d}, {kernel:?}, {simd:?}");
+            }
+        }
+        for (d, n) in [
+            (1024, 2048),
+            (256, 300),
+            (1000, 1500),
+            (64, 200),
+            (5, 40),
+            (4096, 4096),
+            (8192, 8192),
+        ] {
+            for kernel in [Kernel::Gaussian, Kernel::ArcCos1] {
+                check::<f32>(d, n, kernel);
+                check::<f64>(d, n, kernel);
+            }
+        }
+    }
+
+    /// The fused cos/sin step gives [cos Wx, sin Wx]/√n of the projection Wx.
+    #[test]
+    fn fused_features_are_cos_sin_of_the_projection() {
+        let (d, n) = (100, 300);
+        let map = Sorf::params().n_frequencies(n).sigma(2.0).build(d).unwrap();
+        let x = input::<f64>(4, d);
+        let z = map.project(x.view()).unwrap();
+        let phi = map.transform(x.view()).unwrap();
+        let scale = 1.0 / (n as f64).sqrt();
+        for (z, phi) in z.rows().into_iter().zip(phi.rows()) {
+            for (j, &v) in z.iter().enumerate() {
+                assert!((phi[j] - scale * v.cos()).abs() < 1e-15, "cos {j}");
+                assert!((phi[n + j] - scale * v.sin()).abs() < 1e-15, "sin {j}");
+            }
+        }
+    }
+}

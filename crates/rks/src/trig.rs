@@ -36,6 +36,8 @@
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 
 use crate::error::Param;
 use crate::simd::Simd;
@@ -361,6 +363,10 @@ macro_rules! instantiate {
         /// `z_cos ← scale·cos(z_cos)`, `sin ← scale·sin(z_cos)` with the kernels `simd` allows.
         pub(crate) fn $name(simd: Simd, z_cos: &mut [$t], sin: &mut [$t], scale: $t) {
             #[cfg(target_arch = "x86_64")]
+            if let Some(cpu) = simd.avx512() {
+                return avx512::$loop(cpu, z_cos, sin, scale);
+            }
+            #[cfg(target_arch = "x86_64")]
             if let Some(cpu) = simd.avx2_fma() {
                 return avx2::$loop(cpu, z_cos, sin, scale);
             }
@@ -377,6 +383,10 @@ macro_rules! instantiate {
             sin: &mut [$t],
             scale: $t,
         ) {
+            #[cfg(target_arch = "x86_64")]
+            if let Some(cpu) = simd.avx512() {
+                return avx512::$from_loop(cpu, src, pre, cos, sin, scale);
+            }
             #[cfg(target_arch = "x86_64")]
             if let Some(cpu) = simd.avx2_fma() {
                 return avx2::$from_loop(cpu, src, pre, cos, sin, scale);
@@ -493,11 +503,11 @@ mod tests {
     }
 
     #[test]
-    fn dispatched_and_portable_paths_agree_bitwise() {
+    fn every_simd_level_agrees_bitwise() {
+        let bits32 = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+        let bits64 = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
         let x: Vec<f32> = points().iter().map(|&v| v as f32).collect();
-        let (mut a, mut sa) = (x.clone(), vec![0.0; x.len()]);
-        let (mut b, mut sb) = (x, vec![0.0; a.len()]);
-        cos_sin_f32(Simd::detect(), &mut a, &mut sa, 0.5);
+        let (mut b, mut sb) = (x.clone(), vec![0.0; x.len()]);
         cos_sin_loop(
             &mut b,
             &mut sb,
@@ -507,13 +517,10 @@ mod tests {
             sin_cos_f32,
             sin_cos_f32_wide,
         );
-        let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
-        assert_eq!((bits(a), bits(sa)), (bits(b), bits(sb)));
-        // f64 too: the fused multiply-adds round the same way in both paths.
-        let x = points();
-        let (mut a, mut sa) = (x.clone(), vec![0.0; x.len()]);
-        let (mut b, mut sb) = (x, vec![0.0; a.len()]);
-        cos_sin_f64(Simd::detect(), &mut a, &mut sa, 0.5);
+        let portable32 = (bits32(b), bits32(sb));
+        // f64 too: the fused multiply-adds round the same way in every path.
+        let x64 = points();
+        let (mut b, mut sb) = (x64.clone(), vec![0.0; x64.len()]);
         cos_sin_loop(
             &mut b,
             &mut sb,
@@ -523,8 +530,32 @@ mod tests {
             sin_cos_f64,
             sin_cos_f64,
         );
-        let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
-        assert_eq!((bits(a), bits(sa)), (bits(b), bits(sb)));
+        let portable64 = (bits64(b), bits64(sb));
+        for simd in Simd::levels() {
+            let (mut a, mut sa) = (x.clone(), vec![0.0; x.len()]);
+            cos_sin_f32(simd, &mut a, &mut sa, 0.5);
+            assert_eq!((bits32(a), bits32(sa)), portable32, "{simd:?}");
+            let (mut a, mut sa) = (x64.clone(), vec![0.0; x64.len()]);
+            cos_sin_f64(simd, &mut a, &mut sa, 0.5);
+            assert_eq!((bits64(a), bits64(sa)), portable64, "{simd:?}");
+            // The out-of-place form at this level against the in-place one at the same level.
+            let pre: Vec<f64> = (0..x64.len())
+                .map(|i| 0.5 + (i % 7) as f64 * 0.25)
+                .collect();
+            let mut z: Vec<f64> = x64.iter().zip(&pre).map(|(x, p)| p * x).collect();
+            let mut s = vec![0.0; x64.len()];
+            cos_sin_f64(Simd::portable(), &mut z, &mut s, 0.75);
+            let (mut c2, mut s2) = (vec![0.0; x64.len()], vec![0.0; x64.len()]);
+            cos_sin_from_f64(simd, &x64, &pre, &mut c2, &mut s2, 0.75);
+            assert_eq!((bits64(z), bits64(s)), (bits64(c2), bits64(s2)), "{simd:?}");
+            let pre32: Vec<f32> = pre.iter().map(|&v| v as f32).collect();
+            let mut z: Vec<f32> = x.iter().zip(&pre32).map(|(x, p)| p * x).collect();
+            let mut s = vec![0.0; x.len()];
+            cos_sin_f32(Simd::portable(), &mut z, &mut s, 0.75);
+            let (mut c2, mut s2) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+            cos_sin_from_f32(simd, &x, &pre32, &mut c2, &mut s2, 0.75);
+            assert_eq!((bits32(z), bits32(s)), (bits32(c2), bits32(s2)), "{simd:?}");
+        }
     }
 
     /// The out-of-place form with a pre-scale gives the bits of "multiply, then in place".

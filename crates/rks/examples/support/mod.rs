@@ -9,7 +9,7 @@ use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use rks::{DenseRks, Element, Fastfood, MapParams};
+use rks::{DenseRks, Element, Fastfood, MapParams, Sorf};
 
 /// Rows of the benchmark input.
 pub const ROWS: usize = 2000;
@@ -31,7 +31,7 @@ pub fn input_of<F: Element>(rows: usize, dim: usize) -> Array2<F> {
     })
 }
 
-/// The parameters of both benchmark maps: n frequencies, γ = 1/d, seed 1.
+/// The parameters of the benchmark maps: n frequencies, γ = 1/d, seed 1.
 fn params<M>(params: MapParams<M>) -> MapParams<M> {
     params
         .n_frequencies(FREQUENCIES)
@@ -47,6 +47,19 @@ pub fn dense() -> DenseRks {
 /// The Fastfood map at the benchmark shape.
 pub fn fastfood() -> Fastfood {
     params(Fastfood::params()).build(DIM).unwrap()
+}
+
+/// The SORF map at the benchmark shape.
+pub fn sorf() -> Sorf {
+    params(Sorf::params()).build(DIM).unwrap()
+}
+
+/// A rayon pool of `threads` threads.
+pub fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
 }
 
 /// The first command-line argument as the number of repetitions, else `default`.

@@ -207,7 +207,7 @@ fn build_gather_mul_f32(q: &mut [f32], a: &[f32], p: &Permutation, g: &[f32]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -222,14 +222,24 @@ mod tests {
         Permutation::new(&p).unwrap()
     }
 
-    /// The fused AVX2 steps (sign flip and gather inside the first transform stages) give the
-    /// bits of the portable steps, for the fused lengths and for the fallbacks (padding, f64).
-    #[test]
-    fn fused_steps_agree_bitwise() {
-        let Some(cpu) = Avx2Fma::detect() else {
-            return;
-        };
-        fn check<F: Element>(cpu: Avx2Fma, d: usize, dim: usize, seed: u64) {
+    /// One Fastfood step of type F: `a ← H(B x̃)` or `q ← H(G Π a)`.
+    type Signed<'a, F> = &'a dyn Fn(&mut [F], &[F], &[F]);
+    type Gather<'a, F> = &'a dyn Fn(&mut [F], &[F], &Permutation, &[F]);
+
+    /// The fused steps given (f32 and f64) give the bits of the portable steps, for the fused
+    /// lengths and for the fallbacks (padding, short and long vectors).
+    pub(crate) fn check_fused(
+        signed32: impl Fn(&mut [f32], &[f32], &[f32]),
+        gather32: impl Fn(&mut [f32], &[f32], &Permutation, &[f32]),
+        signed64: impl Fn(&mut [f64], &[f64], &[f64]),
+        gather64: impl Fn(&mut [f64], &[f64], &Permutation, &[f64]),
+    ) {
+        fn check<F: Element>(
+            (signed, gather): (Signed<'_, F>, Gather<'_, F>),
+            d: usize,
+            dim: usize,
+            seed: u64,
+        ) {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let mut normal = || F::from_f64_lossy(StandardNormal.sample(&mut rng));
             let x: Vec<F> = (0..d).map(|_| normal()).collect();
@@ -240,8 +250,8 @@ mod tests {
             let p = shuffled(dim, seed);
             let (mut a_fast, mut a_slow) = (vec![F::zero(); dim], vec![F::zero(); dim]);
             let (mut q_fast, mut q_slow) = (vec![F::zero(); dim], vec![F::zero(); dim]);
-            F::fastfood_signed_fwht(cpu, &mut a_fast, &x, &signs);
-            F::fastfood_gather_fwht(cpu, &mut q_fast, &a_fast, &p, &g);
+            signed(&mut a_fast, &x, &signs);
+            gather(&mut q_fast, &a_fast, &p, &g);
             // The slow path: sign loop, gather loop and the radix-2 reference transform.
             for i in 0..dim {
                 a_slow[i] = if i < d { signs[i] * x[i] } else { F::zero() };
@@ -263,6 +273,8 @@ mod tests {
             (8, 8),
             (32, 32),
             (64, 64),
+            (128, 128),
+            (256, 256),
             (512, 512),
             (2048, 2048),
             (1024, 1024),
@@ -270,9 +282,24 @@ mod tests {
             (4096, 4096),
             (8192, 8192),
         ] {
-            check::<f32>(cpu, d, dim, d as u64);
-            check::<f64>(cpu, d, dim, d as u64);
+            check::<f32>((&signed32, &gather32), d, dim, d as u64);
+            check::<f64>((&signed64, &gather64), d, dim, d as u64);
         }
+    }
+
+    /// The fused AVX2 steps (sign flip and gather inside the first transform stages) give the
+    /// bits of the portable steps.
+    #[test]
+    fn fused_steps_agree_bitwise() {
+        let Some(cpu) = Avx2Fma::detect() else {
+            return;
+        };
+        check_fused(
+            |a, x, s| signed_fwht_f32(cpu, a, x, s),
+            |q, a, p, g| gather_fwht_f32(cpu, q, a, p, g),
+            |a, x, s| signed_fwht_f64(cpu, a, x, s),
+            |q, a, p, g| gather_fwht_f64(cpu, q, a, p, g),
+        );
     }
 
     /// The AVX2 gather (f32) and the portable loop give the same bits, tail included.

@@ -1,0 +1,481 @@
+//! The Walsh–Hadamard transform's AVX-512 kernels: 16 f32 or 8 f64 lanes, 32 registers. Every
+//! entry point takes an [`Avx512`] token; each result is bit for bit
+//! [`super::fwht_reference`] (tested in [`super`] and in Fastfood's fused steps).
+//!
+//! - Butterflies: of each pair (a, b) the sum a + b runs on the adders and the difference as the
+//!   fused multiply-add b·(−1) + a on the multiply pipes. The product is exact, so it rounds
+//!   exactly like a − b; a Zen 4 core has two pipes of each kind, so the transform's additions
+//!   use all four instead of two.
+//! - The first stages run inside each register: lane i gets v·(±1) + v[i ^ h] (a lane permute
+//!   and one fused multiply-add; the sign is negative on lanes with i & h ≠ 0), which is
+//!   `v[i] + v[i+h]` or `v[i−h] − v[i]` as in the reference.
+//! - Each pass over memory loads 16 registers h apart, runs four stages on them (radix 16) and
+//!   stores them: the first pass does the in-register stages of 16 consecutive registers and
+//!   the four stages across them (8 stages in f32, 7 in f64), later passes four stages each.
+//! - A long vector is transformed recursively (cache-oblivious in spirit): its 16 (or fewer)
+//!   parts first, each in cache, then one radix-16 pass over the whole vector for the stages
+//!   that cross the parts. Every entry is loaded and stored once per four stages above the L1
+//!   block, and the passes over a part run while it is in the L2 cache.
+
+use std::arch::x86_64::*;
+
+use super::BLOCK_BYTES;
+use crate::simd::Avx512;
+
+/// The transform of a power-of-two-length f32 slice: 4, 8 or 32 registers' worth (64, 128, 512
+/// entries) in one pass of registers, other lengths from 256 up recursively; below 64 entries,
+/// the AVX2 kernel.
+pub(super) fn fwht_f32(cpu: Avx512, data: &mut [f32]) {
+    if data.len() < 16 * f32x16::LANES {
+        // The shortest from a buffer off a 64-byte boundary: the AVX2 kernel's 32-byte
+        // registers (whole 64-byte ones straddle two cache lines each; 2^6 entries from a
+        // buffer 16 bytes off: 1.09–1.13 of FFHT's time, with the AVX2 kernel 0.91).
+        let straddles =
+            data.len() == 4 * f32x16::LANES && !(data.as_ptr() as usize).is_multiple_of(64);
+        // SAFETY: the token proves the CPU has AVX-512 (F, DQ, VL, BW), AVX2 and FMA.
+        if data.len() < 4 * f32x16::LANES || straddles || !unsafe { f32x16::short(data) } {
+            super::avx2::fwht_f32(cpu.avx2_fma(), data);
+        }
+        return;
+    }
+    // 32 registers' worth in one pass instead of two (2^9 entries: 0.67 → 0.61 of FFHT's time).
+    // SAFETY: as below.
+    if data.len() == 32 * f32x16::LANES && unsafe { f32x16::short(data) } {
+        return;
+    }
+    // SAFETY: the token proves the CPU has AVX-512 (F, DQ, VL, BW), AVX2 and FMA.
+    unsafe { f32x16::recursive(data) }
+}
+
+/// [`fwht_f32`] for f64 (8 lanes: 32, 64 and 256 entries in one pass); below 32 entries, the
+/// AVX2 kernel.
+pub(super) fn fwht_f64(cpu: Avx512, data: &mut [f64]) {
+    if data.len() < 16 * f64x8::LANES {
+        // As for f32, up to 2^6 entries (1.0–1.05 of FFHT's time, with the AVX2 kernel 0.86–0.88).
+        let straddles =
+            data.len() <= 8 * f64x8::LANES && !(data.as_ptr() as usize).is_multiple_of(64);
+        // SAFETY: the token proves the CPU has AVX-512 (F, DQ, VL, BW), AVX2 and FMA.
+        if data.len() < 4 * f64x8::LANES || straddles || !unsafe { f64x8::short(data) } {
+            super::avx2::fwht_f64(cpu.avx2_fma(), data);
+        }
+        return;
+    }
+    // 32 registers' worth in one pass instead of two (2^8 entries: 0.81 → 0.72 of FFHT's time).
+    // SAFETY: as below.
+    if data.len() == 32 * f64x8::LANES && unsafe { f64x8::short(data) } {
+        return;
+    }
+    // SAFETY: the token proves the CPU has AVX-512 (F, DQ, VL, BW), AVX2 and FMA.
+    unsafe { f64x8::recursive(data) }
+}
+
+/// `dst ← H v` with `v[k] = load(k)` (16 lanes at a time, k a multiple of 16): the element-wise
+/// step that produces v runs inside the first pass, not as a pass of its own. Bit for bit
+/// [`super::fwht_reference`] of v. For 256 ≤ `dst.len()` ≤ one cache block (4,096 f32);
+/// returns false (and does nothing) for other lengths.
+///
+/// # Safety
+/// `load(k)` must be sound for every multiple k of 16 below `dst.len()`.
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(crate) unsafe fn fwht_f32_from(
+    _cpu: Avx512,
+    dst: &mut [f32],
+    load: impl Fn(usize) -> __m512,
+) -> bool {
+    let n = dst.len();
+    if !n.is_power_of_two() || n < 16 * f32x16::LANES || n > BLOCK_BYTES / size_of::<f32>() {
+        return false;
+    }
+    // SAFETY: the caller's contract; n is a multiple of 256.
+    unsafe { f32x16::in_cache_from(dst, load) };
+    true
+}
+
+/// [`fwht_f32_from`] for f64: 8 lanes (k a multiple of 8), for 128 ≤ `dst.len()` ≤ one cache
+/// block (2,048 f64).
+///
+/// # Safety
+/// `load(k)` must be sound for every multiple k of 8 below `dst.len()`.
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+pub(crate) unsafe fn fwht_f64_from(
+    _cpu: Avx512,
+    dst: &mut [f64],
+    load: impl Fn(usize) -> __m512d,
+) -> bool {
+    let n = dst.len();
+    if !n.is_power_of_two() || n < 16 * f64x8::LANES || n > BLOCK_BYTES / size_of::<f64>() {
+        return false;
+    }
+    // SAFETY: the caller's contract; n is a multiple of 128.
+    unsafe { f64x8::in_cache_from(dst, load) };
+    true
+}
+
+/// `a ← H(s ⊙ a)` (f32) with the product inside the transform's first pass; false (nothing
+/// done) where [`fwht_f32_from`] does not apply, or `signs` is shorter than `a`.
+pub(crate) fn signed_in_place_f32(cpu: Avx512, a: &mut [f32], signs: &[f32]) -> bool {
+    // SAFETY: the token proves the CPU has AVX-512 (F, DQ, VL, BW), AVX2 and FMA.
+    unsafe { build_signed_in_place_f32(cpu, a, signs) }
+}
+
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+fn build_signed_in_place_f32(cpu: Avx512, a: &mut [f32], signs: &[f32]) -> bool {
+    if signs.len() < a.len() {
+        return false;
+    }
+    let (ap, sp) = (a.as_ptr(), signs.as_ptr());
+    // SAFETY: the loads read k..k+16 for multiples k of
+    // 16 below a.len() ≤ signs.len() only, and the first pass loads each group of entries
+    // before it stores that group.
+    unsafe {
+        fwht_f32_from(cpu, a, |k| {
+            _mm512_mul_ps(_mm512_loadu_ps(sp.add(k)), _mm512_loadu_ps(ap.add(k)))
+        })
+    }
+}
+
+/// [`signed_in_place_f32`] for f64.
+pub(crate) fn signed_in_place_f64(cpu: Avx512, a: &mut [f64], signs: &[f64]) -> bool {
+    // SAFETY: the token proves the CPU has AVX-512 (F, DQ, VL, BW), AVX2 and FMA.
+    unsafe { build_signed_in_place_f64(cpu, a, signs) }
+}
+
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+fn build_signed_in_place_f64(cpu: Avx512, a: &mut [f64], signs: &[f64]) -> bool {
+    if signs.len() < a.len() {
+        return false;
+    }
+    let (ap, sp) = (a.as_ptr(), signs.as_ptr());
+    // SAFETY: as in `signed_in_place_f32`, 8 lanes.
+    unsafe {
+        fwht_f64_from(cpu, a, |k| {
+            _mm512_mul_pd(_mm512_loadu_pd(sp.add(k)), _mm512_loadu_pd(ap.add(k)))
+        })
+    }
+}
+
+/// Stage s across the registers `$v[..]` (the indices listed): lane-wise `v[i] + v[i ^ s]` where
+/// i & s = 0, else `v[i ^ s] − v[i]` as `v[i]·(−1) + v[i ^ s]` (same rounding, FMA pipes).
+macro_rules! stage {
+    ($add:ident, $fmadd:ident, $neg:ident, $v:ident, $s:expr, $($i:expr),*) => {
+        [$(if $i & $s == 0 {
+            $add($v[$i], $v[$i ^ $s])
+        } else {
+            $fmadd($v[$i], $neg, $v[$i ^ $s])
+        }),*]
+    };
+}
+
+/// The kernels of one lane type: `$inner` are the in-register stages (a `#[target_feature]`
+/// function of one register), the rest the intrinsics of that type.
+macro_rules! kernels {
+    ($module:ident, $t:ty, $v:ty, $lanes:expr, $inner:ident,
+     $load:ident, $store:ident, $add:ident, $fmadd:ident, $set1:ident) => {
+        mod $module {
+            use super::*;
+
+            /// Entries per register.
+            pub(super) const LANES: usize = $lanes;
+
+            /// −1 in every lane, hidden from the optimiser: knowing it, the compiler turns
+            /// the fused multiply-add b·(−1) + a back into a − b, on the adders.
+            #[inline]
+            #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+            fn minus_one() -> $v {
+                std::hint::black_box($set1(-1.0))
+            }
+
+            /// Written out (macros, not loops over arrays): with loops the compiler may keep
+            /// the registers in memory and copy them between stages.
+            macro_rules! st {
+                (32, $v_:ident, $s:expr, $neg:ident) => {
+                    stage!(
+                        $add, $fmadd, $neg, $v_, $s, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                        14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+                    )
+                };
+                (16, $v_:ident, $s:expr, $neg:ident) => {
+                    stage!(
+                        $add, $fmadd, $neg, $v_, $s, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                        14, 15
+                    )
+                };
+                (8, $v_:ident, $s:expr, $neg:ident) => {
+                    stage!($add, $fmadd, $neg, $v_, $s, 0, 1, 2, 3, 4, 5, 6, 7)
+                };
+                (4, $v_:ident, $s:expr, $neg:ident) => {
+                    stage!($add, $fmadd, $neg, $v_, $s, 0, 1, 2, 3)
+                };
+                (2, $v_:ident, $s:expr, $neg:ident) => {
+                    stage!($add, $fmadd, $neg, $v_, $s, 0, 1)
+                };
+            }
+
+            /// The whole transform, recursively: a slice larger than one cache block is
+            /// transformed as up to 16 parts, then one pass for the stages across them.
+            /// `data.len()` a power of two ≥ 16·LANES.
+            #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+            pub(super) fn recursive(data: &mut [$t]) {
+                let n = data.len();
+                let block = BLOCK_BYTES / size_of::<$t>();
+                if n <= block {
+                    let p = data.as_ptr();
+                    // SAFETY: `in_cache_from` loads offsets k..k+LANES below n only.
+                    return unsafe { in_cache_from(data, |k| $load(p.add(k))) };
+                }
+                let above = (n / block).trailing_zeros();
+                // Parts at least 4 KiB apart fall in the same L1 set (and, further apart,
+                // the same L2 set): at most 8 streams (radix 8), as many as a set has ways.
+                // (Radix 16 here made 2^16 f32 entries 40 % slower.) The rest of the stages
+                // go to the smallest parts.
+                let radix_log = above.min(3);
+                let part = n >> radix_log;
+                for p in data.chunks_exact_mut(part) {
+                    recursive(p);
+                }
+                pass(data, part, radix_log);
+            }
+
+            /// The whole transform of 4, 8 or 32 registers' worth (in-register stages, then
+            /// two, three or five across them, one load and one store per entry); false
+            /// (nothing done) for other lengths.
+            #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+            pub(super) fn short(data: &mut [$t]) -> bool {
+                let neg = minus_one();
+                let p = data.as_mut_ptr();
+                // SAFETY: register k covers p[LANES·k..LANES·(k+1)], inside `data` for
+                // k < data.len()/LANES (4 or 8 in the arms taken).
+                let at = |k: usize| $inner(unsafe { $load(p.add(LANES * k)) });
+                let st = |v: &[$v]| {
+                    for (k, v) in v.iter().enumerate() {
+                        // SAFETY: as for the loads, v.len() = data.len()/LANES registers.
+                        unsafe { $store(p.add(LANES * k), *v) };
+                    }
+                };
+                match data.len() / LANES {
+                    4 if data.len() == 4 * LANES => {
+                        let v = [at(0), at(1), at(2), at(3)];
+                        let v = st!(4, v, 1, neg);
+                        let v = st!(4, v, 2, neg);
+                        st(&v);
+                    }
+                    8 if data.len() == 8 * LANES => {
+                        let v = [at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7)];
+                        let v = st!(8, v, 1, neg);
+                        let v = st!(8, v, 2, neg);
+                        let v = st!(8, v, 4, neg);
+                        st(&v);
+                    }
+                    32 if data.len() == 32 * LANES => {
+                        let v: [$v; 32] = std::array::from_fn(at);
+                        let v = st!(32, v, 1, neg);
+                        let v = st!(32, v, 2, neg);
+                        let v = st!(32, v, 4, neg);
+                        let v = st!(32, v, 8, neg);
+                        let v = st!(32, v, 16, neg);
+                        st(&v);
+                    }
+                    _ => return false,
+                }
+                true
+            }
+
+            /// The transform of a slice in cache, its first pass on `load(k)` (k a multiple of
+            /// LANES): `data.len()` a power of two ≥ 16·LANES.
+            ///
+            /// # Safety
+            /// `load(k)` must be sound for every multiple k of LANES below `data.len()`.
+            #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+            pub(super) unsafe fn in_cache_from(data: &mut [$t], load: impl Fn(usize) -> $v) {
+                // SAFETY: the caller's contract.
+                unsafe { first_pass(data, load) };
+                let n = data.len();
+                let mut h = 16 * LANES;
+                while h < n {
+                    let radix_log = (n / h).trailing_zeros().min(4);
+                    pass(data, h, radix_log);
+                    h <<= radix_log;
+                }
+            }
+
+            /// The in-register stages of 16 consecutive registers, then the four stages across
+            /// them, for each group of 16·LANES entries (`data.len()` a multiple of it).
+            ///
+            /// # Safety
+            /// `load(k)` must be sound for every multiple k of LANES below `data.len()`.
+            #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+            unsafe fn first_pass(data: &mut [$t], load: impl Fn(usize) -> $v) {
+                let neg = minus_one();
+                for (c, chunk) in data.chunks_exact_mut(16 * LANES).enumerate() {
+                    let p = chunk.as_mut_ptr();
+                    let at = |k: usize| $inner(load(16 * LANES * c + LANES * k));
+                    let v = [
+                        at(0),
+                        at(1),
+                        at(2),
+                        at(3),
+                        at(4),
+                        at(5),
+                        at(6),
+                        at(7),
+                        at(8),
+                        at(9),
+                        at(10),
+                        at(11),
+                        at(12),
+                        at(13),
+                        at(14),
+                        at(15),
+                    ];
+                    let v = st!(16, v, 1, neg);
+                    let v = st!(16, v, 2, neg);
+                    let v = st!(16, v, 4, neg);
+                    let v = st!(16, v, 8, neg);
+                    for (k, v) in v.iter().enumerate() {
+                        // SAFETY: `chunk` holds 16·LANES entries; register k writes
+                        // p[LANES·k..LANES·(k+1)].
+                        unsafe { $store(p.add(LANES * k), *v) };
+                    }
+                }
+            }
+
+            /// Stages h, 2h, … (radix 2^radix_log ≤ 16) in one pass: `data.len()` a multiple
+            /// of h·2^radix_log, h a multiple of LANES.
+            #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+            fn pass(data: &mut [$t], h: usize, radix_log: u32) {
+                let neg = minus_one();
+                let radix = 1usize << radix_log;
+                for block in data.chunks_exact_mut(radix * h) {
+                    let p = block.as_mut_ptr();
+                    // SAFETY: register j of column `col` is at j·h + col, and
+                    // j·h + col + LANES ≤ radix·h = block.len() for j < radix, col + LANES ≤ h.
+                    let ld = |j: usize, col: usize| unsafe { $load(p.add(j * h + col)) };
+                    let st = |v: &[$v], col: usize| {
+                        for (j, v) in v.iter().enumerate() {
+                            // SAFETY: as for the loads, v.len() = radix registers.
+                            unsafe { $store(p.add(j * h + col), *v) };
+                        }
+                    };
+                    match radix_log {
+                        4 => {
+                            for col in (0..h).step_by(LANES) {
+                                let v = [
+                                    ld(0, col),
+                                    ld(1, col),
+                                    ld(2, col),
+                                    ld(3, col),
+                                    ld(4, col),
+                                    ld(5, col),
+                                    ld(6, col),
+                                    ld(7, col),
+                                    ld(8, col),
+                                    ld(9, col),
+                                    ld(10, col),
+                                    ld(11, col),
+                                    ld(12, col),
+                                    ld(13, col),
+                                    ld(14, col),
+                                    ld(15, col),
+                                ];
+                                let v = st!(16, v, 1, neg);
+                                let v = st!(16, v, 2, neg);
+                                let v = st!(16, v, 4, neg);
+                                let v = st!(16, v, 8, neg);
+                                st(&v, col);
+                            }
+                        }
+                        3 => {
+                            for col in (0..h).step_by(LANES) {
+                                let v = [
+                                    ld(0, col),
+                                    ld(1, col),
+                                    ld(2, col),
+                                    ld(3, col),
+                                    ld(4, col),
+                                    ld(5, col),
+                                    ld(6, col),
+                                    ld(7, col),
+                                ];
+                                let v = st!(8, v, 1, neg);
+                                let v = st!(8, v, 2, neg);
+                                let v = st!(8, v, 4, neg);
+                                st(&v, col);
+                            }
+                        }
+                        2 => {
+                            for col in (0..h).step_by(LANES) {
+                                let v = [ld(0, col), ld(1, col), ld(2, col), ld(3, col)];
+                                let v = st!(4, v, 1, neg);
+                                let v = st!(4, v, 2, neg);
+                                st(&v, col);
+                            }
+                        }
+                        1 => {
+                            for col in (0..h).step_by(LANES) {
+                                let v = [ld(0, col), ld(1, col)];
+                                let v = st!(2, v, 1, neg);
+                                st(&v, col);
+                            }
+                        }
+                        _ => unreachable!("radix 2 to 16"),
+                    }
+                }
+            }
+        }
+    };
+}
+
+/// Stages 1, 2, 4, 8 of the 16 f32 lanes of `v`: each is `v·(±1) + (v with lanes i, i ^ h
+/// swapped)`, the sign negative on lanes with i & h ≠ 0.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+fn inner_f32(v: __m512) -> __m512 {
+    // Written as constants (built by a loop, the signs were computed at run time).
+    let (p, m) = (1.0, -1.0);
+    let s1 = _mm512_setr_ps(p, m, p, m, p, m, p, m, p, m, p, m, p, m, p, m);
+    let s2 = _mm512_setr_ps(p, p, m, m, p, p, m, m, p, p, m, m, p, p, m, m);
+    let s4 = _mm512_setr_ps(p, p, p, p, m, m, m, m, p, p, p, p, m, m, m, m);
+    let s8 = _mm512_setr_ps(p, p, p, p, p, p, p, p, m, m, m, m, m, m, m, m);
+    let v = _mm512_fmadd_ps(v, s1, _mm512_permute_ps::<0xB1>(v));
+    let v = _mm512_fmadd_ps(v, s2, _mm512_permute_ps::<0x4E>(v));
+    let v = _mm512_fmadd_ps(v, s4, _mm512_shuffle_f32x4::<0xB1>(v, v));
+    _mm512_fmadd_ps(v, s8, _mm512_shuffle_f32x4::<0x4E>(v, v))
+}
+
+/// Stages 1, 2, 4 of the 8 f64 lanes of `v` (as [`inner_f32`]).
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
+fn inner_f64(v: __m512d) -> __m512d {
+    let (p, m) = (1.0, -1.0);
+    let s1 = _mm512_setr_pd(p, m, p, m, p, m, p, m);
+    let s2 = _mm512_setr_pd(p, p, m, m, p, p, m, m);
+    let s4 = _mm512_setr_pd(p, p, p, p, m, m, m, m);
+    let v = _mm512_fmadd_pd(v, s1, _mm512_permute_pd::<0x55>(v));
+    let v = _mm512_fmadd_pd(v, s2, _mm512_permutex_pd::<0x4E>(v));
+    _mm512_fmadd_pd(v, s4, _mm512_shuffle_f64x2::<0x4E>(v, v))
+}
+
+kernels!(
+    f32x16,
+    f32,
+    __m512,
+    16,
+    inner_f32,
+    _mm512_loadu_ps,
+    _mm512_storeu_ps,
+    _mm512_add_ps,
+    _mm512_fmadd_ps,
+    _mm512_set1_ps
+);
+kernels!(
+    f64x8,
+    f64,
+    __m512d,
+    8,
+    inner_f64,
+    _mm512_loadu_pd,
+    _mm512_storeu_pd,
+    _mm512_add_pd,
+    _mm512_fmadd_pd,
+    _mm512_set1_pd
+);
