@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod exact;
 pub mod folds;
 pub mod labels;
 mod linfa_impl;

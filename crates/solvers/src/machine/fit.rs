@@ -6,6 +6,7 @@ use rks::sample::sample_indices;
 use rks::scaler::Scaler;
 use rks::{AnyMap, Bandwidth, FeatureMap, MapSpec};
 
+use super::bounds::Ranges;
 use super::select::{Selection, SelectionReport};
 use super::{FitInfo, KernelMachine, KernelMachineValidParams, Solver, SolverInfo, Task};
 use crate::error::{Result, SolversError, invalid};
@@ -114,7 +115,7 @@ impl KernelMachineValidParams {
                 self.assemble_ridge(prepared, ridge, x.nrows() as u64, sigma)
             }
             Solver::Ridge { lambda } => {
-                let mut acc = self.accumulator(&prepared)?;
+                let mut acc = self.accumulator(&prepared, &Ranges::of(x, y))?;
                 for (xb, yb) in x
                     .axis_chunks_iter(Axis(0), self.chunk_rows)
                     .zip(y.axis_chunks_iter(Axis(0), self.chunk_rows))
@@ -191,10 +192,17 @@ impl KernelMachineValidParams {
         }
     }
 
-    pub(super) fn accumulator(&self, prepared: &Prepared) -> Result<RidgeAccumulator> {
+    /// Empty ridge statistics for `prepared`, on the grid its map and the training rows'
+    /// `ranges` fix ([`super::bounds`]).
+    pub(super) fn accumulator(
+        &self,
+        prepared: &Prepared,
+        ranges: &Ranges,
+    ) -> Result<RidgeAccumulator> {
         RidgeAccumulator::new(
             prepared.map.output_dim(),
             Self::n_outputs(prepared.labels.as_ref()),
+            super::bounds::grid(prepared, ranges)?,
         )
     }
 

@@ -9,6 +9,7 @@ use rks::median::{DEFAULT_SAMPLE_ROWS, median_heuristic_sigma};
 use rks::sample::RowSample;
 use rks::scaler::{Scaler, ScalerStats};
 
+use super::bounds::Ranges;
 use super::select::choose_lambda;
 use super::{Chunk, KernelMachine, KernelMachineValidParams, Selection, Solver, Task};
 use crate::error::{Result, SolversError, invalid};
@@ -42,6 +43,7 @@ impl KernelMachineValidParams {
             .as_ref()
             .map_or(DEFAULT_SAMPLE_ROWS, Selection::sample_rows);
         let mut sample = RowSample::new(capacity, self.seed);
+        let mut ranges: Option<Ranges> = None;
         let mut rows = 0usize;
         for chunk in open().map_err(source)? {
             let (x, y) = chunk.map_err(source)?;
@@ -54,6 +56,9 @@ impl KernelMachineValidParams {
             stats
                 .get_or_insert_with(|| ScalerStats::new(x.ncols()))
                 .update(x.view())?;
+            ranges
+                .get_or_insert_with(|| Ranges::new(x.ncols()))
+                .update(x.view(), y.view());
             if self.task == Task::Classification {
                 for (i, &v) in y.iter().enumerate() {
                     seen.insert(class_label(rows + i, v)?);
@@ -67,6 +72,7 @@ impl KernelMachineValidParams {
         let stats =
             stats.ok_or_else(|| SolversError::EmptyInput("the source yielded no rows".into()))?;
         let scaler = stats.finish(self.scaler)?;
+        let ranges = ranges.unwrap_or_else(|| Ranges::new(scaler.dim()));
         let labels = match self.task {
             Task::Classification => Some(LabelMap::from_classes(seen.into_iter().collect())?),
             Task::Regression => None,
@@ -106,24 +112,27 @@ impl KernelMachineValidParams {
                 ys.slice_axis(Axis(0), (..keep).into()).to_owned(),
             )
         });
-        self.fit_stream_scored(scaler, labels, bandwidth, open().map_err(source)?, scored)
+        let prepared = (scaler, labels, bandwidth, &ranges);
+        self.fit_stream_scored(prepared, open().map_err(source)?, scored)
     }
 
     /// One-pass streamed ridge fit with the scaler, labels (classification) and bandwidth already
-    /// known, e.g. from an earlier pass or another machine. Chunks whose labels are not in
-    /// `labels` are rejected.
+    /// known, e.g. from an earlier pass or another machine, and the training rows' `ranges`
+    /// (they fix the grid of the exact statistics, [`super::bounds`]). Chunks whose labels are
+    /// not in `labels` are rejected.
     pub fn fit_stream_prepared<I, E>(
         &self,
         scaler: Scaler,
         labels: Option<LabelMap>,
         bandwidth: Bandwidth,
+        ranges: &Ranges,
         chunks: I,
     ) -> Result<KernelMachine>
     where
         I: IntoIterator<Item = std::result::Result<Chunk, E>>,
         E: Into<Box<dyn StdError + Send + Sync>>,
     {
-        self.fit_stream_scored(scaler, labels, bandwidth, chunks, None)
+        self.fit_stream_scored((scaler, labels, bandwidth, ranges), chunks, None)
     }
 
     /// [`fit_stream_prepared`](Self::fit_stream_prepared), with λ chosen by exact leave-one-out
@@ -131,9 +140,7 @@ impl KernelMachineValidParams {
     /// is not fixed; by GCV otherwise.
     fn fit_stream_scored<I, E>(
         &self,
-        scaler: Scaler,
-        labels: Option<LabelMap>,
-        bandwidth: Bandwidth,
+        (scaler, labels, bandwidth, ranges): (Scaler, Option<LabelMap>, Bandwidth, &Ranges),
         chunks: I,
         scored: Option<Chunk>,
     ) -> Result<KernelMachine>
@@ -155,7 +162,7 @@ impl KernelMachineValidParams {
         }
         let sigma = bandwidth.sigma()?;
         let prepared = self.prepare(scaler, labels, sigma, self.n_frequencies, None)?;
-        let mut acc = self.accumulator(&prepared)?;
+        let mut acc = self.accumulator(&prepared, ranges)?;
         let mut rows = 0usize;
         for chunk in chunks {
             let (x, y) = chunk.map_err(|e| SolversError::Source(e.into()))?;
@@ -210,22 +217,5 @@ impl KernelMachineValidParams {
 
 /// Shifts the row index of an error from a chunk to the row index in the whole stream.
 fn offset_row(e: SolversError, offset: usize) -> SolversError {
-    match e {
-        SolversError::NonFinite {
-            what,
-            row,
-            col,
-            value,
-        } => SolversError::NonFinite {
-            what,
-            row: row + offset,
-            col,
-            value,
-        },
-        SolversError::NonIntegerLabel { row, value } => SolversError::NonIntegerLabel {
-            row: row + offset,
-            value,
-        },
-        other => other,
-    }
+    e.shifted(offset)
 }
