@@ -30,6 +30,8 @@ mod validate;
 
 pub use error::SolversError;
 pub use labels::LabelMap;
+/// The partial-fit API: pass 1 → plan → pass 2 → finish, for any engine.
+pub use machine::partial;
 pub use machine::{
     Chunk, FitInfo, KernelMachine, KernelMachineParams, KernelMachineValidParams, Solver,
     SolverInfo, Task,

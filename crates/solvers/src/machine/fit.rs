@@ -120,7 +120,7 @@ impl KernelMachineValidParams {
                     .axis_chunks_iter(Axis(0), self.chunk_rows)
                     .zip(y.axis_chunks_iter(Axis(0), self.chunk_rows))
                 {
-                    self.accumulate(&prepared, &mut acc, xb, yb)?;
+                    Self::accumulate(&prepared, &mut acc, xb, yb)?;
                 }
                 self.finish_ridge(prepared, &acc, lambda, sigma)?
             }
@@ -226,7 +226,6 @@ impl KernelMachineValidParams {
 
     /// Scales, maps and folds one block of at most `chunk_rows` rows into the ridge statistics.
     pub(super) fn accumulate(
-        &self,
         prepared: &Prepared,
         acc: &mut RidgeAccumulator,
         x: ArrayView2<'_, f64>,

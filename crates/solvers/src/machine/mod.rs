@@ -18,6 +18,7 @@ mod bounds;
 mod fit;
 mod model;
 mod params;
+pub mod partial;
 pub mod select;
 mod stream;
 

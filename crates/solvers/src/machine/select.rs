@@ -405,7 +405,7 @@ impl KernelMachineValidParams {
                         .axis_chunks_iter(Axis(0), self.chunk_rows)
                         .zip(y.axis_chunks_iter(Axis(0), self.chunk_rows))
                     {
-                        self.accumulate(&prepared, &mut acc, xb, yb)?;
+                        Self::accumulate(&prepared, &mut acc, xb, yb)?;
                     }
                     self.scoring_path(
                         &acc,
