@@ -6,6 +6,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rks::scaler::ScalerKind;
+use rks::{Kernel, MapKind};
+use rks_solvers::{SolverKind, Task};
 
 /// Kernel machines from random features: dense Random Kitchen Sinks and Fastfood.
 ///
@@ -85,75 +88,12 @@ pub struct ReadArgs {
     pub features: Option<usize>,
 }
 
-/// The feature maps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum MapChoice {
-    /// Fastfood: O(n log d) time and O(n) memory per row.
-    Fastfood,
-    /// Dense Random Kitchen Sinks: a Gaussian matrix, O(n·d) time and memory.
-    Dense,
-    /// Orthogonal random features: orthogonal blocks with χ row lengths, O(n·d), lower error.
-    Orf,
-    /// Structured orthogonal random features: blocks H D₁ H D₂ H D₃, O(n log d) time, O(n) memory.
-    Sorf,
-    /// Nyström: n landmark rows of the training data (n features, not 2n), K_mm^{-1/2} k(L, x).
-    Nystrom,
-}
-
-/// The kernels the random features approximate (σ is the length scale of each).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KernelChoice {
-    /// exp(−‖x−y‖²/(2σ²)).
-    Gaussian,
-    /// Matérn ν = 1/2, exp(−‖x−y‖/σ) (the exponential kernel).
-    Matern12,
-    /// Matérn ν = 3/2, (1 + √3 r/σ) exp(−√3 r/σ) with r = ‖x−y‖.
-    Matern32,
-    /// Matérn ν = 5/2, (1 + √5 r/σ + 5r²/(3σ²)) exp(−√5 r/σ).
-    Matern52,
-    /// exp(−‖x−y‖₁/σ); not radial, so --map dense or nystrom only.
-    Laplacian,
-    /// Arc-cosine order 0, 1 − θ/π (n step features instead of 2n cos/sin).
-    Arccos0,
-    /// Arc-cosine order 1, (1/π)‖x‖‖y‖σ⁻²(sin θ + (π − θ) cos θ): an infinitely wide ReLU layer.
-    Arccos1,
-}
-
-/// The linear models fitted on the features.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SolverChoice {
-    /// Ridge regression (one-vs-rest ±1 targets for classification); λ by GCV unless given.
-    Ridge,
-    /// Linear SVM (L2-loss, dual coordinate descent, one-vs-rest for several classes).
-    Svm,
-}
-
-/// What the labels mean.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TaskChoice {
-    /// Integer class labels.
-    Classification,
-    /// Real-valued targets.
-    Regression,
-}
-
-/// How the input columns are scaled before the feature map.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ScalerChoice {
-    /// z-score: (x − mean) / std of the training rows.
-    Standard,
-    /// Min–max to [0, 1] on the training rows.
-    Minmax,
-    /// No scaling.
-    None,
-}
-
 /// The kernel, its bandwidth and the input scaling.
 #[derive(Debug, Clone, Args)]
 pub struct KernelArgs {
     /// The kernel the random features approximate.
-    #[arg(long, value_enum, default_value_t = KernelChoice::Gaussian)]
-    pub kernel: KernelChoice,
+    #[arg(long, value_enum, default_value_t = Kernel::Gaussian)]
+    pub kernel: Kernel,
 
     /// Kernel width σ in scaled units, e.g. Gaussian k(x,y) = exp(−‖x−y‖²/(2σ²)) [default: the
     /// median heuristic on the scaled training rows].
@@ -166,8 +106,8 @@ pub struct KernelArgs {
 
     /// Column scaling learned from the training rows and stored with the model (min-max beats
     /// z-scoring on digits by 1.5 points and ties elsewhere: see docs/guide.md).
-    #[arg(long, value_enum, default_value_t = ScalerChoice::Minmax)]
-    pub scaler: ScalerChoice,
+    #[arg(long, value_enum, default_value_t = ScalerKind::MinMax)]
+    pub scaler: ScalerKind,
 
     /// Seed of every random choice (frequencies, sampled pairs, folds).
     #[arg(long, value_name = "S", default_value_t = 0)]
@@ -186,7 +126,7 @@ pub struct SolverArgs {
     /// Linear model on the features [default: svm when --c is given, ridge when --lambda is;
     /// otherwise ridge for `fit`, and for `compare` svm on classification (faster at large n)].
     #[arg(long, value_enum)]
-    pub solver: Option<SolverChoice>,
+    pub solver: Option<SolverKind>,
 
     /// SVM only: the cost C of margin violations [default: 1].
     #[arg(long = "c", value_name = "C")]
@@ -199,7 +139,7 @@ pub struct SolverArgs {
     /// Classification or regression [default: classification when every label is a whole number,
     /// there are at most 100 distinct labels and at most half as many as rows].
     #[arg(long, value_enum)]
-    pub task: Option<TaskChoice>,
+    pub task: Option<Task>,
 }
 
 /// `rks fit`.
@@ -217,8 +157,8 @@ pub struct FitArgs {
     pub read: ReadArgs,
 
     /// Feature map.
-    #[arg(long, value_enum, default_value_t = MapChoice::Fastfood)]
-    pub map: MapChoice,
+    #[arg(long, value_enum, default_value_t = MapKind::Fastfood)]
+    pub map: MapKind,
 
     /// Number of random frequencies n (the model has 2n features: cos and sin) [default: 1024,
     /// doubled while the leave-one-out score improves and --budget allows].
@@ -317,8 +257,8 @@ pub struct CompareArgs {
 
     /// Maps to set side by side, comma-separated (for nystrom, n is the number of landmarks).
     #[arg(long, value_enum, value_name = "MAP,...", value_delimiter = ',',
-          default_values_t = [MapChoice::Dense, MapChoice::Fastfood])]
-    pub maps: Vec<MapChoice>,
+          default_values_t = [MapKind::Dense, MapKind::Fastfood])]
+    pub maps: Vec<MapKind>,
 
     /// Also draw kernel error and transform time against n into this SVG file.
     #[arg(long, value_name = "OUT.svg")]
@@ -373,27 +313,27 @@ pub struct TuneArgs {
 
     /// Linear model on the features [default: svm when --cs is given, ridge otherwise].
     #[arg(long, value_enum)]
-    pub solver: Option<SolverChoice>,
+    pub solver: Option<SolverKind>,
 
     /// Feature map.
-    #[arg(long, value_enum, default_value_t = MapChoice::Fastfood)]
-    pub map: MapChoice,
+    #[arg(long, value_enum, default_value_t = MapKind::Fastfood)]
+    pub map: MapKind,
 
     /// The kernel the random features approximate.
-    #[arg(long, value_enum, default_value_t = KernelChoice::Gaussian)]
-    pub kernel: KernelChoice,
+    #[arg(long, value_enum, default_value_t = Kernel::Gaussian)]
+    pub kernel: Kernel,
 
     /// Number of random frequencies n.
     #[arg(long, value_name = "N", default_value_t = 1024)]
     pub frequencies: usize,
 
     /// Column scaling learned from the training rows of each fold.
-    #[arg(long, value_enum, default_value_t = ScalerChoice::Minmax)]
-    pub scaler: ScalerChoice,
+    #[arg(long, value_enum, default_value_t = ScalerKind::MinMax)]
+    pub scaler: ScalerKind,
 
     /// Classification or regression [default: inferred from the labels, as in `fit`].
     #[arg(long, value_enum)]
-    pub task: Option<TaskChoice>,
+    pub task: Option<Task>,
 
     /// Seed of the frequencies and of the fold assignment.
     #[arg(long, value_name = "S", default_value_t = 0)]
@@ -501,8 +441,8 @@ pub struct DeepFriedArgs {
     pub validation: f64,
 
     /// mlp: column scaling learned from the training rows.
-    #[arg(long, value_enum, default_value_t = ScalerChoice::Standard)]
-    pub scaler: ScalerChoice,
+    #[arg(long, value_enum, default_value_t = ScalerKind::Standard)]
+    pub scaler: ScalerKind,
 
     /// Seed of the initial weights, the validation split and the batch order.
     #[arg(long, value_name = "S", default_value_t = 0)]

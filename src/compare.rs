@@ -9,14 +9,14 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rks::{Bandwidth, FeatureMap, MapKind};
+use rks::{Bandwidth, FeatureMap, Kernel, MapKind, Named};
 use serde::Serialize;
 
 use crate::approx::{KernelError, kernel_error, sample_pairs};
-use crate::cli::{CompareArgs, KernelChoice};
+use crate::cli::CompareArgs;
 use crate::error::{CliError, Result};
 use crate::input::read_pair;
-use crate::machine::{ModelSummary, Recipe, map_kind, map_name, solver_name};
+use crate::machine::{ModelSummary, Recipe, solver_name};
 use crate::metrics::Score;
 use crate::plot::{Panel, Series, draw_panels};
 use crate::progress::Progress;
@@ -213,8 +213,8 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
             "--maps needs one or more maps, e.g. dense,orf",
         ));
     }
-    let kinds: Vec<MapKind> = args.maps.iter().map(|&m| map_kind(m)).collect();
-    if args.kernel.kernel == KernelChoice::Laplacian
+    let kinds: Vec<MapKind> = args.maps.clone();
+    if args.kernel.kernel == Kernel::Laplacian
         && kinds
             .iter()
             .any(|k| !matches!(k, MapKind::Dense | MapKind::Nystrom))
@@ -229,7 +229,7 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
     // Ridge solves a 2n × 2n system: at n = 4,096 that takes minutes where the SVM takes a second.
     recipe.svm_by_default = true;
     let (train, test) = read_pair(&args.train, &args.test, &args.read)?;
-    let given_bandwidth = recipe.bandwidth;
+    let given_bandwidth = recipe.map.get_bandwidth();
     let pairs = sample_pairs(test.n_rows(), args.pairs, args.kernel.seed)?;
     let progress = Progress::bar((kinds.len() * args.frequencies.len()) as u64, "comparing");
 
@@ -239,15 +239,14 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
     let mut scaled_test = None;
     for &n in &args.frequencies {
         for &kind in &kinds {
-            progress.set_message(format!("{} {n}", map_name(kind)));
-            recipe.map = kind;
-            recipe.frequencies = n;
+            progress.set_message(format!("{kind} {n}"));
+            recipe.map = recipe.map.kind(kind).n_frequencies(n);
             let (model, fit_time) = timed(|| recipe.fit(&train, &args.train));
             let model = model?;
             if first.is_none() {
                 // Every later fit reuses the first one's bandwidth, so the maps differ only in
                 // how they draw their frequencies.
-                recipe.bandwidth = Some(Bandwidth::Sigma(model.info().sigma));
+                recipe.map = recipe.map.bandwidth(Bandwidth::Sigma(model.info().sigma));
                 let solver = solver_name(&recipe.solver_for(model.task()));
                 first = Some((ModelSummary::of(&model), solver));
             }
@@ -277,7 +276,7 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
             let (predicted, predict_time) = timed(|| model.predict(test.x.view()));
             let predicted = predicted.map_err(|e| CliError::data(&args.test, e))?;
             rows.push(CompareRow {
-                map: map_name(kind),
+                map: kind.name(),
                 frequencies: n,
                 features: model.map().output_dim(),
                 kernel_error_mean: mean,

@@ -14,7 +14,6 @@ use serde::Serialize;
 use crate::cli::{ArchChoice, DeepFriedArgs, LayerChoice};
 use crate::error::{CliError, Result};
 use crate::input::read_pair;
-use crate::machine::scaler_kind;
 use crate::progress::Progress;
 use crate::report::{Report, emit, fmt_duration, timed};
 
@@ -146,7 +145,7 @@ fn run_mlp(args: &DeepFriedArgs, json: bool) -> Result<()> {
     };
     let mut net = NetworkParams::new()
         .hidden(hidden)
-        .scaler(scaler_kind(args.scaler))
+        .scaler(args.scaler)
         .seed(args.seed)
         .build(train_data.x.view(), n_classes)
         .map_err(layer_error)?;

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use mpi::collective::SystemOperation;
+use mpi::point_to_point::Source as _;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 use rks_solvers::partial::{FirstPass, Plan};
@@ -244,7 +245,7 @@ impl Part {
             None
         };
         let body = header.as_ref().map_or(0, |h| h.len() as u64);
-        let cut = |r: usize| -> std::io::Result<u64> {
+        let mut cut = |r: usize| -> std::io::Result<u64> {
             let at = (len as u128 * r as u128 / size as u128) as u64;
             line_start_at_or_after(&mut file, at.max(body), len)
         };

@@ -12,11 +12,12 @@ use serde::Serialize;
 use crate::cli::FitArgs;
 use crate::error::{CliError, Result};
 use crate::input::Source;
-use crate::machine::{self, ModelSummary, Recipe, TaskInference};
+use crate::machine::{self, ModelSummary, Recipe};
 use crate::metrics::{Score, ScoreTally};
 use crate::pipeline::stream;
 use crate::progress::step;
 use crate::report::{Report, emit, fmt_duration};
+use rks_solvers::task::TaskInference;
 
 /// What `rks fit` prints.
 #[derive(Debug, Serialize)]

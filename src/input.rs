@@ -129,6 +129,8 @@ impl Source {
     }
 }
 
+// Used by the distributed fit (the `mpi` feature).
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
 impl Source {
     /// Whether the file is read as CSV (a header line, then rows) rather than LIBSVM.
     pub fn is_csv(&self) -> bool {
@@ -158,7 +160,9 @@ impl Source {
                 })?;
                 Box::new(LibsvmChunks::new(reader, name, width, chunk_rows)?)
             }
-            SourceKind::Csv(options) => Box::new(CsvChunks::new(reader, name, options, chunk_rows)?),
+            SourceKind::Csv(options) => {
+                Box::new(CsvChunks::new(reader, name, options, chunk_rows)?)
+            }
         })
     }
 }

@@ -5,47 +5,37 @@ use std::path::Path;
 
 use ndarray::ArrayView1;
 use rks::envelope::FileError;
-use rks::scaler::ScalerKind;
-use rks::{Bandwidth, FeatureMap, Kernel, MapKind};
+use rks::spec::AnyMapParams;
+use rks::{Bandwidth, FeatureMap, Kernel, MapKind, Named};
 use rks_data::Dataset;
 use rks_solvers::machine::{Selection, SelectionReport};
+use rks_solvers::task::infer_task;
 use rks_solvers::{
-    KernelMachine, KernelMachineValidParams, Lambda, Solver, SolverInfo, SolversError, SvmLoss,
+    KernelMachine, KernelMachineValidParams, Lambda, Solver, SolverInfo, SolverKind, SolversError,
     Task,
 };
 use serde::Serialize;
 
-use crate::cli::{
-    KernelArgs, KernelChoice, MapChoice, ScalerChoice, SolverArgs, SolverChoice, TaskChoice,
-};
+use crate::cli::{KernelArgs, SolverArgs};
 use crate::error::{CliError, Result};
-
-/// At most this many distinct whole-number labels are read as classes when `--task` is not given.
-pub const MAX_INFERRED_CLASSES: usize = 100;
+use crate::flags;
 
 /// Everything that defines a fit except the data: what `fit`, `compare` and `tune` share.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recipe {
-    /// Dense or Fastfood.
-    pub map: MapKind,
-    /// Frequencies n.
-    pub frequencies: usize,
-    /// The kernel the map approximates.
-    pub kernel: Kernel,
-    /// Given bandwidth, or `None` for the median heuristic.
-    pub bandwidth: Option<Bandwidth>,
+    /// The map's parameters: kind, frequencies, kernel, bandwidth (open for the median
+    /// heuristic or model selection), seed.
+    pub map: AnyMapParams,
     /// Input scaling.
-    pub scaler: ScalerKind,
+    pub scaler: rks::scaler::ScalerKind,
     /// Ridge or SVM with its regularisation; `None` when no solver flag was given (see
     /// [`Recipe::svm_by_default`]).
     pub solver: Option<Solver>,
-    /// Without solver flags, classify with the SVM (C = 1) instead of ridge with λ by GCV.
-    /// Regression always defaults to ridge.
+    /// Without solver flags, classify with the SVM (C = 1) instead of ridge with λ chosen from
+    /// the data. Regression always defaults to ridge.
     pub svm_by_default: bool,
     /// Given task, or `None` to infer it from the labels.
     pub task: Option<Task>,
-    /// Seed of the map and the SVM's row order.
-    pub seed: u64,
     /// Model selection (σ, λ, n), `None` with `--no-select`.
     pub selection: Option<Selection>,
 }
@@ -54,23 +44,23 @@ impl Recipe {
     /// The recipe the flags describe. Flags that do not apply to the chosen solver are usage
     /// errors rather than silently ignored.
     pub fn from_flags(
-        map: MapChoice,
+        map: MapKind,
         frequencies: usize,
         kernel_args: &KernelArgs,
         solver: &SolverArgs,
     ) -> Result<Self> {
-        let kernel = kernel_kind(kernel_args.kernel);
-        check_kernel_map(kernel, map_kind(map))?;
+        check_kernel_map(kernel_args.kernel, map)?;
         Ok(Self {
-            map: map_kind(map),
-            frequencies,
-            kernel,
-            bandwidth: bandwidth(kernel_args.sigma, kernel_args.gamma),
-            scaler: scaler_kind(kernel_args.scaler),
+            map: AnyMapParams::default()
+                .kind(map)
+                .n_frequencies(frequencies)
+                .kernel(kernel_args.kernel)
+                .bandwidth(bandwidth(kernel_args.sigma, kernel_args.gamma))
+                .seed(kernel_args.seed),
+            scaler: kernel_args.scaler,
             solver: solver_from_flags(solver.solver, solver.c, solver.lambda)?,
             svm_by_default: false,
-            task: solver.task.map(task),
-            seed: kernel_args.seed,
+            task: solver.task,
             selection: (!kernel_args.no_select).then(Selection::default),
         })
     }
@@ -91,19 +81,15 @@ impl Recipe {
             ));
         }
         KernelMachine::params()
-            .map(self.map)
-            .n_frequencies(self.frequencies)
-            .kernel(self.kernel)
-            .bandwidth(self.bandwidth)
+            .map_params(self.map)
             .scaler(self.scaler)
             .solver(solver)
             .task(task)
-            .seed(self.seed)
             .selection(self.selection.clone())
             .check()
             .map_err(|e| match e {
                 SolversError::InvalidParameter { .. } | SolversError::Rks(_) => {
-                    CliError::usage(e.to_string())
+                    CliError::usage(flags::message(&e))
                 }
                 other => CliError::compute(other),
             })
@@ -113,13 +99,10 @@ impl Recipe {
     pub fn solver_for(&self, task: Task) -> Solver {
         match &self.solver {
             Some(solver) => solver.clone(),
-            None if self.svm_by_default && task == Task::Classification => Solver::Svm {
-                c: 1.0,
-                loss: SvmLoss::SquaredHinge,
-            },
-            None => Solver::Ridge {
-                lambda: Lambda::Gcv,
-            },
+            None if self.svm_by_default && task == Task::Classification => {
+                Solver::default_of(SolverKind::Svm)
+            }
+            None => Solver::default_of(SolverKind::Ridge),
         }
     }
 
@@ -140,76 +123,19 @@ impl Recipe {
     }
 }
 
-/// The task when `--task` is not given: classification when every label is a whole number, there
-/// are at most [`MAX_INFERRED_CLASSES`] distinct labels and at most half as many as rows (so each
-/// class has two rows on average); regression otherwise. Integer-valued regression targets with
-/// many distinct values (diabetes: 191 values in 353 rows) are thus read as regression.
-pub fn infer_task(y: ArrayView1<'_, f64>) -> Task {
-    let mut inference = TaskInference::default();
-    inference.add(y);
-    inference.task()
-}
-
-/// [`infer_task`] over labels that arrive in chunks (a streamed file): the same rule, in memory
-/// bounded by [`MAX_INFERRED_CLASSES`] whatever the number of rows.
-#[derive(Debug, Clone, Default)]
-pub struct TaskInference {
-    rows: usize,
-    /// Settled: a fractional or non-finite label, or too many distinct values.
-    regression: bool,
-    /// The distinct labels so far, sorted (at most `MAX_INFERRED_CLASSES`).
-    values: Vec<f64>,
-}
-
-impl TaskInference {
-    /// Takes the labels of the next chunk.
-    pub fn add(&mut self, y: ArrayView1<'_, f64>) {
-        self.rows += y.len();
-        if self.regression {
-            return;
-        }
-        for &v in y {
-            if rks_data::class_label(v).is_none() {
-                self.regression = true;
-                return;
-            }
-            // + 0.0 turns −0 into +0, which `total_cmp` would otherwise keep apart.
-            let v = v + 0.0;
-            if let Err(at) = self.values.binary_search_by(|p| p.total_cmp(&v)) {
-                self.values.insert(at, v);
-                if self.values.len() > MAX_INFERRED_CLASSES {
-                    self.regression = true;
-                    return;
-                }
-            }
-        }
-    }
-
-    /// True when more labels cannot change the answer (it is regression).
-    pub fn settled(&self) -> bool {
-        self.regression
-    }
-
-    /// The task of the labels seen so far.
-    pub fn task(&self) -> Task {
-        if !self.regression && 2 * self.values.len() <= self.rows {
-            Task::Classification
-        } else {
-            Task::Regression
-        }
-    }
-}
-
 /// The solver the flags ask for, `None` when they leave it open. `--c` alone means the SVM and
 /// `--lambda` alone ridge; `--c` with ridge or `--lambda` with the SVM is a usage error.
 pub fn solver_from_flags(
-    choice: Option<SolverChoice>,
+    choice: Option<SolverKind>,
     c: Option<f64>,
     lambda: Option<f64>,
 ) -> Result<Option<Solver>> {
-    let svm = |c: Option<f64>| Solver::Svm {
-        c: c.unwrap_or(1.0),
-        loss: SvmLoss::SquaredHinge,
+    let svm = |c: Option<f64>| match Solver::default_of(SolverKind::Svm) {
+        Solver::Svm { loss, .. } => Solver::Svm {
+            c: c.unwrap_or(1.0),
+            loss,
+        },
+        ridge => ridge,
     };
     let ridge = |lambda: Option<f64>| Solver::Ridge {
         lambda: lambda.map_or(Lambda::Gcv, Lambda::Fixed),
@@ -218,14 +144,14 @@ pub fn solver_from_flags(
         (_, Some(_), Some(_)) => Err(CliError::usage(
             "--c is the SVM's and --lambda ridge's: give one",
         )),
-        (Some(SolverChoice::Ridge), Some(_), None) => Err(CliError::usage(
+        (Some(SolverKind::Ridge), Some(_), None) => Err(CliError::usage(
             "--c applies to --solver svm; ridge takes --lambda",
         )),
-        (Some(SolverChoice::Svm), None, Some(_)) => Err(CliError::usage(
+        (Some(SolverKind::Svm), None, Some(_)) => Err(CliError::usage(
             "--lambda applies to --solver ridge; the SVM takes --c",
         )),
-        (Some(SolverChoice::Svm), c, None) | (None, c @ Some(_), None) => Ok(Some(svm(c))),
-        (Some(SolverChoice::Ridge), None, lambda) | (None, None, lambda @ Some(_)) => {
+        (Some(SolverKind::Svm), c, None) | (None, c @ Some(_), None) => Ok(Some(svm(c))),
+        (Some(SolverKind::Ridge), None, lambda) | (None, None, lambda @ Some(_)) => {
             Ok(Some(ridge(lambda)))
         }
         (None, None, None) => Ok(None),
@@ -263,66 +189,12 @@ pub fn check_kernel_map(kernel: Kernel, map: MapKind) -> Result<()> {
     Ok(())
 }
 
-/// The kernel of `--kernel`.
-pub fn kernel_kind(choice: KernelChoice) -> Kernel {
-    match choice {
-        KernelChoice::Gaussian => Kernel::Gaussian,
-        KernelChoice::Matern12 => Kernel::Matern12,
-        KernelChoice::Matern32 => Kernel::Matern32,
-        KernelChoice::Matern52 => Kernel::Matern52,
-        KernelChoice::Laplacian => Kernel::Laplacian,
-        KernelChoice::Arccos0 => Kernel::ArcCos0,
-        KernelChoice::Arccos1 => Kernel::ArcCos1,
-    }
-}
-
-/// The `--kernel` spelling of a kernel.
-pub fn kernel_name(kernel: Kernel) -> &'static str {
-    match kernel {
-        Kernel::Gaussian => "gaussian",
-        Kernel::Matern12 => "matern12",
-        Kernel::Matern32 => "matern32",
-        Kernel::Matern52 => "matern52",
-        Kernel::Laplacian => "laplacian",
-        Kernel::ArcCos0 => "arccos0",
-        Kernel::ArcCos1 => "arccos1",
-    }
-}
-
-/// The map kind of `--map`.
-pub fn map_kind(choice: MapChoice) -> MapKind {
-    match choice {
-        MapChoice::Fastfood => MapKind::Fastfood,
-        MapChoice::Dense => MapKind::Dense,
-        MapChoice::Orf => MapKind::Orf,
-        MapChoice::Sorf => MapKind::Sorf,
-        MapChoice::Nystrom => MapKind::Nystrom,
-    }
-}
-
-/// The scaling of `--scaler`.
-pub fn scaler_kind(choice: ScalerChoice) -> ScalerKind {
-    match choice {
-        ScalerChoice::Standard => ScalerKind::Standard,
-        ScalerChoice::Minmax => ScalerKind::MinMax,
-        ScalerChoice::None => ScalerKind::Identity,
-    }
-}
-
-/// The task of `--task`.
-pub fn task(choice: TaskChoice) -> Task {
-    match choice {
-        TaskChoice::Classification => Task::Classification,
-        TaskChoice::Regression => Task::Regression,
-    }
-}
-
 /// A fit failure on the rows of `train`: a bad hyper-parameter is a usage error; anything else
 /// (one class, identical rows, a singular system) comes from the data and names the file.
 pub fn fit_error(train: &Path, e: SolversError) -> CliError {
     match e {
-        SolversError::InvalidParameter { .. } => CliError::usage(e.to_string()),
-        other => CliError::data(train, other),
+        SolversError::InvalidParameter { .. } => CliError::usage(flags::message(&e)),
+        other => CliError::data(train, flags::message(&other)),
     }
 }
 
@@ -402,15 +274,15 @@ impl ModelSummary {
         };
         let map = model.map();
         Self {
-            task: task_name(model.task()),
-            map: map_name(map.kind()),
-            kernel: kernel_name(map.spec().kernel()),
+            task: model.task().name(),
+            map: map.kind().name(),
+            kernel: map.spec().kernel().name(),
             input_dim: model.input_dim(),
             frequencies: map.n_frequencies(),
             features: map.output_dim(),
             sigma: info.sigma,
-            gamma: 1.0 / (2.0 * info.sigma * info.sigma),
-            scaler: scaler_name(model.scaler().kind()),
+            gamma: Bandwidth::Sigma(info.sigma).gamma().unwrap_or(f64::NAN),
+            scaler: model.scaler().kind().name(),
             solver,
             lambda,
             c,
@@ -444,74 +316,16 @@ impl ModelSummary {
     }
 }
 
-/// The `--scaler` spelling of a scaling.
-pub fn scaler_name(kind: ScalerKind) -> &'static str {
-    match kind {
-        ScalerKind::Standard => "standard",
-        ScalerKind::MinMax => "minmax",
-        ScalerKind::Identity => "none",
-    }
-}
-
-/// "classification" or "regression".
-pub fn task_name(task: Task) -> &'static str {
-    match task {
-        Task::Classification => "classification",
-        Task::Regression => "regression",
-    }
-}
-
-/// The `--map` spelling of a map: "fastfood", "dense", "orf", "sorf" or "nystrom".
-pub fn map_name(kind: MapKind) -> &'static str {
-    kind.name()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::Array1;
-
-    #[test]
-    fn task_inference_rule() {
-        let classes = Array1::from_iter((0..300).map(|i| (i % 26) as f64));
-        assert_eq!(infer_task(classes.view()), Task::Classification);
-        let fractional = Array1::from(vec![0.0, 1.5, 1.0, 0.0]);
-        assert_eq!(infer_task(fractional.view()), Task::Regression);
-        // Whole numbers, but nearly one value per row: regression targets.
-        let counts = Array1::from_iter((0..353).map(|i| (25 + i % 191) as f64));
-        assert_eq!(infer_task(counts.view()), Task::Regression);
-        let many = Array1::from_iter((0..10_000).map(|i| (i % 101) as f64));
-        assert_eq!(infer_task(many.view()), Task::Regression);
-        let signed_zeros = Array1::from(vec![0.0, -0.0, 1.0, 1.0]);
-        assert_eq!(infer_task(signed_zeros.view()), Task::Classification);
-    }
-
-    #[test]
-    fn task_inference_in_chunks_matches_the_whole() {
-        let labels = [
-            Array1::from_iter((0..300).map(|i| (i % 26) as f64)),
-            Array1::from_iter((0..353).map(|i| (25 + i % 191) as f64)),
-            Array1::from_iter((0..1000).map(|i| (i % 101) as f64)),
-            Array1::from_iter((0..40).map(|i| if i == 37 { 0.5 } else { 1.0 })),
-        ];
-        for y in &labels {
-            let mut chunked = TaskInference::default();
-            for chunk in y.as_slice().unwrap().chunks(7) {
-                chunked.add(ArrayView1::from(chunk));
-            }
-            assert_eq!(chunked.task(), infer_task(y.view()), "{y}");
-        }
-        let mut early = TaskInference::default();
-        early.add(Array1::from(vec![1.0, 2.5]).view());
-        assert!(early.settled());
-    }
 
     #[test]
     fn solver_flags_must_match_the_solver() {
         let solver = |choice, c, lambda| solver_from_flags(choice, c, lambda);
         assert_eq!(solver(None, None, None).unwrap(), None);
         assert!(matches!(
-            solver(Some(SolverChoice::Ridge), None, None).unwrap(),
+            solver(Some(SolverKind::Ridge), None, None).unwrap(),
             Some(Solver::Ridge {
                 lambda: Lambda::Gcv
             })
@@ -527,12 +341,12 @@ mod tests {
             })
         ));
         assert!(matches!(
-            solver(Some(SolverChoice::Svm), None, None).unwrap(),
+            solver(Some(SolverKind::Svm), None, None).unwrap(),
             Some(Solver::Svm { c: 1.0, .. })
         ));
         for (choice, c, lambda) in [
-            (Some(SolverChoice::Ridge), Some(1.0), None),
-            (Some(SolverChoice::Svm), None, Some(1.0)),
+            (Some(SolverKind::Ridge), Some(1.0), None),
+            (Some(SolverKind::Svm), None, Some(1.0)),
             (None, Some(1.0), Some(1.0)),
         ] {
             assert_eq!(solver(choice, c, lambda).unwrap_err().exit_code(), 2);
@@ -542,15 +356,11 @@ mod tests {
     #[test]
     fn default_solver_follows_the_task_and_the_command() {
         let mut recipe = Recipe {
-            map: MapKind::Fastfood,
-            frequencies: 8,
-            kernel: Kernel::Gaussian,
-            bandwidth: None,
-            scaler: ScalerKind::MinMax,
+            map: AnyMapParams::default().n_frequencies(8),
+            scaler: rks::scaler::ScalerKind::MinMax,
             solver: None,
             svm_by_default: false,
             task: None,
-            seed: 0,
             selection: None,
         };
         let name = |r: &Recipe, task| solver_name(&r.solver_for(task));

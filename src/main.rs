@@ -16,6 +16,7 @@ mod distributed;
 mod error;
 mod eval;
 mod fit;
+mod flags;
 mod input;
 mod machine;
 mod metrics;

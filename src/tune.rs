@@ -7,21 +7,21 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use ndarray::Axis;
-use rks::Bandwidth;
 use rks::scaler::Scaler;
+use rks::spec::AnyMapParams;
+use rks::{Bandwidth, Named};
 use rks_data::Dataset;
 use rks_solvers::folds::assign_folds;
 use rks_solvers::machine::median_sigma;
-use rks_solvers::{Lambda, Solver, SvmLoss, Task};
+use rks_solvers::task::infer_task;
+use rks_solvers::{Lambda, Solver, SolverKind, SvmLoss, Task};
 use serde::Serialize;
 
-use crate::cli::{SolverChoice, TuneArgs};
+use crate::cli::TuneArgs;
 use crate::error::{CliError, Result};
+use crate::flags;
 use crate::input::Source;
-use crate::machine::{
-    self, Recipe, check_kernel_map, infer_task, kernel_kind, kernel_name, map_kind, map_name,
-    scaler_kind, scaler_name, task_name,
-};
+use crate::machine::{Recipe, check_kernel_map};
 use crate::metrics::Score;
 use crate::progress::Progress;
 use crate::report::{Report, Table, emit, fmt_duration, timed};
@@ -152,21 +152,21 @@ impl TuneReport {
 /// Runs `rks tune`.
 pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
     let solver = match (args.solver, &args.cs, &args.lambdas) {
-        (Some(SolverChoice::Ridge), Some(_), _) => {
+        (Some(SolverKind::Ridge), Some(_), _) => {
             return Err(CliError::usage("--cs applies to --solver svm"));
         }
-        (Some(SolverChoice::Svm), _, Some(_)) => {
+        (Some(SolverKind::Svm), _, Some(_)) => {
             return Err(CliError::usage("--lambdas applies to --solver ridge"));
         }
         (Some(choice), _, _) => choice,
-        (None, Some(_), _) => SolverChoice::Svm,
-        (None, _, _) => SolverChoice::Ridge,
+        (None, Some(_), _) => SolverKind::Svm,
+        (None, _, _) => SolverKind::Ridge,
     };
     let regularisation: Vec<f64> = match solver {
-        SolverChoice::Svm => args.cs.clone().unwrap_or(DEFAULT_CS.to_vec()),
-        SolverChoice::Ridge => args.lambdas.clone().unwrap_or(DEFAULT_LAMBDAS.to_vec()),
+        SolverKind::Svm => args.cs.clone().unwrap_or(DEFAULT_CS.to_vec()),
+        SolverKind::Ridge => args.lambdas.clone().unwrap_or(DEFAULT_LAMBDAS.to_vec()),
     };
-    check_kernel_map(kernel_kind(args.kernel), map_kind(args.map))?;
+    check_kernel_map(args.kernel, args.map)?;
     let data = Source::new(&args.train, &args.read)?.read()?;
     if args.folds < 2 || args.folds > data.n_rows() {
         return Err(CliError::usage(format!(
@@ -175,22 +175,24 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
             args.folds
         )));
     }
-    let task = args
-        .task
-        .map_or_else(|| infer_task(data.y.view()), machine::task);
-    if solver == SolverChoice::Svm && task == Task::Regression {
+    let task = args.task.unwrap_or_else(|| infer_task(data.y.view()));
+    if solver == SolverKind::Svm && task == Task::Regression {
         return Err(CliError::usage(
             "the SVM is a classifier: tune regression with --solver ridge",
         ));
     }
-    let scaler = Scaler::fit(data.x.view(), scaler_kind(args.scaler))
-        .map_err(|e| CliError::data(&args.train, e))?;
+    let scaler =
+        Scaler::fit(data.x.view(), args.scaler).map_err(|e| CliError::data(&args.train, e))?;
     // The same sampled rows as `rks fit` (rks::sample), so both start from the same σ.
     let median_sigma = median_sigma(&scaler, data.x.view(), data.y.view(), args.seed)
         .map_err(|e| CliError::data(&args.train, e))?;
     let sigmas: Vec<f64> = match (&args.sigmas, &args.gammas) {
         (Some(s), _) => s.clone(),
-        (None, Some(g)) => g.iter().map(|g| 1.0 / (2.0 * g).sqrt()).collect(),
+        (None, Some(g)) => g
+            .iter()
+            .map(|&g| Bandwidth::Gamma(g).sigma())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| CliError::usage(flags::map_message(&e)))?,
         (None, None) => SIGMA_FACTORS.iter().map(|f| f * median_sigma).collect(),
     };
     let folds = assign_folds(
@@ -209,23 +211,24 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         for &sigma in &sigmas {
             for &reg in &regularisation {
                 let recipe = Recipe {
-                    map: map_kind(args.map),
-                    frequencies: args.frequencies,
-                    kernel: kernel_kind(args.kernel),
-                    bandwidth: Some(Bandwidth::Sigma(sigma)),
-                    scaler: scaler_kind(args.scaler),
+                    map: AnyMapParams::default()
+                        .kind(args.map)
+                        .n_frequencies(args.frequencies)
+                        .kernel(args.kernel)
+                        .bandwidth(Bandwidth::Sigma(sigma))
+                        .seed(args.seed),
+                    scaler: args.scaler,
                     solver: Some(match solver {
-                        SolverChoice::Svm => Solver::Svm {
+                        SolverKind::Svm => Solver::Svm {
                             c: reg,
                             loss: SvmLoss::SquaredHinge,
                         },
-                        SolverChoice::Ridge => Solver::Ridge {
+                        SolverKind::Ridge => Solver::Ridge {
                             lambda: Lambda::Fixed(reg),
                         },
                     }),
                     svm_by_default: false,
                     task: Some(task),
-                    seed: args.seed,
                     // Every grid point fixes σ and λ or C: the search is this grid.
                     selection: None,
                 };
@@ -246,8 +249,8 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
                 let var = scores.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>()
                     / scores.len() as f64;
                 let (c, lambda) = match solver {
-                    SolverChoice::Svm => (Some(reg), None),
-                    SolverChoice::Ridge => (None, Some(reg)),
+                    SolverKind::Svm => (Some(reg), None),
+                    SolverKind::Ridge => (None, Some(reg)),
                 };
                 grid.push(GridPoint {
                     sigma,
@@ -282,36 +285,36 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
     let fit_command = format!(
         "rks fit --train {} --model model.rks --map {} --kernel {} --solver {} --sigma {} {} {} --frequencies {} --scaler {} --task {}",
         args.train.display(),
-        map_name(map_kind(args.map)),
-        kernel_name(kernel_kind(args.kernel)),
-        if solver == SolverChoice::Svm {
+        args.map.name(),
+        args.kernel.name(),
+        if solver == SolverKind::Svm {
             "svm"
         } else {
             "ridge"
         },
         best.sigma,
-        if solver == SolverChoice::Svm {
+        if solver == SolverKind::Svm {
             "--c"
         } else {
             "--lambda"
         },
         best.c.or(best.lambda).unwrap_or(f64::NAN),
         args.frequencies,
-        scaler_name(scaler_kind(args.scaler)),
-        task_name(task),
+        args.scaler.name(),
+        task.name(),
     );
     let report = TuneReport {
         train: args.train.clone(),
         rows: data.n_rows(),
-        task: task_name(task),
+        task: task.name(),
         metric: if higher_is_better { "accuracy" } else { "RMSE" },
-        solver: if solver == SolverChoice::Svm {
+        solver: if solver == SolverKind::Svm {
             "svm"
         } else {
             "ridge"
         },
-        map: map_name(map_kind(args.map)),
-        kernel: kernel_name(kernel_kind(args.kernel)),
+        map: args.map.name(),
+        kernel: args.kernel.name(),
         folds: args.folds,
         frequencies: args.frequencies,
         median_sigma,

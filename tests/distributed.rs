@@ -115,7 +115,14 @@ mod mpi {
             .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
             .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
             .args(["--allow-run-as-root", "--oversubscribe"])
-            .args(["--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", "lo"])
+            .args([
+                "--mca",
+                "btl",
+                "self,tcp",
+                "--mca",
+                "btl_tcp_if_include",
+                "lo",
+            ])
             .args(["--mca", "oob_tcp_if_include", "lo"])
             .args(["-n", &ranks.to_string(), env!("CARGO_BIN_EXE_rks")]);
         command

@@ -8,13 +8,15 @@
 //!
 //! ```
 //! use rks::RksError;
-//! let phi = rks::alloc::zeros::<f64>((300, 8), "the features", "n_frequencies")?;
+//! use rks::error::Param;
+//! let phi = rks::alloc::zeros::<f64>((300, 8), "the features", Param::NFrequencies)?;
 //! assert_eq!(phi.dim(), (300, 8));
-//! let err = rks::alloc::zeros::<f64>((300, usize::MAX / 2), "the features", "n_frequencies");
-//! assert!(matches!(err, Err(RksError::TooLarge { parameter: "n_frequencies", .. })));
+//! let err = rks::alloc::zeros::<f64>((300, usize::MAX / 2), "the features", Param::NFrequencies);
+//! assert!(matches!(err, Err(RksError::TooLarge { parameter: Param::NFrequencies, .. })));
 //! # Ok::<(), RksError>(())
 //! ```
 
+use crate::error::Param;
 use ndarray::Array2;
 
 use crate::RksError;
@@ -25,7 +27,7 @@ pub fn filled<T: Clone>(
     len: usize,
     value: T,
     what: &'static str,
-    parameter: &'static str,
+    parameter: Param,
 ) -> Result<Vec<T>, RksError> {
     let too_large = || RksError::TooLarge {
         what,
@@ -46,7 +48,7 @@ pub fn filled<T: Clone>(
 pub fn zeros<F: Clone + num_traits::Zero>(
     (rows, cols): (usize, usize),
     what: &'static str,
-    parameter: &'static str,
+    parameter: Param,
 ) -> Result<Array2<F>, RksError> {
     let too_large = || RksError::TooLarge {
         what,
@@ -64,12 +66,12 @@ mod tests {
 
     #[test]
     fn impossible_sizes_are_errors_naming_the_bytes() {
-        let err = zeros::<f64>((300, 100_000_000_000), "the features", "n_frequencies");
+        let err = zeros::<f64>((300, 100_000_000_000), "the features", Param::NFrequencies);
         assert_eq!(
             err,
             Err(RksError::TooLarge {
                 what: "the features",
-                parameter: "n_frequencies",
+                parameter: Param::NFrequencies,
                 bytes: 240_000_000_000_000,
             })
         );
@@ -79,17 +81,17 @@ mod tests {
             "{message}"
         );
         assert!(matches!(
-            zeros::<f32>((usize::MAX, 3), "x", "rows"),
+            zeros::<f32>((usize::MAX, 3), "x", Param::Rows),
             Err(RksError::TooLarge { .. })
         ));
         assert!(matches!(
-            filled(usize::MAX / 4, 0u64, "x", "rows"),
+            filled(usize::MAX / 4, 0u64, "x", Param::Rows),
             Err(RksError::TooLarge { .. })
         ));
         assert_eq!(
-            zeros::<f32>((2, 3), "x", "rows").unwrap(),
+            zeros::<f32>((2, 3), "x", Param::Rows).unwrap(),
             Array2::zeros((2, 3))
         );
-        assert_eq!(filled(3, 7u8, "x", "rows").unwrap(), [7, 7, 7]);
+        assert_eq!(filled(3, 7u8, "x", Param::Rows).unwrap(), [7, 7, 7]);
     }
 }

@@ -1,5 +1,6 @@
 //! [`AnyMap`]: any map behind one type, chosen at run time (for command lines and saved models).
 
+use crate::error::Param;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
 use crate::spec::{MapSpec, SavedAny};
@@ -79,7 +80,7 @@ impl AnyMap {
             MapKind::Sorf => AnyMap::Sorf(Sorf::from_spec(spec)?),
             MapKind::Nystrom => {
                 return Err(RksError::InvalidParameter {
-                    name: "map",
+                    name: Param::Map,
                     reason: "a Nyström map is fitted to rows: use AnyMap::fit or \
                              Nystrom::params().fit(x)"
                         .into(),

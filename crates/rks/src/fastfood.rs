@@ -16,6 +16,7 @@
 //! first n rows kept; φ(x) = n^{-1/2}[cos(Vx), sin(Vx)] as for the dense map. Cost per row:
 //! 2⌈n/D⌉ transforms of length D, O(n log D), and O(n) parameters.
 
+use crate::error::Param;
 use std::sync::OnceLock;
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
@@ -162,7 +163,7 @@ impl Fastfood {
             .iter()
             .map(|b| {
                 Permutation::new(&b.permutation).ok_or_else(|| RksError::InvalidParameter {
-                    name: "input_dim",
+                    name: Param::InputDim,
                     reason: format!(
                         "padded dimension {padded_dim} is above the largest Fastfood supports, 2^31 - 1"
                     ),

@@ -37,11 +37,13 @@
 //! [`crate::Sorf`]). The Laplacian kernel above is a product over coordinates, not radial: only
 //! the dense map and Nyström offer it.
 
+use crate::error::Param;
 use rand::Rng;
 use rand_distr::{Cauchy, ChiSquared, Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::RksError;
+use crate::vocabulary::Named;
 
 /// The kernel a feature map approximates. See the [module documentation](self) for the formulas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -111,8 +113,8 @@ impl Bandwidth {
     /// ```
     pub fn sigma(&self) -> Result<f64, RksError> {
         let (name, value, sigma) = match *self {
-            Bandwidth::Sigma(s) => ("sigma", s, s),
-            Bandwidth::Gamma(g) => ("gamma", g, (0.5 / g).sqrt()),
+            Bandwidth::Sigma(s) => (Param::Sigma, s, s),
+            Bandwidth::Gamma(g) => (Param::Gamma, g, (0.5 / g).sqrt()),
         };
         if value.is_finite()
             && value > 0.0
@@ -135,6 +137,41 @@ impl Bandwidth {
         Ok(0.5 / (sigma * sigma))
     }
 }
+
+impl Named for Kernel {
+    const WHAT: &'static str = "kernel";
+    const ALL: &'static [Self] = &Kernel::ALL;
+
+    fn name(&self) -> &'static str {
+        match self {
+            Kernel::Gaussian => "gaussian",
+            Kernel::Laplacian => "laplacian",
+            Kernel::Matern12 => "matern12",
+            Kernel::Matern32 => "matern32",
+            Kernel::Matern52 => "matern52",
+            Kernel::ArcCos0 => "arccos0",
+            Kernel::ArcCos1 => "arccos1",
+        }
+    }
+
+    fn help(&self) -> &'static str {
+        match self {
+            Kernel::Gaussian => "exp(−‖x−y‖²/(2σ²))",
+            Kernel::Laplacian => "exp(−‖x−y‖₁/σ); not radial: the dense and Nyström maps only",
+            Kernel::Matern12 => "Matérn ν = 1/2, exp(−‖x−y‖/σ) (the exponential kernel)",
+            Kernel::Matern32 => "Matérn ν = 3/2, (1 + √3 r/σ) exp(−√3 r/σ) with r = ‖x−y‖",
+            Kernel::Matern52 => "Matérn ν = 5/2, (1 + √5 r/σ + 5r²/(3σ²)) exp(−√5 r/σ)",
+            Kernel::ArcCos0 => {
+                "Arc-cosine order 0, 1 − θ/π (n step features instead of 2n cos/sin)"
+            }
+            Kernel::ArcCos1 => {
+                "Arc-cosine order 1, (1/π)‖x‖‖y‖σ⁻²(sin θ + (π − θ) cos θ): an infinitely wide ReLU layer"
+            }
+        }
+    }
+}
+
+crate::named_choice!(Kernel);
 
 impl Kernel {
     /// All kernels, for tests and command-line help.
@@ -267,14 +304,14 @@ impl Kernel {
     ) -> Result<f64, RksError> {
         if !self.is_radial() {
             return Err(RksError::InvalidParameter {
-                name: "kernel",
+                name: Param::Kernel,
                 reason: format!(
                     "{self:?} is not radial, so Fastfood cannot produce it: use the dense map"
                 ),
             });
         }
         let chi_sq = ChiSquared::new(dim as f64).map_err(|e| RksError::InvalidParameter {
-            name: "input_dim",
+            name: Param::InputDim,
             reason: format!("chi-squared with {dim} degrees of freedom: {e}"),
         })?;
         let radius = chi_sq.sample(rng).sqrt();
@@ -330,11 +367,17 @@ mod tests {
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e-320] {
             assert!(matches!(
                 Bandwidth::Sigma(bad).sigma(),
-                Err(RksError::InvalidParameter { name: "sigma", .. })
+                Err(RksError::InvalidParameter {
+                    name: Param::Sigma,
+                    ..
+                })
             ));
             assert!(matches!(
                 Bandwidth::Gamma(bad).sigma(),
-                Err(RksError::InvalidParameter { name: "gamma", .. })
+                Err(RksError::InvalidParameter {
+                    name: Param::Gamma,
+                    ..
+                })
             ));
         }
     }

@@ -78,6 +78,7 @@ pub mod simd;
 pub mod sorf;
 pub mod spec;
 pub mod trig;
+pub mod vocabulary;
 
 pub use any::AnyMap;
 pub use dense::DenseRks;
@@ -90,3 +91,4 @@ pub use nystrom::{Nystrom, NystromParams, Sampling};
 pub use orf::Orf;
 pub use sorf::{Sorf, SorfBlock};
 pub use spec::{MapKind, MapParams, MapSpec, SavedAny, SavedMap};
+pub use vocabulary::Named;

@@ -1,5 +1,6 @@
 //! The trait every feature map implements.
 
+use crate::error::Param;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 use crate::{Element, RksError};
@@ -26,7 +27,7 @@ pub trait FeatureMap: Send + Sync {
     /// Transforms the rows of `x` into a new array.
     fn transform<F: Element>(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>, RksError> {
         let shape = (x.nrows(), self.output_dim());
-        let mut out = crate::alloc::zeros(shape, "the features", "n_frequencies")?;
+        let mut out = crate::alloc::zeros(shape, "the features", Param::NFrequencies)?;
         self.transform_into(x, out.view_mut())?;
         Ok(out)
     }

@@ -7,6 +7,7 @@
 //! sets, min–max scaled, the bandwidths chosen by cross-validation lie within 0.5–1.4× of it: a
 //! good first try, and the centre of a grid for tuning.
 
+use crate::error::Param;
 use ndarray::ArrayView2;
 use rand::SeedableRng;
 use rand::seq::index::sample;
@@ -40,7 +41,7 @@ pub fn median_heuristic_sigma<F: Element>(
     let n = x.nrows();
     if n < 2 || max_rows < 2 {
         return Err(RksError::InvalidParameter {
-            name: "rows",
+            name: Param::Rows,
             reason: format!(
                 "the median heuristic needs at least two rows, got {}",
                 n.min(max_rows)
@@ -73,7 +74,7 @@ pub fn median_heuristic_sigma<F: Element>(
         Ok(median / std::f64::consts::SQRT_2)
     } else {
         Err(RksError::InvalidParameter {
-            name: "sigma",
+            name: Param::Sigma,
             reason: "the median distance between rows is 0 (most rows are identical): give the bandwidth explicitly".into(),
         })
     }

@@ -27,6 +27,7 @@
 //! by [`crate::spec::MAX_LANDMARKS`] and [`crate::spec::MAX_DENSE_PARAMETERS`], checked on load)
 //! and recomputes K_mm^{+1/2} when loaded. Cost per row O(m·d + m²).
 
+use crate::error::Param;
 use std::sync::OnceLock;
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
@@ -128,11 +129,14 @@ impl NystromParams {
     /// Checks the parameters for rows of `input_dim` columns; the spec of the map to fit.
     pub fn check(&self, input_dim: usize) -> Result<MapSpec, RksError> {
         if self.n_landmarks == 0 {
-            return Err(invalid("n_landmarks", "must be at least 1, got 0".into()));
+            return Err(invalid(
+                Param::NLandmarks,
+                "must be at least 1, got 0".into(),
+            ));
         }
         if !(self.ridge.is_finite() && self.ridge > 0.0) {
             return Err(invalid(
-                "ridge",
+                Param::NystromRidge,
                 format!("must be finite and > 0, got {}", self.ridge),
             ));
         }
@@ -157,7 +161,7 @@ impl NystromParams {
         let (rows, m) = (x.nrows(), self.n_landmarks);
         if m > rows {
             return Err(invalid(
-                "n_landmarks",
+                Param::NLandmarks,
                 format!("{m} landmarks from {rows} rows: at most one landmark per row"),
             ));
         }
@@ -175,7 +179,7 @@ impl NystromParams {
     }
 }
 
-fn invalid(name: &'static str, reason: String) -> RksError {
+fn invalid(name: Param, reason: String) -> RksError {
     RksError::InvalidParameter { name, reason }
 }
 
@@ -184,7 +188,7 @@ fn check_floor(floor: f64) -> Result<(), RksError> {
         Ok(())
     } else {
         Err(invalid(
-            "eigen_floor",
+            Param::EigenFloor,
             format!("must be finite and in [0, 1), got {floor}"),
         ))
     }
@@ -272,7 +276,7 @@ fn eigen(a: &Array2<f64>) -> Result<(Vec<f64>, faer::Mat<f64>), RksError> {
     )
     .map_err(|e| {
         invalid(
-            "landmarks",
+            Param::Landmarks,
             format!("the eigendecomposition of the {m} × {m} kernel matrix failed: {e:?}"),
         )
     })?;
@@ -372,7 +376,7 @@ impl Nystrom {
         let (m, d) = (spec.n_frequencies(), spec.input_dim());
         if landmarks.dim() != (m, d) {
             return Err(invalid(
-                "landmarks",
+                Param::Landmarks,
                 format!(
                     "{} × {} landmarks for a map of {m} landmarks of {d} columns",
                     landmarks.nrows(),
@@ -500,11 +504,11 @@ impl Nystrom {
         let payload = saved
             .nystrom
             .as_ref()
-            .ok_or_else(|| invalid("landmarks", "a Nyström map without landmarks".into()))?;
+            .ok_or_else(|| invalid(Param::Landmarks, "a Nyström map without landmarks".into()))?;
         let (m, d) = (spec.n_frequencies(), spec.input_dim());
         if payload.landmarks.len() != m * d {
             return Err(invalid(
-                "landmarks",
+                Param::Landmarks,
                 format!(
                     "{} stored values for {m} landmarks of {d} columns",
                     payload.landmarks.len()

@@ -16,9 +16,11 @@
 //! mean and merges are computed on x/u. Dividing by a power of two is exact, and u = 1 for every
 //! column below 2⁴⁰⁰, whose statistics are computed exactly as the plain formulas say.
 
+use crate::error::Param;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use serde::{Deserialize, Serialize};
 
+use crate::vocabulary::Named;
 use crate::{Element, RksError};
 
 /// How columns are scaled.
@@ -32,6 +34,38 @@ pub enum ScalerKind {
     /// Leave the columns as they are.
     Identity,
 }
+
+impl ScalerKind {
+    /// Every scaling.
+    pub const ALL: [ScalerKind; 3] = [
+        ScalerKind::Standard,
+        ScalerKind::MinMax,
+        ScalerKind::Identity,
+    ];
+}
+
+impl Named for ScalerKind {
+    const WHAT: &'static str = "scaler";
+    const ALL: &'static [Self] = &ScalerKind::ALL;
+
+    fn name(&self) -> &'static str {
+        match self {
+            ScalerKind::Standard => "standard",
+            ScalerKind::MinMax => "minmax",
+            ScalerKind::Identity => "none",
+        }
+    }
+
+    fn help(&self) -> &'static str {
+        match self {
+            ScalerKind::Standard => "z-score: (x − mean) / std of the training rows",
+            ScalerKind::MinMax => "Min–max to [0, 1] on the training rows",
+            ScalerKind::Identity => "No scaling",
+        }
+    }
+}
+
+crate::named_choice!(ScalerKind);
 
 /// Running per-column statistics (count, mean, sum of squared deviations, min, max). The sum of
 /// squared deviations is in units of `unit(min, max)` squared (see the module documentation).
@@ -130,7 +164,7 @@ impl ScalerStats {
     pub fn finish(&self, kind: ScalerKind) -> Result<Scaler, RksError> {
         if self.count == 0 {
             return Err(RksError::InvalidParameter {
-                name: "rows",
+                name: Param::Rows,
                 reason: "cannot learn scaling statistics from zero rows".into(),
             });
         }
@@ -287,7 +321,7 @@ impl Scaler {
             Ok(())
         } else {
             Err(RksError::InvalidParameter {
-                name: "scaler",
+                name: Param::Scaler,
                 reason: "offset and scale must be finite vectors of equal length".into(),
             })
         }

@@ -7,10 +7,12 @@
 //! parameters and compares the checksum, which catches a change of the sampling code between the
 //! version that saved a model and the one that loads it, instead of silently using another map.
 
+use crate::error::Param;
 use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 
+use crate::vocabulary::Named;
 use crate::{Bandwidth, Kernel, RksError};
 
 /// Largest number of frequencies n (output 2n): 2²⁶.
@@ -49,17 +51,6 @@ impl MapKind {
         MapKind::Nystrom,
     ];
 
-    /// The lower-case name used on command lines and in reports.
-    pub fn name(&self) -> &'static str {
-        match self {
-            MapKind::Dense => "dense",
-            MapKind::Fastfood => "fastfood",
-            MapKind::Orf => "orf",
-            MapKind::Sorf => "sorf",
-            MapKind::Nystrom => "nystrom",
-        }
-    }
-
     /// True for the maps drawn from the seed alone; Nyström is fitted to rows.
     pub fn is_data_free(&self) -> bool {
         *self != MapKind::Nystrom
@@ -75,26 +66,40 @@ impl MapKind {
     }
 }
 
-impl std::fmt::Display for MapKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+impl Named for MapKind {
+    const WHAT: &'static str = "map";
+    const ALL: &'static [Self] = &MapKind::ALL;
+
+    fn name(&self) -> &'static str {
+        match self {
+            MapKind::Dense => "dense",
+            MapKind::Fastfood => "fastfood",
+            MapKind::Orf => "orf",
+            MapKind::Sorf => "sorf",
+            MapKind::Nystrom => "nystrom",
+        }
+    }
+
+    fn help(&self) -> &'static str {
+        match self {
+            MapKind::Dense => {
+                "Dense Random Kitchen Sinks: a Gaussian matrix, O(n·d) time and memory"
+            }
+            MapKind::Fastfood => "Fastfood: O(n log d) time and O(n) memory per row",
+            MapKind::Orf => {
+                "Orthogonal random features: orthogonal blocks with χ row lengths, O(n·d), lower error"
+            }
+            MapKind::Sorf => {
+                "Structured orthogonal random features: blocks H D₁ H D₂ H D₃, O(n log d) time, O(n) memory"
+            }
+            MapKind::Nystrom => {
+                "Nyström: n landmark rows of the training data (n features, not 2n), K_mm^{-1/2} k(L, x)"
+            }
+        }
     }
 }
 
-impl std::str::FromStr for MapKind {
-    type Err = RksError;
-
-    /// One of [`MapKind::name`]'s names.
-    fn from_str(s: &str) -> Result<Self, RksError> {
-        MapKind::ALL
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or_else(|| RksError::InvalidParameter {
-                name: "map",
-                reason: format!("unknown map `{s}`: one of dense, fastfood, orf, sorf, nystrom"),
-            })
-    }
-}
+crate::named_choice!(MapKind);
 
 /// A validated description of a map (built by the builders or [`MapSpec::new`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -123,19 +128,19 @@ impl MapSpec {
         let invalid = |name, reason: String| Err(RksError::InvalidParameter { name, reason });
         if input_dim == 0 || input_dim > MAX_INPUT_DIM {
             return invalid(
-                "input_dim",
+                Param::InputDim,
                 format!("must be in 1..={MAX_INPUT_DIM}, got {input_dim}"),
             );
         }
         if n_frequencies == 0 || n_frequencies > MAX_FREQUENCIES {
             return invalid(
-                "n_frequencies",
+                Param::NFrequencies,
                 format!("must be in 1..={MAX_FREQUENCIES}, got {n_frequencies}"),
             );
         }
         if kind == MapKind::Nystrom && n_frequencies > MAX_LANDMARKS {
             return invalid(
-                "n_landmarks",
+                Param::NLandmarks,
                 format!("must be in 1..={MAX_LANDMARKS}, got {n_frequencies}"),
             );
         }
@@ -143,7 +148,7 @@ impl MapSpec {
             && n_frequencies * input_dim > MAX_DENSE_PARAMETERS
         {
             return invalid(
-                "n_frequencies",
+                Param::NFrequencies,
                 format!(
                     "a {kind} map of {n_frequencies} rows × {input_dim} inputs exceeds \
                      {MAX_DENSE_PARAMETERS} parameters: use Fastfood or SORF, or fewer rows"
@@ -152,7 +157,7 @@ impl MapSpec {
         }
         if matches!(kind, MapKind::Fastfood | MapKind::Orf | MapKind::Sorf) && !kernel.is_radial() {
             return invalid(
-                "kernel",
+                Param::Kernel,
                 format!("{kind} draws radial kernels only; {kernel:?} needs the dense map"),
             );
         }
@@ -211,6 +216,119 @@ impl MapSpec {
                 found: self.kind.name(),
             })
         }
+    }
+}
+
+/// Hyper-parameters of a map whose kind is chosen at run time ([`crate::AnyMap`]), with the
+/// bandwidth possibly left open for the caller to choose from data (the kernel machine's median
+/// heuristic or model selection). The one map-parameters value of `rks-solvers`' kernel machine
+/// and of the command line.
+///
+/// Defaults: Fastfood, 1,024 frequencies, bandwidth open, Gaussian kernel, seed 0.
+///
+/// ```
+/// use rks::spec::AnyMapParams;
+/// use rks::{Kernel, MapKind};
+///
+/// let params = AnyMapParams::default().kind(MapKind::Orf).n_frequencies(64).kernel(Kernel::Matern52);
+/// params.validate()?;
+/// let spec = params.spec(10, 0.5)?; // 10 columns, σ chosen as 0.5
+/// assert_eq!((spec.kind(), spec.n_frequencies(), spec.sigma()), (MapKind::Orf, 64, 0.5));
+/// assert!(AnyMapParams::default().kernel(Kernel::Laplacian).validate().is_err());
+/// # Ok::<(), rks::RksError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnyMapParams {
+    kind: MapKind,
+    n_frequencies: usize,
+    bandwidth: Option<Bandwidth>,
+    kernel: Kernel,
+    seed: u64,
+}
+
+impl Default for AnyMapParams {
+    fn default() -> Self {
+        Self {
+            kind: MapKind::Fastfood,
+            n_frequencies: 1024,
+            bandwidth: None,
+            kernel: Kernel::Gaussian,
+            seed: 0,
+        }
+    }
+}
+
+impl AnyMapParams {
+    /// The construction.
+    pub fn kind(mut self, kind: MapKind) -> Self {
+        self.kind = kind;
+        self
+    }
+    /// Number of frequencies n (landmarks m for Nyström).
+    pub fn n_frequencies(mut self, n: usize) -> Self {
+        self.n_frequencies = n;
+        self
+    }
+    /// The bandwidth; `None` leaves it to the caller ([`AnyMapParams::spec`] takes it).
+    pub fn bandwidth(mut self, bandwidth: impl Into<Option<Bandwidth>>) -> Self {
+        self.bandwidth = bandwidth.into();
+        self
+    }
+    /// The kernel to approximate.
+    pub fn kernel(mut self, kernel: Kernel) -> Self {
+        self.kernel = kernel;
+        self
+    }
+    /// Seed of the generator that draws the parameters.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The construction.
+    pub fn get_kind(&self) -> MapKind {
+        self.kind
+    }
+    /// Number of frequencies n.
+    pub fn get_n_frequencies(&self) -> usize {
+        self.n_frequencies
+    }
+    /// The given bandwidth, `None` when open.
+    pub fn get_bandwidth(&self) -> Option<Bandwidth> {
+        self.bandwidth
+    }
+    /// The kernel.
+    pub fn get_kernel(&self) -> Kernel {
+        self.kernel
+    }
+    /// The seed.
+    pub fn get_seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Checks everything the data does not decide (the kind with the kernel, n, the bandwidth
+    /// when given, the seed), with the same errors as [`MapSpec::new`].
+    pub fn validate(&self) -> Result<(), RksError> {
+        self.spec_with(1, self.bandwidth.unwrap_or_default())
+            .map(drop)
+    }
+
+    /// The spec for `input_dim` columns with the given bandwidth if there is one, else σ =
+    /// `chosen_sigma` (the caller's choice from data).
+    pub fn spec(&self, input_dim: usize, chosen_sigma: f64) -> Result<MapSpec, RksError> {
+        let bandwidth = self.bandwidth.unwrap_or(Bandwidth::Sigma(chosen_sigma));
+        self.spec_with(input_dim, bandwidth)
+    }
+
+    fn spec_with(&self, input_dim: usize, bandwidth: Bandwidth) -> Result<MapSpec, RksError> {
+        MapSpec::new(
+            self.kind,
+            input_dim,
+            self.n_frequencies,
+            bandwidth,
+            self.kernel,
+            self.seed,
+        )
     }
 }
 
@@ -351,8 +469,8 @@ impl SavedMap {
         };
         MapSpec::new(
             self.kind,
-            to_usize(self.input_dim, "input_dim")?,
-            to_usize(self.n_frequencies, "n_frequencies")?,
+            to_usize(self.input_dim, Param::InputDim)?,
+            to_usize(self.n_frequencies, Param::NFrequencies)?,
             self.bandwidth,
             self.kernel,
             self.seed,

@@ -37,6 +37,7 @@
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 
+use crate::error::Param;
 use crate::simd::Simd;
 use crate::{Element, RksError};
 
@@ -56,7 +57,7 @@ pub fn cos_sin_scaled<F: Element>(
 ) -> Result<(), RksError> {
     if z_cos.len() != sin.len() {
         return Err(RksError::InvalidParameter {
-            name: "sin",
+            name: Param::Output,
             reason: format!(
                 "output has {} entries, the input {}",
                 sin.len(),

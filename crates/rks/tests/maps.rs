@@ -5,6 +5,7 @@ use ndarray::{Array2, ArrayView2, ShapeBuilder, s};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
+use rks::error::Param;
 use rks::{
     AnyMap, Bandwidth, DenseRks, Fastfood, FeatureMap, Kernel, MapKind, Nystrom, Orf, RksError,
     Sampling, Sorf,
@@ -294,7 +295,10 @@ fn other_kernels_are_approximated() {
         .unwrap_err();
     assert!(matches!(
         err,
-        RksError::InvalidParameter { name: "kernel", .. }
+        RksError::InvalidParameter {
+            name: Param::Kernel,
+            ..
+        }
     ));
 }
 
@@ -724,7 +728,7 @@ fn bad_input_gives_typed_errors() {
     }
     let invalid = |r: Result<AnyMap, RksError>, name: &str| {
         assert!(
-            matches!(r, Err(RksError::InvalidParameter { name: n, .. }) if n == name),
+            matches!(r, Err(RksError::InvalidParameter { name: n, .. }) if n.name() == name),
             "{name}"
         )
     };

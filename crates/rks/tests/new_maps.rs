@@ -5,6 +5,7 @@ use ndarray::{Array2, ArrayView2, Axis, s};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
+use rks::error::Param;
 use rks::{
     AnyMap, Bandwidth, DenseRks, Fastfood, FeatureMap, Kernel, MapKind, MapSpec, Nystrom, Orf,
     RksError, Sampling, Sorf,
@@ -546,7 +547,7 @@ fn fixed_seed_gives_fixed_parameters() {
 fn bad_input_gives_typed_errors() {
     let x = gaussian_rows(10, 3, 0);
     let invalid = |r: Result<Nystrom, RksError>, name: &str| match r {
-        Err(RksError::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
+        Err(RksError::InvalidParameter { name: n, .. }) => assert_eq!(n.name(), name),
         other => panic!("expected an invalid `{name}`, got {other:?}"),
     };
     invalid(
@@ -596,7 +597,10 @@ fn bad_input_gives_typed_errors() {
     for kind in [MapKind::Orf, MapKind::Sorf] {
         assert!(matches!(
             AnyMap::build(kind, 3, 8, Bandwidth::Sigma(1.0), Kernel::Laplacian, 0),
-            Err(RksError::InvalidParameter { name: "kernel", .. })
+            Err(RksError::InvalidParameter {
+                name: Param::Kernel,
+                ..
+            })
         ));
     }
     assert!(matches!(
@@ -608,7 +612,10 @@ fn bad_input_gives_typed_errors() {
             Kernel::Gaussian,
             0
         ),
-        Err(RksError::InvalidParameter { name: "map", .. })
+        Err(RksError::InvalidParameter {
+            name: Param::Map,
+            ..
+        })
     ));
     assert!(matches!(
         Orf::from_spec(
@@ -629,7 +636,7 @@ fn bad_input_gives_typed_errors() {
     ));
     assert!(matches!(
         "fastfod".parse::<MapKind>(),
-        Err(RksError::InvalidParameter { name: "map", .. })
+        Err(rks::vocabulary::UnknownName { what: "map", .. })
     ));
     assert_eq!("sorf".parse::<MapKind>(), Ok(MapKind::Sorf));
 }

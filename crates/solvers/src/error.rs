@@ -4,6 +4,79 @@ use rks::RksError;
 use rks::envelope::FileError;
 use thiserror::Error;
 
+/// The parameters a [`SolversError::InvalidParameter`] can name (the map's are
+/// [`rks::error::Param`], inside [`SolversError::Rks`]): typed, so that a caller maps each to its
+/// own spelling in one table. `Display` gives the builders' spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Param {
+    /// Rows per transformed block.
+    ChunkRows,
+    /// The σ multipliers of the model selection.
+    SigmaFactors,
+    /// Rows the σ search scores on.
+    SearchRows,
+    /// Frequencies of the σ search.
+    SearchFrequencies,
+    /// The time budget of the search over n.
+    Budget,
+    /// Ridge's λ (or its grid).
+    Lambda,
+    /// Ridge or SVM.
+    Solver,
+    /// The class labels given to a fit.
+    Labels,
+    /// The SVM's cost C.
+    C,
+    /// The SVM's stopping tolerance.
+    Eps,
+    /// The SVM's epoch cap.
+    MaxEpochs,
+    /// The SVM's bias feature.
+    Bias,
+    /// The number of classes.
+    NClasses,
+    /// Class indices.
+    Classes,
+    /// The bound on the features of exact statistics ([`crate::exact::Grid`]).
+    FeatureBound,
+    /// The targets' range of exact statistics.
+    TargetRange,
+    /// A decoded fixed-point grid.
+    Grid,
+}
+
+impl Param {
+    /// The builders' spelling.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Param::ChunkRows => "chunk_rows",
+            Param::SigmaFactors => "sigma_factors",
+            Param::SearchRows => "search_rows",
+            Param::SearchFrequencies => "search_frequencies",
+            Param::Budget => "budget",
+            Param::Lambda => "lambda",
+            Param::Solver => "solver",
+            Param::Labels => "labels",
+            Param::C => "c",
+            Param::Eps => "eps",
+            Param::MaxEpochs => "max_epochs",
+            Param::Bias => "bias",
+            Param::NClasses => "n_classes",
+            Param::Classes => "classes",
+            Param::FeatureBound => "feature_bound",
+            Param::TargetRange => "targets",
+            Param::Grid => "grid",
+        }
+    }
+}
+
+impl std::fmt::Display for Param {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Everything that can go wrong when fitting, predicting, saving or loading a model.
 #[derive(Debug, Error)]
 pub enum SolversError {
@@ -13,8 +86,8 @@ pub enum SolversError {
     /// A hyper-parameter is out of its valid range.
     #[error("invalid parameter `{name}`: {reason}")]
     InvalidParameter {
-        /// The parameter's name as the builder spells it.
-        name: &'static str,
+        /// The parameter.
+        name: Param,
         /// What is wrong and what is accepted.
         reason: String,
     },
@@ -144,7 +217,7 @@ impl SolversError {
 pub type Result<T, E = SolversError> = std::result::Result<T, E>;
 
 /// Shorthand for an [`SolversError::InvalidParameter`].
-pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> SolversError {
+pub(crate) fn invalid(name: Param, reason: impl Into<String>) -> SolversError {
     SolversError::InvalidParameter {
         name,
         reason: reason.into(),

@@ -28,7 +28,7 @@
 use ndarray::{ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, SolversError, invalid};
+use crate::error::{Param, Result, SolversError, invalid};
 
 /// Bits of resolution below the power of two at or above a grid's bound.
 pub const BITS: i32 = 22;
@@ -75,13 +75,13 @@ impl Grid {
     pub fn new(feature_bound: f64, target_low: f64, target_high: f64) -> Result<Self> {
         if !(feature_bound.is_finite() && feature_bound > 0.0) {
             return Err(invalid(
-                "feature_bound",
+                Param::FeatureBound,
                 format!("must be finite and > 0, got {feature_bound}"),
             ));
         }
         if !(target_low.is_finite() && target_high.is_finite() && target_low <= target_high) {
             return Err(invalid(
-                "targets",
+                Param::TargetRange,
                 format!(
                     "the target range [{target_low}, {target_high}] must be finite and ordered"
                 ),
@@ -93,7 +93,10 @@ impl Grid {
         let half = if half > 0.0 { half } else { 1.0 };
         let feature_exp = ceil_log2(feature_bound) - BITS;
         let target_exp = ceil_log2(half) - BITS;
-        for (name, e) in [("feature_bound", feature_exp), ("targets", target_exp)] {
+        for (name, e) in [
+            (Param::FeatureBound, feature_exp),
+            (Param::TargetRange, target_exp),
+        ] {
             if !EXP_RANGE.contains(&(e + BITS)) {
                 return Err(invalid(
                     name,
@@ -156,7 +159,7 @@ impl Grid {
         if ok {
             Ok(())
         } else {
-            Err(invalid("grid", format!("inconsistent grid {self:?}")))
+            Err(invalid(Param::Grid, format!("inconsistent grid {self:?}")))
         }
     }
 }

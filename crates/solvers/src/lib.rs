@@ -10,6 +10,7 @@
 //!   fitted; chunked prediction; streamed ridge fits of files larger than memory.
 //! - [`persist`]: `save`/`load`, `to_bytes`/`from_bytes` (magic tag, version, bounded decode).
 //! - linfa: `Fit` for the params on a `DatasetBase`, `PredictInplace` for the fitted machine.
+//! - [`task`]: [`Task`], its inference from the labels, and the names of tasks and solvers.
 //! - [`SolversError`]: the one error type.
 //!
 //! No unsafe code: the vector kernels come from `rks`'s SIMD layer ([`rks::simd`]).
@@ -26,6 +27,7 @@ pub mod machine;
 pub mod persist;
 pub mod ridge;
 pub mod svm;
+pub mod task;
 mod validate;
 
 pub use error::SolversError;
@@ -34,7 +36,7 @@ pub use labels::LabelMap;
 pub use machine::partial;
 pub use machine::{
     Chunk, FitInfo, KernelMachine, KernelMachineParams, KernelMachineValidParams, Solver,
-    SolverInfo, Task,
+    SolverInfo, SolverKind, Task,
 };
 pub use ridge::{Lambda, Ridge, RidgeAccumulator};
 /// The dot/axpy kernels of the SVM, from rks's SIMD layer.

@@ -38,6 +38,7 @@
 //! cancels near interpolation (df → N), where the primal form's yᵀy − (explained) does. The two
 //! forms choose the same λ wherever the primal GCV is accurate.
 
+use crate::error::Param;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
 use faer::prelude::Solve;
@@ -70,15 +71,15 @@ impl Lambda {
     pub fn validate(&self) -> Result<()> {
         match self {
             Lambda::Fixed(l) if !(l.is_finite() && *l >= 0.0) => Err(invalid(
-                "lambda",
+                Param::Lambda,
                 format!("must be finite and ≥ 0, got {l}"),
             )),
             Lambda::GcvGrid(grid) if grid.is_empty() => {
-                Err(invalid("lambda", "the GCV grid is empty"))
+                Err(invalid(Param::Lambda, "the GCV grid is empty"))
             }
             Lambda::GcvGrid(grid) => match grid.iter().find(|l| !(l.is_finite() && **l > 0.0)) {
                 Some(l) => Err(invalid(
-                    "lambda",
+                    Param::Lambda,
                     format!("grid values must be finite and > 0, got {l}"),
                 )),
                 None => Ok(()),
@@ -152,9 +153,19 @@ impl RidgeAccumulator {
     pub fn new(dim: usize, n_outputs: usize, grid: Grid) -> Result<Self> {
         grid.check()?;
         let gram_len = packed_len(dim).unwrap_or(usize::MAX);
-        let gram = rks::alloc::filled(gram_len, 0i128, "the Gram matrix ΦᵀΦ", "n_frequencies")?;
+        let gram = rks::alloc::filled(
+            gram_len,
+            0i128,
+            "the Gram matrix ΦᵀΦ",
+            rks::error::Param::NFrequencies,
+        )?;
         let cross_len = dim.saturating_mul(n_outputs);
-        let cross = rks::alloc::filled(cross_len, 0i128, "the products ΦᵀY", "n_frequencies")?;
+        let cross = rks::alloc::filled(
+            cross_len,
+            0i128,
+            "the products ΦᵀY",
+            rks::error::Param::NFrequencies,
+        )?;
         Ok(Self {
             dim,
             n_outputs,
@@ -913,7 +924,7 @@ impl RidgePath {
         let scores: Vec<f64> = grid.iter().map(|&l| self.gcv(l)).collect();
         let best = (0..grid.len())
             .min_by(|&a, &b| scores[a].total_cmp(&scores[b]))
-            .ok_or_else(|| invalid("lambda", "the GCV grid is empty"))?;
+            .ok_or_else(|| invalid(Param::Lambda, "the GCV grid is empty"))?;
         let w = self.weights(grid[best]);
         Ok((
             w,

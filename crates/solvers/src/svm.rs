@@ -32,6 +32,7 @@
 //! seeded ChaCha8 generator) and its arithmetic does not depend on its group, so the result is
 //! bit-identical for any number of threads.
 
+use crate::error::Param;
 use ndarray::{Array1, Array2, ArrayView2};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -91,22 +92,22 @@ impl SvmParams {
     pub fn validate(&self) -> Result<()> {
         if !(self.c.is_finite() && self.c > 0.0) {
             return Err(invalid(
-                "c",
+                Param::C,
                 format!("must be finite and > 0, got {}", self.c),
             ));
         }
         if !(self.eps.is_finite() && self.eps > 0.0) {
             return Err(invalid(
-                "eps",
+                Param::Eps,
                 format!("must be finite and > 0, got {}", self.eps),
             ));
         }
         if self.max_epochs == 0 {
-            return Err(invalid("max_epochs", "must be at least 1"));
+            return Err(invalid(Param::MaxEpochs, "must be at least 1"));
         }
         if !(self.bias.is_finite() && self.bias >= 0.0) {
             return Err(invalid(
-                "bias",
+                Param::Bias,
                 format!("must be finite and ≥ 0, got {}", self.bias),
             ));
         }
@@ -304,13 +305,13 @@ pub fn fit_ovr<F: Kernels>(
     check_rows(phi.nrows(), classes.len())?;
     if n_classes < 2 {
         return Err(invalid(
-            "n_classes",
+            Param::NClasses,
             format!("one-vs-rest needs at least 2 classes, got {n_classes}"),
         ));
     }
     if let Some(&bad) = classes.iter().find(|&&c| c >= n_classes) {
         return Err(invalid(
-            "classes",
+            Param::Classes,
             format!("class index {bad} is not below n_classes = {n_classes}"),
         ));
     }

@@ -3,6 +3,7 @@
 use linfa::prelude::*;
 use ndarray::{Array1, Array2};
 use rks::Bandwidth;
+use rks_solvers::error::Param;
 use rks_solvers::{KernelMachine, Solver, SolversError, SvmLoss, Task};
 
 fn rings(n: usize) -> (Array2<f64>, Array1<usize>) {
@@ -50,7 +51,7 @@ fn fit_and_predict_through_linfa_traits() -> Result<(), SolversError> {
     });
     assert!(matches!(
         bad.fit(&train),
-        Err(SolversError::InvalidParameter { name: "c", .. })
+        Err(SolversError::InvalidParameter { name: Param::C, .. })
     ));
 
     // PredictInplace cannot fail: wrong columns give NaN targets.

@@ -7,6 +7,7 @@ use common::{gauss_solve, uniform};
 use ndarray::{Array1, Array2, Axis, array, s};
 use rks::scaler::ScalerKind;
 use rks::{Bandwidth, MapKind};
+use rks_solvers::error::Param;
 use rks_solvers::{KernelMachine, Lambda, Solver, SolverInfo, SolversError, SvmLoss, Task};
 
 fn dataset(name: &str, d: usize) -> (rks_data::Dataset, rks_data::Dataset) {
@@ -374,7 +375,7 @@ fn bad_input_and_parameters_are_typed_errors() {
         });
         assert!(matches!(
             p.check(),
-            Err(SolversError::InvalidParameter { name: "c", .. })
+            Err(SolversError::InvalidParameter { name: Param::C, .. })
         ));
     }
     let p = params.clone().solver(Solver::Ridge {
@@ -382,7 +383,10 @@ fn bad_input_and_parameters_are_typed_errors() {
     });
     assert!(matches!(
         p.check(),
-        Err(SolversError::InvalidParameter { name: "lambda", .. })
+        Err(SolversError::InvalidParameter {
+            name: Param::Lambda,
+            ..
+        })
     ));
     let p = params.clone().task(Task::Regression).solver(Solver::Svm {
         c: 1.0,
@@ -390,7 +394,10 @@ fn bad_input_and_parameters_are_typed_errors() {
     });
     assert!(matches!(
         p.check(),
-        Err(SolversError::InvalidParameter { name: "solver", .. })
+        Err(SolversError::InvalidParameter {
+            name: Param::Solver,
+            ..
+        })
     ));
     let p = params.clone().n_frequencies(0);
     assert!(matches!(p.check(), Err(SolversError::Rks(_))));

@@ -5,6 +5,7 @@ mod common;
 use common::{gauss_solve, ridge_closed_form};
 use ndarray::{Array1, Array2, Axis, s};
 use rks_solvers::SolversError;
+use rks_solvers::error::Param;
 use rks_solvers::exact::Grid;
 use rks_solvers::ridge::{Lambda, RidgeAccumulator, fit_rows, fit_rows_owned};
 
@@ -213,7 +214,10 @@ fn bad_input_is_a_typed_error() {
     .unwrap();
     assert!(matches!(
         acc.fit(&Lambda::Fixed(-1.0)),
-        Err(SolversError::InvalidParameter { name: "lambda", .. })
+        Err(SolversError::InvalidParameter {
+            name: Param::Lambda,
+            ..
+        })
     ));
     assert!(matches!(
         acc.fit(&Lambda::GcvGrid(vec![])),

@@ -5,6 +5,7 @@ mod common;
 use common::uniform;
 use ndarray::{Array2, array};
 use rks_solvers::SolversError;
+use rks_solvers::error::Param;
 use rks_solvers::svm::{SvmLoss, SvmParams, fit_binary, fit_ovr};
 
 /// Two overlapping clouds in 5-D (not separable), labels ±1.
@@ -211,7 +212,7 @@ fn bad_parameters_and_input_are_typed_errors() {
         };
         assert!(matches!(
             fit_binary(x.view(), &y, &p),
-            Err(SolversError::InvalidParameter { name: "c", .. })
+            Err(SolversError::InvalidParameter { name: Param::C, .. })
         ));
     }
     let p = SvmParams::default();

@@ -25,7 +25,7 @@ use rks::{AnyMap, Kernel};
 use serde::{Deserialize, Serialize};
 
 use super::fit::Prepared;
-use crate::error::{Result, invalid};
+use crate::error::{Param, Result, invalid};
 use crate::exact::Grid;
 
 /// Each input column's min and max and the targets' min and max over the training rows: what a
@@ -128,7 +128,7 @@ pub(super) fn grid(prepared: &Prepared, ranges: &Ranges) -> Result<Grid> {
                     // MapSpec::new refuses arc-cosine kernels for the structured maps.
                     _ => {
                         return Err(invalid(
-                            "kernel",
+                            Param::Grid,
                             "exact statistics of ReLU features need the dense map's weights",
                         ));
                     }

@@ -1,10 +1,11 @@
 //! The in-memory fit and the steps every fit shares (scaler, map, targets, assembly).
 
+use crate::error::Param;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rks::median::{DEFAULT_SAMPLE_ROWS, median_heuristic_sigma};
 use rks::sample::sample_indices;
 use rks::scaler::Scaler;
-use rks::{AnyMap, Bandwidth, FeatureMap, MapSpec};
+use rks::{AnyMap, Bandwidth, FeatureMap};
 
 use super::bounds::Ranges;
 use super::select::{Selection, SelectionReport};
@@ -78,7 +79,7 @@ impl KernelMachineValidParams {
             .selection
             .as_ref()
             .map_or(DEFAULT_SAMPLE_ROWS, Selection::sample_rows);
-        let sample = sample_indices(x, Some(y), capacity, self.seed);
+        let sample = sample_indices(x, Some(y), capacity, self.seed());
         let (sigma, n, report) = match &self.selection {
             Some(selection) => {
                 let chosen = self.search(
@@ -97,11 +98,11 @@ impl KernelMachineValidParams {
                 (chosen.sigma, chosen.n_frequencies, Some(chosen.report))
             }
             None => {
-                let sigma = match self.bandwidth {
+                let sigma = match self.bandwidth() {
                     Some(b) => b.sigma()?,
-                    None => median_sigma(&scaler, x, y, self.seed)?,
+                    None => median_sigma(&scaler, x, y, self.seed())?,
                 };
-                (sigma, self.n_frequencies, None)
+                (sigma, self.n_frequencies(), None)
             }
         };
         let prepared = self.prepare(scaler, labels, sigma, n, Some(x))?;
@@ -128,7 +129,7 @@ impl KernelMachineValidParams {
                 let labels = prepared
                     .labels
                     .as_ref()
-                    .ok_or_else(|| invalid("solver", "the SVM is a classifier"))?;
+                    .ok_or_else(|| invalid(Param::Solver, "the SVM is a classifier"))?;
                 let phi = self.features::<f32>(&prepared, x)?;
                 let svm = fit_ovr(
                     phi.view(),
@@ -164,14 +165,11 @@ impl KernelMachineValidParams {
         n_frequencies: usize,
         rows: Option<ArrayView2<'_, f64>>,
     ) -> Result<Prepared> {
-        let spec = MapSpec::new(
-            self.map,
-            scaler.dim(),
-            n_frequencies,
-            Bandwidth::Sigma(sigma),
-            self.kernel,
-            self.seed,
-        )?;
+        let spec = self
+            .map
+            .n_frequencies(n_frequencies)
+            .bandwidth(Bandwidth::Sigma(sigma))
+            .spec(scaler.dim(), sigma)?;
         let map = match rows {
             Some(x) if !spec.kind().is_data_free() => {
                 AnyMap::fit(&spec, scaler.transform(x)?.view())?
@@ -213,7 +211,8 @@ impl KernelMachineValidParams {
         x: ArrayView2<'_, f64>,
     ) -> Result<Array2<F>> {
         let shape = (x.nrows(), prepared.map.output_dim());
-        let mut phi: Array2<F> = rks::alloc::zeros(shape, "the features", "n_frequencies")?;
+        let mut phi: Array2<F> =
+            rks::alloc::zeros(shape, "the features", rks::error::Param::NFrequencies)?;
         for (xb, mut out) in x
             .axis_chunks_iter(Axis(0), self.chunk_rows)
             .zip(phi.axis_chunks_iter_mut(Axis(0), self.chunk_rows))

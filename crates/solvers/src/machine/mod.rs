@@ -34,18 +34,10 @@ pub use model::{FitInfo, KernelMachine, SolverInfo};
 pub use params::{KernelMachineParams, KernelMachineValidParams};
 pub use select::{Selection, SelectionReport, Trial};
 
+pub use crate::task::{SolverKind, Task};
+
 /// One chunk of a streamed fit: rows (chunk × d) and their targets.
 pub type Chunk = (Array2<f64>, Array1<f64>);
-
-/// Classification (integer labels, argmax of per-class scores) or regression (one real target).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum Task {
-    /// Integer class labels of any values (mapped to 0..k−1 and back).
-    #[default]
-    Classification,
-    /// A real-valued target.
-    Regression,
-}
 
 /// The linear model fitted on the features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +54,30 @@ pub enum Solver {
         /// Hinge or squared hinge.
         loss: SvmLoss,
     },
+}
+
+impl Solver {
+    /// Ridge or SVM.
+    pub fn kind(&self) -> SolverKind {
+        match self {
+            Solver::Ridge { .. } => SolverKind::Ridge,
+            Solver::Svm { .. } => SolverKind::Svm,
+        }
+    }
+
+    /// The default solver of a kind: ridge with λ chosen from the data, or the SVM with C = 1
+    /// and the squared hinge (LIBLINEAR's default).
+    pub fn default_of(kind: SolverKind) -> Self {
+        match kind {
+            SolverKind::Ridge => Solver::Ridge {
+                lambda: Lambda::Gcv,
+            },
+            SolverKind::Svm => Solver::Svm {
+                c: 1.0,
+                loss: SvmLoss::SquaredHinge,
+            },
+        }
+    }
 }
 
 impl Default for Solver {

@@ -1,5 +1,6 @@
 //! The fitted model: scaler, map, weights, labels, and what the fit found.
 
+use crate::error::Param;
 use ndarray::{Array1, Array2, ArrayView2, AsArray, Axis, Ix2};
 use rks::scaler::Scaler;
 use rks::{AnyMap, FeatureMap};
@@ -118,7 +119,7 @@ impl KernelMachine {
     /// Sets the rows per block when predicting (≥ 1; memory chunk_rows · D · 8 bytes).
     pub fn set_chunk_rows(&mut self, rows: usize) -> Result<()> {
         if rows == 0 {
-            return Err(invalid("chunk_rows", "must be at least 1"));
+            return Err(invalid(Param::ChunkRows, "must be at least 1"));
         }
         self.chunk_rows = rows;
         Ok(())
@@ -142,7 +143,8 @@ impl KernelMachine {
         check_finite("input", x)?;
         let mut raw = Array2::zeros((x.nrows(), self.weights.ncols()));
         let shape = (self.chunk_rows.min(x.nrows()), self.map.output_dim());
-        let mut phi: Array2<f64> = rks::alloc::zeros(shape, "the features", "n_frequencies")?;
+        let mut phi: Array2<f64> =
+            rks::alloc::zeros(shape, "the features", rks::error::Param::NFrequencies)?;
         for (block, start) in x
             .axis_chunks_iter(Axis(0), self.chunk_rows)
             .zip((0..).step_by(self.chunk_rows))

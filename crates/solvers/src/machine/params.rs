@@ -1,7 +1,9 @@
 //! Hyper-parameters: the builder [`KernelMachineParams`] and its checked form.
 
+use crate::error::Param;
 use rks::scaler::ScalerKind;
-use rks::{Bandwidth, Kernel, MapKind, MapSpec};
+use rks::spec::AnyMapParams;
+use rks::{Bandwidth, Kernel, MapKind};
 
 use super::{Selection, Solver, Task};
 use crate::error::{Result, SolversError, invalid};
@@ -11,14 +13,10 @@ use crate::svm::{SvmLoss, SvmParams};
 /// one, so a machine with bad hyper-parameters cannot be fitted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KernelMachineValidParams {
-    pub(super) map: MapKind,
-    pub(super) n_frequencies: usize,
-    pub(super) bandwidth: Option<Bandwidth>,
-    pub(super) kernel: Kernel,
+    pub(super) map: AnyMapParams,
     pub(super) solver: Solver,
     pub(super) task: Task,
     pub(super) scaler: ScalerKind,
-    pub(super) seed: u64,
     pub(super) chunk_rows: usize,
     pub(super) svm_eps: f64,
     pub(super) svm_max_epochs: usize,
@@ -64,14 +62,10 @@ pub struct KernelMachineParams(KernelMachineValidParams);
 impl Default for KernelMachineParams {
     fn default() -> Self {
         Self(KernelMachineValidParams {
-            map: MapKind::Fastfood,
-            n_frequencies: 1024,
-            bandwidth: None,
-            kernel: Kernel::Gaussian,
+            map: AnyMapParams::default(),
             solver: Solver::default(),
             task: Task::Classification,
             scaler: ScalerKind::MinMax,
-            seed: 0,
             chunk_rows: 4096,
             svm_eps: 0.1,
             svm_max_epochs: 1000,
@@ -82,24 +76,31 @@ impl Default for KernelMachineParams {
 }
 
 impl KernelMachineParams {
-    /// Dense RKS or Fastfood.
+    /// All of the map's parameters at once (kind, n, bandwidth, kernel, seed): the one value the
+    /// setters below change a field of.
+    pub fn map_params(mut self, map: AnyMapParams) -> Self {
+        self.0.map = map;
+        self
+    }
+    /// The map construction (dense, Fastfood, ORF, SORF, Nyström).
     pub fn map(mut self, kind: MapKind) -> Self {
-        self.0.map = kind;
+        self.0.map = self.0.map.kind(kind);
         self
     }
     /// Number of frequencies n; the map outputs D = 2n features.
     pub fn n_frequencies(mut self, n: usize) -> Self {
-        self.0.n_frequencies = n;
+        self.0.map = self.0.map.n_frequencies(n);
         self
     }
-    /// Kernel bandwidth in scaled units; `None` = median heuristic on the scaled training rows.
+    /// Kernel bandwidth in scaled units; `None` = chosen from the data (model selection, or the
+    /// median heuristic on the scaled training rows).
     pub fn bandwidth(mut self, bandwidth: impl Into<Option<Bandwidth>>) -> Self {
-        self.0.bandwidth = bandwidth.into();
+        self.0.map = self.0.map.bandwidth(bandwidth);
         self
     }
-    /// The kernel (Fastfood makes radial kernels only).
+    /// The kernel (Fastfood, ORF and SORF make radial kernels only).
     pub fn kernel(mut self, kernel: Kernel) -> Self {
-        self.0.kernel = kernel;
+        self.0.map = self.0.map.kernel(kernel);
         self
     }
     /// Ridge or SVM.
@@ -119,7 +120,7 @@ impl KernelMachineParams {
     }
     /// Seed of the map and of the SVM's row order.
     pub fn seed(mut self, seed: u64) -> Self {
-        self.0.seed = seed;
+        self.0.map = self.0.map.seed(seed);
         self
     }
     /// Rows per block when transforming (memory: chunk_rows · D · 8 bytes).
@@ -154,17 +155,10 @@ impl KernelMachineParams {
     pub fn check_ref(&self) -> Result<&KernelMachineValidParams> {
         let p = &self.0;
         if p.chunk_rows == 0 {
-            return Err(invalid("chunk_rows", "must be at least 1"));
+            return Err(invalid(Param::ChunkRows, "must be at least 1"));
         }
         // Everything about the map except the input dimension, which only the data knows.
-        MapSpec::new(
-            p.map,
-            1,
-            p.n_frequencies,
-            p.bandwidth.unwrap_or_default(),
-            p.kernel,
-            p.seed,
-        )?;
+        p.map.validate()?;
         if let Some(selection) = &p.selection {
             selection.validate()?;
         }
@@ -173,7 +167,7 @@ impl KernelMachineParams {
             Solver::Svm { c, loss } => {
                 if p.task == Task::Regression {
                     return Err(invalid(
-                        "solver",
+                        Param::Solver,
                         "the SVM is a classifier: use Solver::Ridge for regression",
                     ));
                 }
@@ -204,21 +198,25 @@ impl linfa::ParamGuard for KernelMachineParams {
 }
 
 impl KernelMachineValidParams {
+    /// The map's parameters.
+    pub fn map_params(&self) -> &AnyMapParams {
+        &self.map
+    }
     /// The map construction.
     pub fn map_kind(&self) -> MapKind {
-        self.map
+        self.map.get_kind()
     }
     /// Frequencies n (D = 2n features).
     pub fn n_frequencies(&self) -> usize {
-        self.n_frequencies
+        self.map.get_n_frequencies()
     }
-    /// The bandwidth, `None` for the median heuristic.
+    /// The bandwidth, `None` when chosen from the data.
     pub fn bandwidth(&self) -> Option<Bandwidth> {
-        self.bandwidth
+        self.map.get_bandwidth()
     }
     /// The kernel.
     pub fn kernel(&self) -> Kernel {
-        self.kernel
+        self.map.get_kernel()
     }
     /// The solver.
     pub fn solver(&self) -> &Solver {
@@ -234,7 +232,7 @@ impl KernelMachineValidParams {
     }
     /// The seed.
     pub fn seed(&self) -> u64 {
-        self.seed
+        self.map.get_seed()
     }
     /// Rows per block.
     pub fn chunk_rows(&self) -> usize {
@@ -253,7 +251,7 @@ impl KernelMachineValidParams {
             max_epochs: self.svm_max_epochs,
             shrinking: true,
             bias: self.svm_bias,
-            seed: self.seed,
+            seed: self.seed(),
         }
     }
 }

@@ -81,7 +81,7 @@ use super::bounds::{self, Ranges};
 use super::fit::Prepared;
 use super::select::choose_lambda;
 use super::{KernelMachine, KernelMachineValidParams, Selection, Solver, Task};
-use crate::error::{Result, SolversError, invalid};
+use crate::error::{Param, Result, SolversError, invalid};
 use crate::exact::Grid;
 use crate::labels::{LabelMap, class_label};
 use crate::ridge::{Lambda, RidgeAccumulator};
@@ -140,7 +140,7 @@ impl KernelMachineValidParams {
             stats: None,
             ranges: None,
             classes: BTreeSet::new(),
-            sample: RowSample::new(capacity, self.seed),
+            sample: RowSample::new(capacity, self.seed()),
             classification: self.task == Task::Classification,
             rows: 0,
         }
@@ -286,7 +286,7 @@ impl KernelMachineValidParams {
             Task::Regression => None,
         };
         let sample = &first.sample;
-        let sigma = match (self.bandwidth, &self.selection) {
+        let sigma = match (self.bandwidth(), &self.selection) {
             (Some(b), _) => b.sigma()?,
             // Stage 1 of the model selection on the sampled rows: the same rows, hence the same
             // σ, as an in-memory fit.
@@ -303,7 +303,7 @@ impl KernelMachineValidParams {
             }
             (None, None) => {
                 let rows = scaler.transform(sample.rows().view())?;
-                median_heuristic_sigma(rows.view(), rows.nrows(), self.seed)?
+                median_heuristic_sigma(rows.view(), rows.nrows(), self.seed())?
             }
         };
         let scored = self.selection.as_ref().map(|selection| {
@@ -314,7 +314,7 @@ impl KernelMachineValidParams {
                 ys.slice_axis(Axis(0), (..keep).into()).to_owned(),
             )
         });
-        let prepared = self.prepare(scaler, labels, sigma, self.n_frequencies, None)?;
+        let prepared = self.prepare(scaler, labels, sigma, self.n_frequencies(), None)?;
         let grid = bounds::grid(&prepared, ranges)?;
         Ok(Plan {
             params: first.params,
@@ -365,7 +365,7 @@ impl KernelMachineValidParams {
         match &self.solver {
             Solver::Ridge { lambda } => Ok(lambda),
             Solver::Svm { .. } => Err(invalid(
-                "solver",
+                Param::Solver,
                 "a partial or streamed fit supports ridge only (the SVM needs every row in memory)",
             )),
         }

@@ -22,6 +22,7 @@
 //! factorisation). Beyond [`Selection::max_loo_entries`], λ is chosen by GCV from the streamed
 //! statistics instead, and the report says so.
 
+use crate::error::Param;
 use std::time::Instant;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
@@ -91,7 +92,7 @@ impl Selection {
     pub fn validate(&self) -> Result<()> {
         if self.sigma_factors.is_empty() {
             return Err(invalid(
-                "sigma_factors",
+                Param::SigmaFactors,
                 "the σ grid is empty: give at least one factor, or a bandwidth",
             ));
         }
@@ -101,19 +102,19 @@ impl Selection {
             .find(|f| !(f.is_finite() && **f > 0.0))
         {
             return Err(invalid(
-                "sigma_factors",
+                Param::SigmaFactors,
                 format!("factors must be finite and > 0, got {f}"),
             ));
         }
         if self.search_rows < 2 || self.loo_rows < 2 {
             return Err(invalid(
-                "search_rows",
+                Param::SearchRows,
                 "the σ search and the leave-one-out scoring need at least 2 rows each",
             ));
         }
         if self.search_frequencies == 0 || self.max_frequencies == 0 {
             return Err(invalid(
-                "search_frequencies",
+                Param::SearchFrequencies,
                 "frequencies must be at least 1",
             ));
         }
@@ -121,7 +122,7 @@ impl Selection {
             && !(b.is_finite() && b > 0.0)
         {
             return Err(invalid(
-                "budget",
+                Param::Budget,
                 format!("must be finite and > 0 seconds, got {b}"),
             ));
         }
@@ -203,7 +204,7 @@ fn best_lambda(
 ) -> Result<(usize, Vec<LooScore>)> {
     if let Some(l) = grid.iter().find(|l| !(l.is_finite() && **l > 0.0)) {
         return Err(invalid(
-            "lambda",
+            Param::Lambda,
             format!("leave-one-out needs finite λ > 0, got {l}"),
         ));
     }
@@ -216,7 +217,7 @@ fn best_lambda(
             best = Some(i);
         }
     }
-    let best = best.ok_or_else(|| invalid("lambda", "the λ grid is empty"))?;
+    let best = best.ok_or_else(|| invalid(Param::Lambda, "the λ grid is empty"))?;
     Ok((best, scores))
 }
 
@@ -250,14 +251,14 @@ impl KernelMachineValidParams {
     ) -> Result<SigmaChoice> {
         let head = rows.slice_axis(Axis(0), (..rows.nrows().min(DEFAULT_SAMPLE_ROWS)).into());
         let scaled = scaler.transform(head)?;
-        let median = median_heuristic_sigma(scaled.view(), head.nrows(), self.seed)?;
+        let median = median_heuristic_sigma(scaled.view(), head.nrows(), self.seed())?;
         let given = |sigma: f64, note: String| SigmaChoice {
             median,
             sigma,
             trials: Vec::new(),
             note,
         };
-        if let Some(b) = self.bandwidth {
+        if let Some(b) = self.bandwidth() {
             return Ok(given(b.sigma()?, "σ given: not searched".into()));
         }
         let count = rows.nrows().min(selection.search_rows);
@@ -275,7 +276,7 @@ impl KernelMachineValidParams {
         };
         let classes = classes.as_ref().map(|(c, k)| (c.as_slice(), *k));
         let targets = targets_of(y, classes);
-        let search_n = selection.search_frequencies.min(self.n_frequencies);
+        let search_n = selection.search_frequencies.min(self.n_frequencies());
         let lambda = self.ridge_lambda();
         let try_factor = |factor: f64| -> Result<Trial> {
             let sigma = factor * median;
@@ -309,7 +310,7 @@ impl KernelMachineValidParams {
             }
             trials.push(trial);
         }
-        let mut best = best.ok_or_else(|| invalid("sigma_factors", "the σ grid is empty"))?;
+        let mut best = best.ok_or_else(|| invalid(Param::SigmaFactors, "the σ grid is empty"))?;
         if selection.refine {
             let centre = best.factor;
             for factor in [
@@ -385,7 +386,7 @@ impl KernelMachineValidParams {
         // Stage 2: λ (ridge) on every row at the full n, n growing within the budget.
         let mut final_trials: Vec<Trial> = Vec::new();
         let mut fitted = None;
-        let mut n = self.n_frequencies;
+        let mut n = self.n_frequencies();
         let method = "exact leave-one-out".to_string();
         if let Some(lambda) = lambda {
             let scored = &sample[..sample.len().min(selection.loo_rows)];
