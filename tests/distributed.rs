@@ -209,7 +209,7 @@ mod mpi {
         std::fs::write(&train, text).unwrap();
         let model = dir.path().join("model.rks");
         let flags = ["--frequencies", "512", "--task", "classification"];
-        let mut child = mpirun(3)
+        let child = mpirun(3)
             .args(distributed_args(&train, &model, &flags))
             .stderr(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
