@@ -185,8 +185,15 @@ pub struct FitArgs {
     #[arg(long)]
     pub stream: bool,
 
-    /// With --stream: rows read and transformed at a time [default: 4096].
-    #[arg(long, value_name = "ROWS", requires = "stream", value_parser = clap::value_parser!(u32).range(1..))]
+    /// Fit ridge over MPI ranks (run under `mpirun -n P`; needs a build with `--features mpi`):
+    /// each rank reads its byte range of --train (or its own file when the path holds `{rank}`),
+    /// the exact statistics are summed over the ranks, rank 0 writes the model: the same bytes as
+    /// --stream. Ridge only; needs --task.
+    #[arg(long, conflicts_with = "stream")]
+    pub distributed: bool,
+
+    /// With --stream or --distributed: rows read and transformed at a time [default: 4096].
+    #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u32).range(1..))]
     pub chunk_rows: Option<u32>,
 }
 

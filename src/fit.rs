@@ -140,6 +140,14 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
         selection.maps = vec![MapKind::Fastfood, MapKind::Nystrom];
     }
     let source = Source::new(&args.train, &args.read)?;
+    if args.chunk_rows.is_some() && !(args.stream || args.distributed) {
+        return Err(CliError::usage(
+            "--chunk-rows applies to --stream and --distributed fits",
+        ));
+    }
+    if args.distributed {
+        return run_distributed(args, &recipe, source, json);
+    }
     if args.stream {
         return run_streamed(args, &recipe, source, json);
     }
@@ -220,6 +228,28 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
         selection: None,
     };
     emit(&report, json)
+}
+
+/// `rks fit --distributed`: [`crate::distributed`] (built with the `mpi` feature).
+fn run_distributed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> Result<()> {
+    if recipe.solver.as_ref().is_some_and(|s| !s.kind().streams()) {
+        return Err(CliError::usage(
+            "--distributed fits ridge only: the SVM needs every row in memory",
+        ));
+    }
+    let chunk_rows = args
+        .chunk_rows
+        .map_or(STREAM_CHUNK_ROWS, |rows| rows as usize);
+    #[cfg(feature = "mpi")]
+    return crate::distributed::run(args, recipe, source, chunk_rows, json);
+    #[cfg(not(feature = "mpi"))]
+    {
+        let _ = (source, chunk_rows, json);
+        Err(CliError::usage(
+            "--distributed needs rks built with MPI: cargo build --release --features mpi \
+             (with an MPI library installed, e.g. Debian's libopenmpi-dev and libclang-dev)",
+        ))
+    }
 }
 
 /// A streamed fit failure: a reader error keeps its `path:line:column`; the rest is as for an

@@ -129,6 +129,44 @@ impl Source {
     }
 }
 
+// Used by the distributed fit (the `mpi` feature).
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+impl Source {
+    /// Whether the file is read as CSV (a header line, then rows) rather than LIBSVM.
+    pub fn is_csv(&self) -> bool {
+        matches!(self.kind, SourceKind::Csv(_))
+    }
+
+    /// The LIBSVM width when it is known (`--features` or [`or_features`](Self::or_features)).
+    pub fn known_width(&self) -> Option<usize> {
+        match &self.kind {
+            SourceKind::Libsvm { n_features } => *n_features,
+            SourceKind::Csv(_) => None,
+        }
+    }
+
+    /// Chunks read from `reader` (a part of the file, named `name` in errors) as this source's
+    /// format; a LIBSVM source must know its width.
+    pub fn chunks_from(
+        &self,
+        reader: Box<dyn std::io::BufRead>,
+        name: &str,
+        chunk_rows: usize,
+    ) -> std::result::Result<Chunks, DataError> {
+        Ok(match &self.kind {
+            SourceKind::Libsvm { n_features } => {
+                let width = n_features.ok_or_else(|| {
+                    DataError::InvalidArgument("the LIBSVM width must be known".into())
+                })?;
+                Box::new(LibsvmChunks::new(reader, name, width, chunk_rows)?)
+            }
+            SourceKind::Csv(options) => {
+                Box::new(CsvChunks::new(reader, name, options, chunk_rows)?)
+            }
+        })
+    }
+}
+
 /// Reads a training and a test file the same way. LIBSVM files without `--features` are read
 /// with the larger of their two widths, since either may omit the last features.
 pub fn read_pair(

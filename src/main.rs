@@ -11,6 +11,8 @@ mod cli;
 mod compare;
 mod deep_fried;
 mod deep_fried_conv;
+#[cfg(feature = "mpi")]
+mod distributed;
 mod error;
 mod eval;
 mod fit;

@@ -15,7 +15,7 @@ use std::collections::BinaryHeap;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 /// One sampled row: its key, its values and its label (0 when there is none).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Entry {
     key: u64,
     values: Vec<f64>,
@@ -69,7 +69,7 @@ impl Ord for Entry {
 /// assert_eq!(a.rows(), whole.rows());
 /// assert_eq!(whole.rows().nrows(), 100);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RowSample {
     capacity: usize,
     seed: u64,
@@ -137,6 +137,24 @@ impl RowSample {
         for entry in other.heap {
             self.push(entry);
         }
+    }
+
+    /// Whether a decoded sample is one this type could have built: at most `capacity` rows, each
+    /// of the same length and finite, with its key (a file's sample is checked before use).
+    pub fn is_consistent(&self) -> bool {
+        self.heap.len() <= self.capacity
+            && self.heap.iter().all(|e| {
+                Some(e.values.len()) == self.dim
+                    && e.values.iter().all(|v| v.is_finite())
+                    && e.label.is_finite()
+                    && e.key == Self::key(self.seed, &e.values, e.label)
+            })
+    }
+
+    /// The capacity k and the seed: two samples merge into the sample of their union only when
+    /// both are equal.
+    pub fn setup(&self) -> (usize, u64) {
+        (self.capacity, self.seed)
     }
 
     /// Rows offered so far.

@@ -40,6 +40,12 @@ pub enum Param {
     NClasses,
     /// Class indices.
     Classes,
+    /// The bound on the features of exact statistics ([`crate::exact::Grid`]).
+    FeatureBound,
+    /// The targets' range of exact statistics.
+    TargetRange,
+    /// A decoded fixed-point grid.
+    Grid,
 }
 
 impl Param {
@@ -61,6 +67,9 @@ impl Param {
             Param::Bias => "bias",
             Param::NClasses => "n_classes",
             Param::Classes => "classes",
+            Param::FeatureBound => "feature_bound",
+            Param::TargetRange => "targets",
+            Param::Grid => "grid",
         }
     }
 }
@@ -118,6 +127,27 @@ pub enum SolversError {
         /// The offending value.
         value: f64,
     },
+    /// A feature or target value outside the fixed-point grid of exact statistics
+    /// ([`crate::exact::Grid`]), whose bound was fixed before the rows were seen.
+    #[error(
+        "{what} at row {row}, column {col} is {value}, beyond the bound {bound} of the exact \
+         statistics' grid"
+    )]
+    OffGrid {
+        /// "feature" or "target".
+        what: &'static str,
+        /// Row index (within the array that was passed).
+        row: usize,
+        /// Column index.
+        col: usize,
+        /// The offending value.
+        value: f64,
+        /// The largest magnitude the grid holds.
+        bound: f64,
+    },
+    /// Partial statistics that cannot be combined: from another map, grid, plan or pass.
+    #[error("partial fit mismatch: {0}")]
+    PartialMismatch(String),
     /// A classification label that is not an integer.
     #[error("label {value} at row {row} is not an integer: classification needs integer labels")]
     NonIntegerLabel {
@@ -146,6 +176,44 @@ pub enum SolversError {
     /// An error raised by linfa (e.g. when used through its traits).
     #[error(transparent)]
     Linfa(#[from] linfa::Error),
+}
+
+impl SolversError {
+    /// The error with its row index shifted by `offset` (an error in a block or chunk, reported
+    /// at its row in the whole input).
+    pub(crate) fn shifted(self, offset: usize) -> Self {
+        match self {
+            SolversError::NonFinite {
+                what,
+                row,
+                col,
+                value,
+            } => SolversError::NonFinite {
+                what,
+                row: row + offset,
+                col,
+                value,
+            },
+            SolversError::OffGrid {
+                what,
+                row,
+                col,
+                value,
+                bound,
+            } => SolversError::OffGrid {
+                what,
+                row: row + offset,
+                col,
+                value,
+                bound,
+            },
+            SolversError::NonIntegerLabel { row, value } => SolversError::NonIntegerLabel {
+                row: row + offset,
+                value,
+            },
+            other => other,
+        }
+    }
 }
 
 /// Shorthand for this crate's results.

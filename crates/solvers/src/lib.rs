@@ -5,6 +5,9 @@
 //! - [`ridge`]: [`RidgeAccumulator`] (ΦᵀΦ, ΦᵀY over chunks, mergeable),
 //!   Cholesky solve, eigendecomposition path, λ by generalised cross-validation; the dual form
 //!   [`ridge::fit_rows`] for rows in memory with fewer rows than features.
+//! - [`exact`]: the fixed-point grid and integer sums that make the ridge statistics exact, hence
+//!   the same for any chunking and merge order (and as `u64` limbs for an engine's integer sum).
+//! - [`partial`]: the partial-fit API, pass 1 → plan → pass 2 → finish, for any engine.
 //! - [`svm`]: L1/L2-loss linear SVM, dual coordinate descent (Hsieh et al., ICML 2008), one-vs-rest.
 //! - [`machine`]: [`KernelMachine`] = scaler + feature map + linear model; params → validated →
 //!   fitted; chunked prediction; streamed ridge fits of files larger than memory.
@@ -18,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod exact;
 pub mod folds;
 pub mod labels;
 mod linfa_impl;
@@ -31,6 +35,8 @@ mod validate;
 
 pub use error::SolversError;
 pub use labels::LabelMap;
+/// The partial-fit API: pass 1 → plan → pass 2 → finish, for any engine.
+pub use machine::partial;
 pub use machine::{
     Chunk, FitInfo, KernelMachine, KernelMachineParams, KernelMachineValidParams, Solver,
     SolverInfo, SolverKind, Task,

@@ -139,7 +139,8 @@ impl LooPath {
         check_finite("feature", phi.view())?;
         check_finite("target", y)?;
         if rows > dim {
-            let mut acc = RidgeAccumulator::new(dim, y.ncols())?;
+            let grid = crate::exact::Grid::covering(phi.view(), y)?;
+            let mut acc = RidgeAccumulator::new(dim, y.ncols(), grid)?;
             acc.update(phi.view(), y)?;
             return Self::from_statistics(&acc, phi, y);
         }
@@ -403,13 +404,25 @@ mod tests {
     use crate::labels::signed_one_hot;
     use crate::ridge::RidgeAccumulator;
 
+    /// Values on a 2⁻¹⁶ grid: every exact statistics' grid holds them without rounding, so the
+    /// comparisons with refitted references keep f64 precision.
+    fn on_grid(a: Array2<f64>) -> Array2<f64> {
+        a.mapv(|v| (v * 65536.0).round() / 65536.0)
+    }
+
+    /// Statistics of these rows on the grid that covers them.
+    fn accumulator(phi: &Array2<f64>, y: &Array2<f64>) -> RidgeAccumulator {
+        let grid = crate::exact::Grid::covering(phi.view(), y.view()).unwrap();
+        RidgeAccumulator::new(phi.ncols(), y.ncols(), grid).unwrap()
+    }
+
     fn problem(rows: usize, dim: usize, outputs: usize) -> (Array2<f64>, Array2<f64>) {
-        let phi = Array2::from_shape_fn((rows, dim), |(i, j)| {
+        let phi = on_grid(Array2::from_shape_fn((rows, dim), |(i, j)| {
             ((i * 131 + j * 17 + i * j) as f64 * 0.37).sin()
-        });
-        let y = Array2::from_shape_fn((rows, outputs), |(i, k)| {
+        }));
+        let y = on_grid(Array2::from_shape_fn((rows, outputs), |(i, k)| {
             phi[[i, k % dim]] - 0.5 * phi[[i, (k + 1) % dim]] + 0.3 * ((i * 7 + k) as f64).cos()
-        });
+        }));
         (phi, y)
     }
 
@@ -421,7 +434,7 @@ mod tests {
             let keep: Vec<usize> = (0..rows).filter(|&r| r != i).collect();
             let sub_phi = phi.select(Axis(0), &keep);
             let sub_y = y.select(Axis(0), &keep);
-            let mut acc = RidgeAccumulator::new(phi.ncols(), y.ncols()).unwrap();
+            let mut acc = accumulator(&sub_phi, &sub_y);
             acc.update(sub_phi.view(), sub_y.view()).unwrap();
             let model = acc.solve(lambda).unwrap();
             let p = model
@@ -468,14 +481,14 @@ mod tests {
         // y = a smooth function + noise, N = D/2: the least leave-one-out error is neither the
         // smallest λ (interpolating the noise) nor the largest (predicting the mean).
         let (rows, dim) = (60, 120);
-        let phi = Array2::from_shape_fn((rows, dim), |(i, j)| {
+        let phi = on_grid(Array2::from_shape_fn((rows, dim), |(i, j)| {
             let x = i as f64 / rows as f64;
             (x * (j as f64 + 1.0) * 0.9 + j as f64).cos() / (dim as f64).sqrt()
-        });
-        let y = Array2::from_shape_fn((rows, 1), |(i, _)| {
+        }));
+        let y = on_grid(Array2::from_shape_fn((rows, 1), |(i, _)| {
             let x = i as f64 / rows as f64;
             (6.0 * x).sin() + 0.3 * ((i * 7919) as f64).sin()
-        });
+        }));
         let path = LooPath::new(phi.clone(), y.view()).unwrap();
         let grid = path.default_grid();
         let scores: Vec<f64> = grid.iter().map(|&l| path.score(l, None).mse).collect();
@@ -494,7 +507,7 @@ mod tests {
     #[test]
     fn scoring_a_subset_from_statistics_matches_brute_force() {
         let (phi, y) = problem(60, 10, 2);
-        let mut acc = RidgeAccumulator::new(10, 2).unwrap();
+        let mut acc = accumulator(&phi, &y);
         for start in [0, 25] {
             let end = if start == 0 { 25 } else { 60 };
             acc.update(
@@ -521,7 +534,7 @@ mod tests {
         for (rows, dim) in [(40, 12), (12, 40)] {
             let (phi, y) = problem(rows, dim, 3);
             let path = LooPath::new(phi.clone(), y.view()).unwrap();
-            let mut acc = RidgeAccumulator::new(dim, 3).unwrap();
+            let mut acc = accumulator(&phi, &y);
             acc.update(phi.view(), y.view()).unwrap();
             let direct = acc.solve(0.05).unwrap().predict(phi.view()).unwrap();
             let via_path = path.fit(0.05).unwrap().predict(phi.view()).unwrap();

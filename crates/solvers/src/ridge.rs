@@ -42,12 +42,16 @@ use crate::error::Param;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
 use faer::prelude::Solve;
-use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
+use faer::{Accum, Mat, MatRef, Par, Side};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rks::Element;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SolversError, invalid};
+use crate::exact::{
+    BLOCK_ROWS, Grid, LIMBS, add_column_sums, add_cross, add_gram, from_limbs, packed_index,
+    packed_len, to_limbs,
+};
 use crate::validate::{check_finite, check_rows};
 
 /// How the ridge penalty λ is chosen.
@@ -98,65 +102,78 @@ pub fn default_grid(scale: f64) -> Vec<f64> {
         .collect()
 }
 
-/// Running sufficient statistics of a ridge fit: ΦᵀΦ (lower triangle), ΦᵀY, Σφ, Σy, Σy², N.
+/// Running sufficient statistics of a ridge fit: ΦᵀΦ (lower triangle), ΦᵀY, Σφ, Σy, Σy², N,
+/// **exact** on a fixed-point [`Grid`] ([`crate::exact`]).
 ///
-/// All sums are in f64 whatever the feature type. Serialisable, so partial accumulators can be
-/// shipped between workers and merged.
+/// Each feature and target is rounded once to the grid, and every sum is an integer sum: the
+/// statistics do not depend on the order of [`merge`](Self::merge)s, nor on where the rows were
+/// cut into chunks or partitions, nor on the thread count. Two accumulators merge only when
+/// their grids are equal. Serialisable, so partial accumulators can be shipped between workers;
+/// [`limbs`](Self::limbs) gives them as plain integers for an engine's integer sum.
 ///
 /// ```
 /// use ndarray::array;
+/// use rks_solvers::exact::Grid;
 /// use rks_solvers::ridge::{Lambda, RidgeAccumulator};
 ///
 /// let phi = array![[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [2.0, 1.0]];
 /// let y = array![[1.0], [2.0], [3.0], [5.0]];
-/// let mut acc = RidgeAccumulator::new(2, 1).unwrap();
-/// acc.update(phi.slice(ndarray::s![..2, ..]), y.slice(ndarray::s![..2, ..])).unwrap();
-/// acc.update(phi.slice(ndarray::s![2.., ..]), y.slice(ndarray::s![2.., ..])).unwrap();
-/// let model = acc.fit(&Lambda::Fixed(1e-9)).unwrap();
+/// // Features within ±2, targets within [0, 8].
+/// let mut acc = RidgeAccumulator::new(2, 1, Grid::new(2.0, 0.0, 8.0)?)?;
+/// acc.update(phi.slice(ndarray::s![..2, ..]), y.slice(ndarray::s![..2, ..]))?;
+/// acc.update(phi.slice(ndarray::s![2.., ..]), y.slice(ndarray::s![2.., ..]))?;
+/// let model = acc.fit(&Lambda::Fixed(1e-9))?;
 /// // y = 2·φ₀ + 1·φ₁ exactly, with zero intercept.
-/// let pred = model.predict(array![[3.0, 2.0]].view()).unwrap();
+/// let pred = model.predict(array![[3.0, 2.0]].view())?;
 /// assert!((pred[[0, 0]] - 8.0).abs() < 1e-6);
+/// # Ok::<(), rks_solvers::SolversError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RidgeAccumulator {
     dim: usize,
     n_outputs: usize,
+    grid: Grid,
     count: u64,
-    sum_phi: Vec<f64>,
-    sum_y: Vec<f64>,
-    sum_yy: Vec<f64>,
-    /// ΦᵀΦ, column-major D×D; only the lower triangle (with the diagonal) is kept up to date.
-    gram: Vec<f64>,
-    /// ΦᵀY, column-major D×m.
-    cross: Vec<f64>,
+    /// Σq over rows, per feature (grid integers).
+    sum_phi: Vec<i128>,
+    /// Σq and Σq² of the targets, per output.
+    sum_y: Vec<i128>,
+    sum_yy: Vec<i128>,
+    /// QᵀQ, the packed lower triangle (column-major) of order D.
+    gram: Vec<i128>,
+    /// QᵀT, column-major D × m.
+    cross: Vec<i128>,
 }
 
 impl RidgeAccumulator {
-    /// Empty statistics for `dim` features and `n_outputs` targets. Allocates 8·dim² bytes, or
-    /// returns [`RksError::TooLarge`](rks::RksError::TooLarge) (naming `n_frequencies`, which
-    /// sets dim = 2n) when they cannot be had.
-    pub fn new(dim: usize, n_outputs: usize) -> Result<Self> {
-        let gram_len = dim.saturating_mul(dim);
+    /// Empty statistics for `dim` features and `n_outputs` targets on `grid`. Allocates
+    /// 8·dim² bytes (16 per entry of the lower triangle), or returns
+    /// [`RksError::TooLarge`](rks::RksError::TooLarge) (naming `n_frequencies`, which sets
+    /// dim = 2n) when they cannot be had.
+    pub fn new(dim: usize, n_outputs: usize, grid: Grid) -> Result<Self> {
+        grid.check()?;
+        let gram_len = packed_len(dim).unwrap_or(usize::MAX);
         let gram = rks::alloc::filled(
             gram_len,
-            0.0,
+            0i128,
             "the Gram matrix ΦᵀΦ",
             rks::error::Param::NFrequencies,
         )?;
         let cross_len = dim.saturating_mul(n_outputs);
         let cross = rks::alloc::filled(
             cross_len,
-            0.0,
+            0i128,
             "the products ΦᵀY",
             rks::error::Param::NFrequencies,
         )?;
         Ok(Self {
             dim,
             n_outputs,
+            grid,
             count: 0,
-            sum_phi: vec![0.0; dim],
-            sum_y: vec![0.0; n_outputs],
-            sum_yy: vec![0.0; n_outputs],
+            sum_phi: vec![0; dim],
+            sum_y: vec![0; n_outputs],
+            sum_yy: vec![0; n_outputs],
             gram,
             cross,
         })
@@ -177,11 +194,17 @@ impl RidgeAccumulator {
         self.count
     }
 
-    /// Folds a chunk of rows in: `phi` is rows × D, `y` is rows × m (both finite).
+    /// The fixed-point grid of the statistics.
+    pub fn grid(&self) -> Grid {
+        self.grid
+    }
+
+    /// Folds a chunk of rows in: `phi` is rows × D, `y` is rows × m (both finite, and within the
+    /// grid: else [`SolversError::OffGrid`]).
     ///
-    /// ΦᵀΦ is updated by a symmetric rank-k product that computes only the lower triangle (faer's
-    /// triangular GEMM), in f64. faer splits the work over output blocks, so every entry is the
-    /// same sum in the same order whatever the number of threads.
+    /// The rows are rounded to the grid and ΦᵀΦ is updated by exact f64 GEMMs (lower triangle
+    /// only) over blocks of [`BLOCK_ROWS`](crate::exact::BLOCK_ROWS) rows, whose integer results
+    /// are added in `i128`.
     pub fn update<F: Element>(
         &mut self,
         phi: ArrayView2<'_, F>,
@@ -209,41 +232,32 @@ impl RidgeAccumulator {
         if rows == 0 {
             return Ok(());
         }
-        // One f64 copy of the chunk (O(chunk·D)), column-major for the GEMM.
-        let phi64 = Mat::<f64>::from_fn(rows, self.dim, |i, j| phi[[i, j]].to_f64_exact());
-        let y64 = Mat::<f64>::from_fn(rows, self.n_outputs, |i, j| y[[i, j]]);
-        let par = Par::rayon(0);
-        tri_matmul(
-            MatMut::from_column_major_slice_mut(&mut self.gram, self.dim, self.dim),
-            BlockStructure::TriangularLower,
-            Accum::Add,
-            phi64.transpose(),
-            BlockStructure::Rectangular,
-            phi64.as_ref(),
-            BlockStructure::Rectangular,
-            1.0,
-            par,
-        );
-        matmul(
-            MatMut::from_column_major_slice_mut(&mut self.cross, self.dim, self.n_outputs),
-            Accum::Add,
-            phi64.transpose(),
-            y64.as_ref(),
-            1.0,
-            par,
-        );
-        for (s, column) in self.sum_phi.iter_mut().zip(phi.axis_iter(Axis(1))) {
-            *s += column.iter().map(|v| v.to_f64_exact()).sum::<f64>();
-        }
-        for (k, column) in y.axis_iter(Axis(1)).enumerate() {
-            self.sum_y[k] += column.sum();
-            self.sum_yy[k] += column.iter().map(|v| v * v).sum::<f64>();
+        let mut scratch = Mat::<f64>::zeros(self.dim, self.dim);
+        let mut start = 0;
+        while start < rows {
+            let len = BLOCK_ROWS.min(rows - start);
+            let block = (start..start + len).into();
+            let phi64 = phi.slice_axis(Axis(0), block).mapv(|v| v.to_f64_exact());
+            let q = self
+                .grid
+                .quantise_features(phi64.view())
+                .map_err(|e| e.shifted(start))?;
+            let t = self
+                .grid
+                .quantise_targets(y.slice_axis(Axis(0), block))
+                .map_err(|e| e.shifted(start))?;
+            add_gram(q.as_ref(), &mut scratch, &mut self.gram);
+            add_cross(q.as_ref(), t.as_ref(), &mut self.cross);
+            add_column_sums(q.as_ref(), &mut self.sum_phi, &mut []);
+            add_column_sums(t.as_ref(), &mut self.sum_y, &mut self.sum_yy);
+            start += len;
         }
         self.count += rows as u64;
         Ok(())
     }
 
-    /// Adds the statistics of another accumulator (same D and m) into these.
+    /// Adds the statistics of another accumulator (same D, m and grid) into these: exact, so
+    /// merges in any grouping give the same statistics.
     pub fn merge(&mut self, other: &RidgeAccumulator) -> Result<()> {
         self.check_consistent()?;
         other.check_consistent()?;
@@ -254,28 +268,89 @@ impl RidgeAccumulator {
                 found: other.dim * other.n_outputs + other.n_outputs,
             });
         }
-        let pairs = [
-            (&mut self.sum_phi, &other.sum_phi),
-            (&mut self.sum_y, &other.sum_y),
-            (&mut self.sum_yy, &other.sum_yy),
-            (&mut self.gram, &other.gram),
-            (&mut self.cross, &other.cross),
-        ];
-        for (mine, theirs) in pairs {
-            mine.iter_mut().zip(theirs).for_each(|(a, b)| *a += b);
+        if other.grid != self.grid {
+            return Err(SolversError::PartialMismatch(format!(
+                "the statistics were summed on different grids ({:?} and {:?}): every part must \
+                 use the grid of the same plan",
+                self.grid, other.grid
+            )));
+        }
+        for (mine, theirs) in self.sums_mut().into_iter().zip(other.sums()) {
+            mine.iter_mut()
+                .zip(theirs)
+                .for_each(|(a, b)| *a = a.wrapping_add(*b));
         }
         self.count += other.count;
         Ok(())
     }
 
+    /// Every sum, in a fixed order (Σφ, Σy, Σy², ΦᵀΦ, ΦᵀY).
+    fn sums(&self) -> [&Vec<i128>; 5] {
+        [
+            &self.sum_phi,
+            &self.sum_y,
+            &self.sum_yy,
+            &self.gram,
+            &self.cross,
+        ]
+    }
+
+    fn sums_mut(&mut self) -> [&mut Vec<i128>; 5] {
+        [
+            &mut self.sum_phi,
+            &mut self.sum_y,
+            &mut self.sum_yy,
+            &mut self.gram,
+            &mut self.cross,
+        ]
+    }
+
+    /// The row count and every sum as `u64` limbs ([`to_limbs`](crate::exact::to_limbs)):
+    /// element-wise integer sums of the limbs of accumulators with the same D, m and grid, in
+    /// any grouping (an MPI `Allreduce` with `MPI_SUM`), are the limbs of their
+    /// [`merge`](Self::merge). [`with_limbs`](Self::with_limbs) reads them back.
+    pub fn limbs(&self) -> Vec<u64> {
+        let mut values = vec![i128::from(self.count)];
+        for sum in self.sums() {
+            values.extend_from_slice(sum);
+        }
+        to_limbs(&values)
+    }
+
+    /// These statistics' shape and grid with the summed `limbs` of [`limbs`](Self::limbs).
+    pub fn with_limbs(&self, limbs: &[u64]) -> Result<Self> {
+        let values = from_limbs(limbs);
+        let expected = 1 + self.sums().iter().map(|s| s.len()).sum::<usize>();
+        if values.len() != expected || !limbs.len().is_multiple_of(LIMBS) {
+            return Err(SolversError::DimensionMismatch {
+                what: "limbs of the statistics (as values)",
+                expected,
+                found: limbs.len() / LIMBS,
+            });
+        }
+        let count = u64::try_from(values[0]).map_err(|_| {
+            SolversError::PartialMismatch(format!("a row count of {} is impossible", values[0]))
+        })?;
+        let mut out = self.clone();
+        out.count = count;
+        let mut rest = &values[1..];
+        for sum in out.sums_mut() {
+            let (head, tail) = rest.split_at(sum.len());
+            sum.copy_from_slice(head);
+            rest = tail;
+        }
+        Ok(out)
+    }
+
     /// The vectors have the lengths D and m imply (a deserialised accumulator may not).
     fn check_consistent(&self) -> Result<()> {
         let (d, m) = (self.dim, self.n_outputs);
-        let ok = d.checked_mul(d) == Some(self.gram.len())
+        let ok = packed_len(d) == Some(self.gram.len())
             && d.checked_mul(m) == Some(self.cross.len())
             && self.sum_phi.len() == d
             && self.sum_y.len() == m
-            && self.sum_yy.len() == m;
+            && self.sum_yy.len() == m
+            && self.grid.check().is_ok();
         if ok {
             Ok(())
         } else {
@@ -298,30 +373,77 @@ impl RidgeAccumulator {
 
     pub(crate) fn mean_phi(&self) -> Result<Vec<f64>> {
         let n = self.n()?;
-        Ok(self.sum_phi.iter().map(|s| s / n).collect())
+        let step = self.grid.feature_step();
+        Ok(self.sum_phi.iter().map(|&s| s as f64 / n * step).collect())
     }
 
     pub(crate) fn mean_y(&self) -> Result<Vec<f64>> {
         let n = self.n()?;
-        Ok(self.sum_y.iter().map(|s| s / n).collect())
+        let (step, offset) = (self.grid.target_step(), self.grid.target_offset());
+        Ok(self
+            .sum_y
+            .iter()
+            .map(|&s| offset + s as f64 / n * step)
+            .collect())
     }
 
-    /// The centred C = ΦᵀΦ − N μμᵀ (lower triangle filled) and B = ΦᵀY − N μȳᵀ.
+    /// The centred C = ΦᵀΦ − N μμᵀ (lower triangle filled) and B = ΦᵀY − N μȳᵀ, from the
+    /// exact N·(QᵀQ)ᵢⱼ − (Σq)ᵢ(Σq)ⱼ where it fits in an `i128` (always, below about 2⁴⁰ rows):
+    /// no cancellation, one rounding per entry.
     fn centred(&self) -> Result<(Mat<f64>, Mat<f64>)> {
         let n = self.n()?;
-        let gram = MatRef::from_column_major_slice(&self.gram, self.dim, self.dim);
-        let c = Mat::from_fn(self.dim, self.dim, |i, j| {
+        let count = i128::from(self.count);
+        let centre = |product: i128, a: i128, b: i128, scale: f64| {
+            let exact = count
+                .checked_mul(product)
+                .and_then(|p| a.checked_mul(b).and_then(|ab| p.checked_sub(ab)));
+            match exact {
+                Some(v) => v as f64 / n * scale,
+                None => (product as f64 - a as f64 * (b as f64 / n)) * scale,
+            }
+        };
+        let fs = self.grid.feature_step();
+        let ts = self.grid.target_step();
+        let d = self.dim;
+        let c = Mat::from_fn(d, d, |i, j| {
             if i >= j {
-                gram[(i, j)] - self.sum_phi[i] * self.sum_phi[j] / n
+                let g = self.gram[packed_index(d, i, j)];
+                centre(g, self.sum_phi[i], self.sum_phi[j], fs * fs)
             } else {
                 0.0
             }
         });
-        let cross = MatRef::from_column_major_slice(&self.cross, self.dim, self.n_outputs);
-        let b = Mat::from_fn(self.dim, self.n_outputs, |i, k| {
-            cross[(i, k)] - self.sum_phi[i] * self.sum_y[k] / n
+        let b = Mat::from_fn(d, self.n_outputs, |i, k| {
+            centre(
+                self.cross[k * d + i],
+                self.sum_phi[i],
+                self.sum_y[k],
+                fs * ts,
+            )
         });
         Ok((c, b))
+    }
+
+    /// The centred Σy² per output, exact before its one rounding (as [`centred`](Self::centred)).
+    fn yy_centred(&self) -> Result<Vec<f64>> {
+        let n = self.n()?;
+        let count = i128::from(self.count);
+        let ts = self.grid.target_step();
+        Ok(self
+            .sum_yy
+            .iter()
+            .zip(&self.sum_y)
+            .map(|(&yy, &s)| {
+                let exact = count
+                    .checked_mul(yy)
+                    .and_then(|p| s.checked_mul(s).and_then(|ss| p.checked_sub(ss)));
+                let v = match exact {
+                    Some(v) => v as f64 / n,
+                    None => yy as f64 - s as f64 * (s as f64 / n),
+                };
+                (v * ts * ts).max(0.0)
+            })
+            .collect())
     }
 
     /// Solves for a fixed λ ≥ 0 by Cholesky factorisation of C + λI.
@@ -344,12 +466,7 @@ impl RidgeAccumulator {
         let (c, b) = self.centred()?;
         let (q, eigenvalues) = eigen(&c)?;
         let z = product(q.transpose(), b.as_ref());
-        let yy_centred = self
-            .sum_yy
-            .iter()
-            .zip(&self.sum_y)
-            .map(|(yy, s)| (yy - s * s / n).max(0.0))
-            .collect();
+        let yy_centred = self.yy_centred()?;
         Ok(RidgePath {
             n,
             dim: self.dim,
@@ -384,10 +501,12 @@ impl RidgeAccumulator {
 /// use rks_solvers::ridge::{Lambda, RidgeAccumulator, fit_rows};
 ///
 /// // 5 rows, 50 features: the dual form, with the primal form's answer.
-/// let phi = Array2::from_shape_fn((5, 50), |(i, j)| ((i * 50 + j * j) as f64 * 0.37).sin());
+/// // Values in sixteenths: the exact statistics of the primal form hold them without rounding.
+/// let phi = Array2::from_shape_fn((5, 50), |(i, j)| ((i * j * j + 3 * j) % 29) as f64 / 16.0);
 /// let y = Array2::from_shape_fn((5, 1), |(i, _)| i as f64);
 /// let dual = fit_rows(phi.view(), y.view(), &Lambda::Fixed(0.1))?;
-/// let mut primal = RidgeAccumulator::new(50, 1)?;
+/// let grid = rks_solvers::exact::Grid::covering(phi.view(), y.view())?;
+/// let mut primal = RidgeAccumulator::new(50, 1, grid)?;
 /// primal.update(phi.view(), y.view())?;
 /// let primal = primal.solve(0.1)?;
 /// let (a, b) = (dual.predict(phi.view())?, primal.predict(phi.view())?);
@@ -422,8 +541,9 @@ fn fit_primal<F: Element>(
     lambda: &Lambda,
 ) -> Result<Ridge> {
     lambda.validate()?;
-    let mut acc = RidgeAccumulator::new(phi.ncols(), y.ncols())?;
-    acc.update(phi, y)?;
+    let phi = phi.mapv(|v| v.to_f64_exact());
+    let mut acc = RidgeAccumulator::new(phi.ncols(), y.ncols(), Grid::covering(phi.view(), y)?)?;
+    acc.update(phi.view(), y)?;
     acc.fit(lambda)
 }
 

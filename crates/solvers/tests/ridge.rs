@@ -2,14 +2,32 @@
 
 mod common;
 
-use common::{gauss_solve, ridge_closed_form, uniform};
+use common::{gauss_solve, ridge_closed_form};
 use ndarray::{Array1, Array2, Axis, s};
 use rks_solvers::SolversError;
 use rks_solvers::error::Param;
+use rks_solvers::exact::Grid;
 use rks_solvers::ridge::{Lambda, RidgeAccumulator, fit_rows, fit_rows_owned};
 
+/// Uniform values in [−1, 1] on a 2⁻¹⁶ grid: the exact statistics hold them without rounding
+/// (their grids are finer), so the comparisons with f64 references keep f64 precision. The
+/// cost of rounding off-grid values is tested in `tests/exact.rs`.
+fn uniform(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
+    on_grid(common::uniform(rows, cols, seed))
+}
+
+fn on_grid(a: Array2<f64>) -> Array2<f64> {
+    a.mapv(|v| (v * 65536.0).round() / 65536.0)
+}
+
+/// Empty statistics on the grid that covers these rows.
+fn accumulator(phi: &Array2<f64>, y: &Array2<f64>) -> RidgeAccumulator {
+    let grid = Grid::covering(phi.view(), y.view()).unwrap();
+    RidgeAccumulator::new(phi.ncols(), y.ncols(), grid).unwrap()
+}
+
 fn problem() -> (Array2<f64>, Array2<f64>) {
-    let phi = uniform(40, 6, 1) + 0.3; // non-zero means, so the intercept matters
+    let phi = on_grid(uniform(40, 6, 1) + 0.3); // non-zero means, so the intercept matters
     let noise = uniform(40, 2, 2) * 0.1;
     let truth = ndarray::array![
         [1.0, -2.0],
@@ -19,7 +37,7 @@ fn problem() -> (Array2<f64>, Array2<f64>) {
         [0.0, 0.0],
         [0.7, -0.7]
     ];
-    let y = phi.dot(&truth) + 3.0 + noise;
+    let y = on_grid(phi.dot(&truth) + 3.0 + noise);
     (phi, y)
 }
 
@@ -44,7 +62,7 @@ fn max_abs_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
 fn fixed_lambda_matches_the_closed_form() {
     let (phi, y) = problem();
     for lambda in [0.0, 0.01, 1.0, 25.0] {
-        let mut acc = RidgeAccumulator::new(6, 2).unwrap();
+        let mut acc = accumulator(&phi, &y);
         acc.update(phi.view(), y.view()).unwrap();
         let model = acc.solve(lambda).unwrap();
         let (w, b) = ridge_closed_form(phi.view(), y.view(), lambda);
@@ -65,15 +83,15 @@ fn fixed_lambda_matches_the_closed_form() {
 #[test]
 fn chunked_and_merged_fits_agree_with_one_shot() {
     let (phi, y) = problem();
-    let mut whole = RidgeAccumulator::new(6, 2).unwrap();
+    let mut whole = accumulator(&phi, &y);
     whole.update(phi.view(), y.view()).unwrap();
-    let mut a = RidgeAccumulator::new(6, 2).unwrap();
+    let mut a = accumulator(&phi, &y);
     for start in (0..20).step_by(7) {
         let end = (start + 7).min(20);
         a.update(phi.slice(s![start..end, ..]), y.slice(s![start..end, ..]))
             .unwrap();
     }
-    let mut b = RidgeAccumulator::new(6, 2).unwrap();
+    let mut b = accumulator(&phi, &y);
     b.update(phi.slice(s![20.., ..]), y.slice(s![20.., ..]))
         .unwrap();
     a.merge(&b).unwrap();
@@ -114,7 +132,7 @@ fn gcv_choice_matches_brute_force_over_the_grid() {
     let grid: Vec<f64> = (0..30)
         .map(|i| 10f64.powf(-4.0 + i as f64 * 0.25))
         .collect();
-    let mut acc = RidgeAccumulator::new(15, 1).unwrap();
+    let mut acc = accumulator(&phi, &y);
     acc.update(phi.view(), y.view()).unwrap();
     let model = acc.fit(&Lambda::GcvGrid(grid.clone())).unwrap();
     let report = model.gcv.clone().unwrap();
@@ -150,7 +168,7 @@ fn gram_is_bit_identical_for_any_thread_count() {
             .build()
             .unwrap()
             .install(|| {
-                let mut acc = RidgeAccumulator::new(130, 3).unwrap();
+                let mut acc = accumulator(&phi, &y);
                 acc.update(phi.view(), y.view()).unwrap();
                 acc
             })
@@ -161,7 +179,7 @@ fn gram_is_bit_identical_for_any_thread_count() {
 
 #[test]
 fn bad_input_is_a_typed_error() {
-    let mut acc = RidgeAccumulator::new(2, 1).unwrap();
+    let mut acc = RidgeAccumulator::new(2, 1, Grid::new(8.0, -8.0, 8.0).unwrap()).unwrap();
     let phi = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
     assert!(matches!(
         acc.update(phi.view(), Array2::<f64>::zeros((3, 1)).view()),
@@ -209,9 +227,9 @@ fn bad_input_is_a_typed_error() {
 
 #[test]
 fn a_deserialised_inconsistent_accumulator_is_an_error_not_a_panic() {
-    let acc = RidgeAccumulator::new(3, 1).unwrap();
+    let acc = RidgeAccumulator::new(3, 1, Grid::new(8.0, -8.0, 8.0).unwrap()).unwrap();
     let mut value = serde_json::to_value(&acc).unwrap();
-    value["gram"] = serde_json::json!([0.0, 1.0]);
+    value["gram"] = serde_json::json!([0, 1]);
     let mut bad: RidgeAccumulator = serde_json::from_value(value).unwrap();
     let phi = Array2::<f64>::zeros((2, 3));
     let y = Array2::<f64>::zeros((2, 1));
@@ -220,7 +238,7 @@ fn a_deserialised_inconsistent_accumulator_is_an_error_not_a_panic() {
         Err(SolversError::DimensionMismatch { .. })
     ));
     assert!(bad.fit(&Lambda::Gcv).is_err());
-    let mut good = RidgeAccumulator::new(3, 1).unwrap();
+    let mut good = RidgeAccumulator::new(3, 1, Grid::new(8.0, -8.0, 8.0).unwrap()).unwrap();
     assert!(good.merge(&bad).is_err());
 }
 
@@ -228,13 +246,13 @@ fn a_deserialised_inconsistent_accumulator_is_an_error_not_a_panic() {
 /// λ), and the brute-force GCV.
 #[test]
 fn dual_form_matches_the_primal_form() {
-    let phi = uniform(14, 40, 7) + 0.2;
+    let phi = on_grid(uniform(14, 40, 7) + 0.2);
     let y = ndarray::concatenate![
         Axis(1),
         phi.column(3).insert_axis(Axis(1)).to_owned() * 2.0 + uniform(14, 1, 8),
         uniform(14, 1, 9) + 5.0
     ];
-    let mut acc = RidgeAccumulator::new(40, 2).unwrap();
+    let mut acc = accumulator(&phi, &y);
     acc.update(phi.view(), y.view()).unwrap();
     let scale = |w: &Array2<f64>| w.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     for lambda in [1e-3, 0.1, 1.0, 30.0] {

@@ -7,6 +7,7 @@ use rks::sample::sample_indices;
 use rks::scaler::Scaler;
 use rks::{AnyMap, Bandwidth, FeatureMap, MapKind};
 
+use super::bounds::Ranges;
 use super::select::{MapTrial, Selection, SelectionReport};
 use super::{FitInfo, KernelMachine, KernelMachineValidParams, Solver, SolverInfo, Task};
 use crate::error::{Result, SolversError, invalid};
@@ -121,12 +122,12 @@ impl KernelMachineValidParams {
                 self.assemble_ridge(prepared, ridge, x.nrows() as u64, sigma)
             }
             Solver::Ridge { lambda } => {
-                let mut acc = self.accumulator(&prepared)?;
+                let mut acc = self.accumulator(&prepared, &Ranges::of(x, y))?;
                 for (xb, yb) in x
                     .axis_chunks_iter(Axis(0), self.chunk_rows)
                     .zip(y.axis_chunks_iter(Axis(0), self.chunk_rows))
                 {
-                    self.accumulate(&prepared, &mut acc, xb, yb)?;
+                    Self::accumulate(&prepared, &mut acc, xb, yb)?;
                 }
                 self.finish_ridge(prepared, &acc, lambda, sigma)?
             }
@@ -264,10 +265,17 @@ impl KernelMachineValidParams {
         }
     }
 
-    pub(super) fn accumulator(&self, prepared: &Prepared) -> Result<RidgeAccumulator> {
+    /// Empty ridge statistics for `prepared`, on the grid its map and the training rows'
+    /// `ranges` fix ([`super::bounds`]).
+    pub(super) fn accumulator(
+        &self,
+        prepared: &Prepared,
+        ranges: &Ranges,
+    ) -> Result<RidgeAccumulator> {
         RidgeAccumulator::new(
             prepared.map.output_dim(),
             Self::n_outputs(prepared.labels.as_ref()),
+            super::bounds::grid(prepared, ranges)?,
         )
     }
 
@@ -292,7 +300,6 @@ impl KernelMachineValidParams {
 
     /// Scales, maps and folds one block of at most `chunk_rows` rows into the ridge statistics.
     pub(super) fn accumulate(
-        &self,
         prepared: &Prepared,
         acc: &mut RidgeAccumulator,
         x: ArrayView2<'_, f64>,

@@ -14,9 +14,11 @@
 //! file larger than memory ([`fit_stream`](KernelMachineValidParams::fit_stream)). The SVM needs
 //! random access to all rows, so it keeps Φ in memory as f32 (N·D·4 bytes).
 
+mod bounds;
 mod fit;
 mod model;
 mod params;
+pub mod partial;
 pub mod select;
 mod stream;
 
@@ -26,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::ridge::Lambda;
 use crate::svm::SvmLoss;
 
+pub use bounds::Ranges;
 pub use fit::median_sigma;
 pub use model::{FitInfo, KernelMachine, SolverInfo};
 pub use params::{KernelMachineParams, KernelMachineValidParams};

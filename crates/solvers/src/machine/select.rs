@@ -32,6 +32,7 @@ use rks::{FeatureMap, MapKind};
 use serde::{Deserialize, Serialize};
 
 use super::KernelMachineValidParams;
+use super::bounds::Ranges;
 use super::fit::Prepared;
 use crate::error::{Result, invalid};
 use crate::labels::{LabelMap, signed_one_hot};
@@ -428,12 +429,12 @@ impl KernelMachineValidParams {
                         targets_of(y, classes).view(),
                     )?
                 } else {
-                    let mut acc = self.accumulator(&prepared)?;
+                    let mut acc = self.accumulator(&prepared, &Ranges::of(x, y))?;
                     for (xb, yb) in x
                         .axis_chunks_iter(Axis(0), self.chunk_rows)
                         .zip(y.axis_chunks_iter(Axis(0), self.chunk_rows))
                     {
-                        self.accumulate(&prepared, &mut acc, xb, yb)?;
+                        Self::accumulate(&prepared, &mut acc, xb, yb)?;
                     }
                     self.scoring_path(
                         &acc,

@@ -1,0 +1,578 @@
+//! The partial-fit API: a ridge fit as a map–reduce that any engine can run (threads, MPI ranks,
+//! Dask workers), with the same model, bit for bit, however the rows are split.
+//!
+//! ```text
+//! partitions ─▶ FirstPass::update ─▶ merge ─▶ params.plan(&first) ─▶ Plan (broadcast)
+//!            ─▶ SecondPass::update ─▶ merge ─▶ params.finish(&plan, &second) ─▶ KernelMachine
+//! ```
+//!
+//! 1. **Pass 1** ([`FirstPass`]): the scaler's statistics, each column's range and the targets'
+//!    range, the class labels, and the seeded bottom-k row sample ([`rks::sample`]). Every
+//!    part merges exactly: min, max, set union, bottom-k by a hash of each row's content.
+//! 2. **Plan** ([`KernelMachineValidParams::plan`]): the scaler, the labels, σ (by the model
+//!    selection's stage 1 on the sampled rows, or the median heuristic, or as given), the map
+//!    spec, the fixed-point grid of the exact statistics ([`crate::exact`]) and the rows that
+//!    will score λ. Small (the sample's rows and the map's spec); broadcast to every worker.
+//! 3. **Pass 2** ([`SecondPass`]): the exact ridge statistics ΦᵀΦ, ΦᵀY, Σφ, Σy, Σy², N of the
+//!    partition's rows under the plan's map and grid. Integer sums: merges in any grouping give
+//!    the same bits ([`SecondPass::limbs`] for an engine's integer `SUM`).
+//! 4. **Finish** ([`KernelMachineValidParams::finish`]): λ by exact leave-one-out on the plan's
+//!    sampled rows against the merged statistics (model selection on), or by GCV, or fixed;
+//!    then the model.
+//!
+//! [`fit_stream`](KernelMachineValidParams::fit_stream) is these four steps over one stream, so
+//! a partitioned fit and a streamed one write the same model file; the in-memory fit with more
+//! rows than features takes the same path too (same sample, same exact statistics).
+//!
+//! Every partial serialises in the project's envelope (`to_bytes`/`from_bytes`: tag, version,
+//! length, checksum, bounded decode). A part carries a fingerprint of the parameters (and of the
+//! plan, in pass 2): merging parts of different fits, or finishing with other parameters, is a
+//! [`SolversError::PartialMismatch`].
+//!
+//! ```
+//! use ndarray::{Array1, Array2, Axis};
+//! use rks_solvers::KernelMachine;
+//! use rks_solvers::partial::{FirstPass, Plan, SecondPass};
+//!
+//! let x = Array2::from_shape_fn((600, 2), |(i, j)| ((i * 37 + j * 91) % 600) as f64 / 300.0 - 1.0);
+//! let y: Array1<f64> = x.rows().into_iter()
+//!     .map(|r| if (3.0 * r[0]).sin() + r[1] > 0.0 { 1.0 } else { 0.0 }).collect();
+//! let params = KernelMachine::params().n_frequencies(64).seed(7).check()?;
+//! // Three partitions of uneven size, as three workers would hold them.
+//! let cuts = [0, 100, 350, 600];
+//! let parts: Vec<(Array2<f64>, Array1<f64>)> = cuts.windows(2).map(|w| {
+//!     let r = (w[0]..w[1]).into();
+//!     (x.slice_axis(Axis(0), r).to_owned(), y.slice_axis(Axis(0), r).to_owned())
+//! }).collect();
+//!
+//! // Pass 1 on each worker, shipped as bytes and merged in any order.
+//! let mut first = params.first_pass();
+//! for (xp, yp) in parts.iter().rev() {
+//!     let mut part = params.first_pass();
+//!     part.update(xp.view(), yp.view())?;
+//!     first.merge(&FirstPass::from_bytes(&part.to_bytes()?)?)?;
+//! }
+//! let plan = Plan::from_bytes(&params.plan(&first)?.to_bytes()?)?;
+//! // Pass 2 on each worker with the broadcast plan.
+//! let mut second = plan.second_pass()?;
+//! for (xp, yp) in &parts {
+//!     let mut part = plan.second_pass()?;
+//!     part.update(&plan, xp.view(), yp.view())?;
+//!     second.merge(&SecondPass::from_bytes(&part.to_bytes()?)?)?;
+//! }
+//! let model = params.finish(&plan, &second)?;
+//! // The same model as fitting every row at once.
+//! let whole = params.fit(x.view(), y.view())?;
+//! assert_eq!(model.to_bytes()?, whole.to_bytes()?);
+//! # Ok::<(), rks_solvers::SolversError>(())
+//! ```
+
+use std::collections::BTreeSet;
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rks::envelope::{FileKind, fnv1a};
+use rks::median::{DEFAULT_SAMPLE_ROWS, median_heuristic_sigma};
+use rks::sample::RowSample;
+use rks::scaler::{Scaler, ScalerStats};
+use rks::{AnyMap, FeatureMap, SavedAny};
+use serde::{Deserialize, Serialize};
+
+use super::bounds::{self, Ranges};
+use super::fit::Prepared;
+use super::select::choose_lambda;
+use super::{KernelMachine, KernelMachineValidParams, Selection, Solver, Task};
+use crate::error::{Param, Result, SolversError, invalid};
+use crate::exact::Grid;
+use crate::labels::{LabelMap, class_label};
+use crate::ridge::{Lambda, RidgeAccumulator};
+use crate::validate::{check_finite, check_rows};
+
+/// Partial fits in the project's envelope: tag `RKSPARTL`, version 1, payloads up to 64 GiB.
+pub const PARTIAL_FILE: FileKind = FileKind {
+    tag: *b"RKSPARTL",
+    what: "partial fit",
+    version: 1,
+    oldest: 1,
+    framed_since: 1,
+    max_payload: 1 << 36,
+};
+
+/// Which step a serialised partial belongs to: a part of one step is refused as another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+enum Step {
+    First,
+    Plan,
+    Second,
+}
+
+/// A fingerprint of the parameters that decide a fit (everything in them), so that parts of
+/// different fits cannot be merged or finished together.
+fn fingerprint(params: &KernelMachineValidParams) -> u64 {
+    fnv1a(format!("{params:?}").as_bytes())
+}
+
+fn mismatch(what: &str) -> SolversError {
+    SolversError::PartialMismatch(what.to_string())
+}
+
+/// Pass 1 of a partial fit: the statistics of one partition (or of several, merged). See the
+/// [module docs](self).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FirstPass {
+    params: u64,
+    stats: Option<ScalerStats>,
+    ranges: Option<Ranges>,
+    classes: BTreeSet<i64>,
+    sample: RowSample,
+    classification: bool,
+    rows: u64,
+}
+
+impl KernelMachineValidParams {
+    /// An empty pass 1 for these parameters.
+    pub fn first_pass(&self) -> FirstPass {
+        let capacity = self
+            .selection
+            .as_ref()
+            .map_or(DEFAULT_SAMPLE_ROWS, Selection::sample_rows);
+        FirstPass {
+            params: fingerprint(self),
+            stats: None,
+            ranges: None,
+            classes: BTreeSet::new(),
+            sample: RowSample::new(capacity, self.seed()),
+            classification: self.task == Task::Classification,
+            rows: 0,
+        }
+    }
+}
+
+impl FirstPass {
+    /// Adds rows `x` (finite, the same columns in every part) and their targets `y`. Errors
+    /// name the row within `x`.
+    pub fn update(&mut self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<()> {
+        check_rows(x.nrows(), y.len())?;
+        if let Some(stats) = &self.stats
+            && stats.dim() != x.ncols()
+        {
+            return Err(SolversError::DimensionMismatch {
+                what: "columns of a chunk",
+                expected: stats.dim(),
+                found: x.ncols(),
+            });
+        }
+        check_finite("input", x)?;
+        check_finite("target", y.insert_axis(Axis(1)))?;
+        if x.nrows() == 0 {
+            return Ok(());
+        }
+        let mut classes = Vec::new();
+        if self.classification {
+            for (i, &v) in y.iter().enumerate() {
+                classes.push(class_label(i, v)?);
+            }
+        }
+        self.stats
+            .get_or_insert_with(|| ScalerStats::new(x.ncols()))
+            .update(x)?;
+        self.ranges
+            .get_or_insert_with(|| Ranges::new(x.ncols()))
+            .update(x, y);
+        self.classes.extend(classes);
+        self.sample.offer(x, Some(y));
+        self.rows += x.nrows() as u64;
+        Ok(())
+    }
+
+    /// Merges another partition's pass 1 (of the same parameters) into this one.
+    pub fn merge(&mut self, other: &FirstPass) -> Result<()> {
+        if other.params != self.params || other.sample.setup() != self.sample.setup() {
+            return Err(mismatch(
+                "the first passes were made with different parameters",
+            ));
+        }
+        match (&mut self.stats, &other.stats) {
+            (Some(mine), Some(theirs)) => mine.merge(theirs)?,
+            (None, Some(theirs)) => self.stats = Some(theirs.clone()),
+            _ => {}
+        }
+        match (&mut self.ranges, &other.ranges) {
+            (Some(mine), Some(theirs)) => mine.merge(theirs),
+            (None, Some(theirs)) => self.ranges = Some(theirs.clone()),
+            _ => {}
+        }
+        self.classes.extend(other.classes.iter().copied());
+        self.sample.merge(other.sample.clone());
+        self.rows += other.rows;
+        Ok(())
+    }
+
+    /// Rows seen.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The pass in the project's envelope ([`PARTIAL_FILE`]).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        Ok(PARTIAL_FILE.encode(&(Step::First, self))?)
+    }
+
+    /// A pass from [`to_bytes`](Self::to_bytes); another step's bytes, a foreign, newer,
+    /// truncated or corrupt file are typed errors.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let pass: Self = decode(bytes, Step::First)?;
+        let dims_agree = match (&pass.stats, &pass.ranges) {
+            (Some(s), Some(r)) => s.dim() == r.x_min.len() && s.dim() == r.x_max.len(),
+            (None, None) => true,
+            _ => false,
+        };
+        if !(dims_agree && pass.sample.is_consistent()) {
+            return Err(corrupt("the parts of the first pass disagree"));
+        }
+        Ok(pass)
+    }
+}
+
+/// What every worker needs for pass 2, decided once from the merged pass 1. See the
+/// [module docs](self).
+#[derive(Debug, Clone)]
+pub struct Plan {
+    params: u64,
+    scaler: Scaler,
+    labels: Option<LabelMap>,
+    map: AnyMap,
+    sigma: f64,
+    grid: Grid,
+    chunk_rows: usize,
+    /// Rows (unscaled) and targets that score λ by exact leave-one-out (model selection on).
+    scored: Option<(Array2<f64>, Array1<f64>)>,
+    /// Rows of the merged pass 1.
+    rows: u64,
+}
+
+/// The stored form of a [`Plan`].
+#[derive(Serialize, Deserialize)]
+struct StoredPlan {
+    params: u64,
+    scaler: Scaler,
+    labels: Option<LabelMap>,
+    map: SavedAny,
+    sigma: f64,
+    grid: Grid,
+    chunk_rows: u64,
+    scored: Option<(Array2<f64>, Array1<f64>)>,
+    rows: u64,
+}
+
+impl KernelMachineValidParams {
+    /// The plan of a fit from its merged pass 1: scaler, labels, σ, map, grid, scored rows.
+    pub fn plan(&self, first: &FirstPass) -> Result<Plan> {
+        self.ridge_only()?;
+        if first.params != fingerprint(self) {
+            return Err(mismatch(
+                "the first pass was made with other parameters than the plan's",
+            ));
+        }
+        let (Some(stats), Some(ranges)) = (&first.stats, &first.ranges) else {
+            return Err(SolversError::EmptyInput(
+                "the first pass saw no rows".into(),
+            ));
+        };
+        let scaler = stats.finish(self.scaler)?;
+        let labels = match self.task {
+            Task::Classification => Some(LabelMap::from_classes(
+                first.classes.iter().copied().collect(),
+            )?),
+            Task::Regression => None,
+        };
+        let sample = &first.sample;
+        let sigma = match (self.bandwidth(), &self.selection) {
+            (Some(b), _) => b.sigma()?,
+            // Stage 1 of the model selection on the sampled rows: the same rows, hence the same
+            // σ, as an in-memory fit.
+            (None, Some(selection)) => {
+                let (rows, labels_of_rows) = (sample.rows(), sample.labels());
+                self.choose_sigma(
+                    selection,
+                    &scaler,
+                    labels.as_ref(),
+                    rows.view(),
+                    labels_of_rows.view(),
+                )?
+                .sigma
+            }
+            (None, None) => {
+                let rows = scaler.transform(sample.rows().view())?;
+                median_heuristic_sigma(rows.view(), rows.nrows(), self.seed())?
+            }
+        };
+        let scored = self.selection.as_ref().map(|selection| {
+            let keep = sample.len().min(selection.loo_rows);
+            let (rows, ys) = (sample.rows(), sample.labels());
+            (
+                rows.slice_axis(Axis(0), (..keep).into()).to_owned(),
+                ys.slice_axis(Axis(0), (..keep).into()).to_owned(),
+            )
+        });
+        let prepared = self.prepare(scaler, labels, sigma, self.n_frequencies(), None)?;
+        let grid = bounds::grid(&prepared, ranges)?;
+        Ok(Plan {
+            params: first.params,
+            scaler: prepared.scaler,
+            labels: prepared.labels,
+            map: prepared.map,
+            sigma,
+            grid,
+            chunk_rows: self.chunk_rows,
+            scored,
+            rows: first.rows,
+        })
+    }
+
+    /// The model from a plan and the merged pass 2 of all rows: λ by exact leave-one-out on the
+    /// plan's scored rows (model selection on, λ not fixed), else by GCV or as fixed.
+    pub fn finish(&self, plan: &Plan, second: &SecondPass) -> Result<KernelMachine> {
+        if plan.params != fingerprint(self) {
+            return Err(mismatch("the plan was made with other parameters"));
+        }
+        if second.plan != plan.fingerprint()? {
+            return Err(mismatch("the second pass was made with another plan"));
+        }
+        let lambda = self.ridge_only()?;
+        let acc = &second.acc;
+        let prepared = plan.prepared();
+        let sigma = plan.sigma;
+        match &plan.scored {
+            Some((x, y)) if !matches!(lambda, Lambda::Fixed(_)) && x.nrows() >= 2 => {
+                let path = self.scoring_path(acc, &prepared, x.view(), y.view())?;
+                let classes = match &prepared.labels {
+                    Some(labels) => Some((labels.indices(y.view())?, labels.n_classes())),
+                    None => None,
+                };
+                let classes = classes.as_ref().map(|(c, k)| (c.as_slice(), *k));
+                let n = prepared.map.n_frequencies();
+                let (ridge, _) = choose_lambda(&path, lambda, classes, sigma, 1.0, n)?;
+                Ok(self.assemble_ridge(prepared, ridge, acc.count(), sigma))
+            }
+            _ => self.finish_ridge(prepared, acc, lambda, sigma),
+        }
+    }
+}
+
+impl KernelMachineValidParams {
+    /// The ridge penalty setting; the SVM is refused (it needs every row in memory).
+    pub(super) fn ridge_only(&self) -> Result<&Lambda> {
+        match &self.solver {
+            Solver::Ridge { lambda } => Ok(lambda),
+            Solver::Svm { .. } => Err(invalid(
+                Param::Solver,
+                "a partial or streamed fit supports ridge only (the SVM needs every row in memory)",
+            )),
+        }
+    }
+}
+
+impl Plan {
+    /// The chosen bandwidth σ (scaled units).
+    pub fn sigma(&self) -> f64 {
+        self.sigma
+    }
+
+    /// The fitted scaler.
+    pub fn scaler(&self) -> &Scaler {
+        &self.scaler
+    }
+
+    /// The map every worker transforms with.
+    pub fn map(&self) -> &AnyMap {
+        &self.map
+    }
+
+    /// The grid of the exact statistics.
+    pub fn grid(&self) -> Grid {
+        self.grid
+    }
+
+    /// Rows of the merged pass 1.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// An empty pass 2 under this plan: D² · 8 bytes of statistics.
+    pub fn second_pass(&self) -> Result<SecondPass> {
+        let n_outputs = KernelMachineValidParams::n_outputs(self.labels.as_ref());
+        Ok(SecondPass {
+            plan: self.fingerprint()?,
+            acc: RidgeAccumulator::new(self.map.output_dim(), n_outputs, self.grid)?,
+        })
+    }
+
+    fn prepared(&self) -> Prepared {
+        Prepared {
+            scaler: self.scaler.clone(),
+            map: self.map.clone(),
+            labels: self.labels.clone(),
+        }
+    }
+
+    fn stored(&self) -> StoredPlan {
+        StoredPlan {
+            params: self.params,
+            scaler: self.scaler.clone(),
+            labels: self.labels.clone(),
+            map: self.map.saved(),
+            sigma: self.sigma,
+            grid: self.grid,
+            chunk_rows: self.chunk_rows as u64,
+            scored: self.scored.clone(),
+            rows: self.rows,
+        }
+    }
+
+    /// A fingerprint of everything the plan decides (its stored bytes).
+    fn fingerprint(&self) -> Result<u64> {
+        Ok(fnv1a(&PARTIAL_FILE.encode(&(Step::Plan, self.stored()))?))
+    }
+
+    /// The plan in the project's envelope ([`PARTIAL_FILE`]).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        Ok(PARTIAL_FILE.encode(&(Step::Plan, self.stored()))?)
+    }
+
+    /// A plan from [`to_bytes`](Self::to_bytes): the map is rebuilt from its spec and checked
+    /// against its checksum.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let stored: StoredPlan = decode(bytes, Step::Plan)?;
+        stored.grid.check()?;
+        let map = AnyMap::from_saved(&stored.map)?;
+        let consistent = stored.scaler.dim() == map.input_dim()
+            && stored.chunk_rows > 0
+            && stored.sigma.is_finite()
+            && stored
+                .scored
+                .as_ref()
+                .is_none_or(|(x, y)| x.nrows() == y.len() && x.ncols() == map.input_dim());
+        if !consistent {
+            return Err(corrupt("the parts of the plan disagree"));
+        }
+        Ok(Self {
+            params: stored.params,
+            scaler: stored.scaler,
+            labels: stored.labels,
+            map,
+            sigma: stored.sigma,
+            grid: stored.grid,
+            chunk_rows: usize::try_from(stored.chunk_rows)
+                .map_err(|_| corrupt("chunk_rows does not fit this machine"))?,
+            scored: stored.scored,
+            rows: stored.rows,
+        })
+    }
+}
+
+/// Pass 2 of a partial fit: the exact ridge statistics of one partition (or of several, merged)
+/// under a [`Plan`]. See the [module docs](self).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecondPass {
+    plan: u64,
+    acc: RidgeAccumulator,
+}
+
+impl SecondPass {
+    /// Scales, maps and folds rows `x` with targets `y` in, `plan.chunk_rows` rows at a time.
+    /// Errors name the row within `x`.
+    pub fn update(
+        &mut self,
+        plan: &Plan,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<()> {
+        if self.plan != plan.fingerprint()? {
+            return Err(mismatch("the second pass was started under another plan"));
+        }
+        check_rows(x.nrows(), y.len())?;
+        if x.ncols() != plan.scaler.dim() {
+            return Err(SolversError::DimensionMismatch {
+                what: "columns of a chunk",
+                expected: plan.scaler.dim(),
+                found: x.ncols(),
+            });
+        }
+        check_finite("input", x)?;
+        check_finite("target", y.insert_axis(Axis(1)))?;
+        let prepared = plan.prepared();
+        let mut start = 0;
+        for (xb, yb) in x
+            .axis_chunks_iter(Axis(0), plan.chunk_rows)
+            .zip(y.axis_chunks_iter(Axis(0), plan.chunk_rows))
+        {
+            KernelMachineValidParams::accumulate(&prepared, &mut self.acc, xb, yb)
+                .map_err(|e| e.shifted(start))?;
+            start += xb.nrows();
+        }
+        Ok(())
+    }
+
+    /// Merges another partition's pass 2 (under the same plan): exact, in any grouping.
+    pub fn merge(&mut self, other: &SecondPass) -> Result<()> {
+        if other.plan != self.plan {
+            return Err(mismatch(
+                "the second passes were made under different plans",
+            ));
+        }
+        self.acc.merge(&other.acc)
+    }
+
+    /// Rows accumulated.
+    pub fn rows(&self) -> u64 {
+        self.acc.count()
+    }
+
+    /// The statistics as `u64` limbs ([`RidgeAccumulator::limbs`]): the element-wise integer
+    /// sums of the limbs of passes under one plan (an MPI `Allreduce` with `MPI_SUM`) are the
+    /// limbs of their merge. [`with_limbs`](Self::with_limbs) reads them back.
+    pub fn limbs(&self) -> Vec<u64> {
+        self.acc.limbs()
+    }
+
+    /// This pass's plan and shape with the summed `limbs`.
+    pub fn with_limbs(&self, limbs: &[u64]) -> Result<Self> {
+        Ok(Self {
+            plan: self.plan,
+            acc: self.acc.with_limbs(limbs)?,
+        })
+    }
+
+    /// The pass in the project's envelope ([`PARTIAL_FILE`]).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        Ok(PARTIAL_FILE.encode(&(Step::Second, self))?)
+    }
+
+    /// A pass from [`to_bytes`](Self::to_bytes).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        decode(bytes, Step::Second)
+    }
+}
+
+fn corrupt(reason: &str) -> SolversError {
+    SolversError::File(rks::envelope::FileError::Corrupt {
+        what: PARTIAL_FILE.what,
+        reason: reason.into(),
+    })
+}
+
+/// Opens the envelope and decodes a `(Step, T)` payload, refusing another step's.
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], step: Step) -> Result<T> {
+    let (_, payload) = PARTIAL_FILE.open(bytes)?;
+    // The step first, alone, so that another step's bytes are named as such.
+    let found = bincode::serde::decode_from_slice::<Step, _>(payload, bincode::config::standard())
+        .map(|(s, _)| s)
+        .map_err(|e| corrupt(&format!("no step tag: {e}")))?;
+    if found != step {
+        return Err(mismatch(&format!(
+            "these bytes hold the {found:?} step of a partial fit, not the {step:?} step"
+        )));
+    }
+    let (_, value): (Step, T) = PARTIAL_FILE.decode(payload)?;
+    Ok(value)
+}

@@ -1,0 +1,104 @@
+//! Exact statistics: the same sums for any chunking and merge order, and the cost of the grid.
+
+mod common;
+
+use common::{ridge_closed_form, uniform};
+use ndarray::{Array2, Axis, s};
+use rks::FeatureMap;
+use rks_solvers::exact::Grid;
+use rks_solvers::ridge::RidgeAccumulator;
+
+/// cos/sin features of 2,000 rows (n = 64: D = 128) and a smooth target with noise.
+fn features() -> (Array2<f64>, Array2<f64>, f64) {
+    let x = uniform(2000, 4, 21);
+    let map = rks::DenseRks::params()
+        .n_frequencies(64)
+        .sigma(0.8)
+        .seed(3)
+        .build(4)
+        .unwrap();
+    let phi = map.transform(x.view()).unwrap();
+    let y = x
+        .map_axis(Axis(1), |r| (2.0 * r[0]).sin() + r[1] * r[2] + 10.0)
+        .insert_axis(Axis(1))
+        + uniform(2000, 1, 22) * 0.05;
+    (phi, y.to_owned(), 1.0 / 64f64.sqrt())
+}
+
+#[test]
+fn sums_do_not_depend_on_chunks_or_merge_order() {
+    let (phi, y, bound) = features();
+    let grid = Grid::new(bound, 9.0, 12.0).unwrap();
+    let fold = |cuts: &[usize]| {
+        let mut parts: Vec<RidgeAccumulator> = Vec::new();
+        let mut start = 0;
+        for &end in cuts.iter().chain([&phi.nrows()]) {
+            let mut acc = RidgeAccumulator::new(phi.ncols(), 1, grid).unwrap();
+            acc.update(phi.slice(s![start..end, ..]), y.slice(s![start..end, ..]))
+                .unwrap();
+            parts.push(acc);
+            start = end;
+        }
+        parts
+    };
+    let mut whole = RidgeAccumulator::new(phi.ncols(), 1, grid).unwrap();
+    whole.update(phi.view(), y.view()).unwrap();
+    // Uneven cuts (none on a block boundary), merged left to right, right to left, as a tree.
+    let parts = fold(&[1, 300, 301, 999, 1500]);
+    let mut left = parts[0].clone();
+    parts[1..].iter().for_each(|p| left.merge(p).unwrap());
+    let mut right = parts[parts.len() - 1].clone();
+    parts[..parts.len() - 1]
+        .iter()
+        .rev()
+        .for_each(|p| right.merge(p).unwrap());
+    let mut pairs: Vec<RidgeAccumulator> = parts
+        .chunks(2)
+        .map(|c| {
+            let mut a = c[0].clone();
+            c[1..].iter().for_each(|b| a.merge(b).unwrap());
+            a
+        })
+        .collect();
+    while pairs.len() > 1 {
+        let b = pairs.pop().unwrap();
+        pairs[0].merge(&b).unwrap();
+    }
+    assert_eq!(whole, left);
+    assert_eq!(whole, right);
+    assert_eq!(whole, pairs[0]);
+    // Summed limbs (an engine's integer sum) are the merge too.
+    let each: Vec<Vec<u64>> = parts.iter().map(RidgeAccumulator::limbs).collect();
+    let limbs: Vec<u64> = (0..each[0].len())
+        .map(|i| each.iter().map(|p| p[i]).sum())
+        .collect();
+    assert_eq!(whole, parts[0].with_limbs(&limbs).unwrap());
+    // Another grid is refused.
+    let other = RidgeAccumulator::new(phi.ncols(), 1, Grid::new(bound, 0.0, 12.0).unwrap());
+    assert!(left.merge(&other.unwrap()).is_err());
+}
+
+/// The grid's cost in accuracy: the exact statistics' fit against the f64 closed form on the
+/// same features, at λ from 10⁻⁶ to 1 times the mean eigenvalue scale. Predictions agree to
+/// 10⁻⁵ of the targets' spread (measured: see docs/benchmarks.md).
+#[test]
+fn the_grid_costs_no_accuracy() {
+    let (phi, y, bound) = features();
+    let grid = Grid::new(bound, 9.0, 12.0).unwrap();
+    let mut acc = RidgeAccumulator::new(phi.ncols(), 1, grid).unwrap();
+    acc.update(phi.view(), y.view()).unwrap();
+    let spread =
+        y.iter().fold(0.0f64, |m, v| m.max(*v)) - y.iter().fold(f64::MAX, |m, v| m.min(*v));
+    for lambda in [1e-6, 1e-4, 1e-2, 1.0] {
+        let exact = acc.solve(lambda).unwrap().predict(phi.view()).unwrap();
+        let (w, b) = ridge_closed_form(phi.view(), y.view(), lambda);
+        let reference = phi.dot(&w) + &b;
+        let gap = (&exact - &reference)
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(
+            gap < 1e-5 * spread,
+            "λ = {lambda}: predictions differ by {gap}"
+        );
+    }
+}

@@ -1,0 +1,271 @@
+//! The partial-fit API: the same model bytes in memory, streamed, and split into partitions in
+//! any way and merged in any order; parts of other fits are refused with typed errors.
+
+mod common;
+
+use common::uniform;
+use ndarray::{Array1, Array2, Axis};
+use rks::envelope::FileError;
+use rks::{Bandwidth, MapKind};
+use rks_solvers::machine::{KernelMachineValidParams, Selection};
+use rks_solvers::partial::{FirstPass, Plan, SecondPass};
+use rks_solvers::{KernelMachine, Lambda, Solver, SolversError, Task};
+
+type Part = (Array2<f64>, Array1<f64>);
+
+/// A fit's settings: task, targets, selection, λ, map.
+type Setting<'a> = (Task, &'a Array1<f64>, Option<Selection>, Lambda, MapKind);
+
+/// 700 rows of 3 columns: three classes, and a real target.
+fn data() -> (Array2<f64>, Array1<f64>, Array1<f64>) {
+    let x = uniform(700, 3, 71) * 2.0;
+    let classes = x
+        .rows()
+        .into_iter()
+        .map(|r| {
+            if (2.0 * r[0]).sin() > r[1] {
+                4.0
+            } else if r[2] > 0.2 {
+                -1.0
+            } else {
+                9.0
+            }
+        })
+        .collect();
+    let values = x
+        .rows()
+        .into_iter()
+        .map(|r| 50.0 + (2.0 * r[0]).sin() + r[1] * r[2])
+        .collect();
+    (x, classes, values)
+}
+
+fn split(x: &Array2<f64>, y: &Array1<f64>, cuts: &[usize]) -> Vec<Part> {
+    cuts.windows(2)
+        .map(|w| {
+            let r = (w[0]..w[1]).into();
+            (
+                x.slice_axis(Axis(0), r).to_owned(),
+                y.slice_axis(Axis(0), r).to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Each part's passes go through bytes (as between workers); pass 1 merges in `order`, pass 2
+/// as a left-leaning tree of pairs.
+fn fit_parts(params: &KernelMachineValidParams, parts: &[Part], order: &[usize]) -> Vec<u8> {
+    let mut first = params.first_pass();
+    for &i in order {
+        let mut part = params.first_pass();
+        part.update(parts[i].0.view(), parts[i].1.view()).unwrap();
+        first
+            .merge(&FirstPass::from_bytes(&part.to_bytes().unwrap()).unwrap())
+            .unwrap();
+    }
+    let plan = Plan::from_bytes(&params.plan(&first).unwrap().to_bytes().unwrap()).unwrap();
+    let mut seconds: Vec<SecondPass> = parts
+        .iter()
+        .map(|(x, y)| {
+            let mut part = plan.second_pass().unwrap();
+            part.update(&plan, x.view(), y.view()).unwrap();
+            SecondPass::from_bytes(&part.to_bytes().unwrap()).unwrap()
+        })
+        .collect();
+    while seconds.len() > 1 {
+        let b = seconds.remove(1);
+        let a = seconds.remove(0);
+        let mut merged = b;
+        merged.merge(&a).unwrap();
+        seconds.push(merged);
+    }
+    params
+        .finish(&plan, &seconds[0])
+        .unwrap()
+        .to_bytes()
+        .unwrap()
+}
+
+fn streamed(params: &KernelMachineValidParams, x: &Array2<f64>, y: &Array1<f64>) -> Vec<u8> {
+    let open = || -> Result<Vec<Result<Part, std::io::Error>>, std::io::Error> {
+        Ok(split(x, y, &[0, 97, 300, 301, 700])
+            .into_iter()
+            .map(Ok)
+            .collect())
+    };
+    params.fit_stream(open).unwrap().to_bytes().unwrap()
+}
+
+#[test]
+fn every_split_and_order_gives_the_in_memory_model_bytes() {
+    let (x, classes, values) = data();
+    let settings: Vec<Setting> = vec![
+        // Model selection on (σ and λ by leave-one-out), the defaults.
+        (
+            Task::Classification,
+            &classes,
+            Some(Selection::default()),
+            Lambda::Gcv,
+            MapKind::Fastfood,
+        ),
+        (
+            Task::Regression,
+            &values,
+            Some(Selection::default()),
+            Lambda::Gcv,
+            MapKind::Dense,
+        ),
+        // Selection off: σ by the median heuristic, λ by GCV or fixed.
+        (
+            Task::Classification,
+            &classes,
+            None,
+            Lambda::Gcv,
+            MapKind::Orf,
+        ),
+        (
+            Task::Regression,
+            &values,
+            None,
+            Lambda::Fixed(0.01),
+            MapKind::Sorf,
+        ),
+    ];
+    for (task, y, selection, lambda, map) in settings {
+        let params = KernelMachine::params()
+            .map(map)
+            .n_frequencies(64) // 128 features < 700 rows: the primal form
+            .task(task)
+            .solver(Solver::Ridge { lambda })
+            .selection(selection.clone())
+            .chunk_rows(128)
+            .seed(5)
+            .check()
+            .unwrap();
+        let what = format!("{task:?} {map:?} selection {}", selection.is_some());
+        let whole = params.fit(x.view(), y.view()).unwrap().to_bytes().unwrap();
+        assert_eq!(streamed(&params, &x, y), whole, "{what}: streamed");
+        for (cuts, order) in [
+            (vec![0, 700], vec![0]),
+            (vec![0, 350, 700], vec![1, 0]),
+            (vec![0, 233, 466, 700], vec![0, 1, 2]),
+            (vec![0, 1, 600, 700], vec![2, 0, 1]),
+        ] {
+            let parts = split(&x, y, &cuts);
+            assert_eq!(
+                fit_parts(&params, &parts, &order),
+                whole,
+                "{what}: {cuts:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn parts_of_other_fits_steps_or_versions_are_refused() {
+    let (x, classes, _) = data();
+    let params = KernelMachine::params()
+        .n_frequencies(32)
+        .bandwidth(Bandwidth::Sigma(1.0))
+        .selection(None)
+        .check()
+        .unwrap();
+    let other = KernelMachine::params()
+        .n_frequencies(32)
+        .bandwidth(Bandwidth::Sigma(1.0))
+        .selection(None)
+        .seed(1)
+        .check()
+        .unwrap();
+    let mut first = params.first_pass();
+    first.update(x.view(), classes.view()).unwrap();
+    let mut foreign = other.first_pass();
+    foreign.update(x.view(), classes.view()).unwrap();
+    let mismatch = |r: Result<(), SolversError>| matches!(r, Err(SolversError::PartialMismatch(_)));
+    assert!(mismatch(first.clone().merge(&foreign)));
+    assert!(matches!(
+        other.plan(&first),
+        Err(SolversError::PartialMismatch(_))
+    ));
+
+    let plan = params.plan(&first).unwrap();
+    let other_plan = other.plan(&foreign).unwrap();
+    let mut second = plan.second_pass().unwrap();
+    second.update(&plan, x.view(), classes.view()).unwrap();
+    let mut foreign_second = other_plan.second_pass().unwrap();
+    assert!(mismatch(foreign_second.update(
+        &plan,
+        x.view(),
+        classes.view()
+    )));
+    assert!(mismatch(foreign_second.merge(&second)));
+    assert!(matches!(
+        params.finish(&plan, &foreign_second),
+        Err(SolversError::PartialMismatch(_))
+    ));
+    assert!(matches!(
+        other.finish(&plan, &second),
+        Err(SolversError::PartialMismatch(_))
+    ));
+
+    // Bytes of another step, a newer version, a truncated or flipped file.
+    let plan_bytes = plan.to_bytes().unwrap();
+    assert!(matches!(
+        FirstPass::from_bytes(&plan_bytes),
+        Err(SolversError::PartialMismatch(_))
+    ));
+    assert!(matches!(
+        SecondPass::from_bytes(&first.to_bytes().unwrap()),
+        Err(SolversError::PartialMismatch(_))
+    ));
+    let mut newer = plan_bytes.clone();
+    newer[8..12].copy_from_slice(&2u32.to_le_bytes());
+    assert!(matches!(
+        Plan::from_bytes(&newer),
+        Err(SolversError::File(FileError::NewerVersion { .. }))
+    ));
+    assert!(matches!(
+        Plan::from_bytes(&plan_bytes[..plan_bytes.len() - 3]),
+        Err(SolversError::File(FileError::Truncated { .. }))
+    ));
+    let mut flipped = second.to_bytes().unwrap();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    assert!(matches!(
+        SecondPass::from_bytes(&flipped),
+        Err(SolversError::File(FileError::Corrupt { .. }))
+    ));
+    assert!(matches!(
+        FirstPass::from_bytes(b"RKSMODEL and more bytes than a header....."),
+        Err(SolversError::File(FileError::ForeignFile { .. }))
+    ));
+}
+
+#[test]
+fn summed_limbs_are_the_merge() {
+    let (x, classes, _) = data();
+    let params = KernelMachine::params()
+        .n_frequencies(16)
+        .selection(None)
+        .check()
+        .unwrap();
+    let mut first = params.first_pass();
+    first.update(x.view(), classes.view()).unwrap();
+    let plan = params.plan(&first).unwrap();
+    let parts: Vec<SecondPass> = split(&x, &classes, &[0, 10, 400, 700])
+        .iter()
+        .map(|(xp, yp)| {
+            let mut p = plan.second_pass().unwrap();
+            p.update(&plan, xp.view(), yp.view()).unwrap();
+            p
+        })
+        .collect();
+    let limbs: Vec<Vec<u64>> = parts.iter().map(SecondPass::limbs).collect();
+    let summed: Vec<u64> = (0..limbs[0].len())
+        .map(|i| limbs.iter().map(|l| l[i]).sum())
+        .collect();
+    let mut merged = parts[0].clone();
+    parts[1..].iter().for_each(|p| merged.merge(p).unwrap());
+    assert_eq!(parts[0].with_limbs(&summed).unwrap(), merged);
+    assert_eq!(merged.rows(), 700);
+}

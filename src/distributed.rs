@@ -1,0 +1,329 @@
+//! `rks fit --distributed`: the partial-fit API ([`rks_solvers::partial`]) over MPI ranks.
+//!
+//! Run under `mpirun -n P`. Each rank reads its own part of the training file: the byte range
+//! [L·r/P, L·(r+1)/P) moved forward to line starts (a line belongs to the rank where it starts; a
+//! CSV file's header is read by every rank), or, when the `--train` path contains `{rank}`, its
+//! own whole file. Then:
+//!
+//! 1. LIBSVM width without `--features`: each rank scans its part, the largest wins
+//!    (`MPI_Allreduce`, `MPI_MAX`).
+//! 2. Pass 1 on every rank; the parts are sent to rank 0 and merged in rank order; rank 0 makes
+//!    the plan and broadcasts its bytes.
+//! 3. Pass 2 on every rank; the exact statistics are summed on rank 0 as `u64` limbs with
+//!    `MPI_Reduce` and `MPI_SUM` (plain integer sums, exact in any reduction order).
+//! 4. Rank 0 chooses λ, builds the model and writes it atomically (a temporary file renamed onto
+//!    `--model`).
+//!
+//! After each local step every rank reports success or failure (`MPI_Allreduce`, `MPI_MIN` of
+//! the failing rank), so a bad row on one rank stops all of them with that rank's error and no
+//! model. A rank that dies (killed, out of memory) ends the job through `mpirun`, which stops the
+//! others; rank 0 never reaches the write, so no model file appears either.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use mpi::collective::SystemOperation;
+use mpi::point_to_point::Source as _;
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::*;
+use rks_solvers::partial::{FirstPass, Plan};
+use serde::Serialize;
+
+use crate::cli::FitArgs;
+use crate::error::{CliError, Result};
+use crate::input::{Chunks, Source};
+use crate::machine::{self, ModelSummary, Recipe};
+use crate::report::{Report, emit, fmt_duration};
+
+/// What rank 0 prints.
+#[derive(Debug, Serialize)]
+pub struct DistributedReport {
+    /// Where the model was saved.
+    pub model_path: PathBuf,
+    /// The fitted model.
+    pub model: ModelSummary,
+    /// MPI ranks.
+    pub ranks: usize,
+    /// Training rows on each rank.
+    pub rows_per_rank: Vec<u64>,
+    /// Seconds from the start to the saved model.
+    pub seconds: f64,
+}
+
+impl Report for DistributedReport {
+    fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out, "fitted {}", self.model.one_line())?;
+        writeln!(out, "  training rows    {}", self.model.train_rows)?;
+        writeln!(
+            out,
+            "  distributed      {} MPI ranks, rows per rank {:?}",
+            self.ranks, self.rows_per_rank
+        )?;
+        writeln!(out, "  fit time         {}", fmt_duration(self.seconds))?;
+        writeln!(out, "  saved to         {}", self.model_path.display())
+    }
+}
+
+/// Runs `rks fit --distributed` on this rank.
+pub fn run(
+    args: &FitArgs,
+    recipe: &Recipe,
+    source: Source,
+    chunk_rows: usize,
+    json: bool,
+) -> Result<()> {
+    let start = Instant::now();
+    let task = recipe.task.ok_or_else(|| {
+        CliError::usage(
+            "--distributed needs --task (classification or regression): ranks cannot infer it \
+             from their own rows alike",
+        )
+    })?;
+    let universe = mpi::initialize()
+        .ok_or_else(|| CliError::compute("MPI is already initialised in this process"))?;
+    let world = universe.world();
+    let (rank, size) = (world.rank() as usize, world.size() as usize);
+    let part = Part::of(&args.train, rank, size, source.is_csv());
+    let part = agree(&world, part)?;
+
+    // The LIBSVM width: the widest part's.
+    let source = if source.is_csv() || source.known_width().is_some() {
+        source
+    } else {
+        let local = part.width(&source);
+        let width = agree(&world, local)?;
+        let mut widest = 0u64;
+        world.all_reduce_into(&(width as u64), &mut widest, SystemOperation::max());
+        source.or_features(widest as usize)
+    };
+    let params = recipe.params_for(task)?;
+    let fit_error = |e| machine::fit_error(&args.train, e);
+
+    // Pass 1, merged on rank 0 in rank order.
+    let first = part.chunks(&source, chunk_rows).and_then(|chunks| {
+        let mut first = params.first_pass();
+        let mut rows = 0;
+        for chunk in chunks {
+            let chunk = chunk.map_err(CliError::Read)?;
+            first
+                .update(chunk.x.view(), chunk.y.view())
+                .map_err(|e| part.data_error(e, rows))?;
+            rows += chunk.n_rows();
+        }
+        first.to_bytes().map_err(fit_error)
+    });
+    let bytes = agree(&world, first)?;
+    let root = world.process_at_rank(0);
+    let mut rows_per_rank = Vec::new();
+    let plan = if rank == 0 {
+        // Every part is received before any is decoded, so no rank is left blocked in a send.
+        let parts: Vec<Vec<u8>> = (1..size)
+            .map(|other| world.process_at_rank(other as i32).receive_vec::<u8>().0)
+            .collect();
+        let made = (|| {
+            let mut merged = FirstPass::from_bytes(&bytes).map_err(fit_error)?;
+            rows_per_rank.push(merged.rows());
+            for theirs in &parts {
+                let theirs = FirstPass::from_bytes(theirs).map_err(fit_error)?;
+                rows_per_rank.push(theirs.rows());
+                merged.merge(&theirs).map_err(fit_error)?;
+            }
+            params.plan(&merged).map_err(fit_error)
+        })();
+        broadcast_bytes(&world, made.as_ref().ok().map(Plan::to_bytes));
+        made?
+    } else {
+        root.send(&bytes[..]);
+        let received = broadcast_bytes(&world, None);
+        let received = received
+            .ok_or_else(|| CliError::compute("rank 0 could not make the plan (see its error)"))?;
+        Plan::from_bytes(&received).map_err(fit_error)?
+    };
+
+    // Pass 2, summed on rank 0 as integer limbs.
+    let second = part.chunks(&source, chunk_rows).and_then(|chunks| {
+        let mut second = plan.second_pass().map_err(fit_error)?;
+        let mut rows = 0;
+        for chunk in chunks {
+            let chunk = chunk.map_err(CliError::Read)?;
+            second
+                .update(&plan, chunk.x.view(), chunk.y.view())
+                .map_err(|e| part.data_error(e, rows))?;
+            rows += chunk.n_rows();
+        }
+        Ok(second)
+    });
+    let second = agree(&world, second)?;
+    let limbs = second.limbs();
+    if rank != 0 {
+        root.reduce_into(&limbs[..], SystemOperation::sum());
+        return Ok(());
+    }
+    let mut summed = vec![0u64; limbs.len()];
+    root.reduce_into_root(&limbs[..], &mut summed[..], SystemOperation::sum());
+    let merged = second.with_limbs(&summed).map_err(fit_error)?;
+    let model = params.finish(&plan, &merged).map_err(fit_error)?;
+    machine::save(&model, &args.model)?;
+    let report = DistributedReport {
+        model_path: args.model.clone(),
+        model: ModelSummary::of(&model),
+        ranks: size,
+        rows_per_rank,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    emit(&report, json)
+}
+
+/// Every rank learns whether every rank succeeded: the first failing rank's error is this
+/// rank's own, or a message naming it.
+fn agree<T>(world: &SimpleCommunicator, local: Result<T>) -> Result<T> {
+    let size = world.size();
+    let mine = if local.is_ok() { size } else { world.rank() };
+    let mut first_failed = size;
+    world.all_reduce_into(&mine, &mut first_failed, SystemOperation::min());
+    match local {
+        Err(e) => Err(e),
+        Ok(_) if first_failed < size => Err(CliError::compute(format!(
+            "rank {first_failed} failed (its error is above); no model was written"
+        ))),
+        Ok(v) => Ok(v),
+    }
+}
+
+/// Rank 0 broadcasts `bytes` (`None`: it failed); every rank returns them.
+fn broadcast_bytes(
+    world: &SimpleCommunicator,
+    bytes: Option<rks_solvers::error::Result<Vec<u8>>>,
+) -> Option<Vec<u8>> {
+    let root = world.process_at_rank(0);
+    let mut bytes = bytes.and_then(|b| b.ok());
+    // u64::MAX: no plan.
+    let mut len = bytes.as_ref().map_or(u64::MAX, |b| b.len() as u64);
+    root.broadcast_into(&mut len);
+    if len == u64::MAX {
+        return None;
+    }
+    let mut buffer = bytes.take().unwrap_or_else(|| vec![0u8; len as usize]);
+    root.broadcast_into(&mut buffer[..]);
+    Some(buffer)
+}
+
+/// The part of the training data this rank reads.
+#[derive(Debug, Clone)]
+struct Part {
+    path: PathBuf,
+    /// Byte range (line starts) within `path`; `None`: the whole file (one file per rank).
+    range: Option<(u64, u64)>,
+    /// A CSV file's header line, read before the range by ranks whose range does not hold it.
+    header: Option<Vec<u8>>,
+    /// "FILE bytes A..B (rank r of P)", for messages.
+    name: String,
+}
+
+impl Part {
+    /// This rank's part: its own file when `train` holds `{rank}`, else its byte range.
+    fn of(train: &Path, rank: usize, size: usize, csv: bool) -> Result<Part> {
+        let text = train.to_string_lossy();
+        if text.contains("{rank}") {
+            let path = PathBuf::from(text.replace("{rank}", &rank.to_string()));
+            let name = format!("{} (rank {rank} of {size})", path.display());
+            return Ok(Part {
+                path,
+                range: None,
+                header: None,
+                name,
+            });
+        }
+        let io = |e| CliError::io(train, e);
+        let mut file = File::open(train).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        let header = if csv {
+            Some(header_line(&mut file).map_err(io)?)
+        } else {
+            None
+        };
+        let body = header.as_ref().map_or(0, |h| h.len() as u64);
+        let mut cut = |r: usize| -> std::io::Result<u64> {
+            let at = (len as u128 * r as u128 / size as u128) as u64;
+            line_start_at_or_after(&mut file, at.max(body), len)
+        };
+        let (from, to) = (cut(rank).map_err(io)?, cut(rank + 1).map_err(io)?);
+        let (from, to) = if rank == 0 { (0, to) } else { (from, to) };
+        Ok(Part {
+            path: train.to_path_buf(),
+            range: Some((from, to)),
+            header: if rank == 0 { None } else { header },
+            name: format!(
+                "{} bytes {from}..{to} (rank {rank} of {size})",
+                train.display()
+            ),
+        })
+    }
+
+    fn reader(&self) -> std::io::Result<Box<dyn BufRead>> {
+        let mut file = File::open(&self.path)?;
+        let body: Box<dyn Read> = match self.range {
+            Some((from, to)) => {
+                file.seek(SeekFrom::Start(from))?;
+                Box::new(file.take(to - from))
+            }
+            None => Box::new(file),
+        };
+        let header = Cursor::new(self.header.clone().unwrap_or_default());
+        Ok(Box::new(BufReader::with_capacity(
+            1 << 20,
+            header.chain(body),
+        )))
+    }
+
+    fn chunks(&self, source: &Source, chunk_rows: usize) -> Result<Chunks> {
+        let reader = self.reader().map_err(|e| CliError::io(&self.path, e))?;
+        source
+            .chunks_from(reader, &self.name, chunk_rows)
+            .map_err(CliError::Read)
+    }
+
+    /// The largest LIBSVM feature index in this part.
+    fn width(&self, _source: &Source) -> Result<usize> {
+        let reader = self.reader().map_err(|e| CliError::io(&self.path, e))?;
+        let (_, width) = rks_data::libsvm::scan(reader, &self.name)?;
+        Ok(width)
+    }
+
+    /// An error in the chunk that starts at row `rows` of this part (its row numbers count
+    /// from that chunk).
+    fn data_error(&self, e: rks_solvers::SolversError, rows: usize) -> CliError {
+        let place = format!("{}, chunk from row {rows} of the part", self.name);
+        machine::fit_error(Path::new(&place), e)
+    }
+}
+
+/// The first non-blank line of a CSV file, with its line end (the header every rank reads).
+fn header_line(file: &mut File) -> std::io::Result<Vec<u8>> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut reader = BufReader::new(&mut *file);
+    let mut header = Vec::new();
+    loop {
+        let before = header.len();
+        if reader.read_until(b'\n', &mut header)? == 0 {
+            return Ok(header);
+        }
+        if !header[before..].iter().all(u8::is_ascii_whitespace) {
+            return Ok(header);
+        }
+    }
+}
+
+/// The first line start at or after `at` (a line starts at 0 or after a `\n`), or `len`.
+fn line_start_at_or_after(file: &mut File, at: u64, len: u64) -> std::io::Result<u64> {
+    if at == 0 || at >= len {
+        return Ok(at.min(len));
+    }
+    file.seek(SeekFrom::Start(at - 1))?;
+    let mut reader = BufReader::new(&mut *file);
+    let mut skipped = Vec::new();
+    let n = reader.read_until(b'\n', &mut skipped)? as u64;
+    Ok((at - 1 + n).min(len))
+}
