@@ -879,7 +879,8 @@ fn saving_a_model_never_replaces_what_is_not_a_regular_file() {
 }
 
 /// Under a 4 GiB address-space limit, features of 455 rows × 10⁷ columns (36 GB) cannot be
-/// allocated: a typed error naming the parameter and the bytes, not an abort.
+/// allocated, nor can ORF's parameters at n = 10⁶, d = 784: typed errors naming the parameter
+/// and the bytes, not an abort.
 #[cfg(target_os = "linux")]
 #[test]
 fn too_many_frequencies_for_the_memory_is_an_error_not_an_abort() {
@@ -905,6 +906,35 @@ fn too_many_frequencies_for_the_memory_is_an_error_not_an_abort() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
         err.contains("bytes") && err.contains("frequencies"),
+        "{err}"
+    );
+    assert!(!model.exists());
+
+    // Three rows of 784 columns: the features are small (48 MB), but ORF's 10⁶ × 784 matrix is
+    // not (15.7 GB with its f32 copy and its drawing): the map's parameters are probed first.
+    let wide = dir.path().join("wide.train");
+    let row = |label: usize| format!("{label} 1:0.5 300:0.25 784:1\n");
+    std::fs::write(&wide, row(0) + &row(1) + &row(0)).unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 4194304 && exec \"$@\"")
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_rks"))
+        .args([
+            "fit",
+            "--train",
+            path_str(&wide),
+            "--model",
+            path_str(&model),
+        ])
+        .args(["--map", "orf", "--frequencies", "1000000", "--no-select"])
+        .args(["--sigma", "1", "--lambda", "1"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the map's parameters") && err.contains("--frequencies"),
         "{err}"
     );
     assert!(!model.exists());

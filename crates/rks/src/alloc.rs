@@ -60,6 +60,32 @@ pub fn zeros<F: Clone + num_traits::Zero>(
     Array2::from_shape_vec((rows, cols), v).map_err(|_| too_large())
 }
 
+/// Checks that `bytes` more could be allocated now, without keeping them: a reservation of that
+/// size is asked for and given back at once, so nothing is touched or kept. For a structure made
+/// of several buffers (a map's parameters in both precisions), one probe of their total before
+/// the first is made turns what would be an abort part-way into [`RksError::TooLarge`].
+///
+/// ```
+/// use rks::error::Param;
+/// rks::alloc::probe(1 << 20, "the map's parameters", Param::NFrequencies)?;
+/// assert!(rks::alloc::probe(1 << 62, "the map's parameters", Param::NFrequencies).is_err());
+/// # Ok::<(), rks::RksError>(())
+/// ```
+pub fn probe(bytes: u128, what: &'static str, parameter: Param) -> Result<(), RksError> {
+    let too_large = || RksError::TooLarge {
+        what,
+        parameter,
+        bytes,
+    };
+    let len = usize::try_from(bytes)
+        .ok()
+        .filter(|&b| b <= isize::MAX as usize)
+        .ok_or_else(too_large)?;
+    Vec::<u8>::new()
+        .try_reserve_exact(len)
+        .map_err(|_| too_large())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -118,6 +118,7 @@ impl DenseRks {
     /// Draws the map described by a validated spec (which must be of kind [`MapKind::Dense`]).
     pub fn from_spec(spec: &MapSpec) -> Result<Self, RksError> {
         spec.expect_kind(MapKind::Dense)?;
+        spec.check_memory()?;
         Ok(Self {
             spec: *spec,
             wide: OnceLock::new(),

@@ -156,6 +156,7 @@ impl Fastfood {
     /// Draws the map described by a validated spec (which must be of kind [`MapKind::Fastfood`]).
     pub fn from_spec(spec: &MapSpec) -> Result<Self, RksError> {
         spec.expect_kind(MapKind::Fastfood)?;
+        spec.check_memory()?;
         let padded_dim = spec.input_dim().next_power_of_two();
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed());
         let blocks: Vec<FastfoodBlock> = (0..spec.n_frequencies().div_ceil(padded_dim))

@@ -165,6 +165,7 @@ impl NystromParams {
                 format!("{m} landmarks from {rows} rows: at most one landmark per row"),
             ));
         }
+        spec.check_memory()?;
         let x = x.mapv(F::to_f64_exact);
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let chosen = match self.sampling {
@@ -373,6 +374,7 @@ impl Nystrom {
     ) -> Result<Self, RksError> {
         spec.expect_kind(MapKind::Nystrom)?;
         check_floor(eigen_floor)?;
+        spec.check_memory()?;
         let (m, d) = (spec.n_frequencies(), spec.input_dim());
         if landmarks.dim() != (m, d) {
             return Err(invalid(

@@ -135,6 +135,7 @@ impl Orf {
     /// Draws the map described by a validated spec (which must be of kind [`MapKind::Orf`]).
     pub fn from_spec(spec: &MapSpec) -> Result<Self, RksError> {
         spec.expect_kind(MapKind::Orf)?;
+        spec.check_memory()?;
         let (d, n) = (spec.input_dim(), spec.n_frequencies());
         let w = draw(spec)?;
         let mut checksum = Checksum::new();

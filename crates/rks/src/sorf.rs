@@ -119,6 +119,7 @@ impl Sorf {
     /// Draws the map described by a validated spec (which must be of kind [`MapKind::Sorf`]).
     pub fn from_spec(spec: &MapSpec) -> Result<Self, RksError> {
         spec.expect_kind(MapKind::Sorf)?;
+        spec.check_memory()?;
         let padded_dim = spec.input_dim().next_power_of_two();
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed());
         let blocks = (0..spec.n_frequencies().div_ceil(padded_dim))

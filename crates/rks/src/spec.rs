@@ -213,6 +213,43 @@ impl MapSpec {
     pub fn kernel(&self) -> Kernel {
         self.kernel
     }
+
+    /// An upper bound on the bytes a map built from this spec holds at once: its parameters in
+    /// f64 and in f32 (each made by the first transform in that precision) and the scratch of
+    /// their drawing. With D = d rounded up to a power of two and B = ⌈n/D⌉ blocks:
+    ///
+    /// - dense: Wᵀ packed in f64 and f32 (n rounded up to a panel of 16), 12·(n + 16)·d;
+    /// - ORF: the same, plus W as drawn (f64) and one d × d Gaussian block, 20·(n + 16)·d + 8·d²;
+    /// - Fastfood: B, G, S (f64) and Π (8 bytes) per block, Π as 32-bit gather indices, and
+    ///   B, G, S in each precision: 72·D·B;
+    /// - SORF: D₁, D₂, D₃ and the scaling (f64) per block, and the same in each precision:
+    ///   80·D·B;
+    /// - Nyström with m = n landmarks: the landmarks (f64), K_mm, its eigenvectors and
+    ///   K_mm^{-1/2} in f64 and f32, and the (2m)² kernel matrix of a leverage pilot with its
+    ///   factorisation: 8·m·d + 92·m².
+    pub fn memory_bound(&self) -> u128 {
+        let (d, n) = (self.input_dim as u128, self.n_frequencies as u128);
+        let padded = self.input_dim.next_power_of_two() as u128;
+        let blocks = n.div_ceil(padded);
+        match self.kind {
+            MapKind::Dense => 12 * (n + 16) * d,
+            MapKind::Orf => 20 * (n + 16) * d + 8 * d * d,
+            MapKind::Fastfood => 72 * padded * blocks,
+            MapKind::Sorf => 80 * padded * blocks,
+            MapKind::Nystrom => 8 * n * d + 92 * n * n,
+        }
+    }
+
+    /// Whether [`memory_bound`](Self::memory_bound) bytes can be allocated now
+    /// ([`crate::alloc::probe`]): the maps ask before drawing anything, so a size the machine
+    /// cannot give is [`RksError::TooLarge`] naming n (or m), never an abort.
+    pub fn check_memory(&self) -> Result<(), RksError> {
+        let parameter = match self.kind {
+            MapKind::Nystrom => Param::NLandmarks,
+            _ => Param::NFrequencies,
+        };
+        crate::alloc::probe(self.memory_bound(), "the map's parameters", parameter)
+    }
     /// The seed of the ChaCha8 generator.
     pub fn seed(&self) -> u64 {
         self.seed

@@ -718,3 +718,53 @@ fn parameter_memory_of_the_new_maps() {
         "Debug shows the size, not the landmarks"
     );
 }
+
+/// Every map asks for its parameters' memory before drawing anything (`MapSpec::check_memory`):
+/// ORF at d = 2²⁶ would draw a d × d Gaussian block of 2⁵⁵ bytes, past any address space, and
+/// is a typed error naming n, not an abort. The bound it probes covers what the maps hold once
+/// both precisions have been transformed.
+#[test]
+fn parameters_beyond_memory_are_errors_and_the_bound_covers_the_maps() {
+    let spec = MapSpec::new(
+        MapKind::Orf,
+        1 << 26,
+        8,
+        Bandwidth::Sigma(1.0),
+        Kernel::Gaussian,
+        0,
+    )
+    .unwrap();
+    assert!(spec.memory_bound() >= 1 << 55);
+    match Orf::from_spec(&spec) {
+        Err(RksError::TooLarge {
+            parameter, bytes, ..
+        }) => {
+            assert_eq!(parameter, Param::NFrequencies);
+            assert_eq!(bytes, spec.memory_bound());
+        }
+        other => panic!("expected TooLarge, got {:?}", other.map(|m| m.output_dim())),
+    }
+    assert!(matches!(
+        AnyMap::from_spec(&spec),
+        Err(RksError::TooLarge { .. })
+    ));
+
+    let x = gaussian_rows(40, 9, 2);
+    let mut maps: Vec<AnyMap> = new_maps();
+    maps.push(build(MapKind::Dense, 9, 50, 2.0, Kernel::Gaussian, 1));
+    maps.push(build(MapKind::Fastfood, 9, 50, 2.0, Kernel::Gaussian, 1));
+    for map in &maps {
+        map.transform(x.view()).unwrap();
+        map.transform(x.mapv(|v| v as f32).view()).unwrap();
+        let bound = map.spec().memory_bound();
+        assert!(
+            map.parameter_bytes() as u128 <= bound,
+            "{:?}: {} > {bound}",
+            map.spec().kind(),
+            map.parameter_bytes()
+        );
+        if let AnyMap::Dense(dense) = map {
+            assert!(dense.resident_bytes() as u128 <= bound);
+        }
+    }
+}
