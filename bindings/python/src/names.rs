@@ -41,20 +41,18 @@ fn supports(map: &str, kernel: &str) -> PyResult<bool> {
     Ok(parse::<MapKind>(map)?.supports(parse(kernel)?))
 }
 
-/// The library's n (frequencies; landmarks for Nyström) that gives `n_components` output
-/// features with this map and kernel: n_components / 2 for cos/sin features, n_components for
-/// the arc-cosine kernels and Nyström. A `ValueError` when no n gives exactly that width.
+/// The library's n (frequencies; landmarks for Nyström) for `n_components` output features with
+/// this map and kernel: ⌈n_components / 2⌉ for cos/sin features (an odd width keeps the first
+/// n_components of the 2n features), n_components for the arc-cosine kernels and Nyström.
 #[pyfunction]
 fn n_frequencies(map: &str, kernel: &str, n_components: usize) -> PyResult<usize> {
     let (kind, kernel) = (parse::<MapKind>(map)?, parse::<Kernel>(kernel)?);
-    let per = kind.output_dim(kernel, 1);
-    if n_components == 0 || !n_components.is_multiple_of(per) {
-        return Err(PyValueError::new_err(format!(
-            "n_components must be a positive multiple of {per} for the {kind} map with the \
-             {kernel} kernel ({per} outputs per frequency), got {n_components}"
-        )));
+    if n_components == 0 {
+        return Err(PyValueError::new_err(
+            "n_components must be at least 1, got 0",
+        ));
     }
-    Ok(n_components / per)
+    Ok(n_components.div_ceil(kind.output_dim(kernel, 1)))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -117,7 +117,8 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
     Parameters
     ----------
     n_components : int, default 2048
-        Output features D of the map (n = D/2 frequencies for cos/sin features).
+        Output features of the map: n = ⌈D/2⌉ frequencies for cos/sin features (2n
+        features, so an odd D rounds up), D for the arc-cosine kernels, D landmarks for Nyström.
     feature_map : str, default "fastfood"
         "fastfood", "dense", "orf", "sorf" or "nystrom" (``rks.NAMES["map"]``).
     kernel : str, default "gaussian"
@@ -173,12 +174,14 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
     def decision_function(self, X):
         """Class scores: ``n_samples`` values for two classes (> 0 means ``classes_[1]``), else
         ``n_samples × n_classes``."""
-        scores = self.model_.decision_function(self._rows(X))
+        X = self._rows(X)
+        scores = self.model_.decision_function(X)
         return scores[:, 1] if len(self.classes_) == 2 else scores
 
     def predict(self, X):
         """The class of the largest score, for each row of ``X``."""
-        scores = self.model_.decision_function(self._rows(X))
+        X = self._rows(X)
+        scores = self.model_.decision_function(X)
         return self.classes_[np.argmax(scores, axis=1)]
 
     def save(self, path):
@@ -222,7 +225,8 @@ class KernelRegressor(RegressorMixin, _KernelMachine):
 
     def predict(self, X):
         """Predicted values for the rows of ``X``."""
-        return self.model_.predict(self._rows(X))
+        X = self._rows(X)
+        return self.model_.predict(X)
 
 
 def _integer_labels(classes):

@@ -2,8 +2,10 @@
 ``RBFSampler`` and ``Nystroem`` do, on the maps of the ``rks`` crate.
 
 ``n_components`` is the output width D, as in scikit-learn; the library's n (frequencies) is
-D / 2 for cos/sin features (shift-invariant kernels), D for the arc-cosine kernels and the
-number of landmarks for Nyström (``rks._rks.n_frequencies`` says which). ``gamma`` is
+⌈D/2⌉ for cos/sin features (shift-invariant kernels: n cosines then n sines, an odd D drops the
+last sine), D for the arc-cosine kernels and the number of landmarks for Nyström
+(``rks._rks.n_frequencies`` says which). Even widths are the ones to use: with an odd width the
+kernel estimate holds one cos·cos term without its sin·sin partner. ``gamma`` is
 1/(2σ²) for every kernel: k(x, y) = exp(−γ‖x − y‖²) for the Gaussian kernel, exp(−‖x − y‖₁/σ)
 with σ = 1/√(2γ) for the Laplacian (see the ``rks::kernel`` docs for each kernel).
 """
@@ -48,7 +50,8 @@ class _Sampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             seed=seed_of(self.random_state),
             x=X,
         )
-        self._n_features_out = self.map_.output_dim
+        # Nyström with fewer rows than landmarks outputs fewer features.
+        self._n_features_out = min(self.n_components, self.map_.output_dim)
         return self
 
     def transform(self, X, out=None):
@@ -63,7 +66,15 @@ class _Sampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             isinstance(out, np.ndarray) and out.flags.c_contiguous and out.flags.writeable
         ):
             raise ValueError("out must be a C-contiguous, writable numpy array")
-        return self.map_.transform(X, out)
+        if self._n_features_out == self.map_.output_dim:
+            return self.map_.transform(X, out)
+        phi = self.map_.transform(X)[:, : self._n_features_out]  # an odd width: the last sine dropped
+        if out is None:
+            return np.ascontiguousarray(phi)
+        if out.shape != phi.shape or out.dtype != phi.dtype:
+            raise ValueError(f"out must have shape {phi.shape} and dtype {phi.dtype}")
+        out[...] = phi
+        return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -78,7 +89,7 @@ class FastfoodSampler(_Sampler):
     Parameters
     ----------
     n_components : int, default 2048
-        Output features D (n = D/2 frequencies for cos/sin features).
+        Output features D (n = ⌈D/2⌉ frequencies for cos/sin features).
     kernel : str, default "gaussian"
         A radial kernel (``rks.NAMES["kernel"]`` lists them; not "laplacian").
     gamma : float, default 1.0
