@@ -167,9 +167,9 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
                 f"{classes[0]!r}"
             )
         params = _rks.Params(**self._params())
-        targets = classes_as_targets(classes, indices)
+        model = params.fit(X, classes_as_targets(classes, indices))
         self.classes_ = classes
-        return self._adopt(params.fit(X, targets))
+        return self._adopt(model)
 
     def decision_function(self, X):
         """Class scores: ``n_samples`` values for two classes (> 0 means ``classes_[1]``), else
