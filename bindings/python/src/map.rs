@@ -158,8 +158,8 @@ impl Map {
 impl Map {
     /// Writes φ(x) into `out`, or into a new NumPy array. The new array is NumPy's own (not a
     /// Rust `Vec` handed over): NumPy allocates large arrays lazily zeroed and with transparent
-    /// huge pages, which makes a fresh 262 MB output about 3× cheaper to fault in than a Vec's
-    /// explicitly zeroed 4 KiB pages (docs/benchmarks.md).
+    /// huge pages, which took a 2,000 × 32,768 f32 transform from about 250 ms to 100 ms of CPU,
+    /// most of the difference page faults (docs/benchmarks.md).
     fn transform_as<'py, F: Element + numpy::Element>(
         &self,
         py: Python<'py>,
