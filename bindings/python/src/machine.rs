@@ -9,7 +9,7 @@ use numpy::PyArray2;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use rks::vocabulary::Named;
-use rks::{FeatureMap, Kernel};
+use rks::{Bandwidth, FeatureMap, Kernel};
 use rks_solvers::machine::SolverInfo;
 use rks_solvers::{KernelMachine, SolverKind};
 
@@ -103,6 +103,11 @@ impl Machine {
     #[getter]
     fn sigma(&self) -> f64 {
         self.inner.info().sigma
+    }
+    /// The same bandwidth as γ = 1/(2σ²) (`rks::Bandwidth`'s conversion).
+    #[getter]
+    fn gamma(&self) -> PyResult<f64> {
+        Bandwidth::Sigma(self.sigma()).gamma().map_err(errors::rks)
     }
     /// The seed.
     #[getter]

@@ -64,7 +64,6 @@ def fit(estimator, X, y):
     )
     model = dask.delayed(_finish)(params, plan, second).compute()
     model = _rks.machine_from_bytes(model)
-    estimator.n_features_in_ = model.input_dim
     if classes is not None:
         estimator.classes_ = classes
     return estimator._adopt(model)

@@ -68,7 +68,7 @@ class _KernelMachine(BaseEstimator):
         self.model_ = model
         self.n_features_in_ = model.input_dim
         self.sigma_ = model.sigma
-        self.gamma_ = 0.5 / model.sigma**2
+        self.gamma_ = model.gamma
         self.alpha_ = model.alpha
         return self
 
@@ -96,7 +96,7 @@ class _KernelMachine(BaseEstimator):
             n_components=model.output_dim,
             feature_map=model.map_kind,
             kernel=model.kernel,
-            gamma=0.5 / model.sigma**2,
+            gamma=model.gamma,
             solver=model.solver,
             alpha=model.alpha,
             C=1.0 if model.c is None else model.c,
