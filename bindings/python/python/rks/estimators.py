@@ -1,0 +1,248 @@
+"""Kernel machines as scikit-learn estimators: input scaler -> random feature map -> ridge or
+linear SVM, with the library's model selection (σ and λ by exact leave-one-out) inside ``fit``.
+
+A fitted estimator holds the library's model (``model_``): ``save``/``load`` use the project's
+model format, so a model fitted here loads in ``rks predict`` / ``rks eval`` and a model written
+by ``rks fit`` loads here; pickling goes through the same bytes.
+"""
+
+import os
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _rks
+from ._seed import seed_of
+
+
+class _KernelMachine(BaseEstimator):
+    """What both estimators share; a subclass names its task (``_task``)."""
+
+    _task = None
+
+    def __init__(
+        self,
+        n_components=2048,
+        *,
+        feature_map="fastfood",
+        kernel="gaussian",
+        gamma=None,
+        solver="ridge",
+        alpha=None,
+        C=1.0,
+        scaler="minmax",
+        model_selection=True,
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.feature_map = feature_map
+        self.kernel = kernel
+        self.gamma = gamma
+        self.solver = solver
+        self.alpha = alpha
+        self.C = C
+        self.scaler = scaler
+        self.model_selection = model_selection
+        self.random_state = random_state
+
+    def _params(self):
+        """The keyword arguments of ``rks._rks.Params`` (plain values, so they pickle)."""
+        return dict(
+            task=self._task,
+            map=self.feature_map,
+            kernel=self.kernel,
+            n_frequencies=_rks.n_frequencies(self.feature_map, self.kernel, self.n_components),
+            gamma=None if self.gamma is None else float(self.gamma),
+            scaler=self.scaler,
+            solver=self.solver,
+            alpha=None if self.alpha is None else float(self.alpha),
+            c=float(self.C),
+            seed=seed_of(self.random_state),
+            select=bool(self.model_selection),
+        )
+
+    def _adopt(self, model):
+        """Takes a fitted library model: the fitted attributes follow from it."""
+        self.model_ = model
+        self.n_features_in_ = model.input_dim
+        self.sigma_ = model.sigma
+        self.gamma_ = model.gamma
+        self.alpha_ = model.alpha
+        return self
+
+    def _rows(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=np.float64, order="C", reset=False)
+
+    def save(self, path):
+        """Writes the model file at ``path`` in the project's format (what ``rks fit`` writes;
+        ``rks predict --model path`` reads it)."""
+        check_is_fitted(self)
+        self.model_.save(os.fspath(path))
+
+    @classmethod
+    def load(cls, path):
+        """The estimator of a model file written by :meth:`save` or by ``rks fit``.
+
+        Its parameters are the model's (``gamma``, ``alpha``/``C`` as fitted, model selection
+        off), so refitting it keeps the fitted σ and λ.
+        """
+        model = _rks.Machine.load(os.fspath(path))
+        if model.task != cls._task:
+            raise ValueError(f"{os.fspath(path)} holds a {model.task} model, not {cls._task}")
+        estimator = cls(
+            n_components=model.output_dim,
+            feature_map=model.map_kind,
+            kernel=model.kernel,
+            gamma=model.gamma,
+            solver=model.solver,
+            alpha=model.alpha,
+            C=1.0 if model.c is None else model.c,
+            scaler=model.scaler,
+            model_selection=False,
+            random_state=model.seed,
+        )
+        return estimator._adopt_loaded(model)
+
+    def _adopt_loaded(self, model):
+        return self._adopt(model)
+
+
+class KernelClassifier(ClassifierMixin, _KernelMachine):
+    """A kernel classifier through random features: scaler -> feature map -> ridge (one-vs-rest
+    ±1 targets, as ``RidgeClassifier``) or a linear SVM (squared hinge, one-vs-rest).
+
+    Parameters
+    ----------
+    n_components : int, default 2048
+        Output features of the map: n = ⌈D/2⌉ frequencies for cos/sin features (2n
+        features, so an odd D rounds up), D for the arc-cosine kernels, D landmarks for Nyström.
+    feature_map : str, default "fastfood"
+        "fastfood", "dense", "orf", "sorf" or "nystrom" (``rks.NAMES["map"]``).
+    kernel : str, default "gaussian"
+        ``rks.NAMES["kernel"]``; the Laplacian needs the dense or Nyström map.
+    gamma : float or None, default None
+        γ = 1/(2σ²) on the scaled inputs; None chooses σ from the data (model selection, or the
+        median heuristic without it).
+    solver : str, default "ridge"
+        "ridge" or "svm".
+    alpha : float or None, default None
+        Ridge's λ; None chooses it (exact leave-one-out with model selection, else GCV).
+    C : float, default 1.0
+        The SVM's cost.
+    scaler : str, default "minmax"
+        "minmax", "standard" or "none".
+    model_selection : bool, default True
+        Search σ (×1/8 … ×4 the median heuristic) and λ by exact leave-one-out inside ``fit``.
+    random_state : int, RandomState or None
+        An int is the library's seed: the same model, bit for bit, for any thread count.
+
+    Attributes
+    ----------
+    classes_, n_features_in_, model_ (the library's model), sigma_, gamma_ (as fitted),
+    alpha_ (ridge's λ as fitted, None for the SVM).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_moons
+    >>> from rks import KernelClassifier
+    >>> X, y = make_moons(400, noise=0.1, random_state=0)
+    >>> clf = KernelClassifier(n_components=256, random_state=0).fit(X[:300], y[:300])
+    >>> bool(clf.score(X[300:], y[300:]) > 0.95)
+    True
+    """
+
+    _task = "classification"
+
+    def fit(self, X, y):
+        """Fits on rows ``X`` and labels ``y`` (any labels: integers, strings, ...)."""
+        X, y = validate_data(self, X, y, dtype=np.float64, order="C", ensure_min_samples=2)
+        check_classification_targets(y)
+        classes, indices = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"a classifier needs at least two classes, but the labels hold one class: "
+                f"{classes[0]!r}"
+            )
+        params = _rks.Params(**self._params())
+        model = params.fit(X, classes_as_targets(classes, indices))
+        self.classes_ = classes
+        return self._adopt(model)
+
+    def decision_function(self, X):
+        """Class scores: ``n_samples`` values for two classes (> 0 means ``classes_[1]``), else
+        ``n_samples × n_classes``."""
+        X = self._rows(X)
+        scores = self.model_.decision_function(X)
+        return scores[:, 1] if len(self.classes_) == 2 else scores
+
+    def predict(self, X):
+        """The class of the largest score, for each row of ``X``."""
+        X = self._rows(X)
+        scores = self.model_.decision_function(X)
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def save(self, path):
+        if not _integer_labels(self.classes_):
+            raise ValueError(
+                "the rks model format stores integer class labels, and these classes are "
+                f"{list(self.classes_)!r}: pickle the estimator instead, or fit on integer labels"
+            )
+        super().save(path)
+
+    def _adopt_loaded(self, model):
+        self.classes_ = np.asarray(model.classes, dtype=np.int64)
+        return self._adopt(model)
+
+
+class KernelRegressor(RegressorMixin, _KernelMachine):
+    """A kernel ridge regressor through random features: scaler -> feature map -> ridge.
+
+    Parameters as :class:`KernelClassifier` (``solver`` must be "ridge").
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rks import KernelRegressor
+    >>> X = np.random.default_rng(0).uniform(-3, 3, size=(500, 1))
+    >>> y = np.sin(X[:, 0])
+    >>> reg = KernelRegressor(n_components=256, random_state=0).fit(X, y)
+    >>> bool(reg.score(X, y) > 0.99)
+    True
+    """
+
+    _task = "regression"
+
+    def fit(self, X, y):
+        """Fits on rows ``X`` and real targets ``y``."""
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, order="C", y_numeric=True, ensure_min_samples=2
+        )
+        params = _rks.Params(**self._params())
+        return self._adopt(params.fit(X, np.ascontiguousarray(y, dtype=np.float64)))
+
+    def predict(self, X):
+        """Predicted values for the rows of ``X``."""
+        X = self._rows(X)
+        return self.model_.predict(X)
+
+
+def _integer_labels(classes):
+    """True when the labels are whole numbers the model format stores as they are."""
+    if classes.dtype.kind in "iu":
+        return True
+    if classes.dtype.kind == "f":
+        return bool(np.all(np.isfinite(classes)) and np.all(classes == np.round(classes))
+                    and np.all(np.abs(classes) < 2**53))
+    return False
+
+
+def classes_as_targets(classes, indices):
+    """The library's targets: the labels themselves when they are whole numbers (so a saved
+    model predicts them in ``rks predict``), else the class indices 0..k-1. Both keep the order
+    of ``classes`` (sorted), so the library's score columns follow ``classes_``."""
+    if _integer_labels(classes):
+        return classes.astype(np.float64)[indices]
+    return indices.astype(np.float64)

@@ -1,0 +1,201 @@
+//! [`Machine`]: a fitted kernel machine ([`KernelMachine`]) for Python: decision values and
+//! predictions with the GIL released, and the project's model format (`to_bytes`/`save`/`load`),
+//! so a model fitted from Python loads in the `rks` tool and the other way round. Pickled through
+//! the same bytes.
+
+use std::path::PathBuf;
+
+use numpy::PyArray2;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyTuple};
+use rks::vocabulary::Named;
+use rks::{Bandwidth, FeatureMap, Kernel};
+use rks_solvers::machine::SolverInfo;
+use rks_solvers::{KernelMachine, SolverKind};
+
+use crate::arrays::{rows_f64, vector};
+use crate::errors;
+
+/// A fitted kernel machine: f(x) = Wᵀφ(scale(x)) + b.
+#[pyclass(module = "rks._rks", frozen)]
+pub struct Machine {
+    inner: KernelMachine,
+}
+
+impl From<KernelMachine> for Machine {
+    fn from(inner: KernelMachine) -> Self {
+        Machine { inner }
+    }
+}
+
+#[pymethods]
+impl Machine {
+    /// Decision values of rows `x` (float64): rows × k class scores (two classes: [−f, f]), or
+    /// rows × 1 predictions of a regressor.
+    fn decision_function<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let x = rows_f64(x)?;
+        let x = x.as_array();
+        let scores = py
+            .detach(|| self.inner.decision_function(x))
+            .map_err(errors::solvers)?;
+        Ok(PyArray2::from_owned_array(py, scores))
+    }
+
+    /// Predicted class labels (as float64) or values of rows `x` (float64).
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
+        let x = rows_f64(x)?;
+        let x = x.as_array();
+        let predicted = py
+            .detach(|| self.inner.predict(x))
+            .map_err(errors::solvers)?;
+        Ok(vector(py, predicted))
+    }
+
+    /// "classification" or "regression".
+    #[getter]
+    fn task(&self) -> &'static str {
+        self.inner.task().name()
+    }
+    /// The class labels of a classifier (sorted integers), `None` for a regressor.
+    #[getter]
+    fn classes(&self) -> Option<Vec<i64>> {
+        self.inner.classes().map(<[i64]>::to_vec)
+    }
+    /// Input columns d.
+    #[getter]
+    fn input_dim(&self) -> usize {
+        self.inner.input_dim()
+    }
+    /// The map's construction.
+    #[getter]
+    fn map_kind(&self) -> &'static str {
+        self.inner.map().kind().name()
+    }
+    /// The kernel.
+    #[getter]
+    fn kernel(&self) -> &'static str {
+        self.kernel_value().name()
+    }
+    /// Frequencies n of the map (landmarks for Nyström).
+    #[getter]
+    fn n_frequencies(&self) -> usize {
+        self.inner.map().n_frequencies()
+    }
+    /// Output features D of the map.
+    #[getter]
+    fn output_dim(&self) -> usize {
+        self.inner.map().output_dim()
+    }
+    /// The input scaler's name.
+    #[getter]
+    fn scaler(&self) -> &'static str {
+        self.inner.scaler().kind().name()
+    }
+    /// The bandwidth σ the fit used (scaled units).
+    #[getter]
+    fn sigma(&self) -> f64 {
+        self.inner.info().sigma
+    }
+    /// The same bandwidth as γ = 1/(2σ²) (`rks::Bandwidth`'s conversion).
+    #[getter]
+    fn gamma(&self) -> PyResult<f64> {
+        Bandwidth::Sigma(self.sigma()).gamma().map_err(errors::rks)
+    }
+    /// The seed.
+    #[getter]
+    fn seed(&self) -> u64 {
+        self.inner.map().spec().seed()
+    }
+    /// "ridge" or "svm".
+    #[getter]
+    fn solver(&self) -> &'static str {
+        match self.inner.info().solver {
+            SolverInfo::Ridge { .. } => SolverKind::Ridge.name(),
+            SolverInfo::Svm { .. } => SolverKind::Svm.name(),
+        }
+    }
+    /// Ridge's λ as used, `None` for the SVM.
+    #[getter]
+    fn alpha(&self) -> Option<f64> {
+        match self.inner.info().solver {
+            SolverInfo::Ridge { lambda, .. } => Some(lambda),
+            SolverInfo::Svm { .. } => None,
+        }
+    }
+    /// The SVM's C, `None` for ridge.
+    #[getter]
+    fn c(&self) -> Option<f64> {
+        match self.inner.info().solver {
+            SolverInfo::Svm { c, .. } => Some(c),
+            SolverInfo::Ridge { .. } => None,
+        }
+    }
+    /// False when an SVM problem stopped at the epoch cap.
+    #[getter]
+    fn converged(&self) -> bool {
+        self.inner.info().solver.converged()
+    }
+    /// Training rows.
+    #[getter]
+    fn n_train(&self) -> u64 {
+        self.inner.info().n_train
+    }
+
+    /// The model in the project's format (tag `RKSMODEL`): what `rks fit` writes.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = self.inner.to_bytes().map_err(errors::solvers)?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Writes the model file at `path` (atomically), readable by `rks predict` and `rks eval`.
+    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        py.detach(|| self.inner.save(&path))
+            .map_err(errors::solvers)
+    }
+
+    /// Reads a model file written by `save` or by `rks fit`.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let inner = py
+            .detach(|| KernelMachine::load(&path))
+            .map_err(errors::solvers)?;
+        Ok(Machine { inner })
+    }
+
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let load = py.import("rks._rks")?.getattr("machine_from_bytes")?;
+        (load, (self.to_bytes(py)?,)).into_pyobject(py)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Machine(task={:?}, map={:?}, kernel={:?}, n_frequencies={}, input_dim={})",
+            self.task(),
+            self.map_kind(),
+            self.kernel(),
+            self.n_frequencies(),
+            self.input_dim()
+        )
+    }
+}
+
+impl Machine {
+    fn kernel_value(&self) -> Kernel {
+        self.inner.map().spec().kernel()
+    }
+}
+
+/// The model stored by `Machine.to_bytes` (the pickle protocol's constructor).
+#[pyfunction]
+pub fn machine_from_bytes(bytes: &[u8]) -> PyResult<Machine> {
+    let inner = KernelMachine::from_bytes(bytes).map_err(errors::solvers)?;
+    Ok(Machine { inner })
+}

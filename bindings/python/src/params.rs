@@ -1,0 +1,126 @@
+//! [`Params`]: the hyper-parameters of a kernel machine, checked once by the library
+//! ([`KernelMachineParams::check`]), and the fits that start from them (in memory, or the
+//! partial fit's pass 1, plan and finish).
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use rks::scaler::ScalerKind;
+use rks::{Bandwidth, Kernel, MapKind};
+use rks_solvers::machine::{KernelMachineValidParams, Selection};
+use rks_solvers::partial::{FirstPass, Plan, SecondPass};
+use rks_solvers::{KernelMachine, Lambda, Solver, SolverKind, Task};
+
+use crate::arrays::{rows_f64, targets};
+use crate::errors;
+use crate::machine::Machine;
+use crate::names::parse;
+
+/// Validated hyper-parameters of a kernel machine (scaler → map → ridge or SVM).
+#[pyclass(module = "rks._rks", frozen)]
+pub struct Params {
+    inner: KernelMachineValidParams,
+}
+
+#[pymethods]
+impl Params {
+    /// `gamma` = 1/(2σ²) in scaled units, `None` to choose σ from the data; `alpha` is ridge's
+    /// λ, `None` to choose it from the data; `c` is the SVM's cost; `select` turns the model
+    /// selection on (σ and λ by exact leave-one-out) or off (median heuristic and GCV).
+    #[new]
+    #[pyo3(signature = (*, task, map, kernel, n_frequencies, gamma, scaler, solver, alpha, c, seed, select))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        task: &str,
+        map: &str,
+        kernel: &str,
+        n_frequencies: usize,
+        gamma: Option<f64>,
+        scaler: &str,
+        solver: &str,
+        alpha: Option<f64>,
+        c: f64,
+        seed: u64,
+        select: bool,
+    ) -> PyResult<Self> {
+        let solver = match (parse::<SolverKind>(solver)?, alpha) {
+            (SolverKind::Ridge, alpha) => Solver::Ridge {
+                lambda: alpha.map_or(Lambda::Gcv, Lambda::Fixed),
+            },
+            (SolverKind::Svm, None) => match Solver::default_of(SolverKind::Svm) {
+                Solver::Svm { loss, .. } => Solver::Svm { c, loss },
+                ridge => ridge,
+            },
+            (SolverKind::Svm, Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "alpha is ridge's penalty; the SVM's is C: leave alpha None",
+                ));
+            }
+        };
+        let inner = KernelMachine::params()
+            .task(parse::<Task>(task)?)
+            .map(parse::<MapKind>(map)?)
+            .kernel(parse::<Kernel>(kernel)?)
+            .n_frequencies(n_frequencies)
+            .bandwidth(gamma.map(Bandwidth::Gamma))
+            .scaler(parse::<ScalerKind>(scaler)?)
+            .solver(solver)
+            .seed(seed)
+            .selection(select.then(Selection::default))
+            .check()
+            .map_err(errors::solvers)?;
+        Ok(Params { inner })
+    }
+
+    /// Fits rows `x` (N × d, float64) to targets `y` (N, float64: class labels or values).
+    fn fit(&self, py: Python<'_>, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<Machine> {
+        let (x, y) = (rows_f64(x)?, targets(y)?);
+        let (x, y) = (x.as_array(), y.as_array());
+        let model = py
+            .detach(|| self.inner.fit(x, y))
+            .map_err(errors::solvers)?;
+        Ok(Machine::from(model))
+    }
+
+    /// Pass 1 of a partial fit over the rows `x` and targets `y` of one partition, as bytes.
+    fn first_pass<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (x, y) = (rows_f64(x)?, targets(y)?);
+        let (x, y) = (x.as_array(), y.as_array());
+        let bytes = py
+            .detach(|| {
+                let mut pass = self.inner.first_pass();
+                pass.update(x, y)?;
+                pass.to_bytes()
+            })
+            .map_err(errors::solvers)?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// The plan (bytes) from the merged pass 1 (bytes).
+    fn plan<'py>(&self, py: Python<'py>, first: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = py
+            .detach(|| self.inner.plan(&FirstPass::from_bytes(first)?)?.to_bytes())
+            .map_err(errors::solvers)?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// The model from the plan and the merged pass 2 (both bytes).
+    fn finish(&self, py: Python<'_>, plan: &[u8], second: &[u8]) -> PyResult<Machine> {
+        let model = py
+            .detach(|| {
+                let plan = Plan::from_bytes(plan)?;
+                self.inner.finish(&plan, &SecondPass::from_bytes(second)?)
+            })
+            .map_err(errors::solvers)?;
+        Ok(Machine::from(model))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("{:?}", self.inner)
+    }
+}

@@ -1,0 +1,124 @@
+"""The estimators: accuracy, labels, pipelines and grid search, pickling, saving, determinism."""
+
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.linear_model import RidgeClassifier
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import rks
+
+
+def test_classifier_learns_and_keeps_its_labels(classes3):
+    X, y = classes3
+    Xtr, Xte, ytr, yte = train_test_split(X, y, random_state=0)
+    clf = rks.KernelClassifier(n_components=512, random_state=0).fit(Xtr, ytr)
+    assert list(clf.classes_) == [2, 5, 7]
+    assert set(clf.predict(Xte)) <= {2, 5, 7}
+    assert clf.score(Xte, yte) > 0.9
+    assert clf.decision_function(Xte).shape == (len(Xte), 3)
+    assert clf.gamma_ > 0 and clf.alpha_ > 0
+
+
+def test_string_labels_and_two_classes(classes3):
+    X, y = classes3
+    names = np.where(y == 7, "seven", "other")
+    clf = rks.KernelClassifier(n_components=256, random_state=0).fit(X, names)
+    scores = clf.decision_function(X)
+    assert scores.shape == (len(X),)
+    assert np.array_equal(clf.predict(X), np.where(scores > 0, "seven", "other"))
+    assert clf.score(X, names) > 0.9
+
+
+def test_svm_solver(classes3):
+    X, y = classes3
+    clf = rks.KernelClassifier(n_components=512, solver="svm", C=10.0, random_state=0)
+    assert clf.fit(X[:450], y[:450]).score(X[450:], y[450:]) > 0.85
+    assert clf.alpha_ is None
+    with pytest.raises(ValueError, match="alpha"):
+        rks.KernelClassifier(solver="svm", alpha=1.0).fit(X, y)
+    with pytest.raises(ValueError, match="SVM is a classifier"):
+        rks.KernelRegressor(solver="svm").fit(X, y.astype(float))
+
+
+def test_regressor(regression):
+    X, y = regression
+    reg = rks.KernelRegressor(n_components=512, random_state=0).fit(X[:400], y[:400])
+    assert reg.score(X[400:], y[400:]) > 0.95
+
+
+@pytest.mark.parametrize("feature_map", ["dense", "orf", "sorf", "nystrom"])
+def test_every_map_fits(feature_map, classes3):
+    X, y = classes3
+    clf = rks.KernelClassifier(n_components=256, feature_map=feature_map, random_state=0)
+    assert clf.fit(X[:450], y[:450]).score(X[450:], y[450:]) > 0.85
+
+
+def test_pipeline_with_grid_search(classes3):
+    X, y = classes3
+    pipe = make_pipeline(StandardScaler(), rks.FastfoodSampler(random_state=0), RidgeClassifier())
+    grid = GridSearchCV(
+        pipe,
+        {"fastfoodsampler__gamma": [0.01, 0.3], "fastfoodsampler__n_components": [128, 512]},
+        cv=3,
+    ).fit(X, y)
+    assert grid.best_score_ > 0.85
+    assert grid.best_params_["fastfoodsampler__gamma"] == 0.3
+    search = GridSearchCV(
+        rks.KernelClassifier(random_state=0, model_selection=False),
+        {"gamma": [0.001, 10.0], "solver": ["ridge", "svm"]},
+        cv=3,
+    ).fit(X, y)
+    assert search.best_params_["gamma"] == 10.0 and search.best_score_ > 0.85
+
+
+def test_pickle_is_the_model_bytes(classes3):
+    X, y = classes3
+    clf = rks.KernelClassifier(n_components=128, random_state=0).fit(X, y)
+    back = pickle.loads(pickle.dumps(clf))
+    assert back.model_.to_bytes() == clf.model_.to_bytes()
+    assert np.array_equal(back.decision_function(X), clf.decision_function(X))
+
+
+def test_save_and_load(tmp_path, classes3, regression):
+    X, y = classes3
+    clf = rks.KernelClassifier(n_components=128, random_state=3).fit(X, y)
+    clf.save(tmp_path / "c.rks")
+    back = rks.KernelClassifier.load(tmp_path / "c.rks")
+    assert back.model_.to_bytes() == clf.model_.to_bytes()
+    assert np.array_equal(back.predict(X), clf.predict(X))
+    assert back.get_params()["random_state"] == 3 and back.n_features_in_ == 4
+    with pytest.raises(ValueError, match="classification model, not regression"):
+        rks.KernelRegressor.load(tmp_path / "c.rks")
+    with pytest.raises(ValueError, match="integer class labels"):
+        rks.KernelClassifier(n_components=64).fit(X, y.astype(str)).save(tmp_path / "s.rks")
+    (tmp_path / "junk.rks").write_bytes(b"not a model at all")
+    with pytest.raises(ValueError, match="not an rks model"):
+        rks.KernelClassifier.load(tmp_path / "junk.rks")
+    with pytest.raises(OSError):
+        rks.KernelRegressor.load(tmp_path / "missing.rks")
+    Xr, yr = regression
+    reg = rks.KernelRegressor(n_components=64, random_state=0).fit(Xr, yr)
+    reg.save(tmp_path / "r.rks")
+    assert np.array_equal(rks.KernelRegressor.load(tmp_path / "r.rks").predict(Xr), reg.predict(Xr))
+
+
+def test_model_does_not_depend_on_the_thread_count(classes3):
+    X, y = classes3
+    here = rks.KernelClassifier(n_components=512, random_state=5).fit(X, y).model_.to_bytes()
+    code = (
+        "import sys, numpy as np, rks; d = np.frombuffer(sys.stdin.buffer.read()).reshape(600, 5);"
+        "m = rks.KernelClassifier(n_components=512, random_state=5).fit(d[:, :4], d[:, 4]);"
+        "sys.stdout.buffer.write(m.model_.to_bytes())"
+    )
+    data = np.column_stack([X, y]).astype(np.float64).tobytes()
+    env = dict(os.environ, RAYON_NUM_THREADS="1")
+    one = subprocess.run([sys.executable, "-c", code], input=data, env=env,
+                         capture_output=True, check=True).stdout
+    assert one == here
