@@ -182,7 +182,7 @@ def pct(x):
 
 def table():
     rows = ["| data | rows × features (train / test) | classes | default `rks fit`: accuracy | "
-            "CPU s | n, σ, solver chosen | LIBSVM tuned: accuracy | C, γ | train CPU s | "
+            "CPU s | map, n, σ, solver chosen | LIBSVM tuned: accuracy | C, γ | train CPU s | "
             "LIBLINEAR | rks − LIBSVM (points) |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, folder, d, task, _, _ in SETS:
@@ -193,7 +193,8 @@ def table():
         if "rks" not in r or "peers" not in r:
             continue
         m = r["rks"]["model"] or {}
-        chosen = f"{m.get('frequencies')}, {m.get('sigma', 0):.3g}, {m.get('solver')}"
+        chosen = (f"{m.get('map')} {m.get('frequencies')}, {m.get('sigma', 0):.3g}, "
+                  f"{m.get('solver')}")
         shape = f"{r['n_train']:,} / {r['n_test']:,} × {d}"
         if task == "reg":
             k, lin = r["peers"]["krr"], r["peers"]["linear_ridge"]
