@@ -94,7 +94,12 @@ impl Report for DeepFriedReport {
 
 pub(crate) fn layer_error(e: LayerError) -> CliError {
     match e {
-        LayerError::InvalidParameter { .. } => CliError::usage(e.to_string()),
+        LayerError::InvalidParameter { .. }
+        | LayerError::TooLarge { .. }
+        | LayerError::Rks(rks::RksError::InvalidParameter { .. })
+        | LayerError::Rks(rks::RksError::TooLarge { .. }) => {
+            CliError::usage(crate::flags::layer_message(&e))
+        }
         other => CliError::compute(other),
     }
 }

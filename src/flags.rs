@@ -3,6 +3,8 @@
 
 use rks::RksError;
 use rks::error::Param as MapParam;
+use rks_layers::LayerError;
+use rks_layers::error::Param as LayerParam;
 use rks_solvers::SolversError;
 use rks_solvers::error::Param as SolverParam;
 
@@ -66,6 +68,53 @@ pub fn map_message(e: &RksError) -> String {
     }
 }
 
+/// The flag of `rks deep-fried` that sets a layer or training parameter, `None` where there is
+/// none.
+pub fn layer_flag(param: LayerParam) -> Option<&'static str> {
+    Some(match param {
+        LayerParam::OutputDim => "--width",
+        LayerParam::BatchSize => "--batch-size",
+        LayerParam::LearningRate => "--learning-rate",
+        LayerParam::Momentum => "--momentum",
+        LayerParam::WeightDecay => "--weight-decay",
+        LayerParam::Dropout => "--dropout",
+        LayerParam::ValidationFraction => "--validation",
+        _ => return None,
+    })
+}
+
+/// [`message`] for the errors of the layers: a Fastfood layer's n is `rks deep-fried`'s
+/// `--width`.
+pub fn layer_message(e: &LayerError) -> String {
+    let too_large = |what: &str, bytes: u128, flag: &str| {
+        format!("{what} would need {bytes} bytes, more memory than can be allocated: lower {flag}")
+    };
+    match e {
+        LayerError::InvalidParameter { name, reason } => match layer_flag(*name) {
+            Some(flag) => format!("invalid {flag}: {reason}"),
+            None => e.to_string(),
+        },
+        LayerError::TooLarge {
+            what,
+            parameter,
+            bytes,
+        } => match layer_flag(*parameter) {
+            Some(flag) => too_large(what, *bytes, flag),
+            None => e.to_string(),
+        },
+        LayerError::Rks(RksError::InvalidParameter {
+            name: MapParam::NFrequencies,
+            reason,
+        }) => format!("invalid --width: {reason}"),
+        LayerError::Rks(RksError::TooLarge {
+            what,
+            parameter: MapParam::NFrequencies,
+            bytes,
+        }) => too_large(what, *bytes, "--width"),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +145,40 @@ mod tests {
             message(&e),
             "invalid parameter `input_dim`: must be at least 1"
         );
+    }
+
+    #[test]
+    fn layer_names_become_deep_fried_flags() {
+        let e = LayerError::InvalidParameter {
+            name: LayerParam::BatchSize,
+            reason: "must be at least 1".into(),
+        };
+        assert_eq!(
+            layer_message(&e),
+            "invalid --batch-size: must be at least 1"
+        );
+        let e = LayerError::TooLarge {
+            what: "a dense layer's weights",
+            parameter: LayerParam::OutputDim,
+            bytes: 1 << 40,
+        };
+        assert!(
+            layer_message(&e).ends_with("lower --width"),
+            "{}",
+            layer_message(&e)
+        );
+        let e = LayerError::Rks(RksError::InvalidParameter {
+            name: MapParam::NFrequencies,
+            reason: "must be in 1..=67108864, got 0".into(),
+        });
+        assert_eq!(
+            layer_message(&e),
+            "invalid --width: must be in 1..=67108864, got 0"
+        );
+        let e = LayerError::InvalidParameter {
+            name: LayerParam::Permutation,
+            reason: "block 0 is not a permutation of 0..4".into(),
+        };
+        assert!(layer_message(&e).contains("`permutation`"));
     }
 }

@@ -940,6 +940,57 @@ fn too_many_frequencies_for_the_memory_is_an_error_not_an_abort() {
     assert!(!model.exists());
 }
 
+/// `rks deep-fried` sizes its hidden layer by `--width`: a dense layer of 10⁸ units (208 GB of
+/// weights, gradients and optimiser state) under a 4 GiB limit is an error naming `--width`, not
+/// an abort, and the layers' other parameters are named by their flags too.
+#[cfg(target_os = "linux")]
+#[test]
+fn deep_fried_names_its_flags_and_refuses_layers_beyond_memory() {
+    let (train, test) = (dataset("digits.train"), dataset("digits.test"));
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 4194304 && exec \"$@\"")
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_rks"))
+        .args([
+            "deep-fried",
+            "--train",
+            path_str(&train),
+            "--test",
+            path_str(&test),
+        ])
+        .args(["--layer", "dense", "--width", "100000000", "--epochs", "1"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bytes") && err.contains("lower --width"),
+        "{err}"
+    );
+    for (flag, value, expected) in [
+        ("--batch-size", "0", "invalid --batch-size"),
+        ("--width", "1000000000", "invalid --width"),
+        ("--learning-rate=-1", "", "invalid --learning-rate"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rks"))
+            .args([
+                "deep-fried",
+                "--train",
+                path_str(&train),
+                "--test",
+                path_str(&test),
+            ])
+            .args(["--epochs", "1", flag])
+            .args((!value.is_empty()).then_some(value))
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(expected), "{flag}: {err}");
+    }
+}
+
 #[test]
 fn finite_values_near_the_largest_double_are_scaled_not_reported_as_nan() {
     let dir = TempDir::new().unwrap();

@@ -16,6 +16,7 @@
 //! per-block weight gradients are added in block order, so results do not depend on the number of
 //! threads.
 
+use crate::error::Param;
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::{RngExt, SeedableRng};
@@ -101,7 +102,7 @@ impl<T: Real> Conv2d<T> {
         check_shape(input, weights.nrows(), kernel)?;
         if weights.ncols() != input[0] * kernel * kernel || bias.len() != weights.nrows() {
             return Err(LayerError::InvalidParameter {
-                name: "weights",
+                name: Param::Weights,
                 reason: format!(
                     "weights are {}×{} and bias has {} entries; expected c_out×{} and c_out",
                     weights.nrows(),
@@ -113,7 +114,7 @@ impl<T: Real> Conv2d<T> {
         }
         if weights.iter().chain(bias.iter()).any(|v| !v.is_finite()) {
             return Err(LayerError::InvalidParameter {
-                name: "weights",
+                name: Param::Weights,
                 reason: "hold a non-finite value".into(),
             });
         }
@@ -356,14 +357,14 @@ impl<T: Real> Conv2d<T> {
 fn check_shape(input: Shape3, out_channels: usize, kernel: usize) -> Result<(), LayerError> {
     let bad = |name, reason: String| Err(LayerError::InvalidParameter { name, reason });
     if input.contains(&0) {
-        return bad("input_shape", format!("{input:?} has a zero dimension"));
+        return bad(Param::InputShape, format!("{input:?} has a zero dimension"));
     }
     if out_channels == 0 {
-        return bad("out_channels", "must be at least 1".into());
+        return bad(Param::OutChannels, "must be at least 1".into());
     }
     if kernel == 0 || kernel > input[1] || kernel > input[2] {
         return bad(
-            "kernel",
+            Param::Kernel,
             format!("{kernel} must lie in 1..={}", input[1].min(input[2])),
         );
     }

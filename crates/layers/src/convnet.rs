@@ -13,6 +13,7 @@
 //! layers (the 800 features are widened exactly), whose cost is small next to the convolutions.
 //! Optional dropout acts on the head's hidden activations.
 
+use crate::error::Param;
 use ndarray::{Array2, ArrayView2, Axis};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -90,7 +91,7 @@ impl ConvNetParams {
     pub fn build(&self, n_classes: usize) -> Result<ConvNet, LayerError> {
         if n_classes < 2 {
             return Err(LayerError::InvalidParameter {
-                name: "n_classes",
+                name: Param::NClasses,
                 reason: format!("need at least 2 classes, got {n_classes}"),
             });
         }

@@ -5,6 +5,7 @@
 //! v ← μ v + η_t (g + λ θ), θ ← θ − v, with λ applied to weights only (not to biases or to the
 //! Fastfood diagonals).
 
+use crate::error::Param;
 use ndarray::{ArrayView2, Axis};
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
@@ -83,23 +84,23 @@ impl ConvTrainParams {
     fn validate(&self) -> Result<(), LayerError> {
         let bad = |name, reason: String| Err(LayerError::InvalidParameter { name, reason });
         if self.batch_size == 0 {
-            return bad("batch_size", "must be at least 1".into());
+            return bad(Param::BatchSize, "must be at least 1".into());
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return bad(
-                "learning_rate",
+                Param::LearningRate,
                 format!("must be finite and > 0, got {}", self.learning_rate),
             );
         }
         if !(0.0..1.0).contains(&self.momentum) {
             return bad(
-                "momentum",
+                Param::Momentum,
                 format!("must lie in [0, 1), got {}", self.momentum),
             );
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return bad(
-                "weight_decay",
+                Param::WeightDecay,
                 format!("must be finite and ≥ 0, got {}", self.weight_decay),
             );
         }
@@ -112,7 +113,7 @@ impl ConvTrainParams {
         };
         if !schedule_ok {
             return bad(
-                "schedule",
+                Param::Schedule,
                 format!(
                     "{:?} has a negative, zero or non-finite value",
                     self.schedule
@@ -162,7 +163,7 @@ pub fn train_convnet(
     net.check_labels(x.nrows(), labels)?;
     if x.nrows() == 0 {
         return Err(LayerError::InvalidParameter {
-            name: "x",
+            name: Param::X,
             reason: "no training images".into(),
         });
     }

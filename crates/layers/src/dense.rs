@@ -1,6 +1,7 @@
 //! The dense (fully connected) layer y = x Wᵀ + b: the reference the Fastfood layer replaces, and
 //! the softmax output layer of the network.
 
+use crate::error::Param;
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::{RngExt, SeedableRng};
@@ -68,11 +69,20 @@ impl Dense {
         if input_dim == 0 || output_dim == 0 {
             return Err(LayerError::InvalidParameter {
                 name: if input_dim == 0 {
-                    "input_dim"
+                    Param::InputDim
                 } else {
-                    "output_dim"
+                    Param::OutputDim
                 },
                 reason: "must be at least 1".into(),
+            });
+        }
+        // The weights, their gradient and up to two optimiser moments, in f64.
+        let bytes = 4 * 8 * (input_dim as u128 + 1) * output_dim as u128;
+        if !rks::alloc::can_allocate(bytes) {
+            return Err(LayerError::TooLarge {
+                what: "a dense layer's weights, gradients and optimiser state",
+                parameter: Param::OutputDim,
+                bytes,
             });
         }
         let a = match init {
@@ -92,7 +102,7 @@ impl Dense {
     pub fn from_weights(weights: Array2<f64>, bias: Array1<f64>) -> Result<Self, LayerError> {
         if weights.is_empty() || bias.len() != weights.nrows() {
             return Err(LayerError::InvalidParameter {
-                name: "bias",
+                name: Param::Bias,
                 reason: format!(
                     "weights are {}×{}, bias has {} entries (need n ≥ 1, d ≥ 1, n bias entries)",
                     weights.nrows(),
@@ -103,7 +113,7 @@ impl Dense {
         }
         if weights.iter().chain(bias.iter()).any(|v| !v.is_finite()) {
             return Err(LayerError::InvalidParameter {
-                name: "weights",
+                name: Param::Weights,
                 reason: "hold a non-finite value".into(),
             });
         }

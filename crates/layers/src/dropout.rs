@@ -1,6 +1,7 @@
 //! Inverted dropout (Srivastava et al., JMLR 2014): during training each value is kept with
 //! probability 1 − p and scaled by 1/(1 − p), so inference is the identity.
 
+use crate::error::Param;
 use ndarray::{Array2, ArrayView2};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -37,7 +38,7 @@ impl Dropout {
     pub fn new(p: f64) -> Result<Self, LayerError> {
         if !(0.0..1.0).contains(&p) {
             return Err(LayerError::InvalidParameter {
-                name: "dropout",
+                name: Param::Dropout,
                 reason: format!("the drop probability must lie in [0, 1), got {p}"),
             });
         }

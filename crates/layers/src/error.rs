@@ -7,7 +7,20 @@ use thiserror::Error;
 pub enum LayerError {
     /// A hyper-parameter is out of its valid range (names the parameter and says why).
     #[error("invalid parameter `{name}`: {reason}")]
-    InvalidParameter { name: &'static str, reason: String },
+    InvalidParameter { name: Param, reason: String },
+    /// A buffer sized by a parameter (a layer's width) is larger than can be allocated; checked
+    /// before it is made.
+    #[error(
+        "{what} would need {bytes} bytes, more memory than can be allocated: lower `{parameter}`"
+    )]
+    TooLarge {
+        /// What the buffer holds.
+        what: &'static str,
+        /// The parameter that sized it.
+        parameter: Param,
+        /// The bytes it would need.
+        bytes: u128,
+    },
     /// An input batch has the wrong number of columns.
     #[error("input has {found} columns, the layer expects {expected}")]
     WrongInputDim { expected: usize, found: usize },
@@ -51,4 +64,100 @@ pub enum LayerError {
         /// The kind in the file.
         found: &'static str,
     },
+}
+
+/// The parameter an [`LayerError::InvalidParameter`] or [`LayerError::TooLarge`] is about: the
+/// names a front end maps to its own (a flag, a keyword argument); `Display` gives the
+/// snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Param {
+    /// Rows per training step.
+    BatchSize,
+    /// A layer's additive bias.
+    Bias,
+    /// The drop probability of a dropout layer.
+    Dropout,
+    /// Adam's ε.
+    Epsilon,
+    /// Fastfood's Gaussian diagonal G.
+    Gaussian,
+    /// A hidden layer of a network.
+    Hidden,
+    /// A layer's input dimension.
+    InputDim,
+    /// A convolution's or pooling's input shape (channels, height, width).
+    InputShape,
+    /// A convolution's kernel size.
+    Kernel,
+    /// The optimiser's learning rate.
+    LearningRate,
+    /// SGD's momentum (and Adam's β₁, β₂).
+    Momentum,
+    /// The number of classes.
+    NClasses,
+    /// A convolution's output channels.
+    OutChannels,
+    /// A network's output layer.
+    Output,
+    /// A layer's output dimension (a hidden layer's width).
+    OutputDim,
+    /// Fastfood's permutation Π.
+    Permutation,
+    /// Fastfood's scaling diagonal S.
+    Scaling,
+    /// The learning-rate schedule.
+    Schedule,
+    /// A Fastfood layer's σ.
+    Sigma,
+    /// Fastfood's sign diagonal B.
+    Signs,
+    /// The share of rows held out for validation.
+    ValidationFraction,
+    /// A flat parameter vector.
+    Values,
+    /// The L2 weight decay.
+    WeightDecay,
+    /// A layer's weights.
+    Weights,
+    /// The training rows or images.
+    X,
+}
+
+impl Param {
+    /// The snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Param::BatchSize => "batch_size",
+            Param::Bias => "bias",
+            Param::Dropout => "dropout",
+            Param::Epsilon => "epsilon",
+            Param::Gaussian => "gaussian",
+            Param::Hidden => "hidden",
+            Param::InputDim => "input_dim",
+            Param::InputShape => "input_shape",
+            Param::Kernel => "kernel",
+            Param::LearningRate => "learning_rate",
+            Param::Momentum => "momentum",
+            Param::NClasses => "n_classes",
+            Param::OutChannels => "out_channels",
+            Param::Output => "output",
+            Param::OutputDim => "output_dim",
+            Param::Permutation => "permutation",
+            Param::Scaling => "scaling",
+            Param::Schedule => "schedule",
+            Param::Sigma => "sigma",
+            Param::Signs => "signs",
+            Param::ValidationFraction => "validation_fraction",
+            Param::Values => "values",
+            Param::WeightDecay => "weight_decay",
+            Param::Weights => "weights",
+            Param::X => "x",
+        }
+    }
+}
+
+impl std::fmt::Display for Param {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }

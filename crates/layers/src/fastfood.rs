@@ -27,6 +27,7 @@
 //!
 //! so the backward pass costs two more transforms per block and row: O(n log D) like the forward.
 
+use crate::error::Param;
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -179,19 +180,19 @@ impl AdaptiveFastfood {
     ) -> Result<Self, LayerError> {
         if input_dim == 0 {
             return Err(LayerError::InvalidParameter {
-                name: "input_dim",
+                name: Param::InputDim,
                 reason: "must be at least 1".into(),
             });
         }
         if output_dim == 0 {
             return Err(LayerError::InvalidParameter {
-                name: "output_dim",
+                name: Param::OutputDim,
                 reason: "must be at least 1".into(),
             });
         }
         if !(sigma.is_finite() && sigma > 0.0) {
             return Err(LayerError::InvalidParameter {
-                name: "sigma",
+                name: Param::Sigma,
                 reason: format!("must be finite and > 0, got {sigma}"),
             });
         }
@@ -199,9 +200,9 @@ impl AdaptiveFastfood {
         let n_blocks = output_dim.div_ceil(padded_dim);
         let len = n_blocks * padded_dim;
         for (name, v) in [
-            ("scaling", &parts.scaling),
-            ("gaussian", &parts.gaussian),
-            ("signs", &parts.signs),
+            (Param::Scaling, &parts.scaling),
+            (Param::Gaussian, &parts.gaussian),
+            (Param::Signs, &parts.signs),
         ] {
             if v.len() != len {
                 return Err(LayerError::InvalidParameter {
@@ -218,7 +219,7 @@ impl AdaptiveFastfood {
         }
         if parts.permutation.len() != len {
             return Err(LayerError::InvalidParameter {
-                name: "permutation",
+                name: Param::Permutation,
                 reason: format!("has {} entries, expected {len}", parts.permutation.len()),
             });
         }
@@ -227,7 +228,7 @@ impl AdaptiveFastfood {
             for &j in block {
                 if j >= padded_dim || std::mem::replace(&mut seen[j], true) {
                     return Err(LayerError::InvalidParameter {
-                        name: "permutation",
+                        name: Param::Permutation,
                         reason: format!("block {k} is not a permutation of 0..{padded_dim}"),
                     });
                 }

@@ -3,6 +3,7 @@
 //! The layer takes its B, Π, G, S from an `rks::Fastfood`, so for the same (d, n, σ, seed) a
 //! frozen layer and the feature map's linear part are the same function, bit for bit.
 
+use crate::error::Param;
 use rks::{Fastfood, FeatureMap};
 
 use crate::{AdaptiveFastfood, FastfoodParts, LayerError, Trainable};
@@ -55,7 +56,7 @@ pub(crate) fn fastfood_layer(
 ) -> Result<AdaptiveFastfood, LayerError> {
     if !(sigma.is_finite() && sigma > 0.0) {
         return Err(LayerError::InvalidParameter {
-            name: "sigma",
+            name: Param::Sigma,
             reason: format!("must be finite and > 0, got {sigma}"),
         });
     }

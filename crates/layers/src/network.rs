@@ -3,6 +3,7 @@
 //! The hidden layers are adaptive Fastfood layers (Deep Fried Convnets, Yang et al., ICCV 2015)
 //! or dense layers of the same shape, so the two can be compared directly.
 
+use crate::error::Param;
 use ndarray::{Array2, ArrayView2};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -114,7 +115,7 @@ impl NetworkParams {
     ) -> Result<Network, LayerError> {
         if n_classes < 2 {
             return Err(LayerError::InvalidParameter {
-                name: "n_classes",
+                name: Param::NClasses,
                 reason: format!("need at least 2 classes, got {n_classes}"),
             });
         }
@@ -374,13 +375,13 @@ impl Network {
         let expected = self.parameter_vector().len();
         if values.len() != expected {
             return Err(LayerError::InvalidParameter {
-                name: "values",
+                name: Param::Values,
                 reason: format!("has {} entries, expected {expected}", values.len()),
             });
         }
         if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
             return Err(LayerError::InvalidParameter {
-                name: "values",
+                name: Param::Values,
                 reason: format!("holds the non-finite value {bad}"),
             });
         }
@@ -537,7 +538,7 @@ impl Network {
             };
             if !ok || layer.input_dim() != dim {
                 return Err(LayerError::InvalidParameter {
-                    name: "hidden",
+                    name: Param::Hidden,
                     reason: format!("layer {i} is inconsistent or does not take {dim} inputs"),
                 });
             }
@@ -548,7 +549,7 @@ impl Network {
             || self.output.output_dim() < 2
         {
             return Err(LayerError::InvalidParameter {
-                name: "output",
+                name: Param::Output,
                 reason: format!("output layer is inconsistent or does not take {dim} inputs"),
             });
         }

@@ -1,5 +1,6 @@
 //! The optimisers: Adam and SGD with momentum, with optional L2 weight decay on dense weights.
 
+use crate::error::Param;
 use serde::{Deserialize, Serialize};
 
 use crate::{LayerError, Network, NetworkGrads};
@@ -53,7 +54,7 @@ impl Optimizer {
                 epsilon,
             } => {
                 if !(epsilon.is_finite() && epsilon > 0.0) {
-                    return bad("epsilon", "must be finite and > 0");
+                    return bad(Param::Epsilon, "must be finite and > 0");
                 }
                 (learning_rate, [beta1, beta2])
             }
@@ -63,10 +64,13 @@ impl Optimizer {
             } => (learning_rate, [momentum, 0.0]),
         };
         if !(lr.is_finite() && lr > 0.0) {
-            return bad("learning_rate", "must be finite and > 0");
+            return bad(Param::LearningRate, "must be finite and > 0");
         }
         if unit.iter().any(|b| !(0.0..1.0).contains(b)) {
-            return bad("momentum", "β₁, β₂ and the momentum must lie in [0, 1)");
+            return bad(
+                Param::Momentum,
+                "β₁, β₂ and the momentum must lie in [0, 1)",
+            );
         }
         Ok(())
     }

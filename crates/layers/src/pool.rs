@@ -4,6 +4,7 @@
 //! dropped (floor). Backward: ∂L/∂x is ∂L/∂y at the position that held the maximum (the first one
 //! in row-major order on ties) and 0 elsewhere, so the forward pass records that position.
 
+use crate::error::Param;
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -45,7 +46,7 @@ impl MaxPool2 {
             || input.iter().product::<usize>() > u32::MAX as usize
         {
             return Err(LayerError::InvalidParameter {
-                name: "input_shape",
+                name: Param::InputShape,
                 reason: format!("{input:?}: need c ≥ 1, h ≥ 2, w ≥ 2 and fewer than 2³² values"),
             });
         }

@@ -1,5 +1,6 @@
 //! Mini-batch training with early stopping on a validation split.
 
+use crate::error::Param;
 use ndarray::{Array2, ArrayView2, Axis};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -112,7 +113,7 @@ pub fn train(
     }
     if order.is_empty() {
         return Err(LayerError::InvalidParameter {
-            name: "x",
+            name: Param::X,
             reason: "no training rows left after the validation split".into(),
         });
     }
@@ -192,17 +193,17 @@ fn overflowed<T>(r: &Result<T, LayerError>) -> bool {
 fn validate(p: &TrainParams) -> Result<(), LayerError> {
     let bad = |name, reason: String| Err(LayerError::InvalidParameter { name, reason });
     if p.batch_size == 0 {
-        return bad("batch_size", "must be at least 1".into());
+        return bad(Param::BatchSize, "must be at least 1".into());
     }
     if !(0.0..1.0).contains(&p.validation_fraction) {
         return bad(
-            "validation_fraction",
+            Param::ValidationFraction,
             format!("must lie in [0, 1), got {}", p.validation_fraction),
         );
     }
     if !(p.weight_decay.is_finite() && p.weight_decay >= 0.0) {
         return bad(
-            "weight_decay",
+            Param::WeightDecay,
             format!("must be finite and ≥ 0, got {}", p.weight_decay),
         );
     }

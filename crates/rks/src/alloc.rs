@@ -77,13 +77,20 @@ pub fn probe(bytes: u128, what: &'static str, parameter: Param) -> Result<(), Rk
         parameter,
         bytes,
     };
-    let len = usize::try_from(bytes)
+    if can_allocate(bytes) {
+        Ok(())
+    } else {
+        Err(too_large())
+    }
+}
+
+/// Whether `bytes` could be allocated now ([`probe`] without the error, for crates with their
+/// own error types): a reservation of that size is asked for and given back at once.
+pub fn can_allocate(bytes: u128) -> bool {
+    usize::try_from(bytes)
         .ok()
         .filter(|&b| b <= isize::MAX as usize)
-        .ok_or_else(too_large)?;
-    Vec::<u8>::new()
-        .try_reserve_exact(len)
-        .map_err(|_| too_large())
+        .is_some_and(|len| Vec::<u8>::new().try_reserve_exact(len).is_ok())
 }
 
 #[cfg(test)]
