@@ -144,6 +144,13 @@ impl LooPath {
             acc.update(phi.view(), y)?;
             return Self::from_statistics(&acc, phi, y);
         }
+        // The N × N Gram matrix, its eigenvectors and U: checked before the first is made.
+        let bytes = 3 * 8 * (rows as u128) * (rows as u128);
+        rks::alloc::probe(
+            bytes,
+            "the dual Gram matrix and its eigenvectors",
+            rks::error::Param::Rows,
+        )?;
         let mut phi = if phi.is_standard_layout() {
             phi
         } else {
