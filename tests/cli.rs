@@ -878,6 +878,18 @@ fn saving_a_model_never_replaces_what_is_not_a_regular_file() {
     );
 }
 
+/// The tool under a 4 GiB address-space limit (`ulimit -v`), for the allocation checks.
+#[cfg(target_os = "linux")]
+fn under_4_gib() -> std::process::Command {
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg("ulimit -v 4194304 && exec \"$@\"")
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_rks"));
+    command
+}
+
 /// Under a 4 GiB address-space limit, features of 455 rows × 10⁷ columns (36 GB) cannot be
 /// allocated, nor can ORF's parameters at n = 10⁶, d = 784: typed errors naming the parameter
 /// and the bytes, not an abort.
@@ -887,11 +899,7 @@ fn too_many_frequencies_for_the_memory_is_an_error_not_an_abort() {
     let dir = TempDir::new().unwrap();
     let model = dir.path().join("m.rks");
     let train = dataset("breast_cancer.train");
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -v 4194304 && exec \"$@\"")
-        .arg("sh")
-        .arg(env!("CARGO_BIN_EXE_rks"))
+    let out = under_4_gib()
         .args([
             "fit",
             "--train",
@@ -915,11 +923,7 @@ fn too_many_frequencies_for_the_memory_is_an_error_not_an_abort() {
     let wide = dir.path().join("wide.train");
     let row = |label: usize| format!("{label} 1:0.5 300:0.25 784:1\n");
     std::fs::write(&wide, row(0) + &row(1) + &row(0)).unwrap();
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -v 4194304 && exec \"$@\"")
-        .arg("sh")
-        .arg(env!("CARGO_BIN_EXE_rks"))
+    let out = under_4_gib()
         .args([
             "fit",
             "--train",
@@ -947,11 +951,7 @@ fn too_many_frequencies_for_the_memory_is_an_error_not_an_abort() {
 #[test]
 fn deep_fried_names_its_flags_and_refuses_layers_beyond_memory() {
     let (train, test) = (dataset("digits.train"), dataset("digits.test"));
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -v 4194304 && exec \"$@\"")
-        .arg("sh")
-        .arg(env!("CARGO_BIN_EXE_rks"))
+    let out = under_4_gib()
         .args([
             "deep-fried",
             "--train",
