@@ -119,6 +119,38 @@ fn breast_cancer_fit_then_eval_reaches_94_percent() {
     assert!(report["predict_seconds"].as_f64().unwrap() >= 0.0);
 }
 
+/// Every map and kernel the tool offers fits, saves, loads and predicts through the tool: the
+/// saved model names its map and kernel, predicts without the training file (Nyström keeps its
+/// landmarks) and classifies breast_cancer (exact RBF SVM: 96.5 %, docs/peer-baselines.md) well.
+#[test]
+fn every_map_fits_saves_and_predicts_through_the_tool() {
+    for (map, kernel, floor) in [
+        ("dense", "gaussian", 0.93),
+        ("orf", "gaussian", 0.93),
+        ("sorf", "gaussian", 0.93),
+        ("nystrom", "gaussian", 0.93),
+        ("dense", "laplacian", 0.90),
+        ("orf", "matern32", 0.90),
+        ("sorf", "arccos1", 0.90),
+        ("fastfood", "arccos0", 0.85),
+        ("fastfood", "arccos1", 0.85),
+        ("orf", "arccos1", 0.85),
+        ("nystrom", "matern52", 0.90),
+    ] {
+        let dir = TempDir::new().unwrap();
+        let model = fit(
+            &dir,
+            "breast_cancer.train",
+            &["--map", map, "--kernel", kernel, "--frequencies", "256"],
+        );
+        let report = eval(&model, "breast_cancer.test");
+        assert_eq!(report["model"]["map"], map);
+        assert_eq!(report["model"]["kernel"], kernel);
+        let accuracy = report["score"]["accuracy"].as_f64().unwrap();
+        assert!(accuracy >= floor, "{map} {kernel}: accuracy {accuracy}");
+    }
+}
+
 #[test]
 fn digits_svm_reaches_95_percent() {
     // Exact RBF SVM: 97.8 %; Fastfood 1024 + LinearSVC: 96.9 % (docs/peer-baselines.md).

@@ -6,9 +6,10 @@
 //!
 //! - **cos/sin features** (shift-invariant kernels, any projection map): |φ| ≤ n^{-1/2};
 //! - **arc-cosine order 0** (step): |φ| ≤ √(2/n);
-//! - **arc-cosine order 1** (ReLU, dense map): φᵢ = √(2/n)·max(0, wᵢ·x) ≤ √(2/n)·Σⱼ|wᵢⱼ|·rⱼ,
-//!   with rⱼ the largest |scaled xⱼ| over the training rows (from each column's min and max,
-//!   through the scaler: affine and monotone, so the extremes map to the extremes);
+//! - **arc-cosine order 1** (ReLU, any projection map): φᵢ = √(2/n)·max(0, wᵢ·x) ≤
+//!   √(2/n)·Σⱼ|wᵢⱼ|·rⱼ, with rⱼ the largest |scaled xⱼ| over the training rows (from each
+//!   column's min and max, through the scaler: affine and monotone, so the extremes map to the
+//!   extremes), and W the dense or ORF matrix, or Fastfood's or SORF's columns W·eⱼ;
 //! - **Nyström**: ‖φ(x)‖² = k_xᵀ K⁺ k_x ≤ k(x, x) (the Nyström approximation never exceeds the
 //!   kernel: the Schur complement is positive semi-definite), so |φᵢ| ≤ √k(x, x): 1 for the
 //!   shift-invariant and order-0 arc-cosine kernels, ‖r‖₂/σ for order 1 (k(x, x) = ‖x‖²/σ²).
@@ -118,21 +119,7 @@ pub(super) fn grid(prepared: &Prepared, ranges: &Ranges) -> Result<Grid> {
             Activation::Step => (2.0 / n).sqrt(),
             Activation::Relu => {
                 let reach = ranges.reach(prepared)?;
-                let largest = match map {
-                    AnyMap::Dense(dense) => dense
-                        .weights()
-                        .rows()
-                        .into_iter()
-                        .map(|w| w.iter().zip(&reach).map(|(w, r)| w.abs() * r).sum::<f64>())
-                        .fold(0.0f64, f64::max),
-                    // MapSpec::new refuses arc-cosine kernels for the structured maps.
-                    _ => {
-                        return Err(invalid(
-                            Param::Grid,
-                            "exact statistics of ReLU features need the dense map's weights",
-                        ));
-                    }
-                };
+                let largest = largest_projection(map, &reach)?;
                 (2.0 / n).sqrt() * largest
             }
         },
@@ -149,6 +136,48 @@ pub(super) fn grid(prepared: &Prepared, ranges: &Ranges) -> Result<Grid> {
         None => (0.0, 0.0),
     };
     Grid::new(feature_bound, lo, hi)
+}
+
+/// maxᵢ Σⱼ |Wᵢⱼ|·rⱼ, the largest |wᵢ·x| over the box |xⱼ| ≤ rⱼ, for a projection map's W:
+/// the dense map's and ORF's W as stored; Fastfood's and SORF's columns W·eⱼ by projecting the
+/// unit vectors, a block of them at a time (O(d·n log d), no n × d matrix held).
+fn largest_projection(map: &AnyMap, reach: &[f64]) -> Result<f64> {
+    let row_sums = |w: Array2<f64>| {
+        w.rows()
+            .into_iter()
+            .map(|w| w.iter().zip(reach).map(|(w, r)| w.abs() * r).sum::<f64>())
+            .fold(0.0f64, f64::max)
+    };
+    let project = |basis: ArrayView2<'_, f64>| match map {
+        AnyMap::Fastfood(m) => m.project(basis),
+        AnyMap::Sorf(m) => m.project(basis),
+        _ => unreachable!("only Fastfood and SORF are projected here"),
+    };
+    match map {
+        AnyMap::Dense(dense) => return Ok(row_sums(dense.weights())),
+        AnyMap::Orf(orf) => return Ok(row_sums(orf.weights())),
+        AnyMap::Fastfood(_) | AnyMap::Sorf(_) => {}
+        AnyMap::Nystrom(_) => {
+            return Err(invalid(Param::Grid, "a Nyström map has no projection W"));
+        }
+    }
+    let d = reach.len();
+    // Blocks of unit vectors of at most 2²⁰ entries.
+    let block = (1 << 20) / d.max(1);
+    let block = block.clamp(1, 64);
+    let mut sums = vec![0.0f64; map.n_frequencies()];
+    for start in (0..d).step_by(block) {
+        let len = block.min(d - start);
+        let mut basis = Array2::<f64>::zeros((len, d));
+        (0..len).for_each(|k| basis[[k, start + k]] = 1.0);
+        let columns = project(basis.view())?;
+        for (column, r) in columns.rows().into_iter().zip(&reach[start..]) {
+            sums.iter_mut()
+                .zip(column)
+                .for_each(|(s, w)| *s += w.abs() * r);
+        }
+    }
+    Ok(sums.into_iter().fold(0.0, f64::max))
 }
 
 fn l2(v: &[f64]) -> f64 {
