@@ -167,8 +167,9 @@ pub struct FitArgs {
     #[arg(long, value_name = "N")]
     pub frequencies: Option<usize>,
 
-    /// Seconds the fit may take while it doubles n (without --frequencies, with model
-    /// selection on, ridge, in memory).
+    /// Seconds the fit may spend doubling n (without --frequencies, with model selection on,
+    /// ridge, in memory), estimated from operation counts at a reference speed, not measured:
+    /// the same model on every machine and under any load.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub budget: f64,
 

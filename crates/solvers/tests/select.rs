@@ -176,6 +176,50 @@ fn a_budget_grows_n_only_while_leave_one_out_improves() {
     }
 }
 
+/// The budget counts estimated seconds (operation counts at `REFERENCE_FLOPS`), not a clock: a
+/// budget that covers the step at n = 32 but not the one at n = 64 stops at 32 exactly, whatever
+/// the machine and its load, and says why; a larger one lets n grow; two fits write the same
+/// bytes.
+#[test]
+fn the_budget_counts_operations_not_the_clock() {
+    use rks_solvers::machine::estimated_step_seconds;
+    let (x, y) = checkerboard(600, 3);
+    let scored = Selection::default().loo_rows.min(600);
+    let step = |n: usize| estimated_step_seconds(600, 2 * n, scored);
+    let fit = |budget: f64| {
+        let selection = Selection {
+            budget_seconds: Some(budget),
+            max_frequencies: 4096,
+            ..Selection::default()
+        };
+        let (model, report) = KernelMachine::params()
+            .n_frequencies(32)
+            .selection(selection)
+            .check()
+            .unwrap()
+            .fit_with_report(x.view(), y.view())
+            .unwrap();
+        (model, report.unwrap())
+    };
+    let (model, report) = fit(step(32) + 0.9 * step(64));
+    let tried: Vec<usize> = report
+        .final_trials
+        .iter()
+        .map(|t| t.n_frequencies)
+        .collect();
+    assert_eq!(tried, [32]);
+    assert_eq!(model.map().n_frequencies(), 32);
+    assert!(
+        report.notes.iter().any(|n| n.contains("budget")),
+        "{:?}",
+        report.notes
+    );
+    let (again, _) = fit(step(32) + 0.9 * step(64));
+    assert_eq!(model.to_bytes().unwrap(), again.to_bytes().unwrap());
+    let (_, report) = fit(step(32) + step(64) + step(128) + 0.9 * step(256));
+    assert!(report.final_trials.len() > 1, "{:?}", report.final_trials);
+}
+
 #[test]
 fn given_values_are_not_searched() {
     let (x, y) = checkerboard(300, 4);

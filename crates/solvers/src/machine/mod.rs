@@ -32,7 +32,9 @@ pub use bounds::Ranges;
 pub use fit::median_sigma;
 pub use model::{FitInfo, KernelMachine, SolverInfo};
 pub use params::{KernelMachineParams, KernelMachineValidParams};
-pub use select::{MapTrial, Selection, SelectionReport, Trial};
+pub use select::{
+    MapTrial, REFERENCE_FLOPS, Selection, SelectionReport, Trial, estimated_step_seconds,
+};
 
 pub use crate::task::{SolverKind, Task};
 

@@ -11,8 +11,11 @@
 //!    neighbours ×2^{±1/2} of the best.
 //! 2. **λ**, on every training row at the full n and the chosen σ: the whole λ grid by exact
 //!    leave-one-out from one factorisation. With a time [`budget`](Selection::budget_seconds),
-//!    n then doubles while the leave-one-out score improves and the next fit is expected to fit
-//!    in the budget.
+//!    n then doubles while the leave-one-out score improves and the steps so far and the next
+//!    one fit in the budget. Their seconds are **estimated from operation counts** at
+//!    [`REFERENCE_FLOPS`] ([`estimated_step_seconds`]), not measured, so the n a budget allows
+//!    depends on the data's shape and the budget alone: the same model on every machine, under
+//!    any load and for any thread count.
 //!
 //! Classification compares leave-one-out **error rates**, ties broken by the squared error;
 //! regression the squared error. A choice only replaces another when strictly better, and the
@@ -57,7 +60,8 @@ pub struct Selection {
     pub search_rows: usize,
     /// Frequencies of the σ search (at most the fit's n; ≥ 1).
     pub search_frequencies: usize,
-    /// Seconds the whole fit may take while n grows; `None` keeps n as given.
+    /// Seconds the growth of n may take, counted by [`estimated_step_seconds`] (operation
+    /// counts at [`REFERENCE_FLOPS`], not a clock); `None` keeps n as given.
     pub budget_seconds: Option<f64>,
     /// The largest n growth may reach.
     pub max_frequencies: usize,
@@ -134,6 +138,35 @@ impl Selection {
         }
         Ok(())
     }
+}
+
+/// The speed a [budget](Selection::budget_seconds) is counted at, in floating-point operations
+/// per second: about what two cores of a current x86 server reach on the fit's GEMMs (two Zen 3
+/// cores: 37·10⁹ on the exact Gram products, docs/benchmarks.md). A reference, never a
+/// measurement, so that a budget gives the same n on every machine.
+pub const REFERENCE_FLOPS: f64 = 4e10;
+
+/// Estimated seconds, at [`REFERENCE_FLOPS`], of one stage-2 step: the features of `rows` rows
+/// (`dim` columns; ~50 operations per feature for the projection and cos/sin), then for fewer
+/// rows than features the dual N × N Gram matrix (N²·D) and its eigendecomposition (≈ 9N³),
+/// else the D × D Gram matrix (N·D²), its eigendecomposition (≈ 9D³) and the leave-one-out
+/// values of `scored` rows (S·D²).
+///
+/// ```
+/// use rks_solvers::machine::estimated_step_seconds;
+/// let small = estimated_step_seconds(16_000, 2_048, 4_000);
+/// let twice = estimated_step_seconds(16_000, 4_096, 4_000);
+/// assert!(twice > 4.0 * small && twice < 8.0 * small);
+/// ```
+pub fn estimated_step_seconds(rows: usize, dim: usize, scored: usize) -> f64 {
+    let (n, d, s) = (rows as f64, dim as f64, scored as f64);
+    let features = 50.0 * n * d;
+    let factorisation = if rows <= dim {
+        n * n * d + 9.0 * n.powi(3)
+    } else {
+        n * d * d + 9.0 * d.powi(3) + s * d * d
+    };
+    (features + factorisation) / REFERENCE_FLOPS
 }
 
 /// One scored candidate.
@@ -418,9 +451,10 @@ impl KernelMachineValidParams {
         let method = "exact leave-one-out".to_string();
         if let Some(lambda) = lambda {
             let scored = &sample[..sample.len().min(selection.loo_rows)];
+            let mut spent = 0.0;
             loop {
-                let step = Instant::now();
                 let prepared = self.prepare(scaler.clone(), labels.cloned(), sigma, n, Some(x))?;
+                let dim = prepared.map.output_dim();
                 // Fewer rows than features: every row, in order; else the sampled rows.
                 let dual = x.nrows() <= prepared.map.output_dim();
                 let path = if dual {
@@ -470,17 +504,16 @@ impl KernelMachineValidParams {
                 let Some(budget) = selection.budget_seconds else {
                     break;
                 };
-                // The next doubling costs about 4× this step (features ×2, factorisation ×4–8
-                // for fewer rows than features, ×4 for the Gram matrix otherwise).
-                let elapsed = start.elapsed().as_secs_f64();
-                let next = 4.0 * step.elapsed().as_secs_f64();
+                spent += estimated_step_seconds(x.nrows(), dim, scored.len());
+                let next = estimated_step_seconds(x.nrows(), 2 * dim, scored.len());
                 if 2 * n > selection.max_frequencies {
                     notes.push(format!("n = {n}: the largest allowed"));
                     break;
                 }
-                if elapsed + next > budget {
+                if spent + next > budget {
                     notes.push(format!(
-                        "n = {n}: doubling it would take about {next:.1} s more, past the {budget} s budget"
+                        "n = {n}: doubling it would take about {next:.1} s more (estimated \
+                         from operation counts), past the {budget} s budget"
                     ));
                     break;
                 }
