@@ -149,7 +149,9 @@ pub struct RidgeAccumulator {
 
 impl RidgeAccumulator {
     /// Empty statistics for `dim` features and `n_outputs` targets on `grid`. Allocates
-    /// 8·dim² bytes (16 per entry of the lower triangle), or returns
+    /// 8·dim² bytes (16 per entry of the lower triangle; the first [`update`](Self::update) adds
+    /// 12·dim² bytes of scratch, kept for later calls: the D × D products and the `i64` partial
+    /// sums of [`crate::exact`]), or returns
     /// [`RksError::TooLarge`](rks::RksError::TooLarge) (naming `n_frequencies`, which sets
     /// dim = 2n) when they cannot be had.
     pub fn new(dim: usize, n_outputs: usize, grid: Grid) -> Result<Self> {
