@@ -10,7 +10,8 @@
 //! - Products of two grid values over a block of at most [`BLOCK_ROWS`] rows sum to at most
 //!   `BLOCK_ROWS · LIMIT² ≤ 2⁵³` in magnitude, so an f64 GEMM (any order, with or without fused
 //!   multiply-adds) computes every partial sum exactly. The GEMM keeps its speed.
-//! - The block sums are carried in `i128`, which holds up to 2¹²⁷: about 2⁸² blocks.
+//! - The block sums are added into `i64` partial sums, which hold [`I64_BLOCKS`] = 1,024 blocks,
+//!   and those into `i128`, which holds up to 2¹²⁷: about 2⁸² blocks (see [`fold`]).
 //! - For transport through an engine that only adds plain integers (MPI's `MPI_SUM`), each `i128`
 //!   is split into four 32-bit digits held in `u64` limbs ([`to_limbs`]); limbs add
 //!   independently without carries for up to 2³² parties and recombine exactly ([`from_limbs`]).
@@ -25,7 +26,12 @@
 //! the bound are accepted, so rounding in the bound's own computation can never reject a value
 //! that is mathematically within it.
 
-use ndarray::{ArrayView2, Axis};
+use ndarray::ArrayView2;
+use rks::Element;
+
+mod fold;
+pub use fold::I64_BLOCKS;
+pub(crate) use fold::Scratch;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Param, Result, SolversError, invalid};
@@ -140,15 +146,22 @@ impl Grid {
         self.target_offset
     }
 
-    /// The features of a block as grid integers (f64 values), column-major rows × D; `what` and
-    /// the first offending entry name an error.
-    pub(crate) fn quantise_features(&self, phi: ArrayView2<'_, f64>) -> Result<faer::Mat<f64>> {
-        quantise(phi, 0.0, self.feature_exp, "feature")
+    /// How features go onto this grid.
+    pub(crate) fn features(&self) -> Quantiser {
+        Quantiser {
+            offset: 0.0,
+            exp: self.feature_exp,
+            what: "feature",
+        }
     }
 
-    /// The targets of a block as grid integers, column-major rows × m.
-    pub(crate) fn quantise_targets(&self, y: ArrayView2<'_, f64>) -> Result<faer::Mat<f64>> {
-        quantise(y, self.target_offset, self.target_exp, "target")
+    /// How targets go onto this grid (as y − c).
+    pub(crate) fn targets(&self) -> Quantiser {
+        Quantiser {
+            offset: self.target_offset,
+            exp: self.target_exp,
+            what: "target",
+        }
     }
 
     /// Checks the fields of a decoded grid.
@@ -164,38 +177,78 @@ impl Grid {
     }
 }
 
-/// round((v − offset) / 2^exp) for every entry, column-major; an entry beyond [`LIMIT`] is an
-/// [`SolversError::OffGrid`].
-fn quantise(
-    v: ArrayView2<'_, f64>,
+/// One kind of value (features or targets) on its grid: q = round((v − offset) / 2^exp), with
+/// |q| ≤ [`LIMIT`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Quantiser {
     offset: f64,
     exp: i32,
+    /// Names the values in an [`SolversError::OffGrid`].
     what: &'static str,
-) -> Result<faer::Mat<f64>> {
-    let inverse = pow2(-exp);
-    let (rows, cols) = v.dim();
-    let mut q = faer::Mat::<f64>::zeros(rows, cols);
-    for (j, column) in v.axis_iter(Axis(1)).enumerate() {
-        let out = q
-            .col_mut(j)
-            .try_as_col_major_mut()
-            .map(|c| c.as_slice_mut());
-        let out = out.unwrap_or_else(|| unreachable!("a faer Mat's columns are contiguous"));
-        for (i, (o, &x)) in out.iter_mut().zip(column.iter()).enumerate() {
-            let r = ((x - offset) * inverse).round_ties_even();
-            if r.abs() > LIMIT || r.is_nan() {
-                return Err(SolversError::OffGrid {
-                    what,
-                    row: i,
-                    col: j,
-                    value: x,
-                    bound: (LIMIT * pow2(exp)).abs(),
-                });
-            }
-            *o = r;
+}
+
+impl Quantiser {
+    /// The grid integers of `v` (rows × cols, any layout) into `out`, row-major (`out` is resized
+    /// to rows·cols). An entry beyond [`LIMIT`] is an [`SolversError::OffGrid`] naming the first
+    /// such entry in column-major order.
+    ///
+    /// One pass, without branches: every entry is rounded and checked, and only when some entry
+    /// is off the grid does a second pass look for the first one.
+    pub(crate) fn quantise_into<F: Element>(
+        &self,
+        v: ArrayView2<'_, F>,
+        out: &mut Vec<f64>,
+    ) -> Result<()> {
+        let inverse = pow2(-self.exp);
+        out.resize(v.len(), 0.0);
+        let mut all_on_grid = true;
+        for (o, &x) in out.iter_mut().zip(v.iter()) {
+            *o = round_ties_even((x.to_f64_exact() - self.offset) * inverse);
+            all_on_grid &= on_grid(*o);
+        }
+        if all_on_grid {
+            Ok(())
+        } else {
+            Err(self.first_off_grid(v))
         }
     }
-    Ok(q)
+
+    /// The error for the first entry of `v` off the grid, in column-major order.
+    fn first_off_grid<F: Element>(&self, v: ArrayView2<'_, F>) -> SolversError {
+        let inverse = pow2(-self.exp);
+        let off = v.indexed_iter().filter_map(|((row, col), &x)| {
+            let x = x.to_f64_exact();
+            let q = round_ties_even((x - self.offset) * inverse);
+            (!on_grid(q)).then_some((col, row, x))
+        });
+        let (col, row, value) = off
+            .min_by_key(|&(col, row, _)| (col, row))
+            .unwrap_or_else(|| unreachable!("called when some entry is off the grid"));
+        SolversError::OffGrid {
+            what: self.what,
+            row,
+            col,
+            value,
+            bound: (LIMIT * pow2(self.exp)).abs(),
+        }
+    }
+}
+
+/// Whether a rounded value is on a grid: |q| ≤ [`LIMIT`] (false for NaN).
+fn on_grid(q: f64) -> bool {
+    q.abs() <= LIMIT
+}
+
+/// Rounds to the nearest integer, ties to even, exactly as [`f64::round_ties_even`] wherever
+/// the result can be on a grid, and without a libm call: for |s| ≤ 2⁵¹, s + 1.5·2⁵² lies in
+/// [2⁵², 2⁵³], where the float spacing is 1, so the addition itself rounds s to an integer (to
+/// even on ties: 1.5·2⁵² is even) and the subtraction is exact. Larger |s| are clamped to ±2⁵¹,
+/// far off any grid (|q| ≤ [`LIMIT`] < 2²³); NaN stays NaN.
+pub(crate) fn round_ties_even(s: f64) -> f64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 · 2⁵²
+    const EDGE: f64 = 2_251_799_813_685_248.0; // 2⁵¹
+    let c = s.clamp(-EDGE, EDGE);
+    (c + MAGIC) - MAGIC
 }
 
 /// 2^e for e in the normal range, exactly.
@@ -216,74 +269,9 @@ fn ceil_log2(v: f64) -> i32 {
     if mantissa == 0 { e } else { e + 1 }
 }
 
-/// Adds the lower triangle of QᵀQ (Q: rows × D grid integers, rows ≤ [`BLOCK_ROWS`]) to `gram`,
-/// a packed lower triangle (column-major), using `scratch` (D × D) for the exact f64 product.
-pub(crate) fn add_gram(q: faer::MatRef<'_, f64>, scratch: &mut faer::Mat<f64>, gram: &mut [i128]) {
-    use faer::linalg::matmul::triangular::{BlockStructure, matmul};
-    use rayon::prelude::*;
-    debug_assert!(q.nrows() <= BLOCK_ROWS);
-    let d = q.ncols();
-    matmul(
-        scratch.as_mut(),
-        BlockStructure::TriangularLower,
-        faer::Accum::Replace,
-        q.transpose(),
-        BlockStructure::Rectangular,
-        q,
-        BlockStructure::Rectangular,
-        1.0,
-        faer::Par::rayon(0),
-    );
-    let scratch = scratch.as_ref();
-    packed_columns_mut(gram, d)
-        .into_par_iter()
-        .for_each(|(j, column)| {
-            for (i, g) in (j..d).zip(column.iter_mut()) {
-                // An integer of magnitude ≤ 2⁵³: exact as i64.
-                *g += scratch[(i, j)] as i64 as i128;
-            }
-        });
-}
-
-/// Adds QᵀT (Q: rows × D, T: rows × m grid integers, rows ≤ [`BLOCK_ROWS`]) to `cross`
-/// (column-major D × m).
-pub(crate) fn add_cross(q: faer::MatRef<'_, f64>, t: faer::MatRef<'_, f64>, cross: &mut [i128]) {
-    let mut product = faer::Mat::<f64>::zeros(q.ncols(), t.ncols());
-    faer::linalg::matmul::matmul(
-        product.as_mut(),
-        faer::Accum::Replace,
-        q.transpose(),
-        t,
-        1.0,
-        faer::Par::Seq,
-    );
-    for k in 0..t.ncols() {
-        for i in 0..q.ncols() {
-            cross[k * q.ncols() + i] += product[(i, k)] as i64 as i128;
-        }
-    }
-}
-
-/// Adds each column's sum of Q and of its squares (exact in integers) to `sums` and `squares`
-/// (`squares` may be empty).
-pub(crate) fn add_column_sums(q: faer::MatRef<'_, f64>, sums: &mut [i128], squares: &mut [i128]) {
-    for j in 0..q.ncols() {
-        let (mut s, mut ss) = (0i128, 0i128);
-        for i in 0..q.nrows() {
-            let v = q[(i, j)] as i64 as i128;
-            s += v;
-            ss += v * v;
-        }
-        sums[j] += s;
-        if let Some(t) = squares.get_mut(j) {
-            *t += ss;
-        }
-    }
-}
-
 /// The columns of a packed lower triangle of order d, each with its index: column j holds rows
 /// j..d.
-fn packed_columns_mut(packed: &mut [i128], d: usize) -> Vec<(usize, &mut [i128])> {
+fn packed_columns_mut<T>(packed: &mut [T], d: usize) -> Vec<(usize, &mut [T])> {
     let mut out = Vec::with_capacity(d);
     let mut rest = packed;
     for j in 0..d {
@@ -374,14 +362,83 @@ mod tests {
     #[test]
     fn off_grid_values_are_refused_with_their_place() {
         let grid = Grid::new(1.0, -1.0, 1.0).unwrap();
-        let phi = Array2::from_shape_fn((3, 2), |(i, j)| if (i, j) == (2, 1) { 1.5 } else { 0.5 });
-        match grid.quantise_features(phi.view()) {
-            Err(SolversError::OffGrid { row, col, .. }) => assert_eq!((row, col), (2, 1)),
+        let mut q = Vec::new();
+        // Two entries off the grid: the first in column-major order is named.
+        let phi = Array2::from_shape_fn((3, 2), |(i, j)| match (i, j) {
+            (0, 1) => f64::NAN,
+            (2, 0) => -1.5,
+            _ => 0.5,
+        });
+        match grid.features().quantise_into(phi.view(), &mut q) {
+            Err(SolversError::OffGrid { what, row, col, .. }) => {
+                assert_eq!((what, row, col), ("feature", 2, 0))
+            }
+            other => panic!("{other:?}"),
+        }
+        let y = Array2::from_shape_fn((2, 1), |(i, _)| if i == 1 { 3.0 } else { 0.0 });
+        match grid.targets().quantise_into(y.view(), &mut q) {
+            Err(SolversError::OffGrid { what, row, col, .. }) => {
+                assert_eq!((what, row, col), ("target", 1, 0))
+            }
             other => panic!("{other:?}"),
         }
         // √2 times the bound is still accepted (slack for rounding in the bound).
         let phi = Array2::from_elem((1, 1), 1.41);
-        assert!(grid.quantise_features(phi.view()).is_ok());
+        assert!(grid.features().quantise_into(phi.view(), &mut q).is_ok());
+    }
+
+    #[test]
+    fn quantised_rows_are_row_major_grid_integers() {
+        // Steps 2⁻²: the features are multiples of 1/4 away from the grid's integers.
+        let grid = Grid::new(2f64.powi(20), 0.0, 1.0).unwrap();
+        let phi = ndarray::array![[0.375f32, -0.125], [1.0, 1e6]];
+        let mut q = Vec::new();
+        grid.features().quantise_into(phi.view(), &mut q).unwrap();
+        // 1.5 → 2 and −0.5 → −0 (ties to even), 4, 4·10⁶.
+        assert_eq!(q, [2.0, -0.0, 4.0, 4e6]);
+        let t = ndarray::array![[0.0], [1.0], [0.5]];
+        grid.targets().quantise_into(t.view(), &mut q).unwrap();
+        assert_eq!(q, [-4_194_304.0, 4_194_304.0, 0.0]);
+    }
+
+    #[test]
+    fn rounding_matches_the_standard_library_wherever_it_matters() {
+        let mut values = vec![0.0, -0.0, 0.5, -0.5, 1.5, 2.5, -2.5, 0.49999999999999994];
+        for k in [
+            1.0,
+            LIMIT - 1.0,
+            LIMIT,
+            LIMIT + 1.0,
+            2f64.powi(51),
+            2f64.powi(52),
+        ] {
+            for s in [k - 0.5, k, k + 0.5, k.next_up(), k.next_down()] {
+                values.extend([s, -s]);
+            }
+        }
+        // A spread of magnitudes from a simple congruential generator.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..100_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let mantissa = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let exponent = (state % 64) as i32 - 10;
+            values.push((mantissa - 0.5) * 2f64.powi(exponent));
+        }
+        for s in values {
+            let (fast, exact) = (round_ties_even(s), s.round_ties_even());
+            if exact.abs() <= 2f64.powi(51) {
+                // Equal as numbers (a zero's sign may differ: it is the integer 0 either way).
+                assert_eq!(fast, exact, "{s}");
+            } else {
+                assert!(fast.abs() > LIMIT && exact.abs() > LIMIT, "{s}");
+            }
+        }
+        for s in [f64::INFINITY, f64::NEG_INFINITY, 1e300, -1e300] {
+            assert!(round_ties_even(s).abs() > LIMIT);
+        }
+        assert!(round_ties_even(f64::NAN).is_nan());
     }
 
     #[test]

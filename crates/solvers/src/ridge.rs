@@ -49,8 +49,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SolversError, invalid};
 use crate::exact::{
-    BLOCK_ROWS, Grid, LIMBS, add_column_sums, add_cross, add_gram, from_limbs, packed_index,
-    packed_len, to_limbs,
+    BLOCK_ROWS, Grid, LIMBS, Scratch, from_limbs, packed_index, packed_len, to_limbs,
 };
 use crate::validate::{check_finite, check_rows};
 
@@ -143,11 +142,16 @@ pub struct RidgeAccumulator {
     gram: Vec<i128>,
     /// QᵀT, column-major D × m.
     cross: Vec<i128>,
+    /// Buffers reused by [`update`](Self::update): no state, not serialised, not compared.
+    #[serde(skip)]
+    scratch: Scratch,
 }
 
 impl RidgeAccumulator {
     /// Empty statistics for `dim` features and `n_outputs` targets on `grid`. Allocates
-    /// 8·dim² bytes (16 per entry of the lower triangle), or returns
+    /// 8·dim² bytes (16 per entry of the lower triangle; the first [`update`](Self::update) adds
+    /// 12·dim² bytes of scratch, kept for later calls: the D × D products and the `i64` partial
+    /// sums of [`crate::exact`]), or returns
     /// [`RksError::TooLarge`](rks::RksError::TooLarge) (naming `n_frequencies`, which sets
     /// dim = 2n) when they cannot be had.
     pub fn new(dim: usize, n_outputs: usize, grid: Grid) -> Result<Self> {
@@ -176,6 +180,7 @@ impl RidgeAccumulator {
             sum_yy: vec![0; n_outputs],
             gram,
             cross,
+            scratch: Scratch::default(),
         })
     }
 
@@ -204,7 +209,8 @@ impl RidgeAccumulator {
     ///
     /// The rows are rounded to the grid and ΦᵀΦ is updated by exact f64 GEMMs (lower triangle
     /// only) over blocks of [`BLOCK_ROWS`](crate::exact::BLOCK_ROWS) rows, whose integer results
-    /// are added in `i128`.
+    /// are added in `i64` partial sums and those, before the call returns, in `i128`
+    /// ([`crate::exact`]).
     pub fn update<F: Element>(
         &mut self,
         phi: ArrayView2<'_, F>,
@@ -232,26 +238,28 @@ impl RidgeAccumulator {
         if rows == 0 {
             return Ok(());
         }
-        let mut scratch = Mat::<f64>::zeros(self.dim, self.dim);
-        let mut start = 0;
-        while start < rows {
-            let len = BLOCK_ROWS.min(rows - start);
-            let block = (start..start + len).into();
-            let phi64 = phi.slice_axis(Axis(0), block).mapv(|v| v.to_f64_exact());
-            let q = self
-                .grid
-                .quantise_features(phi64.view())
-                .map_err(|e| e.shifted(start))?;
-            let t = self
-                .grid
-                .quantise_targets(y.slice_axis(Axis(0), block))
-                .map_err(|e| e.shifted(start))?;
-            add_gram(q.as_ref(), &mut scratch, &mut self.gram);
-            add_cross(q.as_ref(), t.as_ref(), &mut self.cross);
-            add_column_sums(q.as_ref(), &mut self.sum_phi, &mut []);
-            add_column_sums(t.as_ref(), &mut self.sum_y, &mut self.sum_yy);
-            start += len;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let folder = scratch.folder(self.dim, self.n_outputs);
+        let grid = self.grid;
+        let mut folded = Ok(());
+        for start in (0..rows).step_by(BLOCK_ROWS) {
+            let block = (start..rows.min(start + BLOCK_ROWS)).into();
+            folded = folder
+                .add_block(
+                    &grid,
+                    phi.slice_axis(Axis(0), block),
+                    y.slice_axis(Axis(0), block),
+                    self.sums_mut(),
+                )
+                .map_err(|e| e.shifted(start));
+            if folded.is_err() {
+                break;
+            }
         }
+        // The blocks before an off-grid one stay added, as their rows were.
+        folder.flush(self.sums_mut());
+        self.scratch = scratch;
+        folded?;
         self.count += rows as u64;
         Ok(())
     }

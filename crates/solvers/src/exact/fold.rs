@@ -1,0 +1,354 @@
+//! Folding blocks of rows into the exact statistics of a ridge fit, with buffers reused from
+//! block to block and call to call.
+//!
+//! A block of at most [`BLOCK_ROWS`] rows is rounded to the grid (Q: rows × D, T: rows × m, grid
+//! integers), and its sums ΣQ, ΣT, ΣT², QᵀQ (lower triangle) and QᵀT are computed exactly: QᵀQ
+//! and QᵀT by f64 GEMMs whose every entry is an integer of magnitude ≤ `BLOCK_ROWS · LIMIT²` ≤
+//! 2⁵³. Those block sums are added into `i64` partial sums, which hold [`I64_BLOCKS`] blocks
+//! without overflow, and the partial sums are added into the `i128` statistics (and cleared) by
+//! [`Folder::flush`], at the latest every [`I64_BLOCKS`] blocks. Integer sums are exact, so the
+//! statistics are the same as adding each block into `i128` directly, whatever the order.
+
+use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
+use faer::reborrow::{Reborrow, ReborrowMut};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+use rks::Element;
+
+use super::{BLOCK_ROWS, Grid, LIMIT, packed_columns_mut, packed_len};
+use crate::error::Result;
+
+/// |q| ≤ [`LIMIT`] as an integer.
+const LIMIT_INT: i64 = LIMIT as i64;
+const _: () = assert!(LIMIT_INT as f64 == LIMIT);
+
+/// Blocks whose sums add in an `i64` without overflow: each entry of a block's sums has magnitude
+/// at most `BLOCK_ROWS · LIMIT²` (a column sum at most `BLOCK_ROWS · LIMIT`), so
+/// ⌊(2⁶³ − 1) / (BLOCK_ROWS · LIMIT²)⌋ = 1,024 blocks fit.
+pub const I64_BLOCKS: usize = (i64::MAX / (BLOCK_ROWS as i64 * LIMIT_INT * LIMIT_INT)) as usize;
+const _: () = assert!(I64_BLOCKS >= 1);
+
+/// Columns of the packed QᵀQ per parallel task, at least.
+const PANEL: usize = 64;
+
+/// The statistics' sums in their fixed order: Σq (features), Σt and Σt² (targets), QᵀQ (packed
+/// lower triangle, column-major) and QᵀT (column-major D × m).
+pub(crate) type Sums<'a> = [&'a mut Vec<i128>; 5];
+
+/// Buffers and `i64` partial sums for folding blocks into a [`Sums`]; see the
+/// [module docs](self).
+#[derive(Debug)]
+pub(crate) struct Folder {
+    dim: usize,
+    outputs: usize,
+    /// The block's features on the grid, row-major rows × D.
+    q: Vec<f64>,
+    /// The block's targets on the grid, row-major rows × m.
+    t: Vec<f64>,
+    /// The exact f64 products of a block: QᵀQ (lower part of each panel) and QᵀT.
+    gram: Mat<f64>,
+    cross: Mat<f64>,
+    /// Partial sums in the order of [`Sums`].
+    partial: [Vec<i64>; 5],
+    /// Blocks added since the last flush.
+    blocks: usize,
+}
+
+impl Folder {
+    /// Buffers for D = `dim` features and m = `outputs` targets.
+    pub(crate) fn new(dim: usize, outputs: usize) -> Self {
+        let gram_len = packed_len(dim).unwrap_or_else(|| unreachable!("the statistics exist"));
+        Self {
+            dim,
+            outputs,
+            q: Vec::with_capacity(BLOCK_ROWS * dim),
+            t: Vec::with_capacity(BLOCK_ROWS * outputs),
+            gram: Mat::zeros(dim, dim),
+            cross: Mat::zeros(dim, outputs),
+            partial: [
+                vec![0; dim],
+                vec![0; outputs],
+                vec![0; outputs],
+                vec![0; gram_len],
+                vec![0; dim * outputs],
+            ],
+            blocks: 0,
+        }
+    }
+
+    /// Whether these buffers fit D = `dim` features and m = `outputs` targets.
+    pub(crate) fn fits(&self, dim: usize, outputs: usize) -> bool {
+        (self.dim, self.outputs) == (dim, outputs)
+    }
+
+    /// Rounds a block (at most [`BLOCK_ROWS`] rows of features `phi` and targets `y`) to `grid`
+    /// and adds its sums to the partial sums, flushing them into `sums` first when they are full.
+    /// On an [`OffGrid`](crate::SolversError::OffGrid) entry nothing is added.
+    pub(crate) fn add_block<F: Element>(
+        &mut self,
+        grid: &Grid,
+        phi: ArrayView2<'_, F>,
+        y: ArrayView2<'_, f64>,
+        sums: Sums<'_>,
+    ) -> Result<()> {
+        debug_assert!(phi.nrows() <= BLOCK_ROWS && phi.nrows() == y.nrows());
+        debug_assert!(self.fits(phi.ncols(), y.ncols()));
+        grid.features().quantise_into(phi, &mut self.q)?;
+        grid.targets().quantise_into(y, &mut self.t)?;
+        if self.blocks == I64_BLOCKS {
+            self.flush(sums);
+        }
+        let rows = phi.nrows();
+        let q = MatRef::from_row_major_slice(&self.q, rows, self.dim);
+        let t = MatRef::from_row_major_slice(&self.t, rows, self.outputs);
+        let [sum_q, sum_t, sum_tt, gram, cross] = &mut self.partial;
+        add_column_sums(&self.q, sum_q, None);
+        add_column_sums(&self.t, sum_t, Some(sum_tt));
+        add_gram(q, self.gram.as_mut(), gram);
+        add_cross(q, t, self.cross.as_mut(), cross);
+        self.blocks += 1;
+        Ok(())
+    }
+
+    /// Adds the partial sums into `sums` and clears them.
+    pub(crate) fn flush(&mut self, sums: Sums<'_>) {
+        for (total, partial) in sums.into_iter().zip(&mut self.partial) {
+            for (s, p) in total.iter_mut().zip(partial.iter_mut()) {
+                *s += i128::from(std::mem::take(p));
+            }
+        }
+        self.blocks = 0;
+    }
+}
+
+/// Adds each column's sum of the row-major `values` (and, given `squares`, of their squares) to
+/// `sums`. Every value is a grid integer, so the conversions are exact.
+fn add_column_sums(values: &[f64], sums: &mut [i64], squares: Option<&mut Vec<i64>>) {
+    let cols = sums.len();
+    if cols == 0 {
+        return;
+    }
+    for row in values.chunks_exact(cols) {
+        for (s, &v) in sums.iter_mut().zip(row) {
+            *s += v as i64;
+        }
+    }
+    if let Some(squares) = squares {
+        for row in values.chunks_exact(cols) {
+            for (s, &v) in squares.iter_mut().zip(row) {
+                *s += v as i64 * v as i64;
+            }
+        }
+    }
+}
+
+/// Adds the lower triangle of QᵀQ to `packed` (packed lower triangle, column-major), with
+/// `scratch` (D × D) for the exact f64 products (faer's triangular GEMM, in parallel).
+fn add_gram(q: MatRef<'_, f64>, scratch: MatMut<'_, f64>, packed: &mut [i64]) {
+    let d = q.ncols();
+    let mut scratch = scratch;
+    tri_matmul(
+        scratch.rb_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Replace,
+        q.transpose(),
+        BlockStructure::Rectangular,
+        q,
+        BlockStructure::Rectangular,
+        1.0,
+        Par::rayon(0),
+    );
+    let scratch = scratch.rb();
+    packed_columns_mut(packed, d)
+        .into_par_iter()
+        .with_min_len(PANEL)
+        .for_each(|(j, column)| {
+            // Column j from its diagonal down.
+            let products = scratch.col(j).subrows(j, d - j);
+            for (g, &p) in column.iter_mut().zip(products.iter()) {
+                // An integer of magnitude ≤ 2⁵³: exact as i64.
+                *g += p as i64;
+            }
+        });
+}
+
+/// Adds QᵀT (D × m) to `cross` (column-major), with `scratch` (D × m) for the exact products.
+fn add_cross(q: MatRef<'_, f64>, t: MatRef<'_, f64>, scratch: MatMut<'_, f64>, cross: &mut [i64]) {
+    let mut scratch = scratch;
+    matmul(
+        scratch.rb_mut(),
+        Accum::Replace,
+        q.transpose(),
+        t,
+        1.0,
+        Par::Seq,
+    );
+    let d = q.ncols();
+    for k in 0..t.ncols() {
+        for (i, c) in cross[k * d..(k + 1) * d].iter_mut().enumerate() {
+            *c += scratch[(i, k)] as i64;
+        }
+    }
+}
+
+/// A [`Folder`] kept by its owner between calls: scratch space, not state (the owner flushes it
+/// before every call returns), so it is not serialised, a clone starts without one, and it never
+/// makes two owners unequal.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch(Option<Box<Folder>>);
+
+impl Scratch {
+    /// The folder, made (or remade) for D = `dim` features and m = `outputs` targets.
+    pub(crate) fn folder(&mut self, dim: usize, outputs: usize) -> &mut Folder {
+        if !self.0.as_ref().is_some_and(|f| f.fits(dim, outputs)) {
+            self.0 = Some(Box::new(Folder::new(dim, outputs)));
+        }
+        self.0
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("made just above"))
+    }
+}
+
+impl Clone for Scratch {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for Scratch {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    /// A grid with feature and target steps of 1 (and targets centred at 0), so that grid
+    /// integers go through unchanged.
+    fn unit_grid() -> Grid {
+        let bound = 2f64.powi(super::super::BITS);
+        let grid = Grid::new(bound, -bound, bound).unwrap();
+        assert_eq!((grid.feature_step(), grid.target_step()), (1.0, 1.0));
+        grid
+    }
+
+    /// The sums in [`Sums`] order, straight from the definitions in `i128`.
+    fn reference(q: &Array2<f64>, t: &Array2<f64>) -> [Vec<i128>; 5] {
+        let (d, m) = (q.ncols(), t.ncols());
+        let int = |v: f64| v as i128;
+        let column_sums = |a: &Array2<f64>, f: &dyn Fn(f64) -> i128| -> Vec<i128> {
+            a.columns()
+                .into_iter()
+                .map(|c| c.iter().map(|&v| f(v)).sum())
+                .collect()
+        };
+        let dot = |a: ndarray::ArrayView1<f64>, b: ndarray::ArrayView1<f64>| -> i128 {
+            a.iter().zip(b).map(|(&x, &y)| int(x) * int(y)).sum()
+        };
+        let mut gram = vec![0; packed_len(d).unwrap()];
+        for j in 0..d {
+            for i in j..d {
+                gram[super::super::packed_index(d, i, j)] = dot(q.column(i), q.column(j));
+            }
+        }
+        let cross = (0..m)
+            .flat_map(|k| (0..d).map(move |i| (i, k)))
+            .map(|(i, k)| dot(q.column(i), t.column(k)))
+            .collect();
+        [
+            column_sums(q, &|v| int(v)),
+            column_sums(t, &|v| int(v)),
+            column_sums(t, &|v| int(v) * int(v)),
+            gram,
+            cross,
+        ]
+    }
+
+    /// Folds the rows in blocks of at most `block` rows and flushes once at the end.
+    fn folded(q: &Array2<f64>, t: &Array2<f64>, block: usize) -> [Vec<i128>; 5] {
+        let (d, m) = (q.ncols(), t.ncols());
+        let mut sums = [
+            vec![0; d],
+            vec![0; m],
+            vec![0; m],
+            vec![0; packed_len(d).unwrap()],
+            vec![0; d * m],
+        ];
+        let mut folder = Folder::new(d, m);
+        let grid = unit_grid();
+        for start in (0..q.nrows()).step_by(block) {
+            let rows: ndarray::Slice = (start..q.nrows().min(start + block)).into();
+            let [a, b, c, e, f] = &mut sums;
+            folder
+                .add_block(
+                    &grid,
+                    q.slice_axis(ndarray::Axis(0), rows),
+                    t.slice_axis(ndarray::Axis(0), rows),
+                    [a, b, c, e, f],
+                )
+                .unwrap();
+        }
+        let [a, b, c, e, f] = &mut sums;
+        folder.flush([a, b, c, e, f]);
+        sums
+    }
+
+    #[test]
+    fn i64_blocks_is_the_largest_safe_count() {
+        let block_max = BLOCK_ROWS as i128 * i128::from(LIMIT_INT).pow(2);
+        assert!(I64_BLOCKS as i128 * block_max <= i128::from(i64::MAX));
+        assert!((I64_BLOCKS as i128 + 1) * block_max > i128::from(i64::MAX));
+    }
+
+    #[test]
+    fn folded_sums_equal_the_definitions() {
+        // Random grid integers (a congruential generator), a third of them at ±LIMIT; D spans two
+        // panels, and the blocks are full, partial and single rows.
+        let (n, d, m) = (3 * BLOCK_ROWS + 17, PANEL + 9, 2);
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut draw = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1442695040888963407);
+            let r = (state >> 33) as i64;
+            match r % 3 {
+                0 => LIMIT * if r & 8 == 0 { 1.0 } else { -1.0 },
+                _ => (r % (2 * LIMIT_INT + 1) - LIMIT_INT) as f64,
+            }
+        };
+        let q = Array2::from_shape_simple_fn((n, d), &mut draw);
+        let t = Array2::from_shape_simple_fn((n, m), &mut draw);
+        let expected = reference(&q, &t);
+        for block in [BLOCK_ROWS, 100, 1] {
+            assert_eq!(folded(&q, &t, block), expected, "blocks of {block}");
+        }
+    }
+
+    #[test]
+    fn full_blocks_at_the_limit_flush_before_overflowing() {
+        // Every entry ±LIMIT: each block's sums are at the bound, and more than I64_BLOCKS
+        // blocks would overflow an i64 without a flush.
+        let n = (I64_BLOCKS + 2) * BLOCK_ROWS;
+        let q = Array2::from_shape_fn(
+            (n, 2),
+            |(i, j)| if j == 1 && i % 2 == 0 { -LIMIT } else { LIMIT },
+        );
+        let t = Array2::from_elem((n, 1), -LIMIT);
+        let square = i128::from(LIMIT_INT).pow(2);
+        let n128 = n as i128;
+        let limit = i128::from(LIMIT_INT);
+        let expected = [
+            vec![n128 * limit, 0],
+            vec![-n128 * limit],
+            vec![n128 * square],
+            vec![n128 * square, 0, n128 * square],
+            vec![-n128 * square, 0],
+        ];
+        assert_eq!(folded(&q, &t, BLOCK_ROWS), expected);
+    }
+}
