@@ -3,8 +3,19 @@
 //!
 //! Pickled through its bytes: the map's stored form (spec and checksum, Nyström's landmarks) in
 //! the project's envelope, rebuilt and verified on load.
+//!
+//! **Recycled outputs.** A fresh output array costs the operating system's page faults and
+//! zeroing (about 40 ms of the ~110 ms a 2,000 × 32,768 float32 transform takes on one core,
+//! docs/benchmarks.md). So a map keeps a reference to the last array it allocated; when the next
+//! call needs the same shape and dtype and that reference is the array's only one (the caller
+//! dropped the result, and no view, buffer or container holds it), the array is written again
+//! instead of allocating a new one. An array anyone still references is never touched: its
+//! reference count says so, read under the GIL. The memory held is at most one output per map,
+//! released with the map or when a call needs another shape.
 
-use numpy::{PyArray2, PyArrayMethods};
+use std::sync::Mutex;
+
+use numpy::{PyArray2, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
@@ -30,6 +41,8 @@ pub const MAP_FILE: FileKind = FileKind {
 #[pyclass(module = "rks._rks", frozen)]
 pub struct Map {
     inner: AnyMap,
+    /// The last output this map allocated (see the module docs), `None` while a call uses it.
+    spare: Mutex<Option<Py<PyAny>>>,
 }
 
 #[pymethods]
@@ -71,12 +84,13 @@ impl Map {
             }
         }
         .map_err(errors::rks)?;
-        Ok(Map { inner })
+        Ok(Map::new(inner))
     }
 
     /// φ(x) for rows `x` (float32 or float64, any layout; the result has x's dtype). With `out`
     /// (a writable array of x's dtype and the result's shape) the features are written there and
     /// `out` is returned, which saves allocating (and page-faulting) a fresh array per call.
+    /// Without `out`, the array of an earlier call that nothing references any more is reused.
     #[pyo3(signature = (x, out=None))]
     fn transform<'py>(
         &self,
@@ -156,10 +170,35 @@ impl Map {
 }
 
 impl Map {
-    /// Writes φ(x) into `out`, or into a new NumPy array. The new array is NumPy's own (not a
-    /// Rust `Vec` handed over): NumPy allocates large arrays lazily zeroed and with transparent
-    /// huge pages, which took a 2,000 × 32,768 f32 transform from about 250 ms to 100 ms of CPU,
-    /// most of the difference page faults (docs/benchmarks.md).
+    fn new(inner: AnyMap) -> Self {
+        Map {
+            inner,
+            spare: Mutex::new(None),
+        }
+    }
+
+    /// The spare output if it has this shape and dtype and holds the only reference to it.
+    fn recycled<'py, F: numpy::Element>(
+        &self,
+        py: Python<'py>,
+        shape: (usize, usize),
+    ) -> Option<Bound<'py, PyArray2<F>>> {
+        let spare = self.spare.lock().ok()?.take()?.into_bound(py);
+        // The count is exact under the GIL (the wheel is built for GIL-holding interpreters,
+        // abi3), which is what its deprecation warns about.
+        #[allow(deprecated)]
+        if spare.get_refcnt() != 1 {
+            return None;
+        }
+        let array = spare.cast::<PyArray2<F>>().ok()?;
+        (array.shape() == [shape.0, shape.1] && array.is_c_contiguous()).then(|| array.clone())
+    }
+
+    /// Writes φ(x) into `out`, or into the spare output ([`Map::recycled`]) or a new NumPy
+    /// array. The new array is NumPy's own (not a Rust `Vec` handed over): NumPy allocates large
+    /// arrays lazily zeroed and with transparent huge pages, which took a 2,000 × 32,768 f32
+    /// transform from about 250 ms to 100 ms of CPU, most of the difference page faults
+    /// (docs/benchmarks.md).
     fn transform_as<'py, F: Element + numpy::Element>(
         &self,
         py: Python<'py>,
@@ -168,6 +207,7 @@ impl Map {
     ) -> PyResult<Bound<'py, PyAny>> {
         let map = &self.inner;
         let shape = (x.nrows(), map.output_dim());
+        let fresh = out.is_none();
         let out = match out {
             Some(out) => {
                 let out = out.cast::<PyArray2<F>>().map_err(|_| {
@@ -176,7 +216,9 @@ impl Map {
                 check_out(out, shape.0, shape.1)?;
                 out.clone()
             }
-            None => PyArray2::<F>::zeros(py, [shape.0, shape.1], false),
+            None => self
+                .recycled(py, shape)
+                .unwrap_or_else(|| PyArray2::<F>::zeros(py, [shape.0, shape.1], false)),
         };
         {
             let mut writable = out.try_readwrite().map_err(|e| {
@@ -185,6 +227,9 @@ impl Map {
             let view = writable.as_array_mut();
             py.detach(|| map.transform_into(x, view))
                 .map_err(errors::rks)?;
+        }
+        if fresh && let Ok(mut spare) = self.spare.lock() {
+            *spare = Some(out.clone().into_any().unbind());
         }
         Ok(out.into_any())
     }
@@ -195,5 +240,5 @@ impl Map {
 pub fn map_from_bytes(bytes: &[u8]) -> PyResult<Map> {
     let (_, payload) = MAP_FILE.open(bytes).map_err(errors::file)?;
     let inner = MAP_FILE.decode(payload).map_err(errors::file)?;
-    Ok(Map { inner })
+    Ok(Map::new(inner))
 }

@@ -107,3 +107,39 @@ def test_features_do_not_depend_on_the_thread_count():
     one = subprocess.run([sys.executable, "-c", code], input=X.tobytes(), env=env,
                          capture_output=True, check=True).stdout
     assert one == here.tobytes()
+
+
+def test_a_dropped_result_is_recycled_and_a_held_one_never_overwritten():
+    """Without `out=`, the next call reuses the last output only when nothing references it."""
+    rng = np.random.default_rng(5)
+    X1, X2 = rng.normal(size=(50, 16)), rng.normal(size=(50, 16))
+    s = rks.FastfoodSampler(n_components=256, gamma=0.1, random_state=0).fit(X1)
+    expected1, expected2 = s.transform(X1).copy(), s.transform(X2).copy()
+
+    a = s.transform(X1)
+    address = a.ctypes.data
+    del a
+    b = s.transform(X2)
+    assert b.ctypes.data == address  # recycled
+    np.testing.assert_array_equal(b, expected2)
+
+    # Held results, a view of one, a reference in a container: none is written again.
+    c = s.transform(X1)
+    view = s.transform(X1)[:5]
+    kept = [s.transform(X1)]
+    d = s.transform(X2)
+    for held in (b, c, kept[0]):
+        assert not np.shares_memory(held, d)
+    np.testing.assert_array_equal(b, expected2)
+    np.testing.assert_array_equal(c, expected1)
+    np.testing.assert_array_equal(view, expected1[:5])
+    np.testing.assert_array_equal(kept[0], expected1)
+    np.testing.assert_array_equal(d, expected2)
+
+    # Another shape or dtype gets a fresh array with the right values.
+    del d
+    e = s.transform(X1[:7].astype(np.float32))
+    assert e.shape == (7, 256) and e.dtype == np.float32
+    np.testing.assert_allclose(e, expected1[:7], atol=1e-5)
+    f = s.transform(X1)
+    np.testing.assert_array_equal(f, expected1)
