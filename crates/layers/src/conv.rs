@@ -18,7 +18,7 @@
 
 use crate::error::Param;
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -171,25 +171,24 @@ impl<T: Real> Conv2d<T> {
     /// Forward pass: images × (c_in·h·w) → images × (c_out·oh·ow).
     pub fn forward(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>, LayerError> {
         self.check_input(x)?;
-        let (k_dim, p) = (self.weights.ncols(), self.positions());
+        let (k_dim, c_out, p) = (self.weights.ncols(), self.weights.nrows(), self.positions());
         let mut y = Array2::zeros((x.nrows(), self.output_dim()));
         y.axis_chunks_iter_mut(Axis(0), IMAGE_BLOCK)
             .into_par_iter()
             .zip(x.axis_chunks_iter(Axis(0), IMAGE_BLOCK))
             .for_each(|(mut yb, xb)| {
                 let cols = self.im2col(xb);
-                let mut out = Array2::zeros((self.weights.nrows(), xb.nrows() * p));
-                general_mat_mul(T::one(), &self.weights, &cols, T::zero(), &mut out);
                 debug_assert_eq!(cols.nrows(), k_dim);
-                for (b, mut row) in yb.axis_iter_mut(Axis(0)).enumerate() {
-                    let row = row
-                        .as_slice_mut()
-                        .expect("rows of a new array are contiguous");
-                    for (o, (dst, &bias)) in row.chunks_exact_mut(p).zip(&self.bias).enumerate() {
-                        let src = &out.row(o).to_slice().expect("standard layout")[b * p..][..p];
-                        for (d, &s) in dst.iter_mut().zip(src) {
-                            *d = s + bias;
-                        }
+                // One product per image, straight into its output row seen as c_out × p (each
+                // entry's sum over k is the same as in one product for the block).
+                for (b, row) in yb.axis_iter_mut(Axis(0)).enumerate() {
+                    let mut out = row
+                        .into_shape_with_order((c_out, p))
+                        .expect("a contiguous row of c_out·p entries");
+                    let cols_b = cols.slice_axis(Axis(1), (b * p..(b + 1) * p).into());
+                    general_mat_mul(T::one(), &self.weights, &cols_b, T::zero(), &mut out);
+                    for (mut dst, &bias) in out.rows_mut().into_iter().zip(&self.bias) {
+                        dst.map_inplace(|d| *d = *d + bias);
                     }
                 }
             });
@@ -216,18 +215,17 @@ impl<T: Real> Conv2d<T> {
                 let xb = x.slice_axis(Axis(0), rows.clone().into());
                 let cols = self.im2col(xb);
                 // G for the block: c_out × (images·positions), image-major along the columns.
-                let mut g = Array2::zeros((c_out, n * p));
-                for (b, gy) in grad_out
-                    .slice_axis(Axis(0), rows.into())
-                    .rows()
-                    .into_iter()
-                    .enumerate()
-                {
-                    for (o, mut g_o) in g.rows_mut().into_iter().enumerate() {
-                        g_o.slice_axis_mut(Axis(0), (b * p..(b + 1) * p).into())
-                            .assign(&gy.slice_axis(Axis(0), (o * p..(o + 1) * p).into()));
+                let gy = grad_out.slice_axis(Axis(0), rows.into());
+                let owned = (!gy.is_standard_layout()).then(|| gy.to_owned());
+                let gy = owned.as_ref().map_or(gy, |o| o.view());
+                let gy = gy.as_slice().expect("standard layout");
+                let mut g = Vec::with_capacity(c_out * n * p);
+                for o in 0..c_out {
+                    for image in gy.chunks_exact(c_out * p) {
+                        g.extend_from_slice(&image[o * p..][..p]);
                     }
                 }
+                let g = Array2::from_shape_vec((c_out, n * p), g).expect("sized to the shape");
                 let mut gw = Array2::zeros(self.weights.raw_dim());
                 general_mat_mul(T::one(), &g, &cols.t(), T::zero(), &mut gw);
                 let gb = g.sum_axis(Axis(1));
@@ -311,24 +309,27 @@ impl<T: Real> Conv2d<T> {
         let k = self.kernel;
         let [_, oh, ow] = self.output_shape();
         let p = oh * ow;
-        let mut cols = Array2::zeros((c * k * k, xb.nrows() * p));
-        for (b, img) in xb.rows().into_iter().enumerate() {
-            for ci in 0..c {
-                for ky in 0..k {
-                    for kx in 0..k {
-                        let mut dst = cols.row_mut((ci * k + ky) * k + kx);
-                        let dst = &mut dst.as_slice_mut().expect("standard layout")[b * p..][..p];
-                        for oy in 0..oh {
-                            let at = ci * h * w + (oy + ky) * w + kx;
-                            for (ox, d) in dst[oy * ow..][..ow].iter_mut().enumerate() {
-                                *d = img[at + ox];
-                            }
-                        }
-                    }
+        // Row by row with `extend`: every entry is written once, nothing is zeroed first.
+        let owned;
+        let images = match xb.to_slice() {
+            Some(images) => images,
+            None => {
+                owned = xb.iter().copied().collect::<Vec<T>>();
+                &owned
+            }
+        };
+        let d = c * h * w;
+        let mut cols = Vec::with_capacity(c * k * k * xb.nrows() * p);
+        for r in 0..c * k * k {
+            let (ci, ky, kx) = (r / (k * k), (r / k) % k, r % k);
+            for img in images.chunks_exact(d) {
+                for oy in 0..oh {
+                    let at = ci * h * w + (oy + ky) * w + kx;
+                    cols.extend_from_slice(&img[at..at + ow]);
                 }
             }
         }
-        cols
+        Array2::from_shape_vec((c * k * k, xb.nrows() * p), cols).expect("sized to the shape")
     }
 
     /// Adds every entry of a column matrix back onto the pixel im2col copied it from, for a
@@ -339,18 +340,35 @@ impl<T: Real> Conv2d<T> {
         let k = self.kernel;
         let [_, oh, ow] = self.output_shape();
         let p = oh * ow;
+        let mut owned = Vec::new();
         for (b, mut img) in gxb.rows_mut().into_iter().enumerate() {
+            let img = img
+                .as_slice_mut()
+                .expect("rows of a new array are contiguous");
             for (r, src) in gcols.rows().into_iter().enumerate() {
                 let (ci, ky, kx) = (r / (k * k), (r / k) % k, r % k);
-                for oy in 0..oh {
+                let src = &contiguous(src, &mut owned)[b * p..][..p];
+                for (oy, src) in src.chunks_exact(ow).enumerate() {
                     let at = ci * h * w + (oy + ky) * w + kx;
-                    for ox in 0..ow {
-                        img[at + ox] += src[b * p + oy * ow + ox];
+                    for (d, &s) in img[at..at + ow].iter_mut().zip(src) {
+                        *d += s;
                     }
                 }
             }
         }
         gxb
+    }
+}
+
+/// The row as a slice: borrowed when contiguous, else copied into `buffer`.
+fn contiguous<'a, 'r: 'a, T: Copy>(row: ArrayView1<'r, T>, buffer: &'a mut Vec<T>) -> &'a [T] {
+    match row.to_slice() {
+        Some(slice) => slice,
+        None => {
+            buffer.clear();
+            buffer.extend(row.iter().copied());
+            buffer
+        }
     }
 }
 
@@ -375,6 +393,7 @@ fn check_shape(input: Shape3, out_channels: usize, kernel: usize) -> Result<(), 
 mod tests {
     use super::*;
     use crate::test_util::{assert_grad_close, random_matrix};
+    use ndarray::ShapeBuilder;
 
     /// Moves a parameter or an input by ±ε.
     type Perturb<'a> = dyn Fn(&mut Conv2d<f64>, &mut Array2<f64>, f64) + 'a;
@@ -456,6 +475,26 @@ mod tests {
             .iter()
             .fold(0.0f64, |m, v| m.max(v.abs()));
         assert!(err < 1e-5, "{err}");
+    }
+
+    #[test]
+    fn any_memory_layout_gives_the_same_results() {
+        let l = layer();
+        let x = random_matrix(11, 60, 3);
+        let gy = random_matrix(11, l.output_dim(), 4);
+        // Column-major copies: every row is strided.
+        let fortran = |a: &Array2<f64>| {
+            let mut f = Array2::zeros(a.raw_dim().f());
+            f.assign(a);
+            f
+        };
+        let (xf, gyf) = (fortran(&x), fortran(&gy));
+        assert!(xf.row(0).as_slice().is_none());
+        assert_eq!(l.forward(x.view()).unwrap(), l.forward(xf.view()).unwrap());
+        assert_eq!(
+            l.backward(x.view(), gy.view(), true).unwrap(),
+            l.backward(xf.view(), gyf.view(), true).unwrap()
+        );
     }
 
     #[test]

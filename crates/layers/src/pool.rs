@@ -94,6 +94,20 @@ impl MaxPool2 {
             .zip(argmax.axis_iter_mut(Axis(0)))
             .zip(x.axis_iter(Axis(0)))
             .for_each(|((mut y, mut arg), x)| {
+                let (y, arg) = (
+                    y.as_slice_mut()
+                        .expect("rows of a new array are contiguous"),
+                    arg.as_slice_mut()
+                        .expect("rows of a new array are contiguous"),
+                );
+                let owned;
+                let x = match x.to_slice() {
+                    Some(x) => x,
+                    None => {
+                        owned = x.to_vec();
+                        &owned
+                    }
+                };
                 for ch in 0..c {
                     for i in 0..oh {
                         for j in 0..ow {
@@ -132,6 +146,9 @@ impl MaxPool2 {
             .zip(cache.argmax.axis_iter(Axis(0)))
             .zip(grad_out.axis_iter(Axis(0)))
             .for_each(|((mut gx, arg), gy)| {
+                let gx = gx
+                    .as_slice_mut()
+                    .expect("rows of a new array are contiguous");
                 // Windows do not overlap: each input receives at most one output's gradient.
                 for (&a, &g) in arg.iter().zip(gy.iter()) {
                     gx[a as usize] = g;
