@@ -188,7 +188,7 @@ impl<T: Real> Conv2d<T> {
                     let cols_b = cols.slice_axis(Axis(1), (b * p..(b + 1) * p).into());
                     general_mat_mul(T::one(), &self.weights, &cols_b, T::zero(), &mut out);
                     for (mut dst, &bias) in out.rows_mut().into_iter().zip(&self.bias) {
-                        dst.map_inplace(|d| *d = *d + bias);
+                        dst.map_inplace(|d| *d += bias);
                     }
                 }
             });
