@@ -415,17 +415,17 @@ pub struct DeepFriedArgs {
     #[arg(long, value_name = "R")]
     pub learning_rate: Option<f64>,
 
-    /// lenet: SGD momentum.
-    #[arg(long, value_name = "M", default_value_t = 0.9)]
-    pub momentum: f64,
+    /// lenet: SGD momentum [default: 0.9].
+    #[arg(long, value_name = "M")]
+    pub momentum: Option<f64>,
 
-    /// lenet: L2 weight decay on weights.
-    #[arg(long, value_name = "L", default_value_t = 5e-4)]
-    pub weight_decay: f64,
+    /// lenet: L2 weight decay on weights [default: 0.0005].
+    #[arg(long, value_name = "L")]
+    pub weight_decay: Option<f64>,
 
-    /// lenet: dropout probability on the hidden layer's activations.
-    #[arg(long, value_name = "P", default_value_t = 0.0)]
-    pub dropout: f64,
+    /// lenet: dropout probability on the hidden layer's activations [default: 0].
+    #[arg(long, value_name = "P")]
+    pub dropout: Option<f64>,
 
     /// lenet: train on the first N training images only.
     #[arg(long, value_name = "N")]
@@ -439,13 +439,13 @@ pub struct DeepFriedArgs {
     #[arg(long, value_name = "B", default_value_t = 64)]
     pub batch_size: usize,
 
-    /// mlp: fraction of the training rows held out for early stopping (0 = none).
-    #[arg(long, value_name = "F", default_value_t = 0.1)]
-    pub validation: f64,
+    /// mlp: fraction of the training rows held out for early stopping (0 = none) [default: 0.1].
+    #[arg(long, value_name = "F")]
+    pub validation: Option<f64>,
 
-    /// mlp: column scaling learned from the training rows.
-    #[arg(long, value_enum, default_value_t = ScalerKind::Standard)]
-    pub scaler: ScalerKind,
+    /// mlp: column scaling learned from the training rows [default: standard].
+    #[arg(long, value_enum)]
+    pub scaler: Option<ScalerKind>,
 
     /// Seed of the initial weights, the validation split and the batch order.
     #[arg(long, value_name = "S", default_value_t = 0)]

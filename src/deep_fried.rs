@@ -125,6 +125,18 @@ fn run_mlp(args: &DeepFriedArgs, json: bool) -> Result<()> {
         }
         _ => return Err(CliError::usage("--train and --test are required")),
     };
+    let lenet_only = [
+        ("--momentum", args.momentum.is_some()),
+        ("--weight-decay", args.weight_decay.is_some()),
+        ("--dropout", args.dropout.is_some()),
+        ("--train-limit", args.train_limit.is_some()),
+        ("--save", args.save.is_some()),
+    ];
+    if let Some((flag, _)) = lenet_only.iter().find(|(_, given)| *given) {
+        return Err(CliError::usage(format!(
+            "{flag} is read by --arch lenet only; --arch mlp trains with Adam and does not save"
+        )));
+    }
     let epochs = args.epochs.unwrap_or(50);
     let (train_data, test_data) = read_pair(&train_path, &test_path, &args.read)?;
     let labels = |path: &std::path::Path, y: &ndarray::Array1<f64>| {
@@ -150,7 +162,7 @@ fn run_mlp(args: &DeepFriedArgs, json: bool) -> Result<()> {
     };
     let mut net = NetworkParams::new()
         .hidden(hidden)
-        .scaler(args.scaler)
+        .scaler(args.scaler.unwrap_or(rks::scaler::ScalerKind::Standard))
         .seed(args.seed)
         .build(train_data.x.view(), n_classes)
         .map_err(layer_error)?;
@@ -158,7 +170,7 @@ fn run_mlp(args: &DeepFriedArgs, json: bool) -> Result<()> {
         epochs,
         batch_size: args.batch_size,
         optimizer: Optimizer::adam(args.learning_rate.unwrap_or(1e-3)),
-        validation_fraction: args.validation,
+        validation_fraction: args.validation.unwrap_or(0.1),
         seed: args.seed,
         ..TrainParams::default()
     };

@@ -87,6 +87,16 @@ fn images(set: &LabelledImages) -> (Array2<f32>, Vec<usize>) {
 
 /// Runs `rks deep-fried --arch lenet --idx DIR`.
 pub fn run(args: &DeepFriedArgs, dir: &Path, json: bool) -> Result<()> {
+    let mlp_only = [
+        ("--validation", args.validation.is_some()),
+        ("--scaler", args.scaler.is_some()),
+    ];
+    if let Some((flag, _)) = mlp_only.iter().find(|(_, given)| *given) {
+        return Err(CliError::usage(format!(
+            "{flag} is read by --arch mlp only; --arch lenet trains on every training image \
+             (--train-limit N for fewer) and scales pixels by 1/256"
+        )));
+    }
     let mnist = read_mnist_dir(dir).map_err(|e| CliError::data(dir, e))?;
     let train_set = match args.train_limit {
         Some(n) => mnist.train.head(n),
@@ -108,7 +118,7 @@ pub fn run(args: &DeepFriedArgs, dir: &Path, json: bool) -> Result<()> {
     };
     let mut net = ConvNetParams::lenet(head)
         .input_shape([1, train_set.rows, train_set.cols])
-        .dropout(args.dropout)
+        .dropout(args.dropout.unwrap_or(0.0))
         .seed(args.seed)
         .build(n_classes.max(2))
         .map_err(layer_error)?;
@@ -116,8 +126,8 @@ pub fn run(args: &DeepFriedArgs, dir: &Path, json: bool) -> Result<()> {
         epochs: args.epochs.unwrap_or(10),
         batch_size: args.batch_size,
         learning_rate: args.learning_rate.unwrap_or(0.01),
-        momentum: args.momentum,
-        weight_decay: args.weight_decay,
+        momentum: args.momentum.unwrap_or(0.9),
+        weight_decay: args.weight_decay.unwrap_or(5e-4),
         seed: args.seed,
         ..ConvTrainParams::default()
     };

@@ -1024,6 +1024,47 @@ fn deep_fried_names_its_flags_and_refuses_layers_beyond_memory() {
 }
 
 #[test]
+fn deep_fried_refuses_the_flags_of_the_other_architecture() {
+    let (train, test, idx) = (
+        dataset("digits.train"),
+        dataset("digits.test"),
+        dataset("mnist-slice"),
+    );
+    for (flag, value) in [
+        ("--dropout", "0.5"),
+        ("--momentum", "0.5"),
+        ("--weight-decay", "0"),
+        ("--train-limit", "10"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rks"))
+            .args(["deep-fried", "--arch", "mlp", "--train"])
+            .args([path_str(&train), "--test", path_str(&test)])
+            .args(["--epochs", "1", flag, value])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        assert!(
+            err.contains(&format!("{flag} is read by --arch lenet only")),
+            "{err}"
+        );
+    }
+    for (flag, value) in [("--validation", "0.2"), ("--scaler", "minmax")] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rks"))
+            .args(["deep-fried", "--arch", "lenet", "--idx", path_str(&idx)])
+            .args(["--epochs", "1", flag, value])
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        assert!(
+            err.contains(&format!("{flag} is read by --arch mlp only")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn finite_values_near_the_largest_double_are_scaled_not_reported_as_nan() {
     let dir = TempDir::new().unwrap();
     let train = dir.path().join("huge.train");
