@@ -5,8 +5,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use rks::MapKind;
+use rks::Named;
 use rks_data::DataError;
-use rks_solvers::machine::{SelectionReport, Trial};
+use rks_solvers::machine::{SelectionReport, SolverTrial, Trial};
 use rks_solvers::{SolverKind, SolversError};
 use serde::Serialize;
 
@@ -68,8 +69,8 @@ impl Report for FitReport {
     }
 }
 
-/// The search in a few lines: the σ trials, the n trials, and why.
-fn write_selection(out: &mut dyn Write, s: &SelectionReport) -> io::Result<()> {
+/// The search in a few lines: the σ trials, the n trials, the C and solver trials, and why.
+pub fn write_selection(out: &mut dyn Write, s: &SelectionReport) -> io::Result<()> {
     let metric = |t: &Trial| match t.score.error {
         Some(e) => format!("leave-one-out error {:.2} %", 100.0 * e),
         None => format!("leave-one-out RMSE {:.4}", t.score.mse.sqrt()),
@@ -102,6 +103,26 @@ fn write_selection(out: &mut dyn Write, s: &SelectionReport) -> io::Result<()> {
             t.lambda,
             metric(t)
         )?;
+    }
+    let cv = |t: &SolverTrial| {
+        format!(
+            "{}-fold CV error {:.2} % (squared error {:.4}) on {} rows, n = {}",
+            t.folds,
+            100.0 * t.score.error.unwrap_or(f64::NAN),
+            t.score.mse,
+            t.rows,
+            t.n_frequencies
+        )
+    };
+    for t in &s.c_trials {
+        writeln!(out, "    svm: C = {:<9} {}", t.value, cv(t))?;
+    }
+    for t in &s.solver_trials {
+        let value = match t.solver {
+            SolverKind::Ridge => format!("λ = {:.3e}", t.value),
+            SolverKind::Svm => format!("C = {}", t.value),
+        };
+        writeln!(out, "    {:<5} at {value:<12} {}", t.solver.name(), cv(t))?;
     }
     for note in &s.notes {
         writeln!(out, "    {note}")?;
@@ -138,6 +159,15 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
         && let Some(selection) = recipe.selection.as_mut()
     {
         selection.maps = vec![MapKind::Fastfood, MapKind::Nystrom];
+    }
+    // Without a solver flag, the in-memory classification fit chooses between ridge and the SVM
+    // by the same cross-validation on the σ search's sample.
+    if recipe.solver.is_none()
+        && !args.stream
+        && !args.distributed
+        && let Some(selection) = recipe.selection.as_mut()
+    {
+        selection.solvers = vec![SolverKind::Ridge, SolverKind::Svm];
     }
     let source = Source::new(&args.train, &args.read)?;
     if args.chunk_rows.is_some() && !(args.stream || args.distributed) {
