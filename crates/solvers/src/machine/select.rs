@@ -12,7 +12,8 @@
 //! 2. **λ**, on every training row at the full n and the chosen σ: the whole λ grid by exact
 //!    leave-one-out from one factorisation. With a time [`budget`](Selection::budget_seconds),
 //!    n then doubles while the leave-one-out score improves and the steps so far and the next
-//!    one fit in the budget. Their seconds are **estimated from operation counts** at
+//!    one fit in the budget (a budget below the first step's cost fits the n given, and the
+//!    report says so). Their seconds are **estimated from operation counts** at
 //!    [`REFERENCE_FLOPS`] ([`estimated_step_seconds`]), not measured, so the n a budget allows
 //!    depends on the data's shape and the budget alone: the same model on every machine, under
 //!    any load and for any thread count.
@@ -585,6 +586,14 @@ impl KernelMachineValidParams {
                 };
                 spent += estimated_step_seconds(x.nrows(), dim, scored.len());
                 let next = estimated_step_seconds(x.nrows(), 2 * dim, scored.len());
+                if spent > budget {
+                    // The budget bounds the growth of n: the fit at the n given is never refused.
+                    notes.push(format!(
+                        "n = {n}: the {budget} s budget is below this first fit's estimated \
+                         {spent:.3} s (operation counts), too small for any growth: n as given"
+                    ));
+                    break;
+                }
                 if 2 * n > selection.max_frequencies {
                     notes.push(format!("n = {n}: the largest allowed"));
                     break;
@@ -602,27 +611,36 @@ impl KernelMachineValidParams {
             (&self.solver, labels.zip(classes.map(|(c, _)| c)))
         {
             notes.push("SVM: σ chosen by the ridge leave-one-out search".into());
+            if selection.cs.is_empty() {
+                notes.push(format!("C = {c} given: not searched"));
+            }
             let sampled: Vec<usize> = sample.iter().map(|&i| classes[i]).collect();
-            match self.cv_on_sample(
-                selection,
-                scaler,
-                map,
-                x.select(Axis(0), sample).view(),
-                &sampled,
-                sigma,
-                (*c, *loss),
-                None,
-            )? {
-                Some(cv) => {
+            match (!selection.cs.is_empty())
+                .then(|| {
+                    self.cv_on_sample(
+                        selection,
+                        scaler,
+                        map,
+                        x.select(Axis(0), sample).view(),
+                        &sampled,
+                        sigma,
+                        (*c, *loss),
+                        None,
+                    )
+                })
+                .transpose()?
+            {
+                Some(Some(cv)) => {
                     c_chosen = Some(cv.c);
                     c_trials = cv.c_trials;
                     notes.extend(cv.notes);
                 }
-                None => notes.push(format!(
+                Some(None) => notes.push(format!(
                     "{} sampled rows are too few for {}-fold cross-validation: C = {c} as given",
                     sample.len().min(selection.search_rows),
                     selection.folds
                 )),
+                None => {}
             }
         }
         let lambda_chosen = fitted.as_ref().map(|(_, r): &(Prepared, Ridge)| r.lambda);
