@@ -3,18 +3,23 @@
 //!
 //! For every number of frequencies n and every map, with the same scaler, bandwidth, solver and
 //! seed: the kernel approximation error on sampled pairs of scaled test rows, the time to map the
-//! training rows, the memory of the map's parameters, the fit time and the test score.
+//! training rows, the memory of the map's parameters, the fit time and the test score. The first
+//! fit's model selection chooses σ (and the SVM's C), every later fit reuses them, and the
+//! report shows that search.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use rks::{Bandwidth, FeatureMap, MapKind, Named};
+use rks_solvers::machine::SelectionReport;
+use rks_solvers::{Solver, SolverInfo};
 use serde::Serialize;
 
 use crate::approx::{KernelError, kernel_error, sample_pairs};
 use crate::cli::CompareArgs;
 use crate::error::{CliError, Result};
+use crate::fit::write_selection;
 use crate::input::read_pair;
 use crate::machine::{ModelSummary, Recipe, check_kernel_map, solver_name};
 use crate::metrics::Score;
@@ -49,6 +54,10 @@ pub struct CompareRow {
     /// The ridge penalty λ used (chosen by GCV unless given); absent for the SVM.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lambda: Option<f64>,
+    /// The SVM's cost C used (chosen by the first fit's model selection unless given); absent
+    /// for ridge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub c: Option<f64>,
     /// Test accuracy, or RMSE and R².
     #[serde(flatten)]
     pub score: Score,
@@ -83,6 +92,10 @@ pub struct CompareReport {
     pub pairs: usize,
     /// The maps in `--maps` order at each size.
     pub rows: Vec<CompareRow>,
+    /// What the first fit's model selection searched and chose (σ, C or λ, n, the map): every
+    /// later fit reuses its σ and C (absent with `--no-select`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selection: Option<SelectionReport>,
     /// The SVG written, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plot: Option<PathBuf>,
@@ -158,6 +171,15 @@ impl Report for CompareReport {
                 )?;
             }
         }
+        if let Some(selection) = &self.selection {
+            writeln!(
+                out,
+                "model selection of the first fit ({} n = {}), reused by the others:",
+                self.rows.first().map_or("", |r| r.map),
+                selection.n_frequencies
+            )?;
+            write_selection(out, selection)?;
+        }
         if let Some(plot) = &self.plot {
             writeln!(out, "plot written to {}", plot.display())?;
         }
@@ -228,18 +250,26 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
 
     let mut rows = Vec::new();
     let mut first: Option<(ModelSummary, String)> = None;
+    let mut selection: Option<SelectionReport> = None;
     let mut scaled_train = None;
     let mut scaled_test = None;
     for &n in &args.frequencies {
         for &kind in &kinds {
             progress.set_message(format!("{kind} {n}"));
             recipe.map = recipe.map.kind(kind).n_frequencies(n);
-            let (model, fit_time) = timed(|| recipe.fit(&train, &args.train));
-            let model = model?;
+            let (fitted, fit_time) = timed(|| recipe.fit_with_report(&train, &args.train));
+            let (model, report) = fitted?;
             if first.is_none() {
-                // Every later fit reuses the first one's bandwidth, so the maps differ only in
-                // how they draw their frequencies.
+                // Every later fit reuses the first one's bandwidth and C, so the maps differ
+                // only in how they draw their frequencies.
                 recipe.map = recipe.map.bandwidth(Bandwidth::Sigma(model.info().sigma));
+                if let SolverInfo::Svm { c, loss, .. } = &model.info().solver {
+                    recipe.solver = Some(Solver::Svm { c: *c, loss: *loss });
+                    if let Some(selection) = recipe.selection.as_mut() {
+                        selection.cs = Vec::new();
+                    }
+                }
+                selection = report;
                 let solver = solver_name(&recipe.solver_for(model.task()));
                 first = Some((ModelSummary::of(&model), solver));
             }
@@ -279,6 +309,7 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
                 fit_seconds: fit_time.as_secs_f64(),
                 predict_seconds: predict_time.as_secs_f64(),
                 lambda: ModelSummary::of(&model).lambda,
+                c: ModelSummary::of(&model).c,
                 score: Score::compute(model.task(), test.y.view(), predicted.view()),
             });
             progress.inc(1);
@@ -303,6 +334,7 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
         solver,
         pairs: pairs.len(),
         rows,
+        selection,
         plot: args.plot.clone(),
     };
     emit(&report, json)

@@ -30,6 +30,8 @@ pub fn solver_flag(param: SolverParam) -> Option<&'static str> {
         SolverParam::Solver => "--solver",
         SolverParam::Budget => "--budget",
         SolverParam::ChunkRows => "--chunk-rows",
+        SolverParam::Folds => "--folds",
+        SolverParam::Cs => "--cs",
         _ => return None,
     })
 }

@@ -36,7 +36,7 @@ pub struct Recipe {
     pub svm_by_default: bool,
     /// Given task, or `None` to infer it from the labels.
     pub task: Option<Task>,
-    /// Model selection (σ, λ, n), `None` with `--no-select`.
+    /// Model selection (σ, λ or C, n; the solver), `None` with `--no-select`.
     pub selection: Option<Selection>,
 }
 
@@ -61,7 +61,15 @@ impl Recipe {
             solver: solver_from_flags(solver.solver, solver.c, solver.lambda)?,
             svm_by_default: false,
             task: solver.task,
-            selection: (!kernel_args.no_select).then(Selection::default),
+            // A given C is not searched.
+            selection: (!kernel_args.no_select).then(|| Selection {
+                cs: if solver.c.is_some() {
+                    Vec::new()
+                } else {
+                    Selection::default().cs
+                },
+                ..Selection::default()
+            }),
         })
     }
 
@@ -106,12 +114,8 @@ impl Recipe {
         }
     }
 
-    /// Fits on `data`; errors name the training file.
-    pub fn fit(&self, data: &Dataset, train: &Path) -> Result<KernelMachine> {
-        Ok(self.fit_with_report(data, train)?.0)
-    }
-
-    /// [`fit`](Self::fit), with the model selection's report (`None` when selection is off).
+    /// Fits on `data`, with the model selection's report (`None` when selection is off); errors
+    /// name the training file.
     pub fn fit_with_report(
         &self,
         data: &Dataset,

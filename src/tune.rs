@@ -1,30 +1,34 @@
-//! `rks tune`: k-fold cross-validation over a grid of bandwidths σ and C (SVM) or λ (ridge).
+//! `rks tune`: k-fold cross-validation over a grid of bandwidths σ and C (SVM) or λ (ridge), the
+//! exhaustive form of the fit's model selection.
 //!
-//! Folds are drawn once ([`rks_solvers::folds`]: seeded, stratified for classification) and
-//! shared by every grid point, so scores are compared on the same splits.
+//! The search is the library's ([`KernelMachineValidParams::cross_validate`]), the one that
+//! chooses the SVM's C inside `rks fit`: the rows are scaled once, mapped once per σ, and split
+//! into folds drawn once ([`rks_solvers::folds`]: seeded, stratified for classification) and
+//! shared by every grid point, so scores are compared on the same splits; a fold's C path is
+//! warm-started and its λ path comes from one factorisation. The default σ grid is centred on the
+//! median-heuristic σ of the same seeded rows `rks fit` takes it from. The best point has the
+//! best mean fold score (classification: error rate, ties by the squared error), ties going to
+//! the smoother model (larger σ, smaller C, larger λ).
+//!
+//! [`KernelMachineValidParams::cross_validate`]: rks_solvers::KernelMachineValidParams::cross_validate
 
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use ndarray::Axis;
-use rks::scaler::Scaler;
 use rks::spec::AnyMapParams;
 use rks::{Bandwidth, Named};
-use rks_data::Dataset;
-use rks_solvers::folds::assign_folds;
-use rks_solvers::machine::median_sigma;
+use rks_solvers::machine::CvGrid;
 use rks_solvers::task::infer_task;
-use rks_solvers::{Lambda, Solver, SolverKind, SvmLoss, Task};
+use rks_solvers::{Solver, SolverKind, Task};
 use serde::Serialize;
 
 use crate::cli::TuneArgs;
 use crate::error::{CliError, Result};
 use crate::flags;
 use crate::input::Source;
-use crate::machine::{Recipe, check_kernel_map};
-use crate::metrics::Score;
-use crate::progress::Progress;
-use crate::report::{Report, Table, emit, fmt_duration, timed};
+use crate::machine::{Recipe, check_kernel_map, fit_error};
+use crate::progress::step;
+use crate::report::{Report, Table, emit, fmt_duration};
 
 /// Multiples of the median-heuristic σ tried when no `--sigmas` are given.
 pub const SIGMA_FACTORS: [f64; 5] = [0.25, 0.5, 1.0, 2.0, 4.0];
@@ -83,6 +87,9 @@ pub struct TuneReport {
     pub best: GridPoint,
     /// A `rks fit` command line with the best values.
     pub fit_command: String,
+    /// Fallbacks, in words (e.g. a class with fewer rows than folds).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Seconds for the whole search.
     pub seconds: f64,
 }
@@ -135,6 +142,9 @@ impl Report for TuneReport {
             self.show(self.best.mean),
             fmt_duration(self.seconds)
         )?;
+        for note in &self.notes {
+            writeln!(out, "note: {note}")?;
+        }
         writeln!(out, "fit it with: {}", self.fit_command)
     }
 }
@@ -181,107 +191,95 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
             "the SVM is a classifier: tune regression with --solver ridge",
         ));
     }
-    let scaler =
-        Scaler::fit(data.x.view(), args.scaler).map_err(|e| CliError::data(&args.train, e))?;
-    // The same sampled rows as `rks fit` (rks::sample), so both start from the same σ.
-    let median_sigma = median_sigma(&scaler, data.x.view(), data.y.view(), args.seed)
-        .map_err(|e| CliError::data(&args.train, e))?;
-    let sigmas: Vec<f64> = match (&args.sigmas, &args.gammas) {
-        (Some(s), _) => s.clone(),
-        (None, Some(g)) => g
-            .iter()
-            .map(|&g| Bandwidth::Gamma(g).sigma())
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| CliError::usage(flags::map_message(&e)))?,
-        (None, None) => SIGMA_FACTORS.iter().map(|f| f * median_sigma).collect(),
-    };
-    let folds = assign_folds(
-        data.y.as_slice().unwrap_or(&data.y.to_vec()),
-        args.folds,
-        task == Task::Classification,
-        args.seed,
-    );
-    let splits: Vec<(Dataset, Dataset)> =
-        (0..args.folds).map(|k| split(&data, &folds, k)).collect();
-
-    let total = (sigmas.len() * regularisation.len() * args.folds) as u64;
-    let progress = Progress::bar(total, "tuning");
-    let (grid, elapsed) = timed(|| -> Result<Vec<GridPoint>> {
-        let mut grid = Vec::new();
-        for &sigma in &sigmas {
-            for &reg in &regularisation {
-                let recipe = Recipe {
-                    map: AnyMapParams::default()
-                        .kind(args.map)
-                        .n_frequencies(args.frequencies)
-                        .kernel(args.kernel)
-                        .bandwidth(Bandwidth::Sigma(sigma))
-                        .seed(args.seed),
-                    scaler: args.scaler,
-                    solver: Some(match solver {
-                        SolverKind::Svm => Solver::Svm {
-                            c: reg,
-                            loss: SvmLoss::SquaredHinge,
-                        },
-                        SolverKind::Ridge => Solver::Ridge {
-                            lambda: Lambda::Fixed(reg),
-                        },
-                    }),
-                    svm_by_default: false,
-                    task: Some(task),
-                    // Every grid point fixes σ and λ or C: the search is this grid.
-                    selection: None,
-                };
-                let mut scores = Vec::with_capacity(args.folds);
-                for (fit_rows, held_out) in &splits {
-                    let model = recipe.fit(fit_rows, &args.train)?;
-                    let predicted = model
-                        .predict(held_out.x.view())
-                        .map_err(CliError::compute)?;
-                    let score = Score::compute(task, held_out.y.view(), predicted.view());
-                    scores.push(match score {
-                        Score::Classification { accuracy } => accuracy,
-                        Score::Regression { rmse, .. } => rmse,
-                    });
-                    progress.inc(1);
-                }
-                let mean = scores.iter().sum::<f64>() / scores.len() as f64;
-                let var = scores.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>()
-                    / scores.len() as f64;
-                let (c, lambda) = match solver {
-                    SolverKind::Svm => (Some(reg), None),
-                    SolverKind::Ridge => (None, Some(reg)),
-                };
-                grid.push(GridPoint {
-                    sigma,
-                    gamma: 1.0 / (2.0 * sigma * sigma),
-                    c,
-                    lambda,
-                    mean,
-                    std: var.sqrt(),
-                    folds: scores,
-                });
-            }
-        }
-        Ok(grid)
-    });
-    drop(progress);
-    let grid = grid?;
-    let higher_is_better = task == Task::Classification;
-    let best = grid
-        .iter()
-        .max_by(|a, b| {
-            let order = a.mean.total_cmp(&b.mean);
-            // Ties go to the earlier point (max_by keeps the last maximum, so reverse them).
-            let order = if higher_is_better {
-                order
+    if regularisation.is_empty() {
+        return Err(CliError::usage(format!(
+            "the grid is empty: give at least one {}",
+            if solver == SolverKind::Svm {
+                "C (--cs)"
             } else {
-                order.reverse()
+                "λ (--lambdas)"
+            }
+        )));
+    }
+    let sigmas: Option<Vec<f64>> = match (&args.sigmas, &args.gammas) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(g)) => Some(
+            g.iter()
+                .map(|&g| Bandwidth::Gamma(g).sigma())
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| CliError::usage(flags::map_message(&e)))?,
+        ),
+        (None, None) => None,
+    };
+    if sigmas.as_ref().is_some_and(Vec::is_empty) {
+        return Err(CliError::usage(
+            "the grid is empty: give at least one σ (--sigmas) or γ (--gammas)",
+        ));
+    }
+    // The library's cross-validation, as the fit's model selection runs it: the same folds
+    // (seeded, stratified), the same median-heuristic rows, every C of a fold warm-started from
+    // the previous one and every λ of a fold from one factorisation.
+    let recipe = Recipe {
+        map: AnyMapParams::default()
+            .kind(args.map)
+            .n_frequencies(args.frequencies)
+            .kernel(args.kernel)
+            .seed(args.seed),
+        scaler: args.scaler,
+        solver: Some(Solver::default_of(solver)),
+        svm_by_default: false,
+        task: Some(task),
+        selection: None,
+    };
+    let params = recipe.params_for(task)?;
+    let grid = CvGrid {
+        sigmas,
+        sigma_factors: SIGMA_FACTORS.to_vec(),
+        values: regularisation,
+        folds: args.folds,
+    };
+    let (searched, elapsed) = step("tuning", || {
+        params
+            .cross_validate(data.x.view(), data.y.view(), &grid)
+            .map_err(|e| fit_error(&args.train, e))
+    });
+    let searched = searched?;
+    let higher_is_better = task == Task::Classification;
+    let grid: Vec<GridPoint> = searched
+        .points
+        .iter()
+        .map(|p| {
+            let scores: Vec<f64> = p
+                .folds
+                .iter()
+                .map(|s| match s.error {
+                    Some(error) => 1.0 - error,
+                    None => s.mse.sqrt(),
+                })
+                .collect();
+            let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+            let var =
+                scores.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>() / scores.len() as f64;
+            let (c, lambda) = match solver {
+                SolverKind::Svm => (Some(p.value), None),
+                SolverKind::Ridge => (None, Some(p.value)),
             };
-            order.then(std::cmp::Ordering::Greater)
+            GridPoint {
+                sigma: p.sigma,
+                gamma: 1.0 / (2.0 * p.sigma * p.sigma),
+                c,
+                lambda,
+                mean,
+                std: var.sqrt(),
+                folds: scores,
+            }
         })
+        .collect();
+    let best = grid
+        .get(searched.best)
         .cloned()
         .ok_or_else(|| CliError::usage("the grid is empty: give at least one σ and one C or λ"))?;
+    let median_sigma = searched.median_sigma;
     let fit_command = format!(
         "rks fit --train {} --model model.rks --map {} --kernel {} --solver {} --sigma {} {} {} --frequencies {} --scaler {} --task {}",
         args.train.display(),
@@ -321,35 +319,8 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         grid,
         best,
         fit_command,
+        notes: searched.notes,
         seconds: elapsed.as_secs_f64(),
     };
     emit(&report, json)
-}
-
-/// The rows outside fold `k` (to fit) and inside it (to score).
-fn split(data: &Dataset, folds: &[usize], k: usize) -> (Dataset, Dataset) {
-    let (inside, outside): (Vec<usize>, Vec<usize>) =
-        (0..folds.len()).partition(|&i| folds[i] == k);
-    let take = |rows: &[usize]| Dataset {
-        x: data.x.select(Axis(0), rows),
-        y: data.y.select(Axis(0), rows),
-    };
-    (take(&outside), take(&inside))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn split_partitions_the_rows() {
-        let data = Dataset {
-            x: ndarray::Array2::from_shape_fn((5, 2), |(i, j)| (i * 2 + j) as f64),
-            y: ndarray::Array1::from(vec![0.0, 1.0, 2.0, 3.0, 4.0]),
-        };
-        let (fit_rows, held_out) = split(&data, &[0, 1, 0, 1, 1], 1);
-        assert_eq!(fit_rows.y.to_vec(), vec![0.0, 2.0]);
-        assert_eq!(held_out.y.to_vec(), vec![1.0, 3.0, 4.0]);
-        assert_eq!(held_out.x.row(0).to_vec(), vec![2.0, 3.0]);
-    }
 }

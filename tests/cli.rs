@@ -1102,3 +1102,225 @@ fn finite_values_near_the_largest_double_are_scaled_not_reported_as_nan() {
         );
     }
 }
+
+#[test]
+fn fit_with_the_svm_reports_the_c_it_chose_by_cross_validation() {
+    let train = dataset("breast_cancer.train");
+    let dir = TempDir::new().unwrap();
+    let model = dir.path().join("model.rks");
+    let args = |extra: &[&'static str]| {
+        let mut all = vec![
+            "fit".to_owned(),
+            "--train".into(),
+            path_str(&train).into(),
+            "--model".into(),
+            path_str(&model).into(),
+            "--frequencies".into(),
+            "64".into(),
+            "--solver".into(),
+            "svm".into(),
+        ];
+        all.extend(extra.iter().map(|s| s.to_string()));
+        all
+    };
+    let run = |extra: &[&'static str]| {
+        let all = args(extra);
+        json(&all.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let report = run(&[]);
+    let selection = &report["selection"];
+    let c = selection["c"].as_f64().unwrap();
+    assert_eq!(report["model"]["c"].as_f64().unwrap(), c);
+    let trials = selection["c_trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 5, "{selection}");
+    assert!(trials.iter().any(|t| t["value"].as_f64() == Some(c)));
+    // The text report lists the C trials; a given C is kept and not searched.
+    let all = args(&[]);
+    let text = ok(&all.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        text.contains("svm: C = ") && text.contains("3-fold CV error"),
+        "{text}"
+    );
+    let given = run(&["--c", "3"]);
+    assert_eq!(given["model"]["c"].as_f64().unwrap(), 3.0);
+    assert!(given["selection"].get("c_trials").is_none());
+}
+
+#[test]
+fn the_default_fit_chooses_between_ridge_and_the_svm_by_the_same_score() {
+    let dir = TempDir::new().unwrap();
+    let train = dataset("breast_cancer.train");
+    let model = dir.path().join("model.rks");
+    let report = json(&[
+        "fit",
+        "--train",
+        path_str(&train),
+        "--model",
+        path_str(&model),
+        "--frequencies",
+        "64",
+    ]);
+    let trials = report["selection"]["solver_trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 2);
+    assert_eq!(
+        (&trials[0]["solver"], &trials[1]["solver"]),
+        (&"Ridge".into(), &"Svm".into())
+    );
+    assert_eq!(trials[0]["rows"], trials[1]["rows"]);
+    let (ridge, svm) = (
+        trials[0]["score"]["error"].as_f64().unwrap(),
+        trials[1]["score"]["error"].as_f64().unwrap(),
+    );
+    let chosen = report["model"]["solver"].as_str().unwrap();
+    if svm < ridge {
+        assert_eq!(chosen, "svm");
+    } else if ridge < svm {
+        assert_eq!(chosen, "ridge");
+    }
+    let notes = report["selection"]["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with("solver: ")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn the_svm_search_writes_the_same_model_for_any_thread_count() {
+    for solver in [&["--solver", "svm"][..], &[]] {
+        let models: Vec<Vec<u8>> = ["1", "2", "3"]
+            .iter()
+            .map(|threads| {
+                let dir = TempDir::new().unwrap();
+                let mut extra = vec!["--frequencies", "64", "--threads", threads];
+                extra.extend_from_slice(solver);
+                std::fs::read(fit(&dir, "breast_cancer.train", &extra)).unwrap()
+            })
+            .collect();
+        assert!(
+            models[0] == models[1] && models[1] == models[2],
+            "{solver:?}"
+        );
+    }
+}
+
+#[test]
+fn tune_runs_the_fits_cross_validation() {
+    let train = dataset("breast_cancer.train");
+    let dir = TempDir::new().unwrap();
+    let model = dir.path().join("model.rks");
+    let tuned = json(&[
+        "tune",
+        "--train",
+        path_str(&train),
+        "--frequencies",
+        "64",
+        "--solver",
+        "svm",
+        "--cs",
+        "0.1,10",
+    ]);
+    let fitted = json(&[
+        "fit",
+        "--train",
+        path_str(&train),
+        "--model",
+        path_str(&model),
+        "--frequencies",
+        "64",
+        "--solver",
+        "svm",
+    ]);
+    // The same seeded rows give the median-heuristic σ of both.
+    assert_eq!(tuned["median_sigma"], fitted["selection"]["median_sigma"]);
+    // The best point has the best mean accuracy (ties: the squared error, then the smoother
+    // model), and both C values were cross-validated at every σ of the default grid.
+    let best = &tuned["best"];
+    let mean = |p: &Value| p["mean"].as_f64().unwrap();
+    let grid = tuned["grid"].as_array().unwrap();
+    assert_eq!(grid.len(), 10);
+    assert!(grid.iter().all(|p| mean(p) <= mean(best)));
+    // A grid restricted to nothing, or to invalid values, is a usage error.
+    let t = path_str(&train);
+    fails(&["tune", "--train", t, "--cs", "-1"], 2);
+    fails(&["tune", "--train", t, "--cs", "0,-2"], 2);
+    fails(&["tune", "--train", t, "--cs", ""], 2);
+    fails(&["tune", "--train", t, "--lambdas", "nan"], 2);
+    fails(
+        &["tune", "--train", t, "--sigmas", "0", "--lambdas", "1"],
+        2,
+    );
+}
+
+#[test]
+fn a_class_smaller_than_the_folds_is_stated_and_a_zero_budget_is_refused() {
+    let dir = TempDir::new().unwrap();
+    // Three rows of a third class, tuned with five folds.
+    let train = dir.path().join("thin.libsvm");
+    let mut text = std::fs::read_to_string(dataset("breast_cancer.train")).unwrap();
+    text.push_str("2 1:10 2:20\n2 1:11 2:21\n2 1:12 2:19\n");
+    std::fs::write(&train, text).unwrap();
+    let tuned = json(&[
+        "tune",
+        "--train",
+        path_str(&train),
+        "--frequencies",
+        "32",
+        "--folds",
+        "5",
+        "--sigmas",
+        "1",
+        "--lambdas",
+        "1",
+    ]);
+    let notes = tuned["notes"].as_array().unwrap();
+    assert!(
+        notes[0].as_str().unwrap().contains("class 2 (3 rows)"),
+        "{notes:?}"
+    );
+    let model = dir.path().join("model.rks");
+    for budget in ["0", "-1", "nan"] {
+        fails(
+            &[
+                "fit",
+                "--train",
+                path_str(&train),
+                "--model",
+                path_str(&model),
+                "--budget",
+                budget,
+            ],
+            2,
+        );
+    }
+}
+
+#[test]
+fn compare_reports_the_search_of_its_first_fit() {
+    let train = dataset("breast_cancer.train");
+    let test = dataset("breast_cancer.test");
+    let report = json(&[
+        "compare",
+        "--train",
+        path_str(&train),
+        "--test",
+        path_str(&test),
+        "--frequencies",
+        "32,64",
+        "--maps",
+        "fastfood",
+    ]);
+    let selection = &report["selection"];
+    let c = selection["c"].as_f64().unwrap();
+    assert_eq!(selection["sigma"], report["sigma"]);
+    for row in report["rows"].as_array().unwrap() {
+        assert_eq!(row["c"].as_f64().unwrap(), c);
+    }
+    assert!(
+        report["solver"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("C = {c}"))
+    );
+}

@@ -46,6 +46,12 @@ pub enum Param {
     TargetRange,
     /// A decoded fixed-point grid.
     Grid,
+    /// The cross-validation folds.
+    Folds,
+    /// The SVM's C grid of the model selection.
+    Cs,
+    /// The solvers the model selection chooses among.
+    Solvers,
 }
 
 impl Param {
@@ -70,6 +76,9 @@ impl Param {
             Param::FeatureBound => "feature_bound",
             Param::TargetRange => "targets",
             Param::Grid => "grid",
+            Param::Folds => "folds",
+            Param::Cs => "cs",
+            Param::Solvers => "solvers",
         }
     }
 }

@@ -62,6 +62,36 @@ impl LooScore {
         }
     }
 
+    /// The score of predictions `predicted` (rows × m) of targets `y` (rows × m; ±1 one-hot
+    /// for classification, one column for two classes): the mean squared difference, and with
+    /// `classes` (each row's class index and the number of classes) the fraction of rows whose
+    /// largest decision value is not their class. Non-finite predictions count as errors.
+    pub fn of(
+        predicted: Array2<f64>,
+        y: ArrayView2<'_, f64>,
+        classes: Option<(&[usize], usize)>,
+    ) -> LooScore {
+        let mse = predicted
+            .iter()
+            .zip(&y)
+            .map(|(p, y)| (p - y) * (p - y))
+            .sum::<f64>()
+            / predicted.len().max(1) as f64;
+        let error = classes.map(|(classes, n_classes)| {
+            let finite = predicted.iter().all(|v| v.is_finite());
+            if !finite {
+                return 1.0;
+            }
+            let chosen = argmax_rows(&class_scores(predicted, n_classes));
+            let wrong = chosen.iter().zip(classes).filter(|(a, b)| a != b).count();
+            wrong as f64 / classes.len().max(1) as f64
+        });
+        LooScore {
+            error,
+            mse: if mse.is_nan() { f64::INFINITY } else { mse },
+        }
+    }
+
     /// The score as one number to report: the error rate, or for regression the root mean
     /// squared leave-one-out residual.
     pub fn headline(&self) -> f64 {
@@ -338,26 +368,7 @@ impl LooPath {
     /// targets of [`signed_one_hot`](crate::labels::signed_one_hot), one column for two classes)
     /// asks for the error rate too.
     pub fn score(&self, lambda: f64, classes: Option<(&[usize], usize)>) -> LooScore {
-        let predicted = self.predictions(lambda);
-        let mse = predicted
-            .iter()
-            .zip(&self.y)
-            .map(|(p, y)| (p - y) * (p - y))
-            .sum::<f64>()
-            / predicted.len().max(1) as f64;
-        let error = classes.map(|(classes, n_classes)| {
-            let finite = predicted.iter().all(|v| v.is_finite());
-            if !finite {
-                return 1.0;
-            }
-            let chosen = argmax_rows(&class_scores(predicted, n_classes));
-            let wrong = chosen.iter().zip(classes).filter(|(a, b)| a != b).count();
-            wrong as f64 / classes.len().max(1) as f64
-        });
-        LooScore {
-            error,
-            mse: if mse.is_nan() { f64::INFINITY } else { mse },
-        }
+        LooScore::of(self.predictions(lambda), self.y.view(), classes)
     }
 
     /// The ridge model at λ > 0 on all rows.

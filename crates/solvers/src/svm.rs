@@ -25,6 +25,14 @@
 //! `bias` appended to every row, so it is regularised with w: the decision value is
 //! wᵀφ + w_b·b. `bias = 0` fits no intercept.
 //!
+//! **Warm start.** [`fit_ovr_warm`] starts from the dual variables of a fit at another C
+//! ([`DualStart`]) instead of α = 0, for a path of increasing C (Chu, Zhuang, Wang & Lin, "Warm
+//! Start for Parameter Selection of Linear Classifiers", KDD 2015): the start is the previous
+//! solution scaled by the ratio of the costs, projected on the new box, α ← min(α·C/C₀, U), and
+//! w = Σᵢ yᵢαᵢφᵢ is rebuilt from it. Any start inside the box is a valid one for dual coordinate
+//! descent, so the solution is the cold start's to the stopping tolerance; bound support vectors
+//! (α = C₀) stay at the bound of the new box, where most of them belong.
+//!
 //! **Multi-class** is one-vs-rest (k binary problems; two classes use one problem). The k problems
 //! share every pass over Φ: each row is loaded once and updates all problems for which it is still
 //! active, which divides the memory traffic by up to k. Problems are split into groups that run
@@ -204,12 +212,24 @@ struct Problem<F> {
 }
 
 impl<F: Kernels> Problem<F> {
-    fn new(positive: usize, n: usize, dim: usize) -> Self {
+    /// A problem starting at α = `alpha` (inside the box), with w = Σᵢ yᵢαᵢφᵢ and
+    /// w_b = Σᵢ yᵢαᵢ·bias summed in f64, row by row.
+    fn new(positive: usize, alpha: Vec<f64>, shared: &Shared<'_, F>, bias: f64) -> Self {
+        let (n, dim) = (alpha.len(), shared.dim);
+        let mut w = vec![0.0f64; dim];
+        let mut wb = 0.0;
+        for (i, &a) in alpha.iter().enumerate().filter(|(_, a)| **a != 0.0) {
+            let ya = if shared.classes[i] == positive { a } else { -a };
+            for (wj, v) in w.iter_mut().zip(shared.row(i)) {
+                *wj += ya * v.to_f64_exact();
+            }
+            wb += ya * bias;
+        }
         Self {
             positive,
-            alpha: vec![0.0; n],
-            w: vec![F::zero(); dim],
-            wb: 0.0,
+            alpha,
+            w: w.into_iter().map(F::from_f64_lossy).collect(),
+            wb,
             active: vec![true; n],
             n_active: n,
             pg_max_old: f64::INFINITY,
@@ -281,7 +301,7 @@ pub fn fit_binary<F: Kernels>(
         });
     }
     let classes: Vec<usize> = y.iter().map(|&v| usize::from(v > 0.0)).collect();
-    let mut problems = solve(phi, &classes, &[1], params)?;
+    let mut problems = solve(phi, &classes, &[1], params, None)?;
     let p = problems
         .pop()
         .ok_or_else(|| SolversError::EmptyInput("no problem to solve".into()))?;
@@ -302,6 +322,89 @@ pub fn fit_ovr<F: Kernels>(
     n_classes: usize,
     params: &SvmParams,
 ) -> Result<LinearSvm> {
+    Ok(fit_ovr_warm(phi, classes, n_classes, params, None)?.0)
+}
+
+/// The dual variables of a one-vs-rest fit at cost `c`: where [`fit_ovr_warm`] can start a fit
+/// at another C on the same rows (see the [module docs](self)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DualStart {
+    /// The cost C₀ the variables solve for.
+    pub c: f64,
+    /// α of each binary problem, one value per row (problems in [`LinearSvm::reports`] order).
+    pub alpha: Vec<Vec<f64>>,
+}
+
+impl DualStart {
+    /// The start for cost `c` under `params`' loss: each α scaled by c/C₀ and clipped to the
+    /// box [0, U] (U = c for the hinge, ∞ for the squared hinge).
+    fn rescaled(&self, params: &SvmParams) -> Vec<Vec<f64>> {
+        let (upper, _) = params.bound_and_diagonal();
+        let ratio = params.c / self.c;
+        self.alpha
+            .iter()
+            .map(|a| a.iter().map(|&v| (v * ratio).clamp(0.0, upper)).collect())
+            .collect()
+    }
+
+    fn check(&self, problems: usize, rows: usize) -> Result<()> {
+        if !(self.c.is_finite() && self.c > 0.0) {
+            return Err(invalid(
+                Param::C,
+                format!("a warm start's C must be finite and > 0, got {}", self.c),
+            ));
+        }
+        if self.alpha.len() != problems || self.alpha.iter().any(|a| a.len() != rows) {
+            return Err(invalid(
+                Param::Classes,
+                format!(
+                    "a warm start must hold {problems} problem(s) of {rows} dual variables, got {} of {:?}",
+                    self.alpha.len(),
+                    self.alpha.iter().map(Vec::len).collect::<Vec<_>>()
+                ),
+            ));
+        }
+        if self
+            .alpha
+            .iter()
+            .flatten()
+            .any(|a| !(a.is_finite() && *a >= 0.0))
+        {
+            return Err(invalid(
+                Param::C,
+                "a warm start's dual variables must be finite and ≥ 0",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// [`fit_ovr`] starting from `start`, the dual variables of a fit at another C on the same rows
+/// and classes (`None`: α = 0, the cold start), returning the fit and its dual variables.
+///
+/// Along a path of increasing C each fit starts from the previous one's solution; the result is
+/// the cold start's to the stopping tolerance, in fewer epochs.
+///
+/// ```
+/// use ndarray::array;
+/// use rks_solvers::svm::{fit_ovr, fit_ovr_warm, SvmParams};
+///
+/// let phi = array![[1.0, 2.0], [2.0, 3.0], [-1.0, -1.5], [-2.0, -1.0], [0.1, -0.2]];
+/// let classes = [1, 1, 0, 0, 1];
+/// let tight = |c| SvmParams { c, eps: 1e-8, ..SvmParams::default() };
+/// let (_, start) = fit_ovr_warm(phi.view(), &classes, 2, &tight(0.1), None)?;
+/// let (warm, _) = fit_ovr_warm(phi.view(), &classes, 2, &tight(10.0), Some(&start))?;
+/// let cold = fit_ovr(phi.view(), &classes, 2, &tight(10.0))?;
+/// assert!((&warm.weights - &cold.weights).iter().all(|d| d.abs() < 1e-5));
+/// # Ok::<(), rks_solvers::SolversError>(())
+/// ```
+pub fn fit_ovr_warm<F: Kernels>(
+    phi: ArrayView2<'_, F>,
+    classes: &[usize],
+    n_classes: usize,
+    params: &SvmParams,
+    start: Option<&DualStart>,
+) -> Result<(LinearSvm, DualStart)> {
     check_rows(phi.nrows(), classes.len())?;
     if n_classes < 2 {
         return Err(invalid(
@@ -320,17 +423,26 @@ pub fn fit_ovr<F: Kernels>(
     } else {
         (0..n_classes).collect()
     };
-    let problems = solve(phi, classes, &positives, params)?;
+    let problems = solve(phi, classes, &positives, params, start)?;
     let dim = phi.ncols();
     let weights = Array2::from_shape_fn((dim, problems.len()), |(j, k)| {
         problems[k].w[j].to_f64_exact()
     });
     let intercept = problems.iter().map(|p| p.wb * params.bias).collect();
-    Ok(LinearSvm {
-        weights,
-        intercept,
-        reports: problems.into_iter().map(|p| p.report).collect(),
-    })
+    let mut reports = Vec::with_capacity(problems.len());
+    let mut alpha = Vec::with_capacity(problems.len());
+    for p in problems {
+        reports.push(p.report);
+        alpha.push(p.alpha);
+    }
+    Ok((
+        LinearSvm {
+            weights,
+            intercept,
+            reports,
+        },
+        DualStart { c: params.c, alpha },
+    ))
 }
 
 impl<F> Shared<'_, F> {
@@ -346,11 +458,15 @@ fn solve<F: Kernels>(
     classes: &[usize],
     positives: &[usize],
     params: &SvmParams,
+    start: Option<&DualStart>,
 ) -> Result<Vec<Problem<F>>> {
     params.validate()?;
     let (n, dim) = phi.dim();
     if n == 0 {
         return Err(SolversError::EmptyInput("no training rows".into()));
+    }
+    if let Some(start) = start {
+        start.check(positives.len(), n)?;
     }
     check_finite("feature", phi)?;
     let phi = phi.as_standard_layout();
@@ -373,8 +489,15 @@ fn solve<F: Kernels>(
         upper,
         diag,
     };
-    let mut problems: Vec<Problem<F>> =
-        positives.iter().map(|&p| Problem::new(p, n, dim)).collect();
+    let alphas = match start {
+        Some(start) => start.rescaled(params),
+        None => vec![vec![0.0; n]; positives.len()],
+    };
+    let mut problems: Vec<Problem<F>> = positives
+        .iter()
+        .zip(alphas)
+        .map(|(&p, alpha)| Problem::new(p, alpha, &shared, params.bias))
+        .collect();
     // Groups share each row load; any grouping gives the same bits (see the module docs).
     let group = problems.len().div_ceil(rayon::current_num_threads().max(1));
     problems

@@ -68,6 +68,13 @@ impl KernelMachineValidParams {
         check_finite("input", x)?;
         check_finite("target", y.insert_axis(Axis(1)))?;
         if let Some(selection) = &self.selection
+            && self.task == Task::Classification
+            && selection.solvers.contains(&crate::task::SolverKind::Ridge)
+            && selection.solvers.contains(&crate::task::SolverKind::Svm)
+        {
+            return self.fit_choosing_solver(selection, x, y);
+        }
+        if let Some(selection) = &self.selection
             && selection.maps.len() > 1
             && matches!(self.solver, Solver::Ridge { .. })
         {
@@ -86,7 +93,7 @@ impl KernelMachineValidParams {
             .as_ref()
             .map_or(DEFAULT_SAMPLE_ROWS, Selection::sample_rows);
         let sample = sample_indices(x, Some(y), capacity, self.seed());
-        let (sigma, n, report) = match &self.selection {
+        let (sigma, n, chosen_c, report) = match &self.selection {
             Some(selection) => {
                 let chosen = self.search(
                     selection,
@@ -101,14 +108,19 @@ impl KernelMachineValidParams {
                         self.assemble_ridge(prepared, ridge, x.nrows() as u64, chosen.sigma);
                     return Ok((model, Some(chosen.report)));
                 }
-                (chosen.sigma, chosen.n_frequencies, Some(chosen.report))
+                (
+                    chosen.sigma,
+                    chosen.n_frequencies,
+                    chosen.c,
+                    Some(chosen.report),
+                )
             }
             None => {
                 let sigma = match self.bandwidth() {
                     Some(b) => b.sigma()?,
                     None => median_sigma(&scaler, x, y, self.seed())?,
                 };
-                (sigma, self.n_frequencies(), None)
+                (sigma, self.n_frequencies(), None, None)
             }
         };
         let prepared = self.prepare(scaler, labels, sigma, n, Some(x))?;
@@ -132,6 +144,7 @@ impl KernelMachineValidParams {
                 self.finish_ridge(prepared, &acc, lambda, sigma)?
             }
             Solver::Svm { c, loss } => {
+                let c = &chosen_c.unwrap_or(*c);
                 let labels = prepared
                     .labels
                     .as_ref()

@@ -15,11 +15,13 @@
 //! random access to all rows, so it keeps Φ in memory as f32 (N·D·4 bytes).
 
 mod bounds;
+mod cv;
 mod fit;
 mod model;
 mod params;
 pub mod partial;
 pub mod select;
+mod solver_choice;
 mod stream;
 
 use ndarray::{Array1, Array2};
@@ -29,11 +31,13 @@ use crate::ridge::Lambda;
 use crate::svm::SvmLoss;
 
 pub use bounds::Ranges;
+pub use cv::{CvGrid, CvPoint, CvReport};
 pub use fit::median_sigma;
 pub use model::{FitInfo, KernelMachine, SolverInfo};
 pub use params::{KernelMachineParams, KernelMachineValidParams};
 pub use select::{
-    MapTrial, REFERENCE_FLOPS, Selection, SelectionReport, Trial, estimated_step_seconds,
+    MapTrial, REFERENCE_FLOPS, Selection, SelectionReport, SolverTrial, Trial,
+    estimated_step_seconds,
 };
 
 pub use crate::task::{SolverKind, Task};

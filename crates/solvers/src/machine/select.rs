@@ -12,7 +12,8 @@
 //! 2. **λ**, on every training row at the full n and the chosen σ: the whole λ grid by exact
 //!    leave-one-out from one factorisation. With a time [`budget`](Selection::budget_seconds),
 //!    n then doubles while the leave-one-out score improves and the steps so far and the next
-//!    one fit in the budget. Their seconds are **estimated from operation counts** at
+//!    one fit in the budget (a budget below the first step's cost fits the n given, and the
+//!    report says so). Their seconds are **estimated from operation counts** at
 //!    [`REFERENCE_FLOPS`] ([`estimated_step_seconds`]), not measured, so the n a budget allows
 //!    depends on the data's shape and the budget alone: the same model on every machine, under
 //!    any load and for any thread count.
@@ -26,6 +27,7 @@
 //! statistics instead, and the report says so.
 
 use crate::error::Param;
+use crate::task::SolverKind;
 use std::time::Instant;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
@@ -48,6 +50,8 @@ use crate::ridge::{GcvReport, Lambda, Ridge, RidgeAccumulator};
 /// use rks_solvers::machine::Selection;
 /// let s = Selection::default();
 /// assert_eq!(s.sigma_factors, vec![0.125, 0.25, 0.5, 1.0, 2.0, 4.0]);
+/// assert_eq!(s.cs, vec![0.01, 0.1, 1.0, 10.0, 100.0]); // the SVM's C, by 3-fold CV
+/// assert!(s.solvers.is_empty()); // the params' solver only
 /// assert!(s.budget_seconds.is_none()); // n as given unless a budget is set
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,6 +78,31 @@ pub struct Selection {
     /// (the default): the params' map only. The streamed fit keeps the params' map (Nyström
     /// picks its landmarks among rows in memory).
     pub maps: Vec<MapKind>,
+    /// Folds of the cross-validation that chooses the SVM's C and compares the solvers (≥ 2;
+    /// stratified by class, seeded: [`crate::folds::assign_folds`]).
+    #[serde(default = "default_folds")]
+    pub folds: usize,
+    /// The SVM's costs C searched (each finite and > 0), when the solver is the SVM: scored by
+    /// [`folds`](Self::folds)-fold cross-validation on the σ search's rows and frequencies, at
+    /// the chosen σ, along increasing C with warm starts ([`crate::cv`]). Empty: the solver's C
+    /// as given.
+    #[serde(default = "default_cs")]
+    pub cs: Vec<f64>,
+    /// Solvers to choose among for classification. With ridge and the SVM both listed, both
+    /// are searched (ridge: σ, λ, n and the maps as above; the SVM: C at ridge's σ and map) and
+    /// scored by the same cross-validation on the same folds of the σ search's rows; the better
+    /// error rate (ties: the squared error, then ridge, the cheaper) is fitted, the SVM with the
+    /// params' n. Empty (the default), one solver, or regression: the params' solver only.
+    #[serde(default)]
+    pub solvers: Vec<SolverKind>,
+}
+
+fn default_folds() -> usize {
+    3
+}
+
+fn default_cs() -> Vec<f64> {
+    vec![0.01, 0.1, 1.0, 10.0, 100.0]
 }
 
 impl Default for Selection {
@@ -87,6 +116,9 @@ impl Default for Selection {
             max_frequencies: 8192,
             loo_rows: 4000,
             maps: Vec::new(),
+            folds: default_folds(),
+            cs: default_cs(),
+            solvers: Vec::new(),
         }
     }
 }
@@ -126,6 +158,21 @@ impl Selection {
             return Err(invalid(
                 Param::SearchFrequencies,
                 "frequencies must be at least 1",
+            ));
+        }
+        if self.folds < 2 {
+            return Err(invalid(
+                Param::Folds,
+                format!(
+                    "cross-validation needs at least 2 folds, got {}",
+                    self.folds
+                ),
+            ));
+        }
+        if let Some(c) = self.cs.iter().find(|c| !(c.is_finite() && **c > 0.0)) {
+            return Err(invalid(
+                Param::Cs,
+                format!("costs C must be finite and > 0, got {c}"),
             ));
         }
         if let Some(b) = self.budget_seconds
@@ -195,6 +242,25 @@ pub struct MapTrial {
     pub trial: Trial,
 }
 
+/// One solver at one value of its regularisation, scored by k-fold cross-validation on the σ
+/// search's sampled rows and frequencies: each C of the SVM's search, and each solver when the
+/// search compares them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SolverTrial {
+    /// Ridge or SVM.
+    pub solver: SolverKind,
+    /// λ (ridge) or C (SVM).
+    pub value: f64,
+    /// The mean held-out score over the folds.
+    pub score: LooScore,
+    /// Rows cross-validated.
+    pub rows: usize,
+    /// Frequencies n.
+    pub n_frequencies: usize,
+    /// Folds k.
+    pub folds: usize,
+}
+
 impl SelectionReport {
     /// The final trial that was kept: the best-scoring one at the chosen n.
     pub fn chosen_trial(&self) -> Option<&Trial> {
@@ -218,6 +284,16 @@ pub struct SelectionReport {
     pub sigma: f64,
     /// The chosen λ (ridge).
     pub lambda: Option<f64>,
+    /// The chosen C (SVM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c: Option<f64>,
+    /// The SVM's C search: one cross-validated trial per C.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub c_trials: Vec<SolverTrial>,
+    /// When the search compared the solvers ([`Selection::solvers`]): each one's trial at its
+    /// chosen regularisation, on the same folds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub solver_trials: Vec<SolverTrial>,
     /// The chosen n.
     pub n_frequencies: usize,
     /// "exact leave-one-out" or the fallback used.
@@ -235,6 +311,8 @@ pub struct SelectionReport {
 pub(super) struct Chosen {
     pub(super) sigma: f64,
     pub(super) n_frequencies: usize,
+    /// The SVM's C, when it was cross-validated.
+    pub(super) c: Option<f64>,
     /// The ridge model and its prepared parts, when stage 2 fitted it.
     pub(super) fitted: Option<(Prepared, Ridge)>,
     pub(super) report: SelectionReport,
@@ -449,6 +527,8 @@ impl KernelMachineValidParams {
         let mut fitted = None;
         let mut n = self.n_frequencies();
         let method = "exact leave-one-out".to_string();
+        let mut c_chosen = None;
+        let mut c_trials = Vec::new();
         if let Some(lambda) = lambda {
             let scored = &sample[..sample.len().min(selection.loo_rows)];
             let mut spent = 0.0;
@@ -506,6 +586,14 @@ impl KernelMachineValidParams {
                 };
                 spent += estimated_step_seconds(x.nrows(), dim, scored.len());
                 let next = estimated_step_seconds(x.nrows(), 2 * dim, scored.len());
+                if spent > budget {
+                    // The budget bounds the growth of n: the fit at the n given is never refused.
+                    notes.push(format!(
+                        "n = {n}: the {budget} s budget is below this first fit's estimated \
+                         {spent:.3} s (operation counts), too small for any growth: n as given"
+                    ));
+                    break;
+                }
                 if 2 * n > selection.max_frequencies {
                     notes.push(format!("n = {n}: the largest allowed"));
                     break;
@@ -519,13 +607,47 @@ impl KernelMachineValidParams {
                 }
                 n *= 2;
             }
-        } else {
-            notes.push("SVM: σ chosen by the ridge leave-one-out search; C as given".into());
+        } else if let (super::Solver::Svm { c, loss }, Some((map, classes))) =
+            (&self.solver, labels.zip(classes.map(|(c, _)| c)))
+        {
+            notes.push("SVM: σ chosen by the ridge leave-one-out search".into());
+            if selection.cs.is_empty() {
+                notes.push(format!("C = {c} given: not searched"));
+            }
+            let sampled: Vec<usize> = sample.iter().map(|&i| classes[i]).collect();
+            match (!selection.cs.is_empty())
+                .then(|| {
+                    self.cv_on_sample(
+                        selection,
+                        scaler,
+                        map,
+                        x.select(Axis(0), sample).view(),
+                        &sampled,
+                        sigma,
+                        (*c, *loss),
+                        None,
+                    )
+                })
+                .transpose()?
+            {
+                Some(Some(cv)) => {
+                    c_chosen = Some(cv.c);
+                    c_trials = cv.c_trials;
+                    notes.extend(cv.notes);
+                }
+                Some(None) => notes.push(format!(
+                    "{} sampled rows are too few for {}-fold cross-validation: C = {c} as given",
+                    sample.len().min(selection.search_rows),
+                    selection.folds
+                )),
+                None => {}
+            }
         }
         let lambda_chosen = fitted.as_ref().map(|(_, r): &(Prepared, Ridge)| r.lambda);
         Ok(Chosen {
             sigma,
             n_frequencies: n,
+            c: c_chosen,
             fitted,
             report: SelectionReport {
                 median_sigma: median,
@@ -533,6 +655,9 @@ impl KernelMachineValidParams {
                 final_trials,
                 sigma,
                 lambda: lambda_chosen,
+                c: c_chosen,
+                c_trials,
+                solver_trials: Vec::new(),
                 n_frequencies: n,
                 method,
                 notes,

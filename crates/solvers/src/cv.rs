@@ -1,0 +1,248 @@
+//! k-fold cross-validation of the linear models on fixed features, along a regularisation path.
+//!
+//! The rows are split by a fold assignment ([`crate::folds::assign_folds`]: seeded, stratified
+//! for classification); for each fold the model is fitted on the other folds and scored on it,
+//! for every value of the path:
+//!
+//! - **ridge**, every λ from one factorisation of the fold's training rows
+//!   ([`LooPath::fit`](crate::loo::LooPath::fit));
+//! - **SVM**, C in increasing order, each fit warm-started from the previous C's dual variables
+//!   ([`fit_ovr_warm`]: α scaled by the ratio of the costs and clipped to the new box).
+//!
+//! A fold's score is a [`LooScore`] of its held-out rows: the error rate (classification) and the
+//! mean squared difference between the decision values and the ±1 one-hot targets (regression:
+//! the targets), so ridge and the SVM are compared by the same numbers on the same folds. The
+//! path's score is the mean over the folds ([`mean_score`]); [`best_index`] compares them, ties
+//! going to the smoother model. Folds are independent and run in parallel; each fold's
+//! arithmetic does not depend on the thread count, so neither do the scores.
+
+use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
+
+use crate::error::{Param, Result, invalid};
+use crate::loo::{LooPath, LooScore};
+use crate::svm::{DualStart, SvmParams, fit_ovr_warm};
+
+/// The regularisation path to cross-validate.
+#[derive(Debug, Clone, Copy)]
+pub enum Path<'a> {
+    /// Ridge at each λ > 0.
+    Ridge {
+        /// The penalties.
+        lambdas: &'a [f64],
+    },
+    /// The one-vs-rest SVM of `params` (whose C is replaced) at each C > 0, warm-started along
+    /// increasing C unless `warm` is false.
+    Svm {
+        /// The costs.
+        cs: &'a [f64],
+        /// Everything but C.
+        params: &'a SvmParams,
+        /// Start each C from the previous one's solution.
+        warm: bool,
+    },
+}
+
+impl Path<'_> {
+    /// The path's values (λ or C).
+    pub fn values(&self) -> &[f64] {
+        match self {
+            Path::Ridge { lambdas } => lambdas,
+            Path::Svm { cs, .. } => cs,
+        }
+    }
+
+    /// The indices of the values from the smoothest model to the least smooth: λ decreasing,
+    /// C increasing (ties between equal values: the earlier one first).
+    pub fn smoothest_first(&self) -> Vec<usize> {
+        let values = self.values();
+        let mut order: Vec<usize> = (0..values.len()).collect();
+        match self {
+            Path::Ridge { .. } => order.sort_by(|&a, &b| values[b].total_cmp(&values[a])),
+            Path::Svm { .. } => order.sort_by(|&a, &b| values[a].total_cmp(&values[b])),
+        }
+        order
+    }
+
+    fn check(&self) -> Result<()> {
+        let (param, name) = match self {
+            Path::Ridge { .. } => (Param::Lambda, "λ"),
+            Path::Svm { .. } => (Param::C, "C"),
+        };
+        if self.values().is_empty() {
+            return Err(invalid(param, format!("the {name} grid is empty")));
+        }
+        if let Some(v) = self.values().iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+            return Err(invalid(
+                param,
+                format!("{name} values must be finite and > 0, got {v}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The targets of the rows: ±1 one-hot columns with each row's class (classification; the SVM
+/// needs these), or one column of values (regression).
+#[derive(Debug, Clone, Copy)]
+pub struct Targets<'a> {
+    /// Rows × m targets (one column for two classes or for regression).
+    pub y: ArrayView2<'a, f64>,
+    /// Each row's class index and the number of classes, for classification.
+    pub classes: Option<(&'a [usize], usize)>,
+}
+
+/// The scores of each value of `path` (outer, in the path's order) on each of the `k` folds of
+/// `folds` (inner), for features `phi` (rows × D) and `targets`.
+///
+/// ```
+/// use ndarray::Array2;
+/// use rks_solvers::cv::{Path, Targets, cross_validate, mean_score};
+/// use rks_solvers::folds::assign_folds;
+/// use rks_solvers::labels::signed_one_hot;
+/// use rks_solvers::svm::SvmParams;
+///
+/// // Two classes split by the sign of the first feature.
+/// let phi = Array2::from_shape_fn((60, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 5.0);
+/// let classes: Vec<usize> = phi.column(0).iter().map(|&v| usize::from(v > 0.0)).collect();
+/// let labels: Vec<f64> = classes.iter().map(|&c| c as f64).collect();
+/// let folds = assign_folds(&labels, 3, true, 0);
+/// let y = signed_one_hot(&classes, 2);
+/// let targets = Targets { y: y.view(), classes: Some((&classes, 2)) };
+/// let params = SvmParams::default();
+/// let path = Path::Svm { cs: &[0.01, 1.0], params: &params, warm: true };
+/// let scores = cross_validate(phi.view(), targets, &folds, 3, &path)?;
+/// assert_eq!((scores.len(), scores[0].len()), (2, 3));
+/// assert_eq!(mean_score(&scores[1]).error, Some(0.0));
+/// # Ok::<(), rks_solvers::SolversError>(())
+/// ```
+pub fn cross_validate(
+    phi: ArrayView2<'_, f64>,
+    targets: Targets<'_>,
+    folds: &[usize],
+    k: usize,
+    path: &Path<'_>,
+) -> Result<Vec<Vec<LooScore>>> {
+    path.check()?;
+    let rows = phi.nrows();
+    if folds.len() != rows || targets.y.nrows() != rows {
+        return Err(invalid(
+            Param::Folds,
+            format!(
+                "{rows} rows of features, {} fold assignments and {} targets",
+                folds.len(),
+                targets.y.nrows()
+            ),
+        ));
+    }
+    if k < 2 {
+        return Err(invalid(
+            Param::Folds,
+            format!("cross-validation needs at least 2 folds, got {k}"),
+        ));
+    }
+    if let Some(empty) = (0..k).find(|&f| !folds.contains(&f)) {
+        return Err(invalid(
+            Param::Folds,
+            format!("fold {empty} of {k} holds no row: {rows} rows are too few for {k} folds"),
+        ));
+    }
+    let per_fold: Vec<Vec<LooScore>> = (0..k)
+        .into_par_iter()
+        .map(|fold| score_fold(phi, targets, folds, fold, path))
+        .collect::<Result<_>>()?;
+    // Transpose to one row per value.
+    Ok((0..path.values().len())
+        .map(|v| per_fold.iter().map(|f| f[v]).collect())
+        .collect())
+}
+
+/// The scores of every value of `path` on held-out fold `fold`, fitted on the other folds.
+fn score_fold(
+    phi: ArrayView2<'_, f64>,
+    targets: Targets<'_>,
+    folds: &[usize],
+    fold: usize,
+    path: &Path<'_>,
+) -> Result<Vec<LooScore>> {
+    let (test, train): (Vec<usize>, Vec<usize>) = (0..folds.len()).partition(|&i| folds[i] == fold);
+    let pick = |rows: &[usize]| {
+        targets
+            .classes
+            .map(|(c, _)| rows.iter().map(|&i| c[i]).collect())
+    };
+    let (test_classes, train_classes): (Option<Vec<usize>>, Option<Vec<usize>>) =
+        (pick(&test), pick(&train));
+    let n_classes = targets.classes.map(|(_, k)| k);
+    let held_out = |predicted: Array2<f64>| {
+        LooScore::of(
+            predicted,
+            targets.y.select(Axis(0), &test).view(),
+            test_classes.as_deref().zip(n_classes),
+        )
+    };
+    let phi_test = phi.select(Axis(0), &test);
+    match path {
+        Path::Ridge { lambdas } => {
+            let factored = LooPath::new(
+                phi.select(Axis(0), &train),
+                targets.y.select(Axis(0), &train).view(),
+            )?;
+            lambdas
+                .iter()
+                .map(|&l| Ok(held_out(factored.fit(l)?.predict(phi_test.view())?)))
+                .collect()
+        }
+        Path::Svm { cs, params, warm } => {
+            let (Some(classes), Some(n_classes)) = (train_classes, n_classes) else {
+                return Err(invalid(Param::Solver, "the SVM is a classifier"));
+            };
+            // The SVM's precision, as in the fit.
+            let train_phi = phi.select(Axis(0), &train).mapv(|v| v as f32);
+            let test_phi = phi_test.mapv(|v| v as f32);
+            let mut order: Vec<usize> = (0..cs.len()).collect();
+            order.sort_by(|&a, &b| cs[a].total_cmp(&cs[b]));
+            let mut scores = vec![None; cs.len()];
+            let mut start: Option<DualStart> = None;
+            for i in order {
+                let params = SvmParams {
+                    c: cs[i],
+                    ..(*params).clone()
+                };
+                let from = if *warm { start.as_ref() } else { None };
+                let (svm, dual) =
+                    fit_ovr_warm(train_phi.view(), &classes, n_classes, &params, from)?;
+                scores[i] = Some(held_out(svm.decision_values(test_phi.view())?));
+                start = Some(dual);
+            }
+            Ok(scores.into_iter().flatten().collect())
+        }
+    }
+}
+
+/// The mean of fold scores: of the error rates (when there are) and of the squared errors.
+pub fn mean_score(folds: &[LooScore]) -> LooScore {
+    let n = folds.len().max(1) as f64;
+    let error = folds
+        .iter()
+        .map(|s| s.error)
+        .sum::<Option<f64>>()
+        .map(|e| e / n);
+    LooScore {
+        error,
+        mse: folds.iter().map(|s| s.mse).sum::<f64>() / n,
+    }
+}
+
+/// The index of the best of `scores` ([`LooScore::better_than`]), scanning `order` (smoothest
+/// model first) and replacing the best only by a strictly better one, so ties go to the
+/// smoother model. `None` when `order` is empty.
+pub fn best_index(scores: &[LooScore], order: &[usize]) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for &i in order {
+        if best.is_none_or(|b| scores[i].better_than(&scores[b])) {
+            best = Some(i);
+        }
+    }
+    best
+}

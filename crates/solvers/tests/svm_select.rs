@@ -1,0 +1,409 @@
+//! The SVM's C by stratified k-fold cross-validation with warm starts, ridge or the SVM chosen by
+//! the same score, the shared cross-validation of a grid, and bad input.
+
+mod common;
+
+use common::uniform;
+use ndarray::{Array1, Array2};
+use rks_solvers::cv::{Path, Targets, cross_validate, mean_score};
+use rks_solvers::folds::assign_folds;
+use rks_solvers::labels::signed_one_hot;
+use rks_solvers::machine::{CvGrid, Selection};
+use rks_solvers::svm::{SvmLoss, SvmParams};
+use rks_solvers::{KernelMachine, Solver, SolverInfo, SolverKind, SolversError};
+
+/// Two noisy classes in 4-D: the class is the sign of a curved function plus noise.
+fn noisy(rows: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {
+    let x = uniform(rows, 4, seed);
+    let noise = uniform(rows, 1, seed + 100);
+    let y = (0..rows)
+        .map(|i| {
+            f64::from((2.0 * x[[i, 0]]).sin() + x[[i, 1]] * x[[i, 2]] + 0.3 * noise[[i, 0]] > 0.0)
+        })
+        .collect();
+    (x, y)
+}
+
+fn svm(c: f64) -> Solver {
+    Solver::Svm {
+        c,
+        loss: SvmLoss::SquaredHinge,
+    }
+}
+
+#[test]
+fn warm_starts_give_the_cold_starts_fold_scores() {
+    let (x, y) = noisy(300, 1);
+    let classes: Vec<usize> = y.iter().map(|&v| v as usize).collect();
+    let folds = assign_folds(y.as_slice().unwrap(), 3, true, 4);
+    let targets = signed_one_hot(&classes, 2);
+    let targets = Targets {
+        y: targets.view(),
+        classes: Some((&classes, 2)),
+    };
+    let params = SvmParams {
+        eps: 1e-6,
+        max_epochs: 100_000,
+        ..SvmParams::default()
+    };
+    let cs = [0.01, 0.1, 1.0, 10.0, 100.0];
+    let run = |warm| {
+        cross_validate(
+            x.view(),
+            targets,
+            &folds,
+            3,
+            &Path::Svm {
+                cs: &cs,
+                params: &params,
+                warm,
+            },
+        )
+        .unwrap()
+    };
+    let (warm, cold) = (run(true), run(false));
+    for (c, (w, k)) in cs.iter().zip(warm.iter().zip(&cold)) {
+        for (a, b) in w.iter().zip(k) {
+            assert_eq!(a.error, b.error, "C = {c}");
+            assert!(
+                (a.mse - b.mse).abs() <= 1e-4 * b.mse,
+                "C = {c}: {a:?} vs {b:?}"
+            );
+        }
+    }
+}
+
+fn dataset(name: &str, d: usize) -> rks_data::Dataset {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../datasets/");
+    rks_data::libsvm::read_path(format!("{dir}{name}.train"), Some(d)).unwrap()
+}
+
+fn both() -> Selection {
+    Selection {
+        solvers: vec![SolverKind::Ridge, SolverKind::Svm],
+        ..Selection::default()
+    }
+}
+
+/// Masking (Hastie, Tibshirani & Friedman, ESL §4.2): two classes meet at x = 0.1 and half the
+/// rows, of the second class, lie far away at x ≈ 1. On the linear feature x least squares is
+/// pulled by the far cluster and puts its boundary near x = 0.14, inside the second class (≈ 10 %
+/// of the rows wrong); the hinge ignores rows beyond the margin and keeps it at 0.1. The same
+/// folds score both, each at its best value.
+#[test]
+fn the_hinge_beats_least_squares_under_masking() {
+    let (x, y) = masked(800, 1);
+    let phi = x.slice(ndarray::s![.., 0..1]).to_owned();
+    let classes: Vec<usize> = y.iter().map(|&v| v as usize).collect();
+    let folds = assign_folds(y.as_slice().unwrap(), 3, true, 0);
+    let targets = signed_one_hot(&classes, 2);
+    let targets = Targets {
+        y: targets.view(),
+        classes: Some((&classes, 2)),
+    };
+    let best = |path: Path| {
+        cross_validate(phi.view(), targets, &folds, 3, &path)
+            .unwrap()
+            .iter()
+            .map(|f| mean_score(f).error.unwrap())
+            .fold(f64::INFINITY, f64::min)
+    };
+    let params = SvmParams::default();
+    let svm = best(Path::Svm {
+        cs: &[1.0, 10.0, 100.0, 1e3, 1e4],
+        params: &params,
+        warm: true,
+    });
+    let ridge = best(Path::Ridge {
+        lambdas: &[1e-6, 1e-4, 1e-2, 1.0],
+    });
+    // Stated margins: least squares ≥ 5 % wrong, the SVM ≤ 1 %.
+    assert!(ridge >= 0.05 && svm <= 0.01, "ridge {ridge}, svm {svm}");
+}
+
+/// Ridge held to an over-smoothing λ (given: the comparison scores it around that λ only) loses to
+/// the SVM, whose C is searched, on a noisy curved boundary; the search keeps the SVM.
+#[test]
+fn the_svm_is_kept_when_it_scores_better() {
+    let (x, y) = noisy(600, 2);
+    let (model, report) = KernelMachine::params()
+        .n_frequencies(128)
+        .solver(Solver::Ridge {
+            lambda: rks_solvers::Lambda::Fixed(1e5),
+        })
+        .selection(both())
+        .check()
+        .unwrap()
+        .fit_with_report(x.view(), y.view())
+        .unwrap();
+    let report = report.unwrap();
+    let [ridge, svm] = &report.solver_trials[..] else {
+        panic!("{:?}", report.solver_trials)
+    };
+    eprintln!("ridge {ridge:?}\nsvm {svm:?}\n{:?}", report.notes);
+    assert_eq!(
+        (ridge.solver, svm.solver),
+        (SolverKind::Ridge, SolverKind::Svm)
+    );
+    // Stated margin: five points of error rate.
+    assert!(
+        svm.score.error.unwrap() + 0.05 < ridge.score.error.unwrap(),
+        "{ridge:?} {svm:?}"
+    );
+    let SolverInfo::Svm { c, .. } = model.info().solver else {
+        panic!("the SVM was not kept: {:?}", report.notes)
+    };
+    assert_eq!(report.c, Some(c));
+    assert_eq!(c, svm.value);
+    assert_eq!(report.c_trials.len(), Selection::default().cs.len());
+    assert!(report.notes.last().unwrap().starts_with("solver: the SVM"));
+}
+
+/// Rows of [`the_hinge_beats_least_squares_under_masking`]: a quarter of class 0 on [0, 0.1], a
+/// quarter of class 1 on [0.1, 0.2], half of class 1 on [0.9, 1]; a second, uninformative column.
+fn masked(rows: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {
+    let u = uniform(rows, 2, seed);
+    let mut x = Array2::zeros((rows, 2));
+    let mut y = Array1::zeros(rows);
+    for i in 0..rows {
+        let t = (u[[i, 0]] + 1.0) / 2.0;
+        let (x0, label) = match i % 4 {
+            0 => (0.1 * t, 0.0),
+            1 => (0.1 + 0.1 * t, 1.0),
+            _ => (0.9 + 0.1 * t, 1.0),
+        };
+        x[[i, 0]] = x0;
+        x[[i, 1]] = (u[[i, 1]] + 1.0) / 2.0;
+        y[i] = label;
+    }
+    (x, y)
+}
+
+#[test]
+fn ridge_wins_on_digits_and_is_kept() {
+    let train = dataset("digits", 64);
+    let (model, report) = KernelMachine::params()
+        .map(rks::MapKind::Nystrom)
+        .n_frequencies(256)
+        .selection(both())
+        .check()
+        .unwrap()
+        .fit_with_report(train.x.view(), train.y.view())
+        .unwrap();
+    let report = report.unwrap();
+    let [ridge, svm] = &report.solver_trials[..] else {
+        panic!("{:?}", report.solver_trials)
+    };
+    eprintln!("ridge {ridge:?}\nsvm {svm:?}");
+    // Stated margin: ridge's cross-validated error is lower by at least 0.3 points.
+    assert!(ridge.score.error.unwrap() + 0.003 < svm.score.error.unwrap());
+    assert!(matches!(model.info().solver, SolverInfo::Ridge { .. }));
+    assert!(
+        report
+            .notes
+            .last()
+            .unwrap()
+            .starts_with("solver: ridge kept")
+    );
+    // The same folds and rows for both.
+    assert_eq!((ridge.rows, ridge.folds), (svm.rows, svm.folds));
+}
+
+#[test]
+fn the_svm_search_gives_the_same_bytes_for_any_thread_count() {
+    let train = dataset("breast_cancer", 30);
+    for (solver, selection) in [
+        (svm(1.0), Selection::default()),
+        (Solver::default(), both()),
+    ] {
+        let params = KernelMachine::params()
+            .n_frequencies(128)
+            .seed(3)
+            .solver(solver)
+            .selection(selection)
+            .check()
+            .unwrap();
+        let bytes: Vec<Vec<u8>> = [1, 2, 3]
+            .iter()
+            .map(|&threads| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap()
+                    .install(|| {
+                        params
+                            .fit(train.x.view(), train.y.view())
+                            .unwrap()
+                            .to_bytes()
+                            .unwrap()
+                    })
+            })
+            .collect();
+        assert!(bytes[0] == bytes[1] && bytes[1] == bytes[2]);
+    }
+}
+
+#[test]
+fn the_svm_c_is_chosen_by_cross_validation_unless_given() {
+    let (x, y) = noisy(400, 2);
+    let fit = |selection: Selection| {
+        KernelMachine::params()
+            .n_frequencies(64)
+            .solver(svm(7.0))
+            .selection(selection)
+            .check()
+            .unwrap()
+            .fit_with_report(x.view(), y.view())
+            .unwrap()
+    };
+    let (model, report) = fit(Selection::default());
+    let report = report.unwrap();
+    let SolverInfo::Svm { c, .. } = model.info().solver else {
+        panic!()
+    };
+    let scores: Vec<_> = report.c_trials.iter().map(|t| t.score).collect();
+    let best = report.c_trials.iter().find(|t| t.value == c).unwrap();
+    // No C scores strictly better, and no smaller C scores as well (ties: the smoother model).
+    assert!(scores.iter().all(|s| !s.better_than(&best.score)));
+    assert!(
+        report
+            .c_trials
+            .iter()
+            .filter(|t| t.value < c)
+            .all(|t| best.score.better_than(&t.score))
+    );
+    assert_eq!(report.c, Some(c));
+    // An empty grid keeps the given C.
+    let (model, report) = fit(Selection {
+        cs: Vec::new(),
+        ..Selection::default()
+    });
+    assert!(matches!(model.info().solver, SolverInfo::Svm { c, .. } if c == 7.0));
+    let report = report.unwrap();
+    assert!(report.c_trials.is_empty());
+    assert!(
+        report.notes.iter().any(|n| n.contains("given")),
+        "{:?}",
+        report.notes
+    );
+}
+
+#[test]
+fn the_grid_is_cross_validated_on_the_fits_sigma_sample() {
+    let (x, y) = noisy(300, 3);
+    let params = KernelMachine::params()
+        .n_frequencies(64)
+        .solver(svm(1.0))
+        .check()
+        .unwrap();
+    let grid = CvGrid {
+        sigmas: None,
+        sigma_factors: vec![0.5, 1.0, 2.0],
+        values: vec![0.1, 1.0, 10.0],
+        folds: 4,
+    };
+    let report = params.cross_validate(x.view(), y.view(), &grid).unwrap();
+    assert_eq!(report.points.len(), 9);
+    assert!(report.points.iter().all(|p| p.folds.len() == 4));
+    // The fit's model selection centres σ on the same median heuristic.
+    let (_, fitted) = params.fit_with_report(x.view(), y.view()).unwrap();
+    assert_eq!(report.median_sigma, fitted.unwrap().median_sigma);
+    let best = &report.points[report.best];
+    assert!(
+        report
+            .points
+            .iter()
+            .all(|p| !p.score.better_than(&best.score))
+    );
+}
+
+#[test]
+fn bad_input_is_a_clear_error_or_a_stated_fallback() {
+    // A class with fewer rows than folds: the folds are still dealt, and the report says so.
+    let (x, mut y) = noisy(200, 4);
+    y[5] = 2.0;
+    y[17] = 2.0;
+    let params = KernelMachine::params()
+        .n_frequencies(32)
+        .solver(svm(1.0))
+        .check()
+        .unwrap();
+    let (_, report) = params.fit_with_report(x.view(), y.view()).unwrap();
+    let report = report.unwrap();
+    assert!(
+        report.notes.iter().any(|n| n.contains("class 2 (2 rows)")),
+        "{:?}",
+        report.notes
+    );
+    let grid = |sigmas: Option<Vec<f64>>, values: Vec<f64>, folds| CvGrid {
+        sigmas,
+        sigma_factors: vec![1.0],
+        values,
+        folds,
+    };
+    let cv = params
+        .cross_validate(x.view(), y.view(), &grid(None, vec![1.0], 3))
+        .unwrap();
+    assert!(
+        cv.notes[0].contains("fewer rows than the 3 folds"),
+        "{:?}",
+        cv.notes
+    );
+    // Grids restricted to nothing, or to invalid values; too many folds.
+    for (g, what) in [
+        (grid(None, vec![], 3), "empty"),
+        (grid(None, vec![-1.0, f64::NAN], 3), "> 0"),
+        (grid(Some(vec![]), vec![1.0], 3), "empty"),
+        (grid(Some(vec![0.0]), vec![1.0], 3), "> 0"),
+        (grid(None, vec![1.0], 1), "folds"),
+        (grid(None, vec![1.0], 201), "folds"),
+    ] {
+        let e = params.cross_validate(x.view(), y.view(), &g).unwrap_err();
+        assert!(matches!(e, SolversError::InvalidParameter { .. }), "{e}");
+        assert!(e.to_string().contains(what), "{e}");
+    }
+    for selection in [
+        Selection {
+            cs: vec![0.0],
+            ..Selection::default()
+        },
+        Selection {
+            folds: 1,
+            ..Selection::default()
+        },
+        Selection {
+            budget_seconds: Some(f64::NAN),
+            ..Selection::default()
+        },
+    ] {
+        let e = KernelMachine::params()
+            .selection(selection)
+            .check()
+            .unwrap_err();
+        assert!(matches!(e, SolversError::InvalidParameter { .. }), "{e}");
+    }
+    // A budget too small for any growth fits the n given and says why.
+    let (model, report) = KernelMachine::params()
+        .n_frequencies(32)
+        .selection(Selection {
+            budget_seconds: Some(1e-12),
+            ..Selection::default()
+        })
+        .check()
+        .unwrap()
+        .fit_with_report(x.view(), y.view())
+        .unwrap();
+    assert_eq!(model.map().n_frequencies(), 32);
+    assert!(
+        report
+            .unwrap()
+            .notes
+            .iter()
+            .any(|n| n.contains("too small")),
+    );
+    // Too few rows to cross-validate C: the given C, stated.
+    let (x, y) = noisy(5, 5);
+    let (model, report) = params.fit_with_report(x.view(), y.view()).unwrap();
+    assert!(matches!(model.info().solver, SolverInfo::Svm { c, .. } if c == 1.0));
+    assert!(report.unwrap().notes.iter().any(|n| n.contains("too few")),);
+}
