@@ -25,8 +25,9 @@ pub struct Params {
 #[pymethods]
 impl Params {
     /// `gamma` = 1/(2σ²) in scaled units, `None` to choose σ from the data; `alpha` is ridge's
-    /// λ, `None` to choose it from the data; `c` is the SVM's cost; `select` turns the model
-    /// selection on (σ and λ by exact leave-one-out) or off (median heuristic and GCV).
+    /// λ, `None` to choose it from the data; `c` is the SVM's cost, `None` to choose it by
+    /// k-fold cross-validation (1 without selection); `select` turns the model selection on
+    /// (σ and λ by exact leave-one-out, C by cross-validation) or off (median heuristic and GCV).
     #[new]
     #[pyo3(signature = (*, task, map, kernel, n_frequencies, gamma, scaler, solver, alpha, c, seed, select))]
     #[allow(clippy::too_many_arguments)]
@@ -39,7 +40,7 @@ impl Params {
         scaler: &str,
         solver: &str,
         alpha: Option<f64>,
-        c: f64,
+        c: Option<f64>,
         seed: u64,
         select: bool,
     ) -> PyResult<Self> {
@@ -48,7 +49,10 @@ impl Params {
                 lambda: alpha.map_or(Lambda::Gcv, Lambda::Fixed),
             },
             (SolverKind::Svm, None) => match Solver::default_of(SolverKind::Svm) {
-                Solver::Svm { loss, .. } => Solver::Svm { c, loss },
+                Solver::Svm { c: default, loss } => Solver::Svm {
+                    c: c.unwrap_or(default),
+                    loss,
+                },
                 ridge => ridge,
             },
             (SolverKind::Svm, Some(_)) => {
@@ -66,7 +70,11 @@ impl Params {
             .scaler(parse::<ScalerKind>(scaler)?)
             .solver(solver)
             .seed(seed)
-            .selection(select.then(Selection::default))
+            .selection(select.then(|| Selection {
+                // A given C is kept; otherwise the selection searches it.
+                cs: if c.is_some() { Vec::new() } else { Selection::default().cs },
+                ..Selection::default()
+            }))
             .check()
             .map_err(errors::solvers)?;
         Ok(Params { inner })

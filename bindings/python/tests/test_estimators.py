@@ -40,7 +40,12 @@ def test_svm_solver(classes3):
     X, y = classes3
     clf = rks.KernelClassifier(n_components=512, solver="svm", C=10.0, random_state=0)
     assert clf.fit(X[:450], y[:450]).score(X[450:], y[450:]) > 0.85
-    assert clf.alpha_ is None
+    assert clf.alpha_ is None and clf.C_ == 10.0  # a given C is kept
+    searched = rks.KernelClassifier(n_components=512, solver="svm", random_state=0)
+    searched.fit(X[:450], y[:450])
+    assert searched.C_ in (0.01, 0.1, 1.0, 10.0, 100.0)  # the library's grid
+    fixed = rks.KernelClassifier(n_components=512, solver="svm", model_selection=False)
+    assert fixed.fit(X[:450], y[:450]).C_ == 1.0
     with pytest.raises(ValueError, match="alpha"):
         rks.KernelClassifier(solver="svm", alpha=1.0).fit(X, y)
     with pytest.raises(ValueError, match="SVM is a classifier"):

@@ -31,7 +31,7 @@ class _KernelMachine(BaseEstimator):
         gamma=None,
         solver="ridge",
         alpha=None,
-        C=1.0,
+        C=None,
         scaler="minmax",
         model_selection=True,
         random_state=None,
@@ -58,7 +58,7 @@ class _KernelMachine(BaseEstimator):
             scaler=self.scaler,
             solver=self.solver,
             alpha=None if self.alpha is None else float(self.alpha),
-            c=float(self.C),
+            c=None if self.C is None else float(self.C),
             seed=seed_of(self.random_state),
             select=bool(self.model_selection),
         )
@@ -70,6 +70,7 @@ class _KernelMachine(BaseEstimator):
         self.sigma_ = model.sigma
         self.gamma_ = model.gamma
         self.alpha_ = model.alpha
+        self.C_ = model.c
         return self
 
     def _rows(self, X):
@@ -99,7 +100,7 @@ class _KernelMachine(BaseEstimator):
             gamma=model.gamma,
             solver=model.solver,
             alpha=model.alpha,
-            C=1.0 if model.c is None else model.c,
+            C=model.c,
             scaler=model.scaler,
             model_selection=False,
             random_state=model.seed,
@@ -130,19 +131,22 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
         "ridge" or "svm".
     alpha : float or None, default None
         Ridge's λ; None chooses it (exact leave-one-out with model selection, else GCV).
-    C : float, default 1.0
-        The SVM's cost.
+    C : float or None, default None
+        The SVM's cost; None chooses it (stratified 3-fold cross-validation over
+        0.01 … 100 with model selection, else 1.0). A given C is kept.
     scaler : str, default "minmax"
         "minmax", "standard" or "none".
     model_selection : bool, default True
-        Search σ (×1/8 … ×4 the median heuristic) and λ by exact leave-one-out inside ``fit``.
+        Search σ (×1/8 … ×4 the median heuristic) and λ by exact leave-one-out inside ``fit``,
+        and the SVM's C by cross-validation.
     random_state : int, RandomState or None
         An int is the library's seed: the same model, bit for bit, for any thread count.
 
     Attributes
     ----------
     classes_, n_features_in_, model_ (the library's model), sigma_, gamma_ (as fitted),
-    alpha_ (ridge's λ as fitted, None for the SVM).
+    alpha_ (ridge's λ as fitted, None for the SVM), C_ (the SVM's C as fitted, None for
+    ridge).
 
     Examples
     --------
