@@ -1,9 +1,10 @@
-//! The Walsh–Hadamard transform's AVX2 + FMA kernels: from 128 f32 or 64 f64 entries up, the
+//! The Walsh–Hadamard transform's AVX2 + FMA kernels: from 512 entries up, the
 //! register-blocked passes of `passes.rs` with 8 or 4 lanes (the first pass does the
 //! in-register stages of 16 consecutive registers and the four stages across them, later
 //! passes four stages each, long vectors recursively); 32 or 64 f32 (16 or 32 f64) entries in
-//! one pass of 4 or 8 registers; shorter slices through the portable order of [`super`] with
-//! in-register stages; and the entry points Fastfood fuses its element-wise steps into. Every function here needs an
+//! one pass of 4 or 8 registers; other short slices through the blocked order of [`super`]
+//! with the first six (f32) or five (f64) stages in registers; and the entry points Fastfood
+//! fuses its element-wise steps into. Every function here needs an
 //! [`Avx2Fma`] token or is only called from one that has it; each result is bit for bit
 //! [`super::fwht_reference`] (tested in [`super`] and in Fastfood's fused steps).
 //!
@@ -16,10 +17,17 @@ use std::arch::x86_64::*;
 use super::{BLOCK_BYTES, fwht_blocked, stages_from};
 use crate::simd::Avx2Fma;
 
+/// Entries from which the register passes and the recursive order run (both types). Below it
+/// the blocked order with the in-register base (64 f32 or 32 f64 entries) and one radix-2, -4
+/// or -8 pass was not slower on Zen 3 (against FFHT in the same run, f32 2⁸ 0.86–0.95 of its
+/// time against 0.98 with the register passes, f64 2⁷ 0.87–0.99 against 1.13–1.16; at these
+/// lengths the same code moved by ±15 % between builds).
+const RECURSIVE_FROM: usize = 512;
+
 /// The transform of a power-of-two-length f32 slice (see the module notes for which kernel
 /// takes which length).
 pub(super) fn fwht_f32(_cpu: Avx2Fma, data: &mut [f32]) {
-    if data.len() >= 16 * f32x8::LANES {
+    if data.len() >= RECURSIVE_FROM {
         // SAFETY: the token proves the CPU has AVX2 and FMA.
         unsafe { f32x8::recursive(data) }
     // SAFETY: as above.
@@ -31,7 +39,7 @@ pub(super) fn fwht_f32(_cpu: Avx2Fma, data: &mut [f32]) {
 
 /// [`fwht_f32`] for f64 (4 lanes).
 pub(super) fn fwht_f64(_cpu: Avx2Fma, data: &mut [f64]) {
-    if data.len() >= 16 * f64x4::LANES {
+    if data.len() >= RECURSIVE_FROM {
         // SAFETY: the token proves the CPU has AVX2 and FMA.
         unsafe { f64x4::recursive(data) }
     // SAFETY: as above.
@@ -44,16 +52,30 @@ pub(super) fn fwht_f64(_cpu: Avx2Fma, data: &mut [f64]) {
 #[target_feature(enable = "avx2,fma")]
 fn blocked_f32(data: &mut [f32]) {
     fwht_blocked(data, |d: &mut [f32]| {
-        base8_f32(d);
-        8
+        if d.len() >= 64 {
+            let p = d.as_ptr();
+            // SAFETY: `base64_f32_from` loads offsets below d.len() only.
+            unsafe { base64_f32_from(d, |k| _mm256_loadu_ps(p.add(k))) };
+            64
+        } else {
+            base8_f32(d);
+            8
+        }
     });
 }
 
 #[target_feature(enable = "avx2,fma")]
 fn blocked_f64(data: &mut [f64]) {
     fwht_blocked(data, |d: &mut [f64]| {
-        base8_f64(d);
-        8
+        if d.len() >= 32 {
+            let p = d.as_ptr();
+            // SAFETY: `base32_f64_from` loads offsets below d.len() only.
+            unsafe { base32_f64_from(d, |k| _mm256_loadu_pd(p.add(k))) };
+            32
+        } else {
+            base8_f64(d);
+            8
+        }
     });
 }
 
