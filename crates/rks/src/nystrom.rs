@@ -66,6 +66,27 @@ use crate::spec::{Checksum, MapSpec, NystromPayload, SavedAny, SavedMap};
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
 /// How the landmarks are chosen from the rows.
+///
+/// ```
+/// use ndarray::Array2;
+/// use rks::{Nystrom, Sampling};
+///
+/// // 95 rows packed near the origin and 5 far from it and from each other: each far row
+/// // carries a ridge leverage score near 1, so the leverage-drawn landmarks hold all of them.
+/// let x = Array2::from_shape_fn((100, 2), |(i, k)| match i {
+///     0..95 => 0.001 * (i + k) as f64,
+///     _ => 10.0 * (i - 94) as f64 * if k == 0 { 1.0 } else { -1.0 },
+/// });
+/// let map = Nystrom::params()
+///     .n_landmarks(10)
+///     .sigma(1.0)
+///     .ridge(0.1)
+///     .sampling(Sampling::RidgeLeverage)
+///     .fit(x.view())?;
+/// let far = map.landmarks().rows().into_iter().filter(|r| r[0].abs() > 5.0).count();
+/// assert_eq!(far, 5);
+/// # Ok::<(), rks::RksError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sampling {
     /// m distinct rows, uniformly.
@@ -140,6 +161,11 @@ impl NystromParams {
         self
     }
     /// λ of the leverage scores, relative to the mean of diag K (finite, > 0).
+    ///
+    /// λ is the accuracy asked of the landmarks (Musco & Musco: about d_eff(λ)·log d_eff(λ)
+    /// leverage-drawn landmarks give ‖K − K̃‖₂ ≤ λ, d_eff(λ) = Σℓ_i the effective dimension).
+    /// The recursive estimates are good while 2m is at least about d_eff(λ); a λ far smaller
+    /// than m landmarks can reach spreads the draws over many rows of similar score.
     pub fn ridge(mut self, ridge: f64) -> Self {
         self.ridge = ridge;
         self
