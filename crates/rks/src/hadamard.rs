@@ -18,12 +18,12 @@
 //!   small scratch buffer (L2-resident), transformed there, and copied back, so no pass streams the
 //!   whole vector through memory more than twice;
 //! - on x86-64 CPUs with AVX2 and FMA, the register-blocked passes of `hadamard/passes.rs` with
-//!   8 f32 or 4 f64 lanes: from 16 registers' worth up, the in-register stages of 16 consecutive
+//!   8 f32 or 4 f64 lanes: from 512 entries up, the in-register stages of 16 consecutive
 //!   registers and the four stages across them in one pass, then radix-16 passes (16 registers
 //!   h apart, four stages, one load and one store per entry), long vectors recursively (parts
 //!   in cache first, then one radix-8 pass across them); shorter slices in one pass of 4 or 8
 //!   registers, or the blocked order above compiled with AVX2 (against the blocked order with
-//!   radix-8 passes, on a Zen 3 core: 2¹⁶–2²⁰ entries 1.3–1.9× → 0.94–1.05× FFHT's time). The
+//!   radix-8 passes, on a Zen 3 core, from 2¹³ up: 1.04–1.79× → 0.84–1.10× FFHT's time). The
 //!   kernel is chosen at run time ([`crate::simd`]: [`fwht`] detects, [`fwht_with`] takes the
 //!   caller's choice). The arithmetic is
 //!   identical (additions and subtractions; where the f64 in-register stages use a fused
