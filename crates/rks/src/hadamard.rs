@@ -17,21 +17,30 @@
 //!   cross blocks run strip by strip: a strip of `STRIP` columns of every block is copied to a
 //!   small scratch buffer (L2-resident), transformed there, and copied back, so no pass streams the
 //!   whole vector through memory more than twice;
-//! - on x86-64 CPUs with AVX2 and FMA the same code is compiled a second time with both enabled
-//!   (8 f32 or 4 f64 lanes instead of SSE2's 4 or 2) and chosen at run time ([`crate::simd`]:
-//!   [`fwht`] detects, [`fwht_with`] takes the caller's choice). The arithmetic is
+//! - on x86-64 CPUs with AVX2 and FMA, the register-blocked passes of `hadamard/passes.rs` with
+//!   8 f32 or 4 f64 lanes: from 512 entries up, the in-register stages of 16 consecutive
+//!   registers and the four stages across them in one pass, then radix-16 passes (16 registers
+//!   h apart, four stages, one load and one store per entry), long vectors recursively (parts
+//!   in cache first, then one radix-8 pass across them); shorter slices in one pass of 4 or 8
+//!   registers, or the blocked order above compiled with AVX2 (against the blocked order with
+//!   radix-8 passes, on a Zen 3 core, from 2¹³ up: 1.04–1.79× → 0.84–1.10× FFHT's time). The
+//!   kernel is chosen at run time ([`crate::simd`]: [`fwht`] detects, [`fwht_with`] takes the
+//!   caller's choice). The arithmetic is
 //!   identical (additions and subtractions; where the f64 in-register stages use a fused
 //!   multiply-add v·(±1) + w, the product is exact, so it rounds exactly like w ± v), so results
 //!   do not depend on the CPU; the tests compare both paths with the reference bit for bit.
 //!   (The fused form moves those additions from the two adder pipes of a Zen 3 core to its two
 //!   multiply pipes: f64 transforms of 2¹⁰–2¹⁴ entries 3–4 % faster; in f32, where it also
 //!   lengthens each register's dependency chain, no gain was measured, so f32 keeps the adds.)
-//! - on CPUs with AVX-512 (`hadamard/avx512.rs`), a kernel of its own: 16 f32 or 8 f64 lanes,
-//!   radix-16 passes over registers (the first one with the in-register stages), half of every
-//!   butterfly on the multiply pipes as an exact fused multiply-add, and a recursive order for
-//!   long vectors (parts first, then one radix-8 pass across them) instead of the strips above.
+//! - on CPUs with AVX-512 (`hadamard/avx512.rs`), the same passes with 16 f32 or 8 f64 lanes,
+//!   half of every butterfly on the multiply pipes as an exact fused multiply-add (with AVX2's
+//!   16 registers the extra −1 register made a radix-16 pass spill: 5–20 % slower on Zen 3, so
+//!   the AVX2 passes subtract).
 //!   The same additions per entry in the same order, so the same bits (tested at every level).
 
+#[cfg(target_arch = "x86_64")]
+#[macro_use]
+mod passes;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]

@@ -15,12 +15,35 @@
 //!
 //! Landmarks ([`Sampling`]):
 //! - uniformly, m distinct rows (a partial Fisher–Yates shuffle);
-//! - by approximate ridge leverage scores, the one-level form of recursive RLS sampling (Musco &
-//!   Musco, "Recursive Sampling for the Nyström Method", NeurIPS 2017, Algorithm 2 with one
-//!   recursion step; Alaoui & Mahoney, NIPS 2015): a uniform pilot set S of min(N, 2m) rows
-//!   estimates every row's score ℓ_i = (k_ii − k_iSᵀ(K_SS + λI)⁻¹k_iS)/λ, and m distinct rows are
-//!   drawn with probabilities ∝ ℓ_i (Efraimidis & Spirakis' weighted sampling without
-//!   replacement: the m largest ln(u_i)/ℓ_i). λ = ridge × the mean of diag K_SS.
+//! - by recursive ridge-leverage sampling (Musco & Musco, "Recursive Sampling for the Nyström
+//!   Method", NeurIPS 2017, Algorithm 2; Alaoui & Mahoney, NIPS 2015). The λ-ridge leverage
+//!   score of row i is
+//!
+//!   ```text
+//!   ℓ_i = (K (K + λI)⁻¹)_ii = (k_ii − k_iᵀ (K + λI)⁻¹ k_i) / λ,
+//!   ```
+//!
+//!   how much of the kernel's "effective dimension" Σℓ_i only row i carries (≈ 1 for a row far
+//!   from all others, small inside a dense cluster). Exact scores cost O(N³); from a weighted
+//!   set S of landmarks (weights w_j = 1/√p_j, p_j the probability that landmark j was kept),
+//!   the estimate
+//!
+//!   ```text
+//!   ℓ̃_i = (k_ii − k_iSᵀ (K_SS + λW⁻²)⁻¹ k_iS) / λ
+//!   ```
+//!
+//!   is within a constant factor of ℓ_i once S holds a leverage-proportional sample of the rows
+//!   (the paper's Lemma 6), and costs O(N·|S|·d + |S|³). The recursion gets such an S
+//!   without exact scores: a uniform random order of the rows makes nested sets X₀ = all N
+//!   rows ⊃ X₁ ⊃ … ⊃ X_L (prefixes of the order, each half the one before; X_L the first of at
+//!   most 2m rows). X_L's landmarks are all its rows (weight 1). Then for X_{L−1}, …, X₁ in
+//!   turn: estimate the scores of the set's rows from the landmarks of the set below, and keep
+//!   each row j independently with probability p_j = min(1, 2m·ℓ̃_j/Σℓ̃) (at most 2m rows
+//!   expected; weight 1/√p_j) as the landmarks for the set above. Last, the scores of all N rows from X₁'s
+//!   landmarks, and m distinct rows drawn ∝ ℓ̃ (Efraimidis & Spirakis' weighted sampling
+//!   without replacement: the m largest ln(u_i)/ℓ̃_i). The sets halve, so the whole costs about
+//!   twice the last level: O(N·m·d + m³·log(N/m)). With N ≤ 2m the scores are exact.
+//!   λ = ridge × the mean of diag K over the landmarks.
 //!
 //! The m × m eigendecompositions run in faer sequentially (`Par::Seq`), so the map is the same for
 //! any number of threads. The map stores its landmarks; a saved map holds them (m·d f64, bounded
@@ -43,12 +66,34 @@ use crate::spec::{Checksum, MapSpec, NystromPayload, SavedAny, SavedMap};
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
 /// How the landmarks are chosen from the rows.
+///
+/// ```
+/// use ndarray::Array2;
+/// use rks::{Nystrom, Sampling};
+///
+/// // 95 rows packed near the origin and 5 far from it and from each other: each far row
+/// // carries a ridge leverage score near 1, so the leverage-drawn landmarks hold all of them.
+/// let x = Array2::from_shape_fn((100, 2), |(i, k)| match i {
+///     0..95 => 0.001 * (i + k) as f64,
+///     _ => 10.0 * (i - 94) as f64 * if k == 0 { 1.0 } else { -1.0 },
+/// });
+/// let map = Nystrom::params()
+///     .n_landmarks(10)
+///     .sigma(1.0)
+///     .ridge(0.1)
+///     .sampling(Sampling::RidgeLeverage)
+///     .fit(x.view())?;
+/// let far = map.landmarks().rows().into_iter().filter(|r| r[0].abs() > 5.0).count();
+/// assert_eq!(far, 5);
+/// # Ok::<(), rks::RksError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sampling {
     /// m distinct rows, uniformly.
     #[default]
     Uniform,
-    /// m distinct rows with probabilities ∝ their approximate ridge leverage scores.
+    /// m distinct rows with probabilities ∝ their approximate ridge leverage scores, estimated
+    /// by recursive sampling (see the module documentation).
     RidgeLeverage,
 }
 
@@ -116,6 +161,11 @@ impl NystromParams {
         self
     }
     /// λ of the leverage scores, relative to the mean of diag K (finite, > 0).
+    ///
+    /// λ is the accuracy asked of the landmarks (Musco & Musco: about d_eff(λ)·log d_eff(λ)
+    /// leverage-drawn landmarks give ‖K − K̃‖₂ ≤ λ, d_eff(λ) = Σℓ_i the effective dimension).
+    /// The recursive estimates are good while 2m is at least about d_eff(λ); a λ far smaller
+    /// than m landmarks can reach spreads the draws over many rows of similar score.
     pub fn ridge(mut self, ridge: f64) -> Self {
         self.ridge = ridge;
         self
@@ -171,8 +221,7 @@ impl NystromParams {
         let chosen = match self.sampling {
             Sampling::Uniform => uniform(&mut rng, rows, m),
             Sampling::RidgeLeverage => {
-                let pilot = uniform(&mut rng, rows, (2 * m).min(rows));
-                let scores = leverage_scores(&x, &spec, &pilot, self.ridge)?;
+                let scores = recursive_leverage_scores(&mut rng, &x, &spec, m, self.ridge)?;
                 weighted(&mut rng, &scores, m)
             }
         };
@@ -289,31 +338,117 @@ fn default<T: Default>() -> T {
     T::default()
 }
 
-/// Approximate ridge leverage scores of every row of `x` from the pilot rows (see the module
-/// documentation).
+/// A uniformly random order of 0..rows (Fisher–Yates: for i = 0, …, rows−2 swap i with
+/// i + `random_range(0..rows − i)` drawn as u64).
+fn shuffled(rng: &mut ChaCha8Rng, rows: usize) -> Vec<usize> {
+    let mut index: Vec<usize> = (0..rows).collect();
+    for i in 0..rows.saturating_sub(1) {
+        let j = i + rng.random_range(0..(rows - i) as u64) as usize;
+        index.swap(i, j);
+    }
+    index
+}
+
+/// The approximate ridge leverage score of every row of `x` (in row order), by the recursion of
+/// the module documentation for m landmarks: nested halves of a random order, each scored from
+/// the landmarks kept in the half below.
+fn recursive_leverage_scores(
+    rng: &mut ChaCha8Rng,
+    x: &Array2<f64>,
+    spec: &MapSpec,
+    m: usize,
+    ridge: f64,
+) -> Result<Vec<f64>, RksError> {
+    let rows = x.nrows();
+    let order = shuffled(rng, rows);
+    // |X₀| = rows, |X_{l+1}| = ⌈|X_l|/2⌉ down to at most 2m rows.
+    let mut sizes = vec![rows];
+    while let Some(&last) = sizes.last()
+        && last > 2 * m
+    {
+        sizes.push(last.div_ceil(2));
+    }
+    // The smallest set (rows itself when rows ≤ 2m: then the scores are exact).
+    let base = if sizes.len() > 1 {
+        sizes.pop().unwrap_or(rows)
+    } else {
+        rows
+    };
+    let mut landmarks: Vec<usize> = order[..base].to_vec();
+    let mut weights = vec![1.0; base];
+    // Every set above the base, the smallest first; sizes[0] = rows is the last.
+    for &size in sizes[1..].iter().rev() {
+        let level = &order[..size];
+        let scores = leverage_scores(x, spec, level, &landmarks, &weights, ridge)?;
+        // Each row kept independently with p_i = min(1, s·ℓ̃_i/Σℓ̃), s = 2m: at most s rows
+        // expected, and 1/√p_i the exact weight of what was kept.
+        let s = (2 * m) as f64;
+        let total: f64 = scores.iter().sum();
+        let p: Vec<f64> = scores
+            .iter()
+            .map(|&l| {
+                if total > 0.0 {
+                    (s * l / total).min(1.0)
+                } else {
+                    (s / size as f64).min(1.0)
+                }
+            })
+            .collect();
+        let mut kept: Vec<usize> = (0..size).filter(|&i| rng.random::<f64>() < p[i]).collect();
+        if kept.is_empty() {
+            // Improbable (about s rows are expected): the row of the highest score, weight 1.
+            let top = (0..size).max_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(b.cmp(&a)));
+            kept.extend(top);
+        }
+        weights = kept
+            .iter()
+            .map(|&i| {
+                if kept.len() == 1 && p[i] == 0.0 {
+                    1.0
+                } else {
+                    p[i].sqrt().recip()
+                }
+            })
+            .collect();
+        landmarks = kept.iter().map(|&i| level[i]).collect();
+    }
+    let all: Vec<usize> = (0..rows).collect();
+    leverage_scores(x, spec, &all, &landmarks, &weights, ridge)
+}
+
+/// The estimates ℓ̃ (module documentation) of the rows `rows` of `x`, in that order, from the
+/// landmark rows `landmarks` with weights `weights`. With W = diag(w),
+/// k_iSᵀ(K_SS + λW⁻²)⁻¹k_iS = k̂ᵀ(K̂ + λI)⁻¹k̂ with k̂ = W k_iS and K̂ = W K_SS W, computed from
+/// the eigendecomposition K̂ = U diag(μ) Uᵀ as Σ_j (u_jᵀk̂)²/(μ_j + λ).
 fn leverage_scores(
     x: &Array2<f64>,
     spec: &MapSpec,
-    pilot: &[usize],
+    rows: &[usize],
+    landmarks: &[usize],
+    weights: &[f64],
     ridge: f64,
 ) -> Result<Vec<f64>, RksError> {
-    let pilot_rows = x.select(Axis(0), pilot);
-    let k_ss = kernel_matrix(pilot_rows.view(), pilot_rows.view(), spec);
+    let landmark_rows = x.select(Axis(0), landmarks);
+    let k_ss = kernel_matrix(landmark_rows.view(), landmark_rows.view(), spec);
     let mean_diag = k_ss.diag().mean().unwrap_or(1.0);
     let lambda = ridge * if mean_diag > 0.0 { mean_diag } else { 1.0 };
-    let (values, u) = eigen(&k_ss)?;
+    let weighted_k =
+        Array2::from_shape_fn(k_ss.dim(), |(i, j)| weights[i] * k_ss[(i, j)] * weights[j]);
+    let (values, u) = eigen(&weighted_k)?;
     let (kernel, sigma) = (spec.kernel(), spec.sigma());
-    let k_xs = kernel_matrix(x.view(), pilot_rows.view(), spec);
-    // The eigenvectors as contiguous columns: c_j = u_jᵀ k below is one dot product.
+    let scored = x.select(Axis(0), rows);
+    let k_xs = kernel_matrix(scored.view(), landmark_rows.view(), spec);
+    // The eigenvectors as contiguous columns, each entry times its landmark's weight:
+    // c_j = u_jᵀ (W k) below is one dot product.
     let s = values.len();
     let columns: Vec<f64> = (0..s)
         .flat_map(|j| (0..s).map(move |i| (i, j)))
-        .map(|(i, j)| u[(i, j)])
+        .map(|(i, j)| u[(i, j)] * weights[i])
         .collect();
     Ok(k_xs
         .axis_iter(Axis(0))
         .into_par_iter()
-        .zip(x.axis_iter(Axis(0)))
+        .zip(scored.axis_iter(Axis(0)))
         .map(|(k, row)| {
             let row = row.to_vec();
             let k = k.to_vec();
@@ -325,7 +460,7 @@ fn leverage_scores(
                     c * c / (value.max(0.0) + lambda)
                 })
                 .sum();
-            ((kernel.eval(&row, &row, sigma) - explained) / lambda).max(0.0)
+            ((kernel.eval(&row, &row, sigma) - explained) / lambda).clamp(0.0, 1.0)
         })
         .collect())
 }
@@ -632,12 +767,115 @@ mod tests {
             0,
         )
         .unwrap();
-        let pilot: Vec<usize> = (0..41).collect();
-        let scores = leverage_scores(&x, &spec, &pilot, 1e-3).unwrap();
+        let all: Vec<usize> = (0..41).collect();
+        let scores = leverage_scores(&x, &spec, &all, &all, &[1.0; 41], 1e-3).unwrap();
         let max_cluster = scores[..40].iter().copied().fold(0.0, f64::max);
         assert!(
             scores[40] > 0.9 && scores[40] > 10.0 * max_cluster,
             "{scores:?}"
         );
+    }
+
+    fn spec(d: usize, sigma: f64) -> MapSpec {
+        MapSpec::new(
+            MapKind::Nystrom,
+            d,
+            1,
+            Bandwidth::Sigma(sigma),
+            Kernel::Gaussian,
+            0,
+        )
+        .unwrap()
+    }
+
+    /// ℓ_i = (k_ii − k_iᵀ(K + λI)⁻¹k_i)/λ by brute force: K + λI = LLᵀ (Cholesky), then
+    /// k_iᵀ(K + λI)⁻¹k_i = ‖L⁻¹k_i‖².
+    fn exact_scores(x: &Array2<f64>, spec: &MapSpec, lambda: f64) -> Vec<f64> {
+        let n = x.nrows();
+        let k = kernel_matrix(x.view(), x.view(), spec);
+        let mut l = Array2::<f64>::zeros((n, n));
+        for i in 0..n {
+            for j in 0..=i {
+                let mut v = k[(i, j)] + if i == j { lambda } else { 0.0 };
+                for t in 0..j {
+                    v -= l[(i, t)] * l[(j, t)];
+                }
+                l[(i, j)] = if i == j { v.sqrt() } else { v / l[(j, j)] };
+            }
+        }
+        (0..n)
+            .map(|i| {
+                let mut y = vec![0.0; n];
+                for r in 0..n {
+                    let dot: f64 = (0..r).map(|t| l[(r, t)] * y[t]).sum();
+                    y[r] = (k[(r, i)] - dot) / l[(r, r)];
+                }
+                (k[(i, i)] - y.iter().map(|v| v * v).sum::<f64>()) / lambda
+            })
+            .collect()
+    }
+
+    /// Rows: a dense cluster of `dense` rows and a sparse spread of `sparse` rows around it.
+    fn cluster_and_spread(dense: usize, sparse: usize, seed: u64) -> Array2<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        Array2::from_shape_fn((dense + sparse, 3), |(i, _)| {
+            let scale = if i < dense { 0.2 } else { 6.0 };
+            scale * (rng.random::<f64>() - 0.5)
+        })
+    }
+
+    #[test]
+    fn recursive_scores_are_within_a_factor_of_the_exact_ones() {
+        // 1,000 rows (five nested sets for m = 50), λ = 10⁻² (diag K = 1).
+        let x = cluster_and_spread(900, 100, 7);
+        let spec = spec(3, 1.0);
+        let exact = exact_scores(&x, &spec, 1e-2);
+        let effective: f64 = exact.iter().sum();
+        for seed in 0..6 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let approx = recursive_leverage_scores(&mut rng, &x, &spec, 50, 1e-2).unwrap();
+            // The paper's guarantee is a constant factor once the samples hold about
+            // d_eff·log d_eff rows; here 2m = 100 ≈ d_eff = Σℓ ≈ 96, and every estimate is
+            // within a factor 2 below and 10 above the exact score.
+            let ratios = approx.iter().zip(&exact).map(|(a, e)| a / e);
+            let (low, high) =
+                ratios.fold((f64::INFINITY, 0.0f64), |(l, h), r| (l.min(r), h.max(r)));
+            assert!(
+                low >= 0.5 && high <= 10.0,
+                "seed {seed}: ℓ̃/ℓ from {low} to {high} (Σℓ = {effective})"
+            );
+        }
+    }
+
+    #[test]
+    fn recursive_scores_are_exact_when_every_row_is_a_landmark() {
+        // rows ≤ 2m: one set, every row a landmark.
+        let x = cluster_and_spread(60, 20, 8);
+        let spec = spec(3, 1.0);
+        let exact = exact_scores(&x, &spec, 1e-3);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let approx = recursive_leverage_scores(&mut rng, &x, &spec, 40, 1e-3).unwrap();
+        for (a, e) in approx.iter().zip(&exact) {
+            assert!((a - e).abs() <= 1e-6 * (1.0 + e), "{a} against {e}");
+        }
+    }
+
+    #[test]
+    fn recursive_scores_do_not_depend_on_the_thread_count() {
+        let x = cluster_and_spread(700, 100, 9);
+        let spec = spec(3, 1.0);
+        let scores = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut rng = ChaCha8Rng::seed_from_u64(3);
+                recursive_leverage_scores(&mut rng, &x, &spec, 30, 1e-3).unwrap()
+            })
+        };
+        let one = scores(1);
+        assert_eq!(one, scores(2));
+        assert_eq!(one, scores(3));
     }
 }

@@ -8,7 +8,7 @@
 //!
 //! | algorithm | portable reference | AVX2 + FMA | AVX-512 |
 //! |---|---|---|---|
-//! | Walsh–Hadamard transform | `hadamard.rs` | `hadamard/avx2.rs` (in-register stages) | `hadamard/avx512.rs` (radix-16 passes, recursive order) |
+//! | Walsh–Hadamard transform | `hadamard.rs` | `hadamard/avx2.rs` (in-register stages; the radix-16 passes of `hadamard/passes.rs`) | `hadamard/avx512.rs` (the same passes, 16 or 8 lanes) |
 //! | cos/sin step | `trig.rs` | `trig/avx2.rs` (the same loops, 8 or 4 lanes) | `trig/avx512.rs` (16 or 8 lanes) |
 //! | Fastfood's fused B, Π, G steps | `fastfood/memory.rs` | `fastfood/avx2.rs` | `fastfood/avx512.rs` |
 //! | dense GEMM | `gemm.rs` | `gemm/avx2.rs` (micro-kernel) | (AVX2) |

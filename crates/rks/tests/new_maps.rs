@@ -408,6 +408,44 @@ fn leverage_sampling_covers_an_outlying_cluster() {
     assert!((k - exact).abs() < 0.05, "{k} vs {exact}");
 }
 
+#[test]
+fn recursive_leverage_landmarks_beat_uniform_on_a_cluster_with_a_sparse_spread() {
+    // 980 rows in a dense cluster, 20 spread over a wide box: each spread row is far from the
+    // others and from the cluster, so it carries a ridge leverage score near 1, while the
+    // cluster needs few landmarks. Of 40 uniform landmarks, about one lands in the spread.
+    // λ = 0.1 (relative to diag K = 1) is an accuracy 40 landmarks can reach; at λ = 10⁻³ the
+    // cluster's own effective dimension Σℓ_i is far above 40 and takes most of the draws.
+    let mut x = gaussian_rows(1000, 3, 21) * 0.1;
+    let spread = gaussian_rows(20, 3, 22) * 6.0;
+    x.slice_mut(s![980.., ..]).assign(&spread);
+    let sigma = 1.0;
+    let exact = exact_gram(&x, Kernel::Gaussian, sigma);
+    let error = |sampling: Sampling, seed: u64| {
+        let map = Nystrom::params()
+            .n_landmarks(40)
+            .sigma(sigma)
+            .sampling(sampling)
+            .ridge(0.1)
+            .seed(seed)
+            .fit(x.view())
+            .unwrap();
+        // ‖K − K̃‖_F, the diagonal included: a row left out of the landmarks' span loses its
+        // own k(x, x) there.
+        let approx = gram(&map.transform(x.view()).unwrap());
+        (&approx - &exact).iter().map(|v| v * v).sum::<f64>().sqrt()
+    };
+    for seed in 0..4 {
+        let (uniform, leverage) = (
+            error(Sampling::Uniform, seed),
+            error(Sampling::RidgeLeverage, seed),
+        );
+        assert!(
+            leverage < 0.5 * uniform,
+            "seed {seed}: ‖K − K̃‖_F {leverage} (recursive leverage) against {uniform} (uniform)"
+        );
+    }
+}
+
 fn new_maps() -> Vec<AnyMap> {
     let x = gaussian_rows(80, 9, 1);
     vec![

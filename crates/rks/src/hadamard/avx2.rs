@@ -1,6 +1,10 @@
-//! The Walsh–Hadamard transform's AVX2 + FMA kernels: the transform of [`super`] compiled with
-//! both features, its first stages inside registers (lane permutes, sign flips, adds), and the
-//! entry points Fastfood fuses its element-wise steps into. Every function here needs an
+//! The Walsh–Hadamard transform's AVX2 + FMA kernels: from 512 entries up, the
+//! register-blocked passes of `passes.rs` with 8 or 4 lanes (the first pass does the
+//! in-register stages of 16 consecutive registers and the four stages across them, later
+//! passes four stages each, long vectors recursively); 32 or 64 f32 (16 or 32 f64) entries in
+//! one pass of 4 or 8 registers; other short slices through the blocked order of [`super`]
+//! with the first six (f32) or five (f64) stages in registers; and the entry points Fastfood
+//! fuses its element-wise steps into. Every function here needs an
 //! [`Avx2Fma`] token or is only called from one that has it; each result is bit for bit
 //! [`super::fwht_reference`] (tested in [`super`] and in Fastfood's fused steps).
 //!
@@ -13,24 +17,45 @@ use std::arch::x86_64::*;
 use super::{BLOCK_BYTES, fwht_blocked, stages_from};
 use crate::simd::Avx2Fma;
 
-/// The transform of a power-of-two-length f32 slice: the blocked order of [`super`] with 8
-/// lanes, the first six stages of every 64 entries (three for shorter slices) in registers.
+/// Entries from which the register passes and the recursive order run (both types). Below it
+/// the blocked order with the in-register base (64 f32 or 32 f64 entries) and one radix-2, -4
+/// or -8 pass was not slower on Zen 3 (against FFHT in the same run, f32 2⁸ 0.86–0.95 of its
+/// time against 0.98 with the register passes, f64 2⁷ 0.87–0.99 against 1.13–1.16; at these
+/// lengths the same code moved by ±15 % between builds).
+const RECURSIVE_FROM: usize = 512;
+
+/// The transform of a power-of-two-length f32 slice (see the module notes for which kernel
+/// takes which length).
 pub(super) fn fwht_f32(_cpu: Avx2Fma, data: &mut [f32]) {
-    // SAFETY: the token proves the CPU has AVX2 and FMA.
-    unsafe { blocked_f32(data) }
+    if data.len() >= RECURSIVE_FROM {
+        // SAFETY: the token proves the CPU has AVX2 and FMA.
+        unsafe { f32x8::recursive(data) }
+    // SAFETY: as above.
+    } else if !unsafe { f32x8::short(data) } {
+        // SAFETY: as above.
+        unsafe { blocked_f32(data) }
+    }
 }
 
-/// [`fwht_f32`] for f64: 4 lanes, the first five stages of every 32 entries in registers.
+/// [`fwht_f32`] for f64 (4 lanes).
 pub(super) fn fwht_f64(_cpu: Avx2Fma, data: &mut [f64]) {
-    // SAFETY: the token proves the CPU has AVX2 and FMA.
-    unsafe { blocked_f64(data) }
+    if data.len() >= RECURSIVE_FROM {
+        // SAFETY: the token proves the CPU has AVX2 and FMA.
+        unsafe { f64x4::recursive(data) }
+    // SAFETY: as above.
+    } else if !unsafe { f64x4::short(data) } {
+        // SAFETY: as above.
+        unsafe { blocked_f64(data) }
+    }
 }
 
 #[target_feature(enable = "avx2,fma")]
 fn blocked_f32(data: &mut [f32]) {
     fwht_blocked(data, |d: &mut [f32]| {
         if d.len() >= 64 {
-            base64_f32(d);
+            let p = d.as_ptr();
+            // SAFETY: `base64_f32_from` loads offsets below d.len() only.
+            unsafe { base64_f32_from(d, |k| _mm256_loadu_ps(p.add(k))) };
             64
         } else {
             base8_f32(d);
@@ -43,7 +68,9 @@ fn blocked_f32(data: &mut [f32]) {
 fn blocked_f64(data: &mut [f64]) {
     fwht_blocked(data, |d: &mut [f64]| {
         if d.len() >= 32 {
-            base32_f64(d);
+            let p = d.as_ptr();
+            // SAFETY: `base32_f64_from` loads offsets below d.len() only.
+            unsafe { base32_f64_from(d, |k| _mm256_loadu_pd(p.add(k))) };
             32
         } else {
             base8_f64(d);
@@ -125,18 +152,10 @@ fn base8_f32(data: &mut [f32]) {
     }
 }
 
-/// Stages 1 to 32 of each group of 64 f32: stages 1, 2, 4 inside each of 8 registers, then
-/// 8, 16, 32 across them, all before storing; `data.len()` a multiple of 64.
-#[target_feature(enable = "avx2,fma")]
-fn base64_f32(data: &mut [f32]) {
-    let p = data.as_ptr();
-    // SAFETY: `base64_f32_from` loads offsets below data.len() only.
-    unsafe { base64_f32_from(data, |k| _mm256_loadu_ps(p.add(k))) };
-}
-
-/// [`base64_f32`] on the values `load(k)` gives for entries k..k+8 (k a multiple of 8 below
-/// `data.len()`), written to `data`: lets a caller fuse an element-wise step (a sign flip, a
-/// gather) into the first stages instead of a pass of its own.
+/// Stages 1 to 32 of each group of 64 f32 on the values `load(k)` gives for entries k..k+8 (k a
+/// multiple of 8 below `data.len()`), written to `data`: stages 1, 2, 4 inside each of 8
+/// registers, then 8, 16, 32 across them, all before storing. Lets a caller fuse an
+/// element-wise step (a sign flip, a gather) into the first stages instead of a pass of its own.
 ///
 /// # Safety
 /// `load(k)` must be sound for every such k; `data.len()` a multiple of 64.
@@ -223,17 +242,9 @@ fn radix16_f32(data: &mut [f32], h: usize) {
     }
 }
 
-/// Stages 1 to 16 of each group of 32 f64: stages 1, 2 inside each of 8 registers, then
-/// 4, 8, 16 across them; `data.len()` a multiple of 32.
-#[target_feature(enable = "avx2,fma")]
-fn base32_f64(data: &mut [f64]) {
-    let p = data.as_ptr();
-    // SAFETY: `base32_f64_from` loads offsets below data.len() only.
-    unsafe { base32_f64_from(data, |k| _mm256_loadu_pd(p.add(k))) };
-}
-
-/// [`base32_f64`] on the values `load(k)` gives for entries k..k+4 (k a multiple of 4 below
-/// `data.len()`), written to `data` (as [`base64_f32_from`]).
+/// Stages 1 to 16 of each group of 32 f64 on the values `load(k)` gives for entries k..k+4 (k a
+/// multiple of 4 below `data.len()`), written to `data` (as [`base64_f32_from`]): stages 1, 2
+/// inside each of 8 registers, then 4, 8, 16 across them.
 ///
 /// # Safety
 /// `load(k)` must be sound for every such k; `data.len()` a multiple of 32.
@@ -300,3 +311,71 @@ fn base8_f64(data: &mut [f64]) {
         }
     }
 }
+
+/// Stages 1, 2, 4 of the 8 f32 lanes of `v` (as in [`base8_f32`]).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn inner_f32(v: __m256) -> __m256 {
+    let sign1 = _mm256_setr_ps(0.0, -0.0, 0.0, -0.0, 0.0, -0.0, 0.0, -0.0);
+    let sign2 = _mm256_setr_ps(0.0, 0.0, -0.0, -0.0, 0.0, 0.0, -0.0, -0.0);
+    let sign4 = _mm256_setr_ps(0.0, 0.0, 0.0, 0.0, -0.0, -0.0, -0.0, -0.0);
+    let v = _mm256_add_ps(_mm256_permute_ps::<0xB1>(v), _mm256_xor_ps(v, sign1));
+    let v = _mm256_add_ps(_mm256_permute_ps::<0x4E>(v), _mm256_xor_ps(v, sign2));
+    _mm256_add_ps(
+        _mm256_permute2f128_ps::<0x01>(v, v),
+        _mm256_xor_ps(v, sign4),
+    )
+}
+
+/// Stages 1, 2 of the 4 f64 lanes of `v` (as in [`base32_f64_from`]: exact fused
+/// multiply-adds by ±1).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn inner_f64(v: __m256d) -> __m256d {
+    let sign1 = _mm256_setr_pd(1.0, -1.0, 1.0, -1.0);
+    let sign2 = _mm256_setr_pd(1.0, 1.0, -1.0, -1.0);
+    let v = _mm256_fmadd_pd(v, sign1, _mm256_permute_pd::<0b0101>(v));
+    _mm256_fmadd_pd(v, sign2, _mm256_permute2f128_pd::<0x01>(v, v))
+}
+
+/// `b − a` (the `n` of the AVX-512 form a·n + b is not needed: 16 registers are all a radix-16
+/// pass has, so the differences stay on the adders).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn rsub_ps(a: __m256, _n: __m256, b: __m256) -> __m256 {
+    _mm256_sub_ps(b, a)
+}
+
+/// [`rsub_ps`] for f64.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn rsub_pd(a: __m256d, _n: __m256d, b: __m256d) -> __m256d {
+    _mm256_sub_pd(b, a)
+}
+
+kernels!(
+    "avx2,fma",
+    f32x8,
+    f32,
+    __m256,
+    8,
+    inner_f32,
+    _mm256_loadu_ps,
+    _mm256_storeu_ps,
+    _mm256_add_ps,
+    rsub_ps,
+    _mm256_set1_ps
+);
+kernels!(
+    "avx2,fma",
+    f64x4,
+    f64,
+    __m256d,
+    4,
+    inner_f64,
+    _mm256_loadu_pd,
+    _mm256_storeu_pd,
+    _mm256_add_pd,
+    rsub_pd,
+    _mm256_set1_pd
+);
