@@ -72,7 +72,11 @@ impl Params {
             .seed(seed)
             .selection(select.then(|| Selection {
                 // A given C is kept; otherwise the selection searches it.
-                cs: if c.is_some() { Vec::new() } else { Selection::default().cs },
+                cs: if c.is_some() {
+                    Vec::new()
+                } else {
+                    Selection::default().cs
+                },
                 ..Selection::default()
             }))
             .check()
