@@ -82,8 +82,10 @@ pub struct CompareReport {
     pub kernel: &'static str,
     /// The bandwidth σ both maps use, in scaled units.
     pub sigma: f64,
-    /// Whether σ came from the median heuristic.
+    /// Whether σ came from the median heuristic (no bandwidth given, model selection off).
     pub sigma_from_median_heuristic: bool,
+    /// Whether σ was chosen by the first fit's model selection (no bandwidth given).
+    pub sigma_from_selection: bool,
     /// The scaling.
     pub scaler: &'static str,
     /// The solver and its regularisation, e.g. "svm (C = 1)" or "ridge (λ by GCV)".
@@ -117,6 +119,8 @@ impl Report for CompareReport {
             self.sigma,
             if self.sigma_from_median_heuristic {
                 " (median heuristic)"
+            } else if self.sigma_from_selection {
+                " (model selection)"
             } else {
                 ""
             },
@@ -329,7 +333,8 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
         task: summary.task,
         kernel: summary.kernel,
         sigma: summary.sigma,
-        sigma_from_median_heuristic: given_bandwidth.is_none(),
+        sigma_from_median_heuristic: given_bandwidth.is_none() && selection.is_none(),
+        sigma_from_selection: given_bandwidth.is_none() && selection.is_some(),
         scaler: summary.scaler,
         solver,
         pairs: pairs.len(),
