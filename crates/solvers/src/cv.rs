@@ -220,6 +220,23 @@ fn score_fold(
     }
 }
 
+/// The mean fold score of every point of `path` ([`cross_validate`], [`mean_score`]) and the
+/// index of the best ([`best_index`] over [`Path::smoothest_first`]; `None` for an empty path).
+pub fn path_scores(
+    phi: ArrayView2<'_, f64>,
+    targets: Targets<'_>,
+    folds: &[usize],
+    k: usize,
+    path: &Path<'_>,
+) -> Result<(Vec<LooScore>, Option<usize>)> {
+    let scores: Vec<LooScore> = cross_validate(phi, targets, folds, k, path)?
+        .iter()
+        .map(|f| mean_score(f))
+        .collect();
+    let best = best_index(&scores, &path.smoothest_first());
+    Ok((scores, best))
+}
+
 /// The mean of fold scores: of the error rates (when there are) and of the squared errors.
 pub fn mean_score(folds: &[LooScore]) -> LooScore {
     let n = folds.len().max(1) as f64;

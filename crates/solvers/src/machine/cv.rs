@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::fit::median_sigma;
 use super::select::{Selection, SolverTrial};
 use super::{KernelMachineValidParams, Solver, Task};
-use crate::cv::{Path, Targets, best_index, cross_validate, mean_score};
+use crate::cv::{Path, Targets, best_index, cross_validate, mean_score, path_scores};
 use crate::error::{Param, Result, SolversError, invalid};
 use crate::folds::assign_folds;
 use crate::labels::{LabelMap, signed_one_hot};
@@ -305,12 +305,8 @@ impl KernelMachineValidParams {
             params: &svm_params,
             warm: true,
         };
-        let scores: Vec<LooScore> = cross_validate(phi.view(), targets, &folds, k, &path)?
-            .iter()
-            .map(|f| mean_score(f))
-            .collect();
-        let best = best_index(&scores, &path.smoothest_first())
-            .ok_or_else(|| invalid(Param::Cs, "the C grid is empty"))?;
+        let (scores, best) = path_scores(phi.view(), targets, &folds, k, &path)?;
+        let best = best.ok_or_else(|| invalid(Param::Cs, "the C grid is empty"))?;
         let trial = |solver, value, score| SolverTrial {
             solver,
             value,
@@ -333,12 +329,8 @@ impl KernelMachineValidParams {
                     .map(|e| lambda * 10f64.powi(e))
                     .collect();
                 let path = Path::Ridge { lambdas: &lambdas };
-                let scores: Vec<LooScore> = cross_validate(phi.view(), targets, &folds, k, &path)?
-                    .iter()
-                    .map(|f| mean_score(f))
-                    .collect();
-                let best = best_index(&scores, &path.smoothest_first())
-                    .ok_or_else(|| invalid(Param::Lambda, "the λ grid is empty"))?;
+                let (scores, best) = path_scores(phi.view(), targets, &folds, k, &path)?;
+                let best = best.ok_or_else(|| invalid(Param::Lambda, "the λ grid is empty"))?;
                 Some(trial(SolverKind::Ridge, lambdas[best], scores[best]))
             }
             None => None,
