@@ -159,6 +159,45 @@ fn the_svm_is_kept_when_it_scores_better() {
     assert!(report.notes.last().unwrap().starts_with("solver: the SVM"));
 }
 
+/// The SVM, when kept, is fitted with the map and number of frequencies ridge's search chose
+/// (here grown under the budget from the params' 64 to 128), not the params' n.
+#[test]
+fn a_kept_svm_takes_ridges_grown_n() {
+    let (x, y) = masked(800, 1);
+    let ridge = Solver::Ridge {
+        lambda: rks_solvers::Lambda::Fixed(1.0),
+    };
+    let grow = |selection: Selection| Selection {
+        budget_seconds: Some(1e3),
+        max_frequencies: 2048,
+        search_frequencies: 64,
+        ..selection
+    };
+    let fit = |selection: Selection| {
+        KernelMachine::params()
+            .n_frequencies(64)
+            .solver(ridge.clone())
+            .selection(grow(selection))
+            .check()
+            .unwrap()
+            .fit_with_report(x.view(), y.view())
+            .unwrap()
+    };
+    let (alone, _) = fit(Selection::default());
+    let (model, report) = fit(both());
+    let report = report.unwrap();
+    assert!(
+        matches!(model.info().solver, SolverInfo::Svm { .. }),
+        "{:?}",
+        report.notes
+    );
+    let n = alone.map().n_frequencies();
+    assert!(n > 64, "ridge did not grow n");
+    assert_eq!(model.map().n_frequencies(), n);
+    assert_eq!(model.map().kind(), alone.map().kind());
+    assert_eq!(report.n_frequencies, n);
+}
+
 /// Rows of [`the_hinge_beats_least_squares_under_masking`]: a quarter of class 0 on [0, 0.1], a
 /// quarter of class 1 on [0.1, 0.2], half of class 1 on [0.9, 1]; a second, uninformative column.
 fn masked(rows: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {

@@ -90,9 +90,10 @@ pub struct Selection {
     pub cs: Vec<f64>,
     /// Solvers to choose among for classification. With ridge and the SVM both listed, both
     /// are searched (ridge: σ, λ, n and the maps as above; the SVM: C at ridge's σ and map) and
-    /// scored by the same cross-validation on the same folds of the σ search's rows; the better
-    /// error rate (ties: the squared error, then ridge, the cheaper) is fitted, the SVM with the
-    /// params' n. Empty (the default), one solver, or regression: the params' solver only.
+    /// scored by the same cross-validation on the same folds of the σ search's rows; the SVM is
+    /// fitted only when its error rate is lower by more than one standard error (else ridge, the
+    /// cheaper), with ridge's map and n. Empty (the default), one solver, or regression: the
+    /// params' solver only.
     #[serde(default)]
     pub solvers: Vec<SolverKind>,
 }

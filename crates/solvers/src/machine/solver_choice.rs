@@ -10,8 +10,10 @@
 //! (the one-standard-error rule, Hastie, Tibshirani & Friedman, *The Elements of Statistical
 //! Learning*, 2nd ed., §7.10: a cross-validated error rate e on N rows is uncertain by
 //! √(e(1 − e)/N), so a smaller difference does not show that the SVM is better), and is then
-//! fitted on every row with the params' n. Ridge is the default because its search also grows n
-//! and chooses the map by exact leave-one-out on every row, which the SVM's C path does not. The comparison costs one C path on at
+//! fitted on every row with ridge's map and number of frequencies (ridge's search grows n under
+//! the budget; the comparison, made at the search's n, says which loss fits better on the same
+//! features, not that the SVM needs fewer of them). Ridge is the default because its search
+//! chooses σ, n and the map by exact leave-one-out on every row, which the SVM's C path does not. The comparison costs one C path on at
 //! most [`Selection::search_rows`] rows and [`Selection::search_frequencies`] frequencies, plus
 //! the SVM's fit when it wins.
 
@@ -116,7 +118,10 @@ impl KernelMachineValidParams {
             ));
             return Ok((ridge_model, Some(report)));
         }
-        svm.map = svm.map.bandwidth(Bandwidth::Sigma(report.sigma));
+        svm.map = svm
+            .map
+            .bandwidth(Bandwidth::Sigma(report.sigma))
+            .n_frequencies(ridge_model.map().n_frequencies());
         svm.solver = Solver::Svm { c: cv.c, loss };
         let model = svm.fit(x, y)?;
         report.notes.push(format!(
