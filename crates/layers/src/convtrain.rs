@@ -3,7 +3,9 @@
 //!
 //! Per step t (from 0) with gradient g of the mean batch loss: η_t from the [`LrSchedule`],
 //! v ← μ v + η_t (g + λ θ), θ ← θ − v, with λ applied to weights only (not to biases or to the
-//! Fastfood diagonals).
+//! Fastfood diagonals). Parameters, gradients and velocities are all in the network's type `T`
+//! (f32 for a [`ConvNet`] as built by [`ConvNetParams::build`](crate::ConvNetParams::build));
+//! η_t, μ and λ are rounded to `T` once per step.
 
 use crate::error::Param;
 use ndarray::{ArrayView2, Axis};
@@ -128,7 +130,7 @@ impl ConvTrainParams {
 fn sgd<T: Real>(p: &mut [T], g: &[T], v: &mut [T], lr: T, mu: T, wd: T) {
     for ((p, &g), v) in p.iter_mut().zip(g).zip(v.iter_mut()) {
         *v = mu * *v + lr * (g + wd * *p);
-        *p = *p - *v;
+        *p -= *v;
     }
 }
 
@@ -152,9 +154,9 @@ fn sgd<T: Real>(p: &mut [T], g: &[T], v: &mut [T], lr: T, mu: T, wd: T) {
 /// train_convnet(&mut net, x.view(), &y, &params, |_| {}).unwrap();
 /// assert_eq!(net.evaluate(x.view(), &y).unwrap().1, 1.0);
 /// ```
-pub fn train_convnet(
-    net: &mut ConvNet,
-    x: ArrayView2<'_, f32>,
+pub fn train_convnet<T: Real>(
+    net: &mut ConvNet<T>,
+    x: ArrayView2<'_, T>,
     labels: &[usize],
     params: &ConvTrainParams,
     mut on_epoch: impl FnMut(&EpochStats),
@@ -170,10 +172,9 @@ pub fn train_convnet(
     let mut shuffle = ChaCha8Rng::seed_from_u64(params.seed);
     let mut dropout_seeds = ChaCha8Rng::seed_from_u64(params.seed ^ 0x9e37_79b9_7f4a_7c15);
     let mut order: Vec<usize> = (0..x.nrows()).collect();
-    let (mut v32, mut v64): (Vec<Vec<f32>>, Vec<Vec<f64>>) = (Vec::new(), Vec::new());
-    net.visit_f32(&mut |p, _| v32.push(vec![0.0; p.len()]));
-    net.visit_f64(&mut |p, _| v64.push(vec![0.0; p.len()]));
-    let (mu, wd) = (params.momentum, params.weight_decay);
+    let mut velocity: Vec<Vec<T>> = Vec::new();
+    net.visit_params(&mut |p, _| velocity.push(vec![T::zero(); p.len()]));
+    let (mu, wd) = (T::of(params.momentum), T::of(params.weight_decay));
     let mut step = 0usize;
     let mut history = History::default();
     for epoch in 1..=params.epochs {
@@ -191,19 +192,12 @@ pub fn train_convnet(
             }
             loss_sum += loss * batch.len() as f64;
             correct += right;
-            let lr = params.schedule.rate(params.learning_rate, step);
-            let g32 = grads.f32_slices();
+            let lr = T::of(params.schedule.rate(params.learning_rate, step));
+            let g = grads.slices();
             let mut i = 0;
-            net.visit_f32(&mut |p, decay| {
-                let wd = if decay { wd } else { 0.0 };
-                sgd(p, g32[i], &mut v32[i], lr as f32, mu as f32, wd as f32);
-                i += 1;
-            });
-            let g64 = grads.head.slices();
-            let mut i = 0;
-            net.visit_f64(&mut |p, decay| {
-                let wd = if decay { wd } else { 0.0 };
-                sgd(p, g64[i], &mut v64[i], lr, mu, wd);
+            net.visit_params(&mut |p, decay| {
+                let wd = if decay { wd } else { T::zero() };
+                sgd(p, g[i], &mut velocity[i], lr, mu, wd);
                 i += 1;
             });
             step += 1;
