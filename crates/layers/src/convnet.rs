@@ -173,13 +173,13 @@ impl ConvNetParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(bound = "")]
 pub struct ConvNet<T: Real = f32> {
-    conv1: Conv2d<T>,
-    pool1: MaxPool2,
-    conv2: Conv2d<T>,
-    pool2: MaxPool2,
-    hidden: Hidden<T>,
-    dropout: Dropout,
-    output: Dense<T>,
+    pub(crate) conv1: Conv2d<T>,
+    pub(crate) pool1: MaxPool2,
+    pub(crate) conv2: Conv2d<T>,
+    pub(crate) pool2: MaxPool2,
+    pub(crate) hidden: Hidden<T>,
+    pub(crate) dropout: Dropout,
+    pub(crate) output: Dense<T>,
 }
 
 /// Gradients of the mean loss of a batch with respect to every trainable parameter of a

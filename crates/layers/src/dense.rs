@@ -231,6 +231,14 @@ impl<T: Real> Dense<T> {
         }
     }
 
+    /// The same layer in the precision `U`, every value rounded to nearest (exact when widening).
+    pub(crate) fn convert<U: Real>(&self) -> Dense<U> {
+        Dense {
+            weights: self.weights.mapv(|v| U::of(v.f64())),
+            bias: self.bias.mapv(|v| U::of(v.f64())),
+        }
+    }
+
     /// True if every parameter is finite (used when checking a loaded network).
     pub(crate) fn is_finite(&self) -> bool {
         self.weights

@@ -458,6 +458,23 @@ impl<T: Real> AdaptiveFastfood<T> {
         }
     }
 
+    /// The same layer in the precision `U`, every value rounded to nearest (exact when widening).
+    pub(crate) fn convert<U: Real>(&self) -> AdaptiveFastfood<U> {
+        let r = |v: &[T]| v.iter().map(|&v| U::of(v.f64())).collect();
+        AdaptiveFastfood {
+            input_dim: self.input_dim,
+            output_dim: self.output_dim,
+            padded_dim: self.padded_dim,
+            sigma: self.sigma,
+            s: r(&self.s),
+            g: r(&self.g),
+            b: r(&self.b),
+            perm: self.perm.clone(),
+            bias: r(&self.bias),
+            trainable: self.trainable,
+        }
+    }
+
     /// True if the stored vectors have the lengths and values a layer built by
     /// [`AdaptiveFastfood::from_parts`] has (used when checking a loaded network).
     pub(crate) fn is_consistent(&self) -> bool {
@@ -775,22 +792,9 @@ mod tests {
         assert_eq!((none.g, dx), (all.g, None));
     }
 
-    /// The same parameters rounded to f32 (no conversion is public: layers are built in `T`).
     impl AdaptiveFastfood<f64> {
         fn to_f32(&self) -> AdaptiveFastfood<f32> {
-            let r = |v: &Vec<f64>| v.iter().map(|&v| v as f32).collect::<Vec<f32>>();
-            AdaptiveFastfood {
-                input_dim: self.input_dim,
-                output_dim: self.output_dim,
-                padded_dim: self.padded_dim,
-                sigma: self.sigma,
-                s: r(&self.s),
-                g: r(&self.g),
-                b: r(&self.b),
-                perm: self.perm.clone(),
-                bias: r(&self.bias),
-                trainable: self.trainable,
-            }
+            self.convert()
         }
     }
 

@@ -252,6 +252,13 @@ impl<T: Real> Hidden<T> {
             Hidden::Dense(l) => l.visit_params(f),
         }
     }
+    /// The same layer in the precision `U`, every value rounded to nearest (exact when widening).
+    pub(crate) fn convert<U: Real>(&self) -> Hidden<U> {
+        match self {
+            Hidden::Fastfood(l) => Hidden::Fastfood(l.convert()),
+            Hidden::Dense(l) => Hidden::Dense(l.convert()),
+        }
+    }
     /// True if the layer's arrays are consistent and its parameters finite (loaded networks).
     pub(crate) fn is_consistent(&self) -> bool {
         match self {
