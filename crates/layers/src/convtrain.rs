@@ -221,3 +221,135 @@ pub fn train_convnet<T: Real>(
     }
     Ok(history)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::random_matrix;
+    use crate::{ConvNetParams, Head};
+    use ndarray::Array2;
+
+    const HEADS: [Head; 3] = [
+        Head::Dense { width: 6 },
+        Head::Fastfood {
+            width: 12,
+            adaptive: true,
+        },
+        Head::Fastfood {
+            width: 12,
+            adaptive: false,
+        },
+    ];
+
+    fn params(head: Head) -> ConvNetParams {
+        ConvNetParams::lenet(head)
+            .input_shape([1, 10, 10])
+            .convolutions([(3, 3), (4, 2)])
+            .dropout(0.2)
+            .seed(7)
+    }
+
+    /// 40 images: a bright left half is class 1, a bright right half class 0, plus noise.
+    fn data() -> (Array2<f64>, Vec<usize>) {
+        let noise = random_matrix(40, 100, 8);
+        let x = Array2::from_shape_fn((40, 100), |(i, j)| {
+            let bright = (j % 10 < 5) == (i % 2 == 1);
+            f64::from(u8::from(bright)) + 0.1 * noise[[i, j]]
+        });
+        (x, (0..40).map(|i| i % 2).collect())
+    }
+
+    fn train_params() -> ConvTrainParams {
+        ConvTrainParams {
+            epochs: 3,
+            batch_size: 8,
+            learning_rate: 0.05,
+            seed: 3,
+            ..ConvTrainParams::default()
+        }
+    }
+
+    /// The trained f32 network (every layer, the head included) is the same bit for bit with 1, 2
+    /// or 3 threads, for every head, with dropout.
+    #[test]
+    fn training_is_the_same_for_any_thread_count() {
+        let (x, y) = data();
+        let x = x.mapv(|v| v as f32);
+        for head in HEADS {
+            let run = |threads| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                pool.install(|| {
+                    let mut net = params(head).build(2).unwrap();
+                    let history =
+                        train_convnet(&mut net, x.view(), &y, &train_params(), |_| {}).unwrap();
+                    (net, history)
+                })
+            };
+            let one = run(1);
+            assert_ne!(
+                one.0,
+                params(head).build(2).unwrap(),
+                "{head:?}: nothing moved"
+            );
+            assert_eq!(one, run(2), "{head:?}");
+            assert_eq!(one, run(3), "{head:?}");
+        }
+    }
+
+    /// The same training in f32 and in f64 lowers the loss alike (the f64 instantiation trains
+    /// too; it is what the gradient checks use).
+    #[test]
+    fn f32_and_f64_training_lower_the_loss_alike() {
+        let (x, y) = data();
+        for head in HEADS {
+            let mut n32 = params(head).build(2).unwrap();
+            let mut n64 = params(head).build_as::<f64>(2).unwrap();
+            let x32 = x.mapv(|v| v as f32);
+            let h32 = train_convnet(&mut n32, x32.view(), &y, &train_params(), |_| {}).unwrap();
+            let h64 = train_convnet(&mut n64, x.view(), &y, &train_params(), |_| {}).unwrap();
+            let (first, last) = (&h32.epochs[0], &h32.epochs[2]);
+            assert!(last.train_loss < first.train_loss, "{head:?}: {h32:?}");
+            for (a, b) in h32.epochs.iter().zip(&h64.epochs) {
+                assert!(
+                    (a.train_loss - b.train_loss).abs() <= 1e-3 * b.train_loss,
+                    "{head:?}: {} vs {}",
+                    a.train_loss,
+                    b.train_loss
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bad_parameters_are_typed_errors() {
+        let (x, y) = data();
+        let x = x.mapv(|v| v as f32);
+        let mut net = params(HEADS[1]).build(2).unwrap();
+        for bad in [
+            ConvTrainParams {
+                batch_size: 0,
+                ..train_params()
+            },
+            ConvTrainParams {
+                learning_rate: f64::NAN,
+                ..train_params()
+            },
+            ConvTrainParams {
+                momentum: 1.0,
+                ..train_params()
+            },
+        ] {
+            assert!(matches!(
+                train_convnet(&mut net, x.view(), &y, &bad, |_| {}),
+                Err(LayerError::InvalidParameter { .. })
+            ));
+        }
+        assert!(matches!(
+            train_convnet(&mut net, x.view(), &y[1..], &train_params(), |_| {}),
+            Err(LayerError::LabelCount { .. })
+        ));
+    }
+}
