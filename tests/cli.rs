@@ -477,6 +477,10 @@ fn deep_fried_lenet_trains_on_idx_files_and_saves() {
     assert!(report["test_accuracy"].as_f64().unwrap() > 0.6, "{report}");
     let net = rks_layers::ConvNet::load(&saved).unwrap();
     assert_eq!(net.n_paper_parameters(), 38_812);
+    // Written in this build's format (version 3: the whole network in f32, as it trained).
+    let bytes = std::fs::read(&saved).unwrap();
+    assert_eq!(bytes[8..12], 3u32.to_le_bytes());
+    assert_eq!(rks_layers::persist::FORMAT_VERSION, 3);
     let err = fails(&["deep-fried", "--arch", "lenet", "--width", "8"], 2);
     assert!(err.contains("--train") || err.contains("--idx"), "{err}");
     let err = fails(

@@ -21,8 +21,9 @@ fn bench(c: &mut Criterion) {
     let gy = Array2::from_shape_fn((BATCH, N), |(i, j)| {
         ((i * 13 + j * 7) % 89) as f64 / 89.0 - 0.5
     });
-    let fastfood = AdaptiveFastfood::new(D, N, (D as f64).sqrt(), 1, Trainable::ALL).unwrap();
-    let dense = Dense::new(D, N, DenseInit::He, 1).unwrap();
+    let fastfood =
+        AdaptiveFastfood::<f64>::new(D, N, (D as f64).sqrt(), 1, Trainable::ALL).unwrap();
+    let dense = Dense::<f64>::new(D, N, DenseInit::He, 1).unwrap();
 
     let mut group = c.benchmark_group("layer d=1024 n=4096 batch=128, forward+backward");
     group

@@ -3,9 +3,10 @@
 use ndarray::ArrayView2;
 
 use crate::LayerError;
+use crate::real::Real;
 
 /// The batch must have `expected` columns.
-pub(crate) fn check_input_dim(x: ArrayView2<'_, f64>, expected: usize) -> Result<(), LayerError> {
+pub(crate) fn check_input_dim<T>(x: ArrayView2<'_, T>, expected: usize) -> Result<(), LayerError> {
     if x.ncols() != expected {
         return Err(LayerError::WrongInputDim {
             expected,
@@ -16,10 +17,14 @@ pub(crate) fn check_input_dim(x: ArrayView2<'_, f64>, expected: usize) -> Result
 }
 
 /// Every entry must be finite (NaN would silently poison every parameter it reaches).
-pub(crate) fn check_finite(x: ArrayView2<'_, f64>) -> Result<(), LayerError> {
+pub(crate) fn check_finite<T: Real>(x: ArrayView2<'_, T>) -> Result<(), LayerError> {
     for ((row, col), &value) in x.indexed_iter() {
         if !value.is_finite() {
-            return Err(LayerError::NonFiniteInput { row, col, value });
+            return Err(LayerError::NonFiniteInput {
+                row,
+                col,
+                value: value.f64(),
+            });
         }
     }
     Ok(())

@@ -3,7 +3,9 @@
 //!
 //! Per step t (from 0) with gradient g of the mean batch loss: η_t from the [`LrSchedule`],
 //! v ← μ v + η_t (g + λ θ), θ ← θ − v, with λ applied to weights only (not to biases or to the
-//! Fastfood diagonals).
+//! Fastfood diagonals). Parameters, gradients and velocities are all in the network's type `T`
+//! (f32 for a [`ConvNet`] as built by [`ConvNetParams::build`](crate::ConvNetParams::build));
+//! η_t, μ and λ are rounded to `T` once per step.
 
 use crate::error::Param;
 use ndarray::{ArrayView2, Axis};
@@ -128,7 +130,7 @@ impl ConvTrainParams {
 fn sgd<T: Real>(p: &mut [T], g: &[T], v: &mut [T], lr: T, mu: T, wd: T) {
     for ((p, &g), v) in p.iter_mut().zip(g).zip(v.iter_mut()) {
         *v = mu * *v + lr * (g + wd * *p);
-        *p = *p - *v;
+        *p -= *v;
     }
 }
 
@@ -152,9 +154,9 @@ fn sgd<T: Real>(p: &mut [T], g: &[T], v: &mut [T], lr: T, mu: T, wd: T) {
 /// train_convnet(&mut net, x.view(), &y, &params, |_| {}).unwrap();
 /// assert_eq!(net.evaluate(x.view(), &y).unwrap().1, 1.0);
 /// ```
-pub fn train_convnet(
-    net: &mut ConvNet,
-    x: ArrayView2<'_, f32>,
+pub fn train_convnet<T: Real>(
+    net: &mut ConvNet<T>,
+    x: ArrayView2<'_, T>,
     labels: &[usize],
     params: &ConvTrainParams,
     mut on_epoch: impl FnMut(&EpochStats),
@@ -170,10 +172,9 @@ pub fn train_convnet(
     let mut shuffle = ChaCha8Rng::seed_from_u64(params.seed);
     let mut dropout_seeds = ChaCha8Rng::seed_from_u64(params.seed ^ 0x9e37_79b9_7f4a_7c15);
     let mut order: Vec<usize> = (0..x.nrows()).collect();
-    let (mut v32, mut v64): (Vec<Vec<f32>>, Vec<Vec<f64>>) = (Vec::new(), Vec::new());
-    net.visit_f32(&mut |p, _| v32.push(vec![0.0; p.len()]));
-    net.visit_f64(&mut |p, _| v64.push(vec![0.0; p.len()]));
-    let (mu, wd) = (params.momentum, params.weight_decay);
+    let mut velocity: Vec<Vec<T>> = Vec::new();
+    net.visit_params(&mut |p, _| velocity.push(vec![T::zero(); p.len()]));
+    let (mu, wd) = (T::of(params.momentum), T::of(params.weight_decay));
     let mut step = 0usize;
     let mut history = History::default();
     for epoch in 1..=params.epochs {
@@ -191,19 +192,12 @@ pub fn train_convnet(
             }
             loss_sum += loss * batch.len() as f64;
             correct += right;
-            let lr = params.schedule.rate(params.learning_rate, step);
-            let g32 = grads.f32_slices();
+            let lr = T::of(params.schedule.rate(params.learning_rate, step));
+            let g = grads.slices();
             let mut i = 0;
-            net.visit_f32(&mut |p, decay| {
-                let wd = if decay { wd } else { 0.0 };
-                sgd(p, g32[i], &mut v32[i], lr as f32, mu as f32, wd as f32);
-                i += 1;
-            });
-            let g64 = grads.head.slices();
-            let mut i = 0;
-            net.visit_f64(&mut |p, decay| {
-                let wd = if decay { wd } else { 0.0 };
-                sgd(p, g64[i], &mut v64[i], lr, mu, wd);
+            net.visit_params(&mut |p, decay| {
+                let wd = if decay { wd } else { T::zero() };
+                sgd(p, g[i], &mut velocity[i], lr, mu, wd);
                 i += 1;
             });
             step += 1;
@@ -226,4 +220,136 @@ pub fn train_convnet(
         history.epochs.push(stats);
     }
     Ok(history)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::random_matrix;
+    use crate::{ConvNetParams, Head};
+    use ndarray::Array2;
+
+    const HEADS: [Head; 3] = [
+        Head::Dense { width: 6 },
+        Head::Fastfood {
+            width: 12,
+            adaptive: true,
+        },
+        Head::Fastfood {
+            width: 12,
+            adaptive: false,
+        },
+    ];
+
+    fn params(head: Head) -> ConvNetParams {
+        ConvNetParams::lenet(head)
+            .input_shape([1, 10, 10])
+            .convolutions([(3, 3), (4, 2)])
+            .dropout(0.2)
+            .seed(7)
+    }
+
+    /// 40 images: a bright left half is class 1, a bright right half class 0, plus noise.
+    fn data() -> (Array2<f64>, Vec<usize>) {
+        let noise = random_matrix(40, 100, 8);
+        let x = Array2::from_shape_fn((40, 100), |(i, j)| {
+            let bright = (j % 10 < 5) == (i % 2 == 1);
+            f64::from(u8::from(bright)) + 0.1 * noise[[i, j]]
+        });
+        (x, (0..40).map(|i| i % 2).collect())
+    }
+
+    fn train_params() -> ConvTrainParams {
+        ConvTrainParams {
+            epochs: 3,
+            batch_size: 8,
+            learning_rate: 0.05,
+            seed: 3,
+            ..ConvTrainParams::default()
+        }
+    }
+
+    /// The trained f32 network (every layer, the head included) is the same bit for bit with 1, 2
+    /// or 3 threads, for every head, with dropout.
+    #[test]
+    fn training_is_the_same_for_any_thread_count() {
+        let (x, y) = data();
+        let x = x.mapv(|v| v as f32);
+        for head in HEADS {
+            let run = |threads| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                pool.install(|| {
+                    let mut net = params(head).build(2).unwrap();
+                    let history =
+                        train_convnet(&mut net, x.view(), &y, &train_params(), |_| {}).unwrap();
+                    (net, history)
+                })
+            };
+            let one = run(1);
+            assert_ne!(
+                one.0,
+                params(head).build(2).unwrap(),
+                "{head:?}: nothing moved"
+            );
+            assert_eq!(one, run(2), "{head:?}");
+            assert_eq!(one, run(3), "{head:?}");
+        }
+    }
+
+    /// The same training in f32 and in f64 lowers the loss alike (the f64 instantiation trains
+    /// too; it is what the gradient checks use).
+    #[test]
+    fn f32_and_f64_training_lower_the_loss_alike() {
+        let (x, y) = data();
+        for head in HEADS {
+            let mut n32 = params(head).build(2).unwrap();
+            let mut n64 = params(head).build_as::<f64>(2).unwrap();
+            let x32 = x.mapv(|v| v as f32);
+            let h32 = train_convnet(&mut n32, x32.view(), &y, &train_params(), |_| {}).unwrap();
+            let h64 = train_convnet(&mut n64, x.view(), &y, &train_params(), |_| {}).unwrap();
+            let (first, last) = (&h32.epochs[0], &h32.epochs[2]);
+            assert!(last.train_loss < first.train_loss, "{head:?}: {h32:?}");
+            for (a, b) in h32.epochs.iter().zip(&h64.epochs) {
+                assert!(
+                    (a.train_loss - b.train_loss).abs() <= 1e-3 * b.train_loss,
+                    "{head:?}: {} vs {}",
+                    a.train_loss,
+                    b.train_loss
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bad_parameters_are_typed_errors() {
+        let (x, y) = data();
+        let x = x.mapv(|v| v as f32);
+        let mut net = params(HEADS[1]).build(2).unwrap();
+        for bad in [
+            ConvTrainParams {
+                batch_size: 0,
+                ..train_params()
+            },
+            ConvTrainParams {
+                learning_rate: f64::NAN,
+                ..train_params()
+            },
+            ConvTrainParams {
+                momentum: 1.0,
+                ..train_params()
+            },
+        ] {
+            assert!(matches!(
+                train_convnet(&mut net, x.view(), &y, &bad, |_| {}),
+                Err(LayerError::InvalidParameter { .. })
+            ));
+        }
+        assert!(matches!(
+            train_convnet(&mut net, x.view(), &y[1..], &train_params(), |_| {}),
+            Err(LayerError::LabelCount { .. })
+        ));
+    }
 }

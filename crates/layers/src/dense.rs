@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::LayerError;
 use crate::check::{check_finite, check_input_dim, check_shape};
+use crate::real::Real;
 
 /// Rows (or output units) per parallel task in the matrix products. Fixed, so partitions and
 /// therefore results do not depend on the number of threads.
@@ -26,40 +27,45 @@ pub enum DenseInit {
     Glorot,
 }
 
-/// A fully connected layer R^d → R^n: y = x Wᵀ + b, W of shape n × d.
+/// A fully connected layer R^d → R^n: y = x Wᵀ + b, W of shape n × d, computed in `T` (f64 by
+/// default, the [`Network`](crate::Network)'s precision; f32 in a [`ConvNet`](crate::ConvNet)'s
+/// head).
 ///
 /// ```
 /// use ndarray::array;
 /// use rks_layers::{Dense, DenseInit};
 ///
-/// let layer = Dense::new(2, 3, DenseInit::He, 7).unwrap();
+/// let layer = Dense::<f64>::new(2, 3, DenseInit::He, 7).unwrap();
 /// let y = layer.forward(array![[1.0, -1.0]].view()).unwrap();
 /// assert_eq!(y.dim(), (1, 3));
 /// assert_eq!(layer.n_parameters(), 2 * 3 + 3);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Dense {
-    weights: Array2<f64>,
-    bias: Array1<f64>,
+#[serde(bound = "")]
+pub struct Dense<T: Real = f64> {
+    weights: Array2<T>,
+    bias: Array1<T>,
 }
 
 /// What [`Dense::forward_train`] keeps for the backward pass: the input rows.
 #[derive(Debug, Clone)]
-pub struct DenseCache {
-    x: Array2<f64>,
+pub struct DenseCache<T = f64> {
+    x: Array2<T>,
 }
 
 /// Gradients of a loss with respect to W and b, summed over the rows of the batch.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DenseGrads {
+pub struct DenseGrads<T = f64> {
     /// ∂L/∂W (n × d).
-    pub weights: Array2<f64>,
+    pub weights: Array2<T>,
     /// ∂L/∂b (n).
-    pub bias: Array1<f64>,
+    pub bias: Array1<T>,
 }
 
-impl Dense {
+impl<T: Real> Dense<T> {
     /// A layer d → n with weights drawn from `init` by a ChaCha8 generator seeded with `seed`.
+    /// The draws are made in f64 and rounded to `T`, so an f32 and an f64 layer of the same seed
+    /// hold the same values up to rounding.
     pub fn new(
         input_dim: usize,
         output_dim: usize,
@@ -76,8 +82,9 @@ impl Dense {
                 reason: "must be at least 1".into(),
             });
         }
-        // The weights, their gradient and up to two optimiser moments, in f64.
-        let bytes = 4 * 8 * (input_dim as u128 + 1) * output_dim as u128;
+        // The weights, their gradient and up to two optimiser moments.
+        let bytes =
+            4 * std::mem::size_of::<T>() as u128 * (input_dim as u128 + 1) * output_dim as u128;
         if !rks::alloc::can_allocate(bytes) {
             return Err(LayerError::TooLarge {
                 what: "a dense layer's weights, gradients and optimiser state",
@@ -90,8 +97,9 @@ impl Dense {
             DenseInit::Glorot => (6.0 / (input_dim + output_dim) as f64).sqrt(),
         };
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let weights =
-            Array2::from_shape_simple_fn((output_dim, input_dim), || rng.random_range(-a..a));
+        let weights = Array2::from_shape_simple_fn((output_dim, input_dim), || {
+            T::of(rng.random_range(-a..a))
+        });
         Ok(Self {
             weights,
             bias: Array1::zeros(output_dim),
@@ -99,7 +107,7 @@ impl Dense {
     }
 
     /// A layer with the given weights (n × d) and bias (n).
-    pub fn from_weights(weights: Array2<f64>, bias: Array1<f64>) -> Result<Self, LayerError> {
+    pub fn from_weights(weights: Array2<T>, bias: Array1<T>) -> Result<Self, LayerError> {
         if weights.is_empty() || bias.len() != weights.nrows() {
             return Err(LayerError::InvalidParameter {
                 name: Param::Bias,
@@ -129,11 +137,11 @@ impl Dense {
         self.weights.nrows()
     }
     /// The weights W (n × d).
-    pub fn weights(&self) -> &Array2<f64> {
+    pub fn weights(&self) -> &Array2<T> {
         &self.weights
     }
     /// The bias b (n).
-    pub fn bias(&self) -> &Array1<f64> {
+    pub fn bias(&self) -> &Array1<T> {
         &self.bias
     }
     /// n·d + n.
@@ -142,16 +150,19 @@ impl Dense {
     }
 
     /// Forward pass: rows × d → rows × n, in parallel over fixed blocks of rows.
-    pub fn forward(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, LayerError> {
+    pub fn forward(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>, LayerError> {
         check_input_dim(x, self.input_dim())?;
         check_finite(x)?;
+        // Rows in standard layout (copied only if they are not), so the products, and so the
+        // bits of the result, do not depend on the caller's memory layout.
+        let x = x.as_standard_layout();
         let mut y = Array2::zeros((x.nrows(), self.output_dim()));
         y.axis_chunks_iter_mut(Axis(0), GEMM_BLOCK)
             .into_par_iter()
             .zip(x.axis_chunks_iter(Axis(0), GEMM_BLOCK))
             .for_each(|(mut yb, xb)| {
                 yb.assign(&self.bias);
-                general_mat_mul(1.0, &xb, &self.weights.t(), 1.0, &mut yb);
+                general_mat_mul(T::one(), &xb, &self.weights.t(), T::one(), &mut yb);
             });
         Ok(y)
     }
@@ -159,22 +170,24 @@ impl Dense {
     /// Forward pass that also returns what [`Dense::backward`] needs.
     pub fn forward_train(
         &self,
-        x: ArrayView2<'_, f64>,
-    ) -> Result<(Array2<f64>, DenseCache), LayerError> {
+        x: ArrayView2<'_, T>,
+    ) -> Result<(Array2<T>, DenseCache<T>), LayerError> {
         let y = self.forward(x)?;
-        Ok((y, DenseCache { x: x.to_owned() }))
+        let x = x.as_standard_layout().into_owned();
+        Ok((y, DenseCache { x }))
     }
 
     /// Backward pass: given ∂L/∂y (rows × n), returns ∂L/∂W, ∂L/∂b (summed over rows) and, if
     /// `input_grad`, ∂L/∂x = (∂L/∂y) W.
     pub fn backward(
         &self,
-        cache: &DenseCache,
-        grad_out: ArrayView2<'_, f64>,
+        cache: &DenseCache<T>,
+        grad_out: ArrayView2<'_, T>,
         input_grad: bool,
-    ) -> Result<(DenseGrads, Option<Array2<f64>>), LayerError> {
+    ) -> Result<(DenseGrads<T>, Option<Array2<T>>), LayerError> {
         let x = &cache.x;
         check_shape("grad_out", grad_out, x.nrows(), self.output_dim())?;
+        let grad_out = grad_out.as_standard_layout();
         // ∂L/∂W = gᵀ x, split over blocks of output units (rows of W): each block is one
         // independent product, so the split does not change any sum.
         let mut gw = Array2::zeros(self.weights.raw_dim());
@@ -184,7 +197,7 @@ impl Dense {
             .for_each(|(i, mut gwb)| {
                 let lo = i * GEMM_BLOCK;
                 let gb = grad_out.slice_axis(Axis(1), (lo..lo + gwb.nrows()).into());
-                general_mat_mul(1.0, &gb.t(), x, 0.0, &mut gwb);
+                general_mat_mul(T::one(), &gb.t(), x, T::zero(), &mut gwb);
             });
         let gb = grad_out.sum_axis(Axis(0));
         let gx = input_grad.then(|| {
@@ -193,7 +206,7 @@ impl Dense {
                 .into_par_iter()
                 .zip(grad_out.axis_chunks_iter(Axis(0), GEMM_BLOCK))
                 .for_each(|(mut gxb, gyb)| {
-                    general_mat_mul(1.0, &gyb, &self.weights, 0.0, &mut gxb);
+                    general_mat_mul(T::one(), &gyb, &self.weights, T::zero(), &mut gxb);
                 });
             gx
         });
@@ -208,13 +221,21 @@ impl Dense {
 
     /// Calls `f(parameter, weight_decay_applies)` on W (decayed) and b (not decayed), in the
     /// order of the fields of [`DenseGrads`].
-    pub(crate) fn visit_params(&mut self, f: &mut dyn FnMut(&mut [f64], bool)) {
+    pub(crate) fn visit_params(&mut self, f: &mut dyn FnMut(&mut [T], bool)) {
         // Both arrays are created in standard layout by this crate (and checked on load).
         if let Some(w) = self.weights.as_slice_mut() {
             f(w, true);
         }
         if let Some(b) = self.bias.as_slice_mut() {
             f(b, false);
+        }
+    }
+
+    /// The same layer in the precision `U`, every value rounded to nearest (exact when widening).
+    pub(crate) fn convert<U: Real>(&self) -> Dense<U> {
+        Dense {
+            weights: self.weights.mapv(|v| U::of(v.f64())),
+            bias: self.bias.mapv(|v| U::of(v.f64())),
         }
     }
 
@@ -238,6 +259,7 @@ impl Dense {
 mod tests {
     use super::*;
     use crate::test_util::{assert_grad_close, random_matrix};
+    use ndarray::ShapeBuilder;
 
     fn loss(l: &Dense, x: &Array2<f64>, w: &Array2<f64>) -> f64 {
         (&l.forward(x.view()).unwrap().mapv(f64::sin) * w).sum()
@@ -276,11 +298,10 @@ mod tests {
         assert_grad_close("x", dx.unwrap().as_slice().unwrap(), &fd_x);
     }
 
-    #[test]
-    fn same_result_for_any_number_of_threads() {
-        let l = Dense::new(33, 150, DenseInit::He, 5).unwrap();
-        let x = random_matrix(130, 33, 6);
-        let gy = random_matrix(130, 150, 7);
+    fn same_result_for_any_number_of_threads_in<T: Real>() {
+        let l = Dense::<T>::new(33, 150, DenseInit::He, 5).unwrap();
+        let x = random_matrix(130, 33, 6).mapv(T::of);
+        let gy = random_matrix(130, 150, 7).mapv(T::of);
         let run = |threads| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -295,8 +316,68 @@ mod tests {
     }
 
     #[test]
+    fn same_result_for_any_number_of_threads() {
+        same_result_for_any_number_of_threads_in::<f32>();
+        same_result_for_any_number_of_threads_in::<f64>();
+    }
+
+    #[test]
+    fn any_memory_layout_gives_the_same_results() {
+        let l = Dense::<f32>::new(9, 70, DenseInit::He, 3).unwrap();
+        let x = random_matrix(67, 9, 4).mapv(|v| v as f32);
+        let gy = random_matrix(67, 70, 5).mapv(|v| v as f32);
+        let fortran = |a: &Array2<f32>| {
+            let mut f = Array2::zeros(a.raw_dim().f());
+            f.assign(a);
+            f
+        };
+        let (xf, gyf) = (fortran(&x), fortran(&gy));
+        assert!(xf.row(0).as_slice().is_none());
+        let (y, cache) = l.forward_train(x.view()).unwrap();
+        let (yf, cache_f) = l.forward_train(xf.view()).unwrap();
+        assert_eq!(y, yf);
+        assert_eq!(
+            l.backward(&cache, gy.view(), true).unwrap(),
+            l.backward(&cache_f, gyf.view(), true).unwrap()
+        );
+    }
+
+    #[test]
+    fn f32_agrees_with_f64() {
+        let l64 = Dense::<f64>::new(40, 30, DenseInit::He, 8).unwrap();
+        let l32 = Dense::<f32>::new(40, 30, DenseInit::He, 8).unwrap();
+        assert_eq!(l32.weights, l64.weights.mapv(|v| v as f32));
+        let x = random_matrix(20, 40, 9);
+        let gy = random_matrix(20, 30, 10);
+        let (y64, c64) = l64.forward_train(x.view()).unwrap();
+        let (y32, c32) = l32.forward_train(x.mapv(|v| v as f32).view()).unwrap();
+        let (g64, dx64) = l64.backward(&c64, gy.view(), true).unwrap();
+        let (g32, dx32) = l32
+            .backward(&c32, gy.mapv(|v| v as f32).view(), true)
+            .unwrap();
+        let close = |a: &[f32], b: &[f64]| {
+            let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            let err = a
+                .iter()
+                .zip(b)
+                .fold(0.0f64, |m, (a, b)| m.max((f64::from(*a) - b).abs()));
+            assert!(err <= 1e-5 * scale, "{err} vs scale {scale}");
+        };
+        close(y32.as_slice().unwrap(), y64.as_slice().unwrap());
+        close(
+            g32.weights.as_slice().unwrap(),
+            g64.weights.as_slice().unwrap(),
+        );
+        close(g32.bias.as_slice().unwrap(), g64.bias.as_slice().unwrap());
+        close(
+            dx32.unwrap().as_slice().unwrap(),
+            dx64.unwrap().as_slice().unwrap(),
+        );
+    }
+
+    #[test]
     fn forward_matches_plain_product() {
-        let l = Dense::new(6, 70, DenseInit::Glorot, 9).unwrap();
+        let l = Dense::<f64>::new(6, 70, DenseInit::Glorot, 9).unwrap();
         let x = random_matrix(67, 6, 10);
         let want = x.dot(&l.weights.t()) + &l.bias;
         let err = (&l.forward(x.view()).unwrap() - &want)
@@ -304,6 +385,7 @@ mod tests {
             .fold(0.0f64, |m, v| m.max(v.abs()));
         assert!(err < 1e-12);
         assert!(l.forward(random_matrix(2, 5, 1).view()).is_err());
-        assert!(Dense::new(0, 3, DenseInit::He, 0).is_err());
+        assert!(Dense::<f64>::new(0, 3, DenseInit::He, 0).is_err());
+        assert!(Dense::<f32>::new(3, 0, DenseInit::He, 0).is_err());
     }
 }

@@ -33,6 +33,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::check::{check_finite, check_input_dim, check_shape};
+use crate::real::Real;
 use crate::{LayerError, ROW_CHUNK};
 
 /// Which parameters of an [`AdaptiveFastfood`] layer are learned; the others stay as initialised.
@@ -78,24 +79,27 @@ impl Trainable {
 /// Each vector has `n_blocks · padded_dim` entries; `permutation[k·D + i]` is a block-local index
 /// j < D and block k reads `p[i] = h₁[j]` (gather convention, the same as `rks::Fastfood`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct FastfoodParts {
+pub struct FastfoodParts<T = f64> {
     /// S: the scaling diagonals (chi row norms / ‖G‖_F, without 1/(σ√D)).
-    pub scaling: Vec<f64>,
+    pub scaling: Vec<T>,
     /// G: the Gaussian diagonals.
-    pub gaussian: Vec<f64>,
+    pub gaussian: Vec<T>,
     /// B: the sign diagonals.
-    pub signs: Vec<f64>,
+    pub signs: Vec<T>,
     /// Π: the block-local permutations (gather convention).
     pub permutation: Vec<usize>,
 }
 
-/// A trainable Fastfood layer R^d → R^n (no activation; the network adds ReLU after it).
+/// A trainable Fastfood layer R^d → R^n (no activation; the network adds ReLU after it), computed
+/// in `T`: f64 by default (the [`Network`](crate::Network)'s precision), f32 in a
+/// [`ConvNet`](crate::ConvNet)'s head. The transforms are rks's [`fwht`](rks::hadamard::fwht) of
+/// that type; σ (and so c) is kept in f64 and c rounded to `T` once.
 ///
 /// ```
 /// use ndarray::array;
 /// use rks_layers::{AdaptiveFastfood, Trainable};
 ///
-/// let layer = AdaptiveFastfood::new(3, 10, 1.0, 42, Trainable::ALL).unwrap();
+/// let layer = AdaptiveFastfood::<f64>::new(3, 10, 1.0, 42, Trainable::ALL).unwrap();
 /// let x = array![[1.0, 2.0, 3.0], [0.5, -1.0, 0.0]];
 /// let (y, cache) = layer.forward_train(x.view()).unwrap();
 /// assert_eq!(y.dim(), (2, 10));
@@ -107,45 +111,46 @@ pub struct FastfoodParts {
 /// assert_eq!(dx.unwrap().dim(), (2, 3));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AdaptiveFastfood {
+#[serde(bound = "")]
+pub struct AdaptiveFastfood<T: Real = f64> {
     input_dim: usize,
     output_dim: usize,
     padded_dim: usize,
     sigma: f64,
-    s: Vec<f64>,
-    g: Vec<f64>,
-    b: Vec<f64>,
+    s: Vec<T>,
+    g: Vec<T>,
+    b: Vec<T>,
     perm: Vec<usize>,
-    bias: Vec<f64>,
+    bias: Vec<T>,
     trainable: Trainable,
 }
 
 /// What [`AdaptiveFastfood::forward_train`] keeps for the backward pass.
 #[derive(Debug, Clone)]
-pub struct FastfoodCache {
+pub struct FastfoodCache<T = f64> {
     /// The input rows (rows × d).
-    x: Array2<f64>,
+    x: Array2<T>,
     /// Π H B x for every block (rows × n_blocks·D).
-    p: Array2<f64>,
+    p: Array2<T>,
     /// H G Π H B x for every block (rows × n_blocks·D).
-    h2: Array2<f64>,
+    h2: Array2<T>,
 }
 
 /// Gradients of a loss with respect to the parameters of an [`AdaptiveFastfood`] layer, summed
 /// over the rows of the batch; `None` for the parameters that are frozen.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FastfoodGrads {
+pub struct FastfoodGrads<T = f64> {
     /// ∂L/∂S (n_blocks·D entries).
-    pub s: Option<Vec<f64>>,
+    pub s: Option<Vec<T>>,
     /// ∂L/∂G (n_blocks·D entries).
-    pub g: Option<Vec<f64>>,
+    pub g: Option<Vec<T>>,
     /// ∂L/∂B (n_blocks·D entries; zero at the padding positions).
-    pub b: Option<Vec<f64>>,
+    pub b: Option<Vec<T>>,
     /// ∂L/∂β (n entries).
-    pub bias: Option<Vec<f64>>,
+    pub bias: Option<Vec<T>>,
 }
 
-impl FastfoodGrads {
+impl<T> FastfoodGrads<T> {
     /// No gradient at all (a frozen layer).
     pub fn none() -> Self {
         Self {
@@ -157,9 +162,10 @@ impl FastfoodGrads {
     }
 }
 
-impl AdaptiveFastfood {
+impl<T: Real> AdaptiveFastfood<T> {
     /// Builds a layer d → n from a seed: the parameters of the Gaussian-kernel `rks::Fastfood`
-    /// map with the same (d, n, σ, seed) (see [`AdaptiveFastfood::from_fastfood`]), β = 0.
+    /// map with the same (d, n, σ, seed) (see [`AdaptiveFastfood::from_fastfood`]; in f32 they
+    /// are rounded to nearest), β = 0.
     pub fn new(
         input_dim: usize,
         output_dim: usize,
@@ -175,7 +181,7 @@ impl AdaptiveFastfood {
         input_dim: usize,
         output_dim: usize,
         sigma: f64,
-        parts: FastfoodParts,
+        parts: FastfoodParts<T>,
         trainable: Trainable,
     ) -> Result<Self, LayerError> {
         if input_dim == 0 {
@@ -243,7 +249,7 @@ impl AdaptiveFastfood {
             g: parts.gaussian,
             b: parts.signs,
             perm: parts.permutation,
-            bias: vec![0.0; output_dim],
+            bias: vec![T::zero(); output_dim],
             trainable,
         })
     }
@@ -281,7 +287,7 @@ impl AdaptiveFastfood {
         self.trainable = trainable;
     }
     /// The current parameters S, G, B, Π.
-    pub fn parts(&self) -> FastfoodParts {
+    pub fn parts(&self) -> FastfoodParts<T> {
         FastfoodParts {
             scaling: self.s.clone(),
             gaussian: self.g.clone(),
@@ -290,7 +296,7 @@ impl AdaptiveFastfood {
         }
     }
     /// The bias β.
-    pub fn bias(&self) -> &[f64] {
+    pub fn bias(&self) -> &[T] {
         &self.bias
     }
 
@@ -313,7 +319,7 @@ impl AdaptiveFastfood {
 
     /// Forward pass for inference: rows × d → rows × n. Rows run in parallel; each output row
     /// depends only on its input row, so the result is the same for any thread count.
-    pub fn forward(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, LayerError> {
+    pub fn forward(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>, LayerError> {
         self.check_input(x)?;
         let mut y = Array2::zeros((x.nrows(), self.output_dim));
         let width = self.s.len();
@@ -323,9 +329,9 @@ impl AdaptiveFastfood {
             .for_each_init(
                 || {
                     (
-                        vec![0.0; width],
-                        vec![0.0; width],
-                        vec![0.0; self.input_dim],
+                        vec![T::zero(); width],
+                        vec![T::zero(); width],
+                        vec![T::zero(); self.input_dim],
                     )
                 },
                 |(p, h2, xrow), (mut yrow, xr)| {
@@ -340,8 +346,8 @@ impl AdaptiveFastfood {
     /// Forward pass that also returns what [`AdaptiveFastfood::backward`] needs.
     pub fn forward_train(
         &self,
-        x: ArrayView2<'_, f64>,
-    ) -> Result<(Array2<f64>, FastfoodCache), LayerError> {
+        x: ArrayView2<'_, T>,
+    ) -> Result<(Array2<T>, FastfoodCache<T>), LayerError> {
         self.check_input(x)?;
         let rows = x.nrows();
         let width = self.s.len();
@@ -376,26 +382,26 @@ impl AdaptiveFastfood {
     /// added in chunk order: the result does not depend on the number of threads.
     pub fn backward(
         &self,
-        cache: &FastfoodCache,
-        grad_out: ArrayView2<'_, f64>,
+        cache: &FastfoodCache<T>,
+        grad_out: ArrayView2<'_, T>,
         input_grad: bool,
-    ) -> Result<(FastfoodGrads, Option<Array2<f64>>), LayerError> {
+    ) -> Result<(FastfoodGrads<T>, Option<Array2<T>>), LayerError> {
         let rows = cache.x.nrows();
         check_shape("grad_out", grad_out, rows, self.output_dim)?;
         let t = self.trainable;
         let need_a = t.b || input_grad; // the second transform is only needed for B and x
         let width = self.s.len();
         let n_chunks = rows.div_ceil(ROW_CHUNK);
-        let partials: Vec<(Partial, Array2<f64>)> = (0..n_chunks)
+        let partials: Vec<(Partial<T>, Array2<T>)> = (0..n_chunks)
             .into_par_iter()
             .map(|c| {
                 let lo = c * ROW_CHUNK;
                 let hi = (lo + ROW_CHUNK).min(rows);
                 let mut acc = Partial::new(t, width, self.output_dim);
                 let mut dx = Array2::zeros((if input_grad { hi - lo } else { 0 }, self.input_dim));
-                let mut gh = vec![0.0; self.padded_dim];
-                let mut ga = vec![0.0; self.padded_dim];
-                let mut gy = vec![0.0; self.output_dim];
+                let mut gh = vec![T::zero(); self.padded_dim];
+                let mut ga = vec![T::zero(); self.padded_dim];
+                let mut gy = vec![T::zero(); self.output_dim];
                 for r in lo..hi {
                     gy.iter_mut()
                         .zip(grad_out.row(r).iter())
@@ -436,7 +442,7 @@ impl AdaptiveFastfood {
 
     /// Calls `f(parameter, weight_decay_applies)` on every trainable parameter vector in the fixed
     /// order S, G, B, β: the same order as the `Some` fields of [`FastfoodGrads`].
-    pub(crate) fn visit_params(&mut self, f: &mut dyn FnMut(&mut [f64], bool)) {
+    pub(crate) fn visit_params(&mut self, f: &mut dyn FnMut(&mut [T], bool)) {
         let t = self.trainable;
         for (on, p) in [
             (t.s, &mut self.s),
@@ -449,6 +455,23 @@ impl AdaptiveFastfood {
                 // shrinks the whole structured matrix rather than individual weights.
                 f(p, false);
             }
+        }
+    }
+
+    /// The same layer in the precision `U`, every value rounded to nearest (exact when widening).
+    pub(crate) fn convert<U: Real>(&self) -> AdaptiveFastfood<U> {
+        let r = |v: &[T]| v.iter().map(|&v| U::of(v.f64())).collect();
+        AdaptiveFastfood {
+            input_dim: self.input_dim,
+            output_dim: self.output_dim,
+            padded_dim: self.padded_dim,
+            sigma: self.sigma,
+            s: r(&self.s),
+            g: r(&self.g),
+            b: r(&self.b),
+            perm: self.perm.clone(),
+            bias: r(&self.bias),
+            trainable: self.trainable,
         }
     }
 
@@ -469,17 +492,17 @@ impl AdaptiveFastfood {
             && self.bias.iter().all(|v| v.is_finite())
     }
 
-    fn check_input(&self, x: ArrayView2<'_, f64>) -> Result<(), LayerError> {
+    fn check_input(&self, x: ArrayView2<'_, T>) -> Result<(), LayerError> {
         check_input_dim(x, self.input_dim)?;
         check_finite(x)
     }
 
     /// One row of the forward pass; `p` and `h2` receive the intermediate values (n_blocks·D).
-    fn forward_row(&self, x: &[f64], y: &mut [f64], p: &mut [f64], h2: &mut [f64]) {
+    fn forward_row(&self, x: &[T], y: &mut [T], p: &mut [T], h2: &mut [T]) {
         let dd = self.padded_dim;
         let d = self.input_dim;
-        let c = self.scale();
-        let mut a = vec![0.0; dd];
+        let c = T::of(self.scale());
+        let mut a = vec![T::zero(); dd];
         for (k, ((pb, hb), yb)) in p
             .chunks_exact_mut(dd)
             .zip(h2.chunks_exact_mut(dd))
@@ -496,17 +519,17 @@ impl AdaptiveFastfood {
             a[..d]
                 .iter_mut()
                 .zip(b.iter().zip(x.iter()))
-                .for_each(|(a, (b, x))| *a = b * x);
-            a[d..].iter_mut().for_each(|a| *a = 0.0);
+                .for_each(|(a, (&b, &x))| *a = b * x);
+            a[d..].iter_mut().for_each(|a| *a = T::zero());
             fwht(&mut a);
             for ((pi, &j), hi) in pb.iter_mut().zip(perm.iter()).zip(hb.iter_mut()) {
                 *pi = a[j];
                 *hi = *pi;
             }
-            hb.iter_mut().zip(g.iter()).for_each(|(h, g)| *h *= g);
+            hb.iter_mut().zip(g.iter()).for_each(|(h, &g)| *h *= g);
             fwht(hb);
             let bias = &self.bias[k * dd..k * dd + yb.len()];
-            for (((yi, hi), si), bi) in yb.iter_mut().zip(hb.iter()).zip(s.iter()).zip(bias) {
+            for (((yi, &hi), &si), &bi) in yb.iter_mut().zip(hb.iter()).zip(s.iter()).zip(bias) {
                 // (c·S)·h, the order rks uses (it folds c into S), so a frozen layer with β = 0
                 // reproduces `rks::Fastfood::project` bit for bit.
                 *yi = (c * si) * hi + bi;
@@ -517,18 +540,18 @@ impl AdaptiveFastfood {
     /// One row of the backward pass, accumulating into `acc` and writing ∂L/∂x into `dx`.
     fn backward_row(
         &self,
-        cache: RowCache<'_>,
-        gy: &[f64],
-        acc: &mut Partial,
-        mut dx: Option<&mut [f64]>,
+        cache: RowCache<'_, T>,
+        gy: &[T],
+        acc: &mut Partial<T>,
+        mut dx: Option<&mut [T]>,
         need_a: bool,
-        (gh, ga): (&mut [f64], &mut [f64]),
+        (gh, ga): (&mut [T], &mut [T]),
     ) {
         let dd = self.padded_dim;
         let d = self.input_dim;
-        let c = self.scale();
+        let c = T::of(self.scale());
         if let Some(db) = acc.bias.as_mut() {
-            db.iter_mut().zip(gy).for_each(|(d, g)| *d += g);
+            db.iter_mut().zip(gy).for_each(|(d, &g)| *d += g);
         }
         for (k, gyb) in gy.chunks(dd).enumerate() {
             let r = k * dd..(k + 1) * dd;
@@ -544,7 +567,7 @@ impl AdaptiveFastfood {
                 ds[k * dd..k * dd + m]
                     .iter_mut()
                     .zip(gyb.iter().zip(h2))
-                    .for_each(|(d, (g, h))| *d += c * g * h);
+                    .for_each(|(d, (&g, &h))| *d += c * g * h);
             }
             if !(acc.g.is_some() || need_a) {
                 continue;
@@ -552,19 +575,19 @@ impl AdaptiveFastfood {
             gh[..m]
                 .iter_mut()
                 .zip(gyb.iter().zip(s))
-                .for_each(|(o, (g, s))| *o = c * s * g);
-            gh[m..].iter_mut().for_each(|o| *o = 0.0);
+                .for_each(|(o, (&g, &s))| *o = c * s * g);
+            gh[m..].iter_mut().for_each(|o| *o = T::zero());
             fwht(gh);
             if let Some(dg) = acc.g.as_mut() {
                 dg[r.clone()]
                     .iter_mut()
                     .zip(gh.iter().zip(p))
-                    .for_each(|(d, (g, p))| *d += g * p);
+                    .for_each(|(d, (&g, &p))| *d += g * p);
             }
             if !need_a {
                 continue;
             }
-            for ((&j, gq), gi) in perm.iter().zip(gh.iter()).zip(g) {
+            for ((&j, &gq), &gi) in perm.iter().zip(gh.iter()).zip(g) {
                 ga[j] = gi * gq;
             }
             fwht(ga);
@@ -572,40 +595,40 @@ impl AdaptiveFastfood {
                 db[k * dd..k * dd + d]
                     .iter_mut()
                     .zip(ga.iter().zip(cache.x))
-                    .for_each(|(o, (g, x))| *o += g * x);
+                    .for_each(|(o, (&g, &x))| *o += g * x);
             }
             if let Some(dx) = dx.as_deref_mut() {
                 dx.iter_mut()
                     .zip(ga.iter().zip(b))
-                    .for_each(|(o, (g, b))| *o += g * b);
+                    .for_each(|(o, (&g, &b))| *o += g * b);
             }
         }
     }
 }
 
 /// Walsh–Hadamard transform of a slice whose length is a power of two by construction.
-fn fwht(v: &mut [f64]) {
+fn fwht<T: Real>(v: &mut [T]) {
     // The length is the padded dimension, a power of two checked when the layer was built.
     let _ = rks::hadamard::fwht(v);
 }
 
-struct RowCache<'a> {
-    x: &'a [f64],
-    p: &'a [f64],
-    h2: &'a [f64],
+struct RowCache<'a, T> {
+    x: &'a [T],
+    p: &'a [T],
+    h2: &'a [T],
 }
 
 /// Gradient sums of one chunk of rows.
-struct Partial {
-    s: Option<Vec<f64>>,
-    g: Option<Vec<f64>>,
-    b: Option<Vec<f64>>,
-    bias: Option<Vec<f64>>,
+struct Partial<T> {
+    s: Option<Vec<T>>,
+    g: Option<Vec<T>>,
+    b: Option<Vec<T>>,
+    bias: Option<Vec<T>>,
 }
 
-impl Partial {
+impl<T: Real> Partial<T> {
     fn new(t: Trainable, width: usize, n: usize) -> Self {
-        let z = |on: bool, len: usize| on.then(|| vec![0.0; len]);
+        let z = |on: bool, len: usize| on.then(|| vec![T::zero(); len]);
         Self {
             s: z(t.s, width),
             g: z(t.g, width),
@@ -614,7 +637,7 @@ impl Partial {
         }
     }
 
-    fn add(&mut self, other: &Partial) {
+    fn add(&mut self, other: &Partial<T>) {
         for (a, b) in [
             (&mut self.s, &other.s),
             (&mut self.g, &other.g),
@@ -622,12 +645,12 @@ impl Partial {
             (&mut self.bias, &other.bias),
         ] {
             if let (Some(a), Some(b)) = (a.as_mut(), b.as_ref()) {
-                a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                a.iter_mut().zip(b).for_each(|(a, &b)| *a += b);
             }
         }
     }
 
-    fn into_grads(self) -> FastfoodGrads {
+    fn into_grads(self) -> FastfoodGrads<T> {
         FastfoodGrads {
             s: self.s,
             g: self.g,
@@ -641,11 +664,11 @@ impl Partial {
 mod tests {
     use super::*;
     use crate::test_util::{assert_grad_close, random_matrix};
-    use ndarray::Array2;
+    use ndarray::{Array2, ShapeBuilder};
 
     /// A layer with random (not ±1 / chi) values everywhere, so every parameter matters.
     fn layer(d: usize, n: usize, seed: u64) -> AdaptiveFastfood {
-        let mut l = AdaptiveFastfood::new(d, n, 1.3, seed, Trainable::ALL).unwrap();
+        let mut l = AdaptiveFastfood::<f64>::new(d, n, 1.3, seed, Trainable::ALL).unwrap();
         let len = l.s.len();
         let r = random_matrix(4, len, seed + 100);
         l.s = r.row(0).to_vec();
@@ -769,11 +792,101 @@ mod tests {
         assert_eq!((none.g, dx), (all.g, None));
     }
 
+    impl AdaptiveFastfood<f64> {
+        fn to_f32(&self) -> AdaptiveFastfood<f32> {
+            self.convert()
+        }
+    }
+
+    #[test]
+    fn seeded_f32_layer_is_the_f64_layer_rounded() {
+        let l64 = AdaptiveFastfood::<f64>::new(7, 40, 1.7, 3, Trainable::ALL).unwrap();
+        let l32 = AdaptiveFastfood::<f32>::new(7, 40, 1.7, 3, Trainable::ALL).unwrap();
+        assert_eq!(l32, l64.to_f32());
+    }
+
+    /// The f32 layer computes the f64 layer's values to f32 accuracy: forward, every parameter
+    /// gradient and the input gradient (D = 1,024, as in LeNet's head: 10 rounded transform
+    /// stages, so relative errors of a few 10⁻⁶ of the largest entry).
+    #[test]
+    fn f32_agrees_with_f64() {
+        let l64 = layer(800, 1100, 31);
+        let l32 = l64.to_f32();
+        let x = random_matrix(20, 800, 32);
+        let gy = random_matrix(20, 1100, 33);
+        let (y64, c64) = l64.forward_train(x.view()).unwrap();
+        let (y32, c32) = l32.forward_train(x.mapv(|v| v as f32).view()).unwrap();
+        assert_eq!(y32, l32.forward(x.mapv(|v| v as f32).view()).unwrap());
+        let (g64, dx64) = l64.backward(&c64, gy.view(), true).unwrap();
+        let (g32, dx32) = l32
+            .backward(&c32, gy.mapv(|v| v as f32).view(), true)
+            .unwrap();
+        let close = |name: &str, a: &[f32], b: &[f64]| {
+            assert_eq!(a.len(), b.len());
+            let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            let err = a
+                .iter()
+                .zip(b)
+                .fold(0.0f64, |m, (a, b)| m.max((f64::from(*a) - b).abs()));
+            assert!(err <= 2e-5 * scale, "{name}: {err} vs scale {scale}");
+        };
+        close("y", y32.as_slice().unwrap(), y64.as_slice().unwrap());
+        for (name, a, b) in [
+            ("S", &g32.s, &g64.s),
+            ("G", &g32.g, &g64.g),
+            ("B", &g32.b, &g64.b),
+            ("bias", &g32.bias, &g64.bias),
+        ] {
+            close(name, a.as_ref().unwrap(), b.as_ref().unwrap());
+        }
+        close(
+            "x",
+            dx32.unwrap().as_slice().unwrap(),
+            dx64.unwrap().as_slice().unwrap(),
+        );
+    }
+
+    #[test]
+    fn any_memory_layout_gives_the_same_results() {
+        let l = layer(12, 40, 41).to_f32();
+        let x = random_matrix(35, 12, 42).mapv(|v| v as f32);
+        let gy = random_matrix(35, 40, 43).mapv(|v| v as f32);
+        let fortran = |a: &Array2<f32>| {
+            let mut f = Array2::zeros(a.raw_dim().f());
+            f.assign(a);
+            f
+        };
+        let (xf, gyf) = (fortran(&x), fortran(&gy));
+        assert!(xf.row(0).as_slice().is_none());
+        assert_eq!(l.forward(x.view()).unwrap(), l.forward(xf.view()).unwrap());
+        let (y, cache) = l.forward_train(x.view()).unwrap();
+        let (yf, cache_f) = l.forward_train(xf.view()).unwrap();
+        assert_eq!(y, yf);
+        assert_eq!(
+            l.backward(&cache, gy.view(), true).unwrap(),
+            l.backward(&cache_f, gyf.view(), true).unwrap()
+        );
+    }
+
     #[test]
     fn same_result_for_any_number_of_threads() {
         let l = layer(16, 48, 21);
         let x = random_matrix(70, 16, 22); // several row chunks, one partial
         let gy = random_matrix(70, 48, 23);
+        let l32 = l.to_f32();
+        let (x32, gy32) = (x.mapv(|v| v as f32), gy.mapv(|v| v as f32));
+        let run32 = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let (y, cache) = l32.forward_train(x32.view()).unwrap();
+                let (grads, dx) = l32.backward(&cache, gy32.view(), true).unwrap();
+                (y, grads, dx)
+            })
+        };
+        assert_eq!(run32(1), run32(3));
         let run = |threads| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -812,13 +925,20 @@ mod tests {
         let mut parts = l.parts();
         parts.permutation[0] = parts.permutation[1];
         assert!(AdaptiveFastfood::from_parts(4, 8, 1.0, parts, Trainable::ALL).is_err());
-        assert!(AdaptiveFastfood::new(4, 8, 0.0, 1, Trainable::ALL).is_err());
-        assert!(AdaptiveFastfood::new(0, 8, 1.0, 1, Trainable::ALL).is_err());
+        assert!(AdaptiveFastfood::<f64>::new(4, 8, 0.0, 1, Trainable::ALL).is_err());
+        assert!(AdaptiveFastfood::<f32>::new(0, 8, 1.0, 1, Trainable::ALL).is_err());
+        let l32 = layer(4, 8, 1).to_f32();
+        let mut x = Array2::<f32>::zeros((2, 4));
+        x[[0, 3]] = f32::INFINITY;
+        assert!(matches!(
+            l32.forward(x.view()),
+            Err(LayerError::NonFiniteInput { row: 0, col: 3, value }) if value == f64::INFINITY
+        ));
     }
 
     #[test]
     fn parameter_counts() {
-        let l = AdaptiveFastfood::new(5, 20, 1.0, 0, Trainable::ALL).unwrap();
+        let l = AdaptiveFastfood::<f32>::new(5, 20, 1.0, 0, Trainable::ALL).unwrap();
         // D = 8, 3 blocks: B 3·5, G 3·8, S 20, β 20.
         assert_eq!(l.n_parameters(), 15 + 24 + 20 + 20);
         let mut f = l.clone();

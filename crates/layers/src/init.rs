@@ -6,12 +6,14 @@
 use crate::error::Param;
 use rks::{Fastfood, FeatureMap};
 
+use crate::real::Real;
 use crate::{AdaptiveFastfood, FastfoodParts, LayerError, Trainable};
 
-impl AdaptiveFastfood {
+impl<T: Real> AdaptiveFastfood<T> {
     /// A layer d → n initialised with the parameters of `map` (d = `map.input_dim()`,
     /// n = `map.n_frequencies()`, σ = `map.sigma()`), β = 0. With [`Trainable::NONE`] its
-    /// [`forward`](AdaptiveFastfood::forward) equals `map.project(x)` exactly.
+    /// [`forward`](AdaptiveFastfood::forward) equals `map.project(x)` exactly in f64; an f32
+    /// layer holds the parameters rounded to nearest.
     ///
     /// ```
     /// use ndarray::array;
@@ -30,9 +32,13 @@ impl AdaptiveFastfood {
             permutation: Vec::new(),
         };
         for block in map.blocks() {
-            parts.scaling.extend_from_slice(block.scaling());
-            parts.gaussian.extend_from_slice(block.gaussian());
-            parts.signs.extend_from_slice(block.signs());
+            parts
+                .scaling
+                .extend(block.scaling().iter().map(|&v| T::of(v)));
+            parts
+                .gaussian
+                .extend(block.gaussian().iter().map(|&v| T::of(v)));
+            parts.signs.extend(block.signs().iter().map(|&v| T::of(v)));
             parts.permutation.extend_from_slice(block.permutation());
         }
         Self::from_parts(
@@ -47,13 +53,13 @@ impl AdaptiveFastfood {
 
 /// The layer of [`AdaptiveFastfood::new`]: the Gaussian-kernel Fastfood map of the same
 /// (d, n, σ, seed), converted.
-pub(crate) fn fastfood_layer(
+pub(crate) fn fastfood_layer<T: Real>(
     input_dim: usize,
     output_dim: usize,
     sigma: f64,
     seed: u64,
     trainable: Trainable,
-) -> Result<AdaptiveFastfood, LayerError> {
+) -> Result<AdaptiveFastfood<T>, LayerError> {
     if !(sigma.is_finite() && sigma > 0.0) {
         return Err(LayerError::InvalidParameter {
             name: Param::Sigma,

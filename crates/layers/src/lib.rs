@@ -12,6 +12,13 @@
 //! - [`train()`], [`TrainParams`], [`Optimizer`]: mini-batch Adam or SGD with momentum, early
 //!   stopping on a validation split.
 //! - [`Network::save`], [`Network::load`]: versioned, checked persistence.
+//! - [`ConvNet`], [`ConvNetParams`], [`train_convnet`]: Caffe's LeNet with a dense or (adaptive)
+//!   Fastfood head, trained by SGD with momentum, in f32.
+//!
+//! Every layer is generic over the floating-point type ([`Real`]: f32 or f64): the [`Network`]
+//! runs in f64 (the default type of [`Dense`], [`AdaptiveFastfood`] and [`Hidden`]), the
+//! [`ConvNet`] in f32, and the f64 instantiation of the same code is what the gradient checks
+//! compare with central finite differences.
 //!
 //! ```
 //! use ndarray::Array2;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::check_input_dim;
 use crate::loss::{argmax, softmax, softmax_cross_entropy};
+use crate::real::Real;
 use crate::{
     AdaptiveFastfood, Dense, DenseCache, DenseGrads, DenseInit, FastfoodCache, FastfoodGrads,
     LayerError, Trainable,
@@ -150,16 +151,18 @@ impl NetworkParams {
     }
 }
 
-/// A hidden layer of a [`Network`] (followed by ReLU).
+/// A hidden layer of a [`Network`] (f64, the default) or of a [`ConvNet`](crate::ConvNet)'s head
+/// (f32), followed by ReLU.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Hidden {
+#[serde(bound = "")]
+pub enum Hidden<T: Real = f64> {
     /// An adaptive (or frozen) Fastfood layer.
-    Fastfood(AdaptiveFastfood),
+    Fastfood(AdaptiveFastfood<T>),
     /// A dense layer.
-    Dense(Dense),
+    Dense(Dense<T>),
 }
 
-impl Hidden {
+impl<T: Real> Hidden<T> {
     /// Input dimension.
     pub fn input_dim(&self) -> usize {
         match self {
@@ -188,47 +191,110 @@ impl Hidden {
             Hidden::Dense(l) => l.n_parameters(),
         }
     }
-    fn is_trainable(&self) -> bool {
+    pub(crate) fn is_trainable(&self) -> bool {
         match self {
             Hidden::Fastfood(l) => l.trainable().any(),
             Hidden::Dense(_) => true,
         }
     }
-    fn forward(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, LayerError> {
+    pub(crate) fn forward(&self, x: ArrayView2<'_, T>) -> Result<Array2<T>, LayerError> {
         match self {
             Hidden::Fastfood(l) => l.forward(x),
             Hidden::Dense(l) => l.forward(x),
+        }
+    }
+    /// Forward pass keeping what [`Hidden::backward`] needs.
+    pub(crate) fn forward_train(
+        &self,
+        x: ArrayView2<'_, T>,
+    ) -> Result<(Array2<T>, LayerCache<T>), LayerError> {
+        Ok(match self {
+            Hidden::Fastfood(l) => {
+                let (y, c) = l.forward_train(x)?;
+                (y, LayerCache::Fastfood(c))
+            }
+            Hidden::Dense(l) => {
+                let (y, c) = l.forward_train(x)?;
+                (y, LayerCache::Dense(c))
+            }
+        })
+    }
+    /// Backward pass for the cache of [`Hidden::forward_train`]: the gradients of the trainable
+    /// parameters and, if `input_grad`, ∂L/∂x. A frozen Fastfood layer asked for no input
+    /// gradient computes nothing.
+    pub(crate) fn backward(
+        &self,
+        cache: &LayerCache<T>,
+        grad_out: ArrayView2<'_, T>,
+        input_grad: bool,
+    ) -> Result<(HiddenGrads<T>, Option<Array2<T>>), LayerError> {
+        Ok(match (self, cache) {
+            (Hidden::Fastfood(l), LayerCache::Fastfood(c)) => {
+                let (gr, gx) = if l.trainable().any() || input_grad {
+                    l.backward(c, grad_out, input_grad)?
+                } else {
+                    (FastfoodGrads::none(), None)
+                };
+                (HiddenGrads::Fastfood(gr), gx)
+            }
+            (Hidden::Dense(l), LayerCache::Dense(c)) => {
+                let (gr, gx) = l.backward(c, grad_out, input_grad)?;
+                (HiddenGrads::Dense(gr), gx)
+            }
+            _ => unreachable!("caches are built by the same layer"),
+        })
+    }
+    /// Calls `f(parameter, weight_decay_applies)` on the trainable parameters, in the order of
+    /// the layer's gradient vectors.
+    pub(crate) fn visit_params(&mut self, f: &mut dyn FnMut(&mut [T], bool)) {
+        match self {
+            Hidden::Fastfood(l) => l.visit_params(f),
+            Hidden::Dense(l) => l.visit_params(f),
+        }
+    }
+    /// The same layer in the precision `U`, every value rounded to nearest (exact when widening).
+    pub(crate) fn convert<U: Real>(&self) -> Hidden<U> {
+        match self {
+            Hidden::Fastfood(l) => Hidden::Fastfood(l.convert()),
+            Hidden::Dense(l) => Hidden::Dense(l.convert()),
+        }
+    }
+    /// True if the layer's arrays are consistent and its parameters finite (loaded networks).
+    pub(crate) fn is_consistent(&self) -> bool {
+        match self {
+            Hidden::Fastfood(l) => l.is_consistent(),
+            Hidden::Dense(l) => l.is_consistent() && l.is_finite(),
         }
     }
 }
 
 /// Gradients of one hidden layer.
 #[derive(Debug, Clone, PartialEq)]
-pub enum HiddenGrads {
+pub enum HiddenGrads<T = f64> {
     /// Of a Fastfood layer (only the trainable parameters are `Some`).
-    Fastfood(FastfoodGrads),
+    Fastfood(FastfoodGrads<T>),
     /// Of a dense layer.
-    Dense(DenseGrads),
+    Dense(DenseGrads<T>),
 }
 
 /// Gradients of the mean loss of a batch with respect to every trainable parameter.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NetworkGrads {
+pub struct NetworkGrads<T = f64> {
     /// One entry per hidden layer, in order.
-    pub hidden: Vec<HiddenGrads>,
+    pub hidden: Vec<HiddenGrads<T>>,
     /// The output layer.
-    pub output: DenseGrads,
+    pub output: DenseGrads<T>,
 }
 
-impl NetworkGrads {
+impl<T: Real> NetworkGrads<T> {
     /// The gradients as one vector, in the order of [`Network::parameter_vector`].
-    pub fn to_vector(&self) -> Vec<f64> {
+    pub fn to_vector(&self) -> Vec<T> {
         self.slices().concat()
     }
 
     /// The gradient vectors in the order of [`Network::parameter_vector`].
-    pub(crate) fn slices(&self) -> Vec<&[f64]> {
-        let mut out: Vec<&[f64]> = Vec::new();
+    pub(crate) fn slices(&self) -> Vec<&[T]> {
+        let mut out: Vec<&[T]> = Vec::new();
         for h in &self.hidden {
             match h {
                 HiddenGrads::Fastfood(g) => out.extend(
@@ -245,7 +311,7 @@ impl NetworkGrads {
     }
 }
 
-fn dense_slices(g: &DenseGrads) -> impl Iterator<Item = &[f64]> {
+fn dense_slices<T: Real>(g: &DenseGrads<T>) -> impl Iterator<Item = &[T]> {
     [g.weights.as_slice(), g.bias.as_slice()]
         .into_iter()
         .flatten()
@@ -260,9 +326,9 @@ pub struct Network {
 }
 
 /// Per-layer values kept by the forward pass for the backward pass.
-enum LayerCache {
-    Fastfood(FastfoodCache),
-    Dense(DenseCache),
+pub(crate) enum LayerCache<T: Real> {
+    Fastfood(FastfoodCache<T>),
+    Dense(DenseCache<T>),
 }
 
 impl Network {
@@ -397,10 +463,7 @@ impl Network {
     /// order of [`Network::parameter_vector`] (and of [`NetworkGrads::to_vector`]).
     pub(crate) fn visit_params(&mut self, f: &mut dyn FnMut(&mut [f64], bool)) {
         for h in &mut self.hidden {
-            match h {
-                Hidden::Fastfood(l) => l.visit_params(f),
-                Hidden::Dense(l) => l.visit_params(f),
-            }
+            h.visit_params(f);
         }
         self.output.visit_params(f);
     }
@@ -447,17 +510,7 @@ impl Network {
         let mut pre: Vec<Array2<f64>> = Vec::with_capacity(self.hidden.len());
         let mut h: Option<Array2<f64>> = None;
         for layer in &self.hidden {
-            let input = current(&xs, &h);
-            let (y, cache) = match layer {
-                Hidden::Fastfood(l) => {
-                    let (y, c) = l.forward_train(input)?;
-                    (y, LayerCache::Fastfood(c))
-                }
-                Hidden::Dense(l) => {
-                    let (y, c) = l.forward_train(input)?;
-                    (y, LayerCache::Dense(c))
-                }
-            };
+            let (y, cache) = layer.forward_train(current(&xs, &h))?;
             h = Some(y.mapv(relu));
             pre.push(y);
             caches.push(cache);
@@ -486,23 +539,8 @@ impl Network {
                 }
             });
             let need_input = self.hidden[..i].iter().any(Hidden::is_trainable);
-            let grads = match (layer, cache) {
-                (Hidden::Fastfood(l), LayerCache::Fastfood(c)) => {
-                    let (gr, gx) = if l.trainable().any() || need_input {
-                        l.backward(c, gy.view(), need_input)?
-                    } else {
-                        (FastfoodGrads::none(), None)
-                    };
-                    g = gx;
-                    HiddenGrads::Fastfood(gr)
-                }
-                (Hidden::Dense(l), LayerCache::Dense(c)) => {
-                    let (gr, gx) = l.backward(c, gy.view(), need_input)?;
-                    g = gx;
-                    HiddenGrads::Dense(gr)
-                }
-                _ => unreachable!("caches are built from the same layers"),
-            };
+            let (grads, gx) = layer.backward(cache, gy.view(), need_input)?;
+            g = gx;
             hidden.push(grads);
         }
         hidden.reverse();
@@ -532,11 +570,7 @@ impl Network {
         self.scaler.validate()?;
         let mut dim = self.scaler.dim();
         for (i, layer) in self.hidden.iter().enumerate() {
-            let ok = match layer {
-                Hidden::Fastfood(l) => l.is_consistent(),
-                Hidden::Dense(l) => l.is_consistent() && l.is_finite(),
-            };
-            if !ok || layer.input_dim() != dim {
+            if !layer.is_consistent() || layer.input_dim() != dim {
                 return Err(LayerError::InvalidParameter {
                     name: Param::Hidden,
                     reason: format!("layer {i} is inconsistent or does not take {dim} inputs"),

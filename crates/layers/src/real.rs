@@ -1,5 +1,6 @@
-//! The floating-point types the convolutional layers run in: f32 for training, f64 for the
-//! gradient checks against finite differences (same code, another precision).
+//! The floating-point types the layers run in: f32 for training the convolutional network (base
+//! and head), f64 for the fully connected [`Network`](crate::Network) and for the gradient checks
+//! against finite differences (same code, another precision).
 
 use std::fmt::Debug;
 use std::iter::Sum;
@@ -10,9 +11,11 @@ use num_traits::Float;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// f32 or f64.
+/// f32 or f64 (an [`rks::Element`], so the Walsh–Hadamard transform of the rks crate runs in
+/// either).
 pub trait Real:
-    Float
+    rks::Element
+    + Float
     + LinalgScalar
     + ScalarOperand
     + Sum
