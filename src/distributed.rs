@@ -177,14 +177,21 @@ pub fn run(
 }
 
 /// Every rank learns whether every rank succeeded: the first failing rank's error is this
-/// rank's own, or a message naming it.
+/// rank's own, or a message naming it. A failing rank prints its error *before* the reduction,
+/// so that it is written before any other rank can learn of the failure and exit (after which
+/// `mpirun` ends the job, and a message still to be printed would be lost).
 fn agree<T>(world: &SimpleCommunicator, local: Result<T>) -> Result<T> {
     let size = world.size();
     let mine = if local.is_ok() { size } else { world.rank() };
+    if let Err(e) = &local {
+        eprintln!("error: {e}");
+    }
     let mut first_failed = size;
     world.all_reduce_into(&mine, &mut first_failed, SystemOperation::min());
     match local {
-        Err(e) => Err(e),
+        Err(e) => Err(CliError::Reported {
+            exit_code: e.exit_code(),
+        }),
         Ok(_) if first_failed < size => Err(CliError::compute(format!(
             "rank {first_failed} failed (its error is above); no model was written"
         ))),

@@ -47,6 +47,14 @@ pub enum CliError {
     /// Fitting, tuning or predicting failed on valid files (e.g. a degenerate data set).
     #[error("{0}")]
     Compute(String),
+    /// An error this process has already printed, with its exit code (a rank of a distributed
+    /// fit prints its own error before the other ranks learn of it: once one rank exits with an
+    /// error, `mpirun` ends the job and could cut off a message not yet written).
+    #[error("(reported above)")]
+    Reported {
+        /// The exit code of the error printed.
+        exit_code: i32,
+    },
 }
 
 impl CliError {
@@ -54,6 +62,7 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Usage(_) => 2,
+            CliError::Reported { exit_code } => *exit_code,
             _ => 1,
         }
     }

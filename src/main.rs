@@ -77,6 +77,7 @@ fn main() -> ExitCode {
                 .error(clap::error::ErrorKind::ArgumentConflict, message)
                 .exit()
         }
+        Ok(Err(CliError::Reported { exit_code })) => ExitCode::from(exit_code as u8),
         Ok(Err(e)) => {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code() as u8)
