@@ -51,6 +51,7 @@ pub enum CliError {
     /// fit prints its own error before the other ranks learn of it: once one rank exits with an
     /// error, `mpirun` ends the job and could cut off a message not yet written).
     #[error("(reported above)")]
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))] // made only by the distributed fit
     Reported {
         /// The exit code of the error printed.
         exit_code: i32,
