@@ -392,8 +392,7 @@ fn check_shape(input: Shape3, out_channels: usize, kernel: usize) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::{assert_grad_close, random_matrix};
-    use ndarray::ShapeBuilder;
+    use crate::test_util::{assert_grad_close, column_major, on_threads, random_matrix};
 
     /// Moves a parameter or an input by ±ε.
     type Perturb<'a> = dyn Fn(&mut Conv2d<f64>, &mut Array2<f64>, f64) + 'a;
@@ -482,13 +481,7 @@ mod tests {
         let l = layer();
         let x = random_matrix(11, 60, 3);
         let gy = random_matrix(11, l.output_dim(), 4);
-        // Column-major copies: every row is strided.
-        let fortran = |a: &Array2<f64>| {
-            let mut f = Array2::zeros(a.raw_dim().f());
-            f.assign(a);
-            f
-        };
-        let (xf, gyf) = (fortran(&x), fortran(&gy));
+        let (xf, gyf) = (column_major(&x), column_major(&gy));
         assert!(xf.row(0).as_slice().is_none());
         assert_eq!(l.forward(x.view()).unwrap(), l.forward(xf.view()).unwrap());
         assert_eq!(
@@ -503,11 +496,7 @@ mod tests {
         let x = random_matrix(37, l.input_dim(), 12).mapv(|v| v as f32);
         let gy = random_matrix(37, l.output_dim(), 13).mapv(|v| v as f32);
         let run = |threads| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
+            on_threads(threads, || {
                 let y = l.forward(x.view()).unwrap();
                 (y, l.backward(x.view(), gy.view(), true).unwrap())
             })

@@ -453,20 +453,8 @@ fn relu<T: Real>(v: T) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::{assert_grad_close, random_matrix};
+    use crate::test_util::{HEADS, assert_grad_close, on_threads, random_matrix};
     use ndarray::ShapeBuilder;
-
-    const HEADS: [Head; 3] = [
-        Head::Dense { width: 6 },
-        Head::Fastfood {
-            width: 12,
-            adaptive: true,
-        },
-        Head::Fastfood {
-            width: 12,
-            adaptive: false,
-        },
-    ];
 
     fn params(head: Head, dropout: f64) -> ConvNetParams {
         ConvNetParams::lenet(head)
@@ -624,11 +612,7 @@ mod tests {
         for head in HEADS {
             let (net, x, y) = small(head, 0.2);
             let run = |threads| {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap();
-                pool.install(|| {
+                on_threads(threads, || {
                     let (loss, _, g) = net.loss_and_gradients(x.view(), &y, 1).unwrap();
                     (loss, g, net.logits(x.view()).unwrap())
                 })

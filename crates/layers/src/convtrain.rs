@@ -225,21 +225,9 @@ pub fn train_convnet<T: Real>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::random_matrix;
+    use crate::test_util::{HEADS, on_threads, random_matrix};
     use crate::{ConvNetParams, Head};
     use ndarray::Array2;
-
-    const HEADS: [Head; 3] = [
-        Head::Dense { width: 6 },
-        Head::Fastfood {
-            width: 12,
-            adaptive: true,
-        },
-        Head::Fastfood {
-            width: 12,
-            adaptive: false,
-        },
-    ];
 
     fn params(head: Head) -> ConvNetParams {
         ConvNetParams::lenet(head)
@@ -277,11 +265,7 @@ mod tests {
         let x = x.mapv(|v| v as f32);
         for head in HEADS {
             let run = |threads| {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap();
-                pool.install(|| {
+                on_threads(threads, || {
                     let mut net = params(head).build(2).unwrap();
                     let history =
                         train_convnet(&mut net, x.view(), &y, &train_params(), |_| {}).unwrap();

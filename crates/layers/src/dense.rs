@@ -258,8 +258,7 @@ impl<T: Real> Dense<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::{assert_grad_close, random_matrix};
-    use ndarray::ShapeBuilder;
+    use crate::test_util::{assert_grad_close, column_major, on_threads, random_matrix};
 
     fn loss(l: &Dense, x: &Array2<f64>, w: &Array2<f64>) -> f64 {
         (&l.forward(x.view()).unwrap().mapv(f64::sin) * w).sum()
@@ -303,11 +302,7 @@ mod tests {
         let x = random_matrix(130, 33, 6).mapv(T::of);
         let gy = random_matrix(130, 150, 7).mapv(T::of);
         let run = |threads| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
+            on_threads(threads, || {
                 let (y, cache) = l.forward_train(x.view()).unwrap();
                 (y, l.backward(&cache, gy.view(), true).unwrap())
             })
@@ -326,12 +321,7 @@ mod tests {
         let l = Dense::<f32>::new(9, 70, DenseInit::He, 3).unwrap();
         let x = random_matrix(67, 9, 4).mapv(|v| v as f32);
         let gy = random_matrix(67, 70, 5).mapv(|v| v as f32);
-        let fortran = |a: &Array2<f32>| {
-            let mut f = Array2::zeros(a.raw_dim().f());
-            f.assign(a);
-            f
-        };
-        let (xf, gyf) = (fortran(&x), fortran(&gy));
+        let (xf, gyf) = (column_major(&x), column_major(&gy));
         assert!(xf.row(0).as_slice().is_none());
         let (y, cache) = l.forward_train(x.view()).unwrap();
         let (yf, cache_f) = l.forward_train(xf.view()).unwrap();

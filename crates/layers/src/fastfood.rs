@@ -663,8 +663,8 @@ impl<T: Real> Partial<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::{assert_grad_close, random_matrix};
-    use ndarray::{Array2, ShapeBuilder};
+    use crate::test_util::{assert_grad_close, column_major, on_threads, random_matrix};
+    use ndarray::Array2;
 
     /// A layer with random (not ±1 / chi) values everywhere, so every parameter matters.
     fn layer(d: usize, n: usize, seed: u64) -> AdaptiveFastfood {
@@ -851,12 +851,7 @@ mod tests {
         let l = layer(12, 40, 41).to_f32();
         let x = random_matrix(35, 12, 42).mapv(|v| v as f32);
         let gy = random_matrix(35, 40, 43).mapv(|v| v as f32);
-        let fortran = |a: &Array2<f32>| {
-            let mut f = Array2::zeros(a.raw_dim().f());
-            f.assign(a);
-            f
-        };
-        let (xf, gyf) = (fortran(&x), fortran(&gy));
+        let (xf, gyf) = (column_major(&x), column_major(&gy));
         assert!(xf.row(0).as_slice().is_none());
         assert_eq!(l.forward(x.view()).unwrap(), l.forward(xf.view()).unwrap());
         let (y, cache) = l.forward_train(x.view()).unwrap();
@@ -876,11 +871,7 @@ mod tests {
         let l32 = l.to_f32();
         let (x32, gy32) = (x.mapv(|v| v as f32), gy.mapv(|v| v as f32));
         let run32 = |threads| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
+            on_threads(threads, || {
                 let (y, cache) = l32.forward_train(x32.view()).unwrap();
                 let (grads, dx) = l32.backward(&cache, gy32.view(), true).unwrap();
                 (y, grads, dx)
@@ -888,11 +879,7 @@ mod tests {
         };
         assert_eq!(run32(1), run32(3));
         let run = |threads| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
+            on_threads(threads, || {
                 let (y, cache) = l.forward_train(x.view()).unwrap();
                 let (grads, dx) = l.backward(&cache, gy.view(), true).unwrap();
                 (y, grads, dx)

@@ -1,9 +1,40 @@
 //! Helpers shared by the unit tests.
 
-use ndarray::Array2;
+use ndarray::{Array2, ShapeBuilder};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
+
+use crate::Head;
+
+/// The three heads of a small test convnet: dense, adaptive Fastfood, fixed Fastfood.
+pub(crate) const HEADS: [Head; 3] = [
+    Head::Dense { width: 6 },
+    Head::Fastfood {
+        width: 12,
+        adaptive: true,
+    },
+    Head::Fastfood {
+        width: 12,
+        adaptive: false,
+    },
+];
+
+/// `f` run on a pool of `threads` threads.
+pub(crate) fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
+/// A column-major copy of `a`: every row is strided.
+pub(crate) fn column_major<T: Clone + num_traits::Zero>(a: &Array2<T>) -> Array2<T> {
+    let mut f = Array2::zeros(a.raw_dim().f());
+    f.assign(a);
+    f
+}
 
 /// A rows × cols matrix of standard normal values from a fixed seed.
 pub(crate) fn random_matrix(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
