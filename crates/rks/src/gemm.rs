@@ -294,6 +294,21 @@ pub(crate) fn gemm_f64(
     multiply::<f64, 8>(x, b, z, &portable_panel::<f64, 8>);
 }
 
+/// X·Xᵀ (m × m for X of m rows) in f64 with the kernels `simd` allows: entry (i, j) is the
+/// FMA chain over k = 0, 1, … of x[i, k]·x[j, k], the same chain as entry (j, i) because a fused
+/// multiply-add does not depend on the order of its two factors, so the result is exactly
+/// symmetric. Blocks of [`MC`] rows run in parallel; every entry is its own chain, so the bits do
+/// not depend on the thread count (or on the CPU, as for [`gemm_f64`]).
+pub(crate) fn outer_f64(simd: Simd, x: ArrayView2<'_, f64>) -> Array2<f64> {
+    let (m, d) = x.dim();
+    let xt = Packed::from_columns(d, m, |j, col| {
+        col.iter_mut().zip(x.row(j)).for_each(|(c, &v)| *c = v)
+    });
+    let mut z = Array2::zeros((m, m));
+    crate::features::for_row_blocks(x, z.view_mut(), MC, |xb, zb| gemm_f64(simd, xb, &xt, zb));
+    z
+}
+
 #[cfg(test)]
 mod tests {
     use ndarray::ShapeBuilder;
@@ -387,6 +402,29 @@ mod tests {
     #[test]
     fn f64_matches_fma_chain_bit_for_bit() {
         check::<f64, 8>(|x, b, z| gemm_f64(Simd::detect(), x, b, z));
+    }
+
+    #[test]
+    fn outer_product_is_the_fma_chains_exactly_symmetric_for_any_thread_count() {
+        // More rows than one parallel block, depth across several k blocks.
+        let x = random::<f64>(MC + 37, KC + 45, 3);
+        let expected = reference(x.view(), x.t());
+        let pools = [1, 2, 3].map(|t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+        });
+        for simd in Simd::levels() {
+            for pool in &pools {
+                let z = pool.install(|| outer_f64(simd, x.view()));
+                assert_eq!(z.dim(), expected.dim());
+                for ((i, j), v) in z.indexed_iter() {
+                    assert_eq!(v.to_bits(), expected[[i, j]].to_bits(), "({i}, {j})");
+                    assert_eq!(v.to_bits(), z[[j, i]].to_bits(), "symmetric ({i}, {j})");
+                }
+            }
+        }
     }
 
     #[test]

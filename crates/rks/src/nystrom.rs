@@ -536,18 +536,13 @@ impl Nystrom {
             })
             .collect();
         let rank = g.iter().filter(|&&g| g > 0.0).count();
-        // V = U·diag(√g) row-major, then P_ij = Σ_k V_ik V_jk in order k = 0, 1, …: the same
-        // products for (i, j) and (j, i), so P is exactly symmetric (column j is row j).
+        // P = V·Vᵀ with V = U·diag(√g): entry (i, j) is the FMA chain over k of V_ik·V_jk, the
+        // same chain as (j, i), so P is exactly symmetric (column j is row j).
         let root: Vec<f64> = g.iter().map(|g| g.sqrt()).collect();
-        let v: Vec<f64> = (0..m)
-            .flat_map(|i| (0..m).map(move |k| (i, k)))
-            .map(|(i, k)| u[(i, k)] * root[k])
-            .collect();
+        let v = Array2::from_shape_fn((m, m), |(i, k)| u[(i, k)] * root[k]);
+        let p = crate::gemm::outer_f64(Simd::detect(), v.view());
         let packed = Packed::from_columns(m, m, |j, column| {
-            let vj = &v[j * m..(j + 1) * m];
-            for (p, vi) in column.iter_mut().zip(v.chunks_exact(m)) {
-                *p = vi.iter().zip(vj).map(|(a, b)| a * b).sum();
-            }
+            column.iter_mut().zip(p.row(j)).for_each(|(c, &v)| *c = v)
         });
         Ok(Self {
             spec: *spec,

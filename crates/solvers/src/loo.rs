@@ -142,6 +142,8 @@ pub struct LooPath {
     y: Array2<f64>,
     /// The scored rows of U (S × r); U has orthonormal columns over all N rows.
     u: Mat<f64>,
+    /// Uᵢⱼ² (S × r): a row's leverage inside the span of U at λ is one product with it.
+    u_squared: Mat<f64>,
     /// The r nonzero eigenvalues s of ΦcᵀΦc (equal to those of ΦcΦcᵀ).
     s: Vec<f64>,
     /// Ỹ = UᵀYc (r × m).
@@ -285,11 +287,11 @@ impl LooPath {
     ) -> Self {
         let inside = product(u.as_ref(), y_tilde.as_ref());
         let outside = Mat::from_fn(yc.nrows(), yc.ncols(), |i, k| yc[(i, k)] - inside[(i, k)]);
+        let u_squared = Mat::from_fn(u.nrows(), u.ncols(), |i, j| u[(i, j)] * u[(i, j)]);
+        let ones = Mat::from_fn(u.ncols(), 1, |_, _| 1.0);
+        let spanned = product(u_squared.as_ref(), ones.as_ref());
         let leverage_outside = (0..u.nrows())
-            .map(|i| {
-                let spanned: f64 = (0..u.ncols()).map(|j| u[(i, j)] * u[(i, j)]).sum();
-                (1.0 - 1.0 / fit_rows - spanned).max(0.0)
-            })
+            .map(|i| (1.0 - 1.0 / fit_rows - spanned[(i, 0)]).max(0.0))
             .collect();
         Self {
             fit_rows,
@@ -298,6 +300,7 @@ impl LooPath {
             ybar,
             y,
             u,
+            u_squared,
             s,
             y_tilde,
             outside,
@@ -340,18 +343,16 @@ impl LooPath {
             self.y_tilde[(j, k)] * shrink[j]
         });
         let residual = product(self.u.as_ref(), scaled.as_ref());
+        // Each row's leverage inside the span at λ: Σⱼ Uᵢⱼ²·λ/(sⱼ + λ).
+        let shrink = Mat::from_fn(shrink.len(), 1, |j, _| shrink[j]);
+        let inside = product(self.u_squared.as_ref(), shrink.as_ref());
         let m = self.y.ncols();
         let mut out = Array2::zeros((self.y.nrows(), m));
         out.axis_iter_mut(Axis(0))
             .into_par_iter()
             .enumerate()
             .for_each(|(i, mut row)| {
-                let free: f64 = self.leverage_outside[i]
-                    + shrink
-                        .iter()
-                        .enumerate()
-                        .map(|(j, &w)| self.u[(i, j)] * self.u[(i, j)] * w)
-                        .sum::<f64>();
+                let free = self.leverage_outside[i] + inside[(i, 0)];
                 for k in 0..m {
                     let e = self.outside[(i, k)] + residual[(i, k)];
                     row[k] = if free > 0.0 {
