@@ -589,11 +589,61 @@ impl Nystrom {
         (m * self.input_dim() + m * m) * size_of::<f64>()
     }
 
-    fn project_block<F: Element>(&self, xb: ArrayView2<'_, F>, zb: ArrayViewMut2<'_, F>) {
+    /// The kernel values k(x, l) of every row against every landmark (rows × m): the features
+    /// before whitening, φ(x) = K_mm^{-1/2}·k(x). With [`whiten`](Self::whiten) a linear function
+    /// of the features costs m multiply-adds per row instead of m²: wᵀφ(x) = (K_mm^{-1/2}w)ᵀk(x),
+    /// as K_mm^{-1/2} is symmetric. Rows in parallel; each value is computed alone, so the bits do
+    /// not depend on the thread count.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use rks::{Bandwidth, FeatureMap, Nystrom};
+    ///
+    /// let x = array![[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.5, 0.2]];
+    /// let map = Nystrom::params().n_landmarks(3).bandwidth(Bandwidth::Sigma(1.0)).fit(x.view())?;
+    /// let w = array![[0.5], [-1.0], [2.0]];
+    /// let direct = map.transform(x.view())?.dot(&w);
+    /// let folded = map.kernel_values(x.view())?.dot(&map.whiten(w.view())?);
+    /// assert!((&direct - &folded).iter().all(|d| d.abs() < 1e-12));
+    /// # Ok::<(), rks::RksError>(())
+    /// ```
+    pub fn kernel_values(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>, RksError> {
+        let shape = (x.nrows(), self.n_landmarks());
+        let mut out = crate::alloc::zeros(shape, "the kernel values", Param::NLandmarks)?;
+        check_io(&x, &out.view_mut(), self.input_dim(), self.output_dim())?;
+        let block = block_rows(x.nrows(), rayon::current_num_threads());
+        for_row_blocks(x, out.view_mut(), block, |xb, kb| self.kernel_block(xb, kb));
+        Ok(out)
+    }
+
+    /// K_mm^{-1/2}·W for W of m rows (any number of columns), in f64: each entry one FMA chain
+    /// over the landmarks in order, so the same bits on every CPU and for any thread count.
+    pub fn whiten(&self, w: ArrayView2<'_, f64>) -> Result<Array2<f64>, RksError> {
+        if w.nrows() != self.n_landmarks() {
+            return Err(invalid(
+                Param::Landmarks,
+                format!(
+                    "{} weight rows for a map of {} landmarks",
+                    w.nrows(),
+                    self.n_landmarks()
+                ),
+            ));
+        }
+        let root = self
+            .wide
+            .get()
+            .unwrap_or_else(|| unreachable!("K_mm^(-1/2) is made when the map is built"));
+        // K_mm^{-1/2} is symmetric: K_mm^{-1/2}·W = (Wᵀ·K_mm^{-1/2})ᵀ.
+        let mut z = Array2::zeros((w.ncols(), w.nrows()));
+        crate::gemm::gemm_f64(Simd::detect(), w.t(), root, z.view_mut());
+        Ok(z.reversed_axes().as_standard_layout().into_owned())
+    }
+
+    /// k(x, l) of the rows of `xb` against every landmark, into `kb` (rows × m).
+    fn kernel_block<F: Element>(&self, xb: ArrayView2<'_, F>, mut kb: ArrayViewMut2<'_, F>) {
         let (kernel, sigma) = (self.kernel(), self.sigma());
-        let mut k = Array2::<F>::zeros((xb.nrows(), self.n_landmarks()));
         let mut row = vec![0.0; self.input_dim()];
-        for (mut out, x) in k.rows_mut().into_iter().zip(xb.rows()) {
+        for (mut out, x) in kb.rows_mut().into_iter().zip(xb.rows()) {
             row.iter_mut()
                 .zip(x.iter())
                 .for_each(|(r, &v)| *r = v.to_f64_exact());
@@ -604,6 +654,11 @@ impl Nystrom {
                 *o = F::from_f64_lossy(kernel.eval(&row, l, sigma));
             }
         }
+    }
+
+    fn project_block<F: Element>(&self, xb: ArrayView2<'_, F>, zb: ArrayViewMut2<'_, F>) {
+        let mut k = Array2::<F>::zeros((xb.nrows(), self.n_landmarks()));
+        self.kernel_block(xb, k.view_mut());
         let stored = F::stored(
             &self.wide,
             &self.narrow,

@@ -6,7 +6,7 @@ mod common;
 use common::uniform;
 use ndarray::Array1;
 use rks::{Bandwidth, FeatureMap, Kernel, MapKind};
-use rks_solvers::{KernelMachine, Lambda, Solver};
+use rks_solvers::{KernelMachine, Lambda, Solver, Task};
 
 #[test]
 fn new_maps_fit_learn_and_round_trip() {
@@ -82,4 +82,75 @@ fn more_landmarks_than_rows_takes_every_row() {
     let model = params.fit(x.view(), y.view()).unwrap();
     assert_eq!(model.map().n_frequencies(), 5);
     assert_eq!(model.predict(&x).unwrap(), y);
+}
+
+/// A Nyström model predicts through K_mm^{-1/2}·W and the kernel values (m multiply-adds per
+/// row and output, not m²): the same decision values as the features times the weights, to
+/// rounding, and the same bits for any thread count and any block of rows.
+#[test]
+fn nystrom_predictions_fold_the_whitening_into_the_weights() {
+    let x = uniform(300, 4, 93);
+    let y: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| (r[0] * 3.0).sin() + r[1])
+        .collect();
+    let test = uniform(150, 4, 94);
+    for labels in [false, true] {
+        let y = if labels {
+            y.mapv(|v| (v > 0.0) as u8 as f64 + (v > 0.5) as u8 as f64)
+        } else {
+            y.clone()
+        };
+        let task = if labels {
+            Task::Classification
+        } else {
+            Task::Regression
+        };
+        let model = KernelMachine::params()
+            .task(task)
+            .map(MapKind::Nystrom)
+            .n_frequencies(80)
+            .bandwidth(Bandwidth::Sigma(0.7))
+            .solver(Solver::Ridge {
+                lambda: Lambda::Fixed(1e-4),
+            })
+            .check()
+            .unwrap()
+            .fit(x.view(), y.view())
+            .unwrap();
+        let scaled = model.scaler().transform(test.view()).unwrap();
+        // Regression, or three classes: the decision values are the scores themselves.
+        let expected = model
+            .map()
+            .transform(scaled.view())
+            .unwrap()
+            .dot(model.weights())
+            + model.intercept();
+        let got = model.decision_function(&test).unwrap();
+        assert_eq!(got.dim(), expected.dim());
+        let scale = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (g, e) in got.iter().zip(&expected) {
+            assert!((g - e).abs() <= 1e-11 * scale, "{g} against {e}");
+        }
+        let on = |threads: usize, chunk: usize| {
+            let mut m = model.clone();
+            m.set_chunk_rows(chunk).unwrap();
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| m.decision_function(&test).unwrap())
+        };
+        let one = on(1, 1000);
+        for (threads, chunk) in [(2, 1000), (3, 7), (1, 1)] {
+            let other = on(threads, chunk);
+            assert!(
+                one.iter()
+                    .zip(&other)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{threads} threads, chunks of {chunk}"
+            );
+        }
+    }
 }

@@ -376,6 +376,7 @@ impl KernelMachineValidParams {
             labels: prepared.labels,
             chunk_rows: self.chunk_rows,
             info,
+            whitened: Default::default(),
         }
     }
 }

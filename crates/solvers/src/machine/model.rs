@@ -76,6 +76,27 @@ pub struct KernelMachine {
     pub(crate) labels: Option<LabelMap>,
     pub(crate) chunk_rows: usize,
     pub(crate) info: FitInfo,
+    /// For a Nyström map, K_mm^{-1/2}·W, made on the first prediction.
+    pub(crate) whitened: Whitened,
+}
+
+/// K_mm^{-1/2}·W of a model with a Nyström map, kept once made: with it a prediction costs m
+/// multiply-adds per row and output instead of the m² of the whitening
+/// ([`Nystrom::kernel_values`](rks::Nystrom::kernel_values)). A cache, not state: a clone starts
+/// without one and it never makes two models unequal.
+#[derive(Debug, Default)]
+pub(crate) struct Whitened(std::sync::OnceLock<Array2<f64>>);
+
+impl Clone for Whitened {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for Whitened {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl KernelMachine {
@@ -142,7 +163,11 @@ impl KernelMachine {
         }
         check_finite("input", x)?;
         let mut raw = Array2::zeros((x.nrows(), self.weights.ncols()));
-        let shape = (self.chunk_rows.min(x.nrows()), self.map.output_dim());
+        // The features of one block (none for a Nyström map, which skips them).
+        let shape = match &self.map {
+            AnyMap::Nystrom(_) => (0, 0),
+            _ => (self.chunk_rows.min(x.nrows()), self.map.output_dim()),
+        };
         let mut phi: Array2<f64> =
             rks::alloc::zeros(shape, "the features", rks::error::Param::NFrequencies)?;
         for (block, start) in x
@@ -151,10 +176,25 @@ impl KernelMachine {
         {
             let rows = block.nrows();
             let scaled = self.scaler.transform(block)?;
-            let mut phi_block = phi.slice_axis_mut(Axis(0), (..rows).into());
-            self.map
-                .transform_into(scaled.view(), phi_block.view_mut())?;
-            let scores = phi_block.dot(&self.weights) + &self.intercept;
+            let scores = match &self.map {
+                // wᵀK_mm^{-1/2}k(x): m multiply-adds per row and output instead of m².
+                AnyMap::Nystrom(map) => {
+                    let whitened = match self.whitened.0.get() {
+                        Some(w) => w,
+                        None => {
+                            let w = map.whiten(self.weights.view())?;
+                            self.whitened.0.get_or_init(|| w)
+                        }
+                    };
+                    map.kernel_values(scaled.view())?.dot(whitened) + &self.intercept
+                }
+                _ => {
+                    let mut phi_block = phi.slice_axis_mut(Axis(0), (..rows).into());
+                    self.map
+                        .transform_into(scaled.view(), phi_block.view_mut())?;
+                    phi_block.dot(&self.weights) + &self.intercept
+                }
+            };
             raw.slice_axis_mut(Axis(0), (start..start + rows).into())
                 .assign(&scores);
         }
