@@ -24,7 +24,9 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::features::{activate_rows, check_io, cos_sin_scale, for_row_blocks};
+use crate::features::{
+    activate_rows, check_io, cos_sin_scale, for_each_row, for_row_blocks, row_blocks, write_block,
+};
 use crate::kernel::Activation;
 use crate::simd::Simd;
 use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
@@ -341,48 +343,24 @@ fn project_rows<F: Element>(
     blocks: (&[Factors<F>], &[Permutation]),
     dim: usize,
     xb: ArrayView2<'_, F>,
-    mut zb: ArrayViewMut2<'_, F>,
+    zb: ArrayViewMut2<'_, F>,
     features: bool,
     signed: impl Fn(&mut [F], &[F], &[F]) + Copy,
     gather: impl Fn(&mut [F], &[F], &Permutation, &[F]) + Copy,
 ) {
     let (mut a, mut q) = (vec![F::zero(); dim], vec![F::zero(); dim]);
     let scale = features.then(|| cos_sin_scale::<F>(zb.ncols() / 2));
-    let (mut x_copy, mut z_copy) = (Vec::new(), Vec::new());
-    for (x, mut z) in xb.rows().into_iter().zip(zb.rows_mut()) {
-        let x = match x.to_slice() {
-            Some(x) => x,
-            None => {
-                x_copy.clear();
-                x_copy.extend(x.iter().copied());
-                &x_copy
-            }
-        };
-        match z.as_slice_mut() {
-            Some(z) => project_row(
-                simd,
-                blocks,
-                x,
-                z,
-                scale,
-                (&mut a, &mut q),
-                (signed, gather),
-            ),
-            None => {
-                z_copy.resize(z.len(), F::zero());
-                project_row(
-                    simd,
-                    blocks,
-                    x,
-                    &mut z_copy,
-                    scale,
-                    (&mut a, &mut q),
-                    (signed, gather),
-                );
-                z.iter_mut().zip(&z_copy).for_each(|(o, v)| *o = *v);
-            }
-        }
-    }
+    for_each_row(xb, zb, |x, z| {
+        project_row(
+            simd,
+            blocks,
+            x,
+            z,
+            scale,
+            (&mut a, &mut q),
+            (signed, gather),
+        )
+    });
 }
 
 /// Vx for one row: per block, a = H B x̃ (`signed`), q = H G Π a (`gather`), times the scaling.
@@ -402,13 +380,8 @@ fn project_row<F: Element>(
     ),
 ) {
     let dim = a.len();
-    let (z, sin) = match scale {
-        Some(_) => z.split_at_mut(z.len() / 2),
-        None => (z, &mut [][..]),
-    };
-    let mut sin_chunks = sin.chunks_mut(dim);
-    for ((block, permutation), z) in factors.iter().zip(permutations).zip(z.chunks_mut(dim)) {
-        let sin = sin_chunks.next();
+    let outputs = row_blocks(z, dim, scale.is_some());
+    for ((block, permutation), (z, sin)) in factors.iter().zip(permutations).zip(outputs) {
         // The output lines are written only at the end of the block: ask for them now, so
         // their trip from memory overlaps the transforms instead of stalling the stores. The
         // sin half is asked for after the first transform: the requests are spread out instead
@@ -420,15 +393,8 @@ fn project_row<F: Element>(
             prefetch_lines(sin);
         }
         gather(q, a, permutation, &block.gaussian);
-        if let (Some(scale), Some(sin)) = (scale, sin) {
-            // Vx = S·y goes straight into the cos/sin arguments: the output is only written.
-            F::cos_sin_scaled_from(simd, q, &block.scaling, z, sin, scale);
-        } else {
-            z.iter_mut()
-                .zip(q.iter())
-                .zip(&block.scaling)
-                .for_each(|((o, &y), &s)| *o = s * y);
-        }
+        // Vx = S·y goes straight into the cos/sin arguments: the output is only written.
+        write_block(simd, q, &block.scaling, (z, sin), scale);
     }
 }
 

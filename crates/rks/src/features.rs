@@ -59,6 +59,77 @@ pub(crate) fn for_row_blocks<F, P>(
         .for_each(|(xb, ob)| project(xb, ob));
 }
 
+/// Runs `project(x, z)` on every row of `xb` with the matching row of `zb`, as slices: a row that
+/// is not contiguous goes through a buffer (copied in for x, copied out for z). The structured
+/// maps (Fastfood, SORF) work on one row at a time; inlined into their callers, so that a caller
+/// compiled for AVX2 or AVX-512 compiles the loop for it too.
+#[inline(always)]
+pub(crate) fn for_each_row<F: Element>(
+    xb: ArrayView2<'_, F>,
+    mut zb: ArrayViewMut2<'_, F>,
+    mut project: impl FnMut(&[F], &mut [F]),
+) {
+    let (mut x_copy, mut z_copy) = (Vec::new(), Vec::new());
+    for (x, mut z) in xb.rows().into_iter().zip(zb.rows_mut()) {
+        let x = match x.to_slice() {
+            Some(x) => x,
+            None => {
+                x_copy.clear();
+                x_copy.extend(x.iter().copied());
+                &x_copy
+            }
+        };
+        match z.as_slice_mut() {
+            Some(z) => project(x, z),
+            None => {
+                z_copy.resize(z.len(), F::zero());
+                project(x, &mut z_copy);
+                z.iter_mut().zip(&z_copy).for_each(|(o, v)| *o = *v);
+            }
+        }
+    }
+}
+
+/// One output row of a structured map cut into its blocks of `dim` frequencies: with `features`
+/// the row is [z | sin] (2n entries) and each item is a block's part of both halves, without it
+/// the row is z (n entries) and the sin part is `None`. The last block may be cut short.
+#[inline(always)]
+pub(crate) fn row_blocks<F: Element>(
+    row: &mut [F],
+    dim: usize,
+    features: bool,
+) -> impl Iterator<Item = (&mut [F], Option<&mut [F]>)> {
+    let (z, sin) = if features {
+        row.split_at_mut(row.len() / 2)
+    } else {
+        (row, &mut [][..])
+    };
+    let mut sin_chunks = sin.chunks_mut(dim);
+    z.chunks_mut(dim).map(move |z| (z, sin_chunks.next()))
+}
+
+/// Writes one block of a structured map from its projection `y` before the scaling S (`scaling`,
+/// as long as `y`): with `scale` and a sin part, [cos(S·y) | sin(S·y)]·scale through the shared
+/// cos/sin step, else S·y into `z`. Only `z`'s length (and the sin part's) is written.
+#[inline(always)]
+pub(crate) fn write_block<F: Element>(
+    simd: Simd,
+    y: &[F],
+    scaling: &[F],
+    (z, sin): (&mut [F], Option<&mut [F]>),
+    scale: Option<F>,
+) {
+    let (y, scaling) = (&y[..z.len()], &scaling[..z.len()]);
+    match (scale, sin) {
+        (Some(scale), Some(sin)) => F::cos_sin_scaled_from(simd, y, scaling, z, sin, scale),
+        _ => z
+            .iter_mut()
+            .zip(y)
+            .zip(scaling)
+            .for_each(|((o, &y), &s)| *o = s * y),
+    }
+}
+
 /// The feature scale n^{-1/2} for n frequencies.
 pub(crate) fn cos_sin_scale<F: Element>(n: usize) -> F {
     F::from_f64_lossy(1.0 / (n as f64).sqrt())

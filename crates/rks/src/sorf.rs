@@ -31,7 +31,9 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::features::{check_io, cos_sin_scale, for_row_blocks, transform_with};
+use crate::features::{
+    check_io, cos_sin_scale, for_each_row, for_row_blocks, row_blocks, transform_with, write_block,
+};
 use crate::kernel::Activation;
 use crate::simd::Simd;
 use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
@@ -244,30 +246,14 @@ fn project_rows<F: Element>(
     prepared: &[Prepared<F>],
     dim: usize,
     xb: ArrayView2<'_, F>,
-    mut zb: ArrayViewMut2<'_, F>,
+    zb: ArrayViewMut2<'_, F>,
     features: bool,
 ) {
     let mut a = vec![F::zero(); dim];
     let scale = features.then(|| cos_sin_scale::<F>(zb.ncols() / 2));
-    let (mut x_copy, mut z_copy) = (Vec::new(), Vec::new());
-    for (x, mut z) in xb.rows().into_iter().zip(zb.rows_mut()) {
-        let x = match x.to_slice() {
-            Some(x) => x,
-            None => {
-                x_copy.clear();
-                x_copy.extend(x.iter().copied());
-                &x_copy
-            }
-        };
-        match z.as_slice_mut() {
-            Some(z) => project_row(simd, prepared, x, z, scale, &mut a),
-            None => {
-                z_copy.resize(z.len(), F::zero());
-                project_row(simd, prepared, x, &mut z_copy, scale, &mut a);
-                z.iter_mut().zip(&z_copy).for_each(|(o, v)| *o = *v);
-            }
-        }
-    }
+    for_each_row(xb, zb, |x, z| {
+        project_row(simd, prepared, x, z, scale, &mut a)
+    });
 }
 
 /// Wx for one row: per block, a = H D₁ H D₂ H D₃ x̃ (each sign flip fused into the transform
@@ -283,14 +269,8 @@ fn project_row<F: Element>(
     a: &mut [F],
 ) {
     let dim = a.len();
-    let (z, sin) = match scale {
-        Some(_) => z.split_at_mut(z.len() / 2),
-        None => (z, &mut [][..]),
-    };
-    let mut sin_chunks = sin.chunks_mut(dim);
-    // The last block may be cut short at the end of the row: zip with the output's chunks.
-    for (block, z) in prepared.iter().zip(z.chunks_mut(dim)) {
-        let sin = sin_chunks.next();
+    // The last block may be cut short at the end of the row: zip with the output's blocks.
+    for (block, out) in prepared.iter().zip(row_blocks(z, dim, scale.is_some())) {
         let [d1, d2, d3] = &block.signs;
         let (head, padding) = a.split_at_mut(x.len());
         head.copy_from_slice(x);
@@ -298,17 +278,7 @@ fn project_row<F: Element>(
         F::signed_fwht(simd, a, d3);
         F::signed_fwht(simd, a, d2);
         F::signed_fwht(simd, a, d1);
-        match (scale, sin) {
-            (Some(scale), Some(sin)) => {
-                let m = &block.scaling[..z.len()];
-                F::cos_sin_scaled_from(simd, &a[..z.len()], m, z, sin, scale);
-            }
-            _ => {
-                for ((&v, &m), o) in a.iter().zip(&block.scaling).zip(z.iter_mut()) {
-                    *o = m * v;
-                }
-            }
-        }
+        write_block(simd, a, &block.scaling, out, scale);
     }
 }
 
