@@ -245,9 +245,9 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn version_2_convnet_files_still_load() {
-        for head in [
+    /// The parameters of three small convolutional networks, one per kind of head.
+    fn small_convnets() -> [ConvNetParams; 3] {
+        [
             Head::Dense { width: 7 },
             Head::Fastfood {
                 width: 20,
@@ -257,12 +257,19 @@ mod tests {
                 width: 20,
                 adaptive: false,
             },
-        ] {
-            let params = ConvNetParams::lenet(head)
+        ]
+        .map(|head| {
+            ConvNetParams::lenet(head)
                 .input_shape([1, 12, 12])
                 .convolutions([(3, 3), (4, 2)])
                 .dropout(0.25)
-                .seed(5);
+                .seed(5)
+        })
+    }
+
+    #[test]
+    fn version_2_convnet_files_still_load() {
+        for params in small_convnets() {
             let net = params.build(3).unwrap();
             // An f32 head widened to f64 and back: the same network, bit for bit.
             let v2 = version_2_bytes(&net, net.hidden.convert(), net.output.convert());
@@ -295,24 +302,8 @@ mod tests {
 
     #[test]
     fn convolutional_networks_round_trip() {
-        for head in [
-            Head::Dense { width: 7 },
-            Head::Fastfood {
-                width: 20,
-                adaptive: true,
-            },
-            Head::Fastfood {
-                width: 20,
-                adaptive: false,
-            },
-        ] {
-            let net = ConvNetParams::lenet(head)
-                .input_shape([1, 12, 12])
-                .convolutions([(3, 3), (4, 2)])
-                .dropout(0.25)
-                .seed(5)
-                .build(3)
-                .unwrap();
+        for params in small_convnets() {
+            let net = params.build(3).unwrap();
             let bytes = net.to_bytes().unwrap();
             assert_eq!(ConvNet::from_bytes(&bytes).unwrap(), net);
             assert!(matches!(
