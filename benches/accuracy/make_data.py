@@ -28,7 +28,7 @@ def write_libsvm(path, X, y, fmt="%.10g"):
         for row, label in zip(X, y):
             nz = np.nonzero(row)[0]
             items = " ".join(f"{j + 1}:{fmt % row[j]}" for j in nz)
-            f.write(f"{int(label)} {items}\n".rstrip() + "\n")
+            f.write(f"{label:.10g} {items}\n".rstrip() + "\n")
 
 
 def save(out, name, Xtr, ytr, Xte, yte, fmt="%.10g"):
@@ -45,13 +45,22 @@ def stratified(X, y):
 def r_sets(out):
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["Rscript", os.path.join(HERE, "export_r.R"), tmp], check=True)
-        for name in ["sonar", "ionosphere", "dna", "satellite", "vehicle", "musk"]:
+        for name in ["sonar", "ionosphere", "dna", "satellite", "vehicle", "musk", "glass", "pima",
+                     "vowel", "shuttle", "boston"]:
             data = np.genfromtxt(os.path.join(tmp, name + ".csv"), delimiter=",", skip_header=1)
-            X, y = data[:, :-1], data[:, -1].astype(int)
+            X, y = data[:, :-1], data[:, -1]
+            if name != "boston":  # boston is a regression target (median value, $1000s)
+                y = y.astype(int)
             if name == "dna":  # StatLog split: first 2,000 rows train, last 1,186 test
                 parts = X[:2000], X[2000:], y[:2000], y[2000:]
             elif name == "satellite":  # UCI split: first 4,435 rows train, last 2,000 test
                 parts = X[:4435], X[4435:], y[:4435], y[4435:]
+            elif name == "vowel":  # the standard split: speakers 0-7 train, 8-14 test
+                train = X[:, 0] <= 7
+                X = X[:, 1:]
+                parts = X[train], X[~train], y[train], y[~train]
+            elif name == "boston":
+                parts = train_test_split(X, y, test_size=0.2, random_state=SEED)
             else:
                 parts = stratified(X, y)
             Xtr, Xte, ytr, yte = parts
