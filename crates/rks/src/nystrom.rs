@@ -487,9 +487,11 @@ pub struct Nystrom {
     spec: MapSpec,
     eigen_floor: f64,
     landmarks: Array2<f64>,
-    /// Eigenvalues of K_mm above the floor.
-    rank: usize,
-    /// K_mm^{+1/2} (symmetric, m × m) packed for the GEMM in f64.
+    /// The eigenvalues of K_mm kept above the floor (their count), made with `wide`.
+    rank: OnceLock<usize>,
+    /// K_mm^{+1/2} (symmetric, m × m) packed for the GEMM in f64: made when the map is fitted,
+    /// and for a loaded map on its first use ([`Nystrom::root`]), since a model that predicts
+    /// through K_mm^{+1/2}·W it stored needs only the kernel values.
     wide: OnceLock<Packed<f64>>,
     /// The same rounded to f32, made on the first f32 transform.
     narrow: OnceLock<Packed<f32>>,
@@ -503,6 +505,15 @@ impl Nystrom {
 
     /// The map with the given landmarks (m × d, the spec's m and d) and eigenvalue floor.
     pub fn from_landmarks(
+        spec: &MapSpec,
+        landmarks: Array2<f64>,
+        eigen_floor: f64,
+    ) -> Result<Self, RksError> {
+        Self::made_from_landmarks(spec, landmarks, eigen_floor)
+    }
+
+    /// The map with the given landmarks and floor, checked, K_mm^{+1/2} not made yet.
+    fn deferred(
         spec: &MapSpec,
         landmarks: Array2<f64>,
         eigen_floor: f64,
@@ -522,13 +533,42 @@ impl Nystrom {
             ));
         }
         crate::scaler::check_finite(landmarks.view())?;
-        let k = kernel_matrix(landmarks.view(), landmarks.view(), spec);
+        let map = Self {
+            spec: *spec,
+            eigen_floor,
+            landmarks,
+            rank: OnceLock::new(),
+            wide: OnceLock::new(),
+            narrow: OnceLock::new(),
+        };
+        Ok(map)
+    }
+
+    /// The map with the given landmarks and floor, K_mm^{+1/2} made now: a fit reports a failed
+    /// eigendecomposition at once.
+    fn made_from_landmarks(
+        spec: &MapSpec,
+        landmarks: Array2<f64>,
+        eigen_floor: f64,
+    ) -> Result<Self, RksError> {
+        let map = Self::deferred(spec, landmarks, eigen_floor)?;
+        map.root()?;
+        Ok(map)
+    }
+
+    /// K_mm^{+1/2}, made on the first call (the eigendecomposition of K_mm and V·Vᵀ, O(m³)).
+    fn root(&self) -> Result<&Packed<f64>, RksError> {
+        if let Some(root) = self.wide.get() {
+            return Ok(root);
+        }
+        let m = self.n_landmarks();
+        let k = kernel_matrix(self.landmarks.view(), self.landmarks.view(), &self.spec);
         let (values, u) = eigen(&k)?;
         let top = values.iter().copied().fold(0.0, f64::max);
         let g: Vec<f64> = values
             .iter()
             .map(|&v| {
-                if v > eigen_floor * top && v > 0.0 {
+                if v > self.eigen_floor * top && v > 0.0 {
                     v.sqrt().recip()
                 } else {
                     0.0
@@ -544,14 +584,9 @@ impl Nystrom {
         let packed = Packed::from_columns(m, m, |j, column| {
             column.iter_mut().zip(p.row(j)).for_each(|(c, &v)| *c = v)
         });
-        Ok(Self {
-            spec: *spec,
-            eigen_floor,
-            landmarks,
-            rank,
-            wide: OnceLock::from(packed),
-            narrow: OnceLock::new(),
-        })
+        // Two threads may both get here: they compute the same bits, and the first one is kept.
+        let _ = self.rank.set(rank);
+        Ok(self.wide.get_or_init(|| packed))
     }
 
     /// The spec (its `n_frequencies` is the number of landmarks m).
@@ -566,9 +601,14 @@ impl Nystrom {
     pub fn n_landmarks(&self) -> usize {
         self.spec.n_frequencies()
     }
-    /// Eigenvalues of K_mm kept above the floor (≤ m).
-    pub fn rank(&self) -> usize {
-        self.rank
+    /// Eigenvalues of K_mm kept above the floor (≤ m). For a loaded map this makes K_mm^{+1/2}
+    /// first (the eigendecomposition can fail only on a corrupt file).
+    pub fn rank(&self) -> Result<usize, RksError> {
+        self.root()?;
+        Ok(*self
+            .rank
+            .get()
+            .unwrap_or_else(|| unreachable!("set with the root")))
     }
     /// The relative eigenvalue floor.
     pub fn eigen_floor(&self) -> f64 {
@@ -629,10 +669,7 @@ impl Nystrom {
                 ),
             ));
         }
-        let root = self
-            .wide
-            .get()
-            .unwrap_or_else(|| unreachable!("K_mm^(-1/2) is made when the map is built"));
+        let root = self.root()?;
         // K_mm^{-1/2} is symmetric: K_mm^{-1/2}·W = (Wᵀ·K_mm^{-1/2})ᵀ.
         let mut z = Array2::zeros((w.ncols(), w.nrows()));
         crate::gemm::gemm_f64(Simd::detect(), w.t(), root, z.view_mut());
@@ -656,13 +693,14 @@ impl Nystrom {
         }
     }
 
+    /// Needs K_mm^{+1/2} made ([`Nystrom::root`]).
     fn project_block<F: Element>(&self, xb: ArrayView2<'_, F>, zb: ArrayViewMut2<'_, F>) {
         let mut k = Array2::<F>::zeros((xb.nrows(), self.n_landmarks()));
         self.kernel_block(xb, k.view_mut());
         let stored = F::stored(
             &self.wide,
             &self.narrow,
-            || -> Packed<f64> { unreachable!("K_mm^(-1/2) is made when the map is built") },
+            || -> Packed<f64> { unreachable!("K_mm^(-1/2) is made before the transform") },
             || -> Packed<f32> { unreachable!("f32 is rounded from the f64 matrix") },
         );
         F::gemm(Simd::detect(), k.view(), stored, zb);
@@ -704,7 +742,8 @@ impl Nystrom {
         }
         let landmarks = Array2::from_shape_vec((m, d), payload.landmarks.clone())
             .unwrap_or_else(|_| unreachable!("the length was checked"));
-        let map = Self::from_landmarks(&spec, landmarks, payload.eigen_floor)?;
+        // K_mm^{+1/2} waits for its first use: a model that stored K_mm^{+1/2}·W never needs it.
+        let map = Self::deferred(&spec, landmarks, payload.eigen_floor)?;
         saved.map.verify(map.checksum())?;
         Ok(map)
     }
@@ -715,7 +754,7 @@ impl std::fmt::Debug for Nystrom {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Nystrom")
             .field("spec", &self.spec)
-            .field("rank", &self.rank)
+            .field("rank", &self.rank.get())
             .field(
                 "landmarks",
                 &format_args!("{} × {} f64", self.n_landmarks(), self.input_dim()),
@@ -748,6 +787,7 @@ impl FeatureMap for Nystrom {
         mut out: ArrayViewMut2<'_, F>,
     ) -> Result<(), RksError> {
         check_io(&x, &out, self.input_dim(), self.output_dim())?;
+        self.root()?;
         let block = block_rows(x.nrows(), rayon::current_num_threads());
         for_row_blocks(x, out.view_mut(), block, |xb, zb| {
             self.project_block(xb, zb)

@@ -750,7 +750,7 @@ fn parameter_memory_of_the_new_maps() {
         .fit(gaussian_rows(9, 3, 0).view())
         .unwrap();
     assert_eq!(nys.parameter_bytes(), (5 * 3 + 25) * 8);
-    assert_eq!(nys.rank(), 5);
+    assert_eq!(nys.rank().unwrap(), 5);
     assert!(
         format!("{nys:?}").len() < 200,
         "Debug shows the size, not the landmarks"

@@ -4,9 +4,12 @@
 //! model encoded with serde + bincode 2. The feature map is stored as its
 //! [`SavedAny`](rks::SavedAny) (its spec and a checksum, a few dozen bytes, and Nyström's landmarks) and rebuilt from its seed on load.
 //!
-//! Versions: 2 (written) is the envelope with length and checksum and the map header inline;
-//! version 1 files (tag, version, payload; the map header encoded as a byte string inside) still
-//! load.
+//! Versions: 3 (written) is version 2 followed by, for a Nyström model, K_mm^{+1/2}·W (m × k),
+//! so that a loaded Nyström model predicts from its landmarks without the O(m³)
+//! eigendecomposition (see [`Nystrom::kernel_values`](rks::Nystrom::kernel_values)); 2 is the
+//! envelope with length and checksum and the map header inline; version 1 files (tag, version,
+//! payload; the map header encoded as a byte string inside) still load. Versions 1 and 2 load
+//! without the product and make it on the first prediction.
 //!
 //! Loading never panics and never allocates much more than the bytes justify:
 //! - the envelope checks the tag, the version, the length and the checksum, and decodes with a
@@ -35,7 +38,7 @@ use crate::machine::{FitInfo, KernelMachine, Task};
 /// The first 8 bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"RKSMODEL";
 /// The format version this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Model files in the project's envelope. Payloads up to 64 GiB (a dense map's weights at the
 /// largest frequency count, for a few classes).
@@ -60,6 +63,13 @@ struct Stored<M> {
     intercept: Array1<f64>,
     info: FitInfo,
     map: M,
+}
+
+/// Version 3's payload: version 2's, then a Nyström model's K_mm^{+1/2}·W (`None` otherwise).
+#[derive(Serialize, Deserialize)]
+struct StoredV3 {
+    model: Stored<SavedAny>,
+    whitened: Option<Array2<f64>>,
 }
 
 impl<M> Stored<M> {
@@ -98,7 +108,11 @@ impl KernelMachine {
             info: self.info.clone(),
             map: self.map.saved(),
         };
-        Ok(MODEL_FILE.encode(&stored)?)
+        let whitened = self.whitened_weights()?.cloned();
+        Ok(MODEL_FILE.encode(&StoredV3 {
+            model: stored,
+            whitened,
+        })?)
     }
 
     /// Reads a model written by [`to_bytes`](Self::to_bytes) (this version or an older one),
@@ -114,12 +128,17 @@ impl KernelMachine {
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let (version, payload) = MODEL_FILE.open(bytes)?;
-        let stored: Stored<SavedAny> = if version == 1 {
-            let old: Stored<Vec<u8>> = MODEL_FILE.decode(payload)?;
-            let map = MODEL_FILE.decode(&old.map)?;
-            old.with_map(map)
-        } else {
-            MODEL_FILE.decode(payload)?
+        let (stored, whitened): (Stored<SavedAny>, _) = match version {
+            1 => {
+                let old: Stored<Vec<u8>> = MODEL_FILE.decode(payload)?;
+                let map = MODEL_FILE.decode(&old.map)?;
+                (old.with_map(map), None)
+            }
+            2 => (MODEL_FILE.decode(payload)?, None),
+            _ => {
+                let v3: StoredV3 = MODEL_FILE.decode(payload)?;
+                (v3.model, v3.whitened)
+            }
         };
         let saved = stored.map;
         let header = &saved.map;
@@ -155,6 +174,23 @@ impl KernelMachine {
             SolversError::CorruptModel(reason) => corrupt(reason),
             other => other,
         })?;
+        if let Some(whitened) = whitened {
+            let fits = matches!(model.map, AnyMap::Nystrom(_))
+                && whitened.dim() == model.weights.dim()
+                && whitened.iter().all(|v| v.is_finite());
+            if !fits {
+                return Err(corrupt(format!(
+                    "a stored K_mm^(+1/2)·W of {} × {} for a {:?} map with {} × {} weights, or \
+                     with a value that is not finite",
+                    whitened.nrows(),
+                    whitened.ncols(),
+                    model.map.kind(),
+                    model.weights.nrows(),
+                    model.weights.ncols()
+                )));
+            }
+            model.whitened.set(whitened);
+        }
         Ok(model)
     }
 
@@ -187,6 +223,80 @@ mod tests {
             .unwrap()
             .fit(x.view(), y.view())
             .unwrap()
+    }
+
+    /// A Nyström model, and the parts of its version-3 payload.
+    fn nystrom_parts() -> (KernelMachine, Stored<SavedAny>, Array2<f64>) {
+        let x = Array2::from_shape_fn((40, 2), |(i, j)| ((i * 7 + j * 3) % 10) as f64);
+        let y = x.column(0).mapv(|v| f64::from(v > 4.0));
+        let model = KernelMachine::params()
+            .map(rks::MapKind::Nystrom)
+            .n_frequencies(12)
+            .check()
+            .unwrap()
+            .fit(x.view(), y.view())
+            .unwrap();
+        let bytes = model.to_bytes().unwrap();
+        let v3: StoredV3 = MODEL_FILE
+            .decode(MODEL_FILE.open(&bytes).unwrap().1)
+            .unwrap();
+        let whitened = v3.whitened.clone().unwrap();
+        (model, v3.model, whitened)
+    }
+
+    #[test]
+    fn a_version_2_nystrom_file_makes_its_product_on_first_use() {
+        let (model, stored, whitened) = nystrom_parts();
+        let rows = Array2::from_shape_fn((9, 2), |(i, j)| (i + 2 * j) as f64 / 3.0);
+        let expected = model.decision_function(&rows).unwrap();
+        let v2 = FileKind {
+            version: 2,
+            ..MODEL_FILE
+        }
+        .encode(&stored)
+        .unwrap();
+        let old = KernelMachine::from_bytes(&v2).unwrap();
+        assert!(old.whitened.get().is_none());
+        assert_eq!(old, model);
+        let got = old.decision_function(&rows).unwrap();
+        assert!(
+            got.iter()
+                .zip(&expected)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
+        assert_eq!(old.whitened.get(), Some(&whitened));
+    }
+
+    #[test]
+    fn a_stored_product_that_does_not_fit_the_model_is_refused() {
+        let (model, _, whitened) = nystrom_parts();
+        let encode = |model: &KernelMachine, whitened: Array2<f64>| {
+            let bytes = model.to_bytes().unwrap();
+            let mut v3: StoredV3 = MODEL_FILE
+                .decode(MODEL_FILE.open(&bytes).unwrap().1)
+                .unwrap();
+            v3.whitened = Some(whitened);
+            MODEL_FILE.encode(&v3).unwrap()
+        };
+        let mut nan = whitened.clone();
+        nan[[3, 0]] = f64::NAN;
+        let short = whitened
+            .slice_axis(ndarray::Axis(0), (1..).into())
+            .to_owned();
+        let fastfood = super::tests::model();
+        for bytes in [
+            encode(&model, nan),
+            encode(&model, short),
+            encode(&fastfood, Array2::zeros(fastfood.weights.dim())),
+        ] {
+            let err = KernelMachine::from_bytes(&bytes);
+            assert!(
+                matches!(err, Err(SolversError::File(FileError::Corrupt { .. }))),
+                "{err:?}"
+            );
+        }
+        // The product as saved loads.
+        assert!(KernelMachine::from_bytes(&encode(&model, whitened)).is_ok());
     }
 
     #[test]

@@ -80,16 +80,22 @@ pub struct KernelMachine {
     pub(crate) whitened: Whitened,
 }
 
-/// K_mm^{-1/2}·W of a model with a Nyström map, kept once made: with it a prediction costs m
-/// multiply-adds per row and output instead of the m² of the whitening
-/// ([`Nystrom::kernel_values`](rks::Nystrom::kernel_values)). A cache, not state: a clone starts
-/// without one and it never makes two models unequal.
-#[derive(Debug, Default)]
+/// K_mm^{+1/2}·W of a model with a Nyström map, kept once made (or loaded from a version-3
+/// file): with it a prediction costs m multiply-adds per row and output instead of the m² of the
+/// whitening ([`Nystrom::kernel_values`](rks::Nystrom::kernel_values)). A function of the map and
+/// the weights, so it never makes two models unequal.
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Whitened(std::sync::OnceLock<Array2<f64>>);
 
-impl Clone for Whitened {
-    fn clone(&self) -> Self {
-        Self::default()
+impl Whitened {
+    /// Keeps `whitened` (checked against the model by the caller) unless one is kept already.
+    pub(crate) fn set(&self, whitened: Array2<f64>) {
+        let _ = self.0.set(whitened);
+    }
+
+    /// The product, if made or loaded.
+    pub(crate) fn get(&self) -> Option<&Array2<f64>> {
+        self.0.get()
     }
 }
 
@@ -179,13 +185,9 @@ impl KernelMachine {
             let scores = match &self.map {
                 // wᵀK_mm^{-1/2}k(x): m multiply-adds per row and output instead of m².
                 AnyMap::Nystrom(map) => {
-                    let whitened = match self.whitened.0.get() {
-                        Some(w) => w,
-                        None => {
-                            let w = map.whiten(self.weights.view())?;
-                            self.whitened.0.get_or_init(|| w)
-                        }
-                    };
+                    let whitened = self
+                        .whitened_weights()?
+                        .unwrap_or_else(|| unreachable!("a Nyström map"));
                     map.kernel_values(scaled.view())?.dot(whitened) + &self.intercept
                 }
                 _ => {
@@ -202,6 +204,19 @@ impl KernelMachine {
             Some(labels) => class_scores(raw, labels.n_classes()),
             None => raw,
         })
+    }
+
+    /// K_mm^{+1/2}·W for a Nyström map (made on the first call, or loaded), `None` for the
+    /// other maps.
+    pub(crate) fn whitened_weights(&self) -> Result<Option<&Array2<f64>>> {
+        let AnyMap::Nystrom(map) = &self.map else {
+            return Ok(None);
+        };
+        if let Some(w) = self.whitened.get() {
+            return Ok(Some(w));
+        }
+        let w = map.whiten(self.weights.view())?;
+        Ok(Some(self.whitened.0.get_or_init(|| w)))
     }
 
     /// Predicted labels (classification, as the original label values) or values (regression).
