@@ -503,13 +503,16 @@ impl Nystrom {
         NystromParams::default()
     }
 
-    /// The map with the given landmarks (m × d, the spec's m and d) and eigenvalue floor.
+    /// The map with the given landmarks (m × d, the spec's m and d) and eigenvalue floor,
+    /// K_mm^{+1/2} made now: a fit reports a failed eigendecomposition at once.
     pub fn from_landmarks(
         spec: &MapSpec,
         landmarks: Array2<f64>,
         eigen_floor: f64,
     ) -> Result<Self, RksError> {
-        Self::made_from_landmarks(spec, landmarks, eigen_floor)
+        let map = Self::deferred(spec, landmarks, eigen_floor)?;
+        map.root()?;
+        Ok(map)
     }
 
     /// The map with the given landmarks and floor, checked, K_mm^{+1/2} not made yet.
@@ -533,27 +536,14 @@ impl Nystrom {
             ));
         }
         crate::scaler::check_finite(landmarks.view())?;
-        let map = Self {
+        Ok(Self {
             spec: *spec,
             eigen_floor,
             landmarks,
             rank: OnceLock::new(),
             wide: OnceLock::new(),
             narrow: OnceLock::new(),
-        };
-        Ok(map)
-    }
-
-    /// The map with the given landmarks and floor, K_mm^{+1/2} made now: a fit reports a failed
-    /// eigendecomposition at once.
-    fn made_from_landmarks(
-        spec: &MapSpec,
-        landmarks: Array2<f64>,
-        eigen_floor: f64,
-    ) -> Result<Self, RksError> {
-        let map = Self::deferred(spec, landmarks, eigen_floor)?;
-        map.root()?;
-        Ok(map)
+        })
     }
 
     /// K_mm^{+1/2}, made on the first call (the eigendecomposition of K_mm and V·Vᵀ, O(m³)).
