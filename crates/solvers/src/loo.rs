@@ -62,6 +62,34 @@ impl LooScore {
         }
     }
 
+    /// True when `self`'s error rate is below `incumbent`'s by more than one standard error of
+    /// the incumbent's, √(e(1 − e)/rows) on `rows` rows — the one-standard-error rule, which
+    /// keeps the cheaper or already chosen model unless the data clearly favour the other.
+    /// Without error rates (regression), the plain comparison of [`better_than`](Self::better_than);
+    /// for squared errors measured on the same rows, [`clearly_lower`] pairs them.
+    ///
+    /// ```
+    /// use rks_solvers::loo::LooScore;
+    /// let rate = |e| LooScore { error: Some(e), mse: 0.5 };
+    /// // 17.48 % against 16.29 % is two rows of 166 (standard error 2.95 points)…
+    /// assert!(!rate(0.1629).clearly_better_than(&rate(0.1748), 166));
+    /// // …and 3.2 standard errors on 10,000 rows.
+    /// assert!(rate(0.1629).clearly_better_than(&rate(0.1748), 10_000));
+    /// ```
+    pub fn clearly_better_than(&self, incumbent: &LooScore, rows: usize) -> bool {
+        match (self.error, incumbent.error) {
+            (Some(c), Some(i)) => i - c > incumbent.standard_error(rows),
+            _ => self.better_than(incumbent),
+        }
+    }
+
+    /// √(e(1 − e)/rows): the binomial standard error of the error rate e measured on `rows`
+    /// rows (0 without an error rate).
+    pub fn standard_error(&self, rows: usize) -> f64 {
+        self.error
+            .map_or(0.0, |e| (e * (1.0 - e) / rows.max(1) as f64).sqrt())
+    }
+
     /// The score of predictions `predicted` (rows × m) of targets `y` (rows × m; ±1 one-hot
     /// for classification, one column for two classes): the mean squared difference, and with
     /// `classes` (each row's class index and the number of classes) the fraction of rows whose
@@ -71,12 +99,8 @@ impl LooScore {
         y: ArrayView2<'_, f64>,
         classes: Option<(&[usize], usize)>,
     ) -> LooScore {
-        let mse = predicted
-            .iter()
-            .zip(&y)
-            .map(|(p, y)| (p - y) * (p - y))
-            .sum::<f64>()
-            / predicted.len().max(1) as f64;
+        let per_row = row_squared_errors(predicted.view(), y);
+        let mse = per_row.iter().sum::<f64>() / per_row.len().max(1) as f64;
         let error = classes.map(|(classes, n_classes)| {
             let finite = predicted.iter().all(|v| v.is_finite());
             if !finite {
@@ -97,6 +121,52 @@ impl LooScore {
     pub fn headline(&self) -> f64 {
         self.error.unwrap_or(self.mse.sqrt())
     }
+}
+
+/// Each row's squared residual, averaged over the outputs: (1/m)·Σₖ (predictedᵢₖ − yᵢₖ)².
+fn row_squared_errors(predicted: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> Vec<f64> {
+    let m = predicted.ncols().max(1) as f64;
+    predicted
+        .rows()
+        .into_iter()
+        .zip(y.rows())
+        .map(|(p, y)| {
+            p.iter()
+                .zip(&y)
+                .map(|(p, y)| (p - y) * (p - y))
+                .sum::<f64>()
+                / m
+        })
+        .collect()
+}
+
+/// True when the squared errors `challenger` (one per row) are lower than `incumbent`'s on the
+/// **same rows** by more than one standard error of their paired difference: with dᵢ =
+/// challengerᵢ − incumbentᵢ, mean(d) < −sd(d)/√rows. Pairing removes what the rows have in
+/// common (a hard row is hard for both), so a real improvement shows even where the squared
+/// errors themselves are heavy-tailed. Non-finite values are never clearly lower.
+///
+/// ```
+/// use rks_solvers::loo::clearly_lower;
+/// let incumbent = [10.0, 1.0, 100.0, 4.0];
+/// // Lower on every row by about the same amount: clear, however spread the rows are.
+/// assert!(clearly_lower(&[9.0, 0.5, 99.0, 3.2], &incumbent));
+/// // Lower on average, but only through one row: within the noise.
+/// assert!(!clearly_lower(&[10.5, 1.2, 90.0, 4.3], &incumbent));
+/// ```
+pub fn clearly_lower(challenger: &[f64], incumbent: &[f64]) -> bool {
+    let rows = challenger.len().min(incumbent.len());
+    if rows < 2 {
+        return false;
+    }
+    let d: Vec<f64> = challenger
+        .iter()
+        .zip(incumbent)
+        .map(|(c, i)| c - i)
+        .collect();
+    let mean = d.iter().sum::<f64>() / rows as f64;
+    let variance = d.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (rows - 1) as f64;
+    mean.is_finite() && variance.is_finite() && mean < -(variance / rows as f64).sqrt()
 }
 
 /// How the final weights are formed from the factorisation.
@@ -372,6 +442,13 @@ impl LooPath {
         LooScore::of(self.predictions(lambda), self.y.view(), classes)
     }
 
+    /// Each scored row's squared leave-one-out residual at λ > 0 (the mean over the outputs):
+    /// the values whose mean is [`score`](Self::score)'s squared error, for paired comparisons
+    /// ([`clearly_lower`]).
+    pub fn squared_residuals(&self, lambda: f64) -> Vec<f64> {
+        row_squared_errors(self.predictions(lambda).view(), self.y.view())
+    }
+
     /// The ridge model at λ > 0 on all rows.
     pub fn fit(&self, lambda: f64) -> Result<Ridge> {
         let scaled = |factor: &dyn Fn(f64) -> f64| {
@@ -427,6 +504,55 @@ mod tests {
     /// comparisons with refitted references keep f64 precision.
     fn on_grid(a: Array2<f64>) -> Array2<f64> {
         a.mapv(|v| (v * 65536.0).round() / 65536.0)
+    }
+
+    fn rate(error: f64) -> LooScore {
+        LooScore {
+            error: Some(error),
+            mse: 0.5,
+        }
+    }
+
+    #[test]
+    fn a_difference_within_one_standard_error_is_not_clear() {
+        // 166 rows at 17.48 % against 16.29 %: two rows, less than the 2.95-point standard error.
+        assert!(!rate(0.1629).clearly_better_than(&rate(0.1748), 166));
+        // The same rates on 10,000 rows differ by 3.2 standard errors (0.38 points each).
+        assert!(rate(0.1629).clearly_better_than(&rate(0.1748), 10_000));
+        // Equal errors never switch; a worse challenger never wins; both perfect: nothing to gain.
+        assert!(!rate(0.1).clearly_better_than(&rate(0.1), 1_000_000));
+        assert!(!rate(0.2).clearly_better_than(&rate(0.1), 1_000_000));
+        assert!(!rate(0.0).clearly_better_than(&rate(0.0), 10));
+    }
+
+    #[test]
+    fn paired_squared_errors_are_clearly_lower_only_beyond_the_noise() {
+        // The same small gain on every row: clear even on heavy-tailed rows.
+        let incumbent: Vec<f64> = (0..50).map(|i| (i as f64).powi(3)).collect();
+        let better: Vec<f64> = incumbent.iter().map(|v| v - 0.5).collect();
+        assert!(clearly_lower(&better, &incumbent));
+        assert!(!clearly_lower(&incumbent, &better));
+        // Equal: never. A gain carried by one row of fifty: not clear.
+        assert!(!clearly_lower(&incumbent, &incumbent));
+        let mut one = incumbent.clone();
+        one[49] -= 1000.0;
+        assert!(!clearly_lower(&one, &incumbent));
+        // Non-finite residuals (an interpolated row) and fewer than two rows: never.
+        let mut inf = better.clone();
+        inf[0] = f64::INFINITY;
+        assert!(!clearly_lower(&inf, &incumbent));
+        assert!(!clearly_lower(&[0.0], &[1.0]));
+    }
+
+    #[test]
+    fn the_squared_error_is_the_mean_of_the_rows_squared_residuals() {
+        let phi = Array2::from_shape_fn((12, 3), |(i, j)| ((i * 3 + j) as f64 * 0.37).sin());
+        let y = Array2::from_shape_fn((12, 2), |(i, k)| ((i + 5 * k) as f64).cos());
+        let path = LooPath::new(phi, y.view()).unwrap();
+        let rows = path.squared_residuals(0.1);
+        assert_eq!(rows.len(), 12);
+        let mean = rows.iter().sum::<f64>() / 12.0;
+        assert!((mean - path.score(0.1, None).mse).abs() < 1e-12 * mean.max(1.0));
     }
 
     /// Statistics of these rows on the grid that covers them.

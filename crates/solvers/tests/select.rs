@@ -348,3 +348,140 @@ fn the_map_is_chosen_by_the_leave_one_out_score() {
     assert_eq!(laplacian.map().kind(), MapKind::Nystrom);
     assert_eq!(report.unwrap().map_trials.len(), 1);
 }
+
+/// A uniform draw in [0, 1) for (row, column, seed): SplitMix64's finaliser.
+fn uniform(i: usize, j: u64, seed: u64) -> f64 {
+    let mut z = (i as u64 * 4 + j + (seed << 40)).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Rows uniform in [0, 1]² with a target that is a smooth wave plus ripples three times finer,
+/// plus noise of standard deviation 0.1: the grid's 16 frequencies can only fit the smooth part,
+/// with a wide kernel.
+fn ripples(rows: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {
+    let x = Array2::from_shape_fn((rows, 2), |(i, j)| uniform(i, j as u64, seed));
+    let tau = std::f64::consts::TAU;
+    let y = (0..rows)
+        .map(|i| {
+            let (a, b) = (x[[i, 0]], x[[i, 1]]);
+            (tau * a).sin()
+                + (tau * b).cos()
+                + 0.5 * (tau * 3.0 * a).sin() * (tau * 3.0 * b).cos()
+                + 0.1 * 12f64.sqrt() * (uniform(i, 2, seed) - 0.5)
+        })
+        .collect();
+    (x, y)
+}
+
+#[test]
+fn the_walk_halves_a_sigma_that_the_grid_left_too_wide() {
+    let (x, y) = ripples(1500, 7);
+    let (tx, ty) = ripples(1000, 8);
+    let fit = |walk: usize| {
+        KernelMachine::params()
+            .task(Task::Regression)
+            .n_frequencies(512)
+            .selection(Some(Selection {
+                search_frequencies: 16,
+                sigma_walk: walk,
+                ..Selection::default()
+            }))
+            .check()
+            .unwrap()
+            .fit_with_report(x.view(), y.view())
+            .unwrap()
+    };
+    let mse = |m: &KernelMachine| {
+        let p = m.predict(&tx).unwrap();
+        p.iter()
+            .zip(&ty)
+            .map(|(p, t)| (p - t) * (p - t))
+            .sum::<f64>()
+            / ty.len() as f64
+    };
+    let (walked, report) = fit(3);
+    let (grid_only, plain) = fit(0);
+    let (report, plain) = (report.unwrap(), plain.unwrap());
+    assert!(plain.walk_trials.is_empty());
+    // The walk starts at the grid's σ at the fit's n, and every kept halving halves it.
+    let walk = &report.walk_trials;
+    assert_eq!(walk[0].sigma, plain.sigma);
+    assert!(
+        walk.iter()
+            .all(|t| t.n_frequencies == 512 && t.rows == 1500)
+    );
+    assert!(
+        report.sigma <= plain.sigma / 2.0 * (1.0 + 1e-12),
+        "{} vs {}",
+        report.sigma,
+        plain.sigma
+    );
+    let ratio = plain.sigma / report.sigma;
+    assert_eq!(ratio, 2f64.powi(ratio.log2().round() as i32));
+    let (a, b) = (mse(&walked), mse(&grid_only));
+    eprintln!("σ {} -> {}, test mse {b} -> {a}", plain.sigma, report.sigma);
+    assert!(a < 0.8 * b, "walked {a}, grid only {b}");
+}
+
+#[test]
+fn the_walk_keeps_sigma_when_no_halving_is_clearly_better() {
+    // Labels that no kernel predicts: a halving can only move the error within its noise.
+    let (x, _) = ripples(600, 3);
+    let y = Array1::from_shape_fn(600, |i| (uniform(i, 3, 3) < 0.5) as u8 as f64);
+    let walk = |walk_classification| {
+        KernelMachine::params()
+            .n_frequencies(256)
+            .selection(Some(Selection {
+                walk_classification,
+                ..Selection::default()
+            }))
+            .check()
+            .unwrap()
+            .fit_with_report(x.view(), y.view())
+            .unwrap()
+            .1
+            .unwrap()
+    };
+    // A classifier walks only when asked to.
+    assert!(walk(false).walk_trials.is_empty());
+    let report = walk(true);
+    // The trial at the grid's σ and one halving tried, not kept.
+    assert_eq!(report.walk_trials.len(), 2);
+    assert_eq!(report.sigma, report.walk_trials[0].sigma);
+    assert_eq!(report.walk_trials[1].sigma, report.sigma / 2.0);
+}
+
+#[test]
+fn the_streamed_fit_walks_as_the_in_memory_fit() {
+    let (x, y) = ripples(1500, 7);
+    let params = KernelMachine::params()
+        .task(Task::Regression)
+        .n_frequencies(512)
+        .selection(Some(Selection {
+            search_frequencies: 16,
+            ..Selection::default()
+        }))
+        .check()
+        .unwrap();
+    let (whole, report) = params.fit_with_report(x.view(), y.view()).unwrap();
+    let report = report.unwrap();
+    // The walk moved σ (else this test would show nothing).
+    assert!(report.sigma < report.walk_trials[0].sigma);
+    let open = || -> Result<Vec<Result<rks_solvers::Chunk, std::io::Error>>, std::io::Error> {
+        Ok((0..1500)
+            .step_by(200)
+            .map(|start| {
+                let end = (start + 200).min(1500);
+                Ok((
+                    x.slice(s![start..end, ..]).to_owned(),
+                    y.slice(s![start..end]).to_owned(),
+                ))
+            })
+            .collect())
+    };
+    let streamed = params.fit_stream(open).unwrap();
+    assert_eq!(streamed.info().sigma, whole.info().sigma);
+    assert_eq!(whole.info().sigma, report.sigma);
+}

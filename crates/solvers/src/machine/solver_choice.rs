@@ -26,7 +26,6 @@ use super::select::{Selection, SelectionReport};
 use super::{KernelMachine, KernelMachineValidParams, Solver};
 use crate::error::{Param, Result, invalid};
 use crate::labels::LabelMap;
-use crate::loo::LooScore;
 use crate::task::SolverKind;
 
 impl KernelMachineValidParams {
@@ -94,8 +93,11 @@ impl KernelMachineValidParams {
             .ridge
             .ok_or_else(|| invalid(Param::Solvers, "ridge was not cross-validated"))?;
         report.notes.extend(cv.notes);
-        let svm_wins = clearly_better(&cv.svm.score, &ridge_trial.score, ridge_trial.rows);
-        let one_se = standard_error(ridge_trial.score.error.unwrap_or(0.0), ridge_trial.rows);
+        let svm_wins = cv
+            .svm
+            .score
+            .clearly_better_than(&ridge_trial.score, ridge_trial.rows);
+        let one_se = ridge_trial.score.standard_error(ridge_trial.rows);
         let percent = |e: Option<f64>| 100.0 * e.unwrap_or(f64::NAN);
         let scores = format!(
             "{}-fold cross-validated error on {} sampled rows with {} frequencies: ridge \
@@ -133,61 +135,5 @@ impl KernelMachineValidParams {
         report.c = Some(cv.c);
         report.n_frequencies = model.map().n_frequencies();
         Ok((model, Some(report)))
-    }
-}
-
-/// √(e(1 − e)/N): the standard error of an error rate `e` measured on `rows` rows (binomial).
-fn standard_error(e: f64, rows: usize) -> f64 {
-    (e * (1.0 - e) / rows.max(1) as f64).sqrt()
-}
-
-/// True when `challenger`'s cross-validated error is below `incumbent`'s by more than one
-/// standard error of the incumbent's (see the [module docs](self)); without error rates (not a
-/// classification), the plain comparison.
-fn clearly_better(challenger: &LooScore, incumbent: &LooScore, rows: usize) -> bool {
-    match (challenger.error, incumbent.error) {
-        (Some(c), Some(i)) => i - c > standard_error(i, rows),
-        _ => challenger.better_than(incumbent),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn score(error: f64) -> LooScore {
-        LooScore {
-            error: Some(error),
-            mse: 0.5,
-        }
-    }
-
-    #[test]
-    fn a_difference_within_one_standard_error_keeps_ridge() {
-        // 166 rows at 17.48 % against 16.29 %: two rows, less than the 2.95-point standard error.
-        assert!(!clearly_better(&score(0.1629), &score(0.1748), 166));
-        // The same rates on 10,000 rows differ by 3.2 standard errors (0.38 points each).
-        assert!(clearly_better(&score(0.1629), &score(0.1748), 10_000));
-        // Equal errors never switch; a worse challenger never wins.
-        assert!(!clearly_better(&score(0.1), &score(0.1), 1_000_000));
-        assert!(!clearly_better(&score(0.2), &score(0.1), 1_000_000));
-        // Both perfect: nothing to gain.
-        assert!(!clearly_better(&score(0.0), &score(0.0), 10));
-    }
-
-    #[test]
-    fn without_error_rates_the_squared_error_decides() {
-        let (a, b) = (
-            LooScore {
-                error: None,
-                mse: 0.1,
-            },
-            LooScore {
-                error: None,
-                mse: 0.2,
-            },
-        );
-        assert!(clearly_better(&a, &b, 10));
-        assert!(!clearly_better(&b, &a, 10));
     }
 }
