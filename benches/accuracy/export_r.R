@@ -29,3 +29,12 @@ write.csv(boston, file.path(out, "boston.csv"), row.names = FALSE)
 cat("boston", nrow(boston), 13, "regression\n")
 library(kernlab)
 data(musk); put("musk", musk[, 1:166], musk$Class)
+library(MASS)
+# Regression, label last: motorcycle crash-helmet acceleration against time (one input), and the
+# relative performance of CPUs (log10 of the published performance, as Venables & Ripley model it).
+data(mcycle); write.csv(data.frame(times = mcycle$times, label = mcycle$accel),
+                        file.path(out, "mcycle.csv"), row.names = FALSE)
+cat("mcycle", nrow(mcycle), 1, "regression\n")
+cpu <- num(cpus[, c("syct", "mmin", "mmax", "cach", "chmin", "chmax")]); cpu$label <- log10(cpus$perf)
+write.csv(cpu, file.path(out, "cpus.csv"), row.names = FALSE)
+cat("cpus", nrow(cpu), 6, "regression\n")

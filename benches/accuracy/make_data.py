@@ -49,10 +49,11 @@ def r_sets(out):
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["Rscript", os.path.join(HERE, "export_r.R"), tmp], check=True)
         for name in ["sonar", "ionosphere", "dna", "satellite", "vehicle", "musk", "glass", "pima",
-                     "vowel", "shuttle", "boston"]:
+                     "vowel", "shuttle", "boston", "mcycle", "cpus"]:
             data = np.genfromtxt(os.path.join(tmp, name + ".csv"), delimiter=",", skip_header=1)
             X, y = data[:, :-1], data[:, -1]
-            if name != "boston":  # boston is a regression target (median value, $1000s)
+            regression = name in ("boston", "mcycle", "cpus")
+            if not regression:
                 y = y.astype(int)
             if name == "dna":  # StatLog split: first 2,000 rows train, last 1,186 test
                 parts = X[:2000], X[2000:], y[:2000], y[2000:]
@@ -62,7 +63,7 @@ def r_sets(out):
                 train = X[:, 0] <= 7
                 X = X[:, 1:]
                 parts = X[train], X[~train], y[train], y[~train]
-            elif name == "boston":
+            elif regression:
                 parts = train_test_split(X, y, test_size=0.2, random_state=SEED)
             else:
                 parts = stratified(X, y)
@@ -121,7 +122,7 @@ def save_split(out, name, parts):
 
 
 def wheel_sets(out, cache):
-    """Eight sets added after the defaults were fixed (the second check on unseen data)."""
+    """Sets added after the defaults were fixed (the second check on unseen data)."""
     import zipfile
     w = wheel_files(cache)
     islp = lambda f: w["ISLP"].read("ISLP/data/" + f)
@@ -176,6 +177,25 @@ def wheel_sets(out, cache):
             "temp", "atemp", "hum", "windspeed"]
     X, y = bk[cols].to_numpy(float), bk["bikers"].to_numpy(float)
     save_split(out, "bikeshare", train_test_split(X, y, test_size=0.2, random_state=SEED))
+
+    # Three more regressions (child car-seat sales, baseball salaries, wages): categories as
+    # codes, in their natural order where they have one.
+    cs = read_csv(islp("Carseats.csv"))
+    cs["ShelveLoc"] = cs["ShelveLoc"].map({"Bad": 0, "Medium": 1, "Good": 2})
+    for col in ("Urban", "US"):
+        cs[col] = (cs[col] == "Yes").astype(float)
+    X, y = cs.drop(columns="Sales").to_numpy(float), cs["Sales"].to_numpy(float)
+    save_split(out, "carseats", train_test_split(X, y, test_size=0.2, random_state=SEED))
+    hi = read_csv(islp("Hitters.csv")).dropna()
+    for col, first in (("League", "A"), ("Division", "E"), ("NewLeague", "A")):
+        hi[col] = (hi[col] != first).astype(float)
+    X, y = hi.drop(columns="Salary").to_numpy(float), hi["Salary"].to_numpy(float)
+    save_split(out, "hitters", train_test_split(X, y, test_size=0.2, random_state=SEED))
+    wa = read_csv(islp("Wage.csv"))
+    for col in ("maritl", "race", "education", "region", "jobclass", "health", "health_ins"):
+        wa[col] = wa[col].str.split(".").str[0].astype(float)  # "4. College Grad" -> 4
+    X, y = wa.drop(columns=["logwage", "wage"]).to_numpy(float), wa["wage"].to_numpy(float)
+    save_split(out, "wage", train_test_split(X, y, test_size=0.2, random_state=SEED))
 
 
 def main():

@@ -72,6 +72,12 @@ SETS = [
     ("oj", PUBLIC, 17, "class", None, None),
     ("auto", PUBLIC, 7, "reg", None, None),
     ("bikeshare", PUBLIC, 12, "reg", 2_000, None),
+    # Five more regressions, added after the σ walk (which came from bikeshare) was fixed.
+    ("mcycle", PUBLIC, 1, "reg", None, None),
+    ("cpus", PUBLIC, 6, "reg", None, None),
+    ("carseats", PUBLIC, 10, "reg", None, None),
+    ("hitters", PUBLIC, 19, "reg", None, None),
+    ("wage", PUBLIC, 9, "reg", None, None),
 ]
 C_GRID = [1, 10, 100]
 G_MULT = [0.5, 1, 2, 4, 8]
