@@ -2,6 +2,7 @@
 
 use crate::error::Param;
 use ndarray::{Array1, Array2, ArrayView2, AsArray, Axis, Ix2};
+use rks::nystrom::Nystrom;
 use rks::scaler::Scaler;
 use rks::{AnyMap, FeatureMap};
 use serde::{Deserialize, Serialize};
@@ -169,31 +170,38 @@ impl KernelMachine {
         }
         check_finite("input", x)?;
         let mut raw = Array2::zeros((x.nrows(), self.weights.ncols()));
-        // The features of one block (none for a Nyström map, which skips them).
-        let shape = match &self.map {
-            AnyMap::Nystrom(_) => (0, 0),
-            _ => (self.chunk_rows.min(x.nrows()), self.map.output_dim()),
+        // How a block of scaled rows becomes scores, chosen once: a Nyström model scores
+        // wᵀK_mm^{-1/2}k(x) from the kernel values (m multiply-adds per row and output instead of
+        // m²); any other map writes the block's features into one reused buffer.
+        let mut scorer = match &self.map {
+            AnyMap::Nystrom(map) => Scorer::Kernel {
+                map,
+                whitened: self
+                    .whitened_weights()?
+                    .unwrap_or_else(|| unreachable!("a Nyström map")),
+            },
+            map => Scorer::Features {
+                map,
+                phi: rks::alloc::zeros(
+                    (self.chunk_rows.min(x.nrows()), map.output_dim()),
+                    "the features",
+                    rks::error::Param::NFrequencies,
+                )?,
+            },
         };
-        let mut phi: Array2<f64> =
-            rks::alloc::zeros(shape, "the features", rks::error::Param::NFrequencies)?;
         for (block, start) in x
             .axis_chunks_iter(Axis(0), self.chunk_rows)
             .zip((0..).step_by(self.chunk_rows))
         {
             let rows = block.nrows();
             let scaled = self.scaler.transform(block)?;
-            let scores = match &self.map {
-                // wᵀK_mm^{-1/2}k(x): m multiply-adds per row and output instead of m².
-                AnyMap::Nystrom(map) => {
-                    let whitened = self
-                        .whitened_weights()?
-                        .unwrap_or_else(|| unreachable!("a Nyström map"));
-                    map.kernel_values(scaled.view())?.dot(whitened) + &self.intercept
+            let scores = match &mut scorer {
+                Scorer::Kernel { map, whitened } => {
+                    map.kernel_values(scaled.view())?.dot(*whitened) + &self.intercept
                 }
-                _ => {
+                Scorer::Features { map, phi } => {
                     let mut phi_block = phi.slice_axis_mut(Axis(0), (..rows).into());
-                    self.map
-                        .transform_into(scaled.view(), phi_block.view_mut())?;
+                    map.transform_into(scaled.view(), phi_block.view_mut())?;
                     phi_block.dot(&self.weights) + &self.intercept
                 }
             };
@@ -282,4 +290,15 @@ impl KernelMachine {
         }
         Ok(())
     }
+}
+
+/// How [`KernelMachine::decision_function`] turns a block of scaled rows into scores.
+enum Scorer<'m> {
+    /// A Nyström map: kernel values times the model's K_mm^{-1/2}·W.
+    Kernel {
+        map: &'m Nystrom,
+        whitened: &'m Array2<f64>,
+    },
+    /// Any other map: the features, into a buffer reused from block to block, times W.
+    Features { map: &'m AnyMap, phi: Array2<f64> },
 }
