@@ -212,8 +212,6 @@ pub struct LooPath {
     y: Array2<f64>,
     /// The scored rows of U (S × r); U has orthonormal columns over all N rows.
     u: Mat<f64>,
-    /// Uᵢⱼ² (S × r): a row's leverage inside the span of U at λ is one product with it.
-    u_squared: Mat<f64>,
     /// The r nonzero eigenvalues s of ΦcᵀΦc (equal to those of ΦcΦcᵀ).
     s: Vec<f64>,
     /// Ỹ = UᵀYc (r × m).
@@ -357,11 +355,10 @@ impl LooPath {
     ) -> Self {
         let inside = product(u.as_ref(), y_tilde.as_ref());
         let outside = Mat::from_fn(yc.nrows(), yc.ncols(), |i, k| yc[(i, k)] - inside[(i, k)]);
-        let u_squared = Mat::from_fn(u.nrows(), u.ncols(), |i, j| u[(i, j)] * u[(i, j)]);
-        let ones = Mat::from_fn(u.ncols(), 1, |_, _| 1.0);
-        let spanned = product(u_squared.as_ref(), ones.as_ref());
-        let leverage_outside = (0..u.nrows())
-            .map(|i| (1.0 - 1.0 / fit_rows - spanned[(i, 0)]).max(0.0))
+        let spanned = squared_row_sums(u.as_ref(), &vec![1.0; u.ncols()]);
+        let leverage_outside = spanned
+            .iter()
+            .map(|h| (1.0 - 1.0 / fit_rows - h).max(0.0))
             .collect();
         Self {
             fit_rows,
@@ -370,7 +367,6 @@ impl LooPath {
             ybar,
             y,
             u,
-            u_squared,
             s,
             y_tilde,
             outside,
@@ -414,15 +410,14 @@ impl LooPath {
         });
         let residual = product(self.u.as_ref(), scaled.as_ref());
         // Each row's leverage inside the span at λ: Σⱼ Uᵢⱼ²·λ/(sⱼ + λ).
-        let shrink = Mat::from_fn(shrink.len(), 1, |j, _| shrink[j]);
-        let inside = product(self.u_squared.as_ref(), shrink.as_ref());
+        let inside = squared_row_sums(self.u.as_ref(), &shrink);
         let m = self.y.ncols();
         let mut out = Array2::zeros((self.y.nrows(), m));
         out.axis_iter_mut(Axis(0))
             .into_par_iter()
             .enumerate()
             .for_each(|(i, mut row)| {
-                let free = self.leverage_outside[i] + inside[(i, 0)];
+                let free = self.leverage_outside[i] + inside[i];
                 for k in 0..m {
                     let e = self.outside[(i, k)] + residual[(i, k)];
                     row[k] = if free > 0.0 {
@@ -494,6 +489,28 @@ fn kept(values: &[f64], size: usize) -> Vec<usize> {
     (0..values.len()).filter(|&j| values[j] > floor).collect()
 }
 
+/// Rows per parallel block of [`squared_row_sums`].
+const ROW_BLOCK: usize = 256;
+
+/// Σⱼ Uᵢⱼ²·wⱼ for every row i of `u`, without a copy of U∘U: blocks of rows in parallel, each
+/// walking U's contiguous columns, so every row's sum runs over j in order (the same bits for
+/// any thread count). It reads U once, as a product with a stored U∘U would read that copy.
+fn squared_row_sums(u: MatRef<'_, f64>, w: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; u.nrows()];
+    out.par_chunks_mut(ROW_BLOCK)
+        .enumerate()
+        .for_each(|(block, sums)| {
+            let start = block * ROW_BLOCK;
+            for (j, &wj) in w.iter().enumerate() {
+                let column = u.col(j).subrows(start, sums.len());
+                for (s, &v) in sums.iter_mut().zip(column.iter()) {
+                    *s += v * v * wj;
+                }
+            }
+        });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -523,6 +540,25 @@ mod tests {
         assert!(!rate(0.1).clearly_better_than(&rate(0.1), 1_000_000));
         assert!(!rate(0.2).clearly_better_than(&rate(0.1), 1_000_000));
         assert!(!rate(0.0).clearly_better_than(&rate(0.0), 10));
+    }
+
+    #[test]
+    fn squared_row_sums_match_the_definition_for_any_thread_count() {
+        // 600 rows: two full blocks and a partial one.
+        let u = Mat::from_fn(600, 37, |i, j| ((i * 37 + j) as f64 * 0.113).sin());
+        let w: Vec<f64> = (0..37).map(|j| 1.0 / (1.0 + j as f64)).collect();
+        let reference: Vec<f64> = (0..600)
+            .map(|i| (0..37).fold(0.0, |acc, j| acc + u[(i, j)] * u[(i, j)] * w[j]))
+            .collect();
+        for threads in [1, 2, 3] {
+            let got = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| squared_row_sums(u.as_ref(), &w));
+            // The same additions in the same order as the definition: equal bit for bit.
+            assert_eq!(got, reference, "{threads} threads");
+        }
     }
 
     #[test]
