@@ -73,7 +73,7 @@ pub struct Selection {
     /// that is not. Each costs one factorisation of the sampled rows.
     #[serde(default = "default_sigma_walk")]
     pub sigma_walk: usize,
-    /// Walk for classification too. Off by default: on the twenty classification sets of
+    /// Walk for classification too. Off by default: on the twenty-two classification sets of
     /// docs/benchmarks.md no halving lowered the error rate by more than its binomial standard
     /// error, so the walk only added its factorisations (about 40 % of the fit's time on sets of
     /// a few thousand rows); on regression it is on.
