@@ -11,7 +11,7 @@
 //!   `BLOCK_ROWS · LIMIT² ≤ 2⁵³` in magnitude, so an f64 GEMM (any order, with or without fused
 //!   multiply-adds) computes every partial sum exactly. The GEMM keeps its speed.
 //! - The block sums are added into `i64` partial sums, which hold [`I64_BLOCKS`] = 1,024 blocks,
-//!   and those into `i128`, which holds up to 2¹²⁷: about 2⁸² blocks (see [`fold`]).
+//!   and those into `i128`, which holds up to 2¹²⁷: about 2⁸² blocks (the `fold` submodule).
 //! - For transport through an engine that only adds plain integers (MPI's `MPI_SUM`), each `i128`
 //!   is split into four 32-bit digits held in `u64` limbs ([`to_limbs`]); limbs add
 //!   independently without carries for up to 2³² parties and recombine exactly ([`from_limbs`]).

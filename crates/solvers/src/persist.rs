@@ -2,7 +2,7 @@
 //!
 //! A model file is the project's [envelope](rks::envelope) with the tag `RKSMODEL` around the
 //! model encoded with serde + bincode 2. The feature map is stored as its
-//! [`SavedAny`](rks::SavedAny) (its spec and a checksum, a few dozen bytes, and Nyström's landmarks) and rebuilt from its seed on load.
+//! [`SavedAny`] (its spec and a checksum, a few dozen bytes, and Nyström's landmarks) and rebuilt from its seed on load.
 //!
 //! Versions: 3 (written) is version 2 followed by, for a Nyström model, K_mm^{+1/2}·W (m × k),
 //! so that a loaded Nyström model predicts from its landmarks without the O(m³)

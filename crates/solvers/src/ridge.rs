@@ -208,7 +208,7 @@ impl RidgeAccumulator {
     /// grid: else [`SolversError::OffGrid`]).
     ///
     /// The rows are rounded to the grid and ΦᵀΦ is updated by exact f64 GEMMs (lower triangle
-    /// only) over blocks of [`BLOCK_ROWS`](crate::exact::BLOCK_ROWS) rows, whose integer results
+    /// only) over blocks of [`BLOCK_ROWS`] rows, whose integer results
     /// are added in `i64` partial sums and those, before the call returns, in `i128`
     /// ([`crate::exact`]).
     pub fn update<F: Element>(
@@ -313,7 +313,7 @@ impl RidgeAccumulator {
         ]
     }
 
-    /// The row count and every sum as `u64` limbs ([`to_limbs`](crate::exact::to_limbs)):
+    /// The row count and every sum as `u64` limbs ([`to_limbs`]):
     /// element-wise integer sums of the limbs of accumulators with the same D, m and grid, in
     /// any grouping (an MPI `Allreduce` with `MPI_SUM`), are the limbs of their
     /// [`merge`](Self::merge). [`with_limbs`](Self::with_limbs) reads them back.

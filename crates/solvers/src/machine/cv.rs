@@ -107,7 +107,7 @@ fn thin_classes_note(labels: &LabelMap, classes: &[usize], k: usize) -> Option<S
 
 impl KernelMachineValidParams {
     /// Scores every point of `grid` by k-fold cross-validation on rows `x` (N × d) with targets
-    /// `y`, for the params' solver, map, n and seed; see the [module docs](self).
+    /// `y`, for the params' solver, map, n and seed (the fold code of `machine::cv`).
     ///
     /// Classification is scored by the mean held-out error rate, ties broken by the mean squared
     /// difference between the decision values and the ±1 one-hot targets; regression by the

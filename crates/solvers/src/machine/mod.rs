@@ -2,7 +2,7 @@
 //!
 //! A [`KernelMachine`] approximates a kernel method: kernel ridge regression / classification
 //! when the linear model is ridge, a kernel SVM when it is the linear SVM of [`crate::svm`], on
-//! the features φ(x) of an [`AnyMap`] with φ(x)·φ(x') ≈ k(x, x') (Rahimi & Recht, NIPS 2007).
+//! the features φ(x) of an [`AnyMap`](rks::AnyMap) with φ(x)·φ(x') ≈ k(x, x') (Rahimi & Recht, NIPS 2007).
 //!
 //! Hyper-parameters go through three stages, as in linfa: [`KernelMachineParams`] (a builder)
 //! → [`KernelMachineValidParams`] ([`check`](KernelMachineParams::check), done once) →

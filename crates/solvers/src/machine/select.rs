@@ -27,9 +27,9 @@
 //! regression the squared error. A choice only replaces another when strictly better, and the
 //! grids are scanned from the smoothest end (large σ, large λ), so ties go to the smoother model.
 //!
-//! Stage 2 holds the features of every row in memory (N·2n·8 bytes, plus as much for the
-//! factorisation). Beyond [`Selection::max_loo_entries`], λ is chosen by GCV from the streamed
-//! statistics instead, and the report says so.
+//! Memory: with fewer rows than features, stage 2 holds every row's features (N·D·8 bytes) and
+//! the N × N factorisation; otherwise the D × D statistics, one chunk's features and those of
+//! the scored rows (at most [`Selection::loo_rows`]), whatever N.
 
 use crate::error::Param;
 use crate::task::SolverKind;
