@@ -82,22 +82,12 @@ pub fn write_selection(out: &mut dyn Write, s: &SelectionReport) -> io::Result<(
         fmt_duration(s.seconds),
         s.median_sigma
     )?;
-    for t in &s.sigma_trials {
+    // The grid's trials, then the walk's (marked), one line each.
+    let grid = s.sigma_trials.iter().map(|t| ("", t));
+    for (mark, t) in grid.chain(s.walk_trials.iter().map(|t| ("walk: ", t))) {
         writeln!(
             out,
-            "    σ = {:<8.4} (×{:<5.3}) n = {:<5} {} rows  λ = {:<9.3e} {}",
-            t.sigma,
-            t.factor,
-            t.n_frequencies,
-            t.rows,
-            t.lambda,
-            metric(t)
-        )?;
-    }
-    for t in &s.walk_trials {
-        writeln!(
-            out,
-            "    walk:  σ = {:<8.4} (×{:<5.3}) n = {:<5} {} rows scored  λ = {:<9.3e} {}",
+            "    {mark}σ = {:<8.4} (×{:<5.3}) n = {:<5} {} rows  λ = {:<9.3e} {}",
             t.sigma,
             t.factor,
             t.n_frequencies,

@@ -543,6 +543,13 @@ mod tests {
     }
 
     #[test]
+    fn without_error_rates_the_squared_error_decides() {
+        let mse = |mse| LooScore { error: None, mse };
+        assert!(mse(0.1).clearly_better_than(&mse(0.2), 10));
+        assert!(!mse(0.2).clearly_better_than(&mse(0.1), 10));
+    }
+
+    #[test]
     fn squared_row_sums_match_the_definition_for_any_thread_count() {
         // 600 rows: two full blocks and a partial one.
         let u = Mat::from_fn(600, 37, |i, j| ((i * 37 + j) as f64 * 0.113).sin());

@@ -102,6 +102,22 @@ fn the_same_model_bytes_for_any_thread_count() {
     }
 }
 
+/// The rows in chunks of `size`, as a streamed fit's source yields them.
+type Chunks = Result<Vec<Result<rks_solvers::Chunk, std::io::Error>>, std::io::Error>;
+fn chunks(x: &Array2<f64>, y: &Array1<f64>, size: usize) -> Chunks {
+    let rows = x.nrows();
+    Ok((0..rows)
+        .step_by(size)
+        .map(|start| {
+            let end = (start + size).min(rows);
+            Ok((
+                x.slice(s![start..end, ..]).to_owned(),
+                y.slice(s![start..end]).to_owned(),
+            ))
+        })
+        .collect())
+}
+
 #[test]
 fn streamed_fit_chooses_like_the_in_memory_fit() {
     let (train, _) = dataset("breast_cancer", 30);
@@ -111,20 +127,9 @@ fn streamed_fit_chooses_like_the_in_memory_fit() {
         .check()
         .unwrap();
     let whole = params.fit(train.x.view(), train.y.view()).unwrap();
-    let rows = train.x.nrows();
-    let open = || -> Result<Vec<Result<rks_solvers::Chunk, std::io::Error>>, std::io::Error> {
-        Ok((0..rows)
-            .step_by(100)
-            .map(|start| {
-                let end = (start + 100).min(rows);
-                Ok((
-                    train.x.slice(s![start..end, ..]).to_owned(),
-                    train.y.slice(s![start..end]).to_owned(),
-                ))
-            })
-            .collect())
-    };
-    let streamed = params.fit_stream(open).unwrap();
+    let streamed = params
+        .fit_stream(|| chunks(&train.x, &train.y, 100))
+        .unwrap();
     assert_eq!(streamed.info().sigma, whole.info().sigma);
     // The same grid point of λ; the grid itself scales with tr(C), whose sum differs in its last
     // bits between chunkings.
@@ -469,19 +474,7 @@ fn the_streamed_fit_walks_as_the_in_memory_fit() {
     let report = report.unwrap();
     // The walk moved σ (else this test would show nothing).
     assert!(report.sigma < report.walk_trials[0].sigma);
-    let open = || -> Result<Vec<Result<rks_solvers::Chunk, std::io::Error>>, std::io::Error> {
-        Ok((0..1500)
-            .step_by(200)
-            .map(|start| {
-                let end = (start + 200).min(1500);
-                Ok((
-                    x.slice(s![start..end, ..]).to_owned(),
-                    y.slice(s![start..end]).to_owned(),
-                ))
-            })
-            .collect())
-    };
-    let streamed = params.fit_stream(open).unwrap();
+    let streamed = params.fit_stream(|| chunks(&x, &y, 200)).unwrap();
     assert_eq!(streamed.info().sigma, whole.info().sigma);
     assert_eq!(whole.info().sigma, report.sigma);
 }

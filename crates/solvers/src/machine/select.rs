@@ -66,8 +66,10 @@ pub struct Selection {
     /// Also try the neighbours ×2^{±1/2} of the best factor.
     pub refine: bool,
     /// Halvings of σ tried after the grid, on the same sampled rows at the fit's n (at most;
-    /// 0: none; for classification only with [`walk_classification`](Self::walk_classification)). Each is kept only when it lowers the leave-one-out score by more
-    /// than one standard error — the error rate by its binomial standard error
+    /// 0: none; for classification only with
+    /// [`walk_classification`](Self::walk_classification)). Each is kept only when it lowers
+    /// the leave-one-out score by more than one standard error — the error rate by its
+    /// binomial standard error
     /// ([`LooScore::clearly_better_than`]), the squared error by the standard error of its
     /// row-by-row difference ([`crate::loo::clearly_lower`]) — and the walk stops at the first
     /// that is not. Each costs one factorisation of the sampled rows.
@@ -450,9 +452,9 @@ impl KernelMachineValidParams {
         let targets = targets_of(y, classes);
         let search_n = selection.search_frequencies.min(self.n_frequencies());
         let lambda = self.ridge_lambda();
-        // The sampled rows' leave-one-out trial at σ = factor × median and n frequencies, with
-        // each row's squared residual at its λ.
-        let fit_at = |factor: f64, n: usize| -> Result<(Trial, Vec<f64>)> {
+        // The sampled rows' leave-one-out trial at σ = factor × median and n frequencies, and
+        // its path (for the rows' residuals when the walk compares squared errors).
+        let fit_at = |factor: f64, n: usize| -> Result<(Trial, LooPath)> {
             let sigma = factor * median;
             let prepared = self.prepare(scaler.clone(), labels.cloned(), sigma, n, Some(rows))?;
             let phi = self.features::<f64>(&prepared, rows)?;
@@ -467,7 +469,7 @@ impl KernelMachineValidParams {
                 lambda: grid[best],
                 score: scores[best],
             };
-            Ok((trial, path.squared_residuals(grid[best])))
+            Ok((trial, path))
         };
         let try_factor = |factor: f64| fit_at(factor, search_n).map(|(trial, _)| trial);
         let mut factors = selection.sigma_factors.clone();
@@ -516,20 +518,27 @@ impl KernelMachineValidParams {
         let mut factor = best.factor;
         if selection.sigma_walk > 0 && (classes.is_none() || selection.walk_classification) {
             let n = self.n_frequencies();
-            let (mut kept, mut residuals) = fit_at(factor, n)?;
+            // Error rates compare by their binomial standard error; squared errors pair row by
+            // row (the same rows at every σ), so only a regression needs the rows' residuals.
+            let residuals = |trial: &Trial, path: &LooPath| match classes {
+                Some(_) => Vec::new(),
+                None => path.squared_residuals(trial.lambda),
+            };
+            let (mut kept, path) = fit_at(factor, n)?;
+            let mut kept_residuals = residuals(&kept, &path);
             walk.push(kept.clone());
             for _ in 0..selection.sigma_walk {
-                let (trial, e) = fit_at(kept.factor / 2.0, n)?;
+                let (trial, path) = fit_at(kept.factor / 2.0, n)?;
+                let trial_residuals = residuals(&trial, &path);
                 walk.push(trial.clone());
                 let clearly = match classes {
                     Some(_) => trial.score.clearly_better_than(&kept.score, kept.rows),
-                    // Squared errors paired row by row: the same rows at every σ.
-                    None => clearly_lower(&e, &residuals),
+                    None => clearly_lower(&trial_residuals, &kept_residuals),
                 };
                 if !clearly {
                     break;
                 }
-                (kept, residuals) = (trial, e);
+                (kept, kept_residuals) = (trial, trial_residuals);
             }
             factor = kept.factor;
             note.push_str(&if factor == best.factor {
