@@ -124,9 +124,9 @@ pub struct KernelArgs {
 #[derive(Debug, Clone, Args)]
 pub struct SolverArgs {
     /// Linear model on the features [default: svm when --c is given, ridge when --lambda is;
-    /// otherwise for `fit` ridge, or on classification with at most 4,000 rows in memory and
-    /// model selection on, ridge or svm by the lower cross-validated error; for `compare` svm on
-    /// classification (faster at large n)].
+    /// otherwise for `fit` ridge, or on classification in memory with model selection on, ridge
+    /// or svm (with its own σ and C) by the lower cross-validated error at ridge's n; for
+    /// `compare` svm on classification (faster at large n)].
     #[arg(long, value_enum)]
     pub solver: Option<SolverKind>,
 

@@ -119,12 +119,27 @@ pub fn write_selection(out: &mut dyn Write, s: &SelectionReport) -> io::Result<(
     for t in &s.c_trials {
         writeln!(out, "    svm: C = {:<9} {}", t.value, cv(t))?;
     }
+    for t in &s.svm_sigma_trials {
+        writeln!(
+            out,
+            "    svm σ: {:<8.4} C = {:<6} {}",
+            t.sigma,
+            t.value,
+            cv(t)
+        )?;
+    }
     for t in &s.solver_trials {
         let value = match t.solver {
             SolverKind::Ridge => format!("λ = {:.3e}", t.value),
             SolverKind::Svm => format!("C = {}", t.value),
         };
-        writeln!(out, "    {:<5} at {value:<12} {}", t.solver.name(), cv(t))?;
+        writeln!(
+            out,
+            "    {:<5} at σ = {:<8.4} {value:<12} {}",
+            t.solver.name(),
+            t.sigma,
+            cv(t)
+        )?;
     }
     for note in &s.notes {
         writeln!(out, "    {note}")?;
@@ -176,14 +191,10 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     }
     let (data, read_time) = step("reading", || source.read());
     let data = data?;
-    // Without a solver flag, an in-memory classification fit whose rows all fit in the σ
-    // search's sample chooses between ridge and the SVM by the same cross-validation on every
-    // row. On more rows the comparison, at the search's few frequencies, does not foresee
-    // ridge's growth of n (letter: the SVM won it and lost half a point of test accuracy), and
-    // the SVM's fit on every row is the costly part: ridge alone.
+    // Without a solver flag, an in-memory classification fit chooses between ridge and the SVM
+    // by the same cross-validation on the σ search's sampled rows at ridge's grown n.
     if recipe.solver.is_none()
         && let Some(selection) = recipe.selection.as_mut()
-        && data.n_rows() <= selection.search_rows
     {
         selection.solvers = vec![SolverKind::Ridge, SolverKind::Svm];
     }

@@ -196,6 +196,137 @@ fn a_kept_svm_takes_ridges_grown_n() {
     assert_eq!(model.map().n_frequencies(), n);
     assert_eq!(model.map().kind(), alone.map().kind());
     assert_eq!(report.n_frequencies, n);
+    // Both solvers and every C were scored at that n.
+    assert!(
+        report
+            .solver_trials
+            .iter()
+            .chain(&report.c_trials)
+            .all(|t| t.n_frequencies == n)
+    );
+}
+
+/// The SVM's σ starts at ridge's and narrows by ×2^{−1/2}, each step kept only when its
+/// cross-validated error is lower by more than one standard error; the kept σ is the one the
+/// comparison and the fit use, scored at the fitted n. A given bandwidth is not narrowed.
+#[test]
+fn the_svm_narrows_sigma_only_while_clearly_better() {
+    let (x, y) = noisy(600, 5);
+    // Ridge's grid held to one wide σ and the SVM's C to one value, so that narrower σ pay.
+    let wide = Selection {
+        sigma_factors: vec![4.0],
+        refine: false,
+        cs: vec![1.0],
+        ..both()
+    };
+    let fit = |selection: Selection, sigma: Option<f64>| {
+        let mut params = KernelMachine::params()
+            .n_frequencies(128)
+            .selection(selection);
+        if let Some(s) = sigma {
+            params = params.bandwidth(rks::Bandwidth::Sigma(s));
+        }
+        let (model, report) = params
+            .check()
+            .unwrap()
+            .fit_with_report(x.view(), y.view())
+            .unwrap();
+        (model, report.unwrap())
+    };
+    let (model, report) = fit(wide.clone(), None);
+    let trials = &report.svm_sigma_trials;
+    eprintln!("{trials:#?}\n{:?}", report.notes);
+    let ridge_sigma = report.solver_trials[0].sigma;
+    assert_eq!(trials[0].sigma, ridge_sigma);
+    assert!(trials.len() <= 1 + wide.svm_sigma_steps);
+    let kept = &report.solver_trials[1];
+    let mut last_kept = &trials[0];
+    for t in &trials[1..] {
+        assert!((t.sigma - last_kept.sigma * std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-12);
+        if t.score.clearly_better_than(&last_kept.score, t.rows) {
+            last_kept = t;
+        } else {
+            assert!(
+                std::ptr::eq(t, trials.last().unwrap()),
+                "the steps go on after a refusal"
+            );
+        }
+    }
+    assert_eq!((kept.sigma, kept.value), (last_kept.sigma, last_kept.value));
+    // Stated expectation: from four times the median heuristic, at least one narrowing pays.
+    assert!(kept.sigma < ridge_sigma, "{trials:?}");
+    assert!(
+        trials
+            .iter()
+            .chain(&report.solver_trials)
+            .all(|t| t.n_frequencies == model.map().n_frequencies())
+    );
+    if matches!(model.info().solver, SolverInfo::Svm { .. }) {
+        assert_eq!(model.info().sigma, kept.sigma);
+        assert_eq!(report.sigma, kept.sigma);
+    }
+    // A given σ stays.
+    let (_, report) = fit(both(), Some(0.9));
+    assert_eq!(report.svm_sigma_trials.len(), 1);
+    assert_eq!(report.svm_sigma_trials[0].sigma, 0.9);
+}
+
+/// With rows beyond the σ search's sample, ridge is scored by its exact leave-one-out on the
+/// sampled rows and the SVM by folds of the same rows, each fitted on every row outside the
+/// fold; against ridge held to an over-smoothing λ the SVM wins, and the kept model is the SVM
+/// fitted by hand with the chosen map, σ, C and n.
+#[test]
+fn beyond_the_sample_the_svm_is_held_out_against_every_other_row() {
+    let (x, y) = noisy(1200, 3);
+    let ridge = Solver::Ridge {
+        lambda: rks_solvers::Lambda::Fixed(1e5),
+    };
+    let selection = Selection {
+        search_rows: 300,
+        loo_rows: 300,
+        ..both()
+    };
+    let params = KernelMachine::params()
+        .n_frequencies(64)
+        .seed(4)
+        .solver(ridge)
+        .selection(selection.clone());
+    let (model, report) = params
+        .clone()
+        .check()
+        .unwrap()
+        .fit_with_report(x.view(), y.view())
+        .unwrap();
+    let report = report.unwrap();
+    let [r, s] = &report.solver_trials[..] else {
+        panic!("{:?}", report.solver_trials)
+    };
+    eprintln!("{r:?}\n{s:?}\n{:?}", report.notes);
+    assert_eq!((r.rows, s.rows), (300, 300));
+    assert_eq!(s.folds, selection.folds);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("every row outside the fold")),
+        "{:?}",
+        report.notes
+    );
+    let SolverInfo::Svm { c, .. } = model.info().solver else {
+        panic!("the SVM was not kept: {:?}", report.notes)
+    };
+    let by_hand = KernelMachine::params()
+        .n_frequencies(model.map().n_frequencies())
+        .map(model.map().kind())
+        .bandwidth(rks::Bandwidth::Sigma(model.info().sigma))
+        .seed(4)
+        .solver(svm(c))
+        .selection(None)
+        .check()
+        .unwrap()
+        .fit(x.view(), y.view())
+        .unwrap();
+    assert!(model.to_bytes().unwrap() == by_hand.to_bytes().unwrap());
 }
 
 /// Rows of [`the_hinge_beats_least_squares_under_masking`]: a quarter of class 0 on [0, 0.1], a
@@ -234,8 +365,8 @@ fn ridge_wins_on_digits_and_is_kept() {
         panic!("{:?}", report.solver_trials)
     };
     eprintln!("ridge {ridge:?}\nsvm {svm:?}");
-    // Stated margin: ridge's cross-validated error is lower by at least 0.3 points.
-    assert!(ridge.score.error.unwrap() + 0.003 < svm.score.error.unwrap());
+    // Stated margin: ridge's cross-validated error is lower by at least 0.2 points (three rows).
+    assert!(ridge.score.error.unwrap() + 0.002 < svm.score.error.unwrap());
     assert!(matches!(model.info().solver, SolverInfo::Ridge { .. }));
     assert!(
         report

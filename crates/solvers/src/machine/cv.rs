@@ -254,9 +254,11 @@ impl KernelMachineValidParams {
 
     /// The SVM's C by [`Selection::folds`]-fold cross-validation of [`Selection::cs`] (the
     /// solver's C when empty) on the first [`Selection::search_rows`] of the sampled `rows`
-    /// (unscaled, classes `classes`) at σ = `sigma` with the σ search's frequencies; with
-    /// `ridge_lambda`, ridge on the same features and folds too, at the best of as many values
-    /// as the C grid has: `ridge_lambda` × 10^j around j = 0.
+    /// (unscaled, classes `classes`) at σ = `sigma` with `n` frequencies, the n the model is
+    /// fitted with (a C chosen at fewer frequencies does not carry to more: with more features
+    /// the same C fits the training rows more closely); with `ridge_lambda`, ridge on the same
+    /// features and folds too, at the best of as many values as the C grid has:
+    /// `ridge_lambda` × 10^j around j = 0.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn cv_on_sample(
         &self,
@@ -265,7 +267,7 @@ impl KernelMachineValidParams {
         labels: &LabelMap,
         rows: ArrayView2<'_, f64>,
         classes: &[usize],
-        sigma: f64,
+        (sigma, n): (f64, usize),
         (c, loss): (f64, crate::svm::SvmLoss),
         ridge_lambda: Option<f64>,
     ) -> Result<Option<SampleCv>> {
@@ -278,14 +280,7 @@ impl KernelMachineValidParams {
         let classes = &classes[..count];
         let mut notes = Vec::new();
         notes.extend(thin_classes_note(labels, classes, k));
-        let search_n = selection.search_frequencies.min(self.n_frequencies());
-        let prepared = self.prepare(
-            scaler.clone(),
-            Some(labels.clone()),
-            sigma,
-            search_n,
-            Some(rows),
-        )?;
+        let prepared = self.prepare(scaler.clone(), Some(labels.clone()), sigma, n, Some(rows))?;
         let phi = self.features::<f64>(&prepared, rows)?;
         let class_of: Vec<f64> = classes.iter().map(|&c| c as f64).collect();
         let folds = assign_folds(&class_of, k, true, self.seed());
@@ -309,10 +304,11 @@ impl KernelMachineValidParams {
         let best = best.ok_or_else(|| invalid(Param::Cs, "the C grid is empty"))?;
         let trial = |solver, value, score| SolverTrial {
             solver,
+            sigma,
             value,
             score,
             rows: count,
-            n_frequencies: search_n,
+            n_frequencies: n,
             folds: k,
         };
         let c_trials: Vec<SolverTrial> = cs
@@ -339,7 +335,7 @@ impl KernelMachineValidParams {
             format!("C = {c} given: not searched")
         } else {
             format!(
-                "C = {} had the best {k}-fold cross-validated error ({:.2} %) on {count} sampled rows with {search_n} frequencies, warm-started along increasing C",
+                "σ = {sigma:.3}: C = {} had the best {k}-fold cross-validated error ({:.2} %) on {count} sampled rows with {n} frequencies, warm-started along increasing C",
                 cs[best],
                 100.0 * scores[best].error.unwrap_or(f64::NAN)
             )

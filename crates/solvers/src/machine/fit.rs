@@ -144,33 +144,42 @@ impl KernelMachineValidParams {
                 self.finish_ridge(prepared, &acc, lambda, sigma)?
             }
             Solver::Svm { c, loss } => {
-                let c = &chosen_c.unwrap_or(*c);
-                let labels = prepared
-                    .labels
-                    .as_ref()
-                    .ok_or_else(|| invalid(Param::Solver, "the SVM is a classifier"))?;
                 let phi = self.features::<f32>(&prepared, x)?;
-                let svm = fit_ovr(
-                    phi.view(),
-                    &classes,
-                    labels.n_classes(),
-                    &self.svm_params(*c, *loss),
-                )?;
-                let info = FitInfo {
-                    n_train: x.nrows() as u64,
-                    sigma,
-                    solver: SolverInfo::Svm {
-                        c: *c,
-                        loss: *loss,
-                        epochs: svm.reports.iter().map(|r| r.epochs).collect(),
-                        converged: svm.reports.iter().map(|r| r.converged).collect(),
-                        n_support: svm.reports.iter().map(|r| r.n_support).collect(),
-                    },
-                };
-                self.assemble(prepared, svm.weights, svm.intercept, info)
+                let c = chosen_c.unwrap_or(*c);
+                self.fit_svm(prepared, phi.view(), &classes, (c, *loss), sigma)?
             }
         };
         Ok((model, report))
+    }
+
+    /// The SVM (cost `c`, `loss`) fitted on the features `phi` of every training row (classes
+    /// `classes`, the labels in `prepared`), assembled into a model with `prepared`'s scaler and
+    /// map at bandwidth `sigma`.
+    pub(super) fn fit_svm(
+        &self,
+        prepared: Prepared,
+        phi: ArrayView2<'_, f32>,
+        classes: &[usize],
+        (c, loss): (f64, crate::svm::SvmLoss),
+        sigma: f64,
+    ) -> Result<KernelMachine> {
+        let labels = prepared
+            .labels
+            .as_ref()
+            .ok_or_else(|| invalid(Param::Solver, "the SVM is a classifier"))?;
+        let svm = fit_ovr(phi, classes, labels.n_classes(), &self.svm_params(c, loss))?;
+        let info = FitInfo {
+            n_train: phi.nrows() as u64,
+            sigma,
+            solver: SolverInfo::Svm {
+                c,
+                loss,
+                epochs: svm.reports.iter().map(|r| r.epochs).collect(),
+                converged: svm.reports.iter().map(|r| r.converged).collect(),
+                n_support: svm.reports.iter().map(|r| r.n_support).collect(),
+            },
+        };
+        Ok(self.assemble(prepared, svm.weights, svm.intercept, info))
     }
 
     /// Searches each map of [`Selection::maps`] that makes the kernel, with an equal share of

@@ -104,19 +104,31 @@ pub struct Selection {
     #[serde(default = "default_folds")]
     pub folds: usize,
     /// The SVM's costs C searched (each finite and > 0), when the solver is the SVM: scored by
-    /// [`folds`](Self::folds)-fold cross-validation on the σ search's rows and frequencies, at
-    /// the chosen σ, along increasing C with warm starts ([`crate::cv`]). Empty: the solver's C
-    /// as given.
+    /// [`folds`](Self::folds)-fold cross-validation on the σ search's rows at the chosen σ and
+    /// the n the model is fitted with, along increasing C with warm starts ([`crate::cv`]).
+    /// Empty: the solver's C as given.
     #[serde(default = "default_cs")]
     pub cs: Vec<f64>,
     /// Solvers to choose among for classification. With ridge and the SVM both listed, both
-    /// are searched (ridge: σ, λ, n and the maps as above; the SVM: C at ridge's σ and map) and
-    /// scored by the same cross-validation on the same folds of the σ search's rows; the SVM is
-    /// fitted only when its error rate is lower by more than one standard error (else ridge, the
-    /// cheaper), with ridge's map and n. Empty (the default), one solver, or regression: the
-    /// params' solver only.
+    /// are searched (ridge: σ, λ, n and the maps as above; the SVM: C, and σ downwards from
+    /// ridge's by [`svm_sigma_steps`](Self::svm_sigma_steps), with ridge's map and n) and
+    /// scored by the same cross-validation on the same folds of the σ search's rows at ridge's
+    /// n; the SVM is fitted only when its error rate is lower by more than one standard error
+    /// (else ridge, the cheaper). Empty (the default), one solver, or regression: the params'
+    /// solver only.
     #[serde(default)]
     pub solvers: Vec<SolverKind>,
+    /// When the solvers are compared: narrowings of σ by ×2^{−1/2} tried for the SVM after
+    /// ridge's σ (at most; 0: the SVM takes ridge's σ). Each is scored by the same
+    /// cross-validation, its C path included, and kept only when its error rate is lower than
+    /// the wider σ's by more than one standard error; the steps stop at the first that is not.
+    /// Not taken when the params give the bandwidth.
+    #[serde(default = "default_svm_sigma_steps")]
+    pub svm_sigma_steps: usize,
+}
+
+fn default_svm_sigma_steps() -> usize {
+    2
 }
 
 fn default_sigma_walk() -> usize {
@@ -147,6 +159,7 @@ impl Default for Selection {
             folds: default_folds(),
             cs: default_cs(),
             solvers: Vec::new(),
+            svm_sigma_steps: default_svm_sigma_steps(),
         }
     }
 }
@@ -271,12 +284,15 @@ pub struct MapTrial {
 }
 
 /// One solver at one value of its regularisation, scored by k-fold cross-validation on the σ
-/// search's sampled rows and frequencies: each C of the SVM's search, and each solver when the
-/// search compares them.
+/// search's sampled rows at the n the model is fitted with: each C of the SVM's search, and each
+/// solver when the search compares them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SolverTrial {
     /// Ridge or SVM.
     pub solver: SolverKind,
+    /// Bandwidth σ of the features it was scored on.
+    #[serde(default)]
+    pub sigma: f64,
     /// λ (ridge) or C (SVM).
     pub value: f64,
     /// The mean held-out score over the folds.
@@ -327,6 +343,11 @@ pub struct SelectionReport {
     /// chosen regularisation, on the same folds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub solver_trials: Vec<SolverTrial>,
+    /// When the solvers were compared: the SVM's best trial at ridge's σ, then one per
+    /// narrowing tried ([`Selection::svm_sigma_steps`]; the last one tried was not kept unless
+    /// the steps ran their full length).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub svm_sigma_trials: Vec<SolverTrial>,
     /// The chosen n.
     pub n_frequencies: usize,
     /// "exact leave-one-out" or the fallback used.
@@ -704,7 +725,7 @@ impl KernelMachineValidParams {
                         map,
                         x.select(Axis(0), sample).view(),
                         &sampled,
-                        sigma,
+                        (sigma, n),
                         (*c, *loss),
                         None,
                     )
@@ -740,6 +761,7 @@ impl KernelMachineValidParams {
                 c: c_chosen,
                 c_trials,
                 solver_trials: Vec::new(),
+                svm_sigma_trials: Vec::new(),
                 n_frequencies: n,
                 method,
                 notes,
