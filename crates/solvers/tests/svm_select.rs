@@ -329,6 +329,41 @@ fn beyond_the_sample_the_svm_is_held_out_against_every_other_row() {
     assert!(model.to_bytes().unwrap() == by_hand.to_bytes().unwrap());
 }
 
+/// A file whose SVM features would pass the memory bound keeps ridge without scoring the SVM,
+/// and the report says why.
+#[test]
+fn the_svm_is_not_compared_beyond_its_memory_bound() {
+    let (x, y) = noisy(600, 2);
+    let fit = |svm_memory_bytes| {
+        KernelMachine::params()
+            .n_frequencies(128)
+            .solver(Solver::Ridge {
+                lambda: rks_solvers::Lambda::Fixed(1e5),
+            })
+            .selection(Selection {
+                svm_memory_bytes,
+                ..both()
+            })
+            .check()
+            .unwrap()
+            .fit_with_report(x.view(), y.view())
+            .unwrap()
+    };
+    // 2 copies × 600 rows × 256 features × 4 bytes.
+    let needed = 2 * 600 * 256 * 4;
+    let (model, report) = fit(needed - 1);
+    let report = report.unwrap();
+    assert!(matches!(model.info().solver, SolverInfo::Ridge { .. }));
+    assert!(report.solver_trials.is_empty());
+    assert!(
+        report.notes.last().unwrap().contains("svm_memory_bytes"),
+        "{:?}",
+        report.notes
+    );
+    let (model, _) = fit(needed);
+    assert!(matches!(model.info().solver, SolverInfo::Svm { .. }));
+}
+
 /// Rows of [`the_hinge_beats_least_squares_under_masking`]: a quarter of class 0 on [0, 0.1], a
 /// quarter of class 1 on [0.1, 0.2], half of class 1 on [0.9, 1]; a second, uninformative column.
 fn masked(rows: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {

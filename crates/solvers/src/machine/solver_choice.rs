@@ -40,9 +40,9 @@
 //! (larger ones), and the SVM's fit when it wins.
 
 use ndarray::{ArrayView1, ArrayView2, Axis};
-use rks::Bandwidth;
 use rks::sample::sample_indices;
 use rks::scaler::Scaler;
+use rks::{Bandwidth, FeatureMap};
 
 use super::select::{Selection, SelectionReport, SolverTrial};
 use super::{KernelMachine, KernelMachineValidParams, Solver};
@@ -98,6 +98,20 @@ impl KernelMachineValidParams {
             .map()
             .n_frequencies()
             .min(x.nrows().next_power_of_two());
+        // The SVM holds every row's features (f32) and, on a large file, one fold's copy.
+        let ridge_map = ridge_model.map();
+        let dim = ridge_map.output_dim() / ridge_map.n_frequencies().max(1) * n;
+        let bytes = 2 * (x.nrows() as u64) * (dim as u64) * 4;
+        if bytes > alone.svm_memory_bytes {
+            report.notes.push(format!(
+                "solver: ridge kept; the SVM's comparison would hold the features of {} rows \
+                 twice ({:.1} GB, beyond the {:.1} GB of Selection::svm_memory_bytes)",
+                x.nrows(),
+                bytes as f64 / 1e9,
+                alone.svm_memory_bytes as f64 / 1e9
+            ));
+            return Ok((ridge_model, Some(report)));
+        }
         let mut svm = self.clone();
         svm.map = svm.map.kind(ridge_model.map().kind()).n_frequencies(n);
         svm.solver = Solver::Svm { c, loss };
