@@ -173,7 +173,7 @@ pub struct FitArgs {
     /// Seconds the fit may spend doubling n (without --frequencies, with model selection on,
     /// ridge, in memory), estimated from operation counts at a reference speed, not measured:
     /// the same model on every machine and under any load.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECONDS", default_value_t = rks_solvers::machine::DEFAULT_BUDGET_SECONDS)]
     pub budget: f64,
 
     #[command(flatten)]

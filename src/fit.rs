@@ -147,9 +147,6 @@ pub fn write_selection(out: &mut dyn Write, s: &SelectionReport) -> io::Result<(
     Ok(())
 }
 
-/// Frequencies n when `--frequencies` is not given (then n may grow within `--budget`).
-pub const DEFAULT_FREQUENCIES: usize = 1024;
-
 /// Rows per chunk of `fit --stream` when `--chunk-rows` is not given.
 pub const STREAM_CHUNK_ROWS: usize = 4096;
 
@@ -157,14 +154,16 @@ pub const STREAM_CHUNK_ROWS: usize = 4096;
 pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     let mut recipe = Recipe::from_flags(
         args.map.unwrap_or(MapKind::Fastfood),
-        args.frequencies.unwrap_or(DEFAULT_FREQUENCIES),
+        // Without --frequencies, n starts from the library's default and may grow within --budget.
+        args.frequencies
+            .unwrap_or(rks_solvers::machine::DEFAULT_FREQUENCIES),
         &args.kernel,
         &args.solver,
     )?;
     if args.frequencies.is_none()
-        && let Some(selection) = recipe.selection.as_mut()
+        && let Some(selection) = recipe.selection.take()
     {
-        selection.budget_seconds = Some(args.budget);
+        recipe.selection = Some(selection.growing(args.budget));
     }
     // Without --map, the in-memory ridge fit chooses between the two maps by their scores.
     if args.map.is_none()
@@ -173,9 +172,9 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
             .solver
             .as_ref()
             .is_none_or(|s| s.kind() == SolverKind::Ridge)
-        && let Some(selection) = recipe.selection.as_mut()
+        && let Some(selection) = recipe.selection.take()
     {
-        selection.maps = vec![MapKind::Fastfood, MapKind::Nystrom];
+        recipe.selection = Some(selection.choosing_maps());
     }
     let source = Source::new(&args.train, &args.read)?;
     if args.chunk_rows.is_some() && !(args.stream || args.distributed) {
@@ -194,9 +193,9 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     // Without a solver flag, an in-memory classification fit chooses between ridge and the SVM
     // by the same cross-validation on the σ search's sampled rows at ridge's grown n.
     if recipe.solver.is_none()
-        && let Some(selection) = recipe.selection.as_mut()
+        && let Some(selection) = recipe.selection.take()
     {
-        selection.solvers = vec![SolverKind::Ridge, SolverKind::Svm];
+        recipe.selection = Some(selection.choosing_solvers());
     }
     let (fitted, fit_time) = step("fitting", || recipe.fit_with_report(&data, &args.train));
     let (model, selection) = fitted?;

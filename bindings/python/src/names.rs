@@ -41,12 +41,23 @@ fn supports(map: &str, kernel: &str) -> PyResult<bool> {
     Ok(parse::<MapKind>(map)?.supports(parse(kernel)?))
 }
 
+/// The name of the default fit's choice where a map or solver name is expected: the map chosen
+/// between Fastfood and Nyström, the solver between ridge and the SVM (`rks_solvers`'
+/// `Selection::choosing_maps` and `choosing_solvers`, what `rks fit` does without `--map` and
+/// `--solver`).
+pub const AUTO: &str = "auto";
+
 /// The library's n (frequencies; landmarks for Nyström) for `n_components` output features with
 /// this map and kernel: ⌈n_components / 2⌉ for cos/sin features (an odd width keeps the first
-/// n_components of the 2n features), n_components for the arc-cosine kernels and Nyström.
+/// n_components of the 2n features), n_components for the arc-cosine kernels and Nyström. The
+/// map [`AUTO`] counts as Fastfood (as `rks fit --frequencies` does for both of its maps).
 #[pyfunction]
 fn n_frequencies(map: &str, kernel: &str, n_components: usize) -> PyResult<usize> {
-    let (kind, kernel) = (parse::<MapKind>(map)?, parse::<Kernel>(kernel)?);
+    let kind = match map {
+        AUTO => MapKind::Fastfood,
+        name => parse::<MapKind>(name)?,
+    };
+    let kernel = parse::<Kernel>(kernel)?;
     if n_components == 0 {
         return Err(PyValueError::new_err(
             "n_components must be at least 1, got 0",

@@ -7,14 +7,16 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use rks::scaler::ScalerKind;
 use rks::{Bandwidth, Kernel, MapKind};
-use rks_solvers::machine::{KernelMachineValidParams, Selection};
+use rks_solvers::machine::{
+    DEFAULT_BUDGET_SECONDS, DEFAULT_FREQUENCIES, KernelMachineValidParams, Selection,
+};
 use rks_solvers::partial::{FirstPass, Plan, SecondPass};
 use rks_solvers::{KernelMachine, Lambda, Solver, SolverKind, Task};
 
 use crate::arrays::{rows_f64, targets};
 use crate::errors;
 use crate::machine::Machine;
-use crate::names::parse;
+use crate::names::{AUTO, parse};
 
 /// Validated hyper-parameters of a kernel machine (scaler → map → ridge or SVM).
 #[pyclass(module = "rks._rks", frozen)]
@@ -24,18 +26,24 @@ pub struct Params {
 
 #[pymethods]
 impl Params {
-    /// `gamma` = 1/(2σ²) in scaled units, `None` to choose σ from the data; `alpha` is ridge's
-    /// λ, `None` to choose it from the data; `c` is the SVM's cost, `None` to choose it by
-    /// k-fold cross-validation (1 without selection); `select` turns the model selection on
-    /// (σ and λ by exact leave-one-out, C by cross-validation) or off (median heuristic and GCV).
+    /// `map` and `solver` name the library's kinds, or [`AUTO`] for the default fit's choices
+    /// (with `select`: the map between Fastfood and Nyström, ridge's only, and on classification
+    /// the solver between ridge and the SVM; without: Fastfood and ridge); `n_frequencies` is n
+    /// (`None`: the library's [`DEFAULT_FREQUENCIES`], grown with `select` within `budget`
+    /// seconds, the library's [`DEFAULT_BUDGET_SECONDS`] when `None`); `gamma` = 1/(2σ²) in scaled
+    /// units, `None` to choose σ from the data; `alpha` is ridge's λ, `None` to choose it from
+    /// the data; `c` is the SVM's cost, `None` to choose it by k-fold cross-validation (1
+    /// without selection). With the solver [`AUTO`], `alpha` alone means ridge and `c` alone
+    /// the SVM. `select` turns the model selection on (σ and λ by exact leave-one-out, C by
+    /// cross-validation) or off (median heuristic and GCV).
     #[new]
-    #[pyo3(signature = (*, task, map, kernel, n_frequencies, gamma, scaler, solver, alpha, c, seed, select))]
+    #[pyo3(signature = (*, task, map, kernel, n_frequencies, gamma, scaler, solver, alpha, c, seed, select, budget=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         task: &str,
         map: &str,
         kernel: &str,
-        n_frequencies: usize,
+        n_frequencies: Option<usize>,
         gamma: Option<f64>,
         scaler: &str,
         solver: &str,
@@ -43,8 +51,22 @@ impl Params {
         c: Option<f64>,
         seed: u64,
         select: bool,
+        budget: Option<f64>,
     ) -> PyResult<Self> {
-        let solver = match (parse::<SolverKind>(solver)?, alpha) {
+        let task = parse::<Task>(task)?;
+        let kind = match (solver, alpha, c) {
+            (AUTO, Some(_), Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "alpha is ridge's penalty and C the SVM's: give one, or name the solver",
+                ));
+            }
+            (AUTO, _, Some(_)) => SolverKind::Svm,
+            (AUTO, _, None) => SolverKind::Ridge,
+            (name, _, _) => parse::<SolverKind>(name)?,
+        };
+        let solver_choice =
+            solver == AUTO && alpha.is_none() && c.is_none() && task == Task::Classification;
+        let solver = match (kind, alpha) {
             (SolverKind::Ridge, alpha) => Solver::Ridge {
                 lambda: alpha.map_or(Lambda::Gcv, Lambda::Fixed),
             },
@@ -61,16 +83,13 @@ impl Params {
                 ));
             }
         };
-        let inner = KernelMachine::params()
-            .task(parse::<Task>(task)?)
-            .map(parse::<MapKind>(map)?)
-            .kernel(parse::<Kernel>(kernel)?)
-            .n_frequencies(n_frequencies)
-            .bandwidth(gamma.map(Bandwidth::Gamma))
-            .scaler(parse::<ScalerKind>(scaler)?)
-            .solver(solver)
-            .seed(seed)
-            .selection(select.then(|| Selection {
+        let map_choice = map == AUTO && kind == SolverKind::Ridge;
+        let map = match map {
+            AUTO => MapKind::Fastfood,
+            name => parse::<MapKind>(name)?,
+        };
+        let selection = select.then(|| {
+            let mut selection = Selection {
                 // A given C is kept; otherwise the selection searches it.
                 cs: if c.is_some() {
                     Vec::new()
@@ -78,7 +97,28 @@ impl Params {
                     Selection::default().cs
                 },
                 ..Selection::default()
-            }))
+            };
+            if n_frequencies.is_none() {
+                selection = selection.growing(budget.unwrap_or(DEFAULT_BUDGET_SECONDS));
+            }
+            if map_choice {
+                selection = selection.choosing_maps();
+            }
+            if solver_choice {
+                selection = selection.choosing_solvers();
+            }
+            selection
+        });
+        let inner = KernelMachine::params()
+            .task(task)
+            .map(map)
+            .kernel(parse::<Kernel>(kernel)?)
+            .n_frequencies(n_frequencies.unwrap_or(DEFAULT_FREQUENCIES))
+            .bandwidth(gamma.map(Bandwidth::Gamma))
+            .scaler(parse::<ScalerKind>(scaler)?)
+            .solver(solver)
+            .seed(seed)
+            .selection(selection)
             .check()
             .map_err(errors::solvers)?;
         Ok(Params { inner })

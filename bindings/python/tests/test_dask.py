@@ -25,8 +25,13 @@ def client():
 
 
 def one_machine(estimator, X, y):
+    """The in-memory fit the partial fit equals: ridge on Fastfood at the given (or default) n,
+    what "auto" and n_components=None mean to rks.dask.fit."""
     from sklearn.base import clone
-    return clone(estimator).fit(X, y).model_.to_bytes()
+    explicit = clone(estimator).set_params(feature_map="fastfood", solver="ridge")
+    if explicit.n_components is None:
+        explicit.set_params(n_components=2048)
+    return explicit.fit(X, y).model_.to_bytes()
 
 
 @pytest.mark.parametrize("chunks", [500, (100, 700, 200, 1000)])
@@ -38,8 +43,10 @@ def test_classifier_on_dask_arrays_is_the_one_machine_fit(client, classes3, chun
                           da.from_array(y, chunks=chunks))
     assert fitted is estimator and list(fitted.classes_) == [2, 5, 7]
     assert fitted.model_.to_bytes() == one_machine(estimator, X, y)
+    assert (fitted.feature_map_, fitted.solver_, fitted.n_components_) == ("fastfood", "ridge", 256)
     assert np.array_equal(fitted.predict(X), rks.KernelClassifier(
-        n_components=256, random_state=4).fit(X, y).predict(X))
+        n_components=256, random_state=4, feature_map="fastfood", solver="ridge").fit(X, y)
+        .predict(X))
 
 
 def test_regressor_on_a_data_frame_is_the_one_machine_fit(client, regression):

@@ -23,7 +23,7 @@ def test_classifier_learns_and_keeps_its_labels(classes3):
     assert set(clf.predict(Xte)) <= {2, 5, 7}
     assert clf.score(Xte, yte) > 0.9
     assert clf.decision_function(Xte).shape == (len(Xte), 3)
-    assert clf.gamma_ > 0 and clf.alpha_ > 0
+    assert clf.gamma_ > 0 and (clf.alpha_ if clf.solver_ == "ridge" else clf.C_) > 0
 
 
 def test_string_labels_and_two_classes(classes3):
@@ -50,6 +50,24 @@ def test_svm_solver(classes3):
         rks.KernelClassifier(solver="svm", alpha=1.0).fit(X, y)
     with pytest.raises(ValueError, match="SVM is a classifier"):
         rks.KernelRegressor(solver="svm").fit(X, y.astype(float))
+
+
+def test_the_defaults_choose_the_map_the_solver_and_n(classes3):
+    X, y = classes3
+    clf = rks.KernelClassifier(random_state=0).fit(X[:450], y[:450])
+    assert clf.feature_map_ in ("fastfood", "nystrom") and clf.solver_ in ("ridge", "svm")
+    assert clf.score(X[450:], y[450:]) > 0.85
+    # Named maps, solvers and sizes are kept.
+    fixed = rks.KernelClassifier(n_components=128, feature_map="orf", solver="ridge",
+                                 random_state=0).fit(X, y)
+    assert (fixed.feature_map_, fixed.solver_, fixed.n_components_) == ("orf", "ridge", 128)
+    # With the solver "auto", alpha alone means ridge and C alone the SVM.
+    assert rks.KernelClassifier(n_components=64, alpha=1.0).fit(X, y).solver_ == "ridge"
+    assert rks.KernelClassifier(n_components=64, C=1.0).fit(X, y).solver_ == "svm"
+    with pytest.raises(ValueError, match="give one"):
+        rks.KernelClassifier(alpha=1.0, C=1.0).fit(X, y)
+    with pytest.raises(ValueError, match="budget"):
+        rks.KernelClassifier(budget=-1.0).fit(X, y)
 
 
 def test_regressor(regression):

@@ -78,15 +78,33 @@ def test_tool_model_in_python_and_the_same_fit(tool, tmp_path, files):
     assert list(loaded.classes_) == [2, 5, 7]
     assert np.array_equal(loaded.predict(X[450:]),
                           predictions(tool, tmp_path / "cli.rks", test, tmp_path / "p.txt"))
-    same = rks.KernelClassifier(n_components=256, random_state=3).fit(X[:450], y[:450])
+    same = rks.KernelClassifier(n_components=256, random_state=3, feature_map="fastfood",
+                                solver="ridge").fit(X[:450], y[:450])
     assert same.model_.to_bytes() == (tmp_path / "cli.rks").read_bytes()
+
+
+def test_the_default_fits_are_the_tools(tool, tmp_path, files, regression):
+    """No options on either side: the same searches (map, solver, n within the budget), the
+    same model bytes."""
+    X, y, train, _ = files
+    run(tool, "fit", "--train", train, "--features", 4, "--model", tmp_path / "c.rks",
+        "--seed", 3, "--task", "classification")
+    clf = rks.KernelClassifier(random_state=3).fit(X[:450], y[:450])
+    assert clf.model_.to_bytes() == (tmp_path / "c.rks").read_bytes()
+    Xr, yr = regression
+    data = tmp_path / "r.libsvm"
+    Xr, yr = write(data, Xr, yr)
+    run(tool, "fit", "--train", data, "--features", 3, "--model", tmp_path / "r.rks",
+        "--seed", 1, "--task", "regression")
+    reg = rks.KernelRegressor(random_state=1).fit(Xr, yr)
+    assert reg.model_.to_bytes() == (tmp_path / "r.rks").read_bytes()
 
 
 def test_regressor_both_ways(tool, tmp_path, regression):
     X, y = regression
     data = tmp_path / "r.libsvm"
     X, y = write(data, X, y)
-    reg = rks.KernelRegressor(n_components=128, random_state=1).fit(X, y)
+    reg = rks.KernelRegressor(n_components=128, random_state=1, feature_map="fastfood").fit(X, y)
     reg.save(tmp_path / "py.rks")
     # The tool prints each prediction with the shortest digits that read back as the same f64.
     assert np.array_equal(predictions(tool, tmp_path / "py.rks", data, tmp_path / "p.txt"),

@@ -7,8 +7,9 @@ made once from the merged pass 1 and sent to the workers; pass 2 (the exact ridg
 ΦᵀΦ, ΦᵀY, …) runs on the workers and merges in a tree; the model is finished from the plan and
 the merged pass 2. Everything exchanged is the library's envelope bytes, and every merge is an
 exact integer sum, so the model is the same bytes however Dask cuts and groups the blocks, and
-the same bytes as ``estimator.fit`` on the computed arrays when the fit takes the primal form
-(ridge, more rows than features, the min-max or no scaler: see ``docs/python.md``).
+the same bytes as ``estimator.fit`` on the computed arrays with ``feature_map="fastfood"`` and
+``solver="ridge"`` when that fit takes the primal form (more rows than features, the min-max or
+no scaler: see ``docs/python.md``).
 
 Workers import this module by reference: the ``rks`` package must be installed on every worker.
 
@@ -17,8 +18,8 @@ Workers import this module by reference: the ``rks`` package must be installed o
 >>> y = (X[:, 0] * X[:, 1] > 0).astype(int)
 >>> clf = rks.dask.fit(rks.KernelClassifier(n_components=64, random_state=0), X, y)
 >>> bool(np.array_equal(clf.model_.to_bytes(),
-...      rks.KernelClassifier(n_components=64, random_state=0)
-...      .fit(X.compute(), y.compute()).model_.to_bytes()))
+...      rks.KernelClassifier(n_components=64, random_state=0, feature_map="fastfood",
+...                           solver="ridge").fit(X.compute(), y.compute()).model_.to_bytes()))
 True
 """
 
@@ -38,6 +39,11 @@ def fit(estimator, X, y):
     with ``solver="ridge"`` and a map drawn from its seed, i.e. not Nyström) on the Dask array
     or data frame ``X`` and the Dask array or series ``y``, on the current Dask scheduler (a
     ``distributed.Client`` when one is active). Returns the fitted ``estimator``.
+
+    The partial fit is ridge on one map of a fixed size, as ``rks fit --stream``: the defaults
+    ``feature_map="auto"`` and ``solver="auto"`` count as Fastfood and ridge, and
+    ``n_components=None`` as 2,048 (no growth). The model is the one, bit for bit, that
+    ``estimator.fit`` gives on the computed arrays with those three set explicitly.
 
     Blocks of rows are the partitions (columns are joined into one block). NumPy inputs work
     too (one partition each).

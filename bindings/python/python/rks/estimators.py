@@ -1,5 +1,8 @@
 """Kernel machines as scikit-learn estimators: input scaler -> random feature map -> ridge or
 linear SVM, with the library's model selection (σ and λ by exact leave-one-out) inside ``fit``.
+The defaults fit what ``rks fit`` fits without options: the map chosen between Fastfood and
+Nyström, the number of frequencies grown within a budget, and on classification ridge or the SVM,
+whichever is clearly better.
 
 A fitted estimator holds the library's model (``model_``): ``save``/``load`` use the project's
 model format, so a model fitted here loads in ``rks predict`` / ``rks eval`` and a model written
@@ -24,16 +27,17 @@ class _KernelMachine(BaseEstimator):
 
     def __init__(
         self,
-        n_components=2048,
+        n_components=None,
         *,
-        feature_map="fastfood",
+        feature_map="auto",
         kernel="gaussian",
         gamma=None,
-        solver="ridge",
+        solver="auto",
         alpha=None,
         C=None,
         scaler="minmax",
         model_selection=True,
+        budget=None,
         random_state=None,
     ):
         self.n_components = n_components
@@ -45,6 +49,7 @@ class _KernelMachine(BaseEstimator):
         self.C = C
         self.scaler = scaler
         self.model_selection = model_selection
+        self.budget = budget
         self.random_state = random_state
 
     def _params(self):
@@ -53,7 +58,8 @@ class _KernelMachine(BaseEstimator):
             task=self._task,
             map=self.feature_map,
             kernel=self.kernel,
-            n_frequencies=_rks.n_frequencies(self.feature_map, self.kernel, self.n_components),
+            n_frequencies=None if self.n_components is None else _rks.n_frequencies(
+                self.feature_map, self.kernel, self.n_components),
             gamma=None if self.gamma is None else float(self.gamma),
             scaler=self.scaler,
             solver=self.solver,
@@ -61,12 +67,16 @@ class _KernelMachine(BaseEstimator):
             c=None if self.C is None else float(self.C),
             seed=seed_of(self.random_state),
             select=bool(self.model_selection),
+            budget=None if self.budget is None else float(self.budget),
         )
 
     def _adopt(self, model):
         """Takes a fitted library model: the fitted attributes follow from it."""
         self.model_ = model
         self.n_features_in_ = model.input_dim
+        self.feature_map_ = model.map_kind
+        self.solver_ = model.solver
+        self.n_components_ = model.output_dim
         self.sigma_ = model.sigma
         self.gamma_ = model.gamma
         self.alpha_ = model.alpha
@@ -117,18 +127,25 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
 
     Parameters
     ----------
-    n_components : int, default 2048
+    n_components : int or None, default None
         Output features of the map: n = ⌈D/2⌉ frequencies for cos/sin features (2n
-        features, so an odd D rounds up), D for the arc-cosine kernels, D landmarks for Nyström.
-    feature_map : str, default "fastfood"
-        "fastfood", "dense", "orf", "sorf" or "nystrom" (``rks.NAMES["map"]``).
+        features, so an odd D rounds up), D for the arc-cosine kernels, D landmarks for Nyström
+        (with ``feature_map="auto"``, n = ⌈D/2⌉ for both maps, as ``rks fit --frequencies n``).
+        None: 2,048 to start (n = 1,024), doubled by the model selection while the leave-one-out
+        score improves and ``budget`` allows.
+    feature_map : str, default "auto"
+        "auto" (with model selection and ridge: Fastfood or Nyström, whichever has the better
+        leave-one-out score; otherwise Fastfood), or "fastfood", "dense", "orf", "sorf",
+        "nystrom" (``rks.NAMES["map"]``).
     kernel : str, default "gaussian"
         ``rks.NAMES["kernel"]``; the Laplacian needs the dense or Nyström map.
     gamma : float or None, default None
         γ = 1/(2σ²) on the scaled inputs; None chooses σ from the data (model selection, or the
         median heuristic without it).
-    solver : str, default "ridge"
-        "ridge" or "svm".
+    solver : str, default "auto"
+        "auto" (ridge; with model selection, on classification, the SVM instead when its
+        cross-validated error, with its own σ and C, is lower by more than one standard error;
+        ``alpha`` alone means ridge, ``C`` alone the SVM), "ridge" or "svm".
     alpha : float or None, default None
         Ridge's λ; None chooses it (exact leave-one-out with model selection, else GCV).
     C : float or None, default None
@@ -139,14 +156,18 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
     model_selection : bool, default True
         Search σ (×1/8 … ×4 the median heuristic) and λ by exact leave-one-out inside ``fit``,
         and the SVM's C by cross-validation.
+    budget : float or None, default None
+        Seconds the growth of n may take when ``n_components`` is None, estimated from
+        operation counts at a reference speed (so the same model on every machine); None: the
+        library's default, 10 (``rks fit --budget``).
     random_state : int, RandomState or None
         An int is the library's seed: the same model, bit for bit, for any thread count.
 
     Attributes
     ----------
-    classes_, n_features_in_, model_ (the library's model), sigma_, gamma_ (as fitted),
-    alpha_ (ridge's λ as fitted, None for the SVM), C_ (the SVM's C as fitted, None for
-    ridge).
+    classes_, n_features_in_, model_ (the library's model), feature_map_, solver_ and
+    n_components_ (as fitted), sigma_, gamma_ (as fitted), alpha_ (ridge's λ as fitted, None
+    for the SVM), C_ (the SVM's C as fitted, None for ridge).
 
     Examples
     --------
@@ -204,7 +225,7 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
 class KernelRegressor(RegressorMixin, _KernelMachine):
     """A kernel ridge regressor through random features: scaler -> feature map -> ridge.
 
-    Parameters as :class:`KernelClassifier` (``solver`` must be "ridge").
+    Parameters as :class:`KernelClassifier` (``solver`` must be "auto" or "ridge").
 
     Examples
     --------

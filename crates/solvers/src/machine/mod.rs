@@ -36,8 +36,8 @@ pub use fit::median_sigma;
 pub use model::{FitInfo, KernelMachine, SolverInfo};
 pub use params::{KernelMachineParams, KernelMachineValidParams};
 pub use select::{
-    MapTrial, REFERENCE_FLOPS, Selection, SelectionReport, SolverTrial, Trial,
-    estimated_step_seconds,
+    DEFAULT_BUDGET_SECONDS, DEFAULT_FREQUENCIES, MapTrial, REFERENCE_FLOPS, Selection,
+    SelectionReport, SolverTrial, Trial, estimated_step_seconds,
 };
 
 pub use crate::task::{SolverKind, Task};

@@ -175,7 +175,49 @@ impl Default for Selection {
     }
 }
 
+/// The budget of the default fit, in seconds counted at [`REFERENCE_FLOPS`]: what `rks fit`
+/// (`--budget`) and the Python estimators (`budget`) give [`Selection::growing`] unless told
+/// otherwise.
+pub const DEFAULT_BUDGET_SECONDS: f64 = 10.0;
+
+/// The n the default fit starts from, before growth within the budget.
+pub const DEFAULT_FREQUENCIES: usize = 1024;
+
 impl Selection {
+    /// The default fit's choice of map when none is named: Fastfood or Nyström, by their final
+    /// leave-one-out scores ([`maps`](Self::maps); ridge, in memory).
+    ///
+    /// ```
+    /// use rks::MapKind;
+    /// use rks_solvers::machine::Selection;
+    /// let s = Selection::default().choosing_maps();
+    /// assert_eq!(s.maps, vec![MapKind::Fastfood, MapKind::Nystrom]);
+    /// ```
+    pub fn choosing_maps(self) -> Self {
+        Self {
+            maps: vec![MapKind::Fastfood, MapKind::Nystrom],
+            ..self
+        }
+    }
+
+    /// The default fit's choice of solver when none is named (classification, in memory): ridge
+    /// or the SVM, by the comparison of [`solvers`](Self::solvers).
+    pub fn choosing_solvers(self) -> Self {
+        Self {
+            solvers: vec![SolverKind::Ridge, SolverKind::Svm],
+            ..self
+        }
+    }
+
+    /// The default fit's growth of n when none is given: doubling within `budget_seconds`
+    /// ([`budget_seconds`](Self::budget_seconds)).
+    pub fn growing(self, budget_seconds: f64) -> Self {
+        Self {
+            budget_seconds: Some(budget_seconds),
+            ..self
+        }
+    }
+
     /// Rows the seeded sample must hold: the median heuristic's, the σ search's and the
     /// leave-one-out scoring's (each takes a prefix of the same sample).
     pub fn sample_rows(&self) -> usize {
