@@ -116,6 +116,22 @@ impl KernelMachineValidParams {
         svm.map = svm.map.kind(ridge_model.map().kind()).n_frequencies(n);
         svm.solver = Solver::Svm { c, loss };
         svm.selection = None;
+        // With rows beyond the scored sample, the sample's folds train on a fraction of the
+        // file: the two are compared as fitted on (almost) every row (see the module docs), with
+        // ridge's exact leave-one-out from its search; else on the sample's folds.
+        let scored = &sample[..sample.len().min(alone.loo_rows)];
+        let ridge_loo = report
+            .chosen_trial()
+            .filter(|t| x.nrows() > scored.len() && t.rows == scored.len())
+            .map(|t| SolverTrial {
+                solver: SolverKind::Ridge,
+                sigma: t.sigma,
+                value: t.lambda,
+                score: t.score,
+                rows: t.rows,
+                n_frequencies: t.n_frequencies,
+                folds: t.rows,
+            });
         let cv_at = |sigma, ridge_lambda| {
             svm.cv_on_sample(
                 &alone,
@@ -128,7 +144,8 @@ impl KernelMachineValidParams {
                 ridge_lambda,
             )
         };
-        let Some(mut cv) = cv_at(report.sigma, Some(lambda))? else {
+        let on_sample = ridge_loo.is_none().then_some(lambda);
+        let Some(mut cv) = cv_at(report.sigma, on_sample)? else {
             report.notes.push(format!(
                 "solver: ridge kept; {} sampled rows are too few to compare it with the SVM by \
                  {}-fold cross-validation",
@@ -137,10 +154,7 @@ impl KernelMachineValidParams {
             ));
             return Ok((ridge_model, Some(report)));
         };
-        let ridge_trial = cv
-            .ridge
-            .take()
-            .ok_or_else(|| invalid(Param::Solvers, "ridge was not cross-validated"))?;
+        let ridge_on_sample = cv.ridge.take();
         // The SVM's σ: narrowed while each step is clearly better (not when σ was given).
         let steps = match self.bandwidth() {
             Some(_) => 0,
@@ -166,31 +180,20 @@ impl KernelMachineValidParams {
         let (svm_sigma, svm_c) = (cv.svm.sigma, cv.c);
         svm.map = svm.map.bandwidth(Bandwidth::Sigma(svm_sigma));
         svm.solver = Solver::Svm { c: svm_c, loss };
-        // The SVM's map and features on every row, as its fit makes them: shared by the
-        // held-out check and the fit.
-        let prepared = svm.prepare(scaler, Some(labels.clone()), svm_sigma, n, Some(x))?;
-        let phi = svm.features::<f32>(&prepared, x)?;
-        // With rows beyond the sample, the sample's folds train on a fraction of the file: the
-        // two are compared instead as fitted on (almost) every row (see the module docs).
-        let scored = &sample[..sample.len().min(alone.loo_rows)];
-        let (ridge_trial, svm_trial) = match report.chosen_trial() {
-            Some(t) if x.nrows() > scored.len() && t.rows == scored.len() => {
-                let ridge_trial = SolverTrial {
-                    solver: SolverKind::Ridge,
-                    sigma: t.sigma,
-                    value: t.lambda,
-                    score: t.score,
-                    rows: t.rows,
-                    n_frequencies: t.n_frequencies,
-                    folds: t.rows,
-                };
+        // The SVM's map and features on every row, as its fit makes them: made once, for the
+        // held-out folds and for the fit.
+        let features = || -> Result<_> {
+            let prepared =
+                svm.prepare(scaler.clone(), Some(labels.clone()), svm_sigma, n, Some(x))?;
+            let phi = svm.features::<f32>(&prepared, x)?;
+            Ok((prepared, phi))
+        };
+        let mut made = None;
+        let (ridge_trial, svm_trial) = match (ridge_loo, ridge_on_sample) {
+            (Some(ridge_trial), _) => {
+                let (prepared, phi) = features()?;
                 let score = svm.held_out_score(&alone, phi.view(), &labels, &classes, scored)?;
-                let svm_trial = SolverTrial {
-                    score,
-                    folds: alone.folds,
-                    rows: scored.len(),
-                    ..cv.svm.clone()
-                };
+                made = Some((prepared, phi));
                 report.notes.push(format!(
                     "solver: ridge scored by exact leave-one-out on {} sampled rows (every \
                      other row fitted), the SVM by {} folds of the same rows, each fitted on \
@@ -198,9 +201,18 @@ impl KernelMachineValidParams {
                     scored.len(),
                     alone.folds
                 ));
+                let svm_trial = SolverTrial {
+                    score,
+                    folds: alone.folds,
+                    rows: scored.len(),
+                    ..cv.svm.clone()
+                };
                 (ridge_trial, svm_trial)
             }
-            _ => (ridge_trial, cv.svm.clone()),
+            (None, Some(ridge_trial)) => (ridge_trial, cv.svm.clone()),
+            (None, None) => {
+                return Err(invalid(Param::Solvers, "ridge was not cross-validated"));
+            }
         };
         let svm_wins = svm_trial
             .score
@@ -230,6 +242,10 @@ impl KernelMachineValidParams {
             ));
             return Ok((ridge_model, Some(report)));
         }
+        let (prepared, phi) = match made {
+            Some(made) => made,
+            None => features()?,
+        };
         let model = svm.fit_svm(prepared, phi.view(), &classes, (svm_c, loss), svm_sigma)?;
         report.notes.push(format!(
             "solver: the SVM, better than ridge by more than one standard error ({scores}); \
