@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rks::MapKind;
 use rks::Named;
 use rks_data::DataError;
-use rks_solvers::machine::{SelectionReport, SolverTrial, Trial};
+use rks_solvers::machine::{DEFAULT_FREQUENCIES, Selection, SelectionReport, SolverTrial, Trial};
 use rks_solvers::{SolverKind, SolversError};
 use serde::Serialize;
 
@@ -155,15 +155,12 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     let mut recipe = Recipe::from_flags(
         args.map.unwrap_or(MapKind::Fastfood),
         // Without --frequencies, n starts from the library's default and may grow within --budget.
-        args.frequencies
-            .unwrap_or(rks_solvers::machine::DEFAULT_FREQUENCIES),
+        args.frequencies.unwrap_or(DEFAULT_FREQUENCIES),
         &args.kernel,
         &args.solver,
     )?;
-    if args.frequencies.is_none()
-        && let Some(selection) = recipe.selection.take()
-    {
-        recipe.selection = Some(selection.growing(args.budget));
+    if args.frequencies.is_none() {
+        recipe.selection = recipe.selection.take().map(|s| s.growing(args.budget));
     }
     // Without --map, the in-memory ridge fit chooses between the two maps by their scores.
     if args.map.is_none()
@@ -172,9 +169,8 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
             .solver
             .as_ref()
             .is_none_or(|s| s.kind() == SolverKind::Ridge)
-        && let Some(selection) = recipe.selection.take()
     {
-        recipe.selection = Some(selection.choosing_maps());
+        recipe.selection = recipe.selection.take().map(Selection::choosing_maps);
     }
     let source = Source::new(&args.train, &args.read)?;
     if args.chunk_rows.is_some() && !(args.stream || args.distributed) {
@@ -192,10 +188,8 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     let data = data?;
     // Without a solver flag, an in-memory classification fit chooses between ridge and the SVM
     // by the same cross-validation on the σ search's sampled rows at ridge's grown n.
-    if recipe.solver.is_none()
-        && let Some(selection) = recipe.selection.take()
-    {
-        recipe.selection = Some(selection.choosing_solvers());
+    if recipe.solver.is_none() {
+        recipe.selection = recipe.selection.take().map(Selection::choosing_solvers);
     }
     let (fitted, fit_time) = step("fitting", || recipe.fit_with_report(&data, &args.train));
     let (model, selection) = fitted?;

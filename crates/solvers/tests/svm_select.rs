@@ -121,22 +121,35 @@ fn the_hinge_beats_least_squares_under_masking() {
     assert!(ridge >= 0.05 && svm <= 0.01, "ridge {ridge}, svm {svm}");
 }
 
+/// A fit of `selection` with n frequencies and the seed, ridge held to the over-smoothing
+/// λ = 10⁵ (given: the search keeps it, and the comparison scores ridge around it only), with
+/// its report.
+fn fit_oversmoothed(
+    (x, y): (&Array2<f64>, &Array1<f64>),
+    n: usize,
+    seed: u64,
+    selection: Selection,
+) -> (KernelMachine, rks_solvers::machine::SelectionReport) {
+    let (model, report) = KernelMachine::params()
+        .n_frequencies(n)
+        .seed(seed)
+        .solver(Solver::Ridge {
+            lambda: rks_solvers::Lambda::Fixed(1e5),
+        })
+        .selection(selection)
+        .check()
+        .unwrap()
+        .fit_with_report(x.view(), y.view())
+        .unwrap();
+    (model, report.unwrap())
+}
+
 /// Ridge held to an over-smoothing λ (given: the comparison scores it around that λ only) loses to
 /// the SVM, whose C is searched, on a noisy curved boundary; the search keeps the SVM.
 #[test]
 fn the_svm_is_kept_when_it_scores_better() {
     let (x, y) = noisy(600, 2);
-    let (model, report) = KernelMachine::params()
-        .n_frequencies(128)
-        .solver(Solver::Ridge {
-            lambda: rks_solvers::Lambda::Fixed(1e5),
-        })
-        .selection(both())
-        .check()
-        .unwrap()
-        .fit_with_report(x.view(), y.view())
-        .unwrap();
-    let report = report.unwrap();
+    let (model, report) = fit_oversmoothed((&x, &y), 128, 0, both());
     let [ridge, svm] = &report.solver_trials[..] else {
         panic!("{:?}", report.solver_trials)
     };
@@ -278,26 +291,12 @@ fn the_svm_narrows_sigma_only_while_clearly_better() {
 #[test]
 fn beyond_the_sample_the_svm_is_held_out_against_every_other_row() {
     let (x, y) = noisy(1200, 3);
-    let ridge = Solver::Ridge {
-        lambda: rks_solvers::Lambda::Fixed(1e5),
-    };
     let selection = Selection {
         search_rows: 300,
         loo_rows: 300,
         ..both()
     };
-    let params = KernelMachine::params()
-        .n_frequencies(64)
-        .seed(4)
-        .solver(ridge)
-        .selection(selection.clone());
-    let (model, report) = params
-        .clone()
-        .check()
-        .unwrap()
-        .fit_with_report(x.view(), y.view())
-        .unwrap();
-    let report = report.unwrap();
+    let (model, report) = fit_oversmoothed((&x, &y), 64, 4, selection.clone());
     let [r, s] = &report.solver_trials[..] else {
         panic!("{:?}", report.solver_trials)
     };
@@ -335,24 +334,15 @@ fn beyond_the_sample_the_svm_is_held_out_against_every_other_row() {
 fn the_svm_is_not_compared_beyond_its_memory_bound() {
     let (x, y) = noisy(600, 2);
     let fit = |svm_memory_bytes| {
-        KernelMachine::params()
-            .n_frequencies(128)
-            .solver(Solver::Ridge {
-                lambda: rks_solvers::Lambda::Fixed(1e5),
-            })
-            .selection(Selection {
-                svm_memory_bytes,
-                ..both()
-            })
-            .check()
-            .unwrap()
-            .fit_with_report(x.view(), y.view())
-            .unwrap()
+        let selection = Selection {
+            svm_memory_bytes,
+            ..both()
+        };
+        fit_oversmoothed((&x, &y), 128, 0, selection)
     };
     // 2 copies × 600 rows × 256 features × 4 bytes.
     let needed = 2 * 600 * 256 * 4;
     let (model, report) = fit(needed - 1);
-    let report = report.unwrap();
     assert!(matches!(model.info().solver, SolverInfo::Ridge { .. }));
     assert!(report.solver_trials.is_empty());
     assert!(

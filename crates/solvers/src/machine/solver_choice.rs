@@ -40,9 +40,9 @@
 //! (larger ones), and the SVM's fit when it wins.
 
 use ndarray::{ArrayView1, ArrayView2, Axis};
+use rks::Bandwidth;
 use rks::sample::sample_indices;
 use rks::scaler::Scaler;
-use rks::{Bandwidth, FeatureMap};
 
 use super::select::{Selection, SelectionReport, SolverTrial};
 use super::{KernelMachine, KernelMachineValidParams, Solver};
@@ -93,14 +93,14 @@ impl KernelMachineValidParams {
         let sample = sample_indices(x, Some(y), alone.sample_rows(), self.seed());
         let sampled: Vec<usize> = sample.iter().map(|&i| classes[i]).collect();
         let rows = x.select(Axis(0), &sample);
-        // Ridge's n, at most the rows rounded up to a power of two (see the module docs).
+        // Ridge's map and n, at most the rows rounded up to a power of two (see the module docs).
+        let kind = ridge_model.map().kind();
         let n = ridge_model
             .map()
             .n_frequencies()
             .min(x.nrows().next_power_of_two());
         // The SVM holds every row's features (f32) and, on a large file, one fold's copy.
-        let ridge_map = ridge_model.map();
-        let dim = ridge_map.output_dim() / ridge_map.n_frequencies().max(1) * n;
+        let dim = kind.output_dim(self.kernel(), n);
         let bytes = 2 * (x.nrows() as u64) * (dim as u64) * 4;
         if bytes > alone.svm_memory_bytes {
             report.notes.push(format!(
@@ -113,7 +113,7 @@ impl KernelMachineValidParams {
             return Ok((ridge_model, Some(report)));
         }
         let mut svm = self.clone();
-        svm.map = svm.map.kind(ridge_model.map().kind()).n_frequencies(n);
+        svm.map = svm.map.kind(kind).n_frequencies(n);
         svm.solver = Solver::Svm { c, loss };
         svm.selection = None;
         // With rows beyond the scored sample, the sample's folds train on a fraction of the
