@@ -46,6 +46,7 @@
 //! Modules:
 //! - [`hadamard`]: the fast Walsh–Hadamard transform, in place, f32 and f64.
 //! - [`trig`]: the vectorised cos/sin step both maps share.
+//! - [`gram`]: exact Gram matrices of 16-bit integer rows (the exact ridge statistics' kernel).
 //! - [`simd`]: the CPU's vector capabilities, decided once, and the dot/axpy kernels.
 //! - [`kernel`]: the kernels (shift-invariant and arc-cosine, exact values in closed form), their
 //!   bandwidth and frequency distributions, and the step applied after the projection.
@@ -65,6 +66,7 @@ pub mod error;
 pub mod fastfood;
 mod features;
 mod gemm;
+pub mod gram;
 pub mod hadamard;
 pub mod kernel;
 mod linfa_impl;

@@ -13,9 +13,10 @@
 //! | Fastfood's fused B, Π, G steps | `fastfood/memory.rs` | `fastfood/avx2.rs` | `fastfood/avx512.rs` |
 //! | dense GEMM | `gemm.rs` | `gemm/avx2.rs` (micro-kernel) | (AVX2) |
 //! | dot/axpy ([`Kernels`]) | `dot.rs` | `dot/avx2.rs` | (AVX2) |
+//! | exact 16-bit Gram | `gram.rs` | `gram/avx2.rs` (`vpmaddwd`) | `gram/avx512.rs` (VNNI `vpdpwssd`, through an [`Avx512Vnni`] token) |
 //!
 //! A SIMD kernel can only be called with its token, and [`Avx2Fma::detect`] and
-//! [`Avx512::detect`] are the only places the crate asks the CPU for its features, so no kernel
+//! [`Avx512::detect`] (with [`Avx512Vnni::detect`]) are the only places the crate asks the CPU for its features, so no kernel
 //! can run on a CPU without them. A caller detects once ([`Simd::detect`]) and passes the result
 //! down: a map's transform detects once per block of rows, not per step. [`Simd::portable`]
 //! forces the portable kernels and `Simd::from(token)` a lower level (the tests compare them).
@@ -80,6 +81,28 @@ impl Avx512 {
     }
 }
 
+/// Proof that the running CPU has AVX-512 VNNI (the 16-bit dot products `vpdpwssd`) besides
+/// what an [`Avx512`] token proves: only [`Avx512Vnni::detect`] makes one.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Avx512Vnni(Avx512);
+
+#[cfg(target_arch = "x86_64")]
+impl Avx512Vnni {
+    /// The token if the CPU supports AVX-512 VNNI and everything [`Avx512::detect`] asks for.
+    #[inline]
+    pub fn detect() -> Option<Self> {
+        let avx512 = Avx512::detect()?;
+        std::arch::is_x86_feature_detected!("avx512vnni").then_some(Self(avx512))
+    }
+
+    /// The AVX-512 token (implied by this one).
+    #[inline]
+    pub fn avx512(self) -> Avx512 {
+        self.0
+    }
+}
+
 /// The vector instructions the kernels may use: detected once and passed down, or forced to
 /// a lower level (the AVX2 kernels, or the portable ones), which compute the same bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +111,8 @@ pub struct Simd {
     avx2_fma: Option<Avx2Fma>,
     #[cfg(target_arch = "x86_64")]
     avx512: Option<Avx512>,
+    #[cfg(target_arch = "x86_64")]
+    avx512_vnni: Option<Avx512Vnni>,
 }
 
 impl Simd {
@@ -99,6 +124,8 @@ impl Simd {
             avx2_fma: Avx2Fma::detect(),
             #[cfg(target_arch = "x86_64")]
             avx512: Avx512::detect(),
+            #[cfg(target_arch = "x86_64")]
+            avx512_vnni: Avx512Vnni::detect(),
         }
     }
 
@@ -109,6 +136,8 @@ impl Simd {
             avx2_fma: None,
             #[cfg(target_arch = "x86_64")]
             avx512: None,
+            #[cfg(target_arch = "x86_64")]
+            avx512_vnni: None,
         }
     }
 
@@ -121,6 +150,7 @@ impl Simd {
         {
             levels.extend(Avx2Fma::detect().map(Self::from));
             levels.extend(Avx512::detect().map(Self::from));
+            levels.extend(Avx512Vnni::detect().map(Self::from));
         }
         levels
     }
@@ -138,6 +168,13 @@ impl Simd {
     pub fn avx512(self) -> Option<Avx512> {
         self.avx512
     }
+
+    /// The AVX-512 VNNI token, if those kernels may run.
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    pub fn avx512_vnni(self) -> Option<Avx512Vnni> {
+        self.avx512_vnni
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -147,6 +184,7 @@ impl From<Avx2Fma> for Simd {
         Self {
             avx2_fma: Some(cpu),
             avx512: None,
+            avx512_vnni: None,
         }
     }
 }
@@ -159,6 +197,18 @@ impl From<Avx512> for Simd {
         Self {
             avx2_fma: Some(cpu.avx2_fma()),
             avx512: Some(cpu),
+            avx512_vnni: None,
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl From<Avx512Vnni> for Simd {
+    /// The AVX-512 VNNI kernels, and the lower levels' where those are used.
+    fn from(cpu: Avx512Vnni) -> Self {
+        Self {
+            avx512_vnni: Some(cpu),
+            ..Self::from(cpu.avx512())
         }
     }
 }

@@ -3,15 +3,20 @@
 //!
 //! Floating-point addition is not associative, so sums of ΦᵀΦ folded chunk by chunk and merged
 //! in another grouping (a tree reduction over workers) differ in their last bits. Here every value
-//! is first rounded once to a fixed-point [`Grid`], q = round(v / 2ᵉ) with |q| ≤ [`LIMIT`], and
-//! every sum is an integer sum, which is exact, hence the same in any order and for any cut of the
-//! rows into chunks or partitions:
+//! is first rounded once to a fixed-point [`Grid`], q = round(v / 2ᵉ) with |q| ≤ [`FEATURE_LIMIT`]
+//! (features) or [`TARGET_LIMIT`] (targets), and every sum is an integer sum, which is exact,
+//! hence the same in any order and for any cut of the rows into chunks or partitions:
 //!
-//! - Products of two grid values over a block of at most [`BLOCK_ROWS`] rows sum to at most
-//!   `BLOCK_ROWS · LIMIT² ≤ 2⁵³` in magnitude, so an f64 GEMM (any order, with or without fused
-//!   multiply-adds) computes every partial sum exactly. The GEMM keeps its speed.
-//! - The block sums are added into `i64` partial sums, which hold [`I64_BLOCKS`] = 1,024 blocks,
-//!   and those into `i128`, which holds up to 2¹²⁷: about 2⁸² blocks (the `fold` submodule).
+//! - ΦᵀΦ, the fit's bulk (D(D+1)/2 multiply-adds a row), is summed from 16-bit integers: the
+//!   lower triangle of each block's QᵀQ by [`rks::gram`] (AVX-512 VNNI `vpdpwssd` or AVX2
+//!   `vpmaddwd`, several times the multiply-adds per second of an f64 GEMM; 32-bit lanes,
+//!   widened into `i64` every 32 row pairs, before they can overflow); on CPUs without those
+//!   instructions by an f64 GEMM, exact all the same because every partial sum, at most
+//!   `BLOCK_ROWS · FEATURE_LIMIT² < 2³⁶`, is an integer below 2⁵³.
+//! - ΦᵀY by an f64 GEMM over the same blocks: its sums, at most
+//!   `BLOCK_ROWS · FEATURE_LIMIT · TARGET_LIMIT ≤ 2⁵³`, are exact too.
+//! - The block sums are added into `i64` partial sums, which hold [`I64_BLOCKS`] = 256 blocks,
+//!   and those into `i128`, which holds up to 2¹²⁷: about 2⁷⁰ blocks (the `fold` submodule).
 //! - For transport through an engine that only adds plain integers (MPI's `MPI_SUM`), each `i128`
 //!   is split into four 32-bit digits held in `u64` limbs ([`to_limbs`]); limbs add
 //!   independently without carries for up to 2³² parties and recombine exactly ([`from_limbs`]).
@@ -19,12 +24,16 @@
 //!   element.)
 //!
 //! The grid's steps are powers of two, so v/2ᵉ and q·2ᵉ are exact and only the one rounding to
-//! the grid happens. A feature grid has [`BITS`] = 22 bits below the power of two at or above the
-//! features' bound B (a relative resolution of about 2.4·10⁻⁷ of B, like an f32 feature); a
-//! target grid centres the targets' range [lo, hi] at c = (lo + hi)/2 and has 22 bits below the
-//! half-range, so y − c is quantised (ridge's intercept absorbs c exactly). Values up to √2 times
-//! the bound are accepted, so rounding in the bound's own computation can never reject a value
-//! that is mathematically within it.
+//! the grid happens. A feature grid has [`FEATURE_BITS`] = 12 bits below the power of two at or
+//! above the features' bound B (a step of 2⁻¹² to 2⁻¹¹ of B): the rounding adds to each feature
+//! an error of at most half a step, whose effect on ridge is about that of a ridge term of
+//! step²/12 per row, below 10⁻⁷ of the features' mean square (`tests/exact.rs` holds the fit to
+//! the f64 closed form on fresh rows; `docs/benchmarks.md` compares accuracies with the earlier
+//! 22-bit grid). A target grid centres the targets' range [lo, hi] at
+//! c = (lo + hi)/2 and has [`TARGET_BITS`] = 22 bits below the half-range, so y − c is quantised
+//! (ridge's intercept absorbs c exactly). Values up to √2 times the bound are accepted, so
+//! rounding in the bound's own computation can never reject a value that is mathematically
+//! within it.
 
 use ndarray::ArrayView2;
 use rks::Element;
@@ -36,16 +45,26 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Param, Result, SolversError, invalid};
 
-/// Bits of resolution below the power of two at or above a grid's bound.
-pub const BITS: i32 = 22;
+/// Bits of resolution of a feature grid below the power of two at or above its bound.
+pub const FEATURE_BITS: i32 = 12;
 
-/// The largest |q| accepted on a grid: ⌊√2 · 2²²⌋, so that a value up to √2 times its bound fits.
-pub const LIMIT: f64 = 5_931_641.0;
+/// The largest |q| accepted on a feature grid: ⌊√2 · 2¹²⌋, so that a value up to √2 times its
+/// bound fits; a 16-bit integer.
+pub const FEATURE_LIMIT: f64 = 5_792.0;
 
-/// Rows per exact GEMM block: `BLOCK_ROWS · LIMIT²` ≤ 2⁵³.
-pub const BLOCK_ROWS: usize = 256;
+/// Bits of resolution of a target grid below the power of two at or above its half-range.
+pub const TARGET_BITS: i32 = 22;
 
-const _: () = assert!(BLOCK_ROWS as f64 * LIMIT * LIMIT <= 9_007_199_254_740_992.0);
+/// The largest |q| accepted on a target grid: ⌊√2 · 2²²⌋.
+pub const TARGET_LIMIT: f64 = 5_931_641.0;
+
+/// Rows per exact block: the f64 routes' sums, at most `BLOCK_ROWS · FEATURE_LIMIT²` (ΦᵀΦ) and
+/// `BLOCK_ROWS · FEATURE_LIMIT · TARGET_LIMIT` (ΦᵀY), are exact.
+pub const BLOCK_ROWS: usize = 1024;
+
+const _: () = assert!(BLOCK_ROWS as f64 * FEATURE_LIMIT * FEATURE_LIMIT <= 9_007_199_254_740_992.0);
+const _: () = assert!(BLOCK_ROWS as f64 * FEATURE_LIMIT * TARGET_LIMIT <= 9_007_199_254_740_992.0);
+const _: () = assert!(FEATURE_LIMIT <= i16::MAX as f64);
 
 /// The fixed-point grids of a ridge fit's features and targets; see the [module docs](self).
 ///
@@ -58,7 +77,8 @@ const _: () = assert!(BLOCK_ROWS as f64 * LIMIT * LIMIT <= 9_007_199_254_740_992
 /// use rks_solvers::exact::Grid;
 /// // Features bounded by 1/32 (cos/sin features of 1,024 frequencies), targets in [−1, 1].
 /// let grid = Grid::new(1.0 / 32.0, -1.0, 1.0)?;
-/// assert_eq!(grid.feature_step(), 2f64.powi(-5 - 22));
+/// assert_eq!(grid.feature_step(), 2f64.powi(-5 - 12));
+/// assert_eq!(grid.target_step(), 2f64.powi(-22));
 /// assert_eq!(grid.target_offset(), 0.0);
 /// # Ok::<(), rks_solvers::SolversError>(())
 /// ```
@@ -97,16 +117,16 @@ impl Grid {
         let half = (target_high - target_offset).max(target_offset - target_low);
         // A constant target: any positive step represents it (every q is 0).
         let half = if half > 0.0 { half } else { 1.0 };
-        let feature_exp = ceil_log2(feature_bound) - BITS;
-        let target_exp = ceil_log2(half) - BITS;
-        for (name, e) in [
-            (Param::FeatureBound, feature_exp),
-            (Param::TargetRange, target_exp),
+        let feature_exp = ceil_log2(feature_bound) - FEATURE_BITS;
+        let target_exp = ceil_log2(half) - TARGET_BITS;
+        for (name, e, bits) in [
+            (Param::FeatureBound, feature_exp, FEATURE_BITS),
+            (Param::TargetRange, target_exp, TARGET_BITS),
         ] {
-            if !EXP_RANGE.contains(&(e + BITS)) {
+            if !EXP_RANGE.contains(&(e + bits)) {
                 return Err(invalid(
                     name,
-                    format!("its magnitude 2^{} is outside 2^-900 … 2^900", e + BITS),
+                    format!("its magnitude 2^{} is outside 2^-900 … 2^900", e + bits),
                 ));
             }
         }
@@ -151,6 +171,7 @@ impl Grid {
         Quantiser {
             offset: 0.0,
             exp: self.feature_exp,
+            limit: FEATURE_LIMIT,
             what: "feature",
         }
     }
@@ -160,14 +181,15 @@ impl Grid {
         Quantiser {
             offset: self.target_offset,
             exp: self.target_exp,
+            limit: TARGET_LIMIT,
             what: "target",
         }
     }
 
     /// Checks the fields of a decoded grid.
     pub(crate) fn check(&self) -> Result<()> {
-        let ok = EXP_RANGE.contains(&(self.feature_exp + BITS))
-            && EXP_RANGE.contains(&(self.target_exp + BITS))
+        let ok = EXP_RANGE.contains(&(self.feature_exp + FEATURE_BITS))
+            && EXP_RANGE.contains(&(self.target_exp + TARGET_BITS))
             && self.target_offset.is_finite();
         if ok {
             Ok(())
@@ -178,18 +200,20 @@ impl Grid {
 }
 
 /// One kind of value (features or targets) on its grid: q = round((v − offset) / 2^exp), with
-/// |q| ≤ [`LIMIT`].
+/// |q| ≤ `limit`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Quantiser {
     offset: f64,
     exp: i32,
+    /// [`FEATURE_LIMIT`] or [`TARGET_LIMIT`].
+    limit: f64,
     /// Names the values in an [`SolversError::OffGrid`].
     what: &'static str,
 }
 
 impl Quantiser {
     /// The grid integers of `v` (rows × cols, any layout) into `out`, row-major (`out` is resized
-    /// to rows·cols). An entry beyond [`LIMIT`] is an [`SolversError::OffGrid`] naming the first
+    /// to rows·cols). An entry beyond the limit is an [`SolversError::OffGrid`] naming the first
     /// such entry in column-major order.
     ///
     /// One pass, without branches: every entry is rounded and checked, and only when some entry
@@ -204,7 +228,7 @@ impl Quantiser {
         let mut all_on_grid = true;
         for (o, &x) in out.iter_mut().zip(v.iter()) {
             *o = round_ties_even((x.to_f64_exact() - self.offset) * inverse);
-            all_on_grid &= on_grid(*o);
+            all_on_grid &= o.abs() <= self.limit;
         }
         if all_on_grid {
             Ok(())
@@ -219,7 +243,7 @@ impl Quantiser {
         let off = v.indexed_iter().filter_map(|((row, col), &x)| {
             let x = x.to_f64_exact();
             let q = round_ties_even((x - self.offset) * inverse);
-            (!on_grid(q)).then_some((col, row, x))
+            (q.abs() > self.limit || q.is_nan()).then_some((col, row, x))
         });
         let (col, row, value) = off
             .min_by_key(|&(col, row, _)| (col, row))
@@ -229,21 +253,16 @@ impl Quantiser {
             row,
             col,
             value,
-            bound: (LIMIT * pow2(self.exp)).abs(),
+            bound: (self.limit * pow2(self.exp)).abs(),
         }
     }
-}
-
-/// Whether a rounded value is on a grid: |q| ≤ [`LIMIT`] (false for NaN).
-fn on_grid(q: f64) -> bool {
-    q.abs() <= LIMIT
 }
 
 /// Rounds to the nearest integer, ties to even, exactly as [`f64::round_ties_even`] wherever
 /// the result can be on a grid, and without a libm call: for |s| ≤ 2⁵¹, s + 1.5·2⁵² lies in
 /// [2⁵², 2⁵³], where the float spacing is 1, so the addition itself rounds s to an integer (to
 /// even on ties: 1.5·2⁵² is even) and the subtraction is exact. Larger |s| are clamped to ±2⁵¹,
-/// far off any grid (|q| ≤ [`LIMIT`] < 2²³); NaN stays NaN.
+/// far off any grid (|q| ≤ [`TARGET_LIMIT`] < 2²³); NaN stays NaN.
 pub(crate) fn round_ties_even(s: f64) -> f64 {
     const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 · 2⁵²
     const EDGE: f64 = 2_251_799_813_685_248.0; // 2⁵¹
@@ -390,12 +409,12 @@ mod tests {
     #[test]
     fn quantised_rows_are_row_major_grid_integers() {
         // Steps 2⁻²: the features are multiples of 1/4 away from the grid's integers.
-        let grid = Grid::new(2f64.powi(20), 0.0, 1.0).unwrap();
-        let phi = ndarray::array![[0.375f32, -0.125], [1.0, 1e6]];
+        let grid = Grid::new(2f64.powi(10), 0.0, 1.0).unwrap();
+        let phi = ndarray::array![[0.375f32, -0.125], [1.0, 300.0]];
         let mut q = Vec::new();
         grid.features().quantise_into(phi.view(), &mut q).unwrap();
-        // 1.5 → 2 and −0.5 → −0 (ties to even), 4, 4·10⁶.
-        assert_eq!(q, [2.0, -0.0, 4.0, 4e6]);
+        // 1.5 → 2 and −0.5 → −0 (ties to even), 4, 1,200.
+        assert_eq!(q, [2.0, -0.0, 4.0, 1200.0]);
         let t = ndarray::array![[0.0], [1.0], [0.5]];
         grid.targets().quantise_into(t.view(), &mut q).unwrap();
         assert_eq!(q, [-4_194_304.0, 4_194_304.0, 0.0]);
@@ -406,9 +425,10 @@ mod tests {
         let mut values = vec![0.0, -0.0, 0.5, -0.5, 1.5, 2.5, -2.5, 0.49999999999999994];
         for k in [
             1.0,
-            LIMIT - 1.0,
-            LIMIT,
-            LIMIT + 1.0,
+            FEATURE_LIMIT,
+            TARGET_LIMIT - 1.0,
+            TARGET_LIMIT,
+            TARGET_LIMIT + 1.0,
             2f64.powi(51),
             2f64.powi(52),
         ] {
@@ -432,11 +452,14 @@ mod tests {
                 // Equal as numbers (a zero's sign may differ: it is the integer 0 either way).
                 assert_eq!(fast, exact, "{s}");
             } else {
-                assert!(fast.abs() > LIMIT && exact.abs() > LIMIT, "{s}");
+                assert!(
+                    fast.abs() > TARGET_LIMIT && exact.abs() > TARGET_LIMIT,
+                    "{s}"
+                );
             }
         }
         for s in [f64::INFINITY, f64::NEG_INFINITY, 1e300, -1e300] {
-            assert!(round_ties_even(s).abs() > LIMIT);
+            assert!(round_ties_even(s).abs() > TARGET_LIMIT);
         }
         assert!(round_ties_even(f64::NAN).is_nan());
     }

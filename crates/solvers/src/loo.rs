@@ -517,10 +517,11 @@ mod tests {
     use crate::labels::signed_one_hot;
     use crate::ridge::RidgeAccumulator;
 
-    /// Values on a 2⁻¹⁶ grid: every exact statistics' grid holds them without rounding, so the
-    /// comparisons with refitted references keep f64 precision.
+    /// Values on a 2⁻¹⁰ grid: the exact statistics' feature grid of values up to 1 in
+    /// magnitude (10 bits) holds them without rounding, so the comparisons with refitted
+    /// references keep f64 precision.
     fn on_grid(a: Array2<f64>) -> Array2<f64> {
-        a.mapv(|v| (v * 65536.0).round() / 65536.0)
+        a.mapv(|v| (v * 1024.0).round() / 1024.0)
     }
 
     fn rate(error: f64) -> LooScore {

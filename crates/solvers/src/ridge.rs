@@ -43,8 +43,8 @@ use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
 use faer::prelude::Solve;
 use faer::{Accum, Mat, MatRef, Par, Side};
-use ndarray::{Array1, Array2, ArrayView2, Axis};
-use rks::Element;
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis};
+use rks::{Element, FeatureMap};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SolversError, invalid};
@@ -150,8 +150,9 @@ pub struct RidgeAccumulator {
 impl RidgeAccumulator {
     /// Empty statistics for `dim` features and `n_outputs` targets on `grid`. Allocates
     /// 8·dim² bytes (16 per entry of the lower triangle; the first [`update`](Self::update) adds
-    /// 12·dim² bytes of scratch, kept for later calls: the D × D products and the `i64` partial
-    /// sums of [`crate::exact`]), or returns
+    /// scratch kept for later calls: 4·dim² bytes for the `i64` partial sums of
+    /// [`crate::exact`], 8·dim² more for the D × D products on CPUs without its 16-bit kernels,
+    /// and 12 KiB per feature for one block's rows), or returns
     /// [`RksError::TooLarge`](rks::RksError::TooLarge) (naming `n_frequencies`, which sets
     /// dim = 2n) when they cannot be had.
     pub fn new(dim: usize, n_outputs: usize, grid: Grid) -> Result<Self> {
@@ -207,8 +208,8 @@ impl RidgeAccumulator {
     /// Folds a chunk of rows in: `phi` is rows × D, `y` is rows × m (both finite, and within the
     /// grid: else [`SolversError::OffGrid`]).
     ///
-    /// The rows are rounded to the grid and ΦᵀΦ is updated by exact f64 GEMMs (lower triangle
-    /// only) over blocks of [`BLOCK_ROWS`] rows, whose integer results
+    /// The rows are rounded to the grid and ΦᵀΦ (lower triangle only) and ΦᵀY are updated
+    /// exactly, over blocks of [`BLOCK_ROWS`] rows, whose integer results
     /// are added in `i64` partial sums and those, before the call returns, in `i128`
     /// ([`crate::exact`]).
     pub fn update<F: Element>(
@@ -262,6 +263,43 @@ impl RidgeAccumulator {
         folded?;
         self.count += rows as u64;
         Ok(())
+    }
+
+    /// [`update`](Self::update) with the features φ(x) of the rows `x` made by `map` (which
+    /// must give D features), written into a buffer kept between calls (not serialised).
+    pub fn update_mapped<M: FeatureMap>(
+        &mut self,
+        map: &M,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView2<'_, f64>,
+    ) -> Result<()> {
+        if map.output_dim() != self.dim {
+            return Err(SolversError::DimensionMismatch {
+                what: "feature columns",
+                expected: self.dim,
+                found: map.output_dim(),
+            });
+        }
+        let len = x.nrows().saturating_mul(self.dim);
+        let mut buffer = self.scratch.take_features();
+        if buffer.len() < len {
+            buffer
+                .try_reserve_exact(len - buffer.len())
+                .map_err(|_| rks::RksError::TooLarge {
+                    what: "the features of a chunk",
+                    parameter: rks::error::Param::NFrequencies,
+                    bytes: len as u128 * 8,
+                })?;
+            buffer.resize(len, 0.0);
+        }
+        let folded = (|| {
+            let mut phi = ArrayViewMut2::from_shape((x.nrows(), self.dim), &mut buffer[..len])
+                .unwrap_or_else(|_| unreachable!("rows × D entries"));
+            map.transform_into(x, phi.view_mut())?;
+            self.update(phi.view(), y)
+        })();
+        self.scratch.put_features(buffer);
+        folded
     }
 
     /// Adds the statistics of another accumulator (same D, m and grid) into these: exact, so

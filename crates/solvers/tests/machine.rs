@@ -271,17 +271,17 @@ fn dual_in_memory_fit_equals_the_primal_streamed_fit() {
         assert_eq!(dual.info().n_train, 45);
         let size = largest_abs(primal.weights());
         let diff = largest_abs(&(dual.weights() - primal.weights()));
-        // The primal form sums its statistics exactly on a grid of 22 bits below the features'
+        // The primal form sums its statistics exactly on a grid of 12 bits below the features'
         // bound (rks_solvers::exact); the dual form solves on the f64 features. The two agree
-        // to the grid's resolution, 2⁻²² of the bound (2.4·10⁻⁷), not to f64 rounding.
+        // to the grid's resolution, 2⁻¹² of the bound (2.4·10⁻⁴), not to f64 rounding.
         assert!(
-            diff < 2e-6 * size,
+            diff < 2e-3 * size,
             "{task:?}: weights differ by {diff} (largest {size})"
         );
         let scores = largest_abs(
             &(dual.decision_function(&x).unwrap() - primal.decision_function(&x).unwrap()),
         );
-        assert!(scores < 2e-6, "{task:?}: scores differ by {scores}");
+        assert!(scores < 5e-4, "{task:?}: scores differ by {scores}");
     }
 }
 

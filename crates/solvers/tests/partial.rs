@@ -219,7 +219,7 @@ fn parts_of_other_fits_steps_or_versions_are_refused() {
         Err(SolversError::PartialMismatch(_))
     ));
     let mut newer = plan_bytes.clone();
-    newer[8..12].copy_from_slice(&2u32.to_le_bytes());
+    newer[8..12].copy_from_slice(&3u32.to_le_bytes());
     assert!(matches!(
         Plan::from_bytes(&newer),
         Err(SolversError::File(FileError::NewerVersion { .. }))

@@ -9,15 +9,16 @@ use rks_solvers::error::Param;
 use rks_solvers::exact::Grid;
 use rks_solvers::ridge::{Lambda, RidgeAccumulator, fit_rows, fit_rows_owned};
 
-/// Uniform values in [−1, 1] on a 2⁻¹⁶ grid: the exact statistics hold them without rounding
-/// (their grids are finer), so the comparisons with f64 references keep f64 precision. The
-/// cost of rounding off-grid values is tested in `tests/exact.rs`.
+/// Uniform values in [−1, 1] on a 2⁻¹⁰ grid: the exact statistics hold them without rounding
+/// (their feature grid, 12 bits below a bound of at most 4, is finer), so the comparisons with
+/// f64 references keep f64 precision. The cost of rounding off-grid values is tested in
+/// `tests/exact.rs`.
 fn uniform(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
     on_grid(common::uniform(rows, cols, seed))
 }
 
 fn on_grid(a: Array2<f64>) -> Array2<f64> {
-    a.mapv(|v| (v * 65536.0).round() / 65536.0)
+    a.mapv(|v| (v * 1024.0).round() / 1024.0)
 }
 
 /// Empty statistics on the grid that covers these rows.

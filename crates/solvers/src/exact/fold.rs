@@ -3,11 +3,13 @@
 //!
 //! A block of at most [`BLOCK_ROWS`] rows is rounded to the grid (Q: rows × D, T: rows × m, grid
 //! integers), and its sums ΣQ, ΣT, ΣT², QᵀQ (lower triangle) and QᵀT are computed exactly: QᵀQ
-//! and QᵀT by f64 GEMMs whose every entry is an integer of magnitude ≤ `BLOCK_ROWS · LIMIT²` ≤
-//! 2⁵³. Those block sums are added into `i64` partial sums, which hold [`I64_BLOCKS`] blocks
-//! without overflow, and the partial sums are added into the `i128` statistics (and cleared) by
-//! [`Folder::flush`], at the latest every [`I64_BLOCKS`] blocks. Integer sums are exact, so the
-//! statistics are the same as adding each block into `i128` directly, whatever the order.
+//! by [`rks::gram`]'s 16-bit kernels (AVX2 or AVX-512 VNNI), or where the CPU has neither by an
+//! f64 GEMM, and QᵀT by an f64 GEMM, whose every entry is an integer of magnitude at most
+//! `BLOCK_ROWS · FEATURE_LIMIT · TARGET_LIMIT ≤ 2⁵³`. Those block sums are added into `i64`
+//! partial sums, which hold [`I64_BLOCKS`] blocks without overflow, and the partial sums are
+//! added into the `i128` statistics (and cleared) by [`Folder::flush`], at the latest every
+//! [`I64_BLOCKS`] blocks. Integer sums are exact, so the statistics are the same as adding each
+//! block into `i128` directly, whatever the kernel or the order.
 
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
@@ -16,18 +18,20 @@ use faer::{Accum, Mat, MatMut, MatRef, Par};
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 use rks::Element;
+use rks::gram::{PackedRows, add_lower_gram};
+use rks::simd::Simd;
 
-use super::{BLOCK_ROWS, Grid, LIMIT, packed_columns_mut, packed_len};
+use super::{BLOCK_ROWS, FEATURE_LIMIT, Grid, TARGET_LIMIT, packed_columns_mut, packed_len};
 use crate::error::Result;
 
-/// |q| ≤ [`LIMIT`] as an integer.
-const LIMIT_INT: i64 = LIMIT as i64;
-const _: () = assert!(LIMIT_INT as f64 == LIMIT);
+/// |q| ≤ [`TARGET_LIMIT`] as an integer: the larger of the two limits.
+const TARGET_INT: i64 = TARGET_LIMIT as i64;
+const _: () = assert!(TARGET_INT as f64 == TARGET_LIMIT && FEATURE_LIMIT <= TARGET_LIMIT);
 
 /// Blocks whose sums add in an `i64` without overflow: each entry of a block's sums has magnitude
-/// at most `BLOCK_ROWS · LIMIT²` (a column sum at most `BLOCK_ROWS · LIMIT`), so
-/// ⌊(2⁶³ − 1) / (BLOCK_ROWS · LIMIT²)⌋ = 1,024 blocks fit.
-pub const I64_BLOCKS: usize = (i64::MAX / (BLOCK_ROWS as i64 * LIMIT_INT * LIMIT_INT)) as usize;
+/// at most `BLOCK_ROWS · TARGET_LIMIT²` (ΣT², the largest; QᵀQ's are at most
+/// `BLOCK_ROWS · FEATURE_LIMIT²`), so ⌊(2⁶³ − 1) / (BLOCK_ROWS · TARGET_LIMIT²)⌋ = 256 blocks fit.
+pub const I64_BLOCKS: usize = (i64::MAX / (BLOCK_ROWS as i64 * TARGET_INT * TARGET_INT)) as usize;
 const _: () = assert!(I64_BLOCKS >= 1);
 
 /// Columns of the packed QᵀQ per parallel task, at least.
@@ -47,8 +51,12 @@ pub(crate) struct Folder {
     q: Vec<f64>,
     /// The block's targets on the grid, row-major rows × m.
     t: Vec<f64>,
-    /// The exact f64 products of a block: QᵀQ (lower part of each panel) and QᵀT.
-    gram: Mat<f64>,
+    /// The block's features as 16-bit integers, and packed for [`rks::gram`].
+    q16: Vec<i16>,
+    packed: PackedRows,
+    /// The exact f64 products of a block: QᵀQ (lower part of each panel; only where the CPU
+    /// has no 16-bit kernel) and QᵀT.
+    gram: Option<Mat<f64>>,
     cross: Mat<f64>,
     /// Partial sums in the order of [`Sums`].
     partial: [Vec<i64>; 5],
@@ -65,7 +73,9 @@ impl Folder {
             outputs,
             q: Vec::with_capacity(BLOCK_ROWS * dim),
             t: Vec::with_capacity(BLOCK_ROWS * outputs),
-            gram: Mat::zeros(dim, dim),
+            q16: Vec::new(),
+            packed: PackedRows::new(),
+            gram: None,
             cross: Mat::zeros(dim, outputs),
             partial: [
                 vec![0; dim],
@@ -106,7 +116,21 @@ impl Folder {
         let [sum_q, sum_t, sum_tt, gram, cross] = &mut self.partial;
         add_column_sums(&self.q, sum_q, None);
         add_column_sums(&self.t, sum_t, Some(sum_tt));
-        add_gram(q, self.gram.as_mut(), gram);
+        let simd = Simd::detect();
+        if has_16_bit_kernel(simd) {
+            // Grid integers of magnitude ≤ FEATURE_LIMIT < 2¹⁵: exact as i16.
+            self.q16.clear();
+            self.q16.extend(self.q.iter().map(|&v| v as i16));
+            self.packed
+                .pack(&self.q16, self.dim)
+                .unwrap_or_else(|e| unreachable!("grid integers are whole rows above -2^15: {e}"));
+            add_lower_gram(simd, &self.packed, gram);
+        } else {
+            let scratch = self
+                .gram
+                .get_or_insert_with(|| Mat::zeros(self.dim, self.dim));
+            add_gram(q, scratch.as_mut(), gram);
+        }
         add_cross(q, t, self.cross.as_mut(), cross);
         self.blocks += 1;
         Ok(())
@@ -144,8 +168,23 @@ fn add_column_sums(values: &[f64], sums: &mut [i64], squares: Option<&mut Vec<i6
     }
 }
 
+/// Whether `simd` runs one of [`rks::gram`]'s vector kernels (AVX2 or AVX-512 VNNI); elsewhere
+/// the f64 GEMM ([`add_gram`]) is the faster exact route.
+fn has_16_bit_kernel(simd: Simd) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        simd.avx2_fma().is_some()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = simd;
+        false
+    }
+}
+
 /// Adds the lower triangle of QᵀQ to `packed` (packed lower triangle, column-major), with
-/// `scratch` (D × D) for the exact f64 products (faer's triangular GEMM, in parallel).
+/// `scratch` (D × D) for the exact f64 products (faer's triangular GEMM, in parallel): the route
+/// where the CPU has no 16-bit kernel, and the reference the tests hold the kernels to.
 fn add_gram(q: MatRef<'_, f64>, scratch: MatMut<'_, f64>, packed: &mut [i64]) {
     let d = q.ncols();
     let mut scratch = scratch;
@@ -193,21 +232,36 @@ fn add_cross(q: MatRef<'_, f64>, t: MatRef<'_, f64>, scratch: MatMut<'_, f64>, c
     }
 }
 
-/// A [`Folder`] kept by its owner between calls: scratch space, not state (the owner flushes it
-/// before every call returns), so it is not serialised, a clone starts without one, and it never
-/// makes two owners unequal.
+/// A [`Folder`], and a buffer for a chunk's features, kept by their owner between calls: scratch
+/// space, not state (the owner flushes the folder before every call returns), so it is not
+/// serialised, a clone starts without one, and it never makes two owners unequal.
 #[derive(Debug, Default)]
-pub(crate) struct Scratch(Option<Box<Folder>>);
+pub(crate) struct Scratch {
+    folder: Option<Box<Folder>>,
+    features: Vec<f64>,
+}
 
 impl Scratch {
     /// The folder, made (or remade) for D = `dim` features and m = `outputs` targets.
     pub(crate) fn folder(&mut self, dim: usize, outputs: usize) -> &mut Folder {
-        if !self.0.as_ref().is_some_and(|f| f.fits(dim, outputs)) {
-            self.0 = Some(Box::new(Folder::new(dim, outputs)));
+        if !self.folder.as_ref().is_some_and(|f| f.fits(dim, outputs)) {
+            self.folder = Some(Box::new(Folder::new(dim, outputs)));
         }
-        self.0
+        self.folder
             .as_mut()
             .unwrap_or_else(|| unreachable!("made just above"))
+    }
+
+    /// The features buffer, taken out (give it back with [`put_features`](Self::put_features)):
+    /// a chunk's features are written into the same memory chunk after chunk, instead of a
+    /// fresh allocation whose pages the system zeroes and maps each time.
+    pub(crate) fn take_features(&mut self) -> Vec<f64> {
+        std::mem::take(&mut self.features)
+    }
+
+    /// Gives the features buffer back.
+    pub(crate) fn put_features(&mut self, features: Vec<f64>) {
+        self.features = features;
     }
 }
 
@@ -231,8 +285,11 @@ mod tests {
     /// A grid with feature and target steps of 1 (and targets centred at 0), so that grid
     /// integers go through unchanged.
     fn unit_grid() -> Grid {
-        let bound = 2f64.powi(super::super::BITS);
-        let grid = Grid::new(bound, -bound, bound).unwrap();
+        let (bound, half) = (
+            2f64.powi(super::super::FEATURE_BITS),
+            2f64.powi(super::super::TARGET_BITS),
+        );
+        let grid = Grid::new(bound, -half, half).unwrap();
         assert_eq!((grid.feature_step(), grid.target_step()), (1.0, 1.0));
         grid
     }
@@ -300,54 +357,68 @@ mod tests {
 
     #[test]
     fn i64_blocks_is_the_largest_safe_count() {
-        let block_max = BLOCK_ROWS as i128 * i128::from(LIMIT_INT).pow(2);
+        let block_max = BLOCK_ROWS as i128 * i128::from(TARGET_INT).pow(2);
         assert!(I64_BLOCKS as i128 * block_max <= i128::from(i64::MAX));
         assert!((I64_BLOCKS as i128 + 1) * block_max > i128::from(i64::MAX));
     }
 
     #[test]
     fn folded_sums_equal_the_definitions() {
-        // Random grid integers (a congruential generator), a third of them at ±LIMIT; D spans two
-        // panels, and the blocks are full, partial and single rows.
-        let (n, d, m) = (3 * BLOCK_ROWS + 17, PANEL + 9, 2);
+        // Random grid integers (a congruential generator), a third of them at ±limit; D spans
+        // two panels of the GEMM's split and several of the 16-bit kernel's, and the blocks are
+        // full, partial and single rows.
+        let (n, d, m) = (2 * BLOCK_ROWS + 17, PANEL + 9, 2);
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut draw = || {
+        let mut draw = |limit: f64| {
             state = state
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1442695040888963407);
             let r = (state >> 33) as i64;
+            let l = limit as i64;
             match r % 3 {
-                0 => LIMIT * if r & 8 == 0 { 1.0 } else { -1.0 },
-                _ => (r % (2 * LIMIT_INT + 1) - LIMIT_INT) as f64,
+                0 => limit * if r & 8 == 0 { 1.0 } else { -1.0 },
+                _ => (r % (2 * l + 1) - l) as f64,
             }
         };
-        let q = Array2::from_shape_simple_fn((n, d), &mut draw);
-        let t = Array2::from_shape_simple_fn((n, m), &mut draw);
+        let q = Array2::from_shape_simple_fn((n, d), || draw(FEATURE_LIMIT));
+        let t = Array2::from_shape_simple_fn((n, m), || draw(TARGET_LIMIT));
         let expected = reference(&q, &t);
         for block in [BLOCK_ROWS, 100, 1] {
             assert_eq!(folded(&q, &t, block), expected, "blocks of {block}");
         }
+        // The f64 route gives the same sums as the 16-bit kernels.
+        let block = q
+            .slice_axis(ndarray::Axis(0), (..BLOCK_ROWS).into())
+            .to_owned();
+        let flat: Vec<f64> = block.iter().copied().collect();
+        let mut exact = vec![0; packed_len(d).unwrap()];
+        let rows = MatRef::from_row_major_slice(&flat, BLOCK_ROWS, d);
+        add_gram(rows, Mat::zeros(d, d).as_mut(), &mut exact);
+        let t_block = t
+            .slice_axis(ndarray::Axis(0), (..BLOCK_ROWS).into())
+            .to_owned();
+        let gram: Vec<i64> = reference(&block, &t_block)[3]
+            .iter()
+            .map(|&v| v as i64)
+            .collect();
+        assert_eq!(exact, gram);
     }
 
     #[test]
     fn full_blocks_at_the_limit_flush_before_overflowing() {
-        // Every entry ±LIMIT: each block's sums are at the bound, and more than I64_BLOCKS
+        // Every entry at its limit: each block's sums are at the bound, and more than I64_BLOCKS
         // blocks would overflow an i64 without a flush.
         let n = (I64_BLOCKS + 2) * BLOCK_ROWS;
-        let q = Array2::from_shape_fn(
-            (n, 2),
-            |(i, j)| if j == 1 && i % 2 == 0 { -LIMIT } else { LIMIT },
-        );
-        let t = Array2::from_elem((n, 1), -LIMIT);
-        let square = i128::from(LIMIT_INT).pow(2);
-        let n128 = n as i128;
-        let limit = i128::from(LIMIT_INT);
+        let (f, t_limit) = (FEATURE_LIMIT, TARGET_LIMIT);
+        let q = Array2::from_shape_fn((n, 2), |(i, j)| if j == 1 && i % 2 == 0 { -f } else { f });
+        let t = Array2::from_elem((n, 1), -t_limit);
+        let (f, tl, n128) = (f as i128, i128::from(TARGET_INT), n as i128);
         let expected = [
-            vec![n128 * limit, 0],
-            vec![-n128 * limit],
-            vec![n128 * square],
-            vec![n128 * square, 0, n128 * square],
-            vec![-n128 * square, 0],
+            vec![n128 * f, 0],
+            vec![-n128 * tl],
+            vec![n128 * tl * tl],
+            vec![n128 * f * f, 0, n128 * f * f],
+            vec![-n128 * f * tl, 0],
         ];
         assert_eq!(folded(&q, &t, BLOCK_ROWS), expected);
     }

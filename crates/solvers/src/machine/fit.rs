@@ -328,8 +328,11 @@ impl KernelMachineValidParams {
         y: ArrayView1<'_, f64>,
     ) -> Result<()> {
         let scaled = prepared.scaler.transform(x)?;
-        let phi = prepared.map.transform(scaled.view())?;
-        acc.update(phi.view(), Self::targets(prepared, y)?.view())
+        acc.update_mapped(
+            &prepared.map,
+            scaled.view(),
+            Self::targets(prepared, y)?.view(),
+        )
     }
 
     /// The ridge targets: ±1 one-hot columns of the classes, or y as one column.

@@ -8,6 +8,9 @@ use rks::{AnyMap, FeatureMap};
 use serde::{Deserialize, Serialize};
 
 use super::{KernelMachineParams, Task};
+
+/// Rows per block of [`KernelMachine::decision_function`] at most (fewer when `chunk_rows` is).
+const PREDICT_ROWS: usize = 1024;
 use crate::error::{Result, SolversError, invalid};
 use crate::labels::{LabelMap, argmax_rows, class_scores};
 use crate::ridge::GcvReport;
@@ -170,6 +173,10 @@ impl KernelMachine {
         }
         check_finite("input", x)?;
         let mut raw = Array2::zeros((x.nrows(), self.weights.ncols()));
+        // At most PREDICT_ROWS rows a block: a buffer that size is reused from the allocator's
+        // pool from call to call, where one of thousands of rows would be mapped fresh (and its
+        // pages zeroed) by the system every call.
+        let block_rows = self.chunk_rows.min(PREDICT_ROWS);
         // How a block of scaled rows becomes scores, chosen once: a Nyström model scores
         // wᵀK_mm^{-1/2}k(x) from the kernel values (m multiply-adds per row and output instead of
         // m²); any other map writes the block's features into one reused buffer.
@@ -183,15 +190,15 @@ impl KernelMachine {
             map => Scorer::Features {
                 map,
                 phi: rks::alloc::zeros(
-                    (self.chunk_rows.min(x.nrows()), map.output_dim()),
+                    (block_rows.min(x.nrows()), map.output_dim()),
                     "the features",
                     rks::error::Param::NFrequencies,
                 )?,
             },
         };
         for (block, start) in x
-            .axis_chunks_iter(Axis(0), self.chunk_rows)
-            .zip((0..).step_by(self.chunk_rows))
+            .axis_chunks_iter(Axis(0), block_rows)
+            .zip((0..).step_by(block_rows))
         {
             let rows = block.nrows();
             let scaled = self.scaler.transform(block)?;

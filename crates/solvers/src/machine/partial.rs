@@ -87,12 +87,14 @@ use crate::labels::{LabelMap, class_label};
 use crate::ridge::{Lambda, RidgeAccumulator};
 use crate::validate::{check_finite, check_rows};
 
-/// Partial fits in the project's envelope: tag `RKSPARTL`, version 1, payloads up to 64 GiB.
+/// Partial fits in the project's envelope: tag `RKSPARTL`, version 2, payloads up to 64 GiB.
+/// Version 1 held statistics on the 22-bit feature grid, which do not add to today's 10-bit
+/// ones: it is refused.
 pub const PARTIAL_FILE: FileKind = FileKind {
     tag: *b"RKSPARTL",
     what: "partial fit",
-    version: 1,
-    oldest: 1,
+    version: 2,
+    oldest: 2,
     framed_since: 1,
     max_payload: 1 << 36,
 };
