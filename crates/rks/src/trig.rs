@@ -275,7 +275,6 @@ fn cos_sin_from_loop<F: Element, B: Copy + Ord + Default>(
     narrow: impl Fn(F) -> (F, F),
     wide: impl Fn(F) -> (F, F),
 ) {
-    let mut buf = [F::zero(); CHUNK];
     let chunks = src.chunks(CHUNK).zip(pre.chunks(CHUNK));
     for ((s, p), (c, sn)) in chunks.zip(cos.chunks_mut(CHUNK).zip(sin.chunks_mut(CHUNK))) {
         let mut m = B::default();
@@ -290,6 +289,9 @@ fn cos_sin_from_loop<F: Element, B: Copy + Ord + Default>(
         if m <= narrow_limit_bits {
             continue;
         }
+        // Made here, in the rare case only: zeroing it on every call cost more than the cos/sin
+        // of a short block (Fastfood with d = 8 calls this for 8 values at a time).
+        let mut buf = [F::zero(); CHUNK];
         let b = &mut buf[..c.len().min(s.len()).min(p.len())];
         b.iter_mut()
             .zip(s)

@@ -35,7 +35,7 @@
 //! rounding in the bound's own computation can never reject a value that is mathematically
 //! within it.
 
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2};
 use rks::Element;
 
 mod fold;
@@ -164,6 +164,32 @@ impl Grid {
     /// The centre c of the target range: targets are held as y − c.
     pub fn target_offset(&self) -> f64 {
         self.target_offset
+    }
+
+    /// The rows `phi` as statistics on this grid hold them: each value rounded to the feature
+    /// grid (q·2ᵉ; exact in f64). Leave-one-out from the statistics needs a row exactly as it
+    /// was summed: near interpolation 1 − hᵢᵢ is small, and a row off by the grid's rounding
+    /// would change it by far more than its own size.
+    pub fn round_features(&self, phi: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        Self::rounded(self.features(), self.feature_step(), 0.0, phi)
+    }
+
+    /// The targets `y` as statistics on this grid hold them: c + q·2ᵉ.
+    pub fn round_targets(&self, y: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        Self::rounded(self.targets(), self.target_step(), self.target_offset, y)
+    }
+
+    fn rounded(
+        quantiser: Quantiser,
+        step: f64,
+        offset: f64,
+        v: ArrayView2<'_, f64>,
+    ) -> Result<Array2<f64>> {
+        let mut q = Vec::new();
+        quantiser.quantise_into(v, &mut q)?;
+        let values = q.into_iter().map(|q| offset + q * step).collect();
+        Ok(Array2::from_shape_vec(v.dim(), values)
+            .unwrap_or_else(|_| unreachable!("one value per entry, row-major")))
     }
 
     /// How features go onto this grid.

@@ -303,6 +303,12 @@ impl LooPath {
                 });
             }
         }
+        // The scored rows exactly as the statistics summed them (see Grid::round_features).
+        let (phi, y) = (
+            acc.grid().round_features(phi.view())?,
+            acc.grid().round_targets(y)?,
+        );
+        let y = y.view();
         let path = acc.path()?;
         let (q, z) = path.feature_basis().ok_or_else(|| {
             SolversError::LinearAlgebra("a statistics path has a feature basis".into())
@@ -716,6 +722,47 @@ mod tests {
         let all = brute_force(&phi, &y, 0.05);
         let gap = max_relative_gap(&path.predictions(0.05), &all.select(Axis(0), &rows));
         assert!(gap < 1e-8, "{gap}");
+    }
+
+    #[test]
+    fn rows_off_the_grid_are_scored_as_the_statistics_hold_them() {
+        // Rows off the grid, near interpolation (N = 24, D = 20), small λ: 1 − hᵢᵢ is small, so
+        // each scored row must be the row that was summed, rounded to the grid, for the closed
+        // form to equal refitting without it.
+        let (rows, dim, lambda) = (24, 20, 1e-4);
+        let phi = Array2::from_shape_fn((rows, dim), |(i, j)| {
+            ((i * 131 + j * 17 + i * j) as f64 * 0.37).sin() * 0.9
+        });
+        let y = Array2::from_shape_fn((rows, 1), |(i, _)| (i as f64 * 0.7).cos());
+        let grid = crate::exact::Grid::covering(phi.view(), y.view()).unwrap();
+        let mut acc = RidgeAccumulator::new(dim, 1, grid).unwrap();
+        acc.update(phi.view(), y.view()).unwrap();
+        let scored = [0, 5, 11, 23];
+        let path = LooPath::from_statistics(
+            &acc,
+            phi.select(Axis(0), &scored),
+            y.select(Axis(0), &scored).view(),
+        )
+        .unwrap();
+        let got = path.predictions(lambda);
+        let rounded = grid.round_features(phi.view()).unwrap();
+        for (k, &i) in scored.iter().enumerate() {
+            let keep: Vec<usize> = (0..rows).filter(|&r| r != i).collect();
+            let mut without = RidgeAccumulator::new(dim, 1, grid).unwrap();
+            without
+                .update(
+                    phi.select(Axis(0), &keep).view(),
+                    y.select(Axis(0), &keep).view(),
+                )
+                .unwrap();
+            let refit = without
+                .solve(lambda)
+                .unwrap()
+                .predict(rounded.slice_axis(Axis(0), (i..=i).into()))
+                .unwrap()[[0, 0]];
+            let gap = (got[[k, 0]] - refit).abs() / (1.0 + refit.abs());
+            assert!(gap < 1e-6, "row {i}: {} against {refit}", got[[k, 0]]);
+        }
     }
 
     #[test]
