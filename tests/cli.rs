@@ -1176,9 +1176,12 @@ fn the_default_fit_chooses_between_ridge_and_the_svm_by_the_same_score() {
         trials[1]["score"]["error"].as_f64().unwrap(),
     );
     let chosen = report["model"]["solver"].as_str().unwrap();
-    if svm < ridge {
-        assert_eq!(chosen, "svm");
-    } else if ridge < svm {
+    // The SVM replaces ridge only when its error is clearly lower (by more than one standard
+    // error of ridge's): never when it is not lower.
+    if chosen == "svm" {
+        assert!(svm < ridge, "the SVM kept at {svm} against ridge's {ridge}");
+    }
+    if ridge <= svm {
         assert_eq!(chosen, "ridge");
     }
     let notes = report["selection"]["notes"].as_array().unwrap();

@@ -87,7 +87,8 @@ impl PackedRows {
                 reason: format!("{} values do not make rows of {dim}", q.len()),
             });
         }
-        if q.contains(&i16::MIN) {
+        let max = q.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
+        if max > i16::MAX as u16 {
             return Err(RksError::InvalidParameter {
                 name: Param::Rows,
                 reason: "the value -32768 has no exact 32-bit pair sum".into(),
@@ -98,26 +99,32 @@ impl PackedRows {
         let panels = dim.div_ceil(PANEL);
         self.dim = dim;
         self.pairs = pairs;
-        let max = q
-            .iter()
-            .map(|v| i64::from(v.unsigned_abs()))
-            .max()
-            .unwrap_or(0);
+        let max = i64::from(max);
         self.span = if max == 0 {
             pairs.max(1)
         } else {
             (i64::from(i32::MAX) / (2 * max * max)) as usize
         };
-        self.data.clear();
+        // Every entry is written below (padding included), so a buffer of the same size is
+        // reused as it is; panels in parallel.
         self.data.resize(panels * pairs * PANEL, 0);
-        for (p, two) in q.chunks(2 * dim).enumerate() {
-            let (low, high) = two.split_at(dim);
-            for (c, &lo) in low.iter().enumerate() {
-                let hi = high.get(c).copied().unwrap_or(0);
-                let at = (c / PANEL) * pairs * PANEL + p * PANEL + c % PANEL;
-                self.data[at] = i32::from(lo as u16) | (i32::from(hi) << 16);
-            }
-        }
+        self.data
+            .par_chunks_mut(pairs * PANEL)
+            .enumerate()
+            .for_each(|(b, panel)| {
+                let columns = b * PANEL..dim.min((b + 1) * PANEL);
+                for (p, out) in panel.chunks_exact_mut(PANEL).enumerate() {
+                    let row = |r: usize| q.get(r * dim..(r + 1) * dim);
+                    let (low, high) = (row(2 * p), row(2 * p + 1));
+                    let low = low.map_or(&[][..], |l| &l[columns.clone()]);
+                    let high = high.map_or(&[][..], |h| &h[columns.clone()]);
+                    for (c, o) in out.iter_mut().enumerate() {
+                        let lo = low.get(c).copied().unwrap_or(0);
+                        let hi = high.get(c).copied().unwrap_or(0);
+                        *o = i32::from(lo as u16) | (i32::from(hi) << 16);
+                    }
+                }
+            });
         Ok(())
     }
 

@@ -36,6 +36,7 @@
 //! within it.
 
 use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
 use rks::Element;
 
 mod fold;
@@ -251,11 +252,23 @@ impl Quantiser {
     ) -> Result<()> {
         let inverse = pow2(-self.exp);
         out.resize(v.len(), 0.0);
-        let mut all_on_grid = true;
-        for (o, &x) in out.iter_mut().zip(v.iter()) {
-            *o = round_ties_even((x.to_f64_exact() - self.offset) * inverse);
-            all_on_grid &= o.abs() <= self.limit;
+        let cols = v.ncols();
+        if cols == 0 {
+            return Ok(());
         }
+        // Rows in parallel (each row's integers depend on that row alone).
+        let all_on_grid = out
+            .par_chunks_mut(cols)
+            .enumerate()
+            .map(|(i, row)| {
+                let mut on_grid = true;
+                for (o, &x) in row.iter_mut().zip(v.row(i)) {
+                    *o = round_ties_even((x.to_f64_exact() - self.offset) * inverse);
+                    on_grid &= o.abs() <= self.limit;
+                }
+                on_grid
+            })
+            .reduce(|| true, |a, b| a && b);
         if all_on_grid {
             Ok(())
         } else {

@@ -11,7 +11,6 @@
 //! [`I64_BLOCKS`] blocks. Integer sums are exact, so the statistics are the same as adding each
 //! block into `i128` directly, whatever the kernel or the order.
 
-use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
 use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
@@ -119,8 +118,11 @@ impl Folder {
         let simd = Simd::detect();
         if has_16_bit_kernel(simd) {
             // Grid integers of magnitude ≤ FEATURE_LIMIT < 2¹⁵: exact as i16.
-            self.q16.clear();
-            self.q16.extend(self.q.iter().map(|&v| v as i16));
+            self.q16.resize(self.q.len(), 0);
+            self.q16
+                .par_iter_mut()
+                .zip(self.q.par_iter())
+                .for_each(|(s, &v)| *s = v as i16);
             self.packed
                 .pack(&self.q16, self.dim)
                 .unwrap_or_else(|e| unreachable!("grid integers are whole rows above -2^15: {e}"));
@@ -213,18 +215,23 @@ fn add_gram(q: MatRef<'_, f64>, scratch: MatMut<'_, f64>, packed: &mut [i64]) {
         });
 }
 
-/// Adds QᵀT (D × m) to `cross` (column-major), with `scratch` (D × m) for the exact products.
+/// Adds QᵀT (D × m) to `cross` (column-major), with `scratch` (D × m) for the exact products:
+/// row by row, each target times the row's features added into its column (an axpy the
+/// compiler vectorises; with m a handful of outputs, a GEMM spends its time packing). Every
+/// partial sum is an integer below `BLOCK_ROWS · FEATURE_LIMIT · TARGET_LIMIT ≤ 2⁵³`: exact.
 fn add_cross(q: MatRef<'_, f64>, t: MatRef<'_, f64>, scratch: MatMut<'_, f64>, cross: &mut [i64]) {
     let mut scratch = scratch;
-    matmul(
-        scratch.rb_mut(),
-        Accum::Replace,
-        q.transpose(),
-        t,
-        1.0,
-        Par::Seq,
-    );
     let d = q.ncols();
+    scratch.fill(0.0);
+    for r in 0..q.nrows() {
+        let row = q.row(r);
+        for k in 0..t.ncols() {
+            let target = t[(r, k)];
+            for (s, &v) in scratch.rb_mut().col_mut(k).iter_mut().zip(row.iter()) {
+                *s += target * v;
+            }
+        }
+    }
     for k in 0..t.ncols() {
         for (i, c) in cross[k * d..(k + 1) * d].iter_mut().enumerate() {
             *c += scratch[(i, k)] as i64;
