@@ -241,7 +241,7 @@ fn add_tile(tile: &Tile, d: usize, i0: usize, j0: usize, columns: &mut [i64]) {
     }
 }
 
-/// The obvious reference: adds Σ_rows q[row][i]·q[row][j] for every i ≥ j into `lower` (packed
+/// The obvious reference: adds `Σ_rows q[row][i]·q[row][j]` for every i ≥ j into `lower` (packed
 /// as in [`add_lower_gram`]), in `i64`, from row-major `q` with `dim` values a row.
 ///
 /// # Panics

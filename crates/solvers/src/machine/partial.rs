@@ -88,7 +88,7 @@ use crate::ridge::{Lambda, RidgeAccumulator};
 use crate::validate::{check_finite, check_rows};
 
 /// Partial fits in the project's envelope: tag `RKSPARTL`, version 2, payloads up to 64 GiB.
-/// Version 1 held statistics on the 22-bit feature grid, which do not add to today's 10-bit
+/// Version 1 held statistics on the 22-bit feature grid, which do not add to today's 12-bit
 /// ones: it is refused.
 pub const PARTIAL_FILE: FileKind = FileKind {
     tag: *b"RKSPARTL",
