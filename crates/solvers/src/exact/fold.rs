@@ -56,7 +56,7 @@ pub(crate) struct Folder {
     /// The exact f64 products of a block: QᵀQ (lower part of each panel; only where the CPU
     /// has no 16-bit kernel) and QᵀT.
     gram: Option<Mat<f64>>,
-    cross: Mat<f64>,
+    cross: Vec<f64>,
     /// Partial sums in the order of [`Sums`].
     partial: [Vec<i64>; 5],
     /// Blocks added since the last flush.
@@ -75,7 +75,7 @@ impl Folder {
             q16: Vec::new(),
             packed: PackedRows::new(),
             gram: None,
-            cross: Mat::zeros(dim, outputs),
+            cross: Vec::new(),
             partial: [
                 vec![0; dim],
                 vec![0; outputs],
@@ -111,7 +111,6 @@ impl Folder {
         }
         let rows = phi.nrows();
         let q = MatRef::from_row_major_slice(&self.q, rows, self.dim);
-        let t = MatRef::from_row_major_slice(&self.t, rows, self.outputs);
         let [sum_q, sum_t, sum_tt, gram, cross] = &mut self.partial;
         add_column_sums(&self.q, sum_q, None);
         add_column_sums(&self.t, sum_t, Some(sum_tt));
@@ -133,7 +132,13 @@ impl Folder {
                 .get_or_insert_with(|| Mat::zeros(self.dim, self.dim));
             add_gram(q, scratch.as_mut(), gram);
         }
-        add_cross(q, t, self.cross.as_mut(), cross);
+        add_cross(
+            &self.q,
+            &self.t,
+            (self.dim, self.outputs),
+            &mut self.cross,
+            cross,
+        );
         self.blocks += 1;
         Ok(())
     }
@@ -141,9 +146,11 @@ impl Folder {
     /// Adds the partial sums into `sums` and clears them.
     pub(crate) fn flush(&mut self, sums: Sums<'_>) {
         for (total, partial) in sums.into_iter().zip(&mut self.partial) {
-            for (s, p) in total.iter_mut().zip(partial.iter_mut()) {
-                *s += i128::from(std::mem::take(p));
-            }
+            total
+                .par_iter_mut()
+                .zip(partial.par_iter_mut())
+                .with_min_len(1 << 14)
+                .for_each(|(s, p)| *s += i128::from(std::mem::take(p)));
         }
         self.blocks = 0;
     }
@@ -156,19 +163,32 @@ fn add_column_sums(values: &[f64], sums: &mut [i64], squares: Option<&mut Vec<i6
     if cols == 0 {
         return;
     }
-    for row in values.chunks_exact(cols) {
-        for (s, &v) in sums.iter_mut().zip(row) {
-            *s += v as i64;
-        }
-    }
-    if let Some(squares) = squares {
+    // Columns in parallel, in runs of COLUMN_RUN (each run's sums over every row).
+    let add = |sums: &mut [i64], first: usize, square: bool| {
         for row in values.chunks_exact(cols) {
-            for (s, &v) in squares.iter_mut().zip(row) {
-                *s += v as i64 * v as i64;
+            let row = &row[first..first + sums.len()];
+            for (s, &v) in sums.iter_mut().zip(row) {
+                *s += if square {
+                    v as i64 * v as i64
+                } else {
+                    v as i64
+                };
             }
         }
+    };
+    sums.par_chunks_mut(COLUMN_RUN)
+        .enumerate()
+        .for_each(|(k, run)| add(run, k * COLUMN_RUN, false));
+    if let Some(squares) = squares {
+        squares
+            .par_chunks_mut(COLUMN_RUN)
+            .enumerate()
+            .for_each(|(k, run)| add(run, k * COLUMN_RUN, true));
     }
 }
+
+/// Columns per parallel task of the column sums and of QᵀT.
+const COLUMN_RUN: usize = 256;
 
 /// Whether `simd` runs one of [`rks::gram`]'s vector kernels (AVX2 or AVX-512 VNNI); elsewhere
 /// the f64 GEMM ([`add_gram`]) is the faster exact route.
@@ -217,25 +237,38 @@ fn add_gram(q: MatRef<'_, f64>, scratch: MatMut<'_, f64>, packed: &mut [i64]) {
 
 /// Adds QᵀT (D × m) to `cross` (column-major), with `scratch` (D × m) for the exact products:
 /// row by row, each target times the row's features added into its column (an axpy the
-/// compiler vectorises; with m a handful of outputs, a GEMM spends its time packing). Every
-/// partial sum is an integer below `BLOCK_ROWS · FEATURE_LIMIT · TARGET_LIMIT ≤ 2⁵³`: exact.
-fn add_cross(q: MatRef<'_, f64>, t: MatRef<'_, f64>, scratch: MatMut<'_, f64>, cross: &mut [i64]) {
-    let mut scratch = scratch;
-    let d = q.ncols();
-    scratch.fill(0.0);
-    for r in 0..q.nrows() {
-        let row = q.row(r);
-        for k in 0..t.ncols() {
-            let target = t[(r, k)];
-            for (s, &v) in scratch.rb_mut().col_mut(k).iter_mut().zip(row.iter()) {
-                *s += target * v;
-            }
-        }
+/// compiler vectorises; with m a handful of outputs, a GEMM spends its time packing), runs of
+/// columns in parallel. Every partial sum is an integer below
+/// `BLOCK_ROWS · FEATURE_LIMIT · TARGET_LIMIT ≤ 2⁵³`: exact.
+fn add_cross(
+    q: &[f64],
+    t: &[f64],
+    (d, m): (usize, usize),
+    scratch: &mut Vec<f64>,
+    cross: &mut [i64],
+) {
+    if d == 0 || m == 0 {
+        return;
     }
-    for k in 0..t.ncols() {
-        for (i, c) in cross[k * d..(k + 1) * d].iter_mut().enumerate() {
-            *c += scratch[(i, k)] as i64;
-        }
+    scratch.clear();
+    scratch.resize(d * m, 0.0);
+    for (k, column) in scratch.chunks_exact_mut(d).enumerate() {
+        column
+            .par_chunks_mut(COLUMN_RUN)
+            .enumerate()
+            .for_each(|(c, run)| {
+                let first = c * COLUMN_RUN;
+                for (row, targets) in q.chunks_exact(d).zip(t.chunks_exact(m)) {
+                    let target = targets[k];
+                    let row = &row[first..first + run.len()];
+                    for (s, &v) in run.iter_mut().zip(row) {
+                        *s += target * v;
+                    }
+                }
+            });
+    }
+    for (c, &s) in cross.iter_mut().zip(scratch.iter()) {
+        *c += s as i64;
     }
 }
 
