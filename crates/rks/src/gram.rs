@@ -181,23 +181,36 @@ fn add_group(simd: Simd, rows: &PackedRows, j0: usize, columns: &mut [i64]) {
 
 /// The tile's sums with the kernel `simd` allows: `tile[r·32 + i] = Σ_p a[p][i]·b[p][offset + r]`
 /// (each a pair product), summed in 32-bit lanes `span` pairs at a time and those sums in `i64`.
+///
+/// # Panics
+/// If `a` and `b` do not hold the same whole number of pairs, `offset + GROUP > PANEL` or
+/// `span` is 0.
 fn tile_with(simd: Simd, a: &[i32], b: &[i32], offset: usize, span: usize, tile: &mut Tile) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if let Some(cpu) = simd.avx512_vnni() {
-            return avx512::tile(cpu, a, b, offset, span, tile);
+    assert!(a.len() == b.len() && a.len().is_multiple_of(PANEL) && offset + GROUP <= PANEL);
+    assert!(span > 0);
+    tile.fill(0);
+    let pairs = a.len() / PANEL;
+    for start in (0..pairs).step_by(span) {
+        let range = start * PANEL..pairs.min(start + span) * PANEL;
+        let (a, b) = (&a[range.clone()], &b[range]);
+        #[cfg(target_arch = "x86_64")]
+        {
+            if let Some(cpu) = simd.avx512_vnni() {
+                avx512::add_span(cpu, a, b, offset, tile);
+                continue;
+            }
+            if let Some(cpu) = simd.avx2_fma() {
+                avx2::add_span(cpu, a, b, offset, tile);
+                continue;
+            }
         }
-        if let Some(cpu) = simd.avx2_fma() {
-            return avx2::tile(cpu, a, b, offset, span, tile);
-        }
+        add_span_portable(a, b, offset, tile);
     }
-    tile_portable(a, b, offset, tile);
 }
 
-/// The portable tile: each pair product in `i32`, summed in `i64`.
+/// The portable span: each pair product in `i32`, added into the `i64` tile.
 #[inline(always)]
-fn tile_portable(a: &[i32], b: &[i32], offset: usize, tile: &mut Tile) {
-    tile.fill(0);
+fn add_span_portable(a: &[i32], b: &[i32], offset: usize, tile: &mut Tile) {
     for (pa, pb) in a.chunks_exact(PANEL).zip(b.chunks_exact(PANEL)) {
         for (r, column) in tile.chunks_exact_mut(PANEL).enumerate() {
             let w = pb[offset + r];

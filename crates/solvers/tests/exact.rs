@@ -8,21 +8,29 @@ use rks::FeatureMap;
 use rks_solvers::exact::Grid;
 use rks_solvers::ridge::RidgeAccumulator;
 
-/// cos/sin features of 2,000 rows (n = 64: D = 128) and a smooth target with noise.
-fn features() -> (Array2<f64>, Array2<f64>, f64) {
-    let x = uniform(2000, 4, 21);
-    let map = rks::DenseRks::params()
+/// The dense map of the fixture: n = 64 (D = 128), σ = 0.8, for 4 inputs.
+fn map() -> rks::DenseRks {
+    rks::DenseRks::params()
         .n_frequencies(64)
         .sigma(0.8)
         .seed(3)
         .build(4)
-        .unwrap();
-    let phi = map.transform(x.view()).unwrap();
-    let y = x
-        .map_axis(Axis(1), |r| (2.0 * r[0]).sin() + r[1] * r[2] + 10.0)
+        .unwrap()
+}
+
+/// The smooth, noise-free target of rows `x`, as one column.
+fn target(x: &Array2<f64>) -> Array2<f64> {
+    x.map_axis(Axis(1), |r| (2.0 * r[0]).sin() + r[1] * r[2] + 10.0)
         .insert_axis(Axis(1))
-        + uniform(2000, 1, 22) * 0.05;
-    (phi, y.to_owned(), 1.0 / 64f64.sqrt())
+        .to_owned()
+}
+
+/// cos/sin features of 2,000 rows (n = 64: D = 128) and a smooth target with noise.
+fn features() -> (Array2<f64>, Array2<f64>, f64) {
+    let x = uniform(2000, 4, 21);
+    let phi = map().transform(x.view()).unwrap();
+    let y = target(&x) + uniform(2000, 1, 22) * 0.05;
+    (phi, y, 1.0 / 64f64.sqrt())
 }
 
 #[test]
@@ -118,16 +126,5 @@ fn the_grid_costs_no_accuracy() {
 /// 2,000 fresh rows of [`features`]' map and the noise-free target.
 fn held_out() -> (Array2<f64>, Array2<f64>) {
     let x = uniform(2000, 4, 23);
-    let map = rks::DenseRks::params()
-        .n_frequencies(64)
-        .sigma(0.8)
-        .seed(3)
-        .build(4)
-        .unwrap();
-    let phi = map.transform(x.view()).unwrap();
-    let y = x
-        .map_axis(Axis(1), |r| (2.0 * r[0]).sin() + r[1] * r[2] + 10.0)
-        .insert_axis(Axis(1))
-        .to_owned();
-    (phi, y)
+    (map().transform(x.view()).unwrap(), target(&x))
 }

@@ -7,41 +7,18 @@ use std::arch::x86_64::*;
 use super::{GROUP, PANEL, Tile};
 use crate::simd::Avx2Fma;
 
-/// `tile[r·32 + i] = Σ_p a[p][i]·b[p][offset + r]` (pair products), in 32-bit lanes `span`
-/// pairs at a time, added into the `i64` tile; see [`super::tile_portable`].
+/// Adds one span's `Σ_p a[p][i]·b[p][offset + r]` (pair products, at most `span` pairs of
+/// [`super::tile_with`]: no lane overflows) into the `i64` tile; see [`super::add_span_portable`].
 ///
 /// # Panics
-/// If `a` and `b` do not hold the same whole number of pairs, `offset + GROUP > PANEL` or
-/// `span` is 0.
-pub(super) fn tile(
-    cpu: Avx2Fma,
-    a: &[i32],
-    b: &[i32],
-    offset: usize,
-    span: usize,
-    tile: &mut Tile,
-) {
-    assert!(a.len() == b.len() && a.len().is_multiple_of(PANEL) && offset + GROUP <= PANEL);
-    assert!(span > 0);
-    tile.fill(0);
-    let pairs = a.len() / PANEL;
-    for start in (0..pairs).step_by(span) {
-        let range = start * PANEL..pairs.min(start + span) * PANEL;
-        // The 32 rows in four quarters of 8 (one register each) by the 8 columns: 8
-        // accumulators, within AVX2's 16 registers.
-        for quarter in 0..PANEL / 8 {
-            // SAFETY: the token proves the CPU has AVX2; the assertion bounds every load.
-            unsafe {
-                build_quarter(
-                    cpu,
-                    &a[range.clone()],
-                    &b[range.clone()],
-                    offset,
-                    quarter,
-                    tile,
-                )
-            }
-        }
+/// If `offset + GROUP > PANEL` or `b` holds fewer pairs than `a`.
+pub(super) fn add_span(cpu: Avx2Fma, a: &[i32], b: &[i32], offset: usize, tile: &mut Tile) {
+    assert!(offset + GROUP <= PANEL && b.len() >= a.len());
+    // The 32 rows in four quarters of 8 (one register each) by the 8 columns: 8 accumulators,
+    // within AVX2's 16 registers.
+    for quarter in 0..PANEL / 8 {
+        // SAFETY: the token proves the CPU has AVX2; the assertion bounds every load.
+        unsafe { build_quarter(cpu, a, b, offset, quarter, tile) }
     }
 }
 

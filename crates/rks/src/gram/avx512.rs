@@ -7,30 +7,16 @@ use std::arch::x86_64::*;
 use super::{GROUP, PANEL, Tile};
 use crate::simd::Avx512Vnni;
 
-/// `tile[r·32 + i] = Σ_p a[p][i]·b[p][offset + r]` (pair products), in 32-bit lanes `span`
-/// pairs at a time, added into the `i64` tile; see [`super::tile_portable`].
+/// Adds one span's `Σ_p a[p][i]·b[p][offset + r]` (pair products, at most `span` pairs of
+/// [`super::tile_with`]: no lane overflows) into the `i64` tile; see [`super::add_span_portable`].
 ///
 /// # Panics
-/// If `a` and `b` do not hold the same whole number of pairs, `offset + GROUP > PANEL` or
-/// `span` is 0.
-pub(super) fn tile(
-    cpu: Avx512Vnni,
-    a: &[i32],
-    b: &[i32],
-    offset: usize,
-    span: usize,
-    tile: &mut Tile,
-) {
-    assert!(a.len() == b.len() && a.len().is_multiple_of(PANEL) && offset + GROUP <= PANEL);
-    assert!(span > 0);
-    tile.fill(0);
-    let pairs = a.len() / PANEL;
-    for start in (0..pairs).step_by(span) {
-        let range = start * PANEL..pairs.min(start + span) * PANEL;
-        // SAFETY: the token proves the CPU has AVX-512 (F, BW, VL) and VNNI; the assertion
-        // bounds every load below.
-        unsafe { build_span(cpu, &a[range.clone()], &b[range], offset, tile) }
-    }
+/// If `offset + GROUP > PANEL` or `b` holds fewer pairs than `a`.
+pub(super) fn add_span(cpu: Avx512Vnni, a: &[i32], b: &[i32], offset: usize, tile: &mut Tile) {
+    assert!(offset + GROUP <= PANEL && b.len() >= a.len());
+    // SAFETY: the token proves the CPU has AVX-512 (F, BW, VL) and VNNI; the assertion bounds
+    // every load below.
+    unsafe { build_span(cpu, a, b, offset, tile) }
 }
 
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
