@@ -291,6 +291,34 @@ impl Scaler {
         &self.scale
     }
 
+    /// This scaling followed by a weight per column: x ↦ (x − offset)·scale·wⱼ. A weight of 0
+    /// removes a column from every distance; weights must be finite and ≥ 0, one per column.
+    /// The result is still one affine map per column, so a model stores it as any scaler.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use rks::scaler::{Scaler, ScalerKind};
+    ///
+    /// let scaler = Scaler::fit(array![[0.0, 10.0], [2.0, 30.0]].view(), ScalerKind::MinMax)?;
+    /// let weighted = scaler.reweighted(&[1.0, 0.5])?;
+    /// assert_eq!(weighted.transform(array![[1.0, 30.0]].view())?, array![[0.5, 0.5]]);
+    /// # Ok::<(), rks::RksError>(())
+    /// ```
+    pub fn reweighted(&self, weights: &[f64]) -> Result<Scaler, RksError> {
+        check_columns(self.dim(), weights.len())?;
+        if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
+            return Err(RksError::InvalidParameter {
+                name: Param::Scaler,
+                reason: format!("column weights must be finite and ≥ 0, got {w}"),
+            });
+        }
+        Ok(Scaler {
+            kind: self.kind,
+            offset: self.offset.clone(),
+            scale: self.scale.iter().zip(weights).map(|(s, w)| s * w).collect(),
+        })
+    }
+
     /// Scales the rows of `x` in place. Rejects wrong column counts and non-finite values.
     pub fn transform_inplace<F: Element>(
         &self,

@@ -152,7 +152,7 @@ impl KernelMachineValidParams {
                 ),
             ));
         }
-        let scaler = Scaler::fit(x, self.scaler)?;
+        let scaler = self.fit_scaler(x)?;
         let median = median_sigma(&scaler, x, y, self.seed())?;
         let sigmas: Vec<f64> = match &grid.sigmas {
             Some(s) => s.clone(),

@@ -68,6 +68,13 @@ impl KernelMachineValidParams {
         check_finite("input", x)?;
         check_finite("target", y.insert_axis(Axis(1)))?;
         if let Some(selection) = &self.selection
+            && selection.relevance
+            && self.input_weights.is_none()
+            && self.bandwidth().is_none()
+        {
+            return self.fit_weighing_columns(selection, x, y);
+        }
+        if let Some(selection) = &self.selection
             && self.task == Task::Classification
             && selection.solvers.contains(&crate::task::SolverKind::Ridge)
             && selection.solvers.contains(&crate::task::SolverKind::Svm)
@@ -87,7 +94,7 @@ impl KernelMachineValidParams {
             }
             Task::Regression => (None, Vec::new()),
         };
-        let scaler = Scaler::fit(x, self.scaler)?;
+        let scaler = self.fit_scaler(x)?;
         let capacity = self
             .selection
             .as_ref()
@@ -150,6 +157,55 @@ impl KernelMachineValidParams {
             }
         };
         Ok((model, report))
+    }
+
+    /// The scaler of rows `x`, times the column weights when they were learned
+    /// ([`super::relevance`]).
+    pub(super) fn fit_scaler(&self, x: ArrayView2<'_, f64>) -> Result<Scaler> {
+        self.weighted(Scaler::fit(x, self.scaler)?)
+    }
+
+    /// `scaler` times the learned column weights, if any.
+    pub(super) fn weighted(&self, scaler: Scaler) -> Result<Scaler> {
+        Ok(match &self.input_weights {
+            Some(w) => scaler.reweighted(w)?,
+            None => scaler,
+        })
+    }
+
+    /// Learns the column weights on the seeded sample ([`super::relevance`]), then fits with
+    /// them (or without, when they were not kept), adding what was learned to the report.
+    fn fit_weighing_columns(
+        &self,
+        selection: &Selection,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<(KernelMachine, Option<SelectionReport>)> {
+        let scaler = Scaler::fit(x, self.scaler)?;
+        let labels = match self.task {
+            Task::Classification => Some(LabelMap::fit(y)?.0),
+            Task::Regression => None,
+        };
+        let sample = sample_indices(x, Some(y), selection.sample_rows(), self.seed());
+        let relevance = super::relevance::learn(
+            selection,
+            &scaler,
+            labels.as_ref(),
+            x.select(Axis(0), &sample).view(),
+            y.select(Axis(0), &sample).view(),
+            self.seed(),
+        )?;
+        let mut params = self.clone();
+        params.input_weights = Some(relevance.weights.unwrap_or_else(|| vec![1.0; x.ncols()]));
+        let (model, report) = params.fit_with_report(x, y)?;
+        Ok((
+            model,
+            report.map(|mut r| {
+                r.notes.insert(0, relevance.note);
+                r.relevance = relevance.report;
+                r
+            }),
+        ))
     }
 
     /// The SVM (cost `c`, `loss`) fitted on the features `phi` of every training row (classes

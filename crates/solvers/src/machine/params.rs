@@ -22,6 +22,9 @@ pub struct KernelMachineValidParams {
     pub(super) svm_max_epochs: usize,
     pub(super) svm_bias: f64,
     pub(super) selection: Option<Selection>,
+    /// Column weights applied after the scaler ([`super::relevance`]): learned once by the
+    /// outermost fit and carried to the fits it runs inside, so none learns them again.
+    pub(super) input_weights: Option<Vec<f64>>,
 }
 
 /// The builder of a [`KernelMachine`](super::KernelMachine)'s hyper-parameters.
@@ -71,6 +74,7 @@ impl Default for KernelMachineParams {
             svm_max_epochs: 1000,
             svm_bias: 1.0,
             selection: Some(Selection::default()),
+            input_weights: None,
         })
     }
 }

@@ -280,7 +280,6 @@ impl KernelMachineValidParams {
                 "the first pass saw no rows".into(),
             ));
         };
-        let scaler = stats.finish(self.scaler)?;
         let labels = match self.task {
             Task::Classification => Some(LabelMap::from_classes(
                 first.classes.iter().copied().collect(),
@@ -288,6 +287,25 @@ impl KernelMachineValidParams {
             Task::Regression => None,
         };
         let sample = &first.sample;
+        // The column weights, learned on the sampled rows as an in-memory fit learns them.
+        let scaler = stats.finish(self.scaler)?;
+        let scaler = match (&self.selection, &self.input_weights) {
+            (Some(selection), None) if selection.relevance && self.bandwidth().is_none() => {
+                let relevance = super::relevance::learn(
+                    selection,
+                    &scaler,
+                    labels.as_ref(),
+                    sample.rows().view(),
+                    sample.labels().view(),
+                    self.seed(),
+                )?;
+                match relevance.weights {
+                    Some(w) => scaler.reweighted(&w)?,
+                    None => scaler,
+                }
+            }
+            _ => self.weighted(scaler)?,
+        };
         let sigma = match (self.bandwidth(), &self.selection) {
             (Some(b), _) => b.sigma()?,
             // Stage 1 of the model selection on the sampled rows: the same rows, hence the same

@@ -131,6 +131,32 @@ pub struct Selection {
     /// the report says so. Default 4 GiB (200,000 rows at 2,048 features take 3.3 GB).
     #[serde(default = "default_svm_memory_bytes")]
     pub svm_memory_bytes: u64,
+    /// Learn a weight per input column before σ is searched, and keep the weights when other
+    /// sampled rows clearly favour them ([`relevance`](super::relevance); not when the
+    /// bandwidth is given).
+    #[serde(default = "default_relevance")]
+    pub relevance: bool,
+    /// Rows the column weights are learned on, and as many other rows they are checked on (a
+    /// prefix of the seeded sample; at most half of it). Each step of the learning costs about
+    /// 3m³ operations for m rows.
+    #[serde(default = "default_relevance_rows")]
+    pub relevance_rows: usize,
+    /// The most input columns whose weights are learned; wider data keeps its scaling (each
+    /// step costs m²·d more, and many weights on few rows overfit).
+    #[serde(default = "default_relevance_max_inputs")]
+    pub relevance_max_inputs: usize,
+}
+
+fn default_relevance() -> bool {
+    true
+}
+
+fn default_relevance_rows() -> usize {
+    800
+}
+
+fn default_relevance_max_inputs() -> usize {
+    256
 }
 
 fn default_svm_sigma_steps() -> usize {
@@ -171,6 +197,9 @@ impl Default for Selection {
             solvers: Vec::new(),
             svm_sigma_steps: default_svm_sigma_steps(),
             svm_memory_bytes: default_svm_memory_bytes(),
+            relevance: default_relevance(),
+            relevance_rows: default_relevance_rows(),
+            relevance_max_inputs: default_relevance_max_inputs(),
         }
     }
 }
@@ -407,6 +436,9 @@ pub struct SelectionReport {
     pub method: String,
     /// Why the choice and any fallback, in words.
     pub notes: Vec<String>,
+    /// The column weights learned before the search ([`Selection::relevance`]), kept or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevance: Option<super::RelevanceReport>,
     /// When several maps were searched ([`Selection::maps`]): each map's best final trial.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub map_trials: Vec<MapTrial>,
@@ -820,6 +852,7 @@ impl KernelMachineValidParams {
                 notes,
                 seconds: start.elapsed().as_secs_f64(),
                 map_trials: Vec::new(),
+                relevance: None,
             },
         })
     }

@@ -42,7 +42,6 @@
 use ndarray::{ArrayView1, ArrayView2, Axis};
 use rks::Bandwidth;
 use rks::sample::sample_indices;
-use rks::scaler::Scaler;
 
 use super::select::{Selection, SelectionReport, SolverTrial};
 use super::{KernelMachine, KernelMachineValidParams, Solver};
@@ -89,7 +88,7 @@ impl KernelMachineValidParams {
             .ok_or_else(|| invalid(Param::Solvers, "ridge's search chose no λ"))?;
 
         let (labels, classes) = LabelMap::fit(y)?;
-        let scaler = Scaler::fit(x, self.scaler)?;
+        let scaler = self.fit_scaler(x)?;
         let sample = sample_indices(x, Some(y), alone.sample_rows(), self.seed());
         let sampled: Vec<usize> = sample.iter().map(|&i| classes[i]).collect();
         let rows = x.select(Axis(0), &sample);
