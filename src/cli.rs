@@ -118,6 +118,12 @@ pub struct KernelArgs {
     /// leave-one-out (classification: by the leave-one-out error rate).
     #[arg(long)]
     pub no_select: bool,
+
+    /// Keep every input column as scaled: with model selection on, the fit otherwise learns a
+    /// weight per column (by exact leave-one-out on sampled rows) and keeps the weights when
+    /// other sampled rows clearly favour them (docs/guide.md, "Column relevance").
+    #[arg(long)]
+    pub no_relevance: bool,
 }
 
 /// The linear model on the features.

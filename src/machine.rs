@@ -68,6 +68,7 @@ impl Recipe {
                 } else {
                     Selection::default().cs
                 },
+                relevance: !kernel_args.no_relevance,
                 ..Selection::default()
             }),
         })

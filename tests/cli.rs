@@ -119,6 +119,49 @@ fn breast_cancer_fit_then_eval_reaches_94_percent() {
     assert!(report["predict_seconds"].as_f64().unwrap() >= 0.0);
 }
 
+/// The default fit learns column weights and reports them (kept or not); `--no-relevance`
+/// skips the step, and `--sigma` (a kernel given by hand) does too.
+#[test]
+fn column_relevance_is_reported_and_can_be_turned_off() {
+    let dir = TempDir::new().unwrap();
+    let train = dataset("breast_cancer.train");
+    let model = dir.path().join("m.rks");
+    let base = [
+        "fit",
+        "--train",
+        path_str(&train),
+        "--model",
+        path_str(&model),
+        "--frequencies",
+        "128",
+        "--solver",
+        "ridge",
+    ];
+    let report = json(&base);
+    let relevance = &report["selection"]["relevance"];
+    assert_eq!(
+        relevance["weights"].as_array().unwrap().len(),
+        30,
+        "{report}"
+    );
+    assert!(relevance["kept"].is_boolean());
+    assert!(
+        report["selection"]["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("relevance:")
+    );
+    for extra in [&["--no-relevance"][..], &["--sigma", "1.0"][..]] {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        let report = json(&args);
+        assert!(
+            report["selection"].get("relevance").is_none(),
+            "{extra:?}: {report}"
+        );
+    }
+}
+
 /// Every map and kernel the tool offers fits, saves, loads and predicts through the tool: the
 /// saved model names its map and kernel, predicts without the training file (Nyström keeps its
 /// landmarks) and classifies breast_cancer (exact RBF SVM: 96.5 %, docs/peer-baselines.md) well.

@@ -16,9 +16,10 @@ type Part = (Array2<f64>, Array1<f64>);
 /// A fit's settings: task, targets, selection, λ, map.
 type Setting<'a> = (Task, &'a Array1<f64>, Option<Selection>, Lambda, MapKind);
 
-/// 700 rows of 3 columns: three classes, and a real target.
+/// 700 rows of 4 columns: three classes and a real target, both from the first three columns
+/// (the fourth is noise, which the column weights of model selection learn to drop).
 fn data() -> (Array2<f64>, Array1<f64>, Array1<f64>) {
-    let x = uniform(700, 3, 71) * 2.0;
+    let x = uniform(700, 4, 71) * 2.0;
     let classes = x
         .rows()
         .into_iter()
@@ -143,7 +144,17 @@ fn every_split_and_order_gives_the_in_memory_model_bytes() {
             .check()
             .unwrap();
         let what = format!("{task:?} {map:?} selection {}", selection.is_some());
-        let whole = params.fit(x.view(), y.view()).unwrap().to_bytes().unwrap();
+        let (model, report) = params.fit_with_report(x.view(), y.view()).unwrap();
+        if let Some(report) = report {
+            // The weights are learned, kept and carried by the plan as by the in-memory fit.
+            let relevance = report.relevance.unwrap();
+            assert!(relevance.kept, "{what}: {:?}", report.notes);
+            assert!(
+                relevance.weights[3]
+                    < 0.5 * relevance.weights[..3].iter().cloned().fold(1.0, f64::min)
+            );
+        }
+        let whole = model.to_bytes().unwrap();
         assert_eq!(streamed(&params, &x, y), whole, "{what}: streamed");
         for (cuts, order) in [
             (vec![0, 700], vec![0]),
