@@ -35,9 +35,10 @@ impl Params {
     /// the data; `c` is the SVM's cost, `None` to choose it by k-fold cross-validation (1
     /// without selection). With the solver [`AUTO`], `alpha` alone means ridge and `c` alone
     /// the SVM. `select` turns the model selection on (σ and λ by exact leave-one-out, C by
-    /// cross-validation) or off (median heuristic and GCV).
+    /// cross-validation) or off (median heuristic and GCV); `relevance` (with `select`) learns
+    /// column weights ([`Selection::relevance`]).
     #[new]
-    #[pyo3(signature = (*, task, map, kernel, n_frequencies, gamma, scaler, solver, alpha, c, seed, select, budget=None))]
+    #[pyo3(signature = (*, task, map, kernel, n_frequencies, gamma, scaler, solver, alpha, c, seed, select, budget=None, relevance=true))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         task: &str,
@@ -52,6 +53,7 @@ impl Params {
         seed: u64,
         select: bool,
         budget: Option<f64>,
+        relevance: bool,
     ) -> PyResult<Self> {
         let task = parse::<Task>(task)?;
         let kind = match (solver, alpha, c) {
@@ -96,6 +98,7 @@ impl Params {
                 } else {
                     Selection::default().cs
                 },
+                relevance,
                 ..Selection::default()
             };
             if n_frequencies.is_none() {

@@ -145,3 +145,17 @@ def test_model_does_not_depend_on_the_thread_count(classes3):
     one = subprocess.run([sys.executable, "-c", code], input=data, env=env,
                          capture_output=True, check=True).stdout
     assert one == here
+
+
+def test_column_relevance_can_be_turned_off():
+    """The target depends on one column of nine: the learned column weights (on by default)
+    drop the other eight and fit better than the columns as scaled; relevance=False is
+    ``rks fit --no-relevance``."""
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-1, 1, size=(1000, 9))
+    y = np.sin(3 * X[:, 0]) + 0.05 * rng.standard_normal(1000)
+    fit = lambda relevance: rks.KernelRegressor(
+        n_components=256, relevance=relevance, random_state=0).fit(X[:800], y[:800])
+    weighted, plain = fit(True), fit(False)
+    assert plain.get_params()["relevance"] is False
+    assert weighted.score(X[800:], y[800:]) > plain.score(X[800:], y[800:]) + 0.02

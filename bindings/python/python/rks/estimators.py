@@ -38,6 +38,7 @@ class _KernelMachine(BaseEstimator):
         scaler="minmax",
         model_selection=True,
         budget=None,
+        relevance=True,
         random_state=None,
     ):
         self.n_components = n_components
@@ -50,6 +51,7 @@ class _KernelMachine(BaseEstimator):
         self.scaler = scaler
         self.model_selection = model_selection
         self.budget = budget
+        self.relevance = relevance
         self.random_state = random_state
 
     def _params(self):
@@ -68,6 +70,7 @@ class _KernelMachine(BaseEstimator):
             seed=seed_of(self.random_state),
             select=bool(self.model_selection),
             budget=None if self.budget is None else float(self.budget),
+            relevance=bool(self.relevance),
         )
 
     def _adopt(self, model):
@@ -160,6 +163,11 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
         Seconds the growth of n may take when ``n_components`` is None, estimated from
         operation counts at a reference speed (so the same model on every machine); None: the
         library's default, 10 (``rks fit --budget``).
+    relevance : bool, default True
+        With model selection and no ``gamma``: learn a weight per input column by exact
+        leave-one-out on sampled rows and keep the weights when other sampled rows clearly favour
+        them (docs/guide.md, "Column relevance"); False keeps the columns as scaled (``rks fit
+        --no-relevance``).
     random_state : int, RandomState or None
         An int is the library's seed: the same model, bit for bit, for any thread count.
 
