@@ -16,6 +16,8 @@ pub enum Param {
     SigmaFactors,
     /// Rows the σ search scores on.
     SearchRows,
+    /// Rows the column weights are learned on.
+    RelevanceRows,
     /// Frequencies of the σ search.
     SearchFrequencies,
     /// The time budget of the search over n.
@@ -61,6 +63,7 @@ impl Param {
             Param::ChunkRows => "chunk_rows",
             Param::SigmaFactors => "sigma_factors",
             Param::SearchRows => "search_rows",
+            Param::RelevanceRows => "relevance_rows",
             Param::SearchFrequencies => "search_frequencies",
             Param::Budget => "budget",
             Param::Maps => "maps",

@@ -287,6 +287,11 @@ fn bad_settings_and_tiny_data_are_clear() {
             search_rows: 1,
             ..Selection::default()
         },
+        // Checked before any m × m matrix is made.
+        Selection {
+            relevance_rows: 1_000_000,
+            ..Selection::default()
+        },
     ] {
         assert!(matches!(
             bad(selection),

@@ -20,7 +20,7 @@ mod fit;
 mod model;
 mod params;
 pub mod partial;
-mod relevance;
+pub mod relevance;
 pub mod select;
 mod solver_choice;
 mod stream;

@@ -147,6 +147,10 @@ pub struct Selection {
     pub relevance_max_inputs: usize,
 }
 
+/// The most rows [`Selection::relevance_rows`] may name: at 4,000 rows each step of the
+/// learning is about 2·10¹¹ operations and its m × m matrices take 128 MB each.
+pub const MAX_RELEVANCE_ROWS: usize = 4000;
+
 fn default_relevance() -> bool {
     true
 }
@@ -275,6 +279,16 @@ impl Selection {
             return Err(invalid(
                 Param::SearchRows,
                 "the σ search and the leave-one-out scoring need at least 2 rows each",
+            ));
+        }
+        if self.relevance_rows > MAX_RELEVANCE_ROWS {
+            return Err(invalid(
+                Param::RelevanceRows,
+                format!(
+                    "at most {MAX_RELEVANCE_ROWS} (each step of the learning costs about 3m³ \
+                     operations and holds several m × m matrices), got {}",
+                    self.relevance_rows
+                ),
             ));
         }
         if self.search_frequencies == 0 || self.max_frequencies == 0 {
