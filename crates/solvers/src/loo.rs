@@ -106,9 +106,8 @@ impl LooScore {
             if !finite {
                 return 1.0;
             }
-            let chosen = argmax_rows(&class_scores(predicted, n_classes));
-            let wrong = chosen.iter().zip(classes).filter(|(a, b)| a != b).count();
-            wrong as f64 / classes.len().max(1) as f64
+            let wrong = wrong_rows(predicted, classes, n_classes);
+            wrong.iter().filter(|w| **w).count() as f64 / classes.len().max(1) as f64
         });
         LooScore {
             error,
@@ -123,8 +122,18 @@ impl LooScore {
     }
 }
 
+/// For each row, whether its largest decision value in `predicted` (rows × m, one column for
+/// two classes) is not its class in `classes` (of `n_classes`).
+pub(crate) fn wrong_rows(predicted: Array2<f64>, classes: &[usize], n_classes: usize) -> Vec<bool> {
+    let chosen = argmax_rows(&class_scores(predicted, n_classes));
+    chosen.iter().zip(classes).map(|(a, b)| a != b).collect()
+}
+
 /// Each row's squared residual, averaged over the outputs: (1/m)·Σₖ (predictedᵢₖ − yᵢₖ)².
-fn row_squared_errors(predicted: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> Vec<f64> {
+pub(crate) fn row_squared_errors(
+    predicted: ArrayView2<'_, f64>,
+    y: ArrayView2<'_, f64>,
+) -> Vec<f64> {
     let m = predicted.ncols().max(1) as f64;
     predicted
         .rows()

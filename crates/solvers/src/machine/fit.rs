@@ -67,11 +67,7 @@ impl KernelMachineValidParams {
         }
         check_finite("input", x)?;
         check_finite("target", y.insert_axis(Axis(1)))?;
-        if let Some(selection) = &self.selection
-            && selection.relevance
-            && self.input_weights.is_none()
-            && self.bandwidth().is_none()
-        {
+        if let Some(selection) = self.learns_relevance() {
             return self.fit_weighing_columns(selection, x, y);
         }
         if let Some(selection) = &self.selection
@@ -163,6 +159,15 @@ impl KernelMachineValidParams {
     /// ([`super::relevance`]).
     pub(super) fn fit_scaler(&self, x: ArrayView2<'_, f64>) -> Result<Scaler> {
         self.weighted(Scaler::fit(x, self.scaler)?)
+    }
+
+    /// The selection, when this fit is to learn the column weights ([`super::relevance`]):
+    /// selection on with [`Selection::relevance`], no bandwidth given, and no weights learned
+    /// by an outer fit. The in-memory fit and the partial plan both ask this, so they agree.
+    pub(super) fn learns_relevance(&self) -> Option<&Selection> {
+        self.selection
+            .as_ref()
+            .filter(|s| s.relevance && self.input_weights.is_none() && self.bandwidth().is_none())
     }
 
     /// `scaler` times the learned column weights, if any.

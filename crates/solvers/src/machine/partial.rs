@@ -289,8 +289,8 @@ impl KernelMachineValidParams {
         let sample = &first.sample;
         // The column weights, learned on the sampled rows as an in-memory fit learns them.
         let scaler = stats.finish(self.scaler)?;
-        let scaler = match (&self.selection, &self.input_weights) {
-            (Some(selection), None) if selection.relevance && self.bandwidth().is_none() => {
+        let scaler = match self.learns_relevance() {
+            Some(selection) => {
                 let relevance = super::relevance::learn(
                     selection,
                     &scaler,
@@ -304,7 +304,7 @@ impl KernelMachineValidParams {
                     None => scaler,
                 }
             }
-            _ => self.weighted(scaler)?,
+            None => self.weighted(scaler)?,
         };
         let sigma = match (self.bandwidth(), &self.selection) {
             (Some(b), _) => b.sigma()?,

@@ -51,7 +51,7 @@ use rks::scaler::Scaler;
 use super::select::Selection;
 use crate::error::Result;
 use crate::labels::{LabelMap, signed_one_hot};
-use crate::loo::{LooScore, clearly_lower};
+use crate::loo::{LooScore, clearly_lower, row_squared_errors, wrong_rows};
 use crate::ridge::{eigen, product};
 
 /// What the relevance step learned and how its weights fared on the held-out rows.
@@ -281,6 +281,8 @@ fn spd_inverse(a: Mat<f64>) -> Option<Mat<f64>> {
 /// targets `t` (m × outputs).
 struct Objective<'a> {
     x: ArrayView2<'a, f64>,
+    /// The same rows as a faer matrix, for the product M·x of the gradient.
+    xm: Mat<f64>,
     t: Mat<f64>,
     /// 1/(2σ₀²).
     inv_two_s0_sq: f64,
@@ -290,6 +292,7 @@ impl<'a> Objective<'a> {
     fn new(x: ArrayView2<'a, f64>, t: ArrayView2<'_, f64>, s0: f64) -> Self {
         Self {
             x,
+            xm: Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[[i, j]]),
             t: Mat::from_fn(t.nrows(), t.ncols(), |i, k| t[[i, k]]),
             inv_two_s0_sq: 1.0 / (2.0 * s0 * s0),
         }
@@ -333,7 +336,7 @@ impl<'a> Objective<'a> {
         // M = G ∘ K; Σᵢₖ Mᵢₖ (xᵢⱼ − xₖⱼ)² = 2 Σᵢ rᵢ xᵢⱼ² − 2 Σᵢ xᵢⱼ (M x)ᵢⱼ.
         let mk = Mat::from_fn(m, m, |i, j| g[(i, j)] * k[(i, j)]);
         let r: Vec<f64> = (0..m).map(|i| (0..m).map(|j| mk[(i, j)]).sum()).collect();
-        let xm = Mat::from_fn(m, d, |i, j| self.x[[i, j]]);
+        let xm = &self.xm;
         let mx = product(mk.as_ref(), xm.as_ref());
         let mut gradient = vec![0.0; d + 1];
         for j in 0..d {
@@ -499,23 +502,12 @@ fn loo_of_eigen(
         t[[i, o]] - alpha[(i, o)] / diag
     });
     let losses: Vec<f64> = match classes {
-        Some((c, n_classes)) => {
-            let chosen = crate::labels::argmax_rows(&crate::labels::class_scores(
-                predicted.clone(),
-                n_classes,
-            ));
-            chosen
-                .iter()
-                .zip(c)
-                .map(|(a, b)| if a == b { 0.0 } else { 1.0 })
-                .collect()
-        }
-        None => predicted
-            .rows()
+        Some((c, n_classes)) => wrong_rows(predicted.clone(), c, n_classes)
             .into_iter()
-            .zip(t.rows())
-            .map(|(p, y)| p.iter().zip(y).map(|(a, b)| (a - b) * (a - b)).sum())
+            .map(|wrong| if wrong { 1.0 } else { 0.0 })
             .collect(),
+        // One output (the standardised target): the squared residual itself.
+        None => row_squared_errors(predicted.view(), t),
     };
     (LooScore::of(predicted, t, classes), losses)
 }
