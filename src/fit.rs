@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use rks::MapKind;
 use rks::Named;
 use rks_data::DataError;
-use rks_solvers::machine::{DEFAULT_FREQUENCIES, Selection, SelectionReport, SolverTrial, Trial};
+use rks_solvers::machine::{
+    DEFAULT_FREQUENCIES, RelevanceReport, Selection, SelectionReport, SolverTrial, Trial,
+};
 use rks_solvers::{SolverKind, SolversError};
 use serde::Serialize;
 
@@ -15,8 +17,7 @@ use crate::cli::FitArgs;
 use crate::error::{CliError, Result};
 use crate::input::Source;
 use crate::machine::{self, ModelSummary, Recipe};
-use crate::metrics::{Score, ScoreTally};
-use crate::pipeline::stream;
+use crate::metrics::Score;
 use crate::progress::step;
 use crate::report::{Report, emit, fmt_duration};
 use rks_solvers::task::TaskInference;
@@ -33,14 +34,25 @@ pub struct FitReport {
     pub read_seconds: f64,
     /// Seconds to fit (scaling, bandwidth, features, solver).
     pub fit_seconds: f64,
-    /// The model's score on its own training rows.
+    /// The model's score on its own training rows…
     pub train_score: Score,
+    /// …on this many of them when not all: a streamed fit scores pass 1's seeded sample rather
+    /// than read the file a third time (`rks eval`, which streams, scores every row).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub train_score_rows: Option<usize>,
     /// Rows per chunk when the file was streamed (`--stream`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chunk_rows: Option<usize>,
     /// What model selection searched and chose (absent with `--no-select` or `--stream`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selection: Option<SelectionReport>,
+    /// A streamed fit's column-relevance step in words (an in-memory fit's is the first of
+    /// the selection's notes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relevance_note: Option<String>,
+    /// …and in numbers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relevance: Option<RelevanceReport>,
 }
 
 impl Report for FitReport {
@@ -61,7 +73,17 @@ impl Report for FitReport {
             fmt_duration(self.read_seconds)
         )?;
         writeln!(out, "  fit time         {}", fmt_duration(self.fit_seconds))?;
-        writeln!(out, "  training score   {}", self.train_score.describe())?;
+        match self.train_score_rows {
+            Some(rows) => writeln!(
+                out,
+                "  training score   {} (on {rows} sampled rows)",
+                self.train_score.describe()
+            )?,
+            None => writeln!(out, "  training score   {}", self.train_score.describe())?,
+        }
+        if let Some(note) = &self.relevance_note {
+            writeln!(out, "  {note}")?;
+        }
         if let Some(selection) = &self.selection {
             write_selection(out, selection)?;
         }
@@ -201,8 +223,11 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
         read_seconds: read_time.as_secs_f64(),
         fit_seconds: fit_time.as_secs_f64(),
         train_score: Score::compute(model.task(), data.y.view(), predicted.view()),
+        train_score_rows: None,
         chunk_rows: None,
         selection,
+        relevance_note: None,
+        relevance: None,
     };
     emit(&report, json)
 }
@@ -210,7 +235,8 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
 /// `rks fit --stream`: ridge from chunks, never holding the whole file. Passes over the file:
 /// the LIBSVM width (without `--features`), the task (without `--task`; stops early once the
 /// labels are clearly regression targets), the two passes of
-/// [`fit_stream`](rks_solvers::KernelMachineValidParams::fit_stream), and the training score.
+/// [`fit_stream_sampled`](rks_solvers::KernelMachineValidParams::fit_stream_sampled). The
+/// training score is on pass 1's seeded sample (in memory), not a third pass over the file.
 fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> Result<()> {
     if recipe.solver.as_ref().is_some_and(|s| !s.kind().streams()) {
         return Err(CliError::usage(
@@ -240,30 +266,31 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
     });
     let (source, task) = prepared?;
     let params = recipe.params_for(task)?;
-    let (model, fit_time) = step("fitting", || {
+    let (fitted, fit_time) = step("fitting", || {
         params
-            .fit_stream(|| {
+            .fit_stream_sampled(|| {
                 source
                     .chunks(chunk_rows)
                     .map(|chunks| chunks.map(|chunk| chunk.map(|d| (d.x, d.y))))
             })
             .map_err(|e| stream_error(&args.train, e))
     });
-    let model = model?;
-    machine::save(&model, &args.model)?;
-    let mut tally = ScoreTally::new(model.task());
-    stream(&model, &source, chunk_rows, |chunk, p| {
-        tally.add(chunk.y.view(), p.view());
-        Ok(())
-    })?;
+    let fitted = fitted?;
+    let model = &fitted.model;
+    machine::save(model, &args.model)?;
+    let (x, y) = &fitted.sample;
+    let predicted = model.predict(x.view()).map_err(CliError::compute)?;
     let report = FitReport {
         model_path: args.model.clone(),
-        model: ModelSummary::of(&model),
+        model: ModelSummary::of(model),
         read_seconds: scan_time.as_secs_f64(),
         fit_seconds: fit_time.as_secs_f64(),
-        train_score: tally.score(),
+        train_score: Score::compute(model.task(), y.view(), predicted.view()),
+        train_score_rows: Some(y.len()),
         chunk_rows: Some(chunk_rows),
         selection: None,
+        relevance_note: fitted.relevance_note.clone(),
+        relevance: fitted.relevance.clone(),
     };
     emit(&report, json)
 }

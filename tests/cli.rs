@@ -160,6 +160,24 @@ fn column_relevance_is_reported_and_can_be_turned_off() {
             "{extra:?}: {report}"
         );
     }
+    // A streamed fit learns them on its sample and reports them too; its training score is on
+    // that sample (every row of this small file), not a third pass over the file.
+    let mut streamed = base.to_vec();
+    streamed.extend_from_slice(&["--stream", "--chunk-rows", "100"]);
+    let report = json(&streamed);
+    assert_eq!(report["relevance"]["weights"].as_array().unwrap().len(), 30);
+    assert!(
+        report["relevance_note"]
+            .as_str()
+            .unwrap()
+            .starts_with("relevance:")
+    );
+    assert_eq!(report["train_score_rows"], report["model"]["train_rows"]);
+    assert!(report["train_score"]["accuracy"].as_f64().unwrap() > 0.9);
+    streamed.push("--no-relevance");
+    let report = json(&streamed);
+    assert!(report.get("relevance").is_none(), "{report}");
+    assert!(report.get("relevance_note").is_none(), "{report}");
 }
 
 /// Every map and kernel the tool offers fits, saves, loads and predicts through the tool: the

@@ -42,7 +42,7 @@ pub use labels::LabelMap;
 pub use machine::partial;
 pub use machine::{
     Chunk, FitInfo, KernelMachine, KernelMachineParams, KernelMachineValidParams, Solver,
-    SolverInfo, SolverKind, Task,
+    SolverInfo, SolverKind, StreamedFit, Task,
 };
 pub use ridge::{Lambda, Ridge, RidgeAccumulator};
 /// The dot/axpy kernels of the SVM, from rks's SIMD layer.

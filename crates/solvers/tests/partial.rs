@@ -9,7 +9,7 @@ use rks::envelope::FileError;
 use rks::{Bandwidth, MapKind};
 use rks_solvers::machine::{KernelMachineValidParams, Selection};
 use rks_solvers::partial::{FirstPass, Plan, SecondPass};
-use rks_solvers::{KernelMachine, Lambda, Solver, SolversError, Task};
+use rks_solvers::{KernelMachine, Lambda, Solver, SolversError, StreamedFit, Task};
 
 type Part = (Array2<f64>, Array1<f64>);
 
@@ -87,14 +87,14 @@ fn fit_parts(params: &KernelMachineValidParams, parts: &[Part], order: &[usize])
         .unwrap()
 }
 
-fn streamed(params: &KernelMachineValidParams, x: &Array2<f64>, y: &Array1<f64>) -> Vec<u8> {
+fn streamed(params: &KernelMachineValidParams, x: &Array2<f64>, y: &Array1<f64>) -> StreamedFit {
     let open = || -> Result<Vec<Result<Part, std::io::Error>>, std::io::Error> {
         Ok(split(x, y, &[0, 97, 300, 301, 700])
             .into_iter()
             .map(Ok)
             .collect())
     };
-    params.fit_stream(open).unwrap().to_bytes().unwrap()
+    params.fit_stream_sampled(open).unwrap()
 }
 
 #[test]
@@ -145,17 +145,30 @@ fn every_split_and_order_gives_the_in_memory_model_bytes() {
             .unwrap();
         let what = format!("{task:?} {map:?} selection {}", selection.is_some());
         let (model, report) = params.fit_with_report(x.view(), y.view()).unwrap();
+        let stream = streamed(&params, &x, y);
         if let Some(report) = report {
-            // The weights are learned, kept and carried by the plan as by the in-memory fit.
+            // The weights are learned, kept and carried by the plan as by the in-memory fit,
+            // and the streamed fit reports them.
             let relevance = report.relevance.unwrap();
             assert!(relevance.kept, "{what}: {:?}", report.notes);
             assert!(
                 relevance.weights[3]
                     < 0.5 * relevance.weights[..3].iter().cloned().fold(1.0, f64::min)
             );
+            let theirs = stream.relevance.as_ref().unwrap();
+            assert_eq!(
+                (&theirs.weights, theirs.kept),
+                (&relevance.weights, true),
+                "{what}"
+            );
+            assert_eq!(stream.relevance_note.as_deref(), Some(&*report.notes[0]));
+        } else {
+            assert!(stream.relevance.is_none() && stream.relevance_note.is_none());
         }
+        // Pass 1's sample: here every row (fewer than the sample's capacity), in its own order.
+        assert_eq!(stream.sample.0.nrows(), x.nrows(), "{what}");
         let whole = model.to_bytes().unwrap();
-        assert_eq!(streamed(&params, &x, y), whole, "{what}: streamed");
+        assert_eq!(stream.model.to_bytes().unwrap(), whole, "{what}: streamed");
         for (cuts, order) in [
             (vec![0, 700], vec![0]),
             (vec![0, 350, 700], vec![1, 0]),

@@ -41,6 +41,7 @@ pub use select::{
     DEFAULT_BUDGET_SECONDS, DEFAULT_FREQUENCIES, MapTrial, REFERENCE_FLOPS, Selection,
     SelectionReport, SolverTrial, Trial, estimated_step_seconds,
 };
+pub use stream::StreamedFit;
 
 pub use crate::task::{SolverKind, Task};
 

@@ -80,7 +80,7 @@ use serde::{Deserialize, Serialize};
 use super::bounds::{self, Ranges};
 use super::fit::Prepared;
 use super::select::choose_lambda;
-use super::{KernelMachine, KernelMachineValidParams, Selection, Solver, Task};
+use super::{KernelMachine, KernelMachineValidParams, RelevanceReport, Selection, Solver, Task};
 use crate::error::{Param, Result, SolversError, invalid};
 use crate::exact::Grid;
 use crate::labels::{LabelMap, class_label};
@@ -214,6 +214,13 @@ impl FirstPass {
         self.rows
     }
 
+    /// The seeded bottom-k sample ([`rks::sample`]) of the rows seen, as given (unscaled), and
+    /// their targets: the rows the plan learns the column weights and chooses σ and λ on. The
+    /// same rows however the data were cut into chunks and parts.
+    pub fn sample(&self) -> (Array2<f64>, Array1<f64>) {
+        (self.sample.rows(), self.sample.labels())
+    }
+
     /// The pass in the project's envelope ([`PARTIAL_FILE`]).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         Ok(PARTIAL_FILE.encode(&(Step::First, self))?)
@@ -250,6 +257,11 @@ pub struct Plan {
     scored: Option<(Array2<f64>, Array1<f64>)>,
     /// Rows of the merged pass 1.
     rows: u64,
+    /// The column-relevance step's outcome, in words, when this plan ran it (not stored: a
+    /// plan read back with [`Plan::from_bytes`] has none).
+    relevance_note: Option<String>,
+    /// …and in numbers, when the step got past its preconditions.
+    relevance: Option<RelevanceReport>,
 }
 
 /// The stored form of a [`Plan`].
@@ -289,6 +301,7 @@ impl KernelMachineValidParams {
         let sample = &first.sample;
         // The column weights, learned on the sampled rows as an in-memory fit learns them.
         let scaler = stats.finish(self.scaler)?;
+        let (mut relevance_note, mut relevance_report) = (None, None);
         let scaler = match self.learns_relevance() {
             Some(selection) => {
                 let relevance = super::relevance::learn(
@@ -299,6 +312,8 @@ impl KernelMachineValidParams {
                     sample.labels().view(),
                     self.seed(),
                 )?;
+                relevance_note = Some(relevance.note);
+                relevance_report = relevance.report;
                 match relevance.weights {
                     Some(w) => scaler.reweighted(&w)?,
                     None => scaler,
@@ -346,6 +361,8 @@ impl KernelMachineValidParams {
             chunk_rows: self.chunk_rows,
             scored,
             rows: first.rows,
+            relevance_note,
+            relevance: relevance_report,
         })
     }
 
@@ -418,6 +435,19 @@ impl Plan {
         self.rows
     }
 
+    /// The column-relevance step ([`super::relevance`]) in words, when this plan ran it: what
+    /// was learned and whether it was kept, or why the step was skipped. `None` when the fit
+    /// does not learn weights, and for a plan read back with [`from_bytes`](Self::from_bytes).
+    pub fn relevance_note(&self) -> Option<&str> {
+        self.relevance_note.as_deref()
+    }
+
+    /// The column-relevance step in numbers (the weights, the held-out scores, kept or not),
+    /// when this plan ran it past its preconditions.
+    pub fn relevance(&self) -> Option<&RelevanceReport> {
+        self.relevance.as_ref()
+    }
+
     /// An empty pass 2 under this plan: D² · 8 bytes of statistics.
     pub fn second_pass(&self) -> Result<SecondPass> {
         let n_outputs = KernelMachineValidParams::n_outputs(self.labels.as_ref());
@@ -486,6 +516,8 @@ impl Plan {
                 .map_err(|_| corrupt("chunk_rows does not fit this machine"))?,
             scored: stored.scored,
             rows: stored.rows,
+            relevance_note: None,
+            relevance: None,
         })
     }
 }

@@ -3,8 +3,25 @@
 
 use std::error::Error as StdError;
 
-use super::{Chunk, KernelMachine, KernelMachineValidParams};
+use ndarray::{Array1, Array2};
+
+use super::{Chunk, KernelMachine, KernelMachineValidParams, RelevanceReport};
 use crate::error::{Result, SolversError};
+
+/// A streamed fit with what it learned on the way ([`KernelMachineValidParams::fit_stream_sampled`]).
+#[derive(Debug, Clone)]
+pub struct StreamedFit {
+    /// The model.
+    pub model: KernelMachine,
+    /// Pass 1's seeded row sample ([`super::partial::FirstPass::sample`]): rows as read
+    /// (unscaled) and their targets. Small (at most [`super::Selection::sample_rows`] rows), so
+    /// a caller can score the model on it without another pass over the source.
+    pub sample: (Array2<f64>, Array1<f64>),
+    /// The column-relevance step in words, when the fit ran it ([`super::partial::Plan::relevance_note`]).
+    pub relevance_note: Option<String>,
+    /// …and in numbers ([`super::partial::Plan::relevance`]).
+    pub relevance: Option<RelevanceReport>,
+}
 
 impl KernelMachineValidParams {
     /// Fits ridge from a re-openable source of `(x_chunk, y_chunk)` pairs, in two passes, so a file
@@ -19,7 +36,18 @@ impl KernelMachineValidParams {
     /// comes from exact leave-one-out on the sampled rows against them (selection on) or GCV.
     /// Memory: O(D² + chunk·D). The SVM is not available here (it needs every row in memory):
     /// use [`fit`](Self::fit).
-    pub fn fit_stream<S, I, E>(&self, mut open: S) -> Result<KernelMachine>
+    pub fn fit_stream<S, I, E>(&self, open: S) -> Result<KernelMachine>
+    where
+        S: FnMut() -> std::result::Result<I, E>,
+        I: IntoIterator<Item = std::result::Result<Chunk, E>>,
+        E: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        Ok(self.fit_stream_sampled(open)?.model)
+    }
+
+    /// [`fit_stream`](Self::fit_stream), also returning pass 1's row sample and the
+    /// column-relevance outcome ([`StreamedFit`]).
+    pub fn fit_stream_sampled<S, I, E>(&self, mut open: S) -> Result<StreamedFit>
     where
         S: FnMut() -> std::result::Result<I, E>,
         I: IntoIterator<Item = std::result::Result<Chunk, E>>,
@@ -51,6 +79,11 @@ impl KernelMachineValidParams {
                 .map_err(|e| e.shifted(rows))?;
             rows += x.nrows();
         }
-        self.finish(&plan, &second)
+        Ok(StreamedFit {
+            model: self.finish(&plan, &second)?,
+            sample: first.sample(),
+            relevance_note: plan.relevance_note().map(str::to_string),
+            relevance: plan.relevance().cloned(),
+        })
     }
 }
