@@ -28,6 +28,7 @@ use mpi::collective::SystemOperation;
 use mpi::point_to_point::Source as _;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
+use rks_solvers::machine::RelevanceReport;
 use rks_solvers::partial::{FirstPass, Plan};
 use serde::Serialize;
 
@@ -35,6 +36,7 @@ use crate::cli::FitArgs;
 use crate::error::{CliError, Result};
 use crate::input::{Chunks, Source};
 use crate::machine::{self, ModelSummary, Recipe};
+use crate::metrics::Score;
 use crate::report::{Report, emit, fmt_duration};
 
 /// What rank 0 prints.
@@ -50,6 +52,17 @@ pub struct DistributedReport {
     pub rows_per_rank: Vec<u64>,
     /// Seconds from the start to the saved model.
     pub seconds: f64,
+    /// The model's score on the merged pass 1's seeded sample of the training rows (as
+    /// `fit --stream` reports it: no third pass over the file).
+    pub train_score: Score,
+    /// Rows of that sample.
+    pub train_score_rows: usize,
+    /// The column-relevance step in words, when the fit ran it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relevance_note: Option<String>,
+    /// …and in numbers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relevance: Option<RelevanceReport>,
 }
 
 impl Report for DistributedReport {
@@ -62,6 +75,15 @@ impl Report for DistributedReport {
             self.ranks, self.rows_per_rank
         )?;
         writeln!(out, "  fit time         {}", fmt_duration(self.seconds))?;
+        writeln!(
+            out,
+            "  training score   {} (on {} sampled rows)",
+            self.train_score.describe(),
+            self.train_score_rows
+        )?;
+        if let Some(note) = &self.relevance_note {
+            writeln!(out, "  {note}")?;
+        }
         writeln!(out, "  saved to         {}", self.model_path.display())
     }
 }
@@ -117,12 +139,12 @@ pub fn run(
     let bytes = agree(&world, first)?;
     let root = world.process_at_rank(0);
     let mut rows_per_rank = Vec::new();
-    let plan = if rank == 0 {
+    let (plan, sample) = if rank == 0 {
         // Every part is received before any is decoded, so no rank is left blocked in a send.
         let parts: Vec<Vec<u8>> = (1..size)
             .map(|other| world.process_at_rank(other as i32).receive_vec::<u8>().0)
             .collect();
-        let made = (|| {
+        let made = (|| -> Result<_> {
             let mut merged = FirstPass::from_bytes(&bytes).map_err(fit_error)?;
             rows_per_rank.push(merged.rows());
             for theirs in &parts {
@@ -130,16 +152,17 @@ pub fn run(
                 rows_per_rank.push(theirs.rows());
                 merged.merge(&theirs).map_err(fit_error)?;
             }
-            params.plan(&merged).map_err(fit_error)
+            let plan = params.plan(&merged).map_err(fit_error)?;
+            Ok((plan, Some(merged.sample())))
         })();
-        broadcast_bytes(&world, made.as_ref().ok().map(Plan::to_bytes));
+        broadcast_bytes(&world, made.as_ref().ok().map(|(plan, _)| plan.to_bytes()));
         made?
     } else {
         root.send(&bytes[..]);
         let received = broadcast_bytes(&world, None);
         let received = received
             .ok_or_else(|| CliError::compute("rank 0 could not make the plan (see its error)"))?;
-        Plan::from_bytes(&received).map_err(fit_error)?
+        (Plan::from_bytes(&received).map_err(fit_error)?, None)
     };
 
     // Pass 2, summed on rank 0 as integer limbs.
@@ -166,12 +189,19 @@ pub fn run(
     let merged = second.with_limbs(&summed).map_err(fit_error)?;
     let model = params.finish(&plan, &merged).map_err(fit_error)?;
     machine::save(&model, &args.model)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let (x, y) = sample.ok_or_else(|| CliError::compute("rank 0 holds no sample"))?;
+    let predicted = model.predict(x.view()).map_err(CliError::compute)?;
     let report = DistributedReport {
         model_path: args.model.clone(),
         model: ModelSummary::of(&model),
         ranks: size,
         rows_per_rank,
-        seconds: start.elapsed().as_secs_f64(),
+        seconds,
+        train_score: Score::compute(model.task(), y.view(), predicted.view()),
+        train_score_rows: y.len(),
+        relevance_note: plan.relevance_note().map(str::to_string),
+        relevance: plan.relevance().cloned(),
     };
     emit(&report, json)
 }

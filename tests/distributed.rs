@@ -173,6 +173,11 @@ mod mpi {
                     "{} with {ranks} ranks",
                     train.display()
                 );
+                // Rank 0 reports the score on the merged sample and the relevance step, as
+                // the streamed fit does.
+                let report = String::from_utf8_lossy(&out.stdout);
+                assert!(report.contains(" sampled rows)\n"), "{report}");
+                assert!(report.contains("\n  relevance: "), "{report}");
             }
         }
     }
