@@ -124,6 +124,12 @@ pub struct KernelArgs {
     /// other sampled rows clearly favour them (docs/guide.md, "Column relevance").
     #[arg(long)]
     pub no_relevance: bool,
+
+    /// Column weights after the scaler, one per input column (finite, ≥ 0, not all 0), as `rks
+    /// tune` prints them: the fit uses them instead of learning its own (σ is in the weighted
+    /// units).
+    #[arg(long, value_name = "W,...", value_delimiter = ',')]
+    pub input_weights: Option<Vec<f64>>,
 }
 
 /// The linear model on the features.
@@ -350,6 +356,13 @@ pub struct TuneArgs {
     /// Seed of the frequencies and of the fold assignment.
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub seed: u64,
+
+    /// Search the columns as scaled: by default the column weights are first learned and
+    /// checked as `rks fit` does (docs/guide.md, "Column relevance"), and the grid is searched
+    /// on the weighted columns when they are kept. Also off when `--sigmas` or `--gammas` are
+    /// given (those widths are in the scaled units).
+    #[arg(long)]
+    pub no_relevance: bool,
 }
 
 /// Which hidden layer `rks deep-fried` trains.

@@ -38,6 +38,8 @@ pub struct Recipe {
     pub task: Option<Task>,
     /// Model selection (σ, λ or C, n; the solver), `None` with `--no-select`.
     pub selection: Option<Selection>,
+    /// Column weights after the scaler (`--input-weights`), instead of learned ones.
+    pub input_weights: Option<Vec<f64>>,
 }
 
 impl Recipe {
@@ -71,6 +73,7 @@ impl Recipe {
                 relevance: !kernel_args.no_relevance,
                 ..Selection::default()
             }),
+            input_weights: kernel_args.input_weights.clone(),
         })
     }
 
@@ -95,6 +98,7 @@ impl Recipe {
             .solver(solver)
             .task(task)
             .selection(self.selection.clone())
+            .input_weights(self.input_weights.clone())
             .check()
             .map_err(|e| match e {
                 SolversError::InvalidParameter { .. } | SolversError::Rks(_) => {
@@ -377,6 +381,7 @@ mod tests {
             svm_by_default: false,
             task: None,
             selection: None,
+            input_weights: None,
         };
         let name = |r: &Recipe, task| solver_name(&r.solver_for(task));
         assert_eq!(name(&recipe, Task::Classification), "ridge (λ by GCV)");

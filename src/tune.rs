@@ -10,19 +10,24 @@
 //! best mean fold score (classification: error rate, ties by the squared error), ties going to
 //! the smoother model (larger σ, smaller C, larger λ).
 //!
+//! Before the grid, the column weights are learned and checked as the default fit learns them
+//! ([`learn_column_weights`], the same sample and settings); when kept, the grid is searched on
+//! the weighted columns and the printed fit command gives them (`--input-weights`).
+//!
 //! [`KernelMachineValidParams::cross_validate`]: rks_solvers::KernelMachineValidParams::cross_validate
+//! [`learn_column_weights`]: rks_solvers::KernelMachineValidParams::learn_column_weights
 
 use std::io::{self, Write};
 use std::path::PathBuf;
 
 use rks::spec::AnyMapParams;
 use rks::{Bandwidth, Named};
-use rks_solvers::machine::CvGrid;
+use rks_solvers::machine::{CvGrid, RelevanceReport, Selection};
 use rks_solvers::task::infer_task;
 use rks_solvers::{Solver, SolverKind, Task};
 use serde::Serialize;
 
-use crate::cli::TuneArgs;
+use crate::cli::{Format, TuneArgs};
 use crate::error::{CliError, Result};
 use crate::flags;
 use crate::input::Source;
@@ -92,6 +97,15 @@ pub struct TuneReport {
     pub notes: Vec<String>,
     /// Seconds for the whole search.
     pub seconds: f64,
+    /// The column weights the grid was searched with, when learned and kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_weights: Option<Vec<f64>>,
+    /// The column-relevance step in words (absent with `--no-relevance`, `--sigmas`, `--gammas`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relevance_note: Option<String>,
+    /// …and in numbers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relevance: Option<RelevanceReport>,
 }
 
 impl Report for TuneReport {
@@ -142,6 +156,9 @@ impl Report for TuneReport {
             self.show(self.best.mean),
             fmt_duration(self.seconds)
         )?;
+        if let Some(note) = &self.relevance_note {
+            writeln!(out, "{note}")?;
+        }
         for note in &self.notes {
             writeln!(out, "note: {note}")?;
         }
@@ -230,8 +247,31 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         svm_by_default: false,
         task: Some(task),
         selection: None,
+        input_weights: None,
     };
     let params = recipe.params_for(task)?;
+    // The column weights, learned and checked as the default fit learns them (the same
+    // sample and settings, hence the same weights); kept, the grid is searched on the
+    // weighted columns and the fit command carries them.
+    let learned = if args.no_relevance || sigmas.is_some() {
+        None
+    } else {
+        let (learned, _) = step("weighing columns", || {
+            params
+                .learn_column_weights(&Selection::default(), data.x.view(), data.y.view())
+                .map_err(|e| fit_error(&args.train, e))
+        });
+        Some(learned?)
+    };
+    let input_weights = learned.as_ref().and_then(|l| l.weights.clone());
+    let params = match &input_weights {
+        Some(w) => Recipe {
+            input_weights: Some(w.clone()),
+            ..recipe
+        }
+        .params_for(task)?,
+        None => params,
+    };
     let grid = CvGrid {
         sigmas,
         sigma_factors: SIGMA_FACTORS.to_vec(),
@@ -280,7 +320,7 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         .cloned()
         .ok_or_else(|| CliError::usage("the grid is empty: give at least one σ and one C or λ"))?;
     let median_sigma = searched.median_sigma;
-    let fit_command = format!(
+    let mut fit_command = format!(
         "rks fit --train {} --model model.rks --map {} --kernel {} --solver {} --sigma {} {} {} --frequencies {} --scaler {} --task {}",
         args.train.display(),
         args.map.name(),
@@ -301,6 +341,30 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         args.scaler.name(),
         task.name(),
     );
+    // How the file was read, and the seed, so the command fits what was tuned.
+    if let Some(format) = args.read.format {
+        fit_command.push_str(match format {
+            Format::Libsvm => " --format libsvm",
+            Format::Csv => " --format csv",
+        });
+    }
+    if let Some(column) = &args.read.label_column {
+        fit_command.push_str(&format!(" --label-column {column}"));
+    }
+    if let Some(d) = args.read.features {
+        fit_command.push_str(&format!(" --features {d}"));
+    }
+    if args.seed != 0 {
+        fit_command.push_str(&format!(" --seed {}", args.seed));
+    }
+    if let Some(w) = &input_weights {
+        let shown: Vec<String> = w.iter().map(f64::to_string).collect();
+        fit_command.push_str(&format!(" --input-weights {}", shown.join(",")));
+    }
+    let (relevance_note, relevance) = match learned {
+        Some(l) => (Some(l.note), l.report),
+        None => (None, None),
+    };
     let report = TuneReport {
         train: args.train.clone(),
         rows: data.n_rows(),
@@ -321,6 +385,9 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         fit_command,
         notes: searched.notes,
         seconds: elapsed.as_secs_f64(),
+        input_weights,
+        relevance_note,
+        relevance,
     };
     emit(&report, json)
 }

@@ -180,6 +180,82 @@ fn column_relevance_is_reported_and_can_be_turned_off() {
     assert!(report.get("relevance_note").is_none(), "{report}");
 }
 
+/// `rks tune` learns the column weights as `fit` does, searches its grid on the weighted
+/// columns, and prints a fit command that carries them (with the read flags and the seed); that
+/// command fits at the tuned σ with the same weights. Bad `--input-weights` are usage errors.
+#[test]
+fn tune_learns_the_column_weights_and_its_fit_command_carries_them() {
+    let dir = TempDir::new().unwrap();
+    let csv = dir.path().join("noise.csv");
+    // The target depends on columns a and b; c and d are noise.
+    let mut text = String::from("a,b,c,d,target\n");
+    let value = |i: usize, k: usize| ((i * (37 + 16 * k) + 11 * k) % 400) as f64 / 200.0 - 1.0;
+    for i in 0..400 {
+        let (a, b, c, d) = (value(i, 0), value(i, 1), value(i, 2), value(i, 3));
+        text.push_str(&format!("{a},{b},{c},{d},{}\n", (3.0 * a).sin() + b * b));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let base = [
+        "tune",
+        "--train",
+        path_str(&csv),
+        "--label-column",
+        "target",
+        "--frequencies",
+        "128",
+        "--seed",
+        "2",
+    ];
+    let report = json(&base);
+    let weights = report["input_weights"].as_array().expect("weights kept");
+    assert_eq!(weights.len(), 4, "{report}");
+    assert_eq!(report["relevance"]["kept"], true);
+    let command = report["fit_command"].as_str().unwrap();
+    for flag in ["--input-weights ", "--label-column target", "--seed 2"] {
+        assert!(command.contains(flag), "{command}");
+    }
+    let model = dir.path().join("m.rks");
+    let mut args: Vec<&str> = command.split(' ').skip(1).collect();
+    let at = args.iter().position(|a| *a == "model.rks").unwrap();
+    args[at] = path_str(&model);
+    let fitted = json(&args);
+    assert_eq!(fitted["model"]["sigma"], report["best"]["sigma"]);
+    assert!(
+        fitted["train_score"]["r2"].as_f64().unwrap() > 0.9,
+        "{fitted}"
+    );
+    // Off by flag, and when σ is given.
+    for extra in [&["--no-relevance"][..], &["--sigmas", "0.5,1"][..]] {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        let report = json(&args);
+        assert!(report.get("input_weights").is_none(), "{extra:?}");
+        assert!(report.get("relevance_note").is_none(), "{extra:?}");
+        let command = report["fit_command"].as_str().unwrap();
+        assert!(!command.contains("--input-weights"), "{command}");
+    }
+    for bad in ["1,2", "1,-1,1,1", "0,0,0,0", "1,x,1,1"] {
+        let err = fails(
+            &[
+                "fit",
+                "--train",
+                path_str(&csv),
+                "--label-column",
+                "target",
+                "--model",
+                path_str(&model),
+                "--input-weights",
+                bad,
+            ],
+            2,
+        );
+        assert!(
+            err.contains("input-weights") || err.contains("input_weights"),
+            "{err}"
+        );
+    }
+}
+
 /// Every map and kernel the tool offers fits, saves, loads and predicts through the tool: the
 /// saved model names its map and kernel, predicts without the training file (Nyström keeps its
 /// landmarks) and classifies breast_cancer (exact RBF SVM: 96.5 %, docs/peer-baselines.md) well.

@@ -18,6 +18,8 @@ pub enum Param {
     SearchRows,
     /// Rows the column weights are learned on.
     RelevanceRows,
+    /// Column weights given by hand.
+    InputWeights,
     /// Frequencies of the σ search.
     SearchFrequencies,
     /// The time budget of the search over n.
@@ -64,6 +66,7 @@ impl Param {
             Param::SigmaFactors => "sigma_factors",
             Param::SearchRows => "search_rows",
             Param::RelevanceRows => "relevance_rows",
+            Param::InputWeights => "input_weights",
             Param::SearchFrequencies => "search_frequencies",
             Param::Budget => "budget",
             Param::Maps => "maps",

@@ -185,6 +185,57 @@ fn every_split_and_order_gives_the_in_memory_model_bytes() {
     }
 }
 
+/// The weights `learn_column_weights` returns, given by hand, give the model the default fit
+/// makes when it learns and keeps them itself (in memory and streamed): one step, two entries.
+#[test]
+fn hand_given_column_weights_fit_as_the_learned_ones() {
+    let (x, _, values) = data();
+    let base = || {
+        KernelMachine::params()
+            .n_frequencies(64)
+            .task(Task::Regression)
+            .seed(5)
+    };
+    let params = base().check().unwrap();
+    let learned = params
+        .learn_column_weights(&Selection::default(), x.view(), values.view())
+        .unwrap();
+    let weights = learned
+        .weights
+        .expect("the noise column's weight is learned and kept");
+    assert!(learned.note.starts_with("relevance:"));
+    assert_eq!(learned.report.unwrap().weights, weights);
+    let (own, report) = params.fit_with_report(x.view(), values.view()).unwrap();
+    assert_eq!(report.unwrap().relevance.unwrap().weights, weights);
+    let given = base().input_weights(weights.clone()).check().unwrap();
+    let (by_hand, report) = given.fit_with_report(x.view(), values.view()).unwrap();
+    assert!(
+        report.unwrap().relevance.is_none(),
+        "given weights are not learned again"
+    );
+    assert_eq!(by_hand.to_bytes().unwrap(), own.to_bytes().unwrap());
+    assert_eq!(
+        streamed(&given, &x, &values).model.to_bytes().unwrap(),
+        streamed(&params, &x, &values).model.to_bytes().unwrap()
+    );
+    // Bad weights: a clear error, at check time or (the count) at fit time.
+    for bad in [
+        vec![1.0, -1.0, 1.0, 1.0],
+        vec![1.0, f64::NAN, 1.0, 1.0],
+        vec![0.0; 4],
+    ] {
+        assert!(matches!(
+            base().input_weights(bad).check(),
+            Err(SolversError::InvalidParameter { .. })
+        ));
+    }
+    let short = base().input_weights(vec![1.0, 0.5]).check().unwrap();
+    assert!(matches!(
+        short.fit(x.view(), values.view()),
+        Err(SolversError::InvalidParameter { .. })
+    ));
+}
+
 #[test]
 fn parts_of_other_fits_steps_or_versions_are_refused() {
     let (x, classes, _) = data();

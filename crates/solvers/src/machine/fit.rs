@@ -8,6 +8,7 @@ use rks::scaler::Scaler;
 use rks::{AnyMap, Bandwidth, FeatureMap, MapKind};
 
 use super::bounds::Ranges;
+use super::relevance::ColumnWeights;
 use super::select::{MapTrial, Selection, SelectionReport};
 use super::{FitInfo, KernelMachine, KernelMachineValidParams, Solver, SolverInfo, Task};
 use crate::error::{Result, SolversError, invalid};
@@ -173,9 +174,71 @@ impl KernelMachineValidParams {
     /// `scaler` times the learned column weights, if any.
     pub(super) fn weighted(&self, scaler: Scaler) -> Result<Scaler> {
         Ok(match &self.input_weights {
+            Some(w) if w.len() != scaler.dim() => {
+                return Err(invalid(
+                    Param::InputWeights,
+                    format!(
+                        "{} column weights for {} input columns",
+                        w.len(),
+                        scaler.dim()
+                    ),
+                ));
+            }
             Some(w) => scaler.reweighted(w)?,
             None => scaler,
         })
+    }
+
+    /// The column-relevance step of the default fit ([`super::relevance`]) on its own: the
+    /// weights are learned and checked on the seeded sample of `x` (at most
+    /// [`Selection::sample_rows`] rows; the scaler fitted on every row) with `selection`'s
+    /// settings, so the same data, seed and settings give the weights a fit would learn. Kept
+    /// weights can be given to other fits with
+    /// [`KernelMachineParams::input_weights`](super::KernelMachineParams::input_weights); `rks
+    /// tune` does so. Hand-given weights of these parameters are ignored here (learned afresh).
+    ///
+    /// ```
+    /// use ndarray::{Array1, Array2};
+    /// use rks_solvers::machine::{KernelMachine, Selection, Task};
+    ///
+    /// // The target depends on column 0 only; column 1 is noise.
+    /// let x = Array2::from_shape_fn((300, 2), |(i, j)| ((i * (37 + 54 * j) + 11 * j) % 300) as f64 / 150.0 - 1.0);
+    /// let y: Array1<f64> = x.column(0).mapv(|v| (3.0 * v).sin());
+    /// let params = KernelMachine::params().task(Task::Regression).check()?;
+    /// let learned = params.learn_column_weights(&Selection::default(), x.view(), y.view())?;
+    /// assert!(learned.note.starts_with("relevance:"));
+    /// if let Some(w) = &learned.weights {
+    ///     assert!(w[1] < w[0]);
+    /// }
+    /// # Ok::<(), rks_solvers::SolversError>(())
+    /// ```
+    pub fn learn_column_weights(
+        &self,
+        selection: &Selection,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<ColumnWeights> {
+        check_rows(x.nrows(), y.len())?;
+        if x.nrows() == 0 || x.ncols() == 0 {
+            return Err(SolversError::EmptyInput("no rows or no columns".into()));
+        }
+        check_finite("input", x)?;
+        check_finite("target", y.insert_axis(Axis(1)))?;
+        selection.validate()?;
+        let scaler = Scaler::fit(x, self.scaler)?;
+        let labels = match self.task {
+            Task::Classification => Some(LabelMap::fit(y)?.0),
+            Task::Regression => None,
+        };
+        let sample = sample_indices(x, Some(y), selection.sample_rows(), self.seed());
+        super::relevance::learn(
+            selection,
+            &scaler,
+            labels.as_ref(),
+            x.select(Axis(0), &sample).view(),
+            y.select(Axis(0), &sample).view(),
+            self.seed(),
+        )
     }
 
     /// Learns the column weights on the seeded sample ([`super::relevance`]), then fits with
@@ -186,20 +249,7 @@ impl KernelMachineValidParams {
         x: ArrayView2<'_, f64>,
         y: ArrayView1<'_, f64>,
     ) -> Result<(KernelMachine, Option<SelectionReport>)> {
-        let scaler = Scaler::fit(x, self.scaler)?;
-        let labels = match self.task {
-            Task::Classification => Some(LabelMap::fit(y)?.0),
-            Task::Regression => None,
-        };
-        let sample = sample_indices(x, Some(y), selection.sample_rows(), self.seed());
-        let relevance = super::relevance::learn(
-            selection,
-            &scaler,
-            labels.as_ref(),
-            x.select(Axis(0), &sample).view(),
-            y.select(Axis(0), &sample).view(),
-            self.seed(),
-        )?;
+        let relevance = self.learn_column_weights(selection, x, y)?;
         let mut params = self.clone();
         params.input_weights = Some(relevance.weights.unwrap_or_else(|| vec![1.0; x.ncols()]));
         let (model, report) = params.fit_with_report(x, y)?;

@@ -36,7 +36,7 @@ pub use cv::{CvGrid, CvPoint, CvReport};
 pub use fit::median_sigma;
 pub use model::{FitInfo, KernelMachine, SolverInfo};
 pub use params::{KernelMachineParams, KernelMachineValidParams};
-pub use relevance::RelevanceReport;
+pub use relevance::{ColumnWeights, RelevanceReport};
 pub use select::{
     DEFAULT_BUDGET_SECONDS, DEFAULT_FREQUENCIES, MapTrial, REFERENCE_FLOPS, Selection,
     SelectionReport, SolverTrial, Trial, estimated_step_seconds,

@@ -155,6 +155,17 @@ impl KernelMachineParams {
         self
     }
 
+    /// Column weights applied after the scaler (one per input column, finite, ≥ 0, not all 0):
+    /// the scaled column j is multiplied by `weights[j]` before the map, as when the default fit
+    /// learns them ([`relevance`](super::relevance); for example from
+    /// [`learn_column_weights`](KernelMachineValidParams::learn_column_weights) or `rks tune`).
+    /// Given, the fit does not learn its own; σ is in the weighted units. `None` (the default):
+    /// learned by the fit when model selection is on, else none.
+    pub fn input_weights(mut self, weights: impl Into<Option<Vec<f64>>>) -> Self {
+        self.0.input_weights = weights.into();
+        self
+    }
+
     /// Validates the hyper-parameters (the input dimension is checked at fit time).
     pub fn check_ref(&self) -> Result<&KernelMachineValidParams> {
         let p = &self.0;
@@ -165,6 +176,20 @@ impl KernelMachineParams {
         p.map.validate()?;
         if let Some(selection) = &p.selection {
             selection.validate()?;
+        }
+        if let Some(weights) = &p.input_weights {
+            if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
+                return Err(invalid(
+                    Param::InputWeights,
+                    format!("column weights must be finite and ≥ 0, got {w}"),
+                ));
+            }
+            if !weights.iter().any(|&w| w > 0.0) {
+                return Err(invalid(
+                    Param::InputWeights,
+                    "at least one column weight must be > 0",
+                ));
+            }
         }
         if !p.solver.kind().supports(p.task) {
             return Err(invalid(
@@ -243,6 +268,11 @@ impl KernelMachineValidParams {
     /// The model selection, `None` when off.
     pub fn selection(&self) -> Option<&Selection> {
         self.selection.as_ref()
+    }
+
+    /// The column weights given by hand ([`KernelMachineParams::input_weights`]), if any.
+    pub fn input_weights(&self) -> Option<&[f64]> {
+        self.input_weights.as_deref()
     }
 
     pub(super) fn svm_params(&self, c: f64, loss: SvmLoss) -> SvmParams {

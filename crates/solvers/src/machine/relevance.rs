@@ -75,14 +75,19 @@ pub struct RelevanceReport {
     pub seconds: f64,
 }
 
-/// The outcome: the weights to apply (`None`: the columns as scaled) and what to report.
-pub(super) struct Relevance {
-    pub(super) weights: Option<Vec<f64>>,
-    pub(super) report: Option<RelevanceReport>,
-    pub(super) note: String,
+/// What the column-relevance step decided
+/// ([`KernelMachineValidParams::learn_column_weights`](super::KernelMachineValidParams::learn_column_weights)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnWeights {
+    /// The weights to apply, when kept (`None`: the columns as scaled).
+    pub weights: Option<Vec<f64>>,
+    /// What was learned and checked, when the step got past its preconditions.
+    pub report: Option<RelevanceReport>,
+    /// The outcome in words: kept or not and why, or why the step was skipped.
+    pub note: String,
 }
 
-impl Relevance {
+impl ColumnWeights {
     fn skipped(note: String) -> Self {
         Self {
             weights: None,
@@ -121,16 +126,16 @@ pub(super) fn learn(
     rows: ArrayView2<'_, f64>,
     y: ArrayView1<'_, f64>,
     seed: u64,
-) -> Result<Relevance> {
+) -> Result<ColumnWeights> {
     let start = Instant::now();
     let d = rows.ncols();
     if d < 2 {
-        return Ok(Relevance::skipped(
+        return Ok(ColumnWeights::skipped(
             "relevance: one input column, nothing to weigh".into(),
         ));
     }
     if d > selection.relevance_max_inputs {
-        return Ok(Relevance::skipped(format!(
+        return Ok(ColumnWeights::skipped(format!(
             "relevance: {d} input columns, more than Selection::relevance_max_inputs ({}): not \
              learned",
             selection.relevance_max_inputs
@@ -138,7 +143,7 @@ pub(super) fn learn(
     }
     let half = selection.relevance_rows.min(rows.nrows() / 2);
     if half < MIN_ROWS {
-        return Ok(Relevance::skipped(format!(
+        return Ok(ColumnWeights::skipped(format!(
             "relevance: {} sampled rows are too few to learn and check column weights (at \
              least {} needed)",
             rows.nrows(),
@@ -194,7 +199,7 @@ pub(super) fn learn(
         isotropic.headline(),
         shown.join(", ")
     );
-    Ok(Relevance {
+    Ok(ColumnWeights {
         weights: kept.then(|| weights.clone()),
         report: Some(RelevanceReport {
             weights,
