@@ -36,9 +36,10 @@ impl Params {
     /// without selection). With the solver [`AUTO`], `alpha` alone means ridge and `c` alone
     /// the SVM. `select` turns the model selection on (σ and λ by exact leave-one-out, C by
     /// cross-validation) or off (median heuristic and GCV); `relevance` (with `select`) learns
-    /// column weights ([`Selection::relevance`]).
+    /// column weights ([`Selection::relevance`]); `input_weights` gives them by hand instead
+    /// (`KernelMachineParams::input_weights`, `rks fit --input-weights`).
     #[new]
-    #[pyo3(signature = (*, task, map, kernel, n_frequencies, gamma, scaler, solver, alpha, c, seed, select, budget=None, relevance=true))]
+    #[pyo3(signature = (*, task, map, kernel, n_frequencies, gamma, scaler, solver, alpha, c, seed, select, budget=None, relevance=true, input_weights=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         task: &str,
@@ -54,6 +55,7 @@ impl Params {
         select: bool,
         budget: Option<f64>,
         relevance: bool,
+        input_weights: Option<Vec<f64>>,
     ) -> PyResult<Self> {
         let task = parse::<Task>(task)?;
         let kind = match (solver, alpha, c) {
@@ -122,6 +124,7 @@ impl Params {
             .solver(solver)
             .seed(seed)
             .selection(selection)
+            .input_weights(input_weights)
             .check()
             .map_err(errors::solvers)?;
         Ok(Params { inner })

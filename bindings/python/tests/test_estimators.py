@@ -159,3 +159,23 @@ def test_column_relevance_can_be_turned_off():
     weighted, plain = fit(True), fit(False)
     assert plain.get_params()["relevance"] is False
     assert weighted.score(X[800:], y[800:]) > plain.score(X[800:], y[800:]) + 0.02
+
+
+def test_column_weights_given_by_hand():
+    """input_weights is ``rks fit --input-weights``: the weights multiply the scaled columns and
+    none are learned. Weighing the one informative column up and the others down fits as
+    the learned weights do; zero on it leaves nothing to fit; bad weights are ValueErrors."""
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-1, 1, size=(1000, 9))
+    y = np.sin(3 * X[:, 0]) + 0.05 * rng.standard_normal(1000)
+    fit = lambda **kw: rks.KernelRegressor(n_components=256, random_state=0, **kw).fit(
+        X[:800], y[:800])
+    plain = fit(relevance=False).score(X[800:], y[800:])
+    informative = fit(input_weights=[1.0] + [0.0] * 8)
+    assert informative.get_params()["input_weights"] == [1.0] + [0.0] * 8
+    assert informative.score(X[800:], y[800:]) > plain + 0.02
+    blind = fit(input_weights=[0.0] + [1.0] * 8)
+    assert blind.score(X[800:], y[800:]) < 0.2
+    for bad in ([1.0, 2.0], [1.0, -1.0] + [1.0] * 7, [0.0] * 9, [float("nan")] * 9):
+        with pytest.raises(ValueError):
+            fit(input_weights=bad)

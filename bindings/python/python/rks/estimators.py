@@ -39,6 +39,7 @@ class _KernelMachine(BaseEstimator):
         model_selection=True,
         budget=None,
         relevance=True,
+        input_weights=None,
         random_state=None,
     ):
         self.n_components = n_components
@@ -52,6 +53,7 @@ class _KernelMachine(BaseEstimator):
         self.model_selection = model_selection
         self.budget = budget
         self.relevance = relevance
+        self.input_weights = input_weights
         self.random_state = random_state
 
     def _params(self):
@@ -71,6 +73,8 @@ class _KernelMachine(BaseEstimator):
             select=bool(self.model_selection),
             budget=None if self.budget is None else float(self.budget),
             relevance=bool(self.relevance),
+            input_weights=None if self.input_weights is None else [
+                float(w) for w in self.input_weights],
         )
 
     def _adopt(self, model):
@@ -168,6 +172,10 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
         leave-one-out on sampled rows and keep the weights when other sampled rows clearly favour
         them (docs/guide.md, "Column relevance"); False keeps the columns as scaled (``rks fit
         --no-relevance``).
+    input_weights : sequence of float or None, default None
+        The column weights by hand, one per input column (finite, ≥ 0, not all 0; for example
+        the ones ``rks tune`` prints): each scaled column is multiplied by its weight and none
+        are learned (``rks fit --input-weights``). σ (``gamma``) is then in weighted units.
     random_state : int, RandomState or None
         An int is the library's seed: the same model, bit for bit, for any thread count.
 
