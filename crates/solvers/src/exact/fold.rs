@@ -46,11 +46,13 @@ pub(crate) type Sums<'a> = [&'a mut Vec<i128>; 5];
 pub(crate) struct Folder {
     dim: usize,
     outputs: usize,
-    /// The block's features on the grid, row-major rows × D.
+    /// The block's features on the grid as f64, row-major rows × D: only where the CPU has no
+    /// 16-bit kernel (for the f64 GEMM).
     q: Vec<f64>,
     /// The block's targets on the grid, row-major rows × m.
     t: Vec<f64>,
-    /// The block's features as 16-bit integers, and packed for [`rks::gram`].
+    /// The block's features on the grid as 16-bit integers (row-major rows × D), and packed
+    /// for [`rks::gram`].
     q16: Vec<i16>,
     packed: PackedRows,
     /// The exact f64 products of a block: QᵀQ (lower part of each panel; only where the CPU
@@ -70,7 +72,7 @@ impl Folder {
         Self {
             dim,
             outputs,
-            q: Vec::with_capacity(BLOCK_ROWS * dim),
+            q: Vec::new(),
             t: Vec::with_capacity(BLOCK_ROWS * outputs),
             q16: Vec::new(),
             packed: PackedRows::new(),
@@ -104,36 +106,33 @@ impl Folder {
     ) -> Result<()> {
         debug_assert!(phi.nrows() <= BLOCK_ROWS && phi.nrows() == y.nrows());
         debug_assert!(self.fits(phi.ncols(), y.ncols()));
-        grid.features().quantise_into(phi, &mut self.q)?;
+        // Grid integers of magnitude ≤ FEATURE_LIMIT < 2¹⁵: exact as i16.
+        grid.features().quantise_i16_into(phi, &mut self.q16)?;
         grid.targets().quantise_into(y, &mut self.t)?;
         if self.blocks == I64_BLOCKS {
             self.flush(sums);
         }
         let rows = phi.nrows();
-        let q = MatRef::from_row_major_slice(&self.q, rows, self.dim);
         let [sum_q, sum_t, sum_tt, gram, cross] = &mut self.partial;
-        add_column_sums(&self.q, sum_q, None);
+        add_feature_sums(&self.q16, sum_q);
         add_column_sums(&self.t, sum_t, Some(sum_tt));
         let simd = Simd::detect();
         if has_16_bit_kernel(simd) {
-            // Grid integers of magnitude ≤ FEATURE_LIMIT < 2¹⁵: exact as i16.
-            self.q16.resize(self.q.len(), 0);
-            self.q16
-                .par_iter_mut()
-                .zip(self.q.par_iter())
-                .for_each(|(s, &v)| *s = v as i16);
             self.packed
                 .pack(&self.q16, self.dim)
                 .unwrap_or_else(|e| unreachable!("grid integers are whole rows above -2^15: {e}"));
             add_lower_gram(simd, &self.packed, gram);
         } else {
+            self.q.clear();
+            self.q.extend(self.q16.iter().map(|&v| f64::from(v)));
+            let q = MatRef::from_row_major_slice(&self.q, rows, self.dim);
             let scratch = self
                 .gram
                 .get_or_insert_with(|| Mat::zeros(self.dim, self.dim));
             add_gram(q, scratch.as_mut(), gram);
         }
         add_cross(
-            &self.q,
+            &self.q16,
             &self.t,
             (self.dim, self.outputs),
             &mut self.cross,
@@ -185,6 +184,31 @@ fn add_column_sums(values: &[f64], sums: &mut [i64], squares: Option<&mut Vec<i6
             .enumerate()
             .for_each(|(k, run)| add(run, k * COLUMN_RUN, true));
     }
+}
+
+/// Adds each column's sum of the row-major 16-bit grid integers `q` (a block: at most
+/// [`BLOCK_ROWS`] rows, so the sums fit an `i32`) to `sums`.
+fn add_feature_sums(q: &[i16], sums: &mut [i64]) {
+    const _: () = assert!(BLOCK_ROWS as f64 * FEATURE_LIMIT <= i32::MAX as f64);
+    let cols = sums.len();
+    if cols == 0 {
+        return;
+    }
+    sums.par_chunks_mut(COLUMN_RUN)
+        .enumerate()
+        .for_each(|(k, run)| {
+            let first = k * COLUMN_RUN;
+            let mut block = [0i32; COLUMN_RUN];
+            let block = &mut block[..run.len()];
+            for row in q.chunks_exact(cols) {
+                for (b, &v) in block.iter_mut().zip(&row[first..first + run.len()]) {
+                    *b += i32::from(v);
+                }
+            }
+            for (s, &b) in run.iter_mut().zip(block.iter()) {
+                *s += i64::from(b);
+            }
+        });
 }
 
 /// Columns per parallel task of the column sums and of QᵀT.
@@ -241,7 +265,7 @@ fn add_gram(q: MatRef<'_, f64>, scratch: MatMut<'_, f64>, packed: &mut [i64]) {
 /// columns in parallel. Every partial sum is an integer below
 /// `BLOCK_ROWS · FEATURE_LIMIT · TARGET_LIMIT ≤ 2⁵³`: exact.
 fn add_cross(
-    q: &[f64],
+    q: &[i16],
     t: &[f64],
     (d, m): (usize, usize),
     scratch: &mut Vec<f64>,
@@ -262,7 +286,7 @@ fn add_cross(
                     let target = targets[k];
                     let row = &row[first..first + run.len()];
                     for (s, &v) in run.iter_mut().zip(row) {
-                        *s += target * v;
+                        *s += target * f64::from(v);
                     }
                 }
             });
