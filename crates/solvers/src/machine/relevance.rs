@@ -500,12 +500,17 @@ fn loo_of_eigen(
     let outputs = t.ncols();
     let scaled = Mat::from_fn(r, outputs, |k, o| vt_t[(k, o)] / (s[k] + lambda));
     let alpha = product(v, scaled.as_ref());
-    let predicted = Array2::from_shape_fn((m, outputs), |(i, o)| {
-        let diag: f64 = (0..r)
-            .map(|k| v[(i, k)] * v[(i, k)] / (s[k] + lambda))
-            .sum();
-        t[[i, o]] - alpha[(i, o)] / diag
-    });
+    // (K + λI)⁻¹ᵢᵢ once per row (not per output), each summed over k in order, a column of V
+    // at a time (V is column-major).
+    let mut diag = vec![0.0; m];
+    for (k, &sk) in s.iter().enumerate().take(r) {
+        let (column, denominator) = (v.col(k), sk + lambda);
+        for (d, &vik) in diag.iter_mut().zip(column.iter()) {
+            *d += vik * vik / denominator;
+        }
+    }
+    let predicted =
+        Array2::from_shape_fn((m, outputs), |(i, o)| t[[i, o]] - alpha[(i, o)] / diag[i]);
     let losses: Vec<f64> = match classes {
         Some((c, n_classes)) => wrong_rows(predicted.clone(), c, n_classes)
             .into_iter()
