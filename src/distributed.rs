@@ -28,7 +28,7 @@ use mpi::collective::SystemOperation;
 use mpi::point_to_point::Source as _;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
-use rks_solvers::machine::RelevanceReport;
+use rks_solvers::machine::SelectionReport;
 use rks_solvers::partial::{FirstPass, Plan};
 use serde::Serialize;
 
@@ -57,12 +57,9 @@ pub struct DistributedReport {
     pub train_score: Score,
     /// Rows of that sample.
     pub train_score_rows: usize,
-    /// The column-relevance step in words, when the fit ran it.
+    /// What model selection searched and chose, as `fit --stream` reports it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub relevance_note: Option<String>,
-    /// …and in numbers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub relevance: Option<RelevanceReport>,
+    pub selection: Option<SelectionReport>,
 }
 
 impl Report for DistributedReport {
@@ -81,8 +78,8 @@ impl Report for DistributedReport {
             self.train_score.describe(),
             self.train_score_rows
         )?;
-        if let Some(note) = &self.relevance_note {
-            writeln!(out, "  {note}")?;
+        if let Some(selection) = &self.selection {
+            crate::fit::write_selection(out, selection)?;
         }
         writeln!(out, "  saved to         {}", self.model_path.display())
     }
@@ -187,7 +184,9 @@ pub fn run(
     let mut summed = vec![0u64; limbs.len()];
     root.reduce_into_root(&limbs[..], &mut summed[..], SystemOperation::sum());
     let merged = second.with_limbs(&summed).map_err(fit_error)?;
-    let model = params.finish(&plan, &merged).map_err(fit_error)?;
+    let (model, selection) = params
+        .finish_with_report(&plan, &merged)
+        .map_err(fit_error)?;
     machine::save(&model, &args.model)?;
     let seconds = start.elapsed().as_secs_f64();
     let (x, y) = sample.ok_or_else(|| CliError::compute("rank 0 holds no sample"))?;
@@ -200,8 +199,7 @@ pub fn run(
         seconds,
         train_score: Score::compute(model.task(), y.view(), predicted.view()),
         train_score_rows: y.len(),
-        relevance_note: plan.relevance_note().map(str::to_string),
-        relevance: plan.relevance().cloned(),
+        selection,
     };
     emit(&report, json)
 }

@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use rks::MapKind;
 use rks::Named;
 use rks_data::DataError;
-use rks_solvers::machine::{
-    DEFAULT_FREQUENCIES, RelevanceReport, Selection, SelectionReport, SolverTrial, Trial,
-};
+use rks_solvers::machine::{DEFAULT_FREQUENCIES, Selection, SelectionReport, SolverTrial, Trial};
 use rks_solvers::{SolverKind, SolversError};
 use serde::Serialize;
 
@@ -43,16 +41,10 @@ pub struct FitReport {
     /// Rows per chunk when the file was streamed (`--stream`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chunk_rows: Option<usize>,
-    /// What model selection searched and chose (absent with `--no-select` or `--stream`).
+    /// What model selection searched and chose (absent with `--no-select`; with `--stream`
+    /// absent when σ is given, and without the map's and the solver's choice).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selection: Option<SelectionReport>,
-    /// A streamed fit's column-relevance step in words (an in-memory fit's is the first of
-    /// the selection's notes).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub relevance_note: Option<String>,
-    /// …and in numbers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub relevance: Option<RelevanceReport>,
 }
 
 impl Report for FitReport {
@@ -80,9 +72,6 @@ impl Report for FitReport {
                 self.train_score.describe()
             )?,
             None => writeln!(out, "  training score   {}", self.train_score.describe())?,
-        }
-        if let Some(note) = &self.relevance_note {
-            writeln!(out, "  {note}")?;
         }
         if let Some(selection) = &self.selection {
             write_selection(out, selection)?;
@@ -226,8 +215,6 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
         train_score_rows: None,
         chunk_rows: None,
         selection,
-        relevance_note: None,
-        relevance: None,
     };
     emit(&report, json)
 }
@@ -288,9 +275,7 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
         train_score: Score::compute(model.task(), y.view(), predicted.view()),
         train_score_rows: Some(y.len()),
         chunk_rows: Some(chunk_rows),
-        selection: None,
-        relevance_note: fitted.relevance_note.clone(),
-        relevance: fitted.relevance.clone(),
+        selection: fitted.selection.clone(),
     };
     emit(&report, json)
 }

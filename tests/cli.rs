@@ -165,19 +165,26 @@ fn column_relevance_is_reported_and_can_be_turned_off() {
     let mut streamed = base.to_vec();
     streamed.extend_from_slice(&["--stream", "--chunk-rows", "100"]);
     let report = json(&streamed);
-    assert_eq!(report["relevance"]["weights"].as_array().unwrap().len(), 30);
+    let selection = &report["selection"];
+    assert_eq!(
+        selection["relevance"]["weights"].as_array().unwrap().len(),
+        30
+    );
     assert!(
-        report["relevance_note"]
+        selection["notes"][0]
             .as_str()
             .unwrap()
             .starts_with("relevance:")
     );
+    // The σ search on the sample and the final λ, as in memory.
+    assert!(selection["sigma_trials"].as_array().unwrap().len() >= 6);
+    assert_eq!(selection["final_trials"].as_array().unwrap().len(), 1);
+    assert_eq!(selection["sigma"], report["model"]["sigma"]);
     assert_eq!(report["train_score_rows"], report["model"]["train_rows"]);
     assert!(report["train_score"]["accuracy"].as_f64().unwrap() > 0.9);
     streamed.push("--no-relevance");
     let report = json(&streamed);
-    assert!(report.get("relevance").is_none(), "{report}");
-    assert!(report.get("relevance_note").is_none(), "{report}");
+    assert!(report["selection"].get("relevance").is_none(), "{report}");
 }
 
 /// `rks tune` learns the column weights as `fit` does, searches its grid on the weighted

@@ -177,7 +177,11 @@ mod mpi {
                 // the streamed fit does.
                 let report = String::from_utf8_lossy(&out.stdout);
                 assert!(report.contains(" sampled rows)\n"), "{report}");
-                assert!(report.contains("\n  relevance: "), "{report}");
+                assert!(report.contains("\n    relevance: "), "{report}");
+                assert!(
+                    report.contains("\n  model selection  exact leave-one-out"),
+                    "{report}"
+                );
             }
         }
     }

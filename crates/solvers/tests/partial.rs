@@ -155,15 +155,24 @@ fn every_split_and_order_gives_the_in_memory_model_bytes() {
                 relevance.weights[3]
                     < 0.5 * relevance.weights[..3].iter().cloned().fold(1.0, f64::min)
             );
-            let theirs = stream.relevance.as_ref().unwrap();
+            // The streamed fit reports the same search: relevance, σ trials, σ and λ.
+            let streamed = stream.selection.as_ref().unwrap();
+            let theirs = streamed.relevance.as_ref().unwrap();
             assert_eq!(
                 (&theirs.weights, theirs.kept),
                 (&relevance.weights, true),
                 "{what}"
             );
-            assert_eq!(stream.relevance_note.as_deref(), Some(&*report.notes[0]));
+            assert_eq!(streamed.notes[0], report.notes[0]);
+            assert_eq!(streamed.sigma_trials, report.sigma_trials, "{what}");
+            assert_eq!(streamed.walk_trials, report.walk_trials, "{what}");
+            assert_eq!(
+                (streamed.sigma, streamed.lambda),
+                (report.sigma, report.lambda),
+                "{what}"
+            );
         } else {
-            assert!(stream.relevance.is_none() && stream.relevance_note.is_none());
+            assert!(stream.selection.is_none());
         }
         // Pass 1's sample: here every row (fewer than the sample's capacity), in its own order.
         assert_eq!(stream.sample.0.nrows(), x.nrows(), "{what}");

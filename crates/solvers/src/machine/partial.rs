@@ -68,6 +68,7 @@
 //! ```
 
 use std::collections::BTreeSet;
+use std::time::Instant;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rks::envelope::{FileKind, fnv1a};
@@ -79,7 +80,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bounds::{self, Ranges};
 use super::fit::Prepared;
-use super::select::choose_lambda;
+use super::select::{SelectionReport, SigmaChoice, Trial, choose_lambda};
 use super::{KernelMachine, KernelMachineValidParams, RelevanceReport, Selection, Solver, Task};
 use crate::error::{Param, Result, SolversError, invalid};
 use crate::exact::Grid;
@@ -262,6 +263,9 @@ pub struct Plan {
     relevance_note: Option<String>,
     /// …and in numbers, when the step got past its preconditions.
     relevance: Option<RelevanceReport>,
+    /// Stage 1 of the model selection (σ) as this plan ran it, and the seconds the plan took
+    /// (not stored either), for [`finish_with_report`](KernelMachineValidParams::finish_with_report).
+    search: Option<(SigmaChoice, f64)>,
 }
 
 /// The stored form of a [`Plan`].
@@ -298,6 +302,7 @@ impl KernelMachineValidParams {
             )?),
             Task::Regression => None,
         };
+        let start = Instant::now();
         let sample = &first.sample;
         // The column weights, learned on the sampled rows as an in-memory fit learns them.
         let scaler = stats.finish(self.scaler)?;
@@ -321,20 +326,23 @@ impl KernelMachineValidParams {
             }
             None => self.weighted(scaler)?,
         };
+        let mut search = None;
         let sigma = match (self.bandwidth(), &self.selection) {
             (Some(b), _) => b.sigma()?,
             // Stage 1 of the model selection on the sampled rows: the same rows, hence the same
             // σ, as an in-memory fit.
             (None, Some(selection)) => {
                 let (rows, labels_of_rows) = (sample.rows(), sample.labels());
-                self.choose_sigma(
+                let choice = self.choose_sigma(
                     selection,
                     &scaler,
                     labels.as_ref(),
                     rows.view(),
                     labels_of_rows.view(),
-                )?
-                .sigma
+                )?;
+                let sigma = choice.sigma;
+                search = Some(choice);
+                sigma
             }
             (None, None) => {
                 let rows = scaler.transform(sample.rows().view())?;
@@ -363,12 +371,26 @@ impl KernelMachineValidParams {
             rows: first.rows,
             relevance_note,
             relevance: relevance_report,
+            search: search.map(|choice| (choice, start.elapsed().as_secs_f64())),
         })
     }
 
     /// The model from a plan and the merged pass 2 of all rows: λ by exact leave-one-out on the
     /// plan's scored rows (model selection on, λ not fixed), else by GCV or as fixed.
     pub fn finish(&self, plan: &Plan, second: &SecondPass) -> Result<KernelMachine> {
+        Ok(self.finish_with_report(plan, second)?.0)
+    }
+
+    /// [`finish`](Self::finish), with what the model selection searched and chose, as an
+    /// in-memory fit reports it (the σ trials on the sampled rows, the final λ trial, the
+    /// column-relevance step): `Some` when the plan searched σ itself (not for a plan read back
+    /// with [`Plan::from_bytes`]).
+    pub fn finish_with_report(
+        &self,
+        plan: &Plan,
+        second: &SecondPass,
+    ) -> Result<(KernelMachine, Option<SelectionReport>)> {
+        let start = Instant::now();
         if plan.params != fingerprint(self) {
             return Err(mismatch("the plan was made with other parameters"));
         }
@@ -388,10 +410,20 @@ impl KernelMachineValidParams {
                 };
                 let classes = classes.as_ref().map(|(c, k)| (c.as_slice(), *k));
                 let n = prepared.map.n_frequencies();
-                let (ridge, _) = choose_lambda(&path, lambda, classes, sigma, 1.0, n)?;
-                Ok(self.assemble_ridge(prepared, ridge, acc.count(), sigma))
+                let factor = plan.search.as_ref().map_or(1.0, |(c, _)| sigma / c.median);
+                let (ridge, trial) = choose_lambda(&path, lambda, classes, sigma, factor, n)?;
+                let model = self.assemble_ridge(prepared, ridge, acc.count(), sigma);
+                let chosen = Some(trial.lambda);
+                Ok((model, plan.report(Some(trial), chosen, start)))
             }
-            _ => self.finish_ridge(prepared, acc, lambda, sigma),
+            _ => {
+                let model = self.finish_ridge(prepared, acc, lambda, sigma)?;
+                let fixed = match lambda {
+                    Lambda::Fixed(l) => Some(*l),
+                    _ => None,
+                };
+                Ok((model, plan.report(None, fixed, start)))
+            }
         }
     }
 }
@@ -446,6 +478,40 @@ impl Plan {
     /// when this plan ran it past its preconditions.
     pub fn relevance(&self) -> Option<&RelevanceReport> {
         self.relevance.as_ref()
+    }
+
+    /// The selection report of a fit finished under this plan with the final λ `trial` (none
+    /// when λ was not scored) and λ, `None` when the plan did not search σ itself.
+    fn report(
+        &self,
+        trial: Option<Trial>,
+        lambda: Option<f64>,
+        finishing: Instant,
+    ) -> Option<SelectionReport> {
+        let (choice, planning) = self.search.as_ref()?;
+        Some(SelectionReport {
+            median_sigma: choice.median,
+            sigma_trials: choice.trials.clone(),
+            walk_trials: choice.walk.clone(),
+            lambda,
+            final_trials: trial.into_iter().collect(),
+            sigma: self.sigma,
+            c: None,
+            c_trials: Vec::new(),
+            solver_trials: Vec::new(),
+            svm_sigma_trials: Vec::new(),
+            n_frequencies: self.map.n_frequencies(),
+            method: "exact leave-one-out".into(),
+            notes: self
+                .relevance_note
+                .iter()
+                .cloned()
+                .chain([choice.note.clone()])
+                .collect(),
+            seconds: planning + finishing.elapsed().as_secs_f64(),
+            map_trials: Vec::new(),
+            relevance: self.relevance.clone(),
+        })
     }
 
     /// An empty pass 2 under this plan: D² · 8 bytes of statistics.
@@ -518,6 +584,7 @@ impl Plan {
             rows: stored.rows,
             relevance_note: None,
             relevance: None,
+            search: None,
         })
     }
 }

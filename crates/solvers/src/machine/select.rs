@@ -514,6 +514,7 @@ fn best_lambda(
 }
 
 /// Stage 1's outcome: the median-heuristic σ, the chosen σ, the trials and a note.
+#[derive(Debug, Clone)]
 pub(super) struct SigmaChoice {
     pub(super) median: f64,
     pub(super) sigma: f64,

@@ -5,7 +5,7 @@ use std::error::Error as StdError;
 
 use ndarray::{Array1, Array2};
 
-use super::{Chunk, KernelMachine, KernelMachineValidParams, RelevanceReport};
+use super::{Chunk, KernelMachine, KernelMachineValidParams, SelectionReport};
 use crate::error::{Result, SolversError};
 
 /// A streamed fit with what it learned on the way ([`KernelMachineValidParams::fit_stream_sampled`]).
@@ -17,10 +17,11 @@ pub struct StreamedFit {
     /// (unscaled) and their targets. Small (at most [`super::Selection::sample_rows`] rows), so
     /// a caller can score the model on it without another pass over the source.
     pub sample: (Array2<f64>, Array1<f64>),
-    /// The column-relevance step in words, when the fit ran it ([`super::partial::Plan::relevance_note`]).
-    pub relevance_note: Option<String>,
-    /// …and in numbers ([`super::partial::Plan::relevance`]).
-    pub relevance: Option<RelevanceReport>,
+    /// What the model selection searched and chose, as an in-memory fit reports it (the σ
+    /// trials on the sample, the final λ trial, the column-relevance step first among the notes
+    /// and in `relevance`); `None` with selection off or σ given
+    /// ([`finish_with_report`](KernelMachineValidParams::finish_with_report)).
+    pub selection: Option<SelectionReport>,
 }
 
 impl KernelMachineValidParams {
@@ -45,8 +46,8 @@ impl KernelMachineValidParams {
         Ok(self.fit_stream_sampled(open)?.model)
     }
 
-    /// [`fit_stream`](Self::fit_stream), also returning pass 1's row sample and the
-    /// column-relevance outcome ([`StreamedFit`]).
+    /// [`fit_stream`](Self::fit_stream), also returning pass 1's row sample and what the model
+    /// selection searched and chose ([`StreamedFit`]).
     pub fn fit_stream_sampled<S, I, E>(&self, mut open: S) -> Result<StreamedFit>
     where
         S: FnMut() -> std::result::Result<I, E>,
@@ -79,11 +80,11 @@ impl KernelMachineValidParams {
                 .map_err(|e| e.shifted(rows))?;
             rows += x.nrows();
         }
+        let (model, selection) = self.finish_with_report(&plan, &second)?;
         Ok(StreamedFit {
-            model: self.finish(&plan, &second)?,
+            model,
             sample: first.sample(),
-            relevance_note: plan.relevance_note().map(str::to_string),
-            relevance: plan.relevance().cloned(),
+            selection,
         })
     }
 }
