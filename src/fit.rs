@@ -8,7 +8,7 @@ use rks::MapKind;
 use rks::Named;
 use rks_data::DataError;
 use rks_solvers::machine::{DEFAULT_FREQUENCIES, Selection, SelectionReport, SolverTrial, Trial};
-use rks_solvers::{SolverKind, SolversError};
+use rks_solvers::{SolverKind, SolversError, StreamedFit};
 use serde::Serialize;
 
 use crate::cli::FitArgs;
@@ -262,20 +262,22 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
             })
             .map_err(|e| stream_error(&args.train, e))
     });
-    let fitted = fitted?;
-    let model = &fitted.model;
-    machine::save(model, &args.model)?;
-    let (x, y) = &fitted.sample;
+    let StreamedFit {
+        model,
+        sample: (x, y),
+        selection,
+    } = fitted?;
+    machine::save(&model, &args.model)?;
     let predicted = model.predict(x.view()).map_err(CliError::compute)?;
     let report = FitReport {
         model_path: args.model.clone(),
-        model: ModelSummary::of(model),
+        model: ModelSummary::of(&model),
         read_seconds: scan_time.as_secs_f64(),
         fit_seconds: fit_time.as_secs_f64(),
         train_score: Score::compute(model.task(), y.view(), predicted.view()),
         train_score_rows: Some(y.len()),
         chunk_rows: Some(chunk_rows),
-        selection: fitted.selection.clone(),
+        selection,
     };
     emit(&report, json)
 }

@@ -242,54 +242,42 @@ impl Quantiser {
     /// The grid integers of `v` (rows × cols, any layout) into `out`, row-major (`out` is resized
     /// to rows·cols). An entry beyond the limit is an [`SolversError::OffGrid`] naming the first
     /// such entry in column-major order.
-    ///
-    /// One pass, without branches: every entry is rounded and checked, and only when some entry
-    /// is off the grid does a second pass look for the first one.
     pub(crate) fn quantise_into<F: Element>(
         &self,
         v: ArrayView2<'_, F>,
         out: &mut Vec<f64>,
     ) -> Result<()> {
-        let inverse = pow2(-self.exp);
-        out.resize(v.len(), 0.0);
-        let cols = v.ncols();
-        if cols == 0 {
-            return Ok(());
-        }
-        // Rows in parallel (each row's integers depend on that row alone).
-        let all_on_grid = out
-            .par_chunks_mut(cols)
-            .enumerate()
-            .map(|(i, row)| {
-                let mut on_grid = true;
-                for (o, &x) in row.iter_mut().zip(v.row(i)) {
-                    *o = round_ties_even((x.to_f64_exact() - self.offset) * inverse);
-                    on_grid &= o.abs() <= self.limit;
-                }
-                on_grid
-            })
-            .reduce(|| true, |a, b| a && b);
-        if all_on_grid {
-            Ok(())
-        } else {
-            Err(self.first_off_grid(v))
-        }
+        self.quantise_with(v, out, |q, _| q)
     }
 
     /// The same integers as [`quantise_into`](Self::quantise_into), as `i16` (only for a grid
-    /// whose limit is below 2¹⁵: the feature grid), from the same arithmetic: the integer is
-    /// read from the low bits of the rounding sum ([`round_bits`]) rather than converted, so the
-    /// loop has no branch and no saturating conversion and the compiler vectorises it (this
-    /// step, a conversion pass and the column sums over the f64 integers took about 15 % of a
-    /// streamed fit).
+    /// whose limit is below 2¹⁵: the feature grid): read from the low bits of the rounding sum
+    /// ([`round_bits`]) rather than converted, so the loop has no saturating conversion and the
+    /// compiler vectorises it (this step, a conversion pass and the column sums over the f64
+    /// integers took about 15 % of a streamed fit).
     pub(crate) fn quantise_i16_into<F: Element>(
         &self,
         v: ArrayView2<'_, F>,
         out: &mut Vec<i16>,
     ) -> Result<()> {
         debug_assert!(self.limit <= f64::from(i16::MAX));
+        // The low 16 bits of the sum are q in two's complement (|q| < 2¹⁵).
+        self.quantise_with(v, out, |_, bits| bits as u16 as i16)
+    }
+
+    /// Rounds every entry of `v` onto the grid and writes `store(q, bits)` of its integer q (and
+    /// the bits of its rounding sum, [`round_bits`]) into `out`, row-major. One pass without
+    /// branches, rows in parallel (each row's integers depend on that row alone); the entries
+    /// off the grid are counted (not and-ed, so that the loop vectorises; a NaN counts as off),
+    /// and only when there are some does a second pass look for the first one.
+    fn quantise_with<F: Element, T: Copy + Default + Send>(
+        &self,
+        v: ArrayView2<'_, F>,
+        out: &mut Vec<T>,
+        store: impl Fn(f64, u64) -> T + Sync,
+    ) -> Result<()> {
         let inverse = pow2(-self.exp);
-        out.resize(v.len(), 0);
+        out.resize(v.len(), T::default());
         let cols = v.ncols();
         if cols == 0 {
             return Ok(());
@@ -299,13 +287,10 @@ impl Quantiser {
             .enumerate()
             .map(|(i, row)| {
                 let source = v.row(i);
-                // Entries off the grid, counted (not and-ed) so that the loop vectorises; a
-                // NaN counts as off.
                 let mut off = 0u32;
-                let mut one = |o: &mut i16, x: F| {
+                let mut one = |o: &mut T, x: F| {
                     let (q, bits) = round_bits((x.to_f64_exact() - self.offset) * inverse);
-                    // The low 16 bits of the sum are q in two's complement (|q| < 2¹⁵).
-                    *o = bits as u16 as i16;
+                    *o = store(q, bits);
                     off += u32::from(q.abs() > self.limit || q.is_nan());
                 };
                 match source.as_slice() {
