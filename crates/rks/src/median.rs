@@ -1,11 +1,16 @@
 //! The median heuristic: a kernel bandwidth from the data when the user gives none.
 //!
-//! σ = median‖xᵢ − xⱼ‖ / √2 over pairs of (a seeded sample of) the rows, so that the Gaussian
-//! kernel exp(−‖x − y‖²/(2σ²)) equals e⁻¹ at the median distance. This is the usual heuristic of
+//! σ = median‖xᵢ − xⱼ‖ / √2 over the pairs of distinct rows of (a seeded sample of) the rows, so
+//! that the Gaussian kernel exp(−‖x − y‖²/(2σ²)) equals e⁻¹ at the median distance. This is the usual heuristic of
 //! kernel methods (Gretton et al., "A Kernel Two-Sample Test", JMLR 2012, use the median distance
 //! itself); the √2 puts the typical pair in the kernel's steep part. On the bundled classification
 //! sets, min–max scaled, the bandwidths chosen by cross-validation lie within 0.5–1.4× of it: a
 //! good first try, and the centre of a grid for tuning.
+//!
+//! Pairs of identical rows are left out: their kernel value is 1 whatever σ is, so they say
+//! nothing about the scale. Counting them made σ = 0 (an error) on data whose rows take few
+//! distinct values, such as three categorical columns where most pairs of rows coincide, and
+//! shrank σ on data with many repeated rows.
 
 use crate::error::Param;
 use ndarray::ArrayView2;
@@ -22,8 +27,9 @@ pub const DEFAULT_SAMPLE_ROWS: usize = 2000;
 /// The median-heuristic bandwidth σ of the rows of `x`, from at most `max_rows` rows chosen with
 /// a ChaCha8 generator seeded by `seed` (all rows when there are no more than `max_rows`).
 ///
-/// Errors when fewer than two rows are given, the input is not finite, or every sampled pair of
-/// rows is identical (no scale to learn from).
+/// Pairs of identical rows are not counted (see the module docs). Errors when fewer than two rows
+/// are given, the input is not finite, or every sampled pair of rows is identical (no scale to
+/// learn from).
 ///
 /// ```
 /// use ndarray::array;
@@ -67,17 +73,19 @@ pub fn median_heuristic_sigma<F: Element>(
             distances.push(squared);
         }
     }
+    distances.retain(|&squared| squared > 0.0);
+    if distances.is_empty() {
+        return Err(RksError::InvalidParameter {
+            name: Param::Sigma,
+            reason: format!(
+                "every pair of the {} sampled rows is identical, so the data give no scale: give the bandwidth explicitly",
+                rows.len()
+            ),
+        });
+    }
     let middle = distances.len() / 2;
     let (_, median_squared, _) = distances.select_nth_unstable_by(middle, f64::total_cmp);
-    let median = median_squared.sqrt();
-    if median > 0.0 {
-        Ok(median / std::f64::consts::SQRT_2)
-    } else {
-        Err(RksError::InvalidParameter {
-            name: Param::Sigma,
-            reason: "the median distance between rows is 0 (most rows are identical): give the bandwidth explicitly".into(),
-        })
-    }
+    Ok(median_squared.sqrt() / std::f64::consts::SQRT_2)
 }
 
 #[cfg(test)]
@@ -98,6 +106,9 @@ mod tests {
                 all.push(d);
             }
         }
+        // Rows i and i + 23 coincide: those pairs are left out.
+        assert!(all.contains(&0.0));
+        all.retain(|&d| d > 0.0);
         all.sort_by(f64::total_cmp);
         let expected = all[all.len() / 2] / 2f64.sqrt();
         assert_eq!(median_heuristic_sigma(x.view(), 1000, 0).unwrap(), expected);
@@ -113,6 +124,21 @@ mod tests {
         let b = median_heuristic_sigma(x.view(), 200, 3).unwrap();
         assert_eq!(a, b);
         assert!((a / full - 1.0).abs() < 0.1, "sampled {a} vs full {full}");
+    }
+
+    /// Three columns of few values, most pairs of rows identical (as in a table of categorical
+    /// columns): counting the identical pairs made the median 0; σ comes from the distinct pairs.
+    #[test]
+    fn mostly_identical_rows_give_the_distinct_pairs_median() {
+        // 80 rows of [0, 0, 0], 12 of [1, 0, 0], 8 of [1, 1, 1]: 3,254 of 4,950 pairs are
+        // identical (the median of all pairs is 0); of the 1,696 others, 960 are 1 apart, 96
+        // are √2 and 640 are √3.
+        let mut rows = vec![[0.0, 0.0, 0.0]; 80];
+        rows.extend([[1.0, 0.0, 0.0]; 12]);
+        rows.extend([[1.0, 1.0, 1.0]; 8]);
+        let x = Array2::from_shape_fn((100, 3), |(i, j)| rows[i][j]);
+        let sigma = median_heuristic_sigma(x.view(), 100, 0).unwrap();
+        assert_eq!(sigma, 1.0 / 2f64.sqrt());
     }
 
     #[test]

@@ -483,3 +483,49 @@ fn the_streamed_fit_walks_as_the_in_memory_fit() {
     assert_eq!(streamed.info().sigma, whole.info().sigma);
     assert_eq!(whole.info().sigma, report.sigma);
 }
+
+/// Three categorical columns, most rows in one cell, so most pairs of rows are identical (as in
+/// a passenger table of class, age group and sex): the median heuristic once counted those
+/// pairs, found 0 and stopped the default fit with an error. Now σ comes from the distinct pairs
+/// and the default fit (search and column relevance on) learns the rule.
+#[test]
+fn default_fit_on_mostly_identical_categorical_rows() {
+    let cells = |i: usize| {
+        let h = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+        // 3 of 4 rows in the cell [0, 0, 0]; the rest spread over the other 15 cells.
+        if !h.is_multiple_of(4) {
+            [0.0, 0.0, 0.0]
+        } else {
+            [(h / 4 % 4) as f64, (h / 16 % 2) as f64, (h / 32 % 2) as f64]
+        }
+    };
+    let rule = |r: [f64; 3]| f64::from((r[2] == 1.0) != (r[0] == 0.0));
+    let rows = 600;
+    let x = Array2::from_shape_fn((rows, 3), |(i, j)| cells(i)[j]);
+    let y: Array1<f64> = (0..rows).map(|i| rule(cells(i))).collect();
+    let identical = (0..rows)
+        .flat_map(|i| (0..i).map(move |j| (i, j)))
+        .filter(|&(i, j)| cells(i) == cells(j))
+        .count();
+    assert!(
+        identical * 2 > rows * (rows - 1) / 2,
+        "{identical} identical pairs"
+    );
+    let (model, report) = KernelMachine::params()
+        .n_frequencies(256)
+        .task(Task::Classification)
+        .check()
+        .unwrap()
+        .fit_with_report(x.view(), y.view())
+        .unwrap();
+    assert!(report.unwrap().median_sigma > 0.0);
+    let tx = Array2::from_shape_fn((16, 3), |(i, j)| {
+        [(i % 4) as f64, (i / 4 % 2) as f64, (i / 8) as f64][j]
+    });
+    let ty: Array1<f64> = tx
+        .rows()
+        .into_iter()
+        .map(|r| rule([r[0], r[1], r[2]]))
+        .collect();
+    assert_eq!(accuracy(&model.predict(&tx).unwrap(), &ty), 1.0);
+}
