@@ -199,6 +199,26 @@ pub enum DataError {
         /// Columns requested.
         cols: usize,
     },
+    /// The dense matrix would take more than half the memory the system has available: the
+    /// caller would hold it and at least a scaled copy, so the process would be killed for want
+    /// of memory instead of stopping with an error.
+    #[error(
+        "{file}: {rows} rows x {cols} columns held dense take {:.1} GB, more than half of the {:.1} GB of memory available (a fit also holds a scaled copy); the rows are held dense, so read fewer columns (--features) or fewer rows",
+        *bytes as f64 / 1e9,
+        *available as f64 / 1e9
+    )]
+    OutOfMemory {
+        /// The path or source name.
+        file: String,
+        /// Rows requested.
+        rows: usize,
+        /// Columns requested.
+        cols: usize,
+        /// Bytes the dense matrix takes.
+        bytes: u64,
+        /// Bytes of memory available (`MemAvailable` of `/proc/meminfo`).
+        available: u64,
+    },
     /// `x` and `y` of a [`Dataset`](crate::Dataset) do not agree.
     #[error("x has {x_rows} rows but y has {y_len} labels")]
     ShapeMismatch {

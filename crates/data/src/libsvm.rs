@@ -171,6 +171,12 @@ impl Rows {
     /// must give an error, not abort the process).
     fn reserve_row(&mut self, file: &str) -> Result<(), DataError> {
         if let Layout::Dense { width, x } = &mut self.layout {
+            crate::text::check_dense(
+                file,
+                self.y.len() + 1,
+                *width,
+                crate::text::available_bytes(),
+            )?;
             x.try_reserve(*width).map_err(|_| DataError::TooLarge {
                 file: file.to_owned(),
                 rows: self.y.len() + 1,
@@ -640,7 +646,13 @@ mod tests {
     #[test]
     fn huge_width_is_an_error_not_an_abort() {
         let e = read("1 1:1\n".as_bytes(), "t", Some(usize::MAX / 2)).unwrap_err();
-        assert!(matches!(e, DataError::TooLarge { .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                DataError::TooLarge { .. } | DataError::OutOfMemory { .. }
+            ),
+            "{e}"
+        );
     }
 
     #[test]

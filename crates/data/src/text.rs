@@ -156,10 +156,46 @@ pub(crate) fn zeros(file: &str, rows: usize, cols: usize) -> Result<Vec<f64>, Da
     if len > isize::MAX as usize / std::mem::size_of::<f64>() {
         return Err(too_large());
     }
+    check_dense(file, rows, cols, available_bytes())?;
     let mut v = Vec::new();
     v.try_reserve_exact(len).map_err(|_| too_large())?;
     v.resize(len, 0.0);
     Ok(v)
+}
+
+/// Bytes of memory the system has available for new allocations: `MemAvailable` of
+/// `/proc/meminfo` (Linux), read once per process; `None` where it cannot be read.
+pub(crate) fn available_bytes() -> Option<u64> {
+    static AVAILABLE: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        kib.checked_mul(1024)
+    })
+}
+
+/// [`DataError::OutOfMemory`] when a dense f64 matrix of `rows × cols` would take more than
+/// half of `available` bytes (no check when it is unknown).
+pub(crate) fn check_dense(
+    file: &str,
+    rows: usize,
+    cols: usize,
+    available: Option<u64>,
+) -> Result<(), DataError> {
+    let bytes = (rows as u64)
+        .saturating_mul(cols as u64)
+        .saturating_mul(std::mem::size_of::<f64>() as u64);
+    match available {
+        Some(available) if bytes > available / 2 => Err(DataError::OutOfMemory {
+            file: file.to_owned(),
+            rows,
+            cols,
+            bytes,
+            available,
+        }),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -225,5 +261,28 @@ mod tests {
             Err(DataError::TooLarge { .. })
         ));
         assert_eq!(zeros("f", 2, 3).unwrap(), vec![0.0; 6]);
+    }
+
+    #[test]
+    fn dense_matrices_beyond_half_the_memory_are_refused() {
+        // 1,000 × 2,000,000 f64 = 16 GB against 20 GB available: refused before any allocation.
+        let e = check_dense("f", 1000, 2_000_000, Some(20_000_000_000)).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            matches!(
+                e,
+                DataError::OutOfMemory {
+                    bytes: 16_000_000_000,
+                    ..
+                }
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("16.0 GB") && text.contains("20.0 GB"),
+            "{text}"
+        );
+        assert!(check_dense("f", 1000, 1_000_000, Some(20_000_000_000)).is_ok());
+        assert!(check_dense("f", usize::MAX, usize::MAX, None).is_ok());
     }
 }

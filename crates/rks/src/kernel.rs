@@ -225,7 +225,26 @@ impl Kernel {
         if let Some(order) = self.arc_cos_order() {
             return arc_cos(order, x, y, sigma);
         }
-        let diffs = x.iter().zip(y).map(|(a, b)| a - b);
+        self.of_differences(x.iter().zip(y).map(|(a, b)| a - b), sigma)
+    }
+
+    /// k(x, y) of two rows given by their non-zero entries ([`crate::sparse`]): the bits of
+    /// [`eval`](Self::eval) on the dense rows, in O(non-zeros). `None` for the arc-cosine
+    /// kernels, which are not functions of x − y.
+    pub(crate) fn eval_sparse(
+        &self,
+        x: &[(usize, f64)],
+        y: &[(usize, f64)],
+        sigma: f64,
+    ) -> Option<f64> {
+        if self.arc_cos_order().is_some() {
+            return None;
+        }
+        Some(self.of_differences(crate::sparse::differences(x, y), sigma))
+    }
+
+    /// A radial kernel's value from the differences x_c − y_c, column by column.
+    fn of_differences(&self, diffs: impl Iterator<Item = f64>, sigma: f64) -> f64 {
         match self {
             Kernel::Gaussian => (-diffs.map(|t| t * t).sum::<f64>() / (2.0 * sigma * sigma)).exp(),
             Kernel::Laplacian => (-diffs.map(f64::abs).sum::<f64>() / sigma).exp(),

@@ -78,6 +78,7 @@ pub mod sample;
 pub mod scaler;
 pub mod simd;
 pub mod sorf;
+mod sparse;
 pub mod spec;
 pub mod trig;
 pub mod vocabulary;

@@ -19,6 +19,7 @@ use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
 
 use crate::scaler::check_finite;
+use crate::sparse;
 use crate::{Element, RksError};
 
 /// Rows used at most: the median of 2,000·1,999/2 ≈ 2 M distances is stable to about 0.1 %.
@@ -62,14 +63,18 @@ pub fn median_heuristic_sigma<F: Element>(
         picked
     };
     let mut distances = Vec::with_capacity(rows.len() * (rows.len() - 1) / 2);
+    let sparse = SparseRows::of(x, &rows);
     for (a, &i) in rows.iter().enumerate() {
-        for &j in &rows[..a] {
-            let squared: f64 = x
-                .row(i)
-                .iter()
-                .zip(x.row(j))
-                .map(|(u, v)| (u.to_f64_exact() - v.to_f64_exact()).powi(2))
-                .sum();
+        for (b, &j) in rows[..a].iter().enumerate() {
+            let squared = match &sparse {
+                Some(sparse) => sparse.squared_distance(a, b),
+                None => x
+                    .row(i)
+                    .iter()
+                    .zip(x.row(j))
+                    .map(|(u, v)| (u.to_f64_exact() - v.to_f64_exact()).powi(2))
+                    .sum(),
+            };
             distances.push(squared);
         }
     }
@@ -86,6 +91,30 @@ pub fn median_heuristic_sigma<F: Element>(
     let middle = distances.len() / 2;
     let (_, median_squared, _) = distances.select_nth_unstable_by(middle, f64::total_cmp);
     Ok(median_squared.sqrt() / std::f64::consts::SQRT_2)
+}
+
+/// The sampled rows' non-zero entries, when at most one entry in sixteen is non-zero: a
+/// pair's squared distance then merges the two rows' entries (O(non-zeros) instead of O(d);
+/// 1,000 rows × 20,000 columns with 20 non-zeros each: seconds instead of minutes), with the
+/// dense sum's bits ([`crate::sparse`]).
+struct SparseRows(Vec<Vec<(usize, f64)>>);
+
+impl SparseRows {
+    fn of<F: Element>(x: ArrayView2<'_, F>, rows: &[usize]) -> Option<Self> {
+        let entries: Vec<_> = rows
+            .iter()
+            .map(|&i| sparse::non_zeros(x.row(i).iter().map(|v| v.to_f64_exact())))
+            .collect();
+        let non_zeros = entries.iter().map(Vec::len).sum();
+        sparse::is_sparse(non_zeros, rows.len().saturating_mul(x.ncols())).then_some(Self(entries))
+    }
+
+    /// ‖x_a − x_b‖² of rows a and b of the sample.
+    fn squared_distance(&self, a: usize, b: usize) -> f64 {
+        sparse::differences(&self.0[a], &self.0[b])
+            .map(|t| t.powi(2))
+            .sum()
+    }
 }
 
 #[cfg(test)]
@@ -139,6 +168,39 @@ mod tests {
         let x = Array2::from_shape_fn((100, 3), |(i, j)| rows[i][j]);
         let sigma = median_heuristic_sigma(x.view(), 100, 0).unwrap();
         assert_eq!(sigma, 1.0 / 2f64.sqrt());
+    }
+
+    /// Mostly zero rows take the merge ([`crate::sparse`]): the same σ as the dense loop.
+    #[test]
+    fn sparse_rows_give_the_dense_median() {
+        let x = Array2::from_shape_fn((80, 60), |(i, j)| {
+            let h = ((i * 60 + j) as u64 + 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33;
+            if h.is_multiple_of(32) {
+                (h % 1000) as f64 / 9.0 - 50.0
+            } else {
+                0.0
+            }
+        });
+        let rows: Vec<usize> = (0..80).collect();
+        assert!(SparseRows::of(x.view(), &rows).is_some());
+        let mut all = Vec::new();
+        for i in 0..80 {
+            for j in 0..i {
+                let d: f64 = x
+                    .row(i)
+                    .iter()
+                    .zip(x.row(j))
+                    .map(|(u, v)| (u - v).powi(2))
+                    .sum();
+                all.push(d);
+            }
+        }
+        all.retain(|&d| d > 0.0);
+        all.sort_by(f64::total_cmp);
+        let expected = all[all.len() / 2].sqrt() / 2f64.sqrt();
+        assert_eq!(median_heuristic_sigma(x.view(), 80, 0).unwrap(), expected);
+        // Dense rows keep the plain loop.
+        assert!(SparseRows::of(Array2::<f32>::ones((4, 4)).view(), &[0, 1, 2, 3]).is_none());
     }
 
     #[test]

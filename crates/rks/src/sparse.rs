@@ -1,0 +1,95 @@
+//! Rows as their non-zero entries, for the sums over pairs of rows that the median heuristic
+//! and Nyström's kernel values make: on sparse data (text, one-hot columns) a pair costs
+//! O(non-zeros) instead of O(d).
+//!
+//! Every sum keeps the bits of its dense form. The dense loops add one term per column, in
+//! column order, from Rust's float sum's start −0.0; the sparse ones add the same terms in the
+//! same order except where both rows are zero. Those terms are exact zeros ((0 − 0)² and |0 − 0|
+//! are +0), and adding +0 leaves any sum of non-negative terms unchanged but for the sign of an
+//! all-zero sum (−0.0 + 0 = +0): so a sum of squares or of absolute values is bit for bit the
+//! same, and an all-zero one is a zero of either sign.
+
+/// A row's non-zero entries, as `(column, value)` by increasing column.
+pub(crate) fn non_zeros(row: impl IntoIterator<Item = f64>) -> Vec<(usize, f64)> {
+    row.into_iter()
+        .enumerate()
+        .filter(|&(_, v)| v != 0.0)
+        .collect()
+}
+
+/// True when at most one in sixteen of the `total` entries is non-zero: where the merge pays.
+/// Its branches cost more per entry than the dense loop's sum: on MNIST digits (19 % non-zero)
+/// merging made the default fit 31 % slower (104 → 137 CPU s), while at 0.1 % non-zero it is
+/// about 13 times faster.
+pub(crate) fn is_sparse(non_zeros: usize, total: usize) -> bool {
+    non_zeros.saturating_mul(16) <= total
+}
+
+/// The differences x_c − y_c of two rows given by their non-zero entries, over the columns
+/// where either is non-zero, by increasing column: what the dense difference `x[c] - y[c]`
+/// gives there (x_c − 0 = x_c and 0 − y_c = −y_c exactly).
+pub(crate) fn differences<'a>(
+    x: &'a [(usize, f64)],
+    y: &'a [(usize, f64)],
+) -> impl Iterator<Item = f64> + 'a {
+    let (mut p, mut q) = (x.iter().peekable(), y.iter().peekable());
+    std::iter::from_fn(move || match (p.peek(), q.peek()) {
+        (Some(&&(i, u)), Some(&&(j, v))) if i == j => {
+            p.next();
+            q.next();
+            Some(u - v)
+        }
+        (Some(&&(i, u)), Some(&&(j, _))) if i < j => {
+            p.next();
+            Some(u)
+        }
+        (_, Some(&&(_, v))) => {
+            q.next();
+            Some(-v)
+        }
+        (Some(&&(_, u)), None) => {
+            p.next();
+            Some(u)
+        }
+        (None, None) => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Mostly zero rows, with negative values, −0.0 and a shared column: the merged sums of
+    /// squares and of absolute values have the dense sums' bits (or are zeros of either sign).
+    #[test]
+    fn merged_sums_have_the_dense_bits() {
+        let rows: Vec<Vec<f64>> = (0..40)
+            .map(|i| {
+                (0..50)
+                    .map(|j| {
+                        let h = ((i * 50 + j) as u64 + 7).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33;
+                        match (i % 7 == 0, h % 10) {
+                            (true, _) => [0.0, 1.5][j % 2], // rows 0, 7, 14, …: identical
+                            (_, 0) => (h % 1000) as f64 / 7.0 - 70.0,
+                            (_, 1) => -0.0,
+                            _ => 0.0,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a == 0.0 && b == 0.0);
+        for x in &rows {
+            for y in &rows {
+                let dense = || x.iter().zip(y).map(|(u, v)| u - v);
+                let (ex, ey) = (non_zeros(x.iter().copied()), non_zeros(y.iter().copied()));
+                let merged = || differences(&ex, &ey);
+                let squares = |d: &mut dyn Iterator<Item = f64>| d.map(|t| t * t).sum::<f64>();
+                let absolute = |d: &mut dyn Iterator<Item = f64>| d.map(f64::abs).sum::<f64>();
+                assert!(same(squares(&mut dense()), squares(&mut merged())));
+                assert!(same(absolute(&mut dense()), absolute(&mut merged())));
+            }
+        }
+        assert!(is_sparse(6, 100) && !is_sparse(7, 100));
+    }
+}
