@@ -45,10 +45,13 @@ fn fit_bytes(dir: &TempDir, name: &str, train: &Path, flags: &[&str]) -> Vec<u8>
 /// Flags of the fits compared: model selection on (σ and λ by leave-one-out), n given (so the
 /// in-memory fit does not grow n within a time budget, which a streamed fit cannot).
 // Ridge named: without solver flags an in-memory classification fit of few rows may choose the
-// SVM, which cannot stream.
-const CLASSIFY: [&str; 8] = [
+// SVM, which cannot stream. Fastfood named: without a map an in-memory fit may choose Nyström,
+// which a streamed fit does not (its landmarks are rows held in memory).
+const CLASSIFY: [&str; 10] = [
     "--solver",
     "ridge",
+    "--map",
+    "fastfood",
     "--frequencies",
     "128",
     "--seed",

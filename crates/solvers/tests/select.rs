@@ -529,3 +529,34 @@ fn default_fit_on_mostly_identical_categorical_rows() {
         .collect();
     assert_eq!(accuracy(&model.predict(&tx).unwrap(), &ty), 1.0);
 }
+
+/// One row repeated in all rows but one fills a half of the column-relevance step's sample with
+/// that row alone: the step says it learned nothing, and the fit goes on without it.
+#[test]
+fn column_relevance_on_one_repeated_row_is_skipped_not_an_error() {
+    let rows = 600;
+    let x = Array2::from_shape_fn((rows, 3), |(i, j)| {
+        if i < 599 {
+            0.0
+        } else {
+            ((i * (j + 3)) % 7) as f64
+        }
+    });
+    let y: Array1<f64> = (0..rows).map(|i| f64::from(i >= 599)).collect();
+    let (_, report) = KernelMachine::params()
+        .n_frequencies(64)
+        .task(Task::Classification)
+        .check()
+        .unwrap()
+        .fit_with_report(x.view(), y.view())
+        .unwrap();
+    let report = report.unwrap();
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("relevance: not learned")),
+        "{:?}",
+        report.notes
+    );
+}

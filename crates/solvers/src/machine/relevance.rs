@@ -164,6 +164,13 @@ pub(super) fn learn(
     };
     let (learn_x, check_x) = scaled.view().split_at(Axis(0), half);
     let (learn_t, check_t) = targets.view().split_at(Axis(0), half);
+    // Rows of few distinct values (categorical columns) can fill a half with one row repeated:
+    // no distance to learn a scale from, and nothing to check weights on.
+    if [learn_x, check_x].iter().any(|h| all_rows_equal(*h)) {
+        return Ok(ColumnWeights::skipped(format!(
+            "relevance: not learned: the {half} sampled rows it would learn on, or the {half} it              would check on, are one row repeated"
+        )));
+    }
 
     // Learn θ and ρ on the first half.
     let s0 = median_heuristic_sigma(learn_x, half, seed)?;
@@ -444,6 +451,13 @@ fn minimise(f: impl Fn(&[f64]) -> Option<(f64, Vec<f64>)>, x0: Vec<f64>) -> (Vec
     (x, iterations)
 }
 
+/// True when every row of `x` equals the first.
+fn all_rows_equal(x: ArrayView2<'_, f64>) -> bool {
+    let mut rows = x.rows().into_iter();
+    let first = rows.next();
+    rows.all(|r| Some(r) == first)
+}
+
 /// Exact kernel ridge on rows `x` (scaled) times `weights`, at its best σ (of
 /// [`CHECK_FACTORS`] × its median heuristic) and λ (of [`CHECK_LAMBDAS`]) by leave-one-out:
 /// the score and each row's loss (classification: 1 for a wrong class, else 0; regression:
@@ -457,7 +471,19 @@ fn held_out(
 ) -> Result<(LooScore, Vec<f64>)> {
     let weighted = Array2::from_shape_fn(x.dim(), |(i, j)| x[[i, j]] * weights[j]);
     let m = x.nrows();
-    let median = median_heuristic_sigma(weighted.view(), m, seed)?;
+    let worst = || {
+        (
+            LooScore {
+                error: classes.map(|_| 1.0),
+                mse: f64::INFINITY,
+            },
+            vec![f64::INFINITY; m],
+        )
+    };
+    // Weights that shrink every varying column to nothing leave no scale: the worst score.
+    let Ok(median) = median_heuristic_sigma(weighted.view(), m, seed) else {
+        return Ok(worst());
+    };
     let tm = Mat::from_fn(t.nrows(), t.ncols(), |i, k| t[[i, k]]);
     let mut best: Option<(LooScore, Vec<f64>)> = None;
     for factor in CHECK_FACTORS {
@@ -474,15 +500,7 @@ fn held_out(
             }
         }
     }
-    Ok(best.unwrap_or_else(|| {
-        (
-            LooScore {
-                error: classes.map(|_| 1.0),
-                mse: f64::INFINITY,
-            },
-            vec![f64::INFINITY; m],
-        )
-    }))
+    Ok(best.unwrap_or_else(worst))
 }
 
 /// Leave-one-out of kernel ridge with K = V diag(s) Vᵀ at λ: α = V diag(1/(s + λ)) VᵀT,
