@@ -228,19 +228,17 @@ impl Kernel {
         self.of_differences(x.iter().zip(y).map(|(a, b)| a - b), sigma)
     }
 
-    /// k(x, y) of two rows given by their non-zero entries ([`crate::sparse`]): the bits of
-    /// [`eval`](Self::eval) on the dense rows, in O(non-zeros). `None` for the arc-cosine
-    /// kernels, which are not functions of x − y.
-    pub(crate) fn eval_sparse(
-        &self,
-        x: &[(usize, f64)],
-        y: &[(usize, f64)],
-        sigma: f64,
-    ) -> Option<f64> {
-        if self.arc_cos_order().is_some() {
-            return None;
-        }
-        Some(self.of_differences(crate::sparse::differences(x, y), sigma))
+    /// True for the kernels that are functions of x − y (all but the arc-cosine kernels).
+    pub(crate) fn is_shift_invariant(&self) -> bool {
+        self.arc_cos_order().is_none()
+    }
+
+    /// k(x, y) of two rows given by their non-zero entries ([`crate::sparse`]), for a
+    /// [shift-invariant](Self::is_shift_invariant) kernel: the bits of [`eval`](Self::eval) on
+    /// the dense rows, in O(non-zeros).
+    pub(crate) fn eval_sparse(&self, x: &[(usize, f64)], y: &[(usize, f64)], sigma: f64) -> f64 {
+        debug_assert!(self.is_shift_invariant());
+        self.of_differences(crate::sparse::differences(x, y), sigma)
     }
 
     /// A radial kernel's value from the differences x_c − y_c, column by column.

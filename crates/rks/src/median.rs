@@ -19,7 +19,7 @@ use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
 
 use crate::scaler::check_finite;
-use crate::sparse;
+use crate::sparse::{self, SparseRows};
 use crate::{Element, RksError};
 
 /// Rows used at most: the median of 2,000·1,999/2 ≈ 2 M distances is stable to about 0.1 %.
@@ -63,11 +63,11 @@ pub fn median_heuristic_sigma<F: Element>(
         picked
     };
     let mut distances = Vec::with_capacity(rows.len() * (rows.len() - 1) / 2);
-    let sparse = SparseRows::of(x, &rows);
+    let sparse = sparse_rows(x, &rows);
     for (a, &i) in rows.iter().enumerate() {
         for (b, &j) in rows[..a].iter().enumerate() {
             let squared = match &sparse {
-                Some(sparse) => sparse.squared_distance(a, b),
+                Some(sparse) => squared_distance(sparse, a, b),
                 None => x
                     .row(i)
                     .iter()
@@ -93,28 +93,21 @@ pub fn median_heuristic_sigma<F: Element>(
     Ok(median_squared.sqrt() / std::f64::consts::SQRT_2)
 }
 
-/// The sampled rows' non-zero entries, when at most one entry in sixteen is non-zero: a
-/// pair's squared distance then merges the two rows' entries (O(non-zeros) instead of O(d);
-/// 1,000 rows × 20,000 columns with 20 non-zeros each: seconds instead of minutes), with the
-/// dense sum's bits ([`crate::sparse`]).
-struct SparseRows(Vec<Vec<(usize, f64)>>);
+/// The sampled rows as their non-zero entries when they are sparse: a pair's squared distance
+/// then merges the two rows' entries (O(non-zeros) instead of O(d); 1,000 rows × 20,000 columns
+/// with 20 non-zeros each: seconds instead of minutes), with the dense sum's bits
+/// ([`crate::sparse`]).
+fn sparse_rows<F: Element>(x: ArrayView2<'_, F>, rows: &[usize]) -> Option<SparseRows> {
+    SparseRows::of(rows.len(), x.ncols(), |a| {
+        x.row(rows[a]).into_iter().map(|v| v.to_f64_exact())
+    })
+}
 
-impl SparseRows {
-    fn of<F: Element>(x: ArrayView2<'_, F>, rows: &[usize]) -> Option<Self> {
-        let entries: Vec<_> = rows
-            .iter()
-            .map(|&i| sparse::non_zeros(x.row(i).iter().map(|v| v.to_f64_exact())))
-            .collect();
-        let non_zeros = entries.iter().map(Vec::len).sum();
-        sparse::is_sparse(non_zeros, rows.len().saturating_mul(x.ncols())).then_some(Self(entries))
-    }
-
-    /// ‖x_a − x_b‖² of rows a and b of the sample.
-    fn squared_distance(&self, a: usize, b: usize) -> f64 {
-        sparse::differences(&self.0[a], &self.0[b])
-            .map(|t| t.powi(2))
-            .sum()
-    }
+/// ‖x_a − x_b‖² of rows a and b of the sample.
+fn squared_distance(rows: &SparseRows, a: usize, b: usize) -> f64 {
+    sparse::differences(rows.row(a), rows.row(b))
+        .map(|t| t.powi(2))
+        .sum()
 }
 
 #[cfg(test)]
@@ -182,7 +175,7 @@ mod tests {
             }
         });
         let rows: Vec<usize> = (0..80).collect();
-        assert!(SparseRows::of(x.view(), &rows).is_some());
+        assert!(sparse_rows(x.view(), &rows).is_some());
         let mut all = Vec::new();
         for i in 0..80 {
             for j in 0..i {
@@ -200,7 +193,7 @@ mod tests {
         let expected = all[all.len() / 2].sqrt() / 2f64.sqrt();
         assert_eq!(median_heuristic_sigma(x.view(), 80, 0).unwrap(), expected);
         // Dense rows keep the plain loop.
-        assert!(SparseRows::of(Array2::<f32>::ones((4, 4)).view(), &[0, 1, 2, 3]).is_none());
+        assert!(sparse_rows(Array2::<f32>::ones((4, 4)).view(), &[0, 1, 2, 3]).is_none());
     }
 
     #[test]

@@ -62,6 +62,7 @@ use crate::dense::block_rows;
 use crate::features::{check_io, for_row_blocks};
 use crate::gemm::Packed;
 use crate::simd::Simd;
+use crate::sparse::SparseRows;
 use crate::spec::{Checksum, MapSpec, NystromPayload, SavedAny, SavedMap};
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
@@ -287,12 +288,14 @@ fn kernel_matrix(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>, spec: &MapSpec)
         .as_slice()
         .unwrap_or_else(|| unreachable!("a standard-layout array is contiguous"));
     let mut k = Array2::zeros((a.nrows(), b.len() / d.max(1)));
-    let sparse_b = SparseRows::of(b.chunks_exact(d.max(1)), kernel);
+    let sparse_b = sparse_rows(kernel, b.chunks_exact(d.max(1)), d);
     k.axis_iter_mut(Axis(0))
         .into_par_iter()
         .zip(a.axis_iter(Axis(0)))
         .for_each(|(mut out, x)| match &sparse_b {
-            Some(sparse_b) => sparse_b.kernel_row(x.iter().copied(), out.iter_mut(), sigma),
+            Some(sparse_b) => {
+                sparse_kernel_row((kernel, sigma), sparse_b, x.iter().copied(), out.iter_mut())
+            }
             None => {
                 let x = x.to_vec();
                 for (o, y) in out.iter_mut().zip(b.chunks_exact(d.max(1))) {
@@ -303,46 +306,32 @@ fn kernel_matrix(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>, spec: &MapSpec)
     k
 }
 
-/// Rows (landmarks) held as their non-zero entries, when at most one entry in sixteen is
-/// non-zero ([`crate::sparse::is_sparse`]) and the kernel is radial: k(x, l) then merges x's entries with each row's
+/// Rows (landmarks) as their non-zero entries, when they are sparse and the kernel is a
+/// function of x − y (not an arc-cosine kernel): k(x, l) then merges x's entries with each row's
 /// ([`crate::sparse`]; 1,000 rows × 20,000 columns with 20 non-zeros each, against 1,000
 /// landmarks: a fraction of a second instead of about 20 s), with the dense values' bits.
-#[derive(Clone)]
-struct SparseRows {
+fn sparse_rows<'a>(
     kernel: Kernel,
-    rows: Vec<Vec<(usize, f64)>>,
+    rows: impl Iterator<Item = &'a [f64]>,
+    width: usize,
+) -> Option<SparseRows> {
+    if !kernel.is_shift_invariant() {
+        return None;
+    }
+    let rows: Vec<&[f64]> = rows.collect();
+    SparseRows::of(rows.len(), width, |r| rows[r].iter().copied())
 }
 
-impl SparseRows {
-    fn of<'a>(rows: impl Iterator<Item = &'a [f64]>, kernel: Kernel) -> Option<Self> {
-        kernel.eval_sparse(&[], &[], 1.0)?;
-        let rows: Vec<&[f64]> = rows.collect();
-        let total = rows.iter().map(|r| r.len()).sum();
-        let non_zeros = rows.iter().flat_map(|r| r.iter()).filter(|&&v| v != 0.0);
-        if !crate::sparse::is_sparse(non_zeros.count(), total) {
-            return None;
-        }
-        let rows = rows
-            .iter()
-            .map(|r| crate::sparse::non_zeros(r.iter().copied()));
-        Some(Self {
-            kernel,
-            rows: rows.collect(),
-        })
-    }
-
-    /// k(x, row) for every row, into `out`.
-    fn kernel_row<'a, F: Element + 'a>(
-        &self,
-        x: impl Iterator<Item = F>,
-        out: impl Iterator<Item = &'a mut F>,
-        sigma: f64,
-    ) {
-        let x = crate::sparse::non_zeros(x.map(|v| v.to_f64_exact()));
-        for (o, row) in out.zip(&self.rows) {
-            let k = self.kernel.eval_sparse(&x, row, sigma);
-            *o = F::from_f64_lossy(k.unwrap_or_else(|| unreachable!("a radial kernel")));
-        }
+/// k(x, row) for every row of `rows` (from [`sparse_rows`]), into `out`.
+fn sparse_kernel_row<'a, F: Element + 'a>(
+    (kernel, sigma): (Kernel, f64),
+    rows: &SparseRows,
+    x: impl Iterator<Item = F>,
+    out: impl Iterator<Item = &'a mut F>,
+) {
+    let x = crate::sparse::non_zeros(x.map(|v| v.to_f64_exact()));
+    for (o, row) in out.zip(rows.rows()) {
+        *o = F::from_f64_lossy(kernel.eval_sparse(&x, row, sigma));
     }
 }
 
@@ -721,17 +710,12 @@ impl Nystrom {
         let (kernel, sigma) = (self.kernel(), self.sigma());
         let sparse = self.sparse.get_or_init(|| {
             let landmarks = self.landmarks.rows().into_iter();
-            SparseRows::of(
-                landmarks.map(|l| {
-                    l.to_slice()
-                        .unwrap_or_else(|| unreachable!("owned, standard"))
-                }),
-                kernel,
-            )
+            let slices = landmarks.map(|l| l.to_slice().unwrap_or_else(|| unreachable!("owned")));
+            sparse_rows(kernel, slices, self.input_dim())
         });
         if let Some(sparse) = sparse {
             for (out, x) in kb.rows_mut().into_iter().zip(xb.rows()) {
-                sparse.kernel_row(x.iter().copied(), out.into_iter(), sigma);
+                sparse_kernel_row((kernel, sigma), sparse, x.iter().copied(), out.into_iter());
             }
             return;
         }
@@ -870,6 +854,34 @@ crate::linfa_impl::transformer_via_feature_map!(Nystrom);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sparse rows take the merge for every shift-invariant kernel, with `eval`'s bits; the
+    /// arc-cosine kernels keep the dense loop.
+    #[test]
+    fn sparse_kernel_rows_have_the_dense_bits() {
+        let x = Array2::from_shape_fn((30, 64), |(i, j)| {
+            let h = ((i * 64 + j) as u64 + 5).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33;
+            if h.is_multiple_of(40) {
+                (h % 100) as f64 / 7.0 - 7.0
+            } else {
+                0.0
+            }
+        });
+        let x = x.as_standard_layout().into_owned();
+        let slices = || x.rows().into_iter().map(|r| r.to_slice().unwrap());
+        for kernel in [Kernel::Gaussian, Kernel::Laplacian, Kernel::Matern32] {
+            let rows = sparse_rows(kernel, slices(), 64).expect("about 2.5 % non-zero");
+            for a in x.rows() {
+                let mut out = vec![0.0f64; 30];
+                sparse_kernel_row((kernel, 0.7), &rows, a.iter().copied(), out.iter_mut());
+                let a = a.to_vec();
+                for (o, b) in out.iter().zip(slices()) {
+                    assert_eq!(o.to_bits(), kernel.eval(&a, b, 0.7).to_bits());
+                }
+            }
+        }
+        assert!(sparse_rows(Kernel::ArcCos1, slices(), 64).is_none());
+    }
 
     #[test]
     fn uniform_picks_distinct_sorted_rows() {

@@ -25,6 +25,36 @@ pub(crate) fn is_sparse(non_zeros: usize, total: usize) -> bool {
     non_zeros.saturating_mul(16) <= total
 }
 
+/// Rows held as their non-zero entries, made only when the rows are sparse ([`is_sparse`]).
+#[derive(Debug, Clone)]
+pub(crate) struct SparseRows(Vec<Vec<(usize, f64)>>);
+
+impl SparseRows {
+    /// The `count` rows `row(0)`, …, `row(count − 1)`, each of `width` values, as entries when
+    /// they are sparse (the non-zeros are counted first, so dense rows cost no copy); else `None`.
+    pub(crate) fn of<I: Iterator<Item = f64>>(
+        count: usize,
+        width: usize,
+        row: impl Fn(usize) -> I,
+    ) -> Option<Self> {
+        let counted: usize = (0..count)
+            .map(|r| row(r).filter(|&v| v != 0.0).count())
+            .sum();
+        is_sparse(counted, count.saturating_mul(width))
+            .then(|| Self((0..count).map(|r| non_zeros(row(r))).collect()))
+    }
+
+    /// Row r's entries.
+    pub(crate) fn row(&self, r: usize) -> &[(usize, f64)] {
+        &self.0[r]
+    }
+
+    /// The rows' entries, in order.
+    pub(crate) fn rows(&self) -> impl Iterator<Item = &[(usize, f64)]> {
+        self.0.iter().map(Vec::as_slice)
+    }
+}
+
 /// The differences x_c − y_c of two rows given by their non-zero entries, over the columns
 /// where either is non-zero, by increasing column: what the dense difference `x[c] - y[c]`
 /// gives there (x_c − 0 = x_c and 0 − y_c = −y_c exactly).
@@ -91,5 +121,13 @@ mod tests {
             }
         }
         assert!(is_sparse(6, 100) && !is_sparse(7, 100));
+        let rows = |r: usize| rows[r].iter().copied();
+        assert!(SparseRows::of(40, 50, rows).is_none()); // about 16 % non-zero
+        let sparse = SparseRows::of(40, 50, |r| {
+            rows(r).map(move |v| if r % 10 == 0 { v } else { 0.0 })
+        });
+        let sparse = sparse.expect("four rows kept: 5 % non-zero or less");
+        assert_eq!(sparse.row(10), non_zeros(rows(10)).as_slice());
+        assert!(sparse.row(1).is_empty() && sparse.rows().count() == 40);
     }
 }
