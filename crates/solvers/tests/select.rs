@@ -102,6 +102,38 @@ fn the_same_model_bytes_for_any_thread_count() {
     }
 }
 
+#[test]
+fn the_map_choice_gives_the_same_model_bytes_for_any_thread_count() {
+    // The maps' searches, and the σ grid's trials, run side by side: the model and the report's
+    // scores must not depend on which finishes first or on the threads.
+    let (train, _) = dataset("breast_cancer", 30);
+    let params = KernelMachine::params()
+        .n_frequencies(128)
+        .seed(5)
+        .selection(Selection::default().choosing_maps())
+        .check()
+        .unwrap();
+    let fits: Vec<(Vec<u8>, String)> = [1, 2, 3]
+        .iter()
+        .map(|&threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    let (model, report) = params
+                        .fit_with_report(train.x.view(), train.y.view())
+                        .unwrap();
+                    let report = report.unwrap();
+                    assert_eq!(report.map_trials.len(), 2, "both maps searched");
+                    let scores = format!("{:?} {:?}", report.map_trials, report.sigma_trials);
+                    (model.to_bytes().unwrap(), scores)
+                })
+        })
+        .collect();
+    assert!(fits[0] == fits[1] && fits[1] == fits[2]);
+}
+
 /// The rows in chunks of `size`, as a streamed fit's source yields them.
 type Chunks = Result<Vec<Result<rks_solvers::Chunk, std::io::Error>>, std::io::Error>;
 fn chunks(x: &Array2<f64>, y: &Array1<f64>, size: usize) -> Chunks {

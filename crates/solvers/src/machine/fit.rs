@@ -2,6 +2,7 @@
 
 use crate::error::Param;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rayon::prelude::*;
 use rks::median::{DEFAULT_SAMPLE_ROWS, median_heuristic_sigma};
 use rks::sample::sample_indices;
 use rks::scaler::Scaler;
@@ -315,13 +316,23 @@ impl KernelMachineValidParams {
                 .map(|b| b / kinds.len().max(1) as f64),
             ..selection.clone()
         };
+        // The maps' searches are independent, so they run side by side (each one's own
+        // products in parallel inside it, with block shapes that do not depend on the threads):
+        // the eigendecompositions, sequential for reproducibility, overlap. The results are
+        // taken in the order of `kinds`, the first error first, as a loop over them would.
+        let fits: Vec<Result<(KernelMachine, Option<SelectionReport>)>> = kinds
+            .par_iter()
+            .map(|&kind| {
+                let mut params = self.clone();
+                params.map = params.map.kind(kind);
+                params.selection = Some(share.clone());
+                params.fit_with_report(x, y)
+            })
+            .collect();
         let mut best: Option<(KernelMachine, SelectionReport, MapKind)> = None;
         let mut map_trials = Vec::new();
-        for kind in kinds {
-            let mut params = self.clone();
-            params.map = params.map.kind(kind);
-            params.selection = Some(share.clone());
-            let (model, report) = params.fit_with_report(x, y)?;
+        for (kind, fit) in kinds.into_iter().zip(fits) {
+            let (model, report) = fit?;
             let Some(report) = report else { continue };
             let Some(trial) = report.chosen_trial().cloned() else {
                 continue;

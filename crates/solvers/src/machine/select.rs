@@ -27,6 +27,12 @@
 //! regression the squared error. A choice only replaces another when strictly better, and the
 //! grids are scanned from the smoothest end (large σ, large λ), so ties go to the smoother model.
 //!
+//! Threads: the grid's trials (and the refinement's two) are independent and run side by side,
+//! as do the maps' searches when several are compared; each is compared with the others in the
+//! grid's order afterwards, and every operation inside a trial has block shapes that do not
+//! depend on the thread count, so the choice and the model are the same for any number of
+//! threads. The eigendecompositions, sequential for that reason, overlap instead.
+//!
 //! Memory: with fewer rows than features, stage 2 holds every row's features (N·D·8 bytes) and
 //! the N × N factorisation; otherwise the D × D statistics, one chunk's features and those of
 //! the scored rows (at most [`Selection::loo_rows`]), whatever N.
@@ -34,6 +40,8 @@
 use crate::error::Param;
 use crate::task::SolverKind;
 use std::time::Instant;
+
+use rayon::prelude::*;
 
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use rks::median::{DEFAULT_SAMPLE_ROWS, median_heuristic_sigma};
@@ -596,10 +604,13 @@ impl KernelMachineValidParams {
         let mut factors = selection.sigma_factors.clone();
         factors.sort_by(|a, b| b.total_cmp(a));
         factors.dedup();
+        // Each factor's trial is independent of the others: they run side by side and are
+        // compared in the grid's order, as a loop over them would.
+        let grid: Vec<Result<Trial>> = factors.par_iter().map(|&f| try_factor(f)).collect();
         let mut trials = Vec::new();
         let mut best: Option<Trial> = None;
-        for factor in factors {
-            let trial = try_factor(factor)?;
+        for trial in grid {
+            let trial = trial?;
             if best
                 .as_ref()
                 .is_none_or(|b| trial.score.better_than(&b.score))
@@ -611,11 +622,12 @@ impl KernelMachineValidParams {
         let mut best = best.ok_or_else(|| invalid(Param::SigmaFactors, "the σ grid is empty"))?;
         if selection.refine {
             let centre = best.factor;
-            for factor in [
-                centre * std::f64::consts::SQRT_2,
-                centre / std::f64::consts::SQRT_2,
-            ] {
-                let trial = try_factor(factor)?;
+            let (wider, narrower) = rayon::join(
+                || try_factor(centre * std::f64::consts::SQRT_2),
+                || try_factor(centre / std::f64::consts::SQRT_2),
+            );
+            for trial in [wider, narrower] {
+                let trial = trial?;
                 if trial.score.better_than(&best.score) {
                     best = trial.clone();
                 }
