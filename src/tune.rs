@@ -7,8 +7,10 @@
 //! shared by every grid point, so scores are compared on the same splits; a fold's C path is
 //! warm-started and its λ path comes from one factorisation. The default σ grid is centred on the
 //! median-heuristic σ of the same seeded rows `rks fit` takes it from. The best point has the
-//! best mean fold score (classification: error rate, ties by the squared error), ties going to
-//! the smoother model (larger σ, smaller C, larger λ).
+//! best mean fold score by the fit's comparison ([`LooScore::better_than`]: for classification
+//! the error rate, error rates within one binomial standard error of each other tied and broken
+//! by the squared error of the decision values), ties going to the smoother model (larger σ,
+//! smaller C, larger λ). Each point's squared error is reported beside its accuracy.
 //!
 //! Before the grid, the column weights are learned and checked as the default fit learns them
 //! ([`learn_column_weights`], the same sample and settings); when kept, the grid is searched on
@@ -16,6 +18,7 @@
 //!
 //! [`KernelMachineValidParams::cross_validate`]: rks_solvers::KernelMachineValidParams::cross_validate
 //! [`learn_column_weights`]: rks_solvers::KernelMachineValidParams::learn_column_weights
+//! [`LooScore::better_than`]: rks_solvers::loo::LooScore::better_than
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -61,6 +64,10 @@ pub struct GridPoint {
     pub std: f64,
     /// The fold scores.
     pub folds: Vec<f64>,
+    /// Mean of the folds' squared errors of the decision values against the ±1 targets
+    /// (classification; for regression the square of an RMSE): what decides between points
+    /// whose accuracies are within their standard error of each other.
+    pub mse: f64,
 }
 
 /// What `rks tune` prints.
@@ -126,7 +133,7 @@ impl Report for TuneReport {
         )?;
         writeln!(out)?;
         let reg = if self.solver == "svm" { "C" } else { "λ" };
-        let mut table = Table::new(["σ", "γ", reg, self.metric, "± std", ""]);
+        let mut table = Table::new(["σ", "γ", reg, self.metric, "± std", "squared error", ""]);
         let is_best = |p: &GridPoint| {
             p.sigma == self.best.sigma && p.c == self.best.c && p.lambda == self.best.lambda
         };
@@ -137,6 +144,7 @@ impl Report for TuneReport {
                 format!("{}", p.c.or(p.lambda).unwrap_or(f64::NAN)),
                 self.show(p.mean),
                 self.show(p.std),
+                format!("{:.4}", p.mse),
                 if is_best(p) {
                     "<- best".into()
                 } else {
@@ -298,6 +306,7 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
                 })
                 .collect();
             let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+            let mse = p.folds.iter().map(|s| s.mse).sum::<f64>() / p.folds.len() as f64;
             let var =
                 scores.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>() / scores.len() as f64;
             let (c, lambda) = match solver {
@@ -312,6 +321,7 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
                 mean,
                 std: var.sqrt(),
                 folds: scores,
+                mse,
             }
         })
         .collect();

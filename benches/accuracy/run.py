@@ -270,7 +270,13 @@ def main():
     ap.add_argument("--rks-only", action="store_true", help="only rks; the peers from the cache")
     ap.add_argument("--rks", default=os.path.join(ROOT, "target", "release", "rks"))
     ap.add_argument("--table", action="store_true", help="print the table and stop")
+    ap.add_argument("--results", help="results directory (default benches/accuracy/results); "
+                    "with --rks-only the peers are read from the default one when it has none")
     a = ap.parse_args()
+    global RESULTS
+    peers_dir = RESULTS
+    if a.results:
+        RESULTS = a.results
     if a.table:
         return table()
     os.makedirs(RESULTS, exist_ok=True)
@@ -281,6 +287,8 @@ def main():
         print(f"== {name}", flush=True)
         path = os.path.join(RESULTS, name + ".json")
         old = json.load(open(path)) if os.path.exists(path) else {}
+        if "peers" not in old and os.path.exists(os.path.join(peers_dir, name + ".json")):
+            old["peers"] = json.load(open(os.path.join(peers_dir, name + ".json")))["peers"]
         Xtr, ytr = load(os.path.join(folder, name + ".train"), d)
         Xte, yte = load(os.path.join(folder, name + ".test"), d)
         res = {"name": name, "n_train": len(ytr), "n_test": len(yte), "d": d,

@@ -248,6 +248,7 @@ pub fn mean_score(folds: &[LooScore]) -> LooScore {
     LooScore {
         error,
         mse: folds.iter().map(|s| s.mse).sum::<f64>() / n,
+        rows: folds.iter().map(|s| s.rows).sum(),
     }
 }
 

@@ -109,9 +109,10 @@ impl KernelMachineValidParams {
     /// Scores every point of `grid` by k-fold cross-validation on rows `x` (N × d) with targets
     /// `y`, for the params' solver, map, n and seed (the fold code of `machine::cv`).
     ///
-    /// Classification is scored by the mean held-out error rate, ties broken by the mean squared
-    /// difference between the decision values and the ±1 one-hot targets; regression by the
-    /// mean squared error.
+    /// Classification is scored by the mean held-out error rate, ties (rates within one binomial
+    /// standard error on the rows, [`LooScore::better_than`](crate::loo::LooScore::better_than))
+    /// broken by the mean squared difference between the decision values and the ±1 one-hot
+    /// targets; regression by the mean squared error.
     ///
     /// ```
     /// use ndarray::{Array1, Array2};

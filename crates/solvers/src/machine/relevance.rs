@@ -476,6 +476,7 @@ fn held_out(
             LooScore {
                 error: classes.map(|_| 1.0),
                 mse: f64::INFINITY,
+                rows: m,
             },
             vec![f64::INFINITY; m],
         )

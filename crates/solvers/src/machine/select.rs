@@ -23,7 +23,9 @@
 //!    depends on the data's shape and the budget alone: the same model on every machine, under
 //!    any load and for any thread count.
 //!
-//! Classification compares leave-one-out **error rates**, ties broken by the squared error;
+//! Classification compares leave-one-out **error rates**, ties broken by the squared error,
+//! where rates within one binomial standard error of each other count as tied
+//! ([`LooScore::better_than`](crate::loo::LooScore::better_than));
 //! regression the squared error. A choice only replaces another when strictly better, and the
 //! grids are scanned from the smoothest end (large σ, large λ), so ties go to the smoother model.
 //!
