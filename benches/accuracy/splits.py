@@ -12,7 +12,7 @@ of each and the mean paired difference with its standard error over the splits.
 
 Usage (from the repository root, after run.py's setup and `cargo build --release`):
   python3 benches/accuracy/splits.py                      # every set of at most 1,500 rows
-  python3 benches/accuracy/splits.py --only heart,pima --splits 20
+  python3 benches/accuracy/splits.py --only heart,pima --splits 40
   python3 benches/accuracy/splits.py --table              # the markdown table from the results
 
 Split k (k = 0 … R−1) is drawn by numpy's RandomState(k), so every tool sees the same rows and a
@@ -55,7 +55,7 @@ def split(y, n_test, seed, stratify):
     return train, test
 
 
-def one_split(a, name, folder, d, task, X, y, n_test, seed, cached=None):
+def one_split(a, name, d, task, X, y, n_test, seed, cached=None):
     """Split `seed` of the set: rks run on it, the peers too unless `cached` (an earlier
     result of the same split) gives their scores."""
     tr, te = split(y, n_test, seed, task == "class")
@@ -64,18 +64,17 @@ def one_split(a, name, folder, d, task, X, y, n_test, seed, cached=None):
             lab = y[rows].astype(int) if task == "class" else y[rows]
             dump_svmlight_file(X[rows], lab, os.path.join(tmp, f"{name}.{part}"), zero_based=False)
         r = run.run_rks(a.rks, name, tmp, d, tmp)
-        Str, Ste = run.minmax(X[tr], X[te])
+        ours = r["score"]["accuracy" if task == "class" else "rmse"]
         if cached is not None:
             peer, lin = cached["peer"], cached["linear"]
-            ours = r["score"]["accuracy" if task == "class" else "rmse"]
         elif task == "class":
+            Str, Ste = run.minmax(X[tr], X[te])
             p = run.libsvm_peers(name, Str, y[tr], Ste, y[te], None, None, tmp)
             peer, lin = p["libsvm"]["accuracy"], p["liblinear"]["accuracy"]
-            ours = r["score"]["accuracy"]
         else:
+            Str, Ste = run.minmax(X[tr], X[te])
             p = run.ridge_peers(Str, y[tr], Ste, y[te], None)
             peer, lin = p["krr"]["rmse"], p["linear_ridge"]["rmse"]
-            ours = r["score"]["rmse"]
     m = r["model"]
     return {"seed": seed, "rks": ours, "peer": peer, "linear": lin,
             "rks_fit_cpu_s": r["fit_cpu_s"],
@@ -88,10 +87,10 @@ def summary(res):
     standard error over the splits."""
     s = res["splits"]
     cls = res["task"] == "class"
-    diff = np.array([(x["rks"] - x["peer"]) * 100 if cls else (x["rks"] / x["peer"] - 1) * 100
-                     for x in s])
-    dlin = np.array([(x["rks"] - x["linear"]) * 100 if cls else (x["rks"] / x["linear"] - 1) * 100
-                     for x in s])
+    # accuracy points, or the relative RMSE difference in %
+    gap = lambda ours, other: (ours - other) * 100 if cls else (ours / other - 1) * 100
+    diff = np.array([gap(x["rks"], x["peer"]) for x in s])
+    dlin = np.array([gap(x["rks"], x["linear"]) for x in s])
     se = lambda v: float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else float("nan")
     return {"splits": len(s), "rks": float(np.mean([x["rks"] for x in s])),
             "peer": float(np.mean([x["peer"] for x in s])),
@@ -126,7 +125,7 @@ def table(out=OUT):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="comma-separated data set names")
-    ap.add_argument("--splits", type=int, default=10, help="random splits per set (R)")
+    ap.add_argument("--splits", type=int, default=20, help="random splits per set (R)")
     ap.add_argument("--max-rows", type=int, default=1500,
                     help="without --only: the sets of at most this many rows, train and test")
     ap.add_argument("--rks", default=os.path.join(run.ROOT, "target", "release", "rks"))
@@ -155,7 +154,7 @@ def main():
             old = json.load(open(os.path.join(a.peers_from, name + ".json")))
             cached = {x["seed"]: x for x in old["splits"]}
         for seed in range(a.splits):
-            res["splits"].append(one_split(a, name, folder, d, task, X, y, len(yte), seed,
+            res["splits"].append(one_split(a, name, d, task, X, y, len(yte), seed,
                                            cached.get(seed)))
             x = res["splits"][-1]
             print(f"  split {seed}: rks {x['rks']:.4f} peer {x['peer']:.4f} linear {x['linear']:.4f}"

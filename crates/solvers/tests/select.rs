@@ -1,6 +1,9 @@
 //! Model selection inside the fit: σ, λ and n chosen by exact leave-one-out; the same model for
 //! any thread count; the streamed fit chooses as the in-memory one; bad settings are errors.
 
+mod common;
+
+use common::on_threads;
 use ndarray::{Array1, Array2, s};
 use rks::Bandwidth;
 use rks_solvers::machine::Selection;
@@ -85,17 +88,13 @@ fn the_same_model_bytes_for_any_thread_count() {
         let bytes: Vec<Vec<u8>> = [1, 2, 3]
             .iter()
             .map(|&threads| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap()
-                    .install(|| {
-                        params
-                            .fit(train.x.view(), train.y.view())
-                            .unwrap()
-                            .to_bytes()
-                            .unwrap()
-                    })
+                on_threads(threads, || {
+                    params
+                        .fit(train.x.view(), train.y.view())
+                        .unwrap()
+                        .to_bytes()
+                        .unwrap()
+                })
             })
             .collect();
         assert!(bytes[0] == bytes[1] && bytes[1] == bytes[2], "n = {n}");
@@ -116,19 +115,15 @@ fn the_map_choice_gives_the_same_model_bytes_for_any_thread_count() {
     let fits: Vec<(Vec<u8>, String)> = [1, 2, 3]
         .iter()
         .map(|&threads| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| {
-                    let (model, report) = params
-                        .fit_with_report(train.x.view(), train.y.view())
-                        .unwrap();
-                    let report = report.unwrap();
-                    assert_eq!(report.map_trials.len(), 2, "both maps searched");
-                    let scores = format!("{:?} {:?}", report.map_trials, report.sigma_trials);
-                    (model.to_bytes().unwrap(), scores)
-                })
+            on_threads(threads, || {
+                let (model, report) = params
+                    .fit_with_report(train.x.view(), train.y.view())
+                    .unwrap();
+                let report = report.unwrap();
+                assert_eq!(report.map_trials.len(), 2, "both maps searched");
+                let scores = format!("{:?} {:?}", report.map_trials, report.sigma_trials);
+                (model.to_bytes().unwrap(), scores)
+            })
         })
         .collect();
     assert!(fits[0] == fits[1] && fits[1] == fits[2]);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::uniform;
+use common::{on_threads, uniform};
 use ndarray::{Array1, Array2};
 use rks_solvers::cv::{Path, Targets, cross_validate, mean_score};
 use rks_solvers::folds::assign_folds;
@@ -425,17 +425,13 @@ fn the_svm_search_gives_the_same_bytes_for_any_thread_count() {
         let bytes: Vec<Vec<u8>> = [1, 2, 3]
             .iter()
             .map(|&threads| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap()
-                    .install(|| {
-                        params
-                            .fit(train.x.view(), train.y.view())
-                            .unwrap()
-                            .to_bytes()
-                            .unwrap()
-                    })
+                on_threads(threads, || {
+                    params
+                        .fit(train.x.view(), train.y.view())
+                        .unwrap()
+                        .to_bytes()
+                        .unwrap()
+                })
             })
             .collect();
         assert!(bytes[0] == bytes[1] && bytes[1] == bytes[2]);

@@ -59,3 +59,12 @@ pub fn uniform(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     Array2::from_shape_fn((rows, cols), |_| rng.random::<f64>() * 2.0 - 1.0)
 }
+
+/// `f` run on a pool of `threads` worker threads (for the tests that compare thread counts).
+pub fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
