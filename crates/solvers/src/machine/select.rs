@@ -37,7 +37,8 @@
 //!
 //! Memory: with fewer rows than features, stage 2 holds every row's features (N·D·8 bytes) and
 //! the N × N factorisation; otherwise the D × D statistics, one chunk's features and those of
-//! the scored rows (at most [`Selection::loo_rows`]), whatever N.
+//! the scored rows (at most [`Selection::loo_rows`]), whatever N. When the maps are compared,
+//! their searches run at the same time, so the fit's peak is the sum of theirs.
 
 use crate::error::Param;
 use crate::task::SolverKind;
