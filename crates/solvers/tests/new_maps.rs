@@ -136,11 +136,7 @@ fn nystrom_predictions_fold_the_whitening_into_the_weights() {
         let on = |threads: usize, chunk: usize| {
             let mut m = model.clone();
             m.set_chunk_rows(chunk).unwrap();
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| m.decision_function(&test).unwrap())
+            common::on_threads(threads, || m.decision_function(&test).unwrap())
         };
         let one = on(1, 1000);
         for (threads, chunk) in [(2, 1000), (3, 7), (1, 1)] {

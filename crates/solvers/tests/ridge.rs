@@ -164,15 +164,11 @@ fn gram_is_bit_identical_for_any_thread_count() {
     let phi = uniform(300, 130, 5);
     let y = uniform(300, 3, 6);
     let fit = |threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| {
-                let mut acc = accumulator(&phi, &y);
-                acc.update(phi.view(), y.view()).unwrap();
-                acc
-            })
+        common::on_threads(threads, || {
+            let mut acc = accumulator(&phi, &y);
+            acc.update(phi.view(), y.view()).unwrap();
+            acc
+        })
     };
     assert_eq!(fit(1), fit(2));
     assert_eq!(fit(1), fit(3));

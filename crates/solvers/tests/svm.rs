@@ -167,11 +167,7 @@ fn one_vs_rest_separates_blobs_and_is_thread_count_independent() {
     let (x, classes) = blobs();
     let p = params(SvmLoss::SquaredHinge, 1.0, 1e-3);
     let fit = |threads: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| fit_ovr(x.view(), &classes, 3, &p).unwrap())
+        common::on_threads(threads, || fit_ovr(x.view(), &classes, 3, &p).unwrap())
     };
     let one = fit(1);
     assert_eq!(one, fit(2));
