@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -152,19 +153,21 @@ def minmax(Xtr, Xte):
     return (Xtr - lo) / span, (Xte - lo) / span
 
 
-def run_rks(rks, name, folder, d, tmp):
+def run_rks(rks, name, folder, d, tmp, fit_args=(), label=None):
+    """The default `rks fit` (plus `fit_args`, for experiments) and `rks eval` on one set; the
+    result records `label`, or the repository's commit when the build is the checkout's."""
     train, test = (os.path.join(folder, name + s) for s in (".train", ".test"))
     model = os.path.join(tmp, name + ".model")
     fit_out, cpu, wall = timed([rks, "fit", "--train", train, "--model", model,
-                                "--features", str(d), "--json"])
+                                "--features", str(d), "--json", *fit_args])
     ev_out, _, _ = timed([rks, "eval", "--model", model, "--test", test, "--json"])
     fit, ev = json.loads(fit_out), json.loads(ev_out)
-    rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                         capture_output=True, text=True).stdout.strip()
+    rev = label or subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                                  capture_output=True, text=True).stdout.strip()
     return {"fit_cpu_s": cpu, "fit_wall_s": wall, "score": ev["score"],
             "model": fit.get("model"), "fit_report": {k: v for k, v in fit.items()
                                                        if k not in ("model", "model_path")},
-            "commit": rev}
+            "commit": rev, **({"fit_args": list(fit_args)} if fit_args else {})}
 
 
 def libsvm_peers(name, Xtr, ytr, Xte, yte, tune_rows, train_rows, tmp):
@@ -286,6 +289,15 @@ def table():
     print("\n".join(rows))
 
 
+def add_build_options(ap):
+    """The options that describe the build being measured (shared with splits.py)."""
+    ap.add_argument("--fit-args", default="",
+                    help="extra `rks fit` arguments, e.g. --fit-args=--no-relevance (the = keeps a "
+                    "leading dash from reading as an option; for experiments)")
+    ap.add_argument("--label", help="what the results record as the build (default: the "
+                    "checkout's commit, which is wrong for a build of other code)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="comma-separated data set names")
@@ -296,6 +308,7 @@ def main():
     ap.add_argument("--table", action="store_true", help="print the table and stop")
     ap.add_argument("--results", help="results directory (default benches/accuracy/results); "
                     "with --rks-only the peers are read from the default one when it has none")
+    add_build_options(ap)
     a = ap.parse_args()
     global RESULTS
     peers_dir = RESULTS
@@ -328,7 +341,8 @@ def main():
             else:
                 res["peers"] = old["peers"]
             if not a.no_rks:
-                res["rks"] = run_rks(a.rks, name, folder, d, tmp)
+                res["rks"] = run_rks(a.rks, name, folder, d, tmp, shlex.split(a.fit_args),
+                                     a.label)
             elif "rks" in old:
                 res["rks"] = old["rks"]
         if a.rks_only or a.no_rks:  # another run may have written the other half meanwhile

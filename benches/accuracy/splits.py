@@ -22,6 +22,7 @@ import argparse
 import json
 import math
 import os
+import shlex
 import sys
 import tempfile
 
@@ -63,7 +64,7 @@ def one_split(a, name, d, task, X, y, n_test, seed, cached=None):
         for part, rows in (("train", tr), ("test", te)):
             lab = y[rows].astype(int) if task == "class" else y[rows]
             dump_svmlight_file(X[rows], lab, os.path.join(tmp, f"{name}.{part}"), zero_based=False)
-        r = run.run_rks(a.rks, name, tmp, d, tmp)
+        r = run.run_rks(a.rks, name, tmp, d, tmp, shlex.split(a.fit_args), a.label)
         ours = r["score"]["accuracy" if task == "class" else "rmse"]
         if cached is not None:
             peer, lin = cached["peer"], cached["linear"]
@@ -79,7 +80,7 @@ def one_split(a, name, d, task, X, y, n_test, seed, cached=None):
     return {"seed": seed, "rks": ours, "peer": peer, "linear": lin,
             "rks_fit_cpu_s": r["fit_cpu_s"],
             "rks_choice": f"{m['map']} {m['frequencies']}, {m['sigma']:.3g}, {m['solver']}",
-            "commit": r["commit"]}
+            "commit": r["commit"], **({"fit_args": r["fit_args"]} if "fit_args" in r else {})}
 
 
 def summary(res):
@@ -133,6 +134,7 @@ def main():
     ap.add_argument("--out", default=OUT, help="directory of the results")
     ap.add_argument("--peers-from", help="a results directory whose peers' scores to reuse "
                     "(split by split) instead of running the peers again: for comparing builds")
+    run.add_build_options(ap)
     a = ap.parse_args()
     if a.table:
         return table(a.out)
