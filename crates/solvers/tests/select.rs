@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::on_threads;
+use common::on_one_two_three_threads;
 use ndarray::{Array1, Array2, s};
 use rks::Bandwidth;
 use rks_solvers::machine::Selection;
@@ -85,18 +85,13 @@ fn the_same_model_bytes_for_any_thread_count() {
             .seed(3)
             .check()
             .unwrap();
-        let bytes: Vec<Vec<u8>> = [1, 2, 3]
-            .iter()
-            .map(|&threads| {
-                on_threads(threads, || {
-                    params
-                        .fit(train.x.view(), train.y.view())
-                        .unwrap()
-                        .to_bytes()
-                        .unwrap()
-                })
-            })
-            .collect();
+        let bytes = on_one_two_three_threads(|| {
+            params
+                .fit(train.x.view(), train.y.view())
+                .unwrap()
+                .to_bytes()
+                .unwrap()
+        });
         assert!(bytes[0] == bytes[1] && bytes[1] == bytes[2], "n = {n}");
     }
 }
@@ -112,20 +107,15 @@ fn the_map_choice_gives_the_same_model_bytes_for_any_thread_count() {
         .selection(Selection::default().choosing_maps())
         .check()
         .unwrap();
-    let fits: Vec<(Vec<u8>, String)> = [1, 2, 3]
-        .iter()
-        .map(|&threads| {
-            on_threads(threads, || {
-                let (model, report) = params
-                    .fit_with_report(train.x.view(), train.y.view())
-                    .unwrap();
-                let report = report.unwrap();
-                assert_eq!(report.map_trials.len(), 2, "both maps searched");
-                let scores = format!("{:?} {:?}", report.map_trials, report.sigma_trials);
-                (model.to_bytes().unwrap(), scores)
-            })
-        })
-        .collect();
+    let fits = on_one_two_three_threads(|| {
+        let (model, report) = params
+            .fit_with_report(train.x.view(), train.y.view())
+            .unwrap();
+        let report = report.unwrap();
+        assert_eq!(report.map_trials.len(), 2, "both maps searched");
+        let scores = format!("{:?} {:?}", report.map_trials, report.sigma_trials);
+        (model.to_bytes().unwrap(), scores)
+    });
     assert!(fits[0] == fits[1] && fits[1] == fits[2]);
 }
 

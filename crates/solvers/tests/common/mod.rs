@@ -68,3 +68,8 @@ pub fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
         .unwrap()
         .install(f)
 }
+
+/// `f`'s results on pools of 1, 2 and 3 worker threads, in that order.
+pub fn on_one_two_three_threads<T: Send>(f: impl Fn() -> T + Sync) -> Vec<T> {
+    [1, 2, 3].iter().map(|&t| on_threads(t, &f)).collect()
+}
