@@ -243,11 +243,22 @@ impl Kernel {
 
     /// A radial kernel's value from the differences x_c − y_c, column by column.
     fn of_differences(&self, diffs: impl Iterator<Item = f64>, sigma: f64) -> f64 {
+        let sum = match self {
+            Kernel::Laplacian => diffs.map(f64::abs).sum::<f64>(),
+            _ => diffs.map(|t| t * t).sum::<f64>(),
+        };
+        self.of_sum(sum, sigma)
+    }
+
+    /// A radial kernel's value from the sum over the columns of the differences' absolute
+    /// values (Laplacian) or squares (the others): the one formula the pair-at-a-time
+    /// evaluation and the vectorised one ([`crate::radial`]) share.
+    pub(crate) fn of_sum(&self, sum: f64, sigma: f64) -> f64 {
         match self {
-            Kernel::Gaussian => (-diffs.map(|t| t * t).sum::<f64>() / (2.0 * sigma * sigma)).exp(),
-            Kernel::Laplacian => (-diffs.map(f64::abs).sum::<f64>() / sigma).exp(),
+            Kernel::Gaussian => (-sum / (2.0 * sigma * sigma)).exp(),
+            Kernel::Laplacian => (-sum / sigma).exp(),
             radial => {
-                let r = diffs.map(|t| t * t).sum::<f64>().sqrt() / sigma;
+                let r = sum.sqrt() / sigma;
                 match radial {
                     Kernel::Matern12 => (-r).exp(),
                     Kernel::Matern32 => {

@@ -74,6 +74,7 @@ pub mod map;
 pub mod median;
 pub mod nystrom;
 pub mod orf;
+mod radial;
 pub mod sample;
 pub mod scaler;
 pub mod simd;

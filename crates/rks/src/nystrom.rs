@@ -61,6 +61,7 @@ use rayon::prelude::*;
 use crate::dense::block_rows;
 use crate::features::{check_io, for_row_blocks};
 use crate::gemm::Packed;
+use crate::radial::Points;
 use crate::simd::Simd;
 use crate::sparse::SparseRows;
 use crate::spec::{Checksum, MapSpec, NystromPayload, SavedAny, SavedMap};
@@ -533,6 +534,10 @@ pub struct Nystrom {
     narrow: OnceLock<Packed<f32>>,
     /// The landmarks' non-zero entries when they are sparse, made on the first transform.
     sparse: OnceLock<Option<SparseRows>>,
+    /// The landmarks transposed block by block, for the vectorised kernel values of a
+    /// shift-invariant kernel on dense landmarks ([`crate::radial`]), made on the first
+    /// transform that needs them (as many values as the landmarks).
+    points: OnceLock<Points>,
 }
 
 impl Nystrom {
@@ -582,6 +587,7 @@ impl Nystrom {
             wide: OnceLock::new(),
             narrow: OnceLock::new(),
             sparse: OnceLock::new(),
+            points: OnceLock::new(),
         })
     }
 
@@ -717,6 +723,13 @@ impl Nystrom {
             for (out, x) in kb.rows_mut().into_iter().zip(xb.rows()) {
                 sparse_kernel_row((kernel, sigma), sparse, x.iter().copied(), out.into_iter());
             }
+            return;
+        }
+        if kernel.is_shift_invariant() {
+            let points = self
+                .points
+                .get_or_init(|| Points::new(self.landmarks.view()));
+            kernel.values_against(Simd::detect(), xb, points, sigma, kb);
             return;
         }
         let mut row = vec![0.0; self.input_dim()];
