@@ -1,7 +1,8 @@
 //! Feature-map transform at the Fastfood paper's shape (2,000 rows, d = 1,024, n = 16,384
 //! frequencies, 32,768 outputs): dense RKS against Fastfood and SORF, one thread and all cores; the dense
-//! map's projection X·Wᵀ alone (the GEMM, to hold against a BLAS); and the cos/sin step against
-//! std. Run: `cargo bench -p rks --bench transform`.
+//! map's projection X·Wᵀ alone (the GEMM, to hold against a BLAS); the cos/sin step against
+//! std; Nyström's kernel values against one pair at a time. Run: `cargo bench -p rks --bench
+//! transform`.
 
 // The benchmark shape, its input and its maps, shared with the CPU-time examples.
 #[path = "../examples/support/mod.rs"]
@@ -141,5 +142,55 @@ fn sin_cos(c: &mut Criterion) {
     sin_cos_type::<f64>(c, "f64");
 }
 
-criterion_group!(transform_benches, sin_cos, transform, projection);
+/// Nyström's kernel values k(x, l) of 4,000 rows of 32 columns against 1,024 landmarks (the
+/// shape of the default fit's Nyström map on a 32-column file), one thread: the vectorised sums
+/// of `rks::radial` (`Nystrom::kernel_values`) against one pair at a time (`Kernel::exact`),
+/// which gives the same bits. Throughput in kernel values.
+fn nystrom_kernel_values(c: &mut Criterion) {
+    let (rows, dim, landmarks) = (4_000, 32, 1_024);
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let x = ndarray::Array2::from_shape_simple_fn((rows, dim), || {
+        Distribution::<f64>::sample(&StandardNormal, &mut rng)
+    });
+    let sigma = (dim as f64).sqrt();
+    let map = rks::Nystrom::params()
+        .n_landmarks(landmarks)
+        .sigma(sigma)
+        .fit(x.view())
+        .unwrap();
+    let pool = support::one_thread();
+    let mut group = group(
+        c,
+        "nystrom_kernel_values_4000x32_1024",
+        Duration::from_secs(3),
+    );
+    group.throughput(Throughput::Elements((rows * landmarks) as u64));
+    group.bench_function("rks_radial", |b| {
+        pool.install(|| b.iter(|| map.kernel_values(black_box(x.view())).unwrap()))
+    });
+    group.bench_function("pair_at_a_time", |b| {
+        let bandwidth = rks::Bandwidth::Sigma(sigma);
+        b.iter(|| {
+            let mut sum = 0.0;
+            for row in black_box(&x).rows() {
+                let row = row.as_slice().unwrap();
+                for l in map.landmarks().rows() {
+                    sum += rks::Kernel::Gaussian
+                        .exact(row, l.as_slice().unwrap(), bandwidth)
+                        .unwrap();
+                }
+            }
+            sum
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    transform_benches,
+    sin_cos,
+    transform,
+    projection,
+    nystrom_kernel_values
+);
 criterion_main!(transform_benches);
