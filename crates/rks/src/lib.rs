@@ -63,6 +63,7 @@ mod dot;
 pub mod element;
 pub mod envelope;
 pub mod error;
+mod exp;
 pub mod fastfood;
 mod features;
 mod gemm;

@@ -1,5 +1,5 @@
 //! Radial kernel values of many rows against one fixed set of points (the Nyström landmarks),
-//! with the per-pair sums vectorised across the points.
+//! vectorised across the points.
 //!
 //! A shift-invariant kernel is a function of one sum over the columns of the difference
 //! t = x − l: Σⱼ tⱼ² for the Gaussian and Matérn kernels, Σⱼ |tⱼ| for the Laplacian
@@ -8,9 +8,11 @@
 //! block's values of column j side by side), so that adding column j to the sums of a whole
 //! block is one vector operation per 4, 8 or 16 points. Each pair's sum still takes its columns
 //! in the same order, with the same roundings (a subtraction, then a square or absolute value,
-//! then an addition: no fused multiply-add), so every value has the bits of the pair-at-a-time
-//! evaluation (tested, at every SIMD level the CPU has). A block is sized to stay in L2 while
-//! the rows of a batch pass over it.
+//! then an addition: no fused multiply-add). The kernel of each sum is then taken for a whole
+//! block in a second vectorised loop, with the same formula ([`Kernel::of_sum`]) and the
+//! crate's own branch-free e^x ([`crate::exp`]), so every value has the bits of the
+//! pair-at-a-time evaluation (tested, at every SIMD level the CPU has). A block is sized to stay
+//! in L2 while the rows of a batch pass over it.
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -87,6 +89,38 @@ fn sums_loop(x: &[f64], block: &[f64], sums: &mut [f64], squares: bool) {
     }
 }
 
+/// `sums[k] ← kernel.of_sum(sums[k], σ)`, one loop per kernel so that each vectorises (the
+/// crate's own exp is branch-free). Inlined into the AVX2 and AVX-512 builds as [`sums_loop`].
+#[inline(always)]
+fn values_loop(kernel: Kernel, sigma: f64, sums: &mut [f64]) {
+    let apply = |k: Kernel, sums: &mut [f64]| {
+        for s in sums.iter_mut() {
+            *s = k.of_sum(*s, sigma);
+        }
+    };
+    match kernel {
+        Kernel::Gaussian => apply(Kernel::Gaussian, sums),
+        Kernel::Laplacian => apply(Kernel::Laplacian, sums),
+        Kernel::Matern12 => apply(Kernel::Matern12, sums),
+        Kernel::Matern32 => apply(Kernel::Matern32, sums),
+        other => apply(other, sums),
+    }
+}
+
+/// [`values_loop`] with the widest kernels `simd` allows.
+fn values(simd: Simd, kernel: Kernel, sigma: f64, sums: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(cpu) = simd.avx512() {
+        return avx512::values_loop(cpu, kernel, sigma, sums);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if let Some(cpu) = simd.avx2_fma() {
+        return avx2::values_loop(cpu, kernel, sigma, sums);
+    }
+    let _ = simd;
+    values_loop(kernel, sigma, sums);
+}
+
 /// [`sums_loop`] with the widest kernels `simd` allows.
 fn sums(simd: Simd, x: &[f64], block: &[f64], out: &mut [f64], terms: Terms) {
     let squares = matches!(terms, Terms::Squares);
@@ -132,8 +166,9 @@ impl Kernel {
             let s = &mut s[..width];
             for i in 0..rows.nrows() {
                 sums(simd, &wide[i * dim..(i + 1) * dim], block, s, terms);
+                values(simd, *self, sigma, s);
                 for (o, &v) in out.row_mut(i).iter_mut().skip(start).zip(s.iter()) {
-                    *o = F::from_f64_lossy(self.of_sum(v, sigma));
+                    *o = F::from_f64_lossy(v);
                 }
             }
         }

@@ -13,7 +13,7 @@
 //! | Fastfood's fused B, Π, G steps | `fastfood/memory.rs` | `fastfood/avx2.rs` | `fastfood/avx512.rs` |
 //! | dense GEMM | `gemm.rs` | `gemm/avx2.rs` (micro-kernel) | (AVX2) |
 //! | dot/axpy ([`Kernels`]) | `dot.rs` | `dot/avx2.rs` | (AVX2) |
-//! | radial kernel values' sums (Nyström) | `radial.rs` | `radial/avx2.rs` (the same loop, 4 lanes) | `radial/avx512.rs` (8 lanes) |
+//! | radial kernel values (Nyström): the sums, then the values with the crate's own exp (`exp.rs`) | `radial.rs` | `radial/avx2.rs` (the same loops, 4 lanes) | `radial/avx512.rs` (8 lanes) |
 //! | exact 16-bit Gram | `gram.rs` | `gram/avx2.rs` (`vpmaddwd`) | `gram/avx512.rs` (VNNI `vpdpwssd`, through an [`Avx512Vnni`] token) |
 //!
 //! A SIMD kernel can only be called with its token, and [`Avx2Fma::detect`] and
