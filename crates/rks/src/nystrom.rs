@@ -284,20 +284,31 @@ fn weighted(rng: &mut ChaCha8Rng, weights: &[f64], m: usize) -> Vec<usize> {
 /// The kernel matrix [k(a_i, b_j)] of the rows of `a` and `b` (rows of `a` in parallel).
 fn kernel_matrix(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>, spec: &MapSpec) -> Array2<f64> {
     let (kernel, sigma) = (spec.kernel(), spec.sigma());
-    let (b, d) = (b.as_standard_layout(), b.ncols());
-    let b = b
+    let (rows_b, d) = (b.as_standard_layout(), b.ncols());
+    let b = rows_b
         .as_slice()
         .unwrap_or_else(|| unreachable!("a standard-layout array is contiguous"));
     let mut k = Array2::zeros((a.nrows(), b.len() / d.max(1)));
     let sparse_b = sparse_rows(kernel, b.chunks_exact(d.max(1)), d);
+    // Dense rows and a shift-invariant kernel: the vectorised values, with the same bits.
+    let points =
+        (sparse_b.is_none() && kernel.is_shift_invariant()).then(|| Points::new(rows_b.view()));
+    let simd = Simd::detect();
     k.axis_iter_mut(Axis(0))
         .into_par_iter()
         .zip(a.axis_iter(Axis(0)))
-        .for_each(|(mut out, x)| match &sparse_b {
-            Some(sparse_b) => {
+        .for_each(|(mut out, x)| match (&sparse_b, &points) {
+            (Some(sparse_b), _) => {
                 sparse_kernel_row((kernel, sigma), sparse_b, x.iter().copied(), out.iter_mut())
             }
-            None => {
+            (None, Some(points)) => kernel.values_against(
+                simd,
+                x.insert_axis(Axis(0)),
+                points,
+                sigma,
+                out.view_mut().insert_axis(Axis(0)),
+            ),
+            (None, None) => {
                 let x = x.to_vec();
                 for (o, y) in out.iter_mut().zip(b.chunks_exact(d.max(1))) {
                     *o = kernel.eval(&x, y, sigma);
