@@ -64,9 +64,8 @@ pub(crate) fn exp(x: f64) -> f64 {
         0.0
     } else if x > HIGHEST {
         f64::INFINITY
-    } else if x.is_nan() {
-        x
     } else {
+        // NaN included: its r, hence p, is NaN.
         value
     }
 }

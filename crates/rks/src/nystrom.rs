@@ -290,25 +290,27 @@ fn kernel_matrix(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>, spec: &MapSpec)
         .unwrap_or_else(|| unreachable!("a standard-layout array is contiguous"));
     let mut k = Array2::zeros((a.nrows(), b.len() / d.max(1)));
     let sparse_b = sparse_rows(kernel, b.chunks_exact(d.max(1)), d);
-    // Dense rows and a shift-invariant kernel: the vectorised values, with the same bits.
-    let points =
-        (sparse_b.is_none() && kernel.is_shift_invariant()).then(|| Points::new(rows_b.view()));
-    let simd = Simd::detect();
+    // Dense rows and a shift-invariant kernel: the vectorised values (the same bits), a block
+    // of rows at a time as a transform does, so each block of points serves many rows.
+    if sparse_b.is_none() && kernel.is_shift_invariant() {
+        let points = Points::new(rows_b.view());
+        let (simd, block) = (
+            Simd::detect(),
+            block_rows(a.nrows(), rayon::current_num_threads()),
+        );
+        for_row_blocks(a, k.view_mut(), block, |xb, kb| {
+            kernel.values_against(simd, xb, &points, sigma, kb)
+        });
+        return k;
+    }
     k.axis_iter_mut(Axis(0))
         .into_par_iter()
         .zip(a.axis_iter(Axis(0)))
-        .for_each(|(mut out, x)| match (&sparse_b, &points) {
-            (Some(sparse_b), _) => {
+        .for_each(|(mut out, x)| match &sparse_b {
+            Some(sparse_b) => {
                 sparse_kernel_row((kernel, sigma), sparse_b, x.iter().copied(), out.iter_mut())
             }
-            (None, Some(points)) => kernel.values_against(
-                simd,
-                x.insert_axis(Axis(0)),
-                points,
-                sigma,
-                out.view_mut().insert_axis(Axis(0)),
-            ),
-            (None, None) => {
+            None => {
                 let x = x.to_vec();
                 for (o, y) in out.iter_mut().zip(b.chunks_exact(d.max(1))) {
                     *o = kernel.eval(&x, y, sigma);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::on_one_two_three_threads;
+use common::{model_bytes_on_one_two_three_threads, on_one_two_three_threads};
 use ndarray::{Array1, Array2, s};
 use rks::Bandwidth;
 use rks_solvers::machine::Selection;
@@ -85,13 +85,7 @@ fn the_same_model_bytes_for_any_thread_count() {
             .seed(3)
             .check()
             .unwrap();
-        let bytes = on_one_two_three_threads(|| {
-            params
-                .fit(train.x.view(), train.y.view())
-                .unwrap()
-                .to_bytes()
-                .unwrap()
-        });
+        let bytes = model_bytes_on_one_two_three_threads(&params, train.x.view(), train.y.view());
         assert!(bytes[0] == bytes[1] && bytes[1] == bytes[2], "n = {n}");
     }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{on_one_two_three_threads, uniform};
+use common::{model_bytes_on_one_two_three_threads, uniform};
 use ndarray::{Array1, Array2};
 use rks_solvers::cv::{Path, Targets, cross_validate, mean_score};
 use rks_solvers::folds::assign_folds;
@@ -422,13 +422,7 @@ fn the_svm_search_gives_the_same_bytes_for_any_thread_count() {
             .selection(selection)
             .check()
             .unwrap();
-        let bytes = on_one_two_three_threads(|| {
-            params
-                .fit(train.x.view(), train.y.view())
-                .unwrap()
-                .to_bytes()
-                .unwrap()
-        });
+        let bytes = model_bytes_on_one_two_three_threads(&params, train.x.view(), train.y.view());
         assert!(bytes[0] == bytes[1] && bytes[1] == bytes[2]);
     }
 }

@@ -73,3 +73,13 @@ pub fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
 pub fn on_one_two_three_threads<T: Send>(f: impl Fn() -> T + Sync) -> Vec<T> {
     [1, 2, 3].iter().map(|&t| on_threads(t, &f)).collect()
 }
+
+/// The bytes of the model `params` fits on rows `x` with targets `y`, on pools of 1, 2 and 3
+/// worker threads, in that order.
+pub fn model_bytes_on_one_two_three_threads(
+    params: &rks_solvers::KernelMachineValidParams,
+    x: ArrayView2<f64>,
+    y: ndarray::ArrayView1<f64>,
+) -> Vec<Vec<u8>> {
+    on_one_two_three_threads(|| params.fit(x, y).unwrap().to_bytes().unwrap())
+}
