@@ -178,13 +178,16 @@ pub struct FitArgs {
     pub map: Option<MapKind>,
 
     /// Number of random frequencies n (the model has 2n features: cos and sin) [default: 1024,
-    /// doubled while the leave-one-out score improves and --budget allows].
+    /// doubled while the leave-one-out score improves and --budget allows; a doubling that
+    /// would cost over a fifth of the budget only after one that was clearly better].
     #[arg(long, value_name = "N")]
     pub frequencies: Option<usize>,
 
     /// Seconds the fit may spend doubling n (without --frequencies, with model selection on,
     /// ridge, in memory), estimated from operation counts at a reference speed, not measured:
-    /// the same model on every machine and under any load.
+    /// the same model on every machine and under any load. A doubling estimated at over a fifth
+    /// of it is taken only after one that made clearly fewer leave-one-out errors (the report
+    /// says when n stopped for that).
     #[arg(long, value_name = "SECONDS", default_value_t = rks_solvers::machine::DEFAULT_BUDGET_SECONDS)]
     pub budget: f64,
 

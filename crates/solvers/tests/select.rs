@@ -156,11 +156,15 @@ fn streamed_fit_chooses_like_the_in_memory_fit() {
     assert!((la / lb - 1.0).abs() < 1e-9, "{la} vs {lb}");
 }
 
+/// With every step costly, growth starts one step below the n given (the first comparison),
+/// keeps a step only when it improves on every earlier one, and doubles n only after a doubling
+/// that was better by more than one standard error.
 #[test]
-fn a_budget_grows_n_only_while_leave_one_out_improves() {
+fn a_budget_grows_n_only_after_clear_gains() {
     let (x, y) = checkerboard(600, 3);
     let selection = Selection {
         budget_seconds: Some(60.0),
+        costly_step: 0.0,
         max_frequencies: 256,
         ..Selection::default()
     };
@@ -172,24 +176,124 @@ fn a_budget_grows_n_only_while_leave_one_out_improves() {
         .fit_with_report(x.view(), y.view())
         .unwrap();
     let report = report.unwrap();
-    let ns: Vec<usize> = report
-        .final_trials
-        .iter()
-        .map(|t| t.n_frequencies)
-        .collect();
-    assert_eq!(ns[0], 32);
+    let trials = &report.final_trials;
+    let ns: Vec<usize> = trials.iter().map(|t| t.n_frequencies).collect();
+    assert_eq!(ns[..2], [16, 32], "{ns:?}");
     assert!(ns.windows(2).all(|w| w[1] == 2 * w[0]), "{ns:?}");
     assert!(*ns.last().unwrap() <= 256);
     assert_eq!(model.map().n_frequencies(), report.n_frequencies);
-    // Each kept step improved on every earlier one.
-    let kept = report
-        .final_trials
-        .iter()
-        .position(|t| t.n_frequencies == report.n_frequencies)
-        .unwrap();
-    for earlier in &report.final_trials[..kept] {
-        assert!(report.final_trials[kept].score.better_than(&earlier.score));
+    // The checkerboard needs frequencies: 16 → 32 was clearly better, so n = 64 was tried.
+    assert!(ns.len() > 2, "{ns:?}");
+    // The kept step improved on every earlier one.
+    let kept = ns.iter().position(|&n| n == report.n_frequencies).unwrap();
+    for earlier in &trials[..kept] {
+        assert!(trials[kept].score.better_than(&earlier.score));
     }
+}
+
+/// Two well-separated clouds: more frequencies cannot make fewer rows wrong by more than a
+/// standard error, so with every step costly n stays as given however large the budget, and the
+/// report says why; with no step costly (the cheap steps of a small file) n grows while the
+/// score improves, from the n given.
+#[test]
+fn no_costly_growth_without_a_clear_gain() {
+    let x = Array2::from_shape_fn((400, 2), |(i, j)| {
+        let side = if i % 2 == 0 { 1.0 } else { -1.0 };
+        side * 2.0 + uniform(i, j as u64, 5) - 0.5
+    });
+    let y = Array1::from_shape_fn(400, |i| (i % 2) as f64);
+    let fit = |costly_step: f64| {
+        let selection = Selection {
+            budget_seconds: Some(1e3),
+            costly_step,
+            max_frequencies: 4096,
+            ..Selection::default()
+        };
+        let (model, report) = KernelMachine::params()
+            .n_frequencies(64)
+            .selection(selection)
+            .check()
+            .unwrap()
+            .fit_with_report(x.view(), y.view())
+            .unwrap();
+        let report = report.unwrap();
+        let ns: Vec<usize> = report
+            .final_trials
+            .iter()
+            .map(|t| t.n_frequencies)
+            .collect();
+        assert_eq!(model.map().n_frequencies(), report.n_frequencies);
+        (ns, report.notes)
+    };
+    let (ns, notes) = fit(0.0);
+    assert_eq!(ns, [32, 64]);
+    assert!(notes.iter().any(|n| n.contains("not doubled")), "{notes:?}");
+    let (ns, _) = fit(1.0);
+    assert_eq!(ns[0], 64);
+    assert!(ns.len() > 2, "{ns:?}");
+}
+
+/// With growth and costly steps, the maps compared start from the same number of features:
+/// n/2 frequencies for the maps with cos and sin features (so the first comparison is at n/4).
+#[test]
+fn compared_maps_start_from_the_same_number_of_features() {
+    use rks::MapKind;
+    let (x, y) = checkerboard(600, 3);
+    let first = |costly_step: f64| {
+        let selection = Selection {
+            budget_seconds: Some(1e3),
+            costly_step,
+            maps: vec![MapKind::Fastfood, MapKind::Dense],
+            ..Selection::default()
+        };
+        let (_, report) = KernelMachine::params()
+            .n_frequencies(64)
+            .selection(selection)
+            .check()
+            .unwrap()
+            .fit_with_report(x.view(), y.view())
+            .unwrap();
+        report.unwrap().final_trials[0].n_frequencies
+    };
+    assert_eq!(first(0.0), 16);
+    assert_eq!(first(1.0), 64);
+}
+
+/// Regression pairs the two steps' squared residuals row by row: with every step costly, a
+/// fast-oscillating target keeps gaining from more frequencies and n grows past the n given; a
+/// nearly linear one does not.
+#[test]
+fn regression_growth_pairs_the_rows_residuals() {
+    let fit = |x: Array2<f64>, y: Array1<f64>| {
+        let selection = Selection {
+            budget_seconds: Some(1e3),
+            costly_step: 0.0,
+            max_frequencies: 512,
+            ..Selection::default()
+        };
+        let (_, report) = KernelMachine::params()
+            .n_frequencies(16)
+            .task(Task::Regression)
+            .selection(selection)
+            .check()
+            .unwrap()
+            .fit_with_report(x.view(), y.view())
+            .unwrap();
+        // The largest n tried.
+        let report = report.unwrap();
+        report.final_trials.iter().map(|t| t.n_frequencies).max()
+    };
+    let x = Array2::from_shape_fn((800, 1), |(i, _)| uniform(i, 0, 4));
+    let y = Array1::from_shape_fn(800, |i| {
+        let t = x[[i, 0]];
+        (40.0 * t).sin() + 0.5 * (90.0 * t).sin() + 0.05 * uniform(i, 1, 4)
+    });
+    assert!(fit(x, y) > Some(16));
+    let x = Array2::from_shape_fn((800, 2), |(i, j)| uniform(i, j as u64, 9));
+    let y = Array1::from_shape_fn(800, |i| {
+        x[[i, 0]] + 0.5 * x[[i, 1]] + 0.1 * uniform(i, 7, 3)
+    });
+    assert_eq!(fit(x, y), Some(16));
 }
 
 /// The budget counts estimated seconds (operation counts at `REFERENCE_FLOPS`), not a clock: a
@@ -292,6 +396,14 @@ fn bad_settings_and_tiny_data_are_clear() {
         },
         Selection {
             budget_seconds: Some(0.0),
+            ..Selection::default()
+        },
+        Selection {
+            costly_step: 1.5,
+            ..Selection::default()
+        },
+        Selection {
+            costly_step: f64::NAN,
             ..Selection::default()
         },
         Selection {

@@ -139,7 +139,9 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
         features, so an odd D rounds up), D for the arc-cosine kernels, D landmarks for Nyström
         (with ``feature_map="auto"``, n = ⌈D/2⌉ for both maps, as ``rks fit --frequencies n``).
         None: 2,048 to start (n = 1,024), doubled by the model selection while the leave-one-out
-        score improves and ``budget`` allows.
+        score improves and ``budget`` allows (a doubling that would cost over a fifth of the
+        budget only after one that was clearly better; the search then starts one step below,
+        and with ``feature_map="auto"`` both maps start from the same number of features).
     feature_map : str, default "auto"
         "auto" (with model selection and ridge: Fastfood or Nyström, whichever has the better
         leave-one-out score; otherwise Fastfood), or "fastfood", "dense", "orf", "sorf",

@@ -10,7 +10,7 @@ use rks::{AnyMap, Bandwidth, FeatureMap, MapKind};
 
 use super::bounds::Ranges;
 use super::relevance::ColumnWeights;
-use super::select::{MapTrial, Selection, SelectionReport};
+use super::select::{MapTrial, Selection, SelectionReport, estimated_step_seconds};
 use super::{FitInfo, KernelMachine, KernelMachineValidParams, Solver, SolverInfo, Task};
 use crate::error::{Result, SolversError, invalid};
 use crate::labels::{LabelMap, signed_one_hot};
@@ -325,6 +325,23 @@ impl KernelMachineValidParams {
             .map(|&kind| {
                 let mut params = self.clone();
                 params.map = params.map.kind(kind);
+                // Where that map's step at the n given is costly and the budget lets growth
+                // reach it from below, every map starts from the same number of features: n/2
+                // for the maps with two (cos and sin) per frequency, which may grow back to n
+                // by clear gains.
+                let n = self.n_frequencies();
+                let scored = x.nrows().min(share.loo_rows);
+                let cost = |m: usize| {
+                    estimated_step_seconds(x.nrows(), kind.output_dim(self.kernel(), m), scored)
+                };
+                let reaches_n = share.budget_seconds.is_some_and(|b| {
+                    n >= 4
+                        && cost(n) > b * share.costly_step
+                        && cost(n / 4) + cost(n / 2) + cost(n) <= b
+                });
+                if reaches_n && kind.output_dim(self.kernel(), n) > n {
+                    params.map = params.map.n_frequencies(n / 2);
+                }
                 params.selection = Some(share.clone());
                 params.fit_with_report(x, y)
             })
