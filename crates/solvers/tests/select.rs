@@ -6,7 +6,7 @@ mod common;
 use common::{model_bytes_on_one_two_three_threads, on_one_two_three_threads};
 use ndarray::{Array1, Array2, s};
 use rks::Bandwidth;
-use rks_solvers::machine::Selection;
+use rks_solvers::machine::{KernelMachineParams, Selection, SelectionReport};
 use rks_solvers::{KernelMachine, Lambda, Solver, SolverInfo, SolversError, Task};
 
 fn dataset(name: &str, d: usize) -> (rks_data::Dataset, rks_data::Dataset) {
@@ -156,6 +156,31 @@ fn streamed_fit_chooses_like_the_in_memory_fit() {
     assert!((la / lb - 1.0).abs() < 1e-9, "{la} vs {lb}");
 }
 
+/// A fit of `params` with `selection`, and its selection report.
+fn fit_growing(
+    params: KernelMachineParams,
+    selection: Selection,
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+) -> (KernelMachine, SelectionReport) {
+    let (model, report) = params
+        .selection(selection)
+        .check()
+        .unwrap()
+        .fit_with_report(x.view(), y.view())
+        .unwrap();
+    (model, report.unwrap())
+}
+
+/// The n of each stage-2 step the search fitted, in order.
+fn tried(report: &SelectionReport) -> Vec<usize> {
+    report
+        .final_trials
+        .iter()
+        .map(|t| t.n_frequencies)
+        .collect()
+}
+
 /// With every step costly, growth starts one step below the n given (the first comparison),
 /// keeps a step only when it improves on every earlier one, and doubles n only after a doubling
 /// that was better by more than one standard error.
@@ -168,16 +193,9 @@ fn a_budget_grows_n_only_after_clear_gains() {
         max_frequencies: 256,
         ..Selection::default()
     };
-    let (model, report) = KernelMachine::params()
-        .n_frequencies(32)
-        .selection(selection)
-        .check()
-        .unwrap()
-        .fit_with_report(x.view(), y.view())
-        .unwrap();
-    let report = report.unwrap();
+    let (model, report) = fit_growing(KernelMachine::params().n_frequencies(32), selection, &x, &y);
     let trials = &report.final_trials;
-    let ns: Vec<usize> = trials.iter().map(|t| t.n_frequencies).collect();
+    let ns = tried(&report);
     assert_eq!(ns[..2], [16, 32], "{ns:?}");
     assert!(ns.windows(2).all(|w| w[1] == 2 * w[0]), "{ns:?}");
     assert!(*ns.last().unwrap() <= 256);
@@ -209,21 +227,10 @@ fn no_costly_growth_without_a_clear_gain() {
             max_frequencies: 4096,
             ..Selection::default()
         };
-        let (model, report) = KernelMachine::params()
-            .n_frequencies(64)
-            .selection(selection)
-            .check()
-            .unwrap()
-            .fit_with_report(x.view(), y.view())
-            .unwrap();
-        let report = report.unwrap();
-        let ns: Vec<usize> = report
-            .final_trials
-            .iter()
-            .map(|t| t.n_frequencies)
-            .collect();
+        let (model, report) =
+            fit_growing(KernelMachine::params().n_frequencies(64), selection, &x, &y);
         assert_eq!(model.map().n_frequencies(), report.n_frequencies);
-        (ns, report.notes)
+        (tried(&report), report.notes)
     };
     let (ns, notes) = fit(0.0);
     assert_eq!(ns, [32, 64]);
@@ -246,14 +253,8 @@ fn compared_maps_start_from_the_same_number_of_features() {
             maps: vec![MapKind::Fastfood, MapKind::Dense],
             ..Selection::default()
         };
-        let (_, report) = KernelMachine::params()
-            .n_frequencies(64)
-            .selection(selection)
-            .check()
-            .unwrap()
-            .fit_with_report(x.view(), y.view())
-            .unwrap();
-        report.unwrap().final_trials[0].n_frequencies
+        let (_, report) = fit_growing(KernelMachine::params().n_frequencies(64), selection, &x, &y);
+        tried(&report)[0]
     };
     assert_eq!(first(0.0), 16);
     assert_eq!(first(1.0), 64);
@@ -271,17 +272,12 @@ fn regression_growth_pairs_the_rows_residuals() {
             max_frequencies: 512,
             ..Selection::default()
         };
-        let (_, report) = KernelMachine::params()
+        let params = KernelMachine::params()
             .n_frequencies(16)
-            .task(Task::Regression)
-            .selection(selection)
-            .check()
-            .unwrap()
-            .fit_with_report(x.view(), y.view())
-            .unwrap();
+            .task(Task::Regression);
+        let (_, report) = fit_growing(params, selection, &x, &y);
         // The largest n tried.
-        let report = report.unwrap();
-        report.final_trials.iter().map(|t| t.n_frequencies).max()
+        tried(&report).into_iter().max()
     };
     let x = Array2::from_shape_fn((800, 1), |(i, _)| uniform(i, 0, 4));
     let y = Array1::from_shape_fn(800, |i| {
@@ -312,21 +308,10 @@ fn the_budget_counts_operations_not_the_clock() {
             max_frequencies: 4096,
             ..Selection::default()
         };
-        let (model, report) = KernelMachine::params()
-            .n_frequencies(32)
-            .selection(selection)
-            .check()
-            .unwrap()
-            .fit_with_report(x.view(), y.view())
-            .unwrap();
-        (model, report.unwrap())
+        fit_growing(KernelMachine::params().n_frequencies(32), selection, &x, &y)
     };
     let (model, report) = fit(step(32) + 0.9 * step(64));
-    let tried: Vec<usize> = report
-        .final_trials
-        .iter()
-        .map(|t| t.n_frequencies)
-        .collect();
+    let tried = tried(&report);
     assert_eq!(tried, [32]);
     assert_eq!(model.map().n_frequencies(), 32);
     assert!(

@@ -334,12 +334,7 @@ impl KernelMachineValidParams {
                 let cost = |m: usize| {
                     estimated_step_seconds(x.nrows(), kind.output_dim(self.kernel(), m), scored)
                 };
-                let reaches_n = share.budget_seconds.is_some_and(|b| {
-                    n >= 4
-                        && cost(n) > b * share.costly_step
-                        && cost(n / 4) + cost(n / 2) + cost(n) <= b
-                });
-                if reaches_n && kind.output_dim(self.kernel(), n) > n {
+                if kind.output_dim(self.kernel(), n) > n && share.starts_below(n / 2, cost) {
                     params.map = params.map.n_frequencies(n / 2);
                 }
                 params.selection = Some(share.clone());

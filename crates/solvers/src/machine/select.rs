@@ -297,6 +297,24 @@ impl Selection {
         }
     }
 
+    /// True when a step of n's growth estimated at `seconds` is costly: over
+    /// [`costly_step`](Self::costly_step) of the budget (never without a budget).
+    pub(super) fn is_costly(&self, seconds: f64) -> bool {
+        self.budget_seconds
+            .is_some_and(|budget| seconds > budget * self.costly_step)
+    }
+
+    /// True when growth from `start` begins one step below it, at start/2: the doubling past
+    /// `start` is costly and the budget could pay for the steps at start/2, start and 2·start
+    /// (`estimate` gives a step's seconds at n).
+    pub(super) fn starts_below(&self, start: usize, estimate: impl Fn(usize) -> f64) -> bool {
+        self.budget_seconds.is_some_and(|budget| {
+            start >= 2
+                && self.is_costly(estimate(2 * start))
+                && estimate(start / 2) + estimate(start) + estimate(2 * start) <= budget
+        })
+    }
+
     /// Rows the seeded sample must hold: the median heuristic's, the σ search's and the
     /// leave-one-out scoring's (each takes a prefix of the same sample).
     pub fn sample_rows(&self) -> usize {
@@ -849,18 +867,8 @@ impl KernelMachineValidParams {
             // A costly doubling is taken only after one that was clearly better, so when the
             // one past the n given would be costly and the budget allows it at all, the search
             // starts one step below.
-            let costly = |n: usize| {
-                selection
-                    .budget_seconds
-                    .is_some_and(|budget| estimate(n) > budget * selection.costly_step)
-            };
-            let probe = selection.budget_seconds.is_some_and(|budget| {
-                start >= 2
-                    && 2 * start <= selection.max_frequencies
-                    && costly(2 * start)
-                    && estimate(start / 2) + estimate(start) + estimate(2 * start) <= budget
-            });
-            if probe {
+            let costly = |n: usize| selection.is_costly(estimate(n));
+            if 2 * start <= selection.max_frequencies && selection.starts_below(start, estimate) {
                 n = start / 2;
             }
             let mut spent = 0.0;
