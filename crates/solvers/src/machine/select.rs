@@ -867,22 +867,21 @@ impl KernelMachineValidParams {
             // A costly doubling is taken only after one that was clearly better, so when the
             // one past the n given would be costly and the budget allows it at all, the search
             // starts one step below.
-            let costly = |n: usize| selection.is_costly(estimate(n));
             if 2 * start <= selection.max_frequencies && selection.starts_below(start, estimate) {
                 n = start / 2;
             }
             let mut spent = 0.0;
-            let mut last: Option<(Trial, RowResiduals)> = None;
+            let mut last: Option<RowResiduals> = None;
             loop {
                 let (prepared, ridge, trial, residuals) = step(n)?;
                 let improves = final_trials
                     .iter()
                     .all(|t| trial.score.better_than(&t.score));
-                let clear_gain = last.as_ref().map(|(_, before_rows)| {
-                    let (now, then) = residuals.paired(before_rows, x.nrows());
+                let clear_gain = last.as_ref().map(|before| {
+                    let (now, then) = residuals.paired(before, x.nrows());
                     clearly_lower(&now, &then)
                 });
-                final_trials.push(trial.clone());
+                final_trials.push(trial);
                 if !improves {
                     notes.push(format!(
                         "n = {n} did not improve the leave-one-out score: n = {} kept",
@@ -892,7 +891,7 @@ impl KernelMachineValidParams {
                     break;
                 }
                 fitted = Some((prepared, ridge));
-                last = Some((trial, residuals));
+                last = Some(residuals);
                 let Some(budget) = selection.budget_seconds else {
                     break;
                 };
@@ -922,7 +921,7 @@ impl KernelMachineValidParams {
                     ));
                     break;
                 }
-                if costly(2 * n) && clear_gain != Some(true) {
+                if selection.is_costly(next) && clear_gain != Some(true) {
                     notes.push(format!(
                         "n = {n}: not doubled, the last doubling ({} → {n}) was not better by \
                          more than one standard error, and the next would take about {next:.1} s \
