@@ -80,6 +80,34 @@ impl Avx512 {
     pub fn avx2_fma(self) -> Avx2Fma {
         self.0
     }
+
+    /// True on a CPU that runs each 512-bit operation as two 256-bit halves (AMD family 19h,
+    /// Zen 4), where the shortest transforms from a buffer off a 64-byte boundary are faster
+    /// in 256-bit registers; false where the 512-bit units are whole (Intel; Zen 5). A speed
+    /// choice only: every kernel computes the same bits. Asked of the CPU once (`CPUID`).
+    #[inline]
+    pub fn splits_512_bit_operations(self) -> bool {
+        static SPLITS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *SPLITS.get_or_init(|| {
+            use std::arch::x86_64::__cpuid;
+            let vendor = __cpuid(0);
+            zen4_signature([vendor.ebx, vendor.edx, vendor.ecx], __cpuid(1).eax)
+        })
+    }
+}
+
+/// True for AMD's family 19h (Zen 3 and Zen 4; of the two only Zen 4 has AVX-512) from `CPUID`
+/// leaf 0's vendor registers (EBX, EDX, ECX) and leaf 1's EAX.
+#[cfg(target_arch = "x86_64")]
+fn zen4_signature(vendor: [u32; 3], eax: u32) -> bool {
+    // "AuthenticAMD" as EBX, EDX, ECX.
+    const AMD: [u32; 3] = [0x6874_7541, 0x6974_6e65, 0x444d_4163];
+    // The family: the base field, plus the extended one when the base is 0xF.
+    let family = match (eax >> 8) & 0xF {
+        0xF => 0xF + ((eax >> 20) & 0xFF),
+        base => base,
+    };
+    vendor == AMD && family == 0x19
 }
 
 /// Proof that the running CPU has AVX-512 VNNI (the 16-bit dot products `vpdpwssd`) besides
@@ -211,5 +239,27 @@ impl From<Avx512Vnni> for Simd {
             avx512_vnni: Some(cpu),
             ..Self::from(cpu.avx512())
         }
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::zen4_signature;
+
+    const AMD: [u32; 3] = [0x6874_7541, 0x6974_6e65, 0x444d_4163];
+    const INTEL: [u32; 3] = [0x756e_6547, 0x4965_6e69, 0x6c65_746e];
+
+    /// The family decoding, on the signatures (`CPUID` leaf 1, EAX) of the machines measured.
+    #[test]
+    fn zen4_is_told_apart() {
+        // EPYC Zen 4: family 0xF + 0xA = 0x19, model 0x11.
+        assert!(zen4_signature(AMD, 0x00A1_0F11));
+        // EPYC Zen 3 (also 19h; it has no AVX-512, so no token asks).
+        assert!(zen4_signature(AMD, 0x00A0_0F11));
+        // Zen 5: family 0x1A.
+        assert!(!zen4_signature(AMD, 0x00B0_0F21));
+        // Xeon, Emerald Rapids: family 6, model 0xCF; the vendor decides before the family.
+        assert!(!zen4_signature(INTEL, 0x000C_06F2));
+        assert!(!zen4_signature(INTEL, 0x00A1_0F11));
     }
 }

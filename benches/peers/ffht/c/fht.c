@@ -1,0 +1,3 @@
+#include "fht.h"
+
+#include "fht_impl.h"
