@@ -91,17 +91,19 @@ impl Avx512 {
         *SPLITS.get_or_init(|| {
             use std::arch::x86_64::__cpuid;
             let vendor = __cpuid(0);
-            zen4_signature([vendor.ebx, vendor.edx, vendor.ecx], __cpuid(1).eax)
+            amd_family_19h([vendor.ebx, vendor.edx, vendor.ecx], __cpuid(1).eax)
         })
     }
 }
 
+/// "AuthenticAMD", as `CPUID` leaf 0 returns it in EBX, EDX, ECX.
+#[cfg(target_arch = "x86_64")]
+const AMD: [u32; 3] = [0x6874_7541, 0x6974_6e65, 0x444d_4163];
+
 /// True for AMD's family 19h (Zen 3 and Zen 4; of the two only Zen 4 has AVX-512) from `CPUID`
 /// leaf 0's vendor registers (EBX, EDX, ECX) and leaf 1's EAX.
 #[cfg(target_arch = "x86_64")]
-fn zen4_signature(vendor: [u32; 3], eax: u32) -> bool {
-    // "AuthenticAMD" as EBX, EDX, ECX.
-    const AMD: [u32; 3] = [0x6874_7541, 0x6974_6e65, 0x444d_4163];
+fn amd_family_19h(vendor: [u32; 3], eax: u32) -> bool {
     // The family: the base field, plus the extended one when the base is 0xF.
     let family = match (eax >> 8) & 0xF {
         0xF => 0xF + ((eax >> 20) & 0xFF),
@@ -244,22 +246,21 @@ impl From<Avx512Vnni> for Simd {
 
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
-    use super::zen4_signature;
+    use super::{AMD, amd_family_19h};
 
-    const AMD: [u32; 3] = [0x6874_7541, 0x6974_6e65, 0x444d_4163];
     const INTEL: [u32; 3] = [0x756e_6547, 0x4965_6e69, 0x6c65_746e];
 
     /// The family decoding, on the signatures (`CPUID` leaf 1, EAX) of the machines measured.
     #[test]
-    fn zen4_is_told_apart() {
+    fn zen4_is_told_apart_from_whole_512_bit_units() {
         // EPYC Zen 4: family 0xF + 0xA = 0x19, model 0x11.
-        assert!(zen4_signature(AMD, 0x00A1_0F11));
+        assert!(amd_family_19h(AMD, 0x00A1_0F11));
         // EPYC Zen 3 (also 19h; it has no AVX-512, so no token asks).
-        assert!(zen4_signature(AMD, 0x00A0_0F11));
+        assert!(amd_family_19h(AMD, 0x00A0_0F11));
         // Zen 5: family 0x1A.
-        assert!(!zen4_signature(AMD, 0x00B0_0F21));
+        assert!(!amd_family_19h(AMD, 0x00B0_0F21));
         // Xeon, Emerald Rapids: family 6, model 0xCF; the vendor decides before the family.
-        assert!(!zen4_signature(INTEL, 0x000C_06F2));
-        assert!(!zen4_signature(INTEL, 0x00A1_0F11));
+        assert!(!amd_family_19h(INTEL, 0x000C_06F2));
+        assert!(!amd_family_19h(INTEL, 0x00A1_0F11));
     }
 }

@@ -3,10 +3,10 @@
 
 mod common;
 
-use common::{model_bytes_on_one_two_three_threads, on_one_two_three_threads};
+use common::{fit_selecting, model_bytes_on_one_two_three_threads, on_one_two_three_threads};
 use ndarray::{Array1, Array2, s};
 use rks::Bandwidth;
-use rks_solvers::machine::{KernelMachineParams, Selection, SelectionReport};
+use rks_solvers::machine::{Selection, SelectionReport};
 use rks_solvers::{KernelMachine, Lambda, Solver, SolverInfo, SolversError, Task};
 
 fn dataset(name: &str, d: usize) -> (rks_data::Dataset, rks_data::Dataset) {
@@ -156,22 +156,6 @@ fn streamed_fit_chooses_like_the_in_memory_fit() {
     assert!((la / lb - 1.0).abs() < 1e-9, "{la} vs {lb}");
 }
 
-/// A fit of `params` with `selection`, and its selection report.
-fn fit_growing(
-    params: KernelMachineParams,
-    selection: Selection,
-    x: &Array2<f64>,
-    y: &Array1<f64>,
-) -> (KernelMachine, SelectionReport) {
-    let (model, report) = params
-        .selection(selection)
-        .check()
-        .unwrap()
-        .fit_with_report(x.view(), y.view())
-        .unwrap();
-    (model, report.unwrap())
-}
-
 /// The n of each stage-2 step the search fitted, in order.
 fn tried(report: &SelectionReport) -> Vec<usize> {
     report
@@ -193,7 +177,8 @@ fn a_budget_grows_n_only_after_clear_gains() {
         max_frequencies: 256,
         ..Selection::default()
     };
-    let (model, report) = fit_growing(KernelMachine::params().n_frequencies(32), selection, &x, &y);
+    let (model, report) =
+        fit_selecting(KernelMachine::params().n_frequencies(32), selection, &x, &y);
     let trials = &report.final_trials;
     let ns = tried(&report);
     assert_eq!(ns[..2], [16, 32], "{ns:?}");
@@ -228,7 +213,7 @@ fn no_costly_growth_without_a_clear_gain() {
             ..Selection::default()
         };
         let (model, report) =
-            fit_growing(KernelMachine::params().n_frequencies(64), selection, &x, &y);
+            fit_selecting(KernelMachine::params().n_frequencies(64), selection, &x, &y);
         assert_eq!(model.map().n_frequencies(), report.n_frequencies);
         (tried(&report), report.notes)
     };
@@ -253,7 +238,8 @@ fn compared_maps_start_from_the_same_number_of_features() {
             maps: vec![MapKind::Fastfood, MapKind::Dense],
             ..Selection::default()
         };
-        let (_, report) = fit_growing(KernelMachine::params().n_frequencies(64), selection, &x, &y);
+        let (_, report) =
+            fit_selecting(KernelMachine::params().n_frequencies(64), selection, &x, &y);
         tried(&report)[0]
     };
     assert_eq!(first(0.0), 16);
@@ -275,7 +261,7 @@ fn regression_growth_pairs_the_rows_residuals() {
         let params = KernelMachine::params()
             .n_frequencies(16)
             .task(Task::Regression);
-        let (_, report) = fit_growing(params, selection, &x, &y);
+        let (_, report) = fit_selecting(params, selection, &x, &y);
         // The largest n tried.
         tried(&report).into_iter().max()
     };
@@ -308,7 +294,7 @@ fn the_budget_counts_operations_not_the_clock() {
             max_frequencies: 4096,
             ..Selection::default()
         };
-        fit_growing(KernelMachine::params().n_frequencies(32), selection, &x, &y)
+        fit_selecting(KernelMachine::params().n_frequencies(32), selection, &x, &y)
     };
     let (model, report) = fit(step(32) + 0.9 * step(64));
     let tried = tried(&report);

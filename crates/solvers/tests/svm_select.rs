@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{model_bytes_on_one_two_three_threads, uniform};
+use common::{fit_selecting, model_bytes_on_one_two_three_threads, uniform};
 use ndarray::{Array1, Array2};
 use rks_solvers::cv::{Path, Targets, cross_validate, mean_score};
 use rks_solvers::folds::assign_folds;
@@ -130,18 +130,13 @@ fn fit_oversmoothed(
     seed: u64,
     selection: Selection,
 ) -> (KernelMachine, rks_solvers::machine::SelectionReport) {
-    let (model, report) = KernelMachine::params()
+    let params = KernelMachine::params()
         .n_frequencies(n)
         .seed(seed)
         .solver(Solver::Ridge {
             lambda: rks_solvers::Lambda::Fixed(1e5),
-        })
-        .selection(selection)
-        .check()
-        .unwrap()
-        .fit_with_report(x.view(), y.view())
-        .unwrap();
-    (model, report.unwrap())
+        });
+    fit_selecting(params, selection, x, y)
 }
 
 /// Ridge held to an over-smoothing λ (given: the comparison scores it around that λ only) loses to

@@ -33,11 +33,11 @@ pub(super) fn fwht_f32(cpu: Avx512, data: &mut [f32]) {
         // two cache lines each; 2^6 entries from a buffer 16 bytes off: 1.09–1.13 of FFHT's
         // time, with the AVX2 kernel 0.91). With whole 512-bit units (Emerald Rapids) the
         // 64-byte registers stay faster: 0.55 of FFHT's time against the AVX2 kernel's 0.93–1.02.
-        let straddles = data.len() == 4 * f32x16::LANES
+        let to_avx2 = data.len() == 4 * f32x16::LANES
             && !(data.as_ptr() as usize).is_multiple_of(64)
             && cpu.splits_512_bit_operations();
         // SAFETY: the token proves the CPU has AVX-512 (F, DQ, VL, BW), AVX2 and FMA.
-        if data.len() < 4 * f32x16::LANES || straddles || !unsafe { f32x16::short(data) } {
+        if data.len() < 4 * f32x16::LANES || to_avx2 || !unsafe { f32x16::short(data) } {
             super::avx2::fwht_f32(cpu.avx2_fma(), data);
         }
         return;
@@ -57,11 +57,11 @@ pub(super) fn fwht_f64(cpu: Avx512, data: &mut [f64]) {
     if data.len() < 16 * f64x8::LANES {
         // As for f32, up to 2^6 entries (Zen 4: 1.0–1.05 of FFHT's time, with the AVX2 kernel
         // 0.86–0.88; Emerald Rapids: 0.37–0.41, with the AVX2 kernel 0.90–0.95).
-        let straddles = data.len() <= 8 * f64x8::LANES
+        let to_avx2 = data.len() <= 8 * f64x8::LANES
             && !(data.as_ptr() as usize).is_multiple_of(64)
             && cpu.splits_512_bit_operations();
         // SAFETY: the token proves the CPU has AVX-512 (F, DQ, VL, BW), AVX2 and FMA.
-        if data.len() < 4 * f64x8::LANES || straddles || !unsafe { f64x8::short(data) } {
+        if data.len() < 4 * f64x8::LANES || to_avx2 || !unsafe { f64x8::short(data) } {
             super::avx2::fwht_f64(cpu.avx2_fma(), data);
         }
         return;

@@ -83,3 +83,23 @@ pub fn model_bytes_on_one_two_three_threads(
 ) -> Vec<Vec<u8>> {
     on_one_two_three_threads(|| params.fit(x, y).unwrap().to_bytes().unwrap())
 }
+
+/// The model `params` fits on rows `x` with targets `y` under `selection`, and its selection
+/// report.
+pub fn fit_selecting(
+    params: rks_solvers::KernelMachineParams,
+    selection: rks_solvers::machine::Selection,
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+) -> (
+    rks_solvers::KernelMachine,
+    rks_solvers::machine::SelectionReport,
+) {
+    let (model, report) = params
+        .selection(selection)
+        .check()
+        .unwrap()
+        .fit_with_report(x.view(), y.view())
+        .unwrap();
+    (model, report.unwrap())
+}
