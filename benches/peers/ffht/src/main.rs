@@ -215,13 +215,31 @@ fn check<F: Both>(max_log: u32) -> usize {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |flag: &str, default: usize| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .map_or(default, |v| v.parse().expect("a number"))
+    // A flag's value, its default when absent; an error names the flag and its range.
+    let value = |flag: &str, default: usize, range: std::ops::RangeInclusive<usize>| {
+        let Some(i) = args.iter().position(|a| a == flag) else {
+            return Ok(default);
+        };
+        args.get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .filter(|v| range.contains(v))
+            .ok_or(format!(
+                "{flag} takes a whole number in {}..={}",
+                range.start(),
+                range.end()
+            ))
     };
-    let (rounds, max_log) = (value("--rounds", 301), value("--max-log", 20) as u32);
+    let parsed = value("--rounds", 301, 1..=100_000)
+        .and_then(|r| Ok((r, value("--max-log", 20, 6..=24)? as u32)));
+    let (rounds, max_log) = match parsed {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!(
+                "rks-ffht-bench: {e}\nusage: rks-ffht-bench [--check] [--rounds R] [--max-log L]"
+            );
+            return ExitCode::from(2);
+        }
+    };
     if args.iter().any(|a| a == "--check") {
         let failures = check::<f32>(max_log) + check::<f64>(max_log);
         println!(
