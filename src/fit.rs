@@ -98,10 +98,14 @@ pub fn write_selection(out: &mut dyn Write, s: &SelectionReport) -> io::Result<(
     for (mark, t) in grid.chain(s.walk_trials.iter().map(|t| ("walk: ", t))) {
         writeln!(
             out,
-            "    {mark}σ = {:<8.4} (×{:<5.3}) n = {:<5} {} rows  λ = {:<9.3e} {}",
+            "    {mark}σ = {:<8.4} (×{:<5.3}) {:<9} {} rows  λ = {:<9.3e} {}",
             t.sigma,
             t.factor,
-            t.n_frequencies,
+            if t.exact {
+                "exact".to_string()
+            } else {
+                format!("n = {}", t.n_frequencies)
+            },
             t.rows,
             t.lambda,
             metric(t)

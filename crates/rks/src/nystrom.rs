@@ -281,9 +281,58 @@ fn weighted(rng: &mut ChaCha8Rng, weights: &[f64], m: usize) -> Vec<usize> {
     order
 }
 
-/// The kernel matrix [k(a_i, b_j)] of the rows of `a` and `b` (rows of `a` in parallel).
-fn kernel_matrix(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>, spec: &MapSpec) -> Array2<f64> {
-    let (kernel, sigma) = (spec.kernel(), spec.sigma());
+/// The exact kernel matrix [k(aᵢ, bⱼ)] (`a.nrows()` × `b.nrows()`) of the rows of `a` and `b`
+/// at bandwidth σ: what the Nyström map reproduces with every row a landmark, for scoring a
+/// bandwidth with the exact kernel instead of features (`rks-solvers`' model selection). Rows
+/// of `a` in parallel; each value is computed alone, with the bits of the map's kernel values,
+/// so they do not depend on the thread count.
+///
+/// ```
+/// use ndarray::array;
+/// use rks::Kernel;
+/// use rks::nystrom::kernel_matrix;
+///
+/// let x = array![[0.0, 0.0], [3.0, 4.0]];
+/// let k = kernel_matrix(Kernel::Gaussian, 5.0, x.view(), x.view())?;
+/// assert_eq!(k[[0, 0]], 1.0);
+/// assert!((k[[0, 1]] - (-0.5f64).exp()).abs() < 1e-15); // exp(−‖x − y‖²/2σ²), ‖x − y‖ = σ
+/// # Ok::<(), rks::RksError>(())
+/// ```
+pub fn kernel_matrix(
+    kernel: Kernel,
+    sigma: f64,
+    a: ArrayView2<'_, f64>,
+    b: ArrayView2<'_, f64>,
+) -> Result<Array2<f64>, RksError> {
+    if !(sigma.is_finite() && sigma > 0.0) {
+        return Err(invalid(
+            Param::Sigma,
+            format!("σ must be finite and > 0, got {sigma}"),
+        ));
+    }
+    if a.ncols() != b.ncols() {
+        return Err(RksError::WrongInputDim {
+            expected: a.ncols(),
+            found: b.ncols(),
+        });
+    }
+    crate::scaler::check_finite(a)?;
+    crate::scaler::check_finite(b)?;
+    crate::alloc::probe(
+        8 * a.nrows() as u128 * b.nrows() as u128,
+        "the kernel matrix",
+        Param::Rows,
+    )?;
+    Ok(kernel_values_of(a, b, (kernel, sigma)))
+}
+
+/// The kernel matrix [k(a_i, b_j)] of the rows of `a` and `b` (rows of `a` in parallel), the
+/// inputs already checked.
+fn kernel_values_of(
+    a: ArrayView2<'_, f64>,
+    b: ArrayView2<'_, f64>,
+    (kernel, sigma): (Kernel, f64),
+) -> Array2<f64> {
     let (rows_b, d) = (b.as_standard_layout(), b.ncols());
     let b = rows_b
         .as_slice()
@@ -479,7 +528,11 @@ fn leverage_scores(
     ridge: f64,
 ) -> Result<Vec<f64>, RksError> {
     let landmark_rows = x.select(Axis(0), landmarks);
-    let k_ss = kernel_matrix(landmark_rows.view(), landmark_rows.view(), spec);
+    let k_ss = kernel_values_of(
+        landmark_rows.view(),
+        landmark_rows.view(),
+        (spec.kernel(), spec.sigma()),
+    );
     let mean_diag = k_ss.diag().mean().unwrap_or(1.0);
     let lambda = ridge * if mean_diag > 0.0 { mean_diag } else { 1.0 };
     let weighted_k =
@@ -487,7 +540,11 @@ fn leverage_scores(
     let (values, u) = eigen(&weighted_k)?;
     let (kernel, sigma) = (spec.kernel(), spec.sigma());
     let scored = x.select(Axis(0), rows);
-    let k_xs = kernel_matrix(scored.view(), landmark_rows.view(), spec);
+    let k_xs = kernel_values_of(
+        scored.view(),
+        landmark_rows.view(),
+        (spec.kernel(), spec.sigma()),
+    );
     // The eigenvectors as contiguous columns, each entry times its landmark's weight:
     // c_j = u_jᵀ (W k) below is one dot product.
     let s = values.len();
@@ -610,7 +667,11 @@ impl Nystrom {
             return Ok(root);
         }
         let m = self.n_landmarks();
-        let k = kernel_matrix(self.landmarks.view(), self.landmarks.view(), &self.spec);
+        let k = kernel_values_of(
+            self.landmarks.view(),
+            self.landmarks.view(),
+            (self.spec.kernel(), self.spec.sigma()),
+        );
         let (values, u) = eigen(&k)?;
         let top = values.iter().copied().fold(0.0, f64::max);
         let g: Vec<f64> = values
@@ -976,7 +1037,7 @@ mod tests {
     /// k_iᵀ(K + λI)⁻¹k_i = ‖L⁻¹k_i‖².
     fn exact_scores(x: &Array2<f64>, spec: &MapSpec, lambda: f64) -> Vec<f64> {
         let n = x.nrows();
-        let k = kernel_matrix(x.view(), x.view(), spec);
+        let k = kernel_values_of(x.view(), x.view(), (spec.kernel(), spec.sigma()));
         let mut l = Array2::<f64>::zeros((n, n));
         for i in 0..n {
             for j in 0..=i {

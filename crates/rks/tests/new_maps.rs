@@ -348,6 +348,50 @@ fn nystrom_with_every_row_a_landmark_reproduces_the_kernel_matrix() {
 }
 
 #[test]
+fn the_kernel_matrix_is_the_exact_kernel_for_any_thread_count() {
+    let (a, b) = (gaussian_rows(37, 5, 4), gaussian_rows(23, 5, 5));
+    for kernel in Kernel::ALL {
+        let sigma = 1.3;
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| rks::nystrom::kernel_matrix(kernel, sigma, a.view(), b.view()))
+                .unwrap()
+        };
+        let k = on(1);
+        assert_eq!(k.dim(), (37, 23));
+        for (i, j) in [(0, 0), (5, 17), (36, 22), (20, 3)] {
+            let exact = kernel
+                .exact(
+                    &a.row(i).to_vec(),
+                    &b.row(j).to_vec(),
+                    Bandwidth::Sigma(sigma),
+                )
+                .unwrap();
+            assert!((k[[i, j]] - exact).abs() < 1e-13, "{kernel:?} ({i}, {j})");
+        }
+        assert_eq!(k, on(3), "{kernel:?}: the same bits on 1 and 3 threads");
+    }
+}
+
+#[test]
+fn the_kernel_matrix_refuses_bad_input() {
+    let x = gaussian_rows(4, 3, 1);
+    let k = |sigma: f64, b: ArrayView2<'_, f64>| {
+        rks::nystrom::kernel_matrix(Kernel::Gaussian, sigma, x.view(), b)
+    };
+    assert!(k(0.0, x.view()).is_err());
+    assert!(k(f64::NAN, x.view()).is_err());
+    assert!(k(1.0, x.slice(s![.., ..2])).is_err());
+    let mut bad = x.clone();
+    bad[[1, 2]] = f64::INFINITY;
+    assert!(k(1.0, bad.view()).is_err());
+    assert!(k(1.0, x.view()).is_ok());
+}
+
+#[test]
 fn nystrom_error_falls_with_the_landmarks() {
     let x = gaussian_rows(400, 6, 8);
     let sigma = 2.0;

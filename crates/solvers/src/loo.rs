@@ -232,6 +232,9 @@ enum Weights {
     Rows(Array2<f64>),
     /// From the D × D eigenvectors V of ΦcᵀΦc (kept columns): W = V diag(√s/(s + λ)) Ỹ.
     Features(Mat<f64>),
+    /// None: the path of an exact kernel matrix ([`LooPath::from_kernel`]) scores λ but has no
+    /// features to weigh.
+    Kernel,
 }
 
 /// The factorisation behind [`LooPath::score`] and [`LooPath::fit`].
@@ -334,6 +337,78 @@ impl LooPath {
             (u, s, y_tilde),
             trace,
             Weights::Rows(phi),
+        ))
+    }
+
+    /// The path of kernel ridge regression on the exact kernel matrix `k` (N × N, symmetric,
+    /// positive semi-definite) with targets `y` (N × m), scoring every row: the same scores as
+    /// [`new`](Self::new) on any features with ΦΦᵀ = K (for example a Nyström map with every
+    /// row a landmark), from one N × N eigendecomposition of the centred matrix
+    /// Kc = (I − 11ᵀ/N) K (I − 11ᵀ/N) = ΦcΦcᵀ. The λ grid's scale is tr(Kc)/N, as for
+    /// N features. It scores λ only: [`fit`](Self::fit) has no features to weigh and returns an
+    /// error.
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use rks_solvers::loo::LooPath;
+    ///
+    /// let phi = Array2::from_shape_fn((12, 20), |(i, j)| ((i * 20 + j) as f64 * 0.37).sin());
+    /// let y = Array2::from_shape_fn((12, 1), |(i, _)| (i as f64 * 0.5).cos());
+    /// let by_kernel = LooPath::from_kernel(phi.dot(&phi.t()), y.view())?;
+    /// let by_features = LooPath::new(phi, y.view())?;
+    /// let (a, b) = (by_kernel.score(0.1, None).mse, by_features.score(0.1, None).mse);
+    /// assert!((a - b).abs() < 1e-9 * b);
+    /// assert!(by_kernel.fit(0.1).is_err());
+    /// # Ok::<(), rks_solvers::SolversError>(())
+    /// ```
+    pub fn from_kernel(k: Array2<f64>, y: ArrayView2<'_, f64>) -> Result<Self> {
+        let rows = k.nrows();
+        if k.ncols() != rows {
+            return Err(SolversError::DimensionMismatch {
+                what: "columns of the kernel matrix (it is square)",
+                expected: rows,
+                found: k.ncols(),
+            });
+        }
+        check_rows(rows, y.nrows())?;
+        if rows < 2 {
+            return Err(SolversError::EmptyInput(
+                "leave-one-out needs at least two rows".into(),
+            ));
+        }
+        check_finite("kernel value", k.view())?;
+        check_finite("target", y)?;
+        rks::alloc::probe(
+            2 * 8 * (rows as u128) * (rows as u128),
+            "the centred kernel matrix and its eigenvectors",
+            rks::error::Param::Rows,
+        )?;
+        let n = rows as f64;
+        // Kc = K − 1k̄ᵀ − k̄1ᵀ + k̿, with k̄ the row means (K symmetric: also the column means).
+        let means: Vec<f64> = k.axis_iter(Axis(0)).map(|r| r.sum() / n).collect();
+        let grand = means.iter().sum::<f64>() / n;
+        let kc = Mat::from_fn(rows, rows, |i, j| {
+            // The lower triangle, which the eigendecomposition reads, from the entry (i, j)
+            // with i ≥ j: symmetric even when `k` is not exactly.
+            let (i, j) = if i >= j { (i, j) } else { (j, i) };
+            k[[i, j]] - means[i] - means[j] + grand
+        });
+        let trace: f64 = (0..rows).map(|i| kc[(i, i)]).sum();
+        let ybar: Vec<f64> = y.axis_iter(Axis(1)).map(|c| c.sum() / n).collect();
+        let yc = Mat::from_fn(rows, y.ncols(), |i, j| y[[i, j]] - ybar[j]);
+        let (vectors, values) = eigen(&kc)?;
+        let keep = kept(&values, rows);
+        let u = Mat::from_fn(rows, keep.len(), |i, j| vectors[(i, keep[j])]);
+        let s = keep.iter().map(|&j| values[j]).collect();
+        let y_tilde = product(u.transpose(), yc.as_ref());
+        Ok(Self::assemble(
+            n,
+            rows,
+            (Vec::new(), ybar),
+            (y.to_owned(), yc),
+            (u, s, y_tilde),
+            trace,
+            Weights::Kernel,
         ))
     }
 
@@ -520,6 +595,13 @@ impl LooPath {
             }
             Weights::Features(v) => {
                 product(v.as_ref(), scaled(&|s| s.sqrt() / (s + lambda)).as_ref())
+            }
+            Weights::Kernel => {
+                return Err(SolversError::LinearAlgebra(
+                    "a leave-one-out path from a kernel matrix scores λ; it has no features \
+                     to fit weights on"
+                        .into(),
+                ));
             }
         };
         ridge_from(w.as_ref(), &self.mu, &self.ybar, lambda, None)
@@ -755,6 +837,39 @@ mod tests {
                 assert!(gap < 1e-6, "{rows}×{dim}, λ = {lambda}: {gap}");
             }
         }
+    }
+
+    #[test]
+    fn the_kernel_path_matches_brute_force_on_features_of_that_kernel() {
+        // K = ΦΦᵀ, with more rows than features (K singular) and fewer, three outputs.
+        for (rows, dim) in [(30, 8), (18, 40)] {
+            let (phi, y) = problem(rows, dim, 3);
+            let path = LooPath::from_kernel(phi.dot(&phi.t()), y.view()).unwrap();
+            assert_eq!(path.fit_rows(), rows);
+            assert_eq!(path.scored_rows(), rows);
+            for lambda in [1e-3, 0.1, 10.0] {
+                let gap =
+                    max_relative_gap(&path.predictions(lambda), &brute_force(&phi, &y, lambda));
+                assert!(gap < 1e-7, "{rows}×{dim}, λ = {lambda}: {gap}");
+            }
+            assert!(path.fit(0.1).is_err());
+        }
+    }
+
+    #[test]
+    fn the_kernel_path_refuses_bad_input() {
+        let (phi, y) = problem(6, 4, 1);
+        let k = phi.dot(&phi.t());
+        let first = |a: &Array2<f64>, axis: usize, n: usize| {
+            a.slice_axis(Axis(axis), (..n).into()).to_owned()
+        };
+        assert!(LooPath::from_kernel(first(&k, 1, 5), y.view()).is_err());
+        assert!(LooPath::from_kernel(k.clone(), first(&y, 0, 5).view()).is_err());
+        let mut bad = k.clone();
+        bad[[2, 3]] = f64::NAN;
+        assert!(LooPath::from_kernel(bad, y.view()).is_err());
+        let one = Array2::from_elem((1, 1), 1.0);
+        assert!(LooPath::from_kernel(one, first(&y, 0, 1).view()).is_err());
     }
 
     #[test]

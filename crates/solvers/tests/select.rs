@@ -654,3 +654,112 @@ fn column_relevance_on_one_repeated_row_is_skipped_not_an_error() {
         report.notes
     );
 }
+
+/// With a budget whose costly share pays for it, the σ grid is scored with the exact kernel:
+/// each trial's leave-one-out score is that of a Nyström map with every row a landmark (which
+/// reproduces the kernel matrix); the streamed fit chooses the same σ. Without that share (a
+/// small budget, or `exact_sigma` off) the grid is scored with features, as before.
+#[test]
+fn the_exact_kernel_scores_sigma_when_the_budget_allows() {
+    let (x, y) = checkerboard(400, 3);
+    let fixed = Solver::Ridge {
+        lambda: Lambda::Fixed(1e-3),
+    };
+    let params = |budget: f64, exact_sigma: bool| {
+        KernelMachine::params()
+            .n_frequencies(256)
+            .solver(fixed.clone())
+            .selection(Some(Selection {
+                search_frequencies: 16,
+                relevance: false,
+                budget_seconds: Some(budget),
+                max_frequencies: 256,
+                exact_sigma,
+                ..Selection::default()
+            }))
+            .check()
+            .unwrap()
+    };
+    let report = |budget, exact| {
+        let (_, report) = params(budget, exact)
+            .fit_with_report(x.view(), y.view())
+            .unwrap();
+        report.unwrap()
+    };
+    let exact = report(1e3, true);
+    assert_eq!(exact.sigma_trials.len(), 8);
+    assert!(
+        exact
+            .sigma_trials
+            .iter()
+            .all(|t| t.exact && t.rows == 400 && t.n_frequencies == 400)
+    );
+    assert!(exact.notes[0].contains("exact kernel"), "{:?}", exact.notes);
+    // Each trial against the Nyström map with m = N at its σ, fitted with the same λ.
+    for trial in &exact.sigma_trials {
+        let (_, nystrom) = KernelMachine::params()
+            .map(rks::MapKind::Nystrom)
+            .n_frequencies(400)
+            .bandwidth(Bandwidth::Sigma(trial.sigma))
+            .solver(fixed.clone())
+            .selection(Some(Selection {
+                relevance: false,
+                ..Selection::default()
+            }))
+            .check()
+            .unwrap()
+            .fit_with_report(x.view(), y.view())
+            .unwrap();
+        let by_features = nystrom.unwrap().final_trials[0].score;
+        let (a, b) = (trial.score, by_features);
+        assert_eq!(a.error, b.error, "σ = {}", trial.sigma);
+        // Nyström drops K_mm's eigenvalues below its floor (10⁻¹⁰ of the largest by default),
+        // which moves a wide kernel's squared error in its sixth digit.
+        assert!(
+            (a.mse / b.mse - 1.0).abs() < 1e-5,
+            "σ = {}: {a:?} {b:?}",
+            trial.sigma
+        );
+    }
+    for (budget, on) in [(1e-3, true), (1e3, false)] {
+        let plain = report(budget, on);
+        assert!(
+            plain
+                .sigma_trials
+                .iter()
+                .all(|t| !t.exact && t.n_frequencies == 16)
+        );
+    }
+    // The streamed fit scores the same sampled rows the same way.
+    let whole = params(1e3, true).fit(x.view(), y.view()).unwrap();
+    let streamed = params(1e3, true)
+        .fit_stream(|| chunks(&x, &y, 150))
+        .unwrap();
+    assert_eq!(streamed.info().sigma, whole.info().sigma);
+    assert_eq!(whole.info().sigma, exact.sigma);
+}
+
+/// A regression's σ walk corrects the features' lean to wide σ; the exact kernel has none, so
+/// with it (asked for: a regression's grid is scored with features by default) the walk is not
+/// taken.
+#[test]
+fn no_walk_after_an_exact_grid() {
+    let (x, y) = ripples(600, 7);
+    let (_, report) = KernelMachine::params()
+        .task(Task::Regression)
+        .n_frequencies(256)
+        .selection(Some(Selection {
+            search_frequencies: 16,
+            budget_seconds: Some(1e3),
+            max_frequencies: 256,
+            exact_sigma_regression: true,
+            ..Selection::default()
+        }))
+        .check()
+        .unwrap()
+        .fit_with_report(x.view(), y.view())
+        .unwrap();
+    let report = report.unwrap();
+    assert!(report.sigma_trials.iter().all(|t| t.exact));
+    assert!(report.walk_trials.is_empty());
+}

@@ -39,7 +39,7 @@ pub use params::{KernelMachineParams, KernelMachineValidParams};
 pub use relevance::{ColumnWeights, RelevanceReport};
 pub use select::{
     DEFAULT_BUDGET_SECONDS, DEFAULT_FREQUENCIES, MapTrial, REFERENCE_FLOPS, Selection,
-    SelectionReport, SolverTrial, Trial, estimated_step_seconds,
+    SelectionReport, SolverTrial, Trial, estimated_exact_trial_seconds, estimated_step_seconds,
 };
 pub use stream::StreamedFit;
 

@@ -13,7 +13,11 @@
 //!    more than one standard error of the row-by-row difference ([`Selection::sigma_walk`]).
 //!    The few frequencies of the grid approximate a narrow kernel poorly, so the grid's choice
 //!    leans wide; the walk corrects that where the sampled rows show it clearly, and leaves σ
-//!    alone where the difference is within their noise.
+//!    alone where the difference is within their noise. A classifier's grid on a sample small
+//!    enough ([`Selection::exact_sigma`]: its trials within the costly share of the budget) is
+//!    scored with the **exact kernel** instead — the centred N × N kernel matrix's
+//!    eigendecomposition gives every λ's leave-one-out scores ([`LooPath::from_kernel`]), as a
+//!    Nyström map with every row a landmark would — so no frequency count biases it.
 //! 2. **λ**, on every training row at the full n and the chosen σ: the whole λ grid by exact
 //!    leave-one-out from one factorisation. With a time [`budget`](Selection::budget_seconds),
 //!    n then grows by doubling while each step improves the score and the steps so far and the
@@ -110,6 +114,24 @@ pub struct Selection {
     /// a few thousand rows); on regression it is on.
     #[serde(default)]
     pub walk_classification: bool,
+    /// Score a classifier's σ grid with the **exact kernel** instead of
+    /// [`search_frequencies`](Self::search_frequencies) features when a budget is set and the
+    /// grid's trials on the sampled rows are estimated to cost at most its
+    /// [`costly_step`](Self::costly_step) share ([`estimated_exact_trial_seconds`]: an N × N
+    /// kernel matrix and its eigendecomposition per σ, [`LooPath::from_kernel`]). Why: a few
+    /// hundred frequencies cannot resolve a narrow kernel, so the features' leave-one-out
+    /// leans to wide σ (on tic-tac-toe's 766 rows × 27 columns, 256 Fastfood frequencies
+    /// scored ×0.5 the median at 16 % error and chose ×5.66 at 2 %, a near-linear model; the
+    /// exact kernel errs 0.8 % at ×1). At the default budget (half of it per map when the maps
+    /// are compared) this covers samples of up to about 800 rows.
+    #[serde(default = "default_exact_sigma")]
+    pub exact_sigma: bool,
+    /// Score a regression's σ grid with the exact kernel too (under the same budget rule); the
+    /// σ walk is then not needed and not taken. Off by default: over 20 random splits of six
+    /// regression sets of 106–404 rows (docs/benchmarks.md) it raised the test RMSE by 0.1 to
+    /// 4.7 %, where the features' grid and the walk had done better.
+    #[serde(default)]
+    pub exact_sigma_regression: bool,
     /// Rows of the σ search (a seeded sample; ≥ 2).
     pub search_rows: usize,
     /// Frequencies of the σ search (at most the fit's n; ≥ 1).
@@ -196,6 +218,10 @@ fn default_relevance() -> bool {
     true
 }
 
+fn default_exact_sigma() -> bool {
+    true
+}
+
 fn default_relevance_rows() -> usize {
     800
 }
@@ -235,6 +261,8 @@ impl Default for Selection {
             refine: true,
             sigma_walk: default_sigma_walk(),
             walk_classification: false,
+            exact_sigma: default_exact_sigma(),
+            exact_sigma_regression: false,
             search_rows: 4000,
             search_frequencies: 256,
             budget_seconds: None,
@@ -302,6 +330,13 @@ impl Selection {
     pub(super) fn is_costly(&self, seconds: f64) -> bool {
         self.budget_seconds
             .is_some_and(|budget| seconds > budget * self.costly_step)
+    }
+
+    /// True when `seconds` are within the [`costly_step`](Self::costly_step) share of the
+    /// budget (never without a budget): what [`exact_sigma`](Self::exact_sigma) may spend.
+    pub(super) fn within_costly_share(&self, seconds: f64) -> bool {
+        self.budget_seconds
+            .is_some_and(|budget| seconds <= budget * self.costly_step)
     }
 
     /// True when growth from `start` begins one step below it, at start/2: the doubling past
@@ -426,6 +461,22 @@ pub fn estimated_step_seconds(rows: usize, dim: usize, scored: usize) -> f64 {
     (features + factorisation) / REFERENCE_FLOPS
 }
 
+/// Estimated seconds, at [`REFERENCE_FLOPS`], of one σ trial scored with the exact kernel on
+/// `rows` sampled rows of `input_dim` columns ([`Selection::exact_sigma`]): the kernel matrix
+/// (N²·(d + 50): the distances and ~50 operations per exponential) and the eigendecomposition
+/// of its centred form (≈ 9N³).
+///
+/// ```
+/// use rks_solvers::machine::estimated_exact_trial_seconds;
+/// // About 1,000 rows fit eight trials in a fifth of the default 10 s budget.
+/// assert!(8.0 * estimated_exact_trial_seconds(1_000, 30) < 2.0);
+/// assert!(8.0 * estimated_exact_trial_seconds(1_400, 30) > 2.0);
+/// ```
+pub fn estimated_exact_trial_seconds(rows: usize, input_dim: usize) -> f64 {
+    let (n, d) = (rows as f64, input_dim as f64);
+    (n * n * (d + 50.0) + 9.0 * n.powi(3)) / REFERENCE_FLOPS
+}
+
 /// One scored candidate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trial {
@@ -441,6 +492,10 @@ pub struct Trial {
     pub lambda: f64,
     /// Its leave-one-out score.
     pub score: LooScore,
+    /// Scored with the exact kernel ([`Selection::exact_sigma`]): `n_frequencies` is then the
+    /// rows.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exact: bool,
 }
 
 /// A map kind's best final trial, when the search chose among maps.
@@ -491,7 +546,8 @@ pub struct SelectionReport {
     pub median_sigma: f64,
     /// Stage 1: one trial per σ of the grid, on the sampled rows.
     pub sigma_trials: Vec<Trial>,
-    /// Stage 1's walk: the trial at the grid's σ and the fit's n, then one per halving
+    /// Stage 1's walk (not taken when the grid was scored with the exact kernel): the trial at
+    /// the grid's σ and the fit's n, then one per halving
     /// tried, on the same rows (the last one tried was not kept unless the walk ran its
     /// full length).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -646,29 +702,57 @@ impl KernelMachineValidParams {
         let targets = targets_of(y, classes);
         let search_n = selection.search_frequencies.min(self.n_frequencies());
         let lambda = self.ridge_lambda();
-        // The sampled rows' leave-one-out trial at σ = factor × median and n frequencies, and
-        // its path (for the rows' residuals when the walk compares squared errors).
-        let fit_at = |factor: f64, n: usize| -> Result<(Trial, LooPath)> {
+        let mut factors = selection.sigma_factors.clone();
+        factors.sort_by(|a, b| b.total_cmp(a));
+        factors.dedup();
+        // The exact kernel when the grid's trials fit in the costly share of the budget.
+        let n_trials = factors.len() + if selection.refine { 2 } else { 0 };
+        let asked = match classes {
+            Some(_) => selection.exact_sigma,
+            None => selection.exact_sigma_regression,
+        };
+        let exact = asked
+            && selection.within_costly_share(
+                n_trials as f64 * estimated_exact_trial_seconds(count, scaler.dim()),
+            );
+        let exact_rows = if exact {
+            Some(scaler.transform(rows)?)
+        } else {
+            None
+        };
+        // The sampled rows' leave-one-out path at σ and n frequencies: their features', or
+        // the exact kernel's when `kernel_rows` (the rows scaled) are given.
+        let path_at = |sigma: f64, n: usize, kernel_rows: Option<&Array2<f64>>| match kernel_rows {
+            Some(z) => LooPath::from_kernel(
+                rks::nystrom::kernel_matrix(self.kernel(), sigma, z.view(), z.view())?,
+                targets.view(),
+            ),
+            None => {
+                let prepared =
+                    self.prepare(scaler.clone(), labels.cloned(), sigma, n, Some(rows))?;
+                LooPath::new(self.features::<f64>(&prepared, rows)?, targets.view())
+            }
+        };
+        // The trial at σ = factor × median, and its path (for the rows' residuals when the
+        // walk compares squared errors).
+        let fit_at = |factor: f64, n: usize, kernel_rows| -> Result<(Trial, LooPath)> {
             let sigma = factor * median;
-            let prepared = self.prepare(scaler.clone(), labels.cloned(), sigma, n, Some(rows))?;
-            let phi = self.features::<f64>(&prepared, rows)?;
-            let path = LooPath::new(phi, targets.view())?;
+            let path = path_at(sigma, n, kernel_rows)?;
             let grid = lambda_grid(lambda, &path, true);
             let (best, scores) = best_lambda(&path, &grid, classes)?;
             let trial = Trial {
                 sigma,
                 factor,
-                n_frequencies: n,
+                n_frequencies: if kernel_rows.is_some() { count } else { n },
                 rows: count,
                 lambda: grid[best],
                 score: scores[best],
+                exact: kernel_rows.is_some(),
             };
             Ok((trial, path))
         };
-        let try_factor = |factor: f64| fit_at(factor, search_n).map(|(trial, _)| trial);
-        let mut factors = selection.sigma_factors.clone();
-        factors.sort_by(|a, b| b.total_cmp(a));
-        factors.dedup();
+        let try_factor =
+            |factor: f64| fit_at(factor, search_n, exact_rows.as_ref()).map(|(trial, _)| trial);
         // Each factor's trial is independent of the others: they run side by side and are
         // compared in the grid's order, as a loop over them would.
         let grid: Vec<Result<Trial>> = factors.par_iter().map(|&f| try_factor(f)).collect();
@@ -700,7 +784,7 @@ impl KernelMachineValidParams {
             }
         }
         let mut note = format!(
-            "σ = {:.4} (×{:.3} the median heuristic) had the best leave-one-out {} on {} sampled rows with {} frequencies",
+            "σ = {:.4} (×{:.3} the median heuristic) had the best leave-one-out {} on {} sampled rows with {}",
             best.sigma,
             best.factor,
             if classes.is_some() {
@@ -709,12 +793,20 @@ impl KernelMachineValidParams {
                 "squared error"
             },
             best.rows,
-            best.n_frequencies
+            if exact {
+                "the exact kernel (the grid's trials within the costly share of the budget)"
+                    .to_string()
+            } else {
+                format!("{} frequencies", best.n_frequencies)
+            }
         );
         // The walk: halve σ at the fit's n while each halving is clearly better.
         let mut walk = Vec::new();
         let mut factor = best.factor;
-        if selection.sigma_walk > 0 && (classes.is_none() || selection.walk_classification) {
+        if !exact
+            && selection.sigma_walk > 0
+            && (classes.is_none() || selection.walk_classification)
+        {
             let n = self.n_frequencies();
             // Error rates compare by their binomial standard error; squared errors pair row by
             // row (the same rows at every σ), so only a regression needs the rows' residuals.
@@ -722,11 +814,11 @@ impl KernelMachineValidParams {
                 Some(_) => Vec::new(),
                 None => path.squared_residuals(trial.lambda),
             };
-            let (mut kept, path) = fit_at(factor, n)?;
+            let (mut kept, path) = fit_at(factor, n, None)?;
             let mut kept_residuals = residuals(&kept, &path);
             walk.push(kept.clone());
             for _ in 0..selection.sigma_walk {
-                let (trial, path) = fit_at(kept.factor / 2.0, n)?;
+                let (trial, path) = fit_at(kept.factor / 2.0, n, None)?;
                 let trial_residuals = residuals(&trial, &path);
                 walk.push(trial.clone());
                 let clearly = match classes {
@@ -1041,6 +1133,7 @@ pub(super) fn choose_lambda(
         rows: path.scored_rows(),
         lambda: grid[best],
         score: scores[best],
+        exact: false,
     };
     let mut ridge = path.fit(grid[best])?;
     ridge.gcv = Some(GcvReport {
