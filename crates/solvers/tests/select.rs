@@ -730,6 +730,30 @@ fn the_exact_kernel_scores_sigma_when_the_budget_allows() {
                 .all(|t| !t.exact && t.n_frequencies == 16)
         );
     }
+    // When the maps are compared, the grid is scored once, before they split the budget: each
+    // map's search takes that choice, the same trials as one map's search. With a budget whose
+    // costly share pays for the eight trials on 400 rows (about 0.12 s of operations) but whose
+    // half does not, the grid is exact only if it was judged on the whole budget.
+    let trials = 8.0 * rks_solvers::machine::estimated_exact_trial_seconds(400, 2);
+    let budget = 1.5 * trials / Selection::default().costly_step;
+    let (_, compared) = KernelMachine::params()
+        .n_frequencies(256)
+        .solver(fixed.clone())
+        .selection(Some(Selection {
+            search_frequencies: 16,
+            relevance: false,
+            budget_seconds: Some(budget),
+            max_frequencies: 256,
+            ..Selection::default().choosing_maps()
+        }))
+        .check()
+        .unwrap()
+        .fit_with_report(x.view(), y.view())
+        .unwrap();
+    let compared = compared.unwrap();
+    assert_eq!(compared.map_trials.len(), 2);
+    assert_eq!(compared.sigma_trials, exact.sigma_trials);
+    assert_eq!(compared.sigma, exact.sigma);
     // The streamed fit scores the same sampled rows the same way.
     let whole = params(1e3, true).fit(x.view(), y.view()).unwrap();
     let streamed = params(1e3, true)

@@ -294,6 +294,41 @@ impl KernelMachineValidParams {
         Ok(self.assemble(prepared, svm.weights, svm.intercept, info))
     }
 
+    /// Stage 1 of the search when `selection` scores its σ grid with the exact kernel
+    /// ([`Selection::exact_sigma`], judged on the whole budget): on the scaler, labels and
+    /// seeded sample every fit of these rows takes, so it is the choice each map's search
+    /// would make. `None` when the grid is scored with features (which depend on the map), σ
+    /// is given, or an outer fit already chose it.
+    fn exact_stage1(
+        &self,
+        selection: &Selection,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<Option<super::select::SigmaChoice>> {
+        let classification = self.task == Task::Classification;
+        let rows = x.nrows().min(selection.search_rows);
+        if self.sigma_choice.is_some()
+            || self.bandwidth().is_some()
+            || !selection.exact_grid(classification, rows, x.ncols())
+        {
+            return Ok(None);
+        }
+        let labels = match self.task {
+            Task::Classification => Some(LabelMap::fit(y)?.0),
+            Task::Regression => None,
+        };
+        let scaler = self.fit_scaler(x)?;
+        let sample = sample_indices(x, Some(y), selection.sample_rows(), self.seed());
+        let choice = self.choose_sigma(
+            selection,
+            &scaler,
+            labels.as_ref(),
+            x.select(Axis(0), &sample).view(),
+            y.select(Axis(0), &sample).view(),
+        )?;
+        Ok(Some(choice))
+    }
+
     /// Searches each map of [`Selection::maps`] that makes the kernel, with an equal share of
     /// the budget, and keeps the fit whose chosen final trial has the best leave-one-out score
     /// (ties: the earlier map in the list).
@@ -316,6 +351,7 @@ impl KernelMachineValidParams {
                 .map(|b| b / kinds.len().max(1) as f64),
             ..selection.clone()
         };
+        let stage1 = self.exact_stage1(selection, x, y)?;
         // The maps' searches are independent, so they run side by side (each one's own
         // products in parallel inside it, with block shapes that do not depend on the threads):
         // the eigendecompositions, sequential for reproducibility, overlap. The results are
@@ -338,6 +374,7 @@ impl KernelMachineValidParams {
                     params.map = params.map.n_frequencies(n / 2);
                 }
                 params.selection = Some(share.clone());
+                params.sigma_choice = params.sigma_choice.clone().or_else(|| stage1.clone());
                 params.fit_with_report(x, y)
             })
             .collect();

@@ -25,6 +25,10 @@ pub struct KernelMachineValidParams {
     /// Column weights applied after the scaler ([`super::relevance`]): learned once by the
     /// outermost fit and carried to the fits it runs inside, so none learns them again.
     pub(super) input_weights: Option<Vec<f64>>,
+    /// Stage 1 of the search, when an outer fit scored it once with the exact kernel for the
+    /// fits it runs inside (each map's search: the exact kernel does not depend on the map), so
+    /// none scores the grid again.
+    pub(super) sigma_choice: Option<super::select::SigmaChoice>,
 }
 
 /// The builder of a [`KernelMachine`](super::KernelMachine)'s hyper-parameters.
@@ -75,6 +79,7 @@ impl Default for KernelMachineParams {
             svm_bias: 1.0,
             selection: Some(Selection::default()),
             input_weights: None,
+            sigma_choice: None,
         })
     }
 }

@@ -122,8 +122,9 @@ pub struct Selection {
     /// hundred frequencies cannot resolve a narrow kernel, so the features' leave-one-out
     /// leans to wide σ (on tic-tac-toe's 766 rows × 27 columns, 256 Fastfood frequencies
     /// scored ×0.5 the median at 16 % error and chose ×5.66 at 2 %, a near-linear model; the
-    /// exact kernel errs 0.8 % at ×1). At the default budget (half of it per map when the maps
-    /// are compared) this covers samples of up to about 800 rows.
+    /// exact kernel errs 0.8 % at ×1). At the default budget this covers samples of up to about
+    /// 1,000 rows. When the maps are compared the grid is scored once, on the whole budget,
+    /// before they share it: the exact kernel does not depend on the map.
     #[serde(default = "default_exact_sigma")]
     pub exact_sigma: bool,
     /// Score a regression's σ grid with the exact kernel too (under the same budget rule); the
@@ -337,6 +338,25 @@ impl Selection {
     pub(super) fn within_costly_share(&self, seconds: f64) -> bool {
         self.budget_seconds
             .is_some_and(|budget| seconds <= budget * self.costly_step)
+    }
+
+    /// True when the σ grid is scored with the exact kernel ([`exact_sigma`](Self::exact_sigma),
+    /// [`exact_sigma_regression`](Self::exact_sigma_regression)) on `rows` sampled rows of
+    /// `dim` columns: asked for this task, and the grid's trials within the costly share of the
+    /// budget.
+    pub(super) fn exact_grid(&self, classification: bool, rows: usize, dim: usize) -> bool {
+        let asked = if classification {
+            self.exact_sigma
+        } else {
+            self.exact_sigma_regression
+        };
+        let mut factors = self.sigma_factors.clone();
+        factors.sort_by(|a, b| b.total_cmp(a));
+        factors.dedup();
+        let trials = factors.len() + if self.refine { 2 } else { 0 };
+        asked
+            && rows >= 3
+            && self.within_costly_share(trials as f64 * estimated_exact_trial_seconds(rows, dim))
     }
 
     /// True when growth from `start` begins one step below it, at start/2: the doubling past
@@ -643,7 +663,7 @@ fn best_lambda(
 }
 
 /// Stage 1's outcome: the median-heuristic σ, the chosen σ, the trials and a note.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) struct SigmaChoice {
     pub(super) median: f64,
     pub(super) sigma: f64,
@@ -685,6 +705,9 @@ impl KernelMachineValidParams {
         if let Some(b) = self.bandwidth() {
             return Ok(given(b.sigma()?, "σ given: not searched".into()));
         }
+        if let Some(choice) = &self.sigma_choice {
+            return Ok(choice.clone());
+        }
         let count = rows.nrows().min(selection.search_rows);
         if count < 3 {
             return Ok(given(
@@ -705,16 +728,7 @@ impl KernelMachineValidParams {
         let mut factors = selection.sigma_factors.clone();
         factors.sort_by(|a, b| b.total_cmp(a));
         factors.dedup();
-        // The exact kernel when the grid's trials fit in the costly share of the budget.
-        let n_trials = factors.len() + if selection.refine { 2 } else { 0 };
-        let asked = match classes {
-            Some(_) => selection.exact_sigma,
-            None => selection.exact_sigma_regression,
-        };
-        let exact = asked
-            && selection.within_costly_share(
-                n_trials as f64 * estimated_exact_trial_seconds(count, scaler.dim()),
-            );
+        let exact = selection.exact_grid(labels.is_some(), count, scaler.dim());
         let exact_rows = if exact {
             Some(scaler.transform(rows)?)
         } else {
