@@ -340,6 +340,15 @@ impl Selection {
             .is_some_and(|budget| seconds <= budget * self.costly_step)
     }
 
+    /// The σ grid's factors, each once, largest first: scanned in that order, ties go to the
+    /// smoother kernel.
+    pub(super) fn grid_factors(&self) -> Vec<f64> {
+        let mut factors = self.sigma_factors.clone();
+        factors.sort_by(|a, b| b.total_cmp(a));
+        factors.dedup();
+        factors
+    }
+
     /// True when the σ grid is scored with the exact kernel ([`exact_sigma`](Self::exact_sigma),
     /// [`exact_sigma_regression`](Self::exact_sigma_regression)) on `rows` sampled rows of
     /// `dim` columns: asked for this task, and the grid's trials within the costly share of the
@@ -350,10 +359,7 @@ impl Selection {
         } else {
             self.exact_sigma_regression
         };
-        let mut factors = self.sigma_factors.clone();
-        factors.sort_by(|a, b| b.total_cmp(a));
-        factors.dedup();
-        let trials = factors.len() + if self.refine { 2 } else { 0 };
+        let trials = self.grid_factors().len() + if self.refine { 2 } else { 0 };
         asked
             && rows >= 3
             && self.within_costly_share(trials as f64 * estimated_exact_trial_seconds(rows, dim))
@@ -725,11 +731,9 @@ impl KernelMachineValidParams {
         let targets = targets_of(y, classes);
         let search_n = selection.search_frequencies.min(self.n_frequencies());
         let lambda = self.ridge_lambda();
-        let mut factors = selection.sigma_factors.clone();
-        factors.sort_by(|a, b| b.total_cmp(a));
-        factors.dedup();
+        let factors = selection.grid_factors();
         let exact = selection.exact_grid(labels.is_some(), count, scaler.dim());
-        let exact_rows = if exact {
+        let kernel_rows = if exact {
             Some(scaler.transform(rows)?)
         } else {
             None
@@ -766,7 +770,7 @@ impl KernelMachineValidParams {
             Ok((trial, path))
         };
         let try_factor =
-            |factor: f64| fit_at(factor, search_n, exact_rows.as_ref()).map(|(trial, _)| trial);
+            |factor: f64| fit_at(factor, search_n, kernel_rows.as_ref()).map(|(trial, _)| trial);
         // Each factor's trial is independent of the others: they run side by side and are
         // compared in the grid's order, as a loop over them would.
         let grid: Vec<Result<Trial>> = factors.par_iter().map(|&f| try_factor(f)).collect();
