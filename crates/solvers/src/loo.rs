@@ -317,15 +317,39 @@ impl LooPath {
         };
         let n = rows as f64;
         let mu: Vec<f64> = phi.axis_iter(Axis(1)).map(|c| c.sum() / n).collect();
-        let ybar: Vec<f64> = y.axis_iter(Axis(1)).map(|c| c.sum() / n).collect();
         for mut row in phi.rows_mut() {
             row.iter_mut().zip(&mu).for_each(|(v, m)| *v -= m);
         }
-        let yc = Mat::from_fn(rows, y.ncols(), |i, k| y[[i, k]] - ybar[k]);
         let trace: f64 = phi.iter().map(|v| v * v).sum();
         let gram = lower_gram(transposed(&phi));
-        let (vectors, values) = eigen(&gram)?;
-        let keep = kept(&values, rows.max(dim));
+        Self::from_centred_gram(
+            &gram,
+            y,
+            (dim, rows.max(dim)),
+            mu,
+            trace,
+            Weights::Rows(phi),
+        )
+    }
+
+    /// The path from the centred N × N Gram matrix `gram` (its lower triangle is read) of a
+    /// fit on every row: its eigendecomposition gives U and s; `dim` is the λ grid's D, `size`
+    /// scales the floor below which eigenvalues count as zero ([`kept`]), `mu` the features'
+    /// means (empty without features) and `trace` tr(ΦcᵀΦc).
+    fn from_centred_gram(
+        gram: &Mat<f64>,
+        y: ArrayView2<'_, f64>,
+        (dim, size): (usize, usize),
+        mu: Vec<f64>,
+        trace: f64,
+        weights: Weights,
+    ) -> Result<Self> {
+        let rows = gram.nrows();
+        let n = rows as f64;
+        let ybar: Vec<f64> = y.axis_iter(Axis(1)).map(|c| c.sum() / n).collect();
+        let yc = Mat::from_fn(rows, y.ncols(), |i, k| y[[i, k]] - ybar[k]);
+        let (vectors, values) = eigen(gram)?;
+        let keep = kept(&values, size);
         let u = Mat::from_fn(rows, keep.len(), |i, j| vectors[(i, keep[j])]);
         let s = keep.iter().map(|&j| values[j]).collect();
         let y_tilde = product(u.transpose(), yc.as_ref());
@@ -336,7 +360,7 @@ impl LooPath {
             (y.to_owned(), yc),
             (u, s, y_tilde),
             trace,
-            Weights::Rows(phi),
+            weights,
         ))
     }
 
@@ -394,22 +418,7 @@ impl LooPath {
             k[[i, j]] - means[i] - means[j] + grand
         });
         let trace: f64 = (0..rows).map(|i| kc[(i, i)]).sum();
-        let ybar: Vec<f64> = y.axis_iter(Axis(1)).map(|c| c.sum() / n).collect();
-        let yc = Mat::from_fn(rows, y.ncols(), |i, j| y[[i, j]] - ybar[j]);
-        let (vectors, values) = eigen(&kc)?;
-        let keep = kept(&values, rows);
-        let u = Mat::from_fn(rows, keep.len(), |i, j| vectors[(i, keep[j])]);
-        let s = keep.iter().map(|&j| values[j]).collect();
-        let y_tilde = product(u.transpose(), yc.as_ref());
-        Ok(Self::assemble(
-            n,
-            rows,
-            (Vec::new(), ybar),
-            (y.to_owned(), yc),
-            (u, s, y_tilde),
-            trace,
-            Weights::Kernel,
-        ))
+        Self::from_centred_gram(&kc, y, (rows, rows), Vec::new(), trace, Weights::Kernel)
     }
 
     /// The path of the fit whose statistics are `acc` (N rows, N > D in practice), scoring the

@@ -665,28 +665,28 @@ fn the_exact_kernel_scores_sigma_when_the_budget_allows() {
     let fixed = Solver::Ridge {
         lambda: Lambda::Fixed(1e-3),
     };
-    let params = |budget: f64, exact_sigma: bool| {
+    let selection = |budget: f64| Selection {
+        search_frequencies: 16,
+        relevance: false,
+        budget_seconds: Some(budget),
+        max_frequencies: 256,
+        ..Selection::default()
+    };
+    let params = |selection: Selection| {
         KernelMachine::params()
             .n_frequencies(256)
             .solver(fixed.clone())
-            .selection(Some(Selection {
-                search_frequencies: 16,
-                relevance: false,
-                budget_seconds: Some(budget),
-                max_frequencies: 256,
-                exact_sigma,
-                ..Selection::default()
-            }))
+            .selection(Some(selection))
             .check()
             .unwrap()
     };
-    let report = |budget, exact| {
-        let (_, report) = params(budget, exact)
+    let report = |selection| {
+        let (_, report) = params(selection)
             .fit_with_report(x.view(), y.view())
             .unwrap();
         report.unwrap()
     };
-    let exact = report(1e3, true);
+    let exact = report(selection(1e3));
     assert_eq!(exact.sigma_trials.len(), 8);
     assert!(
         exact
@@ -721,8 +721,11 @@ fn the_exact_kernel_scores_sigma_when_the_budget_allows() {
             trial.sigma
         );
     }
-    for (budget, on) in [(1e-3, true), (1e3, false)] {
-        let plain = report(budget, on);
+    for (budget, exact_sigma) in [(1e-3, true), (1e3, false)] {
+        let plain = report(Selection {
+            exact_sigma,
+            ..selection(budget)
+        });
         assert!(
             plain
                 .sigma_trials
@@ -736,27 +739,13 @@ fn the_exact_kernel_scores_sigma_when_the_budget_allows() {
     // half does not, the grid is exact only if it was judged on the whole budget.
     let trials = 8.0 * rks_solvers::machine::estimated_exact_trial_seconds(400, 2);
     let budget = 1.5 * trials / Selection::default().costly_step;
-    let (_, compared) = KernelMachine::params()
-        .n_frequencies(256)
-        .solver(fixed.clone())
-        .selection(Some(Selection {
-            search_frequencies: 16,
-            relevance: false,
-            budget_seconds: Some(budget),
-            max_frequencies: 256,
-            ..Selection::default().choosing_maps()
-        }))
-        .check()
-        .unwrap()
-        .fit_with_report(x.view(), y.view())
-        .unwrap();
-    let compared = compared.unwrap();
+    let compared = report(selection(budget).choosing_maps());
     assert_eq!(compared.map_trials.len(), 2);
     assert_eq!(compared.sigma_trials, exact.sigma_trials);
     assert_eq!(compared.sigma, exact.sigma);
     // The streamed fit scores the same sampled rows the same way.
-    let whole = params(1e3, true).fit(x.view(), y.view()).unwrap();
-    let streamed = params(1e3, true)
+    let whole = params(selection(1e3)).fit(x.view(), y.view()).unwrap();
+    let streamed = params(selection(1e3))
         .fit_stream(|| chunks(&x, &y, 150))
         .unwrap();
     assert_eq!(streamed.info().sigma, whole.info().sigma);

@@ -374,7 +374,9 @@ impl KernelMachineValidParams {
                     params.map = params.map.n_frequencies(n / 2);
                 }
                 params.selection = Some(share.clone());
-                params.sigma_choice = params.sigma_choice.clone().or_else(|| stage1.clone());
+                if stage1.is_some() {
+                    params.sigma_choice = stage1.clone();
+                }
                 params.fit_with_report(x, y)
             })
             .collect();
