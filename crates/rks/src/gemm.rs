@@ -4,7 +4,8 @@
 //! - **Bit-identical on every CPU and for any thread count.** Every output is one FMA chain
 //!   `acc = fma(x[k], wᵀ[k], acc)` for k = 0, 1, …, d−1 in that order, starting from 0. Blocking
 //!   over k stores the partial value and resumes from it, which is the same chain. The AVX2 + FMA
-//!   kernel (x86-64, chosen at run time, [`avx2`]) and the portable kernel (`mul_add`: NEON
+//!   kernel and the AVX-512 one (x86-64, chosen at run time, [`avx2`], [`avx512`]) and the
+//!   portable kernel (`mul_add`: NEON
 //!   `fmla` on aarch64, hardware or libm's correctly rounded `fma` elsewhere) perform exactly
 //!   these operations, so they agree to the bit; rows never interact, so the row blocks that
 //!   threads take do not matter either. A BLAS picks its kernel, its k-splitting and its
@@ -17,12 +18,14 @@
 //! Layout and blocking (one block of rows at a time, single-threaded inside the product; rayon
 //! runs the row blocks in parallel):
 //! - Micro-tile MR × NR = 6 × 16 (f32) or 6 × 8 (f64): two 256-bit registers per row, 12
-//!   accumulators; 4 steps of k per loop iteration.
+//!   accumulators; 4 steps of k per loop iteration. With AVX-512 (where the 512-bit units are
+//!   whole, not on Zen 4) a tile takes two consecutive panels, one 512-bit register each: 6 × 32
+//!   (f32) or 6 × 16 (f64), 12 accumulators, twice the multiply-adds per instruction.
 //! - [`Packed`] Wᵀ: column panels of NR columns, each panel `d` steps of NR values (k-major, one
 //!   64-byte cache line per step), 64-byte aligned, the last panel zero-padded.
 //! - Loops, outer to inner: rows in chunks of [`MC`] = 264 (their X packed for all k, k-block
-//!   by k-block, in MR-row panels, zero-padded); columns in chunks of NC (112 in f32, 56 in
-//!   f64) whose MC × NC part of Z (≈ [`Z_CHUNK_BYTES`] = 128 KiB) is accumulated in a contiguous
+//!   by k-block, in MR-row panels, zero-padded); columns in chunks of NC (128 in f32, 64 in
+//!   f64: whole groups of panels) whose MC × NC part of Z (≈ [`Z_CHUNK_BYTES`] = 128 KiB) is accumulated in a contiguous
 //!   buffer that stays in L2 cache while k advances (Z's own rows, 2n values apart, would all
 //!   map to the same cache sets), then copied out; k in blocks of [`KC`] = 256, so a panel's
 //!   k-block (16 KiB) stays in L1 cache while every MR-row panel of X passes over it (the next
@@ -30,7 +33,8 @@
 //!   kernel, every one full in the padded buffer (no edge cases).
 //! - Measured at the benchmark shape (2,000 × 1,024 · 1,024 × 16,384, one Zen 3 core): about
 //!   88 GFLOP/s in f32 and 44 in f64, against 90–92 and 41–42 for numpy with OpenBLAS; the kernel
-//!   alone on cached data reaches 100 and 50.
+//!   alone on cached data reaches 100 and 50. On an Emerald Rapids core the AVX2 kernel gives
+//!   100–105 and 47–52, the AVX-512 one 184 and 88 (docs/benchmarks.md).
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, s};
 
@@ -39,6 +43,8 @@ use crate::simd::Simd;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 
 /// Rows of a micro-tile.
 pub(crate) const MR: usize = 6;
@@ -151,19 +157,29 @@ impl<F: Element> Clone for Packed<F> {
     }
 }
 
-/// The tiles of one panel: `((a, b, next), c, j0, accumulate)` updates rows 0..tiles·MR,
-/// columns j0..j0+NR of `c` (in bounds) from `a`, `tiles` MR-row panels of X of kc steps each,
-/// and `b`, kc steps of a panel of W; `next` is the panel wanted next (a prefetch hint, maybe
-/// empty). The FMA chains start from `c`'s values if `accumulate`, from 0 otherwise.
-type Panel<'t, F> = &'t dyn Fn((&[F], &[F], &[F]), &mut ArrayViewMut2<'_, F>, usize, bool);
+/// The tiles of one group of panels: `((a, bs, next), c, j0, accumulate)` updates rows
+/// 0..tiles·MR, columns j0..j0 + bs.len()·NR of `c` (in bounds) from `a`, `tiles` MR-row panels
+/// of X of kc steps each, and `bs`, kc steps of each of one or more consecutive panels of W (at
+/// most the kernel's [`group`](Kernel::group)); `next` is the group wanted next (a prefetch hint,
+/// maybe empty). The FMA chains start from `c`'s values if `accumulate`, from 0 otherwise.
+type Panel<'t, F> = &'t dyn Fn((&[F], &[&[F]], &[&[F]]), &mut ArrayViewMut2<'_, F>, usize, bool);
 
-/// The portable panel: the same FMA chains as the SIMD kernels, in plain Rust.
+/// A panel kernel and the number of consecutive panels it takes at once.
+struct Kernel<'t, F> {
+    panel: Panel<'t, F>,
+    group: usize,
+}
+
+/// The portable panel: the same FMA chains as the SIMD kernels, in plain Rust, one panel.
 fn portable_panel<F: Element, const NR: usize>(
-    (a, b, _next): (&[F], &[F], &[F]),
+    (a, bs, _next): (&[F], &[&[F]], &[&[F]]),
     c: &mut ArrayViewMut2<'_, F>,
     j0: usize,
     accumulate: bool,
 ) {
+    let [b] = bs else {
+        panic!("one panel at a time")
+    };
     let kc = b.len() / NR;
     for (t, a) in a.chunks_exact(kc * MR).enumerate() {
         let mut acc = [[F::zero(); NR]; MR];
@@ -189,6 +205,14 @@ fn portable_panel<F: Element, const NR: usize>(
     }
 }
 
+/// The portable kernel, one panel at a time.
+fn portable<'t, F: Element, const NR: usize>() -> Kernel<'t, F> {
+    Kernel {
+        panel: &portable_panel::<F, NR>,
+        group: 1,
+    }
+}
+
 /// Packs rows of `x` into MR-row panels, k-block by k-block: block pc (steps pc..pc + kc) starts
 /// at pc·m' (m' = rows rounded up to MR) and holds panel q (rows q·MR .. q·MR + MR) at q·kc·MR,
 /// k-major; missing rows are zero.
@@ -208,12 +232,12 @@ fn pack_rows<F: Element>(x: ArrayView2<'_, F>, out: &mut Vec<F>) {
     }
 }
 
-/// Z = X·B with the given panel kernel (NR columns), overwriting `z`.
+/// Z = X·B with the given panel kernel (NR columns a panel), overwriting `z`.
 fn multiply<F: Element, const NR: usize>(
     x: ArrayView2<'_, F>,
     b: &Packed<F>,
     mut z: ArrayViewMut2<'_, F>,
-    panel: Panel<'_, F>,
+    kernel: Kernel<'_, F>,
 ) {
     let (m, d) = x.dim();
     let n = b.cols();
@@ -225,7 +249,8 @@ fn multiply<F: Element, const NR: usize>(
         z.fill(F::zero());
         return;
     }
-    let nc = (Z_CHUNK_BYTES / (MC * size_of::<F>())).max(NR) / NR * NR;
+    let width = NR * kernel.group;
+    let nc = (Z_CHUNK_BYTES / (MC * size_of::<F>())).div_ceil(width) * width;
     let mut a = Vec::new();
     // The chunk of Z being accumulated, contiguous (row stride nc) and padded to whole tiles:
     // Z's own rows may be a power-of-two apart and would then all fall in the same cache sets.
@@ -237,19 +262,27 @@ fn multiply<F: Element, const NR: usize>(
             let end = n.min(jc + nc);
             for pc in (0..d).step_by(KC) {
                 let kc = KC.min(d - pc);
-                for j0 in (jc..end).step_by(NR) {
-                    let bp = b.panel(j0 / NR, pc, kc);
-                    // The panel after this one, prefetched while the first tile runs.
-                    let next = if j0 + NR < end {
-                        b.panel(j0 / NR + 1, pc, kc)
+                // Panels j / NR .. of the group starting at column j (up to `end`), steps k0..k0 + kc.
+                let group = |j: usize, k0: usize, kc: usize| -> Vec<&[F]> {
+                    (j..end)
+                        .step_by(NR)
+                        .take(kernel.group)
+                        .map(|j| b.panel(j / NR, k0, kc))
+                        .collect()
+                };
+                for j0 in (jc..end).step_by(width) {
+                    let bs = group(j0, pc, kc);
+                    // The group after this one, prefetched while the first tile runs.
+                    let next = if j0 + width < end {
+                        group(j0 + width, pc, kc)
                     } else if pc + KC < d {
-                        b.panel(jc / NR, pc + KC, KC.min(d - pc - KC))
+                        group(jc, pc + KC, KC.min(d - pc - KC))
                     } else {
-                        &[]
+                        Vec::new()
                     };
                     let padded = mc.div_ceil(MR) * MR;
                     let ap = &a[pc * padded..(pc + kc) * padded];
-                    panel((ap, bp, next), &mut chunk.view_mut(), j0 - jc, pc > 0);
+                    (kernel.panel)((ap, &bs, &next), &mut chunk.view_mut(), j0 - jc, pc > 0);
                 }
             }
             z.slice_mut(s![ic..ic + mc, jc..end])
@@ -267,13 +300,17 @@ pub(crate) fn gemm_f32(
     z: ArrayViewMut2<'_, f32>,
 ) {
     #[cfg(target_arch = "x86_64")]
+    if let Some(cpu) = simd.avx512().filter(|cpu| !cpu.splits_512_bit_operations()) {
+        let panel: Panel<'_, f32> = &|abn, c, j0, acc| avx512::panel_f32(cpu, abn, c, j0, acc);
+        return multiply::<f32, 16>(x, b, z, Kernel { panel, group: 2 });
+    }
+    #[cfg(target_arch = "x86_64")]
     if let Some(cpu) = simd.avx2_fma() {
-        return multiply::<f32, 16>(x, b, z, &|abn, c, j0, acc| {
-            avx2::panel_f32(cpu, abn, c, j0, acc)
-        });
+        let panel: Panel<'_, f32> = &|abn, c, j0, acc| avx2::panel_f32(cpu, abn, c, j0, acc);
+        return multiply::<f32, 16>(x, b, z, Kernel { panel, group: 1 });
     }
     let _ = simd;
-    multiply::<f32, 16>(x, b, z, &portable_panel::<f32, 16>);
+    multiply::<f32, 16>(x, b, z, portable::<f32, 16>());
 }
 
 /// Z = X·B in f64 with the kernels `simd` allows, overwriting `z` (shapes m × d, d × n, m × n;
@@ -285,13 +322,17 @@ pub(crate) fn gemm_f64(
     z: ArrayViewMut2<'_, f64>,
 ) {
     #[cfg(target_arch = "x86_64")]
+    if let Some(cpu) = simd.avx512().filter(|cpu| !cpu.splits_512_bit_operations()) {
+        let panel: Panel<'_, f64> = &|abn, c, j0, acc| avx512::panel_f64(cpu, abn, c, j0, acc);
+        return multiply::<f64, 8>(x, b, z, Kernel { panel, group: 2 });
+    }
+    #[cfg(target_arch = "x86_64")]
     if let Some(cpu) = simd.avx2_fma() {
-        return multiply::<f64, 8>(x, b, z, &|abn, c, j0, acc| {
-            avx2::panel_f64(cpu, abn, c, j0, acc)
-        });
+        let panel: Panel<'_, f64> = &|abn, c, j0, acc| avx2::panel_f64(cpu, abn, c, j0, acc);
+        return multiply::<f64, 8>(x, b, z, Kernel { panel, group: 1 });
     }
     let _ = simd;
-    multiply::<f64, 8>(x, b, z, &portable_panel::<f64, 8>);
+    multiply::<f64, 8>(x, b, z, portable::<f64, 8>());
 }
 
 /// X·Xᵀ (m × m for X of m rows) in f64 with the kernels `simd` allows: entry (i, j) is the
@@ -356,7 +397,15 @@ mod tests {
     ];
 
     fn check<F: Element, const NR: usize>(
-        gemm: fn(ArrayView2<'_, F>, &Packed<F>, ArrayViewMut2<'_, F>),
+        gemm: fn(Simd, ArrayView2<'_, F>, &Packed<F>, ArrayViewMut2<'_, F>),
+    ) {
+        for simd in Simd::levels() {
+            check_level::<F, NR>(|x, b, z| gemm(simd, x, b, z));
+        }
+    }
+
+    fn check_level<F: Element, const NR: usize>(
+        gemm: impl Fn(ArrayView2<'_, F>, &Packed<F>, ArrayViewMut2<'_, F>),
     ) {
         for (seed, &(m, d, n)) in SHAPES.iter().enumerate() {
             let x = random::<F>(m, d, seed as u64);
@@ -376,7 +425,7 @@ mod tests {
             gemm(x.view(), &packed, z.view_mut());
             same(&z, "dispatched");
             let mut z = Array2::from_elem((m, n), F::nan());
-            multiply::<F, NR>(x.view(), &packed, z.view_mut(), &portable_panel::<F, NR>);
+            multiply::<F, NR>(x.view(), &packed, z.view_mut(), portable::<F, NR>());
             same(&z, "portable");
             // Z columns not contiguous, X in column-major order.
             let mut zf = Array2::from_elem((m, n).f(), F::nan());
@@ -396,12 +445,12 @@ mod tests {
 
     #[test]
     fn f32_matches_fma_chain_bit_for_bit() {
-        check::<f32, 16>(|x, b, z| gemm_f32(Simd::detect(), x, b, z));
+        check::<f32, 16>(gemm_f32);
     }
 
     #[test]
     fn f64_matches_fma_chain_bit_for_bit() {
-        check::<f64, 8>(|x, b, z| gemm_f64(Simd::detect(), x, b, z));
+        check::<f64, 8>(gemm_f64);
     }
 
     #[test]

@@ -102,21 +102,25 @@ macro_rules! tile_kernel {
 
         /// Rows 0..tiles·MR, columns `j0..j0+NR` of `c` (column stride 1), tile by tile,
         /// from one packed k-block: `a` is `tiles` MR-row panels of kc steps of MR values,
-        /// `b` kc steps of NR values. `next` (the panel used next, or empty) is only
-        /// prefetched.
+        /// `bs` one panel's kc steps of NR values. The first panel of `next` (the group used
+        /// next, or empty) is only prefetched.
         ///
         /// # Panics
-        /// If the tiles are out of `c`'s bounds, `c`'s columns are not contiguous, or `a` and
-        /// `b` do not hold whole panels of the same number of k steps (all internal
-        /// invariants of the GEMM).
+        /// If `bs` is not one panel, the tiles are out of `c`'s bounds, `c`'s columns are not
+        /// contiguous, or `a` and `b` do not hold whole panels of the same number of k steps
+        /// (all internal invariants of the GEMM).
         pub(super) fn $safe(
             _cpu: Avx2Fma,
-            (a, b, next): (&[$t], &[$t], &[$t]),
+            (a, bs, next): (&[$t], &[&[$t]], &[&[$t]]),
             c: &mut ArrayViewMut2<'_, $t>,
             j0: usize,
             accumulate: bool,
         ) {
             const NR: usize = 2 * $lanes;
+            let [b] = bs else {
+                panic!("one panel at a time")
+            };
+            let next = next.first().copied().unwrap_or_default();
             let kc = b.len() / NR;
             let tiles = if kc == 0 { 0 } else { a.len() / (kc * MR) };
             assert!(
