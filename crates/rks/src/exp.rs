@@ -41,8 +41,15 @@ const INVERSE_FACTORIALS: [f64; 12] = [
 ];
 
 /// e^x; see the [module docs](self). Inlined, so that a loop over it vectorises.
+///
+/// ```
+/// let e = rks::exp::exp(1.0);
+/// assert!((e - std::f64::consts::E).abs() <= 2.0 * f64::EPSILON * e);
+/// assert_eq!(rks::exp::exp(-800.0), 0.0);
+/// assert!(rks::exp::exp(f64::NAN).is_nan());
+/// ```
 #[inline(always)]
-pub(crate) fn exp(x: f64) -> f64 {
+pub fn exp(x: f64) -> f64 {
     let clamped = x.clamp(LOWEST, HIGHEST);
     let shifted = clamped * LOG2_E + SHIFTER;
     let k = shifted - SHIFTER;

@@ -53,6 +53,7 @@
 //! - [`orf`], [`sorf`], [`nystrom`]: the orthogonal, structured orthogonal and Nyström maps.
 //! - [`spec`]: map specs, builders and limits.
 //! - [`scaler`], [`median`]: input standardisation and the median-heuristic bandwidth.
+//! - [`exp`]: e^x with the same bits on every CPU and with every C library.
 //! - [`envelope`]: the file envelope every saved model and network uses (tag, version, length,
 //!   checksum, bounded decode, atomic save).
 
@@ -63,7 +64,7 @@ mod dot;
 pub mod element;
 pub mod envelope;
 pub mod error;
-mod exp;
+pub mod exp;
 pub mod fastfood;
 mod features;
 mod gemm;

@@ -45,6 +45,7 @@ use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::{factor::cholesky_in_place, inverse::inverse};
 use faer::{Mat, MatRef, Par};
 
+use rks::exp::exp;
 use rks::median::median_heuristic_sigma;
 use rks::scaler::Scaler;
 
@@ -184,7 +185,7 @@ pub(super) fn learn(
     start_point[d] = RHO_START;
     let (best, iterations) = minimise(|p| objective.value_and_gradient(p), start_point);
     let largest = best[..d].iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let weights: Vec<f64> = best[..d].iter().map(|t| (t - largest).exp()).collect();
+    let weights: Vec<f64> = best[..d].iter().map(|t| exp(t - largest)).collect();
 
     // Check them on the second half.
     let check_classes = classes.as_ref().map(|(c, k)| (&c[half..], *k));
@@ -237,14 +238,15 @@ fn standardised(y: ArrayView1<'_, f64>) -> Array2<f64> {
 }
 
 /// K with Kᵢₖ = exp(−Σⱼ cⱼ (xᵢⱼ − xₖⱼ)²): each entry one sum over the columns in order, rows
-/// in parallel (the same bits for any thread count).
+/// in parallel (the same bits for any thread count), e^x by [`rks::exp`] (the same bits with
+/// every C library).
 fn weighted_gram(x: ArrayView2<'_, f64>, c: &[f64]) -> Mat<f64> {
     let m = x.nrows();
     let rows: Vec<Vec<f64>> = (0..m)
         .into_par_iter()
         .map(|i| {
             let xi = x.row(i);
-            (0..=i)
+            let mut row: Vec<f64> = (0..=i)
                 .map(|k| {
                     let xk = x.row(k);
                     let s: f64 = (0..c.len())
@@ -253,9 +255,12 @@ fn weighted_gram(x: ArrayView2<'_, f64>, c: &[f64]) -> Mat<f64> {
                             c[j] * t * t
                         })
                         .sum();
-                    (-s).exp()
+                    -s
                 })
-                .collect()
+                .collect();
+            // The exponentials in a loop of their own, which vectorises.
+            row.iter_mut().for_each(|v| *v = exp(*v));
+            row
         })
         .collect();
     Mat::from_fn(m, m, |i, k| if k <= i { rows[i][k] } else { rows[k][i] })
@@ -322,9 +327,9 @@ impl<'a> Objective<'a> {
         let outputs = self.t.ncols();
         let c: Vec<f64> = p[..d]
             .iter()
-            .map(|t| (2.0 * t).exp() * self.inv_two_s0_sq)
+            .map(|t| exp(2.0 * t) * self.inv_two_s0_sq)
             .collect();
-        let lambda = p[d].exp();
+        let lambda = exp(p[d]);
         let k = weighted_gram(self.x, &c);
         let ai = spd_inverse(Mat::from_fn(m, m, |i, j| {
             k[(i, j)] + if i == j { lambda } else { 0.0 }
