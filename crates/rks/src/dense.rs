@@ -50,9 +50,12 @@ pub(crate) fn block_rows(rows: usize, threads: usize) -> usize {
 /// Parameters: W is drawn row by row from a ChaCha8 generator seeded with `seed`
 /// (`ChaCha8Rng::seed_from_u64`): row 0 first, each row as described by the kernel (Gaussian: d
 /// standard normals; Laplacian: d standard Cauchy variates; Matérn: d standard normals then one
-/// χ² variate), divided by σ. The same seed gives the same W on every platform: ChaCha8's stream
-/// is portable and the samplers (rand_distr 0.6, pinned by the lock file) are pure functions of it;
-/// a saved map's checksum catches any change of them between versions (see below).
+/// χ² variate), divided by σ. The same seed gives the same W on every CPU: ChaCha8's stream is
+/// portable and the samplers (rand_distr 0.6, pinned by the lock file) are functions of it, bar a
+/// few draws that take `ln` (the Gaussian tail) or `tan` (Cauchy) from the C library, whose last
+/// bits another C library may round differently (docs/architecture.md, "Determinism"); a saved
+/// map's checksum catches any such change, and any change of the samplers between versions
+/// (see below).
 ///
 /// Serialisation stores the spec (kind, d, n, bandwidth, kernel, seed) and a checksum of W, not W;
 /// loading rebuilds W and checks the checksum ([`RksError::ChecksumMismatch`] otherwise).

@@ -19,7 +19,8 @@
 //! groups", Notices AMS 2007: a Householder QR needs Q·diag(sign(diag R)) to get there). Each
 //! row is orthogonalised twice against the rows before it ("twice is enough", Giraud et al.,
 //! Numer. Math. 2005), so QQᵀ = I to rounding. The arithmetic is plain scalar f64 in a fixed
-//! order, so W is bit-identical on every platform.
+//! order, so W is bit-identical on every CPU (the Gaussian draws as in the dense map: the same
+//! C library's `ln` for the rare tail draws).
 //!
 //! The transform is the dense map's: one packed GEMM X·Wᵀ per block of rows, then the kernel's
 //! step. Cost O(n·d) per row, O(n·d) memory, O(n·d²) to draw.
