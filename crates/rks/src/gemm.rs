@@ -25,7 +25,8 @@
 //!   64-byte cache line per step), 64-byte aligned, the last panel zero-padded.
 //! - Loops, outer to inner: rows in chunks of [`MC`] = 264 (their X packed for all k, k-block
 //!   by k-block, in MR-row panels, zero-padded); columns in chunks of NC (128 in f32, 64 in
-//!   f64: whole groups of panels) whose MC × NC part of Z (≈ [`Z_CHUNK_BYTES`] = 128 KiB) is accumulated in a contiguous
+//!   f64: whole groups of panels) whose MC × NC part of Z (≈ [`Z_CHUNK_BYTES`] = 128 KiB) is
+//!   accumulated in a contiguous
 //!   buffer that stays in L2 cache while k advances (Z's own rows, 2n values apart, would all
 //!   map to the same cache sets), then copied out; k in blocks of [`KC`] = 256, so a panel's
 //!   k-block (16 KiB) stays in L1 cache while every MR-row panel of X passes over it (the next
@@ -262,7 +263,7 @@ fn multiply<F: Element, const NR: usize>(
             let end = n.min(jc + nc);
             for pc in (0..d).step_by(KC) {
                 let kc = KC.min(d - pc);
-                // Panels j / NR .. of the group starting at column j (up to `end`), steps k0..k0 + kc.
+                // The group of panels from column j on (up to `end`), steps k0..k0 + kc.
                 let group = |j: usize, k0: usize, kc: usize| -> Vec<&[F]> {
                     (j..end)
                         .step_by(NR)
