@@ -1,8 +1,10 @@
-"""rks.FastfoodSampler.transform against scikit-learn's RBFSampler.transform at the same output
-width: 2,000 × 1,024 float32 rows -> 32,768 features, one thread, both timed in this process,
-alternating, every Python-side cost included (input validation, the output array).
+"""rks.FastfoodSampler.transform (or another rks sampler, --sampler) against scikit-learn's
+RBFSampler.transform at the same output width: 2,000 × 1,024 float32 rows -> 32,768 features,
+one thread, both timed in this process, alternating, every Python-side cost included (input
+validation, the output array).
 
     RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1 python benches/python/transform_speed.py [--rounds 5]
+        [--sampler RKSSampler]
 
 Prints CPU and wall seconds per call (median over the rounds) and the ratios: the default path
 (a fresh output array per call) and the path writing into a reused array (`out=`).
@@ -46,11 +48,13 @@ def main():
     parser.add_argument("--dim", type=int, default=1024)
     parser.add_argument("--width", type=int, default=32768)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sampler", default="FastfoodSampler",
+                        choices=["FastfoodSampler", "RKSSampler", "OrthogonalSampler", "SORFSampler"])
     args = parser.parse_args()
 
     X = np.random.default_rng(0).normal(size=(args.rows, args.dim)).astype(np.float32)
     gamma = 1.0 / args.dim
-    ours = rks.FastfoodSampler(n_components=args.width, gamma=gamma, random_state=0).fit(X)
+    ours = getattr(rks, args.sampler)(n_components=args.width, gamma=gamma, random_state=0).fit(X)
     theirs = RBFSampler(n_components=args.width, gamma=gamma, random_state=0).fit(X)
     out = np.empty((args.rows, args.width), dtype=np.float32)
     assert ours.transform(X).dtype == theirs.transform(X).dtype == np.float32
@@ -62,8 +66,8 @@ def main():
             runs["rks out="].append(timed(lambda: ours.transform(X, out=out)))
             runs["RBFSampler"].append(timed(lambda: theirs.transform(X)))
 
-    print(f"{args.rows} × {args.dim} float32 -> {args.width} features, one thread, "
-          f"median of {args.rounds} alternating rounds")
+    print(f"{args.sampler} against RBFSampler: {args.rows} × {args.dim} float32 -> {args.width} "
+          f"features, one thread, median of {args.rounds} alternating rounds")
     print(f"CPU: {platform.processor() or platform.machine()}, AVX-512: {avx512()}, "
           f"numpy {np.__version__}, rks {rks.__version__}")
     median = {k: (statistics.median(c for c, _ in v), statistics.median(w for _, w in v))
