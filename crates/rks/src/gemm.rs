@@ -43,6 +43,9 @@ use crate::Element;
 use crate::simd::Simd;
 
 #[cfg(target_arch = "x86_64")]
+#[macro_use]
+mod tile;
+#[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
