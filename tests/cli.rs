@@ -606,11 +606,12 @@ fn deep_fried_trains_and_evaluates() {
         "--width",
         "64",
         "--epochs",
-        "3",
+        "30",
     ]);
     assert_eq!(report["layer"], "adaptive");
-    assert_eq!(report["epochs_run"], 3);
-    assert!(report["test_accuracy"].as_f64().unwrap() > 0.8, "{report}");
+    assert_eq!(report["epochs_run"], 30);
+    // Seeds 0–5 reach 0.939–0.965 (majority class 0.63).
+    assert!(report["test_accuracy"].as_f64().unwrap() > 0.9, "{report}");
 }
 
 #[test]
@@ -1403,13 +1404,24 @@ fn tune_runs_the_fits_cross_validation() {
     ]);
     // The same seeded rows give the median-heuristic σ of both.
     assert_eq!(tuned["median_sigma"], fitted["selection"]["median_sigma"]);
-    // The best point has the best mean accuracy (ties: the squared error, then the smoother
-    // model), and both C values were cross-validated at every σ of the default grid.
+    // No point's mean accuracy beats the best's by more than one binomial standard error on
+    // the rows (closer rates tie, and the squared error decides: `LooScore::better_than`), and
+    // both C values were cross-validated at every σ of the default grid.
     let best = &tuned["best"];
     let mean = |p: &Value| p["mean"].as_f64().unwrap();
+    let mse = |p: &Value| p["mse"].as_f64().unwrap();
+    let rows = tuned["rows"].as_f64().unwrap();
     let grid = tuned["grid"].as_array().unwrap();
     assert_eq!(grid.len(), 10);
-    assert!(grid.iter().all(|p| mean(p) <= mean(best)));
+    for p in grid {
+        let error = 1.0 - mean(p).min(mean(best));
+        let se = (error * (1.0 - error) / rows).sqrt();
+        assert!(mean(p) - mean(best) <= se, "{p} against {best}");
+        assert!(
+            mean(p) <= mean(best) || mse(p) >= mse(best),
+            "{p} against {best}"
+        );
+    }
     // A grid restricted to nothing, or to invalid values, is a usage error.
     let t = path_str(&train);
     fails(&["tune", "--train", t, "--cs", "-1"], 2);

@@ -23,6 +23,7 @@ use crate::features::transform_with;
 use crate::gemm::Packed;
 use crate::simd::Simd;
 use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
+use crate::variates::Sampler;
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
 /// Most rows per parallel block: the rows the GEMM packs at once.
@@ -50,12 +51,11 @@ pub(crate) fn block_rows(rows: usize, threads: usize) -> usize {
 /// Parameters: W is drawn row by row from a ChaCha8 generator seeded with `seed`
 /// (`ChaCha8Rng::seed_from_u64`): row 0 first, each row as described by the kernel (Gaussian: d
 /// standard normals; Laplacian: d standard Cauchy variates; Matérn: d standard normals then one
-/// χ² variate), divided by σ. The same seed gives the same W on every CPU: ChaCha8's stream is
-/// portable and the samplers (rand_distr 0.6, pinned by the lock file) are functions of it, bar a
-/// few draws that take `ln` (the Gaussian tail) or `tan` (Cauchy) from the C library, whose last
-/// bits another C library may round differently (docs/architecture.md, "Determinism"); a saved
-/// map's checksum catches any such change, and any change of the samplers between versions
-/// (see below).
+/// χ² variate), divided by σ. The same seed gives the same W on every platform: ChaCha8's
+/// stream is portable and the samplers ([`crate::variates`], the spec's
+/// [`Sampler`]) are functions of it computed without the C library; a
+/// saved map's checksum catches any change of the samplers between versions (see below), and
+/// maps drawn by rand_distr's samplers before the portable ones existed load with those.
 ///
 /// Serialisation stores the spec (kind, d, n, bandwidth, kernel, seed) and a checksum of W, not W;
 /// loading rebuilds W and checks the checksum ([`RksError::ChecksumMismatch`] otherwise).
@@ -90,6 +90,7 @@ pub struct DenseRks {
 /// The rows of W in draw order, one at a time (row i of W is column i of Wᵀ).
 struct RowDraws {
     rng: ChaCha8Rng,
+    sampler: Sampler,
     kernel: Kernel,
     inv_sigma: f64,
     row: Vec<f64>,
@@ -99,6 +100,7 @@ impl RowDraws {
     fn new(spec: &MapSpec) -> Self {
         Self {
             rng: ChaCha8Rng::seed_from_u64(spec.seed()),
+            sampler: spec.sampler(),
             kernel: spec.kernel(),
             inv_sigma: 1.0 / spec.sigma(),
             row: vec![0.0; spec.input_dim()],
@@ -106,7 +108,8 @@ impl RowDraws {
     }
 
     fn next_row(&mut self) -> &[f64] {
-        self.kernel.sample_row(&mut self.rng, &mut self.row);
+        self.kernel
+            .sample_row(self.sampler, &mut self.rng, &mut self.row);
         self.row.iter_mut().for_each(|w| *w *= self.inv_sigma);
         &self.row
     }
@@ -238,9 +241,7 @@ impl DenseRks {
     }
 
     pub(crate) fn from_saved(saved: &SavedMap) -> Result<Self, RksError> {
-        let map = Self::from_spec(&saved.spec()?)?;
-        saved.verify(map.checksum())?;
-        Ok(map)
+        saved.rebuild(Self::from_spec, Self::checksum)
     }
 }
 
@@ -422,14 +423,20 @@ mod tests {
         for (bytes, kernel, d, n, seed) in saved {
             let (map, _): (DenseRks, _) =
                 bincode::serde::decode_from_slice(bytes, bincode::config::standard()).unwrap();
-            let want = DenseRks::params()
+            // Drawn before the portable sampler: they load with rand_distr's, and keep it.
+            let spec = DenseRks::params()
                 .n_frequencies(n)
                 .sigma(0.7)
                 .kernel(kernel)
                 .seed(seed)
-                .build(d)
+                .check(MapKind::Dense, d)
                 .unwrap();
+            let want = DenseRks::from_spec(&spec.with_sampler(Sampler::RandDistr)).unwrap();
             assert_eq!(map, want);
+            assert_eq!(map.weights(), want.weights());
+            assert_ne!(map.weights(), DenseRks::from_spec(&spec).unwrap().weights());
+            let again = bincode::serde::encode_to_vec(&map, bincode::config::standard()).unwrap();
+            assert_eq!(again, bytes.to_vec());
         }
     }
 }

@@ -22,7 +22,6 @@ use std::sync::OnceLock;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 use crate::features::{
     activate_rows, check_io, cos_sin_scale, for_each_row, for_row_blocks, row_blocks, write_block,
@@ -30,6 +29,7 @@ use crate::features::{
 use crate::kernel::Activation;
 use crate::simd::Simd;
 use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
+use crate::variates::Sampler;
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
 #[cfg(target_arch = "x86_64")]
@@ -59,9 +59,9 @@ const BLOCK_ROWS: usize = 16;
 ///
 /// Draw order of one block from the map's generator: D signs (`random::<bool>()`, true ↦ +1);
 /// the permutation by Fisher–Yates (start from 0..D, for i = D−1 down to 1 swap entries i and
-/// `random_range(0..=i as u64)`); D standard normals for G (rand_distr's `StandardNormal`); then
-/// D row lengths s_i (Gaussian kernel: √χ²_D from rand_distr's `ChiSquared`; Matérn: that, then
-/// √(2ν/χ²₂ᵥ)), each divided by ‖G‖_F.
+/// `random_range(0..=i as u64)`); D standard normals for G; then D row lengths s_i (Gaussian
+/// kernel: √χ²_D; Matérn: that, then √(2ν/χ²₂ᵥ)), each divided by ‖G‖_F. The normal and χ²
+/// draws are the spec's [`Sampler`]'s.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FastfoodBlock {
     signs: Vec<f64>,
@@ -91,7 +91,12 @@ impl FastfoodBlock {
     /// Draws one block. Order: D signs (`random::<bool>()`, true ↦ +1), the permutation by
     /// Fisher–Yates (for i = D−1 down to 1, swap i with `random_range(0..=i)` drawn as u64), D
     /// standard normals for G, then D row lengths s_i ([`Kernel`]'s radius draw).
-    fn draw(rng: &mut ChaCha8Rng, dim: usize, kernel: Kernel) -> Result<Self, RksError> {
+    fn draw(
+        rng: &mut ChaCha8Rng,
+        dim: usize,
+        kernel: Kernel,
+        sampler: Sampler,
+    ) -> Result<Self, RksError> {
         let signs = (0..dim)
             .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
             .collect();
@@ -100,10 +105,11 @@ impl FastfoodBlock {
             let j = rng.random_range(0..=i as u64) as usize;
             permutation.swap(i, j);
         }
-        let gaussian: Vec<f64> = (0..dim).map(|_| StandardNormal.sample(rng)).collect();
+        let mut gaussian = vec![0.0; dim];
+        sampler.fill_normal(rng, &mut gaussian);
         let norm_g = gaussian.iter().map(|g| g * g).sum::<f64>().sqrt();
         let scaling = (0..dim)
-            .map(|_| Ok(kernel.sample_radius(rng, dim)? / norm_g))
+            .map(|_| Ok(kernel.sample_radius(sampler, rng, dim)? / norm_g))
             .collect::<Result<_, RksError>>()?;
         Ok(Self {
             signs,
@@ -162,7 +168,7 @@ impl Fastfood {
         let padded_dim = spec.input_dim().next_power_of_two();
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed());
         let blocks: Vec<FastfoodBlock> = (0..spec.n_frequencies().div_ceil(padded_dim))
-            .map(|_| FastfoodBlock::draw(&mut rng, padded_dim, spec.kernel()))
+            .map(|_| FastfoodBlock::draw(&mut rng, padded_dim, spec.kernel(), spec.sampler()))
             .collect::<Result<_, _>>()?;
         let permutations = blocks
             .iter()
@@ -329,9 +335,7 @@ impl Fastfood {
     }
 
     pub(crate) fn from_saved(saved: &SavedMap) -> Result<Self, RksError> {
-        let map = Self::from_spec(&saved.spec()?)?;
-        saved.verify(map.checksum())?;
-        Ok(map)
+        saved.rebuild(Self::from_spec, Self::checksum)
     }
 }
 

@@ -38,8 +38,8 @@
 //! the dense map and Nyström offer it.
 
 use crate::error::Param;
+use crate::variates::Sampler;
 use rand::Rng;
-use rand_distr::{Cauchy, ChiSquared, Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::RksError;
@@ -308,20 +308,22 @@ impl Kernel {
 
     /// Fills `row` with one frequency vector w of this kernel for σ = 1 (the caller divides by σ).
     ///
-    /// Draw order (part of the reproducibility promise): Gaussian and arc-cosine: `row.len()`
-    /// standard normals;
-    /// Laplacian: `row.len()` standard Cauchy variates; Matérn: `row.len()` standard normals, then
-    /// one χ²₂ᵥ variate.
-    pub(crate) fn sample_row<R: Rng + ?Sized>(&self, rng: &mut R, row: &mut [f64]) {
+    /// Draw order (part of the reproducibility promise), by `sampler`: Gaussian and arc-cosine:
+    /// `row.len()` standard normals; Laplacian: `row.len()` standard Cauchy variates; Matérn:
+    /// `row.len()` standard normals, then one χ²₂ᵥ variate.
+    pub(crate) fn sample_row<R: Rng + ?Sized>(
+        &self,
+        sampler: Sampler,
+        rng: &mut R,
+        row: &mut [f64],
+    ) {
         if let Kernel::Laplacian = self {
-            // Cauchy::new(0, 1) cannot fail: the scale is positive.
-            let cauchy = Cauchy::new(0.0, 1.0).unwrap_or_else(|_| unreachable!());
-            row.iter_mut().for_each(|w| *w = cauchy.sample(rng));
+            row.iter_mut().for_each(|w| *w = sampler.cauchy(rng));
             return;
         }
-        row.iter_mut().for_each(|w| *w = StandardNormal.sample(rng));
+        sampler.fill_normal(rng, row);
         if let Some(dof) = self.matern_dof() {
-            let mix = student_mix(rng, dof);
+            let mix = student_mix(sampler, rng, dof);
             row.iter_mut().for_each(|w| *w *= mix);
         }
     }
@@ -332,6 +334,7 @@ impl Kernel {
     /// draw, then the χ²₂ᵥ draw). Errors for kernels that are not radial.
     pub(crate) fn sample_radius<R: Rng + ?Sized>(
         &self,
+        sampler: Sampler,
         rng: &mut R,
         dim: usize,
     ) -> Result<f64, RksError> {
@@ -343,13 +346,10 @@ impl Kernel {
                 ),
             });
         }
-        let chi_sq = ChiSquared::new(dim as f64).map_err(|e| RksError::InvalidParameter {
-            name: Param::InputDim,
-            reason: format!("chi-squared with {dim} degrees of freedom: {e}"),
-        })?;
-        let radius = chi_sq.sample(rng).sqrt();
+        // dim ≥ 1 (a validated spec's input dimension, or its power-of-two padding).
+        let radius = sampler.chi_squared(rng, dim.max(1) as f64).sqrt();
         Ok(match self.matern_dof() {
-            Some(dof) => radius * student_mix(rng, dof),
+            Some(dof) => radius * student_mix(sampler, rng, dof),
             None => radius,
         })
     }
@@ -358,8 +358,9 @@ impl Kernel {
 impl Kernel {
     /// A row's length factor beyond the Gaussian's: √(2ν/χ²₂ᵥ) (one χ²₂ᵥ draw) for Matérn, 1
     /// (no draw) otherwise. SORF's rows have the fixed length √D and take this factor only.
-    pub(crate) fn sample_mix<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        self.matern_dof().map_or(1.0, |dof| student_mix(rng, dof))
+    pub(crate) fn sample_mix<R: Rng + ?Sized>(&self, sampler: Sampler, rng: &mut R) -> f64 {
+        self.matern_dof()
+            .map_or(1.0, |dof| student_mix(sampler, rng, dof))
     }
 }
 
@@ -382,10 +383,8 @@ fn arc_cos(order: u8, x: &[f64], y: &[f64], sigma: f64) -> f64 {
 }
 
 /// √(ν'/χ²_ν'): the factor that turns a standard normal vector into a Student-t one.
-fn student_mix<R: Rng + ?Sized>(rng: &mut R, dof: f64) -> f64 {
-    // ν' ∈ {1, 3, 5}: ChiSquared::new cannot fail for a positive finite argument.
-    let chi_sq = ChiSquared::new(dof).unwrap_or_else(|_| unreachable!());
-    (dof / chi_sq.sample(rng)).sqrt()
+fn student_mix<R: Rng + ?Sized>(sampler: Sampler, rng: &mut R, dof: f64) -> f64 {
+    (dof / sampler.chi_squared(rng, dof)).sqrt()
 }
 
 #[cfg(test)]

@@ -54,6 +54,8 @@
 //! - [`spec`]: map specs, builders and limits.
 //! - [`scaler`], [`median`]: input standardisation and the median-heuristic bandwidth.
 //! - [`exp`]: e^x with the same bits on every CPU and with every C library.
+//! - [`variates`]: the normal, Cauchy and χ² draws of the maps' parameters, the same bits on
+//!   every platform.
 //! - [`envelope`]: the file envelope every saved model and network uses (tag, version, length,
 //!   checksum, bounded decode, atomic save).
 
@@ -84,6 +86,7 @@ pub mod sorf;
 mod sparse;
 pub mod spec;
 pub mod trig;
+pub mod variates;
 pub mod vocabulary;
 
 pub use any::AnyMap;

@@ -19,8 +19,8 @@
 //! groups", Notices AMS 2007: a Householder QR needs Q·diag(sign(diag R)) to get there). Each
 //! row is orthogonalised twice against the rows before it ("twice is enough", Giraud et al.,
 //! Numer. Math. 2005), so QQᵀ = I to rounding. The arithmetic is plain scalar f64 in a fixed
-//! order, so W is bit-identical on every CPU (the Gaussian draws as in the dense map: the same
-//! C library's `ln` for the rare tail draws).
+//! order, so W is bit-identical on every platform (the Gaussian and χ² draws are
+//! [`crate::variates`]', portable like the dense map's).
 //!
 //! The transform is the dense map's: one packed GEMM X·Wᵀ per block of rows, then the kernel's
 //! step. Cost O(n·d) per row, O(n·d) memory, O(n·d²) to draw.
@@ -30,7 +30,6 @@ use std::sync::OnceLock;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 use crate::dense::block_rows;
 use crate::features::transform_with;
@@ -113,12 +112,10 @@ fn draw(spec: &MapSpec) -> Result<Vec<f64>, RksError> {
     let mut w = Vec::with_capacity(n * d);
     let mut block = vec![0.0; d * d];
     while w.len() < n * d {
-        block
-            .iter_mut()
-            .for_each(|g| *g = StandardNormal.sample(&mut rng));
+        spec.sampler().fill_normal(&mut rng, &mut block);
         orthonormalise_rows(&mut block, d);
         for q in block.chunks_exact(d) {
-            let s = spec.kernel().sample_radius(&mut rng, d)? * inv_sigma;
+            let s = spec.kernel().sample_radius(spec.sampler(), &mut rng, d)? * inv_sigma;
             if w.len() < n * d {
                 w.extend(q.iter().map(|&v| s * v));
             }
@@ -227,9 +224,7 @@ impl Orf {
     }
 
     pub(crate) fn from_saved(saved: &SavedMap) -> Result<Self, RksError> {
-        let map = Self::from_spec(&saved.spec()?)?;
-        saved.verify(map.checksum)?;
-        Ok(map)
+        saved.rebuild(Self::from_spec, |map| map.checksum)
     }
 }
 

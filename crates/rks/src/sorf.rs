@@ -37,6 +37,7 @@ use crate::features::{
 use crate::kernel::Activation;
 use crate::simd::Simd;
 use crate::spec::{Checksum, MapParams, MapSpec, SavedMap, serde_via_saved};
+use crate::variates::Sampler;
 use crate::{Bandwidth, Element, FeatureMap, Kernel, MapKind, RksError};
 
 /// Rows per parallel block.
@@ -70,14 +71,14 @@ impl SorfBlock {
         &self.scaling
     }
 
-    fn draw(rng: &mut ChaCha8Rng, dim: usize, kernel: Kernel) -> Self {
+    fn draw(rng: &mut ChaCha8Rng, dim: usize, kernel: Kernel, sampler: Sampler) -> Self {
         let mut signs = || -> Vec<f64> {
             (0..dim)
                 .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
                 .collect()
         };
         let signs = [signs(), signs(), signs()];
-        let scaling = (0..dim).map(|_| kernel.sample_mix(rng)).collect();
+        let scaling = (0..dim).map(|_| kernel.sample_mix(sampler, rng)).collect();
         Self { signs, scaling }
     }
 }
@@ -125,7 +126,7 @@ impl Sorf {
         let padded_dim = spec.input_dim().next_power_of_two();
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed());
         let blocks = (0..spec.n_frequencies().div_ceil(padded_dim))
-            .map(|_| SorfBlock::draw(&mut rng, padded_dim, spec.kernel()))
+            .map(|_| SorfBlock::draw(&mut rng, padded_dim, spec.kernel(), spec.sampler()))
             .collect();
         Ok(Self {
             spec: *spec,
@@ -232,9 +233,7 @@ impl Sorf {
     }
 
     pub(crate) fn from_saved(saved: &SavedMap) -> Result<Self, RksError> {
-        let map = Self::from_spec(&saved.spec()?)?;
-        saved.verify(map.checksum())?;
-        Ok(map)
+        saved.rebuild(Self::from_spec, Self::checksum)
     }
 }
 

@@ -2,16 +2,20 @@
 //! validates it, and the stored form that serialisation writes.
 //!
 //! A map is a pure function of its [`MapSpec`]: the parameters are drawn from a ChaCha8 generator
-//! seeded with the seed (see [`crate::DenseRks`] and [`crate::Fastfood`] for the draw order). So
-//! the serialised form is the spec plus a checksum of the parameters; loading rebuilds the
+//! seeded with the seed (see [`crate::DenseRks`] and [`crate::Fastfood`] for the draw order), its
+//! normal, Cauchy and χ² variates by the spec's [`Sampler`] ([`crate::variates`]). So the
+//! serialised form is the spec plus a checksum of the parameters; loading rebuilds the
 //! parameters and compares the checksum, which catches a change of the sampling code between the
 //! version that saved a model and the one that loads it, instead of silently using another map.
+//! The checksum also tells the sampler: a map that does not rebuild with the portable sampler is
+//! tried with rand_distr's, which drew every map saved before the portable one existed.
 
 use crate::error::Param;
 use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 
+use crate::variates::Sampler;
 use crate::vocabulary::Named;
 use crate::{Bandwidth, Kernel, RksError};
 
@@ -127,6 +131,7 @@ pub struct MapSpec {
     sigma: f64,
     kernel: Kernel,
     seed: u64,
+    sampler: Sampler,
 }
 
 impl MapSpec {
@@ -186,7 +191,31 @@ impl MapSpec {
             sigma,
             kernel,
             seed,
+            sampler: Sampler::Portable,
         })
+    }
+
+    /// The same spec with the variates drawn by `sampler` (a new spec draws with
+    /// [`Sampler::Portable`]; [`Sampler::RandDistr`] rebuilds maps drawn before it existed).
+    ///
+    /// ```
+    /// use rks::variates::Sampler;
+    /// use rks::{Bandwidth, DenseRks, Kernel, MapKind, MapSpec};
+    ///
+    /// let spec = MapSpec::new(MapKind::Dense, 4, 8, Bandwidth::Sigma(1.0), Kernel::Gaussian, 3)?;
+    /// assert_eq!(spec.sampler(), Sampler::Portable);
+    /// let old = DenseRks::from_spec(&spec.with_sampler(Sampler::RandDistr))?;
+    /// assert_ne!(old.weights(), DenseRks::from_spec(&spec)?.weights());
+    /// # Ok::<(), rks::RksError>(())
+    /// ```
+    pub fn with_sampler(mut self, sampler: Sampler) -> Self {
+        self.sampler = sampler;
+        self
+    }
+
+    /// The algorithms the map's normal, Cauchy and χ² variates are drawn by.
+    pub fn sampler(&self) -> Sampler {
+        self.sampler
     }
 
     /// The construction.
@@ -539,6 +568,30 @@ impl SavedMap {
                 stored: self.checksum,
                 rebuilt,
             })
+        }
+    }
+
+    /// Draws the map this header describes with `draw` and checks it against the stored
+    /// checksum: first with the portable sampler (every map saved since it exists), then, if
+    /// that does not match, with rand_distr's (maps saved before). The file carries no sampler
+    /// field; the checksum tells which sampler drew the parameters, and the map keeps it, so it
+    /// saves again with the same checksum. A checksum neither matches is
+    /// [`RksError::ChecksumMismatch`] with the portable draw's checksum.
+    pub(crate) fn rebuild<M>(
+        &self,
+        draw: impl Fn(&MapSpec) -> Result<M, RksError>,
+        checksum: impl Fn(&M) -> u64,
+    ) -> Result<M, RksError> {
+        let spec = self.spec()?;
+        let map = draw(&spec)?;
+        let rebuilt = checksum(&map);
+        if rebuilt == self.checksum {
+            return Ok(map);
+        }
+        let old = draw(&spec.with_sampler(Sampler::RandDistr))?;
+        match self.verify(checksum(&old)) {
+            Ok(()) => Ok(old),
+            Err(_) => self.verify(rebuilt).map(|()| map),
         }
     }
 }

@@ -6,6 +6,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use rks::error::Param;
+use rks::variates::Sampler;
 use rks::{
     AnyMap, Bandwidth, DenseRks, Fastfood, FeatureMap, Kernel, MapKind, MapSpec, Nystrom, Orf,
     RksError, Sampling, Sorf,
@@ -579,50 +580,104 @@ fn maps_saved_before_the_new_kinds_still_load_as_any_map() {
         assert_eq!(used, bytes.len());
         map
     };
-    let want = Fastfood::params()
+    // Drawn before the portable samplers existed: rand_distr's.
+    let old = |spec: MapSpec| AnyMap::from_spec(&spec.with_sampler(Sampler::RandDistr)).unwrap();
+    let want = old(Fastfood::params()
         .n_frequencies(64)
         .sigma(3.0)
         .kernel(Kernel::Matern32)
         .seed(9)
-        .build(7)
-        .unwrap();
-    assert_eq!(decode(fastfood), AnyMap::from(want.clone()));
+        .check(MapKind::Fastfood, 7)
+        .unwrap());
+    assert_eq!(decode(fastfood), want);
     // And those bytes are still what such a map saves.
     assert_eq!(
-        bincode::serde::encode_to_vec(AnyMap::from(want), bincode::config::standard()).unwrap(),
+        bincode::serde::encode_to_vec(want, bincode::config::standard()).unwrap(),
         fastfood
     );
-    let want = DenseRks::params()
+    let want = old(DenseRks::params()
         .n_frequencies(33)
         .sigma(0.7)
         .seed(2)
-        .build(5)
-        .unwrap();
-    assert_eq!(decode(dense), AnyMap::from(want));
+        .check(MapKind::Dense, 5)
+        .unwrap());
+    assert_eq!(decode(dense), want);
+}
+
+/// ORF (d = 2, n = 3) and a SORF block (Matérn-1/2, d = 2), seed 7, drawn by `sampler`, as text.
+fn fixed_seed_snapshot(sampler: Sampler) -> String {
+    let spec = |kind, n, kernel| {
+        MapSpec::new(kind, 2, n, Bandwidth::Sigma(1.0), kernel, 7)
+            .unwrap()
+            .with_sampler(sampler)
+    };
+    let orf = Orf::from_spec(&spec(MapKind::Orf, 3, Kernel::Gaussian)).unwrap();
+    let sorf = Sorf::from_spec(&spec(MapKind::Sorf, 2, Kernel::Matern12)).unwrap();
+    let block = &sorf.blocks()[0];
+    format!(
+        "{:.6?} {:?} {:.6?}",
+        orf.weights().iter().collect::<Vec<_>>(),
+        block.signs(),
+        block.scaling()
+    )
 }
 
 #[test]
 fn fixed_seed_gives_fixed_parameters() {
     // Pins the draw order of ORF and SORF: a change must be deliberate (it breaks saved maps).
-    let orf = Orf::params().n_frequencies(3).seed(7).build(2).unwrap();
-    let sorf = Sorf::params()
-        .n_frequencies(2)
-        .kernel(Kernel::Matern12)
-        .seed(7)
-        .build(2)
-        .unwrap();
-    let block = &sorf.blocks()[0];
-    let snapshot = format!(
-        "{:.6?} {:?} {:.6?}",
-        orf.weights().iter().collect::<Vec<_>>(),
-        block.signs(),
-        block.scaling()
-    );
-    assert_eq!(
-        snapshot,
-        "[-0.672238, -1.199410, 1.360846, -0.762719, -0.644972, 0.617996] \
-         [[-1.0, -1.0], [-1.0, -1.0], [-1.0, 1.0]] [2.779484, 3.333233]"
-    );
+    // To six decimals the two samplers draw the same (see `rks::variates`).
+    for sampler in [Sampler::Portable, Sampler::RandDistr] {
+        assert_eq!(
+            fixed_seed_snapshot(sampler),
+            "[-0.672238, -1.199410, 1.360846, -0.762719, -0.644972, 0.617996] \
+             [[-1.0, -1.0], [-1.0, -1.0], [-1.0, 1.0]] [2.779484, 3.333233]",
+            "{sampler:?}"
+        );
+    }
+}
+
+/// A map drawn by rand_distr's samplers (every map saved before the portable ones) saves and
+/// loads with them, as itself and as an `AnyMap`; the checksum still stops a changed seed.
+#[test]
+fn maps_of_either_sampler_load_as_they_were_drawn() {
+    let x = gaussian_rows(20, 5, 3);
+    let kinds = [
+        (MapKind::Dense, Kernel::Laplacian),
+        (MapKind::Dense, Kernel::Matern32),
+        (MapKind::Fastfood, Kernel::Gaussian),
+        (MapKind::Orf, Kernel::ArcCos1),
+        (MapKind::Sorf, Kernel::Matern52),
+    ];
+    for (kind, kernel) in kinds {
+        for sampler in [Sampler::Portable, Sampler::RandDistr] {
+            let spec = MapSpec::new(kind, 5, 24, Bandwidth::Sigma(1.3), kernel, 11)
+                .unwrap()
+                .with_sampler(sampler);
+            let map = AnyMap::from_spec(&spec).unwrap();
+            let bytes = bincode::serde::encode_to_vec(&map, bincode::config::standard()).unwrap();
+            let (back, _): (AnyMap, usize) =
+                bincode::serde::decode_from_slice(&bytes, bincode::config::standard()).unwrap();
+            assert_eq!(back.spec().sampler(), sampler, "{kind:?} {kernel:?}");
+            assert_eq!(back, map);
+            assert_bitwise(
+                map.transform(x.view()).unwrap().view(),
+                back.transform(x.view()).unwrap().view(),
+            );
+            let again = bincode::serde::encode_to_vec(&back, bincode::config::standard()).unwrap();
+            assert_eq!(again, bytes);
+        }
+        // The two samplers draw different parameters (so the checksum tells them apart).
+        let features = |sampler| {
+            let spec = MapSpec::new(kind, 5, 24, Bandwidth::Sigma(1.3), kernel, 11)
+                .unwrap()
+                .with_sampler(sampler);
+            AnyMap::from_spec(&spec)
+                .unwrap()
+                .transform(x.view())
+                .unwrap()
+        };
+        assert_ne!(features(Sampler::Portable), features(Sampler::RandDistr));
+    }
 }
 
 #[test]
