@@ -375,10 +375,11 @@ fn arc_cos(order: u8, x: &[f64], y: &[f64], sigma: f64) -> f64 {
         return if order == 0 { 0.5 } else { 0.0 };
     }
     let cos = (dot(x, y) / (sigma * sigma) / (nx * ny)).clamp(-1.0, 1.0);
-    let theta = cos.acos();
+    // libm's acos and sin: the same kernel values with every C library.
+    let theta = libm::acos(cos);
     match order {
         0 => 1.0 - theta / PI,
-        _ => nx * ny * (theta.sin() + (PI - theta) * cos) / PI,
+        _ => nx * ny * (libm::sin(theta) + (PI - theta) * cos) / PI,
     }
 }
 

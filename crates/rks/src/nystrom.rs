@@ -268,7 +268,8 @@ fn weighted(rng: &mut ChaCha8Rng, weights: &[f64], m: usize) -> Vec<usize> {
         .map(|&w| {
             let u: f64 = rng.random();
             if w > 0.0 {
-                (1.0 - u).ln() / w
+                // libm's log: the same keys with every C library.
+                libm::log(1.0 - u) / w
             } else {
                 f64::NEG_INFINITY
             }

@@ -22,8 +22,9 @@
 //! chain pays: the fused k, the two-part reduction and Estrin took one cos+sin pair from 0.73 to
 //! 0.65 ns (f32) and from 2.16 to 1.92 ns (f64) on a Zen 3 core.
 //!
-//! Arguments with |x| > 10⁶ (or not finite) fall back to std for their chunk of 256 elements, so
-//! the result is accurate for every input: absolute error ≤ 2e-7 (f32) and ≤ 1e-15 (f64) against
+//! Arguments with |x| > 10⁶ (or not finite) fall back to the `libm` crate's `sincos` (pure Rust,
+//! with a full range reduction: the same bits with every C library) for their chunk of 256
+//! elements, so the result is accurate for every input: absolute error ≤ 2e-7 (f32) and ≤ 1e-15 (f64) against
 //! the exact cos and sin of the input value. The polynomials are evaluated with fused multiply-adds
 //! (`mul_add`, one rounding each): one instruction on CPUs with FMA (the x86-64 fast path is
 //! compiled for AVX2 + FMA, `trig/avx2.rs`, and chosen at run time; aarch64 always has it). Every path rounds the
@@ -80,7 +81,7 @@ pub fn cos_sin_reference<F: Element>(z_cos: &mut [F], sin: &mut [F], scale: F) {
     }
 }
 
-/// Elements per range check: large arguments send their chunk to std. 256 rather than 64: less
+/// Elements per range check: large arguments send their chunk to `libm`. 256 rather than 64: less
 /// per-chunk work (the horizontal maximum, the loop bookkeeping); cos+sin 0.60 → 0.575 ns (f32)
 /// and the f32 Fastfood transform 2–3 % faster; 1,024 was slower again.
 const CHUNK: usize = 256;
@@ -226,7 +227,7 @@ fn largest_f64(v: &[f64]) -> f64 {
 }
 
 /// The element-wise loop, generic over the per-element kernels so both precisions share it:
-/// `narrow` for chunks with every |x| ≤ `narrow_limit`, `wide` up to [`LIMIT`], std beyond.
+/// `narrow` for chunks with every |x| ≤ `narrow_limit`, `wide` up to [`LIMIT`], `libm` beyond.
 #[inline(always)]
 fn cos_sin_loop<F: Element>(
     z_cos: &mut [F],
@@ -245,7 +246,7 @@ fn cos_sin_loop<F: Element>(
             apply(zc, sn, scale, &wide);
         } else {
             apply(zc, sn, scale, |x: F| {
-                let (s, c) = x.to_f64_exact().sin_cos();
+                let (s, c) = libm::sincos(x.to_f64_exact());
                 (F::from_f64_lossy(s), F::from_f64_lossy(c))
             });
         }
@@ -258,7 +259,7 @@ fn cos_sin_loop<F: Element>(
 ///
 /// One pass per chunk in the common case: the narrow kernel runs at once while the largest
 /// `magnitude` (|x| as ordered bits) is tracked, and only a chunk that turns out to exceed the
-/// narrow range is computed again, with the wider kernel or std (same results as choosing
+/// narrow range is computed again, with the wider kernel or `libm` (same results as choosing
 /// first). Against a separate pass for the products and the range check, the benchmark
 /// Fastfood transform took 0.0635 instead of 0.0674 s (f32) and 0.117 instead of 0.121 s (f64).
 #[allow(clippy::too_many_arguments)]
@@ -304,7 +305,7 @@ fn cos_sin_from_loop<F: Element, B: Copy + Ord + Default>(
             apply_from(b, c, sn, scale, &wide);
         } else {
             apply_from(b, c, sn, scale, |x: F| {
-                let (s, c) = x.to_f64_exact().sin_cos();
+                let (s, c) = libm::sincos(x.to_f64_exact());
                 (F::from_f64_lossy(s), F::from_f64_lossy(c))
             });
         }

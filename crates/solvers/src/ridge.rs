@@ -89,17 +89,33 @@ impl Lambda {
 }
 
 /// The default GCV grid for a centred ΦᵀΦ whose mean eigenvalue is `scale`: 46 values,
-/// log-spaced, from 10⁻⁶·scale to 10³·scale (5 per decade).
+/// log-spaced, from 10⁻⁶·scale to 10³·scale (5 per decade): `scale` times [`GRID_POWERS`].
 pub fn default_grid(scale: f64) -> Vec<f64> {
     let scale = if scale > 0.0 && scale.is_finite() {
         scale
     } else {
         1.0
     };
-    (0..=45)
-        .map(|i| scale * 10f64.powf(-6.0 + i as f64 / 5.0))
-        .collect()
+    GRID_POWERS.iter().map(|p| scale * p).collect()
 }
+
+/// 10^e for e = −6 + i/5 (i = 0 … 45, e computed in f64), correctly rounded (checked at 200 bits
+/// with mpmath). A table rather than `powf`: the C library's `pow` need not round alike on every
+/// platform (the `libm` crate's differs from glibc's on three of these), and the grid decides λ,
+/// hence the model's bits.
+#[rustfmt::skip]
+pub const GRID_POWERS: [f64; 46] = [
+    1e-6, 1.584893192461114e-6, 2.5118864315095823e-6, 3.981071705534969e-6,
+    6.30957344480193e-6, 1e-5, 1.584893192461114e-5, 2.5118864315095822e-5,
+    3.9810717055349695e-5, 6.309573444801929e-5, 0.0001, 0.00015848931924611142,
+    0.00025118864315095795, 0.00039810717055349735, 0.000630957344480193, 0.001,
+    0.001584893192461114, 0.0025118864315095794, 0.003981071705534973, 0.00630957344480193,
+    0.01, 0.01584893192461114, 0.025118864315095822, 0.03981071705534969, 0.0630957344480193,
+    0.1, 0.15848931924611143, 0.25118864315095824, 0.3981071705534969, 0.630957344480193, 1.0,
+    1.584893192461114, 2.5118864315095824, 3.981071705534969, 6.30957344480193, 10.0,
+    15.848931924611142, 25.11886431509582, 39.81071705534969, 63.0957344480193, 100.0,
+    158.48931924611108, 251.18864315095823, 398.1071705534969, 630.9573444801943, 1000.0,
+];
 
 /// Running sufficient statistics of a ridge fit: ΦᵀΦ (lower triangle), ΦᵀY, Σφ, Σy, Σy², N,
 /// **exact** on a fixed-point [`Grid`] ([`crate::exact`]).

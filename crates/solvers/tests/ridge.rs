@@ -355,3 +355,21 @@ fn owned_and_borrowed_rows_fit_the_same_model() {
         );
     }
 }
+
+/// The default grid's table is 10^(−6 + i/5): within one unit in the last place of the C
+/// library's `powf` (the table is the correctly rounded value; a `powf` may be off by one), and
+/// the grid is `scale` times it.
+#[test]
+fn the_default_grid_is_ten_to_the_fifths() {
+    for (i, &p) in rks_solvers::ridge::GRID_POWERS.iter().enumerate() {
+        let want = 10f64.powf(-6.0 + i as f64 / 5.0);
+        assert!(
+            (p.to_bits() as i64 - want.to_bits() as i64).abs() <= 1,
+            "{i}: {p} vs {want}"
+        );
+    }
+    let grid = rks_solvers::ridge::default_grid(3.0);
+    assert_eq!(grid.len(), 46);
+    assert_eq!((grid[0], grid[30], grid[45]), (3e-6, 3.0, 3000.0));
+    assert!(grid.windows(2).all(|w| w[1] > w[0]));
+}
