@@ -96,10 +96,12 @@ impl Sampler {
         }
     }
 
-    /// One χ² variate with `dof` degrees of freedom. `dof` must be positive and finite (the
-    /// callers pass a dimension or 2ν ∈ {1, 3, 5}).
+    /// One χ² variate with `dof` degrees of freedom (the maps pass a dimension or 2ν ∈
+    /// {1, 3, 5}); NaN, drawing nothing, unless `dof` is positive and finite.
     pub fn chi_squared<R: Rng + ?Sized>(self, rng: &mut R, dof: f64) -> f64 {
-        debug_assert!(dof > 0.0 && dof.is_finite());
+        if !(dof > 0.0 && dof.is_finite()) {
+            return f64::NAN;
+        }
         match self {
             Sampler::Portable if dof == 1.0 => {
                 let z = self.normal(rng);
@@ -107,9 +109,7 @@ impl Sampler {
             }
             Sampler::Portable if dof == 2.0 => 2.0 * Ziggurat::exponential_table().exponential(rng),
             Sampler::Portable => gamma(rng, dof / 2.0, 2.0),
-            Sampler::RandDistr => ChiSquared::new(dof)
-                .unwrap_or_else(|_| unreachable!("dof is positive and finite"))
-                .sample(rng),
+            Sampler::RandDistr => ChiSquared::new(dof).map_or(f64::NAN, |d| d.sample(rng)),
         }
     }
 }
@@ -485,6 +485,17 @@ mod tests {
         ],
         0xd8fc_7cb6_71e9_319c,
     );
+
+    #[test]
+    fn a_bad_chi_squared_dof_is_nan_without_a_draw() {
+        for sampler in [Sampler::Portable, Sampler::RandDistr] {
+            for dof in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+                let mut rng = ChaCha8Rng::seed_from_u64(3);
+                assert!(sampler.chi_squared(&mut rng, dof).is_nan());
+                assert_eq!(rng, ChaCha8Rng::seed_from_u64(3));
+            }
+        }
+    }
 
     #[test]
     fn the_samplers_differ_and_each_is_a_function_of_the_stream() {
