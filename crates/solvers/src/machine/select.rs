@@ -658,12 +658,7 @@ fn best_lambda(
     let scores: Vec<LooScore> = grid.iter().map(|&l| path.score(l, classes)).collect();
     let mut order: Vec<usize> = (0..grid.len()).collect();
     order.sort_by(|&a, &b| grid[b].total_cmp(&grid[a]));
-    let mut best: Option<usize> = None;
-    for i in order {
-        if best.is_none_or(|b| scores[i].better_than(&scores[b])) {
-            best = Some(i);
-        }
-    }
+    let best = crate::cv::best_index(&scores, &order);
     let best = best.ok_or_else(|| invalid(Param::Lambda, "the λ grid is empty"))?;
     Ok((best, scores))
 }
