@@ -124,6 +124,7 @@ struct Ziggurat {
     x: [f64; LAYERS + 1],
     f: [f64; LAYERS + 1],
     r: f64,
+    density: fn(f64) -> f64,
 }
 
 /// e^{−x²/2}, the unnormalised normal density, and its inverse on [0, ∞).
@@ -157,6 +158,7 @@ impl Ziggurat {
             x,
             f: x.map(density),
             r,
+            density,
         }
     }
 
@@ -195,7 +197,6 @@ impl Ziggurat {
         &self,
         rng: &mut R,
         symmetric: bool,
-        density: fn(f64) -> f64,
         mut tail: impl FnMut(&mut R, f64) -> f64,
     ) -> f64 {
         loop {
@@ -214,7 +215,8 @@ impl Ziggurat {
             if i == 0 {
                 return tail(rng, u);
             }
-            if self.f[i + 1] + (self.f[i] - self.f[i + 1]) * rng.random::<f64>() < density(x) {
+            if self.f[i + 1] + (self.f[i] - self.f[i + 1]) * rng.random::<f64>() < (self.density)(x)
+            {
                 return x;
             }
         }
@@ -224,7 +226,7 @@ impl Ziggurat {
     #[inline]
     fn normal<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         let r = self.r;
-        self.sample(rng, true, normal_density, |rng, u| {
+        self.sample(rng, true, |rng, u| {
             let (mut a, mut b) = (1.0, 0.0);
             // Marsaglia's tail: a = ln(u₁)/r ≤ 0 until −2·ln(u₂) ≥ a².
             while -2.0 * b < a * a {
@@ -238,7 +240,7 @@ impl Ziggurat {
     /// An exponential variate of rate 1 (this must be the exponential ziggurat).
     fn exponential<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         let r = self.r;
-        self.sample(rng, false, exponential_density, |rng, _| {
+        self.sample(rng, false, |rng, _| {
             // The memoryless tail: r plus a fresh exponential, −ln u (u = 0 would give ∞).
             r - libm::log(rng.random::<f64>().max(f64::MIN_POSITIVE))
         })
@@ -287,9 +289,14 @@ mod tests {
 
     /// Mean and variance of `n` draws.
     fn moments(n: usize, mut draw: impl FnMut() -> f64) -> (f64, f64) {
-        let v: Vec<f64> = (0..n).map(|_| draw()).collect();
-        let mean = v.iter().sum::<f64>() / n as f64;
-        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        mean_var(&(0..n).map(|_| draw()).collect::<Vec<_>>())
+    }
+
+    /// Mean and (unbiased) variance of `v`.
+    fn mean_var(v: &[f64]) -> (f64, f64) {
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
         (mean, var)
     }
 
@@ -320,8 +327,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let mut v = vec![0.0; N];
         Sampler::Portable.fill_normal(&mut rng, &mut v);
-        let mean = v.iter().sum::<f64>() / N as f64;
-        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (N - 1) as f64;
+        let (mean, var) = mean_var(&v);
         assert!(
             mean.abs() < 0.01 && (var - 1.0).abs() < 0.015,
             "{mean} {var}"
