@@ -24,7 +24,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::features::{
-    activate_rows, check_io, cos_sin_scale, for_each_row, for_row_blocks, row_blocks, write_block,
+    activate_rows, check_io, cos_sin_scale, for_each_row, for_row_blocks, prefetch_lines,
+    row_blocks, write_block,
 };
 use crate::kernel::Activation;
 use crate::simd::Simd;
@@ -39,7 +40,7 @@ pub(crate) mod avx512;
 mod factors;
 mod memory;
 pub(crate) use factors::{Factors, Permutation};
-use memory::{gather_fwht, prefetch_lines, signed_fwht};
+use memory::{gather_fwht, signed_fwht};
 
 /// Rows per parallel block.
 const BLOCK_ROWS: usize = 16;

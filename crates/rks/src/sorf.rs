@@ -32,7 +32,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::features::{
-    check_io, cos_sin_scale, for_each_row, for_row_blocks, row_blocks, transform_with, write_block,
+    check_io, cos_sin_scale, for_each_row, for_row_blocks, prefetch_lines, row_blocks,
+    transform_with, write_block,
 };
 use crate::kernel::Activation;
 use crate::simd::Simd;
@@ -271,7 +272,13 @@ fn project_row<F: Element>(
     // The last block may be cut short at the end of the row: zip with the output's blocks.
     for (block, out) in prepared.iter().zip(row_blocks(z, dim, scale.is_some())) {
         let [d1, d2, d3] = &block.signs;
+        // Ask for the output lines now, the sin half after the first transform (as Fastfood
+        // does, [`prefetch_lines`]).
+        prefetch_lines(out.0);
         signed_fwht_from(simd, a, x, d3);
+        if let Some(sin) = &out.1 {
+            prefetch_lines(sin);
+        }
         F::signed_fwht(simd, a, d2);
         F::signed_fwht(simd, a, d1);
         write_block(simd, a, &block.scaling, out, scale);

@@ -1,5 +1,5 @@
 //! The memory-bound steps of the Fastfood projection, portable versions: the permutation Π as a
-//! gather, the sign flip B before the first transform, and cache prefetch hints. These are the
+//! gather and the sign flip B before the first transform. These are the
 //! references the fused AVX2 steps (`avx2.rs`) are tested against, bit for bit.
 
 use super::factors::Permutation;
@@ -42,27 +42,4 @@ pub(super) fn signed_fwht<F: Element>(simd: Simd, a: &mut [F], x: &[F], signs: &
 pub(super) fn gather_fwht<F: Element>(simd: Simd, q: &mut [F], a: &[F], p: &Permutation, g: &[F]) {
     gather_mul(q, a, p, g);
     F::fwht_unchecked(simd, q);
-}
-
-/// Most bytes of one output piece to prefetch. Measured at D = 1,024: 4 KiB (the whole piece in
-/// f32, half in f64) saves 3–6 % (f32) and 1–2 % (f64); the whole 8 KiB f64 piece cost 2 %.
-const PREFETCH_BYTES: usize = 4096;
-
-/// Hints the cache (L2) to fetch the 64-byte lines of the first [`PREFETCH_BYTES`] of `v` (no
-/// effect on the values).
-#[inline(always)]
-pub(super) fn prefetch_lines<F>(v: &[F]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
-        let bytes = std::mem::size_of_val(v).min(PREFETCH_BYTES);
-        let p = v.as_ptr().cast::<i8>();
-        for offset in (0..bytes).step_by(64) {
-            // SAFETY: a prefetch never faults (SSE, part of every x86-64 CPU) and `offset` stays
-            // inside `v`.
-            unsafe { _mm_prefetch::<_MM_HINT_T1>(p.add(offset)) };
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = v;
 }
