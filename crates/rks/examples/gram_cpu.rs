@@ -35,6 +35,7 @@ fn main() {
     );
     let macs = (ROWS * packed_len(DIM)) as f64;
     let mut lower = vec![0i64; packed_len(DIM)];
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
     let mut levels = vec![("portable", Simd::portable())];
     #[cfg(target_arch = "x86_64")]
     {

@@ -36,7 +36,9 @@ pub(crate) mod sealed {
 
     use ndarray::{ArrayView2, ArrayViewMut2};
 
-    use crate::fastfood::{Factors, Permutation};
+    use crate::fastfood::Factors;
+    #[cfg(target_arch = "x86_64")]
+    use crate::fastfood::Permutation;
     use crate::gemm::Packed;
     use crate::simd::Simd;
     #[cfg(target_arch = "x86_64")]

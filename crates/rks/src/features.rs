@@ -111,6 +111,7 @@ pub(crate) fn row_blocks<F: Element>(
 /// Most bytes of one output piece to prefetch. Measured at D = 1,024 (Fastfood, Zen 3): 4 KiB
 /// (the whole piece in f32, half in f64) saves 3–6 % (f32) and 1–2 % (f64); the whole 8 KiB f64
 /// piece cost 2 %.
+#[cfg(target_arch = "x86_64")]
 const PREFETCH_BYTES: usize = 4096;
 
 /// Hints the cache (L2) to fetch the 64-byte lines of the first [`PREFETCH_BYTES`] of `v` (no

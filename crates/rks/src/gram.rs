@@ -189,6 +189,8 @@ fn tile_with(simd: Simd, a: &[i32], b: &[i32], offset: usize, span: usize, tile:
     assert!(a.len() == b.len() && a.len().is_multiple_of(PANEL) && offset + GROUP <= PANEL);
     assert!(span > 0);
     tile.fill(0);
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = simd;
     let pairs = a.len() / PANEL;
     for start in (0..pairs).step_by(span) {
         let range = start * PANEL..pairs.min(start + span) * PANEL;

@@ -176,6 +176,7 @@ impl Simd {
     /// AVX-512 where the CPU has them (the tests compare them bit for bit).
     #[cfg(test)]
     pub(crate) fn levels() -> Vec<Self> {
+        #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
         let mut levels = vec![Self::portable()];
         #[cfg(target_arch = "x86_64")]
         {

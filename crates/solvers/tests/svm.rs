@@ -236,3 +236,57 @@ fn bad_parameters_and_input_are_typed_errors() {
         Err(SolversError::InvalidParameter { .. })
     ));
 }
+
+/// FNV-1a over the bits of f64 values.
+fn hash_bits(values: impl IntoIterator<Item = f64>) -> u64 {
+    values.into_iter().fold(0xcbf2_9ce4_8422_2325u64, |h, v| {
+        v.to_bits().to_le_bytes().iter().fold(h, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    })
+}
+
+#[test]
+fn svm_models_have_the_same_bits_on_every_platform() {
+    // docs/architecture.md, "Determinism": Fastfood features (pinned in rks' `portable_bits`
+    // test) and the SVM's own dot/axpy kernels, so the weights are the same bits on every
+    // platform and SIMD level. Pinned on x86-64; passed on aarch64 under qemu-user too.
+    let x = uniform(150, 10, 31);
+    let classes: Vec<usize> = x
+        .rows()
+        .into_iter()
+        .map(|r| usize::from(r[0] + r[1] * r[2] > 0.0) + usize::from(r[3] > 0.5))
+        .collect();
+    let map = rks::AnyMap::build(
+        rks::MapKind::Fastfood,
+        10,
+        64,
+        rks::Bandwidth::Sigma(1.5),
+        rks::Kernel::Gaussian,
+        4,
+    )
+    .unwrap();
+    let hashes: Vec<u64> = [SvmLoss::Hinge, SvmLoss::SquaredHinge]
+        .into_iter()
+        .flat_map(|loss| {
+            let p = params(loss, 2.0, 1e-4);
+            let phi = rks::FeatureMap::transform(&map, x.view()).unwrap();
+            let phi32 = rks::FeatureMap::transform(&map, x.mapv(|v| v as f32).view()).unwrap();
+            [
+                fit_ovr(phi.view(), &classes, 3, &p).unwrap(),
+                fit_ovr(phi32.view(), &classes, 3, &p).unwrap(),
+            ]
+        })
+        .map(|svm| hash_bits(svm.weights.iter().chain(&svm.intercept).copied()))
+        .collect();
+    assert_eq!(
+        hashes,
+        [
+            0xad84_0921_e197_4d67,
+            0xf610_82ec_7d73_3268,
+            0xcfbd_219f_e31b_874e,
+            0x2fc1_81a8_1dd9_ee19
+        ],
+        "SVM weights differ from the pinned bits: {hashes:#018x?}"
+    );
+}
