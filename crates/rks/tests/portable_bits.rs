@@ -13,6 +13,7 @@
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rks::envelope::fnv1a;
 use rks::{AnyMap, Bandwidth, Element, FeatureMap, Kernel, MapKind};
 
 /// 20 rows × 100 columns, uniform in [−2, 2) from ChaCha8's raw words (no float sampler).
@@ -23,31 +24,19 @@ fn rows() -> Array2<f64> {
     })
 }
 
-/// FNV-1a over the values' bits, in row-major order.
+/// The model files' checksum (FNV-1a) over the values' bits as f64, in row-major order.
 fn hash<F: Element>(values: &Array2<F>) -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for v in values.iter() {
-        let bits = v.to_f64_exact().to_bits();
-        for byte in bits.to_le_bytes() {
-            h = (h ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    h
+    let bytes: Vec<u8> = values
+        .iter()
+        .flat_map(|v| v.to_f64_exact().to_bits().to_le_bytes())
+        .collect();
+    fnv1a(&bytes)
 }
 
 /// Every case: its name and the hashes of its f32 and f64 features.
 fn cases() -> Vec<(String, u64, u64)> {
     let x = rows();
     let x32 = x.mapv(|v| v as f32);
-    let kernels = [
-        Kernel::Gaussian,
-        Kernel::Laplacian,
-        Kernel::Matern12,
-        Kernel::Matern32,
-        Kernel::Matern52,
-        Kernel::ArcCos0,
-        Kernel::ArcCos1,
-    ];
     let kinds = [
         MapKind::Dense,
         MapKind::Orf,
@@ -56,7 +45,7 @@ fn cases() -> Vec<(String, u64, u64)> {
     ];
     let mut settings: Vec<(MapKind, Kernel, f64)> = kinds
         .iter()
-        .flat_map(|&kind| kernels.iter().map(move |&kernel| (kind, kernel, 3.0)))
+        .flat_map(|&kind| Kernel::ALL.map(|kernel| (kind, kernel, 3.0)))
         // The Laplacian kernel's Cauchy rows have no orthogonal or structured form.
         .filter(|&(kind, kernel, _)| kernel != Kernel::Laplacian || kind == MapKind::Dense)
         .collect();

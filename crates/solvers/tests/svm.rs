@@ -237,13 +237,13 @@ fn bad_parameters_and_input_are_typed_errors() {
     ));
 }
 
-/// FNV-1a over the bits of f64 values.
-fn hash_bits(values: impl IntoIterator<Item = f64>) -> u64 {
-    values.into_iter().fold(0xcbf2_9ce4_8422_2325u64, |h, v| {
-        v.to_bits().to_le_bytes().iter().fold(h, |h, &b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        })
-    })
+/// The model files' checksum (FNV-1a) over the bits of f64 values.
+fn hash_bits<'a>(values: impl IntoIterator<Item = &'a f64>) -> u64 {
+    let bytes: Vec<u8> = values
+        .into_iter()
+        .flat_map(|v| v.to_bits().to_le_bytes())
+        .collect();
+    rks::envelope::fnv1a(&bytes)
 }
 
 #[test]
@@ -266,18 +266,18 @@ fn svm_models_have_the_same_bits_on_every_platform() {
         4,
     )
     .unwrap();
+    let phi = rks::FeatureMap::transform(&map, x.view()).unwrap();
+    let phi32 = rks::FeatureMap::transform(&map, x.mapv(|v| v as f32).view()).unwrap();
     let hashes: Vec<u64> = [SvmLoss::Hinge, SvmLoss::SquaredHinge]
         .into_iter()
         .flat_map(|loss| {
             let p = params(loss, 2.0, 1e-4);
-            let phi = rks::FeatureMap::transform(&map, x.view()).unwrap();
-            let phi32 = rks::FeatureMap::transform(&map, x.mapv(|v| v as f32).view()).unwrap();
             [
                 fit_ovr(phi.view(), &classes, 3, &p).unwrap(),
                 fit_ovr(phi32.view(), &classes, 3, &p).unwrap(),
             ]
         })
-        .map(|svm| hash_bits(svm.weights.iter().chain(&svm.intercept).copied()))
+        .map(|svm| hash_bits(svm.weights.iter().chain(&svm.intercept)))
         .collect();
     assert_eq!(
         hashes,
