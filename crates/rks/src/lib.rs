@@ -52,6 +52,7 @@
 //!   bandwidth and frequency distributions, and the step applied after the projection.
 //! - [`orf`], [`sorf`], [`nystrom`]: the orthogonal, structured orthogonal and Nyström maps.
 //! - [`spec`]: map specs, builders and limits.
+//! - [`product`]: X·B for a fixed B (a model's weights), the same bits on every CPU.
 //! - [`scaler`], [`median`]: input standardisation and the median-heuristic bandwidth.
 //! - [`exp`]: e^x with the same bits on every CPU and with every C library.
 //! - [`variates`]: the normal, Cauchy and χ² draws of the maps' parameters, the same bits on
@@ -78,6 +79,7 @@ pub mod map;
 pub mod median;
 pub mod nystrom;
 pub mod orf;
+pub mod product;
 mod radial;
 pub mod sample;
 pub mod scaler;

@@ -4,6 +4,7 @@
 use ndarray::{Array1, Array2, ArrayView2};
 use rayon::prelude::*;
 use rks::Element;
+use rks::product::FixedRight;
 
 use crate::error::{Result, SolversError};
 
@@ -62,5 +63,7 @@ pub(crate) fn linear_scores<F: Element>(
             found: phi.ncols(),
         });
     }
-    Ok(phi.mapv(|v| v.to_f64_exact()).dot(weights) + intercept)
+    // The product's bits are the same on every CPU (rks::product), as the model's predictions.
+    let phi = phi.mapv(|v| v.to_f64_exact());
+    Ok(FixedRight::new(weights.view()).multiply(phi.view())? + intercept)
 }

@@ -3,6 +3,7 @@
 use crate::error::Param;
 use ndarray::{Array1, Array2, ArrayView2, AsArray, Axis, Ix2};
 use rks::nystrom::Nystrom;
+use rks::product::FixedRight;
 use rks::scaler::Scaler;
 use rks::{AnyMap, FeatureMap};
 use serde::{Deserialize, Serialize};
@@ -183,12 +184,15 @@ impl KernelMachine {
         let mut scorer = match &self.map {
             AnyMap::Nystrom(map) => Scorer::Kernel {
                 map,
-                whitened: self
-                    .whitened_weights()?
-                    .unwrap_or_else(|| unreachable!("a Nyström map")),
+                whitened: FixedRight::new(
+                    self.whitened_weights()?
+                        .unwrap_or_else(|| unreachable!("a Nyström map"))
+                        .view(),
+                ),
             },
             map => Scorer::Features {
                 map,
+                weights: FixedRight::new(self.weights.view()),
                 phi: rks::alloc::zeros(
                     (block_rows.min(x.nrows()), map.output_dim()),
                     "the features",
@@ -204,12 +208,12 @@ impl KernelMachine {
             let scaled = self.scaler.transform(block)?;
             let scores = match &mut scorer {
                 Scorer::Kernel { map, whitened } => {
-                    map.kernel_values(scaled.view())?.dot(*whitened) + &self.intercept
+                    whitened.multiply(map.kernel_values(scaled.view())?.view())? + &self.intercept
                 }
-                Scorer::Features { map, phi } => {
+                Scorer::Features { map, weights, phi } => {
                     let mut phi_block = phi.slice_axis_mut(Axis(0), (..rows).into());
                     map.transform_into(scaled.view(), phi_block.view_mut())?;
-                    phi_block.dot(&self.weights) + &self.intercept
+                    weights.multiply(phi_block.view())? + &self.intercept
                 }
             };
             raw.slice_axis_mut(Axis(0), (start..start + rows).into())
@@ -300,12 +304,18 @@ impl KernelMachine {
 }
 
 /// How [`KernelMachine::decision_function`] turns a block of scaled rows into scores.
+/// The products are [`FixedRight`]'s, whose bits are the same on every CPU (ndarray's `dot`
+/// rounds by the CPU's `matrixmultiply` kernel), so a model predicts the same scores everywhere.
 enum Scorer<'m> {
     /// A Nyström map: kernel values times the model's K_mm^{-1/2}·W.
     Kernel {
         map: &'m Nystrom,
-        whitened: &'m Array2<f64>,
+        whitened: FixedRight,
     },
     /// Any other map: the features, into a buffer reused from block to block, times W.
-    Features { map: &'m AnyMap, phi: Array2<f64> },
+    Features {
+        map: &'m AnyMap,
+        weights: FixedRight,
+        phi: Array2<f64>,
+    },
 }
