@@ -407,12 +407,28 @@ impl KernelMachineValidParams {
                 ),
             )
         })?;
+        // A classifier's error rates within one standard error tie and the squared error
+        // decides (`LooScore::better_than`), so both are shown: the kept map may not have the
+        // lower rate.
         let scores: Vec<String> = map_trials
             .iter()
-            .map(|m| format!("{} {:.4}", m.map, m.trial.score.headline()))
+            .map(|m| match m.trial.score.error {
+                Some(e) => format!(
+                    "{} {:.2} % (squared error {:.4})",
+                    m.map,
+                    100.0 * e,
+                    m.trial.score.mse
+                ),
+                None => format!("{} {:.4}", m.map, m.trial.score.headline()),
+            })
             .collect();
+        let rule = if map_trials.iter().any(|m| m.trial.score.error.is_some()) {
+            "; error rates within one standard error tie, and the lower squared error wins"
+        } else {
+            ""
+        };
         report.notes.push(format!(
-            "map: {kind} had the best leave-one-out score ({})",
+            "map: {kind} had the best leave-one-out score ({}{rule})",
             scores.join(", ")
         ));
         report.map_trials = map_trials;
