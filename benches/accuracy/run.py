@@ -125,6 +125,29 @@ SETS = [
     ("winequality-red-4", PUBLIC, 11, "class", None, None),
     ("abalone9-18", PUBLIC, 10, "class", None, None),
     ("page-blocks0", PUBLIC, 10, "class", None, None),
+    # Twenty more KEEL sets, added on 2026-12-06 (sixteenth session) with no change to any
+    # default: the fifth check on unseen data (mushroom and nineteen binarisations, most of them
+    # strongly imbalanced).
+    ("mushroom", PUBLIC, 98, "class", None, None),
+    ("vehicle2", PUBLIC, 18, "class", None, None),
+    ("yeast3", PUBLIC, 8, "class", None, None),
+    ("yeast4", PUBLIC, 8, "class", None, None),
+    ("ecoli2", PUBLIC, 7, "class", None, None),
+    ("glass6", PUBLIC, 9, "class", None, None),
+    ("segment0", PUBLIC, 19, "class", None, None),
+    ("car-vgood", PUBLIC, 21, "class", None, None),
+    ("abalone19", PUBLIC, 10, "class", None, None),
+    ("dermatology-6", PUBLIC, 34, "class", None, None),
+    ("cleveland-0_vs_4", PUBLIC, 13, "class", None, None),
+    ("kr-vs-k-zero-one_vs_draw", PUBLIC, 23, "class", None, None),
+    ("winequality-white-3_vs_7", PUBLIC, 11, "class", None, None),
+    ("shuttle-c0-vs-c4", PUBLIC, 9, "class", None, None),
+    ("page-blocks-1-3_vs_4", PUBLIC, 10, "class", None, None),
+    ("yeast-2_vs_4", PUBLIC, 8, "class", None, None),
+    ("vowel0", PUBLIC, 13, "class", None, None),
+    ("poker-8-9_vs_6", PUBLIC, 10, "class", None, None),
+    ("kddcup-guess_passwd_vs_satan", PUBLIC, 71, "class", None, None),
+    ("lymphography-normal-fibrosis", PUBLIC, 47, "class", None, None),
 ]
 C_GRID = [1, 10, 100]
 G_MULT = [0.5, 1, 2, 4, 8]
