@@ -8,7 +8,7 @@
 //! comes from faer's eigendecomposition, whose SIMD path (and last bits) depends on the CPU.
 //!
 //! Pinned on x86-64 with the AVX-512 kernels (each map's own tests compare every SIMD level with
-//! the portable kernels, bit for bit); passed on aarch64 under qemu-user (`.ci/cross-aarch64`).
+//! the portable kernels, bit for bit); passed on aarch64 and s390x under qemu-user (`.ci/cross`).
 
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
