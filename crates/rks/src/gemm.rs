@@ -228,23 +228,15 @@ fn pack_rows<F: Element>(x: ArrayView2<'_, F>, out: &mut Vec<F>) {
     // Panel by panel and block by block, so that each block written (kc · MR values, 12 KiB in
     // f64) stays in L1 cache while its MR rows are read in.
     for (q, rows) in x.axis_chunks_iter(Axis(0), MR).enumerate() {
+        let whole = panel_rows(&rows);
         for pc in (0..d).step_by(KC) {
             let kc = KC.min(d - pc);
             let block = &mut out[pc * padded + q * kc * MR..][..kc * MR];
             // A whole panel of contiguous rows: step by step, MR values written in a row.
-            let slices: Option<Vec<&[F]>> = (rows.nrows() == MR)
-                .then(|| {
-                    rows.rows()
-                        .into_iter()
-                        .map(|r| r.to_slice().map(|r| &r[pc..pc + kc]))
-                        .collect()
-                })
-                .flatten();
-            if let Some(src) = slices {
-                let src: [&[F]; MR] = std::array::from_fn(|lane| src[lane]);
+            if let Some(src) = whole {
                 for (k, dst) in block.chunks_exact_mut(MR).enumerate() {
                     for (d, s) in dst.iter_mut().zip(src) {
-                        *d = s[k];
+                        *d = s[pc + k];
                     }
                 }
                 continue;
@@ -260,6 +252,18 @@ fn pack_rows<F: Element>(x: ArrayView2<'_, F>, out: &mut Vec<F>) {
             }
         }
     }
+}
+
+/// The MR rows of a panel as slices, when there are MR of them and each is contiguous.
+fn panel_rows<'r, F>(rows: &'r ArrayView2<'_, F>) -> Option<[&'r [F]; MR]> {
+    if rows.nrows() != MR {
+        return None;
+    }
+    let mut out: [&[F]; MR] = [&[]; MR];
+    for (slot, row) in out.iter_mut().zip(rows.rows()) {
+        *slot = row.to_slice()?;
+    }
+    Some(out)
 }
 
 /// Z = X·B with the given panel kernel (NR columns a panel), overwriting `z`.

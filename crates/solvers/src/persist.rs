@@ -169,6 +169,7 @@ impl KernelMachine {
             chunk_rows: usize::try_from(stored.chunk_rows).unwrap_or(0),
             info: stored.info,
             whitened: Default::default(),
+            product: Default::default(),
         };
         model.validate().map_err(|e| match e {
             SolversError::CorruptModel(reason) => corrupt(reason),

@@ -578,6 +578,7 @@ impl KernelMachineValidParams {
             chunk_rows: self.chunk_rows,
             info,
             whitened: Default::default(),
+            product: Default::default(),
         }
     }
 }

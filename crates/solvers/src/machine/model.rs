@@ -83,6 +83,9 @@ pub struct KernelMachine {
     pub(crate) info: FitInfo,
     /// For a Nyström map, K_mm^{-1/2}·W, made on the first prediction.
     pub(crate) whitened: Whitened,
+    /// The scores' right factor (W, or a Nyström model's K_mm^{-1/2}·W) packed for the product,
+    /// made on the first prediction.
+    pub(crate) product: PackedWeights,
 }
 
 /// K_mm^{+1/2}·W of a model with a Nyström map, kept once made (or loaded from a version-3
@@ -101,6 +104,18 @@ impl Whitened {
     /// The product, if made or loaded.
     pub(crate) fn get(&self) -> Option<&Array2<f64>> {
         self.0.get()
+    }
+}
+
+/// The packed right factor of a model's scores ([`FixedRight`]), kept once made so that a loop
+/// of one-row predictions packs the D × m weights once, not once a row. A function of the
+/// model, so it never makes two models unequal.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PackedWeights(std::sync::OnceLock<FixedRight>);
+
+impl PartialEq for PackedWeights {
+    fn eq(&self, _: &Self) -> bool {
+        true
     }
 }
 
@@ -181,18 +196,15 @@ impl KernelMachine {
         // How a block of scaled rows becomes scores, chosen once: a Nyström model scores
         // wᵀK_mm^{-1/2}k(x) from the kernel values (m multiply-adds per row and output instead of
         // m²); any other map writes the block's features into one reused buffer.
+        let product = self.packed_weights()?;
         let mut scorer = match &self.map {
             AnyMap::Nystrom(map) => Scorer::Kernel {
                 map,
-                whitened: FixedRight::new(
-                    self.whitened_weights()?
-                        .unwrap_or_else(|| unreachable!("a Nyström map"))
-                        .view(),
-                ),
+                whitened: product,
             },
             map => Scorer::Features {
                 map,
-                weights: FixedRight::new(self.weights.view()),
+                weights: product,
                 phi: rks::alloc::zeros(
                     (block_rows.min(x.nrows()), map.output_dim()),
                     "the features",
@@ -223,6 +235,19 @@ impl KernelMachine {
             Some(labels) => class_scores(raw, labels.n_classes()),
             None => raw,
         })
+    }
+
+    /// The right factor of the scores, packed (made on the first call): K_mm^{+1/2}·W for a
+    /// Nyström map, W for the others.
+    fn packed_weights(&self) -> Result<&FixedRight> {
+        if let Some(packed) = self.product.0.get() {
+            return Ok(packed);
+        }
+        let packed = match self.whitened_weights()? {
+            Some(whitened) => FixedRight::new(whitened.view()),
+            None => FixedRight::new(self.weights.view()),
+        };
+        Ok(self.product.0.get_or_init(|| packed))
     }
 
     /// K_mm^{+1/2}·W for a Nyström map (made on the first call, or loaded), `None` for the
@@ -310,12 +335,12 @@ enum Scorer<'m> {
     /// A Nyström map: kernel values times the model's K_mm^{-1/2}·W.
     Kernel {
         map: &'m Nystrom,
-        whitened: FixedRight,
+        whitened: &'m FixedRight,
     },
     /// Any other map: the features, into a buffer reused from block to block, times W.
     Features {
         map: &'m AnyMap,
-        weights: FixedRight,
+        weights: &'m FixedRight,
         phi: Array2<f64>,
     },
 }
