@@ -172,7 +172,48 @@ fn the_svm_is_kept_when_it_scores_better() {
 /// two, 1,024), not the params' n.
 #[test]
 fn a_kept_svm_takes_ridges_grown_n() {
-    let (x, y) = masked(800, 1);
+    kept_svm_takes_ridges_grown_n(800);
+}
+
+/// On a small file the SVM's n is not cut to its rows: 200 rows rounded up are 256 frequencies,
+/// but the SVM is compared at ridge's 2,048 capped at 1,024, since the kernel's approximation
+/// does not improve with fewer rows.
+#[test]
+fn on_a_small_file_the_svm_keeps_1024_frequencies() {
+    let (x, y) = masked(200, 1);
+    let (model, report) = KernelMachine::params()
+        .n_frequencies(2048)
+        .selection(Selection {
+            max_frequencies: 2048,
+            relevance: false,
+            exact_sigma: false,
+            ..both()
+        })
+        .check()
+        .unwrap()
+        .fit_with_report(x.view(), y.view())
+        .unwrap();
+    let report = report.unwrap();
+    // Both solvers' trials (ridge on the same features as the SVM) and every C at 1,024.
+    assert!(
+        report
+            .solver_trials
+            .iter()
+            .chain(&report.c_trials)
+            .all(|t| t.n_frequencies == 1024),
+        "{:?}",
+        report.solver_trials
+    );
+    assert_eq!(report.solver_trials.len(), 2);
+    if matches!(model.info().solver, SolverInfo::Svm { .. }) {
+        assert_eq!(model.map().n_frequencies(), 1024);
+    }
+}
+
+/// Fits ridge alone and ridge against the SVM on `rows` masked rows, checks the SVM kept is
+/// fitted and scored at ridge's n capped as the module says, and returns that n.
+fn kept_svm_takes_ridges_grown_n(rows: usize) -> usize {
+    let (x, y) = masked(rows, 1);
     let ridge = Solver::Ridge {
         lambda: rks_solvers::Lambda::Fixed(1.0),
     };
@@ -205,12 +246,13 @@ fn a_kept_svm_takes_ridges_grown_n() {
         "{:?}",
         report.notes
     );
-    // Ridge's n, at most the rows rounded up to a power of two (the SVM's cap).
+    // Ridge's n, at most the rows rounded up to a power of two but not below 1,024 (the SVM's
+    // cap).
     assert!(alone.map().n_frequencies() > 64, "ridge did not grow n");
     let n = alone
         .map()
         .n_frequencies()
-        .min(x.nrows().next_power_of_two());
+        .min(x.nrows().next_power_of_two().max(1024));
     assert_eq!(model.map().n_frequencies(), n);
     assert_eq!(model.map().kind(), alone.map().kind());
     assert_eq!(report.n_frequencies, n);
@@ -222,6 +264,7 @@ fn a_kept_svm_takes_ridges_grown_n() {
             .chain(&report.c_trials)
             .all(|t| t.n_frequencies == n)
     );
+    n
 }
 
 /// The SVM's σ starts at ridge's and narrows by ×2^{−1/2}, each step kept only when its

@@ -1,7 +1,8 @@
 //! Ridge or the SVM, chosen by the same cross-validation: the fit of [`Selection::solvers`].
 //!
 //! Ridge is searched first, as alone (σ, λ, n and the maps by exact leave-one-out). The SVM then
-//! takes ridge's map and n — at most the training rows N rounded up to a power of two — and is
+//! takes ridge's map and n — at most the training rows N rounded up to a power of two, but not
+//! below 1,024 (the default n) — and is
 //! cross-validated ([`super::cv`]) on the σ search's sampled rows **at that n**, the n it would
 //! be fitted with: its C path at ridge's σ, then at σ narrowed by ×2^{−1/2} up to
 //! [`Selection::svm_sigma_steps`] times, each narrowing kept only when its error rate is lower
@@ -33,7 +34,11 @@
 //! only refine the kernel's approximation, while every epoch of coordinate descent costs N·D and
 //! the nearly separable problems of D ≫ N converge slowly at large C (vehicle, 676 rows at
 //! ridge's n = 8,192: the comparison took 35 CPU s against 3.8 for the whole fit before it; at
-//! n = 1,024, 5 s). Ridge is the default because
+//! n = 1,024, 5 s). It does not go below 1,024 (or ridge's n, if smaller): the kernel's
+//! approximation error falls like 1/√n whatever N is, and below 512 rows an epoch at 1,024
+//! frequencies costs little (khan, 63 rows: at 64 frequencies the SVM won the comparison on 5
+//! of 20 random splits and lost up to 15 points of test accuracy; docs/benchmarks.md, "The
+//! SVM's frequencies on small files"). Ridge is the default because
 //! its search chooses σ, n and the map by exact leave-one-out on every row, which the SVM's
 //! cross-validation on a sample does not. The comparison costs one C path per σ tried on at
 //! most [`Selection::search_rows`] rows, one ridge path (small files) or k SVM fits on the file
@@ -92,12 +97,13 @@ impl KernelMachineValidParams {
         let sample = sample_indices(x, Some(y), alone.sample_rows(), self.seed());
         let sampled: Vec<usize> = sample.iter().map(|&i| classes[i]).collect();
         let rows = x.select(Axis(0), &sample);
-        // Ridge's map and n, at most the rows rounded up to a power of two (see the module docs).
+        // Ridge's map and n, at most the rows rounded up to a power of two but not below 1,024
+        // (see the module docs).
         let kind = ridge_model.map().kind();
         let n = ridge_model
             .map()
             .n_frequencies()
-            .min(x.nrows().next_power_of_two());
+            .min(x.nrows().next_power_of_two().max(1024));
         // The SVM holds every row's features (f32) and, on a large file, one fold's copy.
         let dim = kind.output_dim(self.kernel(), n);
         let bytes = 2 * (x.nrows() as u64) * (dim as u64) * 4;
