@@ -755,6 +755,11 @@ fn bad_flags_exit_with_2() {
         2,
     );
     fails(&["fit", "--train", train, "--model", "m", "--sigma=-1"], 2);
+    // Widths whose γ = 1/(2σ²) is not a positive finite number: 2σ² underflows (the kernel of a
+    // row with itself would be 0/0) or overflows (a constant kernel).
+    for width in ["--sigma=1e-300", "--sigma=1e300", "--gamma=1e-320"] {
+        fails(&["fit", "--train", train, "--model", "m", width], 2);
+    }
     fails(
         &[
             "fit",

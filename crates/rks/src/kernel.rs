@@ -104,12 +104,19 @@ impl Default for Bandwidth {
 }
 
 impl Bandwidth {
-    /// The length scale σ, checked to be finite and positive (and 1/σ finite).
+    /// The length scale σ, checked to be finite and positive, with 1/σ and γ = 1/(2σ²) finite
+    /// and positive too: a σ whose square underflows (σ = 10⁻³⁰⁰ makes 2σ² zero, and the
+    /// kernel's ‖x − x‖²/(2σ²) of a row with itself 0/0) or overflows (σ = 10³⁰⁰: γ = 0, a
+    /// constant kernel) is refused here rather than failing later in a factorisation.
     ///
     /// ```
     /// use rks::Bandwidth;
     /// assert_eq!(Bandwidth::Gamma(0.5).sigma().unwrap(), 1.0);
     /// assert!(Bandwidth::Sigma(-1.0).sigma().is_err());
+    /// assert!(Bandwidth::Sigma(1e-300).sigma().is_err());
+    /// assert!(Bandwidth::Sigma(1e300).sigma().is_err());
+    /// assert!(Bandwidth::Gamma(1e-320).sigma().is_err());
+    /// assert!(Bandwidth::Sigma(1e-150).sigma().is_ok());
     /// ```
     pub fn sigma(&self) -> Result<f64, RksError> {
         let (name, value, sigma) = match *self {
@@ -121,21 +128,30 @@ impl Bandwidth {
             && sigma.is_finite()
             && sigma > 0.0
             && sigma.recip().is_finite()
+            && gamma_of(sigma).is_finite()
+            && gamma_of(sigma) > 0.0
         {
             Ok(sigma)
         } else {
             Err(RksError::InvalidParameter {
                 name,
-                reason: format!("must be finite and > 0 (with σ and 1/σ finite), got {value}"),
+                reason: format!(
+                    "must be finite and > 0 (with σ, 1/σ and γ = 1/(2σ²) finite and > 0), got \
+                     {value:?}"
+                ),
             })
         }
     }
 
     /// γ = 1/(2σ²).
     pub fn gamma(&self) -> Result<f64, RksError> {
-        let sigma = self.sigma()?;
-        Ok(0.5 / (sigma * sigma))
+        Ok(gamma_of(self.sigma()?))
     }
+}
+
+/// γ = 1/(2σ²).
+fn gamma_of(sigma: f64) -> f64 {
+    0.5 / (sigma * sigma)
 }
 
 impl Named for Kernel {
