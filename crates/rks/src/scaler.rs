@@ -160,7 +160,10 @@ impl ScalerStats {
         Ok(())
     }
 
-    /// The scaler these statistics define. Constant columns are shifted but not stretched.
+    /// The scaler these statistics define. Constant columns are shifted but not stretched; a
+    /// column is constant when its spread (range or standard deviation) is within rounding of
+    /// its largest magnitude, whatever its units (a column of values around 10⁻²⁰ that varies is
+    /// stretched like any other), or too small for its inverse to be finite.
     pub fn finish(&self, kind: ScalerKind) -> Result<Scaler, RksError> {
         if self.count == 0 {
             return Err(RksError::InvalidParameter {
@@ -176,8 +179,10 @@ impl ScalerStats {
                     // std = u·√(m2/n): its inverse without forming a product that could overflow.
                     let u = unit(self.min[j], self.max[j]);
                     let std_in_units = (self.m2[j] / self.count as f64).sqrt();
-                    if std_in_units > f64::EPSILON / u {
-                        1.0 / std_in_units / u
+                    let largest = self.min[j].abs().max(self.max[j].abs());
+                    let inverse = 1.0 / std_in_units / u;
+                    if std_in_units > f64::EPSILON * (largest / u) && inverse.is_finite() {
+                        inverse
                     } else {
                         1.0
                     }
@@ -188,7 +193,7 @@ impl ScalerStats {
                 let scale = self.min.iter().zip(&self.max).map(|(&lo, &hi)| {
                     let range = hi - lo;
                     if range.is_finite() {
-                        inverse_or_one(range)
+                        inverse_or_one(range, lo.abs().max(hi.abs()))
                     } else {
                         // The range overflows: 1/(hi − lo) = ½/(hi/2 − lo/2), halving exactly.
                         0.5 / (hi * 0.5 - lo * 0.5)
@@ -205,9 +210,15 @@ impl ScalerStats {
     }
 }
 
-/// 1/v, or 1 where the column does not vary (so it maps to 0 instead of dividing by zero).
-fn inverse_or_one(v: f64) -> f64 {
-    if v > f64::EPSILON { 1.0 / v } else { 1.0 }
+/// 1/range, or 1 where the column does not vary — its range within rounding of its largest
+/// magnitude `largest`, or too small to invert — so it maps to 0 instead of dividing by zero.
+fn inverse_or_one(range: f64, largest: f64) -> f64 {
+    let inverse = 1.0 / range;
+    if range > f64::EPSILON * largest && inverse.is_finite() {
+        inverse
+    } else {
+        1.0
+    }
 }
 
 /// Columns whose largest magnitude is below this keep their statistics in plain units: n ≤ 2⁶⁴
@@ -461,6 +472,32 @@ mod tests {
         }
         for (a, b) in whole.scale().iter().zip(streamed.scale()) {
             assert!((a - b).abs() <= 1e-12 * a.abs().max(1.0));
+        }
+    }
+
+    #[test]
+    fn small_units_are_scaled_like_any_other() {
+        // The same data in units 10²⁰ times larger, and shifted far from zero with its
+        // variation at the rounding level: the first is scaled alike, the second is constant.
+        let x = array![[0.0, 1.0], [0.5, 3.0], [1.0, 2.0]];
+        for kind in [ScalerKind::Standard, ScalerKind::MinMax] {
+            let scaled = |x: &Array2<f64>| {
+                Scaler::fit(x.view(), kind)
+                    .unwrap()
+                    .transform(x.view())
+                    .unwrap()
+            };
+            let small = scaled(&x.mapv(|v| v * 1e-20));
+            let plain = scaled(&x);
+            for (a, b) in small.iter().zip(&plain) {
+                assert!((a - b).abs() < 1e-12, "{kind:?}: {small} against {plain}");
+            }
+            let big = array![[1e10], [1e10 + 1e-6], [1e10]];
+            // Not stretched: what is left is the rounding of v − offset (a few ulps of 10¹⁰).
+            assert!(scaled(&big).iter().all(|v| v.abs() < 1e-5), "{kind:?}");
+            // Subnormal spreads cannot be inverted: constant.
+            let tiny = array![[0.0], [1e-310]];
+            assert!(scaled(&tiny).iter().all(|v| v.is_finite()), "{kind:?}");
         }
     }
 
