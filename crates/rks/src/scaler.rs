@@ -180,9 +180,9 @@ impl ScalerStats {
                     let u = unit(self.min[j], self.max[j]);
                     let std_in_units = (self.m2[j] / self.count as f64).sqrt();
                     let largest = self.min[j].abs().max(self.max[j].abs());
-                    let inverse = 1.0 / std_in_units / u;
-                    if std_in_units > f64::EPSILON * (largest / u) && inverse.is_finite() {
-                        inverse
+                    // u ≥ 1: with 1/std_in_units finite, so is 1/std.
+                    if varies(std_in_units, largest / u) {
+                        1.0 / std_in_units / u
                     } else {
                         1.0
                     }
@@ -192,11 +192,13 @@ impl ScalerStats {
             ScalerKind::MinMax => {
                 let scale = self.min.iter().zip(&self.max).map(|(&lo, &hi)| {
                     let range = hi - lo;
-                    if range.is_finite() {
-                        inverse_or_one(range, lo.abs().max(hi.abs()))
-                    } else {
+                    if !range.is_finite() {
                         // The range overflows: 1/(hi − lo) = ½/(hi/2 − lo/2), halving exactly.
                         0.5 / (hi * 0.5 - lo * 0.5)
+                    } else if varies(range, lo.abs().max(hi.abs())) {
+                        1.0 / range
+                    } else {
+                        1.0
                     }
                 });
                 (self.min.clone(), scale.collect())
@@ -210,15 +212,12 @@ impl ScalerStats {
     }
 }
 
-/// 1/range, or 1 where the column does not vary — its range within rounding of its largest
-/// magnitude `largest`, or too small to invert — so it maps to 0 instead of dividing by zero.
-fn inverse_or_one(range: f64, largest: f64) -> f64 {
-    let inverse = 1.0 / range;
-    if range > f64::EPSILON * largest && inverse.is_finite() {
-        inverse
-    } else {
-        1.0
-    }
+/// True when a column varies: its spread (range, or standard deviation) is beyond the rounding
+/// of its largest magnitude `largest` (in the same units) and has a finite inverse. A column
+/// that does not vary is shifted but not stretched (scale 1), so it maps to 0 instead of
+/// dividing by zero.
+fn varies(spread: f64, largest: f64) -> bool {
+    spread > f64::EPSILON * largest && spread.recip().is_finite()
 }
 
 /// Columns whose largest magnitude is below this keep their statistics in plain units: n ≤ 2⁶⁴
