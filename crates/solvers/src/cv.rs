@@ -190,7 +190,11 @@ fn score_fold(
             )?;
             lambdas
                 .iter()
-                .map(|&l| Ok(held_out(factored.fit(l)?.predict(phi_test.view())?)))
+                .map(|&l| {
+                    Ok(held_out(
+                        factored.fit_for_scoring(l)?.predict(phi_test.view())?,
+                    ))
+                })
                 .collect()
         }
         Path::Svm { cs, params, warm } => {

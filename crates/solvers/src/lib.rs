@@ -5,6 +5,9 @@
 //! - [`ridge`]: [`RidgeAccumulator`] (ΦᵀΦ, ΦᵀY over chunks, mergeable),
 //!   Cholesky solve, eigendecomposition path, λ by generalised cross-validation; the dual form
 //!   [`ridge::fit_rows`] for rows in memory with fewer rows than features.
+//! - [`dense`]: the dense linear algebra whose results reach a model — the Cholesky
+//!   factorisation, solves and inverse behind every ridge model's weights, the Gram matrix of
+//!   rows — in a fixed order: the same bits on every CPU.
 //! - [`exact`]: the fixed-point grid and integer sums that make the ridge statistics exact, hence
 //!   the same for any chunking and merge order (and as `u64` limbs for an engine's integer sum).
 //! - [`partial`]: the partial-fit API, pass 1 → plan → pass 2 → finish, for any engine.
@@ -23,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cv;
+pub mod dense;
 pub mod error;
 pub mod exact;
 pub mod folds;

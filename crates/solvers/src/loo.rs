@@ -26,6 +26,8 @@
 //! the second terms being the parts outside the span of U (zero when the rows are in general
 //! position). So one factorisation — of the N × N Gram matrix ΦcΦcᵀ when N ≤ D, of the D × D
 //! ΦcᵀΦc otherwise — gives the leave-one-out residuals of every λ at O(N·r·(m + 1)) each.
+//! The eigendecomposition (faer's) rounds by CPU, so it only scores: the model at the chosen λ
+//! ([`LooPath::fit`]) is solved by [`crate::dense::Cholesky`], the same bits on every CPU.
 //!
 //! For classification the leave-one-out decision values give a leave-one-out **error rate**,
 //! which is what model selection compares, with rates within their binomial standard error of
@@ -33,15 +35,17 @@
 //! squared error of ±1 one-hot targets alone prefers smooth scores over correct ones, and the
 //! error rate alone picks the luckiest of many candidates.
 
-use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Mat, MatRef};
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::dense::{lower_gram, transposed_product};
 use crate::error::{Result, SolversError};
 use crate::labels::{argmax_rows, class_scores};
-use crate::ridge::{Ridge, RidgeAccumulator, default_grid, eigen, product, ridge_from, transposed};
+use crate::ridge::{
+    Ridge, RidgeAccumulator, default_grid, eigen, product, ridge_from, shifted_solve, transposed,
+};
 use crate::validate::{check_finite, check_rows};
 
 /// A leave-one-out score: the error rate (classification only) and the mean squared
@@ -225,13 +229,21 @@ pub fn clearly_lower(challenger: &[f64], incumbent: &[f64]) -> bool {
     mean.is_finite() && variance.is_finite() && mean < -(variance / rows as f64).sqrt()
 }
 
-/// How the final weights are formed from the factorisation.
+/// What the final weights are solved from, by Cholesky ([`crate::dense`]: the eigenvectors,
+/// which round by CPU, only score λ).
 #[derive(Debug, Clone)]
 enum Weights {
-    /// From N ≤ D rows: W = Φcᵀ U diag(1/(s + λ)) Ỹ, keeping Φc (N × D, standard layout).
-    Rows(Array2<f64>),
-    /// From the D × D eigenvectors V of ΦcᵀΦc (kept columns): W = V diag(√s/(s + λ)) Ỹ.
-    Features(Mat<f64>),
+    /// From N ≤ D rows: W = Φcᵀ (K + λI)⁻¹ Yc, keeping Φc (N × D, standard layout) and
+    /// K = ΦcΦcᵀ.
+    Rows { phi: Array2<f64>, gram: Array2<f64> },
+    /// From the statistics: W = (C + λI)⁻¹ B with the centred C = ΦcᵀΦc (D × D) and B = ΦcᵀYc;
+    /// V, the eigenvectors of C (kept columns), for the scoring fits of
+    /// [`fit_for_scoring`](LooPath::fit_for_scoring).
+    Features {
+        v: Mat<f64>,
+        c: Array2<f64>,
+        b: Array2<f64>,
+    },
     /// None: the path of an exact kernel matrix ([`LooPath::from_kernel`]) scores λ but has no
     /// features to weigh.
     Kernel,
@@ -321,34 +333,30 @@ impl LooPath {
             row.iter_mut().zip(&mu).for_each(|(v, m)| *v -= m);
         }
         let trace: f64 = phi.iter().map(|v| v * v).sum();
-        let gram = lower_gram(transposed(&phi));
-        Self::from_centred_gram(
-            &gram,
-            y,
-            (dim, rows.max(dim)),
-            mu,
-            trace,
-            Weights::Rows(phi),
-        )
+        let gram = lower_gram(phi.view());
+        Self::from_centred_gram(gram, y, (dim, rows.max(dim)), mu, trace, |gram| {
+            Weights::Rows { phi, gram }
+        })
     }
 
     /// The path from the centred N × N Gram matrix `gram` (its lower triangle is read) of a
     /// fit on every row: its eigendecomposition gives U and s; `dim` is the λ grid's D, `size`
     /// scales the floor below which eigenvalues count as zero ([`kept`]), `mu` the features'
-    /// means (empty without features) and `trace` tr(ΦcᵀΦc).
+    /// means (empty without features) and `trace` tr(ΦcᵀΦc); `weights` keeps what the final
+    /// solve needs, given the Gram matrix back.
     fn from_centred_gram(
-        gram: &Mat<f64>,
+        gram: Array2<f64>,
         y: ArrayView2<'_, f64>,
         (dim, size): (usize, usize),
         mu: Vec<f64>,
         trace: f64,
-        weights: Weights,
+        weights: impl FnOnce(Array2<f64>) -> Weights,
     ) -> Result<Self> {
         let rows = gram.nrows();
         let n = rows as f64;
         let ybar: Vec<f64> = y.axis_iter(Axis(1)).map(|c| c.sum() / n).collect();
         let yc = Mat::from_fn(rows, y.ncols(), |i, k| y[[i, k]] - ybar[k]);
-        let (vectors, values) = eigen(gram)?;
+        let (vectors, values) = eigen(&gram)?;
         let keep = kept(&values, size);
         let u = Mat::from_fn(rows, keep.len(), |i, j| vectors[(i, keep[j])]);
         let s = keep.iter().map(|&j| values[j]).collect();
@@ -360,7 +368,7 @@ impl LooPath {
             (y.to_owned(), yc),
             (u, s, y_tilde),
             trace,
-            weights,
+            weights(gram),
         ))
     }
 
@@ -411,14 +419,13 @@ impl LooPath {
         // Kc = K − 1k̄ᵀ − k̄1ᵀ + k̿, with k̄ the row means (K symmetric: also the column means).
         let means: Vec<f64> = k.axis_iter(Axis(0)).map(|r| r.sum() / n).collect();
         let grand = means.iter().sum::<f64>() / n;
-        let kc = Mat::from_fn(rows, rows, |i, j| {
-            // The lower triangle, which the eigendecomposition reads, from the entry (i, j)
-            // with i ≥ j: symmetric even when `k` is not exactly.
+        let kc = Array2::from_shape_fn((rows, rows), |(i, j)| {
+            // From the entry (i, j) with i ≥ j: symmetric even when `k` is not exactly.
             let (i, j) = if i >= j { (i, j) } else { (j, i) };
             k[[i, j]] - means[i] - means[j] + grand
         });
-        let trace: f64 = (0..rows).map(|i| kc[(i, i)]).sum();
-        Self::from_centred_gram(&kc, y, (rows, rows), Vec::new(), trace, Weights::Kernel)
+        let trace: f64 = (0..rows).map(|i| kc[[i, i]]).sum();
+        Self::from_centred_gram(kc, y, (rows, rows), Vec::new(), trace, |_| Weights::Kernel)
     }
 
     /// The path of the fit whose statistics are `acc` (N rows, N > D in practice), scoring the
@@ -477,15 +484,19 @@ impl LooPath {
             u.col_mut(j).iter_mut().for_each(|x| *x *= scale);
         }
         let yc = Mat::from_fn(y.nrows(), y.ncols(), |i, k| y[[i, k]] - ybar[k]);
-        let trace = values.iter().sum();
+        let trace = path.trace();
+        let fit_rows = path.rows();
+        // The weights are solved from C and B, after Q is dropped.
+        drop(path);
+        let (c, b) = acc.centred()?;
         Ok(Self::assemble(
-            path.rows(),
+            fit_rows,
             dim,
             (mu, ybar),
             (y.to_owned(), yc),
             (u, s, y_tilde),
             trace,
-            Weights::Features(v),
+            Weights::Features { v, c, b },
         ))
     }
 
@@ -590,20 +601,19 @@ impl LooPath {
         row_squared_errors(self.predictions(lambda).view(), self.y.view())
     }
 
-    /// The ridge model at λ > 0 on all rows.
+    /// The ridge model at λ > 0 on all rows, solved by Cholesky: the same bits on every CPU
+    /// (the eigendecomposition behind [`score`](Self::score) is not used).
     pub fn fit(&self, lambda: f64) -> Result<Ridge> {
-        let scaled = |factor: &dyn Fn(f64) -> f64| {
-            Mat::from_fn(self.y_tilde.nrows(), self.y_tilde.ncols(), |j, k| {
-                self.y_tilde[(j, k)] * factor(self.s[j])
-            })
-        };
         let w = match &self.weights {
-            Weights::Rows(phi) => {
-                let alpha = product(self.u.as_ref(), scaled(&|s| 1.0 / (s + lambda)).as_ref());
-                product(transposed(phi), alpha.as_ref())
+            Weights::Rows { phi, gram } => {
+                let yc =
+                    Array2::from_shape_fn(self.y.dim(), |(i, k)| self.y[[i, k]] - self.ybar[k]);
+                let alpha =
+                    shifted_solve(gram.clone(), lambda, yc.view(), "K + λI", "use a larger λ")?;
+                transposed_product(phi.view(), alpha.view())
             }
-            Weights::Features(v) => {
-                product(v.as_ref(), scaled(&|s| s.sqrt() / (s + lambda)).as_ref())
+            Weights::Features { c, b, .. } => {
+                shifted_solve(c.clone(), lambda, b.view(), "C + λI", "use a larger λ")?
             }
             Weights::Kernel => {
                 return Err(SolversError::LinearAlgebra(
@@ -613,26 +623,33 @@ impl LooPath {
                 ));
             }
         };
-        ridge_from(w.as_ref(), &self.mu, &self.ybar, lambda, None)
+        ridge_from(w, &self.mu, &self.ybar, lambda, None)
     }
-}
 
-/// The lower triangle of `a`ᵀ`a` (`a.ncols()` square).
-fn lower_gram(a: MatRef<'_, f64>) -> Mat<f64> {
-    let n = a.ncols();
-    let mut g = Mat::<f64>::zeros(n, n);
-    tri_matmul(
-        g.as_mut(),
-        BlockStructure::TriangularLower,
-        Accum::Replace,
-        a.transpose(),
-        BlockStructure::Rectangular,
-        a,
-        BlockStructure::Rectangular,
-        1.0,
-        Par::rayon(0),
-    );
-    g
+    /// The ridge model at λ > 0 from the eigendecomposition, O(D·r·m) instead of a
+    /// factorisation: the same as [`fit`](Self::fit) to rounding, but per CPU in its last bits,
+    /// so only for scores on held-out rows (the k-fold paths of [`crate::cv`]), never a model.
+    pub(crate) fn fit_for_scoring(&self, lambda: f64) -> Result<Ridge> {
+        let scaled = |factor: &dyn Fn(f64) -> f64| {
+            Mat::from_fn(self.y_tilde.nrows(), self.y_tilde.ncols(), |j, k| {
+                self.y_tilde[(j, k)] * factor(self.s[j])
+            })
+        };
+        let w = match &self.weights {
+            // W = Φcᵀ U diag(1/(s + λ)) Ỹ (U: every row's, the rows being the fit's).
+            Weights::Rows { phi, .. } => {
+                let alpha = product(self.u.as_ref(), scaled(&|s| 1.0 / (s + lambda)).as_ref());
+                product(transposed(phi), alpha.as_ref())
+            }
+            // W = V diag(√s/(s + λ)) Ỹ.
+            Weights::Features { v, .. } => {
+                product(v.as_ref(), scaled(&|s| s.sqrt() / (s + lambda)).as_ref())
+            }
+            Weights::Kernel => return self.fit(lambda),
+        };
+        let w = Array2::from_shape_fn((w.nrows(), w.ncols()), |(i, k)| w[(i, k)]);
+        ridge_from(w, &self.mu, &self.ybar, lambda, None)
+    }
 }
 
 /// Indices of the eigenvalues that are not zero to rounding: above ε·max(N, D)·max(s).

@@ -12,8 +12,9 @@
 //! into them (memory O(D² + chunk·D) whatever N) and two accumulators [`merge`](RidgeAccumulator::merge),
 //! which is all a map-reduce over partitions of a file needs.
 //!
-//! A fixed λ is solved by Cholesky. For a path of λ values the centred C is diagonalised once,
-//! C = QΛQᵀ; with Z = QᵀB every λ then costs O(D·m):
+//! A fixed λ is solved by Cholesky ([`crate::dense::Cholesky`], the same bits on every CPU).
+//! For a path of λ values the centred C is diagonalised once, C = QΛQᵀ; with Z = QᵀB every λ
+//! then costs O(D·m):
 //!
 //! ```text
 //! W(λ) = Q (Λ + λI)⁻¹ Z,   RSS(λ) = Σ_outputs [ yᵀy_c − Σᵢ zᵢ² (λᵢ + 2λ)/(λᵢ + λ)² ],
@@ -37,16 +38,19 @@
 //! exactly, RSS(λ) = Σᵢ (λ/(σᵢ + λ))² ‖Ỹᵢ‖², and N − df(λ) = Σᵢ λ/(σᵢ + λ) − 1: neither
 //! cancels near interpolation (df → N), where the primal form's yᵀy − (explained) does. The two
 //! forms choose the same λ wherever the primal GCV is accurate.
+//!
+//! The path only **chooses** λ: the model at the chosen λ is then solved by Cholesky like a fixed
+//! one, because the eigendecomposition (faer's) rounds by CPU and the weights must not
+//! ([`crate::dense`]).
 
 use crate::error::Param;
 use faer::linalg::matmul::matmul;
-use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
-use faer::prelude::Solve;
-use faer::{Accum, Mat, MatRef, Par, Side};
+use faer::{Accum, Mat, MatRef, Par};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis};
 use rks::{Element, FeatureMap};
 use serde::{Deserialize, Serialize};
 
+use crate::dense::{Cholesky, lower_gram, to_mat, transposed_product};
 use crate::error::{Result, SolversError, invalid};
 use crate::exact::{
     BLOCK_ROWS, Grid, LIMBS, Scratch, from_limbs, packed_index, packed_len, to_limbs,
@@ -449,10 +453,10 @@ impl RidgeAccumulator {
             .collect())
     }
 
-    /// The centred C = ΦᵀΦ − N μμᵀ (lower triangle filled) and B = ΦᵀY − N μȳᵀ, from the
+    /// The centred C = ΦᵀΦ − N μμᵀ (symmetric) and B = ΦᵀY − N μȳᵀ, from the
     /// exact N·(QᵀQ)ᵢⱼ − (Σq)ᵢ(Σq)ⱼ where it fits in an `i128` (always, below about 2⁴⁰ rows):
     /// no cancellation, one rounding per entry.
-    fn centred(&self) -> Result<(Mat<f64>, Mat<f64>)> {
+    pub(crate) fn centred(&self) -> Result<(Array2<f64>, Array2<f64>)> {
         let n = self.n()?;
         let count = i128::from(self.count);
         let centre = |product: i128, a: i128, b: i128, scale: f64| {
@@ -467,7 +471,7 @@ impl RidgeAccumulator {
         let fs = self.grid.feature_step();
         let ts = self.grid.target_step();
         let d = self.dim;
-        let c = Mat::from_fn(d, d, |i, j| {
+        let mut c = Array2::from_shape_fn((d, d), |(i, j)| {
             if i >= j {
                 let g = self.gram[packed_index(d, i, j)];
                 centre(g, self.sum_phi[i], self.sum_phi[j], fs * fs)
@@ -475,7 +479,12 @@ impl RidgeAccumulator {
                 0.0
             }
         });
-        let b = Mat::from_fn(d, self.n_outputs, |i, k| {
+        for i in 0..d {
+            for j in i + 1..d {
+                c[[i, j]] = c[[j, i]];
+            }
+        }
+        let b = Array2::from_shape_fn((d, self.n_outputs), |(i, k)| {
             centre(
                 self.cross[k * d + i],
                 self.sum_phi[i],
@@ -515,11 +524,11 @@ impl RidgeAccumulator {
         let w = shifted_solve(
             c,
             lambda,
-            b.as_ref(),
+            b.view(),
             "C + λI",
             "use a larger λ or λ chosen by GCV",
         )?;
-        self.finish(w.as_ref(), lambda, None)
+        self.finish(w, lambda, None)
     }
 
     /// Diagonalises the centred ΦᵀΦ once, for evaluating many λ cheaply.
@@ -527,17 +536,18 @@ impl RidgeAccumulator {
         let n = self.n()?;
         let (c, b) = self.centred()?;
         let (q, eigenvalues) = eigen(&c)?;
-        let z = product(q.transpose(), b.as_ref());
+        let z = product(q.transpose(), to_mat(b.view()).as_ref());
         let yy_centred = self.yy_centred()?;
         Ok(RidgePath {
             n,
             dim: self.dim,
+            trace: diagonal_sum(&c),
             eigenvalues,
             basis: Basis::Features { q, z, yy_centred },
         })
     }
 
-    /// Fits with λ fixed or chosen by GCV.
+    /// Fits with λ fixed or chosen by GCV (the path chooses, Cholesky solves).
     pub fn fit(&self, lambda: &Lambda) -> Result<Ridge> {
         lambda.validate()?;
         let grid = match lambda {
@@ -545,11 +555,13 @@ impl RidgeAccumulator {
             Lambda::Gcv => None,
             Lambda::GcvGrid(grid) => Some(grid.clone()),
         };
-        let (w, report) = self.path()?.choose(grid)?;
-        self.finish(w.as_ref(), report.grid[report.chosen], Some(report))
+        let report = self.path()?.choose(grid)?;
+        let mut ridge = self.solve(report.grid[report.chosen])?;
+        ridge.gcv = Some(report);
+        Ok(ridge)
     }
 
-    fn finish(&self, w: MatRef<'_, f64>, lambda: f64, gcv: Option<GcvReport>) -> Result<Ridge> {
+    fn finish(&self, w: Array2<f64>, lambda: f64, gcv: Option<GcvReport>) -> Result<Ridge> {
         ridge_from(w, &self.mean_phi()?, &self.mean_y()?, lambda, gcv)
     }
 }
@@ -622,15 +634,16 @@ fn fit_dual(phi: Array2<f64>, y: ArrayView2<'_, f64>, lambda: &Lambda) -> Result
     }
 }
 
-/// The centred rows and targets of a dual fit, and K = ΦcΦcᵀ (lower triangle).
+/// The centred rows and targets of a dual fit, and K = ΦcΦcᵀ.
 struct Dual {
     mu: Vec<f64>,
     ybar: Vec<f64>,
-    /// Φc, N × D in standard (row-major) layout: the same memory as Φcᵀ column-major.
+    /// Φc, N × D in standard (row-major) layout.
     phi: Array2<f64>,
     /// Yc, N × m.
-    yc: Mat<f64>,
-    k: Mat<f64>,
+    yc: Array2<f64>,
+    /// K = ΦcΦcᵀ ([`lower_gram`]: exactly symmetric, the same bits on every CPU).
+    k: Array2<f64>,
 }
 
 impl Dual {
@@ -655,20 +668,8 @@ impl Dual {
         for mut row in phi.rows_mut() {
             row.iter_mut().zip(&mu).for_each(|(v, m)| *v -= m);
         }
-        let yc = Mat::from_fn(rows, y.ncols(), |i, k| y[[i, k]] - ybar[k]);
-        let phi_t = transposed(&phi);
-        let mut k = Mat::<f64>::zeros(rows, rows);
-        tri_matmul(
-            k.as_mut(),
-            BlockStructure::TriangularLower,
-            Accum::Replace,
-            phi_t.transpose(),
-            BlockStructure::Rectangular,
-            phi_t,
-            BlockStructure::Rectangular,
-            1.0,
-            Par::rayon(0),
-        );
+        let yc = Array2::from_shape_fn((rows, y.ncols()), |(i, k)| y[[i, k]] - ybar[k]);
+        let k = lower_gram(phi.view());
         Ok(Self {
             mu,
             ybar,
@@ -690,70 +691,76 @@ impl Dual {
         let alpha = shifted_solve(
             self.k.clone(),
             lambda,
-            self.yc.as_ref(),
+            self.yc.view(),
             "K + λI",
             "use a larger λ",
         )?;
-        let w = product(transposed(&self.phi), alpha.as_ref());
-        ridge_from(w.as_ref(), &self.mu, &self.ybar, lambda, None)
+        let w = transposed_product(self.phi.view(), alpha.view());
+        ridge_from(w, &self.mu, &self.ybar, lambda, None)
     }
 
+    /// λ chosen by GCV on the eigendecomposition of K, the model solved at it by Cholesky.
     fn fit_gcv(self, grid: Option<Vec<f64>>) -> Result<Ridge> {
         let (u, eigenvalues) = eigen(&self.k)?;
         let rows = self.k.nrows();
-        let y_tilde = product(u.transpose(), self.yc.as_ref());
-        let (mu, ybar) = (self.mu, self.ybar);
+        let y_tilde = product(u.transpose(), to_mat(self.yc.view()).as_ref());
         let path = RidgePath {
             n: rows as f64,
             dim: self.phi.ncols(),
+            trace: diagonal_sum(&self.k),
             eigenvalues,
-            basis: Basis::Rows {
-                phi: self.phi,
-                u,
-                y_tilde,
-            },
+            basis: Basis::Rows { y_tilde },
         };
-        let (w, report) = path.choose(grid)?;
-        ridge_from(
-            w.as_ref(),
-            &mu,
-            &ybar,
-            report.grid[report.chosen],
-            Some(report),
-        )
+        let report = path.choose(grid)?;
+        let mut ridge = self.solve(report.grid[report.chosen])?;
+        ridge.gcv = Some(report);
+        Ok(ridge)
     }
 }
 
-/// (A + λI)⁻¹ B by Cholesky, for a symmetric A given by its lower triangle; `name` and `advice`
-/// word the error when A + λI is not positive definite.
-fn shifted_solve(
-    mut a: Mat<f64>,
+/// Σᵢ aᵢᵢ in order.
+fn diagonal_sum(a: &Array2<f64>) -> f64 {
+    a.diag().iter().sum()
+}
+
+/// (A + λI)⁻¹ B by [`Cholesky`], for a symmetric A given by its lower triangle; `name` and
+/// `advice` word the error when A + λI is not positive definite.
+pub(crate) fn shifted_solve(
+    a: Array2<f64>,
     lambda: f64,
-    b: MatRef<'_, f64>,
+    b: ArrayView2<'_, f64>,
     name: &str,
     advice: &str,
-) -> Result<Mat<f64>> {
-    for i in 0..a.nrows() {
-        a[(i, i)] += lambda;
-    }
-    let llt = a.llt(Side::Lower).map_err(|e| {
+) -> Result<Array2<f64>> {
+    let chol = Cholesky::factor(a, lambda).map_err(|e| {
         SolversError::LinearAlgebra(format!(
-            "{name} is not positive definite at λ = {lambda} ({e:?}); {advice}"
+            "{name} is not positive definite at λ = {lambda} ({e}); {advice}"
         ))
     })?;
-    Ok(llt.solve(b))
+    Ok(chol.solve(b))
 }
 
 /// The eigenvectors and eigenvalues (non-decreasing, clamped at 0) of a positive semi-definite
-/// matrix given by its lower triangle.
+/// matrix given by its lower triangle (the upper one is not read).
 ///
 /// Sequential on purpose: faer's parallel tridiagonalisation sums in an order that depends on the
 /// thread count, and a model must not (a λ chosen from these eigenvalues would differ in its last
 /// bits between `--threads 1` and `--threads 2`).
-pub(crate) fn eigen(a: &Mat<f64>) -> Result<(Mat<f64>, Vec<f64>)> {
+pub(crate) fn eigen(a: &Array2<f64>) -> Result<(Mat<f64>, Vec<f64>)> {
     use faer::dyn_stack::{MemBuffer, MemStack};
     use faer::linalg::evd::{ComputeEigenvectors, self_adjoint_evd, self_adjoint_evd_scratch};
     let n = a.nrows();
+    let standard;
+    let data = match a.as_slice() {
+        Some(data) => data,
+        None => {
+            standard = a.as_standard_layout().into_owned();
+            standard
+                .as_slice()
+                .unwrap_or_else(|| unreachable!("standard layout"))
+        }
+    };
+    let a = MatRef::from_row_major_slice(data, n, n);
     let mut u = Mat::<f64>::zeros(n, n);
     let mut s = faer::diag::Diag::<f64>::zeros(n);
     let mut buffer = MemBuffer::try_new(self_adjoint_evd_scratch::<f64>(
@@ -822,15 +829,17 @@ const PRODUCT_ROWS: usize = 256;
 
 /// The model from centred weights W and the means: b = ȳ − Wᵀμ; non-finite values are an error.
 pub(crate) fn ridge_from(
-    w: MatRef<'_, f64>,
+    weights: Array2<f64>,
     mu: &[f64],
     ybar: &[f64],
     lambda: f64,
     gcv: Option<GcvReport>,
 ) -> Result<Ridge> {
-    let weights = Array2::from_shape_fn((w.nrows(), w.ncols()), |(i, k)| w[(i, k)]);
-    let intercept = Array1::from_shape_fn(w.ncols(), |k| {
-        ybar[k] - (0..w.nrows()).map(|i| w[(i, k)] * mu[i]).sum::<f64>()
+    let intercept = Array1::from_shape_fn(weights.ncols(), |k| {
+        ybar[k]
+            - (0..weights.nrows())
+                .map(|i| weights[[i, k]] * mu[i])
+                .sum::<f64>()
     });
     if weights
         .iter()
@@ -856,6 +865,10 @@ pub struct RidgePath {
     n: f64,
     /// D, the number of features (the mean eigenvalue is over all D).
     dim: usize,
+    /// tr(C) = tr(K), summed from the matrix's diagonal in order, not from the eigenvalues:
+    /// the λ grid's scale, and so λ itself, must not take the eigendecomposition's per-CPU
+    /// rounding.
+    trace: f64,
     eigenvalues: Vec<f64>,
     basis: Basis,
 }
@@ -863,21 +876,17 @@ pub struct RidgePath {
 /// The eigenvectors and the targets in their basis.
 #[derive(Debug, Clone)]
 enum Basis {
-    /// Q, the eigenvectors of C (D × D), Z = QᵀB and the centred yᵀy per output:
-    /// W = Q (Λ + λI)⁻¹ Z.
+    /// Q, the eigenvectors of C (D × D), Z = QᵀB and the centred yᵀy per output
+    /// (W(λ) = Q (Λ + λI)⁻¹ Z).
     Features {
         q: Mat<f64>,
         z: Mat<f64>,
         yy_centred: Vec<f64>,
     },
-    /// Φc (N × D, standard layout), U, the eigenvectors of K = ΦcΦcᵀ (N × N), and Ỹ = UᵀYc:
-    /// W = Φcᵀ U (Σ + λI)⁻¹ Ỹ. Yc lies wholly in this basis, so the residual is known exactly:
+    /// Ỹ = UᵀYc for U, the eigenvectors of K = ΦcΦcᵀ (N × N) (W(λ) = Φcᵀ U (Σ + λI)⁻¹ Ỹ).
+    /// Yc lies wholly in this basis, so the residual is known exactly:
     /// Yc − ΦcW = U λ(Σ + λI)⁻¹ Ỹ.
-    Rows {
-        phi: Array2<f64>,
-        u: Mat<f64>,
-        y_tilde: Mat<f64>,
-    },
+    Rows { y_tilde: Mat<f64> },
 }
 
 impl RidgePath {
@@ -901,9 +910,14 @@ impl RidgePath {
         }
     }
 
-    /// tr(C)/D: the natural scale for λ.
+    /// tr(C)/D: the natural scale for λ (the trace from C's diagonal).
     pub fn mean_eigenvalue(&self) -> f64 {
-        self.eigenvalues.iter().sum::<f64>() / self.dim.max(1) as f64
+        self.trace / self.dim.max(1) as f64
+    }
+
+    /// tr(C), from C's diagonal (the same bits on every CPU).
+    pub(crate) fn trace(&self) -> f64 {
+        self.trace
     }
 
     /// Effective degrees of freedom 1 + Σ λᵢ/(λᵢ + λ), counting the intercept.
@@ -979,41 +993,19 @@ impl RidgePath {
         }
     }
 
-    /// The weights at the λ of `grid` (or of [`default_grid`]) with the least GCV (the first on
-    /// ties, so the choice is deterministic), and the scores.
-    fn choose(&self, grid: Option<Vec<f64>>) -> Result<(Mat<f64>, GcvReport)> {
+    /// The λ of `grid` (or of [`default_grid`]) with the least GCV (the first on ties, so the
+    /// choice is deterministic), and the scores.
+    fn choose(&self, grid: Option<Vec<f64>>) -> Result<GcvReport> {
         let grid = grid.unwrap_or_else(|| default_grid(self.mean_eigenvalue()));
         let scores: Vec<f64> = grid.iter().map(|&l| self.gcv(l)).collect();
         let best = (0..grid.len())
             .min_by(|&a, &b| scores[a].total_cmp(&scores[b]))
             .ok_or_else(|| invalid(Param::Lambda, "the GCV grid is empty"))?;
-        let w = self.weights(grid[best]);
-        Ok((
-            w,
-            GcvReport {
-                grid,
-                scores,
-                chosen: best,
-            },
-        ))
-    }
-
-    /// W(λ) = Q (Λ + λI)⁻¹ Z, or Φcᵀ U (Σ + λI)⁻¹ Ỹ (D × m). Directions with λᵢ + λ = 0 get
-    /// weight 0 (minimum norm).
-    fn weights(&self, lambda: f64) -> Mat<f64> {
-        let divided = |z: &Mat<f64>| {
-            Mat::from_fn(z.nrows(), z.ncols(), |i, k| {
-                let d = self.eigenvalues[i] + lambda;
-                if d > 0.0 { z[(i, k)] / d } else { 0.0 }
-            })
-        };
-        match &self.basis {
-            Basis::Features { q, z, .. } => product(q.as_ref(), divided(z).as_ref()),
-            Basis::Rows { phi, u, y_tilde } => {
-                let alpha = product(u.as_ref(), divided(y_tilde).as_ref());
-                product(transposed(phi), alpha.as_ref())
-            }
-        }
+        Ok(GcvReport {
+            grid,
+            scores,
+            chosen: best,
+        })
     }
 }
 
@@ -1026,6 +1018,39 @@ pub struct GcvReport {
     pub scores: Vec<f64>,
     /// Index of the chosen λ (the first minimum).
     pub chosen: usize,
+}
+
+impl GcvReport {
+    /// The report with each score rounded to the nearest f32 (7 significant digits), as a
+    /// [`KernelMachine`](crate::KernelMachine) keeps it. The scores come from the
+    /// eigendecomposition, whose last bits differ between CPUs (about 10⁻¹³ relative); at f32
+    /// precision they agree unless a score lies that close to a rounding boundary (about once
+    /// in 10⁶ scores), so the model's bytes are the same on every platform in practice, as its
+    /// weights are by construction. Scores beyond f32's range are kept as they are, as are the
+    /// grid and the choice.
+    ///
+    /// ```
+    /// use rks_solvers::ridge::GcvReport;
+    /// let r = GcvReport { grid: vec![0.1, 1.0], scores: vec![0.123456789, f64::INFINITY], chosen: 0 };
+    /// let kept = r.rounded();
+    /// assert_eq!(kept.scores, vec![0.123456789f32 as f64, f64::INFINITY]);
+    /// ```
+    pub fn rounded(self) -> Self {
+        Self {
+            scores: self
+                .scores
+                .iter()
+                .map(|&v| {
+                    if v.abs() <= f64::from(f32::MAX) {
+                        f64::from(v as f32)
+                    } else {
+                        v
+                    }
+                })
+                .collect(),
+            ..self
+        }
+    }
 }
 
 /// A fitted ridge model ŷ = Wᵀφ + b.

@@ -373,3 +373,90 @@ fn the_default_grid_is_ten_to_the_fifths() {
     assert_eq!((grid[0], grid[30], grid[45]), (3e-6, 3.0, 3000.0));
     assert!(grid.windows(2).all(|w| w[1] > w[0]));
 }
+
+/// The model files' checksum (FNV-1a) over the bits of f64 values.
+fn hash_bits<'a>(values: impl IntoIterator<Item = &'a f64>) -> u64 {
+    let bytes: Vec<u8> = values
+        .into_iter()
+        .flat_map(|v| v.to_bits().to_le_bytes())
+        .collect();
+    rks::envelope::fnv1a(&bytes)
+}
+
+#[test]
+fn ridge_models_have_the_same_bits_on_every_platform() {
+    // docs/architecture.md, "Determinism": the weights are solved by `rks_solvers::dense`'s
+    // Cholesky and products, in a fixed order, from statistics and features that are the same
+    // bits everywhere; the eigendecompositions (faer's, per CPU in their last bits) only choose
+    // λ. Pinned on x86-64; `.ci/cross` runs this test on aarch64.
+    use rks_solvers::loo::LooPath;
+    use rks_solvers::{KernelMachine, Lambda, Task};
+    let x = common::uniform(150, 10, 41);
+    let y: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| (3.0 * r[0]).sin() + r[1] * r[2] - 0.5 * r[3])
+        .collect();
+    let map = rks::AnyMap::build(
+        rks::MapKind::Fastfood,
+        10,
+        64,
+        rks::Bandwidth::Sigma(1.5),
+        rks::Kernel::Gaussian,
+        4,
+    )
+    .unwrap();
+    let phi = rks::FeatureMap::transform(&map, x.view()).unwrap();
+    let targets = y.clone().insert_axis(Axis(1));
+    let mut hashes = Vec::new();
+    // The primal form (150 rows, 128 features): λ by GCV, then λ fixed.
+    let mut acc = accumulator(&phi, &targets);
+    acc.update(phi.view(), targets.view()).unwrap();
+    for lambda in [Lambda::Gcv, Lambda::Fixed(0.01)] {
+        let ridge = acc.fit(&lambda).unwrap();
+        hashes.push(hash_bits(ridge.weights.iter().chain(&ridge.intercept)));
+    }
+    // The dual form (60 rows, 128 features).
+    let few = phi.slice(s![..60, ..]).to_owned();
+    let ridge = fit_rows(few.view(), targets.slice(s![..60, ..]), &Lambda::Gcv).unwrap();
+    hashes.push(hash_bits(ridge.weights.iter().chain(&ridge.intercept)));
+    // Leave-one-out paths, from the statistics and from the rows.
+    let from_statistics = LooPath::from_statistics(&acc, phi.clone(), targets.view()).unwrap();
+    let from_rows = LooPath::new(few, targets.slice(s![..60, ..])).unwrap();
+    for path in [from_statistics, from_rows] {
+        let ridge = path.fit(0.02).unwrap();
+        hashes.push(hash_bits(ridge.weights.iter().chain(&ridge.intercept)));
+    }
+    // A kernel machine with model selection (σ, λ) and the column-relevance step: its file.
+    let classes = y.mapv(|v| f64::from(v > 0.0));
+    for (target, task) in [(&y, Task::Regression), (&classes, Task::Classification)] {
+        let (model, report) = KernelMachine::params()
+            .task(task)
+            .map(rks::MapKind::Fastfood)
+            .n_frequencies(64)
+            .seed(7)
+            .check()
+            .unwrap()
+            .fit_with_report(x.view(), target.view())
+            .unwrap();
+        let relevance = report
+            .and_then(|r| r.relevance)
+            .expect("the relevance step ran");
+        // Kept: the learned column weights (continuous values) are in the file.
+        assert!(relevance.kept, "{task:?}");
+        hashes.push(rks::envelope::fnv1a(&model.to_bytes().unwrap()));
+    }
+    assert_eq!(
+        hashes,
+        [
+            0x97ed_8605_a8c8_61e0,
+            0xd58b_d1fc_8235_138b,
+            0x3c2a_5149_5e31_c3eb,
+            0xcebc_e057_deb8_9160,
+            0x7e1e_0c5c_97b0_7162,
+            0x6ef3_c4e8_9a90_c150,
+            0x29fe_cb7c_9636_0301
+        ],
+        "ridge models differ from the pinned bits: {hashes:#018x?}"
+    );
+}

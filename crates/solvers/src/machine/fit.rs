@@ -555,7 +555,7 @@ impl KernelMachineValidParams {
             sigma,
             solver: SolverInfo::Ridge {
                 lambda: ridge.lambda,
-                gcv: ridge.gcv,
+                gcv: ridge.gcv.map(crate::ridge::GcvReport::rounded),
             },
         };
         self.assemble(prepared, ridge.weights, ridge.intercept, info)

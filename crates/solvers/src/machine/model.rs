@@ -36,7 +36,9 @@ pub enum SolverInfo {
     Ridge {
         /// λ.
         lambda: f64,
-        /// GCV scores over the grid.
+        /// The scores over the λ grid (GCV or leave-one-out), kept to 7 significant digits
+        /// ([`GcvReport::rounded`]): their last bits come from an eigendecomposition that rounds
+        /// by CPU, and the model file must not.
         gcv: Option<GcvReport>,
     },
     /// SVM: one entry per binary problem.

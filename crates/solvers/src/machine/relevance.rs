@@ -41,15 +41,14 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::linalg::cholesky::llt::{factor::cholesky_in_place, inverse::inverse};
-use faer::{Mat, MatRef, Par};
+use faer::{Mat, MatRef};
 
 use rks::exp::exp;
 use rks::median::median_heuristic_sigma;
 use rks::scaler::Scaler;
 
 use super::select::Selection;
+use crate::dense::{Cholesky, product as fixed_product};
 use crate::error::Result;
 use crate::labels::{LabelMap, signed_one_hot};
 use crate::loo::{LooScore, clearly_lower, row_squared_errors, wrong_rows};
@@ -240,7 +239,7 @@ fn standardised(y: ArrayView1<'_, f64>) -> Array2<f64> {
 /// K with Kᵢₖ = exp(−Σⱼ cⱼ (xᵢⱼ − xₖⱼ)²): each entry one sum over the columns in order, rows
 /// in parallel (the same bits for any thread count), e^x by [`rks::exp`] (the same bits with
 /// every C library).
-fn weighted_gram(x: ArrayView2<'_, f64>, c: &[f64]) -> Mat<f64> {
+fn weighted_gram(x: ArrayView2<'_, f64>, c: &[f64]) -> Array2<f64> {
     let m = x.nrows();
     let rows: Vec<Vec<f64>> = (0..m)
         .into_par_iter()
@@ -263,59 +262,29 @@ fn weighted_gram(x: ArrayView2<'_, f64>, c: &[f64]) -> Mat<f64> {
             row
         })
         .collect();
-    Mat::from_fn(m, m, |i, k| if k <= i { rows[i][k] } else { rows[k][i] })
-}
-
-/// (A)⁻¹ for a symmetric positive definite A, sequentially; `None` when A is not positive
-/// definite to rounding.
-fn spd_inverse(a: Mat<f64>) -> Option<Mat<f64>> {
-    let m = a.nrows();
-    let mut l = a;
-    let scratch = faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<f64>(
-        m,
-        Par::Seq,
-        Default::default(),
+    Array2::from_shape_fn(
+        (m, m),
+        |(i, k)| if k <= i { rows[i][k] } else { rows[k][i] },
     )
-    .or(faer::linalg::cholesky::llt::inverse::inverse_scratch::<f64>(m, Par::Seq));
-    let mut buffer = MemBuffer::try_new(scratch).ok()?;
-    cholesky_in_place(
-        l.as_mut(),
-        Default::default(),
-        Par::Seq,
-        MemStack::new(&mut buffer),
-        Default::default(),
-    )
-    .ok()?;
-    let mut out = Mat::<f64>::zeros(m, m);
-    inverse(
-        out.as_mut(),
-        l.as_ref(),
-        Par::Seq,
-        MemStack::new(&mut buffer),
-    );
-    // The lower triangle holds the inverse: mirror it.
-    Some(Mat::from_fn(m, m, |i, k| {
-        if k <= i { out[(i, k)] } else { out[(k, i)] }
-    }))
 }
 
 /// The leave-one-out objective of the [module docs](self) on rows `x` (m × d, scaled) with
 /// targets `t` (m × outputs).
+///
+/// Its inverse and products are [`crate::dense`]'s, so the weights it leads to, which the
+/// model keeps, are the same bits on every CPU.
 struct Objective<'a> {
     x: ArrayView2<'a, f64>,
-    /// The same rows as a faer matrix, for the product M·x of the gradient.
-    xm: Mat<f64>,
-    t: Mat<f64>,
+    t: ArrayView2<'a, f64>,
     /// 1/(2σ₀²).
     inv_two_s0_sq: f64,
 }
 
 impl<'a> Objective<'a> {
-    fn new(x: ArrayView2<'a, f64>, t: ArrayView2<'_, f64>, s0: f64) -> Self {
+    fn new(x: ArrayView2<'a, f64>, t: ArrayView2<'a, f64>, s0: f64) -> Self {
         Self {
             x,
-            xm: Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[[i, j]]),
-            t: Mat::from_fn(t.nrows(), t.ncols(), |i, k| t[[i, k]]),
+            t,
             inv_two_s0_sq: 1.0 / (2.0 * s0 * s0),
         }
     }
@@ -331,45 +300,45 @@ impl<'a> Objective<'a> {
             .collect();
         let lambda = exp(p[d]);
         let k = weighted_gram(self.x, &c);
-        let ai = spd_inverse(Mat::from_fn(m, m, |i, j| {
-            k[(i, j)] + if i == j { lambda } else { 0.0 }
-        }))?;
-        let alpha = product(ai.as_ref(), self.t.as_ref());
-        let diag: Vec<f64> = (0..m).map(|i| ai[(i, i)]).collect();
+        let ai = Cholesky::factor(k.clone(), lambda).ok()?.inverse();
+        let alpha = fixed_product(ai.view(), self.t);
+        let diag: Vec<f64> = (0..m).map(|i| ai[[i, i]]).collect();
         let mf = m as f64;
         let mut value = 0.0;
-        let mut u = Mat::<f64>::zeros(m, outputs);
+        let mut u = Array2::<f64>::zeros((m, outputs));
         let mut v = vec![0.0; m];
         for i in 0..m {
             for o in 0..outputs {
-                let e = alpha[(i, o)] / diag[i];
+                let e = alpha[[i, o]] / diag[i];
                 value += e * e;
-                u[(i, o)] = 2.0 * e / (mf * diag[i]);
-                v[i] += 2.0 * e * alpha[(i, o)] / (mf * diag[i] * diag[i]);
+                u[[i, o]] = 2.0 * e / (mf * diag[i]);
+                v[i] += 2.0 * e * alpha[[i, o]] / (mf * diag[i] * diag[i]);
             }
         }
         value /= mf;
         // G = A⁻¹ diag(v) A⁻¹ − sym(A⁻¹ U αᵀ).
-        let scaled = Mat::from_fn(m, m, |i, j| ai[(i, j)] * v[j]);
-        let g1 = product(scaled.as_ref(), ai.as_ref());
-        let p_mat = product(ai.as_ref(), u.as_ref());
-        let g2 = product(p_mat.as_ref(), alpha.transpose());
-        let g = Mat::from_fn(m, m, |i, j| g1[(i, j)] - 0.5 * (g2[(i, j)] + g2[(j, i)]));
+        let scaled = Array2::from_shape_fn((m, m), |(i, j)| ai[[i, j]] * v[j]);
+        let g1 = fixed_product(scaled.view(), ai.view());
+        let p_mat = fixed_product(ai.view(), u.view());
+        let g2 = fixed_product(p_mat.view(), alpha.t());
+        let g = Array2::from_shape_fn((m, m), |(i, j)| {
+            g1[[i, j]] - 0.5 * (g2[[i, j]] + g2[[j, i]])
+        });
         // M = G ∘ K; Σᵢₖ Mᵢₖ (xᵢⱼ − xₖⱼ)² = 2 Σᵢ rᵢ xᵢⱼ² − 2 Σᵢ xᵢⱼ (M x)ᵢⱼ.
-        let mk = Mat::from_fn(m, m, |i, j| g[(i, j)] * k[(i, j)]);
-        let r: Vec<f64> = (0..m).map(|i| (0..m).map(|j| mk[(i, j)]).sum()).collect();
-        let xm = &self.xm;
-        let mx = product(mk.as_ref(), xm.as_ref());
+        let mk = &g * &k;
+        let r: Vec<f64> = mk.rows().into_iter().map(|row| row.iter().sum()).collect();
+        let x = self.x;
+        let mx = fixed_product(mk.view(), x);
         let mut gradient = vec![0.0; d + 1];
         for j in 0..d {
             let mut s = 0.0;
             for i in 0..m {
-                let xij = xm[(i, j)];
-                s += 2.0 * r[i] * xij * xij - 2.0 * xij * mx[(i, j)];
+                let xij = x[[i, j]];
+                s += 2.0 * r[i] * xij * xij - 2.0 * xij * mx[[i, j]];
             }
             gradient[j] = -2.0 * c[j] * s;
         }
-        gradient[d] = lambda * (0..m).map(|i| g[(i, i)]).sum::<f64>();
+        gradient[d] = lambda * (0..m).map(|i| g[[i, i]]).sum::<f64>();
         let finite = value.is_finite() && gradient.iter().all(|g| g.is_finite());
         finite.then_some((value, gradient))
     }
@@ -580,13 +549,13 @@ mod tests {
         for left in 0..m {
             let keep: Vec<usize> = (0..m).filter(|&i| i != left).collect();
             let a = Mat::from_fn(m - 1, m - 1, |i, j| {
-                k[(keep[i], keep[j])] + if i == j { lambda } else { 0.0 }
+                k[[keep[i], keep[j]]] + if i == j { lambda } else { 0.0 }
             });
-            let ai = spd_inverse(a).unwrap();
             let tk = Mat::from_fn(m - 1, t.ncols(), |i, o| t[[keep[i], o]]);
-            let alpha = product(ai.as_ref(), tk.as_ref());
+            // faer's Cholesky: a reference independent of the objective's own.
+            let alpha = faer::prelude::Solve::solve(&a.llt(faer::Side::Lower).unwrap(), &tk);
             for o in 0..t.ncols() {
-                let prediction: f64 = (0..m - 1).map(|i| k[(left, keep[i])] * alpha[(i, o)]).sum();
+                let prediction: f64 = (0..m - 1).map(|i| k[[left, keep[i]]] * alpha[(i, o)]).sum();
                 total += (t[[left, o]] - prediction).powi(2);
             }
         }
