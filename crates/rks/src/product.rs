@@ -27,6 +27,10 @@ use crate::simd::Simd;
 /// Bytes of packed rows per block of [`FixedRight::multiply`] (about a quarter of an L2 cache).
 const PACKED_BYTES: usize = 512 * 1024;
 
+/// Columns of B from which [`FixedRight`] blocks its rows like the dense map's GEMM: one
+/// column chunk of the f64 kernel.
+const WIDE: usize = 64;
+
 /// B (d × n, f64) packed once in the GEMM's layout, for any number of products X·B.
 #[derive(Clone)]
 pub struct FixedRight {
@@ -108,14 +112,23 @@ impl FixedRight {
         Ok(())
     }
 
-    /// Blocks of rows in parallel, each one sequential GEMM. A block's packed rows (rows · d
-    /// values) are kept to about [`PACKED_BYTES`], so that with the few columns of a model's
-    /// weights, where each packed value is used once or twice, they are read back from L2 cache
+    /// Blocks of rows in parallel, each one sequential GEMM. With the few columns of a model's
+    /// weights, where each packed value is used once or twice, a block's packed rows (rows · d
+    /// values) are kept to about [`PACKED_BYTES`], so that they are read back from L2 cache
     /// rather than memory (measured with `examples/product_cpu.rs`: 20,000 × 4,096 times 4,096 ×
-    /// 26 took 0.23 s with blocks of 264 rows, 0.18 s with blocks of 12–48).
+    /// 26 took 0.23 s with blocks of 264 rows, 0.18 s with blocks of 12–48). With
+    /// [`WIDE`] columns or more, B is the large operand, read once per block of rows, and the
+    /// blocks are the GEMM's own [`MC`] rows (a Gram matrix of 4,000 rows × 4,096 on two
+    /// threads: 2.1 s with blocks of 16 rows, 1.6 s with MC; `rks-solvers`'
+    /// `examples/cholesky_cpu.rs`).
+    /// The rows never interact, so the blocks do not change a bit of the result.
     fn product(&self, x: ArrayView2<'_, f64>, z: ArrayViewMut2<'_, f64>) {
         let simd = Simd::detect();
-        let rows = (PACKED_BYTES / (size_of::<f64>() * x.ncols().max(1))).clamp(MR, MC) / MR * MR;
+        let rows = if self.cols() >= WIDE {
+            MC
+        } else {
+            (PACKED_BYTES / (size_of::<f64>() * x.ncols().max(1))).clamp(MR, MC) / MR * MR
+        };
         crate::features::for_row_blocks(x, z, rows, |xb, zb| gemm_f64(simd, xb, &self.packed, zb));
     }
 }
@@ -147,10 +160,17 @@ mod tests {
     #[test]
     fn every_entry_is_its_fma_chain_for_narrow_and_wide_right_sides() {
         // One column (a regression or two-class model), 26 (letter's classes), more than one
-        // row block, depth past one k block.
-        for (seed, &(m, d, n)) in [(1, 1, 1), (700, 300, 1), (5, 4096, 2), (530, 257, 26)]
-            .iter()
-            .enumerate()
+        // row block, depth past one k block; wide B (the GEMM's row blocks) from 64 columns.
+        for (seed, &(m, d, n)) in [
+            (1, 1, 1),
+            (700, 300, 1),
+            (5, 4096, 2),
+            (530, 257, 26),
+            (600, 300, 64),
+            (70, 20, 300),
+        ]
+        .iter()
+        .enumerate()
         {
             let (x, b) = (random(m, d, seed as u64), random(d, n, 10 + seed as u64));
             let product = FixedRight::new(b.view());
