@@ -76,13 +76,13 @@ fn main() {
     }
     println!();
     println!(
-        "| rows N | features D | rks `lower_gram` XXᵀ, s | faer lower-triangular XXᵀ, s | ratio |"
+        "| rows N | features D | rks `row_gram` XXᵀ, s | faer lower-triangular XXᵀ, s | ratio |"
     );
     println!("|---|---|---|---|---|");
     for (rows, dim) in [(1437, 1437), (2000, 4096), (4000, 4096)] {
         let mut rng = ChaCha8Rng::seed_from_u64(rows as u64);
         let x = Array2::from_shape_simple_fn((rows, dim), || rng.random_range(-1.0..1.0));
-        let (ours_s, _) = best(repetitions, || rks_solvers::dense::lower_gram(x.view()));
+        let (ours_s, _) = best(repetitions, || rks_solvers::dense::row_gram(x.view()));
         let (faer_s, _) = best(repetitions, || {
             let xt = faer::MatRef::from_column_major_slice(
                 x.as_slice().expect("standard layout"),

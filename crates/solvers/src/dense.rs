@@ -194,7 +194,7 @@ pub(crate) fn product(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<
 /// factors), so the matrix is exactly symmetric. The whole product, not its lower half: Xᵀ is
 /// packed once and the row blocks run in parallel, which measured faster than half the work in
 /// blocks that each repack their part of Xᵀ (`examples/cholesky_cpu.rs`).
-pub fn lower_gram(x: ArrayView2<'_, f64>) -> Array2<f64> {
+pub fn row_gram(x: ArrayView2<'_, f64>) -> Array2<f64> {
     product(x, x.t())
 }
 
@@ -463,7 +463,7 @@ mod tests {
     fn the_products_are_their_definitions_bit_for_bit() {
         // Across a Gram block and a block of columns, with partial ones.
         let x = random(285, TRANSPOSED_COLUMNS + 70, 13);
-        let g = lower_gram(x.view());
+        let g = row_gram(x.view());
         assert_eq!(g, chains(&x, &x.t().to_owned()));
         assert_eq!(g, g.t());
         let a = random(285, 3, 14);
@@ -489,7 +489,7 @@ mod tests {
                 .unwrap()
                 .install(|| {
                     let chol = Cholesky::factor(a.clone(), 1e-3).unwrap();
-                    let products = (lower_gram(b.view()), transposed_product(a.view(), b.view()));
+                    let products = (row_gram(b.view()), transposed_product(a.view(), b.view()));
                     (chol.clone(), chol.solve(b.view()), chol.inverse(), products)
                 })
         };

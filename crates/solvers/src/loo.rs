@@ -40,7 +40,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::dense::{lower_gram, transposed_product};
+use crate::dense::{row_gram, transposed_product};
 use crate::error::{Result, SolversError};
 use crate::labels::{argmax_rows, class_scores};
 use crate::ridge::{
@@ -333,7 +333,7 @@ impl LooPath {
             row.iter_mut().zip(&mu).for_each(|(v, m)| *v -= m);
         }
         let trace: f64 = phi.iter().map(|v| v * v).sum();
-        let gram = lower_gram(phi.view());
+        let gram = row_gram(phi.view());
         Self::from_centred_gram(gram, y, (dim, rows.max(dim)), mu, trace, |gram| {
             Weights::Rows { phi, gram }
         })

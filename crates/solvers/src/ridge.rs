@@ -50,7 +50,7 @@ use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis};
 use rks::{Element, FeatureMap};
 use serde::{Deserialize, Serialize};
 
-use crate::dense::{Cholesky, lower_gram, to_mat, transposed_product};
+use crate::dense::{Cholesky, row_gram, to_mat, transposed_product};
 use crate::error::{Result, SolversError, invalid};
 use crate::exact::{
     BLOCK_ROWS, Grid, LIMBS, Scratch, from_limbs, packed_index, packed_len, to_limbs,
@@ -453,7 +453,8 @@ impl RidgeAccumulator {
             .collect())
     }
 
-    /// The centred C = ΦᵀΦ − N μμᵀ (symmetric) and B = ΦᵀY − N μȳᵀ, from the
+    /// The centred C = ΦᵀΦ − N μμᵀ (its lower triangle, which is all that the eigendecomposition
+    /// and the Cholesky factorisation read) and B = ΦᵀY − N μȳᵀ, from the
     /// exact N·(QᵀQ)ᵢⱼ − (Σq)ᵢ(Σq)ⱼ where it fits in an `i128` (always, below about 2⁴⁰ rows):
     /// no cancellation, one rounding per entry.
     pub(crate) fn centred(&self) -> Result<(Array2<f64>, Array2<f64>)> {
@@ -471,7 +472,7 @@ impl RidgeAccumulator {
         let fs = self.grid.feature_step();
         let ts = self.grid.target_step();
         let d = self.dim;
-        let mut c = Array2::from_shape_fn((d, d), |(i, j)| {
+        let c = Array2::from_shape_fn((d, d), |(i, j)| {
             if i >= j {
                 let g = self.gram[packed_index(d, i, j)];
                 centre(g, self.sum_phi[i], self.sum_phi[j], fs * fs)
@@ -479,11 +480,6 @@ impl RidgeAccumulator {
                 0.0
             }
         });
-        for i in 0..d {
-            for j in i + 1..d {
-                c[[i, j]] = c[[j, i]];
-            }
-        }
         let b = Array2::from_shape_fn((d, self.n_outputs), |(i, k)| {
             centre(
                 self.cross[k * d + i],
@@ -642,7 +638,7 @@ struct Dual {
     phi: Array2<f64>,
     /// Yc, N × m.
     yc: Array2<f64>,
-    /// K = ΦcΦcᵀ ([`lower_gram`]: exactly symmetric, the same bits on every CPU).
+    /// K = ΦcΦcᵀ ([`row_gram`]: exactly symmetric, the same bits on every CPU).
     k: Array2<f64>,
 }
 
@@ -669,7 +665,7 @@ impl Dual {
             row.iter_mut().zip(&mu).for_each(|(v, m)| *v -= m);
         }
         let yc = Array2::from_shape_fn((rows, y.ncols()), |(i, k)| y[[i, k]] - ybar[k]);
-        let k = lower_gram(phi.view());
+        let k = row_gram(phi.view());
         Ok(Self {
             mu,
             ybar,

@@ -374,15 +374,6 @@ fn the_default_grid_is_ten_to_the_fifths() {
     assert!(grid.windows(2).all(|w| w[1] > w[0]));
 }
 
-/// The model files' checksum (FNV-1a) over the bits of f64 values.
-fn hash_bits<'a>(values: impl IntoIterator<Item = &'a f64>) -> u64 {
-    let bytes: Vec<u8> = values
-        .into_iter()
-        .flat_map(|v| v.to_bits().to_le_bytes())
-        .collect();
-    rks::envelope::fnv1a(&bytes)
-}
-
 #[test]
 fn ridge_models_have_the_same_bits_on_every_platform() {
     // docs/architecture.md, "Determinism": the weights are solved by `rks_solvers::dense`'s
@@ -399,15 +390,7 @@ fn ridge_models_have_the_same_bits_on_every_platform() {
         .into_iter()
         .map(|r| (3.0 * r[0]).sin() + r[1] * r[2] - 0.5 * r[3])
         .collect();
-    let map = rks::AnyMap::build(
-        rks::MapKind::Fastfood,
-        10,
-        100,
-        rks::Bandwidth::Sigma(1.5),
-        rks::Kernel::Gaussian,
-        4,
-    )
-    .unwrap();
+    let map = common::pinned_fastfood(100);
     let phi = rks::FeatureMap::transform(&map, x.view()).unwrap();
     let targets = y.clone().insert_axis(Axis(1));
     let mut hashes = Vec::new();
@@ -416,18 +399,24 @@ fn ridge_models_have_the_same_bits_on_every_platform() {
     acc.update(phi.view(), targets.view()).unwrap();
     for lambda in [Lambda::Gcv, Lambda::Fixed(0.01)] {
         let ridge = acc.fit(&lambda).unwrap();
-        hashes.push(hash_bits(ridge.weights.iter().chain(&ridge.intercept)));
+        hashes.push(common::hash_bits(
+            ridge.weights.iter().chain(&ridge.intercept),
+        ));
     }
     // The dual form (150 rows, 200 features).
     let few = phi.slice(s![..150, ..]).to_owned();
     let ridge = fit_rows(few.view(), targets.slice(s![..150, ..]), &Lambda::Gcv).unwrap();
-    hashes.push(hash_bits(ridge.weights.iter().chain(&ridge.intercept)));
+    hashes.push(common::hash_bits(
+        ridge.weights.iter().chain(&ridge.intercept),
+    ));
     // Leave-one-out paths, from the statistics and from the rows.
     let from_statistics = LooPath::from_statistics(&acc, phi.clone(), targets.view()).unwrap();
     let from_rows = LooPath::new(few, targets.slice(s![..150, ..])).unwrap();
     for path in [from_statistics, from_rows] {
         let ridge = path.fit(0.02).unwrap();
-        hashes.push(hash_bits(ridge.weights.iter().chain(&ridge.intercept)));
+        hashes.push(common::hash_bits(
+            ridge.weights.iter().chain(&ridge.intercept),
+        ));
     }
     // A kernel machine with model selection (σ, λ) and the column-relevance step: its file.
     let classes = y.mapv(|v| f64::from(v > 0.0));

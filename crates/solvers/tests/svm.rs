@@ -237,15 +237,6 @@ fn bad_parameters_and_input_are_typed_errors() {
     ));
 }
 
-/// The model files' checksum (FNV-1a) over the bits of f64 values.
-fn hash_bits<'a>(values: impl IntoIterator<Item = &'a f64>) -> u64 {
-    let bytes: Vec<u8> = values
-        .into_iter()
-        .flat_map(|v| v.to_bits().to_le_bytes())
-        .collect();
-    rks::envelope::fnv1a(&bytes)
-}
-
 #[test]
 fn svm_models_have_the_same_bits_on_every_platform() {
     // docs/architecture.md, "Determinism": Fastfood features (pinned in rks' `portable_bits`
@@ -257,15 +248,7 @@ fn svm_models_have_the_same_bits_on_every_platform() {
         .into_iter()
         .map(|r| usize::from(r[0] + r[1] * r[2] > 0.0) + usize::from(r[3] > 0.5))
         .collect();
-    let map = rks::AnyMap::build(
-        rks::MapKind::Fastfood,
-        10,
-        64,
-        rks::Bandwidth::Sigma(1.5),
-        rks::Kernel::Gaussian,
-        4,
-    )
-    .unwrap();
+    let map = common::pinned_fastfood(64);
     let phi = rks::FeatureMap::transform(&map, x.view()).unwrap();
     let phi32 = rks::FeatureMap::transform(&map, x.mapv(|v| v as f32).view()).unwrap();
     let hashes: Vec<u64> = [SvmLoss::Hinge, SvmLoss::SquaredHinge]
@@ -277,7 +260,7 @@ fn svm_models_have_the_same_bits_on_every_platform() {
                 fit_ovr(phi32.view(), &classes, 3, &p).unwrap(),
             ]
         })
-        .map(|svm| hash_bits(svm.weights.iter().chain(&svm.intercept)))
+        .map(|svm| common::hash_bits(svm.weights.iter().chain(&svm.intercept)))
         .collect();
     assert_eq!(
         hashes,

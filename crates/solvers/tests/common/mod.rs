@@ -103,3 +103,25 @@ pub fn fit_selecting(
         .unwrap();
     (model, report.unwrap())
 }
+
+/// The model files' checksum (FNV-1a) over the bits of f64 values: for the pinned-bits tests.
+pub fn hash_bits<'a>(values: impl IntoIterator<Item = &'a f64>) -> u64 {
+    let bytes: Vec<u8> = values
+        .into_iter()
+        .flat_map(|v| v.to_bits().to_le_bytes())
+        .collect();
+    rks::envelope::fnv1a(&bytes)
+}
+
+/// The pinned-bits tests' map: Fastfood from 10 inputs, σ = 1.5, seed 4.
+pub fn pinned_fastfood(n_frequencies: usize) -> rks::AnyMap {
+    rks::AnyMap::build(
+        rks::MapKind::Fastfood,
+        10,
+        n_frequencies,
+        rks::Bandwidth::Sigma(1.5),
+        rks::Kernel::Gaussian,
+        4,
+    )
+    .unwrap()
+}
