@@ -54,6 +54,7 @@ fn main() {
                 Cholesky::factor(a.clone(), 1e-3)
                     .expect("positive definite")
                     .solve(b.view())
+                    .expect("shapes agree")
             });
             let (faer_s, theirs) = best(repetitions, || {
                 let mut fa = faer::Mat::from_fn(n, n, |i, j| a[[i, j]]);

@@ -36,11 +36,14 @@
 //!
 //! let a = array![[4.0, 2.0], [2.0, 3.0]];
 //! let chol = Cholesky::factor(a.clone(), 1.0)?; // A + 1·I
-//! let x = chol.solve(array![[1.0], [2.0]].view());
+//! let x = chol.solve(array![[1.0], [2.0]].view())?;
 //! // (A + I) x = b
 //! assert!(((5.0 * x[[0, 0]] + 2.0 * x[[1, 0]]) - 1.0).abs() < 1e-12);
 //! assert!(((2.0 * x[[0, 0]] + 4.0 * x[[1, 0]]) - 2.0).abs() < 1e-12);
-//! # Ok::<(), rks_solvers::dense::NotPositiveDefinite>(())
+//! // Shapes that do not fit are errors, not panics.
+//! assert!(Cholesky::factor(array![[1.0, 2.0]], 0.0).is_err());
+//! assert!(chol.solve(array![[1.0]].view()).is_err());
+//! # Ok::<(), rks_solvers::dense::CholeskyError>(())
 //! ```
 
 use std::ops::Range;
@@ -54,15 +57,34 @@ use rks::product::FixedRight;
 /// kernel's 8-wide panels), and the unblocked work on the diagonal blocks is n·[`BLOCK`]²/2 in all.
 const BLOCK: usize = 128;
 
-/// The factorisation met a pivot that is not a positive finite number: A (with its shift) is not
-/// positive definite to rounding, or holds a non-finite value.
+/// Why a [`Cholesky`] factorisation or solve was refused.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
-#[error("not positive definite: pivot {column} is {pivot}")]
-pub struct NotPositiveDefinite {
-    /// The column whose pivot aⱼⱼ − Σₖ ℓⱼₖ² was not positive and finite.
-    pub column: usize,
-    /// That value.
-    pub pivot: f64,
+pub enum CholeskyError {
+    /// A pivot aⱼⱼ − Σₖ ℓⱼₖ² was not a positive finite number: A (with its shift) is not
+    /// positive definite to rounding, or holds a non-finite value.
+    #[error("not positive definite: pivot {column} is {pivot}")]
+    NotPositiveDefinite {
+        /// The column of that pivot.
+        column: usize,
+        /// Its value.
+        pivot: f64,
+    },
+    /// A is not square.
+    #[error("the matrix is {rows} × {cols}, not square")]
+    NotSquare {
+        /// Rows of A.
+        rows: usize,
+        /// Columns of A.
+        cols: usize,
+    },
+    /// The right-hand sides have another number of rows than A.
+    #[error("the right-hand sides have {found} rows, A has {expected}")]
+    WrongRows {
+        /// The order of A.
+        expected: usize,
+        /// Rows of B.
+        found: usize,
+    },
 }
 
 /// The lower-triangular factor L of A + shift·I (n × n, row-major, zeros above the diagonal).
@@ -73,16 +95,19 @@ pub struct Cholesky {
 
 impl Cholesky {
     /// Factors A + shift·I, reading A's lower triangle (the upper one is ignored and
-    /// overwritten). A must be square.
+    /// overwritten).
     ///
     /// # Errors
-    /// [`NotPositiveDefinite`] when a pivot is not a positive finite number.
-    ///
-    /// # Panics
-    /// When `a` is not square (a caller's bug: every caller builds A itself).
-    pub fn factor(mut a: Array2<f64>, shift: f64) -> Result<Self, NotPositiveDefinite> {
+    /// [`CholeskyError::NotSquare`] when A is not square,
+    /// [`CholeskyError::NotPositiveDefinite`] when a pivot is not a positive finite number.
+    pub fn factor(mut a: Array2<f64>, shift: f64) -> Result<Self, CholeskyError> {
         let n = a.nrows();
-        assert_eq!(n, a.ncols(), "Cholesky::factor needs a square matrix");
+        if n != a.ncols() {
+            return Err(CholeskyError::NotSquare {
+                rows: n,
+                cols: a.ncols(),
+            });
+        }
         for i in 0..n {
             a[[i, i]] += shift;
         }
@@ -128,20 +153,20 @@ impl Cholesky {
     /// X = (A + shift·I)⁻¹ B for B of n rows: L Y = B row by row forward, then Lᵀ X = Y
     /// backward.
     ///
-    /// # Panics
-    /// When B has not n rows.
-    pub fn solve(&self, b: ArrayView2<'_, f64>) -> Array2<f64> {
+    /// # Errors
+    /// [`CholeskyError::WrongRows`] when B has not n rows.
+    pub fn solve(&self, b: ArrayView2<'_, f64>) -> Result<Array2<f64>, CholeskyError> {
         let n = self.order();
-        assert_eq!(
-            b.nrows(),
-            n,
-            "Cholesky::solve: B has {} rows, not {n}",
-            b.nrows()
-        );
+        if b.nrows() != n {
+            return Err(CholeskyError::WrongRows {
+                expected: n,
+                found: b.nrows(),
+            });
+        }
         let mut y = b.as_standard_layout().into_owned();
         let m = y.ncols();
         if m == 0 {
-            return y;
+            return Ok(y);
         }
         // Forward: yᵢ = (bᵢ − Σ_{k<i} ℓᵢₖ yₖ)/ℓᵢᵢ, k increasing.
         for i in 0..n {
@@ -166,7 +191,7 @@ impl Cholesky {
                 yk.zip_mut_with(&xi, |a, &b| *a -= lik * b);
             }
         }
-        y
+        Ok(y)
     }
 
     /// (A + shift·I)⁻¹ = L⁻ᵀL⁻¹, exactly symmetric.
@@ -263,18 +288,14 @@ fn block_mut(
 
 /// Factors the diagonal block J = j0..j1 of `a` in place, unblocked: its entries already hold
 /// A − (the earlier blocks' part of LLᵀ), and only the columns within J remain.
-fn factor_diagonal_block(
-    a: &mut Array2<f64>,
-    j0: usize,
-    j1: usize,
-) -> Result<(), NotPositiveDefinite> {
+fn factor_diagonal_block(a: &mut Array2<f64>, j0: usize, j1: usize) -> Result<(), CholeskyError> {
     for j in j0..j1 {
         let mut pivot = a[[j, j]];
         for k in j0..j {
             pivot -= a[[j, k]] * a[[j, k]];
         }
         if !(pivot > 0.0 && pivot.is_finite()) {
-            return Err(NotPositiveDefinite { column: j, pivot });
+            return Err(CholeskyError::NotPositiveDefinite { column: j, pivot });
         }
         let ljj = pivot.sqrt();
         a[[j, j]] = ljj;
@@ -407,7 +428,7 @@ mod tests {
         let chol = Cholesky::factor(a.clone(), shift).unwrap();
         let shifted = &a + &(Array2::<f64>::eye(n) * shift);
         let b = random(n, 3, 7);
-        let x = chol.solve(b.view());
+        let x = chol.solve(b.view()).unwrap();
         let residual = max_abs(&(shifted.dot(&x) - &b));
         assert!(residual < 1e-9, "{residual:e}");
         let inv = chol.inverse();
@@ -415,7 +436,22 @@ mod tests {
         let off = max_abs(&(shifted.dot(&inv) - Array2::<f64>::eye(n)));
         assert!(off < 1e-9, "{off:e}");
         // No right-hand sides: nothing to solve.
-        assert_eq!(chol.solve(Array2::zeros((n, 0)).view()).dim(), (n, 0));
+        assert_eq!(
+            chol.solve(Array2::zeros((n, 0)).view()).unwrap().dim(),
+            (n, 0)
+        );
+        // Shapes that do not fit are typed errors.
+        assert_eq!(
+            chol.solve(Array2::zeros((n + 1, 2)).view()),
+            Err(CholeskyError::WrongRows {
+                expected: n,
+                found: n + 1
+            })
+        );
+        assert_eq!(
+            Cholesky::factor(Array2::zeros((3, 4)), 1.0),
+            Err(CholeskyError::NotSquare { rows: 3, cols: 4 })
+        );
     }
 
     #[test]
@@ -423,7 +459,10 @@ mod tests {
         // Rank 3 of order 5: the fourth pivot is rounding, or below.
         let a = spd(5, 3, 8);
         let err = Cholesky::factor(a.clone(), -1e-3).unwrap_err();
-        assert!(err.column >= 3 && err.pivot <= 0.0, "{err:?}");
+        assert!(
+            matches!(err, CholeskyError::NotPositiveDefinite { column, pivot } if column >= 3 && pivot <= 0.0),
+            "{err:?}"
+        );
         let mut nan = spd(4, 6, 9);
         nan[[2, 1]] = f64::NAN;
         assert!(Cholesky::factor(nan, 0.0).is_err());

@@ -733,7 +733,8 @@ pub(crate) fn shifted_solve(
             "{name} is not positive definite at λ = {lambda} ({e}); {advice}"
         ))
     })?;
-    Ok(chol.solve(b))
+    chol.solve(b)
+        .map_err(|e| SolversError::LinearAlgebra(format!("{name} solved for B: {e}")))
 }
 
 /// The eigenvectors and eigenvalues (non-decreasing, clamped at 0) of a positive semi-definite
