@@ -87,6 +87,7 @@ pub mod simd;
 pub mod sorf;
 mod sparse;
 pub mod spec;
+pub mod symmetric;
 pub mod trig;
 pub mod variates;
 pub mod vocabulary;

@@ -45,8 +45,9 @@
 //!   twice the last level: O(N·m·d + m³·log(N/m)). With N ≤ 2m the scores are exact.
 //!   λ = ridge × the mean of diag K over the landmarks.
 //!
-//! The m × m eigendecompositions run in faer sequentially (`Par::Seq`), so the map is the same for
-//! any number of threads. The map stores its landmarks; a saved map holds them (m·d f64, bounded
+//! The m × m eigendecompositions are the crate's own ([`crate::symmetric`]), so the map — its
+//! K_mm^{+1/2}, its ridge-leverage landmarks and its features — is the same bits on every CPU
+//! and for any number of threads. The map stores its landmarks; a saved map holds them (m·d f64, bounded
 //! by [`crate::spec::MAX_LANDMARKS`] and [`crate::spec::MAX_DENSE_PARAMETERS`], checked on load)
 //! and recomputes K_mm^{+1/2} when loaded. Cost per row O(m·d + m²).
 
@@ -399,43 +400,15 @@ fn sparse_kernel_row<'a, F: Element + 'a>(
     }
 }
 
-/// Eigenvalues (non-decreasing) and eigenvectors (columns of U) of a symmetric matrix, by faer
-/// on one thread.
-fn eigen(a: &Array2<f64>) -> Result<(Vec<f64>, faer::Mat<f64>), RksError> {
-    use faer::linalg::evd::{ComputeEigenvectors, self_adjoint_evd, self_adjoint_evd_scratch};
-    let m = a.nrows();
-    let standard = a.as_standard_layout();
-    let data = standard
-        .as_slice()
-        .unwrap_or_else(|| unreachable!("a standard-layout array is contiguous"));
-    let view = faer::MatRef::from_row_major_slice(data, m, m);
-    let (mut u, mut s) = (
-        faer::Mat::<f64>::zeros(m, m),
-        faer::diag::Diag::<f64>::zeros(m),
-    );
-    let par = faer::Par::Seq;
-    let scratch = self_adjoint_evd_scratch::<f64>(m, ComputeEigenvectors::Yes, par, default());
-    let mut buffer = faer::dyn_stack::MemBuffer::new(scratch);
-    self_adjoint_evd(
-        view,
-        s.as_mut(),
-        Some(u.as_mut()),
-        par,
-        faer::dyn_stack::MemStack::new(&mut buffer),
-        default(),
-    )
-    .map_err(|e| {
+/// Eigenvalues (non-decreasing) and eigenvectors (rows) of a symmetric kernel matrix, by
+/// [`crate::symmetric`]: the same bits on every CPU and for any thread count.
+fn eigen(a: &Array2<f64>) -> Result<crate::symmetric::Eigen, RksError> {
+    crate::symmetric::Eigen::of(a.view()).map_err(|e| {
         invalid(
             Param::Landmarks,
-            format!("the eigendecomposition of the {m} × {m} kernel matrix failed: {e:?}"),
+            format!("the eigendecomposition of the kernel matrix failed: {e}"),
         )
-    })?;
-    let values = (0..m).map(|i| s.as_ref()[i]).collect();
-    Ok((values, u))
-}
-
-fn default<T: Default>() -> T {
-    T::default()
+    })
 }
 
 /// A uniformly random order of 0..rows (Fisher–Yates: for i = 0, …, rows−2 swap i with
@@ -538,7 +511,7 @@ fn leverage_scores(
     let lambda = ridge * if mean_diag > 0.0 { mean_diag } else { 1.0 };
     let weighted_k =
         Array2::from_shape_fn(k_ss.dim(), |(i, j)| weights[i] * k_ss[(i, j)] * weights[j]);
-    let (values, u) = eigen(&weighted_k)?;
+    let crate::symmetric::Eigen { values, vectors } = eigen(&weighted_k)?;
     let (kernel, sigma) = (spec.kernel(), spec.sigma());
     let scored = x.select(Axis(0), rows);
     let k_xs = kernel_values_of(
@@ -546,12 +519,12 @@ fn leverage_scores(
         landmark_rows.view(),
         (spec.kernel(), spec.sigma()),
     );
-    // The eigenvectors as contiguous columns, each entry times its landmark's weight:
-    // c_j = u_jᵀ (W k) below is one dot product.
+    // The eigenvectors (rows), each entry times its landmark's weight: c_j = u_jᵀ (W k) below
+    // is one dot product.
     let s = values.len();
     let columns: Vec<f64> = (0..s)
         .flat_map(|j| (0..s).map(move |i| (i, j)))
-        .map(|(i, j)| u[(i, j)] * weights[i])
+        .map(|(i, j)| vectors[(j, i)] * weights[i])
         .collect();
     Ok(k_xs
         .axis_iter(Axis(0))
@@ -673,7 +646,7 @@ impl Nystrom {
             self.landmarks.view(),
             (self.spec.kernel(), self.spec.sigma()),
         );
-        let (values, u) = eigen(&k)?;
+        let crate::symmetric::Eigen { values, vectors } = eigen(&k)?;
         let top = values.iter().copied().fold(0.0, f64::max);
         let g: Vec<f64> = values
             .iter()
@@ -689,7 +662,7 @@ impl Nystrom {
         // P = V·Vᵀ with V = U·diag(√g): entry (i, j) is the FMA chain over k of V_ik·V_jk, the
         // same chain as (j, i), so P is exactly symmetric (column j is row j).
         let root: Vec<f64> = g.iter().map(|g| g.sqrt()).collect();
-        let v = Array2::from_shape_fn((m, m), |(i, k)| u[(i, k)] * root[k]);
+        let v = Array2::from_shape_fn((m, m), |(i, k)| vectors[(k, i)] * root[k]);
         let p = crate::gemm::outer_f64(Simd::detect(), v.view());
         let packed = Packed::from_columns(m, m, |j, column| {
             column.iter_mut().zip(p.row(j)).for_each(|(c, &v)| *c = v)

@@ -15,6 +15,7 @@
 //! | dot/axpy ([`Kernels`]) | `dot.rs` | `dot/avx2.rs` | (AVX2) |
 //! | radial kernel values (Nyström): the sums, then the values with the crate's own exp (`exp.rs`) | `radial.rs` | `radial/avx2.rs` (the same loops, 4 lanes) | `radial/avx512.rs` (8 lanes) |
 //! | exact 16-bit Gram | `gram.rs` | `gram/avx2.rs` (`vpmaddwd`) | `gram/avx512.rs` (VNNI `vpdpwssd`, through an [`Avx512Vnni`] token) |
+//! | symmetric eigendecomposition's passes (Nyström's K_mm^{+1/2}) | `symmetric/loops.rs`, one source compiled three times: plain loops of separate multiplies and adds | the same source with `avx2,fma` enabled | with `avx512f,…` enabled |
 //!
 //! A SIMD kernel can only be called with its token, and [`Avx2Fma::detect`] and
 //! [`Avx512::detect`] (with [`Avx512Vnni::detect`]) are the only places the crate asks the CPU for its features, so no kernel

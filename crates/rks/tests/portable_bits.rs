@@ -4,8 +4,9 @@
 //! transforms from the crate's own arithmetic (fused multiply-adds on every path), so a
 //! platform, a SIMD level or a change that computes any feature differently fails this test.
 //! The cases reach every branch of the cos/sin step: the f32 reduction, the f64 one for
-//! arguments beyond 8,192, and `libm` beyond 10⁶. Nyström is not pinned: its K_mm^{+1/2}
-//! comes from faer's eigendecomposition, whose SIMD path (and last bits) depends on the CPU.
+//! arguments beyond 8,192, and `libm` beyond 10⁶. Nyström maps are pinned too (their own test
+//! below): landmarks drawn uniformly and by ridge leverage, K_mm^{+1/2} from the crate's own
+//! eigendecomposition (`rks::symmetric`), past its blocks of 64 and its parallel stripes.
 //!
 //! Pinned on x86-64 with the AVX-512 kernels (each map's own tests compare every SIMD level with
 //! the portable kernels, bit for bit); passed on aarch64 and s390x under qemu-user (`.ci/cross`).
@@ -14,7 +15,7 @@ use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rks::envelope::fnv1a;
-use rks::{AnyMap, Bandwidth, Element, FeatureMap, Kernel, MapKind};
+use rks::{AnyMap, Bandwidth, Element, FeatureMap, Kernel, MapKind, Nystrom, Sampling};
 
 /// 20 rows × 100 columns, uniform in [−2, 2) from ChaCha8's raw words (no float sampler).
 fn rows() -> Array2<f64> {
@@ -261,5 +262,74 @@ fn features_have_the_same_bits_on_every_platform() {
          this platform computes:\n{table}",
         found.len(),
         expected.len()
+    );
+}
+
+/// Nyström maps fitted on 400 rows of 10 columns: the hashes of the features of all rows, f32
+/// and f64, for m = 300 uniform Gaussian landmarks (the eigendecomposition's parallel stripes),
+/// 150 ridge-leverage Laplacian ones and 200 uniform arc-cosine (order 1) ones.
+fn nystrom_cases() -> Vec<(String, u64, u64)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let x = Array2::from_shape_simple_fn((400, 10), || {
+        (rng.next_u64() >> 11) as f64 * (4.0 / (1u64 << 53) as f64) - 2.0
+    });
+    let x32 = x.mapv(|v| v as f32);
+    [
+        (300, Kernel::Gaussian, Sampling::Uniform),
+        (150, Kernel::Laplacian, Sampling::RidgeLeverage),
+        (200, Kernel::ArcCos1, Sampling::Uniform),
+    ]
+    .into_iter()
+    .map(|(m, kernel, sampling)| {
+        let map = Nystrom::params()
+            .n_landmarks(m)
+            .sigma(2.0)
+            .kernel(kernel)
+            .sampling(sampling)
+            .seed(7)
+            .fit(x.view())
+            .unwrap();
+        (
+            format!("Nystrom {m} {kernel:?} {sampling:?}"),
+            hash(&map.transform(x32.view()).unwrap()),
+            hash(&map.transform(x.view()).unwrap()),
+        )
+    })
+    .collect()
+}
+
+/// The Nyström hashes computed on x86-64 when the test was written.
+const PINNED_NYSTROM: &[(&str, u64, u64)] = &[
+    (
+        "Nystrom 300 Gaussian Uniform",
+        0x756863c3e686a043,
+        0x1c6c067b261899e1,
+    ),
+    (
+        "Nystrom 150 Laplacian RidgeLeverage",
+        0x1b117c431e18da10,
+        0x9b63d94a59e598e6,
+    ),
+    (
+        "Nystrom 200 ArcCos1 Uniform",
+        0x553f4a11ca680e1b,
+        0x8630f512ec6c0679,
+    ),
+];
+
+#[test]
+fn nystrom_features_have_the_same_bits_on_every_platform() {
+    let found = nystrom_cases();
+    let table: String = found
+        .iter()
+        .map(|(name, h32, h64)| format!("    ({name:?}, {h32:#018x}, {h64:#018x}),\n"))
+        .collect();
+    let expected: Vec<(String, u64, u64)> = PINNED_NYSTROM
+        .iter()
+        .map(|&(name, h32, h64)| (name.to_string(), h32, h64))
+        .collect();
+    assert!(
+        found == expected,
+        "Nyström feature bits differ from the pinned ones; this platform computes:\n{table}"
     );
 }

@@ -451,3 +451,36 @@ fn ridge_models_have_the_same_bits_on_every_platform() {
         "ridge models differ from the pinned bits: {hashes:#018x?}"
     );
 }
+
+#[test]
+fn nystrom_models_have_the_same_bits_on_every_platform() {
+    // A Nyström map's K_mm^{+1/2} comes from rks's own eigendecomposition, so a kernel machine
+    // on it (landmarks, model selection, the whitened weights it stores) is the same bits on
+    // every CPU. Pinned on x86-64; `.ci/cross` runs this test on aarch64.
+    use rks_solvers::{KernelMachine, Task};
+    let x = common::uniform(300, 6, 43);
+    let y: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| (2.0 * r[0]).cos() + r[1] * r[2])
+        .collect();
+    let classes = y.mapv(|v| f64::from(v > 0.5));
+    let mut hashes = Vec::new();
+    for (target, task) in [(&y, Task::Regression), (&classes, Task::Classification)] {
+        let model = KernelMachine::params()
+            .task(task)
+            .map(rks::MapKind::Nystrom)
+            .n_frequencies(200)
+            .seed(3)
+            .check()
+            .unwrap()
+            .fit(x.view(), target.view())
+            .unwrap();
+        hashes.push(rks::envelope::fnv1a(&model.to_bytes().unwrap()));
+    }
+    assert_eq!(
+        hashes,
+        [0xc319_76ae_e9f7_53e4, 0x22b9_4dd5_c1de_d49b],
+        "Nyström models differ from the pinned bits: {hashes:#018x?}"
+    );
+}

@@ -1,0 +1,620 @@
+//! The eigendecomposition of a real symmetric matrix, with the same bits on every CPU.
+//!
+//! A = U diag(λ) Uᵀ in two steps (Golub & Van Loan, "Matrix Computations", 4th ed., §8.3.1 and
+//! §8.3.5; the implicit QL algorithm of Bowdler, Martin, Reinsch & Wilkinson, "The QR and QL
+//! algorithms for symmetric matrices", Numer. Math. 11, 1968):
+//!
+//! 1. **Householder tridiagonalisation.** For k = 0, …, m−3 a reflector H_k = I − β vvᵀ on the
+//!    coordinates k+1, …, m−1 maps column k below the diagonal, x, onto αe₁ (α = −sign(x₀)‖x‖,
+//!    v = x − αe₁, β = 2/vᵀv = 1/(‖x‖(‖x‖ + |x₀|))). The trailing block B becomes H B H =
+//!    B − vqᵀ − qvᵀ with p = βBv and q = p − (βvᵀp/2)v. Then A = Q T Qᵀ with T tridiagonal and
+//!    Q = H₀H₁⋯H_{m−3}, formed backwards (H_{m−3} first, each reflector touching only the
+//!    block it acts on).
+//! 2. **Implicit QL with Wilkinson's shift** on T: each sweep deflates the top of the unreduced
+//!    part by a chain of plane rotations from the bottom up; T = S diag(λ) Sᵀ, S the product of
+//!    all rotations, and U = Q S.
+//!
+//! **Same bits everywhere.** Every operation is an IEEE multiply, add, divide or square root
+//! (no fused multiply-adds, no library `hypot`) in an order fixed by m alone. The loops the
+//! compiler vectorises (`symmetric/loops.rs`, one source compiled portable, for AVX2 and for
+//! AVX-512) are elementwise — a scaled row added to another, a rotation of two rows — except one
+//! dot product per row of the reduction, which keeps 8 lanes at every vector width. The
+//! reduction's pass over the trailing block runs by fixed groups of rows, whose partial sums are
+//! added in group order, in parallel. Step 2's rotations depend only on T, not on the vectors,
+//! so they are recorded while QL runs and applied to Q in batches, block of rows by block of
+//! rows, the blocks in parallel; Q's formation is split the same way by blocks of columns. Every
+//! entry receives the same operations in the same order whatever the SIMD level, the batch, the
+//! block width or the thread count ([`Eigen::of_with`] takes the first three; the tests compare
+//! all four).
+//!
+//! Cost: (4/3)m³ flops for the reduction (half of them in the pass over the upper triangle,
+//! memory-bound beyond the L2 cache), (4/3)m³ for Q, and about 6m³ for the rotations; 1.7–2.3×
+//! the time of faer's eigendecomposition at m = 256 … 2,048 (`examples/eigen_cpu.rs`,
+//! docs/benchmarks.md), whose divide-and-conquer step puts most of the work into matrix
+//! products.
+
+mod loops;
+
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, s};
+use rayon::prelude::*;
+
+use crate::simd::Simd;
+use loops::Loops;
+
+/// Columns of Q (rows of U's transpose) per block when reflectors and rotations are applied.
+const BLOCK: usize = 64;
+/// Rotations recorded before they are applied, per row of the matrix.
+const BATCH_PER_ROW: usize = 16;
+/// QL sweeps allowed for one eigenvalue before the decomposition gives up (2–3 are usual).
+const MAX_SWEEPS: usize = 60;
+
+/// The eigenvalues of a symmetric matrix in ascending order and their unit eigenvectors.
+///
+/// ```
+/// use ndarray::array;
+/// use rks::symmetric::Eigen;
+///
+/// let a = array![[2.0, 1.0], [1.0, 2.0]];
+/// let eigen = Eigen::of(a.view())?;
+/// assert!((eigen.values[0] - 1.0).abs() < 1e-15 && (eigen.values[1] - 3.0).abs() < 1e-15);
+/// // Row j of `vectors` is the eigenvector of values[j]: A u = λ u.
+/// let u = eigen.vectors.row(1);
+/// assert!((&a.dot(&u) - &(&u * 3.0)).iter().all(|d| d.abs() < 1e-15));
+/// # Ok::<(), rks::symmetric::NoConvergence>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Eigen {
+    /// λ₀ ≤ λ₁ ≤ … ≤ λ_{m−1}.
+    pub values: Vec<f64>,
+    /// m × m: row j is the unit eigenvector of `values[j]` (the rows are orthonormal).
+    pub vectors: Array2<f64>,
+}
+
+/// The QL iteration did not converge for one eigenvalue within its sweeps (it needs two or three;
+/// a matrix of finite entries has not been seen to exhaust them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the QL iteration did not converge for eigenvalue {index} of a {size} × {size} matrix")]
+pub struct NoConvergence {
+    /// Which eigenvalue (counted from the top of the tridiagonal matrix).
+    pub index: usize,
+    /// The matrix's order m.
+    pub size: usize,
+}
+
+impl Eigen {
+    /// The eigendecomposition of the symmetric matrix `a`, read from its lower triangle (the
+    /// upper one is taken to mirror it). Its entries must be finite.
+    ///
+    /// # Panics
+    /// If `a` is not square (a caller's bug: every caller builds the matrix).
+    pub fn of(a: ArrayView2<'_, f64>) -> Result<Self, NoConvergence> {
+        Self::of_with(a, Simd::detect(), BLOCK, BATCH_PER_ROW)
+    }
+
+    /// [`Eigen::of`] with the vector instructions `simd` allows, `block` columns per block and
+    /// `batch`·m rotations per batch (both at least 1): the bits depend on none of the three.
+    pub fn of_with(
+        a: ArrayView2<'_, f64>,
+        simd: Simd,
+        block: usize,
+        batch: usize,
+    ) -> Result<Self, NoConvergence> {
+        let loops = Loops::of(simd);
+        let m = a.nrows();
+        assert_eq!(a.ncols(), m, "the eigendecomposition needs a square matrix");
+        let (block, batch) = (block.max(1), batch.max(1));
+        let mut w: Vec<f64> = (0..m * m)
+            .map(|t| {
+                let (i, j) = (t / m, t % m);
+                if j <= i { a[(i, j)] } else { a[(j, i)] }
+            })
+            .collect();
+        let (mut d, mut e, betas) = tridiagonalize(loops, &mut w, m);
+        let mut blocks = RowBlocks::of_q(loops, &w, &betas, m, block);
+        ql(loops, &mut d, &mut e, &mut blocks, batch * m.max(1))?;
+        let mut order: Vec<usize> = (0..m).collect();
+        order.sort_by(|&a, &b| d[a].total_cmp(&d[b]).then(a.cmp(&b)));
+        let values = order.iter().map(|&j| d[j]).collect();
+        let vectors = Array2::from_shape_fn((m, m), |(j, r)| blocks.get(order[j], r));
+        Ok(Self { values, vectors })
+    }
+}
+
+/// √(a² + b²) without overflow, from IEEE operations only (a library `hypot` may round
+/// differently on another platform).
+fn pythag(a: f64, b: f64) -> f64 {
+    let (a, b) = (a.abs(), b.abs());
+    let (big, small) = if a >= b { (a, b) } else { (b, a) };
+    if big == 0.0 {
+        return 0.0;
+    }
+    let r = small / big;
+    big * (1.0 + r * r).sqrt()
+}
+
+/// The sum of a·b over the pairs, in index order.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).fold(0.0, |s, (x, y)| s + x * y)
+}
+
+/// Turns x into the Householder vector v = x − αe₁ in place and returns (α, β), or returns
+/// None (x untouched) when x is already a multiple of e₁ (H = I).
+fn reflect(x: &mut [f64]) -> Option<(f64, f64)> {
+    if x[1..].iter().all(|&v| v == 0.0) {
+        return None;
+    }
+    // ‖x‖ scaled by the largest entry, so that no square overflows or underflows.
+    let scale = x.iter().fold(0.0f64, |s, v| s.max(v.abs()));
+    let squares = x.iter().fold(0.0, |s, &v| {
+        let t = v / scale;
+        s + t * t
+    });
+    let norm = scale * squares.sqrt();
+    let x0 = x[0];
+    let alpha = if x0 > 0.0 { -norm } else { norm };
+    x[0] = x0 - alpha;
+    Some((alpha, 1.0 / (norm * (norm + x0.abs()))))
+}
+
+/// Rows per group in the tridiagonalisation's passes (the bits depend on it: the partial sums
+/// of each group are added in group order).
+const GROUP: usize = 128;
+
+/// Reduces the symmetric `w` (m × m, row-major, read and updated in its upper triangle only) to
+/// tridiagonal form: returns the diagonal d, the subdiagonal e (e[k] = T[k+1][k], e[m−1] = 0)
+/// and each reflector's β (0 for none); reflector k's v is left in row k of `w`, columns
+/// k+1…m−1.
+///
+/// One pass over the trailing block per step (its upper triangle: half the memory traffic of
+/// the whole block): step k updates B's first row (row k+1 of A) first, makes reflector k+1
+/// from it, and then updates the rest of B row by row, adding each updated row's share of the
+/// next step's p′ = β′B′v′ while the row is in cache ([`symmetric_pass`]).
+fn tridiagonalize(loops: Loops, w: &mut [f64], m: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let steps = m.saturating_sub(2);
+    let (mut d, mut e) = (vec![0.0; m], vec![0.0; m]);
+    let mut betas = vec![0.0; steps];
+    let (mut p, mut q) = (vec![0.0; m], vec![0.0; m]);
+    let mut partials = vec![0.0; m.div_ceil(GROUP) * m];
+    // Step k's reflection when step k−1 made it (with p = βBv), None to make it at step k.
+    let mut prepared: Option<Option<(f64, f64)>> = None;
+    for k in 0..steps {
+        d[k] = w[k * m + k];
+        let n = m - k - 1;
+        let made_p = prepared.is_some();
+        let reflection = match prepared.take() {
+            Some(r) => r,
+            None => reflect(&mut w[k * m + k + 1..(k + 1) * m]),
+        };
+        let Some((alpha, beta)) = reflection else {
+            e[k] = w[k * m + k + 1];
+            continue;
+        };
+        e[k] = alpha;
+        betas[k] = beta;
+        let (head, tail) = w.split_at_mut((k + 1) * m);
+        let v = &head[k * m + k + 1..(k + 1) * m];
+        let whole = ArrayViewMut2::from_shape((n, m), tail)
+            .unwrap_or_else(|_| unreachable!("the tail holds the n rows below row k"));
+        let mut b = whole.slice_move(s![.., k + 1..]);
+        let p = &mut p[..n];
+        if !made_p {
+            symmetric_pass(loops, b.view_mut(), None, Some(v), p, &mut partials);
+            p.iter_mut().for_each(|pi| *pi *= beta);
+        }
+        let half = 0.5 * beta * dot(v, p);
+        let q = &mut q[..n];
+        for ((qi, &pi), &vi) in q.iter_mut().zip(p.iter()).zip(v) {
+            *qi = pi - half * vi;
+        }
+        let (mut first, rest) = b.split_at(Axis(0), 1);
+        let first = first
+            .as_slice_mut()
+            .unwrap_or_else(|| unreachable!("a row of a standard-layout block"));
+        loops.rank2(v[0], q, q[0], v, first);
+        // Reflector k+1 from the updated row k+1 (the last step, m−3, has no successor).
+        let next = if k + 1 < steps {
+            let r = reflect(&mut first[1..]);
+            prepared = Some(r);
+            r
+        } else {
+            None
+        };
+        let v_next = next.map(|_| &first[1..]);
+        let p_next = &mut p[..n - 1];
+        let rest = rest.slice_move(s![.., 1..]);
+        symmetric_pass(
+            loops,
+            rest,
+            Some((&v[1..], &q[1..])),
+            v_next,
+            p_next,
+            &mut partials,
+        );
+        if let Some((_, beta_next)) = next {
+            p_next.iter_mut().for_each(|pi| *pi *= beta_next);
+        }
+    }
+    if m >= 2 {
+        d[m - 2] = w[(m - 2) * m + m - 2];
+        e[m - 2] = w[(m - 2) * m + m - 1];
+    }
+    if m >= 1 {
+        d[m - 1] = w[m * m - 1];
+    }
+    (d, e, betas)
+}
+
+/// One pass over the upper triangle of the symmetric n × n block `b`: first, with `update` =
+/// (v, q), each row's B_ij −= v_i·q_j + q_i·v_j (j ≥ i); then, with `u`, `out` = B·u (the
+/// updated B). Stored row i holds B_ij for j ≥ i only, so (Bu)_i is the dot product of the row
+/// with u_{i…} plus the entries B_ji·u_j (j < i) of the rows above: each row adds its dot
+/// product to out_i and u_i times its entries right of the diagonal to out_{i+1…}.
+///
+/// By groups of [`GROUP`] rows, in parallel when the block is large: each group keeps its own
+/// partial sums, and out_j adds the groups' partials in group order (rows are long and
+/// contiguous, which the memory system streams well). The same bits serially or in parallel,
+/// for any thread count.
+fn symmetric_pass(
+    loops: Loops,
+    mut b: ArrayViewMut2<'_, f64>,
+    update: Option<(&[f64], &[f64])>,
+    u: Option<&[f64]>,
+    out: &mut [f64],
+    partials: &mut [f64],
+) {
+    let n = b.nrows();
+    if n == 0 {
+        return;
+    }
+    let count = n.div_ceil(GROUP);
+    let partials = &mut partials[..count * n];
+    let group = |(g, (rows, part)): (usize, (ArrayViewMut2<'_, f64>, &mut [f64]))| {
+        loops.rows(g * GROUP, rows, part, update, u);
+    };
+    let groups = b.axis_chunks_iter_mut(Axis(0), GROUP);
+    if n >= 2 * GROUP {
+        groups
+            .into_par_iter()
+            .zip(partials.par_chunks_mut(n))
+            .enumerate()
+            .for_each(group);
+    } else {
+        groups
+            .into_iter()
+            .zip(partials.chunks_mut(n))
+            .enumerate()
+            .for_each(group);
+    }
+    if u.is_some() {
+        // Index j has partials from the groups at or above it: g ≤ j / GROUP.
+        for (j, o) in out.iter_mut().enumerate() {
+            *o = (0..=j / GROUP).fold(0.0, |sum, g| sum + partials[g * n + j]);
+        }
+    }
+}
+
+/// Qᵀ (so U's transpose in the end) split by columns into blocks: block b holds Qᵀ[:, c₀..c₁]
+/// (Q's rows c₀..c₁) row-major, m rows of width c₁ − c₀. A rotation of Qᵀ's rows i and i+1
+/// is then an elementwise update of two contiguous rows of every block.
+struct RowBlocks {
+    /// m, the blocks' row count.
+    rows: usize,
+    /// The blocks' width (the last one's may be less).
+    width: usize,
+    blocks: Vec<Vec<f64>>,
+}
+
+impl RowBlocks {
+    /// Q = H₀H₁⋯H_{m−3} from the reflectors `tridiagonalize` left in `w`, laid out as blocks.
+    ///
+    /// Q is formed backwards, Z ← H_k Z for k = m−3, …, 0 from Z = I, by blocks of Q's columns
+    /// in parallel (a reflector acts on each column alone): in a block, w = vᵀZ[k+1.., cols] as
+    /// Σ_i v_i·(row k+1+i) and Z[k+1+i, cols] −= (βv_i)·w. Columns before k+1 are still those
+    /// of I there and are left alone.
+    fn of_q(loops: Loops, w: &[f64], betas: &[f64], m: usize, block: usize) -> Self {
+        let starts: Vec<usize> = (0..m).step_by(block).collect();
+        let columns: Vec<Vec<f64>> = starts
+            .par_iter()
+            .map(|&c0| loops.columns_of_q(w, betas, m, (c0, block.min(m - c0))))
+            .collect();
+        // Transposed into blocks of Q's rows: entry (i, r) of block b is Q[c₀ + r][i].
+        let blocks = starts
+            .iter()
+            .map(|&c0| {
+                let bw = block.min(m - c0);
+                let mut t = vec![0.0; m * bw];
+                for (i, out) in t.chunks_exact_mut(bw).enumerate() {
+                    let (source, wi) = (&columns[i / block], block.min(m - i / block * block));
+                    for (r, o) in out.iter_mut().enumerate() {
+                        *o = source[(c0 + r) * wi + i % block];
+                    }
+                }
+                t
+            })
+            .collect();
+        Self {
+            rows: m,
+            width: block,
+            blocks,
+        }
+    }
+
+    /// Uᵀ[i][r] = U[r][i]: entry r of eigenvector i.
+    fn get(&self, i: usize, r: usize) -> f64 {
+        let block = &self.blocks[r / self.width];
+        block[i * (block.len() / self.rows) + r % self.width]
+    }
+
+    /// Applies the rotations in order: each (i, c, s) takes rows i and i+1 of Qᵀ (columns i and
+    /// i+1 of Q) to (c·z_i − s·z_{i+1}, s·z_i + c·z_{i+1}). A sweep's rotations come with i
+    /// falling by one, and each such run is one [`Loops::chain`]. Blocks in parallel.
+    fn rotate(&mut self, loops: Loops, rotations: &[(usize, f64, f64)]) {
+        let m = self.rows;
+        self.blocks.par_iter_mut().for_each(|block| {
+            let bw = block.len() / m;
+            let mut carry = vec![0.0; bw];
+            let mut rest = rotations;
+            while let Some(&(top, _, _)) = rest.first() {
+                let run = 1 + rest.windows(2).take_while(|w| w[1].0 + 1 == w[0].0).count();
+                let bottom = top + 1 - run;
+                let rows = &mut block[bottom * bw..(top + 2) * bw];
+                loops.chain(&rest[..run], rows, bw, &mut carry);
+                rest = &rest[run..];
+            }
+        });
+    }
+}
+
+/// Implicit QL with Wilkinson's shift on the tridiagonal (d, e): d becomes the eigenvalues (in
+/// no particular order), and the rotations, applied to `blocks` in batches of `batch`, turn Qᵀ
+/// into Uᵀ.
+fn ql(
+    loops: Loops,
+    d: &mut [f64],
+    e: &mut [f64],
+    blocks: &mut RowBlocks,
+    batch: usize,
+) -> Result<(), NoConvergence> {
+    let m = d.len();
+    let mut pending: Vec<(usize, f64, f64)> = Vec::with_capacity(batch + m);
+    // ‖T‖ (the largest row sum of |entries|, to a factor of 2): entries below ε‖T‖ are
+    // rounding noise of the reduction, and no sweep makes them smaller relative to their
+    // neighbours.
+    let norm = (0..m).fold(0.0f64, |n, i| {
+        let above = if i > 0 { e[i - 1].abs() } else { 0.0 };
+        n.max(d[i].abs() + e[i].abs() + above)
+    });
+    for l in 0..m {
+        let mut sweeps = 0;
+        loop {
+            // The first negligible subdiagonal entry at or below l splits T there: negligible
+            // against its neighbours on the diagonal (what keeps small eigenvalues accurate to
+            // their own size when they are) or against ‖T‖.
+            let mut end = l;
+            while end + 1 < m {
+                let scale = d[end].abs() + d[end + 1].abs();
+                let e_end = e[end].abs();
+                if e_end <= f64::EPSILON * scale || e_end <= f64::EPSILON * norm {
+                    break;
+                }
+                end += 1;
+            }
+            if end == l {
+                break;
+            }
+            if sweeps == MAX_SWEEPS {
+                return Err(NoConvergence { index: l, size: m });
+            }
+            sweeps += 1;
+            // Wilkinson's shift: the eigenvalue of the leading 2 × 2 block nearer d[l].
+            let mut g = (d[l + 1] - d[l]) / (2.0 * e[l]);
+            let r = pythag(g, 1.0);
+            g = d[end] - d[l] + e[l] / (g + if g >= 0.0 { r } else { -r });
+            let (mut s, mut c, mut p) = (1.0, 1.0, 0.0);
+            let mut split = false;
+            for i in (l..end).rev() {
+                let f = s * e[i];
+                let b = c * e[i];
+                let r = pythag(f, g);
+                e[i + 1] = r;
+                if r == 0.0 {
+                    // An exact zero: T splits at i+1; start again above it.
+                    d[i + 1] -= p;
+                    e[end] = 0.0;
+                    split = true;
+                    break;
+                }
+                s = f / r;
+                c = g / r;
+                g = d[i + 1] - p;
+                let r = (d[i] - g) * s + 2.0 * c * b;
+                p = s * r;
+                d[i + 1] = g + p;
+                g = c * r - b;
+                pending.push((i, c, s));
+            }
+            if split {
+                continue;
+            }
+            d[l] -= p;
+            e[l] = g;
+            e[end] = 0.0;
+            if pending.len() >= batch {
+                blocks.rotate(loops, &pending);
+                pending.clear();
+            }
+        }
+    }
+    blocks.rotate(loops, &pending);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// A symmetric m × m matrix with entries uniform in [−1, 1).
+    fn random(m: usize, seed: u64) -> Array2<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let a = Array2::from_shape_simple_fn((m, m), || rng.random::<f64>() * 2.0 - 1.0);
+        (&a + &a.t()) * 0.5
+    }
+
+    /// A Gaussian kernel matrix of m points in 3 dimensions, each point twice (rank ≤ m/2 + 1).
+    fn kernel(m: usize) -> Array2<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let points: Vec<[f64; 3]> = (0..m.div_ceil(2))
+            .map(|_| [rng.random(), rng.random(), rng.random()])
+            .collect();
+        Array2::from_shape_fn((m, m), |(i, j)| {
+            let (a, b) = (points[i / 2], points[j / 2]);
+            let d2: f64 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
+            (-d2).exp()
+        })
+    }
+
+    /// The largest |entry| of A − UᵀΛU and of UUᵀ − I, relative to max|A| and to 1.
+    fn residuals(a: &Array2<f64>, eigen: &Eigen) -> (f64, f64) {
+        let m = a.nrows();
+        let u = &eigen.vectors;
+        let lambda = Array2::from_diag(&ndarray::Array1::from(eigen.values.clone()));
+        let back = u.t().dot(&lambda).dot(u);
+        let scale = a.iter().fold(f64::MIN_POSITIVE, |s, v| s.max(v.abs()));
+        let fit = (&back - a).iter().fold(0.0f64, |s, v| s.max(v.abs())) / scale;
+        let orth = (u.dot(&u.t()) - Array2::<f64>::eye(m))
+            .iter()
+            .fold(0.0f64, |s, v| s.max(v.abs()));
+        (fit, orth)
+    }
+
+    fn check(a: &Array2<f64>, what: &str) -> Eigen {
+        let m = a.nrows();
+        let eigen = Eigen::of(a.view()).unwrap();
+        let (fit, orth) = residuals(a, &eigen);
+        let tolerance = 1e-14 * (m as f64 + 10.0);
+        assert!(
+            fit < tolerance && orth < tolerance,
+            "{what}, m = {m}: |A − UᵀΛU| = {fit:e}, |UUᵀ − I| = {orth:e}"
+        );
+        assert!(
+            eigen.values.windows(2).all(|w| w[0] <= w[1]),
+            "{what}: not ascending"
+        );
+        eigen
+    }
+
+    #[test]
+    fn reconstructs_random_and_kernel_matrices() {
+        for m in [1, 2, 3, 4, 5, 17, 63, 64, 65, 130, 200] {
+            check(&random(m, m as u64), "random");
+            check(&kernel(m), "kernel of repeated points");
+        }
+    }
+
+    #[test]
+    fn agrees_with_faer_on_the_eigenvalues() {
+        for m in [3, 40, 129] {
+            for a in [random(m, 1), kernel(m)] {
+                let ours = Eigen::of(a.view()).unwrap();
+                let data = a.as_standard_layout().to_owned();
+                let view = faer::MatRef::from_row_major_slice(data.as_slice().unwrap(), m, m);
+                let theirs = view.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+                let top = theirs.iter().fold(0.0f64, |s, v| s.max(v.abs()));
+                for (x, y) in ours.values.iter().zip(&theirs) {
+                    assert!((x - y).abs() <= 1e-13 * top, "m = {m}: {x} against {y}");
+                }
+            }
+        }
+    }
+
+    /// Gaussian kernel matrices of m points in 2 dimensions at widths σ: at wide σ all but a
+    /// few eigenvalues are rounding noise (|λ| ~ 10⁻¹⁷·λ_max), where a test of the subdiagonal
+    /// relative to its neighbours on the diagonal alone never splits T.
+    fn wide_kernel(m: usize, sigma: f64) -> Array2<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(21);
+        let points: Vec<[f64; 2]> = (0..m).map(|_| [rng.random(), rng.random()]).collect();
+        Array2::from_shape_fn((m, m), |(i, j)| {
+            let (a, b) = (points[i], points[j]);
+            let d2 = (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2);
+            (-d2 / (2.0 * sigma * sigma)).exp()
+        })
+    }
+
+    #[test]
+    fn converges_where_most_eigenvalues_are_rounding_noise() {
+        for m in [128, 400] {
+            for sigma in [0.3, 1.0, 3.0, 10.0, 100.0] {
+                check(&wide_kernel(m, sigma), &format!("wide kernel, σ = {sigma}"));
+            }
+        }
+    }
+
+    #[test]
+    fn special_matrices() {
+        // Already diagonal: no reflector, no rotation.
+        let d = Array2::from_diag(&ndarray::array![3.0, -1.0, 2.0, 0.0, 2.0]);
+        let e = check(&d, "diagonal");
+        assert_eq!(e.values, vec![-1.0, 0.0, 2.0, 2.0, 3.0]);
+        check(&Array2::zeros((6, 6)), "zero");
+        let i = check(&Array2::eye(70), "identity");
+        assert!(i.values.iter().all(|&v| v == 1.0));
+        // A zero row and column in the middle splits the tridiagonal matrix.
+        let mut a = random(9, 3);
+        a.row_mut(4).fill(0.0);
+        a.column_mut(4).fill(0.0);
+        check(&a, "split");
+        // Entries far from 1 in both directions.
+        check(&(random(20, 4) * 1e150), "huge");
+        check(&(random(20, 4) * 1e-150), "tiny");
+        let empty = Eigen::of(Array2::zeros((0, 0)).view()).unwrap();
+        assert!(empty.values.is_empty() && empty.vectors.is_empty());
+    }
+
+    #[test]
+    fn reads_the_lower_triangle_only() {
+        let a = random(30, 9);
+        let mut b = a.clone();
+        for i in 0..30 {
+            for j in i + 1..30 {
+                b[(i, j)] = 7.0;
+            }
+        }
+        let (x, y) = (Eigen::of(a.view()).unwrap(), Eigen::of(b.view()).unwrap());
+        assert_eq!(x.values, y.values);
+        assert_eq!(x.vectors, y.vectors);
+    }
+
+    #[test]
+    fn bits_do_not_depend_on_simd_blocks_batches_or_threads() {
+        let bits = |e: &Eigen| -> Vec<u64> {
+            e.values
+                .iter()
+                .chain(e.vectors.iter())
+                .map(|v| v.to_bits())
+                .collect()
+        };
+        // 300: the tridiagonalisation's row groups in parallel.
+        for a in [random(150, 2), kernel(150), kernel(300)] {
+            let reference = bits(&Eigen::of(a.view()).unwrap());
+            for (block, batch) in [(1, 1), (7, 3), (64, 1), (150, 1000), (1000, 2)] {
+                for simd in Simd::levels() {
+                    let e = Eigen::of_with(a.view(), simd, block, batch).unwrap();
+                    assert!(
+                        bits(&e) == reference,
+                        "block {block}, batch {batch}, {simd:?}"
+                    );
+                }
+            }
+            for threads in [1, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let e = pool.install(|| Eigen::of(a.view()).unwrap());
+                assert!(bits(&e) == reference, "{threads} threads");
+            }
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! The eigendecomposition's loops ([`super`]), one source compiled three times: portable, and
+//! with AVX2 + FMA or AVX-512 enabled, so that the compiler vectorises them 4 or 8 lanes wide
+//! where the CPU has those. Multiplies and adds stay separate (Rust never fuses them) and the
+//! one reduction, [`dot`](portable::dot), keeps 8 lanes whatever the vector width, so each
+//! entry's arithmetic is the same at every level: the same bits (the tests of [`super`] compare
+//! whole decompositions at every level). Each entry point is a whole pass (a stripe of the
+//! tridiagonalisation, a block of Q, a chain of rotations), so the level is chosen once per
+//! pass and the small loops inline into it.
+
+use ndarray::ArrayViewMut2;
+
+use crate::simd::Simd;
+#[cfg(target_arch = "x86_64")]
+use crate::simd::{Avx2Fma, Avx512};
+
+/// The loops, with the given attributes (inlining, or the target features).
+macro_rules! loops {
+    ($(#[$attr:meta])*) => {
+        use ndarray::ArrayViewMut2;
+
+        /// y ← y + α·x, entry by entry.
+        $(#[$attr])*
+        fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
+            for (y, &x) in y.iter_mut().zip(x) {
+                *y += alpha * x;
+            }
+        }
+
+        /// z ← z − (a·q + b·v), entry by entry: one row of the symmetric rank-2 update.
+        $(#[$attr])*
+        pub(super) fn rank2(a: f64, q: &[f64], b: f64, v: &[f64], z: &mut [f64]) {
+            for ((z, &q), &v) in z.iter_mut().zip(q).zip(v) {
+                *z -= a * q + b * v;
+            }
+        }
+
+        /// acc[l] += Σ x_j·y_j over the entries j ≡ l mod 8 of slices whose length is a
+        /// multiple of 8, in order: a dot product's lanes, continued chunk by chunk.
+        $(#[$attr])*
+        fn lanes(x: &[f64], y: &[f64], acc: &mut [f64; 8]) {
+            for (a, b) in x.chunks_exact(8).zip(y.chunks_exact(8)) {
+                for l in 0..8 {
+                    acc[l] += a[l] * b[l];
+                }
+            }
+        }
+
+        /// One row's share of the tridiagonalisation's pass over equal-length slices:
+        /// z_j ← z_j − (a·q_j + b·v_j), out_j += w·z_j (the new z_j), and the returned
+        /// Σ z_j·u_j in 8 lanes (lane l sums the entries j ≡ l mod 8 of the body in order, the
+        /// lanes added in a fixed tree, then the tail in order). By chunks of 512 entries, each
+        /// loop over a chunk while it is in L1 cache; the chunks change no sum.
+        $(#[$attr])*
+        fn row_pass(
+            (a, q, b, v): (f64, &[f64], f64, &[f64]),
+            z: &mut [f64],
+            (w, u): (f64, &[f64]),
+            out: &mut [f64],
+        ) -> f64 {
+            let n = z.len();
+            let body = n - n % 8;
+            let mut acc = [0.0f64; 8];
+            let mut start = 0;
+            while start < n {
+                let end = if start < body { (start + 512).min(body) } else { n };
+                let r = start..end;
+                rank2(a, &q[r.clone()], b, &v[r.clone()], &mut z[r.clone()]);
+                axpy(w, &z[r.clone()], &mut out[r.clone()]);
+                if start < body {
+                    lanes(&z[r.clone()], &u[r], &mut acc);
+                }
+                start = end;
+            }
+            let mut tail = 0.0;
+            for (x, y) in z[body..].iter().zip(&u[body..n]) {
+                tail += x * y;
+            }
+            (((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])))
+                + tail
+        }
+
+        /// Rows r₀ … of the tridiagonalisation's pass over the upper triangle of a symmetric
+        /// n × n block (`super::symmetric_pass`): for each row i its entries from the
+        /// diagonal on, updated by (v, q) (a zero update without), then the row's dot product
+        /// with u into part[i] (the diagonal's term first) and u_i times its entries right of
+        /// the diagonal into part[i+1…] (zero times them without u).
+        $(#[$attr])*
+        pub(super) fn rows(
+            r0: usize,
+            mut rows: ArrayViewMut2<'_, f64>,
+            part: &mut [f64],
+            update: Option<(&[f64], &[f64])>,
+            u: Option<&[f64]>,
+        ) {
+            part[r0..].fill(0.0);
+            for (local, mut row) in rows.rows_mut().into_iter().enumerate() {
+                let i = r0 + local;
+                let row = row
+                    .as_slice_mut()
+                    .unwrap_or_else(|| unreachable!("a row of a standard-layout block"));
+                // Without an update, a = b = 0 leaves every finite z as it is; without u, w = 0
+                // adds nothing that is read (part is scratch then). `any` is a finite vector of
+                // the block's length to stand in for the missing ones.
+                let Some(any) = u.or(update.map(|(v, _)| v)) else {
+                    return;
+                };
+                let (a, q, b, v) = match update {
+                    Some((v, q)) => (v[i], q, q[i], v),
+                    None => (0.0, any, 0.0, any),
+                };
+                let (w, u) = match u {
+                    Some(u) => (u[i], u),
+                    None => (0.0, any),
+                };
+                let segment = &mut row[i..];
+                let diagonal = segment[0] - (a * q[i] + b * v[i]);
+                segment[0] = diagonal;
+                let (head, tail) = part[i..].split_at_mut(1);
+                let factors = (a, &q[i + 1..], b, &v[i + 1..]);
+                let rest = row_pass(factors, &mut segment[1..], (w, &u[i + 1..]), tail);
+                head[0] += diagonal * u[i] + rest;
+            }
+        }
+
+        /// Q's columns c₀ … c₀ + bw (m rows of bw, row-major) from the reflectors left in `w`
+        /// (`super::RowBlocks::of_q`): Z = I, then Z ← H_k Z for k = m−3, …, 0, each as
+        /// s = vᵀZ[k+1.., cols] (Σ_i v_i·row k+1+i) and Z[k+1+i, cols] −= (βv_i)·s, on the
+        /// columns from k+1 only (those before are still I's there).
+        $(#[$attr])*
+        pub(super) fn columns_of_q(
+            w: &[f64],
+            betas: &[f64],
+            m: usize,
+            (c0, bw): (usize, usize),
+        ) -> Vec<f64> {
+            let mut z = vec![0.0; m * bw];
+            for c in 0..bw {
+                z[(c0 + c) * bw + c] = 1.0;
+            }
+            let mut s = vec![0.0; bw];
+            for (k, &beta) in betas.iter().enumerate().rev() {
+                let first = (k + 1).max(c0) - c0;
+                if beta == 0.0 || first >= bw {
+                    continue;
+                }
+                let v = &w[k * m + k + 1..(k + 1) * m];
+                let s = &mut s[first..];
+                s.fill(0.0);
+                let rows = &mut z[(k + 1) * bw..];
+                for (&vi, row) in v.iter().zip(rows.chunks_exact(bw)) {
+                    axpy(vi, &row[first..], s);
+                }
+                // z − t·s is z + (−t)·s exactly.
+                for (&vi, row) in v.iter().zip(rows.chunks_exact_mut(bw)) {
+                    axpy(-(beta * vi), s, &mut row[first..]);
+                }
+            }
+            z
+        }
+
+        /// A chain of plane rotations down a block of rows of `width` entries: `rows` holds
+        /// rows lo, …, hi = lo + k, and rotation j of the k (i = hi − 1 − j, its c and s) takes
+        /// rows (i, i+1) to (c·z_i − s·z_{i+1}, s·z_i + c·z_{i+1}), entry by entry. Row i+1 is
+        /// final once rotation i is done, so the new z_i is carried to the next rotation in
+        /// `carry` (`width` entries) instead of going back to memory and forth.
+        $(#[$attr])*
+        pub(super) fn chain(
+            rotations: &[(usize, f64, f64)],
+            rows: &mut [f64],
+            width: usize,
+            carry: &mut [f64],
+        ) {
+            let k = rotations.len();
+            let carry = &mut carry[..width];
+            carry.copy_from_slice(&rows[k * width..(k + 1) * width]);
+            for (j, &(_, c, s)) in rotations.iter().enumerate() {
+                let i = k - 1 - j;
+                let (lower, upper) = rows.split_at_mut((i + 1) * width);
+                let (z, out) = (&lower[i * width..], &mut upper[..width]);
+                for ((&a, o), t) in z.iter().zip(out.iter_mut()).zip(carry.iter_mut()) {
+                    let b = *t;
+                    *o = s * a + c * b;
+                    *t = c * a - s * b;
+                }
+            }
+            rows[..width].copy_from_slice(carry);
+        }
+    };
+}
+
+mod portable {
+    loops!(#[inline]);
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    loops!(#[target_feature(enable = "avx2,fma")]);
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    loops!(#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]);
+}
+
+/// Which compilation of the loops runs; its token proves the CPU has the features.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Loops {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx2(Avx2Fma),
+    #[cfg(target_arch = "x86_64")]
+    Avx512(Avx512),
+}
+
+/// Each entry point dispatches to the level's compilation.
+macro_rules! dispatch {
+    ($(fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)?;)*) => {$(
+        #[inline]
+        pub(super) fn $name(self, $($arg: $ty),*) $(-> $ret)? {
+            match self {
+                Self::Portable => portable::$name($($arg),*),
+                // SAFETY: the token proves the CPU has AVX2 and FMA.
+                #[cfg(target_arch = "x86_64")]
+                Self::Avx2(_) => unsafe { avx2::$name($($arg),*) },
+                // SAFETY: the token proves the CPU has AVX-512 F, DQ, VL, BW, AVX2 and FMA.
+                #[cfg(target_arch = "x86_64")]
+                Self::Avx512(_) => unsafe { avx512::$name($($arg),*) },
+            }
+        }
+    )*};
+}
+
+impl Loops {
+    /// The widest level `simd` allows.
+    pub(super) fn of(simd: Simd) -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if let Some(cpu) = simd.avx512() {
+                return Self::Avx512(cpu);
+            }
+            if let Some(cpu) = simd.avx2_fma() {
+                return Self::Avx2(cpu);
+            }
+        }
+        let _ = simd;
+        Self::Portable
+    }
+
+    dispatch! {
+        fn rank2(a: f64, q: &[f64], b: f64, v: &[f64], z: &mut [f64]);
+        fn rows(
+            r0: usize,
+            rows: ArrayViewMut2<'_, f64>,
+            part: &mut [f64],
+            update: Option<(&[f64], &[f64])>,
+            u: Option<&[f64]>
+        );
+        fn columns_of_q(w: &[f64], betas: &[f64], m: usize, at: (usize, usize)) -> Vec<f64>;
+        fn chain(rotations: &[(usize, f64, f64)], rows: &mut [f64], width: usize, carry: &mut [f64]);
+    }
+}
