@@ -1001,6 +1001,14 @@ impl KernelMachineValidParams {
                     break;
                 };
                 spent += estimate(n);
+                if self.map_kind() == MapKind::Nystrom && n >= x.nrows() {
+                    // Every row is a landmark already: a doubling would fit the same map again.
+                    notes.push(format!(
+                        "n = {n}: Nyström takes every one of the {} rows as a landmark already",
+                        x.nrows()
+                    ));
+                    break;
+                }
                 if n < start {
                     // The step below the n given, for the first comparison: the n given next.
                     n *= 2;
