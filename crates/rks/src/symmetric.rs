@@ -103,21 +103,50 @@ impl Eigen {
         let m = a.nrows();
         assert_eq!(a.ncols(), m, "the eigendecomposition needs a square matrix");
         let (block, batch) = (block.max(1), batch.max(1));
-        let mut w: Vec<f64> = (0..m * m)
-            .map(|t| {
-                let (i, j) = (t / m, t % m);
-                if j <= i { a[(i, j)] } else { a[(j, i)] }
-            })
-            .collect();
+        let lower = |t: usize| {
+            let (i, j) = (t / m, t % m);
+            if j <= i { a[(i, j)] } else { a[(j, i)] }
+        };
+        // Scaled by a power of two (exactly) so that the largest entry is in [1, 2): the
+        // convergence tests and the rotations stay clear of subnormal numbers, and the bits of
+        // the vectors do not depend on the matrix's scale.
+        let top = (0..m * m).fold(0.0f64, |t, k| t.max(lower(k).abs()));
+        let [s1, s2] = power_of_two(top);
+        let mut w: Vec<f64> = (0..m * m).map(|t| lower(t) * s1 * s2).collect();
         let (mut d, mut e, betas) = tridiagonalize(loops, &mut w, m);
         let mut blocks = RowBlocks::of_q(loops, &w, &betas, m, block);
         ql(loops, &mut d, &mut e, &mut blocks, batch * m.max(1))?;
         let mut order: Vec<usize> = (0..m).collect();
         order.sort_by(|&a, &b| d[a].total_cmp(&d[b]).then(a.cmp(&b)));
-        let values = order.iter().map(|&j| d[j]).collect();
+        let values = order.iter().map(|&j| d[j] / s2 / s1).collect();
         let vectors = Array2::from_shape_fn((m, m), |(j, r)| blocks.get(order[j], r));
         Ok(Self { values, vectors })
     }
+}
+
+/// Two powers of two whose product s puts s·x in [1, 2) for a finite x > 0 (1 and 1 for x = 0),
+/// each finite where s itself would not be (x subnormal needs s up to 2¹⁰⁷⁴); multiplying by
+/// one and then the other is exact.
+fn power_of_two(x: f64) -> [f64; 2] {
+    if x == 0.0 {
+        return [1.0; 2];
+    }
+    let first = if x < 2f64.powi(-511) {
+        2f64.powi(600)
+    } else if x > 2f64.powi(511) {
+        2f64.powi(-600)
+    } else {
+        1.0
+    };
+    let y = x * first;
+    let mut second = 1.0;
+    while y * second < 1.0 {
+        second *= 2.0;
+    }
+    while y * second >= 2.0 {
+        second *= 0.5;
+    }
+    [first, second]
 }
 
 /// √(a² + b²) without overflow, from IEEE operations only (a library `hypot` may round
@@ -137,23 +166,25 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).fold(0.0, |s, (x, y)| s + x * y)
 }
 
-/// Turns x into the Householder vector v = x − αe₁ in place and returns (α, β), or returns
-/// None (x untouched) when x is already a multiple of e₁ (H = I).
+/// Turns x into a Householder vector v in place and returns (α, β) with H = I − βvvᵀ mapping x
+/// onto αe₁, or returns None (x untouched) when x is already a multiple of e₁ (H = I).
+///
+/// v is x − αe₁ divided by s = max|x_i|, and β = 1/(ν(ν + |x₀|/s)) with ν = ‖x‖/s ∈ [1, √n]
+/// (H does not change when v is scaled and β scaled back): no square or product of v and β
+/// underflows or overflows, however small or large x is — with x near the smallest normal
+/// numbers (kernel values of far-apart points), ‖x‖² underflows to 0 and 2/vᵀv would be
+/// infinite.
 fn reflect(x: &mut [f64]) -> Option<(f64, f64)> {
     if x[1..].iter().all(|&v| v == 0.0) {
         return None;
     }
-    // ‖x‖ scaled by the largest entry, so that no square overflows or underflows.
     let scale = x.iter().fold(0.0f64, |s, v| s.max(v.abs()));
-    let squares = x.iter().fold(0.0, |s, &v| {
-        let t = v / scale;
-        s + t * t
-    });
-    let norm = scale * squares.sqrt();
+    x.iter_mut().for_each(|v| *v /= scale);
+    let nu = x.iter().fold(0.0, |s, &v| s + v * v).sqrt();
     let x0 = x[0];
-    let alpha = if x0 > 0.0 { -norm } else { norm };
+    let alpha = if x0 > 0.0 { -nu } else { nu };
     x[0] = x0 - alpha;
-    Some((alpha, 1.0 / (norm * (norm + x0.abs()))))
+    Some((alpha * scale, 1.0 / (nu * (nu + x0.abs()))))
 }
 
 /// Rows per group in the tridiagonalisation's passes (the bits depend on it: the partial sums
@@ -549,6 +580,39 @@ mod tests {
                 check(&wide_kernel(m, sigma), &format!("wide kernel, σ = {sigma}"));
             }
         }
+    }
+
+    #[test]
+    fn subnormal_and_tiny_entries() {
+        // A narrow kernel's matrix: the identity and off-diagonal values down to subnormal
+        // numbers (the reflector's ‖x‖² underflows to 0 unless x is scaled first).
+        let mut a = Array2::<f64>::eye(50);
+        for (k, value) in [5e-316, 1e-312, 1e-300, 1e-150, 1e-19, 8e-14, 2e-12]
+            .iter()
+            .enumerate()
+        {
+            for i in 0..50 - k - 1 {
+                if (i + k) % 3 == 0 {
+                    a[(i + k + 1, i)] = *value;
+                    a[(i, i + k + 1)] = *value;
+                }
+            }
+        }
+        check(&a, "subnormal");
+        // Scaled by powers of two (short of the subnormal numbers): the same vectors, bit for
+        // bit, and the values scaled exactly.
+        let k = kernel(40);
+        let reference = Eigen::of(k.view()).unwrap();
+        for factor in [2f64.powi(-1000), 2f64.powi(-100), 8.0, 2f64.powi(1000)] {
+            let e = Eigen::of((&k * factor).view()).unwrap();
+            assert_eq!(e.vectors, reference.vectors, "× {factor:e}");
+            let scaled: Vec<f64> = reference.values.iter().map(|v| v * factor).collect();
+            assert_eq!(e.values, scaled, "× {factor:e}");
+        }
+        // Only subnormal values below the diagonal.
+        let b = Array2::from_shape_fn((20, 20), |(i, j)| if i == j { 1e-310 } else { 3e-318 });
+        let e = Eigen::of(b.view()).unwrap();
+        assert!(e.values.iter().chain(&e.vectors).all(|v| v.is_finite()));
     }
 
     #[test]

@@ -480,7 +480,7 @@ fn nystrom_models_have_the_same_bits_on_every_platform() {
     }
     assert_eq!(
         hashes,
-        [0xc319_76ae_e9f7_53e4, 0x22b9_4dd5_c1de_d49b],
+        [0x1aab_25b1_403c_d849, 0x3216_1309_128e_6943],
         "Nyström models differ from the pinned bits: {hashes:#018x?}"
     );
 }
