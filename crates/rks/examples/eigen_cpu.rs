@@ -12,6 +12,7 @@ use std::time::Instant;
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rks::Kernel;
 use rks::symmetric::Eigen;
 
 fn best<T>(repetitions: usize, mut f: impl FnMut() -> T) -> (f64, T) {
@@ -59,15 +60,8 @@ fn main() {
     for m in sizes {
         let mut rng = ChaCha8Rng::seed_from_u64(m as u64);
         let x = Array2::from_shape_simple_fn((m, 16), || rng.random::<f64>());
-        let k = Array2::from_shape_fn((m, m), |(i, j)| {
-            let d2: f64 = x
-                .row(i)
-                .iter()
-                .zip(x.row(j))
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum();
-            (-d2 / 2.0).exp()
-        });
+        let k = rks::nystrom::kernel_matrix(Kernel::Gaussian, 1.0, x.view(), x.view())
+            .expect("a valid σ");
         let (ours_s, ours) = best(repetitions, || Eigen::of(k.view()).expect("converges"));
         let (faer_s, (values, u)) = best(repetitions, || {
             use faer::linalg::evd::{
