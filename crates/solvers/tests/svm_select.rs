@@ -382,6 +382,68 @@ fn beyond_the_sample_the_svm_is_held_out_against_every_other_row() {
     assert!(model.to_bytes().unwrap() == by_hand.to_bytes().unwrap());
 }
 
+/// A kept SVM at ridge's σ and n on a Nyström map takes ridge's map instead of fitting it again
+/// (its landmarks and eigendecomposition), and fits its own at a narrower σ: either way the
+/// model is the one fitted by hand with the chosen map, σ, C and n, byte for byte (no column
+/// weights, which a fit by hand does not learn).
+#[test]
+fn a_kept_svm_on_a_nystrom_map_is_the_svm_fitted_by_hand() {
+    let fit = |(x, y): (&Array2<f64>, &Array1<f64>), selection: Selection, lambda: f64| {
+        let params = KernelMachine::params()
+            .map(rks::MapKind::Nystrom)
+            .n_frequencies(128)
+            .seed(5)
+            .solver(Solver::Ridge {
+                lambda: rks_solvers::Lambda::Fixed(lambda),
+            });
+        let selection = Selection {
+            relevance: false,
+            ..selection
+        };
+        let (model, report) = fit_selecting(params, selection, x, y);
+        let SolverInfo::Svm { c, .. } = model.info().solver else {
+            panic!("the SVM was not kept: {:?}", report.notes)
+        };
+        assert_eq!(model.map().kind(), rks::MapKind::Nystrom);
+        let by_hand = KernelMachine::params()
+            .n_frequencies(model.map().n_frequencies())
+            .map(rks::MapKind::Nystrom)
+            .bandwidth(rks::Bandwidth::Sigma(model.info().sigma))
+            .seed(5)
+            .solver(svm(c))
+            .selection(None)
+            .check()
+            .unwrap()
+            .fit(x.view(), y.view())
+            .unwrap();
+        assert!(model.to_bytes().unwrap() == by_hand.to_bytes().unwrap());
+        (model.info().sigma, report.solver_trials[0].sigma)
+    };
+    // Ridge's σ (no narrowing): its map is taken.
+    let (x, y) = noisy(600, 2);
+    let steps = Selection {
+        svm_sigma_steps: 0,
+        ..both()
+    };
+    let (svm_sigma, ridge_sigma) = fit((&x, &y), steps, 1e5);
+    assert_eq!(svm_sigma, ridge_sigma);
+    // A narrower σ (ridge's grid held to one wide σ, as above): a map of its own.
+    let x = uniform(600, 4, 5);
+    let y: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| f64::from((2.0 * r[0]).sin() + r[1] * r[2] > 0.0))
+        .collect();
+    let wide = Selection {
+        sigma_factors: vec![4.0],
+        refine: false,
+        cs: vec![100.0],
+        ..both()
+    };
+    let (svm_sigma, ridge_sigma) = fit((&x, &y), wide, 1e5);
+    assert!(svm_sigma < ridge_sigma, "{svm_sigma} {ridge_sigma}");
+}
+
 /// A file whose SVM features would pass the memory bound keeps ridge without scoring the SVM,
 /// and the report says why.
 #[test]

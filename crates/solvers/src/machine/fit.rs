@@ -447,6 +447,22 @@ impl KernelMachineValidParams {
         n_frequencies: usize,
         rows: Option<ArrayView2<'_, f64>>,
     ) -> Result<Prepared> {
+        self.prepare_reusing(scaler, labels, sigma, n_frequencies, rows, None)
+    }
+
+    /// [`Self::prepare`], taking the map of `known` — a scaler and a map fitted by `prepare` on
+    /// the same `rows` — instead of fitting it again when its spec and scaler are the ones this
+    /// fit would use: [`AnyMap::fit`] is a function of the spec and the scaled rows, so the map
+    /// would be the same bits (a Nyström map's eigendecomposition is the costly part).
+    pub(super) fn prepare_reusing(
+        &self,
+        scaler: Scaler,
+        labels: Option<LabelMap>,
+        sigma: f64,
+        n_frequencies: usize,
+        rows: Option<ArrayView2<'_, f64>>,
+        known: Option<(&Scaler, &AnyMap)>,
+    ) -> Result<Prepared> {
         let n_frequencies = match rows {
             Some(x) if self.map_kind() == MapKind::Nystrom => n_frequencies.min(x.nrows().max(1)),
             _ => n_frequencies,
@@ -456,8 +472,11 @@ impl KernelMachineValidParams {
             .n_frequencies(n_frequencies)
             .bandwidth(Bandwidth::Sigma(sigma))
             .spec(scaler.dim(), sigma)?;
-        let map = match rows {
-            Some(x) if !spec.kind().is_data_free() => {
+        let map = match (rows, known) {
+            (_, Some((known_scaler, map))) if known_scaler == &scaler && map.spec() == &spec => {
+                map.clone()
+            }
+            (Some(x), _) if !spec.kind().is_data_free() => {
                 AnyMap::fit(&spec, scaler.transform(x)?.view())?
             }
             _ => AnyMap::from_spec(&spec)?,

@@ -23,7 +23,9 @@
 //! ridge's (the one-standard-error rule, Hastie, Tibshirani & Friedman, *The Elements of
 //! Statistical Learning*, 2nd ed., §7.10: a difference smaller than the error's own uncertainty
 //! does not show that the SVM is better), and is then fitted on every row with ridge's map and
-//! its own σ, C and n: the same model as the SVM's fit with those values and selection off.
+//! its own σ, C and n: the same model as the SVM's fit with those values and selection off. When
+//! its σ and n are ridge's, ridge's fitted map is that map and is taken as it is (a Nyström
+//! map's landmarks and eigendecomposition are not made twice).
 //!
 //! Why the SVM's own σ, and why at the fitted n (measured in docs/benchmarks.md): a hinge loss
 //! wants a narrower kernel than least squares on one-hot targets (letter: ridge's leave-one-out
@@ -186,10 +188,16 @@ impl KernelMachineValidParams {
         svm.map = svm.map.bandwidth(Bandwidth::Sigma(svm_sigma));
         svm.solver = Solver::Svm { c: svm_c, loss };
         // The SVM's map and features on every row, as its fit makes them: made once, for the
-        // held-out folds and for the fit.
+        // held-out folds and for the fit; ridge's map when it is the same (its σ and n kept).
         let features = || -> Result<_> {
-            let prepared =
-                svm.prepare(scaler.clone(), Some(labels.clone()), svm_sigma, n, Some(x))?;
+            let prepared = svm.prepare_reusing(
+                scaler.clone(),
+                Some(labels.clone()),
+                svm_sigma,
+                n,
+                Some(x),
+                Some((ridge_model.scaler(), ridge_model.map())),
+            )?;
             let phi = svm.features::<f32>(&prepared, x)?;
             Ok((prepared, phi))
         };
