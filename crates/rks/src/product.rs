@@ -123,7 +123,17 @@ impl FixedRight {
     /// `examples/cholesky_cpu.rs`).
     /// The rows never interact, so the blocks do not change a bit of the result.
     fn product(&self, x: ArrayView2<'_, f64>, z: ArrayViewMut2<'_, f64>) {
-        let simd = Simd::detect();
+        self.product_with(Simd::detect(), x, z);
+    }
+
+    /// [`Self::multiply_into`] with the kernels `simd` allows (the same bits at every level),
+    /// for callers that already checked the shapes.
+    pub(crate) fn product_with(
+        &self,
+        simd: Simd,
+        x: ArrayView2<'_, f64>,
+        z: ArrayViewMut2<'_, f64>,
+    ) {
         let rows = if self.cols() >= WIDE {
             MC
         } else {

@@ -10,29 +10,35 @@
 //!    B − vqᵀ − qvᵀ with p = βBv and q = p − (βvᵀp/2)v. Then A = Q T Qᵀ with T tridiagonal and
 //!    Q = H₀H₁⋯H_{m−3}, formed backwards (H_{m−3} first, each reflector touching only the
 //!    block it acts on).
-//! 2. **Implicit QL with Wilkinson's shift** on T: each sweep deflates the top of the unreduced
-//!    part by a chain of plane rotations from the bottom up; T = S diag(λ) Sᵀ, S the product of
-//!    all rotations, and U = Q S.
+//! 2. **Divide and conquer** on T (`symmetric/divide.rs`): T is split in halves by a rank-one
+//!    correction, each half solved the same way down to blocks of 32 rows, which implicit QL
+//!    with Wilkinson's shift solves (each sweep deflates the top of the unreduced part by a
+//!    chain of plane rotations from the bottom up, recorded and applied to the block's vectors
+//!    in batches); each merge solves the secular equation of the rank-one update and forms its
+//!    vectors as Gu and Eisenstat do, then multiplies them into the halves' vectors (two matrix
+//!    products). T = Z diag(λ) Zᵀ, and U = Q Z, one more matrix product.
 //!
 //! **Same bits everywhere.** Every operation is an IEEE multiply, add, divide or square root
-//! (no fused multiply-adds, no library `hypot`) in an order fixed by m alone. The loops the
-//! compiler vectorises (`symmetric/loops.rs`, one source compiled portable, for AVX2 and for
-//! AVX-512) are elementwise — a scaled row added to another, a rotation of two rows — except one
-//! dot product per row of the reduction, which keeps 8 lanes at every vector width. The
-//! reduction's pass over the trailing block runs by fixed groups of rows, whose partial sums are
-//! added in group order, in parallel. Step 2's rotations depend only on T, not on the vectors,
-//! so they are recorded while QL runs and applied to Q in batches, block of rows by block of
-//! rows, the blocks in parallel; Q's formation is split the same way by blocks of columns. Every
-//! entry receives the same operations in the same order whatever the SIMD level, the batch, the
-//! block width or the thread count ([`Eigen::of_with`] takes the first three; the tests compare
-//! all four).
+//! (no library `hypot`) in an order fixed by m alone; the matrix products are
+//! [`crate::product::FixedRight`]'s chains of fused multiply-adds, whose AVX-512, AVX2 and
+//! portable kernels agree to the bit. The other loops the compiler vectorises
+//! (`symmetric/loops.rs`, one source compiled portable, for AVX2 and for AVX-512) are
+//! elementwise — a scaled row added to another, a rotation of two rows — except one dot product
+//! per row of the reduction, which keeps 8 lanes at every vector width, without fused
+//! multiply-adds. The reduction's pass over the trailing block runs by fixed groups of rows,
+//! whose partial sums are added in group order, in parallel; Q's formation is split by blocks of
+//! columns; the two halves of each divide run in parallel, and so do the roots and vectors of a
+//! merge, each computed alone. Every entry receives the same operations in the same order
+//! whatever the SIMD level, the QL batch, the block width or the thread count
+//! ([`Eigen::of_with`] takes the first three; the tests compare all four).
 //!
 //! Cost: (4/3)m³ flops for the reduction (half of them in the pass over the upper triangle,
-//! memory-bound beyond the L2 cache), (4/3)m³ for Q, and about 6m³ for the rotations; 1.7–2.3×
-//! the time of faer's eigendecomposition at m = 256 … 2,048 (`examples/eigen_cpu.rs`,
-//! docs/benchmarks.md), whose divide-and-conquer step puts most of the work into matrix
-//! products.
+//! memory-bound beyond the L2 cache), (4/3)m³ for Q, at most (4/3)m³ for the merges' products
+//! (less where eigenvalues deflate, as most of a kernel matrix's do) and 2m³ for U = QZ; 1.4–1.6×
+//! the time of faer's eigendecomposition at m = 256 … 2,048 on two threads
+//! (`examples/eigen_cpu.rs`, docs/benchmarks.md).
 
+mod divide;
 mod loops;
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, s};
@@ -113,13 +119,20 @@ impl Eigen {
         let top = (0..m * m).fold(0.0f64, |t, k| t.max(lower(k).abs()));
         let [s1, s2] = power_of_two(top);
         let mut w: Vec<f64> = (0..m * m).map(|t| lower(t) * s1 * s2).collect();
-        let (mut d, mut e, betas) = tridiagonalize(loops, &mut w, m);
-        let mut blocks = RowBlocks::of_q(loops, &w, &betas, m, block);
-        ql(loops, &mut d, &mut e, &mut blocks, batch * m.max(1))?;
-        let mut order: Vec<usize> = (0..m).collect();
-        order.sort_by(|&a, &b| d[a].total_cmp(&d[b]).then(a.cmp(&b)));
-        let values = order.iter().map(|&j| d[j] / s2 / s1).collect();
-        let vectors = Array2::from_shape_fn((m, m), |(j, r)| blocks.get(order[j], r));
+        let (d, e, betas) = tridiagonalize(loops, &mut w, m);
+        let blocks = RowBlocks::of_q(loops, &w, &betas, m, block);
+        let (values, z) = divide::solve(loops, simd, &d, &e, batch)
+            .map_err(|e| NoConvergence { size: m, ..e })?;
+        // U = QZ, stored transposed: Zᵀ·Qᵀ.
+        let qt = Array2::from_shape_fn((m, m), |(i, r)| blocks.get(i, r));
+        let zt = z.t().as_standard_layout().to_owned();
+        let mut vectors = Array2::zeros((m, m));
+        crate::product::FixedRight::new(qt.view()).product_with(
+            simd,
+            zt.view(),
+            vectors.view_mut(),
+        );
+        let values = values.iter().map(|v| v / s2 / s1).collect();
         Ok(Self { values, vectors })
     }
 }
@@ -367,6 +380,15 @@ impl RowBlocks {
             rows: m,
             width: block,
             blocks,
+        }
+    }
+
+    /// The identity as one block of width m (m ≥ 1).
+    fn identity(m: usize) -> Self {
+        Self {
+            rows: m,
+            width: m,
+            blocks: vec![Array2::<f64>::eye(m).into_raw_vec_and_offset().0],
         }
     }
 
@@ -634,6 +656,36 @@ mod tests {
         check(&(random(20, 4) * 1e-150), "tiny");
         let empty = Eigen::of(Array2::zeros((0, 0)).view()).unwrap();
         assert!(empty.values.is_empty() && empty.vectors.is_empty());
+    }
+
+    /// Tridiagonal matrices that divide and conquer finds hard (close and repeated
+    /// eigenvalues, so deflation by rotation at every level): Wilkinson's W⁺₂₁ glued end to
+    /// end by small couplings, and a few distinct eigenvalues in a random basis.
+    #[test]
+    fn close_and_repeated_eigenvalues() {
+        for glue in [0.0, 1e-14, 1e-10, 1e-6] {
+            let m = 21 * 24;
+            let a = Array2::from_shape_fn((m, m), |(i, j)| {
+                if i == j {
+                    (10.0 - (i % 21) as f64).abs()
+                } else if i.abs_diff(j) == 1 {
+                    if i.max(j) % 21 == 0 { glue } else { 1.0 }
+                } else {
+                    0.0
+                }
+            });
+            check(&a, &format!("glued Wilkinson matrices, glue {glue:e}"));
+        }
+        for distinct in [1, 2, 3] {
+            let m = 300;
+            let q = Eigen::of(random(m, 11).view()).unwrap().vectors;
+            let lambda = Array2::from_diag(&ndarray::Array1::from_shape_fn(m, |i| {
+                (i % distinct) as f64 - 1.0
+            }));
+            let a = q.t().dot(&lambda).dot(&q);
+            let a = (&a + &a.t()) * 0.5;
+            check(&a, &format!("{distinct} distinct eigenvalues"));
+        }
     }
 
     #[test]
