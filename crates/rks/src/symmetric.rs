@@ -8,15 +8,16 @@
 //!    coordinates k+1, …, m−1 maps column k below the diagonal, x, onto αe₁ (α = −sign(x₀)‖x‖,
 //!    v = x − αe₁, β = 2/vᵀv = 1/(‖x‖(‖x‖ + |x₀|))). The trailing block B becomes H B H =
 //!    B − vqᵀ − qvᵀ with p = βBv and q = p − (βvᵀp/2)v. Then A = Q T Qᵀ with T tridiagonal and
-//!    Q = H₀H₁⋯H_{m−3}, formed backwards (H_{m−3} first, each reflector touching only the
-//!    block it acts on).
+//!    Q = H₀H₁⋯H_{m−3}, never formed.
 //! 2. **Divide and conquer** on T (`symmetric/divide.rs`): T is split in halves by a rank-one
 //!    correction, each half solved the same way down to blocks of 32 rows, which implicit QL
 //!    with Wilkinson's shift solves (each sweep deflates the top of the unreduced part by a
 //!    chain of plane rotations from the bottom up, recorded and applied to the block's vectors
 //!    in batches); each merge solves the secular equation of the rank-one update and forms its
 //!    vectors as Gu and Eisenstat do, then multiplies them into the halves' vectors (two matrix
-//!    products). T = Z diag(λ) Zᵀ, and U = Q Z, one more matrix product.
+//!    products). T = Z diag(λ) Zᵀ.
+//! 3. **U = QZ**, by blocks of 64 reflectors in the compact WY form, three matrix products per
+//!    block (`symmetric/wy.rs`).
 //!
 //! **Same bits everywhere.** Every operation is an IEEE multiply, add, divide or square root
 //! (no library `hypot`) in an order fixed by m alone; the matrix products are
@@ -26,20 +27,20 @@
 //! elementwise — a scaled row added to another, a rotation of two rows — except one dot product
 //! per row of the reduction, which keeps 8 lanes at every vector width, without fused
 //! multiply-adds. The reduction's pass over the trailing block runs by fixed groups of rows,
-//! whose partial sums are added in group order, in parallel; Q's formation is split by blocks of
-//! columns; the two halves of each divide run in parallel, and so do the roots and vectors of a
-//! merge, each computed alone. Every entry receives the same operations in the same order
-//! whatever the SIMD level, the QL batch, the block width or the thread count
-//! ([`Eigen::of_with`] takes the first three; the tests compare all four).
+//! whose partial sums are added in group order, in parallel; the two halves of each divide run
+//! in parallel, and so do the roots and vectors of a merge, each computed alone; the products
+//! split their rows among threads, each entry one chain. Every entry receives the same
+//! operations in the same order whatever the SIMD level, the QL batch or the thread count
+//! ([`Eigen::of_with`] takes the first two; the tests compare all three).
 //!
 //! Cost: (4/3)m³ flops for the reduction (half of them in the pass over the upper triangle,
-//! memory-bound beyond the L2 cache), (4/3)m³ for Q, at most (4/3)m³ for the merges' products
-//! (less where eigenvalues deflate, as most of a kernel matrix's do) and 2m³ for U = QZ; 1.4–1.6×
-//! the time of faer's eigendecomposition at m = 256 … 2,048 on two threads
-//! (`examples/eigen_cpu.rs`, docs/benchmarks.md).
+//! memory-bound beyond the L2 cache), at most (4/3)m³ for the merges' products (less where
+//! eigenvalues deflate, as most of a kernel matrix's do) and 2m³ for U = QZ, the last two at the
+//! speed of the matrix product (`examples/eigen_cpu.rs` against faer; docs/benchmarks.md).
 
 mod divide;
 mod loops;
+mod wy;
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, s};
 use rayon::prelude::*;
@@ -47,9 +48,7 @@ use rayon::prelude::*;
 use crate::simd::Simd;
 use loops::Loops;
 
-/// Columns of Q (rows of U's transpose) per block when reflectors and rotations are applied.
-const BLOCK: usize = 64;
-/// Rotations recorded before they are applied, per row of the matrix.
+/// Rotations recorded before they are applied, per row of a QL block.
 const BATCH_PER_ROW: usize = 16;
 /// QL sweeps allowed for one eigenvalue before the decomposition gives up (2–3 are usual).
 const MAX_SWEEPS: usize = 60;
@@ -94,21 +93,20 @@ impl Eigen {
     /// # Panics
     /// If `a` is not square (a caller's bug: every caller builds the matrix).
     pub fn of(a: ArrayView2<'_, f64>) -> Result<Self, NoConvergence> {
-        Self::of_with(a, Simd::detect(), BLOCK, BATCH_PER_ROW)
+        Self::of_with(a, Simd::detect(), BATCH_PER_ROW)
     }
 
-    /// [`Eigen::of`] with the vector instructions `simd` allows, `block` columns per block and
-    /// `batch`·m rotations per batch (both at least 1): the bits depend on none of the three.
+    /// [`Eigen::of`] with the vector instructions `simd` allows and `batch`·m rotations per
+    /// batch in the QL blocks of m rows (at least 1): the bits depend on neither.
     pub fn of_with(
         a: ArrayView2<'_, f64>,
         simd: Simd,
-        block: usize,
         batch: usize,
     ) -> Result<Self, NoConvergence> {
         let loops = Loops::of(simd);
         let m = a.nrows();
         assert_eq!(a.ncols(), m, "the eigendecomposition needs a square matrix");
-        let (block, batch) = (block.max(1), batch.max(1));
+        let batch = batch.max(1);
         let lower = |t: usize| {
             let (i, j) = (t / m, t % m);
             if j <= i { a[(i, j)] } else { a[(j, i)] }
@@ -120,18 +118,11 @@ impl Eigen {
         let [s1, s2] = power_of_two(top);
         let mut w: Vec<f64> = (0..m * m).map(|t| lower(t) * s1 * s2).collect();
         let (d, e, betas) = tridiagonalize(loops, &mut w, m);
-        let blocks = RowBlocks::of_q(loops, &w, &betas, m, block);
         let (values, z) = divide::solve(loops, simd, &d, &e, batch)
             .map_err(|e| NoConvergence { size: m, ..e })?;
         // U = QZ, stored transposed: Zᵀ·Qᵀ.
-        let qt = Array2::from_shape_fn((m, m), |(i, r)| blocks.get(i, r));
-        let zt = z.t().as_standard_layout().to_owned();
-        let mut vectors = Array2::zeros((m, m));
-        crate::product::FixedRight::new(qt.view()).product_with(
-            simd,
-            zt.view(),
-            vectors.view_mut(),
-        );
+        let mut vectors = z.t().as_standard_layout().to_owned();
+        wy::apply_q_transpose(simd, &w, &betas, vectors.view_mut());
         let values = values.iter().map(|v| v / s2 / s1).collect();
         Ok(Self { values, vectors })
     }
@@ -337,9 +328,10 @@ fn symmetric_pass(
     }
 }
 
-/// Qᵀ (so U's transpose in the end) split by columns into blocks: block b holds Qᵀ[:, c₀..c₁]
-/// (Q's rows c₀..c₁) row-major, m rows of width c₁ − c₀. A rotation of Qᵀ's rows i and i+1
-/// is then an elementwise update of two contiguous rows of every block.
+/// The transposed eigenvectors of a QL block, Zᵀ, split by columns into blocks: block b holds
+/// Zᵀ[:, c₀..c₁] row-major, m rows of width c₁ − c₀ (one block of width m for the small
+/// blocks QL solves). A rotation of Zᵀ's rows i and i+1 is then an elementwise update of two
+/// contiguous rows of every block.
 struct RowBlocks {
     /// m, the blocks' row count.
     rows: usize,
@@ -349,40 +341,6 @@ struct RowBlocks {
 }
 
 impl RowBlocks {
-    /// Q = H₀H₁⋯H_{m−3} from the reflectors `tridiagonalize` left in `w`, laid out as blocks.
-    ///
-    /// Q is formed backwards, Z ← H_k Z for k = m−3, …, 0 from Z = I, by blocks of Q's columns
-    /// in parallel (a reflector acts on each column alone): in a block, w = vᵀZ[k+1.., cols] as
-    /// Σ_i v_i·(row k+1+i) and Z[k+1+i, cols] −= (βv_i)·w. Columns before k+1 are still those
-    /// of I there and are left alone.
-    fn of_q(loops: Loops, w: &[f64], betas: &[f64], m: usize, block: usize) -> Self {
-        let starts: Vec<usize> = (0..m).step_by(block).collect();
-        let columns: Vec<Vec<f64>> = starts
-            .par_iter()
-            .map(|&c0| loops.columns_of_q(w, betas, m, (c0, block.min(m - c0))))
-            .collect();
-        // Transposed into blocks of Q's rows: entry (i, r) of block b is Q[c₀ + r][i].
-        let blocks = starts
-            .iter()
-            .map(|&c0| {
-                let bw = block.min(m - c0);
-                let mut t = vec![0.0; m * bw];
-                for (i, out) in t.chunks_exact_mut(bw).enumerate() {
-                    let (source, wi) = (&columns[i / block], block.min(m - i / block * block));
-                    for (r, o) in out.iter_mut().enumerate() {
-                        *o = source[(c0 + r) * wi + i % block];
-                    }
-                }
-                t
-            })
-            .collect();
-        Self {
-            rows: m,
-            width: block,
-            blocks,
-        }
-    }
-
     /// The identity as one block of width m (m ≥ 1).
     fn identity(m: usize) -> Self {
         Self {
@@ -419,8 +377,8 @@ impl RowBlocks {
 }
 
 /// Implicit QL with Wilkinson's shift on the tridiagonal (d, e): d becomes the eigenvalues (in
-/// no particular order), and the rotations, applied to `blocks` in batches of `batch`, turn Qᵀ
-/// into Uᵀ.
+/// no particular order), and the rotations, applied to `blocks` in batches of `batch`, turn the
+/// identity into the transposed eigenvectors.
 fn ql(
     loops: Loops,
     d: &mut [f64],
@@ -703,7 +661,7 @@ mod tests {
     }
 
     #[test]
-    fn bits_do_not_depend_on_simd_blocks_batches_or_threads() {
+    fn bits_do_not_depend_on_simd_batches_or_threads() {
         let bits = |e: &Eigen| -> Vec<u64> {
             e.values
                 .iter()
@@ -714,13 +672,10 @@ mod tests {
         // 300: the tridiagonalisation's row groups in parallel.
         for a in [random(150, 2), kernel(150), kernel(300)] {
             let reference = bits(&Eigen::of(a.view()).unwrap());
-            for (block, batch) in [(1, 1), (7, 3), (64, 1), (150, 1000), (1000, 2)] {
+            for batch in [1, 3, 1000] {
                 for simd in Simd::levels() {
-                    let e = Eigen::of_with(a.view(), simd, block, batch).unwrap();
-                    assert!(
-                        bits(&e) == reference,
-                        "block {block}, batch {batch}, {simd:?}"
-                    );
+                    let e = Eigen::of_with(a.view(), simd, batch).unwrap();
+                    assert!(bits(&e) == reference, "batch {batch}, {simd:?}");
                 }
             }
             for threads in [1, 3] {

@@ -4,7 +4,7 @@
 //! one reduction, [`dot`](portable::dot), keeps 8 lanes whatever the vector width, so each
 //! entry's arithmetic is the same at every level: the same bits (the tests of [`super`] compare
 //! whole decompositions at every level). Each entry point is a whole pass (a stripe of the
-//! tridiagonalisation, a block of Q, a chain of rotations), so the level is chosen once per
+//! tridiagonalisation, a chain of rotations), so the level is chosen once per
 //! pass and the small loops inline into it.
 
 use ndarray::ArrayViewMut2;
@@ -122,42 +122,6 @@ macro_rules! loops {
             }
         }
 
-        /// Q's columns c₀ … c₀ + bw (m rows of bw, row-major) from the reflectors left in `w`
-        /// (`super::RowBlocks::of_q`): Z = I, then Z ← H_k Z for k = m−3, …, 0, each as
-        /// s = vᵀZ[k+1.., cols] (Σ_i v_i·row k+1+i) and Z[k+1+i, cols] −= (βv_i)·s, on the
-        /// columns from k+1 only (those before are still I's there).
-        $(#[$attr])*
-        pub(super) fn columns_of_q(
-            w: &[f64],
-            betas: &[f64],
-            m: usize,
-            (c0, bw): (usize, usize),
-        ) -> Vec<f64> {
-            let mut z = vec![0.0; m * bw];
-            for c in 0..bw {
-                z[(c0 + c) * bw + c] = 1.0;
-            }
-            let mut s = vec![0.0; bw];
-            for (k, &beta) in betas.iter().enumerate().rev() {
-                let first = (k + 1).max(c0) - c0;
-                if beta == 0.0 || first >= bw {
-                    continue;
-                }
-                let v = &w[k * m + k + 1..(k + 1) * m];
-                let s = &mut s[first..];
-                s.fill(0.0);
-                let rows = &mut z[(k + 1) * bw..];
-                for (&vi, row) in v.iter().zip(rows.chunks_exact(bw)) {
-                    axpy(vi, &row[first..], s);
-                }
-                // z − t·s is z + (−t)·s exactly.
-                for (&vi, row) in v.iter().zip(rows.chunks_exact_mut(bw)) {
-                    axpy(-(beta * vi), s, &mut row[first..]);
-                }
-            }
-            z
-        }
-
         /// A chain of plane rotations down a block of rows of `width` entries: `rows` holds
         /// rows lo, …, hi = lo + k, and rotation j of the k (i = hi − 1 − j, its c and s) takes
         /// rows (i, i+1) to (c·z_i − s·z_{i+1}, s·z_i + c·z_{i+1}), entry by entry. Row i+1 is
@@ -255,7 +219,6 @@ impl Loops {
             update: Option<(&[f64], &[f64])>,
             u: Option<&[f64]>
         );
-        fn columns_of_q(w: &[f64], betas: &[f64], m: usize, at: (usize, usize)) -> Vec<f64>;
         fn chain(rotations: &[(usize, f64, f64)], rows: &mut [f64], width: usize, carry: &mut [f64]);
     }
 }
