@@ -328,62 +328,52 @@ fn symmetric_pass(
     }
 }
 
-/// The transposed eigenvectors of a QL block, Zᵀ, split by columns into blocks: block b holds
-/// Zᵀ[:, c₀..c₁] row-major, m rows of width c₁ − c₀ (one block of width m for the small
-/// blocks QL solves). A rotation of Zᵀ's rows i and i+1 is then an elementwise update of two
-/// contiguous rows of every block.
-struct RowBlocks {
-    /// m, the blocks' row count.
-    rows: usize,
-    /// The blocks' width (the last one's may be less).
-    width: usize,
-    blocks: Vec<Vec<f64>>,
+/// The transposed eigenvectors Zᵀ of a block that QL solves (m × m, row-major: row i holds the
+/// entries of vector i), so that a rotation of rows i and i+1 is an elementwise update of two
+/// contiguous rows.
+struct Transposed {
+    m: usize,
+    z: Vec<f64>,
 }
 
-impl RowBlocks {
-    /// The identity as one block of width m (m ≥ 1).
+impl Transposed {
     fn identity(m: usize) -> Self {
         Self {
-            rows: m,
-            width: m,
-            blocks: vec![Array2::<f64>::eye(m).into_raw_vec_and_offset().0],
+            m,
+            z: Array2::<f64>::eye(m).into_raw_vec_and_offset().0,
         }
     }
 
-    /// Uᵀ[i][r] = U[r][i]: entry r of eigenvector i.
+    /// Z[r][i]: entry r of vector i.
     fn get(&self, i: usize, r: usize) -> f64 {
-        let block = &self.blocks[r / self.width];
-        block[i * (block.len() / self.rows) + r % self.width]
+        self.z[i * self.m + r]
     }
 
-    /// Applies the rotations in order: each (i, c, s) takes rows i and i+1 of Qᵀ (columns i and
-    /// i+1 of Q) to (c·z_i − s·z_{i+1}, s·z_i + c·z_{i+1}). A sweep's rotations come with i
-    /// falling by one, and each such run is one [`Loops::chain`]. Blocks in parallel.
+    /// Applies the rotations in order: each (i, c, s) takes rows i and i+1 to
+    /// (c·z_i − s·z_{i+1}, s·z_i + c·z_{i+1}). A sweep's rotations come with i falling by one,
+    /// and each such run is one [`Loops::chain`].
     fn rotate(&mut self, loops: Loops, rotations: &[(usize, f64, f64)]) {
-        let m = self.rows;
-        self.blocks.par_iter_mut().for_each(|block| {
-            let bw = block.len() / m;
-            let mut carry = vec![0.0; bw];
-            let mut rest = rotations;
-            while let Some(&(top, _, _)) = rest.first() {
-                let run = 1 + rest.windows(2).take_while(|w| w[1].0 + 1 == w[0].0).count();
-                let bottom = top + 1 - run;
-                let rows = &mut block[bottom * bw..(top + 2) * bw];
-                loops.chain(&rest[..run], rows, bw, &mut carry);
-                rest = &rest[run..];
-            }
-        });
+        let m = self.m;
+        let mut carry = vec![0.0; m];
+        let mut rest = rotations;
+        while let Some(&(top, _, _)) = rest.first() {
+            let run = 1 + rest.windows(2).take_while(|w| w[1].0 + 1 == w[0].0).count();
+            let bottom = top + 1 - run;
+            let rows = &mut self.z[bottom * m..(top + 2) * m];
+            loops.chain(&rest[..run], rows, m, &mut carry);
+            rest = &rest[run..];
+        }
     }
 }
 
 /// Implicit QL with Wilkinson's shift on the tridiagonal (d, e): d becomes the eigenvalues (in
-/// no particular order), and the rotations, applied to `blocks` in batches of `batch`, turn the
+/// no particular order), and the rotations, applied to `vectors` in batches of `batch`, turn the
 /// identity into the transposed eigenvectors.
 fn ql(
     loops: Loops,
     d: &mut [f64],
     e: &mut [f64],
-    blocks: &mut RowBlocks,
+    vectors: &mut Transposed,
     batch: usize,
 ) -> Result<(), NoConvergence> {
     let m = d.len();
@@ -451,12 +441,12 @@ fn ql(
             e[l] = g;
             e[end] = 0.0;
             if pending.len() >= batch {
-                blocks.rotate(loops, &pending);
+                vectors.rotate(loops, &pending);
                 pending.clear();
             }
         }
     }
-    blocks.rotate(loops, &pending);
+    vectors.rotate(loops, &pending);
     Ok(())
 }
 

@@ -35,7 +35,7 @@ use ndarray::{Array2, Axis, s};
 use rayon::prelude::*;
 
 use super::loops::Loops;
-use super::{NoConvergence, RowBlocks, pythag, ql};
+use super::{NoConvergence, Transposed, pythag, ql};
 use crate::product::FixedRight;
 use crate::simd::Simd;
 
@@ -85,12 +85,12 @@ fn leaf(loops: Loops, d: &[f64], e: &[f64], batch: usize) -> Result<Part, NoConv
     }
     let (mut values, mut sub) = (d.to_vec(), e.to_vec());
     sub[m - 1] = 0.0;
-    let mut blocks = RowBlocks::identity(m);
-    ql(loops, &mut values, &mut sub, &mut blocks, batch * m)?;
+    let mut vectors = Transposed::identity(m);
+    ql(loops, &mut values, &mut sub, &mut vectors, batch * m)?;
     let mut order: Vec<usize> = (0..m).collect();
     order.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
-    let vectors = Array2::from_shape_fn((m, m), |(r, j)| blocks.get(order[j], r));
-    Ok((order.iter().map(|&j| values[j]).collect(), vectors))
+    let z = Array2::from_shape_fn((m, m), |(r, j)| vectors.get(order[j], r));
+    Ok((order.iter().map(|&j| values[j]).collect(), z))
 }
 
 /// Which halves' rows a column of W may be non-zero in.
