@@ -267,25 +267,34 @@ fn kept_svm_takes_ridges_grown_n(rows: usize) -> usize {
     n
 }
 
+/// The curved boundary of `noisy` without its noise, 600 rows: a wide σ cannot follow it.
+fn curved() -> (Array2<f64>, Array1<f64>) {
+    let x = uniform(600, 4, 5);
+    let y = x
+        .rows()
+        .into_iter()
+        .map(|r| f64::from((2.0 * r[0]).sin() + r[1] * r[2] > 0.0))
+        .collect();
+    (x, y)
+}
+
+/// Ridge's grid held to one wide σ and the SVM's C to one value, so that narrower σ pay.
+fn wide() -> Selection {
+    Selection {
+        sigma_factors: vec![4.0],
+        refine: false,
+        cs: vec![100.0],
+        ..both()
+    }
+}
+
 /// The SVM's σ starts at ridge's and narrows by ×2^{−1/2}, each step kept only when its
 /// cross-validated error is lower by more than one standard error; the kept σ is the one the
 /// comparison and the fit use, scored at the fitted n. A given bandwidth is not narrowed.
 #[test]
 fn the_svm_narrows_sigma_only_while_clearly_better() {
-    // The curved boundary of `noisy` without its noise: a wide σ cannot follow it.
-    let x = uniform(600, 4, 5);
-    let y: Array1<f64> = x
-        .rows()
-        .into_iter()
-        .map(|r| f64::from((2.0 * r[0]).sin() + r[1] * r[2] > 0.0))
-        .collect();
-    // Ridge's grid held to one wide σ and the SVM's C to one value, so that narrower σ pay.
-    let wide = Selection {
-        sigma_factors: vec![4.0],
-        refine: false,
-        cs: vec![100.0],
-        ..both()
-    };
+    let (x, y) = curved();
+    let wide = wide();
     let fit = |selection: Selection, sigma: Option<f64>| {
         let mut params = KernelMachine::params()
             .n_frequencies(128)
@@ -428,19 +437,8 @@ fn a_kept_svm_on_a_nystrom_map_is_the_svm_fitted_by_hand() {
     let (svm_sigma, ridge_sigma) = fit((&x, &y), steps, 1e5);
     assert_eq!(svm_sigma, ridge_sigma);
     // A narrower σ (ridge's grid held to one wide σ, as above): a map of its own.
-    let x = uniform(600, 4, 5);
-    let y: Array1<f64> = x
-        .rows()
-        .into_iter()
-        .map(|r| f64::from((2.0 * r[0]).sin() + r[1] * r[2] > 0.0))
-        .collect();
-    let wide = Selection {
-        sigma_factors: vec![4.0],
-        refine: false,
-        cs: vec![100.0],
-        ..both()
-    };
-    let (svm_sigma, ridge_sigma) = fit((&x, &y), wide, 1e5);
+    let (x, y) = curved();
+    let (svm_sigma, ridge_sigma) = fit((&x, &y), wide(), 1e5);
     assert!(svm_sigma < ridge_sigma, "{svm_sigma} {ridge_sigma}");
 }
 
