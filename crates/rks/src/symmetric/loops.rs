@@ -7,11 +7,12 @@
 //! (a stripe of the tridiagonalisation, a chain of rotations), so the level is chosen once per
 //! pass and the small loops inline into it.
 //!
-//! One loop is also written out by hand, for AVX-512: the body of the row pass (`pass_body`),
-//! as one loop with the eight lanes in one register, where the portable source runs three loops
-//! over each chunk of a row (the compiler vectorised its dot product by shuffling 128-bit
-//! halves). The same operations in the same order: the same bits, and the eigendecomposition of
-//! m = 2,048 in 1.99–2.01 s instead of 2.34–2.44 on one thread (docs/benchmarks.md).
+//! One loop is also written out by hand, for AVX-512 and for AVX2: the body of the row pass
+//! (`pass_body`), as one loop with the eight lanes in one register (two for AVX2), where the
+//! portable source runs three loops over each chunk of a row (the compiler vectorised its dot
+//! product by shuffling 128-bit halves). The same operations in the same order: the same bits,
+//! and the eigendecomposition of m = 2,048 in 1.99–2.01 s instead of 2.34–2.44 on one thread
+//! (AVX2: 2.14 instead of 2.36–2.43; docs/benchmarks.md).
 
 use ndarray::ArrayViewMut2;
 
@@ -183,8 +184,56 @@ mod portable {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
+    use std::arch::x86_64::{
+        __m256d, _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd,
+        _mm256_sub_pd,
+    };
+
     loops!(#[target_feature(enable = "avx2,fma")]);
-    pass_body!(#[target_feature(enable = "avx2,fma")]);
+
+    /// The portable `pass_body` in one loop, the eight lanes in two registers of four: as the
+    /// AVX-512 form below (the same bits).
+    #[target_feature(enable = "avx2,fma")]
+    fn pass_body(
+        (a, q, b, v): (f64, &[f64], f64, &[f64]),
+        z: &mut [f64],
+        (w, u): (f64, &[f64]),
+        out: &mut [f64],
+        acc: &mut [f64; 8],
+    ) {
+        let n = z.len();
+        assert!(
+            n.is_multiple_of(8) && q.len() == n && v.len() == n && u.len() == n && out.len() == n
+        );
+        let (a, b, w) = (_mm256_set1_pd(a), _mm256_set1_pd(b), _mm256_set1_pd(w));
+        let (zp, op) = (z.as_mut_ptr(), out.as_mut_ptr());
+        let (qp, vp, up) = (q.as_ptr(), v.as_ptr(), u.as_ptr());
+        // SAFETY: every load and store covers entries j..j+4 with j + 4 ≤ n, the length of all
+        // six slices (asserted), or 4 of the 8 entries of acc.
+        unsafe {
+            let step = |j: usize, s: __m256d| {
+                let t = _mm256_add_pd(
+                    _mm256_mul_pd(a, _mm256_loadu_pd(qp.add(j))),
+                    _mm256_mul_pd(b, _mm256_loadu_pd(vp.add(j))),
+                );
+                let x = _mm256_sub_pd(_mm256_loadu_pd(zp.add(j)), t);
+                _mm256_storeu_pd(zp.add(j), x);
+                let o = _mm256_add_pd(_mm256_loadu_pd(op.add(j)), _mm256_mul_pd(w, x));
+                _mm256_storeu_pd(op.add(j), o);
+                _mm256_add_pd(s, _mm256_mul_pd(x, _mm256_loadu_pd(up.add(j))))
+            };
+            let (mut lo, mut hi) = (
+                _mm256_loadu_pd(acc.as_ptr()),
+                _mm256_loadu_pd(acc.as_ptr().add(4)),
+            );
+            for j in (0..n).step_by(8) {
+                lo = step(j, lo);
+                hi = step(j + 4, hi);
+            }
+            _mm256_storeu_pd(acc.as_mut_ptr(), lo);
+            _mm256_storeu_pd(acc.as_mut_ptr().add(4), hi);
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
