@@ -10,7 +10,8 @@
 //! become R − ((R·V)·Tᵀ)·Vᵀ: three products by [`FixedRight`], the blocks from the last to the
 //! first. The bits depend on the block's width, which is fixed ([`WIDTH`]).
 
-use ndarray::{Array2, ArrayViewMut2, s};
+use ndarray::{Array2, ArrayViewMut2, Axis, s};
+use rayon::prelude::*;
 
 use crate::product::FixedRight;
 use crate::simd::Simd;
@@ -28,6 +29,9 @@ pub(super) fn apply_q_transpose(
 ) {
     let m = zt.nrows();
     let starts: Vec<usize> = (0..betas.len()).step_by(WIDTH).collect();
+    // The update's buffer, for the widest block (the first) and reused: every product
+    // overwrites the part it uses.
+    let mut buffer = vec![0.0; m * m.saturating_sub(1)];
     for &k in starts.iter().rev() {
         let b = WIDTH.min(betas.len() - k);
         let len = m - k - 1;
@@ -60,8 +64,12 @@ pub(super) fn apply_q_transpose(
         v.product_with(simd, rows.view(), y.view_mut());
         let mut yt = Array2::zeros((m, b));
         FixedRight::new(t.t()).product_with(simd, y.view(), yt.view_mut());
-        let mut update = Array2::zeros((m, len));
+        let mut update = ArrayViewMut2::from_shape((m, len), &mut buffer[..m * len])
+            .unwrap_or_else(|_| unreachable!("the buffer holds m·(m − 1) ≥ m·len entries"));
         FixedRight::new(vt.view()).product_with(simd, yt.view(), update.view_mut());
-        rows -= &update;
+        rows.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(update.axis_iter(Axis(0)))
+            .for_each(|(mut row, change)| row -= &change);
     }
 }
