@@ -87,14 +87,21 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    // The worker threads get the main thread's usual stack size, since the command itself runs
+    // on one of them (below).
+    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(MAIN_STACK_BYTES);
     if let Some(threads) = cli.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.into())
-            .build_global()
-            .map_err(|e| CliError::compute(format!("cannot start {threads} threads: {e}")))?;
+        pool = pool.num_threads(threads.into());
     }
+    pool.build_global().map_err(|e| {
+        let threads = cli.threads.map_or("the".to_string(), |t| t.to_string());
+        CliError::compute(format!("cannot start {threads} threads: {e}"))
+    })?;
     let json = cli.json;
-    match cli.command {
+    // On a worker of the pool: the command's parallel loops (thousands, in an eigendecomposition
+    // or a model search) then share out their work without waking the pool from outside and
+    // putting this thread to sleep each time.
+    rayon::scope(|_| match cli.command {
         Some(Command::Fit(args)) => fit::run(&args, json),
         Some(Command::Predict(args)) => predict::run(&args, json),
         Some(Command::Eval(args)) => eval::run(&args, json),
@@ -102,8 +109,11 @@ fn run(cli: Cli) -> Result<()> {
         Some(Command::Tune(args)) => tune::run(&args, json),
         Some(Command::DeepFried(args)) => deep_fried::run(&args, json),
         None => default_compare(json),
-    }
+    })
 }
+
+/// Stack of each worker thread: 8 MiB, a Linux main thread's default.
+const MAIN_STACK_BYTES: usize = 8 << 20;
 
 /// `rks` alone: compare dense RKS, Fastfood, ORF and SORF on the bundled digits data.
 fn default_compare(json: bool) -> Result<()> {

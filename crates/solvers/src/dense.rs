@@ -27,8 +27,8 @@
 //! Cost: n³/3 multiply-adds for the factorisation, nearly all in the products (about faer's
 //! time: `examples/cholesky_cpu.rs`, docs/benchmarks.md). The results agree with any other
 //! Cholesky factorisation or product to rounding (tested against the unblocked definitions).
-//! The eigendecompositions that *score* λ, σ and n stay faer's: they decide among a grid's
-//! values, and the model is then solved here.
+//! The eigendecompositions that *score* λ, σ and n are [`rks::symmetric::Eigen`]'s, which has
+//! the same bits on every CPU too; the model at the chosen values is then solved here.
 //!
 //! ```
 //! use ndarray::array;
@@ -48,7 +48,6 @@
 
 use std::ops::Range;
 
-use faer::Mat;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Slice};
 use rayon::prelude::*;
 use rks::product::FixedRight;
@@ -259,11 +258,6 @@ pub(crate) fn transposed_product(x: ArrayView2<'_, f64>, a: ArrayView2<'_, f64>)
         block_mut(&mut out, j0..j0 + block.ncols(), 0..m).assign(&block.t());
     }
     out
-}
-
-/// An ndarray matrix as a faer one.
-pub(crate) fn to_mat(a: ArrayView2<'_, f64>) -> Mat<f64> {
-    Mat::from_fn(a.nrows(), a.ncols(), |i, j| a[[i, j]])
 }
 
 /// Rows × columns of `a`, as a view.
@@ -512,8 +506,6 @@ mod tests {
         assert_eq!(transposed_product(x.view(), a.view()), expected);
         let b = random(x.ncols(), 5, 15);
         assert_eq!(product(x.view(), b.view()), chains(&x, &b));
-        let m = to_mat(x.view());
-        assert!(x.indexed_iter().all(|((i, j), &v)| m[(i, j)] == v));
     }
 
     /// The bits do not depend on the thread count (the products' row blocks run in parallel).

@@ -26,8 +26,10 @@
 //! the second terms being the parts outside the span of U (zero when the rows are in general
 //! position). So one factorisation — of the N × N Gram matrix ΦcΦcᵀ when N ≤ D, of the D × D
 //! ΦcᵀΦc otherwise — gives the leave-one-out residuals of every λ at O(N·r·(m + 1)) each.
-//! The eigendecomposition (faer's) rounds by CPU, so it only scores: the model at the chosen λ
-//! ([`LooPath::fit`]) is solved by [`crate::dense::Cholesky`], the same bits on every CPU.
+//! The eigendecomposition ([`rks::symmetric::Eigen`]) and the products here
+//! ([`crate::dense::product`]) round alike on every CPU and for any thread count, so the scores,
+//! and the choices made from them, do too; the model at the chosen λ ([`LooPath::fit`]) is
+//! solved by [`crate::dense::Cholesky`].
 //!
 //! For classification the leave-one-out decision values give a leave-one-out **error rate**,
 //! which is what model selection compares, with rates within their binomial standard error of
@@ -35,17 +37,14 @@
 //! squared error of ±1 one-hot targets alone prefers smooth scores over correct ones, and the
 //! error rate alone picks the luckiest of many candidates.
 
-use faer::{Mat, MatRef};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, Axis, Slice};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::dense::{row_gram, transposed_product};
+use crate::dense::{product, row_gram, transposed_product};
 use crate::error::{Result, SolversError};
 use crate::labels::{argmax_rows, class_scores};
-use crate::ridge::{
-    Ridge, RidgeAccumulator, default_grid, eigen, product, ridge_from, shifted_solve, transposed,
-};
+use crate::ridge::{Ridge, RidgeAccumulator, default_grid, eigen, ridge_from, shifted_solve};
 use crate::validate::{check_finite, check_rows};
 
 /// A leave-one-out score: the error rate (classification only) and the mean squared
@@ -229,8 +228,8 @@ pub fn clearly_lower(challenger: &[f64], incumbent: &[f64]) -> bool {
     mean.is_finite() && variance.is_finite() && mean < -(variance / rows as f64).sqrt()
 }
 
-/// What the final weights are solved from, by Cholesky ([`crate::dense`]: the eigenvectors,
-/// which round by CPU, only score λ).
+/// What the final weights are solved from, by Cholesky ([`crate::dense`]: the eigenvectors
+/// only score λ).
 #[derive(Debug, Clone)]
 enum Weights {
     /// From N ≤ D rows: W = Φcᵀ (K + λI)⁻¹ Yc, keeping Φc (N × D, standard layout) and
@@ -240,7 +239,7 @@ enum Weights {
     /// V, the eigenvectors of C (kept columns), for the scoring fits of
     /// [`fit_for_scoring`](LooPath::fit_for_scoring).
     Features {
-        v: Mat<f64>,
+        v: Array2<f64>,
         c: Array2<f64>,
         b: Array2<f64>,
     },
@@ -282,13 +281,13 @@ pub struct LooPath {
     /// The scored rows' targets (S × m), uncentred.
     y: Array2<f64>,
     /// The scored rows of U (S × r); U has orthonormal columns over all N rows.
-    u: Mat<f64>,
+    u: Array2<f64>,
     /// The r nonzero eigenvalues s of ΦcᵀΦc (equal to those of ΦcΦcᵀ).
     s: Vec<f64>,
     /// Ỹ = UᵀYc (r × m).
-    y_tilde: Mat<f64>,
+    y_tilde: Array2<f64>,
     /// Yc − UỸ at the scored rows (S × m): the targets outside the span of U.
-    outside: Mat<f64>,
+    outside: Array2<f64>,
     /// 1 − 1/N − Σⱼ Uᵢⱼ² (≥ 0) at the scored rows: the leverage outside the span of U.
     leverage_outside: Vec<f64>,
     trace: f64,
@@ -355,12 +354,12 @@ impl LooPath {
         let rows = gram.nrows();
         let n = rows as f64;
         let ybar: Vec<f64> = y.axis_iter(Axis(1)).map(|c| c.sum() / n).collect();
-        let yc = Mat::from_fn(rows, y.ncols(), |i, k| y[[i, k]] - ybar[k]);
+        let yc = Array2::from_shape_fn((rows, y.ncols()), |(i, k)| y[[i, k]] - ybar[k]);
         let (vectors, values) = eigen(&gram)?;
         let keep = kept(&values, size);
-        let u = Mat::from_fn(rows, keep.len(), |i, j| vectors[(i, keep[j])]);
+        let u = Array2::from_shape_fn((rows, keep.len()), |(i, j)| vectors[(i, keep[j])]);
         let s = keep.iter().map(|&j| values[j]).collect();
-        let y_tilde = product(u.transpose(), yc.as_ref());
+        let y_tilde = product(u.t(), yc.view());
         Ok(Self::assemble(
             n,
             dim,
@@ -464,10 +463,12 @@ impl LooPath {
         let dim = acc.dim();
         let values = path.eigenvalues();
         let keep = kept(values, (path.rows() as usize).max(dim));
-        let v = Mat::from_fn(dim, keep.len(), |i, j| q[(i, keep[j])]);
+        let v = Array2::from_shape_fn((dim, keep.len()), |(i, j)| q[(i, keep[j])]);
         let s: Vec<f64> = keep.iter().map(|&j| values[j]).collect();
         // Ỹ = UᵀYc = diag(1/√s) Vᵀ B = diag(1/√s) Z (kept rows).
-        let y_tilde = Mat::from_fn(keep.len(), z.ncols(), |j, k| z[(keep[j], k)] / s[j].sqrt());
+        let y_tilde = Array2::from_shape_fn((keep.len(), z.ncols()), |(j, k)| {
+            z[(keep[j], k)] / s[j].sqrt()
+        });
         let mut phi = phi;
         for mut row in phi.rows_mut() {
             row.iter_mut().zip(&mu).for_each(|(x, m)| *x -= m);
@@ -478,12 +479,12 @@ impl LooPath {
             phi.as_standard_layout().into_owned()
         };
         // U's scored rows = Φc V diag(1/√s).
-        let mut u = product(transposed(&phi).transpose(), v.as_ref());
+        let mut u = product(phi.view(), v.view());
         for (j, &sj) in s.iter().enumerate() {
             let scale = 1.0 / sj.sqrt();
-            u.col_mut(j).iter_mut().for_each(|x| *x *= scale);
+            u.column_mut(j).iter_mut().for_each(|x| *x *= scale);
         }
-        let yc = Mat::from_fn(y.nrows(), y.ncols(), |i, k| y[[i, k]] - ybar[k]);
+        let yc = Array2::from_shape_fn((y.nrows(), y.ncols()), |(i, k)| y[[i, k]] - ybar[k]);
         let trace = path.trace();
         let fit_rows = path.rows();
         // The weights are solved from C and B, after Q is dropped.
@@ -505,14 +506,16 @@ impl LooPath {
         fit_rows: f64,
         dim: usize,
         (mu, ybar): (Vec<f64>, Vec<f64>),
-        (y, yc): (Array2<f64>, Mat<f64>),
-        (u, s, y_tilde): (Mat<f64>, Vec<f64>, Mat<f64>),
+        (y, yc): (Array2<f64>, Array2<f64>),
+        (u, s, y_tilde): (Array2<f64>, Vec<f64>, Array2<f64>),
         trace: f64,
         weights: Weights,
     ) -> Self {
-        let inside = product(u.as_ref(), y_tilde.as_ref());
-        let outside = Mat::from_fn(yc.nrows(), yc.ncols(), |i, k| yc[(i, k)] - inside[(i, k)]);
-        let spanned = squared_row_sums(u.as_ref(), &vec![1.0; u.ncols()]);
+        let inside = product(u.view(), y_tilde.view());
+        let outside = Array2::from_shape_fn((yc.nrows(), yc.ncols()), |(i, k)| {
+            yc[(i, k)] - inside[(i, k)]
+        });
+        let spanned = squared_row_sums(u.view(), &vec![1.0; u.ncols()]);
         let leverage_outside = spanned
             .iter()
             .map(|h| (1.0 - 1.0 / fit_rows - h).max(0.0))
@@ -562,12 +565,13 @@ impl LooPath {
     /// interpolates it and leaving it out is undefined) gets +∞.
     pub fn predictions(&self, lambda: f64) -> Array2<f64> {
         let shrink: Vec<f64> = self.s.iter().map(|&s| lambda / (s + lambda)).collect();
-        let scaled = Mat::from_fn(self.y_tilde.nrows(), self.y_tilde.ncols(), |j, k| {
-            self.y_tilde[(j, k)] * shrink[j]
-        });
-        let residual = product(self.u.as_ref(), scaled.as_ref());
+        let scaled =
+            Array2::from_shape_fn((self.y_tilde.nrows(), self.y_tilde.ncols()), |(j, k)| {
+                self.y_tilde[(j, k)] * shrink[j]
+            });
+        let residual = product(self.u.view(), scaled.view());
         // Each row's leverage inside the span at λ: Σⱼ Uᵢⱼ²·λ/(sⱼ + λ).
-        let inside = squared_row_sums(self.u.as_ref(), &shrink);
+        let inside = squared_row_sums(self.u.view(), &shrink);
         let m = self.y.ncols();
         let mut out = Array2::zeros((self.y.nrows(), m));
         out.axis_iter_mut(Axis(0))
@@ -627,27 +631,26 @@ impl LooPath {
     }
 
     /// The ridge model at λ > 0 from the eigendecomposition, O(D·r·m) instead of a
-    /// factorisation: the same as [`fit`](Self::fit) to rounding, but per CPU in its last bits,
-    /// so only for scores on held-out rows (the k-fold paths of [`crate::cv`]), never a model.
+    /// factorisation per λ: the same as [`fit`](Self::fit) to rounding, for scores on held-out
+    /// rows (the k-fold paths of [`crate::cv`]); a model is always solved by [`fit`](Self::fit).
     pub(crate) fn fit_for_scoring(&self, lambda: f64) -> Result<Ridge> {
         let scaled = |factor: &dyn Fn(f64) -> f64| {
-            Mat::from_fn(self.y_tilde.nrows(), self.y_tilde.ncols(), |j, k| {
+            Array2::from_shape_fn((self.y_tilde.nrows(), self.y_tilde.ncols()), |(j, k)| {
                 self.y_tilde[(j, k)] * factor(self.s[j])
             })
         };
         let w = match &self.weights {
             // W = Φcᵀ U diag(1/(s + λ)) Ỹ (U: every row's, the rows being the fit's).
             Weights::Rows { phi, .. } => {
-                let alpha = product(self.u.as_ref(), scaled(&|s| 1.0 / (s + lambda)).as_ref());
-                product(transposed(phi), alpha.as_ref())
+                let alpha = product(self.u.view(), scaled(&|s| 1.0 / (s + lambda)).view());
+                transposed_product(phi.view(), alpha.view())
             }
             // W = V diag(√s/(s + λ)) Ỹ.
             Weights::Features { v, .. } => {
-                product(v.as_ref(), scaled(&|s| s.sqrt() / (s + lambda)).as_ref())
+                product(v.view(), scaled(&|s| s.sqrt() / (s + lambda)).view())
             }
             Weights::Kernel => return self.fit(lambda),
         };
-        let w = Array2::from_shape_fn((w.nrows(), w.ncols()), |(i, k)| w[(i, k)]);
         ridge_from(w, &self.mu, &self.ybar, lambda, None)
     }
 }
@@ -662,20 +665,22 @@ fn kept(values: &[f64], size: usize) -> Vec<usize> {
 /// Rows per parallel block of [`squared_row_sums`].
 const ROW_BLOCK: usize = 256;
 
-/// Σⱼ Uᵢⱼ²·wⱼ for every row i of `u`, without a copy of U∘U: blocks of rows in parallel, each
-/// walking U's contiguous columns, so every row's sum runs over j in order (the same bits for
-/// any thread count). It reads U once, as a product with a stored U∘U would read that copy.
-fn squared_row_sums(u: MatRef<'_, f64>, w: &[f64]) -> Vec<f64> {
+/// Σⱼ Uᵢⱼ²·wⱼ for every row i of `u`, each row's sum over j in order (the same bits for any
+/// thread count), blocks of rows in parallel, without a copy of U∘U.
+fn squared_row_sums(u: ArrayView2<'_, f64>, w: &[f64]) -> Vec<f64> {
     let mut out = vec![0.0; u.nrows()];
     out.par_chunks_mut(ROW_BLOCK)
         .enumerate()
         .for_each(|(block, sums)| {
             let start = block * ROW_BLOCK;
-            for (j, &wj) in w.iter().enumerate() {
-                let column = u.col(j).subrows(start, sums.len());
-                for (s, &v) in sums.iter_mut().zip(column.iter()) {
-                    *s += v * v * wj;
-                }
+            for (s, row) in sums
+                .iter_mut()
+                .zip(u.slice_axis(Axis(0), Slice::from(start..)).rows())
+            {
+                *s = row
+                    .iter()
+                    .zip(w)
+                    .fold(0.0, |acc, (&v, &wj)| acc + v * v * wj);
             }
         });
     out
@@ -753,7 +758,7 @@ mod tests {
     #[test]
     fn squared_row_sums_match_the_definition_for_any_thread_count() {
         // 600 rows: two full blocks and a partial one.
-        let u = Mat::from_fn(600, 37, |i, j| ((i * 37 + j) as f64 * 0.113).sin());
+        let u = Array2::from_shape_fn((600, 37), |(i, j)| ((i * 37 + j) as f64 * 0.113).sin());
         let w: Vec<f64> = (0..37).map(|j| 1.0 / (1.0 + j as f64)).collect();
         let reference: Vec<f64> = (0..600)
             .map(|i| (0..37).fold(0.0, |acc, j| acc + u[(i, j)] * u[(i, j)] * w[j]))
@@ -763,7 +768,7 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| squared_row_sums(u.as_ref(), &w));
+                .install(|| squared_row_sums(u.view(), &w));
             // The same additions in the same order as the definition: equal bit for bit.
             assert_eq!(got, reference, "{threads} threads");
         }

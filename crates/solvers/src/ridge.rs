@@ -40,17 +40,17 @@
 //! forms choose the same λ wherever the primal GCV is accurate.
 //!
 //! The path only **chooses** λ: the model at the chosen λ is then solved by Cholesky like a fixed
-//! one, because the eigendecomposition (faer's) rounds by CPU and the weights must not
-//! ([`crate::dense`]).
+//! one ([`crate::dense`]), which costs less than forming the weights from the eigenvectors at
+//! the same precision. Both the eigendecomposition ([`rks::symmetric::Eigen`]) and the solve
+//! round alike on every CPU and for any thread count, so the choice and the model do too.
 
 use crate::error::Param;
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis};
+use rks::symmetric::Eigen;
 use rks::{Element, FeatureMap};
 use serde::{Deserialize, Serialize};
 
-use crate::dense::{Cholesky, row_gram, to_mat, transposed_product};
+use crate::dense::{Cholesky, product, row_gram, transposed_product};
 use crate::error::{Result, SolversError, invalid};
 use crate::exact::{
     BLOCK_ROWS, Grid, LIMBS, Scratch, from_limbs, packed_index, packed_len, to_limbs,
@@ -532,7 +532,7 @@ impl RidgeAccumulator {
         let n = self.n()?;
         let (c, b) = self.centred()?;
         let (q, eigenvalues) = eigen(&c)?;
-        let z = product(q.transpose(), to_mat(b.view()).as_ref());
+        let z = product(q.t(), b.view());
         let yy_centred = self.yy_centred()?;
         Ok(RidgePath {
             n,
@@ -699,7 +699,7 @@ impl Dual {
     fn fit_gcv(self, grid: Option<Vec<f64>>) -> Result<Ridge> {
         let (u, eigenvalues) = eigen(&self.k)?;
         let rows = self.k.nrows();
-        let y_tilde = product(u.transpose(), to_mat(self.yc.view()).as_ref());
+        let y_tilde = product(u.t(), self.yc.view());
         let path = RidgePath {
             n: rows as f64,
             dim: self.phi.ncols(),
@@ -737,92 +737,18 @@ pub(crate) fn shifted_solve(
         .map_err(|e| SolversError::LinearAlgebra(format!("{name} solved for B: {e}")))
 }
 
-/// The eigenvectors and eigenvalues (non-decreasing, clamped at 0) of a positive semi-definite
-/// matrix given by its lower triangle (the upper one is not read).
-///
-/// Sequential on purpose: faer's parallel tridiagonalisation sums in an order that depends on the
-/// thread count, and a model must not (a λ chosen from these eigenvalues would differ in its last
-/// bits between `--threads 1` and `--threads 2`).
-pub(crate) fn eigen(a: &Array2<f64>) -> Result<(Mat<f64>, Vec<f64>)> {
-    use faer::dyn_stack::{MemBuffer, MemStack};
-    use faer::linalg::evd::{ComputeEigenvectors, self_adjoint_evd, self_adjoint_evd_scratch};
-    let n = a.nrows();
-    let standard;
-    let data = match a.as_slice() {
-        Some(data) => data,
-        None => {
-            standard = a.as_standard_layout().into_owned();
-            standard
-                .as_slice()
-                .unwrap_or_else(|| unreachable!("standard layout"))
-        }
-    };
-    let a = MatRef::from_row_major_slice(data, n, n);
-    let mut u = Mat::<f64>::zeros(n, n);
-    let mut s = faer::diag::Diag::<f64>::zeros(n);
-    let mut buffer = MemBuffer::try_new(self_adjoint_evd_scratch::<f64>(
-        n,
-        ComputeEigenvectors::Yes,
-        Par::Seq,
-        Default::default(),
-    ))
-    .map_err(|_| {
-        SolversError::LinearAlgebra(format!(
-            "out of memory for the workspace of a {n} × {n} eigendecomposition"
-        ))
-    })?;
-    self_adjoint_evd(
-        a.as_ref(),
-        s.as_mut(),
-        Some(u.as_mut()),
-        Par::Seq,
-        MemStack::new(&mut buffer),
-        Default::default(),
-    )
-    .map_err(|e| SolversError::LinearAlgebra(format!("eigendecomposition failed: {e:?}")))?;
+/// The eigenvectors (as columns) and eigenvalues (non-decreasing, clamped at 0) of a positive
+/// semi-definite matrix given by its lower triangle (the upper one is not read), by
+/// [`rks::symmetric::Eigen`]: the same bits on every CPU and for any thread count, so that the
+/// λ, σ and n these eigenvalues score are chosen alike everywhere.
+pub(crate) fn eigen(a: &Array2<f64>) -> Result<(Array2<f64>, Vec<f64>)> {
+    let e = Eigen::of(a.view())
+        .map_err(|e| SolversError::LinearAlgebra(format!("eigendecomposition failed: {e}")))?;
     // Rounding can leave tiny negative eigenvalues of a positive semi-definite matrix.
-    let values = (0..n).map(|i| s[i].max(0.0)).collect();
-    Ok((u, values))
+    let values = e.values.iter().map(|v| v.max(0.0)).collect();
+    // Row j of `vectors` is eigenvector j: the transposed view has them as columns.
+    Ok((e.vectors.reversed_axes(), values))
 }
-
-/// Xᵀ for a standard-layout (row-major) X, as a view of the same memory (column-major).
-pub(crate) fn transposed(x: &Array2<f64>) -> MatRef<'_, f64> {
-    let data = x
-        .as_slice()
-        .unwrap_or_else(|| unreachable!("the dual form keeps its rows in standard layout"));
-    MatRef::from_column_major_slice(data, x.ncols(), x.nrows())
-}
-
-/// A · B in a new matrix, in blocks of [`PRODUCT_ROWS`] rows of A run in parallel, each block a
-/// sequential GEMM. The block shapes do not depend on the thread count, so neither does any
-/// entry's sum: faer's own parallel GEMM changes its summation order with the thread count for
-/// thin products (measured: the model bytes of a fit differed between 1 and 2 threads).
-pub(crate) fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
-    use rayon::prelude::*;
-    let starts: Vec<usize> = (0..a.nrows()).step_by(PRODUCT_ROWS).collect();
-    let blocks: Vec<Mat<f64>> = starts
-        .into_par_iter()
-        .map(|start| {
-            let rows = PRODUCT_ROWS.min(a.nrows() - start);
-            let mut c = Mat::<f64>::zeros(rows, b.ncols());
-            matmul(
-                c.as_mut(),
-                Accum::Replace,
-                a.subrows(start, rows),
-                b,
-                1.0,
-                Par::Seq,
-            );
-            c
-        })
-        .collect();
-    Mat::from_fn(a.nrows(), b.ncols(), |i, j| {
-        blocks[i / PRODUCT_ROWS][(i % PRODUCT_ROWS, j)]
-    })
-}
-
-/// Rows of A per parallel block of [`product`].
-const PRODUCT_ROWS: usize = 256;
 
 /// The model from centred weights W and the means: b = ȳ − Wᵀμ; non-finite values are an error.
 pub(crate) fn ridge_from(
@@ -876,14 +802,14 @@ enum Basis {
     /// Q, the eigenvectors of C (D × D), Z = QᵀB and the centred yᵀy per output
     /// (W(λ) = Q (Λ + λI)⁻¹ Z).
     Features {
-        q: Mat<f64>,
-        z: Mat<f64>,
+        q: Array2<f64>,
+        z: Array2<f64>,
         yy_centred: Vec<f64>,
     },
     /// Ỹ = UᵀYc for U, the eigenvectors of K = ΦcΦcᵀ (N × N) (W(λ) = Φcᵀ U (Σ + λI)⁻¹ Ỹ).
     /// Yc lies wholly in this basis, so the residual is known exactly:
     /// Yc − ΦcW = U λ(Σ + λI)⁻¹ Ỹ.
-    Rows { y_tilde: Mat<f64> },
+    Rows { y_tilde: Array2<f64> },
 }
 
 impl RidgePath {
@@ -900,7 +826,7 @@ impl RidgePath {
 
     /// Q (D × D, the eigenvectors of C) and Z = QᵀB, for a path built from statistics; `None`
     /// for a path built from rows.
-    pub(crate) fn feature_basis(&self) -> Option<(&Mat<f64>, &Mat<f64>)> {
+    pub(crate) fn feature_basis(&self) -> Option<(&Array2<f64>, &Array2<f64>)> {
         match &self.basis {
             Basis::Features { q, z, .. } => Some((q, z)),
             Basis::Rows { .. } => None,
@@ -1019,12 +945,11 @@ pub struct GcvReport {
 
 impl GcvReport {
     /// The report with each score rounded to the nearest f32 (7 significant digits), as a
-    /// [`KernelMachine`](crate::KernelMachine) keeps it. The scores come from the
-    /// eigendecomposition, whose last bits differ between CPUs (about 10⁻¹³ relative); at f32
-    /// precision they agree unless a score lies that close to a rounding boundary (about once
-    /// in 10⁶ scores), so the model's bytes are the same on every platform in practice, as its
-    /// weights are by construction. Scores beyond f32's range are kept as they are, as are the
-    /// grid and the choice.
+    /// [`KernelMachine`](crate::KernelMachine) keeps it (enough for a report). The rounding
+    /// dates from when the scores came from faer's eigendecomposition, whose last bits differed
+    /// between CPUs; since `rks::symmetric` makes them (2026-12-06) they are the same bits
+    /// everywhere, and the files keep the format they had. Scores beyond f32's range are kept as
+    /// they are, as are the grid and the choice.
     ///
     /// ```
     /// use rks_solvers::ridge::GcvReport;

@@ -378,8 +378,8 @@ fn the_default_grid_is_ten_to_the_fifths() {
 fn ridge_models_have_the_same_bits_on_every_platform() {
     // docs/architecture.md, "Determinism": the weights are solved by `rks_solvers::dense`'s
     // Cholesky and products, in a fixed order, from statistics and features that are the same
-    // bits everywhere; the eigendecompositions (faer's, per CPU in their last bits) only choose
-    // λ. Pinned on x86-64; `.ci/cross` runs this test on aarch64.
+    // bits everywhere; the eigendecompositions (rks::symmetric's) choose λ. Pinned on x86-64;
+    // `.ci/cross` runs this test on aarch64.
     use rks_solvers::loo::LooPath;
     use rks_solvers::{KernelMachine, Lambda, Task};
     // Sizes past the Cholesky's and the inverse's blocks of 128 (D = 200 features; the
@@ -449,6 +449,75 @@ fn ridge_models_have_the_same_bits_on_every_platform() {
             0xc670_34d4_5cc2_03db
         ],
         "ridge models differ from the pinned bits: {hashes:#018x?}"
+    );
+}
+
+#[test]
+fn leave_one_out_and_gcv_scores_have_the_same_bits_on_every_platform() {
+    // The scores that choose λ (and σ, n, the map and the solver) come from rks::symmetric's
+    // eigendecomposition and rks_solvers::dense's products, so they are the same bits on every
+    // CPU and for any thread count, and so is every choice made from them. Pinned on x86-64;
+    // `.ci/cross` runs this test on aarch64.
+    use rks_solvers::loo::LooPath;
+    let x = common::uniform(300, 10, 47);
+    let y: Array2<f64> = Array2::from_shape_fn((300, 2), |(i, k)| {
+        (3.0 * x[[i, k]]).sin() + x[[i, 2]] * x[[i, 3]] - 0.5 * x[[i, 4 + k]]
+    });
+    let map = common::pinned_fastfood(100);
+    let phi = rks::FeatureMap::transform(&map, x.view()).unwrap();
+    let mut acc = accumulator(&phi, &y);
+    acc.update(phi.view(), y.view()).unwrap();
+    let classes: Vec<usize> = (0..300).map(|i| usize::from(y[[i, 0]] > 0.4)).collect();
+    let run = || {
+        let mut hashes = Vec::new();
+        // GCV on the statistics' D × D path (300 rows, 200 features) and on the rows' N × N
+        // path (150 rows).
+        let gcv = acc.fit(&Lambda::Gcv).unwrap().gcv.expect("λ by GCV");
+        hashes.push(common::hash_bits(&gcv.scores));
+        let dual = fit_rows(
+            phi.slice(s![..150, ..]),
+            y.slice(s![..150, ..]),
+            &Lambda::Gcv,
+        )
+        .unwrap()
+        .gcv
+        .expect("λ by GCV");
+        hashes.push(common::hash_bits(&dual.scores));
+        // Leave-one-out over the default grid, from the statistics and from the rows.
+        let from_statistics = LooPath::from_statistics(&acc, phi.clone(), y.view()).unwrap();
+        let few = phi.slice(s![..150, ..]).to_owned();
+        let from_rows = LooPath::new(few, y.slice(s![..150, ..])).unwrap();
+        for path in [from_statistics, from_rows] {
+            let rows = path.scored_rows();
+            let scores: Vec<f64> = path
+                .default_grid()
+                .iter()
+                .flat_map(|&lambda| {
+                    let score = path.score(lambda, Some((&classes[..rows], 2)));
+                    [score.mse, score.error.unwrap()]
+                })
+                .collect();
+            hashes.push(common::hash_bits(path.eigenvalues().iter().chain(&scores)));
+        }
+        hashes
+    };
+    let hashes = run();
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        assert_eq!(pool.install(run), hashes, "{threads} threads");
+    }
+    assert_eq!(
+        hashes,
+        [
+            0x7208_f149_d526_5e0f,
+            0x2e51_074d_b4c8_70da,
+            0x349c_81d4_a378_d6fe,
+            0x519c_b8ad_8571_938c
+        ],
+        "the scores differ from the pinned bits: {hashes:#018x?}"
     );
 }
 

@@ -4,16 +4,13 @@
 //! A block of at most [`BLOCK_ROWS`] rows is rounded to the grid (Q: rows × D, T: rows × m, grid
 //! integers), and its sums ΣQ, ΣT, ΣT², QᵀQ (lower triangle) and QᵀT are computed exactly: QᵀQ
 //! by [`rks::gram`]'s 16-bit kernels (AVX2 or AVX-512 VNNI), or where the CPU has neither by an
-//! f64 GEMM, and QᵀT by an f64 GEMM, whose every entry is an integer of magnitude at most
+//! f64 product, and QᵀT by f64 multiply-adds, whose every entry is an integer of magnitude at most
 //! `BLOCK_ROWS · FEATURE_LIMIT · TARGET_LIMIT ≤ 2⁵³`. Those block sums are added into `i64`
 //! partial sums, which hold [`I64_BLOCKS`] blocks without overflow, and the partial sums are
 //! added into the `i128` statistics (and cleared) by [`Folder::flush`], at the latest every
 //! [`I64_BLOCKS`] blocks. Integer sums are exact, so the statistics are the same as adding each
 //! block into `i128` directly, whatever the kernel or the order.
 
-use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
-use faer::reborrow::{Reborrow, ReborrowMut};
-use faer::{Accum, Mat, MatMut, MatRef, Par};
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 use rks::Element;
@@ -55,9 +52,7 @@ pub(crate) struct Folder {
     /// for [`rks::gram`].
     q16: Vec<i16>,
     packed: PackedRows,
-    /// The exact f64 products of a block: QᵀQ (lower part of each panel; only where the CPU
-    /// has no 16-bit kernel) and QᵀT.
-    gram: Option<Mat<f64>>,
+    /// The exact f64 products of a block's QᵀT.
     cross: Vec<f64>,
     /// Partial sums in the order of [`Sums`].
     partial: [Vec<i64>; 5],
@@ -76,7 +71,6 @@ impl Folder {
             t: Vec::with_capacity(BLOCK_ROWS * outputs),
             q16: Vec::new(),
             packed: PackedRows::new(),
-            gram: None,
             cross: Vec::new(),
             partial: [
                 vec![0; dim],
@@ -125,11 +119,9 @@ impl Folder {
         } else {
             self.q.clear();
             self.q.extend(self.q16.iter().map(|&v| f64::from(v)));
-            let q = MatRef::from_row_major_slice(&self.q, rows, self.dim);
-            let scratch = self
-                .gram
-                .get_or_insert_with(|| Mat::zeros(self.dim, self.dim));
-            add_gram(q, scratch.as_mut(), gram);
+            let q = ArrayView2::from_shape((rows, self.dim), &self.q)
+                .unwrap_or_else(|_| unreachable!("the block holds rows × D features"));
+            add_gram(q, gram);
         }
         add_cross(
             &self.q16,
@@ -228,31 +220,19 @@ fn has_16_bit_kernel(simd: Simd) -> bool {
     }
 }
 
-/// Adds the lower triangle of QᵀQ to `packed` (packed lower triangle, column-major), with
-/// `scratch` (D × D) for the exact f64 products (faer's triangular GEMM, in parallel): the route
-/// where the CPU has no 16-bit kernel, and the reference the tests hold the kernels to.
-fn add_gram(q: MatRef<'_, f64>, scratch: MatMut<'_, f64>, packed: &mut [i64]) {
+/// Adds the lower triangle of QᵀQ to `packed` (packed lower triangle, column-major) from the
+/// exact f64 product ([`crate::dense::product`]: every partial sum an integer below 2⁵³): the
+/// route where the CPU has no 16-bit kernel, and the reference the tests hold the kernels to.
+fn add_gram(q: ArrayView2<'_, f64>, packed: &mut [i64]) {
     let d = q.ncols();
-    let mut scratch = scratch;
-    tri_matmul(
-        scratch.rb_mut(),
-        BlockStructure::TriangularLower,
-        Accum::Replace,
-        q.transpose(),
-        BlockStructure::Rectangular,
-        q,
-        BlockStructure::Rectangular,
-        1.0,
-        Par::rayon(0),
-    );
-    let scratch = scratch.rb();
+    let gram = crate::dense::product(q.t(), q);
     packed_columns_mut(packed, d)
         .into_par_iter()
         .with_min_len(PANEL)
         .for_each(|(j, column)| {
-            // Column j from its diagonal down.
-            let products = scratch.col(j).subrows(j, d - j);
-            for (g, &p) in column.iter_mut().zip(products.iter()) {
+            // Column j from its diagonal down: row j from its diagonal on (QᵀQ is symmetric).
+            let products = gram.row(j);
+            for (g, &p) in column.iter_mut().zip(products.iter().skip(j)) {
                 // An integer of magnitude ≤ 2⁵³: exact as i64.
                 *g += p as i64;
             }
@@ -456,8 +436,8 @@ mod tests {
             .to_owned();
         let flat: Vec<f64> = block.iter().copied().collect();
         let mut exact = vec![0; packed_len(d).unwrap()];
-        let rows = MatRef::from_row_major_slice(&flat, BLOCK_ROWS, d);
-        add_gram(rows, Mat::zeros(d, d).as_mut(), &mut exact);
+        let rows = ArrayView2::from_shape((BLOCK_ROWS, d), &flat).unwrap();
+        add_gram(rows, &mut exact);
         let t_block = t
             .slice_axis(ndarray::Axis(0), (..BLOCK_ROWS).into())
             .to_owned();

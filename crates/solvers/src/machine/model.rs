@@ -37,8 +37,7 @@ pub enum SolverInfo {
         /// λ.
         lambda: f64,
         /// The scores over the λ grid (GCV or leave-one-out), kept to 7 significant digits
-        /// ([`GcvReport::rounded`]): their last bits come from an eigendecomposition that rounds
-        /// by CPU, and the model file must not.
+        /// ([`GcvReport::rounded`]).
         gcv: Option<GcvReport>,
     },
     /// SVM: one entry per binary problem.

@@ -41,8 +41,6 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-use faer::{Mat, MatRef};
-
 use rks::exp::exp;
 use rks::median::median_heuristic_sigma;
 use rks::scaler::Scaler;
@@ -52,7 +50,7 @@ use crate::dense::{Cholesky, product as fixed_product};
 use crate::error::Result;
 use crate::labels::{LabelMap, signed_one_hot};
 use crate::loo::{LooScore, clearly_lower, row_squared_errors, wrong_rows};
-use crate::ridge::{eigen, product};
+use crate::ridge::eigen;
 
 /// What the relevance step learned and how its weights fared on the held-out rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -465,17 +463,15 @@ fn held_out(
     let Ok(median) = median_heuristic_sigma(weighted.view(), m, seed) else {
         return Ok(worst());
     };
-    let tm = Mat::from_fn(t.nrows(), t.ncols(), |i, k| t[[i, k]]);
     let mut best: Option<(LooScore, Vec<f64>)> = None;
     for factor in CHECK_FACTORS {
         let sigma = factor * median.max(f64::MIN_POSITIVE);
         let c = vec![1.0 / (2.0 * sigma * sigma); weights.len()];
         let k = weighted_gram(weighted.view(), &c);
         let (vectors, values) = eigen(&k)?;
-        let vt_t = product(vectors.transpose(), tm.as_ref());
+        let vt_t = fixed_product(vectors.t(), t);
         for lambda in CHECK_LAMBDAS {
-            let (score, losses) =
-                loo_of_eigen(vectors.as_ref(), &values, &vt_t, t, classes, lambda);
+            let (score, losses) = loo_of_eigen(vectors.view(), &values, &vt_t, t, classes, lambda);
             if best.as_ref().is_none_or(|(b, _)| score.better_than(b)) {
                 best = Some((score, losses));
             }
@@ -488,22 +484,22 @@ fn held_out(
 /// (K + λI)⁻¹ᵢᵢ = Σₖ Vᵢₖ²/(sₖ + λ), eᵢ = αᵢ/(K + λI)⁻¹ᵢᵢ; the score of the predictions T − e
 /// and each row's loss.
 fn loo_of_eigen(
-    v: MatRef<'_, f64>,
+    v: ArrayView2<'_, f64>,
     s: &[f64],
-    vt_t: &Mat<f64>,
+    vt_t: &Array2<f64>,
     t: ArrayView2<'_, f64>,
     classes: Option<(&[usize], usize)>,
     lambda: f64,
 ) -> (LooScore, Vec<f64>) {
     let (m, r) = (v.nrows(), v.ncols());
     let outputs = t.ncols();
-    let scaled = Mat::from_fn(r, outputs, |k, o| vt_t[(k, o)] / (s[k] + lambda));
-    let alpha = product(v, scaled.as_ref());
+    let scaled = Array2::from_shape_fn((r, outputs), |(k, o)| vt_t[(k, o)] / (s[k] + lambda));
+    let alpha = fixed_product(v, scaled.view());
     // (K + λI)⁻¹ᵢᵢ once per row (not per output), each summed over k in order, a column of V
     // at a time (V is column-major).
     let mut diag = vec![0.0; m];
     for (k, &sk) in s.iter().enumerate().take(r) {
-        let (column, denominator) = (v.col(k), sk + lambda);
+        let (column, denominator) = (v.column(k), sk + lambda);
         for (d, &vik) in diag.iter_mut().zip(column.iter()) {
             *d += vik * vik / denominator;
         }
@@ -548,10 +544,10 @@ mod tests {
         let mut total = 0.0;
         for left in 0..m {
             let keep: Vec<usize> = (0..m).filter(|&i| i != left).collect();
-            let a = Mat::from_fn(m - 1, m - 1, |i, j| {
+            let a = faer::Mat::from_fn(m - 1, m - 1, |i, j| {
                 k[[keep[i], keep[j]]] + if i == j { lambda } else { 0.0 }
             });
-            let tk = Mat::from_fn(m - 1, t.ncols(), |i, o| t[[keep[i], o]]);
+            let tk = faer::Mat::from_fn(m - 1, t.ncols(), |i, o| t[[keep[i], o]]);
             // faer's Cholesky: a reference independent of the objective's own.
             let alpha = faer::prelude::Solve::solve(&a.llt(faer::Side::Lower).unwrap(), &tk);
             for o in 0..t.ncols() {
@@ -611,9 +607,8 @@ mod tests {
         let (x, t) = problem(30, 3);
         let k = weighted_gram(x.view(), &[2.0, 2.0, 2.0]);
         let (vectors, values) = eigen(&k).unwrap();
-        let tm = Mat::from_fn(30, 1, |i, _| t[[i, 0]]);
-        let vt_t = product(vectors.transpose(), tm.as_ref());
-        let (score, losses) = loo_of_eigen(vectors.as_ref(), &values, &vt_t, t.view(), None, 0.01);
+        let vt_t = fixed_product(vectors.t(), t.view());
+        let (score, losses) = loo_of_eigen(vectors.view(), &values, &vt_t, t.view(), None, 0.01);
         let objective = Objective::new(x.view(), t.view(), 0.5);
         // c = 2 = e^{2θ}/(2·0.25) at θ = 0, and λ = 0.01.
         let (value, _) = objective
