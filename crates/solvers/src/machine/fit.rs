@@ -60,6 +60,17 @@ impl KernelMachineValidParams {
         x: ArrayView2<'_, f64>,
         y: ArrayView1<'_, f64>,
     ) -> Result<(KernelMachine, Option<SelectionReport>)> {
+        // On a worker of rayon's pool, so that the fit's many parallel loops split their work
+        // without waking the pool from outside each time (a no-op when called from a worker).
+        rayon::scope(|_| self.fit_on_worker(x, y))
+    }
+
+    /// [`fit_with_report`](Self::fit_with_report)'s work.
+    fn fit_on_worker(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<(KernelMachine, Option<SelectionReport>)> {
         check_rows(x.nrows(), y.len())?;
         if x.nrows() == 0 {
             return Err(SolversError::EmptyInput("no training rows".into()));
