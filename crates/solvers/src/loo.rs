@@ -27,7 +27,7 @@
 //! position). So one factorisation — of the N × N Gram matrix ΦcΦcᵀ when N ≤ D, of the D × D
 //! ΦcᵀΦc otherwise — gives the leave-one-out residuals of every λ at O(N·r·(m + 1)) each.
 //! The eigendecomposition ([`rks::symmetric::Eigen`]) and the products here
-//! ([`crate::dense::product`]) round alike on every CPU and for any thread count, so the scores,
+//! ([`crate::dense`]'s) round alike on every CPU and for any thread count, so the scores,
 //! and the choices made from them, do too; the model at the chosen λ ([`LooPath::fit`]) is
 //! solved by [`crate::dense::Cholesky`].
 //!
