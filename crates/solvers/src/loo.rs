@@ -37,7 +37,7 @@
 //! squared error of ±1 one-hot targets alone prefers smooth scores over correct ones, and the
 //! error rate alone picks the luckiest of many candidates.
 
-use ndarray::{Array2, ArrayView2, Axis, Slice};
+use ndarray::{Array2, ArrayView2, Axis, ShapeBuilder, Slice};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -511,11 +511,12 @@ impl LooPath {
         trace: f64,
         weights: Weights,
     ) -> Self {
-        let inside = product(u.view(), y_tilde.view());
+        let u = column_major(u);
+        let (spanned, inside) =
+            weighted_rows(u.view(), Some(&vec![1.0; u.ncols()]), y_tilde.view());
         let outside = Array2::from_shape_fn((yc.nrows(), yc.ncols()), |(i, k)| {
             yc[(i, k)] - inside[(i, k)]
         });
-        let spanned = squared_row_sums(u.view(), &vec![1.0; u.ncols()]);
         let leverage_outside = spanned
             .iter()
             .map(|h| (1.0 - 1.0 / fit_rows - h).max(0.0))
@@ -569,9 +570,8 @@ impl LooPath {
             Array2::from_shape_fn((self.y_tilde.nrows(), self.y_tilde.ncols()), |(j, k)| {
                 self.y_tilde[(j, k)] * shrink[j]
             });
-        let residual = product(self.u.view(), scaled.view());
-        // Each row's leverage inside the span at λ: Σⱼ Uᵢⱼ²·λ/(sⱼ + λ).
-        let inside = squared_row_sums(self.u.view(), &shrink);
+        // Each row's leverage inside the span at λ, Σⱼ Uᵢⱼ²·λ/(sⱼ + λ), and U·(the shrunk Ỹ).
+        let (inside, residual) = weighted_rows(self.u.view(), Some(&shrink), scaled.view());
         let m = self.y.ncols();
         let mut out = Array2::zeros((self.y.nrows(), m));
         out.axis_iter_mut(Axis(0))
@@ -642,7 +642,8 @@ impl LooPath {
         let w = match &self.weights {
             // W = Φcᵀ U diag(1/(s + λ)) Ỹ (U: every row's, the rows being the fit's).
             Weights::Rows { phi, .. } => {
-                let alpha = product(self.u.view(), scaled(&|s| 1.0 / (s + lambda)).view());
+                let (_, alpha) =
+                    weighted_rows(self.u.view(), None, scaled(&|s| 1.0 / (s + lambda)).view());
                 transposed_product(phi.view(), alpha.view())
             }
             // W = V diag(√s/(s + λ)) Ỹ.
@@ -662,28 +663,82 @@ fn kept(values: &[f64], size: usize) -> Vec<usize> {
     (0..values.len()).filter(|&j| values[j] > floor).collect()
 }
 
-/// Rows per parallel block of [`squared_row_sums`].
+/// Rows per parallel block of [`weighted_rows`].
 const ROW_BLOCK: usize = 256;
 
-/// Σⱼ Uᵢⱼ²·wⱼ for every row i of `u`, each row's sum over j in order (the same bits for any
-/// thread count), blocks of rows in parallel, without a copy of U∘U.
-fn squared_row_sums(u: ArrayView2<'_, f64>, w: &[f64]) -> Vec<f64> {
-    let mut out = vec![0.0; u.nrows()];
-    out.par_chunks_mut(ROW_BLOCK)
-        .enumerate()
-        .for_each(|(block, sums)| {
-            let start = block * ROW_BLOCK;
-            for (s, row) in sums
-                .iter_mut()
-                .zip(u.slice_axis(Axis(0), Slice::from(start..)).rows())
-            {
-                *s = row
-                    .iter()
-                    .zip(w)
-                    .fold(0.0, |acc, (&v, &wj)| acc + v * v * wj);
+/// `a` with its columns contiguous (column-major), as [`weighted_rows`] reads it.
+fn column_major(a: Array2<f64>) -> Array2<f64> {
+    if a.t().is_standard_layout() {
+        return a;
+    }
+    let mut f = Array2::zeros(a.raw_dim().f());
+    f.assign(&a);
+    f
+}
+
+/// For every row i of U (N × r): Σⱼ Uᵢⱼ²·wⱼ (with `w`; empty without) and (U·C)ᵢₖ = Σⱼ Uᵢⱼ·Cⱼₖ,
+/// each sum over j in order from 0 with separate multiplies and adds, so the same bits on every
+/// CPU and for any thread count. One pass over U per call, blocks of rows in parallel, each
+/// walking U's columns (contiguous when U is column-major, see [`column_major`]) with the
+/// block's sums in L1 cache, so the compiler vectorises across the block's rows. A path scores
+/// every λ of its grid this way; a GEMM packed all of U for every λ and walked it again for
+/// the leverages (the default fit of spam: 38.4–39.2 → 36.2–38.5 CPU s).
+fn weighted_rows(
+    u: ArrayView2<'_, f64>,
+    w: Option<&[f64]>,
+    c: ArrayView2<'_, f64>,
+) -> (Vec<f64>, Array2<f64>) {
+    let (n, r) = u.dim();
+    let m = c.ncols();
+    assert_eq!(c.nrows(), r, "weighted_rows: C has a row per column of U");
+    let starts: Vec<usize> = (0..n).step_by(ROW_BLOCK).collect();
+    let blocks: Vec<(Vec<f64>, Vec<f64>)> = starts
+        .par_iter()
+        .map(|&start| {
+            let len = ROW_BLOCK.min(n - start);
+            let mut sums = vec![0.0; if w.is_some() { len } else { 0 }];
+            // Column k of the block's U·C at k·len.
+            let mut products = vec![0.0; m * len];
+            let mut copy = Vec::new();
+            for j in 0..r {
+                let column = u.column(j);
+                let column = column.slice_axis(Axis(0), Slice::from(start..start + len));
+                let column = match column.as_slice() {
+                    Some(column) => column,
+                    None => {
+                        copy.clear();
+                        copy.extend(column.iter().copied());
+                        &copy[..]
+                    }
+                };
+                if let Some(w) = w {
+                    let wj = w[j];
+                    for (s, &x) in sums.iter_mut().zip(column) {
+                        *s += x * x * wj;
+                    }
+                }
+                for (k, out) in products.chunks_exact_mut(len).enumerate() {
+                    let cjk = c[(j, k)];
+                    for (o, &x) in out.iter_mut().zip(column) {
+                        *o += x * cjk;
+                    }
+                }
             }
-        });
-    out
+            (sums, products)
+        })
+        .collect();
+    let mut sums = Vec::with_capacity(if w.is_some() { n } else { 0 });
+    let mut products = Array2::zeros((n, m));
+    for (&start, (block_sums, block_products)) in starts.iter().zip(&blocks) {
+        sums.extend_from_slice(block_sums);
+        let len = ROW_BLOCK.min(n - start);
+        for (k, column) in block_products.chunks_exact(len.max(1)).enumerate() {
+            for (i, &v) in column.iter().enumerate() {
+                products[(start + i, k)] = v;
+            }
+        }
+    }
+    (sums, products)
 }
 
 #[cfg(test)]
@@ -756,21 +811,28 @@ mod tests {
     }
 
     #[test]
-    fn squared_row_sums_match_the_definition_for_any_thread_count() {
-        // 600 rows: two full blocks and a partial one.
+    fn weighted_rows_match_the_definition_for_any_thread_count_and_layout() {
+        // 600 rows: two full blocks and a partial one; three columns of C.
         let u = Array2::from_shape_fn((600, 37), |(i, j)| ((i * 37 + j) as f64 * 0.113).sin());
+        let c = Array2::from_shape_fn((37, 3), |(j, k)| ((j + 40 * k) as f64 * 0.29).cos());
         let w: Vec<f64> = (0..37).map(|j| 1.0 / (1.0 + j as f64)).collect();
-        let reference: Vec<f64> = (0..600)
+        let sums: Vec<f64> = (0..600)
             .map(|i| (0..37).fold(0.0, |acc, j| acc + u[(i, j)] * u[(i, j)] * w[j]))
             .collect();
+        let products = Array2::from_shape_fn((600, 3), |(i, k)| {
+            (0..37).fold(0.0, |acc, j| acc + u[(i, j)] * c[(j, k)])
+        });
         for threads in [1, 2, 3] {
-            let got = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| squared_row_sums(u.view(), &w));
-            // The same additions in the same order as the definition: equal bit for bit.
-            assert_eq!(got, reference, "{threads} threads");
+            for u in [u.clone(), column_major(u.clone())] {
+                let got = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap()
+                    .install(|| weighted_rows(u.view(), Some(&w), c.view()));
+                // The same operations in the same order as the definitions: equal bit for bit.
+                assert_eq!(got, (sums.clone(), products.clone()), "{threads} threads");
+                assert_eq!(weighted_rows(u.view(), None, c.view()).0, Vec::<f64>::new());
+            }
         }
     }
 
