@@ -182,104 +182,87 @@ mod portable {
     pass_body!(#[inline]);
 }
 
+/// [`pass_body!`]'s loop written out with intrinsics (`$v`: a register of `$lanes` f64, 8 a
+/// multiple of it): one loop, each z_j loaded and stored once, the eight lanes of the dot
+/// product in 8/`$lanes` registers, with the portable form's multiplies and adds in the same
+/// order (the same bits).
+#[cfg(target_arch = "x86_64")]
+macro_rules! fused_pass_body {
+    ($features:literal, $v:ty, $lanes:literal,
+     $set1:ident, $load:ident, $store:ident, $add:ident, $sub:ident, $mul:ident) => {
+        #[target_feature(enable = $features)]
+        fn pass_body(
+            (a, q, b, v): (f64, &[f64], f64, &[f64]),
+            z: &mut [f64],
+            (w, u): (f64, &[f64]),
+            out: &mut [f64],
+            acc: &mut [f64; 8],
+        ) {
+            use std::arch::x86_64::{$add, $load, $mul, $set1, $store, $sub};
+            let n = z.len();
+            assert!(
+                n.is_multiple_of(8)
+                    && q.len() == n
+                    && v.len() == n
+                    && u.len() == n
+                    && out.len() == n
+            );
+            let (a, b, w) = ($set1(a), $set1(b), $set1(w));
+            let (zp, op) = (z.as_mut_ptr(), out.as_mut_ptr());
+            let (qp, vp, up) = (q.as_ptr(), v.as_ptr(), u.as_ptr());
+            // SAFETY: every load and store covers entries j..j+$lanes with j + $lanes ≤ n, the
+            // length of all six slices (asserted), or $lanes of the 8 entries of acc.
+            unsafe {
+                let mut s: [$v; 8 / $lanes] =
+                    std::array::from_fn(|r| $load(acc.as_ptr().add(r * $lanes)));
+                for j in (0..n).step_by(8) {
+                    for (r, s) in s.iter_mut().enumerate() {
+                        let j = j + r * $lanes;
+                        let t = $add($mul(a, $load(qp.add(j))), $mul(b, $load(vp.add(j))));
+                        let x = $sub($load(zp.add(j)), t);
+                        $store(zp.add(j), x);
+                        $store(op.add(j), $add($load(op.add(j)), $mul(w, x)));
+                        *s = $add(*s, $mul(x, $load(up.add(j))));
+                    }
+                }
+                for (r, s) in s.iter().enumerate() {
+                    $store(acc.as_mut_ptr().add(r * $lanes), *s);
+                }
+            }
+        }
+    };
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use std::arch::x86_64::{
-        __m256d, _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd,
-        _mm256_sub_pd,
-    };
-
     loops!(#[target_feature(enable = "avx2,fma")]);
-
-    /// The portable `pass_body` in one loop, the eight lanes in two registers of four: as the
-    /// AVX-512 form below (the same bits).
-    #[target_feature(enable = "avx2,fma")]
-    fn pass_body(
-        (a, q, b, v): (f64, &[f64], f64, &[f64]),
-        z: &mut [f64],
-        (w, u): (f64, &[f64]),
-        out: &mut [f64],
-        acc: &mut [f64; 8],
-    ) {
-        let n = z.len();
-        assert!(
-            n.is_multiple_of(8) && q.len() == n && v.len() == n && u.len() == n && out.len() == n
-        );
-        let (a, b, w) = (_mm256_set1_pd(a), _mm256_set1_pd(b), _mm256_set1_pd(w));
-        let (zp, op) = (z.as_mut_ptr(), out.as_mut_ptr());
-        let (qp, vp, up) = (q.as_ptr(), v.as_ptr(), u.as_ptr());
-        // SAFETY: every load and store covers entries j..j+4 with j + 4 ≤ n, the length of all
-        // six slices (asserted), or 4 of the 8 entries of acc.
-        unsafe {
-            let step = |j: usize, s: __m256d| {
-                let t = _mm256_add_pd(
-                    _mm256_mul_pd(a, _mm256_loadu_pd(qp.add(j))),
-                    _mm256_mul_pd(b, _mm256_loadu_pd(vp.add(j))),
-                );
-                let x = _mm256_sub_pd(_mm256_loadu_pd(zp.add(j)), t);
-                _mm256_storeu_pd(zp.add(j), x);
-                let o = _mm256_add_pd(_mm256_loadu_pd(op.add(j)), _mm256_mul_pd(w, x));
-                _mm256_storeu_pd(op.add(j), o);
-                _mm256_add_pd(s, _mm256_mul_pd(x, _mm256_loadu_pd(up.add(j))))
-            };
-            let (mut lo, mut hi) = (
-                _mm256_loadu_pd(acc.as_ptr()),
-                _mm256_loadu_pd(acc.as_ptr().add(4)),
-            );
-            for j in (0..n).step_by(8) {
-                lo = step(j, lo);
-                hi = step(j + 4, hi);
-            }
-            _mm256_storeu_pd(acc.as_mut_ptr(), lo);
-            _mm256_storeu_pd(acc.as_mut_ptr().add(4), hi);
-        }
-    }
+    fused_pass_body!(
+        "avx2,fma",
+        std::arch::x86_64::__m256d,
+        4,
+        _mm256_set1_pd,
+        _mm256_loadu_pd,
+        _mm256_storeu_pd,
+        _mm256_add_pd,
+        _mm256_sub_pd,
+        _mm256_mul_pd
+    );
 }
 
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
-    use std::arch::x86_64::{
-        _mm512_add_pd, _mm512_loadu_pd, _mm512_mul_pd, _mm512_set1_pd, _mm512_storeu_pd,
-        _mm512_sub_pd,
-    };
-
     loops!(#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]);
-
-    /// The portable `pass_body` in one loop, eight lanes per register: each z_j loaded and
-    /// stored once, with the same multiplies and adds in the same order (the same bits).
-    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
-    fn pass_body(
-        (a, q, b, v): (f64, &[f64], f64, &[f64]),
-        z: &mut [f64],
-        (w, u): (f64, &[f64]),
-        out: &mut [f64],
-        acc: &mut [f64; 8],
-    ) {
-        let n = z.len();
-        assert!(
-            n.is_multiple_of(8) && q.len() == n && v.len() == n && u.len() == n && out.len() == n
-        );
-        let (a, b, w) = (_mm512_set1_pd(a), _mm512_set1_pd(b), _mm512_set1_pd(w));
-        let (zp, op) = (z.as_mut_ptr(), out.as_mut_ptr());
-        let (qp, vp, up) = (q.as_ptr(), v.as_ptr(), u.as_ptr());
-        // SAFETY: every load and store covers entries j..j+8 with j + 8 ≤ n, the length of all
-        // six slices (asserted), or the 8 entries of acc.
-        unsafe {
-            let mut s = _mm512_loadu_pd(acc.as_ptr());
-            for j in (0..n).step_by(8) {
-                let t = _mm512_add_pd(
-                    _mm512_mul_pd(a, _mm512_loadu_pd(qp.add(j))),
-                    _mm512_mul_pd(b, _mm512_loadu_pd(vp.add(j))),
-                );
-                let x = _mm512_sub_pd(_mm512_loadu_pd(zp.add(j)), t);
-                _mm512_storeu_pd(zp.add(j), x);
-                let o = _mm512_add_pd(_mm512_loadu_pd(op.add(j)), _mm512_mul_pd(w, x));
-                _mm512_storeu_pd(op.add(j), o);
-                s = _mm512_add_pd(s, _mm512_mul_pd(x, _mm512_loadu_pd(up.add(j))));
-            }
-            _mm512_storeu_pd(acc.as_mut_ptr(), s);
-        }
-    }
+    fused_pass_body!(
+        "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma",
+        std::arch::x86_64::__m512d,
+        8,
+        _mm512_set1_pd,
+        _mm512_loadu_pd,
+        _mm512_storeu_pd,
+        _mm512_add_pd,
+        _mm512_sub_pd,
+        _mm512_mul_pd
+    );
 }
 
 /// Which compilation of the loops runs; its token proves the CPU has the features.
