@@ -28,7 +28,7 @@ use mpi::collective::SystemOperation;
 use mpi::point_to_point::Source as _;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
-use rks_solvers::machine::SelectionReport;
+use rks_solvers::machine::{SelectionReport, Task};
 use rks_solvers::partial::{FirstPass, Plan};
 use serde::Serialize;
 
@@ -93,7 +93,6 @@ pub fn run(
     chunk_rows: usize,
     json: bool,
 ) -> Result<()> {
-    let start = Instant::now();
     let task = recipe.task.ok_or_else(|| {
         CliError::usage(
             "--distributed needs --task (classification or regression): ranks cannot infer it \
@@ -102,17 +101,50 @@ pub fn run(
     })?;
     let universe = mpi::initialize()
         .ok_or_else(|| CliError::compute("MPI is already initialised in this process"))?;
-    let world = universe.world();
+    let fitted = fit_on_rank(
+        &universe.world(),
+        args,
+        recipe,
+        task,
+        source,
+        chunk_rows,
+        json,
+    );
+    // Every rank's error is printed here, before the universe's drop calls `MPI_Finalize`, which
+    // waits for every rank: printed after it, a message could be lost, since a rank that exits
+    // with an error makes `mpirun` end the others.
+    fitted.map_err(|e| match e {
+        CliError::Reported { .. } => e,
+        e => {
+            eprintln!("error: {e}");
+            CliError::Reported {
+                exit_code: e.exit_code(),
+            }
+        }
+    })
+}
+
+/// [`run`] between `MPI_Init` and `MPI_Finalize`.
+fn fit_on_rank(
+    world: &SimpleCommunicator,
+    args: &FitArgs,
+    recipe: &Recipe,
+    task: Task,
+    source: Source,
+    chunk_rows: usize,
+    json: bool,
+) -> Result<()> {
+    let start = Instant::now();
     let (rank, size) = (world.rank() as usize, world.size() as usize);
     let part = Part::of(&args.train, rank, size, source.is_csv());
-    let part = agree(&world, part)?;
+    let part = agree(world, part)?;
 
     // The LIBSVM width: the widest part's.
     let source = if source.is_csv() || source.known_width().is_some() {
         source
     } else {
         let local = part.width(&source);
-        let width = agree(&world, local)?;
+        let width = agree(world, local)?;
         let mut widest = 0u64;
         world.all_reduce_into(&(width as u64), &mut widest, SystemOperation::max());
         source.or_features(widest as usize)
@@ -133,7 +165,7 @@ pub fn run(
         }
         first.to_bytes().map_err(fit_error)
     });
-    let bytes = agree(&world, first)?;
+    let bytes = agree(world, first)?;
     let root = world.process_at_rank(0);
     let mut rows_per_rank = Vec::new();
     let (plan, sample) = if rank == 0 {
@@ -152,11 +184,11 @@ pub fn run(
             let plan = params.plan(&merged).map_err(fit_error)?;
             Ok((plan, Some(merged.sample())))
         })();
-        broadcast_bytes(&world, made.as_ref().ok().map(|(plan, _)| plan.to_bytes()));
+        broadcast_bytes(world, made.as_ref().ok().map(|(plan, _)| plan.to_bytes()));
         made?
     } else {
         root.send(&bytes[..]);
-        let received = broadcast_bytes(&world, None);
+        let received = broadcast_bytes(world, None);
         let received = received
             .ok_or_else(|| CliError::compute("rank 0 could not make the plan (see its error)"))?;
         (Plan::from_bytes(&received).map_err(fit_error)?, None)
@@ -175,7 +207,7 @@ pub fn run(
         }
         Ok(second)
     });
-    let second = agree(&world, second)?;
+    let second = agree(world, second)?;
     let limbs = second.limbs();
     if rank != 0 {
         root.reduce_into(&limbs[..], SystemOperation::sum());
