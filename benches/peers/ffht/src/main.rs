@@ -2,9 +2,11 @@
 //! buffers, at every length 2⁶…2²⁰, f32 and f64, from a 64-byte-aligned buffer and from one 16
 //! bytes past a 64-byte boundary (the method of `benches/peers/README.md`).
 //!
-//! Both transforms work in place, so each run first copies a fresh input into the buffer; three
-//! sides are timed, alternated batch by batch (≥ 64 Ki entries per batch): the copy alone, copy +
-//! FFHT, copy + rks, as thread CPU time (`CLOCK_THREAD_CPUTIME_ID`). A side's time is its best
+//! Both transforms work in place, so each run first copies a fresh input into the buffer (for
+//! vectors under 8 KiB, into a group of them filling 8 KiB, copied at once and then transformed
+//! one after the other); three sides are timed, alternated batch by batch (≥ 64 Ki entries per
+//! batch): the copy alone, copy + FFHT, copy + rks, as thread CPU time
+//! (`CLOCK_THREAD_CPUTIME_ID`). A side's time is its best
 //! batch mean over the rounds minus the copy's best; the ratio is rks over FFHT (below 1: rks is
 //! faster). The input sits 2 KiB from the buffer modulo 4 KiB, so the copy's loads and the
 //! transform's stores do not alias.
@@ -47,19 +49,21 @@ impl Both for f64 {
     }
 }
 
-/// One allocation, 4 KiB-aligned, holding the working buffer at `offset` bytes past a 4 KiB
-/// boundary and the input 2 KiB further along modulo 4 KiB.
+/// One allocation, 4 KiB-aligned, holding `count` working vectors of `len` entries one after
+/// the other from `offset` bytes past a 4 KiB boundary, and as many inputs 2 KiB further along
+/// modulo 4 KiB.
 struct Buffers<F> {
     base: *mut u8,
     layout: Layout,
     work: *mut F,
     input: *mut F,
     len: usize,
+    count: usize,
 }
 
 impl<F: Both> Buffers<F> {
-    fn new(len: usize, offset: usize) -> Self {
-        let bytes = len * size_of::<F>();
+    fn new(len: usize, count: usize, offset: usize) -> Self {
+        let bytes = len * count * size_of::<F>();
         let input_at = (offset + bytes).next_multiple_of(4096) + 2048 + offset;
         let layout = Layout::from_size_align(input_at + bytes, 4096).expect("layout");
         // SAFETY: the layout has a non-zero size.
@@ -74,23 +78,27 @@ impl<F: Both> Buffers<F> {
             work,
             input,
             len,
+            count,
         }
     }
 
+    /// The working vectors, one after the other.
     fn work(&mut self) -> &mut [F] {
-        // SAFETY: `len` entries of F, zero-initialised at least, borrowed mutably from self.
-        unsafe { std::slice::from_raw_parts_mut(self.work, self.len) }
+        // SAFETY: `len · count` entries of F, zero-initialised at least, borrowed mutably
+        // from self.
+        unsafe { std::slice::from_raw_parts_mut(self.work, self.len * self.count) }
     }
 
+    /// The inputs, one after the other.
     fn input(&mut self) -> &mut [F] {
         // SAFETY: as for `work`; the two ranges do not overlap.
-        unsafe { std::slice::from_raw_parts_mut(self.input, self.len) }
+        unsafe { std::slice::from_raw_parts_mut(self.input, self.len * self.count) }
     }
 
-    /// Copies the input into the working buffer.
+    /// Copies the inputs into the working vectors (one copy for all of them).
     fn reset(&mut self) {
-        // SAFETY: two non-overlapping ranges of `len` entries.
-        unsafe { std::ptr::copy_nonoverlapping(self.input, self.work, self.len) }
+        // SAFETY: two non-overlapping ranges of `len · count` entries.
+        unsafe { std::ptr::copy_nonoverlapping(self.input, self.work, self.len * self.count) }
     }
 }
 
@@ -138,23 +146,26 @@ enum Side {
 
 /// Best batch mean (ns per transform) of the three sides, alternated over `rounds`.
 fn time<F: Both>(b: &mut Buffers<F>, rounds: usize) -> [f64; 3] {
-    let batch = (65_536 / b.len).max(1);
+    let (len, count) = (b.len, b.count);
+    let batch = (65_536 / (len * count)).max(1);
     let mut best = [f64::INFINITY; 3];
     for _ in 0..rounds {
         for (i, side) in [Side::Copy, Side::Ffht, Side::Rks].into_iter().enumerate() {
             let t0 = thread_cpu_ns();
             for _ in 0..batch {
                 b.reset();
-                match side {
-                    Side::Copy => {}
-                    Side::Ffht => {
-                        F::ffht(b.work());
+                for v in b.work().chunks_exact_mut(len) {
+                    match side {
+                        Side::Copy => {}
+                        Side::Ffht => {
+                            F::ffht(v);
+                        }
+                        Side::Rks => rks::hadamard::fwht(v).expect("a power of two"),
                     }
-                    Side::Rks => rks::hadamard::fwht(b.work()).expect("a power of two"),
                 }
                 std::hint::black_box(b.work().as_ptr());
             }
-            best[i] = best[i].min((thread_cpu_ns() - t0) as f64 / batch as f64);
+            best[i] = best[i].min((thread_cpu_ns() - t0) as f64 / (batch * count) as f64);
         }
     }
     best
@@ -163,8 +174,11 @@ fn time<F: Both>(b: &mut Buffers<F>, rounds: usize) -> [f64; 3] {
 /// The table rows of one type and alignment.
 fn bench<F: Both>(offset: usize, rounds: usize, max_log: u32) {
     for log in 6..=max_log {
-        let mut b = Buffers::<F>::new(1 << log, offset);
-        for (v, x) in b.input().iter_mut().zip(values(1 << log, false)) {
+        // Short vectors in groups of 8 KiB, copied at once: the copy of each one alone cost
+        // as much as the shortest transforms, and its time varied more than theirs.
+        let count = (8192 / ((1 << log) * size_of::<F>())).max(1);
+        let mut b = Buffers::<F>::new(1 << log, count, offset);
+        for (v, x) in b.input().iter_mut().zip(values(count << log, false)) {
             *v = F::from_f64_lossy(x);
         }
         let [copy, ffht, rks] = time(&mut b, rounds);
@@ -190,7 +204,7 @@ fn check<F: Both>(max_log: u32) -> usize {
     let mut failures = 0;
     for offset in [0, 16] {
         for log in 1..=max_log {
-            let mut b = Buffers::<F>::new(1 << log, offset);
+            let mut b = Buffers::<F>::new(1 << log, 1, offset);
             for (v, x) in b.input().iter_mut().zip(values(1 << log, true)) {
                 *v = F::from_f64_lossy(x);
             }
