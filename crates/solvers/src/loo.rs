@@ -565,13 +565,40 @@ impl LooPath {
     /// The leave-one-out predictions ŷ₋ᵢ of the scored rows (S × m) at λ > 0. A row whose leverage is 1 (the fit
     /// interpolates it and leaving it out is undefined) gets +∞.
     pub fn predictions(&self, lambda: f64) -> Array2<f64> {
-        let shrink: Vec<f64> = self.s.iter().map(|&s| lambda / (s + lambda)).collect();
-        let scaled =
-            Array2::from_shape_fn((self.y_tilde.nrows(), self.y_tilde.ncols()), |(j, k)| {
-                self.y_tilde[(j, k)] * shrink[j]
-            });
+        let mut one = self.predictions_at(&[lambda]);
+        one.pop()
+            .unwrap_or_else(|| unreachable!("one λ gives one set of predictions"))
+    }
+
+    /// [`predictions`](Self::predictions) at every λ of `lambdas`, in order: the same values,
+    /// from passes over U that serve several λ at once (see [`weighted_rows_at`]).
+    pub fn predictions_at(&self, lambdas: &[f64]) -> Vec<Array2<f64>> {
+        let shrinks: Vec<Vec<f64>> = lambdas
+            .iter()
+            .map(|&lambda| self.s.iter().map(|&s| lambda / (s + lambda)).collect())
+            .collect();
+        let scaled: Vec<Array2<f64>> = shrinks
+            .iter()
+            .map(|shrink| {
+                Array2::from_shape_fn((self.y_tilde.nrows(), self.y_tilde.ncols()), |(j, k)| {
+                    self.y_tilde[(j, k)] * shrink[j]
+                })
+            })
+            .collect();
         // Each row's leverage inside the span at λ, Σⱼ Uᵢⱼ²·λ/(sⱼ + λ), and U·(the shrunk Ỹ).
-        let (inside, residual) = weighted_rows(self.u.view(), Some(&shrink), scaled.view());
+        let terms: Vec<(Option<&[f64]>, ArrayView2<'_, f64>)> = shrinks
+            .iter()
+            .zip(&scaled)
+            .map(|(shrink, scaled)| (Some(&shrink[..]), scaled.view()))
+            .collect();
+        weighted_rows_at(self.u.view(), &terms)
+            .into_iter()
+            .map(|(inside, residual)| self.predictions_from(&inside, &residual))
+            .collect()
+    }
+
+    /// The predictions from the leverages inside the span and U·(the shrunk Ỹ) at one λ.
+    fn predictions_from(&self, inside: &[f64], residual: &Array2<f64>) -> Array2<f64> {
         let m = self.y.ncols();
         let mut out = Array2::zeros((self.y.nrows(), m));
         out.axis_iter_mut(Axis(0))
@@ -596,6 +623,15 @@ impl LooPath {
     /// asks for the error rate too.
     pub fn score(&self, lambda: f64, classes: Option<(&[usize], usize)>) -> LooScore {
         LooScore::of(self.predictions(lambda), self.y.view(), classes)
+    }
+
+    /// [`score`](Self::score) at every λ of `lambdas`, in order (the same scores, from
+    /// [`predictions_at`](Self::predictions_at)).
+    pub fn scores(&self, lambdas: &[f64], classes: Option<(&[usize], usize)>) -> Vec<LooScore> {
+        self.predictions_at(lambdas)
+            .into_iter()
+            .map(|p| LooScore::of(p, self.y.view(), classes))
+            .collect()
     }
 
     /// Each scored row's squared leave-one-out residual at λ > 0 (the mean over the outputs):
@@ -678,67 +714,116 @@ fn column_major(a: Array2<f64>) -> Array2<f64> {
 
 /// For every row i of U (N × r): Σⱼ Uᵢⱼ²·wⱼ (with `w`; empty without) and (U·C)ᵢₖ = Σⱼ Uᵢⱼ·Cⱼₖ,
 /// each sum over j in order from 0 with separate multiplies and adds, so the same bits on every
-/// CPU and for any thread count. One pass over U per call, blocks of rows in parallel, each
-/// walking U's columns (contiguous when U is column-major, see [`column_major`]) with the
-/// block's sums in L1 cache, so the compiler vectorises across the block's rows. A path scores
-/// every λ of its grid this way; a GEMM packed all of U for every λ and walked it again for
-/// the leverages (the default fit of spam: 38.4–39.2 → 36.2–38.5 CPU s).
+/// CPU and for any thread count. [`weighted_rows_at`] with one term.
 fn weighted_rows(
     u: ArrayView2<'_, f64>,
     w: Option<&[f64]>,
     c: ArrayView2<'_, f64>,
 ) -> (Vec<f64>, Array2<f64>) {
+    let mut one = weighted_rows_at(u, &[(w, c)]);
+    one.pop()
+        .unwrap_or_else(|| unreachable!("one term gives one result"))
+}
+
+/// Doubles of the accumulators a block of rows keeps for the terms it serves in one walk over
+/// U's columns (32 KiB: within the L1 cache).
+const BLOCK_SUMS: usize = 4096;
+
+/// [`weighted_rows`] for each term (wₜ, Cₜ) of `terms` (all Cₜ of the same shape), in order:
+/// each result equal to the term's alone, bit for bit. Blocks of rows in parallel, each walking
+/// U's columns (contiguous when U is column-major, see [`column_major`]) with its sums in L1
+/// cache, so the compiler vectorises across the block's rows; each walk serves as many terms as
+/// their sums fit in [`BLOCK_SUMS`]. A path scores every λ of its grid this way: one pass over U
+/// per λ was memory-bound (U is N × r, up to hundreds of MB), one per group of λ reads it a few
+/// times at most. (Before: a GEMM packed all of U for every λ and walked it again for the
+/// leverages; the default fit of spam 38.4–39.2 → 36.2–38.5 CPU s with one pass per λ.)
+fn weighted_rows_at(
+    u: ArrayView2<'_, f64>,
+    terms: &[(Option<&[f64]>, ArrayView2<'_, f64>)],
+) -> Vec<(Vec<f64>, Array2<f64>)> {
     let (n, r) = u.dim();
-    let m = c.ncols();
-    assert_eq!(c.nrows(), r, "weighted_rows: C has a row per column of U");
+    let Some(&(_, first)) = terms.first() else {
+        return Vec::new();
+    };
+    let m = first.ncols();
+    for (w, c) in terms {
+        assert_eq!(
+            c.dim(),
+            (r, m),
+            "weighted_rows: each C has a row per column of U"
+        );
+        assert!(
+            w.is_none_or(|w| w.len() == r),
+            "weighted_rows: w has an entry per column of U"
+        );
+    }
+    let group = (BLOCK_SUMS / (ROW_BLOCK * (m + 1))).max(1);
     let starts: Vec<usize> = (0..n).step_by(ROW_BLOCK).collect();
-    let blocks: Vec<(Vec<f64>, Vec<f64>)> = starts
-        .par_iter()
-        .map(|&start| {
-            let len = ROW_BLOCK.min(n - start);
-            let mut sums = vec![0.0; if w.is_some() { len } else { 0 }];
-            // Column k of the block's U·C at k·len.
-            let mut products = vec![0.0; m * len];
-            let mut copy = Vec::new();
-            for j in 0..r {
-                let column = u.column(j);
-                let column = column.slice_axis(Axis(0), Slice::from(start..start + len));
-                let column = match column.as_slice() {
-                    Some(column) => column,
-                    None => {
-                        copy.clear();
-                        copy.extend(column.iter().copied());
-                        &copy[..]
-                    }
-                };
-                if let Some(w) = w {
-                    let wj = w[j];
-                    for (s, &x) in sums.iter_mut().zip(column) {
-                        *s += x * x * wj;
-                    }
-                }
-                for (k, out) in products.chunks_exact_mut(len).enumerate() {
-                    let cjk = c[(j, k)];
-                    for (o, &x) in out.iter_mut().zip(column) {
-                        *o += x * cjk;
-                    }
-                }
-            }
-            (sums, products)
+    let mut results: Vec<(Vec<f64>, Array2<f64>)> = terms
+        .iter()
+        .map(|(w, _)| {
+            let sums = Vec::with_capacity(if w.is_some() { n } else { 0 });
+            (sums, Array2::zeros((n, m)))
         })
         .collect();
-    let mut sums = Vec::with_capacity(if w.is_some() { n } else { 0 });
-    let mut products = Array2::zeros((n, m));
-    for (&start, (block_sums, block_products)) in starts.iter().zip(&blocks) {
-        sums.extend_from_slice(block_sums);
-        let len = ROW_BLOCK.min(n - start);
-        for (k, column) in block_products.chunks_exact(len.max(1)).enumerate() {
-            for (i, &v) in column.iter().enumerate() {
-                products[(start + i, k)] = v;
+    for (terms, results) in terms.chunks(group).zip(results.chunks_mut(group)) {
+        // Per block: for each term, its sums and its block of U·C (column k at k·len).
+        let blocks: Vec<Vec<(Vec<f64>, Vec<f64>)>> = starts
+            .par_iter()
+            .map(|&start| {
+                let len = ROW_BLOCK.min(n - start);
+                let mut acc: Vec<(Vec<f64>, Vec<f64>)> = terms
+                    .iter()
+                    .map(|(w, _)| {
+                        (
+                            vec![0.0; if w.is_some() { len } else { 0 }],
+                            vec![0.0; m * len],
+                        )
+                    })
+                    .collect();
+                let mut copy = Vec::new();
+                for j in 0..r {
+                    let column = u.column(j);
+                    let column = column.slice_axis(Axis(0), Slice::from(start..start + len));
+                    let column = match column.as_slice() {
+                        Some(column) => column,
+                        None => {
+                            copy.clear();
+                            copy.extend(column.iter().copied());
+                            &copy[..]
+                        }
+                    };
+                    for ((w, c), (sums, products)) in terms.iter().zip(acc.iter_mut()) {
+                        if let Some(w) = w {
+                            let wj = w[j];
+                            for (s, &x) in sums.iter_mut().zip(column) {
+                                *s += x * x * wj;
+                            }
+                        }
+                        for (k, out) in products.chunks_exact_mut(len).enumerate() {
+                            let cjk = c[(j, k)];
+                            for (o, &x) in out.iter_mut().zip(column) {
+                                *o += x * cjk;
+                            }
+                        }
+                    }
+                }
+                acc
+            })
+            .collect();
+        for (&start, block) in starts.iter().zip(&blocks) {
+            let len = ROW_BLOCK.min(n - start);
+            for ((sums, products), (block_sums, block_products)) in results.iter_mut().zip(block) {
+                sums.extend_from_slice(block_sums);
+                for (k, column) in block_products.chunks_exact(len.max(1)).enumerate() {
+                    for (i, &v) in column.iter().enumerate() {
+                        products[(start + i, k)] = v;
+                    }
+                }
             }
         }
     }
-    (sums, products)
+    results
 }
 
 #[cfg(test)]
@@ -832,6 +917,21 @@ mod tests {
                 // The same operations in the same order as the definitions: equal bit for bit.
                 assert_eq!(got, (sums.clone(), products.clone()), "{threads} threads");
                 assert_eq!(weighted_rows(u.view(), None, c.view()).0, Vec::<f64>::new());
+                // Several terms in one walk (more than one group of them: 4 per group with
+                // three outputs), each as it is alone.
+                let cs: Vec<Array2<f64>> =
+                    (0..5).map(|t| c.mapv(|v| v * (t as f64 + 0.5))).collect();
+                let ws: Vec<Vec<f64>> = (0..5)
+                    .map(|t| w.iter().map(|v| v / (t as f64 + 1.0)).collect())
+                    .collect();
+                let terms: Vec<_> = (0..5)
+                    .map(|t| ((t != 2).then_some(&ws[t][..]), cs[t].view()))
+                    .collect();
+                let together = weighted_rows_at(u.view(), &terms);
+                assert_eq!(together.len(), 5);
+                for (t, (w, c)) in terms.iter().enumerate() {
+                    assert_eq!(together[t], weighted_rows(u.view(), *w, *c), "term {t}");
+                }
             }
         }
     }

@@ -655,7 +655,7 @@ fn best_lambda(
             format!("leave-one-out needs finite λ > 0, got {l}"),
         ));
     }
-    let scores: Vec<LooScore> = grid.iter().map(|&l| path.score(l, classes)).collect();
+    let scores = path.scores(grid, classes);
     let mut order: Vec<usize> = (0..grid.len()).collect();
     order.sort_by(|&a, &b| grid[b].total_cmp(&grid[a]));
     let best = crate::cv::best_index(&scores, &order);
