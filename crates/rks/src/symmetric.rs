@@ -115,16 +115,20 @@ impl Eigen {
         let m = a.nrows();
         assert_eq!(a.ncols(), m, "the eigendecomposition needs a square matrix");
         let batch = batch.max(1);
-        let lower = |t: usize| {
-            let (i, j) = (t / m, t % m);
-            if j <= i { a[(i, j)] } else { a[(j, i)] }
-        };
+        // The lower triangle, mirrored.
+        let mut w = vec![0.0; m * m];
+        for (i, row) in a.outer_iter().enumerate() {
+            for (j, &x) in row.iter().take(i + 1).enumerate() {
+                w[i * m + j] = x;
+                w[j * m + i] = x;
+            }
+        }
         // Scaled by a power of two (exactly) so that the largest entry is in [1, 2): the
         // convergence tests and the rotations stay clear of subnormal numbers, and the bits of
         // the vectors do not depend on the matrix's scale.
-        let top = (0..m * m).fold(0.0f64, |t, k| t.max(lower(k).abs()));
+        let top = w.iter().fold(0.0f64, |t, x| t.max(x.abs()));
         let [s1, s2] = power_of_two(top);
-        let mut w: Vec<f64> = (0..m * m).map(|t| lower(t) * s1 * s2).collect();
+        w.iter_mut().for_each(|x| *x = *x * s1 * s2);
         let (d, e, betas) = tridiagonalize(loops, &mut w, m);
         let (values, z) = divide::solve(loops, simd, &d, &e, batch)
             .map_err(|e| NoConvergence { size: m, ..e })?;

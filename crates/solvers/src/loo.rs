@@ -357,7 +357,8 @@ impl LooPath {
         let yc = Array2::from_shape_fn((rows, y.ncols()), |(i, k)| y[[i, k]] - ybar[k]);
         let (vectors, values) = eigen(&gram)?;
         let keep = kept(&values, size);
-        let u = Array2::from_shape_fn((rows, keep.len()), |(i, j)| vectors[(i, keep[j])]);
+        // Column-major, as `assemble` keeps it (the vectors are columns of a column-major view).
+        let u = Array2::from_shape_fn((rows, keep.len()).f(), |(i, j)| vectors[(i, keep[j])]);
         let s = keep.iter().map(|&j| values[j]).collect();
         let y_tilde = product(u.t(), yc.view());
         Ok(Self::assemble(
