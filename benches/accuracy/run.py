@@ -148,6 +148,16 @@ SETS = [
     ("poker-8-9_vs_6", PUBLIC, 10, "class", None, None),
     ("kddcup-guess_passwd_vs_satan", PUBLIC, 71, "class", None, None),
     ("lymphography-normal-fibrosis", PUBLIC, 47, "class", None, None),
+    # Eight more KEEL sets, added on 2026-12-06 (twenty-second session) with no change to any
+    # default: the sixth check on unseen data (splice junctions and seven binarisations).
+    ("splice", PUBLIC, 287, "class", None, None),
+    ("vehicle3", PUBLIC, 18, "class", None, None),
+    ("kr-vs-k-three_vs_eleven", PUBLIC, 23, "class", None, None),
+    ("yeast-1-4-5-8_vs_7", PUBLIC, 8, "class", None, None),
+    ("winequality-red-8_vs_6-7", PUBLIC, 11, "class", None, None),
+    ("abalone-17_vs_7-8-9-10", PUBLIC, 10, "class", None, None),
+    ("ecoli4", PUBLIC, 7, "class", None, None),
+    ("glass-0-1-6_vs_2", PUBLIC, 9, "class", None, None),
 ]
 C_GRID = [1, 10, 100]
 G_MULT = [0.5, 1, 2, 4, 8]
