@@ -572,7 +572,7 @@ impl LooPath {
     }
 
     /// [`predictions`](Self::predictions) at every λ of `lambdas`, in order: the same values,
-    /// from passes over U that serve several λ at once (see [`weighted_rows_at`]).
+    /// from passes over U that serve several λ at once.
     pub fn predictions_at(&self, lambdas: &[f64]) -> Vec<Array2<f64>> {
         let shrinks: Vec<Vec<f64>> = lambdas
             .iter()
