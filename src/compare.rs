@@ -178,7 +178,8 @@ impl Report for CompareReport {
         if let Some(selection) = &self.selection {
             writeln!(
                 out,
-                "model selection of the first fit ({} n = {}), reused by the others:",
+                "model selection of the first fit ({} n = {}), its σ, C and column weights reused \
+                 by the others:",
                 self.rows.first().map_or("", |r| r.map),
                 selection.n_frequencies
             )?;
@@ -264,9 +265,15 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
             let (fitted, fit_time) = timed(|| recipe.fit_with_report(&train, &args.train));
             let (model, report) = fitted?;
             if first.is_none() {
-                // Every later fit reuses the first one's bandwidth and C, so the maps differ
-                // only in how they draw their frequencies.
+                // Every later fit reuses the first one's bandwidth, C and column weights, so the
+                // maps differ only in how they draw their frequencies (and every model scales
+                // its inputs alike: the kernel error below uses the first one's scaling).
                 recipe.map = recipe.map.bandwidth(Bandwidth::Sigma(model.info().sigma));
+                if let Some(relevance) = report.as_ref().and_then(|r| r.relevance.as_ref()) {
+                    if relevance.kept {
+                        recipe.input_weights = Some(relevance.weights.clone());
+                    }
+                }
                 if let SolverInfo::Svm { c, loss, .. } = &model.info().solver {
                     recipe.solver = Some(Solver::Svm { c: *c, loss: *loss });
                     if let Some(selection) = recipe.selection.as_mut() {

@@ -1482,6 +1482,51 @@ fn a_class_smaller_than_the_folds_is_stated_and_a_zero_budget_is_refused() {
     }
 }
 
+/// A regression whose target depends on the first of five columns, as LIBSVM text: rows `from`
+/// to `to` of one deterministic sequence.
+fn one_relevant_column(from: usize, to: usize) -> String {
+    let value =
+        |i: usize, j: usize| (((i * 5 + j) as f64 * 12.9898).sin() * 43_758.545_3).rem_euclid(1.0);
+    (from..to)
+        .map(|i| {
+            let y = (6.0 * value(i, 0)).sin();
+            let x: Vec<String> = (0..5)
+                .map(|j| format!("{}:{}", j + 1, value(i, j)))
+                .collect();
+            format!("{y} {}\n", x.join(" "))
+        })
+        .collect()
+}
+
+#[test]
+fn compare_gives_every_map_the_first_fits_column_weights() {
+    let dir = TempDir::new().unwrap();
+    let (train, test) = (dir.path().join("a.train"), dir.path().join("a.test"));
+    std::fs::write(&train, one_relevant_column(0, 300)).unwrap();
+    std::fs::write(&test, one_relevant_column(300, 400)).unwrap();
+    let report = json(&[
+        "compare",
+        "--train",
+        path_str(&train),
+        "--test",
+        path_str(&test),
+        "--frequencies",
+        "512",
+        "--maps",
+        "fastfood,nystrom",
+        "--task",
+        "regression",
+    ]);
+    let relevance = &report["selection"]["relevance"];
+    assert_eq!(relevance["kept"], true, "{relevance}");
+    // Nyström with a landmark on every training row reproduces the kernel closely on test rows
+    // scaled as its own training rows were: with the first fit's weights, as the first fit.
+    let nystrom = &report["rows"][1];
+    assert_eq!(nystrom["map"], "nystrom");
+    let error = nystrom["kernel_error_mean"].as_f64().unwrap();
+    assert!(error < 1e-2, "Nyström's mean kernel error {error}");
+}
+
 #[test]
 fn compare_reports_the_search_of_its_first_fit() {
     let train = dataset("breast_cancer.train");
