@@ -269,10 +269,10 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
                 // maps differ only in how they draw their frequencies (and every model scales
                 // its inputs alike: the kernel error below uses the first one's scaling).
                 recipe.map = recipe.map.bandwidth(Bandwidth::Sigma(model.info().sigma));
-                if let Some(relevance) = report.as_ref().and_then(|r| r.relevance.as_ref()) {
-                    if relevance.kept {
-                        recipe.input_weights = Some(relevance.weights.clone());
-                    }
+                if let Some(relevance) = report.as_ref().and_then(|r| r.relevance.as_ref())
+                    && relevance.kept
+                {
+                    recipe.input_weights = Some(relevance.weights.clone());
                 }
                 if let SolverInfo::Svm { c, loss, .. } = &model.info().solver {
                     recipe.solver = Some(Solver::Svm { c: *c, loss: *loss });
