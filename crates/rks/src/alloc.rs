@@ -93,6 +93,23 @@ pub fn can_allocate(bytes: u128) -> bool {
         .is_some_and(|len| Vec::<u8>::new().try_reserve_exact(len).is_ok())
 }
 
+/// Bytes of memory the system has available for new allocations now: `MemAvailable` of
+/// `/proc/meminfo` (Linux; `None` where it cannot be read). Read afresh on each call, since a
+/// reservation can succeed where the pages cannot (the kernel over-commits): a computation
+/// whose working memory is known up front compares it with this before it starts.
+///
+/// ```
+/// if let Some(bytes) = rks::alloc::available_memory() {
+///     assert!(bytes > 0);
+/// }
+/// ```
+pub fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

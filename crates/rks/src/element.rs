@@ -34,7 +34,7 @@ pub trait Element:
 pub(crate) mod sealed {
     use std::sync::OnceLock;
 
-    use ndarray::{ArrayView2, ArrayViewMut2};
+    use ndarray::{ArrayView2, ArrayViewMut2, CowArray, Ix2};
 
     use crate::fastfood::Factors;
     #[cfg(target_arch = "x86_64")]
@@ -71,6 +71,8 @@ pub(crate) mod sealed {
         ) -> &'a Packed<Self>;
         /// `z ← x·b` (see [`crate::gemm`]).
         fn gemm(simd: Simd, x: ArrayView2<'_, Self>, b: &Packed<Self>, z: ArrayViewMut2<'_, Self>);
+        /// `x` in f64: a widened copy for f32, `x` itself (no copy) for f64.
+        fn widened(x: ArrayView2<'_, Self>) -> CowArray<'_, f64, Ix2>;
         /// Fastfood's cache of its factors in this precision.
         fn fastfood_factors<'a>(
             narrow: &'a OnceLock<Vec<Factors<f32>>>,
@@ -142,6 +144,9 @@ pub(crate) mod sealed {
                 }),
                 None => draw_narrow(),
             })
+        }
+        fn widened(x: ArrayView2<'_, f32>) -> CowArray<'_, f64, Ix2> {
+            x.mapv(f64::from).into()
         }
         fn gemm(simd: Simd, x: ArrayView2<'_, f32>, b: &Packed<f32>, z: ArrayViewMut2<'_, f32>) {
             crate::gemm::gemm_f32(simd, x, b, z);
@@ -219,6 +224,9 @@ pub(crate) mod sealed {
             _draw_narrow: impl FnOnce() -> Packed<f32>,
         ) -> &'a Packed<f64> {
             wide.get_or_init(draw_wide)
+        }
+        fn widened(x: ArrayView2<'_, f64>) -> CowArray<'_, f64, Ix2> {
+            x.into()
         }
         fn gemm(simd: Simd, x: ArrayView2<'_, f64>, b: &Packed<f64>, z: ArrayViewMut2<'_, f64>) {
             crate::gemm::gemm_f64(simd, x, b, z);

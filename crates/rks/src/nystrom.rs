@@ -54,7 +54,7 @@
 use crate::error::Param;
 use std::sync::OnceLock;
 
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, CowArray, Ix2};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -219,12 +219,14 @@ impl NystromParams {
             ));
         }
         spec.check_memory()?;
-        let x = x.mapv(F::to_f64_exact);
+        // The rows in f64, not copied when they are f64 already (a wide file's rows are large).
+        let x = F::widened(x);
+        let x = x.view();
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let chosen = match self.sampling {
             Sampling::Uniform => uniform(&mut rng, rows, m),
             Sampling::RidgeLeverage => {
-                let scores = recursive_leverage_scores(&mut rng, &x, &spec, m, self.ridge)?;
+                let scores = recursive_leverage_scores(&mut rng, x, &spec, m, self.ridge)?;
                 weighted(&mut rng, &scores, m)
             }
         };
@@ -427,7 +429,7 @@ fn shuffled(rng: &mut ChaCha8Rng, rows: usize) -> Vec<usize> {
 /// the landmarks kept in the half below.
 fn recursive_leverage_scores(
     rng: &mut ChaCha8Rng,
-    x: &Array2<f64>,
+    x: ArrayView2<'_, f64>,
     spec: &MapSpec,
     m: usize,
     ridge: f64,
@@ -494,7 +496,7 @@ fn recursive_leverage_scores(
 /// k_iSᵀ(K_SS + λW⁻²)⁻¹k_iS = k̂ᵀ(K̂ + λI)⁻¹k̂ with k̂ = W k_iS and K̂ = W K_SS W, computed from
 /// the eigendecomposition K̂ = U diag(μ) Uᵀ as Σ_j (u_jᵀk̂)²/(μ_j + λ).
 fn leverage_scores(
-    x: &Array2<f64>,
+    x: ArrayView2<'_, f64>,
     spec: &MapSpec,
     rows: &[usize],
     landmarks: &[usize],
@@ -513,7 +515,13 @@ fn leverage_scores(
         Array2::from_shape_fn(k_ss.dim(), |(i, j)| weights[i] * k_ss[(i, j)] * weights[j]);
     let crate::symmetric::Eigen { values, vectors } = eigen(&weighted_k)?;
     let (kernel, sigma) = (spec.kernel(), spec.sigma());
-    let scored = x.select(Axis(0), rows);
+    // Every row in order (the recursion's last level) is x itself, not a copy.
+    let in_order = rows.len() == x.nrows() && rows.iter().enumerate().all(|(i, &r)| i == r);
+    let scored: CowArray<'_, f64, Ix2> = if in_order {
+        x.into()
+    } else {
+        x.select(Axis(0), rows).into()
+    };
     let k_xs = kernel_values_of(
         scored.view(),
         landmark_rows.view(),
@@ -987,7 +995,7 @@ mod tests {
         )
         .unwrap();
         let all: Vec<usize> = (0..41).collect();
-        let scores = leverage_scores(&x, &spec, &all, &all, &[1.0; 41], 1e-3).unwrap();
+        let scores = leverage_scores(x.view(), &spec, &all, &all, &[1.0; 41], 1e-3).unwrap();
         let max_cluster = scores[..40].iter().copied().fold(0.0, f64::max);
         assert!(
             scores[40] > 0.9 && scores[40] > 10.0 * max_cluster,
@@ -1052,7 +1060,7 @@ mod tests {
         let effective: f64 = exact.iter().sum();
         for seed in 0..6 {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let approx = recursive_leverage_scores(&mut rng, &x, &spec, 50, 1e-2).unwrap();
+            let approx = recursive_leverage_scores(&mut rng, x.view(), &spec, 50, 1e-2).unwrap();
             // The paper's guarantee is a constant factor once the samples hold about
             // d_eff·log d_eff rows; here 2m = 100 ≈ d_eff = Σℓ ≈ 96, and every estimate is
             // within a factor 2 below and 10 above the exact score.
@@ -1073,7 +1081,7 @@ mod tests {
         let spec = spec(3, 1.0);
         let exact = exact_scores(&x, &spec, 1e-3);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let approx = recursive_leverage_scores(&mut rng, &x, &spec, 40, 1e-3).unwrap();
+        let approx = recursive_leverage_scores(&mut rng, x.view(), &spec, 40, 1e-3).unwrap();
         for (a, e) in approx.iter().zip(&exact) {
             assert!((a - e).abs() <= 1e-6 * (1.0 + e), "{a} against {e}");
         }
@@ -1090,7 +1098,7 @@ mod tests {
                 .unwrap();
             pool.install(|| {
                 let mut rng = ChaCha8Rng::seed_from_u64(3);
-                recursive_leverage_scores(&mut rng, &x, &spec, 30, 1e-3).unwrap()
+                recursive_leverage_scores(&mut rng, x.view(), &spec, 30, 1e-3).unwrap()
             })
         };
         let one = scores(1);

@@ -344,6 +344,37 @@ impl Scaler {
         Ok(())
     }
 
+    /// Returns the scaled copy of f64 rows `x` in precision F: the values [`transform`]
+    /// followed by a conversion would give, in one buffer instead of two (rows are rounded to F
+    /// after scaling, never before).
+    ///
+    /// [`transform`]: Self::transform
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use rks::scaler::{Scaler, ScalerKind};
+    ///
+    /// let x = array![[0.0, 10.0], [2.0, 30.0], [1.0, 20.1]];
+    /// let scaler = Scaler::fit(x.view(), ScalerKind::MinMax)?;
+    /// let narrow: ndarray::Array2<f32> = scaler.transform_to(x.view())?;
+    /// assert_eq!(narrow, scaler.transform(x.view())?.mapv(|v| v as f32));
+    /// # Ok::<(), rks::RksError>(())
+    /// ```
+    pub fn transform_to<F: Element>(&self, x: ArrayView2<'_, f64>) -> Result<Array2<F>, RksError> {
+        check_columns(self.dim(), x.ncols())?;
+        check_finite(x)?;
+        let mut out = Vec::with_capacity(x.len());
+        for row in x.rows() {
+            for ((&v, &offset), &scale) in row.iter().zip(&self.offset).zip(&self.scale) {
+                out.push(F::from_f64_lossy(affine(v, offset, scale)));
+            }
+        }
+        Array2::from_shape_vec(x.dim(), out).map_err(|e| RksError::InvalidParameter {
+            name: Param::Scaler,
+            reason: e.to_string(),
+        })
+    }
+
     /// Returns the scaled copy of `x`.
     pub fn transform<F: Element>(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>, RksError> {
         let mut out = x.to_owned();

@@ -185,6 +185,27 @@ pub enum SolversError {
     /// [`FileError::Corrupt`].
     #[error("corrupted model: {0}")]
     CorruptModel(String),
+    /// An in-memory fit would hold more copies of its rows than the memory the system has
+    /// available ([`KernelMachineValidParams::fit`](crate::KernelMachineValidParams::fit)
+    /// checks before it starts; see `machine::memory`).
+    #[error(
+        "a fit of {rows} rows x {cols} columns holds copies of its rows (each map search's \
+         sampled and scaled rows, Nyström's landmarks) of about {:.1} GB, more than the {:.1} GB \
+         of memory available: rows are held dense, d x 8 bytes each, so fit on fewer columns \
+         (or fewer rows)",
+        *bytes as f64 / 1e9,
+        *available as f64 / 1e9
+    )]
+    OutOfMemory {
+        /// Training rows.
+        rows: usize,
+        /// Columns of the rows.
+        cols: usize,
+        /// Bytes of the copies, estimated.
+        bytes: u64,
+        /// Bytes of memory available (`MemAvailable` of `/proc/meminfo`).
+        available: u64,
+    },
     /// An error from the chunk source of a streamed fit (e.g. a reader's parse error).
     #[error("reading a chunk: {0}")]
     Source(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -32,6 +32,17 @@ pub fn median_sigma(
     Ok(median_heuristic_sigma(scaled.view(), scaled.nrows(), seed)?)
 }
 
+/// The size a block of scaled rows is kept near when the features of many rows are made
+/// ([`KernelMachineValidParams::features`]): on a file of 50,000 columns 4,096 rows would take
+/// 1.6 GB, so its blocks are of 160 rows.
+const SCALED_BLOCK_BYTES: usize = 64 << 20;
+
+/// Rows of a block whose features are made at once: `chunk_rows`, fewer on wide rows so that
+/// their scaled copy stays near [`SCALED_BLOCK_BYTES`].
+pub(super) fn scaled_block_rows(chunk_rows: usize, cols: usize) -> usize {
+    chunk_rows.min((SCALED_BLOCK_BYTES / (8 * cols.max(1))).max(1))
+}
+
 /// Scaler, map and labels: everything a fit needs before the solver runs.
 pub(super) struct Prepared {
     pub(super) scaler: Scaler,
@@ -62,7 +73,17 @@ impl KernelMachineValidParams {
     ) -> Result<(KernelMachine, Option<SelectionReport>)> {
         // On a worker of rayon's pool, so that the fit's many parallel loops split their work
         // without waking the pool from outside each time (a no-op when called from a worker).
-        rayon::scope(|_| self.fit_on_worker(x, y))
+        rayon::scope(|_| self.fit_on_worker(x, y, false))
+    }
+
+    /// [`fit_with_report`](Self::fit_with_report) called by a fit for one of its parts (one
+    /// map's search, ridge before the solver choice): the memory check was the outer fit's.
+    pub(super) fn fit_nested(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<(KernelMachine, Option<SelectionReport>)> {
+        rayon::scope(|_| self.fit_on_worker(x, y, true))
     }
 
     /// [`fit_with_report`](Self::fit_with_report)'s work.
@@ -70,6 +91,7 @@ impl KernelMachineValidParams {
         &self,
         x: ArrayView2<'_, f64>,
         y: ArrayView1<'_, f64>,
+        nested: bool,
     ) -> Result<(KernelMachine, Option<SelectionReport>)> {
         check_rows(x.nrows(), y.len())?;
         if x.nrows() == 0 {
@@ -80,6 +102,9 @@ impl KernelMachineValidParams {
         }
         check_finite("input", x)?;
         check_finite("target", y.insert_axis(Axis(1)))?;
+        if !nested {
+            super::memory::check(self, x.nrows(), x.ncols())?;
+        }
         if let Some(selection) = self.learns_relevance() {
             return self.fit_weighing_columns(selection, x, y);
         }
@@ -264,7 +289,7 @@ impl KernelMachineValidParams {
         let relevance = self.learn_column_weights(selection, x, y)?;
         let mut params = self.clone();
         params.input_weights = Some(relevance.weights.unwrap_or_else(|| vec![1.0; x.ncols()]));
-        let (model, report) = params.fit_with_report(x, y)?;
+        let (model, report) = params.fit_nested(x, y)?;
         Ok((
             model,
             report.map(|mut r| {
@@ -388,7 +413,7 @@ impl KernelMachineValidParams {
                 if stage1.is_some() {
                     params.sigma_choice = stage1.clone();
                 }
-                params.fit_with_report(x, y)
+                params.fit_nested(x, y)
             })
             .collect();
         let mut best: Option<(KernelMachine, SelectionReport, MapKind)> = None;
@@ -529,11 +554,14 @@ impl KernelMachineValidParams {
         let shape = (x.nrows(), prepared.map.output_dim());
         let mut phi: Array2<F> =
             rks::alloc::zeros(shape, "the features", rks::error::Param::NFrequencies)?;
+        // Each row's features are the same bits in any block of rows, so on wide rows the
+        // blocks shrink to keep their scaled copy near SCALED_BLOCK_BYTES.
+        let rows = scaled_block_rows(self.chunk_rows, x.ncols());
         for (xb, mut out) in x
-            .axis_chunks_iter(Axis(0), self.chunk_rows)
-            .zip(phi.axis_chunks_iter_mut(Axis(0), self.chunk_rows))
+            .axis_chunks_iter(Axis(0), rows)
+            .zip(phi.axis_chunks_iter_mut(Axis(0), rows))
         {
-            let scaled = prepared.scaler.transform(xb)?.mapv(F::from_f64_lossy);
+            let scaled: Array2<F> = prepared.scaler.transform_to(xb)?;
             prepared.map.transform_into(scaled.view(), out.view_mut())?;
         }
         Ok(phi)

@@ -17,6 +17,7 @@
 mod bounds;
 mod cv;
 mod fit;
+mod memory;
 mod model;
 mod params;
 pub mod partial;

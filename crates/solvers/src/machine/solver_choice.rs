@@ -83,7 +83,7 @@ impl KernelMachineValidParams {
         let mut ridge = self.clone();
         ridge.solver = ridge_solver;
         ridge.selection = Some(alone.clone());
-        let (ridge_model, report) = ridge.fit_with_report(x, y)?;
+        let (ridge_model, report) = ridge.fit_nested(x, y)?;
         let mut report =
             report.ok_or_else(|| invalid(Param::Solvers, "ridge's search made no report"))?;
         let lambda = report

@@ -1,0 +1,177 @@
+//! The copies of its rows an in-memory fit holds, checked against the memory the system has
+//! before the fit starts.
+//!
+//! The caller holds the N × d rows; the fit copies some of them, and on wide rows (text, many
+//! one-hot columns) those copies, not the features, are what fills memory. Each map's search
+//! (run side by side when [`Selection::maps`] lists several) holds, in rows of d values:
+//!
+//! - stage 1 (σ): the seeded sample of s = min(N, [`Selection::sample_rows`]) rows and its
+//!   scaled copy; a Nyström map also its own scaled copy of them and landmarks among them: at
+//!   most 4s;
+//! - stage 2 (λ and n): the scored rows (≤ s), and a Nyström map the scaled copy of all N rows
+//!   it picks its m landmarks among, and those landmarks: s + N + m;
+//! - in either, one block of scaled rows whose features are being made (≤ 64 MB, or
+//!   `chunk_rows` rows).
+//!
+//! A Nyström search's peak is thus max(4s, s + N + m) + block, any other map's 2s + block, and
+//! the fit's the sum over the maps searched at once. The column-weight step and the solver
+//! choice run before and after the searches on copies of the sample (≤ 2s) and are covered.
+//! Without model selection a fit copies only a block, plus N + m for a Nyström map.
+//!
+//! Measured against this bound with heaptrack (3,000 and 10,000 rows of 5,000 columns, 1 % of
+//! them non-zero; docs/benchmarks.md): the peak beyond the rows themselves was 0.74 and 0.75 GB
+//! against 0.79 and 1.10 GB estimated. The estimate times 8·d bytes is compared with
+//! [`rks::alloc::available_memory`] (read after the rows are in memory, so they are not counted
+//! twice); above it, the fit stops with [`SolversError::OutOfMemory`] before any work instead of
+//! being killed by the kernel part-way.
+
+use rks::MapKind;
+
+use super::KernelMachineValidParams;
+use super::fit::scaled_block_rows;
+use super::select::Selection;
+use crate::error::{Result, SolversError};
+
+/// Rows of d values the fit of `params` on `rows` rows of `cols` columns copies at most at once
+/// (the [module docs](self)).
+pub(super) fn copied_rows(params: &KernelMachineValidParams, rows: usize, cols: usize) -> u64 {
+    let n = rows as u64;
+    let block = scaled_block_rows(params.chunk_rows, cols).min(rows) as u64;
+    let landmarks = |frequencies: usize| n.min(frequencies as u64);
+    match &params.selection {
+        None => match params.map_kind() {
+            MapKind::Nystrom => block + n + landmarks(params.n_frequencies()),
+            _ => block,
+        },
+        Some(selection) => {
+            let s = n.min(selection.sample_rows() as u64);
+            let m = landmarks(selection.max_frequencies.max(params.n_frequencies()));
+            searched_maps(params, selection)
+                .map(|kind| match kind {
+                    MapKind::Nystrom => (4 * s).max(s + n + m) + block,
+                    _ => 2 * s + block,
+                })
+                .sum()
+        }
+    }
+}
+
+/// The maps one fit searches at once: [`Selection::maps`] that make the params' kernel, or the
+/// params' map alone.
+fn searched_maps(
+    params: &KernelMachineValidParams,
+    selection: &Selection,
+) -> impl Iterator<Item = MapKind> {
+    let kernel = params.kernel();
+    let listed: Vec<MapKind> = selection
+        .maps
+        .iter()
+        .copied()
+        .filter(|k| k.supports(kernel))
+        .collect();
+    if listed.is_empty() {
+        vec![params.map_kind()]
+    } else {
+        listed
+    }
+    .into_iter()
+}
+
+/// [`SolversError::OutOfMemory`] when the copies a fit of `params` on `rows × cols` rows makes
+/// would take more than the memory the system has available.
+pub(super) fn check(params: &KernelMachineValidParams, rows: usize, cols: usize) -> Result<()> {
+    check_against(
+        rows,
+        cols,
+        copied_rows(params, rows, cols),
+        rks::alloc::available_memory(),
+    )
+}
+
+/// [`check`] with the copied rows and the available bytes given (`None`: not known, no check).
+fn check_against(rows: usize, cols: usize, copied: u64, available: Option<u64>) -> Result<()> {
+    let bytes = copied.saturating_mul(cols as u64).saturating_mul(8);
+    match available {
+        Some(available) if bytes > available => Err(SolversError::OutOfMemory {
+            rows,
+            cols,
+            bytes,
+            available,
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::KernelMachine;
+
+    fn params(selection: bool, map: MapKind) -> KernelMachineValidParams {
+        let p = KernelMachine::params().map(map);
+        let p = if selection {
+            p.selection(Selection {
+                maps: vec![MapKind::Fastfood, MapKind::Nystrom],
+                ..Selection::default()
+            })
+        } else {
+            p.selection(None)
+        };
+        p.check().unwrap()
+    }
+
+    #[test]
+    fn maps_searched_side_by_side_count_each() {
+        let p = params(true, MapKind::Fastfood);
+        let selection = p.selection.clone().unwrap();
+        assert!(selection.maps.contains(&MapKind::Nystrom) && selection.maps.len() == 2);
+        let s = selection.sample_rows() as u64;
+        // 10,000 narrow rows: the sample (s ≤ N), all N rows and the landmarks for Nyström.
+        let (n, block) = (10_000u64, scaled_block_rows(p.chunk_rows, 16) as u64);
+        let m = n.min(selection.max_frequencies.max(p.n_frequencies()) as u64);
+        let expected = (4 * s).max(s + n + m) + block + 2 * s + block;
+        assert_eq!(copied_rows(&p, 10_000, 16), expected);
+        // 3,000 rows of 5,000 columns: s = N, and blocks of 64 MB.
+        let (n, block) = (3_000u64, (64u64 << 20) / 40_000);
+        assert_eq!(copied_rows(&p, 3_000, 5_000), 4 * n + block + 2 * n + block);
+    }
+
+    #[test]
+    fn without_selection_only_nystrom_copies_every_row() {
+        let fastfood = params(false, MapKind::Fastfood);
+        let block = scaled_block_rows(fastfood.chunk_rows, 100) as u64;
+        assert_eq!(copied_rows(&fastfood, 50_000, 100), block);
+        let nystrom = params(false, MapKind::Nystrom);
+        let m = nystrom.n_frequencies() as u64;
+        assert_eq!(copied_rows(&nystrom, 50_000, 100), block + 50_000 + m);
+        // Fewer rows than a block or than landmarks: no more than the rows.
+        assert_eq!(copied_rows(&nystrom, 10, 100), 10 + 10 + 10);
+    }
+
+    #[test]
+    fn copies_beyond_the_memory_available_are_a_clear_error() {
+        // 3,000 rows of 200,000 columns: 4.8 GB each copy.
+        let p = params(true, MapKind::Fastfood);
+        let copied = copied_rows(&p, 3_000, 200_000);
+        let err = check_against(3_000, 200_000, copied, Some(16_000_000_000)).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            matches!(
+                err,
+                SolversError::OutOfMemory {
+                    rows: 3_000,
+                    cols: 200_000,
+                    ..
+                }
+            ) && message.contains("3000 rows x 200000 columns")
+                && message.contains("16.0 GB of memory available")
+                && message.contains("fewer columns"),
+            "{message}"
+        );
+        // Enough memory, or none known: no error.
+        assert!(check_against(3_000, 200_000, copied, Some(u64::MAX)).is_ok());
+        assert!(check_against(3_000, 200_000, copied, None).is_ok());
+        // Bytes that overflow saturate, and are refused.
+        assert!(check_against(usize::MAX, usize::MAX, u64::MAX, Some(u64::MAX - 1)).is_err());
+    }
+}
