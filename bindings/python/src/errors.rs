@@ -1,9 +1,10 @@
 //! The library's errors as the exceptions Python users expect: `OSError` for a file that cannot
-//! be read or written, `ValueError` for everything else (bad parameters, shapes, values, files
+//! be read or written, `MemoryError` for a fit whose copies of its rows would not fit in the
+//! memory available, `ValueError` for everything else (bad parameters, shapes, values, files
 //! that are not rks files). The message is the library's, which names the parameter, row or file.
 
 use pyo3::PyErr;
-use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyOSError, PyValueError};
 use rks::RksError;
 use rks::envelope::FileError;
 use rks::vocabulary::UnknownName;
@@ -27,6 +28,7 @@ pub fn solvers(e: SolversError) -> PyErr {
     match e {
         SolversError::File(e) => file(e),
         SolversError::Rks(e) => rks(e),
+        e @ SolversError::OutOfMemory { .. } => PyMemoryError::new_err(e.to_string()),
         e => PyValueError::new_err(e.to_string()),
     }
 }
