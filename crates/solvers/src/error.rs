@@ -190,8 +190,8 @@ pub enum SolversError {
     /// checks before it starts; see `machine::memory`).
     #[error(
         "a fit of {rows} rows x {cols} columns holds copies of its rows (each map search's \
-         sampled and scaled rows, Nyström's landmarks) of about {:.1} GB, more than three \
-         quarters of the {:.1} GB of memory available: rows are held dense, d x 8 bytes each, so fit on fewer columns \
+         sampled and scaled rows, Nyström's landmarks) of about {:.1} GB: with half a GB for \
+         the features, more than the {:.1} GB of memory available: rows are held dense, d x 8 bytes each, so fit on fewer columns \
          (or fewer rows)",
         *bytes as f64 / 1e9,
         *available as f64 / 1e9

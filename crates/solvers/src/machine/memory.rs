@@ -9,7 +9,8 @@
 //!   scaled copy; a Nyström map also its own scaled copy of them and landmarks among them: at
 //!   most 4s;
 //! - stage 2 (λ and n): the scored rows (≤ s), and a Nyström map the scaled copy of all N rows
-//!   it picks its m landmarks among, and those landmarks: s + N + m;
+//!   it picks its m landmarks among, and those landmarks: s + N + m, with m the most the budget
+//!   lets n grow to;
 //! - in either, one block of scaled rows whose features are being made (≤ 64 MB, or
 //!   `chunk_rows` rows).
 //!
@@ -21,10 +22,9 @@
 //! Measured with heaptrack (3,000 and 10,000 rows of 5,000 columns, 1 % of them non-zero, the
 //! default fit; docs/benchmarks.md): the peak beyond the rows themselves was 0.74–0.85 and 0.75
 //! GB (the two searches overlap differently from run to run), of which copies of rows were about
-//! 0.56 and 0.72 GB, against 0.85 and 1.34 GB of copies estimated (the bound takes m at
-//! [`Selection::max_frequencies`], where the budget stops sooner). The rest is the features and
+//! 0.56 and 0.72 GB, against 0.85 and 1.09 GB of copies estimated. The rest is the features and
 //! the factorisations, which do not grow with d (letter, 16 columns: 0.48 GB at the peak). So
-//! the estimate times 8·d bytes may take at most three quarters of
+//! the estimate times 8·d bytes, plus [`FEATURES_ALLOWANCE`] for those, may take at most
 //! [`rks::alloc::available_memory`] (read after the rows are in memory, so they are not counted
 //! twice); beyond, the fit stops with [`SolversError::OutOfMemory`] before any work instead of
 //! being killed by the kernel part-way.
@@ -33,24 +33,29 @@ use rks::MapKind;
 
 use super::KernelMachineValidParams;
 use super::fit::scaled_block_rows;
-use super::select::Selection;
+use super::select::{Selection, estimated_step_seconds};
 use crate::error::{Result, SolversError};
+
+/// Bytes left beside the copies of rows for the features, the ridge statistics and the
+/// factorisations, which do not grow with d (0.3–0.5 GB at the peaks measured at the default
+/// budget).
+pub(super) const FEATURES_ALLOWANCE: u64 = 512 << 20;
 
 /// Rows of d values the fit of `params` on `rows` rows of `cols` columns copies at most at once
 /// (the [module docs](self)).
 pub(super) fn copied_rows(params: &KernelMachineValidParams, rows: usize, cols: usize) -> u64 {
     let n = rows as u64;
     let block = scaled_block_rows(params.chunk_rows, cols).min(rows) as u64;
-    let landmarks = |frequencies: usize| n.min(frequencies as u64);
     match &params.selection {
         None => match params.map_kind() {
-            MapKind::Nystrom => block + n + landmarks(params.n_frequencies()),
+            MapKind::Nystrom => block + n + n.min(params.n_frequencies() as u64),
             _ => block,
         },
         Some(selection) => {
             let s = n.min(selection.sample_rows() as u64);
-            let m = landmarks(selection.max_frequencies.max(params.n_frequencies()));
-            searched_maps(params, selection)
+            let maps: Vec<MapKind> = searched_maps(params, selection).collect();
+            let m = reachable_landmarks(params, selection, rows, maps.len()) as u64;
+            maps.into_iter()
                 .map(|kind| match kind {
                     MapKind::Nystrom => (4 * s).max(s + n + m) + block,
                     _ => 2 * s + block,
@@ -58,6 +63,31 @@ pub(super) fn copied_rows(params: &KernelMachineValidParams, rows: usize, cols: 
                 .sum()
         }
     }
+}
+
+/// The most landmarks a Nyström search of `rows` rows can reach: stage 2 doubles n from the n
+/// given while the next step's estimated seconds ([`estimated_step_seconds`]) fit in the map's
+/// share of the budget, up to [`Selection::max_frequencies`] and never beyond the rows (without
+/// a budget n stays as given). Each step alone is held to the share here, not their sum, so
+/// this is an upper bound.
+fn reachable_landmarks(
+    params: &KernelMachineValidParams,
+    selection: &Selection,
+    rows: usize,
+    maps: usize,
+) -> usize {
+    let scored = rows.min(selection.loo_rows);
+    let mut n = params.n_frequencies().max(1);
+    if let Some(budget) = selection.budget_seconds {
+        let share = budget / maps.max(1) as f64;
+        while n < rows
+            && 2 * n <= selection.max_frequencies
+            && estimated_step_seconds(rows, (2 * n).min(rows), scored) <= share
+        {
+            n *= 2;
+        }
+    }
+    n.min(rows)
 }
 
 /// The maps one fit searches at once: [`Selection::maps`] that make the params' kernel, or the
@@ -81,8 +111,8 @@ fn searched_maps(
     .into_iter()
 }
 
-/// [`SolversError::OutOfMemory`] when the copies a fit of `params` on `rows × cols` rows makes
-/// would take more than three quarters of the memory the system has available.
+/// [`SolversError::OutOfMemory`] when the copies a fit of `params` on `rows × cols` rows makes,
+/// with [`FEATURES_ALLOWANCE`], would take more than the memory the system has available.
 pub(super) fn check(params: &KernelMachineValidParams, rows: usize, cols: usize) -> Result<()> {
     check_against(
         rows,
@@ -96,12 +126,14 @@ pub(super) fn check(params: &KernelMachineValidParams, rows: usize, cols: usize)
 fn check_against(rows: usize, cols: usize, copied: u64, available: Option<u64>) -> Result<()> {
     let bytes = copied.saturating_mul(cols as u64).saturating_mul(8);
     match available {
-        Some(available) if bytes > available / 4 * 3 => Err(SolversError::OutOfMemory {
-            rows,
-            cols,
-            bytes,
-            available,
-        }),
+        Some(available) if bytes.saturating_add(FEATURES_ALLOWANCE) > available => {
+            Err(SolversError::OutOfMemory {
+                rows,
+                cols,
+                bytes,
+                available,
+            })
+        }
         _ => Ok(()),
     }
 }
@@ -132,12 +164,38 @@ mod tests {
         let s = selection.sample_rows() as u64;
         // 10,000 narrow rows: the sample (s ≤ N), all N rows and the landmarks for Nyström.
         let (n, block) = (10_000u64, scaled_block_rows(p.chunk_rows, 16) as u64);
-        let m = n.min(selection.max_frequencies.max(p.n_frequencies()) as u64);
+        let m = reachable_landmarks(&p, &selection, 10_000, 2) as u64;
         let expected = (4 * s).max(s + n + m) + block + 2 * s + block;
         assert_eq!(copied_rows(&p, 10_000, 16), expected);
         // 3,000 rows of 5,000 columns: s = N, and blocks of 64 MB.
         let (n, block) = (3_000u64, (64u64 << 20) / 40_000);
         assert_eq!(copied_rows(&p, 3_000, 5_000), 4 * n + block + 2 * n + block);
+    }
+
+    #[test]
+    fn landmarks_grow_as_far_as_the_budget_lets_a_step_go() {
+        let p = params(true, MapKind::Fastfood);
+        // The CLI's default budget.
+        let selection = p
+            .selection
+            .clone()
+            .unwrap()
+            .growing(crate::machine::DEFAULT_BUDGET_SECONDS);
+        let budget = selection.budget_seconds.unwrap();
+        let given = p.n_frequencies();
+        let m = reachable_landmarks(&p, &selection, 10_000, 2);
+        assert!(m >= given && m.is_power_of_two(), "{m}");
+        // The step to m fits the map's share, the next one does not (or is past the cap).
+        let step = |n: usize| estimated_step_seconds(10_000, n, 4_000);
+        assert!(m == given || step(m) <= budget / 2.0);
+        assert!(2 * m > selection.max_frequencies || step(2 * m) > budget / 2.0);
+        // Never more than the rows; without a budget, n as given.
+        assert_eq!(reachable_landmarks(&p, &selection, 300, 2), given.min(300));
+        let unbudgeted = Selection {
+            budget_seconds: None,
+            ..selection.clone()
+        };
+        assert_eq!(reachable_landmarks(&p, &unbudgeted, 10_000, 2), given);
     }
 
     #[test]
@@ -172,10 +230,10 @@ mod tests {
                 && message.contains("fewer columns"),
             "{message}"
         );
-        // Enough memory, or none known: no error; three quarters of it at most.
-        let bytes = copied * 200_000 * 8;
-        assert!(check_against(3_000, 200_000, copied, Some(bytes / 3 * 4 + 4)).is_ok());
-        assert!(check_against(3_000, 200_000, copied, Some(bytes / 3 * 4 - 4)).is_err());
+        // Enough memory, or none known: no error; the copies and the allowance at most.
+        let bytes = copied * 200_000 * 8 + FEATURES_ALLOWANCE;
+        assert!(check_against(3_000, 200_000, copied, Some(bytes)).is_ok());
+        assert!(check_against(3_000, 200_000, copied, Some(bytes - 1)).is_err());
         assert!(check_against(3_000, 200_000, copied, None).is_ok());
         // Bytes that overflow saturate, and are refused.
         assert!(check_against(usize::MAX, usize::MAX, u64::MAX, Some(u64::MAX - 1)).is_err());
