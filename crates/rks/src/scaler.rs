@@ -17,7 +17,7 @@
 //! column below 2⁴⁰⁰, whose statistics are computed exactly as the plain formulas say.
 
 use crate::error::Param;
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 
 use crate::vocabulary::Named;
@@ -110,21 +110,42 @@ impl ScalerStats {
         let mut chunk = Self::new(self.dim());
         chunk.count = x.nrows() as u64;
         let n = x.nrows() as f64;
-        for (j, column) in x.axis_iter(Axis(1)).enumerate() {
-            let values = || column.iter().map(|v| v.to_f64_exact());
-            let (min, max) = values().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-                (lo.min(v), hi.max(v))
-            });
-            let u = unit(min, max);
-            // The mean of x/u lies within [min, max]/u, so scaling it back cannot overflow.
-            let mut mean = values().map(|v| v / u).sum::<f64>() / n * u;
-            if u != 1.0 {
-                mean = mean.clamp(min, max);
+        // Three passes row by row (rows are contiguous; a column's stride is d values), each
+        // column's values taken in row order: its minimum and maximum, then the sum of x/u, then
+        // of the squared deviations. Sums start from −0.0, as Rust's float `sum` does.
+        for row in x.rows() {
+            for ((v, lo), hi) in row.iter().zip(&mut chunk.min).zip(&mut chunk.max) {
+                let v = v.to_f64_exact();
+                (*lo, *hi) = (lo.min(v), hi.max(v));
             }
-            let m2 = values()
-                .map(|v| (v / u - mean / u) * (v / u - mean / u))
-                .sum();
-            (chunk.mean[j], chunk.m2[j], chunk.min[j], chunk.max[j]) = (mean, m2, min, max);
+        }
+        let units: Vec<f64> = chunk
+            .min
+            .iter()
+            .zip(&chunk.max)
+            .map(|(&lo, &hi)| unit(lo, hi))
+            .collect();
+        let mut sums = vec![-0.0; self.dim()];
+        for row in x.rows() {
+            for ((v, sum), &u) in row.iter().zip(&mut sums).zip(&units) {
+                *sum += v.to_f64_exact() / u;
+            }
+        }
+        for (j, &u) in units.iter().enumerate() {
+            // The mean of x/u lies within [min, max]/u, so scaling it back cannot overflow.
+            let mut mean = sums[j] / n * u;
+            if u != 1.0 {
+                mean = mean.clamp(chunk.min[j], chunk.max[j]);
+            }
+            chunk.mean[j] = mean;
+        }
+        chunk.m2.fill(-0.0);
+        for row in x.rows() {
+            for (((v, m2), &u), &mean) in row.iter().zip(&mut chunk.m2).zip(&units).zip(&chunk.mean)
+            {
+                let deviation = v.to_f64_exact() / u - mean / u;
+                *m2 += deviation * deviation;
+            }
         }
         self.merge(&chunk)
     }

@@ -20,7 +20,7 @@
 //! Targets: ±1 one-hot columns for classification; for regression the range of the training
 //! targets.
 
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use rks::kernel::Activation;
 use rks::{AnyMap, Kernel};
 use serde::{Deserialize, Serialize};
@@ -63,10 +63,11 @@ impl Ranges {
 
     /// Widens the ranges to rows `x` (as many columns) with targets `y`.
     pub fn update(&mut self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) {
-        for (j, column) in x.axis_iter(Axis(1)).enumerate() {
-            for &v in column {
-                self.x_min[j] = self.x_min[j].min(v);
-                self.x_max[j] = self.x_max[j].max(v);
+        // Row by row (the rows are contiguous): each column still sees its values in row order.
+        for row in x.rows() {
+            for ((&v, lo), hi) in row.iter().zip(&mut self.x_min).zip(&mut self.x_max) {
+                *lo = lo.min(v);
+                *hi = hi.max(v);
             }
         }
         for &v in y {
