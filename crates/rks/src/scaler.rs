@@ -382,25 +382,39 @@ impl Scaler {
     /// # Ok::<(), rks::RksError>(())
     /// ```
     pub fn transform_to<F: Element>(&self, x: ArrayView2<'_, f64>) -> Result<Array2<F>, RksError> {
+        self.scaled(x)
+    }
+
+    /// Returns the scaled copy of `x`.
+    pub fn transform<F: Element>(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>, RksError> {
+        self.scaled(x)
+    }
+
+    /// The scaled copy of rows `x` of one precision in another, written in one pass (each value
+    /// scaled in f64 and rounded once): what [`transform_inplace`](Self::transform_inplace)
+    /// does to a copy, without the copy.
+    fn scaled<In: Element, Out: Element>(
+        &self,
+        x: ArrayView2<'_, In>,
+    ) -> Result<Array2<Out>, RksError> {
         check_columns(self.dim(), x.ncols())?;
         check_finite(x)?;
-        let mut out = Vec::with_capacity(x.len());
+        let mut out = Vec::new();
+        out.try_reserve_exact(x.len())
+            .map_err(|_| RksError::TooLarge {
+                what: "the scaled rows",
+                parameter: Param::Rows,
+                bytes: x.len() as u128 * size_of::<Out>() as u128,
+            })?;
         for row in x.rows() {
             for ((&v, &offset), &scale) in row.iter().zip(&self.offset).zip(&self.scale) {
-                out.push(F::from_f64_lossy(affine(v, offset, scale)));
+                out.push(Out::from_f64_lossy(affine(v.to_f64_exact(), offset, scale)));
             }
         }
         Array2::from_shape_vec(x.dim(), out).map_err(|e| RksError::InvalidParameter {
             name: Param::Scaler,
             reason: e.to_string(),
         })
-    }
-
-    /// Returns the scaled copy of `x`.
-    pub fn transform<F: Element>(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>, RksError> {
-        let mut out = x.to_owned();
-        self.transform_inplace(out.view_mut())?;
-        Ok(out)
     }
 
     /// Checks that the stored vectors agree with each other and are finite (for loaded models).
