@@ -262,6 +262,9 @@ impl KernelMachineValidParams {
         check_finite("input", x)?;
         check_finite("target", y.insert_axis(Axis(1)))?;
         selection.validate()?;
+        if let Some(skipped) = super::relevance::skipped_for_columns(selection, x.ncols()) {
+            return Ok(skipped);
+        }
         let scaler = Scaler::fit(x, self.scaler)?;
         let labels = match self.task {
             Task::Classification => Some(LabelMap::fit(y)?.0),

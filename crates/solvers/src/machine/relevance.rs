@@ -119,6 +119,24 @@ const CHECK_FACTORS: [f64; 5] = [
 ];
 const CHECK_LAMBDAS: [f64; 8] = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0];
 
+/// The weights are not learned on rows of `d` columns: one column, or more than
+/// [`Selection::relevance_max_inputs`]. Known before any row is read, so a fit of wide rows
+/// copies none for this step.
+pub(super) fn skipped_for_columns(selection: &Selection, d: usize) -> Option<ColumnWeights> {
+    if d < 2 {
+        return Some(ColumnWeights::skipped(
+            "relevance: one input column, nothing to weigh".into(),
+        ));
+    }
+    (d > selection.relevance_max_inputs).then(|| {
+        ColumnWeights::skipped(format!(
+            "relevance: {d} input columns, more than Selection::relevance_max_inputs ({}): not \
+             learned",
+            selection.relevance_max_inputs
+        ))
+    })
+}
+
 /// Learns the weights on the sampled `rows` (unscaled, key order; targets `y`, class labels
 /// mapped by `labels`) after `scaler`, and checks them on the rows that follow; see the
 /// [module docs](self).
@@ -132,17 +150,8 @@ pub(super) fn learn(
 ) -> Result<ColumnWeights> {
     let start = Instant::now();
     let d = rows.ncols();
-    if d < 2 {
-        return Ok(ColumnWeights::skipped(
-            "relevance: one input column, nothing to weigh".into(),
-        ));
-    }
-    if d > selection.relevance_max_inputs {
-        return Ok(ColumnWeights::skipped(format!(
-            "relevance: {d} input columns, more than Selection::relevance_max_inputs ({}): not \
-             learned",
-            selection.relevance_max_inputs
-        )));
+    if let Some(skipped) = skipped_for_columns(selection, d) {
+        return Ok(skipped);
     }
     let half = selection.relevance_rows.min(rows.nrows() / 2);
     if half < MIN_ROWS {
