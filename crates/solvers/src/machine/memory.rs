@@ -11,7 +11,7 @@
 //! - stage 2 (λ and n): the scored rows (≤ s), and a Nyström map the scaled copy of all N rows
 //!   it picks its m landmarks among, and those landmarks: s + N + m, with m the most the budget
 //!   lets n grow to;
-//! - in either, one block of scaled rows whose features are being made (≤ 64 MB, or
+//! - in either, one block of scaled rows whose features are being made (≤ 16 MB, or
 //!   `chunk_rows` rows).
 //!
 //! A Nyström search's peak is thus max(4s, s + N + m) + block, any other map's 2s + block, and
@@ -19,12 +19,13 @@
 //! choice run before and after the searches on copies of the sample (≤ 2s) and are covered.
 //! Without model selection a fit copies only a block, plus N + m for a Nyström map.
 //!
-//! Measured with heaptrack (3,000 and 10,000 rows of 5,000 columns, 1 % of them non-zero, the
-//! default fit; docs/benchmarks.md): the peak beyond the rows themselves was 0.74–0.85 and 0.75
-//! GB (the two searches overlap differently from run to run), of which copies of rows were about
-//! 0.56 and 0.72 GB, against 0.85 and 1.09 GB of copies estimated. The rest is the features and
-//! the factorisations, which do not grow with d (letter, 16 columns: 0.48 GB at the peak). So
-//! the estimate times 8·d bytes, plus [`FEATURES_ALLOWANCE`] for those, may take at most
+//! Measured with heaptrack (the default fit on 3,000 and 10,000 rows of 5,000 columns and on
+//! 3,000 rows of 20,000, 50 non-zeros a row; docs/benchmarks.md): the peak beyond the rows
+//! themselves was 0.74–0.88, 0.72–0.75 and 2.22 GB (the two searches overlap differently from
+//! run to run), against 0.75, 1.00 and 2.91 GB of copies estimated. The rest of a peak is the
+//! features, the ridge statistics and the factorisations, which do not grow with d (letter, 16
+//! columns: 0.48 GB). So the estimate times 8·d bytes, plus [`FEATURES_ALLOWANCE`] for those
+//! (1.25, 1.50 and 3.41 GB on the three files), may take at most
 //! [`rks::alloc::available_memory`] (read after the rows are in memory, so they are not counted
 //! twice); beyond, the fit stops with [`SolversError::OutOfMemory`] before any work instead of
 //! being killed by the kernel part-way.
@@ -167,8 +168,8 @@ mod tests {
         let m = reachable_landmarks(&p, &selection, 10_000, 2) as u64;
         let expected = (4 * s).max(s + n + m) + block + 2 * s + block;
         assert_eq!(copied_rows(&p, 10_000, 16), expected);
-        // 3,000 rows of 5,000 columns: s = N, and blocks of 64 MB.
-        let (n, block) = (3_000u64, (64u64 << 20) / 40_000);
+        // 3,000 rows of 5,000 columns: s = N, and blocks of 16 MB.
+        let (n, block) = (3_000u64, (16u64 << 20) / 40_000);
         assert_eq!(copied_rows(&p, 3_000, 5_000), 4 * n + block + 2 * n + block);
     }
 
