@@ -79,7 +79,8 @@ impl KernelMachineValidParams {
     }
 
     /// [`fit_with_report`](Self::fit_with_report) called by a fit for one of its parts (one
-    /// map's search, ridge before the solver choice): the memory check was the outer fit's.
+    /// map's search, ridge before the solver choice) on the same rows: the checks of the rows
+    /// (shapes, finite values, memory) were the outer fit's.
     pub(super) fn fit_nested(
         &self,
         x: ArrayView2<'_, f64>,
@@ -95,16 +96,17 @@ impl KernelMachineValidParams {
         y: ArrayView1<'_, f64>,
         nested: bool,
     ) -> Result<(KernelMachine, Option<SelectionReport>)> {
-        check_rows(x.nrows(), y.len())?;
-        if x.nrows() == 0 {
-            return Err(SolversError::EmptyInput("no training rows".into()));
-        }
-        if x.ncols() == 0 {
-            return Err(SolversError::EmptyInput("the rows have no columns".into()));
-        }
-        check_finite("input", x)?;
-        check_finite("target", y.insert_axis(Axis(1)))?;
+        // A nested fit is given the outer fit's rows, checked there.
         if !nested {
+            check_rows(x.nrows(), y.len())?;
+            if x.nrows() == 0 {
+                return Err(SolversError::EmptyInput("no training rows".into()));
+            }
+            if x.ncols() == 0 {
+                return Err(SolversError::EmptyInput("the rows have no columns".into()));
+            }
+            check_finite("input", x)?;
+            check_finite("target", y.insert_axis(Axis(1)))?;
             super::memory::check(self, x.nrows(), x.ncols())?;
         }
         if let Some(selection) = self.learns_relevance() {
