@@ -249,14 +249,6 @@ impl Kernel {
         self.arc_cos_order().is_none()
     }
 
-    /// k(x, y) of two rows given by their non-zero entries ([`crate::sparse`]), for a
-    /// [shift-invariant](Self::is_shift_invariant) kernel: the bits of [`eval`](Self::eval) on
-    /// the dense rows, in O(non-zeros).
-    pub(crate) fn eval_sparse(&self, x: &[(usize, f64)], y: &[(usize, f64)], sigma: f64) -> f64 {
-        debug_assert!(self.is_shift_invariant());
-        self.of_differences(crate::sparse::differences(x, y), sigma)
-    }
-
     /// A radial kernel's value from the differences x_c − y_c, column by column.
     fn of_differences(&self, diffs: impl Iterator<Item = f64>, sigma: f64) -> f64 {
         let sum = match self {
