@@ -272,15 +272,18 @@ impl Kernel {
             Kernel::Laplacian => exp(-sum / sigma),
             radial => {
                 let r = sum.sqrt() / sigma;
+                // A distance that overflows (entries near the largest float) has the limit 0,
+                // not ∞·0: a select, so the loop still vectorises.
+                let vanishes = |a: f64, value: f64| if a < f64::INFINITY { value } else { 0.0 };
                 match radial {
                     Kernel::Matern12 => exp(-r),
                     Kernel::Matern32 => {
                         let a = 3f64.sqrt() * r;
-                        (1.0 + a) * exp(-a)
+                        vanishes(a, (1.0 + a) * exp(-a))
                     }
                     _ => {
                         let a = 5f64.sqrt() * r;
-                        (1.0 + a + a * a / 3.0) * exp(-a)
+                        vanishes(a, (1.0 + a + a * a / 3.0) * exp(-a))
                     }
                 }
             }

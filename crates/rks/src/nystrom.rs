@@ -385,7 +385,7 @@ fn sparse_rows<'a>(
     }
     let rows: Vec<&[f64]> = rows.collect();
     SparseRows::of(rows.len(), width, |r| rows[r].iter().copied())
-        .map(|sparse| ByColumn::of(&sparse, width))
+        .map(|sparse| ByColumn::of(sparse, width))
 }
 
 /// k(x, row) for every row of `rows` (from [`sparse_rows`]), into `out`.
@@ -932,10 +932,16 @@ mod tests {
     fn sparse_kernel_rows_agree_with_the_dense_values() {
         let x = Array2::from_shape_fn((30, 64), |(i, j)| {
             let h = ((i * 64 + j) as u64 + 5).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33;
-            match (i, h % 40) {
-                (7 | 8, _) => 0.0, // two empty rows
-                (_, 0) => (h % 100) as f64 / 7.0 - 7.0,
-                (_, 1) if i % 2 == 0 => 1e3, // a large shared value: cancellation
+            match (i, j, h % 40) {
+                // Two rows whose norms overflow though their distance does not (√5): their
+                // pair is merged.
+                (7 | 8, 3, _) => 1e308,
+                (7, 10, _) => 1.0,
+                (8, 11, _) => 2.0,
+                (7..=10, _, _) => 0.0, // and two empty rows
+                (_, _, 0) => (h % 100) as f64 / 7.0 - 7.0,
+                (_, _, 1) if i % 2 == 0 => 1e3, // a large shared value: cancellation
+                (_, _, 2) if i % 5 == 0 => 1e200, // distances that overflow
                 _ => 0.0,
             }
         });
@@ -964,6 +970,7 @@ mod tests {
                     );
                 }
             }
+            assert!(k[[7, 8]] > 0.9, "{kernel:?}: the overflowing pair is close");
             // Not vacuous: some pairs are far apart, some close.
             assert!(k.iter().any(|&v| v < 0.5) && k.iter().any(|&v| v > 0.5 && v < 1.0));
         }

@@ -19,7 +19,8 @@
 //!   whose branches follow the random interleaving of two rows' columns (on 12,454 passages of
 //!   text, 38 non-zeros among 8,560 columns a row, the merges were 42 % of a default fit's CPU
 //!   time). Its bits are not the dense sum's: the cancellation in the difference leaves an error
-//!   of a few roundings of ‖x‖² + ‖y‖² (a sum below zero is taken as zero). Each sum is a
+//!   of a few roundings of ‖x‖² + ‖y‖² (a sum below zero is taken as zero; a pair whose norms
+//!   overflow, entries near the largest float, is merged as above). Each sum is a
 //!   function of the two rows alone, added in a fixed order (x's entries by increasing column),
 //!   so it is the same for any thread count, symmetric (the sum for (x, y) has the bits of the
 //!   one for (y, x)) and exactly zero for y = x.
@@ -82,11 +83,13 @@ pub(crate) struct ByColumn {
     squares: Vec<f64>,
     /// Σ |y_c| per row, the same way.
     absolute: Vec<f64>,
+    /// The rows themselves, for the pairs whose sum by column overflows.
+    rows: SparseRows,
 }
 
 impl ByColumn {
     /// The rows of `rows`, each of `width` columns, held by column.
-    pub(crate) fn of(rows: &SparseRows, width: usize) -> Self {
+    pub(crate) fn of(rows: SparseRows, width: usize) -> Self {
         let mut starts = vec![0; width + 1];
         for row in rows.rows() {
             for &(c, _) in row {
@@ -114,6 +117,7 @@ impl ByColumn {
             entries,
             squares: sums(|v| v * v),
             absolute: sums(f64::abs),
+            rows,
         }
     }
 
@@ -124,10 +128,15 @@ impl ByColumn {
 
     /// Into `out` (one per row held): ‖x − y‖₁ when `absolute`, else ‖x − y‖², of the row x
     /// given by its non-zero entries (by increasing column, every column below the width).
+    ///
+    /// Where the sum by column is not finite (entries near the largest float, whose norms or
+    /// products overflow: ∞ − ∞), the pair is merged instead ([`differences`]): the dense
+    /// sum's value, ∞ where the distance itself overflows.
     pub(crate) fn distances(&self, x: &[(usize, f64)], absolute: bool, out: &mut [f64]) {
         debug_assert_eq!(out.len(), self.len());
         out.fill(0.0);
         let column = |c: usize| &self.entries[self.starts[c]..self.starts[c + 1]];
+        let term: fn(f64) -> f64 = if absolute { f64::abs } else { |t| t * t };
         let (norm_x, norms) = if absolute {
             for &(c, u) in x {
                 for &(r, v) in column(c) {
@@ -146,8 +155,13 @@ impl ByColumn {
             }
             (x.iter().map(|&(_, u)| u * u).sum::<f64>(), &self.squares)
         };
-        for (o, &norm_y) in out.iter_mut().zip(norms) {
-            *o = ((norm_x + norm_y) + *o).max(0.0);
+        for (r, (o, &norm_y)) in out.iter_mut().zip(norms).enumerate() {
+            let sum = (norm_x + norm_y) + *o;
+            *o = if sum.is_finite() {
+                sum.max(0.0)
+            } else {
+                differences(x, self.rows.row(r)).map(term).sum()
+            };
         }
     }
 }
