@@ -33,10 +33,12 @@ pub(crate) fn non_zeros(row: impl IntoIterator<Item = f64>) -> Vec<(usize, f64)>
         .collect()
 }
 
-/// True when at most one in sixteen of the `total` entries is non-zero: where the merge pays.
-/// Its branches cost more per entry than the dense loop's sum: on MNIST digits (19 % non-zero)
-/// merging made the default fit 31 % slower (104 → 137 CPU s), while at 0.1 % non-zero it is
-/// about 13 times faster.
+/// True when at most one in sixteen of the `total` entries is non-zero: where the sparse forms
+/// are taken. Measured for the merge, whose branches cost more per entry than the dense loop's
+/// sum: on MNIST digits (19 % non-zero) merging made the default fit 31 % slower (104 → 137 CPU
+/// s), while at 0.1 % non-zero it is about 13 times faster. The by-column form, cheaper per
+/// entry, kept the same threshold: moving it would change the kernel values' bits, and so the
+/// models, of denser sets.
 pub(crate) fn is_sparse(non_zeros: usize, total: usize) -> bool {
     non_zeros.saturating_mul(16) <= total
 }
