@@ -385,7 +385,7 @@ fn sparse_rows<'a>(
     }
     let rows: Vec<&[f64]> = rows.collect();
     SparseRows::of(rows.len(), width, |r| rows[r].iter().copied())
-        .map(|sparse| ByColumn::of(sparse, width))
+        .map(|sparse| ByColumn::of(sparse, width, kernel == Kernel::Laplacian))
 }
 
 /// k(x, row) for every row of `rows` (from [`sparse_rows`]), into `out`.
@@ -397,7 +397,7 @@ fn sparse_kernel_row<'a, F: Element + 'a>(
 ) {
     let x = crate::sparse::non_zeros(x.map(|v| v.to_f64_exact()));
     let mut sums = vec![0.0; rows.len()];
-    rows.distances(&x, kernel == Kernel::Laplacian, &mut sums);
+    rows.distances(&x, &mut sums);
     for (o, sum) in out.zip(sums) {
         *o = F::from_f64_lossy(kernel.of_sum(sum, sigma));
     }

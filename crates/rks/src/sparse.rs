@@ -74,24 +74,26 @@ impl SparseRows {
 }
 
 /// Rows held by column ([module docs](self)): for each column, the rows with a non-zero entry
-/// there and their values, by increasing row; and each row's ‖y‖² and ‖y‖₁.
+/// there and their values, by increasing row; and each row's norm, ‖y‖₁ or ‖y‖² (the kernel
+/// decides which distance the sums are).
 #[derive(Debug, Clone)]
 pub(crate) struct ByColumn {
     /// Column c's entries are `entries[starts[c]..starts[c + 1]]`.
     starts: Vec<usize>,
     /// (row, value).
     entries: Vec<(usize, f64)>,
-    /// Σ y_c² per row, over its entries by increasing column from −0.0.
-    squares: Vec<f64>,
-    /// Σ |y_c| per row, the same way.
-    absolute: Vec<f64>,
+    /// L1 distances (Σ |x_c − y_c|) when true, else squared Euclidean ones.
+    absolute: bool,
+    /// Σ term(y_c) per row (|y_c| or y_c²), over its entries by increasing column from −0.0.
+    norms: Vec<f64>,
     /// The rows themselves, for the pairs whose sum by column overflows.
     rows: SparseRows,
 }
 
 impl ByColumn {
-    /// The rows of `rows`, each of `width` columns, held by column.
-    pub(crate) fn of(rows: SparseRows, width: usize) -> Self {
+    /// The rows of `rows`, each of `width` columns, held by column for L1 distances when
+    /// `absolute`, else for squared Euclidean ones.
+    pub(crate) fn of(rows: SparseRows, width: usize, absolute: bool) -> Self {
         let mut starts = vec![0; width + 1];
         for row in rows.rows() {
             for &(c, _) in row {
@@ -109,56 +111,59 @@ impl ByColumn {
                 next[c] += 1;
             }
         }
-        let sums = |term: fn(f64) -> f64| {
-            rows.rows()
-                .map(|row| row.iter().map(|&(_, v)| term(v)).sum::<f64>())
-                .collect()
-        };
+        let term = Self::term(absolute);
+        let norms = rows
+            .rows()
+            .map(|row| row.iter().map(|&(_, v)| term(v)).sum::<f64>())
+            .collect();
         Self {
             starts,
             entries,
-            squares: sums(|v| v * v),
-            absolute: sums(f64::abs),
+            absolute,
+            norms,
             rows,
         }
     }
 
-    /// The number of rows held.
-    pub(crate) fn len(&self) -> usize {
-        self.squares.len()
+    /// A column's term of the distance: |t| or t².
+    fn term(absolute: bool) -> fn(f64) -> f64 {
+        if absolute { f64::abs } else { |t| t * t }
     }
 
-    /// Into `out` (one per row held): ‖x − y‖₁ when `absolute`, else ‖x − y‖², of the row x
-    /// given by its non-zero entries (by increasing column, every column below the width).
+    /// The number of rows held.
+    pub(crate) fn len(&self) -> usize {
+        self.norms.len()
+    }
+
+    /// Into `out` (one per row held): ‖x − y‖₁ or ‖x − y‖² of the row x given by its non-zero
+    /// entries (by increasing column, every column below the width).
     ///
     /// Where the sum by column is not finite (entries near the largest float, whose norms or
     /// products overflow: ∞ − ∞), the pair is merged instead ([`differences`]): the dense
     /// sum's value, ∞ where the distance itself overflows.
-    pub(crate) fn distances(&self, x: &[(usize, f64)], absolute: bool, out: &mut [f64]) {
+    pub(crate) fn distances(&self, x: &[(usize, f64)], out: &mut [f64]) {
         debug_assert_eq!(out.len(), self.len());
         out.fill(0.0);
-        let column = |c: usize| &self.entries[self.starts[c]..self.starts[c + 1]];
-        let term: fn(f64) -> f64 = if absolute { f64::abs } else { |t| t * t };
-        let (norm_x, norms) = if absolute {
+        // Σ over the shared columns, added into each row's sum in x's column order: of
+        // |u − v| − (|u| + |v|), or of u·v, then scaled by −2 (exactly).
+        let shared = |out: &mut [f64], pair: fn(f64, f64) -> f64| {
             for &(c, u) in x {
-                for &(r, v) in column(c) {
-                    out[r] += (u - v).abs() - (u.abs() + v.abs());
+                for &(r, v) in &self.entries[self.starts[c]..self.starts[c + 1]] {
+                    out[r] += pair(u, v);
                 }
             }
-            (x.iter().map(|&(_, u)| u.abs()).sum::<f64>(), &self.absolute)
-        } else {
-            for &(c, u) in x {
-                for &(r, v) in column(c) {
-                    out[r] += u * v;
-                }
-            }
-            for o in out.iter_mut() {
-                *o *= -2.0;
-            }
-            (x.iter().map(|&(_, u)| u * u).sum::<f64>(), &self.squares)
         };
-        for (r, (o, &norm_y)) in out.iter_mut().zip(norms).enumerate() {
-            let sum = (norm_x + norm_y) + *o;
+        let scale = if self.absolute {
+            shared(out, |u, v| (u - v).abs() - (u.abs() + v.abs()));
+            1.0
+        } else {
+            shared(out, |u, v| u * v);
+            -2.0
+        };
+        let term = Self::term(self.absolute);
+        let norm_x = x.iter().map(|&(_, u)| term(u)).sum::<f64>();
+        for (r, (o, &norm_y)) in out.iter_mut().zip(&self.norms).enumerate() {
+            let sum = (norm_x + norm_y) + scale * *o;
             *o = if sum.is_finite() {
                 sum.max(0.0)
             } else {
