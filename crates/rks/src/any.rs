@@ -5,8 +5,8 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 use crate::spec::{MapSpec, SavedAny};
 use crate::{
-    Bandwidth, DenseRks, Element, Fastfood, FeatureMap, Kernel, MapKind, Nystrom, Orf, RksError,
-    Sorf,
+    Bandwidth, DenseRks, Element, Fastfood, FeatureMap, Kernel, Linear, MapKind, Nystrom, Orf,
+    RksError, Sorf,
 };
 
 /// Calls `$body` with `$m` bound to the map inside `$any`, whichever kind it is.
@@ -18,13 +18,14 @@ macro_rules! each {
             AnyMap::Orf($m) => $body,
             AnyMap::Sorf($m) => $body,
             AnyMap::Nystrom($m) => $body,
+            AnyMap::Linear($m) => $body,
         }
     };
 }
 
-/// A dense, Fastfood, ORF, SORF or Nyström map. Serialises to the same spec form as the maps
-/// themselves, so a saved [`DenseRks`], [`Fastfood`], [`Orf`], [`Sorf`] or [`Nystrom`] loads as
-/// an `AnyMap` and the other way round (kind permitting).
+/// A dense, Fastfood, ORF, SORF, Nyström or linear map. Serialises to the same spec form as the
+/// maps themselves, so a saved [`DenseRks`], [`Fastfood`], [`Orf`], [`Sorf`], [`Nystrom`] or
+/// [`Linear`] loads as an `AnyMap` and the other way round (kind permitting).
 ///
 /// ```
 /// use rks::{AnyMap, Bandwidth, FeatureMap, Kernel, MapKind};
@@ -49,6 +50,8 @@ pub enum AnyMap {
     Sorf(Sorf),
     /// Nyström (fitted to rows).
     Nystrom(Nystrom),
+    /// The linear map (the rows themselves).
+    Linear(Linear),
 }
 
 impl AnyMap {
@@ -78,6 +81,7 @@ impl AnyMap {
             MapKind::Fastfood => AnyMap::Fastfood(Fastfood::from_spec(spec)?),
             MapKind::Orf => AnyMap::Orf(Orf::from_spec(spec)?),
             MapKind::Sorf => AnyMap::Sorf(Sorf::from_spec(spec)?),
+            MapKind::Linear => AnyMap::Linear(Linear::from_spec(spec)?),
             MapKind::Nystrom => {
                 return Err(RksError::InvalidParameter {
                     name: Param::Map,
@@ -140,6 +144,7 @@ impl AnyMap {
             AnyMap::Fastfood(m) => m.saved(),
             AnyMap::Orf(m) => m.saved(),
             AnyMap::Sorf(m) => m.saved(),
+            AnyMap::Linear(m) => m.saved(),
             AnyMap::Nystrom(m) => return m.saved(),
         };
         SavedAny { map, nystrom: None }
@@ -155,6 +160,7 @@ impl AnyMap {
             MapKind::Orf => AnyMap::Orf(Orf::from_saved(map)?),
             MapKind::Sorf => AnyMap::Sorf(Sorf::from_saved(map)?),
             MapKind::Nystrom => AnyMap::Nystrom(Nystrom::from_saved(saved)?),
+            MapKind::Linear => AnyMap::Linear(Linear::from_saved(map)?),
         })
     }
 }
@@ -180,6 +186,12 @@ impl From<Orf> for AnyMap {
 impl From<Sorf> for AnyMap {
     fn from(m: Sorf) -> Self {
         AnyMap::Sorf(m)
+    }
+}
+
+impl From<Linear> for AnyMap {
+    fn from(m: Linear) -> Self {
+        AnyMap::Linear(m)
     }
 }
 

@@ -198,6 +198,8 @@ pub(crate) fn activate_rows<F: Element>(
         Activation::CosSin => cos_sin_rows(simd, out),
         Activation::Step => out.mapv_inplace(|z| if z > F::zero() { scale } else { F::zero() }),
         Activation::Relu => out.mapv_inplace(|z| if z > F::zero() { z * scale } else { F::zero() }),
+        // The linear map's (which projects nothing and never comes here).
+        Activation::Identity => {}
     }
 }
 

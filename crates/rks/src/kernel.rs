@@ -26,6 +26,10 @@
 //! instead of the 2n cos/sin features ([`Activation`]); k₁ is the kernel of an infinitely wide
 //! ReLU layer, so a Fastfood layer followed by ReLU approximates it.
 //!
+//! Nor is the linear kernel [`Kernel::Linear`], k(x, y) = xᵀy/σ², made exactly
+//! by the linear map ([`crate::Linear`]: the features are x/σ, no frequencies), the model
+//! LIBLINEAR fits, or by Nyström.
+//!
 //! The Matérn rows follow from its spectral density ∝ (2ν/σ² + ‖w‖²)^−(ν + d/2), a multivariate t
 //! with 2ν degrees of freedom and scale σ⁻¹ (Rasmussen & Williams, *Gaussian Processes for
 //! Machine Learning*, 2006, eq. 4.15): w = z·√(2ν/χ²₂ᵥ)/σ.
@@ -63,6 +67,8 @@ pub enum Kernel {
     ArcCos0,
     /// Arc-cosine kernel of order 1, (1/π)‖x‖‖y‖σ⁻²(sin θ + (π − θ) cos θ); not shift-invariant.
     ArcCos1,
+    /// The linear kernel xᵀy/σ²: the linear map (its features are the rows over σ) or Nyström.
+    Linear,
 }
 
 /// What a map applies to its projection z = Wx: the kernel decides.
@@ -74,6 +80,8 @@ pub enum Activation {
     Step,
     /// φ = √(2/n)·max(0, z): n features (arc-cosine order 1).
     Relu,
+    /// φ = z: the linear map's features are its input over σ, with no projection to activate.
+    Identity,
 }
 
 impl Activation {
@@ -81,7 +89,7 @@ impl Activation {
     pub fn output_dim(&self, n_frequencies: usize) -> usize {
         match self {
             Activation::CosSin => 2 * n_frequencies,
-            Activation::Step | Activation::Relu => n_frequencies,
+            Activation::Step | Activation::Relu | Activation::Identity => n_frequencies,
         }
     }
 }
@@ -167,6 +175,7 @@ impl Named for Kernel {
             Kernel::Matern52 => "matern52",
             Kernel::ArcCos0 => "arccos0",
             Kernel::ArcCos1 => "arccos1",
+            Kernel::Linear => "linear",
         }
     }
 
@@ -183,6 +192,9 @@ impl Named for Kernel {
             Kernel::ArcCos1 => {
                 "Arc-cosine order 1, (1/π)‖x‖‖y‖σ⁻²(sin θ + (π − θ) cos θ): an infinitely wide ReLU layer"
             }
+            Kernel::Linear => {
+                "Linear, xᵀy/σ²: the linear map (features x/σ, as LIBLINEAR) or Nyström"
+            }
         }
     }
 }
@@ -191,7 +203,7 @@ crate::named_choice!(Kernel);
 
 impl Kernel {
     /// All kernels, for tests and command-line help.
-    pub const ALL: [Kernel; 7] = [
+    pub const ALL: [Kernel; 8] = [
         Kernel::Gaussian,
         Kernel::Laplacian,
         Kernel::Matern12,
@@ -199,6 +211,7 @@ impl Kernel {
         Kernel::Matern52,
         Kernel::ArcCos0,
         Kernel::ArcCos1,
+        Kernel::Linear,
     ];
 
     /// The shift-invariant kernels (k(x, y) = κ(x − y), κ(0) = 1), approximated by cos/sin features.
@@ -215,6 +228,7 @@ impl Kernel {
         match self {
             Kernel::ArcCos0 => Activation::Step,
             Kernel::ArcCos1 => Activation::Relu,
+            Kernel::Linear => Activation::Identity,
             _ => Activation::CosSin,
         }
     }
@@ -241,12 +255,16 @@ impl Kernel {
         if let Some(order) = self.arc_cos_order() {
             return arc_cos(order, x, y, sigma);
         }
+        if *self == Kernel::Linear {
+            return x.iter().zip(y).map(|(a, b)| a * b).sum::<f64>() / (sigma * sigma);
+        }
         self.of_differences(x.iter().zip(y).map(|(a, b)| a - b), sigma)
     }
 
-    /// True for the kernels that are functions of x − y (all but the arc-cosine kernels).
+    /// True for the kernels that are functions of x − y (all but the arc-cosine and linear
+    /// kernels).
     pub(crate) fn is_shift_invariant(&self) -> bool {
-        self.arc_cos_order().is_none()
+        self.arc_cos_order().is_none() && *self != Kernel::Linear
     }
 
     /// A radial kernel's value from the differences x_c − y_c, column by column.
@@ -305,16 +323,20 @@ impl Kernel {
             Kernel::Matern12 => Some(1.0),
             Kernel::Matern32 => Some(3.0),
             Kernel::Matern52 => Some(5.0),
-            Kernel::Gaussian | Kernel::Laplacian | Kernel::ArcCos0 | Kernel::ArcCos1 => None,
+            Kernel::Gaussian
+            | Kernel::Laplacian
+            | Kernel::ArcCos0
+            | Kernel::ArcCos1
+            | Kernel::Linear => None,
         }
     }
 
     /// True if the kernel's frequency distribution is rotation-invariant (a uniform direction
     /// times a random length), which the structured and orthogonal maps (Fastfood, ORF, SORF)
-    /// need: every kernel but the Laplacian (the radial kernels, and the arc-cosine kernels with
-    /// Gaussian rows).
+    /// need: every kernel but the Laplacian and the linear one (the radial kernels, and the
+    /// arc-cosine kernels with Gaussian rows).
     pub fn is_radial(&self) -> bool {
-        !matches!(self, Kernel::Laplacian)
+        !matches!(self, Kernel::Laplacian | Kernel::Linear)
     }
 
     /// Fills `row` with one frequency vector w of this kernel for σ = 1 (the caller divides by σ).

@@ -39,7 +39,7 @@ pub(crate) fn non_zeros(row: impl IntoIterator<Item = f64>) -> Vec<(usize, f64)>
 /// s), while at 0.1 % non-zero it is about 13 times faster. The by-column form, cheaper per
 /// entry, kept the same threshold: moving it would change the kernel values' bits, and so the
 /// models, of denser sets.
-pub(crate) fn is_sparse(non_zeros: usize, total: usize) -> bool {
+pub fn is_sparse(non_zeros: usize, total: usize) -> bool {
     non_zeros.saturating_mul(16) <= total
 }
 

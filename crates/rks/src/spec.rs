@@ -43,30 +43,39 @@ pub enum MapKind {
     Sorf,
     /// Nyström: kernel values against m landmark rows, whitened by K_mm^{-1/2}.
     Nystrom,
+    /// The linear map: the features are the rows themselves over σ (the linear kernel, exactly).
+    Linear,
 }
 
 impl MapKind {
     /// Every kind, in the order of their serialised tags.
-    pub const ALL: [MapKind; 5] = [
+    pub const ALL: [MapKind; 6] = [
         MapKind::Dense,
         MapKind::Fastfood,
         MapKind::Orf,
         MapKind::Sorf,
         MapKind::Nystrom,
+        MapKind::Linear,
     ];
 
     /// True when a map of this kind can approximate `kernel`: Fastfood, ORF and SORF draw a
     /// frequency as a direction times a length, so they make radial kernels only; the dense map
-    /// draws each coordinate and Nyström evaluates the kernel itself, so they make every kernel.
+    /// draws each coordinate and Nyström evaluates the kernel itself, so Nyström makes every
+    /// kernel and the dense map every one but the linear kernel, which the linear map makes
+    /// exactly (and no other).
     ///
     /// ```
     /// use rks::{Kernel, MapKind};
     /// assert!(MapKind::Dense.supports(Kernel::Laplacian));
     /// assert!(!MapKind::Sorf.supports(Kernel::Laplacian));
+    /// assert!(MapKind::Linear.supports(Kernel::Linear));
+    /// assert!(!MapKind::Linear.supports(Kernel::Gaussian));
     /// ```
     pub fn supports(&self, kernel: Kernel) -> bool {
         match self {
-            MapKind::Dense | MapKind::Nystrom => true,
+            MapKind::Linear => kernel == Kernel::Linear,
+            MapKind::Nystrom => true,
+            MapKind::Dense => kernel != Kernel::Linear,
             MapKind::Fastfood | MapKind::Orf | MapKind::Sorf => kernel.is_radial(),
         }
     }
@@ -77,10 +86,10 @@ impl MapKind {
     }
 
     /// Output features of a map of this kind with n frequencies (m landmarks for Nyström): 2n for
-    /// cos/sin features, n for the arc-cosine kernels, m for Nyström.
+    /// cos/sin features, n for the arc-cosine kernels, m for Nyström, n = d for the linear map.
     pub fn output_dim(&self, kernel: Kernel, n_frequencies: usize) -> usize {
         match self {
-            MapKind::Nystrom => n_frequencies,
+            MapKind::Nystrom | MapKind::Linear => n_frequencies,
             _ => kernel.activation().output_dim(n_frequencies),
         }
     }
@@ -97,6 +106,7 @@ impl Named for MapKind {
             MapKind::Orf => "orf",
             MapKind::Sorf => "sorf",
             MapKind::Nystrom => "nystrom",
+            MapKind::Linear => "linear",
         }
     }
 
@@ -114,6 +124,9 @@ impl Named for MapKind {
             }
             MapKind::Nystrom => {
                 "Nyström: n landmark rows of the training data (n features, not 2n), K_mm^{-1/2} k(L, x)"
+            }
+            MapKind::Linear => {
+                "Linear: the rows themselves over σ (d features; --kernel linear), as LIBLINEAR"
             }
         }
     }
@@ -136,8 +149,10 @@ pub struct MapSpec {
 
 impl MapSpec {
     /// Checks every field: dims ≥ 1 and within the caps, bandwidth valid, kernel available for
-    /// the kind (Fastfood, ORF and SORF make radial and arc-cosine kernels only). For Nyström,
-    /// `n_frequencies` is the number of landmarks m.
+    /// the kind (Fastfood, ORF and SORF make radial and arc-cosine kernels only; the linear map
+    /// the linear kernel alone, which only it and Nyström make). For Nyström, `n_frequencies` is the number of landmarks m; the
+    /// linear map has no frequencies and takes `n_frequencies` to be `input_dim` (its features,
+    /// whatever was asked: a search that grows n leaves it as it is).
     pub fn new(
         kind: MapKind,
         input_dim: usize,
@@ -153,6 +168,11 @@ impl MapSpec {
                 format!("must be in 1..={MAX_INPUT_DIM}, got {input_dim}"),
             );
         }
+        let n_frequencies = if kind == MapKind::Linear {
+            input_dim
+        } else {
+            n_frequencies
+        };
         if n_frequencies == 0 || n_frequencies > MAX_FREQUENCIES {
             return invalid(
                 Param::NFrequencies,
@@ -177,9 +197,17 @@ impl MapSpec {
             );
         }
         if !kind.supports(kernel) {
+            let makers: Vec<&str> = MapKind::ALL
+                .iter()
+                .filter(|m| m.supports(kernel))
+                .map(|m| m.name())
+                .collect();
             return invalid(
                 Param::Kernel,
-                format!("{kind} draws radial kernels only; {kernel:?} needs the dense map"),
+                format!(
+                    "the {kind} map does not make the {kernel} kernel: use the {} map",
+                    makers.join(" or ")
+                ),
             );
         }
         let sigma = bandwidth.sigma()?;
@@ -255,7 +283,8 @@ impl MapSpec {
     ///   80·D·B;
     /// - Nyström with m = n landmarks: the landmarks (f64), K_mm, its eigenvectors and
     ///   K_mm^{-1/2} in f64 and f32, and the (2m)² kernel matrix of a leverage pilot with its
-    ///   factorisation: 8·m·d + 92·m².
+    ///   factorisation: 8·m·d + 92·m²;
+    /// - linear: nothing (it has no parameters).
     pub fn memory_bound(&self) -> u128 {
         let (d, n) = (self.input_dim as u128, self.n_frequencies as u128);
         let padded = self.input_dim.next_power_of_two() as u128;
@@ -266,6 +295,7 @@ impl MapSpec {
             MapKind::Fastfood => 72 * padded * blocks,
             MapKind::Sorf => 80 * padded * blocks,
             MapKind::Nystrom => 8 * n * d + 92 * n * n,
+            MapKind::Linear => 0,
         }
     }
 

@@ -14,7 +14,7 @@
 //! assert_eq!(
 //!     wrong.to_string(),
 //!     "unknown kernel `gauss`: expected one of gaussian, laplacian, matern12, matern32, \
-//!      matern52, arccos0, arccos1"
+//!      matern52, arccos0, arccos1, linear"
 //! );
 //! # Ok::<(), rks::vocabulary::UnknownName>(())
 //! ```

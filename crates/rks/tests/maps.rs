@@ -8,8 +8,8 @@ use rand_distr::{Distribution, StandardNormal};
 use rks::error::Param;
 use rks::variates::Sampler;
 use rks::{
-    AnyMap, Bandwidth, DenseRks, Fastfood, FeatureMap, Kernel, MapKind, MapSpec, Nystrom, Orf,
-    RksError, Sampling, Sorf,
+    AnyMap, Bandwidth, DenseRks, Fastfood, FeatureMap, Kernel, Linear, MapKind, MapSpec, Nystrom,
+    Orf, RksError, Sampling, Sorf,
 };
 
 fn gaussian_rows(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
@@ -373,6 +373,7 @@ fn maps() -> Vec<AnyMap> {
             .build(7)
             .unwrap()
             .into(),
+        Linear::params().sigma(3.0).build(7).unwrap().into(),
         Nystrom::params()
             .n_landmarks(20)
             .sigma(3.0)
@@ -557,6 +558,10 @@ fn serde_round_trip_is_bit_for_bit() {
                     m.project(x.view()).unwrap().view(),
                     back.project(x.view()).unwrap().view(),
                 );
+            }
+            AnyMap::Linear(m) => {
+                let back: Linear = round_trip(m);
+                assert_eq!(&back, m);
             }
             AnyMap::Nystrom(m) => {
                 let back: Nystrom = round_trip_within(m, limit);

@@ -47,8 +47,9 @@ fn cases() -> Vec<(String, u64, u64)> {
     let mut settings: Vec<(MapKind, Kernel, f64)> = kinds
         .iter()
         .flat_map(|&kind| Kernel::ALL.map(|kernel| (kind, kernel, 3.0)))
-        // The Laplacian kernel's Cauchy rows have no orthogonal or structured form.
-        .filter(|&(kind, kernel, _)| kernel != Kernel::Laplacian || kind == MapKind::Dense)
+        // The Laplacian kernel's Cauchy rows have no orthogonal or structured form, and the
+        // linear kernel no frequencies.
+        .filter(|&(kind, kernel, _)| kind.supports(kernel))
         .collect();
     // Narrow bandwidths: arguments beyond 8,192 (the f32 step's f64 reduction) and beyond 10⁶
     // (`libm`'s sincos).

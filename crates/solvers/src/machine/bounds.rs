@@ -12,7 +12,9 @@
 //!   extremes), and W the dense or ORF matrix, or Fastfood's or SORF's columns W·eⱼ;
 //! - **Nyström**: ‖φ(x)‖² = k_xᵀ K⁺ k_x ≤ k(x, x) (the Nyström approximation never exceeds the
 //!   kernel: the Schur complement is positive semi-definite), so |φᵢ| ≤ √k(x, x): 1 for the
-//!   shift-invariant and order-0 arc-cosine kernels, ‖r‖₂/σ for order 1 (k(x, x) = ‖x‖²/σ²).
+//!   shift-invariant and order-0 arc-cosine kernels, ‖r‖₂/σ for order 1 and the linear kernel
+//!   (k(x, x) = ‖x‖²/σ²).
+//! - **the linear map**: φⱼ = xⱼ/σ, so |φ| ≤ maxⱼ rⱼ/σ.
 //!
 //! The grid accepts values up to √2 times a bound, which covers the rounding of the features and
 //! of the bound itself.
@@ -112,9 +114,14 @@ pub(super) fn grid(prepared: &Prepared, ranges: &Ranges) -> Result<Grid> {
     let kernel = map.spec().kernel();
     let feature_bound = match map {
         AnyMap::Nystrom(_) => match kernel {
-            Kernel::ArcCos1 => l2(&ranges.reach(prepared)?) / map.spec().sigma(),
+            Kernel::ArcCos1 | Kernel::Linear => l2(&ranges.reach(prepared)?) / map.spec().sigma(),
             _ => 1.0,
         },
+        // φⱼ = xⱼ/σ: the largest scaled column's reach.
+        AnyMap::Linear(_) => {
+            let reach = ranges.reach(prepared)?;
+            reach.iter().fold(0.0f64, |a, &r| a.max(r)) / map.spec().sigma()
+        }
         _ => match kernel.activation() {
             Activation::CosSin => 1.0 / n.sqrt(),
             Activation::Step => (2.0 / n).sqrt(),
@@ -122,6 +129,12 @@ pub(super) fn grid(prepared: &Prepared, ranges: &Ranges) -> Result<Grid> {
                 let reach = ranges.reach(prepared)?;
                 let largest = largest_projection(map, &reach)?;
                 (2.0 / n).sqrt() * largest
+            }
+            Activation::Identity => {
+                return Err(invalid(
+                    Param::Grid,
+                    "only the linear map makes features x/σ",
+                ));
             }
         },
     };
@@ -158,8 +171,11 @@ fn largest_projection(map: &AnyMap, reach: &[f64]) -> Result<f64> {
         AnyMap::Dense(dense) => return Ok(row_sums(dense.weights())),
         AnyMap::Orf(orf) => return Ok(row_sums(orf.weights())),
         AnyMap::Fastfood(_) | AnyMap::Sorf(_) => {}
-        AnyMap::Nystrom(_) => {
-            return Err(invalid(Param::Grid, "a Nyström map has no projection W"));
+        AnyMap::Nystrom(_) | AnyMap::Linear(_) => {
+            return Err(invalid(
+                Param::Grid,
+                "only a map of frequencies has a projection W",
+            ));
         }
     }
     let d = reach.len();

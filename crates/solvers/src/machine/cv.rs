@@ -311,6 +311,7 @@ impl KernelMachineValidParams {
             rows: count,
             n_frequencies: n,
             folds: k,
+            linear: self.map_kind() == rks::MapKind::Linear,
         };
         let c_trials: Vec<SolverTrial> = cs
             .iter()

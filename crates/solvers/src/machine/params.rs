@@ -242,9 +242,12 @@ impl KernelMachineValidParams {
     pub fn n_frequencies(&self) -> usize {
         self.map.get_n_frequencies()
     }
-    /// The bandwidth, `None` when chosen from the data.
+    /// The bandwidth, `None` when chosen from the data. The linear kernel's is σ = 1 unless
+    /// given: its σ only rescales the regularisation (features x/σ), so there is none to search.
     pub fn bandwidth(&self) -> Option<Bandwidth> {
-        self.map.get_bandwidth()
+        self.map
+            .get_bandwidth()
+            .or((self.kernel() == Kernel::Linear).then_some(Bandwidth::Sigma(1.0)))
     }
     /// The kernel.
     pub fn kernel(&self) -> Kernel {

@@ -195,6 +195,17 @@ pub struct Selection {
     /// the report says so. Default 4 GiB (200,000 rows at 2,048 features take 3.3 GB).
     #[serde(default = "default_svm_memory_bytes")]
     pub svm_memory_bytes: u64,
+    /// When the solvers are compared and the scaled rows are sparse (at most one entry in
+    /// sixteen non-zero, [`rks::sparse::is_sparse`]: text, one-hot columns): also offer the
+    /// linear SVM on the rows themselves ([`rks::Linear`]), its C by the same
+    /// cross-validation, scored on the same rows as the kernel model, and keep it unless the
+    /// kernel model is better by more than one standard error (the simpler model within one
+    /// standard error of the best). Its side's memory is bounded by
+    /// [`svm_memory_bytes`](Self::svm_memory_bytes) like the SVM's. Why: on text a linear model
+    /// over every word is as accurate as a kernel machine on a few thousand random directions
+    /// (docs/benchmarks.md, the text set).
+    #[serde(default = "default_linear")]
+    pub linear: bool,
     /// Learn a weight per input column before σ is searched, and keep the weights when other
     /// sampled rows clearly favour them ([`relevance`](super::relevance); not when the
     /// bandwidth is given).
@@ -233,6 +244,10 @@ fn default_relevance_max_inputs() -> usize {
 
 fn default_svm_sigma_steps() -> usize {
     2
+}
+
+fn default_linear() -> bool {
+    true
 }
 
 fn default_svm_memory_bytes() -> u64 {
@@ -276,6 +291,7 @@ impl Default for Selection {
             solvers: Vec::new(),
             svm_sigma_steps: default_svm_sigma_steps(),
             svm_memory_bytes: default_svm_memory_bytes(),
+            linear: default_linear(),
             relevance: default_relevance(),
             relevance_rows: default_relevance_rows(),
             relevance_max_inputs: default_relevance_max_inputs(),
@@ -553,6 +569,10 @@ pub struct SolverTrial {
     pub n_frequencies: usize,
     /// Folds k.
     pub folds: usize,
+    /// Scored on the rows themselves (the linear map, [`Selection::linear`]) instead of the
+    /// kernel's features.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub linear: bool,
 }
 
 impl SelectionReport {
@@ -909,7 +929,13 @@ impl KernelMachineValidParams {
         // Stage 2: λ (ridge) on every row at the full n, n growing within the budget.
         let mut final_trials: Vec<Trial> = Vec::new();
         let mut fitted = None;
-        let mut n = self.n_frequencies();
+        // The linear map's n is d, which no budget grows.
+        let linear = self.map_kind() == MapKind::Linear;
+        let mut n = if linear {
+            x.ncols()
+        } else {
+            self.n_frequencies()
+        };
         let method = "exact leave-one-out".to_string();
         let mut c_chosen = None;
         let mut c_trials = Vec::new();
@@ -964,6 +990,7 @@ impl KernelMachineValidParams {
             let estimate = |n: usize| {
                 let dim = match self.map_kind() {
                     MapKind::Nystrom => n.min(x.nrows().max(1)),
+                    MapKind::Linear => x.ncols(),
                     kind => kind.output_dim(self.kernel(), n),
                 };
                 estimated_step_seconds(x.nrows(), dim, scored.len())
@@ -972,7 +999,10 @@ impl KernelMachineValidParams {
             // A costly doubling is taken only after one that was clearly better, so when the
             // one past the n given would be costly and the budget allows it at all, the search
             // starts one step below.
-            if 2 * start <= selection.max_frequencies && selection.starts_below(start, estimate) {
+            if !linear
+                && 2 * start <= selection.max_frequencies
+                && selection.starts_below(start, estimate)
+            {
                 n = start / 2;
             }
             let mut spent = 0.0;
@@ -1001,6 +1031,12 @@ impl KernelMachineValidParams {
                     break;
                 };
                 spent += estimate(n);
+                if linear {
+                    notes.push(format!(
+                        "n = {n}: the linear map's features are the {n} columns, none to add"
+                    ));
+                    break;
+                }
                 if self.map_kind() == MapKind::Nystrom && n >= x.nrows() {
                     // Every row is a landmark already: a doubling would fit the same map again.
                     notes.push(format!(

@@ -47,8 +47,9 @@
 //! (larger ones), and the SVM's fit when it wins.
 
 use ndarray::{ArrayView1, ArrayView2, Axis};
-use rks::Bandwidth;
 use rks::sample::sample_indices;
+use rks::scaler::Scaler;
+use rks::{Bandwidth, Kernel, MapKind};
 
 use super::select::{Selection, SelectionReport, SolverTrial};
 use super::{KernelMachine, KernelMachineValidParams, Solver};
@@ -59,6 +60,22 @@ use crate::labels::{LabelMap, signed_one_hot};
 use crate::loo::LooScore;
 use crate::svm::{DualStart, fit_ovr_warm};
 use crate::task::SolverKind;
+
+/// What the kernel solvers were compared on, for the linear model's turn
+/// ([`KernelMachineValidParams::offer_linear`]).
+struct Contest<'a> {
+    selection: &'a Selection,
+    scaler: &'a Scaler,
+    labels: &'a LabelMap,
+    /// The search's sampled rows (unscaled) and their classes.
+    sample: ArrayView2<'a, f64>,
+    sampled: &'a [usize],
+    /// Every training row's class.
+    classes: &'a [usize],
+    /// The rows scored with every other row fitted, on a file larger than them; `None`: the
+    /// sample's folds.
+    scored: Option<&'a [usize]>,
+}
 
 impl KernelMachineValidParams {
     /// Fits ridge and, when the SVM scores better on the same folds, the SVM instead; see the
@@ -138,6 +155,7 @@ impl KernelMachineValidParams {
                 rows: t.rows,
                 n_frequencies: t.n_frequencies,
                 folds: t.rows,
+                linear: false,
             });
         let cv_at = |sigma, ridge_lambda| {
             svm.cv_on_sample(
@@ -152,6 +170,7 @@ impl KernelMachineValidParams {
             )
         };
         let on_sample = ridge_loo.is_none().then_some(lambda);
+        let ridge_loo_rows = ridge_loo.is_some();
         let Some(mut cv) = cv_at(report.sigma, on_sample)? else {
             report.notes.push(format!(
                 "solver: ridge kept; {} sampled rows are too few to compare it with the SVM by \
@@ -244,30 +263,162 @@ impl KernelMachineValidParams {
             svm_trial.value,
             percent(svm_trial.score.error)
         );
+        let kernel_trial = if svm_wins {
+            svm_trial.clone()
+        } else {
+            ridge_trial.clone()
+        };
         report.solver_trials = vec![ridge_trial, svm_trial];
         report.svm_sigma_trials = sigma_trials;
         report.c_trials = cv.c_trials;
-        if !svm_wins {
+        let kernel_model = if !svm_wins {
             report.notes.push(format!(
                 "solver: ridge kept, the SVM not better by more than one standard error \
                  ({:.2} points; {scores})",
                 100.0 * one_se
             ));
-            return Ok((ridge_model, Some(report)));
-        }
-        let (prepared, phi) = match made {
-            Some(made) => made,
-            None => features()?,
+            ridge_model
+        } else {
+            let (prepared, phi) = match made {
+                Some(made) => made,
+                None => features()?,
+            };
+            let model = svm.fit_svm(prepared, phi.view(), &classes, (svm_c, loss), svm_sigma)?;
+            report.notes.push(format!(
+                "solver: the SVM, better than ridge by more than one standard error ({scores}); \
+                 fitted with n = {n}"
+            ));
+            report.sigma = svm_sigma;
+            report.lambda = None;
+            report.c = Some(svm_c);
+            report.n_frequencies = n;
+            model
         };
-        let model = svm.fit_svm(prepared, phi.view(), &classes, (svm_c, loss), svm_sigma)?;
+        let contest = Contest {
+            selection: &alone,
+            scaler: &scaler,
+            labels: &labels,
+            sample: rows.view(),
+            sampled: &sampled,
+            classes: &classes,
+            scored: ridge_loo_rows.then_some(scored),
+        };
+        self.offer_linear(&contest, x, (c, loss), &kernel_trial, kernel_model, report)
+    }
+
+    /// The linear model's turn, on sparse rows (see the [module docs](self)): the SVM on the
+    /// scaled rows themselves ([`rks::Linear`], σ = 1), its C by the same cross-validation as
+    /// the kernel SVM's and scored on the same rows as the kernel model `kernel` was. It
+    /// replaces the kernel model unless that one is better by more than one standard error:
+    /// the simpler model within one standard error of the best.
+    fn offer_linear(
+        &self,
+        contest: &Contest<'_>,
+        x: ArrayView2<'_, f64>,
+        (c, loss): (f64, crate::svm::SvmLoss),
+        kernel: &SolverTrial,
+        kernel_model: KernelMachine,
+        mut report: SelectionReport,
+    ) -> Result<(KernelMachine, Option<SelectionReport>)> {
+        if self.map_kind() == MapKind::Linear || !contest.selection.linear {
+            return Ok((kernel_model, Some(report)));
+        }
+        let scaled = contest.scaler.transform(contest.sample)?;
+        let non_zeros = scaled.iter().filter(|v| **v != 0.0).count();
+        if !rks::sparse::is_sparse(non_zeros, scaled.len()) {
+            return Ok((kernel_model, Some(report)));
+        }
+        let percent = 100.0 * non_zeros as f64 / scaled.len().max(1) as f64;
+        drop(scaled);
+        let d = x.ncols();
+        let bytes = 2 * (x.nrows() as u64) * (d as u64) * 4;
+        if bytes > contest.selection.svm_memory_bytes {
+            report.notes.push(format!(
+                "linear: not tried; its SVM would hold {} rows of {d} columns twice ({:.1} GB, \
+                 beyond the {:.1} GB of Selection::svm_memory_bytes)",
+                x.nrows(),
+                bytes as f64 / 1e9,
+                contest.selection.svm_memory_bytes as f64 / 1e9
+            ));
+            return Ok((kernel_model, Some(report)));
+        }
+        let mut linear = self.clone();
+        linear.map = linear
+            .map
+            .kind(MapKind::Linear)
+            .kernel(Kernel::Linear)
+            .bandwidth(Bandwidth::Sigma(1.0));
+        linear.solver = Solver::Svm { c, loss };
+        linear.selection = None;
+        let Some(cv) = linear.cv_on_sample(
+            contest.selection,
+            contest.scaler,
+            contest.labels,
+            contest.sample,
+            contest.sampled,
+            (1.0, d),
+            (c, loss),
+            None,
+        )?
+        else {
+            return Ok((kernel_model, Some(report)));
+        };
+        linear.solver = Solver::Svm { c: cv.c, loss };
+        let prepared = linear.prepare(
+            contest.scaler.clone(),
+            Some(contest.labels.clone()),
+            1.0,
+            d,
+            Some(x),
+        )?;
+        let phi = linear.features::<f32>(&prepared, x)?;
+        let trial = match contest.scored {
+            Some(scored) => SolverTrial {
+                score: linear.held_out_score(
+                    contest.selection,
+                    phi.view(),
+                    contest.labels,
+                    contest.classes,
+                    scored,
+                )?,
+                folds: contest.selection.folds,
+                rows: scored.len(),
+                linear: true,
+                ..cv.svm
+            },
+            None => SolverTrial {
+                linear: true,
+                ..cv.svm
+            },
+        };
+        let scores = format!(
+            "error on {} sampled rows: the kernel model {:.2} %, the linear SVM (C = {}) {:.2} %",
+            kernel.rows,
+            100.0 * kernel.score.error.unwrap_or(f64::NAN),
+            cv.c,
+            100.0 * trial.score.error.unwrap_or(f64::NAN)
+        );
+        report.solver_trials.push(trial);
+        if kernel
+            .score
+            .clearly_better_than(&report.solver_trials.last().unwrap().score, kernel.rows)
+        {
+            report.notes.push(format!(
+                "linear: the rows are sparse ({percent:.1} % non-zero); the kernel model kept, \
+                 better than the linear SVM by more than one standard error ({scores})"
+            ));
+            return Ok((kernel_model, Some(report)));
+        }
+        drop(kernel_model);
+        let model = linear.fit_svm(prepared, phi.view(), contest.classes, (cv.c, loss), 1.0)?;
         report.notes.push(format!(
-            "solver: the SVM, better than ridge by more than one standard error ({scores}); \
-             fitted with n = {n}"
+            "linear: the rows are sparse ({percent:.1} % non-zero); the linear SVM on the rows \
+             themselves, the kernel model not better by more than one standard error ({scores})"
         ));
-        report.sigma = svm_sigma;
+        report.sigma = 1.0;
         report.lambda = None;
-        report.c = Some(svm_c);
-        report.n_frequencies = n;
+        report.c = Some(cv.c);
+        report.n_frequencies = d;
         Ok((model, Some(report)))
     }
 
