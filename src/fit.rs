@@ -148,10 +148,11 @@ pub fn write_selection(out: &mut dyn Write, s: &SelectionReport) -> io::Result<(
             SolverKind::Ridge => format!("λ = {:.3e}", t.value),
             SolverKind::Svm => format!("C = {}", t.value),
         };
+        // The linear SVM (on sparse rows) is named for its map.
+        let name = if t.linear { "linear" } else { t.solver.name() };
         writeln!(
             out,
-            "    {:<5} at σ = {:<8.4} {value:<12} {}",
-            t.solver.name(),
+            "    {name:<6} at σ = {:<8.4} {value:<12} {}",
             t.sigma,
             cv(t)
         )?;

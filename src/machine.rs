@@ -203,7 +203,7 @@ pub fn check_kernel_map(kernel: Kernel, map: MapKind) -> Result<()> {
         .map(|k| k.name())
         .collect();
     Err(CliError::usage(format!(
-        "--kernel {kernel} needs --map {maps}: {map} makes radial kernels only ({})",
+        "--kernel {kernel} needs --map {maps}: --map {map} makes {} only",
         kernels.join(", ")
     )))
 }
@@ -320,13 +320,18 @@ impl ModelSummary {
             (_, Some(c)) => format!(" (C = {c})"),
             _ => String::new(),
         };
+        // The linear map has no frequencies: its features are the inputs.
+        let size = if self.map == MapKind::Linear.name() {
+            String::new()
+        } else {
+            format!(" of {} frequencies", self.frequencies)
+        };
         format!(
-            "{} by {}{} on a {} map of {} frequencies ({} kernel, σ = {:.4}), {} scaling, {} inputs",
+            "{} by {}{} on a {} map{size} ({} kernel, σ = {:.4}), {} scaling, {} inputs",
             self.task,
             self.solver,
             regularisation,
             self.map,
-            self.frequencies,
             self.kernel,
             self.sigma,
             self.scaler,

@@ -1002,7 +1002,10 @@ fn matern_kernels_fit_and_the_laplacian_needs_the_dense_map() {
         ],
         2,
     );
-    assert!(err.contains("radial kernels only"), "{err}");
+    assert!(
+        err.contains("--kernel laplacian needs --map dense"),
+        "{err}"
+    );
     let dense = fit(
         &dir,
         "breast_cancer.train",

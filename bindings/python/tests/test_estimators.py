@@ -83,6 +83,18 @@ def test_every_map_fits(feature_map, classes3):
     assert clf.fit(X[:450], y[:450]).score(X[450:], y[450:]) > 0.85
 
 
+def test_the_linear_map():
+    # The rows themselves (the linear kernel, as LIBLINEAR): a linear truth in 20 dimensions.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 20))
+    y = (X @ rng.normal(size=20) > 0).astype(int)
+    clf = rks.KernelClassifier(feature_map="linear", kernel="linear", random_state=0)
+    assert clf.fit(X[:300], y[:300]).score(X[300:], y[300:]) > 0.9
+    assert (clf.feature_map_, clf.n_components_) == ("linear", 20)
+    with pytest.raises(ValueError, match="linear"):
+        rks.KernelClassifier(feature_map="linear").fit(X, y)
+
+
 def test_pipeline_with_grid_search(classes3):
     X, y = classes3
     pipe = make_pipeline(StandardScaler(), rks.FastfoodSampler(random_state=0), RidgeClassifier())

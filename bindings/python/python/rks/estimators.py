@@ -145,15 +145,19 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
     feature_map : str, default "auto"
         "auto" (with model selection and ridge: Fastfood or Nyström, whichever has the better
         leave-one-out score; otherwise Fastfood), or "fastfood", "dense", "orf", "sorf",
-        "nystrom" (``rks.NAMES["map"]``).
+        "nystrom", "linear" (the rows themselves, with ``kernel="linear"``: LIBLINEAR's model;
+        ``rks.NAMES["map"]``).
     kernel : str, default "gaussian"
-        ``rks.NAMES["kernel"]``; the Laplacian needs the dense or Nyström map.
+        ``rks.NAMES["kernel"]``; the Laplacian needs the dense or Nyström map, the linear kernel
+        the linear map (or Nyström).
     gamma : float or None, default None
         γ = 1/(2σ²) on the scaled inputs; None chooses σ from the data (model selection, or the
         median heuristic without it).
     solver : str, default "auto"
         "auto" (ridge; with model selection, on classification, the SVM instead when its
         cross-validated error, with its own σ and C, is lower by more than one standard error;
+        on sparse rows, at most one entry in sixteen non-zero, the linear SVM on the rows
+        themselves unless the kernel model's error is lower by more than one standard error;
         ``alpha`` alone means ridge, ``C`` alone the SVM), "ridge" or "svm".
     alpha : float or None, default None
         Ridge's λ; None chooses it (exact leave-one-out with model selection, else GCV).
