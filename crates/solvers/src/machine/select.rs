@@ -196,7 +196,7 @@ pub struct Selection {
     #[serde(default = "default_svm_memory_bytes")]
     pub svm_memory_bytes: u64,
     /// When the solvers are compared and the scaled rows are sparse (at most one entry in
-    /// sixteen non-zero, [`rks::sparse::is_sparse`]: text, one-hot columns): also offer the
+    /// sixteen non-zero, [`rks::is_sparse`]: text, one-hot columns): also offer the
     /// linear SVM on the rows themselves ([`rks::Linear`]), its C by the same
     /// cross-validation, scored on the same rows as the kernel model, and keep it unless the
     /// kernel model is better by more than one standard error (the simpler model within one

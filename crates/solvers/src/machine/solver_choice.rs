@@ -47,7 +47,7 @@
 //! (larger ones), and the SVM's fit when it wins.
 //!
 //! **The linear model, on sparse rows.** When the scaled sampled rows have at most one entry in
-//! sixteen non-zero ([`rks::sparse::is_sparse`]: text, one-hot columns) and
+//! sixteen non-zero ([`rks::is_sparse`]: text, one-hot columns) and
 //! [`Selection::linear`] is on, the kept model then meets the SVM on the scaled rows
 //! themselves ([`rks::Linear`], σ = 1: LIBLINEAR's model), its C path cross-validated on the
 //! same sample and scored on the same rows the same way as the kernel SVM was. The kernel model
@@ -338,7 +338,7 @@ impl KernelMachineValidParams {
         }
         let scaled = contest.scaler.transform(contest.sample)?;
         let non_zeros = scaled.iter().filter(|v| **v != 0.0).count();
-        if !rks::sparse::is_sparse(non_zeros, scaled.len()) {
+        if !rks::is_sparse(non_zeros, scaled.len()) {
             return Ok((kernel_model, Some(report)));
         }
         let percent = 100.0 * non_zeros as f64 / scaled.len().max(1) as f64;
