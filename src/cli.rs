@@ -91,9 +91,10 @@ pub struct ReadArgs {
 /// The kernel, its bandwidth and the input scaling.
 #[derive(Debug, Clone, Args)]
 pub struct KernelArgs {
-    /// The kernel the random features approximate.
-    #[arg(long, value_enum, default_value_t = Kernel::Gaussian)]
-    pub kernel: Kernel,
+    /// The kernel the random features approximate [default: linear with --map linear, gaussian
+    /// otherwise].
+    #[arg(long, value_enum)]
+    pub kernel: Option<Kernel>,
 
     /// Kernel width σ in scaled units, e.g. Gaussian k(x,y) = exp(−‖x−y‖²/(2σ²)) [default: the
     /// median heuristic on the scaled training rows].
@@ -340,9 +341,10 @@ pub struct TuneArgs {
     #[arg(long, value_enum, default_value_t = MapKind::Fastfood)]
     pub map: MapKind,
 
-    /// The kernel the random features approximate.
-    #[arg(long, value_enum, default_value_t = Kernel::Gaussian)]
-    pub kernel: Kernel,
+    /// The kernel the random features approximate [default: linear with --map linear, gaussian
+    /// otherwise].
+    #[arg(long, value_enum)]
+    pub kernel: Option<Kernel>,
 
     /// Number of random frequencies n.
     #[arg(long, value_name = "N", default_value_t = 1024)]
@@ -514,4 +516,14 @@ mod tests {
             other => panic!("parsed {other:?}"),
         }
     }
+}
+
+/// The kernel `--kernel` names, else the one the maps make by default: the linear kernel when
+/// `--map linear` is among them (no other kernel has that map), the Gaussian otherwise.
+pub fn kernel_or_default(kernel: Option<Kernel>, maps: &[MapKind]) -> Kernel {
+    kernel.unwrap_or(if maps.contains(&MapKind::Linear) {
+        Kernel::Linear
+    } else {
+        Kernel::Gaussian
+    })
 }

@@ -169,7 +169,7 @@ pub const STREAM_CHUNK_ROWS: usize = 4096;
 /// Runs `rks fit`.
 pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     let mut recipe = Recipe::from_flags(
-        args.map.unwrap_or(MapKind::Fastfood),
+        &[args.map.unwrap_or(MapKind::Fastfood)],
         // Without --frequencies, n starts from the library's default and may grow within --budget.
         args.frequencies.unwrap_or(DEFAULT_FREQUENCIES),
         &args.kernel,

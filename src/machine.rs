@@ -16,7 +16,7 @@ use rks_solvers::{
 };
 use serde::Serialize;
 
-use crate::cli::{KernelArgs, SolverArgs};
+use crate::cli::{KernelArgs, SolverArgs, kernel_or_default};
 use crate::error::{CliError, Result};
 use crate::flags;
 
@@ -45,18 +45,24 @@ pub struct Recipe {
 impl Recipe {
     /// The recipe the flags describe. Flags that do not apply to the chosen solver are usage
     /// errors rather than silently ignored.
+    /// `maps` are the maps the command fits (the first is the recipe's; `compare` replaces it
+    /// for each): the default kernel is the one they make ([`kernel_or_default`]).
     pub fn from_flags(
-        map: MapKind,
+        maps: &[MapKind],
         frequencies: usize,
         kernel_args: &KernelArgs,
         solver: &SolverArgs,
     ) -> Result<Self> {
-        check_kernel_map(kernel_args.kernel, map)?;
+        let kernel = kernel_or_default(kernel_args.kernel, maps);
+        let map = maps.first().copied().unwrap_or_default();
+        for &kind in maps {
+            check_kernel_map(kernel, kind)?;
+        }
         Ok(Self {
             map: AnyMapParams::default()
                 .kind(map)
                 .n_frequencies(frequencies)
-                .kernel(kernel_args.kernel)
+                .kernel(kernel)
                 .bandwidth(bandwidth(kernel_args.sigma, kernel_args.gamma))
                 .seed(kernel_args.seed),
             scaler: kernel_args.scaler,

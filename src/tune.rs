@@ -24,13 +24,13 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use rks::spec::AnyMapParams;
-use rks::{Bandwidth, Named};
+use rks::{Bandwidth, MapKind, Named};
 use rks_solvers::machine::{CvGrid, RelevanceReport, Selection};
 use rks_solvers::task::infer_task;
 use rks_solvers::{Solver, SolverKind, Task};
 use serde::Serialize;
 
-use crate::cli::{Format, TuneArgs};
+use crate::cli::{Format, TuneArgs, kernel_or_default};
 use crate::error::{CliError, Result};
 use crate::flags;
 use crate::input::Source;
@@ -201,7 +201,8 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         SolverKind::Svm => args.cs.clone().unwrap_or(DEFAULT_CS.to_vec()),
         SolverKind::Ridge => args.lambdas.clone().unwrap_or(DEFAULT_LAMBDAS.to_vec()),
     };
-    check_kernel_map(args.kernel, args.map)?;
+    let kernel = kernel_or_default(args.kernel, &[args.map]);
+    check_kernel_map(kernel, args.map)?;
     let data = Source::new(&args.train, &args.read)?.read()?;
     if args.folds < 2 || args.folds > data.n_rows() {
         return Err(CliError::usage(format!(
@@ -248,7 +249,7 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         map: AnyMapParams::default()
             .kind(args.map)
             .n_frequencies(args.frequencies)
-            .kernel(args.kernel)
+            .kernel(kernel)
             .seed(args.seed),
         scaler: args.scaler,
         solver: Some(Solver::default_of(solver)),
@@ -261,7 +262,8 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
     // The column weights, learned and checked as the default fit learns them (the same
     // sample and settings, hence the same weights); kept, the grid is searched on the
     // weighted columns and the fit command carries them.
-    let learned = if args.no_relevance || sigmas.is_some() {
+    // As the fit: not with σ given, nor for the linear kernel (σ = 1, not searched).
+    let learned = if args.no_relevance || sigmas.is_some() || kernel == rks::Kernel::Linear {
         None
     } else {
         let (learned, _) = step("weighing columns", || {
@@ -334,7 +336,7 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         "rks fit --train {} --model model.rks --map {} --kernel {} --solver {} --sigma {} {} {} --frequencies {} --scaler {} --task {}",
         args.train.display(),
         args.map.name(),
-        args.kernel.name(),
+        kernel.name(),
         if solver == SolverKind::Svm {
             "svm"
         } else {
@@ -386,9 +388,14 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
             "ridge"
         },
         map: args.map.name(),
-        kernel: args.kernel.name(),
+        kernel: kernel.name(),
         folds: args.folds,
-        frequencies: args.frequencies,
+        // The linear map's features are the columns, whatever --frequencies says.
+        frequencies: if args.map == MapKind::Linear {
+            data.x.ncols()
+        } else {
+            args.frequencies
+        },
         median_sigma,
         grid,
         best,

@@ -955,6 +955,61 @@ fn streaming_the_svm_is_a_usage_error() {
     );
 }
 
+/// `--map linear` alone means the linear kernel; the model is the rows themselves (σ = 1, d
+/// features), and `tune` searches its regularisation only (σ = 1).
+#[test]
+fn the_linear_map_takes_the_linear_kernel_by_default() {
+    let dir = TempDir::new().unwrap();
+    let model = fit(&dir, "breast_cancer.train", &["--map", "linear"]);
+    let report = eval(&model, "breast_cancer.test");
+    assert_eq!(report["model"]["map"], "linear", "{report}");
+    assert_eq!(report["model"]["kernel"], "linear", "{report}");
+    assert_eq!(report["model"]["sigma"], 1.0, "{report}");
+    assert_eq!(report["model"]["features"], 30, "{report}");
+    assert!(
+        report["score"]["accuracy"].as_f64().unwrap() > 0.9,
+        "{report}"
+    );
+    let train = dataset("breast_cancer.train");
+    let tuned = ok(&[
+        "tune",
+        "--train",
+        path_str(&train),
+        "--map",
+        "linear",
+        "--json",
+    ]);
+    let tuned: serde_json::Value = serde_json::from_str(&tuned).unwrap();
+    let sigmas: Vec<f64> = tuned["grid"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["sigma"].as_f64().unwrap())
+        .collect();
+    assert!(
+        !sigmas.is_empty() && sigmas.iter().all(|&s| s == 1.0),
+        "{tuned}"
+    );
+    let err = fails(
+        &[
+            "fit",
+            "--train",
+            path_str(&train),
+            "--model",
+            path_str(&dir.path().join("refused.rks")),
+            "--map",
+            "fastfood",
+            "--kernel",
+            "linear",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("--kernel linear needs --map nystrom or linear"),
+        "{err}"
+    );
+}
+
 #[test]
 fn matern_kernels_fit_and_the_laplacian_needs_the_dense_map() {
     let dir = TempDir::new().unwrap();

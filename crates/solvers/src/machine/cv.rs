@@ -31,7 +31,8 @@ use crate::validate::{check_finite, check_rows};
 /// params' solver's regularisation (C for the SVM, λ for ridge).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CvGrid {
-    /// Bandwidths σ in scaled units; `None`: `sigma_factors` × the median-heuristic σ.
+    /// Bandwidths σ in scaled units; `None`: `sigma_factors` × the median-heuristic σ (for the
+    /// linear kernel, σ = 1 alone: its σ only rescales the regularisation).
     pub sigmas: Option<Vec<f64>>,
     /// Multiples of the median-heuristic σ, when `sigmas` is `None`.
     pub sigma_factors: Vec<f64>,
@@ -157,6 +158,8 @@ impl KernelMachineValidParams {
         let median = median_sigma(&scaler, x, y, self.seed())?;
         let sigmas: Vec<f64> = match &grid.sigmas {
             Some(s) => s.clone(),
+            // The linear kernel's σ only rescales the regularisation: σ = 1, nothing to search.
+            None if self.kernel() == rks::Kernel::Linear => vec![1.0],
             None => grid.sigma_factors.iter().map(|f| f * median).collect(),
         };
         if sigmas.is_empty() {
