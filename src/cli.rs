@@ -479,6 +479,16 @@ pub struct DeepFriedArgs {
     pub seed: u64,
 }
 
+/// The kernel `--kernel` names, else the one the maps make by default: the linear kernel when
+/// `--map linear` is among them (no other kernel has that map), the Gaussian otherwise.
+pub fn kernel_or_default(kernel: Option<Kernel>, maps: &[MapKind]) -> Kernel {
+    kernel.unwrap_or(if maps.contains(&MapKind::Linear) {
+        Kernel::Linear
+    } else {
+        Kernel::Gaussian
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -516,14 +526,4 @@ mod tests {
             other => panic!("parsed {other:?}"),
         }
     }
-}
-
-/// The kernel `--kernel` names, else the one the maps make by default: the linear kernel when
-/// `--map linear` is among them (no other kernel has that map), the Gaussian otherwise.
-pub fn kernel_or_default(kernel: Option<Kernel>, maps: &[MapKind]) -> Kernel {
-    kernel.unwrap_or(if maps.contains(&MapKind::Linear) {
-        Kernel::Linear
-    } else {
-        Kernel::Gaussian
-    })
 }
