@@ -7,7 +7,7 @@
 //! - **ridge**, every λ from one factorisation of the fold's training rows
 //!   ([`LooPath::fit`](crate::loo::LooPath::fit));
 //! - **SVM**, C in increasing order, each fit warm-started from the previous C's dual variables
-//!   ([`fit_ovr_warm`]: α scaled by the ratio of the costs and clipped to the new box).
+//!   ([`fit_ovr_warm`](crate::svm::fit_ovr_warm): α scaled by the ratio of the costs and clipped to the new box).
 //!
 //! A fold's score is a [`LooScore`] of its held-out rows: the error rate (classification) and the
 //! mean squared difference between the decision values and the ±1 one-hot targets (regression:
@@ -21,7 +21,8 @@ use rayon::prelude::*;
 
 use crate::error::{Param, Result, invalid};
 use crate::loo::{LooPath, LooScore};
-use crate::svm::{DualStart, SvmParams, fit_ovr_warm};
+use crate::rows::SvmData;
+use crate::svm::{DualStart, SvmParams};
 
 /// The regularisation path to cross-validate.
 #[derive(Debug, Clone, Copy)]
@@ -124,7 +125,24 @@ pub fn cross_validate(
     path: &Path<'_>,
 ) -> Result<Vec<Vec<LooScore>>> {
     path.check()?;
-    let rows = phi.nrows();
+    check_folds(phi.nrows(), targets, folds, k)?;
+    let per_fold: Vec<Vec<LooScore>> = (0..k)
+        .into_par_iter()
+        .map(|fold| score_fold(phi, targets, folds, fold, path))
+        .collect::<Result<_>>()?;
+    Ok(transposed(per_fold, path.values().len()))
+}
+
+/// One row per value of per-fold scores (one row per fold).
+fn transposed(per_fold: Vec<Vec<LooScore>>, values: usize) -> Vec<Vec<LooScore>> {
+    (0..values)
+        .map(|v| per_fold.iter().map(|f| f[v]).collect())
+        .collect()
+}
+
+/// The fold assignment fits `rows` rows and their targets, and every one of `k ≥ 2` folds holds
+/// a row.
+fn check_folds(rows: usize, targets: Targets<'_>, folds: &[usize], k: usize) -> Result<()> {
     if folds.len() != rows || targets.y.nrows() != rows {
         return Err(invalid(
             Param::Folds,
@@ -147,14 +165,88 @@ pub fn cross_validate(
             format!("fold {empty} of {k} holds no row: {rows} rows are too few for {k} folds"),
         ));
     }
+    Ok(())
+}
+
+/// [`path_scores`] of the SVM's path `cs` on rows of either form ([`SvmData`]: the features
+/// as the fit makes them, or sparse rows), for classification targets: the mean fold score of
+/// every C and the index of the best (ties to the smaller C).
+pub fn svm_path_scores<D: SvmData>(
+    rows: &D,
+    targets: Targets<'_>,
+    folds: &[usize],
+    k: usize,
+    cs: &[f64],
+    params: &SvmParams,
+) -> Result<(Vec<LooScore>, Option<usize>)> {
+    let path = Path::Svm {
+        cs,
+        params,
+        warm: true,
+    };
+    path.check()?;
+    check_folds(rows.n_rows(), targets, folds, k)?;
+    let Some((classes, n_classes)) = targets.classes else {
+        return Err(invalid(Param::Solver, "the SVM is a classifier"));
+    };
     let per_fold: Vec<Vec<LooScore>> = (0..k)
         .into_par_iter()
-        .map(|fold| score_fold(phi, targets, folds, fold, path))
+        .map(|fold| {
+            let (test, train): (Vec<usize>, Vec<usize>) =
+                (0..folds.len()).partition(|&i| folds[i] == fold);
+            let train_classes: Vec<usize> = train.iter().map(|&i| classes[i]).collect();
+            let test_classes: Vec<usize> = test.iter().map(|&i| classes[i]).collect();
+            let held_out = |predicted: Array2<f64>| {
+                LooScore::of(
+                    predicted,
+                    targets.y.select(Axis(0), &test).view(),
+                    Some((&test_classes, n_classes)),
+                )
+            };
+            svm_fold_path(
+                &rows.pick(&train),
+                &rows.pick(&test),
+                (&train_classes, n_classes),
+                cs,
+                (params, true),
+                held_out,
+            )
+        })
         .collect::<Result<_>>()?;
-    // Transpose to one row per value.
-    Ok((0..path.values().len())
-        .map(|v| per_fold.iter().map(|f| f[v]).collect())
-        .collect())
+    let scores: Vec<LooScore> = transposed(per_fold, cs.len())
+        .iter()
+        .map(|f| mean_score(f))
+        .collect();
+    let best = best_index(&scores, &path.smoothest_first());
+    Ok((scores, best))
+}
+
+/// The held-out scores of the SVM at every C of `cs` (in `cs`' order) fitted on `train` and
+/// scored on `test` by `held_out`, the costs taken in increasing order, each fit warm-started
+/// from the previous one's dual variables when `warm`.
+fn svm_fold_path<D: SvmData>(
+    train: &D,
+    test: &D,
+    (classes, n_classes): (&[usize], usize),
+    cs: &[f64],
+    (params, warm): (&SvmParams, bool),
+    held_out: impl Fn(Array2<f64>) -> LooScore,
+) -> Result<Vec<LooScore>> {
+    let mut order: Vec<usize> = (0..cs.len()).collect();
+    order.sort_by(|&a, &b| cs[a].total_cmp(&cs[b]));
+    let mut scores = vec![None; cs.len()];
+    let mut start: Option<DualStart> = None;
+    for i in order {
+        let params = SvmParams {
+            c: cs[i],
+            ..params.clone()
+        };
+        let from = if warm { start.as_ref() } else { None };
+        let (svm, dual) = train.fit_ovr_warm(classes, n_classes, &params, from)?;
+        scores[i] = Some(held_out(test.scores(&svm)?));
+        start = Some(dual);
+    }
+    Ok(scores.into_iter().flatten().collect())
 }
 
 /// The scores of every value of `path` on held-out fold `fold`, fitted on the other folds.
@@ -204,22 +296,14 @@ fn score_fold(
             // The SVM's precision, as in the fit.
             let train_phi = phi.select(Axis(0), &train).mapv(|v| v as f32);
             let test_phi = phi_test.mapv(|v| v as f32);
-            let mut order: Vec<usize> = (0..cs.len()).collect();
-            order.sort_by(|&a, &b| cs[a].total_cmp(&cs[b]));
-            let mut scores = vec![None; cs.len()];
-            let mut start: Option<DualStart> = None;
-            for i in order {
-                let params = SvmParams {
-                    c: cs[i],
-                    ..(*params).clone()
-                };
-                let from = if *warm { start.as_ref() } else { None };
-                let (svm, dual) =
-                    fit_ovr_warm(train_phi.view(), &classes, n_classes, &params, from)?;
-                scores[i] = Some(held_out(svm.decision_values(test_phi.view())?));
-                start = Some(dual);
-            }
-            Ok(scores.into_iter().flatten().collect())
+            svm_fold_path(
+                &train_phi,
+                &test_phi,
+                (&classes, n_classes),
+                cs,
+                (params, *warm),
+                held_out,
+            )
         }
     }
 }

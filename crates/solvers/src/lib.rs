@@ -36,6 +36,7 @@ pub mod loo;
 pub mod machine;
 pub mod persist;
 pub mod ridge;
+pub mod rows;
 pub mod svm;
 pub mod task;
 mod validate;

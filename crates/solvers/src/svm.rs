@@ -49,6 +49,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SolversError, invalid};
+use crate::rows::{DenseRows, Rows};
 use crate::validate::{check_finite, check_rows};
 use rks::simd::Kernels;
 
@@ -214,15 +215,18 @@ struct Problem<F> {
 impl<F: Kernels> Problem<F> {
     /// A problem starting at α = `alpha` (inside the box), with w = Σᵢ yᵢαᵢφᵢ and
     /// w_b = Σᵢ yᵢαᵢ·bias summed in f64, row by row.
-    fn new(positive: usize, alpha: Vec<f64>, shared: &Shared<'_, F>, bias: f64) -> Self {
-        let (n, dim) = (alpha.len(), shared.dim);
+    fn new<R: Rows<F>>(
+        positive: usize,
+        alpha: Vec<f64>,
+        shared: &Shared<'_, R>,
+        bias: f64,
+    ) -> Self {
+        let (n, dim) = (alpha.len(), shared.rows.dim());
         let mut w = vec![0.0f64; dim];
         let mut wb = 0.0;
         for (i, &a) in alpha.iter().enumerate().filter(|(_, a)| **a != 0.0) {
             let ya = if shared.classes[i] == positive { a } else { -a };
-            for (wj, v) in w.iter_mut().zip(shared.row(i)) {
-                *wj += ya * v.to_f64_exact();
-            }
+            shared.rows.add_to(i, ya, &mut w);
             wb += ya * bias;
         }
         Self {
@@ -262,9 +266,8 @@ impl<F: Kernels> Problem<F> {
 }
 
 /// Row-independent data every problem reads.
-struct Shared<'a, F> {
-    phi: &'a [F],
-    dim: usize,
+struct Shared<'a, R> {
+    rows: &'a R,
     classes: &'a [usize],
     /// Q̄ᵢᵢ = ‖φᵢ‖² + bias² + Dᵢᵢ.
     qd: Vec<f64>,
@@ -301,7 +304,9 @@ pub fn fit_binary<F: Kernels>(
         });
     }
     let classes: Vec<usize> = y.iter().map(|&v| usize::from(v > 0.0)).collect();
-    let mut problems = solve(phi, &classes, &[1], params, None)?;
+    check_finite("feature", phi)?;
+    let phi = phi.as_standard_layout();
+    let mut problems = solve(&dense_rows(&phi)?, &classes, &[1], params, None)?;
     let p = problems
         .pop()
         .ok_or_else(|| SolversError::EmptyInput("no problem to solve".into()))?;
@@ -406,6 +411,32 @@ pub fn fit_ovr_warm<F: Kernels>(
     start: Option<&DualStart>,
 ) -> Result<(LinearSvm, DualStart)> {
     check_rows(phi.nrows(), classes.len())?;
+    check_finite("feature", phi)?;
+    let phi = phi.as_standard_layout();
+    fit_ovr_warm_on(&dense_rows(&phi)?, classes, n_classes, params, start)
+}
+
+/// The rows of a standard-layout array.
+fn dense_rows<'a, F>(phi: &'a ndarray::CowArray<'_, F, ndarray::Ix2>) -> Result<DenseRows<'a, F>> {
+    let flat = phi
+        .as_slice()
+        .ok_or_else(|| SolversError::EmptyInput("feature matrix is not contiguous".into()))?;
+    Ok(DenseRows {
+        flat,
+        rows: phi.nrows(),
+        dim: phi.ncols(),
+    })
+}
+
+/// [`fit_ovr_warm`] on rows held as [`Rows`] (dense or sparse, [`crate::rows`]).
+pub(crate) fn fit_ovr_warm_on<F: Kernels, R: Rows<F>>(
+    rows: &R,
+    classes: &[usize],
+    n_classes: usize,
+    params: &SvmParams,
+    start: Option<&DualStart>,
+) -> Result<(LinearSvm, DualStart)> {
+    check_rows(rows.n_rows(), classes.len())?;
     if n_classes < 2 {
         return Err(invalid(
             Param::NClasses,
@@ -423,8 +454,8 @@ pub fn fit_ovr_warm<F: Kernels>(
     } else {
         (0..n_classes).collect()
     };
-    let problems = solve(phi, classes, &positives, params, start)?;
-    let dim = phi.ncols();
+    let problems = solve(rows, classes, &positives, params, start)?;
+    let dim = rows.dim();
     let weights = Array2::from_shape_fn((dim, problems.len()), |(j, k)| {
         problems[k].w[j].to_f64_exact()
     });
@@ -445,45 +476,28 @@ pub fn fit_ovr_warm<F: Kernels>(
     ))
 }
 
-impl<F> Shared<'_, F> {
-    /// Feature row i.
-    #[inline]
-    fn row(&self, i: usize) -> &[F] {
-        &self.phi[i * self.dim..(i + 1) * self.dim]
-    }
-}
-
-fn solve<F: Kernels>(
-    phi: ArrayView2<'_, F>,
+fn solve<F: Kernels, R: Rows<F>>(
+    rows: &R,
     classes: &[usize],
     positives: &[usize],
     params: &SvmParams,
     start: Option<&DualStart>,
 ) -> Result<Vec<Problem<F>>> {
     params.validate()?;
-    let (n, dim) = phi.dim();
+    let n = rows.n_rows();
     if n == 0 {
         return Err(SolversError::EmptyInput("no training rows".into()));
     }
     if let Some(start) = start {
         start.check(positives.len(), n)?;
     }
-    check_finite("feature", phi)?;
-    let phi = phi.as_standard_layout();
-    let flat = phi
-        .as_slice()
-        .ok_or_else(|| SolversError::EmptyInput("feature matrix is not contiguous".into()))?;
     let (upper, diag) = params.bound_and_diagonal();
     let bias2 = params.bias * params.bias;
     let qd = (0..n)
-        .map(|i| {
-            let row = &flat[i * dim..(i + 1) * dim];
-            row.iter().map(|v| v.to_f64_exact().powi(2)).sum::<f64>() + bias2 + diag
-        })
+        .map(|i| rows.squared_norm(i) + bias2 + diag)
         .collect();
     let shared = Shared {
-        phi: flat,
-        dim,
+        rows,
         classes,
         qd,
         upper,
@@ -506,8 +520,8 @@ fn solve<F: Kernels>(
     Ok(problems)
 }
 
-fn solve_group<F: Kernels>(
-    shared: &Shared<'_, F>,
+fn solve_group<F: Kernels, R: Rows<F>>(
+    shared: &Shared<'_, R>,
     problems: &mut [Problem<F>],
     params: &SvmParams,
 ) {
@@ -530,9 +544,7 @@ fn solve_group<F: Kernels>(
             for p in problems.iter_mut().filter(|p| !p.done) {
                 match (p.active[i], j.filter(|&j| p.active[j])) {
                     (true, Some(j)) => {
-                        let c = *cross.get_or_insert_with(|| {
-                            F::dot(shared.row(i), shared.row(j)).to_f64_exact()
-                        });
+                        let c = *cross.get_or_insert_with(|| shared.rows.cross(i, j));
                         pair_step(shared, p, i, j, c, params);
                     }
                     (true, None) => step(shared, p, i, params),
@@ -553,11 +565,15 @@ fn solve_group<F: Kernels>(
 
 /// One coordinate step on row i: one dot product, and one axpy if α changed.
 #[inline]
-fn step<F: Kernels>(shared: &Shared<'_, F>, p: &mut Problem<F>, i: usize, params: &SvmParams) {
-    let row = shared.row(i);
-    let margin = F::dot(&p.w, row).to_f64_exact() + p.wb * params.bias;
+fn step<F: Kernels, R: Rows<F>>(
+    shared: &Shared<'_, R>,
+    p: &mut Problem<F>,
+    i: usize,
+    params: &SvmParams,
+) {
+    let margin = shared.rows.dot(i, &p.w) + p.wb * params.bias;
     if let Some(d) = coordinate(shared, p, i, margin, params) {
-        F::axpy(d, row, &mut p.w);
+        shared.rows.axpy(d, i, &mut p.w);
     }
 }
 
@@ -566,24 +582,23 @@ fn step<F: Kernels>(shared: &Shared<'_, F>, p: &mut Problem<F>, i: usize, params
 /// δᵢ φᵢᵀφⱼ (plus the bias, which `coordinate` has already moved); then both axpys in one pass.
 /// w is the largest stream of the solver (read once per row, from cache), so this halves it.
 #[inline]
-fn pair_step<F: Kernels>(
-    shared: &Shared<'_, F>,
+fn pair_step<F: Kernels, R: Rows<F>>(
+    shared: &Shared<'_, R>,
     p: &mut Problem<F>,
     i: usize,
     j: usize,
     cross: f64,
     params: &SvmParams,
 ) {
-    let (row_i, row_j) = (shared.row(i), shared.row(j));
-    let (wi, wj) = F::dot2(&p.w, row_i, row_j);
-    let margin_i = wi.to_f64_exact() + p.wb * params.bias;
+    let (wi, wj) = shared.rows.dot2(i, j, &p.w);
+    let margin_i = wi + p.wb * params.bias;
     let di = coordinate(shared, p, i, margin_i, params);
     let shift = di.map_or(0.0, |d| d.to_f64_exact() * cross);
-    let margin_j = wj.to_f64_exact() + shift + p.wb * params.bias;
+    let margin_j = wj + shift + p.wb * params.bias;
     match (di, coordinate(shared, p, j, margin_j, params)) {
-        (Some(di), Some(dj)) => F::axpy2(di, row_i, dj, row_j, &mut p.w),
-        (Some(d), None) => F::axpy(d, row_i, &mut p.w),
-        (None, Some(d)) => F::axpy(d, row_j, &mut p.w),
+        (Some(di), Some(dj)) => shared.rows.axpy2(di, i, dj, j, &mut p.w),
+        (Some(d), None) => shared.rows.axpy(d, i, &mut p.w),
+        (None, Some(d)) => shared.rows.axpy(d, j, &mut p.w),
         (None, None) => {}
     }
 }
@@ -592,8 +607,8 @@ fn pair_step<F: Kernels>(
 /// `solve_l2r_l1l2_svc` inner loop): shrinks the row, or updates αᵢ and w_b and returns the
 /// change yᵢΔαᵢ to add to w along φᵢ (already rounded to `F`), or `None` when α did not move.
 #[inline]
-fn coordinate<F: Kernels>(
-    shared: &Shared<'_, F>,
+fn coordinate<F: Kernels, R>(
+    shared: &Shared<'_, R>,
     p: &mut Problem<F>,
     i: usize,
     margin: f64,

@@ -15,7 +15,6 @@ use super::{FitInfo, KernelMachine, KernelMachineValidParams, Solver, SolverInfo
 use crate::error::{Result, SolversError, invalid};
 use crate::labels::{LabelMap, signed_one_hot};
 use crate::ridge::{Lambda, RidgeAccumulator};
-use crate::svm::fit_ovr;
 use crate::validate::{check_finite, check_rows};
 
 /// The median-heuristic σ of rows `x` with targets `y` after `scaler`, from the seeded
@@ -191,7 +190,7 @@ impl KernelMachineValidParams {
             Solver::Svm { c, loss } => {
                 let phi = self.features::<f32>(&prepared, x)?;
                 let c = chosen_c.unwrap_or(*c);
-                self.fit_svm(prepared, phi.view(), &classes, (c, *loss), sigma)?
+                self.fit_svm(prepared, &phi, &classes, (c, *loss), sigma)?
             }
         };
         Ok((model, report))
@@ -310,10 +309,10 @@ impl KernelMachineValidParams {
     /// The SVM (cost `c`, `loss`) fitted on the features `phi` of every training row (classes
     /// `classes`, the labels in `prepared`), assembled into a model with `prepared`'s scaler and
     /// map at bandwidth `sigma`.
-    pub(super) fn fit_svm(
+    pub(super) fn fit_svm<D: crate::rows::SvmData>(
         &self,
         prepared: Prepared,
-        phi: ArrayView2<'_, f32>,
+        phi: &D,
         classes: &[usize],
         (c, loss): (f64, crate::svm::SvmLoss),
         sigma: f64,
@@ -322,9 +321,10 @@ impl KernelMachineValidParams {
             .labels
             .as_ref()
             .ok_or_else(|| invalid(Param::Solver, "the SVM is a classifier"))?;
-        let svm = fit_ovr(phi, classes, labels.n_classes(), &self.svm_params(c, loss))?;
+        let (svm, _) =
+            phi.fit_ovr_warm(classes, labels.n_classes(), &self.svm_params(c, loss), None)?;
         let info = FitInfo {
-            n_train: phi.nrows() as u64,
+            n_train: phi.n_rows() as u64,
             sigma,
             solver: SolverInfo::Svm {
                 c,

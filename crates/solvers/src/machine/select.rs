@@ -200,8 +200,9 @@ pub struct Selection {
     /// linear SVM on the rows themselves ([`rks::Linear`]), its C by the same
     /// cross-validation, scored on the same rows as the kernel model, and keep it unless the
     /// kernel model is better by more than one standard error (the simpler model within one
-    /// standard error of the best). Its side's memory is bounded by
-    /// [`svm_memory_bytes`](Self::svm_memory_bytes) like the SVM's. Why: on text a linear model
+    /// standard error of the best). It is solved on the rows' non-zero entries
+    /// ([`crate::rows::SparseRows`]), whose two copies are bounded by
+    /// [`svm_memory_bytes`](Self::svm_memory_bytes) like the SVM's features. Why: on text a linear model
     /// over every word is as accurate as a kernel machine on a few thousand random directions
     /// (docs/benchmarks.md, the text set).
     #[serde(default = "default_linear")]

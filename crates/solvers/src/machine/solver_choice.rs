@@ -50,13 +50,16 @@
 //! sixteen non-zero ([`rks::is_sparse`]: text, one-hot columns) and
 //! [`Selection::linear`] is on, the kept model then meets the SVM on the scaled rows
 //! themselves ([`rks::Linear`], σ = 1: LIBLINEAR's model), its C path cross-validated on the
-//! same sample and scored on the same rows the same way as the kernel SVM was. The kernel model
+//! same sample and folds and scored on the same rows the same way as the kernel SVM was. It is
+//! solved on the rows held as their non-zero entries ([`crate::rows::SparseRows`], f32), so a
+//! step costs a row's non-zeros rather than d (the model is the dense features' to the
+//! solver's tolerance, not to the bit). The kernel model
 //! is kept only when its error is lower by more than one standard error: the one-standard-error
 //! rule again, with the linear model as the simpler one. Why (docs/benchmarks.md, "A linear
 //! model on sparse rows"): on 12,454 passages of text over 8,578 words the kernel search's
 //! best, Nyström at 2,048 landmarks and σ at the grid's widest, erred 19.35 % by leave-one-out
 //! where the linear SVM erred 18.68 % on the same rows, and 80.9 % against 81.95 % on the test
-//! rows (LIBLINEAR's 81.95 %). Its side holds every row as f32 features twice, bounded by
+//! rows (LIBLINEAR's 81.95 %). Its side holds the rows' non-zero entries twice, bounded by
 //! [`Selection::svm_memory_bytes`].
 
 use ndarray::{ArrayView1, ArrayView2, Axis};
@@ -66,12 +69,13 @@ use rks::{Bandwidth, Kernel, MapKind};
 
 use super::select::{Selection, SelectionReport, SolverTrial};
 use super::{KernelMachine, KernelMachineValidParams, Solver};
-use crate::cv::mean_score;
+use crate::cv::{Targets, mean_score, svm_path_scores};
 use crate::error::{Param, Result, invalid};
 use crate::folds::assign_folds;
 use crate::labels::{LabelMap, signed_one_hot};
 use crate::loo::LooScore;
-use crate::svm::{DualStart, fit_ovr_warm};
+use crate::rows::{SparseRows, SvmData};
+use crate::svm::DualStart;
 use crate::task::SolverKind;
 
 /// What the kernel solvers were compared on, for the linear model's turn
@@ -80,8 +84,10 @@ struct Contest<'a> {
     selection: &'a Selection,
     scaler: &'a Scaler,
     labels: &'a LabelMap,
-    /// The search's sampled rows (unscaled) and their classes.
+    /// The search's sampled rows (unscaled), their indices among the training rows and their
+    /// classes.
     sample: ArrayView2<'a, f64>,
+    indices: &'a [usize],
     sampled: &'a [usize],
     /// Every training row's class.
     classes: &'a [usize],
@@ -237,7 +243,7 @@ impl KernelMachineValidParams {
         let (ridge_trial, svm_trial) = match (ridge_loo, ridge_on_sample) {
             (Some(ridge_trial), _) => {
                 let (prepared, phi) = features()?;
-                let score = svm.held_out_score(&alone, phi.view(), &labels, &classes, scored)?;
+                let score = svm.held_out_score(&alone, &phi, &labels, &classes, scored)?;
                 made = Some((prepared, phi));
                 report.notes.push(format!(
                     "solver: ridge scored by exact leave-one-out on {} sampled rows (every \
@@ -296,7 +302,7 @@ impl KernelMachineValidParams {
                 Some(made) => made,
                 None => features()?,
             };
-            let model = svm.fit_svm(prepared, phi.view(), &classes, (svm_c, loss), svm_sigma)?;
+            let model = svm.fit_svm(prepared, &phi, &classes, (svm_c, loss), svm_sigma)?;
             report.notes.push(format!(
                 "solver: the SVM, better than ridge by more than one standard error ({scores}); \
                  fitted with n = {n}"
@@ -312,6 +318,7 @@ impl KernelMachineValidParams {
             scaler: &scaler,
             labels: &labels,
             sample: rows.view(),
+            indices: &sample,
             sampled: &sampled,
             classes: &classes,
             scored: ridge_loo_rows.then_some(scored),
@@ -344,17 +351,7 @@ impl KernelMachineValidParams {
         let percent = 100.0 * non_zeros as f64 / scaled.len().max(1) as f64;
         drop(scaled);
         let d = x.ncols();
-        let bytes = 2 * (x.nrows() as u64) * (d as u64) * 4;
-        if bytes > contest.selection.svm_memory_bytes {
-            report.notes.push(format!(
-                "linear: not tried; its SVM would hold {} rows of {d} columns twice ({:.1} GB, \
-                 beyond the {:.1} GB of Selection::svm_memory_bytes)",
-                x.nrows(),
-                bytes as f64 / 1e9,
-                contest.selection.svm_memory_bytes as f64 / 1e9
-            ));
-            return Ok((kernel_model, Some(report)));
-        }
+        let selection = contest.selection;
         let mut linear = self.clone();
         linear.map = linear
             .map
@@ -363,52 +360,81 @@ impl KernelMachineValidParams {
             .bandwidth(Bandwidth::Sigma(1.0));
         linear.solver = Solver::Svm { c, loss };
         linear.selection = None;
-        let Some(cv) = linear.cv_on_sample(
-            contest.selection,
-            contest.scaler,
-            contest.labels,
-            contest.sample,
-            contest.sampled,
-            (1.0, d),
-            (c, loss),
-            None,
-        )?
-        else {
+        // The scaled rows as their non-zero entries, in the SVM's precision (f32, as the fit's
+        // features): a row's steps cost its non-zeros, not d.
+        let all = SparseRows::<f32>::scaled(contest.scaler, x, self.chunk_rows)?;
+        let bytes = 2 * all.bytes() as u64;
+        if bytes > selection.svm_memory_bytes {
+            report.notes.push(format!(
+                "linear: not tried; its SVM would hold the {} non-zero entries of {} rows twice \
+                 ({:.1} GB, beyond the {:.1} GB of Selection::svm_memory_bytes)",
+                all.non_zeros(),
+                x.nrows(),
+                bytes as f64 / 1e9,
+                selection.svm_memory_bytes as f64 / 1e9
+            ));
             return Ok((kernel_model, Some(report)));
+        }
+        // C by the kernel SVM's cross-validation: the same sampled rows and folds.
+        let k = selection.folds;
+        let count = contest.indices.len().min(selection.search_rows);
+        if count < 2 * k {
+            return Ok((kernel_model, Some(report)));
+        }
+        let sampled = &contest.sampled[..count];
+        let n_classes = contest.labels.n_classes();
+        let class_of: Vec<f64> = sampled.iter().map(|&c| c as f64).collect();
+        let folds = assign_folds(&class_of, k, true, self.seed());
+        let y = signed_one_hot(sampled, n_classes);
+        let targets = Targets {
+            y: y.view(),
+            classes: Some((sampled, n_classes)),
         };
-        linear.solver = Solver::Svm { c: cv.c, loss };
-        let prepared = linear.prepare(
-            contest.scaler.clone(),
-            Some(contest.labels.clone()),
-            1.0,
-            d,
-            Some(x),
+        let cs = if selection.cs.is_empty() {
+            vec![c]
+        } else {
+            selection.cs.clone()
+        };
+        let (c_scores, best) = svm_path_scores(
+            &all.pick(&contest.indices[..count]),
+            targets,
+            &folds,
+            k,
+            &cs,
+            &linear.svm_params(c, loss),
         )?;
-        let phi = linear.features::<f32>(&prepared, x)?;
+        let best = best.ok_or_else(|| invalid(Param::Cs, "the C grid is empty"))?;
+        let linear_c = cs[best];
+        linear.solver = Solver::Svm { c: linear_c, loss };
+        let on_sample = SolverTrial {
+            solver: SolverKind::Svm,
+            sigma: 1.0,
+            value: linear_c,
+            score: c_scores[best],
+            rows: count,
+            n_frequencies: d,
+            folds: k,
+            linear: true,
+        };
         let trial = match contest.scored {
             Some(scored) => SolverTrial {
                 score: linear.held_out_score(
-                    contest.selection,
-                    phi.view(),
+                    selection,
+                    &all,
                     contest.labels,
                     contest.classes,
                     scored,
                 )?,
-                folds: contest.selection.folds,
                 rows: scored.len(),
-                linear: true,
-                ..cv.svm
+                ..on_sample
             },
-            None => SolverTrial {
-                linear: true,
-                ..cv.svm
-            },
+            None => on_sample,
         };
         let scores = format!(
             "error on {} sampled rows: the kernel model {:.2} %, the linear SVM (C = {}) {:.2} %",
             kernel.rows,
             100.0 * kernel.score.error.unwrap_or(f64::NAN),
-            cv.c,
+            linear_c,
             100.0 * trial.score.error.unwrap_or(f64::NAN)
         );
         report.solver_trials.push(trial);
@@ -423,14 +449,21 @@ impl KernelMachineValidParams {
             return Ok((kernel_model, Some(report)));
         }
         drop(kernel_model);
-        let model = linear.fit_svm(prepared, phi.view(), contest.classes, (cv.c, loss), 1.0)?;
+        let prepared = linear.prepare(
+            contest.scaler.clone(),
+            Some(contest.labels.clone()),
+            1.0,
+            d,
+            Some(x),
+        )?;
+        let model = linear.fit_svm(prepared, &all, contest.classes, (linear_c, loss), 1.0)?;
         report.notes.push(format!(
             "linear: the rows are sparse ({percent:.1} % non-zero); the linear SVM on the rows \
              themselves, the kernel model not better by more than one standard error ({scores})"
         ));
         report.sigma = 1.0;
         report.lambda = None;
-        report.c = Some(cv.c);
+        report.c = Some(linear_c);
         report.n_frequencies = d;
         Ok((model, Some(report)))
     }
@@ -439,10 +472,10 @@ impl KernelMachineValidParams {
     /// training row; classes `classes`), by [`Selection::folds`] stratified folds of those rows,
     /// each fold's SVM fitted on every row outside the fold: the mean of the folds'
     /// [`LooScore`]s.
-    fn held_out_score(
+    fn held_out_score<D: SvmData>(
         &self,
         selection: &Selection,
-        phi: ArrayView2<'_, f32>,
+        phi: &D,
         labels: &LabelMap,
         classes: &[usize],
         scored: &[usize],
@@ -454,7 +487,7 @@ impl KernelMachineValidParams {
         let n_classes = labels.n_classes();
         let class_of: Vec<f64> = scored.iter().map(|&i| classes[i] as f64).collect();
         let folds = assign_folds(&class_of, k, true, self.seed());
-        let mut in_fold = vec![usize::MAX; phi.nrows()];
+        let mut in_fold = vec![usize::MAX; phi.n_rows()];
         for (&row, &fold) in scored.iter().zip(&folds) {
             in_fold[row] = fold;
         }
@@ -462,10 +495,10 @@ impl KernelMachineValidParams {
         // Each fold after the first starts from the previous fold's dual variables (the rows
         // they share, which are all but 2/k of the scored ones; α = 0 for the others).
         let mut previous: Option<(Vec<usize>, DualStart)> = None;
-        let mut position = vec![usize::MAX; phi.nrows()];
+        let mut position = vec![usize::MAX; phi.n_rows()];
         for fold in 0..k {
             let (test, train): (Vec<usize>, Vec<usize>) =
-                (0..phi.nrows()).partition(|&i| in_fold[i] == fold);
+                (0..phi.n_rows()).partition(|&i| in_fold[i] == fold);
             let train_classes: Vec<usize> = train.iter().map(|&i| classes[i]).collect();
             let start = previous.as_ref().map(|(rows, dual)| {
                 position.fill(usize::MAX);
@@ -486,8 +519,7 @@ impl KernelMachineValidParams {
                         .collect(),
                 }
             });
-            let (svm, dual) = fit_ovr_warm(
-                phi.select(Axis(0), &train).view(),
+            let (svm, dual) = phi.pick(&train).fit_ovr_warm(
                 &train_classes,
                 n_classes,
                 &self.svm_params(c, loss),
@@ -495,7 +527,7 @@ impl KernelMachineValidParams {
             )?;
             let test_classes: Vec<usize> = test.iter().map(|&i| classes[i]).collect();
             scores.push(LooScore::of(
-                svm.decision_values(phi.select(Axis(0), &test).view())?,
+                phi.pick(&test).scores(&svm)?,
                 signed_one_hot(&test_classes, n_classes).view(),
                 Some((&test_classes, n_classes)),
             ));
