@@ -5,10 +5,11 @@ mod common;
 
 use common::{fit_selecting, model_bytes_on_one_two_three_threads, uniform};
 use ndarray::{Array1, Array2};
-use rks_solvers::cv::{Path, Targets, cross_validate, mean_score};
+use rks_solvers::cv::{Path, Targets, cross_validate, mean_score, path_scores, svm_path_scores};
 use rks_solvers::folds::assign_folds;
 use rks_solvers::labels::signed_one_hot;
 use rks_solvers::machine::{CvGrid, Selection};
+use rks_solvers::rows::SparseRows;
 use rks_solvers::svm::{SvmLoss, SvmParams};
 use rks_solvers::{KernelMachine, Solver, SolverInfo, SolverKind, SolversError};
 
@@ -70,6 +71,45 @@ fn warm_starts_give_the_cold_starts_fold_scores() {
                 "C = {c}: {a:?} vs {b:?}"
             );
         }
+    }
+}
+
+/// The SVM's path on rows of any form: on the dense features it is `path_scores` bit for bit;
+/// on the same rows held sparse, the same error rates and squared errors to the solver's
+/// tolerance.
+#[test]
+fn the_svm_path_on_dense_or_sparse_rows() {
+    let (x, y) = noisy(240, 3);
+    // A sparse copy of the rows: the negative entries set to zero.
+    let x = x.mapv(|v| v.max(0.0));
+    let classes: Vec<usize> = y.iter().map(|&v| v as usize).collect();
+    let folds = assign_folds(y.as_slice().unwrap(), 3, true, 5);
+    let one_hot = signed_one_hot(&classes, 2);
+    let targets = Targets {
+        y: one_hot.view(),
+        classes: Some((&classes, 2)),
+    };
+    let params = SvmParams {
+        eps: 1e-6,
+        max_epochs: 100_000,
+        ..SvmParams::default()
+    };
+    let cs = [0.1, 1.0, 10.0];
+    let path = Path::Svm {
+        cs: &cs,
+        params: &params,
+        warm: true,
+    };
+    let reference = path_scores(x.view(), targets, &folds, 3, &path).unwrap();
+    let dense = x.mapv(|v| v as f32);
+    let on_dense = svm_path_scores(&dense, targets, &folds, 3, &cs, &params).unwrap();
+    assert_eq!(on_dense, reference);
+    let sparse = SparseRows::<f32>::of(x.view()).unwrap();
+    let (scores, best) = svm_path_scores(&sparse, targets, &folds, 3, &cs, &params).unwrap();
+    assert_eq!(best, reference.1);
+    for (a, b) in scores.iter().zip(&reference.0) {
+        assert_eq!(a.error, b.error);
+        assert!((a.mse - b.mse).abs() <= 1e-4 * b.mse, "{a:?} vs {b:?}");
     }
 }
 
