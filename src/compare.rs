@@ -308,7 +308,7 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
             let predicted = predicted.map_err(|e| CliError::data(&args.test, e))?;
             rows.push(CompareRow {
                 map: kind.name(),
-                frequencies: n,
+                frequencies: model.map().n_frequencies(),
                 features: model.map().output_dim(),
                 kernel_error_mean: mean,
                 kernel_error_max: max,
