@@ -126,6 +126,13 @@ pub struct KernelArgs {
     #[arg(long)]
     pub no_relevance: bool,
 
+    /// Never offer the linear model: with model selection on and the scaled rows sparse (at most
+    /// one entry in sixteen non-zero: text, one-hot columns), the fit otherwise also scores the
+    /// linear SVM on the rows themselves and keeps it unless the kernel model is better by more
+    /// than one standard error (docs/guide.md, "File formats": sparse rows).
+    #[arg(long)]
+    pub no_linear: bool,
+
     /// Column weights after the scaler, one per input column (finite, ≥ 0, not all 0), as `rks
     /// tune` prints them: the fit uses them instead of learning its own (σ is in the weighted
     /// units).

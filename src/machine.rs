@@ -77,6 +77,7 @@ impl Recipe {
                     Selection::default().cs
                 },
                 relevance: !kernel_args.no_relevance,
+                linear: !kernel_args.no_linear,
                 ..Selection::default()
             }),
             input_weights: kernel_args.input_weights.clone(),

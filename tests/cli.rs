@@ -1010,6 +1010,60 @@ fn the_linear_map_takes_the_linear_kernel_by_default() {
     );
 }
 
+/// On sparse rows the default fit offers the linear SVM (a `linear` solver trial in the report);
+/// `--no-linear` does not.
+#[test]
+fn sparse_rows_are_offered_the_linear_model_unless_told_not_to() {
+    let dir = TempDir::new().unwrap();
+    let train = dir.path().join("bags.train");
+    // 300 rows of 5 words among 200 columns; the class is whether word 0..50 outweighs 50..100.
+    let mut text = String::new();
+    let mut state = 12345u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    for _ in 0..300 {
+        let mut words: Vec<usize> = (0..5).map(|_| next() % 200).collect();
+        words.sort_unstable();
+        words.dedup();
+        let score: i64 = words
+            .iter()
+            .map(|&w| i64::from(w < 50) - i64::from((50..100).contains(&w)))
+            .sum();
+        text.push_str(if score > 0 { "1" } else { "0" });
+        for w in words {
+            text.push_str(&format!(" {}:1", w + 1));
+        }
+        text.push('\n');
+    }
+    std::fs::write(&train, text).unwrap();
+    let model = dir.path().join("bags.rks");
+    let trials = |extra: &[&str]| {
+        let mut args = vec![
+            "fit",
+            "--train",
+            path_str(&train),
+            "--model",
+            path_str(&model),
+            "--features",
+            "200",
+        ];
+        args.extend_from_slice(extra);
+        let report = json(&args);
+        report["selection"]["solver_trials"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{report}"))
+            .iter()
+            .map(|t| t["linear"].as_bool().unwrap_or(false))
+            .collect::<Vec<bool>>()
+    };
+    assert_eq!(trials(&[]), [false, false, true]);
+    assert_eq!(trials(&["--no-linear"]), [false, false]);
+}
+
 #[test]
 fn matern_kernels_fit_and_the_laplacian_needs_the_dense_map() {
     let dir = TempDir::new().unwrap();

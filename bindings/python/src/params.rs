@@ -36,10 +36,11 @@ impl Params {
     /// without selection). With the solver [`AUTO`], `alpha` alone means ridge and `c` alone
     /// the SVM. `select` turns the model selection on (σ and λ by exact leave-one-out, C by
     /// cross-validation) or off (median heuristic and GCV); `relevance` (with `select`) learns
-    /// column weights ([`Selection::relevance`]); `input_weights` gives them by hand instead
+    /// column weights ([`Selection::relevance`]); `linear` (with `select`) offers the linear SVM
+    /// on sparse rows ([`Selection::linear`]); `input_weights` gives them by hand instead
     /// (`KernelMachineParams::input_weights`, `rks fit --input-weights`).
     #[new]
-    #[pyo3(signature = (*, task, map, kernel, n_frequencies, gamma, scaler, solver, alpha, c, seed, select, budget=None, relevance=true, input_weights=None))]
+    #[pyo3(signature = (*, task, map, kernel, n_frequencies, gamma, scaler, solver, alpha, c, seed, select, budget=None, relevance=true, linear=true, input_weights=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         task: &str,
@@ -55,6 +56,7 @@ impl Params {
         select: bool,
         budget: Option<f64>,
         relevance: bool,
+        linear: bool,
         input_weights: Option<Vec<f64>>,
     ) -> PyResult<Self> {
         let task = parse::<Task>(task)?;
@@ -101,6 +103,7 @@ impl Params {
                     Selection::default().cs
                 },
                 relevance,
+                linear,
                 ..Selection::default()
             };
             if n_frequencies.is_none() {

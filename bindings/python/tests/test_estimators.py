@@ -95,6 +95,19 @@ def test_the_linear_map():
         rks.KernelClassifier(feature_map="linear").fit(X, y)
 
 
+def test_sparse_rows_are_offered_the_linear_model():
+    # Bags of six words among 300 columns; the class is which of three linear scores is largest.
+    rng = np.random.default_rng(1)
+    X = np.zeros((900, 300))
+    for row in X:
+        row[rng.integers(0, 300, size=6)] = rng.uniform(0.05, 1.0, size=6)
+    y = np.argmax(X @ rng.uniform(-1, 1, size=(300, 3)), axis=1)
+    clf = rks.KernelClassifier(n_components=128, random_state=0).fit(X, y)
+    assert (clf.feature_map_, clf.solver_) == ("linear", "svm")
+    off = rks.KernelClassifier(n_components=128, linear_offer=False, random_state=0).fit(X, y)
+    assert off.feature_map_ != "linear"
+
+
 def test_pipeline_with_grid_search(classes3):
     X, y = classes3
     pipe = make_pipeline(StandardScaler(), rks.FastfoodSampler(random_state=0), RidgeClassifier())

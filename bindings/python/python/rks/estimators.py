@@ -39,6 +39,7 @@ class _KernelMachine(BaseEstimator):
         model_selection=True,
         budget=None,
         relevance=True,
+        linear_offer=True,
         input_weights=None,
         random_state=None,
     ):
@@ -53,6 +54,7 @@ class _KernelMachine(BaseEstimator):
         self.model_selection = model_selection
         self.budget = budget
         self.relevance = relevance
+        self.linear_offer = linear_offer
         self.input_weights = input_weights
         self.random_state = random_state
 
@@ -73,6 +75,7 @@ class _KernelMachine(BaseEstimator):
             select=bool(self.model_selection),
             budget=None if self.budget is None else float(self.budget),
             relevance=bool(self.relevance),
+            linear=bool(self.linear_offer),
             input_weights=None if self.input_weights is None else [
                 float(w) for w in self.input_weights],
         )
@@ -178,6 +181,11 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
         leave-one-out on sampled rows and keep the weights when other sampled rows clearly favour
         them (docs/guide.md, "Column relevance"); False keeps the columns as scaled (``rks fit
         --no-relevance``).
+    linear_offer : bool, default True
+        With model selection, on classification, when the scaled rows are sparse (at most one
+        entry in sixteen non-zero): also score the linear SVM on the rows themselves and keep it
+        unless the kernel model's error is lower by more than one standard error; False never
+        offers it (``rks fit --no-linear``).
     input_weights : sequence of float or None, default None
         The column weights by hand, one per input column (finite, ≥ 0, not all 0; for example
         the ones ``rks tune`` prints): each scaled column is multiplied by its weight and none
