@@ -343,14 +343,19 @@ impl KernelMachineValidParams {
         if self.map_kind() == MapKind::Linear || !contest.selection.linear {
             return Ok((kernel_model, Some(report)));
         }
-        let scaled = contest.scaler.transform(contest.sample)?;
-        let non_zeros = scaled.iter().filter(|v| **v != 0.0).count();
-        if !rks::is_sparse(non_zeros, scaled.len()) {
+        let d = x.ncols();
+        // The sampled rows' non-zero entries once scaled, a block of rows at a time.
+        let block = super::fit::scaled_block_rows(self.chunk_rows, d);
+        let mut non_zeros = 0;
+        for rows in contest.sample.axis_chunks_iter(Axis(0), block) {
+            let scaled = contest.scaler.transform(rows)?;
+            non_zeros += scaled.iter().filter(|v| **v != 0.0).count();
+        }
+        let entries = contest.sample.len();
+        if !rks::is_sparse(non_zeros, entries) {
             return Ok((kernel_model, Some(report)));
         }
-        let percent = 100.0 * non_zeros as f64 / scaled.len().max(1) as f64;
-        drop(scaled);
-        let d = x.ncols();
+        let percent = 100.0 * non_zeros as f64 / entries.max(1) as f64;
         let selection = contest.selection;
         let mut linear = self.clone();
         linear.map = linear
@@ -362,7 +367,7 @@ impl KernelMachineValidParams {
         linear.selection = None;
         // The scaled rows as their non-zero entries, in the SVM's precision (f32, as the fit's
         // features): a row's steps cost its non-zeros, not d.
-        let all = SparseRows::<f32>::scaled(contest.scaler, x, self.chunk_rows)?;
+        let all = SparseRows::<f32>::scaled(contest.scaler, x, block)?;
         let bytes = 2 * all.bytes() as u64;
         if bytes > selection.svm_memory_bytes {
             report.notes.push(format!(
