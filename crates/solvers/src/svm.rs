@@ -33,6 +33,11 @@
 //! descent, so the solution is the cold start's to the stopping tolerance; bound support vectors
 //! (α = C₀) stay at the bound of the new box, where most of them belong.
 //!
+//! **Rows.** The solver reads the rows through one row-access trait ([`crate::rows`]): a dense
+//! feature matrix (the functions here), or rows held as their non-zero entries
+//! ([`crate::rows::SparseRows`], through [`crate::rows::SvmData`]), where a step costs the row's
+//! non-zeros instead of D.
+//!
 //! **Multi-class** is one-vs-rest (k binary problems; two classes use one problem). The k problems
 //! share every pass over Φ: each row is loaded once and updates all problems for which it is still
 //! active, which divides the memory traffic by up to k. Problems are split into groups that run
