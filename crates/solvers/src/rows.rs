@@ -178,7 +178,14 @@ impl<F: Element> SparseRows<F> {
 
     /// Bytes held (columns, values and row offsets).
     pub fn bytes(&self) -> usize {
-        self.values.len() * (4 + size_of::<F>()) + self.offsets.len() * size_of::<usize>()
+        Self::bytes_for(self.values.len(), self.n_rows())
+    }
+
+    /// Bytes that `non_zeros` entries in `rows` rows take.
+    pub fn bytes_for(non_zeros: usize, rows: usize) -> usize {
+        non_zeros
+            .saturating_mul(4 + size_of::<F>())
+            .saturating_add(rows.saturating_add(1).saturating_mul(size_of::<usize>()))
     }
 
     /// The rows `rows`, in that order.

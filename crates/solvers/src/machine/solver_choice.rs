@@ -365,21 +365,24 @@ impl KernelMachineValidParams {
             .bandwidth(Bandwidth::Sigma(1.0));
         linear.solver = Solver::Svm { c, loss };
         linear.selection = None;
-        // The scaled rows as their non-zero entries, in the SVM's precision (f32, as the fit's
-        // features): a row's steps cost its non-zeros, not d.
-        let all = SparseRows::<f32>::scaled(contest.scaler, x, block)?;
-        let bytes = 2 * all.bytes() as u64;
+        // Its two copies of the rows' non-zero entries, estimated from the sample's density
+        // before any is made.
+        let rows = contest.sample.nrows().max(1);
+        let expected = non_zeros.div_ceil(rows).saturating_mul(x.nrows());
+        let bytes = 2 * SparseRows::<f32>::bytes_for(expected, x.nrows()) as u64;
         if bytes > selection.svm_memory_bytes {
             report.notes.push(format!(
-                "linear: not tried; its SVM would hold the {} non-zero entries of {} rows twice \
-                 ({:.1} GB, beyond the {:.1} GB of Selection::svm_memory_bytes)",
-                all.non_zeros(),
+                "linear: not tried; its SVM would hold about {expected} non-zero entries of {} \
+                 rows twice ({:.1} GB, beyond the {:.1} GB of Selection::svm_memory_bytes)",
                 x.nrows(),
                 bytes as f64 / 1e9,
                 selection.svm_memory_bytes as f64 / 1e9
             ));
             return Ok((kernel_model, Some(report)));
         }
+        // The scaled rows as their non-zero entries, in the SVM's precision (f32, as the fit's
+        // features): a row's steps cost its non-zeros, not d.
+        let all = SparseRows::<f32>::scaled(contest.scaler, x, block)?;
         // C by the kernel SVM's cross-validation: the same sampled rows and folds.
         let k = selection.folds;
         let count = contest.indices.len().min(selection.search_rows);
