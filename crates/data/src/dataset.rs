@@ -94,22 +94,26 @@ impl Dataset {
 
     /// The distinct integer labels, sorted ascending, each with how many rows have it.
     pub fn class_counts(&self) -> Result<Vec<(i64, usize)>, DataError> {
-        let mut labels = self
-            .y
-            .iter()
-            .enumerate()
-            .map(|(row, &value)| as_class(value).ok_or(DataError::NonIntegerLabel { row, value }))
-            .collect::<Result<Vec<i64>, _>>()?;
-        labels.sort_unstable();
-        let mut counts: Vec<(i64, usize)> = Vec::new();
-        for c in labels {
-            match counts.last_mut() {
-                Some((last, n)) if *last == c => *n += 1,
-                _ => counts.push((c, 1)),
-            }
-        }
-        Ok(counts)
+        class_counts(&self.y)
     }
+}
+
+/// The distinct integer labels of `y`, sorted ascending, each with how many rows have it.
+pub(crate) fn class_counts(y: &Array1<f64>) -> Result<Vec<(i64, usize)>, DataError> {
+    let mut labels = y
+        .iter()
+        .enumerate()
+        .map(|(row, &value)| as_class(value).ok_or(DataError::NonIntegerLabel { row, value }))
+        .collect::<Result<Vec<i64>, _>>()?;
+    labels.sort_unstable();
+    let mut counts: Vec<(i64, usize)> = Vec::new();
+    for c in labels {
+        match counts.last_mut() {
+            Some((last, n)) if *last == c => *n += 1,
+            _ => counts.push((c, 1)),
+        }
+    }
+    Ok(counts)
 }
 
 #[cfg(test)]

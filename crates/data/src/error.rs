@@ -219,6 +219,14 @@ pub enum DataError {
         /// Bytes of memory available (`MemAvailable` of `/proc/meminfo`).
         available: u64,
     },
+    /// A sparse read's width is beyond what its 32-bit column indices hold.
+    #[error("{file}: {cols} columns are more than sparse rows index (2^32)")]
+    TooWide {
+        /// The path or source name.
+        file: String,
+        /// Columns requested.
+        cols: usize,
+    },
     /// `x` and `y` of a [`Dataset`](crate::Dataset) do not agree.
     #[error("x has {x_rows} rows but y has {y_len} labels")]
     ShapeMismatch {

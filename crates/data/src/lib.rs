@@ -58,7 +58,9 @@ mod dataset;
 mod error;
 pub mod idx;
 pub mod libsvm;
+pub mod sparse;
 mod text;
 
 pub use dataset::{Dataset, MAX_CLASS_LABEL, class_label};
 pub use error::{ColumnRef, DataError, Location, ParseErrorKind};
+pub use sparse::SparseDataset;

@@ -36,6 +36,7 @@ use ndarray::{Array1, Array2};
 
 use crate::dataset::Dataset;
 use crate::error::{ColumnRef, DataError, ParseErrorKind};
+use crate::sparse::SparseDataset;
 use crate::text::{LineReader, find_ascii, offset_in, quote, zeros};
 
 /// Buffer size for reading files: big enough that reads are not the bottleneck.
@@ -60,6 +61,8 @@ enum Layout {
         x: Vec<f64>,
     },
     Sparse {
+        /// The known width, if any: indices beyond it are errors.
+        limit: Option<usize>,
         /// End of each row's entries in `col`/`val`.
         row_end: Vec<usize>,
         /// 0-based column of each non-zero value.
@@ -81,11 +84,12 @@ impl Rows {
         }
     }
 
-    /// Rows whose width is the largest index seen.
-    fn sparse() -> Self {
+    /// Rows kept as their entries, of width `limit` if given, else of the largest index seen.
+    fn sparse(limit: Option<usize>) -> Self {
         Rows {
             y: Vec::new(),
             layout: Layout::Sparse {
+                limit,
                 row_end: Vec::new(),
                 col: Vec::new(),
                 val: Vec::new(),
@@ -96,7 +100,7 @@ impl Rows {
 
     /// Rows of width `n_features` if given, else of the largest index seen.
     fn new(n_features: Option<usize>) -> Self {
-        n_features.map_or_else(Rows::sparse, Rows::dense)
+        n_features.map_or_else(|| Rows::sparse(None), Rows::dense)
     }
 
     fn len(&self) -> usize {
@@ -108,7 +112,9 @@ impl Rows {
         self.max_index = 0;
         match &mut self.layout {
             Layout::Dense { x, .. } => x.clear(),
-            Layout::Sparse { row_end, col, val } => {
+            Layout::Sparse {
+                row_end, col, val, ..
+            } => {
                 row_end.clear();
                 col.clear();
                 val.clear();
@@ -143,9 +149,14 @@ impl Rows {
                 parse_pairs(line, tokens, Some(row.len()), |c, v| row[c] = v)
                     .inspect_err(|_| x.truncate(start))?
             }
-            Layout::Sparse { row_end, col, val } => {
+            Layout::Sparse {
+                limit,
+                row_end,
+                col,
+                val,
+            } => {
                 let start = col.len();
-                let pairs = parse_pairs(line, tokens, None, |c, v| {
+                let pairs = parse_pairs(line, tokens, *limit, |c, v| {
                     col.push(c);
                     val.push(v);
                 });
@@ -210,8 +221,13 @@ impl Rows {
         let rows = self.len();
         let (x, width) = match &mut self.layout {
             Layout::Dense { width, x } => (std::mem::take(x), *width),
-            Layout::Sparse { row_end, col, val } => {
-                let width = self.max_index;
+            Layout::Sparse {
+                limit,
+                row_end,
+                col,
+                val,
+            } => {
+                let width = limit.unwrap_or(self.max_index);
                 let mut x = zeros(file, rows, width)?;
                 let mut start = 0;
                 for (dense_row, &end) in x.chunks_exact_mut(width.max(1)).zip(row_end.iter()) {
@@ -232,6 +248,34 @@ impl Rows {
         };
         let x = Array2::from_shape_vec((rows, width), x).map_err(|_| too_large())?;
         Dataset::new(x, y)
+    }
+    /// The held rows as their entries (of the known width, else the largest index seen),
+    /// leaving no rows held. Only for rows read with [`Rows::sparse`].
+    fn take_sparse(&mut self, file: &str) -> Result<SparseDataset, DataError> {
+        let Layout::Sparse {
+            limit,
+            row_end,
+            col,
+            val,
+        } = &mut self.layout
+        else {
+            unreachable!("take_sparse is called on rows read sparse");
+        };
+        let width = limit.unwrap_or(self.max_index);
+        if u32::try_from(width.saturating_sub(1)).is_err() {
+            return Err(DataError::TooWide {
+                file: file.to_owned(),
+                cols: width,
+            });
+        }
+        let columns: Vec<u32> = std::mem::take(col).into_iter().map(|c| c as u32).collect();
+        let mut offsets = Vec::with_capacity(row_end.len() + 1);
+        offsets.push(0);
+        offsets.append(row_end);
+        let values = std::mem::take(val);
+        let y = Array1::from(std::mem::take(&mut self.y));
+        self.clear();
+        SparseDataset::new(width, offsets, columns, values, y)
     }
 }
 
@@ -361,6 +405,45 @@ pub fn read(
     rows.take_dataset(lines.name())
 }
 
+/// Reads a whole LIBSVM file into its non-zero entries ([`SparseDataset`]): the form for wide
+/// files whose dense matrix would not fit in memory. `n_features` as in [`read_path`].
+///
+/// ```
+/// use rks_data::libsvm;
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("wide.train");
+/// std::fs::write(&path, "1 7:0.5 90000:2\n-1 3:1\n")?;
+/// let data = libsvm::read_sparse_path(&path, None)?;
+/// assert_eq!((data.n_rows(), data.n_features(), data.non_zeros()), (2, 90_000, 3));
+/// assert_eq!(data.row(0), (&[6u32, 89_999][..], &[0.5, 2.0][..]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_sparse_path(
+    path: impl AsRef<Path>,
+    n_features: Option<usize>,
+) -> Result<SparseDataset, DataError> {
+    let (reader, name) = open(path.as_ref())?;
+    read_sparse(reader, &name, n_features)
+}
+
+/// [`read_sparse_path`] from any buffered reader; `source_name` is used in error messages.
+pub fn read_sparse(
+    reader: impl BufRead,
+    source_name: &str,
+    n_features: Option<usize>,
+) -> Result<SparseDataset, DataError> {
+    let mut lines = LineReader::new(reader, source_name);
+    let mut rows = Rows::sparse(n_features);
+    rows.fill(&mut lines, usize::MAX)?;
+    if rows.len() == 0 {
+        return Err(DataError::NoRows {
+            file: lines.name().to_owned(),
+        });
+    }
+    rows.take_sparse(lines.name())
+}
+
 /// Streams a LIBSVM file once, checking every line, and returns `(rows, largest index)` without
 /// building a matrix: the way to learn the width before a chunked read.
 ///
@@ -381,7 +464,7 @@ pub fn scan_dims(path: impl AsRef<Path>) -> Result<(usize, usize), DataError> {
 pub fn scan(reader: impl BufRead, source_name: &str) -> Result<(usize, usize), DataError> {
     let mut lines = LineReader::new(reader, source_name);
     // One row at a time, so memory stays at one line whatever the file size.
-    let mut row = Rows::sparse();
+    let mut row = Rows::sparse(None);
     let (mut n_rows, mut max_index) = (0, 0);
     loop {
         row.clear();
@@ -615,13 +698,15 @@ mod tests {
 
     #[test]
     fn failed_line_leaves_no_partial_row() {
-        for mut rows in [Rows::sparse(), Rows::dense(5)] {
+        for mut rows in [Rows::sparse(None), Rows::dense(5)] {
             rows.reserve_row("t").unwrap();
             assert!(rows.push_line("1 1:1 2:2 2:3").is_err());
             assert_eq!((rows.len(), rows.max_index), (0, 0));
             match &rows.layout {
                 Layout::Dense { x, .. } => assert!(x.is_empty()),
-                Layout::Sparse { row_end, col, val } => {
+                Layout::Sparse {
+                    row_end, col, val, ..
+                } => {
                     assert!(row_end.is_empty() && col.is_empty() && val.is_empty())
                 }
             }
@@ -632,6 +717,61 @@ mod tests {
             assert_eq!(d.x[[0, 3]], 1.0);
             assert_eq!(rows.len(), 0);
         }
+    }
+
+    #[test]
+    fn sparse_reads_hold_the_same_rows() {
+        let text = "1 1:1 3:2\n\n0 2:-1 4:0.5 5:0 # c\n2\n1 4:3\n";
+        let dense = read(text.as_bytes(), "t", None).unwrap();
+        let sparse = read_sparse(text.as_bytes(), "t", None).unwrap();
+        assert_eq!(sparse.n_features(), 5);
+        assert_eq!(sparse.non_zeros(), 5);
+        assert_eq!(sparse.offsets(), &[0, 2, 4, 4, 5]);
+        assert_eq!(
+            sparse.to_dense().unwrap(),
+            read(text.as_bytes(), "t", Some(5)).unwrap()
+        );
+        assert_eq!(dense.n_features(), 5);
+        // A known width: wider is kept, an index beyond it is the dense reader's error.
+        assert_eq!(
+            read_sparse(text.as_bytes(), "t", Some(9))
+                .unwrap()
+                .n_features(),
+            9
+        );
+        let e = read_sparse(text.as_bytes(), "t", Some(4)).unwrap_err();
+        let d = read(text.as_bytes(), "t", Some(4)).unwrap_err();
+        assert_eq!(e.to_string(), d.to_string());
+        assert!(e.to_string().starts_with("t:3:"), "{e}");
+    }
+
+    #[test]
+    fn sparse_reads_refuse_what_they_cannot_hold() {
+        let e = read_sparse("".as_bytes(), "t", None).unwrap_err();
+        assert!(matches!(e, DataError::NoRows { .. }), "{e}");
+        // Indices past 2³² cannot be held as 32-bit columns: an error, not a wrapped index.
+        let e = read_sparse("1 4294967297:1\n".as_bytes(), "t", None).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                DataError::TooWide {
+                    cols: 4_294_967_297,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "t: 4294967297 columns are more than sparse rows index (2^32)"
+        );
+        let widest = read_sparse("1 4294967296:1\n".as_bytes(), "t", None).unwrap();
+        assert_eq!(widest.row(0).0, &[u32::MAX]);
+        let e = read_sparse("1 1:nan\n".as_bytes(), "t", None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t:1:5: value 'nan' for feature 1 is not finite (the data must be finite)"
+        );
     }
 
     #[test]
