@@ -31,15 +31,20 @@ pub enum ScalerKind {
     Standard,
     /// Min–max to [0, 1] on the training rows: (x − min) / (max − min); later rows are not clipped.
     MinMax,
+    /// Each column divided by its largest magnitude on the training rows, x / max |x|, to
+    /// [−1, 1]; nothing is shifted, so zeros stay zero (the scaling for sparse rows, as
+    /// scikit-learn's `MaxAbsScaler`). On non-negative columns with a zero it equals min–max.
+    MaxAbs,
     /// Leave the columns as they are.
     Identity,
 }
 
 impl ScalerKind {
     /// Every scaling.
-    pub const ALL: [ScalerKind; 3] = [
+    pub const ALL: [ScalerKind; 4] = [
         ScalerKind::Standard,
         ScalerKind::MinMax,
+        ScalerKind::MaxAbs,
         ScalerKind::Identity,
     ];
 }
@@ -52,6 +57,7 @@ impl Named for ScalerKind {
         match self {
             ScalerKind::Standard => "standard",
             ScalerKind::MinMax => "minmax",
+            ScalerKind::MaxAbs => "maxabs",
             ScalerKind::Identity => "none",
         }
     }
@@ -60,6 +66,9 @@ impl Named for ScalerKind {
         match self {
             ScalerKind::Standard => "z-score: (x − mean) / std of the training rows",
             ScalerKind::MinMax => "Min–max to [0, 1] on the training rows",
+            ScalerKind::MaxAbs => {
+                "x / max |x| of the training rows: zeros stay zero (sparse rows stay sparse)"
+            }
             ScalerKind::Identity => "No scaling",
         }
     }
@@ -224,6 +233,17 @@ impl ScalerStats {
                 });
                 (self.min.clone(), scale.collect())
             }
+            ScalerKind::MaxAbs => {
+                let scale = self.min.iter().zip(&self.max).map(|(&lo, &hi)| {
+                    let largest = lo.abs().max(hi.abs());
+                    if varies(largest, largest) {
+                        1.0 / largest
+                    } else {
+                        1.0
+                    }
+                });
+                (vec![0.0; dim], scale.collect())
+            }
         };
         Ok(Scaler {
             kind,
@@ -291,6 +311,96 @@ impl Scaler {
         let mut stats = ScalerStats::new(x.ncols());
         stats.update(x)?;
         stats.finish(kind)
+    }
+
+    /// Learns the scaling from rows of `dim` columns held as their non-zero entries (compressed
+    /// sparse rows: row i's entries are `columns[offsets[i]..offsets[i + 1]]`, 0-based, with
+    /// their `values`; every other entry is zero): the
+    /// [`ScalerKind::MinMax`], [`ScalerKind::MaxAbs`] or [`ScalerKind::Identity`] scaler that
+    /// [`fit`](Self::fit) would learn from the same rows laid out dense. Standard scaling
+    /// centres the columns, which would make the rows dense: an error. A min–max scaler of
+    /// columns that take negative values, or have no zero, shifts zeros (see
+    /// [`keeps_zeros`](Self::keeps_zeros)).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use rks::scaler::{Scaler, ScalerKind};
+    ///
+    /// // Rows [0, 2, 0] and [4, 0, 0] as their entries.
+    /// let sparse = Scaler::fit_sparse(3, &[0, 1, 2], &[1, 0], &[2.0, 4.0], ScalerKind::MinMax)?;
+    /// let dense = Scaler::fit(array![[0.0, 2.0, 0.0], [4.0, 0.0, 0.0]].view(), ScalerKind::MinMax)?;
+    /// assert_eq!(sparse, dense);
+    /// assert!(sparse.keeps_zeros());
+    /// # Ok::<(), rks::RksError>(())
+    /// ```
+    pub fn fit_sparse(
+        dim: usize,
+        offsets: &[usize],
+        columns: &[u32],
+        values: &[f64],
+        kind: ScalerKind,
+    ) -> Result<Self, RksError> {
+        if kind == ScalerKind::Standard {
+            return Err(RksError::InvalidParameter {
+                name: Param::Scaler,
+                reason: "standard scaling centres the columns, which makes sparse rows dense: \
+                         use minmax, maxabs or none"
+                    .into(),
+            });
+        }
+        let well_formed = columns.len() == values.len()
+            && offsets.first() == Some(&0)
+            && offsets.last() == Some(&values.len())
+            && offsets.windows(2).all(|pair| pair[0] <= pair[1]);
+        if !well_formed {
+            return Err(RksError::InvalidParameter {
+                name: Param::Rows,
+                reason: format!(
+                    "sparse rows need offsets rising from 0 to the number of entries, one column \
+                     per value ({} offsets, {} columns, {} values)",
+                    offsets.len(),
+                    columns.len(),
+                    values.len()
+                ),
+            });
+        }
+        let rows = offsets.len() - 1;
+        let mut stats = ScalerStats::new(dim);
+        stats.count = rows as u64;
+        let mut entries = vec![0usize; dim];
+        for (k, (&c, &v)) in columns.iter().zip(values).enumerate() {
+            let c = c as usize;
+            let row = || offsets.partition_point(|&o| o <= k) - 1;
+            if c >= dim {
+                return Err(RksError::WrongInputDim {
+                    expected: dim,
+                    found: c + 1,
+                });
+            }
+            if !v.is_finite() {
+                return Err(RksError::NonFiniteInput {
+                    row: row(),
+                    col: c,
+                    value: v,
+                });
+            }
+            stats.min[c] = stats.min[c].min(v);
+            stats.max[c] = stats.max[c].max(v);
+            entries[c] += 1;
+        }
+        // A column with fewer entries than rows holds a zero.
+        for ((lo, hi), &n) in stats.min.iter_mut().zip(&mut stats.max).zip(&entries) {
+            if n < rows {
+                (*lo, *hi) = (lo.min(0.0), hi.max(0.0));
+            }
+        }
+        stats.finish(kind)
+    }
+
+    /// True when the scaling maps 0 to 0 in every column (no offset), so that sparse rows stay
+    /// sparse once scaled.
+    pub fn keeps_zeros(&self) -> bool {
+        self.offset.iter().all(|&o| o == 0.0)
     }
 
     /// The scaler that leaves `dim` columns unchanged.
@@ -484,6 +594,105 @@ fn all_finite_fast<F: Element>(x: &ArrayView2<'_, F>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The non-zero entries of the rows of `x` (offsets, columns, values).
+    fn entries(x: &Array2<f64>) -> (Vec<usize>, Vec<u32>, Vec<f64>) {
+        let (mut offsets, mut columns, mut values) = (vec![0], Vec::new(), Vec::new());
+        for row in x.rows() {
+            for (c, &v) in row.iter().enumerate().filter(|(_, v)| **v != 0.0) {
+                columns.push(c as u32);
+                values.push(v);
+            }
+            offsets.push(values.len());
+        }
+        (offsets, columns, values)
+    }
+
+    #[test]
+    fn max_abs_divides_by_the_largest_magnitude_and_keeps_zeros() {
+        let x = ndarray::array![[0.0, -4.0, 0.0, 3.0], [2.0, 1.0, 0.0, 3.0]];
+        let scaler = Scaler::fit(x.view(), ScalerKind::MaxAbs).unwrap();
+        assert_eq!(scaler.offset(), &[0.0; 4]);
+        assert_eq!(scaler.scale(), &[0.5, 0.25, 1.0, 1.0 / 3.0]);
+        assert!(scaler.keeps_zeros());
+        let scaled = scaler.transform(x.view()).unwrap();
+        assert_eq!(scaled.row(0).to_vec(), vec![0.0, -1.0, 0.0, 1.0]);
+        assert!(
+            !Scaler::fit(x.view(), ScalerKind::MinMax)
+                .unwrap()
+                .keeps_zeros()
+        );
+    }
+
+    #[test]
+    fn sparse_statistics_give_the_dense_scaler() {
+        // Columns: non-negative with zeros, negative values, no zero at all, never set, one
+        // entry; and an empty row.
+        let x = ndarray::array![
+            [0.0, -3.0, 5.0, 0.0, 0.0],
+            [2.0, 0.0, 7.0, 0.0, 0.0],
+            [0.0, 0.0, 0.0, 0.0, 0.0],
+            [1.0, 4.0, 6.0, 0.0, 1e-300],
+        ];
+        let (offsets, columns, values) = entries(&x);
+        for kind in [ScalerKind::MinMax, ScalerKind::MaxAbs, ScalerKind::Identity] {
+            let sparse = Scaler::fit_sparse(5, &offsets, &columns, &values, kind).unwrap();
+            assert_eq!(sparse, Scaler::fit(x.view(), kind).unwrap(), "{kind:?}");
+        }
+        // Without the empty row, column 2 has no zero: its min–max offset is 5.
+        let top = x.slice(ndarray::s![..2, ..]).to_owned();
+        let (offsets, columns, values) = entries(&top);
+        let minmax =
+            Scaler::fit_sparse(5, &offsets, &columns, &values, ScalerKind::MinMax).unwrap();
+        assert_eq!(minmax, Scaler::fit(top.view(), ScalerKind::MinMax).unwrap());
+        assert_eq!(minmax.offset()[2], 5.0);
+        assert!(!minmax.keeps_zeros());
+    }
+
+    #[test]
+    fn sparse_statistics_refuse_bad_entries() {
+        let standard = Scaler::fit_sparse(2, &[0, 1], &[0], &[1.0], ScalerKind::Standard);
+        assert!(
+            standard
+                .unwrap_err()
+                .to_string()
+                .contains("makes sparse rows dense")
+        );
+        let cases: [(&[usize], &[u32], &[f64]); 4] = [
+            (&[0, 2], &[0], &[1.0]),
+            (&[1, 1], &[0], &[1.0]),
+            (&[0, 1, 0], &[0], &[1.0]),
+            (&[], &[], &[]),
+        ];
+        for (offsets, columns, values) in cases {
+            let e =
+                Scaler::fit_sparse(2, offsets, columns, values, ScalerKind::MaxAbs).unwrap_err();
+            assert!(
+                e.to_string().contains("offsets rising from 0"),
+                "{offsets:?}: {e}"
+            );
+        }
+        let e = Scaler::fit_sparse(2, &[0, 1], &[2], &[1.0], ScalerKind::MaxAbs).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                RksError::WrongInputDim {
+                    expected: 2,
+                    found: 3
+                }
+            ),
+            "{e}"
+        );
+        let e = Scaler::fit_sparse(2, &[0, 1, 2], &[0, 1], &[1.0, f64::NAN], ScalerKind::MaxAbs)
+            .unwrap_err();
+        assert!(
+            matches!(e, RksError::NonFiniteInput { row: 1, col: 1, .. }),
+            "{e}"
+        );
+        // No rows: the dense fit's error.
+        let e = Scaler::fit_sparse(2, &[0], &[], &[], ScalerKind::MaxAbs).unwrap_err();
+        assert!(e.to_string().contains("zero rows"), "{e}");
+    }
     use ndarray::{Array2, array, s};
 
     fn sample() -> Array2<f64> {

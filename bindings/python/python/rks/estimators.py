@@ -168,7 +168,7 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
         The SVM's cost; None chooses it (stratified 3-fold cross-validation over
         0.01 … 100 with model selection, else 1.0). A given C is kept.
     scaler : str, default "minmax"
-        "minmax", "standard" or "none".
+        "minmax", "standard", "maxabs" (x / max |x|: zeros stay zero) or "none".
     model_selection : bool, default True
         Search σ (×1/8 … ×4 the median heuristic) and λ by exact leave-one-out inside ``fit``,
         and the SVM's C by cross-validation.
