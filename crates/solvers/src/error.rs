@@ -56,6 +56,12 @@ pub enum Param {
     Cs,
     /// The solvers the model selection chooses among.
     Solvers,
+    /// The input scaling.
+    Scaler,
+    /// The feature map.
+    Map,
+    /// The task (classification or regression).
+    Task,
 }
 
 impl Param {
@@ -74,6 +80,9 @@ impl Param {
             Param::Solver => "solver",
             Param::Labels => "labels",
             Param::C => "c",
+            Param::Scaler => "scaler",
+            Param::Map => "map",
+            Param::Task => "task",
             Param::Eps => "eps",
             Param::MaxEpochs => "max_epochs",
             Param::Bias => "bias",

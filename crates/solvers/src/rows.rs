@@ -135,6 +135,42 @@ impl<F: Element> SparseRows<F> {
         Ok(rows)
     }
 
+    /// The rows of `data` scaled by `scaler`, which must map 0 to 0 ([`Scaler::keeps_zeros`]):
+    /// each entry (x − 0)·scale in f64, rounded once to `F`; entries that scale to zero (a
+    /// column weighed 0) are left out.
+    pub fn scaled_entries(scaler: &Scaler, data: &rks_data::SparseDataset) -> Result<Self> {
+        if scaler.dim() != data.n_features() {
+            return Err(SolversError::DimensionMismatch {
+                what: "input columns",
+                expected: scaler.dim(),
+                found: data.n_features(),
+            });
+        }
+        if !scaler.keeps_zeros() {
+            return Err(crate::error::invalid(
+                crate::error::Param::Scaler,
+                "the scaler shifts zeros, which would make sparse rows dense",
+            ));
+        }
+        let mut rows = Self::empty(data.n_features())?;
+        rows.columns.reserve_exact(data.non_zeros());
+        rows.values.reserve_exact(data.non_zeros());
+        rows.offsets.reserve_exact(data.n_rows());
+        let scale = scaler.scale();
+        for i in 0..data.n_rows() {
+            let (columns, values) = data.row(i);
+            for (&c, &v) in columns.iter().zip(values) {
+                let scaled = F::from_f64_lossy(v * scale[c as usize]);
+                if scaled != F::zero() {
+                    rows.columns.push(c);
+                    rows.values.push(scaled);
+                }
+            }
+            rows.offsets.push(rows.columns.len());
+        }
+        Ok(rows)
+    }
+
     fn empty(dim: usize) -> Result<Self> {
         if u32::try_from(dim).is_err() {
             return Err(SolversError::EmptyInput(format!(

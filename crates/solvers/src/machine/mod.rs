@@ -24,6 +24,7 @@ pub mod partial;
 pub mod relevance;
 pub mod select;
 mod solver_choice;
+mod sparse;
 mod stream;
 
 use ndarray::{Array1, Array2};

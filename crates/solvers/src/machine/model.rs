@@ -232,10 +232,26 @@ impl KernelMachine {
             raw.slice_axis_mut(Axis(0), (start..start + rows).into())
                 .assign(&scores);
         }
-        Ok(match &self.labels {
+        Ok(self.scores_of(raw))
+    }
+
+    /// The decision values of raw scores XW + b: per-class scores for a classifier.
+    pub(super) fn scores_of(&self, raw: Array2<f64>) -> Array2<f64> {
+        match &self.labels {
             Some(labels) => class_scores(raw, labels.n_classes()),
             None => raw,
-        })
+        }
+    }
+
+    /// The labels (classification) or values (regression) of decision values.
+    pub(super) fn predictions_of(&self, scores: &Array2<f64>) -> Array1<f64> {
+        match &self.labels {
+            Some(labels) => argmax_rows(scores)
+                .into_iter()
+                .map(|k| labels.label(k))
+                .collect(),
+            None => scores.column(0).to_owned(),
+        }
     }
 
     /// The right factor of the scores, packed (made on the first call): K_mm^{+1/2}·W for a
@@ -267,13 +283,7 @@ impl KernelMachine {
     /// Predicted labels (classification, as the original label values) or values (regression).
     pub fn predict<'a>(&self, x: impl AsArray<'a, f64, Ix2>) -> Result<Array1<f64>> {
         let scores = self.decision_function(x)?;
-        Ok(match &self.labels {
-            Some(labels) => argmax_rows(&scores)
-                .into_iter()
-                .map(|k| labels.label(k))
-                .collect(),
-            None => scores.column(0).to_owned(),
-        })
+        Ok(self.predictions_of(&scores))
     }
 
     /// Checks the parts agree with each other (used after loading untrusted bytes).

@@ -1,0 +1,347 @@
+//! Rows held as their non-zero entries ([`SparseDataset`]): the linear SVM fitted on them, and
+//! any model's scores of them.
+//!
+//! Wide, sparse files (text as bags of words: tens of thousands to millions of columns, a few
+//! dozen non-zeros a row) may not fit in memory dense at all, and on them the linear model is
+//! the one to fit (Fan et al., "LIBLINEAR: A Library for Large Linear Classification", JMLR 9,
+//! 2008): [`KernelMachineValidParams::fit_sparse`] fits the linear map's SVM by dual coordinate
+//! descent on the rows' entries (a step costs a row's non-zeros, not d), with C chosen by the
+//! same stratified cross-validation as the kernel SVM's, on a seeded sample of the rows. The
+//! scaling must keep zeros at zero: min–max when every column's minimum is 0 (non-negative
+//! columns that hold a zero, the case of counts and tf-idf: the same scaler the dense fit would
+//! learn), else max |x| with a note; standard scaling is refused (it centres, which would make
+//! the rows dense).
+//!
+//! [`KernelMachine::decision_function_sparse`] scores sparse rows with any model: a linear
+//! map's model by the rows' entries directly (x·W over the non-zeros, plus the constant that
+//! the scaler's offsets give), any other map's by laying out a block of rows dense at a time.
+
+use std::time::Instant;
+
+use ndarray::{Array1, Array2, Axis};
+use rand::SeedableRng;
+use rks::scaler::{Scaler, ScalerKind};
+use rks::{AnyMap, Bandwidth, Kernel, MapKind};
+use rks_data::SparseDataset;
+
+use super::select::{SelectionReport, SolverTrial};
+use super::{KernelMachine, KernelMachineValidParams, Solver, Task};
+use crate::cv::{Targets, svm_path_scores};
+use crate::error::{Param, Result, SolversError, invalid};
+use crate::folds::assign_folds;
+use crate::labels::{LabelMap, signed_one_hot};
+use crate::rows::SparseRows;
+use crate::task::SolverKind;
+
+impl KernelMachineValidParams {
+    /// Fits the linear SVM on rows held as their non-zero entries (see the
+    /// [module documentation](self)): classification only, with the linear map
+    /// ([`MapKind::Linear`]; the kernel is then the linear one and σ = 1). With model selection
+    /// on, C is cross-validated on [`Selection::folds`](super::Selection::folds) stratified folds
+    /// of at most [`Selection::search_rows`](super::Selection::search_rows) rows drawn with the
+    /// seed, over [`Selection::cs`](super::Selection::cs) (a given C when that grid is empty).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use rks::MapKind;
+    /// use rks_data::SparseDataset;
+    /// use rks_solvers::machine::{KernelMachineParams, Task};
+    ///
+    /// // Eight rows of 1,000 columns: class 1 uses column 3, class 0 column 700.
+    /// let mut offsets = vec![0];
+    /// let (mut columns, mut values, mut y) = (vec![], vec![], vec![]);
+    /// for i in 0..8 {
+    ///     columns.push(if i % 2 == 1 { 3 } else { 700 });
+    ///     values.push(1.0 + i as f64);
+    ///     offsets.push(columns.len());
+    ///     y.push((i % 2) as f64);
+    /// }
+    /// let data = SparseDataset::new(1000, offsets, columns, values, y.into())?;
+    /// let params = KernelMachineParams::default()
+    ///     .task(Task::Classification)
+    ///     .map(MapKind::Linear)
+    ///     .selection(None)
+    ///     .check()?;
+    /// let (model, _) = params.fit_sparse(&data)?;
+    /// assert_eq!(model.predict_sparse(&data)?, data.y);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fit_sparse(
+        &self,
+        data: &SparseDataset,
+    ) -> Result<(KernelMachine, Option<SelectionReport>)> {
+        let start = Instant::now();
+        if data.n_rows() == 0 {
+            return Err(SolversError::EmptyInput("no training rows".into()));
+        }
+        if data.n_features() == 0 {
+            return Err(SolversError::EmptyInput("the rows have no columns".into()));
+        }
+        if self.task != Task::Classification {
+            return Err(invalid(
+                Param::Task,
+                "a fit on sparse rows is the linear SVM, a classifier: a regression needs the \
+                 rows dense",
+            ));
+        }
+        if self.map_kind() != MapKind::Linear {
+            return Err(invalid(
+                Param::Map,
+                format!(
+                    "a fit on sparse rows takes the linear map; the {} map needs the rows dense",
+                    rks::Named::name(&self.map_kind())
+                ),
+            ));
+        }
+        let (c, loss) = match (&self.solver, &self.selection) {
+            (Solver::Svm { c, loss }, _) => (*c, *loss),
+            (Solver::Ridge { .. }, Some(_)) => match Solver::default_of(SolverKind::Svm) {
+                Solver::Svm { c, loss } => (c, loss),
+                Solver::Ridge { .. } => unreachable!("the SVM's default is the SVM"),
+            },
+            (Solver::Ridge { .. }, None) => {
+                return Err(invalid(
+                    Param::Solver,
+                    "a fit on sparse rows is the linear SVM: ridge needs the rows dense",
+                ));
+            }
+        };
+        let (labels, classes) = LabelMap::fit(data.y.view())?;
+        let mut notes = Vec::new();
+        let scaler = self.sparse_scaler(data, &mut notes)?;
+        let rows = SparseRows::<f32>::scaled_entries(&scaler, data)?;
+        let mut linear = self.clone();
+        linear.map = linear
+            .map
+            .kind(MapKind::Linear)
+            .kernel(Kernel::Linear)
+            .bandwidth(Bandwidth::Sigma(1.0));
+        linear.solver = Solver::Svm { c, loss };
+        let d = data.n_features();
+        let (c, report) = match &self.selection {
+            Some(selection) => {
+                let (c, c_trials, note) =
+                    linear.sparse_c(selection, &rows, &labels, &classes, (c, loss))?;
+                notes.push(note);
+                notes.push(format!(
+                    "{} rows of {d} columns, {:.3} % non-zero once scaled: the linear SVM on \
+                     the rows' entries",
+                    data.n_rows(),
+                    100.0 * rows.non_zeros() as f64 / (data.n_rows() as f64 * d as f64)
+                ));
+                let report = SelectionReport {
+                    median_sigma: f64::NAN,
+                    sigma_trials: Vec::new(),
+                    walk_trials: Vec::new(),
+                    final_trials: Vec::new(),
+                    sigma: 1.0,
+                    lambda: None,
+                    c: Some(c),
+                    c_trials,
+                    solver_trials: Vec::new(),
+                    svm_sigma_trials: Vec::new(),
+                    n_frequencies: d,
+                    method: "the linear SVM on sparse rows, C by cross-validation".into(),
+                    notes,
+                    relevance: None,
+                    map_trials: Vec::new(),
+                    seconds: 0.0,
+                };
+                (c, Some(report))
+            }
+            None => (c, None),
+        };
+        let prepared = linear.prepare(scaler, Some(labels), 1.0, d, None)?;
+        let model = linear.fit_svm(prepared, &rows, &classes, (c, loss), 1.0)?;
+        let report = report.map(|mut r| {
+            r.seconds = start.elapsed().as_secs_f64();
+            r
+        });
+        Ok((model, report))
+    }
+
+    /// The scaler of sparse rows: the one asked for when it keeps zeros at zero, else (min–max
+    /// of columns that would shift) max |x|, said in `notes`.
+    fn sparse_scaler(&self, data: &SparseDataset, notes: &mut Vec<String>) -> Result<Scaler> {
+        let fit = |kind| {
+            Scaler::fit_sparse(
+                data.n_features(),
+                data.offsets(),
+                data.columns(),
+                data.values(),
+                kind,
+            )
+        };
+        let mut scaler = fit(self.scaler_kind())?;
+        if !scaler.keeps_zeros() {
+            let shifted = scaler.offset().iter().filter(|&&o| o != 0.0).count();
+            notes.push(format!(
+                "scaling: min–max would shift the zeros of {shifted} columns (negative values, \
+                 or no zero) and make the rows dense: each column divided by its largest \
+                 magnitude instead (maxabs)"
+            ));
+            scaler = fit(ScalerKind::MaxAbs)?;
+        }
+        match self.input_weights() {
+            Some(weights) => Ok(scaler.reweighted(weights)?),
+            None => Ok(scaler),
+        }
+    }
+
+    /// C by `selection`'s stratified folds on at most `search_rows` rows of `rows` drawn with
+    /// the seed (the given C when the grid is empty): the C, its trials and a note.
+    fn sparse_c(
+        &self,
+        selection: &super::Selection,
+        rows: &SparseRows<f32>,
+        labels: &LabelMap,
+        classes: &[usize],
+        (c, loss): (f64, crate::svm::SvmLoss),
+    ) -> Result<(f64, Vec<SolverTrial>, String)> {
+        let k = selection.folds;
+        let count = rows.n_rows().min(selection.search_rows);
+        if selection.cs.is_empty() {
+            return Ok((c, Vec::new(), format!("C = {c} given: not searched")));
+        }
+        if count < 2 * k {
+            return Ok((
+                c,
+                Vec::new(),
+                format!(
+                    "C = {c}: {count} rows are too few for {k}-fold cross-validation, not searched"
+                ),
+            ));
+        }
+        let picked = seeded_rows(rows.n_rows(), count, self.seed());
+        let sampled: Vec<usize> = picked.iter().map(|&i| classes[i]).collect();
+        let class_of: Vec<f64> = sampled.iter().map(|&c| c as f64).collect();
+        let folds = assign_folds(&class_of, k, true, self.seed());
+        let y = signed_one_hot(&sampled, labels.n_classes());
+        let targets = Targets {
+            y: y.view(),
+            classes: Some((&sampled, labels.n_classes())),
+        };
+        let cs = &selection.cs;
+        let (scores, best) = svm_path_scores(
+            &rows.select(&picked),
+            targets,
+            &folds,
+            k,
+            cs,
+            &self.svm_params(c, loss),
+        )?;
+        let best = best.ok_or_else(|| invalid(Param::Cs, "the C grid is empty"))?;
+        let trials = cs
+            .iter()
+            .zip(&scores)
+            .map(|(&value, &score)| SolverTrial {
+                solver: SolverKind::Svm,
+                sigma: 1.0,
+                value,
+                score,
+                rows: count,
+                n_frequencies: rows.dim(),
+                folds: k,
+                linear: true,
+            })
+            .collect();
+        let note = format!(
+            "C = {} had the best {k}-fold cross-validated error ({:.2} %) on {count} sampled rows, \
+             warm-started along increasing C",
+            cs[best],
+            100.0 * scores[best].error.unwrap_or(f64::NAN)
+        );
+        Ok((cs[best], trials, note))
+    }
+}
+
+/// `count` of `n` row indices drawn with `seed` (ChaCha8, portable), in increasing order.
+fn seeded_rows(n: usize, count: usize, seed: u64) -> Vec<usize> {
+    if count >= n {
+        return (0..n).collect();
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut picked = rand::seq::index::sample(&mut rng, n, count).into_vec();
+    picked.sort_unstable();
+    picked
+}
+
+/// Rows laid out dense per block when a model's map needs them so.
+const DENSE_BLOCK_BYTES: usize = 64 << 20;
+
+impl KernelMachine {
+    /// [`decision_function`](Self::decision_function) of rows held as their non-zero entries.
+    /// A linear map's model sums over each row's entries (in column order, in f64: the same
+    /// bits for any thread count); any other map's lays the rows out dense a block at a time
+    /// (at most 64 MiB of them) and scores them as dense rows.
+    pub fn decision_function_sparse(&self, data: &SparseDataset) -> Result<Array2<f64>> {
+        if data.n_features() != self.input_dim() {
+            return Err(SolversError::DimensionMismatch {
+                what: "input columns",
+                expected: self.input_dim(),
+                found: data.n_features(),
+            });
+        }
+        let AnyMap::Linear(map) = self.map() else {
+            return self.decision_function_dense_blocks(data);
+        };
+        let m = self.weights().ncols();
+        // w_c·s_c/σ per column and output, and the constant −Σ_c o_c·s_c·w_c/σ + b.
+        let inv_sigma = 1.0 / map.sigma();
+        let (offset, scale) = (self.scaler().offset(), self.scaler().scale());
+        let mut folded = self.weights().clone();
+        let mut constant = self.intercept().clone();
+        for (c, mut row) in folded.axis_iter_mut(Axis(0)).enumerate() {
+            let factor = scale[c] * inv_sigma;
+            row.mapv_inplace(|w| w * factor);
+            if offset[c] != 0.0 {
+                constant.scaled_add(-offset[c], &row);
+            }
+        }
+        let mut raw = Array2::zeros((data.n_rows(), m));
+        for (i, mut out) in raw.axis_iter_mut(Axis(0)).enumerate() {
+            let (columns, values) = data.row(i);
+            for (k, o) in out.iter_mut().enumerate() {
+                let sum = columns.iter().zip(values).fold(0.0f64, |acc, (&c, &v)| {
+                    v.mul_add(folded[[c as usize, k]], acc)
+                });
+                *o = sum + constant[k];
+            }
+        }
+        Ok(self.scores_of(raw))
+    }
+
+    /// Predicted labels or values of rows held as their non-zero entries (see
+    /// [`decision_function_sparse`](Self::decision_function_sparse)).
+    pub fn predict_sparse(&self, data: &SparseDataset) -> Result<Array1<f64>> {
+        let scores = self.decision_function_sparse(data)?;
+        Ok(self.predictions_of(&scores))
+    }
+
+    /// The dense scores of sparse rows, a block of rows laid out dense at a time.
+    fn decision_function_dense_blocks(&self, data: &SparseDataset) -> Result<Array2<f64>> {
+        let d = data.n_features();
+        let block = (DENSE_BLOCK_BYTES / (8 * d.max(1))).max(1);
+        let mut out: Option<Array2<f64>> = None;
+        let mut dense = Array2::<f64>::zeros((block.min(data.n_rows()), d));
+        for start in (0..data.n_rows()).step_by(block) {
+            let end = (start + block).min(data.n_rows());
+            let mut rows = dense.slice_axis_mut(Axis(0), (..end - start).into());
+            rows.fill(0.0);
+            for (i, mut row) in rows.axis_iter_mut(Axis(0)).enumerate() {
+                let (columns, values) = data.row(start + i);
+                for (&c, &v) in columns.iter().zip(values) {
+                    row[c as usize] = v;
+                }
+            }
+            let scores = self.decision_function(rows.view())?;
+            out.get_or_insert_with(|| Array2::zeros((data.n_rows(), scores.ncols())))
+                .slice_axis_mut(Axis(0), (start..end).into())
+                .assign(&scores);
+        }
+        match out {
+            Some(out) => Ok(out),
+            None => self.decision_function(Array2::<f64>::zeros((0, d)).view()),
+        }
+    }
+}
