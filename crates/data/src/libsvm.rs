@@ -578,10 +578,12 @@ impl<R> std::fmt::Debug for LibsvmChunks<R> {
 /// After the last chunk or an error, `next` keeps returning `None`.
 impl<R: BufRead> std::iter::FusedIterator for LibsvmChunks<R> {}
 
-impl<R: BufRead> Iterator for LibsvmChunks<R> {
-    type Item = Result<Dataset, DataError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<R: BufRead> LibsvmChunks<R> {
+    /// The next chunk, as `take` lays out the rows read.
+    fn next_chunk<T>(
+        &mut self,
+        take: fn(&mut Rows, &str) -> Result<T, DataError>,
+    ) -> Option<Result<T, DataError>> {
         if self.done {
             return None;
         }
@@ -601,11 +603,72 @@ impl<R: BufRead> Iterator for LibsvmChunks<R> {
             });
         }
         self.rows_read += n;
-        let chunk = self.rows.take_dataset(self.lines.name());
+        let chunk = take(&mut self.rows, self.lines.name());
         if chunk.is_err() {
             self.done = true;
         }
         Some(chunk)
+    }
+}
+
+impl<R: BufRead> Iterator for LibsvmChunks<R> {
+    type Item = Result<Dataset, DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_chunk(Rows::take_dataset)
+    }
+}
+
+/// [`LibsvmChunks`] whose chunks hold their rows' non-zero entries ([`SparseDataset`]): the
+/// chunked reading of files too wide for dense chunks. The same rules and errors.
+///
+/// ```
+/// use rks_data::libsvm::LibsvmSparseChunks;
+///
+/// let text = "1 1:1\n0 90000:2\n\n1 3:3\n";
+/// let chunks = LibsvmSparseChunks::new(text.as_bytes(), "memory", 90_000, 2)?;
+/// let entries: Vec<usize> = chunks.map(|c| c.map(|d| d.non_zeros())).collect::<Result<_, _>>()?;
+/// assert_eq!(entries, vec![2, 1]);
+/// # Ok::<(), rks_data::DataError>(())
+/// ```
+#[derive(Debug)]
+pub struct LibsvmSparseChunks<R = BufReader<File>>(LibsvmChunks<R>);
+
+impl LibsvmSparseChunks<BufReader<File>> {
+    /// Opens `path` for chunked reading.
+    pub fn open(
+        path: impl AsRef<Path>,
+        n_features: usize,
+        chunk_rows: usize,
+    ) -> Result<Self, DataError> {
+        let (reader, name) = open(path.as_ref())?;
+        Self::new(reader, &name, n_features, chunk_rows)
+    }
+}
+
+impl<R: BufRead> LibsvmSparseChunks<R> {
+    /// Chunked reading from any buffered reader; `source_name` is used in error messages.
+    /// `chunk_rows` must be at least 1.
+    pub fn new(
+        reader: R,
+        source_name: &str,
+        n_features: usize,
+        chunk_rows: usize,
+    ) -> Result<Self, DataError> {
+        let mut chunks = LibsvmChunks::new(reader, source_name, n_features, chunk_rows)?;
+        chunks.rows = Rows::sparse(Some(n_features));
+        Ok(Self(chunks))
+    }
+}
+
+/// After the last chunk or an error, `next` keeps returning `None`.
+impl<R: BufRead> std::iter::FusedIterator for LibsvmSparseChunks<R> {}
+
+impl<R: BufRead> Iterator for LibsvmSparseChunks<R> {
+    type Item = Result<SparseDataset, DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next_chunk(Rows::take_sparse)
     }
 }
 
@@ -743,6 +806,41 @@ mod tests {
         let d = read(text.as_bytes(), "t", Some(4)).unwrap_err();
         assert_eq!(e.to_string(), d.to_string());
         assert!(e.to_string().starts_with("t:3:"), "{e}");
+    }
+
+    #[test]
+    fn sparse_chunks_hold_the_dense_chunks_rows() {
+        let text = "1 1:1 3:2\n\n0 2:-1 4:0.5 # c\n2\n1 4:3\n0 1:7\n";
+        for chunk_rows in 1..=6 {
+            let dense: Vec<Dataset> = LibsvmChunks::new(text.as_bytes(), "t", 4, chunk_rows)
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let sparse: Vec<Dataset> = LibsvmSparseChunks::new(text.as_bytes(), "t", 4, chunk_rows)
+                .unwrap()
+                .map(|c| c.unwrap().to_dense().unwrap())
+                .collect();
+            assert_eq!(dense, sparse, "{chunk_rows}");
+        }
+        let bad = "1 1:1\n0 2:2\n1 5:1\n";
+        fn errors(mut chunks: impl Iterator<Item = Result<(), DataError>>) -> String {
+            chunks.find_map(Result::err).unwrap().to_string()
+        }
+        let dense = errors(
+            &mut LibsvmChunks::new(bad.as_bytes(), "t", 4, 2)
+                .unwrap()
+                .map(|c| c.map(drop)),
+        );
+        let sparse = errors(
+            &mut LibsvmSparseChunks::new(bad.as_bytes(), "t", 4, 2)
+                .unwrap()
+                .map(|c| c.map(drop)),
+        );
+        assert_eq!(dense, sparse);
+        assert!(dense.starts_with("t:3:3:"), "{dense}");
+        let mut empty = LibsvmSparseChunks::new("".as_bytes(), "t", 4, 2).unwrap();
+        assert!(matches!(empty.next(), Some(Err(DataError::NoRows { .. }))));
+        assert!(empty.next().is_none());
     }
 
     #[test]
