@@ -52,8 +52,8 @@ pub fn run(args: &EvalArgs, json: bool) -> Result<()> {
     let model = machine::load(&args.model)?;
     let source = Source::new(&args.test, &args.read)?.or_features(model.input_dim());
     let mut tally = ScoreTally::new(model.task());
-    let done = stream(&model, &source, CHUNK_ROWS, |chunk, p| {
-        tally.add(chunk.y.view(), p.view());
+    let done = stream(&model, &source, CHUNK_ROWS, |y, p| {
+        tally.add(y.view(), p.view());
         Ok(())
     })?;
     let seconds = done.predict_time.as_secs_f64();

@@ -4,9 +4,9 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use rks::MapKind;
 use rks::Named;
-use rks_data::DataError;
+use rks::{Kernel, MapKind};
+use rks_data::{DataError, SparseDataset};
 use rks_solvers::machine::{DEFAULT_FREQUENCIES, Selection, SelectionReport, SolverTrial, Trial};
 use rks_solvers::{SolverKind, SolversError, StreamedFit};
 use serde::Serialize;
@@ -18,7 +18,8 @@ use crate::machine::{self, ModelSummary, Recipe};
 use crate::metrics::Score;
 use crate::progress::step;
 use crate::report::{Report, emit, fmt_duration};
-use rks_solvers::task::TaskInference;
+use rks_solvers::Task;
+use rks_solvers::task::{TaskInference, infer_task};
 
 /// What `rks fit` prints.
 #[derive(Debug, Serialize)]
@@ -41,6 +42,10 @@ pub struct FitReport {
     /// Rows per chunk when the file was streamed (`--stream`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chunk_rows: Option<usize>,
+    /// How the rows were held when not dense, and why: a LIBSVM file fitted by the linear SVM
+    /// on its rows' non-zero entries (`--map linear`, or rows too large to hold dense).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sparse: Option<String>,
     /// What model selection searched and chose (absent with `--no-select`; with `--stream`
     /// absent when σ is given, and without the map's and the solver's choice).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,6 +58,9 @@ impl Report for FitReport {
         writeln!(out, "  training rows    {}", self.model.train_rows)?;
         if let Some(rows) = self.chunk_rows {
             writeln!(out, "  streamed         in chunks of {rows} rows")?;
+        }
+        if let Some(sparse) = &self.sparse {
+            writeln!(out, "  rows held        {sparse}")?;
         }
         writeln!(
             out,
@@ -86,13 +94,22 @@ pub fn write_selection(out: &mut dyn Write, s: &SelectionReport) -> io::Result<(
         Some(e) => format!("leave-one-out error {:.2} %", 100.0 * e),
         None => format!("leave-one-out RMSE {:.4}", t.score.mse.sqrt()),
     };
-    writeln!(
-        out,
-        "  model selection  {} in {} (median-heuristic σ = {:.4})",
-        s.method,
-        fmt_duration(s.seconds),
-        s.median_sigma
-    )?;
+    if s.median_sigma.is_nan() {
+        writeln!(
+            out,
+            "  model selection  {} in {}",
+            s.method,
+            fmt_duration(s.seconds)
+        )?;
+    } else {
+        writeln!(
+            out,
+            "  model selection  {} in {} (median-heuristic σ = {:.4})",
+            s.method,
+            fmt_duration(s.seconds),
+            s.median_sigma
+        )?;
+    }
     // The grid's trials, then the walk's (marked), one line each.
     let grid = s.sigma_trials.iter().map(|t| ("", t));
     for (mark, t) in grid.chain(s.walk_trials.iter().map(|t| ("walk: ", t))) {
@@ -200,15 +217,67 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     if args.stream {
         return run_streamed(args, &recipe, source, json);
     }
-    let (data, read_time) = step("reading", || source.read());
-    let data = data?;
+    // A LIBSVM file of classes may be fitted on its rows' entries by the linear SVM (see
+    // `run_sparse`): with --map linear when its rows are sparse, or whenever its rows dense do
+    // not fit in memory.
+    let sparse_ok = source.is_libsvm()
+        && args.map.is_none_or(|m| m == MapKind::Linear)
+        && recipe
+            .solver
+            .as_ref()
+            .is_none_or(|s| s.kind() == SolverKind::Svm);
+    let (data, read_time) = if sparse_ok && args.map == Some(MapKind::Linear) {
+        let (data, read_time) = step("reading", || source.read_sparse());
+        match data? {
+            Some(data) if is_classification(&recipe, &data.y) && rows_are_sparse(&data) => {
+                let why = "--map linear on sparse rows".to_string();
+                return run_sparse(args, recipe, data, read_time, why, json);
+            }
+            // Dense rows, or a regression: the in-memory fit, as a CSV file's.
+            Some(data) => (data.to_dense()?, read_time),
+            None => return Err(CliError::usage("only LIBSVM files are read sparse")),
+        }
+    } else {
+        let (data, read_time) = step("reading", || source.read());
+        match data {
+            Err(CliError::Read(DataError::OutOfMemory {
+                bytes, available, ..
+            })) if sparse_ok => {
+                let why = format!(
+                    "the rows dense would take {:.1} GB, more than half of the {:.1} GB of \
+                     memory available",
+                    bytes as f64 / 1e9,
+                    available as f64 / 1e9
+                );
+                return sparse_instead(args, recipe, &source, why, json);
+            }
+            data => (data?, read_time),
+        }
+    };
     // Without a solver flag, an in-memory classification fit chooses between ridge and the SVM
     // by the same cross-validation on the σ search's sampled rows at ridge's grown n.
     if recipe.solver.is_none() {
         recipe.selection = recipe.selection.take().map(Selection::choosing_solvers);
     }
-    let (fitted, fit_time) = step("fitting", || recipe.fit_with_report(&data, &args.train));
-    let (model, selection) = fitted?;
+    let params = recipe.params(data.y.view())?;
+    let (fitted, fit_time) = step("fitting", || {
+        params.fit_with_report(data.x.view(), data.y.view())
+    });
+    let (model, selection) = match fitted {
+        Err(SolversError::OutOfMemory {
+            bytes, available, ..
+        }) if sparse_ok && params.task() == Task::Classification => {
+            drop(data);
+            let why = format!(
+                "the fit's copies of the rows dense would take {:.1} GB of the {:.1} GB of \
+                 memory available",
+                bytes as f64 / 1e9,
+                available as f64 / 1e9
+            );
+            return sparse_instead(args, recipe, &source, why, json);
+        }
+        fitted => fitted.map_err(|e| machine::fit_error(&args.train, e))?,
+    };
     machine::save(&model, &args.model)?;
     let predicted = model.predict(data.x.view()).map_err(CliError::compute)?;
     let report = FitReport {
@@ -219,6 +288,87 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
         train_score: Score::compute(model.task(), data.y.view(), predicted.view()),
         train_score_rows: None,
         chunk_rows: None,
+        sparse: None,
+        selection,
+    };
+    emit(&report, json)
+}
+
+/// Whether at most one entry in sixteen is non-zero ([`rks::is_sparse`]).
+fn rows_are_sparse(data: &SparseDataset) -> bool {
+    rks::is_sparse(
+        data.non_zeros(),
+        data.n_rows().saturating_mul(data.n_features()),
+    )
+}
+
+/// Whether the recipe's fit of labels `y` is a classification (given, or inferred).
+fn is_classification(recipe: &Recipe, y: &ndarray::Array1<f64>) -> bool {
+    recipe.task.unwrap_or_else(|| infer_task(y.view())) == Task::Classification
+}
+
+/// The file read again as its rows' entries and fitted by [`run_sparse`] (`why`: what the
+/// dense rows would have taken), or the read's error; a regression cannot be fitted sparse.
+fn sparse_instead(
+    args: &FitArgs,
+    recipe: Recipe,
+    source: &Source,
+    why: String,
+    json: bool,
+) -> Result<()> {
+    let (data, read_time) = step("reading the rows sparse", || source.read_sparse());
+    let Some(data) = data? else {
+        return Err(CliError::usage("only LIBSVM files are read sparse"));
+    };
+    if !is_classification(&recipe, &data.y) {
+        return Err(CliError::data(
+            &args.train,
+            format!(
+                "{why}, and a regression is fitted on the rows dense only: read fewer columns \
+                 (--features) or fewer rows"
+            ),
+        ));
+    }
+    run_sparse(args, recipe, data, read_time, why, json)
+}
+
+/// `rks fit` on a LIBSVM file's rows held as their non-zero entries: the linear map's SVM, C by
+/// cross-validation on a seeded sample
+/// ([`fit_sparse`](rks_solvers::KernelMachineValidParams::fit_sparse)); `why` the rows were
+/// held sparse is reported.
+fn run_sparse(
+    args: &FitArgs,
+    mut recipe: Recipe,
+    data: SparseDataset,
+    read_time: std::time::Duration,
+    why: String,
+    json: bool,
+) -> Result<()> {
+    recipe.map = recipe.map.kind(MapKind::Linear).kernel(Kernel::Linear);
+    if recipe.solver.is_none() {
+        recipe.solver = machine::solver_from_flags(Some(SolverKind::Svm), None, None)?;
+    }
+    let params = recipe.params_for(Task::Classification)?;
+    let (fitted, fit_time) = step("fitting", || params.fit_sparse(&data));
+    let (model, selection) = fitted.map_err(|e| machine::fit_error(&args.train, e))?;
+    machine::save(&model, &args.model)?;
+    let predicted = model.predict_sparse(&data).map_err(CliError::compute)?;
+    let cells = data.n_rows() as f64 * data.n_features() as f64;
+    let report = FitReport {
+        model_path: args.model.clone(),
+        model: ModelSummary::of(&model),
+        read_seconds: read_time.as_secs_f64(),
+        fit_seconds: fit_time.as_secs_f64(),
+        train_score: Score::compute(model.task(), data.y.view(), predicted.view()),
+        train_score_rows: None,
+        chunk_rows: None,
+        sparse: Some(format!(
+            "as their {} non-zero entries ({:.3} % of {} × {}): {why}",
+            data.non_zeros(),
+            100.0 * data.non_zeros() as f64 / cells.max(1.0),
+            data.n_rows(),
+            data.n_features()
+        )),
         selection,
     };
     emit(&report, json)
@@ -282,6 +432,7 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
         train_score: Score::compute(model.task(), y.view(), predicted.view()),
         train_score_rows: Some(y.len()),
         chunk_rows: Some(chunk_rows),
+        sparse: None,
         selection,
     };
     emit(&report, json)

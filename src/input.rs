@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use rks_data::csv::{CsvChunks, CsvOptions, LabelColumn};
-use rks_data::libsvm::{self, LibsvmChunks};
-use rks_data::{DataError, Dataset};
+use rks_data::libsvm::{self, LibsvmChunks, LibsvmSparseChunks};
+use rks_data::{DataError, Dataset, SparseDataset};
 
 use crate::cli::{Format, ReadArgs};
 use crate::error::{CliError, Result};
@@ -25,6 +25,9 @@ enum SourceKind {
 
 /// A stream of chunks of at most a given number of rows.
 pub type Chunks = Box<dyn Iterator<Item = std::result::Result<Dataset, DataError>>>;
+
+/// A stream of chunks of rows held as their non-zero entries.
+pub type SparseChunks = Box<dyn Iterator<Item = std::result::Result<SparseDataset, DataError>>>;
 
 impl Source {
     /// Resolves the reading flags for `path`: the format defaults to CSV for `*.csv` files and
@@ -113,6 +116,41 @@ impl Source {
         Ok(data)
     }
 
+    /// Whether the file is read as LIBSVM (the format that can be read sparse).
+    pub fn is_libsvm(&self) -> bool {
+        matches!(self.kind, SourceKind::Libsvm { .. })
+    }
+
+    /// Reads the whole LIBSVM file as its rows' non-zero entries (`None` for CSV).
+    pub fn read_sparse(&self) -> Result<Option<SparseDataset>> {
+        Ok(match &self.kind {
+            SourceKind::Libsvm { n_features } => {
+                Some(libsvm::read_sparse_path(&self.path, *n_features)?)
+            }
+            SourceKind::Csv(_) => None,
+        })
+    }
+
+    /// Reads the LIBSVM file in chunks of at most `chunk_rows` rows held as their non-zero
+    /// entries (`None` for CSV); the width as for [`chunks`](Self::chunks).
+    pub fn sparse_chunks(
+        &self,
+        chunk_rows: usize,
+    ) -> std::result::Result<Option<SparseChunks>, DataError> {
+        Ok(match &self.kind {
+            SourceKind::Libsvm { n_features } => {
+                let width = match n_features {
+                    Some(d) => *d,
+                    None => libsvm::scan_dims(&self.path)?.1,
+                };
+                Some(Box::new(LibsvmSparseChunks::open(
+                    &self.path, width, chunk_rows,
+                )?))
+            }
+            SourceKind::Csv(_) => None,
+        })
+    }
+
     /// Reads the file in chunks of at most `chunk_rows` rows. LIBSVM needs the width: give it with
     /// [`or_features`](Self::or_features) or `--features`, or the file is scanned once first.
     pub fn chunks(&self, chunk_rows: usize) -> std::result::Result<Chunks, DataError> {
@@ -199,15 +237,21 @@ pub fn read_pair(
 /// Checks that `data` from `path` has `expected` columns; `whose` says where that number comes
 /// from ("the model was fitted on", "the training file has").
 pub fn check_width(path: &Path, data: &Dataset, expected: usize, whose: &str) -> Result<()> {
-    if data.n_features() == expected {
+    check_columns_of(path, data.n_features(), expected, whose)
+}
+
+/// [`check_width`] of a sparse chunk's `columns` against the model's `expected`.
+pub fn check_columns(path: &Path, columns: usize, expected: usize) -> Result<()> {
+    check_columns_of(path, columns, expected, "the model was fitted on")
+}
+
+fn check_columns_of(path: &Path, columns: usize, expected: usize, whose: &str) -> Result<()> {
+    if columns == expected {
         Ok(())
     } else {
         Err(CliError::data(
             path,
-            format!(
-                "{} feature columns, but {whose} {expected}",
-                data.n_features()
-            ),
+            format!("{columns} feature columns, but {whose} {expected}"),
         ))
     }
 }

@@ -1,15 +1,17 @@
 //! The streaming pipeline of the tool: a data file through a saved model, chunk by chunk, in file
 //! order, never holding more than one chunk. `rks predict`, `rks eval` and the training score
-//! of `rks fit --stream` all run on it.
+//! of `rks fit --stream` all run on it. A linear map's model reads a LIBSVM file as chunks of
+//! sparse rows and scores their entries (a chunk of a text file's rows laid out dense could
+//! take gigabytes); every other model reads dense chunks.
 
 use std::time::{Duration, Instant};
 
 use ndarray::Array1;
-use rks_data::Dataset;
+use rks::MapKind;
 use rks_solvers::KernelMachine;
 
 use crate::error::{CliError, Result};
-use crate::input::{Source, check_width};
+use crate::input::{Source, check_columns, check_width};
 use crate::progress::Progress;
 
 /// Rows and time of a streamed prediction.
@@ -21,32 +23,53 @@ pub struct Streamed {
     pub predict_time: Duration,
 }
 
-/// Predicts every row of `source` with `model`, `chunk_rows` at a time, handing each chunk and
-/// its predictions to `sink` in file order.
+/// Predicts every row of `source` with `model`, `chunk_rows` at a time, handing each chunk's
+/// labels (or targets) and its predictions to `sink` in file order.
 pub fn stream(
     model: &KernelMachine,
     source: &Source,
     chunk_rows: usize,
-    mut sink: impl FnMut(&Dataset, &Array1<f64>) -> Result<()>,
+    mut sink: impl FnMut(&Array1<f64>, &Array1<f64>) -> Result<()>,
 ) -> Result<Streamed> {
     let progress = Progress::spinner("predicting");
     let mut done = Streamed::default();
-    for chunk in source.chunks(chunk_rows)? {
-        let chunk = chunk?;
-        check_width(
-            source.path(),
-            &chunk,
-            model.input_dim(),
-            "the model was fitted on",
-        )?;
+    let mut predicted = |y: &Array1<f64>,
+                         predict: &dyn Fn() -> std::result::Result<
+        Array1<f64>,
+        rks_solvers::SolversError,
+    >| {
         let start = Instant::now();
-        let predicted = model
-            .predict(chunk.x.view())
-            .map_err(|e| CliError::data(source.path(), e))?;
+        let p = predict().map_err(|e| CliError::data(source.path(), e))?;
         done.predict_time += start.elapsed();
-        sink(&chunk, &predicted)?;
-        done.rows += chunk.n_rows();
+        sink(y, &p)?;
+        done.rows += y.len();
         progress.set_message(format!("predicted {} rows", done.rows));
+        Ok::<(), CliError>(())
+    };
+    let sparse = match model.map().kind() {
+        MapKind::Linear => source.sparse_chunks(chunk_rows)?,
+        _ => None,
+    };
+    match sparse {
+        Some(chunks) => {
+            for chunk in chunks {
+                let chunk = chunk?;
+                check_columns(source.path(), chunk.n_features(), model.input_dim())?;
+                predicted(&chunk.y, &|| model.predict_sparse(&chunk))?;
+            }
+        }
+        None => {
+            for chunk in source.chunks(chunk_rows)? {
+                let chunk = chunk?;
+                check_width(
+                    source.path(),
+                    &chunk,
+                    model.input_dim(),
+                    "the model was fitted on",
+                )?;
+                predicted(&chunk.y, &|| model.predict(chunk.x.view()))?;
+            }
+        }
     }
     Ok(done)
 }

@@ -215,6 +215,25 @@ pub enum SolversError {
         /// Bytes of memory available (`MemAvailable` of `/proc/meminfo`).
         available: u64,
     },
+    /// A fit on sparse rows would hold per-column statistics and weights beyond the memory the
+    /// system has available (`fit_sparse` checks before it starts).
+    #[error(
+        "a fit on sparse rows of {cols} columns and {outputs} outputs holds about {:.1} GB of \
+         per-column statistics and weights, more than the {:.1} GB of memory available: fit on \
+         fewer columns",
+        *bytes as f64 / 1e9,
+        *available as f64 / 1e9
+    )]
+    SparseOutOfMemory {
+        /// Columns of the rows.
+        cols: usize,
+        /// Outputs of the model (classes, or 1 for two).
+        outputs: usize,
+        /// Bytes estimated.
+        bytes: u64,
+        /// Bytes of memory available (`MemAvailable` of `/proc/meminfo`).
+        available: u64,
+    },
     /// An error from the chunk source of a streamed fit (e.g. a reader's parse error).
     #[error("reading a chunk: {0}")]
     Source(#[source] Box<dyn std::error::Error + Send + Sync>),

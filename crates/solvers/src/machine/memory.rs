@@ -123,6 +123,41 @@ pub(super) fn check(params: &KernelMachineValidParams, rows: usize, cols: usize)
     )
 }
 
+/// Bytes a fit on sparse rows (`fit_sparse`) holds per column and output: the scaler's
+/// statistics and the scaler (seven values of 8 bytes a column), and per output the SVM's f32
+/// weights and their warm start, the model's f64 weights and the folded copy its scores use.
+fn sparse_bytes(cols: usize, outputs: usize, non_zeros: usize) -> u64 {
+    let per_column = (outputs as u64).saturating_mul(28).saturating_add(56);
+    // The scaled entries (f32 and a 32-bit column), twice: all rows and the CV's sample.
+    (cols as u64)
+        .saturating_mul(per_column)
+        .saturating_add((non_zeros as u64).saturating_mul(16))
+}
+
+/// [`SolversError::SparseOutOfMemory`] when a fit on sparse rows of `cols` columns, `outputs`
+/// outputs and `non_zeros` entries would take more than the memory the system has available.
+pub(super) fn check_sparse(cols: usize, outputs: usize, non_zeros: usize) -> Result<()> {
+    check_sparse_against(cols, outputs, non_zeros, rks::alloc::available_memory())
+}
+
+fn check_sparse_against(
+    cols: usize,
+    outputs: usize,
+    non_zeros: usize,
+    available: Option<u64>,
+) -> Result<()> {
+    let bytes = sparse_bytes(cols, outputs, non_zeros);
+    match available {
+        Some(available) if bytes > available => Err(SolversError::SparseOutOfMemory {
+            cols,
+            outputs,
+            bytes,
+            available,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// [`check`] with the copied rows and the available bytes given (`None`: not known, no check).
 fn check_against(rows: usize, cols: usize, copied: u64, available: Option<u64>) -> Result<()> {
     let bytes = copied.saturating_mul(cols as u64).saturating_mul(8);
@@ -142,6 +177,16 @@ fn check_against(rows: usize, cols: usize, copied: u64, available: Option<u64>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sparse_fits_beyond_memory_are_refused() {
+        // 4·10⁹ columns, two classes: about 336 GB of statistics and weights.
+        let e = check_sparse_against(4_000_000_000, 1, 1000, Some(32 << 30)).unwrap_err();
+        assert!(matches!(e, SolversError::SparseOutOfMemory { .. }), "{e}");
+        assert!(e.to_string().contains("336.0 GB"), "{e}");
+        assert!(check_sparse_against(1_355_191, 20, 9_000_000, Some(32 << 30)).is_ok());
+        assert!(check_sparse_against(usize::MAX, usize::MAX, usize::MAX, None).is_ok());
+    }
     use crate::KernelMachine;
 
     fn params(selection: bool, map: MapKind) -> KernelMachineValidParams {

@@ -107,6 +107,8 @@ impl KernelMachineValidParams {
             }
         };
         let (labels, classes) = LabelMap::fit(data.y.view())?;
+        let outputs = Self::n_outputs(Some(&labels));
+        super::memory::check_sparse(data.n_features(), outputs, data.non_zeros())?;
         let mut notes = Vec::new();
         let scaler = self.sparse_scaler(data, &mut notes)?;
         let rows = SparseRows::<f32>::scaled_entries(&scaler, data)?;
