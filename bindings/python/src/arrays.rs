@@ -4,6 +4,7 @@
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use rks_data::SparseDataset;
 
 /// 2-D rows of either precision, borrowed from NumPy without a copy.
 pub enum Rows<'py> {
@@ -46,6 +47,46 @@ pub fn targets<'py>(y: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArray1<'py, f64
             describe(y)
         ))
     })
+}
+
+/// Rows held as compressed sparse rows — a SciPy CSR matrix's `indptr` and `indices` (int64),
+/// `data` (float64) and `n_features` columns — with targets `y` (zeros when `None`), checked by
+/// [`SparseDataset::new`] (a `ValueError` for what it refuses).
+pub fn sparse_rows(
+    indptr: &Bound<'_, PyAny>,
+    indices: &Bound<'_, PyAny>,
+    data: &Bound<'_, PyAny>,
+    n_features: usize,
+    y: Option<ndarray::Array1<f64>>,
+) -> PyResult<SparseDataset> {
+    let int64 = |a: &Bound<'_, PyAny>, what: &str| -> PyResult<Vec<i64>> {
+        let a: PyReadonlyArray1<'_, i64> = a.extract().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "expected the {what} as a 1-D numpy array of int64, got {}",
+                describe(a)
+            ))
+        })?;
+        Ok(a.as_array().to_vec())
+    };
+    let bad = |what: &str| PyValueError::new_err(format!("sparse rows: {what}"));
+    let offsets = int64(indptr, "row offsets (indptr)")?
+        .into_iter()
+        .map(|o| usize::try_from(o).map_err(|_| bad("a negative row offset")))
+        .collect::<PyResult<Vec<usize>>>()?;
+    let columns = int64(indices, "column indices")?
+        .into_iter()
+        .map(|c| u32::try_from(c).map_err(|_| bad("a column index below 0 or beyond 2^32")))
+        .collect::<PyResult<Vec<u32>>>()?;
+    let values: PyReadonlyArray1<'_, f64> = data.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "expected the values as a 1-D numpy array of float64, got {}",
+            describe(data)
+        ))
+    })?;
+    let rows = offsets.len().saturating_sub(1);
+    let y = y.unwrap_or_else(|| ndarray::Array1::zeros(rows));
+    SparseDataset::new(n_features, offsets, columns, values.as_array().to_vec(), y)
+        .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// Checks that `out` has the shape a result of `rows` × `cols` needs.

@@ -28,7 +28,9 @@ pub fn solvers(e: SolversError) -> PyErr {
     match e {
         SolversError::File(e) => file(e),
         SolversError::Rks(e) => rks(e),
-        e @ SolversError::OutOfMemory { .. } => PyMemoryError::new_err(e.to_string()),
+        e @ (SolversError::OutOfMemory { .. } | SolversError::SparseOutOfMemory { .. }) => {
+            PyMemoryError::new_err(e.to_string())
+        }
         e => PyValueError::new_err(e.to_string()),
     }
 }

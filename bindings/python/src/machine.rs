@@ -13,7 +13,7 @@ use rks::{Bandwidth, FeatureMap, Kernel};
 use rks_solvers::machine::SolverInfo;
 use rks_solvers::{KernelMachine, SolverKind};
 
-use crate::arrays::{rows_f64, vector};
+use crate::arrays::{rows_f64, sparse_rows, vector};
 use crate::errors;
 
 /// A fitted kernel machine: f(x) = Wᵀφ(scale(x)) + b.
@@ -41,6 +41,24 @@ impl Machine {
         let x = x.as_array();
         let scores = py
             .detach(|| self.inner.decision_function(x))
+            .map_err(errors::solvers)?;
+        Ok(PyArray2::from_owned_array(py, scores))
+    }
+
+    /// Decision values of rows held sparse (a SciPy CSR matrix's `indptr`, `indices` — int64 —
+    /// and `data`, with `n_features` columns): a linear map's model scores the entries, any
+    /// other lays the rows out dense a block at a time.
+    fn decision_function_sparse<'py>(
+        &self,
+        py: Python<'py>,
+        indptr: &Bound<'py, PyAny>,
+        indices: &Bound<'py, PyAny>,
+        data: &Bound<'py, PyAny>,
+        n_features: usize,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let rows = sparse_rows(indptr, indices, data, n_features, None)?;
+        let scores = py
+            .detach(|| self.inner.decision_function_sparse(&rows))
             .map_err(errors::solvers)?;
         Ok(PyArray2::from_owned_array(py, scores))
     }

@@ -13,7 +13,7 @@ use rks_solvers::machine::{
 use rks_solvers::partial::{FirstPass, Plan, SecondPass};
 use rks_solvers::{KernelMachine, Lambda, Solver, SolverKind, Task};
 
-use crate::arrays::{rows_f64, targets};
+use crate::arrays::{rows_f64, sparse_rows, targets};
 use crate::errors;
 use crate::machine::Machine;
 use crate::names::{AUTO, parse};
@@ -139,6 +139,28 @@ impl Params {
         let (x, y) = (x.as_array(), y.as_array());
         let model = py
             .detach(|| self.inner.fit(x, y))
+            .map_err(errors::solvers)?;
+        Ok(Machine::from(model))
+    }
+
+    /// Fits the linear SVM on rows held sparse (a SciPy CSR matrix's `indptr`, `indices` —
+    /// int64 — and `data`, with `n_features` columns, canonical: sorted indices, no stored
+    /// zeros) and class labels `y` (float64): the library's
+    /// [`fit_sparse`](KernelMachineValidParams::fit_sparse), for parameters made with the
+    /// linear map.
+    fn fit_sparse(
+        &self,
+        py: Python<'_>,
+        indptr: &Bound<'_, PyAny>,
+        indices: &Bound<'_, PyAny>,
+        data: &Bound<'_, PyAny>,
+        n_features: usize,
+        y: &Bound<'_, PyAny>,
+    ) -> PyResult<Machine> {
+        let y = targets(y)?.as_array().to_owned();
+        let rows = sparse_rows(indptr, indices, data, n_features, Some(y))?;
+        let (model, _) = py
+            .detach(|| self.inner.fit_sparse(&rows))
             .map_err(errors::solvers)?;
         Ok(Machine::from(model))
     }

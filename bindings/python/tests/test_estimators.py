@@ -108,6 +108,47 @@ def test_sparse_rows_are_offered_the_linear_model():
     assert off.feature_map_ != "linear"
 
 
+def test_sparse_matrices_are_fitted_by_their_entries(tmp_path):
+    import scipy.sparse as sp
+
+    def bags(rows, cols, seed):
+        # Rows of 5 words among `cols` columns; the class is whether words of the first quarter
+        # outnumber those of the second.
+        rng = np.random.default_rng(seed)
+        words = rng.integers(0, cols, size=(rows, 5))
+        X = sp.csr_matrix(
+            (np.ones(rows * 5), (np.repeat(np.arange(rows), 5), words.ravel())),
+            shape=(rows, cols),
+        )
+        X.data[:] = 1.0  # repeated words summed, then set back to one
+        quarter = cols // 4
+        score = (words < quarter).sum(1) - ((words >= quarter) & (words < 2 * quarter)).sum(1)
+        return X, np.where(score > 0, "pos", "neg"), score
+
+    X, y, score = bags(1200, 400, 2)
+    clf = rks.KernelClassifier(random_state=0).fit(X[:900], y[:900])
+    assert (clf.feature_map_, clf.solver_, clf.n_components_) == ("linear", "svm", 400)
+    assert clf.C_ in (0.01, 0.1, 1.0, 10.0, 100.0)
+    # Stated margin: 85 % of held-out rows on a linear truth of five words a row.
+    assert clf.score(X[900:], y[900:]) > 0.85
+    # 50,000 columns (a dense float64 copy of 1,200 rows would take 480 MB): held as entries.
+    wide, labels, _ = bags(1200, 50_000, 3)
+    assert rks.KernelClassifier(random_state=0).fit(wide, labels).n_components_ == 50_000
+    # The same scores from the rows dense, to rounding, and from CSC or COO input.
+    dense = clf.decision_function(X[900:1000].toarray())
+    assert np.allclose(clf.decision_function(X[900:1000]), dense, rtol=1e-12, atol=1e-12)
+    assert np.array_equal(clf.predict(X[900:].tocsc()), clf.predict(X[900:]))
+    # A dense model scores sparse rows too.
+    small = sp.random(200, 30, density=0.2, random_state=0, format="csr")
+    labels = (small.sum(axis=1).A1 > 0.6).astype(int)
+    ff = rks.KernelClassifier(n_components=64, random_state=0).fit(small.toarray(), labels)
+    assert np.array_equal(ff.predict(small), ff.predict(small.toarray()))
+    with pytest.raises(ValueError, match="needs the rows dense"):
+        rks.KernelClassifier(feature_map="fastfood").fit(X, y)
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        rks.KernelRegressor().fit(X, score.astype(float))
+
+
 def test_pipeline_with_grid_search(classes3):
     X, y = classes3
     pipe = make_pipeline(StandardScaler(), rks.FastfoodSampler(random_state=0), RidgeClassifier())

@@ -12,6 +12,7 @@ by ``rks fit`` loads here; pickling goes through the same bytes.
 import os
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -96,6 +97,15 @@ class _KernelMachine(BaseEstimator):
     def _rows(self, X):
         check_is_fitted(self)
         return validate_data(self, X, dtype=np.float64, order="C", reset=False)
+
+    def _scores(self, X):
+        """The library's decision values of rows ``X``: dense rows, or (a classifier) a SciPy
+        sparse matrix, whose rows a linear model scores by their entries."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, order="C", reset=False)
+        if sp.issparse(X):
+            return self.model_.decision_function_sparse(*_csr_parts(X), X.shape[1])
+        return self.model_.decision_function(X)
 
     def save(self, path):
         """Writes the model file at ``path`` in the project's format (what ``rks fit`` writes;
@@ -212,7 +222,14 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
     _task = "classification"
 
     def fit(self, X, y):
-        """Fits on rows ``X`` and labels ``y`` (any labels: integers, strings, ...)."""
+        """Fits on rows ``X`` and labels ``y`` (any labels: integers, strings, ...).
+
+        ``X`` may be a SciPy sparse matrix (text as tf-idf, say): the rows are then held as
+        their non-zero entries and fitted by the linear map's SVM, C by cross-validation with
+        model selection (``feature_map`` must be "auto" or "linear"; the scaler keeps zeros at
+        zero: "minmax" on non-negative columns with a zero, else "maxabs")."""
+        if sp.issparse(X):
+            return self._fit_sparse(X, y)
         X, y = validate_data(self, X, y, dtype=np.float64, order="C", ensure_min_samples=2)
         check_classification_targets(y)
         classes, indices = np.unique(y, return_inverse=True)
@@ -226,18 +243,47 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
         self.classes_ = classes
         return self._adopt(model)
 
+    def _fit_sparse(self, X, y):
+        """The linear SVM on the entries of sparse rows ``X`` (see :meth:`fit`)."""
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=np.float64, ensure_min_samples=2
+        )
+        check_classification_targets(y)
+        if self.feature_map not in ("auto", "linear"):
+            raise ValueError(
+                "sparse rows are fitted by the linear map (feature_map='linear' or 'auto'); "
+                f"the {self.feature_map!r} map needs the rows dense: pass X.toarray()"
+            )
+        if self.gamma is not None:
+            raise ValueError("gamma does not apply to sparse rows: their model is linear")
+        classes, indices = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"a classifier needs at least two classes, but the labels hold one class: "
+                f"{classes[0]!r}"
+            )
+        params = _rks.Params(
+            **{**self._params(), "map": "linear", "kernel": "linear", "n_frequencies": None}
+        )
+        model = params.fit_sparse(*_csr_parts(X), X.shape[1], classes_as_targets(classes, indices))
+        self.classes_ = classes
+        return self._adopt(model)
+
     def decision_function(self, X):
         """Class scores: ``n_samples`` values for two classes (> 0 means ``classes_[1]``), else
-        ``n_samples × n_classes``."""
-        X = self._rows(X)
-        scores = self.model_.decision_function(X)
+        ``n_samples × n_classes``. ``X`` may be sparse."""
+        scores = self._scores(X)
         return scores[:, 1] if len(self.classes_) == 2 else scores
 
     def predict(self, X):
-        """The class of the largest score, for each row of ``X``."""
-        X = self._rows(X)
-        scores = self.model_.decision_function(X)
+        """The class of the largest score, for each row of ``X`` (which may be sparse)."""
+        scores = self._scores(X)
         return self.classes_[np.argmax(scores, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def save(self, path):
         if not _integer_labels(self.classes_):
@@ -282,6 +328,20 @@ class KernelRegressor(RegressorMixin, _KernelMachine):
         """Predicted values for the rows of ``X``."""
         X = self._rows(X)
         return self.model_.predict(X)
+
+
+def _csr_parts(X):
+    """A canonical copy of sparse rows ``X`` (CSR, duplicates summed, no stored zeros, sorted
+    columns) as the library takes it: int64 row offsets and columns, float64 values."""
+    X = sp.csr_matrix(X, dtype=np.float64, copy=True)
+    X.sum_duplicates()
+    X.eliminate_zeros()
+    X.sort_indices()
+    return (
+        np.ascontiguousarray(X.indptr, dtype=np.int64),
+        np.ascontiguousarray(X.indices, dtype=np.int64),
+        np.ascontiguousarray(X.data, dtype=np.float64),
+    )
 
 
 def _integer_labels(classes):
