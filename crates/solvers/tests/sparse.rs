@@ -136,7 +136,7 @@ fn the_search_chooses_c_and_the_bytes_do_not_depend_on_threads() {
     let data = SparseDataset::from_dense(&train).unwrap();
     let params = linear()
         .selection(Selection {
-            search_rows: 900,
+            sparse_cv_rows: 900,
             ..Selection::default()
         })
         .check()

@@ -207,6 +207,14 @@ pub struct Selection {
     /// (docs/benchmarks.md, the text set).
     #[serde(default = "default_linear")]
     pub linear: bool,
+    /// Rows (a seeded sample; ≥ 2) on which a fit on sparse rows
+    /// ([`fit_sparse`](super::KernelMachineValidParams::fit_sparse)) cross-validates the
+    /// linear SVM's C: more than [`search_rows`](Self::search_rows), since its fits cost a
+    /// row's non-zeros (the whole C path on 20,000 rows of 74 non-zeros: about 3 CPU s) and the
+    /// C that suits a text file depends on how many rows it has (docs/benchmarks.md, "Sparse
+    /// rows from the file on").
+    #[serde(default = "default_sparse_cv_rows")]
+    pub sparse_cv_rows: usize,
     /// Learn a weight per input column before σ is searched, and keep the weights when other
     /// sampled rows clearly favour them ([`relevance`](super::relevance); not when the
     /// bandwidth is given).
@@ -251,6 +259,10 @@ fn default_linear() -> bool {
     true
 }
 
+fn default_sparse_cv_rows() -> usize {
+    20_000
+}
+
 fn default_svm_memory_bytes() -> u64 {
     4 << 30
 }
@@ -293,6 +305,7 @@ impl Default for Selection {
             svm_sigma_steps: default_svm_sigma_steps(),
             svm_memory_bytes: default_svm_memory_bytes(),
             linear: default_linear(),
+            sparse_cv_rows: default_sparse_cv_rows(),
             relevance: default_relevance(),
             relevance_rows: default_relevance_rows(),
             relevance_max_inputs: default_relevance_max_inputs(),
@@ -417,10 +430,11 @@ impl Selection {
                 format!("factors must be finite and > 0, got {f}"),
             ));
         }
-        if self.search_rows < 2 || self.loo_rows < 2 {
+        if self.search_rows < 2 || self.loo_rows < 2 || self.sparse_cv_rows < 2 {
             return Err(invalid(
                 Param::SearchRows,
-                "the σ search and the leave-one-out scoring need at least 2 rows each",
+                "the σ search, the leave-one-out scoring and the sparse rows' cross-validation \
+                 need at least 2 rows each",
             ));
         }
         if self.relevance_rows > MAX_RELEVANCE_ROWS {

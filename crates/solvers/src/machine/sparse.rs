@@ -6,7 +6,8 @@
 //! the one to fit (Fan et al., "LIBLINEAR: A Library for Large Linear Classification", JMLR 9,
 //! 2008): [`KernelMachineValidParams::fit_sparse`] fits the linear map's SVM by dual coordinate
 //! descent on the rows' entries (a step costs a row's non-zeros, not d), with C chosen by the
-//! same stratified cross-validation as the kernel SVM's, on a seeded sample of the rows. The
+//! same stratified cross-validation as the kernel SVM's, on a seeded sample of the rows (larger
+//! than the kernel search's: [`Selection::sparse_cv_rows`](super::Selection::sparse_cv_rows)). The
 //! scaling must keep zeros at zero: min–max when every column's minimum is 0 (non-negative
 //! columns that hold a zero, the case of counts and tf-idf: the same scaler the dense fit would
 //! learn), else max |x| with a note; standard scaling is refused (it centres, which would make
@@ -38,8 +39,8 @@ impl KernelMachineValidParams {
     /// [module documentation](self)): classification only, with the linear map
     /// ([`MapKind::Linear`]; the kernel is then the linear one and σ = 1). With model selection
     /// on, C is cross-validated on [`Selection::folds`](super::Selection::folds) stratified folds
-    /// of at most [`Selection::search_rows`](super::Selection::search_rows) rows drawn with the
-    /// seed, over [`Selection::cs`](super::Selection::cs) (a given C when that grid is empty).
+    /// of at most [`Selection::sparse_cv_rows`](super::Selection::sparse_cv_rows) rows drawn
+    /// with the seed, over [`Selection::cs`](super::Selection::cs) (a given C when that grid is empty).
     ///
     /// ```
     /// use ndarray::array;
@@ -190,7 +191,7 @@ impl KernelMachineValidParams {
         }
     }
 
-    /// C by `selection`'s stratified folds on at most `search_rows` rows of `rows` drawn with
+    /// C by `selection`'s stratified folds on at most `sparse_cv_rows` rows of `rows` drawn with
     /// the seed (the given C when the grid is empty): the C, its trials and a note.
     fn sparse_c(
         &self,
@@ -201,7 +202,7 @@ impl KernelMachineValidParams {
         (c, loss): (f64, crate::svm::SvmLoss),
     ) -> Result<(f64, Vec<SolverTrial>, String)> {
         let k = selection.folds;
-        let count = rows.n_rows().min(selection.search_rows);
+        let count = rows.n_rows().min(selection.sparse_cv_rows);
         if selection.cs.is_empty() {
             return Ok((c, Vec::new(), format!("C = {c} given: not searched")));
         }
