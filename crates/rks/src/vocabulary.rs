@@ -147,7 +147,7 @@ mod tests {
         let e = ScalerKind::from_name("Standard").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown scaler `Standard`: expected one of standard, minmax, none"
+            "unknown scaler `Standard`: expected one of standard, minmax, maxabs, none"
         );
     }
 }

@@ -35,8 +35,8 @@ use crate::rows::SparseRows;
 use crate::task::SolverKind;
 
 impl KernelMachineValidParams {
-    /// Fits the linear SVM on rows held as their non-zero entries (see the
-    /// [module documentation](self)): classification only, with the linear map
+    /// Fits the linear SVM on rows held as their non-zero entries (LIBLINEAR's model on wide,
+    /// sparse rows such as text): classification only, with the linear map
     /// ([`MapKind::Linear`]; the kernel is then the linear one and σ = 1). With model selection
     /// on, C is cross-validated on [`Selection::folds`](super::Selection::folds) stratified folds
     /// of at most [`Selection::sparse_cv_rows`](super::Selection::sparse_cv_rows) rows drawn
@@ -44,9 +44,9 @@ impl KernelMachineValidParams {
     ///
     /// ```
     /// use ndarray::array;
-    /// use rks::MapKind;
+    /// use rks::{Kernel, MapKind};
     /// use rks_data::SparseDataset;
-    /// use rks_solvers::machine::{KernelMachineParams, Task};
+    /// use rks_solvers::machine::{KernelMachineParams, Solver, SolverKind, Task};
     ///
     /// // Eight rows of 1,000 columns: class 1 uses column 3, class 0 column 700.
     /// let mut offsets = vec![0];
@@ -61,6 +61,8 @@ impl KernelMachineValidParams {
     /// let params = KernelMachineParams::default()
     ///     .task(Task::Classification)
     ///     .map(MapKind::Linear)
+    ///     .kernel(Kernel::Linear)
+    ///     .solver(Solver::default_of(SolverKind::Svm))
     ///     .selection(None)
     ///     .check()?;
     /// let (model, _) = params.fit_sparse(&data)?;
