@@ -8,7 +8,7 @@ use rks::Named;
 use rks::{Kernel, MapKind};
 use rks_data::{DataError, SparseDataset};
 use rks_solvers::machine::{DEFAULT_FREQUENCIES, Selection, SelectionReport, SolverTrial, Trial};
-use rks_solvers::{SolverKind, SolversError, StreamedFit};
+use rks_solvers::{KernelMachine, SolverKind, SolversError, StreamedFit};
 use serde::Serialize;
 
 use crate::cli::FitArgs;
@@ -50,6 +50,30 @@ pub struct FitReport {
     /// absent when σ is given, and without the map's and the solver's choice).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selection: Option<SelectionReport>,
+}
+
+impl FitReport {
+    /// The report of `model` fitted by `args` in (reading, fitting) time, with its training
+    /// score on every row, held dense.
+    fn of(
+        args: &FitArgs,
+        model: &KernelMachine,
+        (read, fit): (std::time::Duration, std::time::Duration),
+        train_score: Score,
+        selection: Option<SelectionReport>,
+    ) -> Self {
+        FitReport {
+            model_path: args.model.clone(),
+            model: ModelSummary::of(model),
+            read_seconds: read.as_secs_f64(),
+            fit_seconds: fit.as_secs_f64(),
+            train_score,
+            train_score_rows: None,
+            chunk_rows: None,
+            sparse: None,
+            selection,
+        }
+    }
 }
 
 impl Report for FitReport {
@@ -280,17 +304,8 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     };
     machine::save(&model, &args.model)?;
     let predicted = model.predict(data.x.view()).map_err(CliError::compute)?;
-    let report = FitReport {
-        model_path: args.model.clone(),
-        model: ModelSummary::of(&model),
-        read_seconds: read_time.as_secs_f64(),
-        fit_seconds: fit_time.as_secs_f64(),
-        train_score: Score::compute(model.task(), data.y.view(), predicted.view()),
-        train_score_rows: None,
-        chunk_rows: None,
-        sparse: None,
-        selection,
-    };
+    let train_score = Score::compute(model.task(), data.y.view(), predicted.view());
+    let report = FitReport::of(args, &model, (read_time, fit_time), train_score, selection);
     emit(&report, json)
 }
 
@@ -354,14 +369,8 @@ fn run_sparse(
     machine::save(&model, &args.model)?;
     let predicted = model.predict_sparse(&data).map_err(CliError::compute)?;
     let cells = data.n_rows() as f64 * data.n_features() as f64;
+    let train_score = Score::compute(model.task(), data.y.view(), predicted.view());
     let report = FitReport {
-        model_path: args.model.clone(),
-        model: ModelSummary::of(&model),
-        read_seconds: read_time.as_secs_f64(),
-        fit_seconds: fit_time.as_secs_f64(),
-        train_score: Score::compute(model.task(), data.y.view(), predicted.view()),
-        train_score_rows: None,
-        chunk_rows: None,
         sparse: Some(format!(
             "as their {} non-zero entries ({:.3} % of {} × {}): {why}",
             data.non_zeros(),
@@ -369,7 +378,7 @@ fn run_sparse(
             data.n_rows(),
             data.n_features()
         )),
-        selection,
+        ..FitReport::of(args, &model, (read_time, fit_time), train_score, selection)
     };
     emit(&report, json)
 }
@@ -424,16 +433,11 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
     } = fitted?;
     machine::save(&model, &args.model)?;
     let predicted = model.predict(x.view()).map_err(CliError::compute)?;
+    let train_score = Score::compute(model.task(), y.view(), predicted.view());
     let report = FitReport {
-        model_path: args.model.clone(),
-        model: ModelSummary::of(&model),
-        read_seconds: scan_time.as_secs_f64(),
-        fit_seconds: fit_time.as_secs_f64(),
-        train_score: Score::compute(model.task(), y.view(), predicted.view()),
         train_score_rows: Some(y.len()),
         chunk_rows: Some(chunk_rows),
-        sparse: None,
-        selection,
+        ..FitReport::of(args, &model, (scan_time, fit_time), train_score, selection)
     };
     emit(&report, json)
 }

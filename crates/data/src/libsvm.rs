@@ -635,29 +635,31 @@ impl<R: BufRead> Iterator for LibsvmChunks<R> {
 pub struct LibsvmSparseChunks<R = BufReader<File>>(LibsvmChunks<R>);
 
 impl LibsvmSparseChunks<BufReader<File>> {
-    /// Opens `path` for chunked reading.
+    /// Opens `path` for chunked reading (as [`LibsvmChunks::open`]).
     pub fn open(
         path: impl AsRef<Path>,
         n_features: usize,
         chunk_rows: usize,
     ) -> Result<Self, DataError> {
-        let (reader, name) = open(path.as_ref())?;
-        Self::new(reader, &name, n_features, chunk_rows)
+        LibsvmChunks::open(path, n_features, chunk_rows).map(Self::of)
     }
 }
 
 impl<R: BufRead> LibsvmSparseChunks<R> {
-    /// Chunked reading from any buffered reader; `source_name` is used in error messages.
-    /// `chunk_rows` must be at least 1.
+    /// Chunked reading from any buffered reader (as [`LibsvmChunks::new`]).
     pub fn new(
         reader: R,
         source_name: &str,
         n_features: usize,
         chunk_rows: usize,
     ) -> Result<Self, DataError> {
-        let mut chunks = LibsvmChunks::new(reader, source_name, n_features, chunk_rows)?;
-        chunks.rows = Rows::sparse(Some(n_features));
-        Ok(Self(chunks))
+        LibsvmChunks::new(reader, source_name, n_features, chunk_rows).map(Self::of)
+    }
+
+    /// `chunks` holding their rows sparse (before any is read).
+    fn of(mut chunks: LibsvmChunks<R>) -> Self {
+        chunks.rows = Rows::sparse(Some(chunks.n_features));
+        Self(chunks)
     }
 }
 

@@ -65,7 +65,7 @@
 use ndarray::{ArrayView1, ArrayView2, Axis};
 use rks::sample::sample_indices;
 use rks::scaler::Scaler;
-use rks::{Bandwidth, Kernel, MapKind};
+use rks::{Bandwidth, MapKind};
 
 use super::select::{Selection, SelectionReport, SolverTrial};
 use super::{KernelMachine, KernelMachineValidParams, Solver};
@@ -357,13 +357,7 @@ impl KernelMachineValidParams {
         }
         let percent = 100.0 * non_zeros as f64 / entries.max(1) as f64;
         let selection = contest.selection;
-        let mut linear = self.clone();
-        linear.map = linear
-            .map
-            .kind(MapKind::Linear)
-            .kernel(Kernel::Linear)
-            .bandwidth(Bandwidth::Sigma(1.0));
-        linear.solver = Solver::Svm { c, loss };
+        let mut linear = self.linear_svm(c, loss);
         linear.selection = None;
         // Its two copies of the rows' non-zero entries, estimated from the sample's density
         // before any is made.

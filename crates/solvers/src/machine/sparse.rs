@@ -115,13 +115,7 @@ impl KernelMachineValidParams {
         let mut notes = Vec::new();
         let scaler = self.sparse_scaler(data, &mut notes)?;
         let rows = SparseRows::<f32>::scaled_entries(&scaler, data)?;
-        let mut linear = self.clone();
-        linear.map = linear
-            .map
-            .kind(MapKind::Linear)
-            .kernel(Kernel::Linear)
-            .bandwidth(Bandwidth::Sigma(1.0));
-        linear.solver = Solver::Svm { c, loss };
+        let linear = self.linear_svm(c, loss);
         let d = data.n_features();
         let (c, report) = match &self.selection {
             Some(selection) => {
@@ -163,6 +157,19 @@ impl KernelMachineValidParams {
             r
         });
         Ok((model, report))
+    }
+
+    /// These parameters with the linear map (the linear kernel, σ = 1) and the SVM at cost `c`
+    /// and `loss`: the model of rows taken as they are.
+    pub(super) fn linear_svm(&self, c: f64, loss: crate::svm::SvmLoss) -> Self {
+        let mut linear = self.clone();
+        linear.map = linear
+            .map
+            .kind(MapKind::Linear)
+            .kernel(Kernel::Linear)
+            .bandwidth(Bandwidth::Sigma(1.0));
+        linear.solver = Solver::Svm { c, loss };
+        linear
     }
 
     /// The scaler of sparse rows: the one asked for when it keeps zeros at zero, else (min–max
