@@ -162,15 +162,22 @@ pub fn write_selection(out: &mut dyn Write, s: &SelectionReport) -> io::Result<(
             metric(t)
         )?;
     }
-    let cv = |t: &SolverTrial| {
-        format!(
+    let cv = |t: &SolverTrial| match t.score.error {
+        Some(error) => format!(
             "{}-fold CV error {:.2} % (squared error {:.4}) on {} rows, n = {}",
             t.folds,
-            100.0 * t.score.error.unwrap_or(f64::NAN),
+            100.0 * error,
             t.score.mse,
             t.rows,
             t.n_frequencies
-        )
+        ),
+        None => format!(
+            "{}-fold CV RMSE {:.4} on {} rows, n = {}",
+            t.folds,
+            t.score.mse.sqrt(),
+            t.rows,
+            t.n_frequencies
+        ),
     };
     for t in &s.c_trials {
         writeln!(out, "    svm: C = {:<9} {}", t.value, cv(t))?;
@@ -241,23 +248,18 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     if args.stream {
         return run_streamed(args, &recipe, source, json);
     }
-    // A LIBSVM file of classes may be fitted on its rows' entries by the linear SVM (see
-    // `run_sparse`): with --map linear when its rows are sparse, or whenever its rows dense do
-    // not fit in memory.
-    let sparse_ok = source.is_libsvm()
-        && args.map.is_none_or(|m| m == MapKind::Linear)
-        && recipe
-            .solver
-            .as_ref()
-            .is_none_or(|s| s.kind() == SolverKind::Svm);
+    // A LIBSVM file may be fitted on its rows' entries by the linear model (see `run_sparse`):
+    // with --map linear when its rows are sparse, or whenever its rows dense do not fit in
+    // memory.
+    let sparse_ok = source.is_libsvm() && args.map.is_none_or(|m| m == MapKind::Linear);
     let (data, read_time) = if sparse_ok && args.map == Some(MapKind::Linear) {
         let (data, read_time) = step("reading", || source.read_sparse());
         match data? {
-            Some(data) if is_classification(&recipe, &data.y) && rows_are_sparse(&data) => {
+            Some(data) if sparse_fit(&recipe, &data.y).is_ok() && rows_are_sparse(&data) => {
                 let why = "--map linear on sparse rows".to_string();
                 return run_sparse(args, recipe, data, read_time, why, json);
             }
-            // Dense rows, or a regression: the in-memory fit, as a CSV file's.
+            // Dense rows, or ridge on classes: the in-memory fit, as a CSV file's.
             Some(data) => (data.to_dense()?, read_time),
             None => return Err(CliError::usage("only LIBSVM files are read sparse")),
         }
@@ -290,7 +292,7 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     let (model, selection) = match fitted {
         Err(SolversError::OutOfMemory {
             bytes, available, ..
-        }) if sparse_ok && params.task() == Task::Classification => {
+        }) if sparse_ok && solver_fits_sparse(recipe.solver.as_ref(), params.task()) => {
             drop(data);
             let why = format!(
                 "the fit's copies of the rows dense would take {:.1} GB of the {:.1} GB of \
@@ -317,13 +319,33 @@ fn rows_are_sparse(data: &SparseDataset) -> bool {
     )
 }
 
-/// Whether the recipe's fit of labels `y` is a classification (given, or inferred).
-fn is_classification(recipe: &Recipe, y: &ndarray::Array1<f64>) -> bool {
-    recipe.task.unwrap_or_else(|| infer_task(y.view())) == Task::Classification
+/// The task of the recipe's fit of labels `y` when the sparse path can fit it — classes by the
+/// SVM, values by ridge — else what needs the rows dense.
+fn sparse_fit(
+    recipe: &Recipe,
+    y: &ndarray::Array1<f64>,
+) -> std::result::Result<Task, &'static str> {
+    let task = recipe.task.unwrap_or_else(|| infer_task(y.view()));
+    if solver_fits_sparse(recipe.solver.as_ref(), task) {
+        Ok(task)
+    } else {
+        Err("ridge on classes needs the rows dense (drop --solver ridge, or give --c)")
+    }
+}
+
+/// Whether the solver asked for (if any) is the sparse path's for `task`: the SVM for classes,
+/// ridge for values.
+fn solver_fits_sparse(solver: Option<&rks_solvers::Solver>, task: Task) -> bool {
+    matches!(
+        (solver.map(|s| s.kind()), task),
+        (None, _)
+            | (Some(SolverKind::Svm), Task::Classification)
+            | (Some(SolverKind::Ridge), Task::Regression)
+    )
 }
 
 /// The file read again as its rows' entries and fitted by [`run_sparse`] (`why`: what the
-/// dense rows would have taken), or the read's error; a regression cannot be fitted sparse.
+/// dense rows would have taken), or an error naming why when the sparse path cannot fit it.
 fn sparse_instead(
     args: &FitArgs,
     recipe: Recipe,
@@ -335,20 +357,17 @@ fn sparse_instead(
     let Some(data) = data? else {
         return Err(CliError::usage("only LIBSVM files are read sparse"));
     };
-    if !is_classification(&recipe, &data.y) {
+    if let Err(dense_only) = sparse_fit(&recipe, &data.y) {
         return Err(CliError::data(
             &args.train,
-            format!(
-                "{why}, and a regression is fitted on the rows dense only: read fewer columns \
-                 (--features) or fewer rows"
-            ),
+            format!("{why}, and {dense_only}: read fewer columns (--features) or fewer rows"),
         ));
     }
     run_sparse(args, recipe, data, read_time, why, json)
 }
 
-/// `rks fit` on a LIBSVM file's rows held as their non-zero entries: the linear map's SVM, C by
-/// cross-validation on a seeded sample
+/// `rks fit` on a LIBSVM file's rows held as their non-zero entries: the linear map's SVM (C by
+/// cross-validation on a seeded sample) or ridge (λ likewise)
 /// ([`fit_sparse`](rks_solvers::KernelMachineValidParams::fit_sparse)); `why` the rows were
 /// held sparse is reported.
 fn run_sparse(
@@ -360,10 +379,11 @@ fn run_sparse(
     json: bool,
 ) -> Result<()> {
     recipe.map = recipe.map.kind(MapKind::Linear).kernel(Kernel::Linear);
-    if recipe.solver.is_none() {
+    let task = sparse_fit(&recipe, &data.y).map_err(CliError::usage)?;
+    if recipe.solver.is_none() && task == Task::Classification {
         recipe.solver = machine::solver_from_flags(Some(SolverKind::Svm), None, None)?;
     }
-    let params = recipe.params_for(Task::Classification)?;
+    let params = recipe.params_for(task)?;
     let (fitted, fit_time) = step("fitting", || params.fit_sparse(&data));
     let (model, selection) = fitted.map_err(|e| machine::fit_error(&args.train, e))?;
     machine::save(&model, &args.model)?;

@@ -1173,8 +1173,8 @@ fn sparse_rows_fitted_by_the_linear_map_are_held_as_their_entries() {
     );
 }
 
-/// A file whose rows dense would take terabytes: a classification is fitted on its entries,
-/// a regression is a clear error, and so is a map that needs the rows dense.
+/// A file whose rows dense would take terabytes is fitted on its entries (classes by the SVM,
+/// values by ridge); a map or a solver that needs the rows dense is a clear error.
 #[test]
 fn a_file_too_wide_to_hold_dense_is_fitted_on_its_entries() {
     let dir = TempDir::new().unwrap();
@@ -1203,12 +1203,20 @@ fn a_file_too_wide_to_hold_dense_is_fitted_on_its_entries() {
     assert!(err.contains("800.0 GB"), "{err}");
     let err = fails(&args(&["--solver", "ridge"]), 1);
     assert!(err.contains("800.0 GB"), "{err}");
-    write_bags(&train, 100_000, 1_000_000, 3, true);
-    let err = fails(&args(&[]), 1);
     assert!(
-        err.contains("a regression is fitted on the rows dense only"),
+        err.contains("ridge on classes needs the rows dense"),
         "{err}"
     );
+    write_bags(&train, 100_000, 1_000_000, 3, true);
+    let report = json(&args(&[]));
+    assert_eq!(report["model"]["task"], "regression", "{report}");
+    assert_eq!(report["model"]["solver"], "ridge", "{report}");
+    assert!(
+        report["sparse"].as_str().unwrap().contains("800"),
+        "{report}"
+    );
+    let trials = report["selection"]["solver_trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 7, "{report}");
 }
 
 #[test]

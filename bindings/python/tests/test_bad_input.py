@@ -40,7 +40,9 @@ def test_nan_and_inf(estimator):
 
 
 @pytest.mark.parametrize(
-    "estimator", [e for e in ESTIMATORS if not isinstance(e, rks.KernelClassifier)], ids=ids
+    "estimator",
+    [e for e in ESTIMATORS if not isinstance(e, (rks.KernelClassifier, rks.KernelRegressor))],
+    ids=ids,
 )
 def test_sparse_is_a_clear_type_error(estimator):
     with pytest.raises(TypeError, match="[Ss]parse"):

@@ -145,8 +145,12 @@ def test_sparse_matrices_are_fitted_by_their_entries(tmp_path):
     assert np.array_equal(ff.predict(small), ff.predict(small.toarray()))
     with pytest.raises(ValueError, match="needs the rows dense"):
         rks.KernelClassifier(feature_map="fastfood").fit(X, y)
-    with pytest.raises(TypeError, match="[Ss]parse"):
-        rks.KernelRegressor().fit(X, score.astype(float))
+    # Values on sparse rows: ridge on their entries.
+    reg = rks.KernelRegressor(random_state=0).fit(X[:900], score[:900].astype(float))
+    assert (reg.feature_map_, reg.solver_, reg.alpha_ > 0) == ("linear", "ridge", True)
+    assert reg.score(X[900:], score[900:].astype(float)) > 0.9
+    with pytest.raises(ValueError, match="needs the rows dense"):
+        rks.KernelRegressor(feature_map="nystrom").fit(X, score.astype(float))
 
 
 def test_pipeline_with_grid_search(classes3):

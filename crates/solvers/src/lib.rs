@@ -37,6 +37,7 @@ pub mod machine;
 pub mod persist;
 pub mod ridge;
 pub mod rows;
+pub mod sparse_ridge;
 pub mod svm;
 pub mod task;
 mod validate;

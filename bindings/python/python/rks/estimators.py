@@ -81,6 +81,17 @@ class _KernelMachine(BaseEstimator):
                 float(w) for w in self.input_weights],
         )
 
+    def _sparse_params(self):
+        """:meth:`_params` for sparse rows: the linear map and kernel (their only model)."""
+        if self.feature_map not in ("auto", "linear"):
+            raise ValueError(
+                "sparse rows are fitted by the linear map (feature_map='linear' or 'auto'); "
+                f"the {self.feature_map!r} map needs the rows dense: pass X.toarray()"
+            )
+        if self.gamma is not None:
+            raise ValueError("gamma does not apply to sparse rows: their model is linear")
+        return {**self._params(), "map": "linear", "kernel": "linear", "n_frequencies": None}
+
     def _adopt(self, model):
         """Takes a fitted library model: the fitted attributes follow from it."""
         self.model_ = model
@@ -99,8 +110,8 @@ class _KernelMachine(BaseEstimator):
         return validate_data(self, X, dtype=np.float64, order="C", reset=False)
 
     def _scores(self, X):
-        """The library's decision values of rows ``X``: dense rows, or (a classifier) a SciPy
-        sparse matrix, whose rows a linear model scores by their entries."""
+        """The library's decision values of rows ``X``: dense rows, or a SciPy sparse matrix,
+        whose rows a linear model scores by their entries."""
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, order="C", reset=False)
         if sp.issparse(X):
@@ -249,22 +260,13 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
             self, X, y, accept_sparse="csr", dtype=np.float64, ensure_min_samples=2
         )
         check_classification_targets(y)
-        if self.feature_map not in ("auto", "linear"):
-            raise ValueError(
-                "sparse rows are fitted by the linear map (feature_map='linear' or 'auto'); "
-                f"the {self.feature_map!r} map needs the rows dense: pass X.toarray()"
-            )
-        if self.gamma is not None:
-            raise ValueError("gamma does not apply to sparse rows: their model is linear")
         classes, indices = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
                 f"a classifier needs at least two classes, but the labels hold one class: "
                 f"{classes[0]!r}"
             )
-        params = _rks.Params(
-            **{**self._params(), "map": "linear", "kernel": "linear", "n_frequencies": None}
-        )
+        params = _rks.Params(**self._sparse_params())
         model = params.fit_sparse(*_csr_parts(X), X.shape[1], classes_as_targets(classes, indices))
         self.classes_ = classes
         return self._adopt(model)
@@ -317,17 +319,29 @@ class KernelRegressor(RegressorMixin, _KernelMachine):
     _task = "regression"
 
     def fit(self, X, y):
-        """Fits on rows ``X`` and real targets ``y``."""
+        """Fits on rows ``X`` and real targets ``y``. ``X`` may be a SciPy sparse matrix: the
+        rows are then held as their non-zero entries and fitted by ridge on them, λ by
+        cross-validation with model selection (as :meth:`KernelClassifier.fit`)."""
+        sparse = sp.issparse(X)
         X, y = validate_data(
-            self, X, y, dtype=np.float64, order="C", y_numeric=True, ensure_min_samples=2
+            self, X, y, accept_sparse="csr", dtype=np.float64, order="C", y_numeric=True,
+            ensure_min_samples=2,
         )
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        if sparse:
+            params = _rks.Params(**self._sparse_params())
+            return self._adopt(params.fit_sparse(*_csr_parts(X), X.shape[1], y))
         params = _rks.Params(**self._params())
-        return self._adopt(params.fit(X, np.ascontiguousarray(y, dtype=np.float64)))
+        return self._adopt(params.fit(X, y))
 
     def predict(self, X):
-        """Predicted values for the rows of ``X``."""
-        X = self._rows(X)
-        return self.model_.predict(X)
+        """Predicted values for the rows of ``X`` (which may be sparse)."""
+        return self._scores(X)[:, 0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
 
 def _csr_parts(X):

@@ -1,4 +1,4 @@
-//! Rows held as their non-zero entries ([`SparseDataset`]): the linear SVM fitted on them, and
+//! Rows held as their non-zero entries ([`SparseDataset`]): the linear model fitted on them, and
 //! any model's scores of them.
 //!
 //! Wide, sparse files (text as bags of words: tens of thousands to millions of columns, a few
@@ -7,11 +7,12 @@
 //! 2008): [`KernelMachineValidParams::fit_sparse`] fits the linear map's SVM by dual coordinate
 //! descent on the rows' entries (a step costs a row's non-zeros, not d), with C chosen by the
 //! same stratified cross-validation as the kernel SVM's, on a seeded sample of the rows (larger
-//! than the kernel search's: [`Selection::sparse_cv_rows`](super::Selection::sparse_cv_rows)). The
-//! scaling must keep zeros at zero: min–max when every column's minimum is 0 (non-negative
-//! columns that hold a zero, the case of counts and tf-idf: the same scaler the dense fit would
-//! learn), else max |x| with a note; standard scaling is refused (it centres, which would make
-//! the rows dense).
+//! than the kernel search's: [`Selection::sparse_cv_rows`](super::Selection::sparse_cv_rows));
+//! a regression is ridge by conjugate gradients on the entries ([`crate::sparse_ridge`]), λ by
+//! cross-validation on the same sample. The scaling must keep zeros at zero: min–max when every
+//! column's minimum is 0 (non-negative columns that hold a zero, the case of counts and tf-idf:
+//! the same scaler the dense fit would learn), else max |x| with a note; standard scaling is
+//! refused (it centres, which would make the rows dense).
 //!
 //! [`KernelMachine::decision_function_sparse`] scores sparse rows with any model: a linear
 //! map's model by the rows' entries directly (x·W over the non-zeros, plus the constant that
@@ -25,20 +26,24 @@ use rks::scaler::{Scaler, ScalerKind};
 use rks::{AnyMap, Bandwidth, Kernel, MapKind};
 use rks_data::SparseDataset;
 
-use super::select::{SelectionReport, SolverTrial};
-use super::{KernelMachine, KernelMachineValidParams, Solver, Task};
+use super::select::{Selection, SelectionReport, SolverTrial};
+use super::{FitInfo, KernelMachine, KernelMachineValidParams, Solver, SolverInfo, Task};
 use crate::cv::{Targets, svm_path_scores};
 use crate::error::{Param, Result, SolversError, invalid};
 use crate::folds::assign_folds;
 use crate::labels::{LabelMap, signed_one_hot};
+use crate::loo::LooScore;
+use crate::ridge::Lambda;
 use crate::rows::SparseRows;
+use crate::sparse_ridge::{self, Centred};
 use crate::task::SolverKind;
 
 impl KernelMachineValidParams {
-    /// Fits the linear SVM on rows held as their non-zero entries (LIBLINEAR's model on wide,
-    /// sparse rows such as text): classification only, with the linear map
-    /// ([`MapKind::Linear`]; the kernel is then the linear one and σ = 1). With model selection
-    /// on, C is cross-validated on [`Selection::folds`](super::Selection::folds) stratified folds
+    /// Fits the linear model on rows held as their non-zero entries (LIBLINEAR's model on wide,
+    /// sparse rows such as text), with the linear map ([`MapKind::Linear`]; the kernel is then
+    /// the linear one and σ = 1): a classifier by the SVM, a regression by ridge (λ as given,
+    /// else cross-validated on the same sample and folds, not stratified). With model
+    /// selection on, the classifier's C is cross-validated on [`Selection::folds`](super::Selection::folds) stratified folds
     /// of at most [`Selection::sparse_cv_rows`](super::Selection::sparse_cv_rows) rows drawn
     /// with the seed, over [`Selection::cs`](super::Selection::cs) (a given C when that grid is empty).
     ///
@@ -80,13 +85,6 @@ impl KernelMachineValidParams {
         if data.n_features() == 0 {
             return Err(SolversError::EmptyInput("the rows have no columns".into()));
         }
-        if self.task != Task::Classification {
-            return Err(invalid(
-                Param::Task,
-                "a fit on sparse rows is the linear SVM, a classifier: a regression needs the \
-                 rows dense",
-            ));
-        }
         if self.map_kind() != MapKind::Linear {
             return Err(invalid(
                 Param::Map,
@@ -95,6 +93,9 @@ impl KernelMachineValidParams {
                     rks::Named::name(&self.map_kind())
                 ),
             ));
+        }
+        if self.task == Task::Regression {
+            return self.fit_sparse_ridge(data, start);
         }
         let (c, loss) = match (&self.solver, &self.selection) {
             (Solver::Svm { c, loss }, _) => (*c, *loss),
@@ -129,22 +130,11 @@ impl KernelMachineValidParams {
                     100.0 * rows.non_zeros() as f64 / (data.n_rows() as f64 * d as f64)
                 ));
                 let report = SelectionReport {
-                    median_sigma: f64::NAN,
-                    sigma_trials: Vec::new(),
-                    walk_trials: Vec::new(),
-                    final_trials: Vec::new(),
-                    sigma: 1.0,
-                    lambda: None,
+                    method: "the linear SVM on sparse rows, C by cross-validation".into(),
                     c: Some(c),
                     c_trials,
-                    solver_trials: Vec::new(),
-                    svm_sigma_trials: Vec::new(),
-                    n_frequencies: d,
-                    method: "the linear SVM on sparse rows, C by cross-validation".into(),
                     notes,
-                    relevance: None,
-                    map_trials: Vec::new(),
-                    seconds: 0.0,
+                    ..Self::sparse_report(d, start)
                 };
                 (c, Some(report))
             }
@@ -152,24 +142,218 @@ impl KernelMachineValidParams {
         };
         let prepared = linear.prepare(scaler, Some(labels), 1.0, d, None)?;
         let model = linear.fit_svm(prepared, &rows, &classes, (c, loss), 1.0)?;
-        let report = report.map(|mut r| {
-            r.seconds = start.elapsed().as_secs_f64();
-            r
+        let report = report.map(|r| SelectionReport {
+            seconds: start.elapsed().as_secs_f64(),
+            ..r
         });
         Ok((model, report))
     }
 
     /// These parameters with the linear map (the linear kernel, σ = 1) and the SVM at cost `c`
-    /// and `loss`: the model of rows taken as they are.
+    /// and `loss`: the classifier of rows taken as they are.
     pub(super) fn linear_svm(&self, c: f64, loss: crate::svm::SvmLoss) -> Self {
+        let mut linear = self.linear_map();
+        linear.solver = Solver::Svm { c, loss };
+        linear
+    }
+
+    /// These parameters with the linear map (the linear kernel, σ = 1).
+    fn linear_map(&self) -> Self {
         let mut linear = self.clone();
         linear.map = linear
             .map
             .kind(MapKind::Linear)
             .kernel(Kernel::Linear)
             .bandwidth(Bandwidth::Sigma(1.0));
-        linear.solver = Solver::Svm { c, loss };
         linear
+    }
+
+    /// [`fit_sparse`](Self::fit_sparse) of a regression: ridge on the rows' entries
+    /// ([`crate::sparse_ridge`]), λ as given, else by cross-validation of the mean squared error
+    /// over 10⁻³ … 10³ times the mean eigenvalue tr(C)/d (or the given grid), on the same seeded
+    /// sample and folds (not stratified) as the classifier's C.
+    fn fit_sparse_ridge(
+        &self,
+        data: &SparseDataset,
+        start: Instant,
+    ) -> Result<(KernelMachine, Option<SelectionReport>)> {
+        let Solver::Ridge { lambda } = &self.solver else {
+            return Err(invalid(
+                Param::Solver,
+                "the SVM is a classifier: a regression on sparse rows is ridge",
+            ));
+        };
+        let d = data.n_features();
+        super::memory::check_sparse(d, 1, data.non_zeros())?;
+        let mut notes = Vec::new();
+        let scaler = self.sparse_scaler(data, &mut notes)?;
+        let rows = SparseRows::<f64>::scaled_entries(&scaler, data)?;
+        let y = data.y.to_vec();
+        let whole = Centred::of(&rows, &y);
+        let grid = match lambda {
+            Lambda::Fixed(value) => {
+                if !(value.is_finite() && *value > 0.0) {
+                    return Err(invalid(
+                        Param::Lambda,
+                        format!("λ on sparse rows must be finite and > 0, got {value}"),
+                    ));
+                }
+                None
+            }
+            Lambda::GcvGrid(values) => Some(values.clone()),
+            Lambda::Gcv => {
+                let centre = whole.mean_eigenvalue(&rows);
+                let centre = if centre > 0.0 { centre } else { 1.0 };
+                Some((-3..=3).map(|e| centre * 10f64.powi(e)).collect())
+            }
+        };
+        let k = self.selection.as_ref().map_or(3, |s| s.folds);
+        let cv_rows = self
+            .selection
+            .as_ref()
+            .map_or(Selection::default().sparse_cv_rows, |s| s.sparse_cv_rows);
+        let (lambda, trials) = match (lambda, grid) {
+            (Lambda::Fixed(value), _) => (*value, Vec::new()),
+            (_, Some(grid)) => {
+                let (best, trials) = self.sparse_lambda(&rows, &y, &grid, k, cv_rows)?;
+                notes.push(format!(
+                    "λ = {best:.3e} had the lowest {k}-fold cross-validated squared error on {} \
+                     sampled rows, over {} values",
+                    trials.first().map_or(0, |t: &SolverTrial| t.rows),
+                    grid.len()
+                ));
+                (best, trials)
+            }
+            (_, None) => unreachable!("a grid is made for every λ that is not fixed"),
+        };
+        let fit = sparse_ridge::fit(&rows, &whole, lambda, None);
+        if !fit.converged {
+            notes.push(format!(
+                "ridge: conjugate gradients stopped at their cap of {} iterations before the \
+                 tolerance",
+                fit.iterations
+            ));
+        }
+        let report = self.selection.as_ref().map(|_| SelectionReport {
+            method: "ridge on sparse rows, λ by cross-validation".into(),
+            lambda: Some(lambda),
+            c: None,
+            solver_trials: trials,
+            notes,
+            ..Self::sparse_report(d, start)
+        });
+        let linear = self.linear_map();
+        let prepared = linear.prepare(scaler, None, 1.0, d, None)?;
+        let info = FitInfo {
+            n_train: data.n_rows() as u64,
+            sigma: 1.0,
+            solver: SolverInfo::Ridge { lambda, gcv: None },
+        };
+        let weights = Array2::from_shape_vec((d, 1), fit.weights)
+            .map_err(|e| invalid(Param::Lambda, e.to_string()))?;
+        let model = linear.assemble(prepared, weights, Array1::from(vec![fit.intercept]), info);
+        Ok((model, report))
+    }
+
+    /// The λ of `grid` with the lowest mean squared error over `k` folds of at most `cv_rows`
+    /// seeded rows (ties: the larger λ), and every λ's trial. Each fold's path runs from the
+    /// largest λ down, each solve warm-started from the last.
+    fn sparse_lambda(
+        &self,
+        rows: &SparseRows<f64>,
+        y: &[f64],
+        grid: &[f64],
+        k: usize,
+        cv_rows: usize,
+    ) -> Result<(f64, Vec<SolverTrial>)> {
+        if let Some(bad) = grid.iter().find(|l| !(l.is_finite() && **l > 0.0)) {
+            return Err(invalid(
+                Param::Lambda,
+                format!("λ values must be finite and > 0, got {bad}"),
+            ));
+        }
+        let count = rows.n_rows().min(cv_rows);
+        if grid.is_empty() || count < 2 * k {
+            return Err(invalid(
+                Param::Lambda,
+                format!(
+                    "λ is chosen by {k}-fold cross-validation, which needs a λ grid and at least \
+                     {} rows ({count} here): give λ",
+                    2 * k
+                ),
+            ));
+        }
+        let picked = seeded_rows(rows.n_rows(), count, self.seed());
+        let targets: Vec<f64> = picked.iter().map(|&i| y[i]).collect();
+        let folds = assign_folds(&targets, k, false, self.seed());
+        let mut order: Vec<usize> = (0..grid.len()).collect();
+        order.sort_by(|&a, &b| grid[b].total_cmp(&grid[a]));
+        let mut squared = vec![0.0; grid.len()];
+        for fold in 0..k {
+            let (test, train): (Vec<usize>, Vec<usize>) =
+                (0..count).partition(|&i| folds[i] == fold);
+            let pick = |set: &[usize]| set.iter().map(|&i| picked[i]).collect::<Vec<usize>>();
+            let (train_rows, test_rows) = (rows.select(&pick(&train)), rows.select(&pick(&test)));
+            let train_y: Vec<f64> = train.iter().map(|&i| targets[i]).collect();
+            let centred = Centred::of(&train_rows, &train_y);
+            let mut previous: Option<Vec<f64>> = None;
+            for &j in &order {
+                let fit = sparse_ridge::fit(&train_rows, &centred, grid[j], previous.as_deref());
+                let predicted = sparse_ridge::predict(&test_rows, &fit);
+                squared[j] += predicted
+                    .iter()
+                    .zip(&test)
+                    .map(|(p, &i)| (p - targets[i]).powi(2))
+                    .sum::<f64>();
+                previous = Some(fit.weights);
+            }
+        }
+        let trials: Vec<SolverTrial> = grid
+            .iter()
+            .zip(&squared)
+            .map(|(&value, &sum)| SolverTrial {
+                solver: SolverKind::Ridge,
+                sigma: 1.0,
+                value,
+                score: LooScore {
+                    error: None,
+                    mse: sum / count as f64,
+                    rows: count,
+                },
+                rows: count,
+                n_frequencies: rows.dim(),
+                folds: k,
+                linear: true,
+            })
+            .collect();
+        let best = order
+            .iter()
+            .copied()
+            .reduce(|a, b| if squared[b] < squared[a] { b } else { a })
+            .unwrap_or(0);
+        Ok((grid[best], trials))
+    }
+
+    /// The report of a fit on sparse rows, before its method, choice and trials.
+    fn sparse_report(d: usize, start: Instant) -> SelectionReport {
+        SelectionReport {
+            median_sigma: f64::NAN,
+            sigma_trials: Vec::new(),
+            walk_trials: Vec::new(),
+            final_trials: Vec::new(),
+            sigma: 1.0,
+            lambda: None,
+            c: None,
+            c_trials: Vec::new(),
+            solver_trials: Vec::new(),
+            svm_sigma_trials: Vec::new(),
+            n_frequencies: d,
+            method: String::new(),
+            notes: Vec::new(),
+            relevance: None,
+            map_trials: Vec::new(),
+            seconds: start.elapsed().as_secs_f64(),
+        }
     }
 
     /// The scaler of sparse rows: the one asked for when it keeps zeros at zero, else (min–max
