@@ -194,6 +194,10 @@ fn what_a_sparse_fit_cannot_do_is_an_error() {
     assert!(e.contains("the fastfood map needs the rows dense"), "{e}");
     let e = message(linear().selection(None));
     assert!(e.contains("ridge needs the rows dense"), "{e}");
+    let e = message(linear().task(Task::Regression).solver(Solver::Ridge {
+        lambda: Lambda::Fixed(0.0),
+    }));
+    assert!(e.contains("λ on sparse rows must be finite and > 0"), "{e}");
     let e = message(linear().scaler(ScalerKind::Standard));
     assert!(e.contains("makes sparse rows dense"), "{e}");
     let empty = SparseDataset::new(3, vec![0], vec![], vec![], Array1::zeros(0)).unwrap();

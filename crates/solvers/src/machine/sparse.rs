@@ -184,37 +184,36 @@ impl KernelMachineValidParams {
             ));
         };
         let d = data.n_features();
-        super::memory::check_sparse(d, 1, data.non_zeros())?;
+        // Ridge's centring and conjugate-gradient vectors, for the whole rows and a fold's, and
+        // its f64 entries take about what four outputs of the SVM take.
+        super::memory::check_sparse(d, 4, data.non_zeros().saturating_mul(2))?;
         let mut notes = Vec::new();
         let scaler = self.sparse_scaler(data, &mut notes)?;
         let rows = SparseRows::<f64>::scaled_entries(&scaler, data)?;
         let y = data.y.to_vec();
         let whole = Centred::of(&rows, &y);
-        let grid = match lambda {
-            Lambda::Fixed(value) => {
-                if !(value.is_finite() && *value > 0.0) {
-                    return Err(invalid(
-                        Param::Lambda,
-                        format!("λ on sparse rows must be finite and > 0, got {value}"),
-                    ));
-                }
-                None
-            }
-            Lambda::GcvGrid(values) => Some(values.clone()),
-            Lambda::Gcv => {
-                let centre = whole.mean_eigenvalue(&rows);
-                let centre = if centre > 0.0 { centre } else { 1.0 };
-                Some((-3..=3).map(|e| centre * 10f64.powi(e)).collect())
-            }
-        };
         let k = self.selection.as_ref().map_or(3, |s| s.folds);
         let cv_rows = self
             .selection
             .as_ref()
             .map_or(Selection::default().sparse_cv_rows, |s| s.sparse_cv_rows);
-        let (lambda, trials) = match (lambda, grid) {
-            (Lambda::Fixed(value), _) => (*value, Vec::new()),
-            (_, Some(grid)) => {
+        let (lambda, trials) = match lambda {
+            Lambda::Fixed(value) if value.is_finite() && *value > 0.0 => (*value, Vec::new()),
+            Lambda::Fixed(value) => {
+                return Err(invalid(
+                    Param::Lambda,
+                    format!("λ on sparse rows must be finite and > 0, got {value}"),
+                ));
+            }
+            Lambda::GcvGrid(_) | Lambda::Gcv => {
+                let grid = match lambda {
+                    Lambda::GcvGrid(values) => values.clone(),
+                    _ => {
+                        let centre = whole.mean_eigenvalue(&rows);
+                        let centre = if centre > 0.0 { centre } else { 1.0 };
+                        (-3..=3).map(|e| centre * 10f64.powi(e)).collect()
+                    }
+                };
                 let (best, trials) = self.sparse_lambda(&rows, &y, &grid, k, cv_rows)?;
                 notes.push(format!(
                     "λ = {best:.3e} had the lowest {k}-fold cross-validated squared error on {} \
@@ -224,7 +223,6 @@ impl KernelMachineValidParams {
                 ));
                 (best, trials)
             }
-            (_, None) => unreachable!("a grid is made for every λ that is not fixed"),
         };
         let fit = sparse_ridge::fit(&rows, &whole, lambda, None);
         if !fit.converged {
