@@ -170,6 +170,7 @@ impl KernelMachine {
             info: stored.info,
             whitened: Default::default(),
             product: Default::default(),
+            folded: Default::default(),
         };
         model.validate().map_err(|e| match e {
             SolversError::CorruptModel(reason) => corrupt(reason),

@@ -644,6 +644,7 @@ impl KernelMachineValidParams {
             info,
             whitened: Default::default(),
             product: Default::default(),
+            folded: Default::default(),
         }
     }
 }

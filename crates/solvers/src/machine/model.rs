@@ -87,6 +87,21 @@ pub struct KernelMachine {
     /// The scores' right factor (W, or a Nyström model's K_mm^{-1/2}·W) packed for the product,
     /// made on the first prediction.
     pub(crate) product: PackedWeights,
+    /// A linear map's weights with the scaler's scale and 1/σ folded in, and the constant its
+    /// offsets give, made on the first scores of sparse rows (`machine::sparse`).
+    pub(crate) folded: FoldedWeights,
+}
+
+/// A linear model's weights folded for sparse rows, kept once made so that predictions in
+/// chunks fold the d × m weights once. A function of the model, so it never makes two models
+/// unequal.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FoldedWeights(pub(crate) std::sync::OnceLock<(Array2<f64>, Array1<f64>)>);
+
+impl PartialEq for FoldedWeights {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// K_mm^{+1/2}·W of a model with a Nyström map, kept once made (or loaded from a version-3

@@ -480,18 +480,21 @@ impl KernelMachine {
             return self.decision_function_dense_blocks(data);
         };
         let m = self.weights().ncols();
-        // w_c·s_c/σ per column and output, and the constant −Σ_c o_c·s_c·w_c/σ + b.
-        let inv_sigma = 1.0 / map.sigma();
-        let (offset, scale) = (self.scaler().offset(), self.scaler().scale());
-        let mut folded = self.weights().clone();
-        let mut constant = self.intercept().clone();
-        for (c, mut row) in folded.axis_iter_mut(Axis(0)).enumerate() {
-            let factor = scale[c] * inv_sigma;
-            row.mapv_inplace(|w| w * factor);
-            if offset[c] != 0.0 {
-                constant.scaled_add(-offset[c], &row);
+        let (folded, constant) = self.folded.0.get_or_init(|| {
+            // w_c·s_c/σ per column and output, and the constant −Σ_c o_c·s_c·w_c/σ + b.
+            let inv_sigma = 1.0 / map.sigma();
+            let (offset, scale) = (self.scaler().offset(), self.scaler().scale());
+            let mut folded = self.weights().clone();
+            let mut constant = self.intercept().clone();
+            for (c, mut row) in folded.axis_iter_mut(Axis(0)).enumerate() {
+                let factor = scale[c] * inv_sigma;
+                row.mapv_inplace(|w| w * factor);
+                if offset[c] != 0.0 {
+                    constant.scaled_add(-offset[c], &row);
+                }
             }
-        }
+            (folded, constant)
+        });
         let mut raw = Array2::zeros((data.n_rows(), m));
         for (i, mut out) in raw.axis_iter_mut(Axis(0)).enumerate() {
             let (columns, values) = data.row(i);
