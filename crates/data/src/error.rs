@@ -219,6 +219,25 @@ pub enum DataError {
         /// Bytes of memory available (`MemAvailable` of `/proc/meminfo`).
         available: u64,
     },
+    /// The entries of rows read sparse would take more than half the memory available (a file
+    /// too large for its non-zero values, whatever its width).
+    #[error(
+        "{file}: the {entries} non-zero entries of its first {rows} rows take {:.1} GB held sparse, more than half of the {:.1} GB of memory available: read fewer rows",
+        *bytes as f64 / 1e9,
+        *available as f64 / 1e9
+    )]
+    TooManyEntries {
+        /// The path or source name.
+        file: String,
+        /// Rows read so far.
+        rows: usize,
+        /// Entries held so far.
+        entries: usize,
+        /// Bytes they take.
+        bytes: u64,
+        /// Bytes of memory available (`MemAvailable` of `/proc/meminfo`).
+        available: u64,
+    },
     /// A sparse read's width is beyond what its 32-bit column indices hold.
     #[error("{file}: {cols} columns are more than sparse rows index (2^32)")]
     TooWide {

@@ -39,6 +39,9 @@ use crate::error::{ColumnRef, DataError, ParseErrorKind};
 use crate::sparse::SparseDataset;
 use crate::text::{LineReader, find_ascii, offset_in, quote, zeros};
 
+/// Rows between two checks of the memory that rows kept sparse take.
+const ENTRY_CHECK_ROWS: usize = 1024;
+
 /// Buffer size for reading files: big enough that reads are not the bottleneck.
 const READ_BUFFER: usize = 1 << 16;
 
@@ -180,19 +183,33 @@ impl Rows {
 
     /// Makes room for one more dense row, or says the matrix cannot grow (a huge `n_features`
     /// must give an error, not abort the process).
+    /// Rows kept sparse are checked every [`ENTRY_CHECK_ROWS`] rows: their entries (a column
+    /// and a value, 16 bytes each) may take at most half the memory available, as a dense
+    /// matrix may.
     fn reserve_row(&mut self, file: &str) -> Result<(), DataError> {
-        if let Layout::Dense { width, x } = &mut self.layout {
-            crate::text::check_dense(
-                file,
-                self.y.len() + 1,
-                *width,
-                crate::text::available_bytes(),
-            )?;
-            x.try_reserve(*width).map_err(|_| DataError::TooLarge {
-                file: file.to_owned(),
-                rows: self.y.len() + 1,
-                cols: *width,
-            })?;
+        match &mut self.layout {
+            Layout::Dense { width, x } => {
+                crate::text::check_dense(
+                    file,
+                    self.y.len() + 1,
+                    *width,
+                    crate::text::available_bytes(),
+                )?;
+                x.try_reserve(*width).map_err(|_| DataError::TooLarge {
+                    file: file.to_owned(),
+                    rows: self.y.len() + 1,
+                    cols: *width,
+                })?;
+            }
+            Layout::Sparse { col, .. } if self.y.len() % ENTRY_CHECK_ROWS == 0 => {
+                crate::text::check_entries(
+                    file,
+                    self.y.len(),
+                    col.len(),
+                    crate::text::available_bytes(),
+                )?;
+            }
+            Layout::Sparse { .. } => {}
         }
         Ok(())
     }

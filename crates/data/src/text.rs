@@ -175,6 +175,30 @@ pub(crate) fn available_bytes() -> Option<u64> {
     })
 }
 
+/// Bytes an entry of rows kept sparse takes while a file is read: its column and its value.
+pub(crate) const ENTRY_BYTES: u64 = 16;
+
+/// [`DataError::TooManyEntries`] when the `entries` of the first `rows` rows, kept sparse, take
+/// more than half of `available` bytes (no check when it is unknown).
+pub(crate) fn check_entries(
+    file: &str,
+    rows: usize,
+    entries: usize,
+    available: Option<u64>,
+) -> Result<(), DataError> {
+    let bytes = (entries as u64).saturating_mul(ENTRY_BYTES);
+    match available {
+        Some(available) if bytes > available / 2 => Err(DataError::TooManyEntries {
+            file: file.to_owned(),
+            rows,
+            entries,
+            bytes,
+            available,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// [`DataError::OutOfMemory`] when a dense f64 matrix of `rows × cols` would take more than
 /// half of `available` bytes (no check when it is unknown).
 pub(crate) fn check_dense(
@@ -261,6 +285,20 @@ mod tests {
             Err(DataError::TooLarge { .. })
         ));
         assert_eq!(zeros("f", 2, 3).unwrap(), vec![0.0; 6]);
+    }
+
+    #[test]
+    fn entries_beyond_half_the_memory_are_refused() {
+        // 10⁹ entries of 16 bytes against 20 GB available.
+        let e = check_entries("f", 5_000_000, 1_000_000_000, Some(20_000_000_000)).unwrap_err();
+        assert!(matches!(e, DataError::TooManyEntries { .. }), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "f: the 1000000000 non-zero entries of its first 5000000 rows take 16.0 GB held \
+             sparse, more than half of the 20.0 GB of memory available: read fewer rows"
+        );
+        assert!(check_entries("f", 5_000_000, 500_000_000, Some(20_000_000_000)).is_ok());
+        assert!(check_entries("f", usize::MAX, usize::MAX, None).is_ok());
     }
 
     #[test]
