@@ -201,7 +201,7 @@ impl Rows {
                     cols: *width,
                 })?;
             }
-            Layout::Sparse { col, .. } if self.y.len() % ENTRY_CHECK_ROWS == 0 => {
+            Layout::Sparse { col, .. } if self.y.len().is_multiple_of(ENTRY_CHECK_ROWS) => {
                 crate::text::check_entries(
                     file,
                     self.y.len(),
