@@ -411,15 +411,29 @@ pub fn read(
     source_name: &str,
     n_features: Option<usize>,
 ) -> Result<Dataset, DataError> {
+    read_all(
+        reader,
+        source_name,
+        Rows::new(n_features),
+        Rows::take_dataset,
+    )
+}
+
+/// Every row of `reader` into `rows`, laid out by `take` (at least one row).
+fn read_all<T>(
+    reader: impl BufRead,
+    source_name: &str,
+    mut rows: Rows,
+    take: fn(&mut Rows, &str) -> Result<T, DataError>,
+) -> Result<T, DataError> {
     let mut lines = LineReader::new(reader, source_name);
-    let mut rows = Rows::new(n_features);
     rows.fill(&mut lines, usize::MAX)?;
     if rows.len() == 0 {
         return Err(DataError::NoRows {
             file: lines.name().to_owned(),
         });
     }
-    rows.take_dataset(lines.name())
+    take(&mut rows, lines.name())
 }
 
 /// Reads a whole LIBSVM file into its non-zero entries ([`SparseDataset`]): the form for wide
@@ -450,15 +464,12 @@ pub fn read_sparse(
     source_name: &str,
     n_features: Option<usize>,
 ) -> Result<SparseDataset, DataError> {
-    let mut lines = LineReader::new(reader, source_name);
-    let mut rows = Rows::sparse(n_features);
-    rows.fill(&mut lines, usize::MAX)?;
-    if rows.len() == 0 {
-        return Err(DataError::NoRows {
-            file: lines.name().to_owned(),
-        });
-    }
-    rows.take_sparse(lines.name())
+    read_all(
+        reader,
+        source_name,
+        Rows::sparse(n_features),
+        Rows::take_sparse,
+    )
 }
 
 /// Streams a LIBSVM file once, checking every line, and returns `(rows, largest index)` without

@@ -239,25 +239,9 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
         their non-zero entries and fitted by the linear map's SVM, C by cross-validation with
         model selection (``feature_map`` must be "auto" or "linear"; the scaler keeps zeros at
         zero: "minmax" on non-negative columns with a zero, else "maxabs")."""
-        if sp.issparse(X):
-            return self._fit_sparse(X, y)
-        X, y = validate_data(self, X, y, dtype=np.float64, order="C", ensure_min_samples=2)
-        check_classification_targets(y)
-        classes, indices = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                f"a classifier needs at least two classes, but the labels hold one class: "
-                f"{classes[0]!r}"
-            )
-        params = _rks.Params(**self._params())
-        model = params.fit(X, classes_as_targets(classes, indices))
-        self.classes_ = classes
-        return self._adopt(model)
-
-    def _fit_sparse(self, X, y):
-        """The linear SVM on the entries of sparse rows ``X`` (see :meth:`fit`)."""
+        sparse = sp.issparse(X)
         X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=np.float64, ensure_min_samples=2
+            self, X, y, accept_sparse="csr", dtype=np.float64, order="C", ensure_min_samples=2
         )
         check_classification_targets(y)
         classes, indices = np.unique(y, return_inverse=True)
@@ -266,8 +250,12 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
                 f"a classifier needs at least two classes, but the labels hold one class: "
                 f"{classes[0]!r}"
             )
-        params = _rks.Params(**self._sparse_params())
-        model = params.fit_sparse(*_csr_parts(X), X.shape[1], classes_as_targets(classes, indices))
+        targets = classes_as_targets(classes, indices)
+        if sparse:
+            params = _rks.Params(**self._sparse_params())
+            model = params.fit_sparse(*_csr_parts(X), X.shape[1], targets)
+        else:
+            model = _rks.Params(**self._params()).fit(X, targets)
         self.classes_ = classes
         return self._adopt(model)
 
