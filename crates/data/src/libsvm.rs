@@ -276,7 +276,9 @@ impl Rows {
             val,
         } = &mut self.layout
         else {
-            unreachable!("take_sparse is called on rows read sparse");
+            return Err(DataError::InvalidArgument(
+                "rows read into a dense matrix are not taken as sparse rows".into(),
+            ));
         };
         let width = limit.unwrap_or(self.max_index);
         if u32::try_from(width.saturating_sub(1)).is_err() {

@@ -99,10 +99,11 @@ impl KernelMachineValidParams {
         }
         let (c, loss) = match (&self.solver, &self.selection) {
             (Solver::Svm { c, loss }, _) => (*c, *loss),
-            (Solver::Ridge { .. }, Some(_)) => match Solver::default_of(SolverKind::Svm) {
-                Solver::Svm { c, loss } => (c, loss),
-                Solver::Ridge { .. } => unreachable!("the SVM's default is the SVM"),
-            },
+            // The SVM's defaults (C = 1, the squared hinge), C then searched.
+            (Solver::Ridge { .. }, Some(_)) => {
+                let defaults = crate::svm::SvmParams::default();
+                (defaults.c, defaults.loss)
+            }
             (Solver::Ridge { .. }, None) => {
                 return Err(invalid(
                     Param::Solver,
