@@ -10,6 +10,10 @@
 //!   quote inside a quoted header name), but a quoted field must end on the same line;
 //! - numbers are anything [`str::parse::<f64>`] accepts and must be finite (`nan`, `inf`, `1e999`
 //!   are errors); there are no missing values: an empty field is an error;
+//! - the label column may hold class names instead of numbers (`setosa`, `"M"`, `yes`): by
+//!   default ([`Labels::Auto`]) the first row decides, and names become classes 0, 1, 2, … in the
+//!   order they first appear, with the names kept ([`CsvChunks::class_names`], [`Table`]); a
+//!   model's names read its test files the same way ([`Labels::Names`]);
 //! - `\r\n` line ends and a UTF-8 byte-order mark are fine; there are no comments.
 //!
 //! Errors name the file, the 1-based line and the 1-based column (in characters) of the field:
@@ -22,6 +26,7 @@
 //! assert_eq!(err.to_string(), "t.csv:3:3: bad number 'oops' in column 'b'");
 //! ```
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -44,14 +49,31 @@ pub enum LabelColumn {
     Index(usize),
 }
 
+/// How the label column's text is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Labels {
+    /// The first row decides: a number there makes every label a number (a class label or a
+    /// regression target; text further down is an error), anything else makes every label a
+    /// class name.
+    #[default]
+    Auto,
+    /// Every label is a number.
+    Numbers,
+    /// Every label is a class name (even `1`); these names — a model's — are classes 0, 1, …
+    /// in order, and a name not among them becomes a new class after them (a test row of a
+    /// class the model never saw, which no prediction matches).
+    Names(Vec<String>),
+}
+
 /// How to read a CSV file.
 ///
 /// ```
-/// use rks_data::csv::{CsvOptions, LabelColumn};
+/// use rks_data::csv::{CsvOptions, LabelColumn, Labels};
 ///
 /// let opts = CsvOptions::label_index(0).delimiter(';');
 /// assert_eq!(opts.label, LabelColumn::Index(0));
 /// assert_eq!(opts.delimiter, ';');
+/// assert_eq!(opts.labels, Labels::Auto);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvOptions {
@@ -59,14 +81,17 @@ pub struct CsvOptions {
     pub label: LabelColumn,
     /// The field separator; not `"`, `\r` or `\n`.
     pub delimiter: char,
+    /// Numbers or class names in the label column.
+    pub labels: Labels,
 }
 
 impl CsvOptions {
-    /// Comma-separated, with the given label column.
+    /// Comma-separated, with the given label column, its labels read as the first row says.
     pub fn new(label: LabelColumn) -> Self {
         CsvOptions {
             label,
             delimiter: ',',
+            labels: Labels::Auto,
         }
     }
 
@@ -84,6 +109,57 @@ impl CsvOptions {
     pub fn delimiter(mut self, delimiter: char) -> Self {
         self.delimiter = delimiter;
         self
+    }
+
+    /// The same options with the labels read as `labels` says.
+    pub fn labels(mut self, labels: Labels) -> Self {
+        self.labels = labels;
+        self
+    }
+}
+
+/// How this reader takes the label column, once decided: numbers, or class names coded
+/// 0, 1, 2, … in the order they first appear (after the names it was given).
+#[derive(Debug, Clone)]
+enum LabelState {
+    /// [`Labels::Auto`] before the first row.
+    Undecided,
+    Numbers,
+    Names {
+        names: Vec<String>,
+        codes: HashMap<String, usize>,
+    },
+}
+
+impl LabelState {
+    fn of(labels: &Labels) -> Self {
+        match labels {
+            Labels::Auto => LabelState::Undecided,
+            Labels::Numbers => LabelState::Numbers,
+            Labels::Names(given) => {
+                let mut state = LabelState::Names {
+                    names: Vec::new(),
+                    codes: HashMap::new(),
+                };
+                for name in given {
+                    state.code(name);
+                }
+                state
+            }
+        }
+    }
+
+    /// The class of `name`, a new one after the others if it is new (names state only).
+    fn code(&mut self, name: &str) -> f64 {
+        let LabelState::Names { names, codes } = self else {
+            return f64::NAN;
+        };
+        let next = names.len();
+        let code = *codes.entry(name.to_owned()).or_insert_with(|| {
+            names.push(name.to_owned());
+            next
+        });
+        code as f64
     }
 }
 
@@ -284,6 +360,7 @@ pub struct CsvChunks<R = BufReader<File>> {
     delimiter: char,
     chunk_rows: usize,
     spans: Vec<Span>,
+    labels: LabelState,
     rows_read: usize,
     done: bool,
 }
@@ -349,8 +426,50 @@ impl<R: BufRead> CsvChunks<R> {
             delimiter: options.delimiter,
             chunk_rows,
             spans,
+            labels: LabelState::of(&options.labels),
             rows_read: 0,
             done: false,
+        })
+    }
+
+    /// The class names of the label column, classes 0, 1, … in order, when it holds names
+    /// (`None` when it holds numbers or no row was read yet): with [`Labels::Auto`] the names
+    /// of the rows read so far, in the order they first appeared.
+    ///
+    /// ```
+    /// use rks_data::csv::{CsvChunks, CsvOptions, Labels};
+    ///
+    /// let text = "species,petal\nvirginica,6\nsetosa,1.4\nvirginica,5.1\n";
+    /// let mut chunks = CsvChunks::new(text.as_bytes(), "memory", &CsvOptions::label_index(0), 10)?;
+    /// assert_eq!(chunks.next().unwrap()?.y.to_vec(), vec![0.0, 1.0, 0.0]);
+    /// assert_eq!(chunks.class_names().unwrap(), ["virginica", "setosa"]);
+    ///
+    /// // A model's names: a name it never saw is a class after them.
+    /// let known = CsvOptions::label_index(0).labels(Labels::Names(vec!["setosa".into()]));
+    /// let mut chunks = CsvChunks::new(text.as_bytes(), "memory", &known, 10)?;
+    /// assert_eq!(chunks.next().unwrap()?.y.to_vec(), vec![1.0, 0.0, 1.0]);
+    /// # Ok::<(), rks_data::DataError>(())
+    /// ```
+    pub fn class_names(&self) -> Option<&[String]> {
+        match &self.labels {
+            LabelState::Names { names, .. } => Some(names),
+            _ => None,
+        }
+    }
+
+    /// Reads the rest of the file for its class names: `None` when the label column holds
+    /// numbers (known from the first row, so a numeric file is not read further). A streamed
+    /// fit learns its classes this way before its passes.
+    pub fn into_class_names(mut self) -> Result<Option<Vec<String>>, DataError> {
+        while let Some(chunk) = self.next() {
+            chunk?;
+            if matches!(self.labels, LabelState::Numbers) {
+                return Ok(None);
+            }
+        }
+        Ok(match self.labels {
+            LabelState::Names { names, .. } => Some(names),
+            _ => None,
         })
     }
 
@@ -406,6 +525,24 @@ impl<R: BufRead> CsvChunks<R> {
             }
             for (j, span) in self.spans.iter().enumerate() {
                 let text = &line.text[span.text.0..span.text.1];
+                if j == header.label {
+                    if matches!(self.labels, LabelState::Undecided) {
+                        self.labels = match text.parse::<f64>() {
+                            Ok(_) => LabelState::Numbers,
+                            Err(_) => LabelState::of(&Labels::Names(Vec::new())),
+                        };
+                    }
+                    if !matches!(self.labels, LabelState::Numbers) {
+                        if text.is_empty() {
+                            let kind = ParseErrorKind::MissingClassName {
+                                column: quote(header.column_name(j)),
+                            };
+                            return Err(line.error(span.start, kind));
+                        }
+                        y.push(self.labels.code(&text.replace("\"\"", "\"")));
+                        continue;
+                    }
+                }
                 let value = match text.parse::<f64>() {
                     Ok(v) if v.is_finite() => v,
                     Ok(_) => {
@@ -492,9 +629,21 @@ impl<R: BufRead> Iterator for CsvChunks<R> {
     }
 }
 
+/// A whole CSV file: its rows, its feature column names (file order, label left out) and,
+/// when the label column holds class names, the names of classes 0, 1, … ([`Labels`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// The rows; with class names, each label is its class's number.
+    pub data: Dataset,
+    /// The feature column names.
+    pub feature_names: Vec<String>,
+    /// The class names, when the label column holds names.
+    pub class_names: Option<Vec<String>>,
+}
+
 /// Reads a whole CSV file.
 pub fn read_path(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Dataset, DataError> {
-    read_path_with_names(path, options).map(|(data, _)| data)
+    read_table_path(path, options).map(|t| t.data)
 }
 
 /// Reads a whole CSV file and returns the feature column names too (file order, label left out).
@@ -502,6 +651,11 @@ pub fn read_path_with_names(
     path: impl AsRef<Path>,
     options: &CsvOptions,
 ) -> Result<(Dataset, Vec<String>), DataError> {
+    read_table_path(path, options).map(|t| (t.data, t.feature_names))
+}
+
+/// Reads a whole CSV file with its column and class names.
+pub fn read_table_path(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Table, DataError> {
     whole(CsvChunks::open(path, options, usize::MAX)?)
 }
 
@@ -522,7 +676,7 @@ pub fn read(
     source_name: &str,
     options: &CsvOptions,
 ) -> Result<Dataset, DataError> {
-    read_with_names(reader, source_name, options).map(|(data, _)| data)
+    read_table(reader, source_name, options).map(|t| t.data)
 }
 
 /// [`read`], also returning the feature column names (file order, label left out).
@@ -531,17 +685,42 @@ pub fn read_with_names(
     source_name: &str,
     options: &CsvOptions,
 ) -> Result<(Dataset, Vec<String>), DataError> {
+    read_table(reader, source_name, options).map(|t| (t.data, t.feature_names))
+}
+
+/// [`read`] with the column and class names.
+///
+/// ```
+/// use rks_data::csv::{self, CsvOptions};
+///
+/// let text = "len,kind\n1.5,\"M\"\n0.2,R\n3,M\n";
+/// let table = csv::read_table(text.as_bytes(), "memory", &CsvOptions::label_name("kind"))?;
+/// assert_eq!(table.data.y.to_vec(), vec![0.0, 1.0, 0.0]);
+/// assert_eq!(table.class_names, Some(vec!["M".to_string(), "R".to_string()]));
+/// assert_eq!(table.feature_names, ["len"]);
+/// # Ok::<(), rks_data::DataError>(())
+/// ```
+pub fn read_table(
+    reader: impl BufRead,
+    source_name: &str,
+    options: &CsvOptions,
+) -> Result<Table, DataError> {
     whole(CsvChunks::new(reader, source_name, options, usize::MAX)?)
 }
 
 /// A whole-file read is one unbounded chunk, so both paths share every line of parsing.
-fn whole<R: BufRead>(mut chunks: CsvChunks<R>) -> Result<(Dataset, Vec<String>), DataError> {
+fn whole<R: BufRead>(mut chunks: CsvChunks<R>) -> Result<Table, DataError> {
     let data = chunks.next().unwrap_or_else(|| {
         Err(DataError::NoRows {
             file: chunks.lines.name().to_owned(),
         })
     })?;
-    Ok((data, chunks.header.features))
+    let class_names = chunks.class_names().map(<[String]>::to_vec);
+    Ok(Table {
+        data,
+        feature_names: chunks.header.features,
+        class_names,
+    })
 }
 
 /// Writes `data` as comma-separated text: a header (`label_name`, then `feature_names`), then the
@@ -668,5 +847,101 @@ mod tests {
             let s = spans[0];
             assert_eq!(quoted[s.text.0..s.text.1].replace("\"\"", "\""), name);
         }
+    }
+
+    fn table(text: &str, options: &CsvOptions) -> Result<Table, DataError> {
+        read_table(text.as_bytes(), "t.csv", options)
+    }
+
+    #[test]
+    fn class_names_are_coded_in_the_order_they_first_appear() {
+        let text = "y,a\n\"b, c\",1\nsetosa,2\n\"b, c\",3\n\"say \"\"hi\"\"\",4\n";
+        let t = table(text, &CsvOptions::label_index(0)).unwrap();
+        assert_eq!(t.data.y.to_vec(), vec![0.0, 1.0, 0.0, 2.0]);
+        assert_eq!(t.data.x.column(0).to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
+        let names = t.class_names.unwrap();
+        assert_eq!(names, ["b, c", "setosa", "say \"hi\""]);
+        // One row per chunk: the same codes, the names carried across chunks.
+        let chunks =
+            CsvChunks::new(text.as_bytes(), "t.csv", &CsvOptions::label_index(0), 1).unwrap();
+        let mut codes = Vec::new();
+        let mut chunks = chunks;
+        for chunk in chunks.by_ref() {
+            codes.extend(chunk.unwrap().y.to_vec());
+        }
+        assert_eq!(codes, vec![0.0, 1.0, 0.0, 2.0]);
+        assert_eq!(chunks.class_names().unwrap(), names.as_slice());
+    }
+
+    #[test]
+    fn the_first_row_decides_numbers_or_names() {
+        // A number first: text further down is the error it always was.
+        let err = table("y,a\n1,0\nsetosa,1\n", &CsvOptions::label_index(0)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv:3:1: bad number 'setosa' in column 'y'"
+        );
+        let t = table("y,a\n1.5,0\n2,1\n", &CsvOptions::label_index(0)).unwrap();
+        assert_eq!((t.data.y.to_vec(), t.class_names), (vec![1.5, 2.0], None));
+        // A name first: numbers further down are names too.
+        let t = table("y,a\nno,0\n1,1\nno,2\n", &CsvOptions::label_index(0)).unwrap();
+        assert_eq!(t.data.y.to_vec(), vec![0.0, 1.0, 0.0]);
+        assert_eq!(t.class_names.unwrap(), ["no", "1"]);
+        // An empty class name is missing, with its place.
+        let err = table("a,y\n0,no\n1,\n", &CsvOptions::label_index(1)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv:3:3: missing class name in column 'y'"
+        );
+    }
+
+    #[test]
+    fn given_labels_are_kept_to() {
+        let text = "y,a\n1,0\nyes,1\nno,2\n";
+        let numbers = CsvOptions::label_index(0).labels(Labels::Numbers);
+        let err = table(text, &numbers).unwrap_err();
+        assert_eq!(err.to_string(), "t.csv:3:1: bad number 'yes' in column 'y'");
+        let names =
+            CsvOptions::label_index(0).labels(Labels::Names(vec!["no".into(), "yes".into()]));
+        let t = table(text, &names).unwrap();
+        // "1" is a name the model never saw: a class after the given ones.
+        assert_eq!(t.data.y.to_vec(), vec![2.0, 1.0, 0.0]);
+        assert_eq!(t.class_names.unwrap(), ["no", "yes", "1"]);
+    }
+
+    #[test]
+    fn class_names_are_scanned_without_reading_a_numeric_file_through() {
+        let names = CsvChunks::new(
+            "y,a\nb,0\na,1\nc,2\na,3\n".as_bytes(),
+            "t.csv",
+            &CsvOptions::label_index(0),
+            2,
+        )
+        .unwrap()
+        .into_class_names()
+        .unwrap();
+        assert_eq!(names.unwrap(), ["b", "a", "c"]);
+        // Numbers: known from the first chunk; a bad line after it is not reached.
+        let numeric = CsvChunks::new(
+            "y,a\n1,0\n2,1\n3,oops\n".as_bytes(),
+            "t.csv",
+            &CsvOptions::label_index(0),
+            2,
+        )
+        .unwrap()
+        .into_class_names()
+        .unwrap();
+        assert_eq!(numeric, None);
+        // A bad line among names is the reader's error.
+        let err = CsvChunks::new(
+            "y,a\nb,0\na,x\n".as_bytes(),
+            "t.csv",
+            &CsvOptions::label_index(0),
+            1,
+        )
+        .unwrap()
+        .into_class_names()
+        .unwrap_err();
+        assert_eq!(err.to_string(), "t.csv:3:3: bad number 'x' in column 'a'");
     }
 }

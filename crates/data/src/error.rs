@@ -95,6 +95,12 @@ pub enum ParseErrorKind {
         /// The text found.
         value: String,
     },
+    /// CSV: a label column of class names has an empty field.
+    #[error("missing class name in column '{column}'")]
+    MissingClassName {
+        /// The header name of the label column.
+        column: String,
+    },
     /// CSV: a field parses to NaN or ±infinity.
     #[error("number '{value}' in column '{column}' is not finite (the data must be finite)")]
     NonFiniteNumber {

@@ -34,10 +34,16 @@ fn each_broken_input_gives_its_message() {
             &y,
             "t.csv:2:3: bad number 'x' in column 'b'",
         ),
+        // A label column whose first row is a number holds numbers; one of class names, names.
         (
-            "a,b,y\n1,2,z\n",
+            "a,b,y\n1,2,0\n1,2,z\n",
             &y,
-            "t.csv:2:5: bad number 'z' in column 'y'",
+            "t.csv:3:5: bad number 'z' in column 'y'",
+        ),
+        (
+            "a,b,y\n1,2,z\n1,2,\"\"\n",
+            &y,
+            "t.csv:3:5: missing class name in column 'y'",
         ),
         (
             "a,b,y\n1, ,3\n",
