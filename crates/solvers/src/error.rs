@@ -62,6 +62,8 @@ pub enum Param {
     Map,
     /// The task (classification or regression).
     Task,
+    /// The names of the classes.
+    ClassNames,
 }
 
 impl Param {
@@ -83,6 +85,7 @@ impl Param {
             Param::Scaler => "scaler",
             Param::Map => "map",
             Param::Task => "task",
+            Param::ClassNames => "class_names",
             Param::Eps => "eps",
             Param::MaxEpochs => "max_epochs",
             Param::Bias => "bias",

@@ -1,4 +1,5 @@
-//! Class labels: any integer values in the training targets, mapped to 0..k−1 and back.
+//! Class labels: any integer values in the training targets, mapped to 0..k−1 and back, and
+//! their names when the training file gave names (a CSV label column of text).
 
 use ndarray::{Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
@@ -19,7 +20,14 @@ use crate::error::{Result, SolversError};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabelMap {
     classes: Vec<i64>,
+    /// The name of each class when the labels were names coded 0..k−1 ([`with_names`](
+    /// Self::with_names)); a model file stores them after its other parts.
+    #[serde(skip)]
+    names: Option<Vec<String>>,
 }
+
+/// The longest class name a model keeps, in bytes.
+pub const MAX_CLASS_NAME_BYTES: usize = 4096;
 
 impl LabelMap {
     /// Learns the classes from the training labels and returns each row's class index.
@@ -40,7 +48,10 @@ impl LabelMap {
         if classes.len() < 2 {
             return Err(SolversError::OneClass(classes[0]));
         }
-        let map = Self { classes };
+        let map = Self {
+            classes,
+            names: None,
+        };
         let idx = ints.iter().map(|v| map.index_of(*v).unwrap_or(0)).collect();
         Ok((map, idx))
     }
@@ -52,8 +63,75 @@ impl LabelMap {
         match classes.len() {
             0 => Err(SolversError::EmptyInput("no classes".into())),
             1 => Err(SolversError::OneClass(classes[0])),
-            _ => Ok(Self { classes }),
+            _ => Ok(Self {
+                classes,
+                names: None,
+            }),
         }
+    }
+
+    /// The same classes with names: the labels are names coded 0, 1, …, k−1 (as a CSV label
+    /// column of text is read), and `names[i]` is class i's. Errors unless the classes are
+    /// exactly 0..k−1 with k names, distinct, not empty and at most
+    /// [`MAX_CLASS_NAME_BYTES`] long.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use rks_solvers::labels::LabelMap;
+    ///
+    /// let (map, _) = LabelMap::fit(array![1.0, 0.0, 1.0].view()).unwrap();
+    /// let named = map.with_names(vec!["yes".into(), "no".into()]).unwrap();
+    /// assert_eq!(named.name(1.0), Some("no"));
+    /// assert!(named.clone().with_names(vec!["yes".into()]).is_err());
+    /// ```
+    pub fn with_names(mut self, names: Vec<String>) -> Result<Self> {
+        let problem = if names.len() != self.classes.len()
+            || self.classes.iter().enumerate().any(|(i, &c)| c != i as i64)
+        {
+            Some(format!(
+                "{} names for the classes {:?}: the labels must be the names' codes 0..k−1",
+                names.len(),
+                &self.classes[..self.classes.len().min(8)]
+            ))
+        } else if let Some(n) = names
+            .iter()
+            .find(|n| n.is_empty() || n.len() > MAX_CLASS_NAME_BYTES)
+        {
+            Some(format!(
+                "a class name of {} bytes (1 to {MAX_CLASS_NAME_BYTES})",
+                n.len()
+            ))
+        } else {
+            let mut sorted: Vec<&String> = names.iter().collect();
+            sorted.sort_unstable();
+            sorted
+                .windows(2)
+                .find(|w| w[0] == w[1])
+                .map(|w| format!("the class name '{}' twice", w[0]))
+        };
+        match problem {
+            Some(reason) => Err(crate::error::invalid(
+                crate::error::Param::ClassNames,
+                reason,
+            )),
+            None => {
+                self.names = Some(names);
+                Ok(self)
+            }
+        }
+    }
+
+    /// The class names, class i's at i, when the labels were names.
+    pub fn names(&self) -> Option<&[String]> {
+        self.names.as_deref()
+    }
+
+    /// The name of the class whose label is `label` (a prediction), when the classes have
+    /// names and `label` is one of them.
+    pub fn name(&self, label: f64) -> Option<&str> {
+        let names = self.names.as_ref()?;
+        let code = rks_data::class_label(label)?;
+        names.get(usize::try_from(code).ok()?).map(String::as_str)
     }
 
     /// The class labels, sorted.

@@ -4,7 +4,8 @@
 //! model encoded with serde + bincode 2. The feature map is stored as its
 //! [`SavedAny`] (its spec and a checksum, a few dozen bytes, and Nyström's landmarks) and rebuilt from its seed on load.
 //!
-//! Versions: 3 (written) is version 2 followed by, for a Nyström model, K_mm^{+1/2}·W (m × k),
+//! Versions: 4 (written) is version 3 followed by the class names of a classifier fitted on
+//! names (`None` otherwise; each name checked by [`LabelMap::with_names`]); 3 is version 2 followed by, for a Nyström model, K_mm^{+1/2}·W (m × k),
 //! so that a loaded Nyström model predicts from its landmarks without the O(m³)
 //! eigendecomposition (see [`Nystrom::kernel_values`](rks::Nystrom::kernel_values)); 2 is the
 //! envelope with length and checksum and the map header inline; version 1 files (tag, version,
@@ -38,7 +39,7 @@ use crate::machine::{FitInfo, KernelMachine, Task};
 /// The first 8 bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"RKSMODEL";
 /// The format version this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Model files in the project's envelope. Payloads up to 64 GiB (a dense map's weights at the
 /// largest frequency count, for a few classes).
@@ -70,6 +71,13 @@ struct Stored<M> {
 struct StoredV3 {
     model: Stored<SavedAny>,
     whitened: Option<Array2<f64>>,
+}
+
+/// Version 4's payload: version 3's, then the class names (`None` without names).
+#[derive(Serialize, Deserialize)]
+struct StoredV4 {
+    model: StoredV3,
+    class_names: Option<Vec<String>>,
 }
 
 impl<M> Stored<M> {
@@ -109,9 +117,12 @@ impl KernelMachine {
             map: self.map.saved(),
         };
         let whitened = self.whitened_weights()?.cloned();
-        Ok(MODEL_FILE.encode(&StoredV3 {
-            model: stored,
-            whitened,
+        Ok(MODEL_FILE.encode(&StoredV4 {
+            model: StoredV3 {
+                model: stored,
+                whitened,
+            },
+            class_names: self.class_names().map(<[String]>::to_vec),
         })?)
     }
 
@@ -128,18 +139,32 @@ impl KernelMachine {
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let (version, payload) = MODEL_FILE.open(bytes)?;
-        let (stored, whitened): (Stored<SavedAny>, _) = match version {
+        let (mut stored, whitened, class_names): (Stored<SavedAny>, _, _) = match version {
             1 => {
                 let old: Stored<Vec<u8>> = MODEL_FILE.decode(payload)?;
                 let map = MODEL_FILE.decode(&old.map)?;
-                (old.with_map(map), None)
+                (old.with_map(map), None, None)
             }
-            2 => (MODEL_FILE.decode(payload)?, None),
-            _ => {
+            2 => (MODEL_FILE.decode(payload)?, None, None),
+            3 => {
                 let v3: StoredV3 = MODEL_FILE.decode(payload)?;
-                (v3.model, v3.whitened)
+                (v3.model, v3.whitened, None)
+            }
+            _ => {
+                let v4: StoredV4 = MODEL_FILE.decode(payload)?;
+                (v4.model.model, v4.model.whitened, v4.class_names)
             }
         };
+        if let Some(names) = class_names {
+            let labels = stored.labels.take().ok_or_else(|| {
+                corrupt("class names stored with a model that has no classes".into())
+            })?;
+            stored.labels = Some(
+                labels
+                    .with_names(names)
+                    .map_err(|e| corrupt(e.to_string()))?,
+            );
+        }
         let saved = stored.map;
         let header = &saved.map;
         let expected_outputs = stored.weights.nrows() as u64;
@@ -227,6 +252,43 @@ mod tests {
             .unwrap()
     }
 
+    /// The payload of `model`'s file.
+    fn decoded(model: &KernelMachine) -> StoredV4 {
+        let bytes = model.to_bytes().unwrap();
+        MODEL_FILE
+            .decode(MODEL_FILE.open(&bytes).unwrap().1)
+            .unwrap()
+    }
+
+    #[test]
+    fn class_names_that_do_not_fit_the_model_are_refused() {
+        let good = model();
+        let names = |n: &[&str]| Some(n.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let with = |model: &KernelMachine, class_names| {
+            let mut v4 = decoded(model);
+            v4.class_names = class_names;
+            MODEL_FILE.encode(&v4).unwrap()
+        };
+        let named = KernelMachine::from_bytes(&with(&good, names(&["no", "yes"]))).unwrap();
+        assert_eq!(named.class_name(1.0), Some("yes"));
+        let mut regressor = good.clone();
+        regressor.task = Task::Regression;
+        regressor.labels = None;
+        for bytes in [
+            with(&good, names(&["no"])),
+            with(&good, names(&["no", "yes", "maybe"])),
+            with(&good, names(&["yes", "yes"])),
+            with(&good, names(&["", "yes"])),
+            with(&regressor, names(&["no", "yes"])),
+        ] {
+            let err = KernelMachine::from_bytes(&bytes);
+            assert!(
+                matches!(err, Err(SolversError::File(FileError::Corrupt { .. }))),
+                "{err:?}"
+            );
+        }
+    }
+
     /// A Nyström model, and the parts of its version-3 payload.
     fn nystrom_parts() -> (KernelMachine, Stored<SavedAny>, Array2<f64>) {
         let x = Array2::from_shape_fn((40, 2), |(i, j)| ((i * 7 + j * 3) % 10) as f64);
@@ -238,10 +300,7 @@ mod tests {
             .unwrap()
             .fit(x.view(), y.view())
             .unwrap();
-        let bytes = model.to_bytes().unwrap();
-        let v3: StoredV3 = MODEL_FILE
-            .decode(MODEL_FILE.open(&bytes).unwrap().1)
-            .unwrap();
+        let v3 = decoded(&model).model;
         let whitened = v3.whitened.clone().unwrap();
         (model, v3.model, whitened)
     }
@@ -273,12 +332,9 @@ mod tests {
     fn a_stored_product_that_does_not_fit_the_model_is_refused() {
         let (model, _, whitened) = nystrom_parts();
         let encode = |model: &KernelMachine, whitened: Array2<f64>| {
-            let bytes = model.to_bytes().unwrap();
-            let mut v3: StoredV3 = MODEL_FILE
-                .decode(MODEL_FILE.open(&bytes).unwrap().1)
-                .unwrap();
-            v3.whitened = Some(whitened);
-            MODEL_FILE.encode(&v3).unwrap()
+            let mut v4 = decoded(model);
+            v4.model.whitened = Some(whitened);
+            MODEL_FILE.encode(&v4).unwrap()
         };
         let mut nan = whitened.clone();
         nan[[3, 0]] = f64::NAN;

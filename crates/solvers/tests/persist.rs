@@ -266,22 +266,73 @@ fn version_1_model_files_still_load_and_predict_the_same() {
     }
 }
 
-/// The bytes of the current format (version 3) are pinned: a change of layout must come with a
-/// new version. Version 2 files, pinned when it was current, load to the same model.
+/// The bytes of the current format (version 4) are pinned: a change of layout must come with a
+/// new version. Version 2 and 3 files, pinned when they were current, load to the same model.
 #[test]
-fn version_3_bytes_are_pinned_and_version_2_files_load() {
+fn version_4_bytes_are_pinned_and_versions_2_and_3_load() {
     for name in ["classifier", "regressor"] {
         let model = KernelMachine::from_bytes(&fixture(&format!("{name}-v1.rks"))).unwrap();
-        let pinned = fixture(&format!("{name}-v3.rks"));
-        assert_eq!(model.to_bytes().unwrap(), pinned, "{name}");
+        let bytes = model.to_bytes().unwrap();
+        let pinned = fixture(&format!("{name}-v4.rks"));
+        assert_eq!(bytes, pinned, "{name}");
         assert_eq!(KernelMachine::from_bytes(&pinned).unwrap(), model);
-        let v2 = fixture(&format!("{name}-v2.rks"));
-        assert_eq!(v2[8..12], 2u32.to_le_bytes());
-        assert_eq!(KernelMachine::from_bytes(&v2).unwrap(), model);
+        for old in [2u32, 3] {
+            let file = fixture(&format!("{name}-v{old}.rks"));
+            assert_eq!(file[8..12], old.to_le_bytes());
+            assert_eq!(KernelMachine::from_bytes(&file).unwrap(), model);
+        }
     }
 }
 
-/// A Nyström model's file (version 3) carries K_mm^{+1/2}·W: loaded, it predicts the same bits
+/// A classifier fitted on class names keeps them through a save and a load; names that do not
+/// fit the model's classes are refused (and in a file make it corrupt: the unit tests of
+/// `persist`).
+#[test]
+fn class_names_are_saved_and_checked_on_load() {
+    let classifier = KernelMachine::from_bytes(&fixture("classifier-v1.rks")).unwrap();
+    let k = classifier.classes().unwrap().len();
+    // The fixture's labels are not 0..k−1: names cannot be given to them.
+    assert!(
+        classifier
+            .clone()
+            .with_class_names(vec!["a".into(); k])
+            .is_err()
+    );
+    let x = uniform(60, 3, 7);
+    let y: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| f64::from(r[0] > 0.0))
+        .collect();
+    let model = KernelMachine::params()
+        .n_frequencies(16)
+        .selection(None)
+        .check()
+        .unwrap()
+        .fit(x.view(), y.view())
+        .unwrap();
+    let names = vec!["small, or \"none\"".to_string(), "large".to_string()];
+    for bad in [
+        vec!["only one".to_string()],
+        vec!["same".to_string(), "same".to_string()],
+        vec![String::new(), "b".to_string()],
+        vec!["a".repeat(4097), "b".to_string()],
+    ] {
+        assert!(model.clone().with_class_names(bad).is_err());
+    }
+    let named = model.clone().with_class_names(names.clone()).unwrap();
+    let bytes = named.to_bytes().unwrap();
+    assert_eq!(bytes[8..12], 4u32.to_le_bytes());
+    let loaded = KernelMachine::from_bytes(&bytes).unwrap();
+    assert_eq!(loaded, named);
+    assert_eq!(loaded.class_names().unwrap(), names.as_slice());
+    assert_eq!(loaded.class_name(1.0), Some("large"));
+    assert_eq!(loaded.class_name(2.0), None);
+    let regressor = KernelMachine::from_bytes(&fixture("regressor-v1.rks")).unwrap();
+    assert!(regressor.with_class_names(names).is_err());
+}
+
+/// A Nyström model's file (version 3 and on) carries K_mm^{+1/2}·W: loaded, it predicts the same bits
 /// as the model that was saved. (A version-2 file of it, without the product: the unit tests of
 /// `persist`.)
 #[test]
@@ -301,7 +352,7 @@ fn nystrom_models_keep_their_whitened_weights() {
         .unwrap();
     let expected = model.decision_function(&x).unwrap();
     let bytes = model.to_bytes().unwrap();
-    assert_eq!(bytes[8..12], 3u32.to_le_bytes());
+    assert_eq!(bytes[8..12], FORMAT_VERSION.to_le_bytes());
     let loaded = KernelMachine::from_bytes(&bytes).unwrap();
     assert_eq!(loaded, model);
     let bits = |a: &ndarray::Array2<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();

@@ -171,6 +171,45 @@ impl KernelMachine {
     pub fn classes(&self) -> Option<&[i64]> {
         self.labels.as_ref().map(LabelMap::classes)
     }
+    /// The classes' names, class label i's at i, when the classifier was fitted on names.
+    pub fn class_names(&self) -> Option<&[String]> {
+        self.labels.as_ref().and_then(LabelMap::names)
+    }
+    /// The name of a predicted label, when the classes have names.
+    pub fn class_name(&self, label: f64) -> Option<&str> {
+        self.labels.as_ref().and_then(|l| l.name(label))
+    }
+    /// The same classifier with names for its classes (fitted on names coded 0..k−1, as a CSV
+    /// label column of text is read: [`LabelMap::with_names`]); saved with the model. Errors
+    /// for a regressor.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use rks_solvers::{KernelMachine, Task};
+    ///
+    /// let x = array![[0.0], [0.1], [0.9], [1.0]];
+    /// let y = array![0.0, 0.0, 1.0, 1.0];
+    /// let model = KernelMachine::params()
+    ///     .task(Task::Classification)
+    ///     .selection(None)
+    ///     .n_frequencies(64)
+    ///     .check()?
+    ///     .fit(x.view(), y.view())?
+    ///     .with_class_names(vec!["small".into(), "large".into()])?;
+    /// let predicted = model.predict(array![[0.95]].view())?;
+    /// assert_eq!(model.class_name(predicted[0]), Some("large"));
+    /// # Ok::<(), rks_solvers::SolversError>(())
+    /// ```
+    pub fn with_class_names(mut self, names: Vec<String>) -> Result<Self> {
+        let labels = self.labels.take().ok_or_else(|| {
+            crate::error::invalid(
+                crate::error::Param::ClassNames,
+                "a regressor has no classes to name",
+            )
+        })?;
+        self.labels = Some(labels.with_names(names)?);
+        Ok(self)
+    }
     /// Number of input columns.
     pub fn input_dim(&self) -> usize {
         self.scaler.dim()
