@@ -20,7 +20,7 @@ use crate::approx::{KernelError, kernel_error, sample_pairs};
 use crate::cli::CompareArgs;
 use crate::error::{CliError, Result};
 use crate::fit::write_selection;
-use crate::input::read_pair;
+use crate::input::{Pair, read_pair};
 use crate::machine::{ModelSummary, Recipe, solver_name};
 use crate::metrics::Score;
 use crate::plot::{Panel, Series, draw_panels};
@@ -245,7 +245,12 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
     let mut recipe = Recipe::from_flags(&kinds, 1, &args.kernel, &args.solver)?;
     // Ridge solves a 2n × 2n system: at n = 4,096 that takes minutes where the SVM takes a second.
     recipe.svm_by_default = true;
-    let (train, test) = read_pair(&args.train, &args.test, &args.read)?;
+    let Pair {
+        train,
+        test,
+        class_names,
+    } = read_pair(&args.train, &args.test, &args.read)?;
+    recipe.classifying_names(class_names.as_deref(), &args.train)?;
     let given_bandwidth = recipe.map.get_bandwidth();
     let pairs = sample_pairs(test.n_rows(), args.pairs, args.kernel.seed)?;
     let progress = Progress::bar((kinds.len() * args.frequencies.len()) as u64, "comparing");

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::cli::{ArchChoice, DeepFriedArgs, LayerChoice};
 use crate::error::{CliError, Result};
-use crate::input::read_pair;
+use crate::input::{Pair, read_pair};
 use crate::progress::Progress;
 use crate::report::{Report, emit, fmt_duration, timed};
 
@@ -138,7 +138,12 @@ fn run_mlp(args: &DeepFriedArgs, json: bool) -> Result<()> {
         )));
     }
     let epochs = args.epochs.unwrap_or(50);
-    let (train_data, test_data) = read_pair(&train_path, &test_path, &args.read)?;
+    // Class names (a CSV label column of text) are read as their classes 0..k−1.
+    let Pair {
+        train: train_data,
+        test: test_data,
+        ..
+    } = read_pair(&train_path, &test_path, &args.read)?;
     let labels = |path: &std::path::Path, y: &ndarray::Array1<f64>| {
         class_labels(&y.to_vec()).map_err(|e| {
             CliError::data(path, format!("{e} (deep-fried needs class labels 0..k-1)"))

@@ -50,7 +50,7 @@ impl Report for EvalReport {
 /// Runs `rks eval`.
 pub fn run(args: &EvalArgs, json: bool) -> Result<()> {
     let model = machine::load(&args.model)?;
-    let source = Source::new(&args.test, &args.read)?.or_features(model.input_dim());
+    let source = Source::new(&args.test, &args.read)?.for_model(&model);
     let mut tally = ScoreTally::new(model.task());
     let done = stream(&model, &source, CHUNK_ROWS, |y, p| {
         tally.add(y.view(), p.view());

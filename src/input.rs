@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use rks_data::csv::{CsvChunks, CsvOptions, LabelColumn};
+use rks_data::csv::{CsvChunks, CsvOptions, LabelColumn, Labels};
 use rks_data::libsvm::{self, LibsvmChunks, LibsvmSparseChunks};
 use rks_data::{DataError, Dataset, SparseDataset};
+use rks_solvers::KernelMachine;
 
 use crate::cli::{Format, ReadArgs};
 use crate::error::{CliError, Result};
@@ -107,13 +108,57 @@ impl Source {
         })
     }
 
+    /// The same source read for `model`: a LIBSVM file with the model's width (unless
+    /// `--features` said otherwise), a CSV label column as the model's class names (a name the
+    /// model never saw is a class of its own, which no prediction matches) or, for a model
+    /// fitted on numbers, as numbers.
+    pub fn for_model(mut self, model: &KernelMachine) -> Self {
+        if let SourceKind::Csv(options) = &mut self.kind {
+            options.labels = match model.class_names() {
+                Some(names) => Labels::Names(names.to_vec()),
+                None => Labels::Numbers,
+            };
+        }
+        self.or_features(model.input_dim())
+    }
+
+    /// The same source with a CSV label column read as these class names (a LIBSVM file's
+    /// labels are numbers).
+    pub fn with_class_names(mut self, names: &[String]) -> Self {
+        if let SourceKind::Csv(options) = &mut self.kind {
+            options.labels = Labels::Names(names.to_vec());
+        }
+        self
+    }
+
     /// Reads the whole file.
     pub fn read(&self) -> Result<Dataset> {
-        let data = match &self.kind {
-            SourceKind::Libsvm { n_features } => libsvm::read_path(&self.path, *n_features)?,
-            SourceKind::Csv(options) => rks_data::csv::read_path(&self.path, options)?,
-        };
-        Ok(data)
+        Ok(self.read_labelled()?.0)
+    }
+
+    /// Reads the whole file, with the class names of a CSV label column of names (its labels
+    /// are then the classes 0, 1, … in the order the names first appear).
+    pub fn read_labelled(&self) -> Result<(Dataset, Option<Vec<String>>)> {
+        Ok(match &self.kind {
+            SourceKind::Libsvm { n_features } => {
+                (libsvm::read_path(&self.path, *n_features)?, None)
+            }
+            SourceKind::Csv(options) => {
+                let table = rks_data::csv::read_table_path(&self.path, options)?;
+                (table.data, table.class_names)
+            }
+        })
+    }
+
+    /// The class names of a CSV label column of names, read through once (a label column of
+    /// numbers is known from its first row); `None` for numbers and for LIBSVM files.
+    pub fn class_names(&self) -> Result<Option<Vec<String>>> {
+        Ok(match &self.kind {
+            SourceKind::Libsvm { .. } => None,
+            SourceKind::Csv(options) => {
+                CsvChunks::open(&self.path, options, 4096)?.into_class_names()?
+            }
+        })
     }
 
     /// Whether the file is read as LIBSVM (the format that can be read sparse).
@@ -205,13 +250,21 @@ impl Source {
     }
 }
 
+/// A training and a test file read the same way, and the training file's class names (the test
+/// file's labels read as them).
+pub struct Pair {
+    /// The training rows.
+    pub train: Dataset,
+    /// The test rows.
+    pub test: Dataset,
+    /// The class names of a CSV label column of names.
+    pub class_names: Option<Vec<String>>,
+}
+
 /// Reads a training and a test file the same way. LIBSVM files without `--features` are read
-/// with the larger of their two widths, since either may omit the last features.
-pub fn read_pair(
-    train_path: &Path,
-    test_path: &Path,
-    read: &ReadArgs,
-) -> Result<(Dataset, Dataset)> {
+/// with the larger of their two widths, since either may omit the last features. A CSV
+/// training file's class names read the test file's labels.
+pub fn read_pair(train_path: &Path, test_path: &Path, read: &ReadArgs) -> Result<Pair> {
     let (mut train, mut test) = (
         Source::new(train_path, read)?,
         Source::new(test_path, read)?,
@@ -224,14 +277,22 @@ pub fn read_pair(
             .max(libsvm::scan_dims(test_path)?.1);
         (train, test) = (train.or_features(width), test.or_features(width));
     }
-    let (train, test) = (train.read()?, test.read()?);
+    let (train, names) = train.read_labelled()?;
+    let test = match &names {
+        Some(names) => test.with_class_names(names).read()?,
+        None => test.read()?,
+    };
     check_width(
         test_path,
         &test,
         train.n_features(),
         "the training file has",
     )?;
-    Ok((train, test))
+    Ok(Pair {
+        train,
+        test,
+        class_names: names,
+    })
 }
 
 /// Checks that `data` from `path` has `expected` columns; `whose` says where that number comes

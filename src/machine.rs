@@ -20,6 +20,37 @@ use crate::cli::{KernelArgs, SolverArgs, kernel_or_default};
 use crate::error::{CliError, Result};
 use crate::flags;
 
+/// The task of a fit given `task` when its labels may be class names (a CSV label column of
+/// text, `names` in the order they appeared): with names, classification whatever their codes
+/// would suggest, and a usage error naming the file when regression was asked for; without,
+/// `task` as given.
+pub fn task_of_names(
+    task: Option<Task>,
+    names: Option<&[String]>,
+    train: &Path,
+) -> Result<Option<Task>> {
+    let Some(names) = names else { return Ok(task) };
+    if task == Some(Task::Regression) {
+        let shown: Vec<String> = names.iter().take(3).map(|n| format!("'{n}'")).collect();
+        return Err(CliError::usage(format!(
+            "{}: the label column holds class names ({}{}), which cannot be regressed \
+             (drop --task regression, or give the targets as numbers)",
+            train.display(),
+            shown.join(", "),
+            if names.len() > 3 { ", …" } else { "" }
+        )));
+    }
+    Ok(Some(Task::Classification))
+}
+
+/// `model` with its classes' names, when its labels were names (saved with it).
+pub fn named(model: KernelMachine, names: Option<Vec<String>>) -> Result<KernelMachine> {
+    match names {
+        Some(names) => model.with_class_names(names).map_err(CliError::compute),
+        None => Ok(model),
+    }
+}
+
 /// Everything that defines a fit except the data: what `fit`, `compare` and `tune` share.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recipe {
@@ -82,6 +113,13 @@ impl Recipe {
             }),
             input_weights: kernel_args.input_weights.clone(),
         })
+    }
+
+    /// The recipe for labels that are class names, when `names` is some
+    /// ([`task_of_names`]).
+    pub fn classifying_names(&mut self, names: Option<&[String]>, train: &Path) -> Result<()> {
+        self.task = task_of_names(self.task, names, train)?;
+        Ok(())
     }
 
     /// Validated hyper-parameters for data whose labels are `y` (which fix the task when the
@@ -284,6 +322,9 @@ pub struct ModelSummary {
     /// Class labels (classification only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classes: Option<Vec<i64>>,
+    /// The classes' names, class label i's at i, when the training file gave names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_names: Option<Vec<String>>,
     /// Training rows.
     pub train_rows: u64,
     /// Bytes of the map's parameters in memory.
@@ -314,6 +355,7 @@ impl ModelSummary {
             c,
             converged: info.solver.converged(),
             classes: model.classes().map(<[i64]>::to_vec),
+            class_names: model.class_names().map(<[String]>::to_vec),
             train_rows: info.n_train,
             map_parameter_bytes: map.parameter_bytes(),
         }
@@ -343,7 +385,20 @@ impl ModelSummary {
             self.sigma,
             self.scaler,
             self.input_dim
-        )
+        ) + &self.names_clause()
+    }
+
+    /// ", classes 'a', 'b', 'c'" (at most eight names) for a classifier of named classes.
+    fn names_clause(&self) -> String {
+        const SHOWN: usize = 8;
+        let Some(names) = &self.class_names else {
+            return String::new();
+        };
+        let mut shown: Vec<String> = names.iter().take(SHOWN).map(|n| format!("'{n}'")).collect();
+        if names.len() > SHOWN {
+            shown.push(format!("… {} more", names.len() - SHOWN));
+        }
+        format!(", classes {}", shown.join(", "))
     }
 }
 

@@ -53,14 +53,14 @@ impl Report for PredictReport {
 /// file and stdout gets the summary.
 pub fn run(args: &PredictArgs, json: bool) -> Result<()> {
     let model = machine::load(&args.model)?;
-    let source = Source::new(&args.data, &args.read)?.or_features(model.input_dim());
+    let source = Source::new(&args.data, &args.read)?.for_model(&model);
     let chunk_rows = args.chunk_rows as usize;
     match &args.output {
         Some(path) => {
             let file = File::create(path).map_err(|e| CliError::io(path, e))?;
             let mut out = BufWriter::new(file);
             let done = stream(&model, &source, chunk_rows, |_, p| {
-                write_lines(&mut out, p, path)
+                write_lines(&mut out, &model, p, path)
             })?;
             out.flush().map_err(|e| CliError::io(path, e))?;
             emit(
@@ -80,7 +80,7 @@ pub fn run(args: &PredictArgs, json: bool) -> Result<()> {
                 write_json_stream(&mut out, &model, &source, chunk_rows)
             } else {
                 stream(&model, &source, chunk_rows, |_, p| {
-                    write_lines(&mut out, p, path)
+                    write_lines(&mut out, &model, p, path)
                 })
                 .map(|_| ())
             };
@@ -95,9 +95,20 @@ pub fn run(args: &PredictArgs, json: bool) -> Result<()> {
     }
 }
 
-/// One prediction per line: class labels print as integers ("3"), values in full precision.
-fn write_lines(out: &mut impl Write, predicted: &Array1<f64>, path: &Path) -> Result<()> {
-    let written = predicted.iter().try_for_each(|v| writeln!(out, "{v}"));
+/// One prediction per line: class names as they were in the training file, class labels as
+/// integers ("3"), values in full precision.
+fn write_lines(
+    out: &mut impl Write,
+    model: &KernelMachine,
+    predicted: &Array1<f64>,
+    path: &Path,
+) -> Result<()> {
+    let written = predicted
+        .iter()
+        .try_for_each(|&v| match model.class_name(v) {
+            Some(name) => writeln!(out, "{name}"),
+            None => writeln!(out, "{v}"),
+        });
     written.map_err(|e| CliError::io(path, e))
 }
 
@@ -118,7 +129,11 @@ fn write_json_stream(
                 out.write_all(b", ").map_err(io)?;
             }
             first = false;
-            serde_json::to_writer(&mut *out, v).map_err(|e| io(e.into()))?;
+            match model.class_name(*v) {
+                Some(name) => serde_json::to_writer(&mut *out, name),
+                None => serde_json::to_writer(&mut *out, v),
+            }
+            .map_err(|e| io(e.into()))?;
         }
         Ok(())
     })?;

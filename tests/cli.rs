@@ -591,6 +591,159 @@ fn csv_files_with_a_named_label_column() {
     assert_eq!(scored["rows"], 200);
 }
 
+/// Three classes on a grid of two inputs, labelled by `label(class)`; rows in a fixed order.
+fn three_classes(label: impl Fn(usize) -> String) -> String {
+    let mut text = String::from("a,b,kind\n");
+    for i in 0..240 {
+        let (a, b) = ((i % 20) as f64 / 10.0 - 1.0, (i / 20) as f64 / 6.0 - 1.0);
+        let class = if a * b > 0.0 {
+            0
+        } else if a > 0.0 {
+            1
+        } else {
+            2
+        };
+        text.push_str(&format!("{a},{b},{}\n", label(class)));
+    }
+    text
+}
+
+#[test]
+fn class_names_in_a_csv_label_column_are_fitted_evaluated_and_predicted() {
+    let dir = TempDir::new().unwrap();
+    let file = |name: &str, text: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    // The names first appear in the order "same sign", "b, \"c\"", "left" (rows 0, 10, 20...).
+    let names = ["same sign", "b, \"c\"", "left"];
+    let quoted = |c: usize| format!("\"{}\"", names[c].replace('"', "\"\""));
+    let named = file("named.csv", three_classes(quoted));
+    let order: Vec<usize> = three_classes(|c| c.to_string())
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+        .collect();
+    let mut first_seen: Vec<usize> = Vec::new();
+    for c in order {
+        if !first_seen.contains(&c) {
+            first_seen.push(c);
+        }
+    }
+    // The same rows with the classes as the numbers the names are coded to.
+    let code = |c: usize| first_seen.iter().position(|&f| f == c).unwrap().to_string();
+    let numbered = file("numbered.csv", three_classes(code));
+    let (named_model, numbered_model) = (dir.path().join("n.rks"), dir.path().join("c.rks"));
+    let fit_flags = ["--label-column", "kind", "--frequencies", "64"];
+    let fit_json = |train: &Path, model: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "fit",
+            "--train",
+            path_str(train),
+            "--model",
+            path_str(model),
+        ];
+        args.extend_from_slice(&fit_flags);
+        args.extend_from_slice(extra);
+        json(&args)
+    };
+    let report = fit_json(&named, &named_model, &[]);
+    let expected: Vec<&str> = first_seen.iter().map(|&c| names[c]).collect();
+    assert_eq!(report["model"]["task"], "classification");
+    assert_eq!(report["model"]["class_names"], serde_json::json!(expected));
+    fit_json(&numbered, &numbered_model, &[]);
+    // The same model but for the names: the same predictions, as names.
+    let predict = |model: &Path, data: &Path| {
+        ok(&[
+            "predict",
+            "--model",
+            path_str(model),
+            "--data",
+            path_str(data),
+            "--label-column",
+            "kind",
+        ])
+    };
+    let as_names: Vec<String> = predict(&numbered_model, &numbered)
+        .lines()
+        .map(|code| expected[code.parse::<usize>().unwrap()].to_string())
+        .collect();
+    let predicted = predict(&named_model, &named);
+    assert_eq!(predicted.lines().collect::<Vec<_>>(), as_names);
+    let scored = |model: &Path, test: &Path| {
+        json(&[
+            "eval",
+            "--model",
+            path_str(model),
+            "--test",
+            path_str(test),
+            "--label-column",
+            "kind",
+        ])["score"]["accuracy"]
+            .as_f64()
+            .unwrap()
+    };
+    let accuracy = scored(&named_model, &named);
+    assert_eq!(accuracy, scored(&numbered_model, &numbered));
+    assert!(accuracy > 0.9, "{accuracy}");
+    // A test file with a class the model never saw: its rows count as wrong.
+    let unseen = file(
+        "unseen.csv",
+        three_classes(|c| if c == 2 { "new".into() } else { quoted(c) }),
+    );
+    let thirds = scored(&named_model, &unseen);
+    assert!(thirds < accuracy - 0.2, "{thirds} against {accuracy}");
+    // Streamed, the same names in the same order.
+    let streamed = fit_json(&named, &dir.path().join("s.rks"), &["--stream"]);
+    assert_eq!(
+        streamed["model"]["class_names"],
+        report["model"]["class_names"]
+    );
+    // Names cannot be regressed; a model of numbers does not read names.
+    let err = fails(
+        &[
+            "fit",
+            "--train",
+            path_str(&named),
+            "--model",
+            path_str(&dir.path().join("r.rks")),
+            "--label-column",
+            "kind",
+            "--task",
+            "regression",
+        ],
+        2,
+    );
+    assert!(err.contains("holds class names ('same sign'"), "{err}");
+    let err = fails(
+        &[
+            "eval",
+            "--model",
+            path_str(&numbered_model),
+            "--test",
+            path_str(&named),
+            "--label-column",
+            "kind",
+        ],
+        1,
+    );
+    assert!(err.contains("named.csv:2:"), "{err}");
+    // tune: classification whatever the codes suggest.
+    let tuned = json(&[
+        "tune",
+        "--train",
+        path_str(&named),
+        "--label-column",
+        "kind",
+        "--frequencies",
+        "32",
+        "--folds",
+        "2",
+    ]);
+    assert_eq!(tuned["task"], "classification", "{tuned}");
+}
+
 #[test]
 fn deep_fried_trains_and_evaluates() {
     let (train, test) = (
