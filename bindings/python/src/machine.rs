@@ -87,6 +87,21 @@ impl Machine {
     fn classes(&self) -> Option<Vec<i64>> {
         self.inner.classes().map(<[i64]>::to_vec)
     }
+    /// The classes' names, class label i's at i, when the model was fitted on names (a CSV
+    /// label column of text in `rks fit`, or saved from string classes); else `None`.
+    #[getter]
+    fn class_names(&self) -> Option<Vec<String>> {
+        self.inner.class_names().map(<[String]>::to_vec)
+    }
+    /// The same classifier with names for its classes 0..k−1 (saved with it).
+    fn with_class_names(&self, names: Vec<String>) -> PyResult<Self> {
+        let inner = self
+            .inner
+            .clone()
+            .with_class_names(names)
+            .map_err(errors::solvers)?;
+        Ok(Machine { inner })
+    }
     /// Input columns d.
     #[getter]
     fn input_dim(&self) -> usize {

@@ -189,8 +189,16 @@ def test_save_and_load(tmp_path, classes3, regression):
     assert back.get_params()["random_state"] == 3 and back.n_features_in_ == 4
     with pytest.raises(ValueError, match="classification model, not regression"):
         rks.KernelRegressor.load(tmp_path / "c.rks")
-    with pytest.raises(ValueError, match="integer class labels"):
-        rks.KernelClassifier(n_components=64).fit(X, y.astype(str)).save(tmp_path / "s.rks")
+    # String classes are saved as the names of the classes 0..k-1; other labels are refused.
+    named = rks.KernelClassifier(n_components=64).fit(X, np.char.add("class ", y.astype(str)))
+    named.save(tmp_path / "s.rks")
+    loaded = rks.KernelClassifier.load(tmp_path / "s.rks")
+    assert list(loaded.classes_) == list(named.classes_)
+    assert loaded.model_.class_names == [str(c) for c in named.classes_]
+    assert np.array_equal(loaded.predict(X), named.predict(X))
+    assert named.model_.class_names is None  # the fitted estimator is unchanged
+    with pytest.raises(ValueError, match="integer class labels or class names"):
+        rks.KernelClassifier(n_components=64).fit(X, y + 0.5).save(tmp_path / "f.rks")
     (tmp_path / "junk.rks").write_bytes(b"not a model at all")
     with pytest.raises(ValueError, match="not an rks model"):
         rks.KernelClassifier.load(tmp_path / "junk.rks")

@@ -276,15 +276,26 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
         return tags
 
     def save(self, path):
-        if not _integer_labels(self.classes_):
+        """Writes the model file at ``path``: integer classes as themselves, string classes
+        as the names of the classes 0..k-1 (``rks predict`` prints them)."""
+        check_is_fitted(self)
+        if _integer_labels(self.classes_):
+            return super().save(path)
+        if not all(isinstance(c, str) for c in self.classes_):
             raise ValueError(
-                "the rks model format stores integer class labels, and these classes are "
-                f"{list(self.classes_)!r}: pickle the estimator instead, or fit on integer labels"
+                "the rks model format stores integer class labels or class names, and these "
+                f"classes are {list(self.classes_)!r}: pickle the estimator instead, or fit on "
+                "integer or string labels"
             )
-        super().save(path)
+        names = [str(c) for c in self.classes_]
+        self.model_.with_class_names(names).save(os.fspath(path))
 
     def _adopt_loaded(self, model):
-        self.classes_ = np.asarray(model.classes, dtype=np.int64)
+        names = model.class_names
+        if names is None:
+            self.classes_ = np.asarray(model.classes, dtype=np.int64)
+        else:
+            self.classes_ = np.asarray(names)
         return self._adopt(model)
 
 
