@@ -72,6 +72,17 @@ const REGRESS: [&str; 8] = [
 
 /// A CSV copy of a LIBSVM file (header `label,x1,...`), for the CSV path.
 fn csv_copy(dir: &TempDir, libsvm: &Path, width: usize) -> PathBuf {
+    csv_copy_labelled(dir, libsvm, width, "data.csv", str::to_string)
+}
+
+/// [`csv_copy`] named `name`, each label written as `label(label)` (class names, say).
+fn csv_copy_labelled(
+    dir: &TempDir,
+    libsvm: &Path,
+    width: usize,
+    name: &str,
+    label: impl Fn(&str) -> String,
+) -> PathBuf {
     let text = std::fs::read_to_string(libsvm).unwrap();
     let mut csv = String::from("label");
     for j in 1..=width {
@@ -81,7 +92,7 @@ fn csv_copy(dir: &TempDir, libsvm: &Path, width: usize) -> PathBuf {
     for line in text.lines() {
         let mut fields = line.split_whitespace();
         let mut row = vec!["0".to_string(); width + 1];
-        row[0] = fields.next().unwrap().to_string();
+        row[0] = label(fields.next().unwrap());
         for f in fields {
             let (i, v) = f.split_once(':').unwrap();
             row[i.parse::<usize>().unwrap()] = v.to_string();
@@ -89,9 +100,15 @@ fn csv_copy(dir: &TempDir, libsvm: &Path, width: usize) -> PathBuf {
         csv.push_str(&row.join(","));
         csv.push('\n');
     }
-    let path = dir.path().join("data.csv");
+    let path = dir.path().join(name);
     std::fs::write(&path, csv).unwrap();
     path
+}
+
+/// Breast cancer as CSV with the classes named ("malignant" first, as in the file's first row).
+fn named_breast_cancer(dir: &TempDir) -> PathBuf {
+    let name = |label: &str| if label == "0" { "malignant" } else { "benign" }.to_string();
+    csv_copy_labelled(dir, &dataset("breast_cancer.train"), 30, "named.csv", name)
 }
 
 #[test]
@@ -108,6 +125,15 @@ fn in_memory_and_streamed_fits_write_the_same_model_bytes() {
     let mut streamed = REGRESS.to_vec();
     streamed.extend(["--stream", "--chunk-rows", "33"]);
     assert_eq!(fit_bytes(&dir, "streamed.rks", &diabetes, &streamed), whole);
+
+    // Class names: learned before the passes, coded alike in every one.
+    let named = named_breast_cancer(&dir);
+    let whole = fit_bytes(&dir, "whole.rks", &named, &CLASSIFY);
+    let mut streamed = CLASSIFY.to_vec();
+    streamed.extend(["--stream", "--chunk-rows", "50"]);
+    assert_eq!(fit_bytes(&dir, "streamed.rks", &named, &streamed), whole);
+    let model = rks_solvers::KernelMachine::from_bytes(&whole).unwrap();
+    assert_eq!(model.class_names().unwrap(), ["malignant", "benign"]);
 }
 
 #[cfg(feature = "mpi")]
@@ -153,7 +179,13 @@ mod mpi {
         let dir = TempDir::new().unwrap();
         let spam = dataset("spam.train");
         let diabetes = csv_copy(&dir, &dataset("diabetes.train"), 10);
-        for (train, flags) in [(&spam, &CLASSIFY[..]), (&diabetes, &REGRESS[..])] {
+        // Class names: every rank reads the file's names first, so every rank codes them alike.
+        let named = named_breast_cancer(&dir);
+        for (train, flags) in [
+            (&spam, &CLASSIFY[..]),
+            (&diabetes, &REGRESS[..]),
+            (&named, &CLASSIFY[..]),
+        ] {
             let mut streamed = flags.to_vec();
             streamed.extend(["--stream", "--chunk-rows", "500"]);
             let expected = fit_bytes(&dir, "streamed.rks", train, &streamed);

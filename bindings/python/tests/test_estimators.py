@@ -198,7 +198,7 @@ def test_save_and_load(tmp_path, classes3, regression):
     assert np.array_equal(loaded.predict(X), named.predict(X))
     assert named.model_.class_names is None  # the fitted estimator is unchanged
     with pytest.raises(ValueError, match="integer class labels or class names"):
-        rks.KernelClassifier(n_components=64).fit(X, y + 0.5).save(tmp_path / "f.rks")
+        rks.KernelClassifier(n_components=64).fit(X, (y.astype(np.int64) + 1) * 2**55).save(tmp_path / "b.rks")
     (tmp_path / "junk.rks").write_bytes(b"not a model at all")
     with pytest.raises(ValueError, match="not an rks model"):
         rks.KernelClassifier.load(tmp_path / "junk.rks")

@@ -360,7 +360,7 @@ def _csr_parts(X):
 def _integer_labels(classes):
     """True when the labels are whole numbers the model format stores as they are."""
     if classes.dtype.kind in "iu":
-        return True
+        return bool(np.all(np.abs(classes.astype(np.float64)) <= 2**53))
     if classes.dtype.kind == "f":
         return bool(np.all(np.isfinite(classes)) and np.all(classes == np.round(classes))
                     and np.all(np.abs(classes) < 2**53))
