@@ -20,6 +20,14 @@ pub enum CliError {
     /// `path:line:column`).
     #[error(transparent)]
     Read(#[from] rks_data::DataError),
+    /// A reader's error with a hint at the flag that would likely mend it.
+    #[error("{source} ({hint})")]
+    ReadHint {
+        /// The reader's error.
+        source: rks_data::DataError,
+        /// What to try.
+        hint: String,
+    },
     /// A data file that parses but does not fit the command (wrong width, unusable labels).
     #[error("{}: {message}", path.display())]
     Data {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rks_data::csv::{CsvChunks, CsvOptions, LabelColumn, Labels};
 use rks_data::libsvm::{self, LibsvmChunks, LibsvmSparseChunks};
-use rks_data::{DataError, Dataset, SparseDataset};
+use rks_data::{DataError, Dataset, ParseErrorKind, SparseDataset};
 use rks_solvers::KernelMachine;
 
 use crate::cli::{Format, ReadArgs};
@@ -20,8 +20,14 @@ pub struct Source {
 
 #[derive(Debug, Clone)]
 enum SourceKind {
-    Libsvm { n_features: Option<usize> },
-    Csv(CsvOptions),
+    Libsvm {
+        n_features: Option<usize>,
+    },
+    /// `default_label`: no `--label-column` was given (the first column is the label).
+    Csv {
+        options: CsvOptions,
+        default_label: bool,
+    },
 }
 
 /// A stream of chunks of at most a given number of rows.
@@ -69,7 +75,10 @@ impl Source {
                         Err(_) => LabelColumn::Name(text.to_owned()),
                     },
                 };
-                SourceKind::Csv(CsvOptions::new(label))
+                SourceKind::Csv {
+                    options: CsvOptions::new(label),
+                    default_label: read.label_column.is_none(),
+                }
             }
         };
         Ok(Self {
@@ -113,7 +122,7 @@ impl Source {
     /// model never saw is a class of its own, which no prediction matches) or, for a model
     /// fitted on numbers, as numbers.
     pub fn for_model(mut self, model: &KernelMachine) -> Self {
-        if let SourceKind::Csv(options) = &mut self.kind {
+        if let SourceKind::Csv { options, .. } = &mut self.kind {
             options.labels = match model.class_names() {
                 Some(names) => Labels::Names(names.to_vec()),
                 None => Labels::Numbers,
@@ -125,7 +134,7 @@ impl Source {
     /// The same source with a CSV label column read as these class names (a LIBSVM file's
     /// labels are numbers).
     pub fn with_class_names(mut self, names: &[String]) -> Self {
-        if let SourceKind::Csv(options) = &mut self.kind {
+        if let SourceKind::Csv { options, .. } = &mut self.kind {
             options.labels = Labels::Names(names.to_vec());
         }
         self
@@ -143,8 +152,12 @@ impl Source {
             SourceKind::Libsvm { n_features } => {
                 (libsvm::read_path(&self.path, *n_features)?, None)
             }
-            SourceKind::Csv(options) => {
-                let table = rks_data::csv::read_table_path(&self.path, options)?;
+            SourceKind::Csv {
+                options,
+                default_label,
+            } => {
+                let table = rks_data::csv::read_table_path(&self.path, options)
+                    .map_err(|e| label_hint(e, *default_label))?;
                 (table.data, table.class_names)
             }
         })
@@ -155,9 +168,12 @@ impl Source {
     pub fn class_names(&self) -> Result<Option<Vec<String>>> {
         Ok(match &self.kind {
             SourceKind::Libsvm { .. } => None,
-            SourceKind::Csv(options) => {
-                CsvChunks::open(&self.path, options, 4096)?.into_class_names()?
-            }
+            SourceKind::Csv {
+                options,
+                default_label,
+            } => CsvChunks::open(&self.path, options, 4096)?
+                .into_class_names()
+                .map_err(|e| label_hint(e, *default_label))?,
         })
     }
 
@@ -172,7 +188,7 @@ impl Source {
             SourceKind::Libsvm { n_features } => {
                 Some(libsvm::read_sparse_path(&self.path, *n_features)?)
             }
-            SourceKind::Csv(_) => None,
+            SourceKind::Csv { .. } => None,
         })
     }
 
@@ -192,7 +208,7 @@ impl Source {
                     &self.path, width, chunk_rows,
                 )?))
             }
-            SourceKind::Csv(_) => None,
+            SourceKind::Csv { .. } => None,
         })
     }
 
@@ -207,7 +223,9 @@ impl Source {
                 };
                 Box::new(LibsvmChunks::open(&self.path, width, chunk_rows)?)
             }
-            SourceKind::Csv(options) => Box::new(CsvChunks::open(&self.path, options, chunk_rows)?),
+            SourceKind::Csv { options, .. } => {
+                Box::new(CsvChunks::open(&self.path, options, chunk_rows)?)
+            }
         })
     }
 }
@@ -217,14 +235,14 @@ impl Source {
 impl Source {
     /// Whether the file is read as CSV (a header line, then rows) rather than LIBSVM.
     pub fn is_csv(&self) -> bool {
-        matches!(self.kind, SourceKind::Csv(_))
+        matches!(self.kind, SourceKind::Csv { .. })
     }
 
     /// The LIBSVM width when it is known (`--features` or [`or_features`](Self::or_features)).
     pub fn known_width(&self) -> Option<usize> {
         match &self.kind {
             SourceKind::Libsvm { n_features } => *n_features,
-            SourceKind::Csv(_) => None,
+            SourceKind::Csv { .. } => None,
         }
     }
 
@@ -243,10 +261,25 @@ impl Source {
                 })?;
                 Box::new(LibsvmChunks::new(reader, name, width, chunk_rows)?)
             }
-            SourceKind::Csv(options) => {
+            SourceKind::Csv { options, .. } => {
                 Box::new(CsvChunks::new(reader, name, options, chunk_rows)?)
             }
         })
+    }
+}
+
+/// A CSV reader's error, with a hint when text in a feature column suggests the label column was
+/// left at its default (the first column) while the text is the labels.
+fn label_hint(e: DataError, default_label: bool) -> CliError {
+    match e.parse_kind() {
+        Some(ParseErrorKind::BadNumber { column, value }) if default_label && !value.is_empty() => {
+            let hint = format!(
+                "the label is the first column unless --label-column names another: give \
+                 --label-column '{column}' if that column holds the labels"
+            );
+            CliError::ReadHint { source: e, hint }
+        }
+        _ => CliError::Read(e),
     }
 }
 
@@ -333,7 +366,7 @@ mod tests {
     #[test]
     fn format_follows_the_extension_unless_given() {
         let csv = Source::new(Path::new("a.CSV"), &args(None, None, None)).unwrap();
-        assert!(matches!(csv.kind, SourceKind::Csv(_)));
+        assert!(matches!(csv.kind, SourceKind::Csv { .. }));
         let svm = Source::new(Path::new("a.train"), &args(None, None, None)).unwrap();
         assert!(matches!(svm.kind, SourceKind::Libsvm { n_features: None }));
         let forced =

@@ -729,6 +729,21 @@ fn class_names_in_a_csv_label_column_are_fitted_evaluated_and_predicted() {
         1,
     );
     assert!(err.contains("named.csv:2:"), "{err}");
+    // The names left in a feature column (no --label-column): the error says which flag.
+    let err = fails(
+        &[
+            "fit",
+            "--train",
+            path_str(&named),
+            "--model",
+            path_str(&dir.path().join("h.rks")),
+        ],
+        1,
+    );
+    assert!(
+        err.contains("give --label-column 'kind' if that column"),
+        "{err}"
+    );
     // tune: classification whatever the codes suggest.
     let tuned = json(&[
         "tune",

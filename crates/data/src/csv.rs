@@ -2,7 +2,9 @@
 //! column is a feature.
 //!
 //! What is supported (enough for numeric data, without a CSV dependency):
-//! - the first non-blank line is the header; blank lines are skipped but counted for line numbers;
+//! - the first non-blank line is the header, and one of its names must not be a number (a first
+//!   line of numbers is a file without a header: an error, not a row lost as names); blank lines
+//!   are skipped but counted for line numbers;
 //! - one delimiter character, `,` by default (`;` or `\t` via [`CsvOptions::delimiter`]); every
 //!   delimiter separates two fields, so `1,,2` has an empty (and thus bad) middle field;
 //! - spaces and tabs around a field are ignored (unless the tab is the delimiter);
@@ -256,6 +258,12 @@ impl Header {
             .iter()
             .map(|s| line.text[s.text.0..s.text.1].replace("\"\"", "\""))
             .collect();
+        if names.iter().all(|n| n.parse::<f64>().is_ok()) {
+            let kind = ParseErrorKind::NumericHeader {
+                fields: list_names(&names[..names.len().min(3)]),
+            };
+            return Err(line.error(0, kind));
+        }
         let label = match &options.label {
             LabelColumn::Index(index) => {
                 if *index >= names.len() {

@@ -95,6 +95,16 @@ pub enum ParseErrorKind {
         /// The text found.
         value: String,
     },
+    /// CSV: every field of the first line is a number: a file without a header line, whose
+    /// first row would otherwise be lost as column names.
+    #[error(
+        "the first line holds only numbers ({fields}): expected a header line of column names \
+         (add one, e.g. 'label,x1,x2,…')"
+    )]
+    NumericHeader {
+        /// The first fields, quoted and comma separated.
+        fields: String,
+    },
     /// CSV: a label column of class names has an empty field.
     #[error("missing class name in column '{column}'")]
     MissingClassName {

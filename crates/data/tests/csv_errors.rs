@@ -34,6 +34,13 @@ fn each_broken_input_gives_its_message() {
             &y,
             "t.csv:2:3: bad number 'x' in column 'b'",
         ),
+        // No header line: the first row would be lost as names.
+        (
+            "5.1,3.5,1.4,0.2,2\n4.9,3,1.4,0.2,0\n",
+            &CsvOptions::label_index(4),
+            "t.csv:1:1: the first line holds only numbers ('5.1', '3.5', '1.4'): expected a \
+             header line of column names (add one, e.g. 'label,x1,x2,…')",
+        ),
         // A label column whose first row is a number holds numbers; one of class names, names.
         (
             "a,b,y\n1,2,0\n1,2,z\n",
