@@ -11,7 +11,8 @@
 //! - a field may be quoted, `"1.5"` or `"a, b"` (the delimiter may appear inside quotes, `""` is a
 //!   quote inside a quoted header name), but a quoted field must end on the same line;
 //! - numbers are anything [`str::parse::<f64>`] accepts and must be finite (`nan`, `inf`, `1e999`
-//!   are errors); there are no missing values: an empty field is an error;
+//!   are errors); there are no missing values: an empty field, or `NA`, `?`, `NaN`, `null`, is a
+//!   missing-value error;
 //! - the label column may hold class names instead of numbers (`setosa`, `"M"`, `yes`): by
 //!   default ([`Labels::Auto`]) the first row decides, and names become classes 0, 1, 2, … in the
 //!   order they first appear, with the names kept ([`CsvChunks::class_names`], [`Table`]); a
@@ -327,6 +328,13 @@ impl Header {
     }
 }
 
+/// Whether a field is how spreadsheets, R and pandas write a missing value: empty, `NA`, `N/A`,
+/// `NaN`, `null`, `None`, `?` (any case).
+fn is_missing(text: &str) -> bool {
+    const MARKS: [&str; 7] = ["", "na", "n/a", "nan", "null", "none", "?"];
+    MARKS.iter().any(|m| text.eq_ignore_ascii_case(m))
+}
+
 /// At most ten names, quoted, for a "not found" message.
 fn list_names(names: &[String]) -> String {
     const MAX: usize = 10;
@@ -553,6 +561,13 @@ impl<R: BufRead> CsvChunks<R> {
                 }
                 let value = match text.parse::<f64>() {
                     Ok(v) if v.is_finite() => v,
+                    _ if is_missing(text) => {
+                        let kind = ParseErrorKind::MissingValue {
+                            column: quote(header.column_name(j)),
+                            value: quote(text),
+                        };
+                        return Err(line.error(span.start, kind));
+                    }
                     Ok(_) => {
                         let kind = ParseErrorKind::NonFiniteNumber {
                             column: quote(header.column_name(j)),

@@ -111,6 +111,17 @@ pub enum ParseErrorKind {
         /// The header name of the label column.
         column: String,
     },
+    /// CSV: a field is empty or a usual mark of a missing value (`NA`, `?`, `nan`, …).
+    #[error(
+        "missing value '{value}' in column '{column}' (every value must be given: drop or fill \
+         in the rows with missing values)"
+    )]
+    MissingValue {
+        /// The header name of the column.
+        column: String,
+        /// The text found.
+        value: String,
+    },
     /// CSV: a field parses to NaN or ±infinity.
     #[error("number '{value}' in column '{column}' is not finite (the data must be finite)")]
     NonFiniteNumber {

@@ -55,7 +55,20 @@ fn each_broken_input_gives_its_message() {
         (
             "a,b,y\n1, ,3\n",
             &y,
-            "t.csv:2:4: bad number '' in column 'b'",
+            "t.csv:2:4: missing value '' in column 'b' (every value must be given: drop or fill \
+             in the rows with missing values)",
+        ),
+        (
+            "a,b,y\n1,2,3\nNA,2,3\n",
+            &y,
+            "t.csv:3:1: missing value 'NA' in column 'a' (every value must be given: drop or fill \
+             in the rows with missing values)",
+        ),
+        (
+            "a,b,y\n1,?,3\n",
+            &y,
+            "t.csv:2:3: missing value '?' in column 'b' (every value must be given: drop or fill \
+             in the rows with missing values)",
         ),
         (
             "a,b,y\n1,\"abc\",3\n",
@@ -65,7 +78,8 @@ fn each_broken_input_gives_its_message() {
         (
             "a,b,y\n1,NaN,3\n",
             &y,
-            "t.csv:2:3: number 'NaN' in column 'b' is not finite (the data must be finite)",
+            "t.csv:2:3: missing value 'NaN' in column 'b' (every value must be given: drop or \
+             fill in the rows with missing values)",
         ),
         (
             "a,b,y\n1,2,1e999\n",
@@ -119,7 +133,8 @@ fn each_broken_input_gives_its_message() {
         (
             "a\tb\ty\n1\t2\t3\n1\t\t3\n",
             &CsvOptions::label_name("y").delimiter('\t'),
-            "t.csv:3:3: bad number '' in column 'b'",
+            "t.csv:3:3: missing value '' in column 'b' (every value must be given: drop or fill \
+             in the rows with missing values)",
         ),
     ];
     for &(text, options, want) in cases {
