@@ -106,14 +106,27 @@ impl AnyMap {
                 found: x.ncols(),
             });
         }
-        Ok(AnyMap::Nystrom(
-            Nystrom::params()
-                .n_landmarks(spec.n_frequencies())
-                .bandwidth(spec.bandwidth())
-                .kernel(spec.kernel())
-                .seed(spec.seed())
-                .fit(x)?,
-        ))
+        Ok(AnyMap::Nystrom(Self::nystrom_params(spec).fit(x)?))
+    }
+
+    /// The rows of `rows` that [`fit`](Self::fit) with `spec` keeps (sorted): all of them
+    /// (`None`) for a data-free map; for Nyström its landmarks
+    /// ([`NystromParams::landmark_rows`](crate::nystrom::NystromParams::landmark_rows)). A fit
+    /// on just those rows, in that order, makes the same map.
+    pub fn landmark_rows(spec: &MapSpec, rows: usize) -> Option<Vec<usize>> {
+        match spec.kind() {
+            MapKind::Nystrom => Self::nystrom_params(spec).landmark_rows(rows),
+            _ => None,
+        }
+    }
+
+    /// The Nyström construction of `spec`.
+    fn nystrom_params(spec: &MapSpec) -> crate::nystrom::NystromParams {
+        Nystrom::params()
+            .n_landmarks(spec.n_frequencies())
+            .bandwidth(spec.bandwidth())
+            .kernel(spec.kernel())
+            .seed(spec.seed())
     }
 
     /// The spec the map was drawn from.

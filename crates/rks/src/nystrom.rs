@@ -208,6 +208,34 @@ impl NystromParams {
     ///
     /// Errors: [`RksError::InvalidParameter`] for m = 0, m > rows, or a bad ridge or floor;
     /// [`RksError::NonFiniteInput`] for NaN or ±∞ in `x`.
+    /// The rows a fit on `rows` rows takes as its landmarks (sorted), when the choice does not
+    /// depend on the rows' values: uniform sampling. Then [`fit`](Self::fit) on just those rows,
+    /// in that order, makes the same map bit for bit (of m rows it takes every one, in order), so
+    /// a caller need not prepare (scale, say) the rows it would not take. `None` for
+    /// ridge-leverage sampling, and when m exceeds the rows (the fit's error).
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use rks::{FeatureMap, Nystrom};
+    ///
+    /// let x = Array2::from_shape_fn((50, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f64 / 11.0);
+    /// let params = Nystrom::params().n_landmarks(8).seed(4);
+    /// let rows = params.landmark_rows(50).unwrap();
+    /// let all = params.fit(x.view())?;
+    /// let some = params.fit(x.select(ndarray::Axis(0), &rows).view())?;
+    /// assert_eq!(all.transform(x.view())?, some.transform(x.view())?);
+    /// # Ok::<(), rks::RksError>(())
+    /// ```
+    pub fn landmark_rows(&self, rows: usize) -> Option<Vec<usize>> {
+        let m = self.n_landmarks;
+        match self.sampling {
+            Sampling::Uniform if m <= rows => {
+                Some(uniform(&mut ChaCha8Rng::seed_from_u64(self.seed), rows, m))
+            }
+            _ => None,
+        }
+    }
+
     pub fn fit<F: Element>(&self, x: ArrayView2<'_, F>) -> Result<Nystrom, RksError> {
         let spec = self.check(x.ncols())?;
         crate::scaler::check_finite(x)?;
@@ -975,6 +1003,27 @@ mod tests {
             assert!(k.iter().any(|&v| v < 0.5) && k.iter().any(|&v| v > 0.5 && v < 1.0));
         }
         assert!(sparse_rows(Kernel::ArcCos1, slices(), 64).is_none());
+    }
+
+    #[test]
+    fn a_fit_on_its_landmark_rows_alone_is_the_same_map() {
+        let x = Array2::from_shape_fn((300, 5), |(i, j)| ((i * 31 + j * 17) % 29) as f64 / 7.0);
+        for kernel in [Kernel::Gaussian, Kernel::Laplacian] {
+            let params = Nystrom::params().n_landmarks(40).kernel(kernel).seed(9);
+            let rows = params.landmark_rows(300).unwrap();
+            assert_eq!(rows.len(), 40);
+            assert!(rows.windows(2).all(|w| w[0] < w[1]));
+            let all = params.fit(x.view()).unwrap();
+            let some = params.fit(x.select(Axis(0), &rows).view()).unwrap();
+            assert_eq!(all.landmarks(), some.landmarks());
+            let bits = |m: &Nystrom| m.transform(x.view()).unwrap().mapv(f64::to_bits);
+            assert_eq!(bits(&all), bits(&some));
+        }
+        let leverage = Nystrom::params()
+            .n_landmarks(40)
+            .sampling(Sampling::RidgeLeverage);
+        assert_eq!(leverage.landmark_rows(300), None);
+        assert_eq!(Nystrom::params().n_landmarks(40).landmark_rows(39), None);
     }
 
     #[test]

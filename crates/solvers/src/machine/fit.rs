@@ -519,8 +519,16 @@ impl KernelMachineValidParams {
             (_, Some((known_scaler, map))) if known_scaler == &scaler && map.spec() == &spec => {
                 map.clone()
             }
+            // Only the landmark rows are scaled when the map keeps no others (uniform Nyström):
+            // the same map, without a scaled copy of every row.
             (Some(x), _) if !spec.kind().is_data_free() => {
-                AnyMap::fit(&spec, scaler.transform(x)?.view())?
+                match AnyMap::landmark_rows(&spec, x.nrows()) {
+                    Some(rows) => AnyMap::fit(
+                        &spec,
+                        scaler.transform(x.select(Axis(0), &rows).view())?.view(),
+                    )?,
+                    None => AnyMap::fit(&spec, scaler.transform(x)?.view())?,
+                }
             }
             _ => AnyMap::from_spec(&spec)?,
         };
