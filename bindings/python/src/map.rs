@@ -87,6 +87,34 @@ impl Map {
         Ok(Map::new(inner))
     }
 
+    /// The rows `fit` of `rows` rows would keep, when the map keeps only some and chooses
+    /// them without reading their values (Nyström's uniform landmarks; sorted): a fit on just
+    /// those rows, in that order, makes the same map (so sparse rows need be made dense only
+    /// there). `None` for the data-free maps, which read only the column count.
+    #[staticmethod]
+    #[pyo3(signature = (*, kind, kernel, n_frequencies, gamma, seed, input_dim, rows))]
+    fn landmark_rows(
+        kind: &str,
+        kernel: &str,
+        n_frequencies: usize,
+        gamma: f64,
+        seed: u64,
+        input_dim: usize,
+        rows: usize,
+    ) -> PyResult<Option<Vec<usize>>> {
+        let (kind, kernel) = (parse::<MapKind>(kind)?, parse::<Kernel>(kernel)?);
+        let spec = MapSpec::new(
+            kind,
+            input_dim,
+            n_frequencies,
+            Bandwidth::Gamma(gamma),
+            kernel,
+            seed,
+        )
+        .map_err(errors::rks)?;
+        Ok(AnyMap::landmark_rows(&spec, rows))
+    }
+
     /// φ(x) for rows `x` (float32 or float64, any layout; the result has x's dtype). With `out`
     /// (a writable array of x's dtype and the result's shape) the features are written there and
     /// `out` is returned, which saves allocating (and page-faulting) a fresh array per call.

@@ -44,9 +44,16 @@ def test_nan_and_inf(estimator):
     [e for e in ESTIMATORS if not isinstance(e, (rks.KernelClassifier, rks.KernelRegressor))],
     ids=ids,
 )
-def test_sparse_is_a_clear_type_error(estimator):
-    with pytest.raises(TypeError, match="[Ss]parse"):
-        fit(estimator, sp.csr_matrix(X))
+def test_bad_sparse_rows_in_the_samplers_are_value_errors(estimator):
+    bad = sp.csr_matrix(X)
+    bad.data[0] = np.inf
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        fit(estimator, bad)
+    fitted = fit(estimator, sp.csr_matrix(X))
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        fitted.transform(bad)
+    with pytest.raises(ValueError, match="features"):
+        fitted.transform(sp.csr_matrix(X[:, :-1]))
 
 
 def test_bad_sparse_rows_are_value_errors():

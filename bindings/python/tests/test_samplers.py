@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import rks
 
@@ -143,3 +144,24 @@ def test_a_dropped_result_is_recycled_and_a_held_one_never_overwritten():
     np.testing.assert_allclose(e, expected1[:7], atol=1e-5)
     f = s.transform(X1)
     np.testing.assert_array_equal(f, expected1)
+
+
+@pytest.mark.parametrize("cls", SAMPLERS + [rks.NystroemSampler])
+def test_sparse_rows_give_the_features_of_the_same_rows_dense(cls, monkeypatch):
+    from rks import samplers
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(120, 40)) * (rng.uniform(size=(120, 40)) < 0.2)
+    # Blocks of a few rows, so the sparse transform crosses block boundaries.
+    monkeypatch.setattr(samplers, "_SPARSE_BLOCK_BYTES", 7 * 40 * 8)
+    for dtype in (np.float64, np.float32):
+        dense, sparse = X.astype(dtype), sp.csr_matrix(X.astype(dtype))
+        a = cls(n_components=64, gamma=0.1, random_state=3).fit(dense)
+        b = cls(n_components=64, gamma=0.1, random_state=3).fit(sparse)
+        expected = a.transform(dense)
+        for model in (a, b):
+            got = model.transform(sparse)
+            assert got.dtype == dtype and np.array_equal(got, expected)
+        out = np.empty_like(expected)
+        assert b.transform(sp.csc_matrix(X.astype(dtype)), out=out) is out
+        assert np.array_equal(out, expected)

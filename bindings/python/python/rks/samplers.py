@@ -13,6 +13,7 @@ with σ = 1/√(2γ) for the Laplacian (see the ``rks::kernel`` docs for each ke
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -20,6 +21,8 @@ from . import _rks
 from ._seed import seed_of
 
 _FLOATS = (np.float64, np.float32)
+# Sparse rows are made dense in blocks of at most this many bytes.
+_SPARSE_BLOCK_BYTES = 64 << 20
 
 
 class _Sampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -38,18 +41,24 @@ class _Sampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
 
     def fit(self, X, y=None):
         """Draws the map for the columns of ``X`` (Nyström: picks landmarks among its rows).
+        ``X`` may be a SciPy sparse matrix: only the rows the map keeps (Nyström's landmarks;
+        none for the other maps, which read the column count) are made dense, and the map is
+        the one the same rows dense make.
 
         Returns ``self``.
         """
-        X = validate_data(self, X, dtype=_FLOATS, reset=True)
-        self.map_ = _rks.Map.fit(
+        X = validate_data(self, X, accept_sparse="csr", dtype=_FLOATS, reset=True)
+        settings = dict(
             kind=self._kind,
             kernel=self.kernel,
             n_frequencies=self._n_frequencies(X.shape[0]),
             gamma=float(self.gamma),
             seed=seed_of(self.random_state),
-            x=X,
         )
+        if sp.issparse(X):
+            kept = _rks.Map.landmark_rows(**settings, input_dim=X.shape[1], rows=X.shape[0])
+            X = (X[kept] if kept is not None else X[:0]).toarray()
+        self.map_ = _rks.Map.fit(**settings, x=X)
         # Nyström with fewer rows than landmarks outputs fewer features.
         self._n_features_out = min(self.n_components, self.map_.output_dim)
         return self
@@ -61,11 +70,16 @@ class _Sampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         features into (returned), saving the allocation of a fresh array per call.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_FLOATS, reset=False)
+        X = validate_data(self, X, accept_sparse="csr", dtype=_FLOATS, reset=False)
         if out is not None and not (
             isinstance(out, np.ndarray) and out.flags.c_contiguous and out.flags.writeable
         ):
             raise ValueError("out must be a C-contiguous, writable numpy array")
+        if sp.issparse(X):
+            return self._transform_sparse(X, out)
+        return self._transform_dense(X, out)
+
+    def _transform_dense(self, X, out):
         if self._n_features_out == self.map_.output_dim:
             return self.map_.transform(X, out)
         phi = self.map_.transform(X)[:, : self._n_features_out]  # an odd width: the last sine dropped
@@ -76,8 +90,23 @@ class _Sampler(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         out[...] = phi
         return out
 
+    def _transform_sparse(self, X, out):
+        """Sparse rows, made dense a block of at most 64 MiB at a time (every map transforms
+        dense rows): the features of the same rows dense."""
+        shape = (X.shape[0], self._n_features_out)
+        if out is None:
+            out = np.empty(shape, dtype=X.dtype)
+        elif out.shape != shape or out.dtype != X.dtype:
+            raise ValueError(f"out must have shape {shape} and dtype {X.dtype}")
+        block = max(1, _SPARSE_BLOCK_BYTES // (X.dtype.itemsize * max(X.shape[1], 1)))
+        for start in range(0, X.shape[0], block):
+            stop = min(start + block, X.shape[0])
+            self._transform_dense(X[start:stop].toarray(), out[start:stop])
+        return out
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
