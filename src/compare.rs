@@ -248,9 +248,9 @@ pub fn run(args: &CompareArgs, json: bool) -> Result<()> {
     let Pair {
         train,
         test,
-        class_names,
+        vocabulary,
     } = read_pair(&args.train, &args.test, &args.read)?;
-    recipe.classifying_names(class_names.as_deref(), &args.train)?;
+    recipe.classifying_names(vocabulary.class_names.as_deref(), &args.train)?;
     let given_bandwidth = recipe.map.get_bandwidth();
     let pairs = sample_pairs(test.n_rows(), args.pairs, args.kernel.seed)?;
     let progress = Progress::bar((kinds.len() * args.frequencies.len()) as u64, "comparing");

@@ -93,27 +93,24 @@ pub fn run(
     chunk_rows: usize,
     json: bool,
 ) -> Result<()> {
-    // Class names: every rank reads the whole file's, in file order, so that every rank codes
-    // them alike (a label column of numbers is known from its first row).
-    let names = source.class_names()?;
-    let source = match &names {
-        Some(names) => source.with_class_names(names),
-        None => source,
-    };
-    let task =
-        machine::task_of_names(recipe.task, names.as_deref(), &args.train)?.ok_or_else(|| {
-            CliError::usage(
-                "--distributed needs --task (classification or regression): ranks cannot infer it \
+    // Class names and categories: every rank reads the whole file's, in file order, so that
+    // every rank codes them alike (a file of numbers is known from its first row).
+    let vocabulary = source.vocabulary()?;
+    let source = source.with_vocabulary(&vocabulary);
+    let names = vocabulary.class_names.as_deref();
+    let task = machine::task_of_names(recipe.task, names, &args.train)?.ok_or_else(|| {
+        CliError::usage(
+            "--distributed needs --task (classification or regression): ranks cannot infer it \
              from their own rows alike",
-            )
-        })?;
+        )
+    })?;
     let universe = mpi::initialize()
         .ok_or_else(|| CliError::compute("MPI is already initialised in this process"))?;
     let fitted = fit_on_rank(
         &universe.world(),
         args,
         recipe,
-        (task, names),
+        (task, vocabulary),
         source,
         chunk_rows,
         json,
@@ -132,13 +129,12 @@ pub fn run(
     })
 }
 
-/// [`run`] between `MPI_Init` and `MPI_Finalize`; the classes' `names` when the labels are
-/// names.
+/// [`run`] between `MPI_Init` and `MPI_Finalize`; the `vocabulary` of the file's text.
 fn fit_on_rank(
     world: &SimpleCommunicator,
     args: &FitArgs,
     recipe: &Recipe,
-    (task, names): (Task, Option<Vec<String>>),
+    (task, vocabulary): (Task, rks_data::csv::Vocabulary),
     source: Source,
     chunk_rows: usize,
     json: bool,
@@ -228,7 +224,7 @@ fn fit_on_rank(
     let (model, selection) = params
         .finish_with_report(&plan, &merged)
         .map_err(fit_error)?;
-    let model = machine::named(model, names)?;
+    let model = machine::with_vocabulary(model, vocabulary)?;
     machine::save(&model, &args.model)?;
     let seconds = start.elapsed().as_secs_f64();
     let (x, y) = sample.ok_or_else(|| CliError::compute("rank 0 holds no sample"))?;

@@ -252,7 +252,7 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     // with --map linear when its rows are sparse, or whenever its rows dense do not fit in
     // memory.
     let sparse_ok = source.is_libsvm() && args.map.is_none_or(|m| m == MapKind::Linear);
-    let ((data, class_names), read_time) = if sparse_ok && args.map == Some(MapKind::Linear) {
+    let ((data, vocabulary), read_time) = if sparse_ok && args.map == Some(MapKind::Linear) {
         let (data, read_time) = step("reading", || source.read_sparse());
         match data? {
             Some(data) if sparse_fit(&recipe, &data.y).is_ok() && rows_are_sparse(&data) => {
@@ -260,7 +260,7 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
                 return run_sparse(args, recipe, data, read_time, why, json);
             }
             // Dense rows, or ridge on classes: the in-memory fit, as a CSV file's.
-            Some(data) => ((data.to_dense()?, None), read_time),
+            Some(data) => ((data.to_dense()?, Default::default()), read_time),
             None => return Err(CliError::usage("only LIBSVM files are read sparse")),
         }
     } else {
@@ -285,7 +285,7 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     if recipe.solver.is_none() {
         recipe.selection = recipe.selection.take().map(Selection::choosing_solvers);
     }
-    recipe.classifying_names(class_names.as_deref(), &args.train)?;
+    recipe.classifying_names(vocabulary.class_names.as_deref(), &args.train)?;
     let params = recipe.params(data.y.view())?;
     let (fitted, fit_time) = step("fitting", || {
         params.fit_with_report(data.x.view(), data.y.view())
@@ -305,7 +305,7 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
         }
         fitted => fitted.map_err(|e| machine::fit_error(&args.train, e))?,
     };
-    let model = machine::named(model, class_names)?;
+    let model = machine::with_vocabulary(model, vocabulary)?;
     machine::save(&model, &args.model)?;
     let predicted = model.predict(data.x.view()).map_err(CliError::compute)?;
     let train_score = Score::compute(model.task(), data.y.view(), predicted.view());
@@ -422,13 +422,12 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
         .map_or(STREAM_CHUNK_ROWS, |rows| rows as usize);
     let (prepared, scan_time) = step("scanning", || -> Result<_> {
         let source = source.with_known_width()?;
-        // Class names are learned in a pass of their own, so that every pass codes them alike.
-        let names = source.class_names()?;
-        let source = match &names {
-            Some(names) => source.with_class_names(names),
-            None => source,
-        };
-        let task = match machine::task_of_names(recipe.task, names.as_deref(), &args.train)? {
+        // Class names and categories are learned in a pass of their own, so that every pass
+        // codes them alike.
+        let vocabulary = source.vocabulary()?;
+        let source = source.with_vocabulary(&vocabulary);
+        let names = vocabulary.class_names.as_deref();
+        let task = match machine::task_of_names(recipe.task, names, &args.train)? {
             Some(task) => task,
             None => {
                 let mut inference = TaskInference::default();
@@ -441,9 +440,9 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
                 inference.task()
             }
         };
-        Ok((source, task, names))
+        Ok((source, task, vocabulary))
     });
-    let (source, task, names) = prepared?;
+    let (source, task, vocabulary) = prepared?;
     let params = recipe.params_for(task)?;
     let (fitted, fit_time) = step("fitting", || {
         params
@@ -459,7 +458,7 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
         sample: (x, y),
         selection,
     } = fitted?;
-    let model = machine::named(model, names)?;
+    let model = machine::with_vocabulary(model, vocabulary)?;
     machine::save(&model, &args.model)?;
     let predicted = model.predict(x.view()).map_err(CliError::compute)?;
     let train_score = Score::compute(model.task(), y.view(), predicted.view());

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rks_data::csv::{CsvChunks, CsvOptions, LabelColumn, Labels};
+use rks_data::csv::{Columns, CsvChunks, CsvOptions, LabelColumn, Labels, Vocabulary};
 use rks_data::libsvm::{self, LibsvmChunks, LibsvmSparseChunks};
 use rks_data::{DataError, Dataset, ParseErrorKind, SparseDataset};
 use rks_solvers::KernelMachine;
@@ -118,24 +118,34 @@ impl Source {
     }
 
     /// The same source read for `model`: a LIBSVM file with the model's width (unless
-    /// `--features` said otherwise), a CSV label column as the model's class names (a name the
-    /// model never saw is a class of its own, which no prediction matches) or, for a model
-    /// fitted on numbers, as numbers.
-    pub fn for_model(mut self, model: &KernelMachine) -> Self {
-        if let SourceKind::Csv { options, .. } = &mut self.kind {
-            options.labels = match model.class_names() {
-                Some(names) => Labels::Names(names.to_vec()),
-                None => Labels::Numbers,
-            };
-        }
-        self.or_features(model.input_dim())
+    /// `--features` said otherwise); a CSV file's label column as the model's class names (a
+    /// name the model never saw is a class of its own, which no prediction matches) or, for a
+    /// model fitted on numbers, as numbers, and its feature columns as the model's categories
+    /// (a category the model never saw has every indicator 0) or numbers.
+    pub fn for_model(self, model: &KernelMachine) -> Self {
+        let vocabulary = Vocabulary {
+            class_names: model.class_names().map(<[String]>::to_vec),
+            categories: model
+                .input_categories()
+                .map(<[Option<Vec<String>>]>::to_vec),
+        };
+        self.with_vocabulary(&vocabulary)
+            .or_features(model.input_dim())
     }
 
-    /// The same source with a CSV label column read as these class names (a LIBSVM file's
-    /// labels are numbers).
-    pub fn with_class_names(mut self, names: &[String]) -> Self {
+    /// The same source with a CSV file's text read as `vocabulary` says: class names as these
+    /// (numbers without), feature columns as these categories (numbers without). A LIBSVM
+    /// file holds numbers only.
+    pub fn with_vocabulary(mut self, vocabulary: &Vocabulary) -> Self {
         if let SourceKind::Csv { options, .. } = &mut self.kind {
-            options.labels = Labels::Names(names.to_vec());
+            options.labels = match &vocabulary.class_names {
+                Some(names) => Labels::Names(names.clone()),
+                None => Labels::Numbers,
+            };
+            options.columns = match &vocabulary.categories {
+                Some(categories) => Columns::Given(categories.clone()),
+                None => Columns::Numbers,
+            };
         }
         self
     }
@@ -145,34 +155,40 @@ impl Source {
         Ok(self.read_labelled()?.0)
     }
 
-    /// Reads the whole file, with the class names of a CSV label column of names (its labels
-    /// are then the classes 0, 1, … in the order the names first appear).
-    pub fn read_labelled(&self) -> Result<(Dataset, Option<Vec<String>>)> {
+    /// Reads the whole file, with the vocabulary of a CSV file's text: class names (its labels
+    /// are then the classes 0, 1, … in the order the names first appear) and the categories of
+    /// its columns of text (one 0/1 column each).
+    pub fn read_labelled(&self) -> Result<(Dataset, Vocabulary)> {
         Ok(match &self.kind {
-            SourceKind::Libsvm { n_features } => {
-                (libsvm::read_path(&self.path, *n_features)?, None)
-            }
+            SourceKind::Libsvm { n_features } => (
+                libsvm::read_path(&self.path, *n_features)?,
+                Vocabulary::default(),
+            ),
             SourceKind::Csv {
                 options,
                 default_label,
             } => {
                 let table = rks_data::csv::read_table_path(&self.path, options)
                     .map_err(|e| label_hint(e, *default_label))?;
-                (table.data, table.class_names)
+                let vocabulary = Vocabulary {
+                    class_names: table.class_names,
+                    categories: table.categories,
+                };
+                (table.data, vocabulary)
             }
         })
     }
 
-    /// The class names of a CSV label column of names, read through once (a label column of
-    /// numbers is known from its first row); `None` for numbers and for LIBSVM files.
-    pub fn class_names(&self) -> Result<Option<Vec<String>>> {
+    /// The vocabulary of a CSV file's text, read through once (a file of numbers is known from
+    /// its first row); empty for LIBSVM files.
+    pub fn vocabulary(&self) -> Result<Vocabulary> {
         Ok(match &self.kind {
-            SourceKind::Libsvm { .. } => None,
+            SourceKind::Libsvm { .. } => Vocabulary::default(),
             SourceKind::Csv {
                 options,
                 default_label,
             } => CsvChunks::open(&self.path, options, 4096)?
-                .into_class_names()
+                .into_vocabulary()
                 .map_err(|e| label_hint(e, *default_label))?,
         })
     }
@@ -283,20 +299,20 @@ fn label_hint(e: DataError, default_label: bool) -> CliError {
     }
 }
 
-/// A training and a test file read the same way, and the training file's class names (the test
-/// file's labels read as them).
+/// A training and a test file read the same way, and the training file's vocabulary (the test
+/// file's text read as it).
 pub struct Pair {
     /// The training rows.
     pub train: Dataset,
     /// The test rows.
     pub test: Dataset,
-    /// The class names of a CSV label column of names.
-    pub class_names: Option<Vec<String>>,
+    /// The class names and categories of a CSV training file's text.
+    pub vocabulary: Vocabulary,
 }
 
 /// Reads a training and a test file the same way. LIBSVM files without `--features` are read
 /// with the larger of their two widths, since either may omit the last features. A CSV
-/// training file's class names read the test file's labels.
+/// training file's class names and categories read the test file's text.
 pub fn read_pair(train_path: &Path, test_path: &Path, read: &ReadArgs) -> Result<Pair> {
     let (mut train, mut test) = (
         Source::new(train_path, read)?,
@@ -310,11 +326,8 @@ pub fn read_pair(train_path: &Path, test_path: &Path, read: &ReadArgs) -> Result
             .max(libsvm::scan_dims(test_path)?.1);
         (train, test) = (train.or_features(width), test.or_features(width));
     }
-    let (train, names) = train.read_labelled()?;
-    let test = match &names {
-        Some(names) => test.with_class_names(names).read()?,
-        None => test.read()?,
-    };
+    let (train, vocabulary) = train.read_labelled()?;
+    let test = test.with_vocabulary(&vocabulary).read()?;
     check_width(
         test_path,
         &test,
@@ -324,7 +337,7 @@ pub fn read_pair(train_path: &Path, test_path: &Path, read: &ReadArgs) -> Result
     Ok(Pair {
         train,
         test,
-        class_names: names,
+        vocabulary,
     })
 }
 

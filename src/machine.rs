@@ -43,12 +43,21 @@ pub fn task_of_names(
     Ok(Some(Task::Classification))
 }
 
-/// `model` with its classes' names, when its labels were names (saved with it).
-pub fn named(model: KernelMachine, names: Option<Vec<String>>) -> Result<KernelMachine> {
-    match names {
-        Some(names) => model.with_class_names(names).map_err(CliError::compute),
-        None => Ok(model),
+/// `model` with the vocabulary of its training file's text (saved with it): its classes' names
+/// when its labels were names, its columns' categories when some held categories.
+pub fn with_vocabulary(
+    mut model: KernelMachine,
+    vocabulary: rks_data::csv::Vocabulary,
+) -> Result<KernelMachine> {
+    if let Some(names) = vocabulary.class_names {
+        model = model.with_class_names(names).map_err(CliError::compute)?;
     }
+    if let Some(categories) = vocabulary.categories {
+        model = model
+            .with_input_categories(categories)
+            .map_err(CliError::compute)?;
+    }
+    Ok(model)
 }
 
 /// Everything that defines a fit except the data: what `fit`, `compare` and `tune` share.
@@ -325,6 +334,10 @@ pub struct ModelSummary {
     /// The classes' names, class label i's at i, when the training file gave names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class_names: Option<Vec<String>>,
+    /// Each column of the training file's categories (`null` for numbers), when one held
+    /// categories: the inputs are one 0/1 column per category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_categories: Option<Vec<Option<Vec<String>>>>,
     /// Training rows.
     pub train_rows: u64,
     /// Bytes of the map's parameters in memory.
@@ -356,6 +369,9 @@ impl ModelSummary {
             converged: info.solver.converged(),
             classes: model.classes().map(<[i64]>::to_vec),
             class_names: model.class_names().map(<[String]>::to_vec),
+            input_categories: model
+                .input_categories()
+                .map(<[Option<Vec<String>>]>::to_vec),
             train_rows: info.n_train,
             map_parameter_bytes: map.parameter_bytes(),
         }
@@ -385,7 +401,20 @@ impl ModelSummary {
             self.sigma,
             self.scaler,
             self.input_dim
-        ) + &self.names_clause()
+        ) + &self.categories_clause()
+            + &self.names_clause()
+    }
+
+    /// " (k columns of categories)" for a model whose inputs include categories.
+    fn categories_clause(&self) -> String {
+        let Some(columns) = &self.input_categories else {
+            return String::new();
+        };
+        let of_categories = columns.iter().flatten().count();
+        format!(
+            " ({of_categories} of {} columns as categories)",
+            columns.len()
+        )
     }
 
     /// ", classes 'a', 'b', 'c'" (at most eight names) for a classifier of named classes.

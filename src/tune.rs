@@ -203,7 +203,7 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
     };
     let kernel = kernel_or_default(args.kernel, &[args.map]);
     check_kernel_map(kernel, args.map)?;
-    let (data, class_names) = Source::new(&args.train, &args.read)?.read_labelled()?;
+    let (data, vocabulary) = Source::new(&args.train, &args.read)?.read_labelled()?;
     if args.folds < 2 || args.folds > data.n_rows() {
         return Err(CliError::usage(format!(
             "--folds must be between 2 and the number of rows ({}), got {}",
@@ -211,7 +211,7 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
             args.folds
         )));
     }
-    let task = machine::task_of_names(args.task, class_names.as_deref(), &args.train)?
+    let task = machine::task_of_names(args.task, vocabulary.class_names.as_deref(), &args.train)?
         .unwrap_or_else(|| infer_task(data.y.view()));
     if !solver.supports(task) {
         return Err(CliError::usage(

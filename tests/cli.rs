@@ -729,19 +729,36 @@ fn class_names_in_a_csv_label_column_are_fitted_evaluated_and_predicted() {
         1,
     );
     assert!(err.contains("named.csv:2:"), "{err}");
-    // The names left in a feature column (no --label-column): the error says which flag.
+    // The names left in a feature column (no --label-column): read as its categories, the
+    // first column regressed, and the report says so.
+    let wrong = json(&[
+        "fit",
+        "--train",
+        path_str(&named),
+        "--model",
+        path_str(&dir.path().join("h.rks")),
+        "--frequencies",
+        "16",
+    ]);
+    assert_eq!(wrong["model"]["task"], "regression");
+    assert_eq!(
+        wrong["model"]["input_categories"],
+        serde_json::json!([null, expected])
+    );
+    // Text in a column of numbers: the error says which flag would take it as the labels.
+    let late = file("late.csv", format!("a,b\n1,2\n{}\n", "2,oops"));
     let err = fails(
         &[
             "fit",
             "--train",
-            path_str(&named),
+            path_str(&late),
             "--model",
-            path_str(&dir.path().join("h.rks")),
+            path_str(&dir.path().join("l.rks")),
         ],
         1,
     );
     assert!(
-        err.contains("give --label-column 'kind' if that column"),
+        err.contains("give --label-column 'b' if that column"),
         "{err}"
     );
     // tune: classification whatever the codes suggest.
@@ -757,6 +774,97 @@ fn class_names_in_a_csv_label_column_are_fitted_evaluated_and_predicted() {
         "2",
     ]);
     assert_eq!(tuned["task"], "classification", "{tuned}");
+}
+
+#[test]
+fn columns_of_categories_in_a_csv_file_are_one_input_each() {
+    let dir = TempDir::new().unwrap();
+    // Class 1 exactly when the colour is red and the size above 0.5 (or the colour is blue).
+    let rows = |n: usize, colours: &[&str]| {
+        let mut text = String::from("size,colour,y\n");
+        for i in 0..n {
+            let size = (i * 37 % 100) as f64 / 100.0;
+            let colour = colours[i % colours.len()];
+            let y = u8::from((colour == "red" && size > 0.5) || colour == "blue");
+            text.push_str(&format!("{size},\"{colour}\",{y}\n"));
+        }
+        text
+    };
+    let train = dir.path().join("train.csv");
+    std::fs::write(&train, rows(300, &["red", "green", "blue"])).unwrap();
+    let test = dir.path().join("test.csv");
+    std::fs::write(&test, rows(90, &["red", "green", "blue"])).unwrap();
+    let model = dir.path().join("m.rks");
+    let flags = ["--label-column", "y", "--frequencies", "128"];
+    let mut fit_args = vec![
+        "fit",
+        "--train",
+        path_str(&train),
+        "--model",
+        path_str(&model),
+    ];
+    fit_args.extend_from_slice(&flags);
+    let report = json(&fit_args);
+    assert_eq!(report["model"]["input_dim"], 4);
+    assert_eq!(
+        report["model"]["input_categories"],
+        serde_json::json!([null, ["red", "green", "blue"]])
+    );
+    assert!(ok(&fit_args).contains("(1 of 2 columns as categories)"));
+    let scored = |file: &Path| {
+        json(&[
+            "eval",
+            "--model",
+            path_str(&model),
+            "--test",
+            path_str(file),
+            "--label-column",
+            "y",
+        ])["score"]["accuracy"]
+            .as_f64()
+            .unwrap()
+    };
+    let accuracy = scored(&test);
+    assert!(accuracy > 0.95, "{accuracy}");
+    // A colour the model never saw: every indicator 0; the file is still scored.
+    let unseen = dir.path().join("unseen.csv");
+    std::fs::write(&unseen, rows(30, &["purple"])).unwrap();
+    assert!((0.0..=1.0).contains(&scored(&unseen)));
+    // Streamed: the categories read first, the same inputs.
+    let streamed = dir.path().join("s.rks");
+    let mut stream_args = vec![
+        "fit",
+        "--train",
+        path_str(&train),
+        "--model",
+        path_str(&streamed),
+    ];
+    stream_args.extend_from_slice(&flags);
+    stream_args.extend_from_slice(&["--stream", "--chunk-rows", "7"]);
+    let report = json(&stream_args);
+    assert_eq!(
+        report["model"]["input_categories"],
+        serde_json::json!([null, ["red", "green", "blue"]])
+    );
+    // A missing value stays an error, with its place.
+    let missing = dir.path().join("missing.csv");
+    std::fs::write(&missing, "size,colour,y\n0.5,red,1\n0.2,NA,0\n").unwrap();
+    let err = fails(
+        &[
+            "fit",
+            "--train",
+            path_str(&missing),
+            "--model",
+            path_str(&dir.path().join("x.rks")),
+            "--label-column",
+            "y",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("missing.csv:3:5: missing value 'NA' in column 'colour'"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -13,6 +13,11 @@
 //! - numbers are anything [`str::parse::<f64>`] accepts and must be finite (`nan`, `inf`, `1e999`
 //!   are errors); there are no missing values: an empty field, or `NA`, `?`, `NaN`, `null`, is a
 //!   missing-value error;
+//! - a feature column may hold categories instead of numbers (`red`, `"female"`): by default
+//!   ([`Columns::Auto`]) the first row decides, and a column of categories is read as one 0/1
+//!   feature per category (`colour=red`, `colour=blue`, …, in the order they first appear; at
+//!   most [`MAX_CATEGORIES`]), with the categories kept ([`CsvChunks::categories`], [`Table`]);
+//!   a model's categories read its test files the same way ([`Columns::Given`]);
 //! - the label column may hold class names instead of numbers (`setosa`, `"M"`, `yes`): by
 //!   default ([`Labels::Auto`]) the first row decides, and names become classes 0, 1, 2, … in the
 //!   order they first appear, with the names kept ([`CsvChunks::class_names`], [`Table`]); a
@@ -68,6 +73,27 @@ pub enum Labels {
     Names(Vec<String>),
 }
 
+/// How the feature columns' text is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Columns {
+    /// The first row decides for each column: a number makes it a column of numbers (text
+    /// further down is an error), anything else a column of **categories**, read as one 0/1
+    /// feature per category, the categories in the order they first appear (at most
+    /// [`MAX_CATEGORIES`]; a reader in chunks takes its categories from its first chunk).
+    #[default]
+    Auto,
+    /// Every feature is a number.
+    Numbers,
+    /// One entry per feature column of the file, in file order: `None` for a number, else the
+    /// column's categories (a model's), one 0/1 feature each; a category not among them has
+    /// every one 0 (a test row of a category the model never saw).
+    Given(Vec<Option<Vec<String>>>),
+}
+
+/// The most categories a column of text may have: more, and it is not a column of
+/// categories (an identifier, say), and an error.
+pub const MAX_CATEGORIES: usize = 1024;
+
 /// How to read a CSV file.
 ///
 /// ```
@@ -86,6 +112,8 @@ pub struct CsvOptions {
     pub delimiter: char,
     /// Numbers or class names in the label column.
     pub labels: Labels,
+    /// Numbers or categories in the feature columns.
+    pub columns: Columns,
 }
 
 impl CsvOptions {
@@ -95,6 +123,7 @@ impl CsvOptions {
             label,
             delimiter: ',',
             labels: Labels::Auto,
+            columns: Columns::Auto,
         }
     }
 
@@ -119,50 +148,149 @@ impl CsvOptions {
         self.labels = labels;
         self
     }
+
+    /// The same options with the feature columns read as `columns` says.
+    pub fn columns(mut self, columns: Columns) -> Self {
+        self.columns = columns;
+        self
+    }
 }
 
-/// How this reader takes the label column, once decided: numbers, or class names coded
-/// 0, 1, 2, … in the order they first appear (after the names it was given).
+/// What a file's text columns hold, learned by reading it through
+/// ([`CsvChunks::into_vocabulary`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Vocabulary {
+    /// The class names of a label column of names ([`Labels`]).
+    pub class_names: Option<Vec<String>>,
+    /// Each feature column's categories (`None` for numbers), when one holds categories
+    /// ([`Columns`]).
+    pub categories: Option<Vec<Option<Vec<String>>>>,
+}
+
+/// What a name the column has not seen becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unseen {
+    /// A new code after the others (labels; categories while they are being learned).
+    Grows,
+    /// No code (a model's categories: every indicator 0).
+    Ignored,
+    /// An error (categories learned from a first chunk, whose width later chunks keep).
+    Refused,
+}
+
+/// How this reader takes a column of text (the label, or a feature), once decided: numbers,
+/// or names coded 0, 1, 2, … in the order they first appear (after the names it was given).
 #[derive(Debug, Clone)]
-enum LabelState {
-    /// [`Labels::Auto`] before the first row.
+enum TextState {
+    /// Before the first row, with [`Labels::Auto`] or [`Columns::Auto`].
     Undecided,
     Numbers,
     Names {
         names: Vec<String>,
         codes: HashMap<String, usize>,
+        unseen: Unseen,
     },
 }
 
-impl LabelState {
-    fn of(labels: &Labels) -> Self {
-        match labels {
-            Labels::Auto => LabelState::Undecided,
-            Labels::Numbers => LabelState::Numbers,
-            Labels::Names(given) => {
-                let mut state = LabelState::Names {
-                    names: Vec::new(),
-                    codes: HashMap::new(),
-                };
-                for name in given {
-                    state.code(name);
-                }
-                state
-            }
+impl TextState {
+    fn names(given: &[String], unseen: Unseen) -> Self {
+        let mut codes = HashMap::new();
+        let mut names = Vec::new();
+        for name in given {
+            codes.entry(name.clone()).or_insert_with(|| {
+                names.push(name.clone());
+                names.len() - 1
+            });
+        }
+        TextState::Names {
+            names,
+            codes,
+            unseen,
         }
     }
 
-    /// The class of `name`, a new one after the others if it is new (names state only).
-    fn code(&mut self, name: &str) -> f64 {
-        let LabelState::Names { names, codes } = self else {
-            return f64::NAN;
+    fn of_labels(labels: &Labels) -> Self {
+        match labels {
+            Labels::Auto => TextState::Undecided,
+            Labels::Numbers => TextState::Numbers,
+            Labels::Names(given) => Self::names(given, Unseen::Grows),
+        }
+    }
+
+    /// One state per feature column of `n` (an error for a given list of another length).
+    fn of_columns(columns: &Columns, n: usize) -> Result<Vec<Self>, DataError> {
+        Ok(match columns {
+            Columns::Auto => vec![TextState::Undecided; n],
+            Columns::Numbers => vec![TextState::Numbers; n],
+            Columns::Given(given) if given.len() == n => given
+                .iter()
+                .map(|c| match c {
+                    None => TextState::Numbers,
+                    Some(categories) => Self::names(categories, Unseen::Ignored),
+                })
+                .collect(),
+            Columns::Given(given) => {
+                return Err(DataError::InvalidArgument(format!(
+                    "{} feature columns given, but the file has {n}",
+                    given.len()
+                )));
+            }
+        })
+    }
+
+    /// The first row's text decides an undecided column: names unless it is a number.
+    fn decide(&mut self, text: &str) {
+        if matches!(self, TextState::Undecided) {
+            *self = match text.parse::<f64>() {
+                Ok(_) => TextState::Numbers,
+                Err(_) => Self::names(&[], Unseen::Grows),
+            };
+        }
+    }
+
+    fn is_numbers(&self) -> bool {
+        matches!(self, TextState::Numbers)
+    }
+
+    /// The code of `name`: a new one after the others if the column grows; `None` if it ignores
+    /// or refuses names it has not seen (or holds numbers).
+    fn code(&mut self, name: &str) -> Option<usize> {
+        let TextState::Names {
+            names,
+            codes,
+            unseen,
+        } = self
+        else {
+            return None;
         };
-        let next = names.len();
-        let code = *codes.entry(name.to_owned()).or_insert_with(|| {
+        if let Some(&code) = codes.get(name) {
+            return Some(code);
+        }
+        (*unseen == Unseen::Grows).then(|| {
             names.push(name.to_owned());
-            next
-        });
-        code as f64
+            codes.insert(name.to_owned(), names.len() - 1);
+            names.len() - 1
+        })
+    }
+
+    fn unseen(&self) -> Option<Unseen> {
+        match self {
+            TextState::Names { unseen, .. } => Some(*unseen),
+            _ => None,
+        }
+    }
+
+    /// The names, for a column of names.
+    fn names_seen(&self) -> Option<&[String]> {
+        match self {
+            TextState::Names { names, .. } => Some(names),
+            _ => None,
+        }
+    }
+
+    /// The features this column makes: one for a number, one per category.
+    fn width(&self) -> usize {
+        self.names_seen().map_or(1, <[String]>::len)
     }
 }
 
@@ -376,7 +504,12 @@ pub struct CsvChunks<R = BufReader<File>> {
     delimiter: char,
     chunk_rows: usize,
     spans: Vec<Span>,
-    labels: LabelState,
+    labels: TextState,
+    /// One per feature column.
+    columns: Vec<TextState>,
+    /// Reading for the vocabulary only ([`CsvChunks::into_vocabulary`]): categories grow and
+    /// chunks are not laid out.
+    scanning: bool,
     rows_read: usize,
     done: bool,
 }
@@ -436,13 +569,16 @@ impl<R: BufRead> CsvChunks<R> {
                 Some(line) => break Header::parse(&line, options, &mut spans)?,
             }
         };
+        let columns = TextState::of_columns(&options.columns, header.features.len())?;
         Ok(CsvChunks {
             lines,
             header,
             delimiter: options.delimiter,
             chunk_rows,
             spans,
-            labels: LabelState::of(&options.labels),
+            labels: TextState::of_labels(&options.labels),
+            columns,
+            scanning: false,
             rows_read: 0,
             done: false,
         })
@@ -467,29 +603,69 @@ impl<R: BufRead> CsvChunks<R> {
     /// # Ok::<(), rks_data::DataError>(())
     /// ```
     pub fn class_names(&self) -> Option<&[String]> {
-        match &self.labels {
-            LabelState::Names { names, .. } => Some(names),
-            _ => None,
-        }
+        self.labels.names_seen()
     }
 
-    /// Reads the rest of the file for its class names: `None` when the label column holds
-    /// numbers (known from the first row, so a numeric file is not read further). A streamed
-    /// fit learns its classes this way before its passes.
-    pub fn into_class_names(mut self) -> Result<Option<Vec<String>>, DataError> {
-        while let Some(chunk) = self.next() {
-            chunk?;
-            if matches!(self.labels, LabelState::Numbers) {
-                return Ok(None);
-            }
-        }
-        Ok(match self.labels {
-            LabelState::Names { names, .. } => Some(names),
-            _ => None,
+    /// Each feature column's categories (`None` for a column of numbers), when one of them
+    /// holds categories ([`Columns`]); `None` when every one holds numbers (or no row was
+    /// read yet with [`Columns::Auto`]).
+    ///
+    /// ```
+    /// use rks_data::csv::{CsvChunks, CsvOptions};
+    ///
+    /// let text = "y,colour,size\n1,red,2\n0,blue,3\n1,red,4\n";
+    /// let mut chunks = CsvChunks::new(text.as_bytes(), "memory", &CsvOptions::label_index(0), 10)?;
+    /// let rows = chunks.next().unwrap()?;
+    /// // colour=red, colour=blue, size
+    /// assert_eq!(rows.x.row(1).to_vec(), vec![0.0, 1.0, 3.0]);
+    /// let red_blue = vec!["red".to_string(), "blue".to_string()];
+    /// assert_eq!(chunks.categories(), Some(vec![Some(red_blue), None]));
+    /// assert_eq!(chunks.output_names(), ["colour=red", "colour=blue", "size"]);
+    /// # Ok::<(), rks_data::DataError>(())
+    /// ```
+    pub fn categories(&self) -> Option<Vec<Option<Vec<String>>>> {
+        let any = self.columns.iter().any(|c| c.names_seen().is_some());
+        any.then(|| {
+            self.columns
+                .iter()
+                .map(|c| c.names_seen().map(<[String]>::to_vec))
+                .collect()
         })
     }
 
-    /// The feature column names, in file order (the label column left out).
+    /// The names of the chunks' columns: a feature column's name, or `name=category` for each
+    /// of its categories.
+    pub fn output_names(&self) -> Vec<String> {
+        self.header
+            .features
+            .iter()
+            .zip(&self.columns)
+            .flat_map(|(name, column)| match column.names_seen() {
+                None => vec![name.clone()],
+                Some(categories) => categories.iter().map(|c| format!("{name}={c}")).collect(),
+            })
+            .collect()
+    }
+
+    /// Reads the rest of the file for its class names and categories (stopping at once when
+    /// the first row shows numbers in every column). A streamed fit learns them this way
+    /// before its passes, so that every pass codes them alike.
+    pub fn into_vocabulary(mut self) -> Result<Vocabulary, DataError> {
+        self.scanning = true;
+        while let Some(chunk) = self.next() {
+            chunk?;
+            if self.labels.is_numbers() && self.columns.iter().all(TextState::is_numbers) {
+                break;
+            }
+        }
+        Ok(Vocabulary {
+            class_names: self.class_names().map(<[String]>::to_vec),
+            categories: self.categories(),
+        })
+    }
+
+    /// The feature column names, in file order (the label column left out; one name for a
+    /// column of categories: [`output_names`](Self::output_names) names the chunks' columns).
     pub fn feature_names(&self) -> &[String] {
         &self.header.features
     }
@@ -504,7 +680,8 @@ impl<R: BufRead> CsvChunks<R> {
         self.header.label
     }
 
-    /// The width of every chunk: the header's column count minus the label.
+    /// The feature columns of the file: the header's column count minus the label (a column
+    /// of categories makes one chunk column per category).
     pub fn n_features(&self) -> usize {
         self.header.features.len()
     }
@@ -541,43 +718,77 @@ impl<R: BufRead> CsvChunks<R> {
             }
             for (j, span) in self.spans.iter().enumerate() {
                 let text = &line.text[span.text.0..span.text.1];
-                if j == header.label {
-                    if matches!(self.labels, LabelState::Undecided) {
-                        self.labels = match text.parse::<f64>() {
-                            Ok(_) => LabelState::Numbers,
-                            Err(_) => LabelState::of(&Labels::Names(Vec::new())),
-                        };
-                    }
-                    if !matches!(self.labels, LabelState::Numbers) {
+                let column = || quote(header.column_name(j));
+                let state = if j == header.label {
+                    &mut self.labels
+                } else {
+                    &mut self.columns[j - usize::from(j > header.label)]
+                };
+                // The first row decides a column of numbers or of names, but a missing value
+                // decides no feature column (a label of names may be anything but empty).
+                if j == header.label || !is_missing(text) {
+                    state.decide(text);
+                }
+                if !state.is_numbers() && !matches!(state, TextState::Undecided) {
+                    let code = if j == header.label {
                         if text.is_empty() {
-                            let kind = ParseErrorKind::MissingClassName {
-                                column: quote(header.column_name(j)),
+                            let kind = ParseErrorKind::MissingClassName { column: column() };
+                            return Err(line.error(span.start, kind));
+                        }
+                        state.code(&text.replace("\"\"", "\""))
+                    } else {
+                        if is_missing(text) {
+                            let kind = ParseErrorKind::MissingValue {
+                                column: column(),
+                                value: quote(text),
                             };
                             return Err(line.error(span.start, kind));
                         }
-                        y.push(self.labels.code(&text.replace("\"\"", "\"")));
-                        continue;
+                        let code = state.code(&text.replace("\"\"", "\""));
+                        let too_many = state.names_seen().map_or(0, <[String]>::len);
+                        if too_many > MAX_CATEGORIES {
+                            let kind = ParseErrorKind::TooManyCategories {
+                                column: column(),
+                                limit: MAX_CATEGORIES,
+                            };
+                            return Err(line.error(span.start, kind));
+                        }
+                        if code.is_none() && state.unseen() == Some(Unseen::Refused) {
+                            let kind = ParseErrorKind::LateCategory {
+                                column: column(),
+                                value: quote(text),
+                            };
+                            return Err(line.error(span.start, kind));
+                        }
+                        code
+                    };
+                    let value = code.map_or(f64::NAN, |c| c as f64);
+                    if j == header.label {
+                        y.push(value);
+                    } else {
+                        x.push(value);
                     }
+                    continue;
                 }
                 let value = match text.parse::<f64>() {
                     Ok(v) if v.is_finite() => v,
                     _ if is_missing(text) => {
                         let kind = ParseErrorKind::MissingValue {
-                            column: quote(header.column_name(j)),
+                            column: column(),
                             value: quote(text),
                         };
                         return Err(line.error(span.start, kind));
                     }
                     Ok(_) => {
                         let kind = ParseErrorKind::NonFiniteNumber {
-                            column: quote(header.column_name(j)),
+                            column: column(),
                             value: quote(text),
                         };
                         return Err(line.error(span.start, kind));
                     }
                     Err(_) => {
                         let kind = ParseErrorKind::BadNumber {
-                            column: quote(header.column_name(j)),
+                            column: column(),
                             value: quote(text),
                         };
                         return Err(line.error(span.start, kind));
@@ -591,6 +802,43 @@ impl<R: BufRead> CsvChunks<R> {
             }
         }
         Ok(())
+    }
+
+    /// Lays out a chunk's raw values (`n` rows of the file's feature columns, a column of
+    /// categories holding each row's code or NaN) as features: a number as itself, a category
+    /// as one 0/1 feature per category of its column. After the first chunk of a reader that
+    /// learned its categories from it, a category it has not seen is an error.
+    fn lay_out(&mut self, n: usize, raw: Vec<f64>) -> Result<(Vec<f64>, usize), DataError> {
+        let d = self.columns.len();
+        if self.columns.iter().all(TextState::is_numbers) || self.scanning {
+            return Ok((raw, d));
+        }
+        let widths: Vec<usize> = self.columns.iter().map(TextState::width).collect();
+        let width: usize = widths.iter().sum();
+        crate::text::check_dense(self.lines.name(), n, width, crate::text::available_bytes())?;
+        let mut x = vec![0.0; n * width];
+        for (row, out) in raw
+            .chunks_exact(d.max(1))
+            .zip(x.chunks_exact_mut(width.max(1)))
+        {
+            let mut at = 0;
+            for ((&value, column), &w) in row.iter().zip(&self.columns).zip(&widths) {
+                if column.is_numbers() {
+                    out[at] = value;
+                } else if !value.is_nan() {
+                    out[at + value as usize] = 1.0;
+                }
+                at += w;
+            }
+        }
+        for column in &mut self.columns {
+            if let TextState::Names { unseen, .. } = column
+                && *unseen == Unseen::Grows
+            {
+                *unseen = Unseen::Refused;
+            }
+        }
+        Ok((x, width))
     }
 }
 
@@ -637,6 +885,13 @@ impl<R: BufRead> Iterator for CsvChunks<R> {
             });
         }
         self.rows_read += n;
+        let (x, d) = match self.lay_out(n, x) {
+            Ok(laid) => laid,
+            Err(e) => {
+                self.done = true;
+                return Some(Err(e));
+            }
+        };
         let x = match Array2::from_shape_vec((n, d), x) {
             Ok(x) => x,
             Err(_) => {
@@ -652,16 +907,21 @@ impl<R: BufRead> Iterator for CsvChunks<R> {
     }
 }
 
-/// A whole CSV file: its rows, its feature column names (file order, label left out) and,
-/// when the label column holds class names, the names of classes 0, 1, … ([`Labels`]).
+/// A whole CSV file: its rows, the names of their columns and, when the label column holds
+/// class names, the names of classes 0, 1, … ([`Labels`]); when a feature column holds
+/// categories, each column's ([`Columns`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
-    /// The rows; with class names, each label is its class's number.
+    /// The rows; with class names, each label is its class's number; a column of categories
+    /// is one 0/1 column per category.
     pub data: Dataset,
-    /// The feature column names.
+    /// The names of the columns of `data.x` (file order, label left out; `name=category` for
+    /// each category of a column of categories).
     pub feature_names: Vec<String>,
     /// The class names, when the label column holds names.
     pub class_names: Option<Vec<String>>,
+    /// Each feature column's categories (`None` for numbers), when one holds categories.
+    pub categories: Option<Vec<Option<Vec<String>>>>,
 }
 
 /// Reads a whole CSV file.
@@ -669,7 +929,8 @@ pub fn read_path(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Dataset
     read_table_path(path, options).map(|t| t.data)
 }
 
-/// Reads a whole CSV file and returns the feature column names too (file order, label left out).
+/// Reads a whole CSV file and returns the names of its columns too (file order, label left out;
+/// [`Table::feature_names`]).
 pub fn read_path_with_names(
     path: impl AsRef<Path>,
     options: &CsvOptions,
@@ -738,11 +999,11 @@ fn whole<R: BufRead>(mut chunks: CsvChunks<R>) -> Result<Table, DataError> {
             file: chunks.lines.name().to_owned(),
         })
     })?;
-    let class_names = chunks.class_names().map(<[String]>::to_vec);
     Ok(Table {
         data,
-        feature_names: chunks.header.features,
-        class_names,
+        feature_names: chunks.output_names(),
+        class_names: chunks.class_names().map(<[String]>::to_vec),
+        categories: chunks.categories(),
     })
 }
 
@@ -941,8 +1202,9 @@ mod tests {
             2,
         )
         .unwrap()
-        .into_class_names()
-        .unwrap();
+        .into_vocabulary()
+        .unwrap()
+        .class_names;
         assert_eq!(names.unwrap(), ["b", "a", "c"]);
         // Numbers: known from the first chunk; a bad line after it is not reached.
         let numeric = CsvChunks::new(
@@ -952,9 +1214,9 @@ mod tests {
             2,
         )
         .unwrap()
-        .into_class_names()
+        .into_vocabulary()
         .unwrap();
-        assert_eq!(numeric, None);
+        assert_eq!(numeric, Vocabulary::default());
         // A bad line among names is the reader's error.
         let err = CsvChunks::new(
             "y,a\nb,0\na,x\n".as_bytes(),
@@ -963,8 +1225,101 @@ mod tests {
             1,
         )
         .unwrap()
-        .into_class_names()
+        .into_vocabulary()
         .unwrap_err();
         assert_eq!(err.to_string(), "t.csv:3:3: bad number 'x' in column 'a'");
+    }
+
+    #[test]
+    fn columns_of_text_are_categories_one_feature_each() {
+        let text = "y,colour,size,\"shape\"\n1,red,2,\"a, b\"\n0,blue,3,c\n1,red,4,c\n";
+        let t = table(text, &CsvOptions::label_index(0)).unwrap();
+        assert_eq!(
+            t.feature_names,
+            ["colour=red", "colour=blue", "size", "shape=a, b", "shape=c"]
+        );
+        assert_eq!(t.data.x.row(0).to_vec(), vec![1.0, 0.0, 2.0, 1.0, 0.0]);
+        assert_eq!(t.data.x.row(1).to_vec(), vec![0.0, 1.0, 3.0, 0.0, 1.0]);
+        let cats = |c: &[&str]| Some(c.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let expected = vec![cats(&["red", "blue"]), None, cats(&["a, b", "c"])];
+        assert_eq!(t.categories, Some(expected.clone()));
+        // A model's categories: an unseen one has every indicator 0.
+        let given = CsvOptions::label_index(0).columns(Columns::Given(expected.clone()));
+        let other = "y,colour,size,shape\n1,green,5,c\n";
+        let t = table(other, &given).unwrap();
+        assert_eq!(t.data.x.row(0).to_vec(), vec![0.0, 0.0, 5.0, 0.0, 1.0]);
+        let short = CsvOptions::label_index(0).columns(Columns::Given(vec![None]));
+        assert!(matches!(
+            table(other, &short),
+            Err(DataError::InvalidArgument(_))
+        ));
+        // Numbers asked for: text is the error it always was.
+        let numbers = CsvOptions::label_index(0).columns(Columns::Numbers);
+        assert_eq!(
+            table(other, &numbers).unwrap_err().to_string(),
+            "t.csv:2:3: bad number 'green' in column 'colour'"
+        );
+    }
+
+    #[test]
+    fn categories_are_learned_from_the_first_chunk_or_read_through_first() {
+        let text = "y,c\n1,a\n0,b\n1,a\n0,z\n";
+        let mut chunks =
+            CsvChunks::new(text.as_bytes(), "t.csv", &CsvOptions::label_index(0), 3).unwrap();
+        assert_eq!(chunks.next().unwrap().unwrap().n_features(), 2);
+        let err = chunks.next().unwrap().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv:5:3: category 'z' of column 'c' first appears after the rows the categories \
+             were learned from (read the file's categories first)"
+        );
+        let vocabulary = CsvChunks::new(text.as_bytes(), "t.csv", &CsvOptions::label_index(0), 3)
+            .unwrap()
+            .into_vocabulary()
+            .unwrap();
+        let abz: Vec<String> = ["a", "b", "z"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(vocabulary.categories, Some(vec![Some(abz)]));
+        let given =
+            CsvOptions::label_index(0).columns(Columns::Given(vocabulary.categories.unwrap()));
+        let rows: Vec<Vec<f64>> = CsvChunks::new(text.as_bytes(), "t.csv", &given, 3)
+            .unwrap()
+            .flat_map(|c| {
+                let c = c.unwrap();
+                c.x.rows()
+                    .into_iter()
+                    .map(|r| r.to_vec())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(rows[3], vec![0.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn categories_are_never_missing_and_never_too_many() {
+        let err = table("y,c\n1,NA\n0,b\n", &CsvOptions::label_index(0)).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("t.csv:2:3: missing value 'NA' in column 'c'"),
+            "{err}"
+        );
+        let err = table("y,c\n1,a\n0,?\n", &CsvOptions::label_index(0)).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("t.csv:3:3: missing value '?' in column 'c'"),
+            "{err}"
+        );
+        let mut ids = String::from("y,id\n");
+        for i in 0..=MAX_CATEGORIES {
+            ids.push_str(&format!("1,row{i}\n"));
+        }
+        let err = table(&ids, &CsvOptions::label_index(0)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "t.csv:{}:3: column 'id' holds more than 1024 distinct texts: not a column of \
+                 categories (drop it, or give numbers)",
+                MAX_CATEGORIES + 2
+            )
+        );
     }
 }

@@ -105,6 +105,30 @@ pub enum ParseErrorKind {
         /// The first fields, quoted and comma separated.
         fields: String,
     },
+    /// CSV: a feature column of text holds more distinct values than a column of categories
+    /// may ([`crate::csv::MAX_CATEGORIES`]).
+    #[error(
+        "column '{column}' holds more than {limit} distinct texts: not a column of categories \
+         (drop it, or give numbers)"
+    )]
+    TooManyCategories {
+        /// The header name of the column.
+        column: String,
+        /// The most categories a column may have.
+        limit: usize,
+    },
+    /// CSV: a category first seen after the first chunk of a reader that learned its columns'
+    /// categories from that chunk.
+    #[error(
+        "category '{value}' of column '{column}' first appears after the rows the categories \
+         were learned from (read the file's categories first)"
+    )]
+    LateCategory {
+        /// The header name of the column.
+        column: String,
+        /// The text found.
+        value: String,
+    },
     /// CSV: a label column of class names has an empty field.
     #[error("missing class name in column '{column}'")]
     MissingClassName {

@@ -29,10 +29,12 @@ fn each_broken_input_gives_its_message() {
             &y,
             "t.csv:2:7: row has 4 fields, the header has 3",
         ),
+        // A feature column whose first row is a number holds numbers (one of text,
+        // categories).
         (
-            "a,b,y\n1,x,3\n",
+            "a,b,y\n1,2,3\n1,x,3\n",
             &y,
-            "t.csv:2:3: bad number 'x' in column 'b'",
+            "t.csv:3:3: bad number 'x' in column 'b'",
         ),
         // No header line: the first row would be lost as names.
         (
@@ -71,9 +73,9 @@ fn each_broken_input_gives_its_message() {
              in the rows with missing values)",
         ),
         (
-            "a,b,y\n1,\"abc\",3\n",
+            "a,b,y\n1,2,3\n1,\"abc\",3\n",
             &y,
-            "t.csv:2:3: bad number 'abc' in column 'b'",
+            "t.csv:3:3: bad number 'abc' in column 'b'",
         ),
         (
             "a,b,y\n1,NaN,3\n",

@@ -64,6 +64,8 @@ pub enum Param {
     Task,
     /// The names of the classes.
     ClassNames,
+    /// The categories of the training file's columns.
+    InputCategories,
 }
 
 impl Param {
@@ -86,6 +88,7 @@ impl Param {
             Param::Map => "map",
             Param::Task => "task",
             Param::ClassNames => "class_names",
+            Param::InputCategories => "input_categories",
             Param::Eps => "eps",
             Param::MaxEpochs => "max_epochs",
             Param::Bias => "bias",

@@ -26,7 +26,7 @@ pub struct LabelMap {
     names: Option<Vec<String>>,
 }
 
-/// The longest class name a model keeps, in bytes.
+/// The longest class name (or category) a model keeps, in bytes.
 pub const MAX_CLASS_NAME_BYTES: usize = 4096;
 
 impl LabelMap {
@@ -93,21 +93,8 @@ impl LabelMap {
                 names.len(),
                 &self.classes[..self.classes.len().min(8)]
             ))
-        } else if let Some(n) = names
-            .iter()
-            .find(|n| n.is_empty() || n.len() > MAX_CLASS_NAME_BYTES)
-        {
-            Some(format!(
-                "a class name of {} bytes (1 to {MAX_CLASS_NAME_BYTES})",
-                n.len()
-            ))
         } else {
-            let mut sorted: Vec<&String> = names.iter().collect();
-            sorted.sort_unstable();
-            sorted
-                .windows(2)
-                .find(|w| w[0] == w[1])
-                .map(|w| format!("the class name '{}' twice", w[0]))
+            names_problem(&names, "class name")
         };
         match problem {
             Some(reason) => Err(crate::error::invalid(
@@ -177,6 +164,26 @@ impl LabelMap {
             ))
         }
     }
+}
+
+/// What is wrong with a list of names (class names, a column's categories), if anything: an
+/// empty name, one longer than [`MAX_CLASS_NAME_BYTES`], or one twice.
+pub(crate) fn names_problem(names: &[String], what: &str) -> Option<String> {
+    if let Some(n) = names
+        .iter()
+        .find(|n| n.is_empty() || n.len() > MAX_CLASS_NAME_BYTES)
+    {
+        return Some(format!(
+            "a {what} of {} bytes (1 to {MAX_CLASS_NAME_BYTES})",
+            n.len()
+        ));
+    }
+    let mut sorted: Vec<&String> = names.iter().collect();
+    sorted.sort_unstable();
+    sorted
+        .windows(2)
+        .find(|w| w[0] == w[1])
+        .map(|w| format!("the {what} '{}' twice", w[0]))
 }
 
 /// The one rule for class labels ([`rks_data::class_label`]: a finite integer no larger in

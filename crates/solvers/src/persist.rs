@@ -5,7 +5,9 @@
 //! [`SavedAny`] (its spec and a checksum, a few dozen bytes, and Nyström's landmarks) and rebuilt from its seed on load.
 //!
 //! Versions: 4 (written) is version 3 followed by the class names of a classifier fitted on
-//! names (`None` otherwise; each name checked by [`LabelMap::with_names`]); 3 is version 2 followed by, for a Nyström model, K_mm^{+1/2}·W (m × k),
+//! names (`None` otherwise; each name checked by [`LabelMap::with_names`]) and the categories
+//! of the training file's columns (`None` when every column held numbers; checked by
+//! [`KernelMachine::with_input_categories`]); 3 is version 2 followed by, for a Nyström model, K_mm^{+1/2}·W (m × k),
 //! so that a loaded Nyström model predicts from its landmarks without the O(m³)
 //! eigendecomposition (see [`Nystrom::kernel_values`](rks::Nystrom::kernel_values)); 2 is the
 //! envelope with length and checksum and the map header inline; version 1 files (tag, version,
@@ -73,11 +75,13 @@ struct StoredV3 {
     whitened: Option<Array2<f64>>,
 }
 
-/// Version 4's payload: version 3's, then the class names (`None` without names).
+/// Version 4's payload: version 3's, then the class names (`None` without names) and the
+/// categories of the training file's columns (`None` when every column held numbers).
 #[derive(Serialize, Deserialize)]
 struct StoredV4 {
     model: StoredV3,
     class_names: Option<Vec<String>>,
+    categories: Option<Vec<Option<Vec<String>>>>,
 }
 
 impl<M> Stored<M> {
@@ -123,6 +127,7 @@ impl KernelMachine {
                 whitened,
             },
             class_names: self.class_names().map(<[String]>::to_vec),
+            categories: self.categories.clone(),
         })?)
     }
 
@@ -139,22 +144,27 @@ impl KernelMachine {
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let (version, payload) = MODEL_FILE.open(bytes)?;
-        let (mut stored, whitened, class_names): (Stored<SavedAny>, _, _) = match version {
-            1 => {
-                let old: Stored<Vec<u8>> = MODEL_FILE.decode(payload)?;
-                let map = MODEL_FILE.decode(&old.map)?;
-                (old.with_map(map), None, None)
-            }
-            2 => (MODEL_FILE.decode(payload)?, None, None),
-            3 => {
-                let v3: StoredV3 = MODEL_FILE.decode(payload)?;
-                (v3.model, v3.whitened, None)
-            }
-            _ => {
-                let v4: StoredV4 = MODEL_FILE.decode(payload)?;
-                (v4.model.model, v4.model.whitened, v4.class_names)
-            }
-        };
+        let (mut stored, whitened, (class_names, categories)): (Stored<SavedAny>, _, _) =
+            match version {
+                1 => {
+                    let old: Stored<Vec<u8>> = MODEL_FILE.decode(payload)?;
+                    let map = MODEL_FILE.decode(&old.map)?;
+                    (old.with_map(map), None, (None, None))
+                }
+                2 => (MODEL_FILE.decode(payload)?, None, (None, None)),
+                3 => {
+                    let v3: StoredV3 = MODEL_FILE.decode(payload)?;
+                    (v3.model, v3.whitened, (None, None))
+                }
+                _ => {
+                    let v4: StoredV4 = MODEL_FILE.decode(payload)?;
+                    (
+                        v4.model.model,
+                        v4.model.whitened,
+                        (v4.class_names, v4.categories),
+                    )
+                }
+            };
         if let Some(names) = class_names {
             let labels = stored.labels.take().ok_or_else(|| {
                 corrupt("class names stored with a model that has no classes".into())
@@ -196,11 +206,18 @@ impl KernelMachine {
             whitened: Default::default(),
             product: Default::default(),
             folded: Default::default(),
+            categories: None,
         };
         model.validate().map_err(|e| match e {
             SolversError::CorruptModel(reason) => corrupt(reason),
             other => other,
         })?;
+        let model = match categories {
+            Some(categories) => model
+                .with_input_categories(categories)
+                .map_err(|e| corrupt(e.to_string()))?,
+            None => model,
+        };
         if let Some(whitened) = whitened {
             let fits = matches!(model.map, AnyMap::Nystrom(_))
                 && whitened.dim() == model.weights.dim()
@@ -282,6 +299,36 @@ mod tests {
             with(&regressor, names(&["no", "yes"])),
         ] {
             let err = KernelMachine::from_bytes(&bytes);
+            assert!(
+                matches!(err, Err(SolversError::File(FileError::Corrupt { .. }))),
+                "{err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn categories_that_do_not_make_the_inputs_are_refused() {
+        let good = model(); // 2 inputs
+        let with = |categories: Option<Vec<Option<Vec<String>>>>| {
+            let mut v4 = decoded(&good);
+            v4.categories = categories;
+            MODEL_FILE.encode(&v4).unwrap()
+        };
+        let cats = |c: &[&str]| Some(c.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let loaded = KernelMachine::from_bytes(&with(Some(vec![cats(&["a", "b"])]))).unwrap();
+        assert_eq!(loaded.input_categories().unwrap(), [cats(&["a", "b"])]);
+        assert_eq!(
+            KernelMachine::from_bytes(&loaded.to_bytes().unwrap()).unwrap(),
+            loaded
+        );
+        for bad in [
+            vec![None],
+            vec![None, None, None],
+            vec![cats(&["a", "a"])],
+            vec![cats(&[]), None, None],
+            vec![cats(&["a", ""])],
+        ] {
+            let err = KernelMachine::from_bytes(&with(Some(bad)));
             assert!(
                 matches!(err, Err(SolversError::File(FileError::Corrupt { .. }))),
                 "{err:?}"

@@ -653,6 +653,7 @@ impl KernelMachineValidParams {
             whitened: Default::default(),
             product: Default::default(),
             folded: Default::default(),
+            categories: None,
         }
     }
 }

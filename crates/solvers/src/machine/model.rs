@@ -90,6 +90,9 @@ pub struct KernelMachine {
     /// A linear map's weights with the scaler's scale and 1/σ folded in, and the constant its
     /// offsets give, made on the first scores of sparse rows (`machine::sparse`).
     pub(crate) folded: FoldedWeights,
+    /// The categories of each column of the training file (`None` for numbers), when one held
+    /// categories read as one 0/1 input each ([`with_input_categories`](Self::with_input_categories)).
+    pub(crate) categories: Option<Vec<Option<Vec<String>>>>,
 }
 
 /// A linear model's weights folded for sparse rows, kept once made so that predictions in
@@ -200,6 +203,70 @@ impl KernelMachine {
     /// assert_eq!(model.class_name(predicted[0]), Some("large"));
     /// # Ok::<(), rks_solvers::SolversError>(())
     /// ```
+    /// The categories of each column of the training file (`None` for a column of numbers),
+    /// when one held categories: its inputs are one 0/1 column per category, in this order.
+    pub fn input_categories(&self) -> Option<&[Option<Vec<String>>]> {
+        self.categories.as_deref()
+    }
+
+    /// The same model with the categories of its training file's columns (a CSV file's columns
+    /// of text, read as one 0/1 input per category: `rks_data::csv::Columns`); saved with the
+    /// model, so that its test files are read the same way. Errors unless the columns make
+    /// exactly the model's inputs (one for a number, one per category), with 1 to
+    /// [`MAX_CATEGORIES`](rks_data::csv::MAX_CATEGORIES) distinct, non-empty categories each.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use rks_solvers::{KernelMachine, Task};
+    ///
+    /// // Inputs: colour=red, colour=blue, size.
+    /// let x = array![[1.0, 0.0, 0.2], [0.0, 1.0, 0.4], [1.0, 0.0, 0.9], [0.0, 1.0, 0.7]];
+    /// let y = array![0.0, 1.0, 0.0, 1.0];
+    /// let model = KernelMachine::params()
+    ///     .task(Task::Classification)
+    ///     .selection(None)
+    ///     .n_frequencies(16)
+    ///     .check()?
+    ///     .fit(x.view(), y.view())?;
+    /// let colours = Some(vec!["red".to_string(), "blue".to_string()]);
+    /// let model = model.with_input_categories(vec![colours, None])?;
+    /// assert_eq!(model.input_categories().unwrap().len(), 2);
+    /// assert!(model.clone().with_input_categories(vec![None, None]).is_err());
+    /// # Ok::<(), rks_solvers::SolversError>(())
+    /// ```
+    pub fn with_input_categories(mut self, categories: Vec<Option<Vec<String>>>) -> Result<Self> {
+        let width: usize = categories
+            .iter()
+            .map(|c| c.as_ref().map_or(1, Vec::len))
+            .sum();
+        let problem = if width != self.input_dim() {
+            Some(format!(
+                "{} columns making {width} inputs, for a model of {}",
+                categories.len(),
+                self.input_dim()
+            ))
+        } else {
+            categories.iter().flatten().find_map(|c| {
+                if c.is_empty() || c.len() > rks_data::csv::MAX_CATEGORIES {
+                    Some(format!(
+                        "a column of {} categories (1 to {})",
+                        c.len(),
+                        rks_data::csv::MAX_CATEGORIES
+                    ))
+                } else {
+                    crate::labels::names_problem(c, "category")
+                }
+            })
+        };
+        match problem {
+            Some(reason) => Err(invalid(Param::InputCategories, reason)),
+            None => {
+                self.categories = Some(categories);
+                Ok(self)
+            }
+        }
+    }
+
     pub fn with_class_names(mut self, names: Vec<String>) -> Result<Self> {
         let labels = self.labels.take().ok_or_else(|| {
             crate::error::invalid(
