@@ -170,11 +170,7 @@ impl Source {
             } => {
                 let table = rks_data::csv::read_table_path(&self.path, options)
                     .map_err(|e| label_hint(e, *default_label))?;
-                let vocabulary = Vocabulary {
-                    class_names: table.class_names,
-                    categories: table.categories,
-                };
-                (table.data, vocabulary)
+                (table.data, table.vocabulary)
             }
         })
     }

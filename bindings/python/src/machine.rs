@@ -93,6 +93,15 @@ impl Machine {
     fn class_names(&self) -> Option<Vec<String>> {
         self.inner.class_names().map(<[String]>::to_vec)
     }
+    /// Each column of the training file's categories (`None` for a column of numbers), when
+    /// `rks fit` read some CSV columns as categories: the model's inputs are then one 0/1
+    /// column per category, in this order; else `None`.
+    #[getter]
+    fn input_categories(&self) -> Option<Vec<Option<Vec<String>>>> {
+        self.inner
+            .input_categories()
+            .map(<[Option<Vec<String>>]>::to_vec)
+    }
     /// The same classifier with names for its classes 0..k−1 (saved with it).
     fn with_class_names(&self, names: Vec<String>) -> PyResult<Self> {
         let inner = self

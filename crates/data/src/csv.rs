@@ -918,10 +918,9 @@ pub struct Table {
     /// The names of the columns of `data.x` (file order, label left out; `name=category` for
     /// each category of a column of categories).
     pub feature_names: Vec<String>,
-    /// The class names, when the label column holds names.
-    pub class_names: Option<Vec<String>>,
-    /// Each feature column's categories (`None` for numbers), when one holds categories.
-    pub categories: Option<Vec<Option<Vec<String>>>>,
+    /// The class names of a label column of names, and the categories of the feature columns
+    /// when one holds categories.
+    pub vocabulary: Vocabulary,
 }
 
 /// Reads a whole CSV file.
@@ -980,7 +979,7 @@ pub fn read_with_names(
 /// let text = "len,kind\n1.5,\"M\"\n0.2,R\n3,M\n";
 /// let table = csv::read_table(text.as_bytes(), "memory", &CsvOptions::label_name("kind"))?;
 /// assert_eq!(table.data.y.to_vec(), vec![0.0, 1.0, 0.0]);
-/// assert_eq!(table.class_names, Some(vec!["M".to_string(), "R".to_string()]));
+/// assert_eq!(table.vocabulary.class_names, Some(vec!["M".to_string(), "R".to_string()]));
 /// assert_eq!(table.feature_names, ["len"]);
 /// # Ok::<(), rks_data::DataError>(())
 /// ```
@@ -1002,8 +1001,10 @@ fn whole<R: BufRead>(mut chunks: CsvChunks<R>) -> Result<Table, DataError> {
     Ok(Table {
         data,
         feature_names: chunks.output_names(),
-        class_names: chunks.class_names().map(<[String]>::to_vec),
-        categories: chunks.categories(),
+        vocabulary: Vocabulary {
+            class_names: chunks.class_names().map(<[String]>::to_vec),
+            categories: chunks.categories(),
+        },
     })
 }
 
@@ -1143,7 +1144,7 @@ mod tests {
         let t = table(text, &CsvOptions::label_index(0)).unwrap();
         assert_eq!(t.data.y.to_vec(), vec![0.0, 1.0, 0.0, 2.0]);
         assert_eq!(t.data.x.column(0).to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
-        let names = t.class_names.unwrap();
+        let names = t.vocabulary.class_names.unwrap();
         assert_eq!(names, ["b, c", "setosa", "say \"hi\""]);
         // One row per chunk: the same codes, the names carried across chunks.
         let chunks =
@@ -1166,11 +1167,14 @@ mod tests {
             "t.csv:3:1: bad number 'setosa' in column 'y'"
         );
         let t = table("y,a\n1.5,0\n2,1\n", &CsvOptions::label_index(0)).unwrap();
-        assert_eq!((t.data.y.to_vec(), t.class_names), (vec![1.5, 2.0], None));
+        assert_eq!(
+            (t.data.y.to_vec(), t.vocabulary.class_names),
+            (vec![1.5, 2.0], None)
+        );
         // A name first: numbers further down are names too.
         let t = table("y,a\nno,0\n1,1\nno,2\n", &CsvOptions::label_index(0)).unwrap();
         assert_eq!(t.data.y.to_vec(), vec![0.0, 1.0, 0.0]);
-        assert_eq!(t.class_names.unwrap(), ["no", "1"]);
+        assert_eq!(t.vocabulary.class_names.unwrap(), ["no", "1"]);
         // An empty class name is missing, with its place.
         let err = table("a,y\n0,no\n1,\n", &CsvOptions::label_index(1)).unwrap_err();
         assert_eq!(
@@ -1190,7 +1194,7 @@ mod tests {
         let t = table(text, &names).unwrap();
         // "1" is a name the model never saw: a class after the given ones.
         assert_eq!(t.data.y.to_vec(), vec![2.0, 1.0, 0.0]);
-        assert_eq!(t.class_names.unwrap(), ["no", "yes", "1"]);
+        assert_eq!(t.vocabulary.class_names.unwrap(), ["no", "yes", "1"]);
     }
 
     #[test]
@@ -1242,7 +1246,7 @@ mod tests {
         assert_eq!(t.data.x.row(1).to_vec(), vec![0.0, 1.0, 3.0, 0.0, 1.0]);
         let cats = |c: &[&str]| Some(c.iter().map(|s| s.to_string()).collect::<Vec<_>>());
         let expected = vec![cats(&["red", "blue"]), None, cats(&["a, b", "c"])];
-        assert_eq!(t.categories, Some(expected.clone()));
+        assert_eq!(t.vocabulary.categories, Some(expected.clone()));
         // A model's categories: an unseen one has every indicator 0.
         let given = CsvOptions::label_index(0).columns(Columns::Given(expected.clone()));
         let other = "y,colour,size,shape\n1,green,5,c\n";
