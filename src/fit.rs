@@ -46,6 +46,10 @@ pub struct FitReport {
     /// on its rows' non-zero entries (`--map linear`, or rows too large to hold dense).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sparse: Option<String>,
+    /// What the reading of the file suggests checking: a label column left at its default
+    /// (the first column) while columns of text were read as categories.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// What model selection searched and chose (absent with `--no-select`; with `--stream`
     /// absent when σ is given, and without the map's and the solver's choice).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,6 +75,7 @@ impl FitReport {
             train_score_rows: None,
             chunk_rows: None,
             sparse: None,
+            note: None,
             selection,
         }
     }
@@ -104,6 +109,9 @@ impl Report for FitReport {
                 self.train_score.describe()
             )?,
             None => writeln!(out, "  training score   {}", self.train_score.describe())?,
+        }
+        if let Some(note) = &self.note {
+            writeln!(out, "  note             {note}")?;
         }
         if let Some(selection) = &self.selection {
             write_selection(out, selection)?;
@@ -305,11 +313,15 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
         }
         fitted => fitted.map_err(|e| machine::fit_error(&args.train, e))?,
     };
+    let note = source.label_note(&vocabulary);
     let model = machine::with_vocabulary(model, vocabulary)?;
     machine::save(&model, &args.model)?;
     let predicted = model.predict(data.x.view()).map_err(CliError::compute)?;
     let train_score = Score::compute(model.task(), data.y.view(), predicted.view());
-    let report = FitReport::of(args, &model, (read_time, fit_time), train_score, selection);
+    let report = FitReport {
+        note,
+        ..FitReport::of(args, &model, (read_time, fit_time), train_score, selection)
+    };
     emit(&report, json)
 }
 
@@ -458,11 +470,13 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
         sample: (x, y),
         selection,
     } = fitted?;
+    let note = source.label_note(&vocabulary);
     let model = machine::with_vocabulary(model, vocabulary)?;
     machine::save(&model, &args.model)?;
     let predicted = model.predict(x.view()).map_err(CliError::compute)?;
     let train_score = Score::compute(model.task(), y.view(), predicted.view());
     let report = FitReport {
+        note,
         train_score_rows: Some(y.len()),
         chunk_rows: Some(chunk_rows),
         ..FitReport::of(args, &model, (scan_time, fit_time), train_score, selection)

@@ -150,6 +150,28 @@ impl Source {
         self
     }
 
+    /// A note for the report when the label column was left at its default (the first
+    /// column, of numbers) while columns of text were read as categories: one of them may be
+    /// the labels.
+    pub fn label_note(&self, vocabulary: &Vocabulary) -> Option<String> {
+        let SourceKind::Csv {
+            default_label: true,
+            ..
+        } = &self.kind
+        else {
+            return None;
+        };
+        let columns = vocabulary.categories.as_ref()?;
+        if vocabulary.class_names.is_some() || columns.iter().all(Option::is_none) {
+            return None;
+        }
+        Some(
+            "the label is the first column (no --label-column); columns of text were read as \
+             categories: give --label-column NAME if one of them holds the labels"
+                .to_string(),
+        )
+    }
+
     /// Reads the whole file.
     pub fn read(&self) -> Result<Dataset> {
         Ok(self.read_labelled()?.0)

@@ -741,6 +741,13 @@ fn class_names_in_a_csv_label_column_are_fitted_evaluated_and_predicted() {
         "16",
     ]);
     assert_eq!(wrong["model"]["task"], "regression");
+    assert!(
+        wrong["note"]
+            .as_str()
+            .unwrap()
+            .contains("give --label-column NAME if one of them holds the labels"),
+        "{wrong}"
+    );
     assert_eq!(
         wrong["model"]["input_categories"],
         serde_json::json!([null, expected])
@@ -806,6 +813,7 @@ fn columns_of_categories_in_a_csv_file_are_one_input_each() {
     fit_args.extend_from_slice(&flags);
     let report = json(&fit_args);
     assert_eq!(report["model"]["input_dim"], 4);
+    assert!(report["note"].is_null(), "{report}");
     assert_eq!(
         report["model"]["input_categories"],
         serde_json::json!([null, ["red", "green", "blue"]])
