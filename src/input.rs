@@ -306,7 +306,7 @@ impl Source {
 /// left at its default (the first column) while the text is the labels.
 fn label_hint(e: DataError, default_label: bool) -> CliError {
     match e.parse_kind() {
-        Some(ParseErrorKind::BadNumber { column, value }) if default_label && !value.is_empty() => {
+        Some(ParseErrorKind::BadNumber { column, .. }) if default_label => {
             let hint = format!(
                 "the label is the first column unless --label-column names another: give \
                  --label-column '{column}' if that column holds the labels"

@@ -385,7 +385,7 @@ impl Header {
         split(line.text, options.delimiter, spans).map_err(|(at, kind)| line.error(at, kind))?;
         let names: Vec<String> = spans
             .iter()
-            .map(|s| line.text[s.text.0..s.text.1].replace("\"\"", "\""))
+            .map(|s| unquote(&line.text[s.text.0..s.text.1]).into_owned())
             .collect();
         if names.iter().all(|n| n.parse::<f64>().is_ok()) {
             let kind = ParseErrorKind::NumericHeader {
@@ -453,6 +453,16 @@ impl Header {
             std::cmp::Ordering::Equal => &self.label_name,
             std::cmp::Ordering::Greater => &self.features[j - 1],
         }
+    }
+}
+
+/// A quoted field's text with each `""` made one quote (borrowed when it has none, as most
+/// fields).
+fn unquote(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains("\"\"") {
+        std::borrow::Cow::Owned(text.replace("\"\"", "\""))
+    } else {
+        std::borrow::Cow::Borrowed(text)
     }
 }
 
@@ -730,38 +740,36 @@ impl<R: BufRead> CsvChunks<R> {
                     state.decide(text);
                 }
                 if !state.is_numbers() && !matches!(state, TextState::Undecided) {
-                    let code = if j == header.label {
-                        if text.is_empty() {
-                            let kind = ParseErrorKind::MissingClassName { column: column() };
-                            return Err(line.error(span.start, kind));
-                        }
-                        state.code(&text.replace("\"\"", "\""))
+                    let label = j == header.label;
+                    let missing = if label {
+                        text.is_empty()
+                            .then(|| ParseErrorKind::MissingClassName { column: column() })
                     } else {
-                        if is_missing(text) {
-                            let kind = ParseErrorKind::MissingValue {
-                                column: column(),
-                                value: quote(text),
-                            };
-                            return Err(line.error(span.start, kind));
-                        }
-                        let code = state.code(&text.replace("\"\"", "\""));
-                        let too_many = state.names_seen().map_or(0, <[String]>::len);
-                        if too_many > MAX_CATEGORIES {
-                            let kind = ParseErrorKind::TooManyCategories {
-                                column: column(),
-                                limit: MAX_CATEGORIES,
-                            };
-                            return Err(line.error(span.start, kind));
-                        }
-                        if code.is_none() && state.unseen() == Some(Unseen::Refused) {
-                            let kind = ParseErrorKind::LateCategory {
-                                column: column(),
-                                value: quote(text),
-                            };
-                            return Err(line.error(span.start, kind));
-                        }
-                        code
+                        is_missing(text).then(|| ParseErrorKind::MissingValue {
+                            column: column(),
+                            value: quote(text),
+                        })
                     };
+                    if let Some(kind) = missing {
+                        return Err(line.error(span.start, kind));
+                    }
+                    let code = state.code(&unquote(text));
+                    // A feature column's categories are capped; a reader that learned them
+                    // from its first chunk refuses new ones (class names grow freely).
+                    if !label && state.names_seen().map_or(0, <[String]>::len) > MAX_CATEGORIES {
+                        let kind = ParseErrorKind::TooManyCategories {
+                            column: column(),
+                            limit: MAX_CATEGORIES,
+                        };
+                        return Err(line.error(span.start, kind));
+                    }
+                    if code.is_none() && state.unseen() == Some(Unseen::Refused) {
+                        let kind = ParseErrorKind::LateCategory {
+                            column: column(),
+                            value: quote(text),
+                        };
+                        return Err(line.error(span.start, kind));
+                    }
                     let value = code.map_or(f64::NAN, |c| c as f64);
                     if j == header.label {
                         y.push(value);
