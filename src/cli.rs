@@ -212,6 +212,13 @@ pub struct FitArgs {
     #[arg(long)]
     pub stream: bool,
 
+    /// Class probabilities (`rks predict --probabilities`): after the model, refit its
+    /// configuration on 5 stratified folds of the rows and fit one Platt sigmoid per class on the
+    /// held-out decision values (as LIBSVM's -b 1). The predictions do not change; the fit costs
+    /// about five fits at the chosen parameters more. Classification in memory only.
+    #[arg(long, conflicts_with_all = ["stream", "distributed"])]
+    pub probabilities: bool,
+
     /// Fit ridge over MPI ranks (run under `mpirun -n P`; needs a build with `--features mpi`):
     /// each rank reads its byte range of --train (or its own file when the path holds `{rank}`),
     /// the exact statistics are summed over the ranks, rank 0 writes the model: the same bytes as
@@ -242,6 +249,13 @@ pub struct PredictArgs {
     /// Rows read, transformed and predicted at a time.
     #[arg(long, value_name = "ROWS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
     pub chunk_rows: u32,
+
+    /// Each class's probability beside each prediction (a model fitted with `rks fit
+    /// --probabilities`): CSV with a header `label,<class>,…` and one row `<predicted>,<p>,…` per
+    /// row (`--json`: each prediction an object with its label and probabilities, and the
+    /// classes in order).
+    #[arg(long)]
+    pub probabilities: bool,
 
     #[command(flatten)]
     pub read: ReadArgs,

@@ -9,7 +9,7 @@ use crate::cli::EvalArgs;
 use crate::error::Result;
 use crate::input::Source;
 use crate::machine::{self, ModelSummary};
-use crate::metrics::{Score, ScoreTally};
+use crate::metrics::{LogLossTally, Score, ScoreTally};
 use crate::pipeline::stream;
 use crate::report::{Report, emit, fmt_duration};
 
@@ -25,6 +25,9 @@ pub struct EvalReport {
     pub rows: usize,
     /// Accuracy, or RMSE and R².
     pub score: Score,
+    /// The mean log loss (natural log) of the class probabilities, for a model fitted with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_loss: Option<f64>,
     /// Seconds spent predicting (scaling, features, linear model), not reading.
     pub predict_seconds: f64,
     /// The same per row, in microseconds.
@@ -38,6 +41,9 @@ impl Report for EvalReport {
         writeln!(out, "model: {}", self.model.one_line())?;
         writeln!(out, "test:  {} ({} rows)", self.test.display(), self.rows)?;
         writeln!(out, "  {}", self.score.describe())?;
+        if let Some(log_loss) = self.log_loss {
+            writeln!(out, "  log loss {log_loss:.4} (of the class probabilities)")?;
+        }
         writeln!(
             out,
             "  prediction time {} ({:.2} µs per row)",
@@ -52,8 +58,14 @@ pub fn run(args: &EvalArgs, json: bool) -> Result<()> {
     let model = machine::load(&args.model)?;
     let source = Source::new(&args.test, &args.read)?.for_model(&model);
     let mut tally = ScoreTally::new(model.task());
-    let done = stream(&model, &source, CHUNK_ROWS, |y, p| {
-        tally.add(y.view(), p.view());
+    let mut log_loss = LogLossTally::default();
+    let classes = model.classes().unwrap_or_default();
+    let probabilities = model.calibration().is_some();
+    let done = stream(&model, &source, CHUNK_ROWS, probabilities, |y, s| {
+        tally.add(y.view(), s.predicted.view());
+        if let Some(p) = &s.probabilities {
+            log_loss.add(classes, y.view(), p.view());
+        }
         Ok(())
     })?;
     let seconds = done.predict_time.as_secs_f64();
@@ -61,6 +73,7 @@ pub fn run(args: &EvalArgs, json: bool) -> Result<()> {
         test: args.test.clone(),
         rows: done.rows,
         score: tally.score(),
+        log_loss: log_loss.value(),
         predict_seconds: seconds,
         predict_us_per_row: 1e6 * seconds / done.rows.max(1) as f64,
         model: ModelSummary::of(&model),

@@ -234,6 +234,7 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     if args.frequencies.is_none() {
         recipe.selection = recipe.selection.take().map(|s| s.growing(args.budget));
     }
+    recipe.probabilities = args.probabilities;
     // Without --map, the in-memory ridge fit chooses between the two maps by their scores.
     if args.map.is_none()
         && !args.stream

@@ -80,6 +80,8 @@ pub struct Recipe {
     pub selection: Option<Selection>,
     /// Column weights after the scaler (`--input-weights`), instead of learned ones.
     pub input_weights: Option<Vec<f64>>,
+    /// Calibrate class probabilities after the fit (`fit --probabilities`).
+    pub probabilities: bool,
 }
 
 impl Recipe {
@@ -121,6 +123,7 @@ impl Recipe {
                 ..Selection::default()
             }),
             input_weights: kernel_args.input_weights.clone(),
+            probabilities: false,
         })
     }
 
@@ -153,6 +156,7 @@ impl Recipe {
             .task(task)
             .selection(self.selection.clone())
             .input_weights(self.input_weights.clone())
+            .probabilities(self.probabilities)
             .check()
             .map_err(|e| match e {
                 SolversError::InvalidParameter { .. } | SolversError::Rks(_) => {
@@ -297,6 +301,15 @@ pub fn save(model: &KernelMachine, path: &Path) -> Result<()> {
     })
 }
 
+/// A classifier's probability calibration, for reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbabilitySummary {
+    /// The folds whose held-out decision values the sigmoids were fitted on.
+    pub folds: usize,
+    /// The mean log loss of the held-out rows' calibrated probabilities.
+    pub held_out_log_loss: f64,
+}
+
 /// What a model is, for reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelSummary {
@@ -338,6 +351,9 @@ pub struct ModelSummary {
     /// categories: the inputs are one 0/1 column per category.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub input_categories: Option<Vec<Option<Vec<String>>>>,
+    /// The class probabilities' calibration, when the classifier was fitted with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probabilities: Option<ProbabilitySummary>,
     /// Training rows.
     pub train_rows: u64,
     /// Bytes of the map's parameters in memory.
@@ -372,6 +388,10 @@ impl ModelSummary {
             input_categories: model
                 .input_categories()
                 .map(<[Option<Vec<String>>]>::to_vec),
+            probabilities: model.calibration().map(|c| ProbabilitySummary {
+                folds: c.folds(),
+                held_out_log_loss: c.log_loss(),
+            }),
             train_rows: info.n_train,
             map_parameter_bytes: map.parameter_bytes(),
         }
@@ -403,6 +423,11 @@ impl ModelSummary {
             self.input_dim
         ) + &self.categories_clause()
             + &self.names_clause()
+            + if self.probabilities.is_some() {
+                ", with class probabilities"
+            } else {
+                ""
+            }
     }
 
     /// " (k columns of categories)" for a model whose inputs include categories.
@@ -478,6 +503,7 @@ mod tests {
             task: None,
             selection: None,
             input_weights: None,
+            probabilities: false,
         };
         let name = |r: &Recipe, task| solver_name(&r.solver_for(task));
         assert_eq!(name(&recipe, Task::Classification), "ridge (λ by GCV)");

@@ -1,6 +1,7 @@
-//! Scores of predictions: accuracy for classification, RMSE and R² for regression.
+//! Scores of predictions: accuracy for classification, RMSE and R² for regression; the log
+//! loss of class probabilities.
 
-use ndarray::ArrayView1;
+use ndarray::{ArrayView1, ArrayView2};
 use rks_solvers::Task;
 use serde::Serialize;
 
@@ -112,10 +113,69 @@ impl ScoreTally {
     }
 }
 
+/// The mean log loss (natural log) of class probabilities, accumulated chunk by chunk:
+/// −log p of each row's true class, a probability below `f64::EPSILON` (or a class the model
+/// does not know) counted as `f64::EPSILON`, as scikit-learn's `log_loss` clips.
+#[derive(Debug, Clone, Default)]
+pub struct LogLossTally {
+    rows: u64,
+    sum: f64,
+}
+
+impl LogLossTally {
+    /// Adds rows: labels `truth` against `probabilities` (rows × classes, the columns in the
+    /// order of `classes`, sorted).
+    pub fn add(
+        &mut self,
+        classes: &[i64],
+        truth: ArrayView1<'_, f64>,
+        probabilities: ArrayView2<'_, f64>,
+    ) {
+        for (&t, row) in truth.iter().zip(probabilities.rows()) {
+            let p = classes
+                .binary_search_by(|c| (*c as f64).total_cmp(&t))
+                .map_or(0.0, |k| row[k]);
+            self.sum -= p.max(f64::EPSILON).ln();
+            self.rows += 1;
+        }
+    }
+
+    /// The mean over the rows added (`None` before any).
+    pub fn value(&self) -> Option<f64> {
+        (self.rows > 0).then(|| self.sum / self.rows as f64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use ndarray::{Array1, Axis, array};
+
+    #[test]
+    fn log_loss_is_the_mean_negative_log_of_the_true_class() {
+        let mut tally = LogLossTally::default();
+        assert_eq!(tally.value(), None);
+        let classes = [2, 5, 9];
+        let p = array![[0.5, 0.25, 0.25], [0.1, 0.8, 0.1], [0.0, 0.5, 0.5]];
+        tally.add(
+            &classes,
+            array![2.0, 5.0].view(),
+            p.slice_axis(Axis(0), (..2).into()),
+        );
+        tally.add(
+            &classes,
+            array![2.0].view(),
+            p.slice_axis(Axis(0), (2..).into()),
+        );
+        // A class the model does not know counts as a probability of ε.
+        tally.add(
+            &classes,
+            array![7.0].view(),
+            p.slice_axis(Axis(0), (..1).into()),
+        );
+        let expected = (-(0.5f64.ln()) - 0.8f64.ln() - 2.0 * f64::EPSILON.ln()) / 4.0;
+        assert!((tally.value().unwrap() - expected).abs() < 1e-12);
+    }
 
     #[test]
     fn accuracy_counts_exact_matches() {

@@ -6,9 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use ndarray::Array1;
+use ndarray::{Array1, Array2};
 use rks::MapKind;
-use rks_solvers::KernelMachine;
+use rks_solvers::{KernelMachine, SolversError};
 
 use crate::error::{CliError, Result};
 use crate::input::{Source, check_columns, check_width};
@@ -23,29 +23,53 @@ pub struct Streamed {
     pub predict_time: Duration,
 }
 
+/// A chunk's predictions and, when asked for, its class probabilities (rows × classes).
+#[derive(Debug)]
+pub struct Scored {
+    /// One label or value per row.
+    pub predicted: Array1<f64>,
+    /// The probability of each class, in the order of the model's classes.
+    pub probabilities: Option<Array2<f64>>,
+}
+
 /// Predicts every row of `source` with `model`, `chunk_rows` at a time, handing each chunk's
-/// labels (or targets) and its predictions to `sink` in file order.
+/// labels (or targets) and its predictions to `sink` in file order; with `probabilities`, each
+/// chunk's class probabilities too (the model must have a calibration: see
+/// [`KernelMachine::calibration_or_error`]), from the same pass of the model over the chunk.
 pub fn stream(
     model: &KernelMachine,
     source: &Source,
     chunk_rows: usize,
-    mut sink: impl FnMut(&Array1<f64>, &Array1<f64>) -> Result<()>,
+    probabilities: bool,
+    mut sink: impl FnMut(&Array1<f64>, &Scored) -> Result<()>,
 ) -> Result<Streamed> {
     let progress = Progress::spinner("predicting");
     let mut done = Streamed::default();
-    let mut predicted = |y: &Array1<f64>,
-                         predict: &dyn Fn() -> std::result::Result<
-        Array1<f64>,
-        rks_solvers::SolversError,
-    >| {
-        let start = Instant::now();
-        let p = predict().map_err(|e| CliError::data(source.path(), e))?;
-        done.predict_time += start.elapsed();
-        sink(y, &p)?;
-        done.rows += y.len();
-        progress.set_message(format!("predicted {} rows", done.rows));
-        Ok::<(), CliError>(())
+    let calibration = if probabilities {
+        Some(model.calibration_or_error().map_err(CliError::compute)?)
+    } else {
+        None
     };
+    let scored = |scores: Array2<f64>| -> std::result::Result<Scored, SolversError> {
+        Ok(Scored {
+            predicted: model.predict_from_decision(&scores),
+            probabilities: calibration
+                .map(|c| c.probabilities(scores.view()))
+                .transpose()?,
+        })
+    };
+    let mut predicted =
+        |y: &Array1<f64>, scores: &dyn Fn() -> std::result::Result<Array2<f64>, SolversError>| {
+            let start = Instant::now();
+            let p = scores()
+                .and_then(scored)
+                .map_err(|e| CliError::data(source.path(), e))?;
+            done.predict_time += start.elapsed();
+            sink(y, &p)?;
+            done.rows += y.len();
+            progress.set_message(format!("predicted {} rows", done.rows));
+            Ok::<(), CliError>(())
+        };
     let sparse = match model.map().kind() {
         MapKind::Linear => source.sparse_chunks(chunk_rows)?,
         _ => None,
@@ -55,7 +79,7 @@ pub fn stream(
             for chunk in chunks {
                 let chunk = chunk?;
                 check_columns(source.path(), chunk.n_features(), model.input_dim())?;
-                predicted(&chunk.y, &|| model.predict_sparse(&chunk))?;
+                predicted(&chunk.y, &|| model.decision_function_sparse(&chunk))?;
             }
         }
         None => {
@@ -67,7 +91,7 @@ pub fn stream(
                     model.input_dim(),
                     "the model was fitted on",
                 )?;
-                predicted(&chunk.y, &|| model.predict(chunk.x.view()))?;
+                predicted(&chunk.y, &|| model.decision_function(chunk.x.view()))?;
             }
         }
     }

@@ -7,7 +7,6 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use ndarray::Array1;
 use rks_solvers::KernelMachine;
 use serde::Serialize;
 
@@ -15,7 +14,7 @@ use crate::cli::PredictArgs;
 use crate::error::{CliError, Result};
 use crate::input::Source;
 use crate::machine;
-use crate::pipeline::stream;
+use crate::pipeline::{Streamed, stream};
 use crate::report::{Report, emit, fmt_duration, ignore_broken_pipe};
 
 /// What `rks predict --json` prints after the predictions (or instead of them with `--output`).
@@ -50,18 +49,26 @@ impl Report for PredictReport {
 ///
 /// Without `--output` the predictions go to stdout, one per line (or, with `--json`, as the
 /// `predictions` array of one JSON object, written as it streams). With `--output` they go to the
-/// file and stdout gets the summary.
+/// file and stdout gets the summary. With `--probabilities` each line also holds the classes'
+/// probabilities, after a header line ([`Lines`]).
 pub fn run(args: &PredictArgs, json: bool) -> Result<()> {
     let model = machine::load(&args.model)?;
+    if args.probabilities {
+        model
+            .calibration_or_error()
+            .map_err(|e| CliError::usage(format!("{}: {e}", args.model.display())))?;
+    }
     let source = Source::new(&args.data, &args.read)?.for_model(&model);
     let chunk_rows = args.chunk_rows as usize;
+    let lines = Lines {
+        model: &model,
+        probabilities: args.probabilities,
+    };
     match &args.output {
         Some(path) => {
             let file = File::create(path).map_err(|e| CliError::io(path, e))?;
             let mut out = BufWriter::new(file);
-            let done = stream(&model, &source, chunk_rows, |_, p| {
-                write_lines(&mut out, &model, p, path)
-            })?;
+            let done = lines.write(&mut out, &source, chunk_rows, path)?;
             out.flush().map_err(|e| CliError::io(path, e))?;
             emit(
                 &PredictReport {
@@ -77,12 +84,9 @@ pub fn run(args: &PredictArgs, json: bool) -> Result<()> {
             let mut out = BufWriter::new(stdout.lock());
             let path = Path::new("stdout");
             let result = if json {
-                write_json_stream(&mut out, &model, &source, chunk_rows)
+                lines.write_json(&mut out, &source, chunk_rows)
             } else {
-                stream(&model, &source, chunk_rows, |_, p| {
-                    write_lines(&mut out, &model, p, path)
-                })
-                .map(|_| ())
+                lines.write(&mut out, &source, chunk_rows, path).map(|_| ())
             };
             let flushed = out.flush().map_err(|e| CliError::io(path, e));
             match result.and(flushed) {
@@ -95,54 +99,147 @@ pub fn run(args: &PredictArgs, json: bool) -> Result<()> {
     }
 }
 
-/// One prediction per line: class names as they were in the training file, class labels as
-/// integers ("3"), values in full precision.
-fn write_lines(
-    out: &mut impl Write,
-    model: &KernelMachine,
-    predicted: &Array1<f64>,
-    path: &Path,
-) -> Result<()> {
-    let written = predicted
-        .iter()
-        .try_for_each(|&v| match model.class_name(v) {
-            Some(name) => writeln!(out, "{name}"),
-            None => writeln!(out, "{v}"),
-        });
-    written.map_err(|e| CliError::io(path, e))
+/// How the predictions are written: one per line, or with `probabilities` CSV lines of the
+/// prediction and each class's probability under a header of the class names (or labels).
+struct Lines<'m> {
+    model: &'m KernelMachine,
+    probabilities: bool,
 }
 
-/// `{"predictions": [...], "rows": N, "predict_seconds": t}`, streamed chunk by chunk.
-fn write_json_stream(
-    out: &mut impl Write,
-    model: &KernelMachine,
-    source: &Source,
-    chunk_rows: usize,
-) -> Result<()> {
-    let path = Path::new("stdout");
-    let io = |e: io::Error| CliError::io(path, e);
-    write!(out, "{{\"predictions\": [").map_err(io)?;
-    let mut first = true;
-    let done = stream(model, source, chunk_rows, |_, predicted| {
-        for v in predicted {
-            if !first {
-                out.write_all(b", ").map_err(io)?;
-            }
-            first = false;
-            match model.class_name(*v) {
-                Some(name) => serde_json::to_writer(&mut *out, name),
-                None => serde_json::to_writer(&mut *out, v),
-            }
-            .map_err(|e| io(e.into()))?;
+impl Lines<'_> {
+    /// The text of predicted label or value `v`: its class name as it was in the training
+    /// file, a class label as an integer ("3"), a value in full precision.
+    fn label(&self, v: f64) -> String {
+        match self.model.class_name(v) {
+            Some(name) => name.to_string(),
+            None => v.to_string(),
         }
-        Ok(())
-    })?;
-    writeln!(
-        out,
-        "], \"rows\": {}, \"predict_seconds\": {}}}",
-        done.rows,
-        done.predict_time.as_secs_f64()
-    )
-    .map_err(io)?;
-    ignore_broken_pipe(Ok(()), path)
+    }
+
+    /// The classes in the probabilities' order, as [`label`](Self::label) writes them.
+    fn classes(&self) -> Vec<String> {
+        self.model
+            .classes()
+            .unwrap_or_default()
+            .iter()
+            .map(|&c| self.label(c as f64))
+            .collect()
+    }
+
+    /// Every row's line, streamed from `source`.
+    fn write(
+        &self,
+        out: &mut impl Write,
+        source: &Source,
+        chunk_rows: usize,
+        path: &Path,
+    ) -> Result<Streamed> {
+        let io = |e: io::Error| CliError::io(path, e);
+        if self.probabilities {
+            let header: Vec<String> = std::iter::once("label".to_string())
+                .chain(self.classes())
+                .map(|f| csv_field(&f).into_owned())
+                .collect();
+            writeln!(out, "{}", header.join(",")).map_err(io)?;
+        }
+        stream(
+            self.model,
+            source,
+            chunk_rows,
+            self.probabilities,
+            |_, s| {
+                for (i, &v) in s.predicted.iter().enumerate() {
+                    match &s.probabilities {
+                        Some(p) => {
+                            write!(out, "{}", csv_field(&self.label(v))).map_err(io)?;
+                            for q in p.row(i) {
+                                write!(out, ",{q}").map_err(io)?;
+                            }
+                            writeln!(out).map_err(io)?;
+                        }
+                        None => writeln!(out, "{}", self.label(v)).map_err(io)?,
+                    }
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// `{"predictions": [...], "rows": N, "predict_seconds": t}`, streamed chunk by chunk; with
+    /// probabilities, `"classes": [...]` first and each prediction `{"label": …,
+    /// "probabilities": [...]}`.
+    fn write_json(&self, out: &mut impl Write, source: &Source, chunk_rows: usize) -> Result<()> {
+        let path = Path::new("stdout");
+        let io = |e: io::Error| CliError::io(path, e);
+        let json = |e: serde_json::Error| io(e.into());
+        write!(out, "{{").map_err(io)?;
+        if self.probabilities {
+            write!(out, "\"classes\": ").map_err(io)?;
+            serde_json::to_writer(&mut *out, &self.class_values()).map_err(json)?;
+            write!(out, ", ").map_err(io)?;
+        }
+        write!(out, "\"predictions\": [").map_err(io)?;
+        let mut first = true;
+        let done = stream(
+            self.model,
+            source,
+            chunk_rows,
+            self.probabilities,
+            |_, s| {
+                for (i, v) in s.predicted.iter().enumerate() {
+                    if !first {
+                        out.write_all(b", ").map_err(io)?;
+                    }
+                    first = false;
+                    let label = self.label_value(*v);
+                    match &s.probabilities {
+                    Some(p) => serde_json::to_writer(
+                        &mut *out,
+                        &serde_json::json!({"label": label, "probabilities": p.row(i).to_vec()}),
+                    ),
+                    None => serde_json::to_writer(&mut *out, &label),
+                }
+                .map_err(json)?;
+                }
+                Ok(())
+            },
+        )?;
+        writeln!(
+            out,
+            "], \"rows\": {}, \"predict_seconds\": {}}}",
+            done.rows,
+            done.predict_time.as_secs_f64()
+        )
+        .map_err(io)?;
+        ignore_broken_pipe(Ok(()), path)
+    }
+
+    /// A prediction as a JSON value: its class name, else the number.
+    fn label_value(&self, v: f64) -> serde_json::Value {
+        match self.model.class_name(v) {
+            Some(name) => name.into(),
+            None => v.into(),
+        }
+    }
+
+    /// The classes as JSON values, in the probabilities' order.
+    fn class_values(&self) -> Vec<serde_json::Value> {
+        self.model
+            .classes()
+            .unwrap_or_default()
+            .iter()
+            .map(|&c| self.label_value(c as f64))
+            .collect()
+    }
+}
+
+/// A CSV field: as it is, or quoted (with `"` doubled) when it holds a comma, a quote, a line
+/// break or leading or trailing spaces.
+fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
+    let plain = !text.contains([',', '"', '\n', '\r']) && text.trim() == text;
+    if plain {
+        text.into()
+    } else {
+        format!("\"{}\"", text.replace('"', "\"\"")).into()
+    }
 }

@@ -258,6 +258,7 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         task: Some(task),
         selection: None,
         input_weights: None,
+        probabilities: false,
     };
     let params = recipe.params_for(task)?;
     // The column weights, learned and checked as the default fit learns them (the same

@@ -784,6 +784,145 @@ fn class_names_in_a_csv_label_column_are_fitted_evaluated_and_predicted() {
 }
 
 #[test]
+fn class_probabilities_are_fitted_saved_predicted_and_scored() {
+    let dir = TempDir::new().unwrap();
+    let train = dir.path().join("named.csv");
+    // Names that need quoting in CSV output.
+    let names = ["same sign", "b, \"c\"", "left"];
+    std::fs::write(
+        &train,
+        three_classes(|c| format!("\"{}\"", names[c].replace('"', "\"\""))),
+    )
+    .unwrap();
+    let (with, without) = (dir.path().join("p.rks"), dir.path().join("plain.rks"));
+    let fit = |model: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "fit",
+            "--train",
+            path_str(&train),
+            "--model",
+            path_str(model),
+            "--label-column",
+            "kind",
+            "--frequencies",
+            "64",
+        ];
+        args.extend_from_slice(extra);
+        json(&args)
+    };
+    let report = fit(&with, &["--probabilities"]);
+    let summary = &report["model"]["probabilities"];
+    assert_eq!(summary["folds"], 5);
+    let held_out = summary["held_out_log_loss"].as_f64().unwrap();
+    assert!(held_out > 0.0 && held_out < 0.5, "{held_out}");
+    assert!(fit(&without, &[])["model"]["probabilities"].is_null());
+    let read = ["--label-column", "kind"];
+    let predict = |model: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "predict",
+            "--model",
+            path_str(model),
+            "--data",
+            path_str(&train),
+        ];
+        args.extend_from_slice(&read);
+        args.extend_from_slice(extra);
+        ok(&args)
+    };
+    // CSV: a header of the classes (quoted where needed), then the prediction and each class's
+    // probability; the predictions are those without probabilities.
+    let text = predict(&with, &["--probabilities"]);
+    let mut lines = text.lines();
+    // In the order the names first appear in the file.
+    let classes = "same sign,left,\"b, \"\"c\"\"\"";
+    assert_eq!(lines.next().unwrap(), format!("label,{classes}"));
+    let plain: Vec<String> = predict(&with, &[]).lines().map(str::to_string).collect();
+    let mut rows = 0;
+    for (line, label) in lines.zip(&plain) {
+        let fields: Vec<&str> = line.rsplitn(4, ',').collect();
+        let p: Vec<f64> = fields[..3].iter().map(|f| f.parse().unwrap()).collect();
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{line}");
+        let shown = if label.contains(',') {
+            format!("\"{}\"", label.replace('"', "\"\""))
+        } else {
+            label.clone()
+        };
+        assert_eq!(fields[3], shown);
+        rows += 1;
+    }
+    assert_eq!(rows, 240);
+    // JSON: the classes in order, each prediction with its probabilities.
+    let mut args = vec![
+        "predict",
+        "--model",
+        path_str(&with),
+        "--data",
+        path_str(&train),
+        "--probabilities",
+    ];
+    args.extend_from_slice(&read);
+    let out = json(&args);
+    assert_eq!(
+        out["classes"],
+        serde_json::json!(["same sign", "left", "b, \"c\""])
+    );
+    let first = &out["predictions"][0];
+    assert_eq!(first["label"], plain[0].as_str());
+    assert_eq!(first["probabilities"].as_array().unwrap().len(), 3);
+    // eval: the log loss, only for a model with probabilities.
+    let eval = |model: &Path| {
+        json(&[
+            "eval",
+            "--model",
+            path_str(model),
+            "--test",
+            path_str(&train),
+            "--label-column",
+            "kind",
+        ])
+    };
+    let log_loss = eval(&with)["log_loss"].as_f64().unwrap();
+    assert!(log_loss > 0.0 && log_loss < 0.5, "{log_loss}");
+    assert!(eval(&without)["log_loss"].is_null());
+    // Where there are none, or none can be made: usage errors.
+    let err = fails(
+        &[
+            "predict",
+            "--model",
+            path_str(&without),
+            "--data",
+            path_str(&train),
+            "--label-column",
+            "kind",
+            "--probabilities",
+        ],
+        2,
+    );
+    assert!(err.contains("fitted without them"), "{err}");
+    let model = dir.path().join("x.rks");
+    for extra in [
+        vec!["--probabilities", "--stream"],
+        vec![
+            "--probabilities",
+            "--task",
+            "regression",
+            "--label-column",
+            "a",
+        ],
+    ] {
+        let mut args = vec![
+            "fit",
+            "--train",
+            path_str(&train),
+            "--model",
+            path_str(&model),
+        ];
+        args.extend_from_slice(&extra);
+        fails(&args, 2);
+    }
+}
+
+#[test]
 fn columns_of_categories_in_a_csv_file_are_one_input_each() {
     let dir = TempDir::new().unwrap();
     // Class 1 exactly when the colour is red and the size above 0.5 (or the colour is blue).

@@ -66,6 +66,8 @@ pub enum Param {
     ClassNames,
     /// The categories of the training file's columns.
     InputCategories,
+    /// The probability calibration of a classifier.
+    Probabilities,
 }
 
 impl Param {
@@ -89,6 +91,7 @@ impl Param {
             Param::Task => "task",
             Param::ClassNames => "class_names",
             Param::InputCategories => "input_categories",
+            Param::Probabilities => "probabilities",
             Param::Eps => "eps",
             Param::MaxEpochs => "max_epochs",
             Param::Bias => "bias",
@@ -200,6 +203,14 @@ pub enum SolversError {
     /// [`FileError::Corrupt`].
     #[error("corrupted model: {0}")]
     CorruptModel(String),
+    /// Probabilities were asked of a model without a probability calibration: a regressor, or
+    /// a classifier fitted without
+    /// [`probabilities`](crate::KernelMachineParams::probabilities).
+    #[error(
+        "the model has no class probabilities: {0} (fit the classifier with probabilities on: \
+         `rks fit --probabilities`, `KernelClassifier(probability=True)`)"
+    )]
+    NoProbabilities(&'static str),
     /// An in-memory fit would hold more copies of its rows than the memory the system has
     /// available ([`KernelMachineValidParams::fit`](crate::KernelMachineValidParams::fit)
     /// checks before it starts; see `machine::memory`).

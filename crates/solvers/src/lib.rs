@@ -11,6 +11,8 @@
 //! - [`exact`]: the fixed-point grid and integer sums that make the ridge statistics exact, hence
 //!   the same for any chunking and merge order (and as `u64` limbs for an engine's integer sum).
 //! - [`partial`]: the partial-fit API, pass 1 → plan → pass 2 → finish, for any engine.
+//! - [`calibration`]: class probabilities from decision values (Platt's sigmoids on held-out
+//!   scores).
 //! - [`cv`]: k-fold cross-validation of ridge (λ path) and the SVM (C path, warm-started) on
 //!   fixed features, on the stratified folds of [`folds`].
 //! - [`svm`]: L1/L2-loss linear SVM, dual coordinate descent (Hsieh et al., ICML 2008), one-vs-rest.
@@ -25,6 +27,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod calibration;
 pub mod cv;
 pub mod dense;
 pub mod error;

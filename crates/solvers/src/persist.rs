@@ -4,7 +4,9 @@
 //! model encoded with serde + bincode 2. The feature map is stored as its
 //! [`SavedAny`] (its spec and a checksum, a few dozen bytes, and Nyström's landmarks) and rebuilt from its seed on load.
 //!
-//! Versions: 4 (written) is version 3 followed by the class names of a classifier fitted on
+//! Versions: 5 (written for a classifier with a probability calibration) is version 4
+//! followed by the [`Calibration`] (checked against the classes); a model without one is
+//! written as version 4, the same bytes as before version 5 existed. 4 is version 3 followed by the class names of a classifier fitted on
 //! names (`None` otherwise; each name checked by [`LabelMap::with_names`]) and the categories
 //! of the training file's columns (`None` when every column held numbers; checked by
 //! [`KernelMachine::with_input_categories`]); 3 is version 2 followed by, for a Nyström model, K_mm^{+1/2}·W (m × k),
@@ -34,6 +36,7 @@ use rks::scaler::Scaler;
 use rks::{AnyMap, SavedAny};
 use serde::{Deserialize, Serialize};
 
+use crate::calibration::Calibration;
 use crate::error::{Result, SolversError};
 use crate::labels::LabelMap;
 use crate::machine::{FitInfo, KernelMachine, Task};
@@ -41,7 +44,7 @@ use crate::machine::{FitInfo, KernelMachine, Task};
 /// The first 8 bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"RKSMODEL";
 /// The format version this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// Model files in the project's envelope. Payloads up to 64 GiB (a dense map's weights at the
 /// largest frequency count, for a few classes).
@@ -84,6 +87,28 @@ struct StoredV4 {
     categories: Option<Vec<Option<Vec<String>>>>,
 }
 
+/// Version 5's payload: version 4's, then the probability calibration.
+#[derive(Serialize, Deserialize)]
+struct StoredV5 {
+    model: StoredV4,
+    calibration: Calibration,
+}
+
+/// The version a model without a probability calibration is written as (the same bytes as
+/// before version 5 existed, so files of such models still open with older builds).
+pub const UNCALIBRATED_VERSION: u32 = 4;
+
+impl StoredV4 {
+    /// An older payload as version 4's, without names or categories.
+    fn of(model: Stored<SavedAny>, whitened: Option<Array2<f64>>) -> Self {
+        StoredV4 {
+            model: StoredV3 { model, whitened },
+            class_names: None,
+            categories: None,
+        }
+    }
+}
+
 impl<M> Stored<M> {
     fn with_map<N>(self, map: N) -> Stored<N> {
         Stored {
@@ -121,14 +146,25 @@ impl KernelMachine {
             map: self.map.saved(),
         };
         let whitened = self.whitened_weights()?.cloned();
-        Ok(MODEL_FILE.encode(&StoredV4 {
+        let v4 = StoredV4 {
             model: StoredV3 {
                 model: stored,
                 whitened,
             },
             class_names: self.class_names().map(<[String]>::to_vec),
             categories: self.categories.clone(),
-        })?)
+        };
+        Ok(match &self.calibration {
+            Some(calibration) => MODEL_FILE.encode(&StoredV5 {
+                model: v4,
+                calibration: calibration.clone(),
+            })?,
+            None => FileKind {
+                version: UNCALIBRATED_VERSION,
+                ..MODEL_FILE
+            }
+            .encode(&v4)?,
+        })
     }
 
     /// Reads a model written by [`to_bytes`](Self::to_bytes) (this version or an older one),
@@ -144,27 +180,32 @@ impl KernelMachine {
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let (version, payload) = MODEL_FILE.open(bytes)?;
-        let (mut stored, whitened, (class_names, categories)): (Stored<SavedAny>, _, _) =
-            match version {
-                1 => {
-                    let old: Stored<Vec<u8>> = MODEL_FILE.decode(payload)?;
-                    let map = MODEL_FILE.decode(&old.map)?;
-                    (old.with_map(map), None, (None, None))
-                }
-                2 => (MODEL_FILE.decode(payload)?, None, (None, None)),
-                3 => {
-                    let v3: StoredV3 = MODEL_FILE.decode(payload)?;
-                    (v3.model, v3.whitened, (None, None))
-                }
-                _ => {
-                    let v4: StoredV4 = MODEL_FILE.decode(payload)?;
-                    (
-                        v4.model.model,
-                        v4.model.whitened,
-                        (v4.class_names, v4.categories),
-                    )
-                }
-            };
+        let (v4, calibration) = match version {
+            1 => {
+                let old: Stored<Vec<u8>> = MODEL_FILE.decode(payload)?;
+                let map = MODEL_FILE.decode(&old.map)?;
+                (StoredV4::of(old.with_map(map), None), None)
+            }
+            2 => (StoredV4::of(MODEL_FILE.decode(payload)?, None), None),
+            3 => {
+                let v3: StoredV3 = MODEL_FILE.decode(payload)?;
+                (StoredV4::of(v3.model, v3.whitened), None)
+            }
+            4 => (MODEL_FILE.decode(payload)?, None),
+            _ => {
+                let v5: StoredV5 = MODEL_FILE.decode(payload)?;
+                (v5.model, Some(v5.calibration))
+            }
+        };
+        let StoredV4 {
+            model:
+                StoredV3 {
+                    model: mut stored,
+                    whitened,
+                },
+            class_names,
+            categories,
+        } = v4;
         if let Some(names) = class_names {
             let labels = stored.labels.take().ok_or_else(|| {
                 corrupt("class names stored with a model that has no classes".into())
@@ -207,6 +248,7 @@ impl KernelMachine {
             product: Default::default(),
             folded: Default::default(),
             categories: None,
+            calibration,
         };
         model.validate().map_err(|e| match e {
             SolversError::CorruptModel(reason) => corrupt(reason),
@@ -255,6 +297,7 @@ impl KernelMachine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calibration::Sigmoid;
     use crate::machine::KernelMachine;
     use ndarray::Array2;
 
@@ -267,6 +310,52 @@ mod tests {
             .unwrap()
             .fit(x.view(), y.view())
             .unwrap()
+    }
+
+    /// A version-4 file of `v4`.
+    fn encode_v4(v4: &StoredV4) -> Vec<u8> {
+        FileKind {
+            version: UNCALIBRATED_VERSION,
+            ..MODEL_FILE
+        }
+        .encode(v4)
+        .unwrap()
+    }
+
+    #[test]
+    fn a_calibration_that_does_not_fit_the_model_is_refused() {
+        let good = model(); // two classes: one sigmoid
+        let scores = ndarray::array![[-1.0, 1.0], [1.0, -1.0], [0.5, -0.5], [-0.2, 0.2]];
+        let calibration = Calibration::fit(scores.view(), &[1, 0, 0, 1], 2).unwrap();
+        let with = |calibration: Calibration| {
+            MODEL_FILE
+                .encode(&StoredV5 {
+                    model: decoded(&good),
+                    calibration,
+                })
+                .unwrap()
+        };
+        let loaded = KernelMachine::from_bytes(&with(calibration.clone())).unwrap();
+        assert_eq!(loaded.calibration(), Some(&calibration));
+        assert_eq!(
+            KernelMachine::from_bytes(&loaded.to_bytes().unwrap()).unwrap(),
+            loaded
+        );
+        let three = ndarray::array![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+        let wrong_classes = Calibration::fit(three.view(), &[0, 1, 2], 2).unwrap();
+        let a = calibration.sigmoids()[0];
+        for bad in [
+            wrong_classes,
+            Calibration::from_parts(vec![Sigmoid { a: f64::NAN, ..a }], 2, 0.5),
+            Calibration::from_parts(vec![a], 1, 0.5),
+            Calibration::from_parts(vec![a], 5, -1.0),
+        ] {
+            let err = KernelMachine::from_bytes(&with(bad));
+            assert!(
+                matches!(err, Err(SolversError::File(FileError::Corrupt { .. }))),
+                "{err:?}"
+            );
+        }
     }
 
     /// The payload of `model`'s file.
@@ -284,7 +373,7 @@ mod tests {
         let with = |model: &KernelMachine, class_names| {
             let mut v4 = decoded(model);
             v4.class_names = class_names;
-            MODEL_FILE.encode(&v4).unwrap()
+            encode_v4(&v4)
         };
         let named = KernelMachine::from_bytes(&with(&good, names(&["no", "yes"]))).unwrap();
         assert_eq!(named.class_name(1.0), Some("yes"));
@@ -312,7 +401,7 @@ mod tests {
         let with = |categories: Option<Vec<Option<Vec<String>>>>| {
             let mut v4 = decoded(&good);
             v4.categories = categories;
-            MODEL_FILE.encode(&v4).unwrap()
+            encode_v4(&v4)
         };
         let cats = |c: &[&str]| Some(c.iter().map(|s| s.to_string()).collect::<Vec<_>>());
         let loaded = KernelMachine::from_bytes(&with(Some(vec![cats(&["a", "b"])]))).unwrap();
@@ -381,7 +470,7 @@ mod tests {
         let encode = |model: &KernelMachine, whitened: Array2<f64>| {
             let mut v4 = decoded(model);
             v4.model.whitened = Some(whitened);
-            MODEL_FILE.encode(&v4).unwrap()
+            encode_v4(&v4)
         };
         let mut nan = whitened.clone();
         nan[[3, 0]] = f64::NAN;

@@ -7,7 +7,7 @@ use ndarray::Array1;
 use proptest::prelude::*;
 use rks::envelope::FileError;
 use rks::{Bandwidth, MapKind};
-use rks_solvers::persist::{FORMAT_VERSION, MAGIC, MODEL_FILE};
+use rks_solvers::persist::{FORMAT_VERSION, MAGIC, MODEL_FILE, UNCALIBRATED_VERSION};
 use rks_solvers::{KernelMachine, Lambda, Solver, SolversError, SvmLoss, Task};
 
 fn classifier(solver: Solver, map: MapKind, n: usize) -> KernelMachine {
@@ -254,7 +254,7 @@ fn version_1_model_files_still_load_and_predict_the_same() {
             .collect();
         assert_eq!(got, expected, "{name}");
         let again = model.to_bytes().unwrap();
-        assert_eq!(again[8..12], FORMAT_VERSION.to_le_bytes());
+        assert_eq!(again[8..12], UNCALIBRATED_VERSION.to_le_bytes());
         assert_eq!(KernelMachine::from_bytes(&again).unwrap(), model);
         // Every truncation of the old layout is an error too.
         for len in 0..bytes.len() {
@@ -352,7 +352,7 @@ fn nystrom_models_keep_their_whitened_weights() {
         .unwrap();
     let expected = model.decision_function(&x).unwrap();
     let bytes = model.to_bytes().unwrap();
-    assert_eq!(bytes[8..12], FORMAT_VERSION.to_le_bytes());
+    assert_eq!(bytes[8..12], UNCALIBRATED_VERSION.to_le_bytes());
     let loaded = KernelMachine::from_bytes(&bytes).unwrap();
     assert_eq!(loaded, model);
     let bits = |a: &ndarray::Array2<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();

@@ -74,7 +74,15 @@ impl KernelMachineValidParams {
     ) -> Result<(KernelMachine, Option<SelectionReport>)> {
         // On a worker of rayon's pool, so that the fit's many parallel loops split their work
         // without waking the pool from outside each time (a no-op when called from a worker).
-        rayon::scope(|_| self.fit_on_worker(x, y, false))
+        rayon::scope(|_| {
+            let (model, report) = self.fit_on_worker(x, y, false)?;
+            let model = if self.probabilities {
+                self.calibrate(model, x, y)?
+            } else {
+                model
+            };
+            Ok((model, report))
+        })
     }
 
     /// [`fit_with_report`](Self::fit_with_report) called by a fit for one of its parts (one
@@ -168,14 +176,34 @@ impl KernelMachineValidParams {
             }
         };
         let prepared = self.prepare(scaler, labels, sigma, n, Some(x))?;
-        let model = match &self.solver {
+        let solver = match (&self.solver, chosen_c) {
+            (Solver::Svm { loss, .. }, Some(c)) => Solver::Svm { c, loss: *loss },
+            (solver, _) => solver.clone(),
+        };
+        let model = self.fit_prepared(prepared, x, y, &classes, &solver, sigma)?;
+        Ok((model, report))
+    }
+
+    /// The linear model `solver` on the features of rows `x` (targets `y`, class indices
+    /// `classes` of a classifier) under `prepared`'s scaler and map: the fit's last step once
+    /// σ, n and the regularisation are fixed.
+    pub(super) fn fit_prepared(
+        &self,
+        prepared: Prepared,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        classes: &[usize],
+        solver: &Solver,
+        sigma: f64,
+    ) -> Result<KernelMachine> {
+        match solver {
             // Fewer rows than features: the dual form, on the rows held in memory (centred in
             // place).
             Solver::Ridge { lambda } if x.nrows() < prepared.map.output_dim() => {
                 let phi = self.features::<f64>(&prepared, x)?;
                 let targets = Self::targets(&prepared, y)?;
                 let ridge = crate::ridge::fit_rows_owned(phi, targets.view(), lambda)?;
-                self.assemble_ridge(prepared, ridge, x.nrows() as u64, sigma)
+                Ok(self.assemble_ridge(prepared, ridge, x.nrows() as u64, sigma))
             }
             Solver::Ridge { lambda } => {
                 let mut acc = self.accumulator(&prepared, &Ranges::of(x, y))?;
@@ -185,15 +213,13 @@ impl KernelMachineValidParams {
                 {
                     Self::accumulate(&prepared, &mut acc, xb, yb)?;
                 }
-                self.finish_ridge(prepared, &acc, lambda, sigma)?
+                self.finish_ridge(prepared, &acc, lambda, sigma)
             }
             Solver::Svm { c, loss } => {
                 let phi = self.features::<f32>(&prepared, x)?;
-                let c = chosen_c.unwrap_or(*c);
-                self.fit_svm(prepared, &phi, &classes, (c, *loss), sigma)?
+                self.fit_svm(prepared, &phi, classes, (*c, *loss), sigma)
             }
-        };
-        Ok((model, report))
+        }
     }
 
     /// The scaler of rows `x`, times the column weights when they were learned
@@ -654,6 +680,7 @@ impl KernelMachineValidParams {
             product: Default::default(),
             folded: Default::default(),
             categories: None,
+            calibration: None,
         }
     }
 }

@@ -15,6 +15,7 @@
 //! random access to all rows, so it keeps Φ in memory as f32 (N·D·4 bytes).
 
 mod bounds;
+mod calibrate;
 mod cv;
 mod fit;
 mod memory;
@@ -34,6 +35,7 @@ use crate::ridge::Lambda;
 use crate::svm::SvmLoss;
 
 pub use bounds::Ranges;
+pub use calibrate::CALIBRATION_FOLDS;
 pub use cv::{CvGrid, CvPoint, CvReport};
 pub use fit::median_sigma;
 pub use model::{FitInfo, KernelMachine, SolverInfo};

@@ -12,6 +12,7 @@ use super::{KernelMachineParams, Task};
 
 /// Rows per block of [`KernelMachine::decision_function`] at most (fewer when `chunk_rows` is).
 const PREDICT_ROWS: usize = 1024;
+use crate::calibration::Calibration;
 use crate::error::{Result, SolversError, invalid};
 use crate::labels::{LabelMap, argmax_rows, class_scores};
 use crate::ridge::GcvReport;
@@ -93,6 +94,9 @@ pub struct KernelMachine {
     /// The categories of each column of the training file (`None` for numbers), when one held
     /// categories read as one 0/1 input each ([`with_input_categories`](Self::with_input_categories)).
     pub(crate) categories: Option<Vec<Option<Vec<String>>>>,
+    /// A classifier's probability calibration, when fitted with
+    /// [`probabilities`](super::KernelMachineParams::probabilities).
+    pub(crate) calibration: Option<Calibration>,
 }
 
 /// A linear model's weights folded for sparse rows, kept once made so that predictions in
@@ -364,8 +368,11 @@ impl KernelMachine {
         }
     }
 
-    /// The labels (classification) or values (regression) of decision values.
-    pub(super) fn predictions_of(&self, scores: &Array2<f64>) -> Array1<f64> {
+    /// The labels (classification: the class of each row's largest score, as the original label
+    /// value) or values (regression) of decision values `scores` from
+    /// [`decision_function`](Self::decision_function): what [`predict`](Self::predict) returns,
+    /// for a caller that also needs the scores (e.g. for [`Calibration::probabilities`]).
+    pub fn predict_from_decision(&self, scores: &Array2<f64>) -> Array1<f64> {
         match &self.labels {
             Some(labels) => argmax_rows(scores)
                 .into_iter()
@@ -401,10 +408,63 @@ impl KernelMachine {
         Ok(Some(self.whitened.0.get_or_init(|| w)))
     }
 
+    /// The probability calibration of a classifier fitted with
+    /// [`probabilities`](super::KernelMachineParams::probabilities), `None` otherwise.
+    pub fn calibration(&self) -> Option<&Calibration> {
+        self.calibration.as_ref()
+    }
+
+    /// The probability of each class (rows × k, columns in the order of
+    /// [`classes`](Self::classes), each row summing to 1) for rows `x`: Platt's sigmoids of the
+    /// decision values ([`crate::calibration`]). An error for a model without a calibration.
+    ///
+    /// ```
+    /// use ndarray::{Array1, Array2};
+    /// use rks_solvers::{KernelMachine, Task};
+    ///
+    /// // Two overlapping classes along x₀.
+    /// let x = Array2::from_shape_fn((200, 1), |(i, _)| ((i * 37) % 200) as f64 / 100.0 - 1.0);
+    /// let y: Array1<f64> = (0..200).map(|i| f64::from(x[[i, 0]] + 0.3 * ((i % 7) as f64 - 3.0) / 3.0 > 0.0)).collect();
+    /// let model = KernelMachine::params()
+    ///     .task(Task::Classification)
+    ///     .selection(None)
+    ///     .n_frequencies(32)
+    ///     .probabilities(true)
+    ///     .check()?
+    ///     .fit(x.view(), y.view())?;
+    /// let p = model.predict_proba(&ndarray::array![[-0.9], [0.0], [0.9]])?;
+    /// assert!(p[[0, 0]] > 0.9 && p[[2, 1]] > 0.9);
+    /// assert!((p[[1, 0]] + p[[1, 1]] - 1.0).abs() < 1e-12);
+    /// # Ok::<(), rks_solvers::SolversError>(())
+    /// ```
+    pub fn predict_proba<'a>(&self, x: impl AsArray<'a, f64, Ix2>) -> Result<Array2<f64>> {
+        let calibration = self.calibration_or_error()?;
+        calibration.probabilities(self.decision_function(x)?.view())
+    }
+
+    /// The natural log of [`predict_proba`](Self::predict_proba), accurate where a probability
+    /// is tiny.
+    pub fn predict_log_proba<'a>(&self, x: impl AsArray<'a, f64, Ix2>) -> Result<Array2<f64>> {
+        let calibration = self.calibration_or_error()?;
+        calibration.log_probabilities(self.decision_function(x)?.view())
+    }
+
+    /// The calibration, or the error that says why there is none
+    /// ([`SolversError::NoProbabilities`]).
+    pub fn calibration_or_error(&self) -> Result<&Calibration> {
+        match (&self.calibration, self.task) {
+            (Some(c), _) => Ok(c),
+            (None, Task::Regression) => Err(SolversError::NoProbabilities("it is a regressor")),
+            (None, Task::Classification) => {
+                Err(SolversError::NoProbabilities("it was fitted without them"))
+            }
+        }
+    }
+
     /// Predicted labels (classification, as the original label values) or values (regression).
     pub fn predict<'a>(&self, x: impl AsArray<'a, f64, Ix2>) -> Result<Array1<f64>> {
         let scores = self.decision_function(x)?;
-        Ok(self.predictions_of(&scores))
+        Ok(self.predict_from_decision(&scores))
     }
 
     /// Checks the parts agree with each other (used after loading untrusted bytes).
@@ -447,6 +507,12 @@ impl KernelMachine {
         }
         if self.chunk_rows == 0 {
             return corrupt("chunk_rows is 0".into());
+        }
+        if let Some(calibration) = &self.calibration {
+            let Some(labels) = &self.labels else {
+                return corrupt("a probability calibration of a regressor".into());
+            };
+            calibration.validate(labels.n_classes()).or_else(&corrupt)?;
         }
         if self
             .weights

@@ -29,6 +29,8 @@ pub struct KernelMachineValidParams {
     /// fits it runs inside (each map's search: the exact kernel does not depend on the map), so
     /// none scores the grid again.
     pub(super) sigma_choice: Option<super::select::SigmaChoice>,
+    /// Fit a probability calibration ([`crate::calibration`]) after the model.
+    pub(super) probabilities: bool,
 }
 
 /// The builder of a [`KernelMachine`](super::KernelMachine)'s hyper-parameters.
@@ -80,6 +82,7 @@ impl Default for KernelMachineParams {
             selection: Some(Selection::default()),
             input_weights: None,
             sigma_choice: None,
+            probabilities: false,
         })
     }
 }
@@ -171,6 +174,18 @@ impl KernelMachineParams {
         self
     }
 
+    /// Class probabilities ([`KernelMachine::predict_proba`](super::KernelMachine::predict_proba)):
+    /// after the model, the fit refits its configuration (map, σ, n, λ or C, as chosen) on
+    /// [`CALIBRATION_FOLDS`](super::CALIBRATION_FOLDS) stratified folds of the rows, and fits one
+    /// Platt sigmoid per class on the held-out decision values ([`crate::calibration`]), as
+    /// LIBSVM's `-b 1` and scikit-learn's `SVC(probability=True)` do. The model's predictions do
+    /// not change; the fit costs about as many fits at fixed parameters more. Classification
+    /// only; fits in memory only (not streamed). Default: off.
+    pub fn probabilities(mut self, on: bool) -> Self {
+        self.0.probabilities = on;
+        self
+    }
+
     /// Validates the hyper-parameters (the input dimension is checked at fit time).
     pub fn check_ref(&self) -> Result<&KernelMachineValidParams> {
         let p = &self.0;
@@ -200,6 +215,12 @@ impl KernelMachineParams {
             return Err(invalid(
                 Param::Solver,
                 "the SVM is a classifier: use ridge for regression",
+            ));
+        }
+        if p.probabilities && p.task == Task::Regression {
+            return Err(invalid(
+                Param::Probabilities,
+                "class probabilities are for classification",
             ));
         }
         match &p.solver {
@@ -276,6 +297,12 @@ impl KernelMachineValidParams {
     /// The model selection, `None` when off.
     pub fn selection(&self) -> Option<&Selection> {
         self.selection.as_ref()
+    }
+
+    /// Whether the fit calibrates class probabilities
+    /// ([`KernelMachineParams::probabilities`]).
+    pub fn probabilities(&self) -> bool {
+        self.probabilities
     }
 
     /// The column weights given by hand ([`KernelMachineParams::input_weights`]), if any.

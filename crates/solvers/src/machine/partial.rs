@@ -431,6 +431,13 @@ impl KernelMachineValidParams {
 impl KernelMachineValidParams {
     /// The ridge penalty setting; the SVM is refused (it needs every row in memory).
     pub(super) fn ridge_only(&self) -> Result<&Lambda> {
+        if self.probabilities {
+            return Err(invalid(
+                Param::Probabilities,
+                "a partial or streamed fit cannot calibrate class probabilities (they are fitted \
+                 on held-out decision values of refits on folds of the rows in memory)",
+            ));
+        }
         match &self.solver {
             Solver::Ridge { lambda } => Ok(lambda),
             Solver::Svm { .. } => Err(invalid(

@@ -141,8 +141,22 @@ impl KernelMachineValidParams {
             }
             None => (c, None),
         };
+        let calibration = self
+            .probabilities
+            .then(|| {
+                let n_classes = labels.n_classes();
+                let params = linear.svm_params(c, loss);
+                super::calibrate::calibrate_svm(
+                    &rows,
+                    data.y.view(),
+                    (&classes, n_classes),
+                    &params,
+                )
+            })
+            .transpose()?;
         let prepared = linear.prepare(scaler, Some(labels), 1.0, d, None)?;
-        let model = linear.fit_svm(prepared, &rows, &classes, (c, loss), 1.0)?;
+        let mut model = linear.fit_svm(prepared, &rows, &classes, (c, loss), 1.0)?;
+        model.calibration = calibration;
         let report = report.map(|r| SelectionReport {
             seconds: start.elapsed().as_secs_f64(),
             ..r
@@ -509,11 +523,18 @@ impl KernelMachine {
         Ok(self.scores_of(raw))
     }
 
+    /// [`predict_proba`](KernelMachine::predict_proba) of rows held as their non-zero entries
+    /// (scored as [`decision_function_sparse`](Self::decision_function_sparse) scores them).
+    pub fn predict_proba_sparse(&self, data: &SparseDataset) -> Result<Array2<f64>> {
+        let calibration = self.calibration_or_error()?;
+        calibration.probabilities(self.decision_function_sparse(data)?.view())
+    }
+
     /// Predicted labels or values of rows held as their non-zero entries (see
     /// [`decision_function_sparse`](Self::decision_function_sparse)).
     pub fn predict_sparse(&self, data: &SparseDataset) -> Result<Array1<f64>> {
         let scores = self.decision_function_sparse(data)?;
-        Ok(self.predictions_of(&scores))
+        Ok(self.predict_from_decision(&scores))
     }
 
     /// The dense scores of sparse rows, a block of rows laid out dense at a time.
