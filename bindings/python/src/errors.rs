@@ -1,10 +1,12 @@
 //! The library's errors as the exceptions Python users expect: `OSError` for a file that cannot
 //! be read or written, `MemoryError` for a fit whose copies of its rows would not fit in the
-//! memory available, `ValueError` for everything else (bad parameters, shapes, values, files
+//! memory available, `AttributeError` for probabilities asked of a model that has none (as
+//! scikit-learn's `SVC(probability=False).predict_proba` raises: the model lacks the ability,
+//! whatever the input), `ValueError` for everything else (bad parameters, shapes, values, files
 //! that are not rks files). The message is the library's, which names the parameter, row or file.
 
 use pyo3::PyErr;
-use pyo3::exceptions::{PyMemoryError, PyOSError, PyValueError};
+use pyo3::exceptions::{PyAttributeError, PyMemoryError, PyOSError, PyValueError};
 use rks::RksError;
 use rks::envelope::FileError;
 use rks::vocabulary::UnknownName;
@@ -31,6 +33,7 @@ pub fn solvers(e: SolversError) -> PyErr {
         e @ (SolversError::OutOfMemory { .. } | SolversError::SparseOutOfMemory { .. }) => {
             PyMemoryError::new_err(e.to_string())
         }
+        e @ SolversError::NoProbabilities(_) => PyAttributeError::new_err(e.to_string()),
         e => PyValueError::new_err(e.to_string()),
     }
 }

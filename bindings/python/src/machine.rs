@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use numpy::PyArray2;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyTuple};
 use rks::vocabulary::Named;
 use rks::{Bandwidth, FeatureMap, Kernel};
 use rks_solvers::machine::SolverInfo;
@@ -63,6 +63,78 @@ impl Machine {
         Ok(PyArray2::from_owned_array(py, scores))
     }
 
+    /// The probability of each class for rows `x` (float64): rows × k, columns in the order of
+    /// `classes`, each row summing to 1 — Platt's sigmoids of the decision values, fitted on
+    /// held-out folds when the classifier was fitted with `probabilities=True`. An
+    /// `AttributeError` for a model without them (a regressor, or a classifier fitted without).
+    fn predict_proba<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        // Checked before the rows are read: a model without probabilities is an
+        // `AttributeError` whatever the input (so in the three methods below).
+        self.inner.calibration_or_error().map_err(errors::solvers)?;
+        let x = rows_f64(x)?;
+        let x = x.as_array();
+        let p = py
+            .detach(|| self.inner.predict_proba(x))
+            .map_err(errors::solvers)?;
+        Ok(PyArray2::from_owned_array(py, p))
+    }
+
+    /// The natural log of `predict_proba`, accurate where a probability is tiny.
+    fn predict_log_proba<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        self.inner.calibration_or_error().map_err(errors::solvers)?;
+        let x = rows_f64(x)?;
+        let x = x.as_array();
+        let p = py
+            .detach(|| self.inner.predict_log_proba(x))
+            .map_err(errors::solvers)?;
+        Ok(PyArray2::from_owned_array(py, p))
+    }
+
+    /// `predict_proba` of rows held sparse (as `decision_function_sparse` takes them).
+    fn predict_proba_sparse<'py>(
+        &self,
+        py: Python<'py>,
+        indptr: &Bound<'py, PyAny>,
+        indices: &Bound<'py, PyAny>,
+        data: &Bound<'py, PyAny>,
+        n_features: usize,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        self.inner.calibration_or_error().map_err(errors::solvers)?;
+        let rows = sparse_rows(indptr, indices, data, n_features, None)?;
+        let p = py
+            .detach(|| self.inner.predict_proba_sparse(&rows))
+            .map_err(errors::solvers)?;
+        Ok(PyArray2::from_owned_array(py, p))
+    }
+
+    /// `predict_log_proba` of rows held sparse (as `decision_function_sparse` takes them).
+    fn predict_log_proba_sparse<'py>(
+        &self,
+        py: Python<'py>,
+        indptr: &Bound<'py, PyAny>,
+        indices: &Bound<'py, PyAny>,
+        data: &Bound<'py, PyAny>,
+        n_features: usize,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let calibration = self.inner.calibration_or_error().map_err(errors::solvers)?;
+        let rows = sparse_rows(indptr, indices, data, n_features, None)?;
+        let p = py
+            .detach(|| {
+                let scores = self.inner.decision_function_sparse(&rows)?;
+                calibration.log_probabilities(scores.view())
+            })
+            .map_err(errors::solvers)?;
+        Ok(PyArray2::from_owned_array(py, p))
+    }
+
     /// Predicted class labels (as float64) or values of rows `x` (float64).
     fn predict<'py>(
         &self,
@@ -110,6 +182,24 @@ impl Machine {
             .with_class_names(names)
             .map_err(errors::solvers)?;
         Ok(Machine { inner })
+    }
+    /// The probability calibration of a classifier fitted with `probabilities=True` (or
+    /// `rks fit --probabilities`), else `None`: a dict with `folds` (the held-out folds whose
+    /// decision values the sigmoids were fitted on), `log_loss` (the mean log loss, natural
+    /// log, of those held-out rows' probabilities) and `sigmoids`, a list of (a, b) with
+    /// P = 1 / (1 + exp(−(a·s + b))) of a decision value s: one for two classes (on class 1's
+    /// score), else one per class (normalised to sum 1).
+    #[getter]
+    fn calibration<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(c) = self.inner.calibration() else {
+            return Ok(None);
+        };
+        let dict = PyDict::new(py);
+        dict.set_item("folds", c.folds())?;
+        dict.set_item("log_loss", c.log_loss())?;
+        let sigmoids: Vec<(f64, f64)> = c.sigmoids().iter().map(|s| (s.a, s.b)).collect();
+        dict.set_item("sigmoids", sigmoids)?;
+        Ok(Some(dict))
     }
     /// Input columns d.
     #[getter]

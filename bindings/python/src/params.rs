@@ -38,9 +38,11 @@ impl Params {
     /// cross-validation) or off (median heuristic and GCV); `relevance` (with `select`) learns
     /// column weights ([`Selection::relevance`]); `linear` (with `select`) offers the linear SVM
     /// on sparse rows ([`Selection::linear`]); `input_weights` gives them by hand instead
-    /// (`KernelMachineParams::input_weights`, `rks fit --input-weights`).
+    /// (`KernelMachineParams::input_weights`, `rks fit --input-weights`); `probabilities` (a
+    /// classifier's) fits a calibration of class probabilities after the model
+    /// (`KernelMachineParams::probabilities`, `rks fit --probabilities`).
     #[new]
-    #[pyo3(signature = (*, task, map, kernel, n_frequencies, gamma, scaler, solver, alpha, c, seed, select, budget=None, relevance=true, linear=true, input_weights=None))]
+    #[pyo3(signature = (*, task, map, kernel, n_frequencies, gamma, scaler, solver, alpha, c, seed, select, budget=None, relevance=true, linear=true, input_weights=None, probabilities=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         task: &str,
@@ -58,6 +60,7 @@ impl Params {
         relevance: bool,
         linear: bool,
         input_weights: Option<Vec<f64>>,
+        probabilities: bool,
     ) -> PyResult<Self> {
         let task = parse::<Task>(task)?;
         let kind = match (solver, alpha, c) {
@@ -128,9 +131,16 @@ impl Params {
             .seed(seed)
             .selection(selection)
             .input_weights(input_weights)
+            .probabilities(probabilities)
             .check()
             .map_err(errors::solvers)?;
         Ok(Params { inner })
+    }
+
+    /// Whether a fit calibrates class probabilities (`probabilities`).
+    #[getter]
+    fn probabilities(&self) -> bool {
+        self.inner.probabilities()
     }
 
     /// Fits rows `x` (N × d, float64) to targets `y` (N, float64: class labels or values).

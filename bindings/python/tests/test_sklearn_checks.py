@@ -12,10 +12,28 @@ ESTIMATORS = [
     rks.NystroemSampler(n_components=20),
     rks.KernelClassifier(n_components=256),
     rks.KernelClassifier(n_components=256, solver="svm", C=10.0),
+    rks.KernelClassifier(n_components=256, probability=True),
     rks.KernelRegressor(n_components=256),
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+def expected_failed_checks(estimator):
+    """The checks an estimator fails by design, with the reason."""
+    if getattr(estimator, "probability", False):
+        return {
+            # The check wants argmax(predict_proba) == predict on every row. With probability=True
+            # predict is still the argmax of the decision values, and each class has its own Platt
+            # sigmoid (one for two classes, whose offset moves the threshold off 0), so a row near
+            # a boundary can differ: 1 row in 300 of the check's 3-class data (its float32 run
+            # happens to agree: an XPASS). SVC(probability=True)
+            # does the same (scikit-learn documents it), and the check only passes for SVC because
+            # it runs SVC with probability=False. The check's other assertions run for the
+            # classifiers above; tests/test_probabilities.py covers predict_proba's.
+            "check_classifiers_train": "argmax(predict_proba) can differ from predict, as SVC's",
+        }
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

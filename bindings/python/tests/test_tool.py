@@ -113,3 +113,30 @@ def test_regressor_both_ways(tool, tmp_path, regression):
         "--frequencies", 64, "--seed", 1, "--task", "regression", "--map", "fastfood",
         "--solver", "ridge")
     assert (tmp_path / "cli.rks").read_bytes() == reg.model_.to_bytes()
+
+
+def test_probabilities_both_ways(tool, tmp_path, files):
+    """`rks fit --probabilities` and `probability=True` write the same bytes; the tool prints
+    the probabilities of a model saved from Python exactly (shortest round-trip digits), and
+    a model it wrote loads here with predict_proba."""
+    if "--probabilities" not in run(tool, "fit", "--help").stdout:
+        if os.environ.get("RKS_REQUIRE_TOOL") == "1":
+            pytest.fail(f"{tool} has no `fit --probabilities`: it is older than this package")
+        pytest.skip(f"{tool} predates `rks fit --probabilities` (rebuild it)")
+    X, y, train, test = files
+    run(tool, "fit", "--train", train, "--features", 4, "--model", tmp_path / "cli.rks",
+        "--map", "fastfood", "--frequencies", 128, "--seed", 3, "--task", "classification",
+        "--solver", "ridge", "--probabilities")
+    same = rks.KernelClassifier(n_components=256, random_state=3, feature_map="fastfood",
+                                solver="ridge", probability=True).fit(X[:450], y[:450])
+    assert same.model_.to_bytes() == (tmp_path / "cli.rks").read_bytes()
+    loaded = rks.KernelClassifier.load(tmp_path / "cli.rks")
+    assert np.array_equal(loaded.predict_proba(X[450:]), same.predict_proba(X[450:]))
+    same.save(tmp_path / "py.rks")
+    run(tool, "predict", "--model", tmp_path / "py.rks", "--data", test, "--probabilities",
+        "--output", tmp_path / "p.csv")
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    assert lines[0] == "label,2,5,7"
+    printed = np.loadtxt(lines[1:], delimiter=",")
+    assert np.array_equal(printed[:, 0], same.predict(X[450:]))
+    assert np.array_equal(printed[:, 1:], same.predict_proba(X[450:]))

@@ -46,11 +46,18 @@ def fit(estimator, X, y):
     ``estimator.fit`` gives on the computed arrays with those three set explicitly.
 
     Blocks of rows are the partitions (columns are joined into one block). NumPy inputs work
-    too (one partition each).
+    too (one partition each). Class probabilities (``probability=True``) need the rows in
+    memory: refused.
     """
     if not isinstance(estimator, (KernelClassifier, KernelRegressor)):
         raise TypeError(
             f"rks.dask.fit fits a KernelClassifier or KernelRegressor, got {type(estimator).__name__}"
+        )
+    if getattr(estimator, "probability", False):
+        raise ValueError(
+            "rks.dask.fit cannot fit class probabilities (probability=True): they are fitted on "
+            "held-out decision values of refits on folds of the rows in memory; fit in memory, "
+            "or set probability=False"
         )
     X, y = _as_arrays(X, y)
     params = estimator._params()

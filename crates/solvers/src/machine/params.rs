@@ -38,7 +38,8 @@ pub struct KernelMachineValidParams {
 /// Defaults: Fastfood map with 1,024 frequencies (2,048 features), Gaussian kernel, bandwidth by
 /// the median heuristic on the scaled training rows, min–max scaling (what the LIBSVM and
 /// scikit-learn reference figures use), ridge with λ by GCV, classification, seed 0, blocks of
-/// 4,096 rows; SVM stopping tolerance 0.1 (LIBLINEAR's), at most 1,000 epochs, bias feature 1.
+/// 4,096 rows; SVM stopping tolerance 0.1 (LIBLINEAR's), at most 1,000 epochs, bias feature 1;
+/// no class probabilities.
 ///
 /// ```
 /// use ndarray::{Array1, Array2};
