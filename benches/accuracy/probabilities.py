@@ -39,7 +39,8 @@ SETS = [
     ("dna", PUBLIC, 180),
     ("satellite", PUBLIC, 36),
     ("glass", PUBLIC, 9),
-    ("german", PUBLIC, 24),
+    ("german", PUBLIC, 61),
+    ("heart", PUBLIC, 13),
     ("australian", PUBLIC, 14),
 ]
 EPS = 2.0 ** -52
