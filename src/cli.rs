@@ -45,6 +45,8 @@ pub enum Command {
     /// Train and evaluate the adaptive Fastfood ("Deep Fried") network.
     #[command(name = "deep-fried", visible_alias = "net")]
     DeepFried(DeepFriedArgs),
+    /// Describe a saved model: what it is, what the fit found, its file.
+    Info(InfoArgs),
 }
 
 impl Command {
@@ -57,6 +59,7 @@ impl Command {
             Command::Compare(_) => "compare",
             Command::Tune(_) => "tune",
             Command::DeepFried(_) => "deep-fried",
+            Command::Info(_) => "info",
         }
     }
 }
@@ -259,6 +262,14 @@ pub struct PredictArgs {
 
     #[command(flatten)]
     pub read: ReadArgs,
+}
+
+/// `rks info`.
+#[derive(Debug, Clone, Args)]
+pub struct InfoArgs {
+    /// A model written by `rks fit` (or by the Python package's `save`).
+    #[arg(long, value_name = "M")]
+    pub model: PathBuf,
 }
 
 /// `rks eval`.

@@ -277,7 +277,25 @@ pub fn fit_error(train: &Path, e: SolversError) -> CliError {
 
 /// Loads a model, with one clear message for a missing, truncated or foreign file.
 pub fn load(path: &Path) -> Result<KernelMachine> {
-    KernelMachine::load(path).map_err(|e| match e {
+    load_file(path).map(|(model, _, _)| model)
+}
+
+/// A model file's bytes, read with the checks of [`load`]: the model, the file's format
+/// version and its size in bytes.
+pub fn load_file(path: &Path) -> Result<(KernelMachine, u32, usize)> {
+    let bytes = rks_solvers::persist::MODEL_FILE
+        .read(path)
+        .map_err(|e| load_error(path, e.into()))?;
+    let (version, _) = rks_solvers::persist::MODEL_FILE
+        .open(&bytes)
+        .map_err(|e| load_error(path, e.into()))?;
+    let model = KernelMachine::from_bytes(&bytes).map_err(|e| load_error(path, e))?;
+    Ok((model, version, bytes.len()))
+}
+
+/// A failure to load the model at `path`, in words.
+fn load_error(path: &Path, e: SolversError) -> CliError {
+    match e {
         SolversError::File(FileError::Io { source, .. }) => {
             CliError::model(path, format!("cannot read the model: {source}"))
         }
@@ -288,7 +306,7 @@ pub fn load(path: &Path) -> Result<KernelMachine> {
             )
         }
         other => CliError::model(path, other),
-    })
+    }
 }
 
 /// Saves a model.

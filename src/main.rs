@@ -17,6 +17,7 @@ mod error;
 mod eval;
 mod fit;
 mod flags;
+mod info;
 mod input;
 mod machine;
 mod metrics;
@@ -108,6 +109,7 @@ fn run(cli: Cli) -> Result<()> {
         Some(Command::Compare(args)) => compare::run(&args, json),
         Some(Command::Tune(args)) => tune::run(&args, json),
         Some(Command::DeepFried(args)) => deep_fried::run(&args, json),
+        Some(Command::Info(args)) => info::run(&args, json),
         None => default_compare(json),
     })
 }

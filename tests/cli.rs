@@ -881,6 +881,26 @@ fn class_probabilities_are_fitted_saved_predicted_and_scored() {
             "kind",
         ])
     };
+    // info: the file's version (5 with a calibration, 4 without) and what the fit found.
+    let info = |model: &Path| json(&["info", "--model", path_str(model)]);
+    let described = info(&with);
+    assert_eq!(described["file_version"], 5);
+    assert_eq!(
+        described["model"]["probabilities"],
+        report["model"]["probabilities"]
+    );
+    assert_eq!(
+        described["file_bytes"].as_u64().unwrap(),
+        std::fs::metadata(&with).unwrap().len()
+    );
+    assert_eq!(info(&without)["file_version"], 4);
+    let text = ok(&["info", "--model", path_str(&with)]);
+    assert!(
+        text.contains("classes          'same sign', 'left', 'b, \"c\"' (3)"),
+        "{text}"
+    );
+    assert!(text.contains("Platt sigmoids on 5-fold"), "{text}");
+    assert!(fails(&["info", "--model", path_str(&train)], 1).contains("not an rks model file"));
     let log_loss = eval(&with)["log_loss"].as_f64().unwrap();
     assert!(log_loss > 0.0 && log_loss < 0.5, "{log_loss}");
     assert!(eval(&without)["log_loss"].is_null());
@@ -1245,12 +1265,21 @@ fn every_subcommand_has_help() {
         "tune",
         "deep-fried",
         "net",
+        "info",
     ] {
         let text = ok(&[command, "--help"]);
         assert!(text.contains("Usage: rks "), "{command}: {text}");
     }
     let text = ok(&["--help"]);
-    for command in ["fit", "predict", "eval", "compare", "tune", "deep-fried"] {
+    for command in [
+        "fit",
+        "predict",
+        "eval",
+        "compare",
+        "tune",
+        "deep-fried",
+        "info",
+    ] {
         assert!(text.contains(command), "{text}");
     }
 }
