@@ -1,6 +1,6 @@
 //! The streaming pipeline of the tool: a data file through a saved model, chunk by chunk, in file
-//! order, never holding more than one chunk. `rks predict`, `rks eval` and the training score
-//! of `rks fit --stream` all run on it. A linear map's model reads a LIBSVM file as chunks of
+//! order, never holding more than one chunk, with the chunk's class probabilities when asked.
+//! `rks predict` and `rks eval` run on it. A linear map's model reads a LIBSVM file as chunks of
 //! sparse rows and scores their entries (a chunk of a text file's rows laid out dense could
 //! take gigabytes); every other model reads dense chunks.
 
