@@ -113,6 +113,107 @@ impl ScoreTally {
     }
 }
 
+/// A classifier's confusion matrix over the model's classes, accumulated chunk by chunk: rows
+/// are the true classes, columns the predicted ones. Test rows of a class the model does not
+/// know are counted apart (`unseen`), by predicted class.
+#[derive(Debug, Clone)]
+pub struct ConfusionTally {
+    classes: Vec<i64>,
+    counts: Vec<Vec<u64>>,
+    unseen: Vec<u64>,
+}
+
+/// Per-class figures of a classifier on a test file (scikit-learn's `classification_report`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PerClass {
+    /// The confusion matrix: `confusion[t][p]` rows of class t predicted as class p (classes in
+    /// the model's order).
+    pub confusion: Vec<Vec<u64>>,
+    /// Rows of a class the model does not know, by predicted class.
+    pub unseen: Vec<u64>,
+    /// Per class: of the rows predicted as it, the share that is it (0 when none is predicted).
+    pub precision: Vec<f64>,
+    /// Per class: of its rows, the share predicted as it (0 for a class with no rows).
+    pub recall: Vec<f64>,
+    /// Per class: the harmonic mean of precision and recall (0 when both are 0).
+    pub f1: Vec<f64>,
+    /// Per class: its rows in the test file.
+    pub support: Vec<u64>,
+    /// The mean recall over the classes with rows (scikit-learn's `balanced_accuracy_score`).
+    pub balanced_accuracy: f64,
+    /// The mean F1 over the classes with rows.
+    pub macro_f1: f64,
+}
+
+impl ConfusionTally {
+    /// An empty tally over `classes` (sorted, as a model's).
+    pub fn new(classes: &[i64]) -> Self {
+        let k = classes.len();
+        Self {
+            classes: classes.to_vec(),
+            counts: vec![vec![0; k]; k],
+            unseen: vec![0; k],
+        }
+    }
+
+    /// The class index of label `v`, if the model has it.
+    fn index(&self, v: f64) -> Option<usize> {
+        self.classes
+            .binary_search_by(|c| (*c as f64).total_cmp(&v))
+            .ok()
+    }
+
+    /// Adds rows: `truth[i]` against `predicted[i]` (each prediction one of the classes).
+    pub fn add(&mut self, truth: ArrayView1<'_, f64>, predicted: ArrayView1<'_, f64>) {
+        for (&t, &p) in truth.iter().zip(predicted) {
+            let Some(p) = self.index(p) else { continue };
+            match self.index(t) {
+                Some(t) => self.counts[t][p] += 1,
+                None => self.unseen[p] += 1,
+            }
+        }
+    }
+
+    /// The per-class figures of the rows added.
+    pub fn per_class(&self) -> PerClass {
+        let k = self.classes.len();
+        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let support: Vec<u64> = self.counts.iter().map(|row| row.iter().sum()).collect();
+        let predicted: Vec<u64> = (0..k)
+            .map(|p| self.counts.iter().map(|row| row[p]).sum::<u64>() + self.unseen[p])
+            .collect();
+        let precision: Vec<f64> = (0..k)
+            .map(|c| ratio(self.counts[c][c], predicted[c]))
+            .collect();
+        let recall: Vec<f64> = (0..k)
+            .map(|c| ratio(self.counts[c][c], support[c]))
+            .collect();
+        let f1: Vec<f64> = (0..k)
+            .map(|c| {
+                let sum = precision[c] + recall[c];
+                if sum == 0.0 {
+                    0.0
+                } else {
+                    2.0 * precision[c] * recall[c] / sum
+                }
+            })
+            .collect();
+        let present: Vec<usize> = (0..k).filter(|&c| support[c] > 0).collect();
+        let mean =
+            |v: &[f64]| present.iter().map(|&c| v[c]).sum::<f64>() / present.len().max(1) as f64;
+        PerClass {
+            balanced_accuracy: mean(&recall),
+            macro_f1: mean(&f1),
+            confusion: self.counts.clone(),
+            unseen: self.unseen.clone(),
+            precision,
+            recall,
+            f1,
+            support,
+        }
+    }
+}
+
 /// The mean log loss (natural log) of class probabilities, accumulated chunk by chunk:
 /// −log p of each row's true class, a probability below `f64::EPSILON` (or a class the model
 /// does not know) counted as `f64::EPSILON`, as scikit-learn's `log_loss` clips.
@@ -150,6 +251,30 @@ impl LogLossTally {
 mod tests {
     use super::*;
     use ndarray::{Array1, Axis, array};
+
+    #[test]
+    fn per_class_figures_follow_the_confusion_matrix() {
+        let mut tally = ConfusionTally::new(&[1, 2, 3]);
+        // Class 1: 3 rows, 2 right; class 2: 1 row, right; class 3: no rows, predicted once;
+        // one row of an unseen class 9 predicted as 2.
+        tally.add(array![1.0, 1.0, 1.0].view(), array![1.0, 1.0, 3.0].view());
+        tally.add(array![2.0, 9.0].view(), array![2.0, 2.0].view());
+        let r = tally.per_class();
+        assert_eq!(
+            r.confusion,
+            vec![vec![2, 0, 1], vec![0, 1, 0], vec![0, 0, 0]]
+        );
+        assert_eq!(
+            (r.unseen, r.support.clone()),
+            (vec![0, 1, 0], vec![3, 1, 0])
+        );
+        assert_eq!(r.precision, vec![1.0, 0.5, 0.0]);
+        assert_eq!(r.recall, vec![2.0 / 3.0, 1.0, 0.0]);
+        assert!((r.f1[0] - 0.8).abs() < 1e-12 && (r.f1[1] - 2.0 / 3.0).abs() < 1e-12);
+        // Means over the classes with rows (1 and 2).
+        assert!((r.balanced_accuracy - (2.0 / 3.0 + 1.0) / 2.0).abs() < 1e-12);
+        assert!((r.macro_f1 - (0.8 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
+    }
 
     #[test]
     fn log_loss_is_the_mean_negative_log_of_the_true_class() {

@@ -325,6 +325,7 @@ fn diabetes_is_inferred_as_regression_with_rmse_below_60() {
     let rmse = report["score"]["rmse"].as_f64().unwrap();
     assert!(rmse < 60.0, "RMSE {rmse}");
     assert!(report["score"]["r2"].as_f64().unwrap() > 0.35);
+    assert!(report["per_class"].is_null() && report["log_loss"].is_null());
 }
 
 #[test]
@@ -901,7 +902,16 @@ fn class_probabilities_are_fitted_saved_predicted_and_scored() {
     );
     assert!(text.contains("Platt sigmoids on 5-fold"), "{text}");
     assert!(fails(&["info", "--model", path_str(&train)], 1).contains("not an rks model file"));
-    let log_loss = eval(&with)["log_loss"].as_f64().unwrap();
+    let evaluated = eval(&with);
+    // The per-class figures: a 3 × 3 confusion matrix of every row, its diagonal the hits.
+    let per_class = &evaluated["per_class"];
+    let confusion: Vec<Vec<u64>> = serde_json::from_value(per_class["confusion"].clone()).unwrap();
+    assert_eq!(confusion.iter().flatten().sum::<u64>(), 240);
+    let hits: u64 = (0..3).map(|c| confusion[c][c]).sum();
+    let accuracy = evaluated["score"]["accuracy"].as_f64().unwrap();
+    assert_eq!(hits as f64 / 240.0, accuracy);
+    assert!(per_class["balanced_accuracy"].as_f64().unwrap() > 0.8);
+    let log_loss = evaluated["log_loss"].as_f64().unwrap();
     assert!(log_loss > 0.0 && log_loss < 0.5, "{log_loss}");
     assert!(eval(&without)["log_loss"].is_null());
     // Where there are none, or none can be made: usage errors.
