@@ -111,12 +111,7 @@ impl Report for FitReport {
             None => writeln!(out, "  training score   {}", self.train_score.describe())?,
         }
         if let Some(p) = &self.model.probabilities {
-            writeln!(
-                out,
-                "  probabilities    Platt sigmoids on {}-fold held-out scores, log loss {:.4} \
-                 on those rows",
-                p.folds, p.held_out_log_loss
-            )?;
+            writeln!(out, "  probabilities    {}", p.describe())?;
         }
         if let Some(note) = &self.note {
             writeln!(out, "  note             {note}")?;

@@ -84,12 +84,7 @@ impl Report for InfoReport {
             )?;
         }
         match &m.probabilities {
-            Some(p) => writeln!(
-                out,
-                "  probabilities    Platt sigmoids on {}-fold held-out scores, log loss {:.4} \
-                 on those rows",
-                p.folds, p.held_out_log_loss
-            ),
+            Some(p) => writeln!(out, "  probabilities    {}", p.describe()),
             None if m.classes.is_some() => writeln!(
                 out,
                 "  probabilities    none (fit with --probabilities for them)"

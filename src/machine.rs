@@ -326,6 +326,21 @@ pub struct ProbabilitySummary {
     pub folds: usize,
     /// The mean log loss of the held-out rows' calibrated probabilities.
     pub held_out_log_loss: f64,
+    /// The accuracy of the held-out rows' scores: the chosen configuration's k-fold
+    /// cross-validated accuracy.
+    pub held_out_accuracy: f64,
+}
+
+impl ProbabilitySummary {
+    /// "Platt sigmoids on 5-fold held-out scores (accuracy 97.80 %, log loss 0.0609)".
+    pub fn describe(&self) -> String {
+        format!(
+            "Platt sigmoids on {}-fold held-out scores (accuracy {:.2} %, log loss {:.4})",
+            self.folds,
+            100.0 * self.held_out_accuracy,
+            self.held_out_log_loss
+        )
+    }
 }
 
 /// What a model is, for reports.
@@ -409,6 +424,7 @@ impl ModelSummary {
             probabilities: model.calibration().map(|c| ProbabilitySummary {
                 folds: c.folds(),
                 held_out_log_loss: c.log_loss(),
+                held_out_accuracy: c.accuracy(),
             }),
             train_rows: info.n_train,
             map_parameter_bytes: map.parameter_bytes(),

@@ -186,7 +186,8 @@ impl Machine {
     /// The probability calibration of a classifier fitted with `probabilities=True` (or
     /// `rks fit --probabilities`), else `None`: a dict with `folds` (the held-out folds whose
     /// decision values the sigmoids were fitted on), `log_loss` (the mean log loss, natural
-    /// log, of those held-out rows' probabilities) and `sigmoids`, a list of (a, b) with
+    /// log, of those held-out rows' probabilities), `accuracy` (the held-out rows' accuracy:
+    /// the chosen configuration's cross-validated accuracy) and `sigmoids`, a list of (a, b) with
     /// P = 1 / (1 + exp(−(a·s + b))) of a decision value s: one for two classes (on class 1's
     /// score), else one per class (normalised to sum 1).
     #[getter]
@@ -197,6 +198,7 @@ impl Machine {
         let dict = PyDict::new(py);
         dict.set_item("folds", c.folds())?;
         dict.set_item("log_loss", c.log_loss())?;
+        dict.set_item("accuracy", c.accuracy())?;
         let sigmoids: Vec<(f64, f64)> = c.sigmoids().iter().map(|s| (s.a, s.b)).collect();
         dict.set_item("sigmoids", sigmoids)?;
         Ok(Some(dict))

@@ -47,6 +47,7 @@ def test_three_classes(classes3):
     calibration = clf.model_.calibration
     assert calibration["folds"] == 5 and len(calibration["sigmoids"]) == 3
     assert 0 < calibration["log_loss"] < 0.5
+    assert 0.8 < calibration["accuracy"] <= 1
     assert all(a > 0 for a, _ in calibration["sigmoids"])  # higher score, higher probability
     assert plain.model_.calibration is None
 

@@ -55,6 +55,7 @@
 //! - [`product`]: X·B for a fixed B (a model's weights), the same bits on every CPU.
 //! - [`scaler`], [`median`]: input standardisation and the median-heuristic bandwidth.
 //! - [`exp`]: e^x with the same bits on every CPU and with every C library.
+//! - [`log`]: ln x and ln(1 + x), likewise.
 //! - [`variates`]: the normal, Cauchy and χ² draws of the maps' parameters, the same bits on
 //!   every platform.
 //! - [`envelope`]: the file envelope every saved model and network uses (tag, version, length,
@@ -76,6 +77,7 @@ pub mod hadamard;
 pub mod kernel;
 pub mod linear;
 mod linfa_impl;
+pub mod log;
 pub mod map;
 pub mod median;
 pub mod nystrom;

@@ -13,7 +13,9 @@
 //! the class's N₊ rows and 1/(N₋ + 2) for the N₋ others, which keeps a and b finite when the
 //! scores separate the classes. The minimisation is Newton's method with a backtracking line
 //! search and the overflow-free loss of Lin, Lin & Weng ("A note on Platt's probabilistic
-//! outputs for support vector machines", Machine Learning 68, 2007).
+//! outputs for support vector machines", Machine Learning 68, 2007). e^x and ln are
+//! [`rks::exp`]'s and [`rks::log`]'s, and every sum runs in row order, so the sigmoids and the
+//! probabilities are the same bits on every CPU, with every C library and for any thread count.
 //!
 //! Two classes have one sigmoid, on the score of class 1 (P(class 0) = 1 − P(class 1)); k > 2
 //! classes have one per class on its one-vs-rest score, and the k probabilities are normalised
@@ -23,9 +25,12 @@
 //! ([`KernelMachineParams::probabilities`](crate::KernelMachineParams::probabilities)).
 
 use ndarray::{Array2, ArrayView2};
+use rks::exp::exp;
+use rks::log::{ln, ln_1p};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Param, Result, SolversError, invalid};
+use crate::labels::argmax_rows;
 use crate::validate::check_finite;
 
 /// Newton iterations at most (Lin, Lin & Weng's choice; a few suffice in practice).
@@ -49,9 +54,9 @@ pub struct Sigmoid {
 /// log(1 + eᶻ) without overflow.
 fn softplus(z: f64) -> f64 {
     if z > 0.0 {
-        z + (-z).exp().ln_1p()
+        z + ln_1p(exp(-z))
     } else {
-        z.exp().ln_1p()
+        ln_1p(exp(z))
     }
 }
 
@@ -101,7 +106,7 @@ impl Sigmoid {
                 })
                 .sum()
         };
-        let (mut a, mut b) = (0.0, ((n_pos + 1.0) / (n_neg + 1.0)).ln());
+        let (mut a, mut b) = (0.0, ln((n_pos + 1.0) / (n_neg + 1.0)));
         let mut current = loss(a, b);
         for _ in 0..MAX_ITERATIONS {
             // Gradient and Hessian of the loss in (a, b): ∂/∂z = p − t, ∂²/∂z² = p(1 − p).
@@ -158,9 +163,9 @@ impl Sigmoid {
 /// 1 / (1 + e^{−z}), without overflow.
 fn probability(z: f64) -> f64 {
     if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
+        1.0 / (1.0 + exp(-z))
     } else {
-        let e = z.exp();
+        let e = exp(z);
         e / (1.0 + e)
     }
 }
@@ -174,6 +179,8 @@ pub struct Calibration {
     folds: u32,
     /// The mean cross-entropy (log loss, natural log) of the held-out rows' probabilities.
     log_loss: f64,
+    /// The share of the held-out rows whose largest score is their class.
+    accuracy: f64,
 }
 
 impl Calibration {
@@ -224,10 +231,16 @@ impl Calibration {
         } else {
             (0..k).map(fit_column).collect::<Result<_>>()?
         };
+        let hits = argmax_rows(&scores.to_owned())
+            .iter()
+            .zip(classes)
+            .filter(|(p, c)| p == c)
+            .count();
         let mut calibration = Calibration {
             sigmoids,
             folds: u32::try_from(folds).unwrap_or(u32::MAX),
             log_loss: 0.0,
+            accuracy: hits as f64 / classes.len().max(1) as f64,
         };
         let logs = calibration.log_probabilities(scores)?;
         calibration.log_loss = -classes
@@ -241,11 +254,17 @@ impl Calibration {
 
     /// A calibration of any parts, for the tests of what loading refuses.
     #[cfg(test)]
-    pub(crate) fn from_parts(sigmoids: Vec<Sigmoid>, folds: u32, log_loss: f64) -> Self {
+    pub(crate) fn from_parts(
+        sigmoids: Vec<Sigmoid>,
+        folds: u32,
+        log_loss: f64,
+        accuracy: f64,
+    ) -> Self {
         Calibration {
             sigmoids,
             folds,
             log_loss,
+            accuracy,
         }
     }
 
@@ -273,6 +292,14 @@ impl Calibration {
         self.log_loss
     }
 
+    /// The accuracy of the held-out scores (each row's largest score against its class): the
+    /// k-fold cross-validated accuracy of the model's configuration, as LIBSVM's `-v` measures
+    /// it for given parameters (the configuration itself was chosen on every row, so it leans
+    /// slightly optimistic, as a grid search's best score does).
+    pub fn accuracy(&self) -> f64 {
+        self.accuracy
+    }
+
     /// The log-probabilities of each class (rows × k) for class scores `scores` (rows × k).
     pub fn log_probabilities(&self, scores: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         let k = self.n_classes();
@@ -295,7 +322,7 @@ impl Calibration {
                 }
                 // Normalised to sum 1, in logs: log pᵢ − log Σⱼ pⱼ with the largest factored out.
                 let top = out.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let total = top + out.iter().map(|l| (l - top).exp()).sum::<f64>().ln();
+                let total = top + ln(out.iter().map(|l| exp(l - top)).sum::<f64>());
                 out.mapv_inplace(|l| l - total);
             }
         }
@@ -305,7 +332,7 @@ impl Calibration {
     /// The probability of each class (rows × k, each row summing to 1 up to rounding) for class
     /// scores `scores` (rows × k).
     pub fn probabilities(&self, scores: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
-        Ok(self.log_probabilities(scores)?.mapv(f64::exp))
+        Ok(self.log_probabilities(scores)?.mapv(exp))
     }
 
     /// Checks a calibration read from a file fits a classifier of `n_classes` classes.
@@ -322,11 +349,12 @@ impl Calibration {
             .iter()
             .any(|s| !(s.a.is_finite() && s.b.is_finite()))
             || !(self.log_loss.is_finite() && self.log_loss >= 0.0)
+            || !(0.0..=1.0).contains(&self.accuracy)
             || self.folds < 2
         {
             return Err(
-                "a calibration with a value that is not finite, a negative log loss or fewer \
-                 than 2 folds"
+                "a calibration with a value that is not finite, a negative log loss, an \
+                 accuracy outside [0, 1] or fewer than 2 folds"
                     .into(),
             );
         }
@@ -442,6 +470,8 @@ mod tests {
         }
         let brute = -(0..30).map(|i| p[[i, classes[i]]].ln()).sum::<f64>() / 30.0;
         assert!((cal.log_loss() - brute).abs() < 1e-12);
+        // Rows 0, 10, 20 are labelled another class than their largest score.
+        assert_eq!(cal.accuracy(), 27.0 / 30.0);
         // Extreme scores: still finite and normalised.
         let far = ndarray::array![[1e6, -1e6, -1e6], [-1e300, -1e300, -1e300]];
         let p = cal.probabilities(far.view()).unwrap();

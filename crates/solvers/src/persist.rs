@@ -346,9 +346,10 @@ mod tests {
         let a = calibration.sigmoids()[0];
         for bad in [
             wrong_classes,
-            Calibration::from_parts(vec![Sigmoid { a: f64::NAN, ..a }], 2, 0.5),
-            Calibration::from_parts(vec![a], 1, 0.5),
-            Calibration::from_parts(vec![a], 5, -1.0),
+            Calibration::from_parts(vec![Sigmoid { a: f64::NAN, ..a }], 2, 0.5, 0.9),
+            Calibration::from_parts(vec![a], 1, 0.5, 0.9),
+            Calibration::from_parts(vec![a], 5, -1.0, 0.9),
+            Calibration::from_parts(vec![a], 5, 0.5, 1.5),
         ] {
             let err = KernelMachine::from_bytes(&with(bad));
             assert!(

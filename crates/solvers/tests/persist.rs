@@ -284,6 +284,54 @@ fn version_4_bytes_are_pinned_and_versions_2_and_3_load() {
     }
 }
 
+/// Version 5, a classifier with class probabilities: a calibrated fit's bytes are pinned, and
+/// so are its probabilities' bits (the sigmoids are fitted, and the probabilities computed, with
+/// rks's own e^x and ln, in row order: the same bits on every platform; `.ci/cross` runs this
+/// test on aarch64). Without a calibration the same model is version 4.
+#[test]
+fn version_5_bytes_and_probabilities_are_pinned() {
+    let x = uniform(150, 3, 23);
+    let y: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| f64::from(u8::from(r[0] > 0.0) + u8::from(r[1] + 0.3 * r[2] > 0.2)))
+        .collect();
+    let params = || {
+        KernelMachine::params()
+            .n_frequencies(16)
+            .bandwidth(Bandwidth::Sigma(0.8))
+            .selection(None)
+            .seed(5)
+    };
+    let model = params()
+        .probabilities(true)
+        .check()
+        .unwrap()
+        .fit(x.view(), y.view())
+        .unwrap();
+    let bytes = model.to_bytes().unwrap();
+    assert_eq!(bytes[8..12], FORMAT_VERSION.to_le_bytes());
+    assert_eq!(bytes, fixture("classifier-v5.rks"));
+    let loaded = KernelMachine::from_bytes(&bytes).unwrap();
+    assert_eq!(loaded, model);
+    let p = loaded.predict_proba(&fixture_rows()).unwrap();
+    let log_p = loaded.predict_log_proba(&fixture_rows()).unwrap();
+    assert_eq!(
+        [common::hash_bits(&p), common::hash_bits(&log_p)],
+        [0x4ba1_c63e_6009_5b20, 0x3433_ea66_8244_0fd6],
+        "the probabilities differ from the pinned bits"
+    );
+    // The same model without probabilities: version 4, equal but for the calibration.
+    let plain = params().check().unwrap().fit(x.view(), y.view()).unwrap();
+    let plain_bytes = plain.to_bytes().unwrap();
+    assert_eq!(plain_bytes[8..12], UNCALIBRATED_VERSION.to_le_bytes());
+    assert!(plain.calibration().is_none());
+    assert_eq!(
+        plain.decision_function(&fixture_rows()).unwrap(),
+        model.decision_function(&fixture_rows()).unwrap()
+    );
+}
+
 /// A classifier fitted on class names keeps them through a save and a load; names that do not
 /// fit the model's classes are refused (and in a file make it corrupt: the unit tests of
 /// `persist`).

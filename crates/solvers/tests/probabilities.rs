@@ -41,7 +41,7 @@ fn params() -> KernelMachineParams {
 #[test]
 fn probabilities_follow_the_true_ones_and_the_predictions_do_not_change() {
     let (x, y, _) = noisy_rows(1500, 1);
-    let (test, _, truth) = noisy_rows(2000, 2);
+    let (test, test_y, truth) = noisy_rows(2000, 2);
     for solver in [SolverKind::Ridge, SolverKind::Svm] {
         let selection = Selection {
             solvers: vec![solver],
@@ -108,6 +108,19 @@ fn probabilities_follow_the_true_ones_and_the_predictions_do_not_change() {
                 "{solver:?}: bin {bin}: predicted {predicted}, true {actual}"
             );
         }
+        // The held-out accuracy estimates the accuracy on new rows.
+        let predicted = model.predict(&test).unwrap();
+        let accuracy = predicted
+            .iter()
+            .zip(&test_y)
+            .filter(|(p, t)| p == t)
+            .count() as f64
+            / 2000.0;
+        assert!(
+            (calibration.accuracy() - accuracy).abs() < 0.04,
+            "{solver:?}: held out {}, test {accuracy}",
+            calibration.accuracy()
+        );
         // The held-out log loss is near the best possible one (the true probabilities' on the
         // training rows' labels would be ≈ 0.36 here) and well below the prior's (≈ 0.69).
         assert!(
