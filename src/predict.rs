@@ -107,23 +107,15 @@ struct Lines<'m> {
 }
 
 impl Lines<'_> {
-    /// The text of predicted label or value `v`: its class name as it was in the training
-    /// file, a class label as an integer ("3"), a value in full precision.
-    fn label(&self, v: f64) -> String {
+    /// Writes predicted label or value `v`: its class name as it was in the training file
+    /// (quoted as a CSV field when `csv` and it needs it), a class label as an integer ("3"), a
+    /// value in full precision.
+    fn write_label(&self, out: &mut impl Write, v: f64, csv: bool) -> io::Result<()> {
         match self.model.class_name(v) {
-            Some(name) => name.to_string(),
-            None => v.to_string(),
+            Some(name) if csv => write!(out, "{}", csv_field(name)),
+            Some(name) => write!(out, "{name}"),
+            None => write!(out, "{v}"),
         }
-    }
-
-    /// The classes in the probabilities' order, as [`label`](Self::label) writes them.
-    fn classes(&self) -> Vec<String> {
-        self.model
-            .classes()
-            .unwrap_or_default()
-            .iter()
-            .map(|&c| self.label(c as f64))
-            .collect()
     }
 
     /// Every row's line, streamed from `source`.
@@ -136,11 +128,12 @@ impl Lines<'_> {
     ) -> Result<Streamed> {
         let io = |e: io::Error| CliError::io(path, e);
         if self.probabilities {
-            let header: Vec<String> = std::iter::once("label".to_string())
-                .chain(self.classes())
-                .map(|f| csv_field(&f).into_owned())
-                .collect();
-            writeln!(out, "{}", header.join(",")).map_err(io)?;
+            write!(out, "label").map_err(io)?;
+            for &c in self.model.classes().unwrap_or_default() {
+                write!(out, ",").map_err(io)?;
+                self.write_label(out, c as f64, true).map_err(io)?;
+            }
+            writeln!(out).map_err(io)?;
         }
         stream(
             self.model,
@@ -149,16 +142,13 @@ impl Lines<'_> {
             self.probabilities,
             |_, s| {
                 for (i, &v) in s.predicted.iter().enumerate() {
-                    match &s.probabilities {
-                        Some(p) => {
-                            write!(out, "{}", csv_field(&self.label(v))).map_err(io)?;
-                            for q in p.row(i) {
-                                write!(out, ",{q}").map_err(io)?;
-                            }
-                            writeln!(out).map_err(io)?;
+                    self.write_label(out, v, self.probabilities).map_err(io)?;
+                    if let Some(p) = &s.probabilities {
+                        for q in p.row(i) {
+                            write!(out, ",{q}").map_err(io)?;
                         }
-                        None => writeln!(out, "{}", self.label(v)).map_err(io)?,
                     }
+                    writeln!(out).map_err(io)?;
                 }
                 Ok(())
             },
