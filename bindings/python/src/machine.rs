@@ -5,11 +5,14 @@
 
 use std::path::PathBuf;
 
+use ndarray::{Array2, ArrayView2};
 use numpy::PyArray2;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 use rks::vocabulary::Named;
 use rks::{Bandwidth, FeatureMap, Kernel};
+use rks_data::SparseDataset;
+use rks_solvers::error::Result as SolversResult;
 use rks_solvers::machine::SolverInfo;
 use rks_solvers::{KernelMachine, SolverKind};
 
@@ -20,6 +23,37 @@ use crate::errors;
 #[pyclass(module = "rks._rks", frozen)]
 pub struct Machine {
     inner: KernelMachine,
+}
+
+impl Machine {
+    /// `compute` of the model and rows `x` (float64, as `rows_f64` reads them), with the GIL
+    /// released.
+    fn of_rows<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        compute: impl Fn(&KernelMachine, ArrayView2<'_, f64>) -> SolversResult<Array2<f64>> + Sync,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let x = rows_f64(x)?;
+        let x = x.as_array();
+        let out = py
+            .detach(|| compute(&self.inner, x))
+            .map_err(errors::solvers)?;
+        Ok(PyArray2::from_owned_array(py, out))
+    }
+
+    /// `compute` of the model and sparse rows, with the GIL released.
+    fn of_sparse_rows<'py>(
+        &self,
+        py: Python<'py>,
+        rows: &SparseDataset,
+        compute: impl Fn(&KernelMachine, &SparseDataset) -> SolversResult<Array2<f64>> + Sync,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let out = py
+            .detach(|| compute(&self.inner, rows))
+            .map_err(errors::solvers)?;
+        Ok(PyArray2::from_owned_array(py, out))
+    }
 }
 
 impl From<KernelMachine> for Machine {
@@ -37,12 +71,7 @@ impl Machine {
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let x = rows_f64(x)?;
-        let x = x.as_array();
-        let scores = py
-            .detach(|| self.inner.decision_function(x))
-            .map_err(errors::solvers)?;
-        Ok(PyArray2::from_owned_array(py, scores))
+        self.of_rows(py, x, |m, x| m.decision_function(x))
     }
 
     /// Decision values of rows held sparse (a SciPy CSR matrix's `indptr`, `indices` — int64 —
@@ -57,30 +86,21 @@ impl Machine {
         n_features: usize,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let rows = sparse_rows(indptr, indices, data, n_features, None)?;
-        let scores = py
-            .detach(|| self.inner.decision_function_sparse(&rows))
-            .map_err(errors::solvers)?;
-        Ok(PyArray2::from_owned_array(py, scores))
+        self.of_sparse_rows(py, &rows, KernelMachine::decision_function_sparse)
     }
 
     /// The probability of each class for rows `x` (float64): rows × k, columns in the order of
     /// `classes`, each row summing to 1 — Platt's sigmoids of the decision values, fitted on
     /// held-out folds when the classifier was fitted with `probabilities=True`. An
-    /// `AttributeError` for a model without them (a regressor, or a classifier fitted without).
+    /// `AttributeError` for a model without them (a regressor, or a classifier fitted without),
+    /// checked before the rows are read, so whatever the input (in the three methods below too).
     fn predict_proba<'py>(
         &self,
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        // Checked before the rows are read: a model without probabilities is an
-        // `AttributeError` whatever the input (so in the three methods below).
         self.inner.calibration_or_error().map_err(errors::solvers)?;
-        let x = rows_f64(x)?;
-        let x = x.as_array();
-        let p = py
-            .detach(|| self.inner.predict_proba(x))
-            .map_err(errors::solvers)?;
-        Ok(PyArray2::from_owned_array(py, p))
+        self.of_rows(py, x, |m, x| m.predict_proba(x))
     }
 
     /// The natural log of `predict_proba`, accurate where a probability is tiny.
@@ -90,12 +110,7 @@ impl Machine {
         x: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         self.inner.calibration_or_error().map_err(errors::solvers)?;
-        let x = rows_f64(x)?;
-        let x = x.as_array();
-        let p = py
-            .detach(|| self.inner.predict_log_proba(x))
-            .map_err(errors::solvers)?;
-        Ok(PyArray2::from_owned_array(py, p))
+        self.of_rows(py, x, |m, x| m.predict_log_proba(x))
     }
 
     /// `predict_proba` of rows held sparse (as `decision_function_sparse` takes them).
@@ -109,10 +124,7 @@ impl Machine {
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         self.inner.calibration_or_error().map_err(errors::solvers)?;
         let rows = sparse_rows(indptr, indices, data, n_features, None)?;
-        let p = py
-            .detach(|| self.inner.predict_proba_sparse(&rows))
-            .map_err(errors::solvers)?;
-        Ok(PyArray2::from_owned_array(py, p))
+        self.of_sparse_rows(py, &rows, KernelMachine::predict_proba_sparse)
     }
 
     /// `predict_log_proba` of rows held sparse (as `decision_function_sparse` takes them).
@@ -124,15 +136,9 @@ impl Machine {
         data: &Bound<'py, PyAny>,
         n_features: usize,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let calibration = self.inner.calibration_or_error().map_err(errors::solvers)?;
+        self.inner.calibration_or_error().map_err(errors::solvers)?;
         let rows = sparse_rows(indptr, indices, data, n_features, None)?;
-        let p = py
-            .detach(|| {
-                let scores = self.inner.decision_function_sparse(&rows)?;
-                calibration.log_probabilities(scores.view())
-            })
-            .map_err(errors::solvers)?;
-        Ok(PyArray2::from_owned_array(py, p))
+        self.of_sparse_rows(py, &rows, KernelMachine::predict_log_proba_sparse)
     }
 
     /// Predicted class labels (as float64) or values of rows `x` (float64).

@@ -530,6 +530,13 @@ impl KernelMachine {
         calibration.probabilities(self.decision_function_sparse(data)?.view())
     }
 
+    /// [`predict_log_proba`](KernelMachine::predict_log_proba) of rows held as their non-zero
+    /// entries.
+    pub fn predict_log_proba_sparse(&self, data: &SparseDataset) -> Result<Array2<f64>> {
+        let calibration = self.calibration_or_error()?;
+        calibration.log_probabilities(self.decision_function_sparse(data)?.view())
+    }
+
     /// Predicted labels or values of rows held as their non-zero entries (see
     /// [`decision_function_sparse`](Self::decision_function_sparse)).
     pub fn predict_sparse(&self, data: &SparseDataset) -> Result<Array1<f64>> {
