@@ -429,7 +429,8 @@ impl KernelMachineValidParams {
 }
 
 impl KernelMachineValidParams {
-    /// The ridge penalty setting; the SVM is refused (it needs every row in memory).
+    /// The ridge penalty setting; the SVM and class probabilities are refused (both need every
+    /// row in memory).
     pub(super) fn ridge_only(&self) -> Result<&Lambda> {
         if self.probabilities {
             return Err(invalid(
