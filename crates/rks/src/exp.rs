@@ -17,9 +17,10 @@
 /// 1.5·2⁵²: adding and subtracting it rounds |v| < 2⁵¹ to the nearest integer (ties to even).
 const SHIFTER: f64 = 6_755_399_441_055_744.0;
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
-/// ln 2 = LN2_HI + LN2_LO, LN2_HI with its last 11 bits zero (fdlibm's split).
-const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
-const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+/// ln 2 = LN2_HI + LN2_LO, LN2_HI with its last 11 bits zero (fdlibm's split), so k·LN2_HI is
+/// exact for |k| < 2¹¹ (also [`crate::log`]'s).
+pub(crate) const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+pub(crate) const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 /// Below: e^x rounds to 0; above: e^x overflows.
 const LOWEST: f64 = -745.2;
 const HIGHEST: f64 = 709.79;

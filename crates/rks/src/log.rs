@@ -17,9 +17,8 @@
 //! last place anyway). This keeps the relative accuracy for tiny x that ln u alone loses, and
 //! gives x itself when u rounds to 1.
 
-/// ln 2 = LN2_HI + LN2_LO, LN2_HI with its last 11 bits zero (as in [`crate::exp`]).
-const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
-const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+use crate::exp::{LN2_HI, LN2_LO};
+
 /// 2⁵⁴, which makes a subnormal x normal.
 const TWO_54: f64 = 18_014_398_509_481_984.0;
 /// 1/(2j + 1) for j = 11 down to 1: the atanh series' coefficients after the first.
