@@ -77,10 +77,8 @@ impl EvalReport {
         if unseen > 0 {
             writeln!(out, "  {unseen} rows of classes the model does not know")?;
         }
-        let names: Vec<String> = match (&self.model.class_names, &self.model.classes) {
-            (Some(names), _) => names.clone(),
-            (None, Some(classes)) => classes.iter().map(i64::to_string).collect(),
-            _ => return Ok(()),
+        let Some(names) = self.model.class_labels() else {
+            return Ok(());
         };
         if names.len() > TABLE_CLASSES {
             return Ok(());

@@ -42,12 +42,10 @@ impl Report for InfoReport {
             self.file_bytes
         )?;
         writeln!(out, "  {}", m.one_line())?;
-        let classes: Option<Vec<String>> = match (&m.class_names, &m.classes) {
-            (Some(names), _) => Some(names.iter().map(|n| format!("'{n}'")).collect()),
-            (None, Some(classes)) => Some(classes.iter().map(i64::to_string).collect()),
-            _ => None,
-        };
-        if let Some(classes) = classes {
+        if let Some(mut classes) = m.class_labels() {
+            if m.class_names.is_some() {
+                classes.iter_mut().for_each(|n| *n = format!("'{n}'"));
+            }
             writeln!(
                 out,
                 "  classes          {} ({})",

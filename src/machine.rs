@@ -464,6 +464,16 @@ impl ModelSummary {
             }
     }
 
+    /// A classifier's classes as text, in the model's order: their names as given, else their
+    /// labels; `None` for a regressor.
+    pub fn class_labels(&self) -> Option<Vec<String>> {
+        match (&self.class_names, &self.classes) {
+            (Some(names), _) => Some(names.clone()),
+            (None, Some(classes)) => Some(classes.iter().map(i64::to_string).collect()),
+            _ => None,
+        }
+    }
+
     /// " (k columns of categories)" for a model whose inputs include categories.
     fn categories_clause(&self) -> String {
         let Some(columns) = &self.input_categories else {

@@ -113,6 +113,11 @@ impl ScoreTally {
     }
 }
 
+/// The index of label `v` among a model's `classes` (sorted), if it has it.
+fn class_index(classes: &[i64], v: f64) -> Option<usize> {
+    classes.binary_search_by(|c| (*c as f64).total_cmp(&v)).ok()
+}
+
 /// A classifier's confusion matrix over the model's classes, accumulated chunk by chunk: rows
 /// are the true classes, columns the predicted ones. Test rows of a class the model does not
 /// know are counted apart (`unseen`), by predicted class.
@@ -156,18 +161,13 @@ impl ConfusionTally {
         }
     }
 
-    /// The class index of label `v`, if the model has it.
-    fn index(&self, v: f64) -> Option<usize> {
-        self.classes
-            .binary_search_by(|c| (*c as f64).total_cmp(&v))
-            .ok()
-    }
-
     /// Adds rows: `truth[i]` against `predicted[i]` (each prediction one of the classes).
     pub fn add(&mut self, truth: ArrayView1<'_, f64>, predicted: ArrayView1<'_, f64>) {
         for (&t, &p) in truth.iter().zip(predicted) {
-            let Some(p) = self.index(p) else { continue };
-            match self.index(t) {
+            let Some(p) = class_index(&self.classes, p) else {
+                continue;
+            };
+            match class_index(&self.classes, t) {
                 Some(t) => self.counts[t][p] += 1,
                 None => self.unseen[p] += 1,
             }
@@ -233,9 +233,7 @@ impl LogLossTally {
         probabilities: ArrayView2<'_, f64>,
     ) {
         for (&t, row) in truth.iter().zip(probabilities.rows()) {
-            let p = classes
-                .binary_search_by(|c| (*c as f64).total_cmp(&t))
-                .map_or(0.0, |k| row[k]);
+            let p = class_index(classes, t).map_or(0.0, |k| row[k]);
             self.sum -= p.max(f64::EPSILON).ln();
             self.rows += 1;
         }

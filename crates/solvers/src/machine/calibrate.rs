@@ -44,9 +44,26 @@ fn calibration_folds(y: ArrayView1<'_, f64>, seed: u64) -> Result<(Vec<usize>, u
     Ok((assign_folds(&y.to_vec(), k, true, seed), k))
 }
 
-/// The held-out (test) and fitting (train) rows of fold `fold`.
-fn split(folds: &[usize], fold: usize) -> (Vec<usize>, Vec<usize>) {
-    (0..folds.len()).partition(|&i| folds[i] == fold)
+/// The calibration of rows labelled `y` (class indices `classes` of `n_classes`): the rows are
+/// dealt into [`calibration_folds`] seeded by `seed`, and `score(train, test)` gives the class
+/// scores of rows `test` by a model fitted on rows `train`.
+fn calibrate_folds(
+    y: ArrayView1<'_, f64>,
+    (classes, n_classes): (&[usize], usize),
+    seed: u64,
+    mut score: impl FnMut(&[usize], &[usize]) -> Result<Array2<f64>>,
+) -> Result<Calibration> {
+    let (folds, k) = calibration_folds(y, seed)?;
+    let mut held_out = Array2::zeros((y.len(), n_classes));
+    for fold in 0..k {
+        let (test, train): (Vec<usize>, Vec<usize>) =
+            (0..folds.len()).partition(|&i| folds[i] == fold);
+        let scores = score(&train, &test)?;
+        for (row, scores) in test.iter().zip(scores.rows()) {
+            held_out.row_mut(*row).assign(&scores);
+        }
+    }
+    Calibration::fit(held_out.view(), classes, k)
 }
 
 impl KernelMachineValidParams {
@@ -65,17 +82,16 @@ impl KernelMachineValidParams {
             )
         })?;
         let classes = labels.indices(y)?;
-        let (folds, k) = calibration_folds(y, self.seed())?;
-        let mut held_out = Array2::zeros((x.nrows(), labels.n_classes()));
-        for fold in 0..k {
-            let (test, train) = split(&folds, fold);
-            let fold_model = self.refit(&model, &labels, &classes, x, y, &train)?;
-            let scores = fold_model.decision_function(&x.select(Axis(0), &test))?;
-            for (row, scores) in test.iter().zip(scores.rows()) {
-                held_out.row_mut(*row).assign(&scores);
-            }
-        }
-        model.calibration = Some(Calibration::fit(held_out.view(), &classes, k)?);
+        let calibration = calibrate_folds(
+            y,
+            (&classes, labels.n_classes()),
+            self.seed(),
+            |train, test| {
+                let fold_model = self.refit(&model, &labels, &classes, x, y, train)?;
+                fold_model.decision_function(&x.select(Axis(0), test))
+            },
+        )?;
+        model.calibration = Some(calibration);
         Ok(model)
     }
 
@@ -138,18 +154,11 @@ pub(super) fn calibrate_svm<D: SvmData>(
     (classes, n_classes): (&[usize], usize),
     params: &SvmParams,
 ) -> Result<Calibration> {
-    let (folds, k) = calibration_folds(y, params.seed)?;
-    let mut held_out = Array2::zeros((rows.n_rows(), n_classes));
-    for fold in 0..k {
-        let (test, train) = split(&folds, fold);
+    calibrate_folds(y, (classes, n_classes), params.seed, |train, test| {
         let train_classes: Vec<usize> = train.iter().map(|&i| classes[i]).collect();
         let (svm, _) = rows
-            .pick(&train)
+            .pick(train)
             .fit_ovr_warm(&train_classes, n_classes, params, None)?;
-        let scores = class_scores(rows.pick(&test).scores(&svm)?, n_classes);
-        for (row, scores) in test.iter().zip(scores.rows()) {
-            held_out.row_mut(*row).assign(&scores);
-        }
-    }
-    Calibration::fit(held_out.view(), classes, k)
+        Ok(class_scores(rows.pick(test).scores(&svm)?, n_classes))
+    })
 }
