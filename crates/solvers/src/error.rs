@@ -20,6 +20,8 @@ pub enum Param {
     RelevanceRows,
     /// Column weights given by hand.
     InputWeights,
+    /// Row weights (a weighted fit's, or the classes' weights).
+    RowWeights,
     /// Frequencies of the σ search.
     SearchFrequencies,
     /// The time budget of the search over n.
@@ -79,6 +81,7 @@ impl Param {
             Param::SearchRows => "search_rows",
             Param::RelevanceRows => "relevance_rows",
             Param::InputWeights => "input_weights",
+            Param::RowWeights => "row_weights",
             Param::SearchFrequencies => "search_frequencies",
             Param::Budget => "budget",
             Param::Maps => "maps",

@@ -59,6 +59,13 @@ pub const TARGET_BITS: i32 = 22;
 /// The largest |q| accepted on a target grid: ⌊√2 · 2²²⌋.
 pub const TARGET_LIMIT: f64 = 5_931_641.0;
 
+/// Bits of resolution of a row weight's square root below the power of two at or above the
+/// largest one's ([`WeightGrid`]).
+pub const WEIGHT_BITS: i32 = 12;
+
+/// The largest integer sᵢ of a row weight on a [`WeightGrid`]: 2¹².
+pub const WEIGHT_LIMIT: f64 = 4_096.0;
+
 /// Rows per exact block: the f64 routes' sums, at most `BLOCK_ROWS · FEATURE_LIMIT²` (ΦᵀΦ) and
 /// `BLOCK_ROWS · FEATURE_LIMIT · TARGET_LIMIT` (ΦᵀY), are exact.
 pub const BLOCK_ROWS: usize = 1024;
@@ -138,6 +145,26 @@ impl Grid {
         })
     }
 
+    /// This grid widened for rows scaled by up to `factor` (≥ 1: a weighted fit's largest
+    /// √w, [`WeightGrid`]): each step times the power of two at or above `factor`, the target
+    /// offset kept.
+    pub fn widened(&self, factor: f64) -> Result<Self> {
+        if !(factor.is_finite() && factor >= 1.0) {
+            return Err(invalid(
+                Param::RowWeights,
+                format!("a grid widens by a finite factor ≥ 1, got {factor}"),
+            ));
+        }
+        let up = ceil_log2(factor);
+        let grid = Self {
+            feature_exp: self.feature_exp + up,
+            target_exp: self.target_exp + up,
+            ..*self
+        };
+        grid.check()?;
+        Ok(grid)
+    }
+
     /// The grid for these rows: features bounded by their largest magnitude, targets by their
     /// range. For rows in memory only (a grid from one partition's rows would differ from
     /// another's, and their statistics could not be merged).
@@ -178,6 +205,12 @@ impl Grid {
     /// The targets `y` as statistics on this grid hold them: c + q·2ᵉ.
     pub fn round_targets(&self, y: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         Self::rounded(self.targets(), self.target_step(), self.target_offset, y)
+    }
+
+    /// Values `v` from which the target offset c was already taken (a weighted fit's scaled
+    /// targets rᵢ(yᵢ − c), [`WeightGrid`]) as statistics on this grid hold them: q·2ᵉ.
+    pub(crate) fn round_centred_targets(&self, v: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        Self::rounded(self.targets().centred(), self.target_step(), 0.0, v)
     }
 
     fn rounded(
@@ -226,6 +259,76 @@ impl Grid {
     }
 }
 
+/// The fixed-point grid of a weighted fit's row weights: the square root of each weight wᵢ is
+/// rounded once to rᵢ = sᵢ·2ᵉ, sᵢ = round(√wᵢ / 2ᵉ) an integer of at most [`WEIGHT_LIMIT`]
+/// (2ᵉ⁺¹² the power of two at or above the square root of the largest weight allowed), and the
+/// row enters the statistics scaled, as rᵢφᵢ and rᵢ(yᵢ − c), with its weight counted as sᵢ²:
+/// weighted least squares Σwᵢ(yᵢ − ŷᵢ)² is ordinary least squares on the scaled rows with the
+/// intercept's column r in place of 1, and the weighted sums Σsᵢqᵢ, Σsᵢtᵢ and Σsᵢ² are integer
+/// sums like the others, so a weighted fit is as exact and order-independent as a plain one.
+/// A weight below 2⁻²⁶ of the largest rounds to 0 (the row is left out).
+///
+/// ```
+/// use rks_solvers::exact::WeightGrid;
+/// let grid = WeightGrid::new(9.0)?; // √9 = 3 ≤ 4 = 2², so e = 2 − 12
+/// assert_eq!(grid.integer(9.0), 3 * 1024);
+/// assert_eq!(grid.root(grid.integer(1.0)), 1.0);
+/// # Ok::<(), rks_solvers::SolversError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeightGrid {
+    /// The step of √w is 2^exp.
+    exp: i32,
+}
+
+impl WeightGrid {
+    /// The grid for weights in [0, `max_weight`] (finite and > 0).
+    pub fn new(max_weight: f64) -> Result<Self> {
+        if !(max_weight.is_finite() && max_weight > 0.0) {
+            return Err(invalid(
+                Param::RowWeights,
+                format!("the largest weight must be finite and > 0, got {max_weight}"),
+            ));
+        }
+        let exp = ceil_log2(max_weight.sqrt()) - WEIGHT_BITS;
+        if !EXP_RANGE.contains(&(exp + WEIGHT_BITS)) {
+            return Err(invalid(
+                Param::RowWeights,
+                format!("the largest weight {max_weight} is outside 2^-1800 … 2^1800"),
+            ));
+        }
+        Ok(Self { exp })
+    }
+
+    /// sᵢ = round(√w / 2ᵉ) of a weight w in [0, the grid's largest]; anything else is not
+    /// checked here ([`RidgeAccumulator::update_weighted`](crate::RidgeAccumulator::update_weighted) checks).
+    pub fn integer(&self, w: f64) -> i64 {
+        round_ties_even(w.sqrt() * pow2(-self.exp)) as i64
+    }
+
+    /// rᵢ = sᵢ·2ᵉ: the square root of the weight a row with integer `s` carries.
+    pub fn root(&self, s: i64) -> f64 {
+        s as f64 * pow2(self.exp)
+    }
+
+    /// 2ᵉ, the step of √w.
+    pub fn step(&self) -> f64 {
+        pow2(self.exp)
+    }
+
+    /// Checks the field of a decoded grid.
+    pub(crate) fn check(&self) -> Result<()> {
+        if EXP_RANGE.contains(&(self.exp + WEIGHT_BITS)) {
+            Ok(())
+        } else {
+            Err(invalid(
+                Param::Grid,
+                format!("inconsistent weight grid {self:?}"),
+            ))
+        }
+    }
+}
+
 /// One kind of value (features or targets) on its grid: q = round((v − offset) / 2^exp), with
 /// |q| ≤ `limit`.
 #[derive(Debug, Clone, Copy)]
@@ -239,6 +342,15 @@ pub(crate) struct Quantiser {
 }
 
 impl Quantiser {
+    /// The same grid for values from which the offset was already taken (a weighted fit's
+    /// scaled targets rᵢ(yᵢ − c), [`WeightGrid`]).
+    pub(crate) fn centred(self) -> Self {
+        Self {
+            offset: 0.0,
+            ..self
+        }
+    }
+
     /// The grid integers of `v` (rows × cols, any layout) into `out`, row-major (`out` is resized
     /// to rows·cols). An entry beyond the limit is an [`SolversError::OffGrid`] naming the first
     /// such entry in column-major order.

@@ -165,6 +165,54 @@ impl LooScore {
         }
     }
 
+    /// [`of`](Self::of) with each row weighed by `weights` (one per row, ≥ 0, some > 0; `None`:
+    /// equal): the weighted error rate Σwᵢ[wrong]/Σwᵢ and squared error Σwᵢeᵢ²/Σwᵢ, on the
+    /// effective number of rows (Σw)²/Σw² — the rows of equal weight that measure a rate as
+    /// precisely (Kish's effective sample size), which the standard errors count.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use rks_solvers::loo::LooScore;
+    /// // Two classes, one column: the second row is wrong, and weighs 3 of the 4.
+    /// let predicted = array![[0.5], [0.5]];
+    /// let y = array![[1.0], [-1.0]];
+    /// let score = LooScore::of_weighted(predicted, y.view(), Some((&[1, 0], 2)), Some(&[1.0, 3.0]));
+    /// assert_eq!(score.error, Some(0.75));
+    /// assert_eq!(score.rows, 2); // (1 + 3)² / (1 + 9) = 1.6, rounded
+    /// ```
+    pub fn of_weighted(
+        predicted: Array2<f64>,
+        y: ArrayView2<'_, f64>,
+        classes: Option<(&[usize], usize)>,
+        weights: Option<&[f64]>,
+    ) -> LooScore {
+        let Some(w) = weights else {
+            return Self::of(predicted, y, classes);
+        };
+        let total: f64 = w.iter().sum();
+        let per_row = row_squared_errors(predicted.view(), y);
+        let mse = per_row.iter().zip(w).map(|(e, w)| e * w).sum::<f64>() / total;
+        let error = classes.map(|(classes, n_classes)| {
+            if !predicted.iter().all(|v| v.is_finite()) {
+                return 1.0;
+            }
+            let wrong = wrong_rows(predicted, classes, n_classes);
+            wrong
+                .iter()
+                .zip(w)
+                .filter(|(wrong, _)| **wrong)
+                .map(|(_, w)| w)
+                .sum::<f64>()
+                / total
+        });
+        let squares: f64 = w.iter().map(|w| w * w).sum();
+        LooScore {
+            error,
+            mse: if mse.is_nan() { f64::INFINITY } else { mse },
+            rows: (total * total / squares).round() as usize,
+        }
+    }
+
     /// The score as one number to report: the error rate, or for regression the root mean
     /// squared leave-one-out residual.
     pub fn headline(&self) -> f64 {
@@ -292,6 +340,9 @@ pub struct LooPath {
     leverage_outside: Vec<f64>,
     trace: f64,
     weights: Weights,
+    /// A weighted fit's rᵢ = √wᵢ of the scored rows, as its statistics hold them (empty for a
+    /// plain fit, where every rᵢ is 1); see [`new_weighted`](Self::new_weighted).
+    scale: Vec<f64>,
 }
 
 impl LooPath {
@@ -299,6 +350,43 @@ impl LooPath {
     /// targets `y` (N × m) and scores every row: the N × N Gram matrix when N ≤ D, else the
     /// D × D one (through a [`RidgeAccumulator`]).
     pub fn new(phi: Array2<f64>, y: ArrayView2<'_, f64>) -> Result<Self> {
+        Self::new_with(phi, y, None)
+    }
+
+    /// [`new`](Self::new) for **weighted** ridge, min Σᵢ wᵢ‖yᵢ − Wᵀφᵢ − b‖² + λ‖W‖², with
+    /// row weights `weights` (finite, > 0). Weighted least squares is plain least squares on
+    /// the rows scaled by rᵢ = √wᵢ with the intercept's column r in place of 1: with the weighted
+    /// means μ and ȳ, the scaled centred rows rᵢ(φᵢ − μ) and targets rᵢ(yᵢ − ȳ) have the hat
+    /// matrix H̃ = rrᵀ/Σw + Ũ diag(sⱼ/(sⱼ + λ)) Ũᵀ, whose diagonal is the weighted fit's own
+    /// leverage hᵢᵢ = wᵢ x̃ᵢᵀ(X̃ᵀWX̃ + Λ)⁻¹x̃ᵢ, and leaving row i out changes its prediction to
+    /// ŷ₋ᵢ = yᵢ − eᵢ/(1 − hᵢᵢ) with eᵢ its residual (the scaled residual over rᵢ). The scores
+    /// weigh each row by wᵢ: the weighted error rate Σwᵢ[wrong]/Σwᵢ and squared error.
+    /// Where N > D, the weights' square roots are rounded as the weighted statistics round
+    /// them ([`crate::exact::WeightGrid`]).
+    ///
+    /// ```
+    /// use ndarray::{Array2, s};
+    /// use rks_solvers::loo::LooPath;
+    ///
+    /// // Integer weights score as repeated rows would, save for leaving out all copies at once.
+    /// let phi = Array2::from_shape_fn((12, 20), |(i, j)| ((i * 20 + j) as f64 * 0.37).sin());
+    /// let y = Array2::from_shape_fn((12, 1), |(i, _)| (i as f64 * 0.5).cos());
+    /// let mut w = vec![1.0; 12];
+    /// w[0] = 3.0;
+    /// let weighted = LooPath::new_weighted(phi.clone(), y.view(), &w)?;
+    /// let plain = LooPath::new(phi, y.view())?;
+    /// // Row 0 counts three times in the weighted squared error.
+    /// let (a, b) = (weighted.score(0.1, None).mse, plain.score(0.1, None).mse);
+    /// assert!(a.is_finite() && a != b);
+    /// # Ok::<(), rks_solvers::SolversError>(())
+    /// ```
+    pub fn new_weighted(phi: Array2<f64>, y: ArrayView2<'_, f64>, weights: &[f64]) -> Result<Self> {
+        check_positive_weights(weights, phi.nrows())?;
+        Self::new_with(phi, y, Some(weights))
+    }
+
+    /// [`new`](Self::new) or [`new_weighted`](Self::new_weighted).
+    fn new_with(phi: Array2<f64>, y: ArrayView2<'_, f64>, weights: Option<&[f64]>) -> Result<Self> {
         check_rows(phi.nrows(), y.nrows())?;
         let (rows, dim) = phi.dim();
         if rows < 2 {
@@ -310,9 +398,20 @@ impl LooPath {
         check_finite("target", y)?;
         if rows > dim {
             let grid = crate::exact::Grid::covering(phi.view(), y)?;
-            let mut acc = RidgeAccumulator::new(dim, y.ncols(), grid)?;
-            acc.update(phi.view(), y)?;
-            return Self::from_statistics(&acc, phi, y);
+            return match weights {
+                None => {
+                    let mut acc = RidgeAccumulator::new(dim, y.ncols(), grid)?;
+                    acc.update(phi.view(), y)?;
+                    Self::from_statistics(&acc, phi, y)
+                }
+                Some(w) => {
+                    let largest = w.iter().copied().fold(0.0, f64::max);
+                    let grid = grid.widened(largest.sqrt().max(1.0))?;
+                    let mut acc = RidgeAccumulator::new_weighted(dim, y.ncols(), grid, largest)?;
+                    acc.update_weighted(phi.view(), y, w)?;
+                    Self::from_weighted_statistics(&acc, phi, y, w)
+                }
+            };
         }
         // The N × N Gram matrix, its eigenvectors and U: checked before the first is made.
         let bytes = 3 * 8 * (rows as u128) * (rows as u128);
@@ -327,13 +426,30 @@ impl LooPath {
             phi.as_standard_layout().into_owned()
         };
         let n = rows as f64;
-        let mu: Vec<f64> = phi.axis_iter(Axis(1)).map(|c| c.sum() / n).collect();
-        for mut row in phi.rows_mut() {
-            row.iter_mut().zip(&mu).for_each(|(v, m)| *v -= m);
-        }
+        let (mu, targets) = match weights {
+            None => {
+                let mu: Vec<f64> = phi.axis_iter(Axis(1)).map(|c| c.sum() / n).collect();
+                for mut row in phi.rows_mut() {
+                    row.iter_mut().zip(&mu).for_each(|(v, m)| *v -= m);
+                }
+                (mu, Targets::plain(y))
+            }
+            Some(w) => {
+                let targets = Targets::weighted(y, w);
+                let total = targets.total_weight;
+                let mu: Vec<f64> = phi
+                    .axis_iter(Axis(1))
+                    .map(|c| c.iter().zip(w).map(|(v, w)| v * w).sum::<f64>() / total)
+                    .collect();
+                for (mut row, &r) in phi.rows_mut().into_iter().zip(&targets.scale) {
+                    row.iter_mut().zip(&mu).for_each(|(v, m)| *v = r * (*v - m));
+                }
+                (mu, targets)
+            }
+        };
         let trace: f64 = phi.iter().map(|v| v * v).sum();
         let gram = row_gram(phi.view());
-        Self::from_centred_gram(gram, y, (dim, rows.max(dim)), mu, trace, |gram| {
+        Self::from_centred_gram(gram, targets, (dim, rows.max(dim)), mu, trace, |gram| {
             Weights::Rows { phi, gram }
         })
     }
@@ -345,7 +461,7 @@ impl LooPath {
     /// solve needs, given the Gram matrix back.
     fn from_centred_gram(
         gram: Array2<f64>,
-        y: ArrayView2<'_, f64>,
+        targets: Targets,
         (dim, size): (usize, usize),
         mu: Vec<f64>,
         trace: f64,
@@ -353,8 +469,13 @@ impl LooPath {
     ) -> Result<Self> {
         let rows = gram.nrows();
         let n = rows as f64;
-        let ybar: Vec<f64> = y.axis_iter(Axis(1)).map(|c| c.sum() / n).collect();
-        let yc = Array2::from_shape_fn((rows, y.ncols()), |(i, k)| y[[i, k]] - ybar[k]);
+        let Targets {
+            y,
+            ybar,
+            yc,
+            scale,
+            total_weight,
+        } = targets;
         let (vectors, values) = eigen(&gram)?;
         let keep = kept(&values, size);
         // Column-major, as `assemble` keeps it (the vectors are columns of a column-major view).
@@ -365,10 +486,11 @@ impl LooPath {
             n,
             dim,
             (mu, ybar),
-            (y.to_owned(), yc),
+            (y, yc),
             (u, s, y_tilde),
             trace,
             weights(gram),
+            (scale, total_weight),
         ))
     }
 
@@ -394,6 +516,27 @@ impl LooPath {
     /// # Ok::<(), rks_solvers::SolversError>(())
     /// ```
     pub fn from_kernel(k: Array2<f64>, y: ArrayView2<'_, f64>) -> Result<Self> {
+        Self::from_kernel_with(k, y, None)
+    }
+
+    /// [`from_kernel`](Self::from_kernel) for weighted ridge with row weights `weights` (each
+    /// finite and positive; see [`new_weighted`](Self::new_weighted)): the same scores as `new_weighted` on
+    /// any features with ΦΦᵀ = K, from the scaled, weighted-centred matrix
+    /// K̃cᵢⱼ = rᵢrⱼ(Kᵢⱼ − k̄ᵢ − k̄ⱼ + k̿), k̄ᵢ = Σₗwₗ Kᵢₗ/Σw, k̿ = Σₗwₗ k̄ₗ/Σw.
+    pub fn from_kernel_weighted(
+        k: Array2<f64>,
+        y: ArrayView2<'_, f64>,
+        weights: &[f64],
+    ) -> Result<Self> {
+        check_positive_weights(weights, k.nrows())?;
+        Self::from_kernel_with(k, y, Some(weights))
+    }
+
+    fn from_kernel_with(
+        k: Array2<f64>,
+        y: ArrayView2<'_, f64>,
+        weights: Option<&[f64]>,
+    ) -> Result<Self> {
         let rows = k.nrows();
         if k.ncols() != rows {
             return Err(SolversError::DimensionMismatch {
@@ -416,16 +559,40 @@ impl LooPath {
             rks::error::Param::Rows,
         )?;
         let n = rows as f64;
-        // Kc = K − 1k̄ᵀ − k̄1ᵀ + k̿, with k̄ the row means (K symmetric: also the column means).
-        let means: Vec<f64> = k.axis_iter(Axis(0)).map(|r| r.sum() / n).collect();
-        let grand = means.iter().sum::<f64>() / n;
-        let kc = Array2::from_shape_fn((rows, rows), |(i, j)| {
-            // From the entry (i, j) with i ≥ j: symmetric even when `k` is not exactly.
-            let (i, j) = if i >= j { (i, j) } else { (j, i) };
-            k[[i, j]] - means[i] - means[j] + grand
-        });
+        let kc = match weights {
+            None => {
+                // Kc = K − 1k̄ᵀ − k̄1ᵀ + k̿, with k̄ the row means (K symmetric: also the
+                // column means).
+                let means: Vec<f64> = k.axis_iter(Axis(0)).map(|r| r.sum() / n).collect();
+                let grand = means.iter().sum::<f64>() / n;
+                Array2::from_shape_fn((rows, rows), |(i, j)| {
+                    // From the entry (i, j) with i ≥ j: symmetric even when `k` is not exactly.
+                    let (i, j) = if i >= j { (i, j) } else { (j, i) };
+                    k[[i, j]] - means[i] - means[j] + grand
+                })
+            }
+            Some(w) => {
+                let total: f64 = w.iter().sum();
+                let means: Vec<f64> = k
+                    .axis_iter(Axis(0))
+                    .map(|r| r.iter().zip(w).map(|(k, w)| k * w).sum::<f64>() / total)
+                    .collect();
+                let grand = means.iter().zip(w).map(|(m, w)| m * w).sum::<f64>() / total;
+                let r: Vec<f64> = w.iter().map(|w| w.sqrt()).collect();
+                Array2::from_shape_fn((rows, rows), |(i, j)| {
+                    let (i, j) = if i >= j { (i, j) } else { (j, i) };
+                    r[i] * r[j] * (k[[i, j]] - means[i] - means[j] + grand)
+                })
+            }
+        };
         let trace: f64 = (0..rows).map(|i| kc[[i, i]]).sum();
-        Self::from_centred_gram(kc, y, (rows, rows), Vec::new(), trace, |_| Weights::Kernel)
+        let targets = match weights {
+            None => Targets::plain(y),
+            Some(w) => Targets::weighted(y, w),
+        };
+        Self::from_centred_gram(kc, targets, (rows, rows), Vec::new(), trace, |_| {
+            Weights::Kernel
+        })
     }
 
     /// The path of the fit whose statistics are `acc` (N rows, N > D in practice), scoring the
@@ -436,6 +603,40 @@ impl LooPath {
         acc: &RidgeAccumulator,
         phi: Array2<f64>,
         y: ArrayView2<'_, f64>,
+    ) -> Result<Self> {
+        if acc.weight_grid().is_some() {
+            return Err(crate::error::invalid(
+                crate::error::Param::RowWeights,
+                "weighted statistics score rows with their weights: from_weighted_statistics",
+            ));
+        }
+        Self::from_statistics_with(acc, phi, y, None)
+    }
+
+    /// [`from_statistics`](Self::from_statistics) for weighted statistics
+    /// ([`RidgeAccumulator::new_weighted`]), scoring rows `phi` that were accumulated with the
+    /// weights `weights` (each finite and positive; see [`new_weighted`](Self::new_weighted)).
+    pub fn from_weighted_statistics(
+        acc: &RidgeAccumulator,
+        phi: Array2<f64>,
+        y: ArrayView2<'_, f64>,
+        weights: &[f64],
+    ) -> Result<Self> {
+        if acc.weight_grid().is_none() {
+            return Err(crate::error::invalid(
+                crate::error::Param::RowWeights,
+                "these statistics are not weighted: from_statistics",
+            ));
+        }
+        check_positive_weights(weights, phi.nrows())?;
+        Self::from_statistics_with(acc, phi, y, Some(weights))
+    }
+
+    fn from_statistics_with(
+        acc: &RidgeAccumulator,
+        phi: Array2<f64>,
+        y: ArrayView2<'_, f64>,
+        weights: Option<&[f64]>,
     ) -> Result<Self> {
         check_rows(phi.nrows(), y.nrows())?;
         for (what, expected, found) in [
@@ -450,30 +651,56 @@ impl LooPath {
                 });
             }
         }
-        // The scored rows exactly as the statistics summed them (see Grid::round_features).
-        let (phi, y) = (
-            acc.grid().round_features(phi.view())?,
-            acc.grid().round_targets(y)?,
-        );
-        let y = y.view();
+        let (mu, ybar) = (acc.mean_phi()?, acc.mean_y()?);
+        // The scored rows exactly as the statistics summed them (see Grid::round_features),
+        // centred (and, weighted, scaled: rᵢ(φᵢ − μ), rᵢ(yᵢ − ȳ); see WeightGrid).
+        let (phi, y, yc, scale) = match (weights, acc.weight_grid()) {
+            (Some(w), Some(grid)) => {
+                let r: Vec<f64> = w.iter().map(|&w| grid.root(grid.integer(w))).collect();
+                if let Some(i) = r.iter().position(|&r| r == 0.0) {
+                    return Err(crate::error::invalid(
+                        crate::error::Param::RowWeights,
+                        format!("row {i}'s weight {} rounds to 0 on the weights' grid", w[i]),
+                    ));
+                }
+                let c = acc.grid().target_offset();
+                let scaled = Array2::from_shape_fn(phi.dim(), |(i, j)| r[i] * phi[[i, j]]);
+                let mut phi = acc.grid().round_features(scaled.view())?;
+                let t = Array2::from_shape_fn(y.dim(), |(i, k)| r[i] * (y[[i, k]] - c));
+                let t = acc.grid().round_centred_targets(t.view())?;
+                for (mut row, &r) in phi.rows_mut().into_iter().zip(&r) {
+                    row.iter_mut().zip(&mu).for_each(|(x, m)| *x -= r * m);
+                }
+                let yc = Array2::from_shape_fn(t.dim(), |(i, k)| t[[i, k]] - r[i] * (ybar[k] - c));
+                let y = Array2::from_shape_fn(t.dim(), |(i, k)| c + t[[i, k]] / r[i]);
+                (phi, y, yc, r)
+            }
+            _ => {
+                let (mut phi, y) = (
+                    acc.grid().round_features(phi.view())?,
+                    acc.grid().round_targets(y)?,
+                );
+                for mut row in phi.rows_mut() {
+                    row.iter_mut().zip(&mu).for_each(|(x, m)| *x -= m);
+                }
+                let yc =
+                    Array2::from_shape_fn((y.nrows(), y.ncols()), |(i, k)| y[[i, k]] - ybar[k]);
+                (phi, y, yc, Vec::new())
+            }
+        };
         let path = acc.path()?;
         let (q, z) = path.feature_basis().ok_or_else(|| {
             SolversError::LinearAlgebra("a statistics path has a feature basis".into())
         })?;
-        let (mu, ybar) = (acc.mean_phi()?, acc.mean_y()?);
         let dim = acc.dim();
         let values = path.eigenvalues();
-        let keep = kept(values, (path.rows() as usize).max(dim));
+        let keep = kept(values, (acc.count() as usize).max(dim));
         let v = Array2::from_shape_fn((dim, keep.len()), |(i, j)| q[(i, keep[j])]);
         let s: Vec<f64> = keep.iter().map(|&j| values[j]).collect();
         // Ỹ = UᵀYc = diag(1/√s) Vᵀ B = diag(1/√s) Z (kept rows).
         let y_tilde = Array2::from_shape_fn((keep.len(), z.ncols()), |(j, k)| {
             z[(keep[j], k)] / s[j].sqrt()
         });
-        let mut phi = phi;
-        for mut row in phi.rows_mut() {
-            row.iter_mut().zip(&mu).for_each(|(x, m)| *x -= m);
-        }
         let phi = if phi.is_standard_layout() {
             phi
         } else {
@@ -485,9 +712,8 @@ impl LooPath {
             let scale = 1.0 / sj.sqrt();
             u.column_mut(j).iter_mut().for_each(|x| *x *= scale);
         }
-        let yc = Array2::from_shape_fn((y.nrows(), y.ncols()), |(i, k)| y[[i, k]] - ybar[k]);
         let trace = path.trace();
-        let fit_rows = path.rows();
+        let fit_rows = acc.count() as f64;
         // The weights are solved from C and B, after Q is dropped.
         drop(path);
         let (c, b) = acc.centred()?;
@@ -495,14 +721,17 @@ impl LooPath {
             fit_rows,
             dim,
             (mu, ybar),
-            (y.to_owned(), yc),
+            (y, yc),
             (u, s, y_tilde),
             trace,
             Weights::Features { v, c, b },
+            (scale, acc.weight_total()),
         ))
     }
 
-    /// The parts outside the span of U, from U's scored rows and the centred targets.
+    /// The parts outside the span of U, from U's scored rows and the centred targets (a
+    /// weighted fit's scaled; `scale` its rᵢ, empty for a plain fit, and `total_weight` Σwᵢ).
+    #[allow(clippy::too_many_arguments)]
     fn assemble(
         fit_rows: f64,
         dim: usize,
@@ -511,6 +740,7 @@ impl LooPath {
         (u, s, y_tilde): (Array2<f64>, Vec<f64>, Array2<f64>),
         trace: f64,
         weights: Weights,
+        (scale, total_weight): (Vec<f64>, f64),
     ) -> Self {
         let u = column_major(u);
         let (spanned, inside) =
@@ -520,7 +750,14 @@ impl LooPath {
         });
         let leverage_outside = spanned
             .iter()
-            .map(|h| (1.0 - 1.0 / fit_rows - h).max(0.0))
+            .enumerate()
+            .map(|(i, h)| {
+                let intercept = match scale.get(i) {
+                    Some(r) => r * r / total_weight,
+                    None => 1.0 / fit_rows,
+                };
+                (1.0 - intercept - h).max(0.0)
+            })
             .collect();
         Self {
             fit_rows,
@@ -535,6 +772,7 @@ impl LooPath {
             leverage_outside,
             trace,
             weights,
+            scale,
         }
     }
 
@@ -607,8 +845,11 @@ impl LooPath {
             .enumerate()
             .for_each(|(i, mut row)| {
                 let free = self.leverage_outside[i] + inside[i];
+                // A weighted fit's residuals are of the scaled rows: rᵢ times the row's own.
+                let r = self.scale.get(i).copied().unwrap_or(1.0);
                 for k in 0..m {
                     let e = self.outside[(i, k)] + residual[(i, k)];
+                    let e = if self.scale.is_empty() { e } else { e / r };
                     row[k] = if free > 0.0 {
                         self.y[[i, k]] - e / free
                     } else {
@@ -622,8 +863,21 @@ impl LooPath {
     /// The leave-one-out score at λ > 0. `classes` (one class index per row, with ±1 one-hot
     /// targets of [`signed_one_hot`](crate::labels::signed_one_hot), one column for two classes)
     /// asks for the error rate too.
+    ///
+    /// A weighted path's scores weigh each row by its weight ([`LooScore::of_weighted`]).
     pub fn score(&self, lambda: f64, classes: Option<(&[usize], usize)>) -> LooScore {
-        LooScore::of(self.predictions(lambda), self.y.view(), classes)
+        self.score_of(self.predictions(lambda), classes)
+    }
+
+    /// The score of leave-one-out predictions of the scored rows.
+    fn score_of(&self, predicted: Array2<f64>, classes: Option<(&[usize], usize)>) -> LooScore {
+        let weights = self.row_weights();
+        LooScore::of_weighted(predicted, self.y.view(), classes, weights.as_deref())
+    }
+
+    /// The scored rows' weights wᵢ = rᵢ² (`None` for a plain fit).
+    pub fn row_weights(&self) -> Option<Vec<f64>> {
+        (!self.scale.is_empty()).then(|| self.scale.iter().map(|r| r * r).collect())
     }
 
     /// [`score`](Self::score) at every λ of `lambdas`, in order (the same scores, from
@@ -631,15 +885,26 @@ impl LooPath {
     pub fn scores(&self, lambdas: &[f64], classes: Option<(&[usize], usize)>) -> Vec<LooScore> {
         self.predictions_at(lambdas)
             .into_iter()
-            .map(|p| LooScore::of(p, self.y.view(), classes))
+            .map(|p| self.score_of(p, classes))
             .collect()
     }
 
     /// Each scored row's squared leave-one-out residual at λ > 0 (the mean over the outputs):
     /// the values whose mean is [`score`](Self::score)'s squared error, for paired comparisons
     /// ([`clearly_lower`]).
+    ///
+    /// A weighted path's residuals are each times wᵢ/w̄ (w̄ the scored rows' mean weight), so
+    /// that their mean is the weighted squared error.
     pub fn squared_residuals(&self, lambda: f64) -> Vec<f64> {
-        row_squared_errors(self.predictions(lambda).view(), self.y.view())
+        let plain = row_squared_errors(self.predictions(lambda).view(), self.y.view());
+        match self.row_weights() {
+            Some(w) => relative_weights(&w)
+                .iter()
+                .zip(plain)
+                .map(|(w, e)| w * e)
+                .collect(),
+            None => plain,
+        }
     }
 
     /// The ridge model at λ > 0 on all rows, solved by Cholesky: the same bits on every CPU
@@ -647,8 +912,15 @@ impl LooPath {
     pub fn fit(&self, lambda: f64) -> Result<Ridge> {
         let w = match &self.weights {
             Weights::Rows { phi, gram } => {
-                let yc =
-                    Array2::from_shape_fn(self.y.dim(), |(i, k)| self.y[[i, k]] - self.ybar[k]);
+                // (A weighted path's rows are scaled: rᵢ(yᵢ − ȳ).)
+                let r = |i: usize| self.scale.get(i).copied().unwrap_or(1.0);
+                let yc = Array2::from_shape_fn(self.y.dim(), |(i, k)| {
+                    if self.scale.is_empty() {
+                        self.y[[i, k]] - self.ybar[k]
+                    } else {
+                        r(i) * (self.y[[i, k]] - self.ybar[k])
+                    }
+                });
                 let alpha =
                     shifted_solve(gram.clone(), lambda, yc.view(), "K + λI", "use a larger λ")?;
                 transposed_product(phi.view(), alpha.view())
@@ -691,6 +963,67 @@ impl LooPath {
         };
         ridge_from(w, &self.mu, &self.ybar, lambda, None)
     }
+}
+
+/// The targets of a path's rows: as given, their (weighted) means, the centred targets the
+/// factorisation sees (a weighted fit's scaled, rᵢ(yᵢ − ȳ)), and the weights' rᵢ and Σwᵢ.
+struct Targets {
+    y: Array2<f64>,
+    ybar: Vec<f64>,
+    yc: Array2<f64>,
+    /// rᵢ = √wᵢ (empty for a plain fit).
+    scale: Vec<f64>,
+    total_weight: f64,
+}
+
+impl Targets {
+    fn plain(y: ArrayView2<'_, f64>) -> Self {
+        let n = y.nrows() as f64;
+        let ybar: Vec<f64> = y.axis_iter(Axis(1)).map(|c| c.sum() / n).collect();
+        let yc = Array2::from_shape_fn(y.dim(), |(i, k)| y[[i, k]] - ybar[k]);
+        Self {
+            y: y.to_owned(),
+            ybar,
+            yc,
+            scale: Vec::new(),
+            total_weight: n,
+        }
+    }
+
+    fn weighted(y: ArrayView2<'_, f64>, w: &[f64]) -> Self {
+        let total: f64 = w.iter().sum();
+        let ybar: Vec<f64> = y
+            .axis_iter(Axis(1))
+            .map(|c| c.iter().zip(w).map(|(y, w)| y * w).sum::<f64>() / total)
+            .collect();
+        let scale: Vec<f64> = w.iter().map(|w| w.sqrt()).collect();
+        let yc = Array2::from_shape_fn(y.dim(), |(i, k)| scale[i] * (y[[i, k]] - ybar[k]));
+        Self {
+            y: y.to_owned(),
+            ybar,
+            yc,
+            scale,
+            total_weight: total,
+        }
+    }
+}
+
+/// Checks the weights of a weighted path: one per row, each finite and > 0.
+fn check_positive_weights(weights: &[f64], rows: usize) -> Result<()> {
+    crate::ridge::check_row_weights(weights, rows)?;
+    match weights.iter().position(|&w| w == 0.0) {
+        Some(i) => Err(crate::error::invalid(
+            crate::error::Param::RowWeights,
+            format!("row {i}'s weight is 0: a leave-one-out path scores rows of positive weight"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Each weight over their mean (1 for equal weights).
+pub(crate) fn relative_weights(w: &[f64]) -> Vec<f64> {
+    let mean = w.iter().sum::<f64>() / w.len().max(1) as f64;
+    w.iter().map(|w| w / mean).collect()
 }
 
 /// Indices of the eigenvalues that are not zero to rounding: above ε·max(N, D)·max(s).

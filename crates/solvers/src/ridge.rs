@@ -53,7 +53,8 @@ use serde::{Deserialize, Serialize};
 use crate::dense::{Cholesky, product, row_gram, transposed_product};
 use crate::error::{Result, SolversError, invalid};
 use crate::exact::{
-    BLOCK_ROWS, Grid, LIMBS, Scratch, from_limbs, packed_index, packed_len, to_limbs,
+    BLOCK_ROWS, Grid, LIMBS, Scratch, WEIGHT_LIMIT, WeightGrid, from_limbs, packed_index,
+    packed_len, to_limbs,
 };
 use crate::validate::{check_finite, check_rows};
 
@@ -162,9 +163,20 @@ pub struct RidgeAccumulator {
     gram: Vec<i128>,
     /// QᵀT, column-major D × m.
     cross: Vec<i128>,
+    /// A weighted fit's weight grid and Σsᵢ² ([`update_weighted`](Self::update_weighted));
+    /// `None` for plain statistics, whose every row counts 1.
+    weighting: Option<Weighting>,
     /// Buffers reused by [`update`](Self::update): no state, not serialised, not compared.
     #[serde(skip)]
     scratch: Scratch,
+}
+
+/// The weights of weighted statistics: their grid, and Σsᵢ² over the rows so far (the weight
+/// total Σwᵢ is Σsᵢ²·4ᵉ).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Weighting {
+    grid: WeightGrid,
+    total: i128,
 }
 
 impl RidgeAccumulator {
@@ -201,8 +213,60 @@ impl RidgeAccumulator {
             sum_yy: vec![0; n_outputs],
             gram,
             cross,
+            weighting: None,
             scratch: Scratch::default(),
         })
+    }
+
+    /// Empty statistics of a **weighted** fit, min Σᵢ wᵢ‖yᵢ − Wᵀφᵢ − b‖² + λ‖W‖², for row weights
+    /// in [0, `max_weight`] ([`update_weighted`](Self::update_weighted)). `grid` must hold the
+    /// scaled rows: features up to √max_weight times their bound, targets within √max_weight
+    /// times their half-range of its offset c ([`Grid::new`] with the bounds so scaled). The
+    /// statistics are exact as the plain ones are ([`WeightGrid`]); every λ, path and
+    /// leave-one-out score of these statistics is the weighted problem's.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use rks_solvers::exact::Grid;
+    /// use rks_solvers::ridge::RidgeAccumulator;
+    ///
+    /// // A weight of 4 counts a row four times (values in sixteenths: no rounding here).
+    /// let phi = array![[0.5, -0.25], [0.25, 0.5], [-0.5, 0.125]];
+    /// let y = array![[1.0], [-1.0], [1.0]];
+    /// let mut weighted = RidgeAccumulator::new_weighted(2, 1, Grid::new(2.0, -2.0, 2.0)?, 4.0)?;
+    /// weighted.update_weighted(phi.view(), y.view(), &[4.0, 1.0, 1.0])?;
+    /// let mut repeated = RidgeAccumulator::new(2, 1, Grid::new(1.0, -1.0, 1.0)?)?;
+    /// repeated.update(phi.view(), y.view())?;
+    /// for _ in 0..3 {
+    ///     repeated.update(phi.slice(ndarray::s![..1, ..]), y.slice(ndarray::s![..1, ..]))?;
+    /// }
+    /// let (a, b) = (weighted.solve(0.1)?, repeated.solve(0.1)?);
+    /// assert!((&a.weights - &b.weights).iter().all(|d| d.abs() < 1e-12));
+    /// assert!((a.intercept[0] - b.intercept[0]).abs() < 1e-12);
+    /// # Ok::<(), rks_solvers::SolversError>(())
+    /// ```
+    pub fn new_weighted(dim: usize, n_outputs: usize, grid: Grid, max_weight: f64) -> Result<Self> {
+        let weights = WeightGrid::new(max_weight)?;
+        let mut acc = Self::new(dim, n_outputs, grid)?;
+        acc.weighting = Some(Weighting {
+            grid: weights,
+            total: 0,
+        });
+        Ok(acc)
+    }
+
+    /// The weight grid of weighted statistics (`None` for plain ones).
+    pub fn weight_grid(&self) -> Option<WeightGrid> {
+        self.weighting.map(|w| w.grid)
+    }
+
+    /// Σwᵢ over the rows so far (as the weights were rounded, [`WeightGrid`]); the row count for
+    /// plain statistics.
+    pub fn weight_total(&self) -> f64 {
+        match self.weighting {
+            Some(w) => w.total as f64 * w.grid.step() * w.grid.step(),
+            None => self.count as f64,
+        }
     }
 
     /// Number of features D.
@@ -237,6 +301,76 @@ impl RidgeAccumulator {
         phi: ArrayView2<'_, F>,
         y: ArrayView2<'_, f64>,
     ) -> Result<()> {
+        if self.weighting.is_some() {
+            return Err(invalid(
+                Param::RowWeights,
+                "these statistics are weighted: fold rows in with update_weighted",
+            ));
+        }
+        self.check_chunk(phi, y)?;
+        self.fold(phi, y, None)
+    }
+
+    /// [`update`](Self::update) for statistics made by [`new_weighted`](Self::new_weighted):
+    /// row i counts with weight `weights[i]` (finite, ≥ 0, and at most the weights' grid holds:
+    /// the largest weight the statistics were made for, rounded up to a power of four).
+    pub fn update_weighted<F: Element>(
+        &mut self,
+        phi: ArrayView2<'_, F>,
+        y: ArrayView2<'_, f64>,
+        weights: &[f64],
+    ) -> Result<()> {
+        let Some(weighting) = self.weighting else {
+            return Err(invalid(
+                Param::RowWeights,
+                "these statistics are not weighted: make them with new_weighted",
+            ));
+        };
+        self.check_chunk(phi, y)?;
+        check_row_weights(weights, phi.nrows())?;
+        let grid = weighting.grid;
+        let s: Vec<i64> = weights.iter().map(|&w| grid.integer(w)).collect();
+        if let Some(i) = s.iter().position(|&s| s as f64 > WEIGHT_LIMIT) {
+            return Err(invalid(
+                Param::RowWeights,
+                format!(
+                    "row {i}'s weight {} is above the largest these statistics were made for",
+                    weights[i]
+                ),
+            ));
+        }
+        // The scaled rows rᵢφᵢ and rᵢ(yᵢ − c), block by block.
+        let offset = self.grid.target_offset();
+        let mut folded = Ok(());
+        for start in (0..phi.nrows()).step_by(BLOCK_ROWS) {
+            let end = phi.nrows().min(start + BLOCK_ROWS);
+            let r: Vec<f64> = s[start..end].iter().map(|&s| grid.root(s)).collect();
+            let scaled_phi = Array2::from_shape_fn((end - start, self.dim), |(i, j)| {
+                r[i] * phi[[start + i, j]].to_f64_exact()
+            });
+            let scaled_y = Array2::from_shape_fn((end - start, self.n_outputs), |(i, k)| {
+                r[i] * (y[[start + i, k]] - offset)
+            });
+            folded = self
+                .fold(scaled_phi.view(), scaled_y.view(), Some(&s[start..end]))
+                .map_err(|e| e.shifted(start));
+            if folded.is_err() {
+                break;
+            }
+            let total: i128 = s[start..end].iter().map(|&s| i128::from(s * s)).sum();
+            if let Some(w) = &mut self.weighting {
+                w.total += total;
+            }
+        }
+        folded
+    }
+
+    /// The shapes and values of a chunk of rows.
+    fn check_chunk<F: Element>(
+        &self,
+        phi: ArrayView2<'_, F>,
+        y: ArrayView2<'_, f64>,
+    ) -> Result<()> {
         self.check_consistent()?;
         check_rows(phi.nrows(), y.nrows())?;
         if phi.ncols() != self.dim {
@@ -254,7 +388,17 @@ impl RidgeAccumulator {
             });
         }
         check_finite("feature", phi)?;
-        check_finite("target", y)?;
+        check_finite("target", y)
+    }
+
+    /// Folds checked rows in, over blocks of [`BLOCK_ROWS`] rows (`weights`: each row's integer
+    /// sᵢ, the rows already scaled; see [`crate::exact::WeightGrid`]).
+    fn fold<F: Element>(
+        &mut self,
+        phi: ArrayView2<'_, F>,
+        y: ArrayView2<'_, f64>,
+        weights: Option<&[i64]>,
+    ) -> Result<()> {
         let rows = phi.nrows();
         if rows == 0 {
             return Ok(());
@@ -270,6 +414,7 @@ impl RidgeAccumulator {
                     &grid,
                     phi.slice_axis(Axis(0), block),
                     y.slice_axis(Axis(0), block),
+                    weights.map(|s| &s[start..rows.min(start + BLOCK_ROWS)]),
                     self.sums_mut(),
                 )
                 .map_err(|e| e.shifted(start));
@@ -334,12 +479,18 @@ impl RidgeAccumulator {
                 found: other.dim * other.n_outputs + other.n_outputs,
             });
         }
-        if other.grid != self.grid {
+        if other.grid != self.grid || other.weight_grid() != self.weight_grid() {
             return Err(SolversError::PartialMismatch(format!(
-                "the statistics were summed on different grids ({:?} and {:?}): every part must \
-                 use the grid of the same plan",
-                self.grid, other.grid
+                "the statistics were summed on different grids ({:?}, weights {:?}, and {:?}, \
+                 weights {:?}): every part must use the grid of the same plan",
+                self.grid,
+                self.weight_grid(),
+                other.grid,
+                other.weight_grid()
             )));
+        }
+        if let (Some(mine), Some(theirs)) = (&mut self.weighting, other.weighting) {
+            mine.total += theirs.total;
         }
         for (mine, theirs) in self.sums_mut().into_iter().zip(other.sums()) {
             mine.iter_mut()
@@ -375,18 +526,21 @@ impl RidgeAccumulator {
     /// element-wise integer sums of the limbs of accumulators with the same D, m and grid, in
     /// any grouping (an MPI `Allreduce` with `MPI_SUM`), are the limbs of their
     /// [`merge`](Self::merge). [`with_limbs`](Self::with_limbs) reads them back.
+    /// Weighted statistics add their Σsᵢ² after the sums.
     pub fn limbs(&self) -> Vec<u64> {
         let mut values = vec![i128::from(self.count)];
         for sum in self.sums() {
             values.extend_from_slice(sum);
         }
+        values.extend(self.weighting.map(|w| w.total));
         to_limbs(&values)
     }
 
     /// These statistics' shape and grid with the summed `limbs` of [`limbs`](Self::limbs).
     pub fn with_limbs(&self, limbs: &[u64]) -> Result<Self> {
         let values = from_limbs(limbs);
-        let expected = 1 + self.sums().iter().map(|s| s.len()).sum::<usize>();
+        let weighted = usize::from(self.weighting.is_some());
+        let expected = 1 + self.sums().iter().map(|s| s.len()).sum::<usize>() + weighted;
         if values.len() != expected || !limbs.len().is_multiple_of(LIMBS) {
             return Err(SolversError::DimensionMismatch {
                 what: "limbs of the statistics (as values)",
@@ -405,6 +559,9 @@ impl RidgeAccumulator {
             sum.copy_from_slice(head);
             rest = tail;
         }
+        if let (Some(w), [total]) = (&mut out.weighting, rest) {
+            w.total = *total;
+        }
         Ok(out)
     }
 
@@ -416,7 +573,10 @@ impl RidgeAccumulator {
             && self.sum_phi.len() == d
             && self.sum_y.len() == m
             && self.sum_yy.len() == m
-            && self.grid.check().is_ok();
+            && self.grid.check().is_ok()
+            && self
+                .weighting
+                .is_none_or(|w| w.grid.check().is_ok() && w.total >= 0);
         if ok {
             Ok(())
         } else {
@@ -428,24 +588,38 @@ impl RidgeAccumulator {
         }
     }
 
-    fn n(&self) -> Result<f64> {
+    /// The count the centring divides by, exactly and as f64: N, or Σsᵢ² for weighted
+    /// statistics (whose column sums are Σsᵢqᵢ: the weighted means are their ratio over 2ᵉ).
+    fn n(&self) -> Result<(i128, f64)> {
         self.check_consistent()?;
-        if self.count == 0 {
-            Err(SolversError::EmptyInput("no rows were accumulated".into()))
+        let total = match self.weighting {
+            Some(w) => w.total,
+            None => i128::from(self.count),
+        };
+        if total == 0 {
+            Err(SolversError::EmptyInput(
+                "no rows (of positive weight) were accumulated".into(),
+            ))
         } else {
-            Ok(self.count as f64)
+            Ok((total, total as f64))
         }
     }
 
+    /// The step of √w (1 for plain statistics): a mean is Σsᵢqᵢ·step/(Σsᵢ²·this).
+    fn root_step(&self) -> f64 {
+        self.weighting.map_or(1.0, |w| w.grid.step())
+    }
+
     pub(crate) fn mean_phi(&self) -> Result<Vec<f64>> {
-        let n = self.n()?;
-        let step = self.grid.feature_step();
+        let (_, n) = self.n()?;
+        let step = self.grid.feature_step() / self.root_step();
         Ok(self.sum_phi.iter().map(|&s| s as f64 / n * step).collect())
     }
 
     pub(crate) fn mean_y(&self) -> Result<Vec<f64>> {
-        let n = self.n()?;
-        let (step, offset) = (self.grid.target_step(), self.grid.target_offset());
+        let (_, n) = self.n()?;
+        let step = self.grid.target_step() / self.root_step();
+        let offset = self.grid.target_offset();
         Ok(self
             .sum_y
             .iter()
@@ -457,9 +631,10 @@ impl RidgeAccumulator {
     /// and the Cholesky factorisation read) and B = ΦᵀY − N μȳᵀ, from the
     /// exact N·(QᵀQ)ᵢⱼ − (Σq)ᵢ(Σq)ⱼ where it fits in an `i128` (always, below about 2⁴⁰ rows):
     /// no cancellation, one rounding per entry.
+    /// Weighted statistics give the weighted C = Σwᵢ(φᵢ − μ)(φᵢ − μ)ᵀ and B from the same
+    /// expression with Σsᵢ² for N ([`crate::exact::WeightGrid`]).
     pub(crate) fn centred(&self) -> Result<(Array2<f64>, Array2<f64>)> {
-        let n = self.n()?;
-        let count = i128::from(self.count);
+        let (count, n) = self.n()?;
         let centre = |product: i128, a: i128, b: i128, scale: f64| {
             let exact = count
                 .checked_mul(product)
@@ -493,8 +668,7 @@ impl RidgeAccumulator {
 
     /// The centred Σy² per output, exact before its one rounding (as [`centred`](Self::centred)).
     fn yy_centred(&self) -> Result<Vec<f64>> {
-        let n = self.n()?;
-        let count = i128::from(self.count);
+        let (count, n) = self.n()?;
         let ts = self.grid.target_step();
         Ok(self
             .sum_yy
@@ -529,7 +703,8 @@ impl RidgeAccumulator {
 
     /// Diagonalises the centred ΦᵀΦ once, for evaluating many λ cheaply.
     pub fn path(&self) -> Result<RidgePath> {
-        let n = self.n()?;
+        self.n()?;
+        let n = self.weight_total();
         let (c, b) = self.centred()?;
         let (q, eigenvalues) = eigen(&c)?;
         let z = product(q.t(), b.view());
@@ -560,6 +735,27 @@ impl RidgeAccumulator {
     fn finish(&self, w: Array2<f64>, lambda: f64, gcv: Option<GcvReport>) -> Result<Ridge> {
         ridge_from(w, &self.mean_phi()?, &self.mean_y()?, lambda, gcv)
     }
+}
+
+/// Checks row weights: one per row, each finite and ≥ 0, some > 0.
+pub(crate) fn check_row_weights(weights: &[f64], rows: usize) -> Result<()> {
+    if weights.len() != rows {
+        return Err(SolversError::DimensionMismatch {
+            what: "row weights",
+            expected: rows,
+            found: weights.len(),
+        });
+    }
+    if let Some(i) = weights.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
+        return Err(invalid(
+            Param::RowWeights,
+            format!(
+                "row {i}'s weight must be finite and ≥ 0, got {}",
+                weights[i]
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Fits ridge on rows held in memory: `phi` is N × D, `y` is N × m (both finite). With fewer rows

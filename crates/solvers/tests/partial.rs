@@ -303,10 +303,17 @@ fn parts_of_other_fits_steps_or_versions_are_refused() {
         Err(SolversError::PartialMismatch(_))
     ));
     let mut newer = plan_bytes.clone();
-    newer[8..12].copy_from_slice(&3u32.to_le_bytes());
+    newer[8..12].copy_from_slice(&4u32.to_le_bytes());
     assert!(matches!(
         Plan::from_bytes(&newer),
         Err(SolversError::File(FileError::NewerVersion { .. }))
+    ));
+    // Version 2's statistics had no field for row weights.
+    let mut older = plan_bytes.clone();
+    older[8..12].copy_from_slice(&2u32.to_le_bytes());
+    assert!(matches!(
+        Plan::from_bytes(&older),
+        Err(SolversError::File(FileError::UnsupportedVersion { .. }))
     ));
     assert!(matches!(
         Plan::from_bytes(&plan_bytes[..plan_bytes.len() - 3]),

@@ -17,7 +17,9 @@ use rks::Element;
 use rks::gram::{PackedRows, add_lower_gram};
 use rks::simd::Simd;
 
-use super::{BLOCK_ROWS, FEATURE_LIMIT, Grid, TARGET_LIMIT, packed_columns_mut, packed_len};
+use super::{
+    BLOCK_ROWS, FEATURE_LIMIT, Grid, TARGET_LIMIT, WEIGHT_LIMIT, packed_columns_mut, packed_len,
+};
 use crate::error::Result;
 
 /// |q| ≤ [`TARGET_LIMIT`] as an integer: the larger of the two limits.
@@ -29,6 +31,8 @@ const _: () = assert!(TARGET_INT as f64 == TARGET_LIMIT && FEATURE_LIMIT <= TARG
 /// `BLOCK_ROWS · FEATURE_LIMIT²`), so ⌊(2⁶³ − 1) / (BLOCK_ROWS · TARGET_LIMIT²)⌋ = 256 blocks fit.
 pub const I64_BLOCKS: usize = (i64::MAX / (BLOCK_ROWS as i64 * TARGET_INT * TARGET_INT)) as usize;
 const _: () = assert!(I64_BLOCKS >= 1);
+// A weighted block's sums Σsq and Σst stay below a block's ΣT² bound, so the same count holds.
+const _: () = assert!(WEIGHT_LIMIT <= TARGET_LIMIT);
 
 /// Columns of the packed QᵀQ per parallel task, at least.
 const PANEL: usize = 64;
@@ -91,25 +95,46 @@ impl Folder {
     /// Rounds a block (at most [`BLOCK_ROWS`] rows of features `phi` and targets `y`) to `grid`
     /// and adds its sums to the partial sums, flushing them into `sums` first when they are full.
     /// On an [`OffGrid`](crate::SolversError::OffGrid) entry nothing is added.
+    ///
+    /// With `weights` (one integer sᵢ ≤ [`WEIGHT_LIMIT`] per row, [`crate::exact::WeightGrid`])
+    /// the rows are a weighted fit's, already scaled: `phi` holds rᵢφᵢ and `y` holds rᵢ(yᵢ − c)
+    /// (rᵢ = sᵢ·2^e, c the grid's target offset, which is then not subtracted again), and the
+    /// column sums are weighted, Σsᵢqᵢ and Σsᵢtᵢ (Σt² and the products are the scaled rows'
+    /// own).
     pub(crate) fn add_block<F: Element>(
         &mut self,
         grid: &Grid,
         phi: ArrayView2<'_, F>,
         y: ArrayView2<'_, f64>,
+        weights: Option<&[i64]>,
         sums: Sums<'_>,
     ) -> Result<()> {
         debug_assert!(phi.nrows() <= BLOCK_ROWS && phi.nrows() == y.nrows());
         debug_assert!(self.fits(phi.ncols(), y.ncols()));
+        debug_assert!(weights.is_none_or(|s| s.len() == phi.nrows()));
         // Grid integers of magnitude ≤ FEATURE_LIMIT < 2¹⁵: exact as i16.
         grid.features().quantise_i16_into(phi, &mut self.q16)?;
-        grid.targets().quantise_into(y, &mut self.t)?;
+        let targets = match weights {
+            Some(_) => grid.targets().centred(),
+            None => grid.targets(),
+        };
+        targets.quantise_into(y, &mut self.t)?;
         if self.blocks == I64_BLOCKS {
             self.flush(sums);
         }
         let rows = phi.nrows();
         let [sum_q, sum_t, sum_tt, gram, cross] = &mut self.partial;
-        add_feature_sums(&self.q16, sum_q);
-        add_column_sums(&self.t, sum_t, Some(sum_tt));
+        match weights {
+            None => {
+                add_feature_sums(&self.q16, sum_q);
+                add_column_sums(&self.t, sum_t, Some(sum_tt));
+            }
+            Some(s) => {
+                add_weighted_sums(&self.q16, s, sum_q, i64::from);
+                add_weighted_sums(&self.t, s, sum_t, |v| v as i64);
+                add_column_squares(&self.t, sum_tt);
+            }
+        }
         let simd = Simd::detect();
         if has_16_bit_kernel(simd) {
             self.packed
@@ -176,6 +201,45 @@ fn add_column_sums(values: &[f64], sums: &mut [i64], squares: Option<&mut Vec<i6
             .enumerate()
             .for_each(|(k, run)| add(run, k * COLUMN_RUN, true));
     }
+}
+
+/// Adds each column's sum of squares of the row-major grid integers `values` to `squares`
+/// (a target's at most `TARGET_LIMIT²` a row: exact in `i64` over a block).
+fn add_column_squares(values: &[f64], squares: &mut [i64]) {
+    let cols = squares.len();
+    if cols == 0 {
+        return;
+    }
+    for row in values.chunks_exact(cols) {
+        for (s, &v) in squares.iter_mut().zip(row) {
+            *s += v as i64 * v as i64;
+        }
+    }
+}
+
+/// Adds each column's weighted sum Σᵢ sᵢ·vᵢⱼ of the row-major grid integers `values` (one
+/// weight sᵢ ≤ [`WEIGHT_LIMIT`] per row; a block of at most [`BLOCK_ROWS`] rows, so each sum is
+/// below `BLOCK_ROWS · WEIGHT_LIMIT · TARGET_LIMIT` < 2⁴⁶) to `sums`, exactly.
+fn add_weighted_sums<T: Copy + Sync>(
+    values: &[T],
+    s: &[i64],
+    sums: &mut [i64],
+    int: impl Fn(T) -> i64 + Sync,
+) {
+    let cols = sums.len();
+    if cols == 0 {
+        return;
+    }
+    sums.par_chunks_mut(COLUMN_RUN)
+        .enumerate()
+        .for_each(|(k, run)| {
+            let (first, len) = (k * COLUMN_RUN, run.len());
+            for (row, &si) in values.chunks_exact(cols).zip(s) {
+                for (total, &v) in run.iter_mut().zip(&row[first..first + len]) {
+                    *total += si * int(v);
+                }
+            }
+        });
 }
 
 /// Adds each column's sum of the row-major 16-bit grid integers `q` (a block: at most
@@ -390,6 +454,7 @@ mod tests {
                     &grid,
                     q.slice_axis(ndarray::Axis(0), rows),
                     t.slice_axis(ndarray::Axis(0), rows),
+                    None,
                     [a, b, c, e, f],
                 )
                 .unwrap();

@@ -88,14 +88,15 @@ use crate::labels::{LabelMap, class_label};
 use crate::ridge::{Lambda, RidgeAccumulator};
 use crate::validate::{check_finite, check_rows};
 
-/// Partial fits in the project's envelope: tag `RKSPARTL`, version 2, payloads up to 64 GiB.
+/// Partial fits in the project's envelope: tag `RKSPARTL`, version 3, payloads up to 64 GiB.
 /// Version 1 held statistics on the 22-bit feature grid, which do not add to today's 12-bit
-/// ones: it is refused.
+/// ones; version 2's statistics had no field for row weights: both are refused (partial fits
+/// are passed between the workers of one fit, which run one build).
 pub const PARTIAL_FILE: FileKind = FileKind {
     tag: *b"RKSPARTL",
     what: "partial fit",
-    version: 2,
-    oldest: 2,
+    version: 3,
+    oldest: 3,
     framed_since: 1,
     max_payload: 1 << 36,
 };
