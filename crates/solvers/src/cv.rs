@@ -91,6 +91,16 @@ pub struct Targets<'a> {
     pub y: ArrayView2<'a, f64>,
     /// Each row's class index and the number of classes, for classification.
     pub classes: Option<(&'a [usize], usize)>,
+    /// Row weights ([`crate::class_weights`]): each fold's fit is weighted and its held-out
+    /// score weighs the rows ([`LooScore::of_weighted`]); `None`: every row weighs 1.
+    pub weights: Option<&'a [f64]>,
+}
+
+impl Targets<'_> {
+    /// The weights of rows `rows` (`None` without weights).
+    fn weights_of(&self, rows: &[usize]) -> Option<Vec<f64>> {
+        self.weights.map(|w| rows.iter().map(|&i| w[i]).collect())
+    }
 }
 
 /// The scores of each value of `path` (outer, in the path's order) on each of the `k` folds of
@@ -109,7 +119,7 @@ pub struct Targets<'a> {
 /// let labels: Vec<f64> = classes.iter().map(|&c| c as f64).collect();
 /// let folds = assign_folds(&labels, 3, true, 0);
 /// let y = signed_one_hot(&classes, 2);
-/// let targets = Targets { y: y.view(), classes: Some((&classes, 2)) };
+/// let targets = Targets { y: y.view(), classes: Some((&classes, 2)), weights: None };
 /// let params = SvmParams::default();
 /// let path = Path::Svm { cs: &[0.01, 1.0], params: &params, warm: true };
 /// let scores = cross_validate(phi.view(), targets, &folds, 3, &path)?;
@@ -152,6 +162,9 @@ fn check_folds(rows: usize, targets: Targets<'_>, folds: &[usize], k: usize) -> 
                 targets.y.nrows()
             ),
         ));
+    }
+    if let Some(w) = targets.weights {
+        crate::ridge::check_row_weights(w, rows)?;
     }
     if k < 2 {
         return Err(invalid(
@@ -196,17 +209,20 @@ pub fn svm_path_scores<D: SvmData>(
                 (0..folds.len()).partition(|&i| folds[i] == fold);
             let train_classes: Vec<usize> = train.iter().map(|&i| classes[i]).collect();
             let test_classes: Vec<usize> = test.iter().map(|&i| classes[i]).collect();
+            let test_weights = targets.weights_of(&test);
             let held_out = |predicted: Array2<f64>| {
-                LooScore::of(
+                LooScore::of_weighted(
                     predicted,
                     targets.y.select(Axis(0), &test).view(),
                     Some((&test_classes, n_classes)),
+                    test_weights.as_deref(),
                 )
             };
             svm_fold_path(
                 &rows.pick(&train),
                 &rows.pick(&test),
                 (&train_classes, n_classes),
+                targets.weights_of(&train).as_deref(),
                 cs,
                 (params, true),
                 held_out,
@@ -221,13 +237,14 @@ pub fn svm_path_scores<D: SvmData>(
     Ok((scores, best))
 }
 
-/// The held-out scores of the SVM at every C of `cs` (in `cs`' order) fitted on `train` and
-/// scored on `test` by `held_out`, the costs taken in increasing order, each fit warm-started
-/// from the previous one's dual variables when `warm`.
+/// The held-out scores of the SVM at every C of `cs` (in `cs`' order) fitted on `train` (with
+/// row weights `weights`, if any) and scored on `test` by `held_out`, the costs taken in
+/// increasing order, each fit warm-started from the previous one's dual variables when `warm`.
 fn svm_fold_path<D: SvmData>(
     train: &D,
     test: &D,
     (classes, n_classes): (&[usize], usize),
+    weights: Option<&[f64]>,
     cs: &[f64],
     (params, warm): (&SvmParams, bool),
     held_out: impl Fn(Array2<f64>) -> LooScore,
@@ -242,7 +259,7 @@ fn svm_fold_path<D: SvmData>(
             ..params.clone()
         };
         let from = if warm { start.as_ref() } else { None };
-        let (svm, dual) = train.fit_ovr_warm(classes, n_classes, &params, from)?;
+        let (svm, dual) = train.fit_ovr_warm(classes, n_classes, &params, from, weights)?;
         scores[i] = Some(held_out(test.scores(&svm)?));
         start = Some(dual);
     }
@@ -266,20 +283,26 @@ fn score_fold(
     let (test_classes, train_classes): (Option<Vec<usize>>, Option<Vec<usize>>) =
         (pick(&test), pick(&train));
     let n_classes = targets.classes.map(|(_, k)| k);
+    let (test_weights, train_weights) = (targets.weights_of(&test), targets.weights_of(&train));
     let held_out = |predicted: Array2<f64>| {
-        LooScore::of(
+        LooScore::of_weighted(
             predicted,
             targets.y.select(Axis(0), &test).view(),
             test_classes.as_deref().zip(n_classes),
+            test_weights.as_deref(),
         )
     };
     let phi_test = phi.select(Axis(0), &test);
     match path {
         Path::Ridge { lambdas } => {
-            let factored = LooPath::new(
+            let (train_phi, train_y) = (
                 phi.select(Axis(0), &train),
-                targets.y.select(Axis(0), &train).view(),
-            )?;
+                targets.y.select(Axis(0), &train),
+            );
+            let factored = match &train_weights {
+                None => LooPath::new(train_phi, train_y.view())?,
+                Some(w) => LooPath::new_weighted(train_phi, train_y.view(), w)?,
+            };
             lambdas
                 .iter()
                 .map(|&l| {
@@ -300,6 +323,7 @@ fn score_fold(
                 &train_phi,
                 &test_phi,
                 (&classes, n_classes),
+                train_weights.as_deref(),
                 cs,
                 (params, *warm),
                 held_out,

@@ -22,6 +22,8 @@ pub enum Param {
     InputWeights,
     /// Row weights (a weighted fit's, or the classes' weights).
     RowWeights,
+    /// Class weights.
+    ClassWeights,
     /// Frequencies of the σ search.
     SearchFrequencies,
     /// The time budget of the search over n.
@@ -82,6 +84,7 @@ impl Param {
             Param::RelevanceRows => "relevance_rows",
             Param::InputWeights => "input_weights",
             Param::RowWeights => "row_weights",
+            Param::ClassWeights => "class_weights",
             Param::SearchFrequencies => "search_frequencies",
             Param::Budget => "budget",
             Param::Maps => "maps",

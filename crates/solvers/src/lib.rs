@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 pub mod calibration;
+pub mod class_weights;
 pub mod cv;
 pub mod dense;
 pub mod error;

@@ -438,6 +438,28 @@ impl RidgeAccumulator {
         x: ArrayView2<'_, f64>,
         y: ArrayView2<'_, f64>,
     ) -> Result<()> {
+        self.update_mapped_with(map, x, y, None)
+    }
+
+    /// [`update_weighted`](Self::update_weighted) with the features made by `map`, as
+    /// [`update_mapped`](Self::update_mapped).
+    pub fn update_mapped_weighted<M: FeatureMap>(
+        &mut self,
+        map: &M,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView2<'_, f64>,
+        weights: &[f64],
+    ) -> Result<()> {
+        self.update_mapped_with(map, x, y, Some(weights))
+    }
+
+    fn update_mapped_with<M: FeatureMap>(
+        &mut self,
+        map: &M,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView2<'_, f64>,
+        weights: Option<&[f64]>,
+    ) -> Result<()> {
         if map.output_dim() != self.dim {
             return Err(SolversError::DimensionMismatch {
                 what: "feature columns",
@@ -461,7 +483,10 @@ impl RidgeAccumulator {
             let mut phi = ArrayViewMut2::from_shape((x.nrows(), self.dim), &mut buffer[..len])
                 .unwrap_or_else(|_| unreachable!("rows × D entries"));
             map.transform_into(x, phi.view_mut())?;
-            self.update(phi.view(), y)
+            match weights {
+                None => self.update(phi.view(), y),
+                Some(w) => self.update_weighted(phi.view(), y, w),
+            }
         })();
         self.scratch.put_features(buffer);
         folded
@@ -702,9 +727,13 @@ impl RidgeAccumulator {
     }
 
     /// Diagonalises the centred ΦᵀΦ once, for evaluating many λ cheaply.
+    ///
+    /// For weighted statistics GCV counts the rows, not their weights: N·RSS_w/(N − df)², so
+    /// that weights all equal to c choose the model of no weights (at λ·c, which the grid,
+    /// relative to tr(C), follows).
     pub fn path(&self) -> Result<RidgePath> {
         self.n()?;
-        let n = self.weight_total();
+        let n = self.count as f64;
         let (c, b) = self.centred()?;
         let (q, eigenvalues) = eigen(&c)?;
         let z = product(q.t(), b.view());

@@ -341,13 +341,15 @@ pub trait SvmData: Sized + Sync {
     fn n_rows(&self) -> usize;
     /// The rows `rows`, in that order.
     fn pick(&self, rows: &[usize]) -> Self;
-    /// [`crate::svm::fit_ovr_warm`] on these rows.
+    /// [`crate::svm::fit_ovr_warm`] on these rows, with row weights when given
+    /// ([`crate::svm::fit_ovr_warm_weighted`]).
     fn fit_ovr_warm(
         &self,
         classes: &[usize],
         n_classes: usize,
         params: &SvmParams,
         start: Option<&DualStart>,
+        weights: Option<&[f64]>,
     ) -> Result<(LinearSvm, DualStart)>;
     /// The decision values of `svm` on these rows.
     fn scores(&self, svm: &LinearSvm) -> Result<Array2<f64>>;
@@ -366,8 +368,14 @@ impl SvmData for Array2<f32> {
         n_classes: usize,
         params: &SvmParams,
         start: Option<&DualStart>,
+        weights: Option<&[f64]>,
     ) -> Result<(LinearSvm, DualStart)> {
-        crate::svm::fit_ovr_warm(self.view(), classes, n_classes, params, start)
+        match weights {
+            None => crate::svm::fit_ovr_warm(self.view(), classes, n_classes, params, start),
+            Some(w) => {
+                crate::svm::fit_ovr_warm_weighted(self.view(), classes, n_classes, params, start, w)
+            }
+        }
     }
     fn scores(&self, svm: &LinearSvm) -> Result<Array2<f64>> {
         svm.decision_values(self.view())
@@ -387,8 +395,9 @@ impl SvmData for SparseRows<f32> {
         n_classes: usize,
         params: &SvmParams,
         start: Option<&DualStart>,
+        weights: Option<&[f64]>,
     ) -> Result<(LinearSvm, DualStart)> {
-        crate::svm::fit_ovr_warm_on(self, classes, n_classes, params, start)
+        crate::svm::fit_ovr_warm_on(self, classes, n_classes, params, start, weights)
     }
     fn scores(&self, svm: &LinearSvm) -> Result<Array2<f64>> {
         SparseRows::scores(self, svm)
@@ -433,8 +442,12 @@ mod tests {
             max_epochs: 100_000,
             ..SvmParams::default()
         };
-        let (a, _) = dense.fit_ovr_warm(&classes, 3, &params, None).unwrap();
-        let (b, _) = sparse.fit_ovr_warm(&classes, 3, &params, None).unwrap();
+        let (a, _) = dense
+            .fit_ovr_warm(&classes, 3, &params, None, None)
+            .unwrap();
+        let (b, _) = sparse
+            .fit_ovr_warm(&classes, 3, &params, None, None)
+            .unwrap();
         assert!(a.converged() && b.converged());
         let gap = (&a.weights - &b.weights)
             .iter()

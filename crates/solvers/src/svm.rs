@@ -258,15 +258,25 @@ impl<F: Kernels> Problem<F> {
         }
     }
 
-    /// f(α) = ½(‖w‖² + w_b²) + ½ Dᵢᵢ Σα² − Σα, using wᵀw = αᵀQα.
-    fn objective(&self, diag: f64) -> f64 {
+    /// f(α) = ½(‖w‖² + w_b²) + ½ Σ Dᵢᵢαᵢ² − Σα, using wᵀw = αᵀQα.
+    fn objective<R>(&self, shared: &Shared<'_, R>) -> f64 {
         let ww: f64 =
             self.w.iter().map(|v| v.to_f64_exact().powi(2)).sum::<f64>() + self.wb * self.wb;
+        if shared.weights.is_some() {
+            let (sum, sq) = self
+                .alpha
+                .iter()
+                .enumerate()
+                .fold((0.0, 0.0), |(s, q), (i, a)| {
+                    (s + a, q + shared.diag(i) * a * a)
+                });
+            return 0.5 * ww + 0.5 * sq - sum;
+        }
         let (sum, sq) = self
             .alpha
             .iter()
             .fold((0.0, 0.0), |(s, q), a| (s + a, q + a * a));
-        0.5 * ww + 0.5 * diag * sq - sum
+        0.5 * ww + 0.5 * shared.diag * sq - sum
     }
 }
 
@@ -278,6 +288,28 @@ struct Shared<'a, R> {
     qd: Vec<f64>,
     upper: f64,
     diag: f64,
+    /// Row weights: row i's cost is C·wᵢ (`None`: every row's is C).
+    weights: Option<&'a [f64]>,
+}
+
+impl<R> Shared<'_, R> {
+    /// Row i's bound Uᵢ: U, or C·wᵢ for the hinge of a weighted fit (∞ stays ∞).
+    #[inline]
+    fn upper(&self, i: usize) -> f64 {
+        match self.weights {
+            None => self.upper,
+            Some(w) => self.upper * w[i],
+        }
+    }
+
+    /// Row i's Dᵢᵢ: D, or 1/(2C·wᵢ) for the squared hinge of a weighted fit (0 stays 0).
+    #[inline]
+    fn diag(&self, i: usize) -> f64 {
+        match self.weights {
+            None => self.diag,
+            Some(w) => self.diag / w[i],
+        }
+    }
 }
 
 /// Fits a binary SVM on rows `phi` with labels `y` ∈ {−1, +1} (anything > 0 counts as +1).
@@ -311,7 +343,7 @@ pub fn fit_binary<F: Kernels>(
     let classes: Vec<usize> = y.iter().map(|&v| usize::from(v > 0.0)).collect();
     check_finite("feature", phi)?;
     let phi = phi.as_standard_layout();
-    let mut problems = solve(&dense_rows(&phi)?, &classes, &[1], params, None)?;
+    let mut problems = solve(&dense_rows(&phi)?, &classes, &[1], params, None, None)?;
     let p = problems
         .pop()
         .ok_or_else(|| SolversError::EmptyInput("no problem to solve".into()))?;
@@ -347,13 +379,19 @@ pub struct DualStart {
 
 impl DualStart {
     /// The start for cost `c` under `params`' loss: each α scaled by c/C₀ and clipped to the
-    /// box [0, U] (U = c for the hinge, ∞ for the squared hinge).
-    fn rescaled(&self, params: &SvmParams) -> Vec<Vec<f64>> {
+    /// box [0, Uᵢ] (Uᵢ = c·wᵢ for the hinge, ∞ for the squared hinge; `weights` the rows').
+    fn rescaled(&self, params: &SvmParams, weights: Option<&[f64]>) -> Vec<Vec<f64>> {
         let (upper, _) = params.bound_and_diagonal();
         let ratio = params.c / self.c;
+        let bound = |i: usize| weights.map_or(upper, |w| upper * w[i]);
         self.alpha
             .iter()
-            .map(|a| a.iter().map(|&v| (v * ratio).clamp(0.0, upper)).collect())
+            .map(|a| {
+                a.iter()
+                    .enumerate()
+                    .map(|(i, &v)| (v * ratio).clamp(0.0, bound(i)))
+                    .collect()
+            })
             .collect()
     }
 
@@ -418,7 +456,61 @@ pub fn fit_ovr_warm<F: Kernels>(
     check_rows(phi.nrows(), classes.len())?;
     check_finite("feature", phi)?;
     let phi = phi.as_standard_layout();
-    fit_ovr_warm_on(&dense_rows(&phi)?, classes, n_classes, params, start)
+    fit_ovr_warm_on(&dense_rows(&phi)?, classes, n_classes, params, start, None)
+}
+
+/// [`fit_ovr_warm`] with **row weights**: row i's loss costs C·wᵢ, min ½‖w‖² + C Σᵢ wᵢ ξᵢ —
+/// LIBSVM's `-wi` and scikit-learn's `class_weight` when wᵢ is the weight of row i's class,
+/// their `sample_weight` in general. In the dual, row i's box is [0, C·wᵢ] (hinge) or its
+/// Dᵢᵢ = 1/(2C·wᵢ) (squared hinge). `weights`: one per row, finite and > 0. For the hinge, a
+/// weight of 2 is the row counted twice.
+///
+/// ```
+/// use ndarray::{array, concatenate, Axis};
+/// use rks_solvers::svm::{fit_ovr, fit_ovr_warm_weighted, SvmLoss, SvmParams};
+///
+/// let phi = array![[1.0, 2.0], [2.0, 3.0], [-1.0, -1.5], [-2.0, -1.0], [0.5, -0.2]];
+/// let classes = [1, 1, 0, 0, 0];
+/// let params = SvmParams { c: 1.0, loss: SvmLoss::Hinge, eps: 1e-10, ..SvmParams::default() };
+/// let (weighted, _) =
+///     fit_ovr_warm_weighted(phi.view(), &classes, 2, &params, None, &[1.0, 1.0, 1.0, 1.0, 2.0])?;
+/// // The same as the last row twice.
+/// let twice = concatenate![Axis(0), phi, phi.slice(ndarray::s![4..5, ..])];
+/// let plain = fit_ovr(twice.view(), &[1, 1, 0, 0, 0, 0], 2, &params)?;
+/// assert!((&weighted.weights - &plain.weights).iter().all(|d| d.abs() < 1e-6));
+/// # Ok::<(), rks_solvers::SolversError>(())
+/// ```
+pub fn fit_ovr_warm_weighted<F: Kernels>(
+    phi: ArrayView2<'_, F>,
+    classes: &[usize],
+    n_classes: usize,
+    params: &SvmParams,
+    start: Option<&DualStart>,
+    weights: &[f64],
+) -> Result<(LinearSvm, DualStart)> {
+    check_rows(phi.nrows(), classes.len())?;
+    check_finite("feature", phi)?;
+    let phi = phi.as_standard_layout();
+    fit_ovr_warm_on(
+        &dense_rows(&phi)?,
+        classes,
+        n_classes,
+        params,
+        start,
+        Some(weights),
+    )
+}
+
+/// Checks an SVM's row weights: one per row, each finite and > 0.
+fn check_svm_weights(weights: &[f64], rows: usize) -> Result<()> {
+    crate::ridge::check_row_weights(weights, rows)?;
+    match weights.iter().position(|&w| w == 0.0) {
+        Some(i) => Err(invalid(
+            Param::RowWeights,
+            format!("row {i}'s weight is 0: an SVM's row weights must be > 0 (leave the row out)"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The rows of a standard-layout array.
@@ -433,15 +525,20 @@ fn dense_rows<'a, F>(phi: &'a ndarray::CowArray<'_, F, ndarray::Ix2>) -> Result<
     })
 }
 
-/// [`fit_ovr_warm`] on rows held as [`Rows`] (dense or sparse, [`crate::rows`]).
+/// [`fit_ovr_warm`] on rows held as [`Rows`] (dense or sparse, [`crate::rows`]), with row
+/// weights when given ([`fit_ovr_warm_weighted`]).
 pub(crate) fn fit_ovr_warm_on<F: Kernels, R: Rows<F>>(
     rows: &R,
     classes: &[usize],
     n_classes: usize,
     params: &SvmParams,
     start: Option<&DualStart>,
+    weights: Option<&[f64]>,
 ) -> Result<(LinearSvm, DualStart)> {
     check_rows(rows.n_rows(), classes.len())?;
+    if let Some(w) = weights {
+        check_svm_weights(w, rows.n_rows())?;
+    }
     if n_classes < 2 {
         return Err(invalid(
             Param::NClasses,
@@ -459,7 +556,7 @@ pub(crate) fn fit_ovr_warm_on<F: Kernels, R: Rows<F>>(
     } else {
         (0..n_classes).collect()
     };
-    let problems = solve(rows, classes, &positives, params, start)?;
+    let problems = solve(rows, classes, &positives, params, start, weights)?;
     let dim = rows.dim();
     let weights = Array2::from_shape_fn((dim, problems.len()), |(j, k)| {
         problems[k].w[j].to_f64_exact()
@@ -487,6 +584,7 @@ fn solve<F: Kernels, R: Rows<F>>(
     positives: &[usize],
     params: &SvmParams,
     start: Option<&DualStart>,
+    weights: Option<&[f64]>,
 ) -> Result<Vec<Problem<F>>> {
     params.validate()?;
     let n = rows.n_rows();
@@ -498,18 +596,19 @@ fn solve<F: Kernels, R: Rows<F>>(
     }
     let (upper, diag) = params.bound_and_diagonal();
     let bias2 = params.bias * params.bias;
-    let qd = (0..n)
-        .map(|i| rows.squared_norm(i) + bias2 + diag)
-        .collect();
-    let shared = Shared {
+    let mut shared = Shared {
         rows,
         classes,
-        qd,
+        qd: Vec::new(),
         upper,
         diag,
+        weights,
     };
+    shared.qd = (0..n)
+        .map(|i| rows.squared_norm(i) + bias2 + shared.diag(i))
+        .collect();
     let alphas = match start {
-        Some(start) => start.rescaled(params),
+        Some(start) => start.rescaled(params, weights),
         None => vec![vec![0.0; n]; positives.len()],
     };
     let mut problems: Vec<Problem<F>> = positives
@@ -559,7 +658,7 @@ fn solve_group<F: Kernels, R: Rows<F>>(
             }
         }
         for p in problems.iter_mut().filter(|p| !p.done) {
-            end_epoch(p, shared.diag, params);
+            end_epoch(p, shared, params);
         }
     }
     for p in problems.iter_mut() {
@@ -626,7 +725,8 @@ fn coordinate<F: Kernels, R>(
     };
     p.report.steps += 1;
     let alpha = p.alpha[i];
-    let g = yi * margin - 1.0 + shared.diag * alpha;
+    let upper = shared.upper(i);
+    let g = yi * margin - 1.0 + shared.diag(i) * alpha;
     let mut pg = 0.0;
     if alpha == 0.0 {
         // LIBLINEAR shrinks when G > max PG of the previous epoch; we shrink as soon as G > 0
@@ -646,7 +746,7 @@ fn coordinate<F: Kernels, R>(
         } else if g < 0.0 {
             pg = g;
         }
-    } else if alpha == shared.upper {
+    } else if alpha == upper {
         if params.shrinking && g < p.pg_min_old {
             p.active[i] = false;
             p.n_active -= 1;
@@ -664,10 +764,10 @@ fn coordinate<F: Kernels, R>(
     }
     let qd = shared.qd[i];
     let new = if qd > 0.0 {
-        (alpha - g / qd).clamp(0.0, shared.upper)
+        (alpha - g / qd).clamp(0.0, upper)
     } else if g < 0.0 {
         // A zero row under the L1 loss: the objective falls linearly in α up to the bound.
-        shared.upper
+        upper
     } else {
         0.0
     };
@@ -679,9 +779,9 @@ fn coordinate<F: Kernels, R>(
 }
 
 /// LIBLINEAR's end-of-epoch test, with the unshrink-and-recheck when rows were skipped.
-fn end_epoch<F: Kernels>(p: &mut Problem<F>, diag: f64, params: &SvmParams) {
+fn end_epoch<F: Kernels, R>(p: &mut Problem<F>, shared: &Shared<'_, R>, params: &SvmParams) {
     p.report.epochs += 1;
-    p.report.objective.push(p.objective(diag));
+    p.report.objective.push(p.objective(shared));
     let gap = p.pg_max_new - p.pg_min_new;
     p.report.final_gap = gap;
     if gap <= params.eps {

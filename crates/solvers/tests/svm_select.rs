@@ -41,6 +41,7 @@ fn warm_starts_give_the_cold_starts_fold_scores() {
     let targets = Targets {
         y: targets.view(),
         classes: Some((&classes, 2)),
+        weights: None,
     };
     let params = SvmParams {
         eps: 1e-6,
@@ -88,6 +89,7 @@ fn the_svm_path_on_dense_or_sparse_rows() {
     let targets = Targets {
         y: one_hot.view(),
         classes: Some((&classes, 2)),
+        weights: None,
     };
     let params = SvmParams {
         eps: 1e-6,
@@ -140,6 +142,7 @@ fn the_hinge_beats_least_squares_under_masking() {
     let targets = Targets {
         y: targets.view(),
         classes: Some((&classes, 2)),
+        weights: None,
     };
     let best = |path: Path| {
         cross_validate(phi.view(), targets, &folds, 3, &path)

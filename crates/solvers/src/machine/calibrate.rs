@@ -146,19 +146,27 @@ impl KernelMachineValidParams {
 }
 
 /// The calibration of a linear SVM fitted with `params` on `rows` (of either form,
-/// [`SvmData`]) of labels `y` (class indices `classes` of `n_classes`): each of the folds of
-/// [`CALIBRATION_FOLDS`] scored by the SVM fitted on the others (the sparse fit's calibration).
+/// [`SvmData`]) of labels `y` (class indices `classes` of `n_classes`; row weights `weights`,
+/// if any): each of the folds of [`CALIBRATION_FOLDS`] scored by the SVM fitted on the others
+/// (the sparse fit's calibration).
 pub(super) fn calibrate_svm<D: SvmData>(
     rows: &D,
     y: ArrayView1<'_, f64>,
     (classes, n_classes): (&[usize], usize),
     params: &SvmParams,
+    weights: Option<&[f64]>,
 ) -> Result<Calibration> {
     calibrate_folds(y, (classes, n_classes), params.seed, |train, test| {
         let train_classes: Vec<usize> = train.iter().map(|&i| classes[i]).collect();
-        let (svm, _) = rows
-            .pick(train)
-            .fit_ovr_warm(&train_classes, n_classes, params, None)?;
+        let train_weights: Option<Vec<f64>> =
+            weights.map(|w| train.iter().map(|&i| w[i]).collect());
+        let (svm, _) = rows.pick(train).fit_ovr_warm(
+            &train_classes,
+            n_classes,
+            params,
+            None,
+            train_weights.as_deref(),
+        )?;
         Ok(class_scores(rows.pick(test).scores(&svm)?, n_classes))
     })
 }

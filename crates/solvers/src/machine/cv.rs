@@ -205,9 +205,11 @@ impl KernelMachineValidParams {
                 lambdas: &grid.values,
             },
         };
+        let weights = self.row_weights_of(labels.as_ref(), &classes)?;
         let targets = Targets {
             y: targets.view(),
             classes: labels.as_ref().map(|l| (classes.as_slice(), l.n_classes())),
+            weights: weights.as_deref(),
         };
         let mut points = Vec::with_capacity(sigmas.len() * grid.values.len());
         for &sigma in &sigmas {
@@ -289,9 +291,11 @@ impl KernelMachineValidParams {
         let class_of: Vec<f64> = classes.iter().map(|&c| c as f64).collect();
         let folds = assign_folds(&class_of, k, true, self.seed());
         let y: Array2<f64> = signed_one_hot(classes, labels.n_classes());
+        let weights = self.row_weights_of(Some(labels), classes)?;
         let targets = Targets {
             y: y.view(),
             classes: Some((classes, labels.n_classes())),
+            weights: weights.as_deref(),
         };
         let cs = if selection.cs.is_empty() {
             vec![c]

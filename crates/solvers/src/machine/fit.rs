@@ -12,6 +12,7 @@ use super::bounds::Ranges;
 use super::relevance::ColumnWeights;
 use super::select::{MapTrial, Selection, SelectionReport, estimated_step_seconds};
 use super::{FitInfo, KernelMachine, KernelMachineValidParams, Solver, SolverInfo, Task};
+use crate::class_weights::ClassWeights;
 use crate::error::{Result, SolversError, invalid};
 use crate::labels::{LabelMap, signed_one_hot};
 use crate::ridge::{Lambda, RidgeAccumulator};
@@ -75,14 +76,56 @@ impl KernelMachineValidParams {
         // On a worker of rayon's pool, so that the fit's many parallel loops split their work
         // without waking the pool from outside each time (a no-op when called from a worker).
         rayon::scope(|_| {
-            let (model, report) = self.fit_on_worker(x, y, false)?;
-            let model = if self.probabilities {
-                self.calibrate(model, x, y)?
+            let resolved = self.with_resolved_class_weights(y)?;
+            let this = resolved.as_ref().unwrap_or(self);
+            let (model, report) = this.fit_on_worker(x, y, false)?;
+            let model = if this.probabilities {
+                this.calibrate(model, x, y)?
             } else {
                 model
             };
             Ok((model, report))
         })
+    }
+
+    /// These params with [`ClassWeights::Balanced`] resolved on the training labels `y` (every
+    /// class named with its weight), so that every fit on a part of the rows weighs as the
+    /// whole does; `None` when there are no class weights. A named class that is not among the
+    /// labels is an error here, before any work.
+    pub(super) fn with_resolved_class_weights(
+        &self,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<Option<Self>> {
+        let Some(weights) = &self.class_weights else {
+            return Ok(None);
+        };
+        if self.task != Task::Classification {
+            return Err(invalid(
+                Param::ClassWeights,
+                "class weights are for classification (a regression has no classes)",
+            ));
+        }
+        check_finite("target", y.insert_axis(Axis(1)))?;
+        let (labels, classes) = LabelMap::fit(y)?;
+        let mut params = self.clone();
+        params.class_weights = Some(weights.resolved(&labels, &classes)?);
+        Ok(Some(params))
+    }
+
+    /// The row weights of rows of class indices `classes` (into `labels`) under the class
+    /// weights; `None` without class weights or labels (every row weighs 1).
+    pub(super) fn row_weights_of(
+        &self,
+        labels: Option<&LabelMap>,
+        classes: &[usize],
+    ) -> Result<Option<Vec<f64>>> {
+        match (&self.class_weights, labels) {
+            (Some(weights), Some(labels)) => Ok(Some(ClassWeights::rows(
+                &weights.per_class(labels, classes)?,
+                classes,
+            ))),
+            _ => Ok(None),
+        }
     }
 
     /// [`fit_with_report`](Self::fit_with_report) called by a fit for one of its parts (one
@@ -196,7 +239,28 @@ impl KernelMachineValidParams {
         solver: &Solver,
         sigma: f64,
     ) -> Result<KernelMachine> {
+        let weights = self.row_weights_of(prepared.labels.as_ref(), classes)?;
         match solver {
+            // Weighted, fewer rows than features: the weighted dual form; λ, unless given, by
+            // weighted leave-one-out (its GCV counterpart is not defined for weighted rows).
+            Solver::Ridge { lambda }
+                if x.nrows() < prepared.map.output_dim() && weights.is_some() =>
+            {
+                let phi = self.features::<f64>(&prepared, x)?;
+                let targets = Self::targets(&prepared, y)?;
+                let w = weights.as_deref().unwrap_or_default();
+                let path = crate::loo::LooPath::new_weighted(phi, targets.view(), w)?;
+                let n_classes = prepared.labels.as_ref().map_or(0, LabelMap::n_classes);
+                let ridge = match lambda {
+                    Lambda::Fixed(l) => path.fit(*l)?,
+                    lambda => {
+                        let n = prepared.map.n_frequencies();
+                        let scored = Some((classes, n_classes));
+                        super::select::choose_lambda(&path, lambda, scored, sigma, 1.0, n)?.0
+                    }
+                };
+                Ok(self.assemble_ridge(prepared, ridge, x.nrows() as u64, sigma))
+            }
             // Fewer rows than features: the dual form, on the rows held in memory (centred in
             // place).
             Solver::Ridge { lambda } if x.nrows() < prepared.map.output_dim() => {
@@ -207,11 +271,13 @@ impl KernelMachineValidParams {
             }
             Solver::Ridge { lambda } => {
                 let mut acc = self.accumulator(&prepared, &Ranges::of(x, y))?;
-                for (xb, yb) in x
+                let chunks = x
                     .axis_chunks_iter(Axis(0), self.chunk_rows)
-                    .zip(y.axis_chunks_iter(Axis(0), self.chunk_rows))
-                {
-                    Self::accumulate(&prepared, &mut acc, xb, yb)?;
+                    .zip(y.axis_chunks_iter(Axis(0), self.chunk_rows));
+                for (i, (xb, yb)) in chunks.enumerate() {
+                    let start = i * self.chunk_rows;
+                    let w = weights.as_deref().map(|w| &w[start..start + xb.nrows()]);
+                    Self::accumulate(&prepared, &mut acc, xb, yb, w)?;
                 }
                 self.finish_ridge(prepared, &acc, lambda, sigma)
             }
@@ -347,8 +413,14 @@ impl KernelMachineValidParams {
             .labels
             .as_ref()
             .ok_or_else(|| invalid(Param::Solver, "the SVM is a classifier"))?;
-        let (svm, _) =
-            phi.fit_ovr_warm(classes, labels.n_classes(), &self.svm_params(c, loss), None)?;
+        let weights = self.row_weights_of(Some(labels), classes)?;
+        let (svm, _) = phi.fit_ovr_warm(
+            classes,
+            labels.n_classes(),
+            &self.svm_params(c, loss),
+            None,
+            weights.as_deref(),
+        )?;
         let info = FitInfo {
             n_train: phi.n_rows() as u64,
             sigma,
@@ -573,17 +645,39 @@ impl KernelMachineValidParams {
     }
 
     /// Empty ridge statistics for `prepared`, on the grid its map and the training rows'
-    /// `ranges` fix ([`super::bounds`]).
+    /// `ranges` fix ([`super::bounds`]); weighted statistics under class weights, on that grid
+    /// widened for the largest weight ([`RidgeAccumulator::new_weighted`]).
     pub(super) fn accumulator(
         &self,
         prepared: &Prepared,
         ranges: &Ranges,
     ) -> Result<RidgeAccumulator> {
-        RidgeAccumulator::new(
+        let (dim, outputs) = (
             prepared.map.output_dim(),
             Self::n_outputs(prepared.labels.as_ref()),
-            super::bounds::grid(prepared, ranges)?,
-        )
+        );
+        let grid = super::bounds::grid(prepared, ranges)?;
+        match self
+            .class_weights
+            .as_ref()
+            .filter(|_| prepared.labels.is_some())
+        {
+            None => RidgeAccumulator::new(dim, outputs, grid),
+            Some(weights) => {
+                let largest = weights.largest().ok_or_else(|| {
+                    invalid(
+                        Param::ClassWeights,
+                        "balanced class weights are resolved on the training rows first",
+                    )
+                })?;
+                RidgeAccumulator::new_weighted(
+                    dim,
+                    outputs,
+                    grid.widened(largest.sqrt().max(1.0))?,
+                    largest,
+                )
+            }
+        }
     }
 
     /// Φ of all rows of `x` in precision F (scaled and mapped `chunk_rows` rows at a time).
@@ -608,19 +702,21 @@ impl KernelMachineValidParams {
         Ok(phi)
     }
 
-    /// Scales, maps and folds one block of at most `chunk_rows` rows into the ridge statistics.
+    /// Scales, maps and folds one block of at most `chunk_rows` rows into the ridge statistics
+    /// (weighted statistics with the rows' `weights`).
     pub(super) fn accumulate(
         prepared: &Prepared,
         acc: &mut RidgeAccumulator,
         x: ArrayView2<'_, f64>,
         y: ArrayView1<'_, f64>,
+        weights: Option<&[f64]>,
     ) -> Result<()> {
         let scaled = prepared.scaler.transform(x)?;
-        acc.update_mapped(
-            &prepared.map,
-            scaled.view(),
-            Self::targets(prepared, y)?.view(),
-        )
+        let targets = Self::targets(prepared, y)?;
+        match weights {
+            None => acc.update_mapped(&prepared.map, scaled.view(), targets.view()),
+            Some(w) => acc.update_mapped_weighted(&prepared.map, scaled.view(), targets.view(), w),
+        }
     }
 
     /// The ridge targets: ±1 one-hot columns of the classes, or y as one column.

@@ -6,6 +6,7 @@ use rks::spec::AnyMapParams;
 use rks::{Bandwidth, Kernel, MapKind};
 
 use super::{Selection, Solver, Task};
+use crate::class_weights::ClassWeights;
 use crate::error::{Result, SolversError, invalid};
 use crate::svm::{SvmLoss, SvmParams};
 
@@ -31,6 +32,9 @@ pub struct KernelMachineValidParams {
     pub(super) sigma_choice: Option<super::select::SigmaChoice>,
     /// Fit a probability calibration ([`crate::calibration`]) after the model.
     pub(super) probabilities: bool,
+    /// Class weights ([`crate::class_weights`]); an outer fit resolves
+    /// [`ClassWeights::Balanced`] on all its rows for the fits it runs inside.
+    pub(super) class_weights: Option<ClassWeights>,
 }
 
 /// The builder of a [`KernelMachine`](super::KernelMachine)'s hyper-parameters.
@@ -84,6 +88,7 @@ impl Default for KernelMachineParams {
             input_weights: None,
             sigma_choice: None,
             probabilities: false,
+            class_weights: None,
         })
     }
 }
@@ -187,6 +192,39 @@ impl KernelMachineParams {
         self
     }
 
+    /// Class weights ([`crate::class_weights`]): row i's loss counts wᵢ times, wᵢ the weight of
+    /// its class — ridge's squared error, the SVM's hinge (its C times wᵢ, LIBSVM's `-wi`) —
+    /// and the model selection compares weighted error rates (with
+    /// [`ClassWeights::Balanced`], the balanced error rate). Classification only, in memory
+    /// (not streamed or distributed). The column relevance ([`Selection::relevance`](
+    /// super::Selection::relevance)), Nyström's landmarks and the calibration's sigmoids are
+    /// learned without weights. Default: none (every row weighs 1).
+    ///
+    /// ```
+    /// use ndarray::{Array1, Array2};
+    /// use rks_solvers::class_weights::ClassWeights;
+    /// use rks_solvers::machine::KernelMachine;
+    ///
+    /// // A rare class 1 in a corner of the square.
+    /// let x = Array2::from_shape_fn((200, 2), |(i, j)| ((i * (37 + 54 * j) + 13 * j) % 200) as f64 / 200.0);
+    /// let y: Array1<f64> = x.rows().into_iter()
+    ///     .map(|r| if r[0] > 0.7 && r[1] > 0.7 { 1.0 } else { 0.0 })
+    ///     .collect();
+    /// let model = KernelMachine::params()
+    ///     .class_weights(Some(ClassWeights::Balanced))
+    ///     .check()?
+    ///     .fit(x.view(), y.view())?;
+    /// let predicted = model.predict(x.view())?;
+    /// let found = predicted.iter().zip(&y).filter(|(p, t)| **t == 1.0 && **p == 1.0).count();
+    /// let rare = y.iter().filter(|t| **t == 1.0).count();
+    /// assert!(found as f64 >= 0.8 * rare as f64, "{found} of {rare}");
+    /// # Ok::<(), rks_solvers::SolversError>(())
+    /// ```
+    pub fn class_weights(mut self, weights: Option<ClassWeights>) -> Self {
+        self.0.class_weights = weights;
+        self
+    }
+
     /// Validates the hyper-parameters (the input dimension is checked at fit time).
     pub fn check_ref(&self) -> Result<&KernelMachineValidParams> {
         let p = &self.0;
@@ -197,6 +235,15 @@ impl KernelMachineParams {
         p.map.validate()?;
         if let Some(selection) = &p.selection {
             selection.validate()?;
+        }
+        if let Some(weights) = &p.class_weights {
+            weights.validate()?;
+            if p.task == Task::Regression {
+                return Err(invalid(
+                    Param::ClassWeights,
+                    "class weights are for classification (a regression has no classes)",
+                ));
+            }
         }
         if let Some(weights) = &p.input_weights {
             if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
@@ -304,6 +351,11 @@ impl KernelMachineValidParams {
     /// ([`KernelMachineParams::probabilities`]).
     pub fn probabilities(&self) -> bool {
         self.probabilities
+    }
+
+    /// The class weights ([`KernelMachineParams::class_weights`]), if any.
+    pub fn class_weights(&self) -> Option<&ClassWeights> {
+        self.class_weights.as_ref()
     }
 
     /// The column weights given by hand ([`KernelMachineParams::input_weights`]), if any.

@@ -430,9 +430,17 @@ impl KernelMachineValidParams {
 }
 
 impl KernelMachineValidParams {
-    /// The ridge penalty setting; the SVM and class probabilities are refused (both need every
-    /// row in memory).
+    /// The ridge penalty setting; the SVM, class probabilities and class weights are refused
+    /// (the first two need every row in memory; class weights are not built for a fit in
+    /// parts).
     pub(super) fn ridge_only(&self) -> Result<&Lambda> {
+        if self.class_weights.is_some() {
+            return Err(invalid(
+                Param::ClassWeights,
+                "a partial, streamed or distributed fit does not weigh classes: fit in memory \
+                 for class weights",
+            ));
+        }
         if self.probabilities {
             return Err(invalid(
                 Param::Probabilities,
@@ -634,7 +642,7 @@ impl SecondPass {
             .axis_chunks_iter(Axis(0), plan.chunk_rows)
             .zip(y.axis_chunks_iter(Axis(0), plan.chunk_rows))
         {
-            KernelMachineValidParams::accumulate(&prepared, &mut self.acc, xb, yb)
+            KernelMachineValidParams::accumulate(&prepared, &mut self.acc, xb, yb, None)
                 .map_err(|e| e.shifted(start))?;
             start += xb.nrows();
         }

@@ -79,7 +79,7 @@ use super::bounds::Ranges;
 use super::fit::Prepared;
 use crate::error::{Result, invalid};
 use crate::labels::{LabelMap, signed_one_hot};
-use crate::loo::{LooPath, LooScore, clearly_lower, wrong_rows};
+use crate::loo::{LooPath, LooScore, clearly_lower, relative_weights, wrong_rows};
 use crate::ridge::{GcvReport, Lambda, Ridge, RidgeAccumulator};
 
 /// What model selection searches; see the [module docs](self).
@@ -759,6 +759,7 @@ impl KernelMachineValidParams {
         };
         let classes = classes.as_ref().map(|(c, k)| (c.as_slice(), *k));
         let targets = targets_of(y, classes);
+        let weights = self.row_weights_of(labels, classes.map_or(&[], |(c, _)| c))?;
         let search_n = selection.search_frequencies.min(self.n_frequencies());
         let lambda = self.ridge_lambda();
         let factors = selection.grid_factors();
@@ -771,14 +772,21 @@ impl KernelMachineValidParams {
         // The sampled rows' leave-one-out path at σ and n frequencies: their features', or
         // the exact kernel's when `kernel_rows` (the rows scaled) are given.
         let path_at = |sigma: f64, n: usize, kernel_rows: Option<&Array2<f64>>| match kernel_rows {
-            Some(z) => LooPath::from_kernel(
-                rks::nystrom::kernel_matrix(self.kernel(), sigma, z.view(), z.view())?,
-                targets.view(),
-            ),
+            Some(z) => {
+                let k = rks::nystrom::kernel_matrix(self.kernel(), sigma, z.view(), z.view())?;
+                match &weights {
+                    None => LooPath::from_kernel(k, targets.view()),
+                    Some(w) => LooPath::from_kernel_weighted(k, targets.view(), w),
+                }
+            }
             None => {
                 let prepared =
                     self.prepare(scaler.clone(), labels.cloned(), sigma, n, Some(rows))?;
-                LooPath::new(self.features::<f64>(&prepared, rows)?, targets.view())
+                let phi = self.features::<f64>(&prepared, rows)?;
+                match &weights {
+                    None => LooPath::new(phi, targets.view()),
+                    Some(w) => LooPath::new_weighted(phi, targets.view(), w),
+                }
             }
         };
         // The trial at σ = factor × median, and its path (for the rows' residuals when the
@@ -911,7 +919,22 @@ impl KernelMachineValidParams {
         y: ArrayView1<'_, f64>,
     ) -> Result<LooPath> {
         let phi = self.features::<f64>(prepared, x)?;
-        LooPath::from_statistics(acc, phi, Self::targets(prepared, y)?.view())
+        let targets = Self::targets(prepared, y)?;
+        if acc.weight_grid().is_none() {
+            return LooPath::from_statistics(acc, phi, targets.view());
+        }
+        let labels = prepared.labels.as_ref();
+        let classes = labels
+            .map(|l| l.indices(y))
+            .transpose()?
+            .unwrap_or_default();
+        let weights = self.row_weights_of(labels, &classes)?.ok_or_else(|| {
+            invalid(
+                Param::ClassWeights,
+                "weighted statistics are a classifier's with class weights",
+            )
+        })?;
+        LooPath::from_weighted_statistics(acc, phi, targets.view(), &weights)
     }
 
     /// Runs the search of the [module docs](self) on rows `x` with targets `y`, the scaler
@@ -956,6 +979,7 @@ impl KernelMachineValidParams {
         let mut c_trials = Vec::new();
         if let Some(lambda) = lambda {
             let scored = &sample[..sample.len().min(selection.loo_rows)];
+            let weights = self.row_weights_of(labels, classes.map_or(&[], |(c, _)| c))?;
             // One step's features, factorisation and λ: the ridge, its trial and the scored
             // rows' losses at the chosen λ, by training-row index.
             let step = |n: usize| -> Result<(Prepared, Ridge, Trial, RowResiduals)> {
@@ -963,17 +987,21 @@ impl KernelMachineValidParams {
                 // Fewer rows than features: every row, in order; else the sampled rows.
                 let dual = x.nrows() <= prepared.map.output_dim();
                 let path = if dual {
-                    LooPath::new(
-                        self.features::<f64>(&prepared, x)?,
-                        targets_of(y, classes).view(),
-                    )?
+                    let phi = self.features::<f64>(&prepared, x)?;
+                    let targets = targets_of(y, classes);
+                    match &weights {
+                        None => LooPath::new(phi, targets.view())?,
+                        Some(w) => LooPath::new_weighted(phi, targets.view(), w)?,
+                    }
                 } else {
                     let mut acc = self.accumulator(&prepared, &Ranges::of(x, y))?;
-                    for (xb, yb) in x
+                    let chunks = x
                         .axis_chunks_iter(Axis(0), self.chunk_rows)
-                        .zip(y.axis_chunks_iter(Axis(0), self.chunk_rows))
-                    {
-                        Self::accumulate(&prepared, &mut acc, xb, yb)?;
+                        .zip(y.axis_chunks_iter(Axis(0), self.chunk_rows));
+                    for (i, (xb, yb)) in chunks.enumerate() {
+                        let start = i * self.chunk_rows;
+                        let w = weights.as_deref().map(|w| &w[start..start + xb.nrows()]);
+                        Self::accumulate(&prepared, &mut acc, xb, yb, w)?;
                     }
                     self.scoring_path(
                         &acc,
@@ -992,11 +1020,21 @@ impl KernelMachineValidParams {
                 let scored_classes = scored_classes.as_ref().map(|(c, k)| (c.as_slice(), *k));
                 let (ridge, trial) =
                     choose_lambda(&path, lambda, scored_classes, sigma, sigma / median, n)?;
+                // (Weighted: each wrong row counts wᵢ/w̄, as the weighted error rate does.)
                 let values = match scored_classes {
-                    Some((c, k)) => wrong_rows(path.predictions(trial.lambda), c, k)
-                        .into_iter()
-                        .map(|w| if w { 1.0 } else { 0.0 })
-                        .collect(),
+                    Some((c, k)) => {
+                        let wrong = wrong_rows(path.predictions(trial.lambda), c, k);
+                        let relative = path.row_weights().map(|w| relative_weights(&w));
+                        wrong
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, w)| match (w, &relative) {
+                                (false, _) => 0.0,
+                                (true, None) => 1.0,
+                                (true, Some(r)) => r[i],
+                            })
+                            .collect()
+                    }
                     None => path.squared_residuals(trial.lambda),
                 };
                 let residuals = RowResiduals { values, rows };

@@ -388,9 +388,11 @@ impl KernelMachineValidParams {
         let class_of: Vec<f64> = sampled.iter().map(|&c| c as f64).collect();
         let folds = assign_folds(&class_of, k, true, self.seed());
         let y = signed_one_hot(sampled, n_classes);
+        let weights = self.row_weights_of(Some(contest.labels), sampled)?;
         let targets = Targets {
             y: y.view(),
             classes: Some((sampled, n_classes)),
+            weights: weights.as_deref(),
         };
         let cs = if selection.cs.is_empty() {
             vec![c]
@@ -493,6 +495,12 @@ impl KernelMachineValidParams {
         for (&row, &fold) in scored.iter().zip(&folds) {
             in_fold[row] = fold;
         }
+        let weights = self.row_weights_of(Some(labels), classes)?;
+        let pick = |rows: &[usize]| -> Option<Vec<f64>> {
+            weights
+                .as_ref()
+                .map(|w| rows.iter().map(|&i| w[i]).collect())
+        };
         let mut scores = Vec::with_capacity(k);
         // Each fold after the first starts from the previous fold's dual variables (the rows
         // they share, which are all but 2/k of the scored ones; α = 0 for the others).
@@ -526,12 +534,14 @@ impl KernelMachineValidParams {
                 n_classes,
                 &self.svm_params(c, loss),
                 start.as_ref(),
+                pick(&train).as_deref(),
             )?;
             let test_classes: Vec<usize> = test.iter().map(|&i| classes[i]).collect();
-            scores.push(LooScore::of(
+            scores.push(LooScore::of_weighted(
                 phi.pick(&test).scores(&svm)?,
                 signed_one_hot(&test_classes, n_classes).view(),
                 Some((&test_classes, n_classes)),
+                pick(&test).as_deref(),
             ));
             previous = Some((train, dual));
         }

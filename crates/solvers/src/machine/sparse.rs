@@ -28,6 +28,7 @@ use rks_data::SparseDataset;
 
 use super::select::{Selection, SelectionReport, SolverTrial};
 use super::{FitInfo, KernelMachine, KernelMachineValidParams, Solver, SolverInfo, Task};
+use crate::class_weights::ClassWeights;
 use crate::cv::{Targets, svm_path_scores};
 use crate::error::{Param, Result, SolversError, invalid};
 use crate::folds::assign_folds;
@@ -97,6 +98,11 @@ impl KernelMachineValidParams {
         if self.task == Task::Regression {
             return self.fit_sparse_ridge(data, start);
         }
+        if let Some(ClassWeights::Balanced) = &self.class_weights {
+            // Resolved on every row once, as the dense fit does.
+            let resolved = self.with_resolved_class_weights(data.y.view())?;
+            return resolved.as_ref().unwrap_or(self).fit_sparse(data);
+        }
         let (c, loss) = match (&self.solver, &self.selection) {
             (Solver::Svm { c, loss }, _) => (*c, *loss),
             // The SVM's defaults (C = 1, the squared hinge), C then searched.
@@ -151,6 +157,7 @@ impl KernelMachineValidParams {
                     data.y.view(),
                     (&classes, n_classes),
                     &params,
+                    self.row_weights_of(Some(&labels), &classes)?.as_deref(),
                 )
             })
             .transpose()?;
@@ -426,9 +433,11 @@ impl KernelMachineValidParams {
         let class_of: Vec<f64> = sampled.iter().map(|&c| c as f64).collect();
         let folds = assign_folds(&class_of, k, true, self.seed());
         let y = signed_one_hot(&sampled, labels.n_classes());
+        let weights = self.row_weights_of(Some(labels), &sampled)?;
         let targets = Targets {
             y: y.view(),
             classes: Some((&sampled, labels.n_classes())),
+            weights: weights.as_deref(),
         };
         let cs = &selection.cs;
         let (scores, best) = svm_path_scores(
