@@ -166,6 +166,21 @@ pub struct SolverArgs {
     /// there are at most 100 distinct labels and at most half as many as rows].
     #[arg(long, value_enum)]
     pub task: Option<Task>,
+
+    #[command(flatten)]
+    pub weights: ClassWeightArgs,
+}
+
+/// How much each class's rows count.
+#[derive(Debug, Clone, Args)]
+pub struct ClassWeightArgs {
+    /// Classification: weigh each class's rows — `balanced` (each class weighs as much in
+    /// total: N/(k·N_c) a row, scikit-learn's "balanced") or LABEL=W,… with the labels as the
+    /// file writes them (classes not named weigh 1; LIBSVM's -wi). Ridge's squared errors and
+    /// the SVM's cost C count each row times its weight, and the model selection compares
+    /// weighted error rates (with `balanced`, the balanced error rate). In memory only.
+    #[arg(long = "class-weight", value_name = "balanced|LABEL=W,…")]
+    pub class_weight: Option<String>,
 }
 
 /// `rks fit`.
@@ -389,6 +404,9 @@ pub struct TuneArgs {
     /// Classification or regression [default: inferred from the labels, as in `fit`].
     #[arg(long, value_enum)]
     pub task: Option<Task>,
+
+    #[command(flatten)]
+    pub weights: ClassWeightArgs,
 
     /// Seed of the frequencies and of the fold assignment.
     #[arg(long, value_name = "S", default_value_t = 0)]

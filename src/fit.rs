@@ -54,6 +54,45 @@ pub struct FitReport {
     /// absent when σ is given, and without the map's and the solver's choice).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selection: Option<SelectionReport>,
+    /// Each class's weight in the fit (`--class-weight`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_weights: Option<Vec<ClassWeight>>,
+}
+
+/// One class's weight in a fit.
+#[derive(Debug, Serialize)]
+pub struct ClassWeight {
+    /// The class as the model names it.
+    pub class: String,
+    /// Its rows' weight.
+    pub weight: f64,
+}
+
+/// Each class's weight in a fit of `params` on labels `y` by `model` (`None` without class
+/// weights).
+fn class_weights(
+    params: &rks_solvers::KernelMachineValidParams,
+    y: ndarray::ArrayView1<'_, f64>,
+    model: &ModelSummary,
+) -> Result<Option<Vec<ClassWeight>>> {
+    let Some(weights) = params.class_weights() else {
+        return Ok(None);
+    };
+    let (labels, classes) = rks_solvers::LabelMap::fit(y).map_err(CliError::compute)?;
+    let per_class = weights
+        .per_class(&labels, &classes)
+        .map_err(CliError::compute)?;
+    let names = model.class_labels().unwrap_or_default();
+    Ok(Some(
+        per_class
+            .into_iter()
+            .enumerate()
+            .map(|(i, weight)| ClassWeight {
+                class: names.get(i).cloned().unwrap_or_else(|| i.to_string()),
+                weight,
+            })
+            .collect(),
+    ))
 }
 
 impl FitReport {
@@ -77,6 +116,7 @@ impl FitReport {
             sparse: None,
             note: None,
             selection,
+            class_weights: None,
         }
     }
 }
@@ -112,6 +152,13 @@ impl Report for FitReport {
         }
         if let Some(p) = &self.model.probabilities {
             writeln!(out, "  probabilities    {}", p.describe())?;
+        }
+        if let Some(weights) = &self.class_weights {
+            let each: Vec<String> = weights
+                .iter()
+                .map(|w| format!("{} {:.4}", w.class, w.weight))
+                .collect();
+            writeln!(out, "  class weights    {}", each.join(", "))?;
         }
         if let Some(note) = &self.note {
             writeln!(out, "  note             {note}")?;
@@ -322,9 +369,11 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     machine::save(&model, &args.model)?;
     let predicted = model.predict(data.x.view()).map_err(CliError::compute)?;
     let train_score = Score::compute(model.task(), data.y.view(), predicted.view());
+    let report = FitReport::of(args, &model, (read_time, fit_time), train_score, selection);
     let report = FitReport {
         note,
-        ..FitReport::of(args, &model, (read_time, fit_time), train_score, selection)
+        class_weights: class_weights(&params, data.y.view(), &report.model)?,
+        ..report
     };
     emit(&report, json)
 }
@@ -408,6 +457,7 @@ fn run_sparse(
     let predicted = model.predict_sparse(&data).map_err(CliError::compute)?;
     let cells = data.n_rows() as f64 * data.n_features() as f64;
     let train_score = Score::compute(model.task(), data.y.view(), predicted.view());
+    let report = FitReport::of(args, &model, (read_time, fit_time), train_score, selection);
     let report = FitReport {
         sparse: Some(format!(
             "as their {} non-zero entries ({:.3} % of {} × {}): {why}",
@@ -416,7 +466,8 @@ fn run_sparse(
             data.n_rows(),
             data.n_features()
         )),
-        ..FitReport::of(args, &model, (read_time, fit_time), train_score, selection)
+        class_weights: class_weights(&params, data.y.view(), &report.model)?,
+        ..report
     };
     emit(&report, json)
 }

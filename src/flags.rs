@@ -32,6 +32,7 @@ pub fn solver_flag(param: SolverParam) -> Option<&'static str> {
         SolverParam::ChunkRows => "--chunk-rows",
         SolverParam::Folds => "--folds",
         SolverParam::Cs => "--cs",
+        SolverParam::ClassWeights => "--class-weight",
         _ => return None,
     })
 }

@@ -16,7 +16,8 @@ use rks_solvers::{
 };
 use serde::Serialize;
 
-use crate::cli::{KernelArgs, SolverArgs, kernel_or_default};
+use crate::class_weight::ClassWeightFlag;
+use crate::cli::{ClassWeightArgs, KernelArgs, SolverArgs, kernel_or_default};
 use crate::error::{CliError, Result};
 use crate::flags;
 
@@ -82,6 +83,11 @@ pub struct Recipe {
     pub input_weights: Option<Vec<f64>>,
     /// Calibrate class probabilities after the fit (`fit --probabilities`).
     pub probabilities: bool,
+    /// `--class-weight`, its labels read once the class names are known.
+    pub class_weights: Option<ClassWeightFlag>,
+    /// The training file's class names, when its labels are names
+    /// ([`classifying_names`](Self::classifying_names)).
+    pub class_names: Option<Vec<String>>,
 }
 
 impl Recipe {
@@ -124,6 +130,8 @@ impl Recipe {
             }),
             input_weights: kernel_args.input_weights.clone(),
             probabilities: false,
+            class_weights: class_weight_flag(&solver.weights)?,
+            class_names: None,
         })
     }
 
@@ -131,6 +139,7 @@ impl Recipe {
     /// ([`task_of_names`]).
     pub fn classifying_names(&mut self, names: Option<&[String]>, train: &Path) -> Result<()> {
         self.task = task_of_names(self.task, names, train)?;
+        self.class_names = names.map(<[String]>::to_vec);
         Ok(())
     }
 
@@ -157,6 +166,12 @@ impl Recipe {
             .selection(self.selection.clone())
             .input_weights(self.input_weights.clone())
             .probabilities(self.probabilities)
+            .class_weights(
+                self.class_weights
+                    .as_ref()
+                    .map(|w| w.resolve(self.class_names.as_deref()))
+                    .transpose()?,
+            )
             .check()
             .map_err(|e| match e {
                 SolversError::InvalidParameter { .. } | SolversError::Rks(_) => {
@@ -188,6 +203,14 @@ impl Recipe {
             .fit_with_report(data.x.view(), data.y.view())
             .map_err(|e| fit_error(train, e))
     }
+}
+
+/// `--class-weight` read (not yet resolved to class codes), `None` without it.
+pub fn class_weight_flag(args: &ClassWeightArgs) -> Result<Option<ClassWeightFlag>> {
+    args.class_weight
+        .as_deref()
+        .map(ClassWeightFlag::parse)
+        .transpose()
 }
 
 /// The solver the flags ask for, `None` when they leave it open. `--c` alone means the SVM and
@@ -548,6 +571,8 @@ mod tests {
             selection: None,
             input_weights: None,
             probabilities: false,
+            class_weights: None,
+            class_names: None,
         };
         let name = |r: &Recipe, task| solver_name(&r.solver_for(task));
         assert_eq!(name(&recipe, Task::Classification), "ridge (λ by GCV)");

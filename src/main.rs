@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod approx;
+mod class_weight;
 mod cli;
 mod compare;
 mod deep_fried;

@@ -259,6 +259,8 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         selection: None,
         input_weights: None,
         probabilities: false,
+        class_weights: machine::class_weight_flag(&args.weights)?,
+        class_names: vocabulary.class_names.clone(),
     };
     let params = recipe.params_for(task)?;
     // The column weights, learned and checked as the default fit learns them (the same
@@ -375,6 +377,14 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         let shown: Vec<String> = w.iter().map(f64::to_string).collect();
         fit_command.push_str(&format!(" --input-weights {}", shown.join(",")));
     }
+    let mut notes = searched.notes;
+    if let Some(flag) = &args.weights.class_weight {
+        fit_command.push_str(&format!(" --class-weight {flag}"));
+        notes.push(format!(
+            "--class-weight {flag}: each fold's fit weighs the classes, and its accuracy is \
+             the weighted one (with balanced, the balanced accuracy)"
+        ));
+    }
     let (relevance_note, relevance) = match learned {
         Some(l) => (Some(l.note), l.report),
         None => (None, None),
@@ -402,7 +412,7 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         grid,
         best,
         fit_command,
-        notes: searched.notes,
+        notes,
         seconds: elapsed.as_secs_f64(),
         input_weights,
         relevance_note,

@@ -2294,3 +2294,121 @@ fn compare_reports_the_search_of_its_first_fit() {
             .contains(&format!("C = {c}"))
     );
 }
+
+#[test]
+fn class_weights_are_read_by_name_or_label_reported_and_refused_where_not_built() {
+    let dir = TempDir::new().unwrap();
+    let train = dir.path().join("named.csv");
+    let names = ["same", "right", "left"];
+    std::fs::write(&train, three_classes(|c| names[c].to_string())).unwrap();
+    let model = dir.path().join("m.rks");
+    let fit = |extra: &[&'static str]| -> Vec<String> {
+        let mut args: Vec<&str> = vec![
+            "fit",
+            "--train",
+            path_str(&train),
+            "--model",
+            path_str(&model),
+            "--label-column",
+            "kind",
+            "--frequencies",
+            "64",
+        ];
+        args.extend_from_slice(extra);
+        args.into_iter().map(str::to_string).collect()
+    };
+    fn strs(args: &[String]) -> Vec<&str> {
+        args.iter().map(String::as_str).collect()
+    }
+    // Balanced: N/(k·N_c) for each class, named as the file names them.
+    let report = json(&strs(&fit(&["--class-weight", "balanced"])));
+    let weights = report["class_weights"].as_array().unwrap();
+    assert_eq!(weights.len(), 3);
+    let labels = std::fs::read_to_string(&train).unwrap();
+    for w in weights {
+        let class = w["class"].as_str().unwrap();
+        let count = labels
+            .lines()
+            .filter(|l| l.ends_with(&format!(",{class}")))
+            .count();
+        let expected = 240.0 / (3.0 * count as f64);
+        assert!(
+            (w["weight"].as_f64().unwrap() - expected).abs() < 1e-12,
+            "{w}"
+        );
+    }
+    let notes = report["selection"]["notes"].to_string();
+    assert!(notes.contains("class weights (balanced"), "{notes}");
+    // Given by name: the others weigh 1; the text report lists them.
+    let text = ok(&strs(&fit(&["--class-weight", "left=3"])));
+    let line = text.lines().find(|l| l.contains("class weights")).unwrap();
+    for class in ["same 1.0000", "left 3.0000", "right 1.0000"] {
+        assert!(line.contains(class), "{line}");
+    }
+    // Numeric labels: by value.
+    let breast = dataset("breast_cancer.train");
+    let numeric = json(&[
+        "fit",
+        "--train",
+        path_str(&breast),
+        "--model",
+        path_str(&model),
+        "--frequencies",
+        "64",
+        "--class-weight",
+        "1=2",
+    ]);
+    assert_eq!(numeric["class_weights"][1]["weight"], 2.0);
+    assert_eq!(numeric["class_weights"][0]["weight"], 1.0);
+    // Usage errors: an unknown class, a bad weight or syntax, a regression, a streamed fit.
+    for flag in ["eggs=2", "left=0", "left", "left=2,left=3"] {
+        let err = fails(&strs(&fit(&["--class-weight", flag])), 2);
+        assert!(err.contains("--class-weight"), "{err}");
+    }
+    let base = [
+        "fit",
+        "--train",
+        path_str(&breast),
+        "--model",
+        path_str(&model),
+    ];
+    for extra in [
+        &["--class-weight", "7=2"][..],
+        &[
+            "--class-weight",
+            "balanced",
+            "--stream",
+            "--task",
+            "classification",
+        ],
+        &["--class-weight", "balanced", "--task", "regression"],
+    ] {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        let err = fails(&args, 2);
+        assert!(err.contains("--class-weight"), "{extra:?}: {err}");
+    }
+    // tune weighs the folds and its fit command carries the flag.
+    let tuned = json(&[
+        "tune",
+        "--train",
+        path_str(&train),
+        "--label-column",
+        "kind",
+        "--frequencies",
+        "64",
+        "--cs",
+        "1",
+        "--sigmas",
+        "0.5",
+        "--class-weight",
+        "balanced",
+    ]);
+    assert!(
+        tuned["fit_command"]
+            .as_str()
+            .unwrap()
+            .ends_with("--class-weight balanced"),
+        "{tuned}"
+    );
+}

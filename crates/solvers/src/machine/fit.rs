@@ -78,7 +78,16 @@ impl KernelMachineValidParams {
         rayon::scope(|_| {
             let resolved = self.with_resolved_class_weights(y)?;
             let this = resolved.as_ref().unwrap_or(self);
-            let (model, report) = this.fit_on_worker(x, y, false)?;
+            let (model, mut report) = this.fit_on_worker(x, y, false)?;
+            if let (Some(report), Some(weights)) = (&mut report, &self.class_weights) {
+                report.notes.push(format!(
+                    "class weights ({}): every error rate and squared error above is weighted",
+                    match weights {
+                        ClassWeights::Balanced => "balanced: the error rates are balanced ones",
+                        ClassWeights::Given(_) => "given",
+                    }
+                ));
+            }
             let model = if this.probabilities {
                 this.calibrate(model, x, y)?
             } else {
