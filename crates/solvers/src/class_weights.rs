@@ -138,3 +138,8 @@ impl ClassWeights {
         classes.iter().map(|&c| per_class[c]).collect()
     }
 }
+
+/// The weights of rows `rows` of `weights` (`None` without weights): a fold's or a sample's.
+pub(crate) fn picked(weights: Option<&[f64]>, rows: &[usize]) -> Option<Vec<f64>> {
+    weights.map(|w| rows.iter().map(|&i| w[i]).collect())
+}

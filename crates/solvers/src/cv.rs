@@ -99,7 +99,7 @@ pub struct Targets<'a> {
 impl Targets<'_> {
     /// The weights of rows `rows` (`None` without weights).
     fn weights_of(&self, rows: &[usize]) -> Option<Vec<f64>> {
-        self.weights.map(|w| rows.iter().map(|&i| w[i]).collect())
+        crate::class_weights::picked(self.weights, rows)
     }
 }
 

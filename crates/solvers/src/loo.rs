@@ -44,7 +44,10 @@ use serde::{Deserialize, Serialize};
 use crate::dense::{product, row_gram, transposed_product};
 use crate::error::{Result, SolversError};
 use crate::labels::{argmax_rows, class_scores};
-use crate::ridge::{Ridge, RidgeAccumulator, default_grid, eigen, ridge_from, shifted_solve};
+use crate::ridge::{
+    Ridge, RidgeAccumulator, check_positive_row_weights, default_grid, eigen, ridge_from,
+    shifted_solve,
+};
 use crate::validate::{check_finite, check_rows};
 
 /// A leave-one-out score: the error rate (classification only) and the mean squared
@@ -381,7 +384,7 @@ impl LooPath {
     /// # Ok::<(), rks_solvers::SolversError>(())
     /// ```
     pub fn new_weighted(phi: Array2<f64>, y: ArrayView2<'_, f64>, weights: &[f64]) -> Result<Self> {
-        check_positive_weights(weights, phi.nrows())?;
+        check_positive_row_weights(weights, phi.nrows(), "a leave-one-out path")?;
         Self::new_with(phi, y, Some(weights))
     }
 
@@ -528,7 +531,7 @@ impl LooPath {
         y: ArrayView2<'_, f64>,
         weights: &[f64],
     ) -> Result<Self> {
-        check_positive_weights(weights, k.nrows())?;
+        check_positive_row_weights(weights, k.nrows(), "a leave-one-out path")?;
         Self::from_kernel_with(k, y, Some(weights))
     }
 
@@ -628,7 +631,7 @@ impl LooPath {
                 "these statistics are not weighted: from_statistics",
             ));
         }
-        check_positive_weights(weights, phi.nrows())?;
+        check_positive_row_weights(weights, phi.nrows(), "a leave-one-out path")?;
         Self::from_statistics_with(acc, phi, y, Some(weights))
     }
 
@@ -1005,18 +1008,6 @@ impl Targets {
             scale,
             total_weight: total,
         }
-    }
-}
-
-/// Checks the weights of a weighted path: one per row, each finite and > 0.
-fn check_positive_weights(weights: &[f64], rows: usize) -> Result<()> {
-    crate::ridge::check_row_weights(weights, rows)?;
-    match weights.iter().position(|&w| w == 0.0) {
-        Some(i) => Err(crate::error::invalid(
-            crate::error::Param::RowWeights,
-            format!("row {i}'s weight is 0: a leave-one-out path scores rows of positive weight"),
-        )),
-        None => Ok(()),
     }
 }
 

@@ -787,6 +787,21 @@ pub(crate) fn check_row_weights(weights: &[f64], rows: usize) -> Result<()> {
     Ok(())
 }
 
+/// Checks row weights that must all be positive (a leave-one-out path scores, and an SVM
+/// bounds, every row): [`check_row_weights`] and none 0; `what` names the user.
+pub(crate) fn check_positive_row_weights(weights: &[f64], rows: usize, what: &str) -> Result<()> {
+    check_row_weights(weights, rows)?;
+    match weights.iter().position(|&w| w == 0.0) {
+        Some(i) => Err(invalid(
+            Param::RowWeights,
+            format!(
+                "row {i}'s weight is 0: {what} takes rows of positive weight (leave the row out)"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Fits ridge on rows held in memory: `phi` is N × D, `y` is N × m (both finite). With fewer rows
 /// than features it solves the dual form (module docs) in O(N²·D) time and O(N·D) memory; else
 /// it folds the rows into a [`RidgeAccumulator`]. Both give the same model up to rounding.

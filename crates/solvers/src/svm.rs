@@ -462,8 +462,8 @@ pub fn fit_ovr_warm<F: Kernels>(
 /// [`fit_ovr_warm`] with **row weights**: row i's loss costs C·wᵢ, min ½‖w‖² + C Σᵢ wᵢ ξᵢ —
 /// LIBSVM's `-wi` and scikit-learn's `class_weight` when wᵢ is the weight of row i's class,
 /// their `sample_weight` in general. In the dual, row i's box is [0, C·wᵢ] (hinge) or its
-/// Dᵢᵢ = 1/(2C·wᵢ) (squared hinge). `weights`: one per row, finite and > 0. For the hinge, a
-/// weight of 2 is the row counted twice.
+/// Dᵢᵢ = 1/(2C·wᵢ) (squared hinge). `weights`: one per row, finite and > 0. Under either loss,
+/// a weight of 2 is the row counted twice.
 ///
 /// ```
 /// use ndarray::{array, concatenate, Axis};
@@ -501,18 +501,6 @@ pub fn fit_ovr_warm_weighted<F: Kernels>(
     )
 }
 
-/// Checks an SVM's row weights: one per row, each finite and > 0.
-fn check_svm_weights(weights: &[f64], rows: usize) -> Result<()> {
-    crate::ridge::check_row_weights(weights, rows)?;
-    match weights.iter().position(|&w| w == 0.0) {
-        Some(i) => Err(invalid(
-            Param::RowWeights,
-            format!("row {i}'s weight is 0: an SVM's row weights must be > 0 (leave the row out)"),
-        )),
-        None => Ok(()),
-    }
-}
-
 /// The rows of a standard-layout array.
 fn dense_rows<'a, F>(phi: &'a ndarray::CowArray<'_, F, ndarray::Ix2>) -> Result<DenseRows<'a, F>> {
     let flat = phi
@@ -537,7 +525,7 @@ pub(crate) fn fit_ovr_warm_on<F: Kernels, R: Rows<F>>(
 ) -> Result<(LinearSvm, DualStart)> {
     check_rows(rows.n_rows(), classes.len())?;
     if let Some(w) = weights {
-        check_svm_weights(w, rows.n_rows())?;
+        crate::ridge::check_positive_row_weights(w, rows.n_rows(), "an SVM")?;
     }
     if n_classes < 2 {
         return Err(invalid(

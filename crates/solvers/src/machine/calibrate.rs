@@ -158,8 +158,7 @@ pub(super) fn calibrate_svm<D: SvmData>(
 ) -> Result<Calibration> {
     calibrate_folds(y, (classes, n_classes), params.seed, |train, test| {
         let train_classes: Vec<usize> = train.iter().map(|&i| classes[i]).collect();
-        let train_weights: Option<Vec<f64>> =
-            weights.map(|w| train.iter().map(|&i| w[i]).collect());
+        let train_weights = crate::class_weights::picked(weights, train);
         let (svm, _) = rows.pick(train).fit_ovr_warm(
             &train_classes,
             n_classes,
