@@ -4,9 +4,10 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyDict, PyString};
 use rks::scaler::ScalerKind;
 use rks::{Bandwidth, Kernel, MapKind};
+use rks_solvers::class_weights::ClassWeights;
 use rks_solvers::machine::{
     DEFAULT_BUDGET_SECONDS, DEFAULT_FREQUENCIES, KernelMachineValidParams, Selection,
 };
@@ -17,6 +18,36 @@ use crate::arrays::{rows_f64, sparse_rows, targets};
 use crate::errors;
 use crate::machine::Machine;
 use crate::names::{AUTO, parse};
+
+/// The name of [`ClassWeights::Balanced`] (scikit-learn's `class_weight="balanced"`).
+pub const BALANCED: &str = "balanced";
+
+/// The class weights `value` names: [`BALANCED`] — w_c = N/(k·N_c) — or the given weights, a
+/// dict `{label: weight}` or a sequence of `(label, weight)` pairs whose labels are the
+/// library's integer class labels (the targets' values) and weights finite and > 0 (classes not
+/// named weigh 1; the library checks the weights, and at fit time that each label is a class).
+fn parse_class_weights(value: &Bound<'_, PyAny>) -> PyResult<ClassWeights> {
+    const ACCEPTED: &str = "class_weights must be None, \"balanced\", a dict {label: weight} or \
+                            a sequence of (label, weight) pairs, with integer class labels and \
+                            numeric weights";
+    if let Ok(name) = value.cast::<PyString>() {
+        let name = name.to_cow()?;
+        return if name == BALANCED {
+            Ok(ClassWeights::Balanced)
+        } else {
+            Err(PyValueError::new_err(format!("{ACCEPTED}, got {name:?}")))
+        };
+    }
+    let pairs = match value.cast::<PyDict>() {
+        Ok(dict) => dict
+            .iter()
+            .map(|(label, weight)| Ok((label.extract::<i64>()?, weight.extract::<f64>()?)))
+            .collect::<PyResult<Vec<_>>>(),
+        Err(_) => value.extract::<Vec<(i64, f64)>>(),
+    };
+    let pairs = pairs.map_err(|e| PyValueError::new_err(format!("{ACCEPTED} ({e})")))?;
+    Ok(ClassWeights::Given(pairs))
+}
 
 /// Validated hyper-parameters of a kernel machine (scaler → map → ridge or SVM).
 #[pyclass(module = "rks._rks", frozen)]
@@ -40,9 +71,11 @@ impl Params {
     /// on sparse rows ([`Selection::linear`]); `input_weights` gives them by hand instead
     /// (`KernelMachineParams::input_weights`, `rks fit --input-weights`); `probabilities` (a
     /// classifier's) fits a calibration of class probabilities after the model
-    /// (`KernelMachineParams::probabilities`, `rks fit --probabilities`).
+    /// (`KernelMachineParams::probabilities`, `rks fit --probabilities`); `class_weights` (a
+    /// classifier's, fitted in memory) weighs each class's rows (`KernelMachineParams::
+    /// class_weights`; the forms [`parse_class_weights`] reads).
     #[new]
-    #[pyo3(signature = (*, task, map, kernel, n_frequencies, gamma, scaler, solver, alpha, c, seed, select, budget=None, relevance=true, linear=true, input_weights=None, probabilities=false))]
+    #[pyo3(signature = (*, task, map, kernel, n_frequencies, gamma, scaler, solver, alpha, c, seed, select, budget=None, relevance=true, linear=true, input_weights=None, probabilities=false, class_weights=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         task: &str,
@@ -61,8 +94,10 @@ impl Params {
         linear: bool,
         input_weights: Option<Vec<f64>>,
         probabilities: bool,
+        class_weights: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let task = parse::<Task>(task)?;
+        let class_weights = class_weights.map(parse_class_weights).transpose()?;
         let kind = match (solver, alpha, c) {
             (AUTO, Some(_), Some(_)) => {
                 return Err(PyValueError::new_err(
@@ -132,6 +167,7 @@ impl Params {
             .selection(selection)
             .input_weights(input_weights)
             .probabilities(probabilities)
+            .class_weights(class_weights)
             .check()
             .map_err(errors::solvers)?;
         Ok(Params { inner })
@@ -141,6 +177,17 @@ impl Params {
     #[getter]
     fn probabilities(&self) -> bool {
         self.inner.probabilities()
+    }
+
+    /// The class weights (`class_weights`): `None`, [`BALANCED`], or the given
+    /// `(label, weight)` pairs.
+    #[getter]
+    fn class_weights<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        Ok(match self.inner.class_weights() {
+            None => None,
+            Some(ClassWeights::Balanced) => Some(PyString::new(py, BALANCED).into_any()),
+            Some(ClassWeights::Given(pairs)) => Some(pairs.clone().into_pyobject(py)?.into_any()),
+        })
     }
 
     /// Fits rows `x` (N × d, float64) to targets `y` (N, float64: class labels or values).

@@ -13,6 +13,7 @@ ESTIMATORS = [
     rks.KernelClassifier(n_components=256),
     rks.KernelClassifier(n_components=256, solver="svm", C=10.0),
     rks.KernelClassifier(n_components=256, probability=True),
+    rks.KernelClassifier(n_components=256, class_weight="balanced"),
     rks.KernelRegressor(n_components=256),
 ]
 

@@ -47,7 +47,7 @@ def fit(estimator, X, y):
 
     Blocks of rows are the partitions (columns are joined into one block). NumPy inputs work
     too (one partition each). Class probabilities (``probability=True``) need the rows in
-    memory: refused.
+    memory, and the partial fit does not weigh classes (``class_weight``): both refused.
     """
     if not isinstance(estimator, (KernelClassifier, KernelRegressor)):
         raise TypeError(
@@ -58,6 +58,11 @@ def fit(estimator, X, y):
             "rks.dask.fit cannot fit class probabilities (probability=True): they are fitted on "
             "held-out decision values of refits on folds of the rows in memory; fit in memory, "
             "or set probability=False"
+        )
+    if getattr(estimator, "class_weight", None) is not None:
+        raise ValueError(
+            f"rks.dask.fit cannot weigh classes (class_weight={estimator.class_weight!r}): the "
+            "partial fit's statistics are unweighted; fit in memory, or set class_weight=None"
         )
     X, y = _as_arrays(X, y)
     params = estimator._params()

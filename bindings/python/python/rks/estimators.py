@@ -8,10 +8,14 @@ A fitted estimator holds the library's model (``model_``): ``save``/``load`` use
 model format, so a model fitted here loads in ``rks predict`` / ``rks eval`` and a model written
 by ``rks fit`` loads here; pickling goes through the same bytes. ``KernelClassifier(probability=True)``
 also fits class probabilities (Platt's sigmoids on held-out decision values, as scikit-learn's
-``SVC(probability=True)``), saved with the model.
+``SVC(probability=True)``), saved with the model, and ``KernelClassifier(class_weight=...)``
+weighs each class's rows (``"balanced"`` or ``{label: weight}``, as scikit-learn's ``SVC``).
 """
 
+import math
+import numbers
 import os
+from collections.abc import Mapping
 
 import numpy as np
 import scipy.sparse as sp
@@ -84,8 +88,9 @@ class _KernelMachine(BaseEstimator):
                 float(w) for w in self.input_weights],
         )
 
-    def _sparse_params(self):
-        """:meth:`_params` for sparse rows: the linear map and kernel (their only model)."""
+    def _sparse_params(self, **kwargs):
+        """:meth:`_params` (of ``kwargs``) for sparse rows: the linear map and kernel (their only
+        model)."""
         if self.feature_map not in ("auto", "linear"):
             raise ValueError(
                 "sparse rows are fitted by the linear map (feature_map='linear' or 'auto'); "
@@ -93,7 +98,8 @@ class _KernelMachine(BaseEstimator):
             )
         if self.gamma is not None:
             raise ValueError("gamma does not apply to sparse rows: their model is linear")
-        return {**self._params(), "map": "linear", "kernel": "linear", "n_frequencies": None}
+        return {**self._params(**kwargs), "map": "linear", "kernel": "linear",
+                "n_frequencies": None}
 
     def _adopt(self, model):
         """Takes a fitted library model: the fitted attributes follow from it."""
@@ -133,7 +139,8 @@ class _KernelMachine(BaseEstimator):
 
         Its parameters are the model's (``gamma``, ``alpha``/``C`` as fitted, model selection
         off; for a classifier ``probability=True`` when the model holds probabilities), so
-        refitting it keeps the fitted σ and λ.
+        refitting it keeps the fitted σ and λ. The model does not record class weights:
+        ``class_weight`` is None.
         """
         model = _rks.Machine.load(os.fspath(path))
         if model.task != cls._task:
@@ -226,6 +233,19 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
         from :meth:`predict` (the sigmoids are fitted per class). Fits in memory only (not
         ``rks.dask.fit``). Without it, ``predict_proba`` is not an attribute
         (``hasattr(clf, "predict_proba")`` is False), as for ``SVC``.
+    class_weight : dict, "balanced" or None, default None
+        How much each class's rows count in the fit (scikit-learn ``SVC``'s and
+        ``LogisticRegression``'s name; LIBSVM's ``-wi``): a dict ``{label: weight}`` in the
+        labels of ``y`` (each weight finite and > 0; classes not named weigh 1; a label that is
+        not a class of ``y`` is a ValueError), or ``"balanced"``: each class weighs
+        ``n_samples / (n_classes * n_samples_of_the_class)`` a row, so that every class counts as
+        much in total. Row i's loss counts w times, w the weight of its class: ridge's squared
+        error, the SVM's hinge (its cost ``C * w``), and the model selection compares weighted
+        error rates (with ``"balanced"``, the balanced error rate: one minus the mean of the
+        classes' recalls). On imbalanced data this trades accuracy on the common classes
+        for recall on the rare ones. The column relevance, Nyström's landmarks and the
+        probability sigmoids (``probability=True``) are learned without weights. In-memory fits
+        only (not ``rks.dask.fit``). None: every row weighs 1.
     random_state : int, RandomState or None
         An int is the library's seed: the same model, bit for bit, for any thread count.
 
@@ -269,6 +289,7 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
         linear_offer=True,
         input_weights=None,
         probability=False,
+        class_weight=None,
         random_state=None,
     ):
         super().__init__(
@@ -288,9 +309,51 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
             random_state=random_state,
         )
         self.probability = probability
+        self.class_weight = class_weight
 
-    def _params(self):
-        return {**super()._params(), "probabilities": bool(self.probability)}
+    def _params(self, classes=None):
+        """The keyword arguments of ``rks._rks.Params``; ``class_weight`` as the library's
+        ``class_weights``, its labels mapped through the training labels' ``classes`` (sorted,
+        as ``np.unique`` gives them; needed for a dict)."""
+        return {
+            **super()._params(),
+            "probabilities": bool(self.probability),
+            "class_weights": self._class_weights(classes),
+        }
+
+    def _class_weights(self, classes):
+        """``class_weight`` in the library's terms: None, ``"balanced"``, or ``(label, weight)``
+        pairs whose labels are the library's (:func:`classes_as_targets` of the named classes
+        among ``classes``)."""
+        class_weight = self.class_weight
+        if class_weight is None:
+            return None
+        if isinstance(class_weight, str) and class_weight == "balanced":
+            return "balanced"
+        if not isinstance(class_weight, Mapping):
+            raise ValueError(
+                "class_weight must be None, 'balanced' or a dict {label: weight}, got "
+                f"{class_weight!r}"
+            )
+        if classes is None:
+            raise ValueError("class_weight as a dict is mapped through the training labels")
+        index = {c: i for i, c in enumerate(classes.tolist())}
+        codes = classes_as_targets(classes, np.arange(len(classes)))
+        pairs = []
+        for label, weight in class_weight.items():
+            i = index.get(label)
+            if i is None:
+                raise ValueError(
+                    f"class_weight gives a weight to the label {label!r}, which is not a class "
+                    f"of the training labels {classes.tolist()!r}"
+                )
+            if (isinstance(weight, (bool, np.bool_)) or not isinstance(weight, numbers.Real)
+                    or not math.isfinite(weight) or not weight > 0):
+                raise ValueError(
+                    f"class_weight[{label!r}] must be a finite number > 0, got {weight!r}"
+                )
+            pairs.append((int(codes[i]), float(weight)))
+        return pairs
 
     def fit(self, X, y):
         """Fits on rows ``X`` and labels ``y`` (any labels: integers, strings, ...).
@@ -312,10 +375,10 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
             )
         targets = classes_as_targets(classes, indices)
         if sparse:
-            params = _rks.Params(**self._sparse_params())
+            params = _rks.Params(**self._sparse_params(classes=classes))
             model = params.fit_sparse(*_csr_parts(X), X.shape[1], targets)
         else:
-            model = _rks.Params(**self._params()).fit(X, targets)
+            model = _rks.Params(**self._params(classes=classes)).fit(X, targets)
         self.classes_ = classes
         return self._adopt(model)
 
@@ -418,7 +481,7 @@ class KernelRegressor(RegressorMixin, _KernelMachine):
     """A kernel ridge regressor through random features: scaler -> feature map -> ridge.
 
     Parameters as :class:`KernelClassifier` (``solver`` must be "auto" or "ridge"), without
-    ``probability``.
+    ``probability`` and ``class_weight``.
 
     Examples
     --------
