@@ -178,7 +178,8 @@ pub struct ClassWeightArgs {
     /// total: N/(k·N_c) a row, scikit-learn's "balanced") or LABEL=W,… with the labels as the
     /// file writes them (classes not named weigh 1; LIBSVM's -wi). Ridge's squared errors and
     /// the SVM's cost C count each row times its weight, and the model selection compares
-    /// weighted error rates (with `balanced`, the balanced error rate). In memory only.
+    /// weighted error rates (with `balanced`, the balanced error rate); streamed and
+    /// distributed fits too (the first pass counts the classes).
     #[arg(long = "class-weight", value_name = "balanced|LABEL=W,…")]
     pub class_weight: Option<String>,
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use rks::Named;
 use rks::{Kernel, MapKind};
 use rks_data::{DataError, SparseDataset};
+use rks_solvers::class_weights::ClassWeights;
 use rks_solvers::machine::{DEFAULT_FREQUENCIES, Selection, SelectionReport, SolverTrial, Trial};
 use rks_solvers::{KernelMachine, SolverKind, SolversError, StreamedFit};
 use serde::Serialize;
@@ -79,20 +80,35 @@ fn class_weights(
         return Ok(None);
     };
     let (labels, classes) = rks_solvers::LabelMap::fit(y).map_err(CliError::compute)?;
-    let per_class = weights
-        .per_class(&labels, &classes)
+    let resolved = weights
+        .resolved(&labels, &classes)
         .map_err(CliError::compute)?;
-    let names = model.class_labels().unwrap_or_default();
-    Ok(Some(
-        per_class
-            .into_iter()
-            .enumerate()
-            .map(|(i, weight)| ClassWeight {
-                class: names.get(i).cloned().unwrap_or_else(|| i.to_string()),
-                weight,
+    Ok(named_class_weights(Some(&resolved), model))
+}
+
+/// The weights of resolved class weights (every class named) beside `model`'s classes, in
+/// their order (`None` without weights).
+fn named_class_weights(
+    resolved: Option<&ClassWeights>,
+    model: &ModelSummary,
+) -> Option<Vec<ClassWeight>> {
+    let Some(ClassWeights::Given(pairs)) = resolved else {
+        return None;
+    };
+    let (classes, names) = (model.classes.as_ref()?, model.class_labels()?);
+    Some(
+        classes
+            .iter()
+            .zip(names)
+            .map(|(class, name)| ClassWeight {
+                class: name,
+                weight: pairs
+                    .iter()
+                    .find(|(c, _)| c == class)
+                    .map_or(1.0, |(_, w)| *w),
             })
             .collect(),
-    ))
+    )
 }
 
 impl FitReport {
@@ -524,17 +540,20 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
         model,
         sample: (x, y),
         selection,
+        class_weights: resolved,
     } = fitted?;
     let note = source.label_note(&vocabulary);
     let model = machine::with_vocabulary(model, vocabulary)?;
     machine::save(&model, &args.model)?;
     let predicted = model.predict(x.view()).map_err(CliError::compute)?;
     let train_score = Score::compute(model.task(), y.view(), predicted.view());
+    let report = FitReport::of(args, &model, (scan_time, fit_time), train_score, selection);
     let report = FitReport {
         note,
         train_score_rows: Some(y.len()),
         chunk_rows: Some(chunk_rows),
-        ..FitReport::of(args, &model, (scan_time, fit_time), train_score, selection)
+        class_weights: named_class_weights(resolved.as_ref(), &report.model),
+        ..report
     };
     emit(&report, json)
 }

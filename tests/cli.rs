@@ -2296,7 +2296,7 @@ fn compare_reports_the_search_of_its_first_fit() {
 }
 
 #[test]
-fn class_weights_are_read_by_name_or_label_reported_and_refused_where_not_built() {
+fn class_weights_are_read_by_name_or_label_reported_streamed_and_checked() {
     let dir = TempDir::new().unwrap();
     let train = dir.path().join("named.csv");
     let names = ["same", "right", "left"];
@@ -2360,7 +2360,7 @@ fn class_weights_are_read_by_name_or_label_reported_and_refused_where_not_built(
     ]);
     assert_eq!(numeric["class_weights"][1]["weight"], 2.0);
     assert_eq!(numeric["class_weights"][0]["weight"], 1.0);
-    // Usage errors: an unknown class, a bad weight or syntax, a regression, a streamed fit.
+    // Usage errors: an unknown class, a bad weight or syntax, a regression.
     for flag in ["eggs=2", "left=0", "left", "left=2,left=3"] {
         let err = fails(&strs(&fit(&["--class-weight", flag])), 2);
         assert!(err.contains("--class-weight"), "{err}");
@@ -2374,13 +2374,6 @@ fn class_weights_are_read_by_name_or_label_reported_and_refused_where_not_built(
     ];
     for extra in [
         &["--class-weight", "7=2"][..],
-        &[
-            "--class-weight",
-            "balanced",
-            "--stream",
-            "--task",
-            "classification",
-        ],
         &["--class-weight", "balanced", "--task", "regression"],
     ] {
         let mut args = base.to_vec();
@@ -2388,6 +2381,26 @@ fn class_weights_are_read_by_name_or_label_reported_and_refused_where_not_built(
         let err = fails(&args, 2);
         assert!(err.contains("--class-weight"), "{extra:?}: {err}");
     }
+    // A streamed fit weighs the classes as resolved on every row (pass 1 counts them).
+    let streamed = json(&[
+        "fit",
+        "--train",
+        path_str(&breast),
+        "--model",
+        path_str(&model),
+        "--frequencies",
+        "64",
+        "--stream",
+        "--task",
+        "classification",
+        "--class-weight",
+        "balanced",
+    ]);
+    let text = std::fs::read_to_string(&breast).unwrap();
+    let zeros = text.lines().filter(|l| l.starts_with("0 ")).count() as f64;
+    let rows = text.lines().count() as f64;
+    let got = streamed["class_weights"][0]["weight"].as_f64().unwrap();
+    assert!((got - rows / (2.0 * zeros)).abs() < 1e-12, "{got}");
     // tune weighs the folds and its fit command carries the flag.
     let tuned = json(&[
         "tune",

@@ -72,16 +72,23 @@ impl ClassWeights {
     /// `classes` (into `labels`). A given label that is not one of `labels`' classes is an
     /// error naming the classes.
     pub fn per_class(&self, labels: &LabelMap, classes: &[usize]) -> Result<Vec<f64>> {
+        let mut counts = vec![0u64; labels.n_classes()];
+        for &c in classes {
+            if let Some(count) = counts.get_mut(c) {
+                *count += 1;
+            }
+        }
+        self.per_class_counted(labels, &counts)
+    }
+
+    /// [`per_class`](Self::per_class) from each class's count of rows (in `labels`' order):
+    /// what a fit in parts knows of its rows' classes.
+    pub fn per_class_counted(&self, labels: &LabelMap, counts: &[u64]) -> Result<Vec<f64>> {
         self.validate()?;
         match self {
             Self::Balanced => {
-                let mut counts = vec![0usize; labels.n_classes()];
-                for &c in classes {
-                    if let Some(count) = counts.get_mut(c) {
-                        *count += 1;
-                    }
-                }
-                let (n, k) = (classes.len() as f64, labels.n_classes() as f64);
+                let n = counts.iter().sum::<u64>() as f64;
+                let k = labels.n_classes() as f64;
                 Ok(counts
                     .iter()
                     .map(|&count| {
@@ -117,10 +124,17 @@ impl ClassWeights {
     /// `classes`: the same weights as named classes, for fits on parts of the rows (folds,
     /// samples) to weigh as the whole fit does.
     pub fn resolved(&self, labels: &LabelMap, classes: &[usize]) -> Result<Self> {
-        let weights = self.per_class(labels, classes)?;
-        Ok(Self::Given(
-            labels.classes().iter().copied().zip(weights).collect(),
-        ))
+        Ok(Self::named(labels, self.per_class(labels, classes)?))
+    }
+
+    /// [`resolved`](Self::resolved) from each class's count of rows (in `labels`' order).
+    pub fn resolved_counted(&self, labels: &LabelMap, counts: &[u64]) -> Result<Self> {
+        Ok(Self::named(labels, self.per_class_counted(labels, counts)?))
+    }
+
+    /// Every class of `labels` named with its weight of `per_class`.
+    fn named(labels: &LabelMap, per_class: Vec<f64>) -> Self {
+        Self::Given(labels.classes().iter().copied().zip(per_class).collect())
     }
 
     /// The largest weight a row can have under given weights (at least 1, the weight of the

@@ -198,17 +198,76 @@ fn bad_class_weights_are_clear_errors() {
             .check()
             .is_err()
     );
-    // Streamed and partial fits do not weigh classes.
-    let params = with(ClassWeights::Balanced).check().unwrap();
-    let first = params.first_pass();
-    assert!(matches!(
-        params.plan(&first),
-        Err(SolversError::InvalidParameter { .. })
-    ));
-    type Chunk = Result<(Array2<f64>, Array1<f64>), String>;
-    let chunks = || -> Result<Vec<Chunk>, String> { Ok(vec![Ok((x.clone(), y.clone()))]) };
-    assert!(matches!(
-        params.fit_stream(chunks),
-        Err(SolversError::InvalidParameter { .. })
-    ));
+}
+
+#[test]
+fn a_fit_in_parts_or_streamed_weighs_as_the_fit_in_memory() {
+    use rks_solvers::partial::{FirstPass, Plan, SecondPass};
+    let (x, y) = imbalanced(1400, 6);
+    for weights in [ClassWeights::Balanced, ClassWeights::Given(vec![(1, 3.0)])] {
+        // Ridge on more rows than features: the in-memory fit sums the same exact statistics.
+        let params = KernelMachine::params()
+            .n_frequencies(64)
+            .seed(3)
+            .class_weights(Some(weights.clone()))
+            .check()
+            .unwrap();
+        let whole = params.fit(x.view(), y.view()).unwrap().to_bytes().unwrap();
+        // Three uneven partitions, each pass shipped as bytes and merged out of order.
+        let cuts = [0, 300, 1100, 1400];
+        let parts: Vec<_> = cuts
+            .windows(2)
+            .map(|w| {
+                let r: ndarray::Slice = (w[0]..w[1]).into();
+                (x.slice_axis(Axis(0), r), y.slice_axis(Axis(0), r))
+            })
+            .collect();
+        let mut first = params.first_pass();
+        for (xp, yp) in parts.iter().rev() {
+            let mut part = params.first_pass();
+            part.update(*xp, *yp).unwrap();
+            first
+                .merge(&FirstPass::from_bytes(&part.to_bytes().unwrap()).unwrap())
+                .unwrap();
+        }
+        let plan = Plan::from_bytes(&params.plan(&first).unwrap().to_bytes().unwrap()).unwrap();
+        let mut second = plan.second_pass().unwrap();
+        for (xp, yp) in &parts {
+            let mut part = plan.second_pass().unwrap();
+            part.update(&plan, *xp, *yp).unwrap();
+            second
+                .merge(&SecondPass::from_bytes(&part.to_bytes().unwrap()).unwrap())
+                .unwrap();
+        }
+        let parted = params.finish(&plan, &second).unwrap().to_bytes().unwrap();
+        assert_eq!(parted, whole, "{weights:?}: in parts");
+        // The limbs an engine's integer SUM adds carry the weights too.
+        let summed: Vec<u64> = parts
+            .iter()
+            .map(|(xp, yp)| {
+                let mut part = plan.second_pass().unwrap();
+                part.update(&plan, *xp, *yp).unwrap();
+                part.limbs()
+            })
+            .reduce(|a, b| a.iter().zip(&b).map(|(a, b)| a + b).collect())
+            .unwrap();
+        let from_limbs = plan.second_pass().unwrap().with_limbs(&summed).unwrap();
+        assert_eq!(from_limbs, second);
+        // Streamed in chunks of 500 rows.
+        type Chunk = Result<(Array2<f64>, Array1<f64>), String>;
+        let chunks = || -> Result<Vec<Chunk>, String> {
+            Ok((0..1400)
+                .step_by(500)
+                .map(|s| {
+                    let r: ndarray::Slice = (s..(s + 500).min(1400)).into();
+                    Ok((
+                        x.slice_axis(Axis(0), r).to_owned(),
+                        y.slice_axis(Axis(0), r).to_owned(),
+                    ))
+                })
+                .collect())
+        };
+        let streamed = params.fit_stream(chunks).unwrap().to_bytes().unwrap();
+        assert_eq!(streamed, whole, "{weights:?}: streamed");
+    }
 }

@@ -79,14 +79,8 @@ impl KernelMachineValidParams {
             let resolved = self.with_resolved_class_weights(y)?;
             let this = resolved.as_ref().unwrap_or(self);
             let (model, mut report) = this.fit_on_worker(x, y, false)?;
-            if let (Some(report), Some(weights)) = (&mut report, &self.class_weights) {
-                report.notes.push(format!(
-                    "class weights ({}): every error rate and squared error above is weighted",
-                    match weights {
-                        ClassWeights::Balanced => "balanced: the error rates are balanced ones",
-                        ClassWeights::Given(_) => "given",
-                    }
-                ));
+            if let Some(report) = &mut report {
+                self.note_class_weights(report);
             }
             let model = if this.probabilities {
                 this.calibrate(model, x, y)?
@@ -95,6 +89,20 @@ impl KernelMachineValidParams {
             };
             Ok((model, report))
         })
+    }
+
+    /// Adds to `report` that its error rates and squared errors are weighted, when these
+    /// params weigh classes.
+    pub(super) fn note_class_weights(&self, report: &mut SelectionReport) {
+        if let Some(weights) = &self.class_weights {
+            report.notes.push(format!(
+                "class weights ({}): every error rate and squared error above is weighted",
+                match weights {
+                    ClassWeights::Balanced => "balanced: the error rates are balanced ones",
+                    ClassWeights::Given(_) => "given",
+                }
+            ));
+        }
     }
 
     /// These params with [`ClassWeights::Balanced`] resolved on the training labels `y` (every
@@ -654,8 +662,8 @@ impl KernelMachineValidParams {
     }
 
     /// Empty ridge statistics for `prepared`, on the grid its map and the training rows'
-    /// `ranges` fix ([`super::bounds`]); weighted statistics under class weights, on that grid
-    /// widened for the largest weight ([`RidgeAccumulator::new_weighted`]).
+    /// `ranges` fix ([`super::bounds`]); weighted statistics under class weights
+    /// ([`RidgeAccumulator::new_weighted`]).
     pub(super) fn accumulator(
         &self,
         prepared: &Prepared,
@@ -665,13 +673,27 @@ impl KernelMachineValidParams {
             prepared.map.output_dim(),
             Self::n_outputs(prepared.labels.as_ref()),
         );
+        match self.statistics_grid(prepared, ranges)? {
+            (grid, None) => RidgeAccumulator::new(dim, outputs, grid),
+            (grid, Some(largest)) => RidgeAccumulator::new_weighted(dim, outputs, grid, largest),
+        }
+    }
+
+    /// The grid of the ridge statistics for `prepared` and the training rows' `ranges`, and
+    /// under class weights (resolved: [`ClassWeights::Balanced`] is an error here) the largest
+    /// weight, the grid widened for its square root.
+    pub(super) fn statistics_grid(
+        &self,
+        prepared: &Prepared,
+        ranges: &Ranges,
+    ) -> Result<(crate::exact::Grid, Option<f64>)> {
         let grid = super::bounds::grid(prepared, ranges)?;
         match self
             .class_weights
             .as_ref()
             .filter(|_| prepared.labels.is_some())
         {
-            None => RidgeAccumulator::new(dim, outputs, grid),
+            None => Ok((grid, None)),
             Some(weights) => {
                 let largest = weights.largest().ok_or_else(|| {
                     invalid(
@@ -679,12 +701,7 @@ impl KernelMachineValidParams {
                         "balanced class weights are resolved on the training rows first",
                     )
                 })?;
-                RidgeAccumulator::new_weighted(
-                    dim,
-                    outputs,
-                    grid.widened(largest.sqrt().max(1.0))?,
-                    largest,
-                )
+                Ok((grid.widened(largest.sqrt().max(1.0))?, Some(largest)))
             }
         }
     }

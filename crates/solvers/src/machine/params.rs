@@ -195,8 +195,9 @@ impl KernelMachineParams {
     /// Class weights ([`crate::class_weights`]): row i's loss counts wᵢ times, wᵢ the weight of
     /// its class — ridge's squared error, the SVM's hinge (its C times wᵢ, LIBSVM's `-wi`) —
     /// and the model selection compares weighted error rates (with
-    /// [`ClassWeights::Balanced`], the balanced error rate). Classification only, in memory
-    /// (not streamed or distributed). The column relevance ([`Selection::relevance`](
+    /// [`ClassWeights::Balanced`], the balanced error rate). Classification only; in memory,
+    /// streamed or in parts ([`super::partial`]: pass 1 counts each class, so balanced weights
+    /// are resolved on every row and the model is the in-memory one). The column relevance ([`Selection::relevance`](
     /// super::Selection::relevance)), Nyström's landmarks and the calibration's sigmoids are
     /// learned without weights. Default: none (every row weighs 1).
     ///

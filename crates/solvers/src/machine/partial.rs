@@ -7,12 +7,14 @@
 //! ```
 //!
 //! 1. **Pass 1** ([`FirstPass`]): the scaler's statistics, each column's range and the targets'
-//!    range, the class labels, and the seeded bottom-k row sample ([`rks::sample`]). Every
-//!    part merges exactly: min, max, set union, bottom-k by a hash of each row's content.
-//! 2. **Plan** ([`KernelMachineValidParams::plan`]): the scaler, the labels, σ (by the model
+//!    range, the class labels and their counts, and the seeded bottom-k row sample
+//!    ([`rks::sample`]). Every part merges exactly: min, max, sums, bottom-k by a hash of each
+//!    row's content.
+//! 2. **Plan** ([`KernelMachineValidParams::plan`]): the scaler, the labels, the class weights
+//!    (balanced ones resolved on pass 1's counts, [`crate::class_weights`]), σ (by the model
 //!    selection's stage 1 on the sampled rows, or the median heuristic, or as given), the map
-//!    spec, the fixed-point grid of the exact statistics ([`crate::exact`]) and the rows that
-//!    will score λ. Small (the sample's rows and the map's spec); broadcast to every worker.
+//!    spec, the fixed-point grid of the exact statistics ([`crate::exact`]; weighted statistics
+//!    under class weights) and the rows that will score λ. Small (the sample's rows and the map's spec); broadcast to every worker.
 //! 3. **Pass 2** ([`SecondPass`]): the exact ridge statistics ΦᵀΦ, ΦᵀY, Σφ, Σy, Σy², N of the
 //!    partition's rows under the plan's map and grid. Integer sums: merges in any grouping give
 //!    the same bits ([`SecondPass::limbs`] for an engine's integer `SUM`).
@@ -67,7 +69,7 @@
 //! # Ok::<(), rks_solvers::SolversError>(())
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
@@ -78,10 +80,11 @@ use rks::scaler::{Scaler, ScalerStats};
 use rks::{AnyMap, FeatureMap, SavedAny};
 use serde::{Deserialize, Serialize};
 
-use super::bounds::{self, Ranges};
+use super::bounds::Ranges;
 use super::fit::Prepared;
 use super::select::{SelectionReport, SigmaChoice, Trial, choose_lambda};
 use super::{KernelMachine, KernelMachineValidParams, RelevanceReport, Selection, Solver, Task};
+use crate::class_weights::ClassWeights;
 use crate::error::{Param, Result, SolversError, invalid};
 use crate::exact::Grid;
 use crate::labels::{LabelMap, class_label};
@@ -126,7 +129,8 @@ pub struct FirstPass {
     params: u64,
     stats: Option<ScalerStats>,
     ranges: Option<Ranges>,
-    classes: BTreeSet<i64>,
+    /// Each class label's count of rows (classification).
+    classes: BTreeMap<i64, u64>,
     sample: RowSample,
     classification: bool,
     rows: u64,
@@ -143,7 +147,7 @@ impl KernelMachineValidParams {
             params: fingerprint(self),
             stats: None,
             ranges: None,
-            classes: BTreeSet::new(),
+            classes: BTreeMap::new(),
             sample: RowSample::new(capacity, self.seed()),
             classification: self.task == Task::Classification,
             rows: 0,
@@ -182,7 +186,9 @@ impl FirstPass {
         self.ranges
             .get_or_insert_with(|| Ranges::new(x.ncols()))
             .update(x, y);
-        self.classes.extend(classes);
+        for class in classes {
+            *self.classes.entry(class).or_default() += 1;
+        }
         self.sample.offer(x, Some(y));
         self.rows += x.nrows() as u64;
         Ok(())
@@ -205,7 +211,9 @@ impl FirstPass {
             (None, Some(theirs)) => self.ranges = Some(theirs.clone()),
             _ => {}
         }
-        self.classes.extend(other.classes.iter().copied());
+        for (&class, &count) in &other.classes {
+            *self.classes.entry(class).or_default() += count;
+        }
         self.sample.merge(other.sample.clone());
         self.rows += other.rows;
         Ok(())
@@ -259,6 +267,9 @@ pub struct Plan {
     scored: Option<(Array2<f64>, Array1<f64>)>,
     /// Rows of the merged pass 1.
     rows: u64,
+    /// The class weights, every class named with its weight (resolved on the merged pass 1's
+    /// counts of each class, as an in-memory fit resolves them on its rows).
+    class_weights: Option<ClassWeights>,
     /// The column-relevance step's outcome, in words, when this plan ran it (not stored: a
     /// plan read back with [`Plan::from_bytes`] has none).
     relevance_note: Option<String>,
@@ -281,6 +292,7 @@ struct StoredPlan {
     chunk_rows: u64,
     scored: Option<(Array2<f64>, Array1<f64>)>,
     rows: u64,
+    class_weights: Option<ClassWeights>,
 }
 
 impl KernelMachineValidParams {
@@ -299,10 +311,22 @@ impl KernelMachineValidParams {
         };
         let labels = match self.task {
             Task::Classification => Some(LabelMap::from_classes(
-                first.classes.iter().copied().collect(),
+                first.classes.keys().copied().collect(),
             )?),
             Task::Regression => None,
         };
+        // Balanced class weights resolved on every row's class, as an in-memory fit does: the
+        // plan's params weigh the sample and the grid as that fit would.
+        let resolved = match (&self.class_weights, &labels) {
+            (Some(weights), Some(labels)) => {
+                let counts: Vec<u64> = first.classes.values().copied().collect();
+                let mut params = self.clone();
+                params.class_weights = Some(weights.resolved_counted(labels, &counts)?);
+                Some(params)
+            }
+            _ => None,
+        };
+        let this = resolved.as_ref().unwrap_or(self);
         let start = Instant::now();
         let sample = &first.sample;
         // The column weights, learned on the sampled rows as an in-memory fit learns them.
@@ -334,7 +358,7 @@ impl KernelMachineValidParams {
             // σ, as an in-memory fit.
             (None, Some(selection)) => {
                 let (rows, labels_of_rows) = (sample.rows(), sample.labels());
-                let choice = self.choose_sigma(
+                let choice = this.choose_sigma(
                     selection,
                     &scaler,
                     labels.as_ref(),
@@ -359,7 +383,7 @@ impl KernelMachineValidParams {
             )
         });
         let prepared = self.prepare(scaler, labels, sigma, self.n_frequencies(), None)?;
-        let grid = bounds::grid(&prepared, ranges)?;
+        let (grid, _) = this.statistics_grid(&prepared, ranges)?;
         Ok(Plan {
             params: first.params,
             scaler: prepared.scaler,
@@ -370,6 +394,7 @@ impl KernelMachineValidParams {
             chunk_rows: self.chunk_rows,
             scored,
             rows: first.rows,
+            class_weights: this.class_weights.clone(),
             relevance_note,
             relevance: relevance_report,
             search: search.map(|choice| (choice, start.elapsed().as_secs_f64())),
@@ -402,9 +427,16 @@ impl KernelMachineValidParams {
         let acc = &second.acc;
         let prepared = plan.prepared();
         let sigma = plan.sigma;
+        // The sampled rows weigh as the plan's resolved class weights say.
+        let resolved = plan.class_weights.as_ref().map(|weights| {
+            let mut params = self.clone();
+            params.class_weights = Some(weights.clone());
+            params
+        });
+        let this = resolved.as_ref().unwrap_or(self);
         match &plan.scored {
             Some((x, y)) if !matches!(lambda, Lambda::Fixed(_)) && x.nrows() >= 2 => {
-                let path = self.scoring_path(acc, &prepared, x.view(), y.view())?;
+                let path = this.scoring_path(acc, &prepared, x.view(), y.view())?;
                 let classes = match &prepared.labels {
                     Some(labels) => Some((labels.indices(y.view())?, labels.n_classes())),
                     None => None,
@@ -415,7 +447,11 @@ impl KernelMachineValidParams {
                 let (ridge, trial) = choose_lambda(&path, lambda, classes, sigma, factor, n)?;
                 let model = self.assemble_ridge(prepared, ridge, acc.count(), sigma);
                 let chosen = Some(trial.lambda);
-                Ok((model, plan.report(Some(trial), chosen, start)))
+                let mut report = plan.report(Some(trial), chosen, start);
+                if let Some(report) = &mut report {
+                    self.note_class_weights(report);
+                }
+                Ok((model, report))
             }
             _ => {
                 let model = self.finish_ridge(prepared, acc, lambda, sigma)?;
@@ -430,17 +466,9 @@ impl KernelMachineValidParams {
 }
 
 impl KernelMachineValidParams {
-    /// The ridge penalty setting; the SVM, class probabilities and class weights are refused
-    /// (the first two need every row in memory; class weights are not built for a fit in
-    /// parts).
+    /// The ridge penalty setting; the SVM and class probabilities are refused (both need every
+    /// row in memory).
     pub(super) fn ridge_only(&self) -> Result<&Lambda> {
-        if self.class_weights.is_some() {
-            return Err(invalid(
-                Param::ClassWeights,
-                "a partial, streamed or distributed fit does not weigh classes: fit in memory \
-                 for class weights",
-            ));
-        }
         if self.probabilities {
             return Err(invalid(
                 Param::Probabilities,
@@ -477,6 +505,12 @@ impl Plan {
     /// The grid of the exact statistics.
     pub fn grid(&self) -> Grid {
         self.grid
+    }
+
+    /// The class weights every part weighs its rows by, each class named with its weight
+    /// ([`ClassWeights::Balanced`] resolved on the merged pass 1's counts); `None` without.
+    pub fn class_weights(&self) -> Option<&ClassWeights> {
+        self.class_weights.as_ref()
     }
 
     /// Rows of the merged pass 1.
@@ -534,10 +568,27 @@ impl Plan {
     /// An empty pass 2 under this plan: D² · 8 bytes of statistics.
     pub fn second_pass(&self) -> Result<SecondPass> {
         let n_outputs = KernelMachineValidParams::n_outputs(self.labels.as_ref());
+        let dim = self.map.output_dim();
+        let acc = match self.class_weights.as_ref().and_then(ClassWeights::largest) {
+            Some(largest) => RidgeAccumulator::new_weighted(dim, n_outputs, self.grid, largest)?,
+            None => RidgeAccumulator::new(dim, n_outputs, self.grid)?,
+        };
         Ok(SecondPass {
             plan: self.fingerprint()?,
-            acc: RidgeAccumulator::new(self.map.output_dim(), n_outputs, self.grid)?,
+            acc,
         })
+    }
+
+    /// The class weights of the rows with targets `y` under this plan (`None` without).
+    fn row_weights(&self, y: ArrayView1<'_, f64>) -> Result<Option<Vec<f64>>> {
+        match (&self.class_weights, &self.labels) {
+            (Some(weights), Some(labels)) => {
+                let classes = labels.indices(y)?;
+                let per_class = weights.per_class(labels, &classes)?;
+                Ok(Some(ClassWeights::rows(&per_class, &classes)))
+            }
+            _ => Ok(None),
+        }
     }
 
     fn prepared(&self) -> Prepared {
@@ -559,6 +610,7 @@ impl Plan {
             chunk_rows: self.chunk_rows as u64,
             scored: self.scored.clone(),
             rows: self.rows,
+            class_weights: self.class_weights.clone(),
         }
     }
 
@@ -599,6 +651,7 @@ impl Plan {
                 .map_err(|_| corrupt("chunk_rows does not fit this machine"))?,
             scored: stored.scored,
             rows: stored.rows,
+            class_weights: stored.class_weights,
             relevance_note: None,
             relevance: None,
             search: None,
@@ -642,8 +695,15 @@ impl SecondPass {
             .axis_chunks_iter(Axis(0), plan.chunk_rows)
             .zip(y.axis_chunks_iter(Axis(0), plan.chunk_rows))
         {
-            KernelMachineValidParams::accumulate(&prepared, &mut self.acc, xb, yb, None)
-                .map_err(|e| e.shifted(start))?;
+            let weights = plan.row_weights(yb).map_err(|e| e.shifted(start))?;
+            KernelMachineValidParams::accumulate(
+                &prepared,
+                &mut self.acc,
+                xb,
+                yb,
+                weights.as_deref(),
+            )
+            .map_err(|e| e.shifted(start))?;
             start += xb.nrows();
         }
         Ok(())
