@@ -154,7 +154,9 @@ fn fit_on_rank(
         world.all_reduce_into(&(width as u64), &mut widest, SystemOperation::max());
         source.or_features(widest as usize)
     };
-    let params = recipe.params_for(task)?;
+    let params = recipe
+        .named(vocabulary.class_names.as_deref())
+        .params_for(task)?;
     let fit_error = |e| machine::fit_error(&args.train, e);
 
     // Pass 1, merged on rank 0 in rank order.

@@ -526,7 +526,9 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
         Ok((source, task, vocabulary))
     });
     let (source, task, vocabulary) = prepared?;
-    let params = recipe.params_for(task)?;
+    let params = recipe
+        .named(vocabulary.class_names.as_deref())
+        .params_for(task)?;
     let (fitted, fit_time) = step("fitting", || {
         params
             .fit_stream_sampled(|| {

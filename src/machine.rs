@@ -137,6 +137,15 @@ impl Recipe {
 
     /// The recipe for labels that are class names, when `names` is some
     /// ([`task_of_names`]).
+    /// This recipe for a training file whose class names are `names` (the labels
+    /// `--class-weight` names are read against them), its task left as it is.
+    pub fn named(&self, names: Option<&[String]>) -> Recipe {
+        Recipe {
+            class_names: names.map(<[String]>::to_vec),
+            ..self.clone()
+        }
+    }
+
     pub fn classifying_names(&mut self, names: Option<&[String]>, train: &Path) -> Result<()> {
         self.task = task_of_names(self.task, names, train)?;
         self.class_names = names.map(<[String]>::to_vec);

@@ -59,6 +59,22 @@ const CLASSIFY: [&str; 10] = [
     "--task",
     "classification",
 ];
+/// [`CLASSIFY`] with balanced class weights: pass 1 counts the classes, so every path resolves
+/// the same weights.
+const CLASSIFY_BALANCED: [&str; 12] = [
+    "--solver",
+    "ridge",
+    "--map",
+    "fastfood",
+    "--frequencies",
+    "128",
+    "--seed",
+    "3",
+    "--task",
+    "classification",
+    "--class-weight",
+    "balanced",
+];
 const REGRESS: [&str; 8] = [
     "--frequencies",
     "64",
@@ -134,6 +150,22 @@ fn in_memory_and_streamed_fits_write_the_same_model_bytes() {
     assert_eq!(fit_bytes(&dir, "streamed.rks", &named, &streamed), whole);
     let model = rks_solvers::KernelMachine::from_bytes(&whole).unwrap();
     assert_eq!(model.class_names().unwrap(), ["malignant", "benign"]);
+
+    // Class weights, balanced or given by name: weighted exact statistics, the same bytes.
+    let mut given = CLASSIFY.to_vec();
+    given.extend(["--class-weight", "malignant=3"]);
+    for flags in [&CLASSIFY_BALANCED[..], &given[..]] {
+        let whole = fit_bytes(&dir, "whole.rks", &named, flags);
+        let mut streamed = flags.to_vec();
+        streamed.extend(["--stream", "--chunk-rows", "50"]);
+        assert_eq!(
+            fit_bytes(&dir, "streamed.rks", &named, &streamed),
+            whole,
+            "{flags:?}"
+        );
+        let plain = fit_bytes(&dir, "plain.rks", &named, &CLASSIFY);
+        assert_ne!(plain, whole, "{flags:?}: the weights change the model");
+    }
 }
 
 #[cfg(feature = "mpi")]
@@ -185,6 +217,7 @@ mod mpi {
             (&spam, &CLASSIFY[..]),
             (&diabetes, &REGRESS[..]),
             (&named, &CLASSIFY[..]),
+            (&named, &CLASSIFY_BALANCED[..]),
         ] {
             let mut streamed = flags.to_vec();
             streamed.extend(["--stream", "--chunk-rows", "500"]);

@@ -72,8 +72,9 @@ impl Params {
     /// (`KernelMachineParams::input_weights`, `rks fit --input-weights`); `probabilities` (a
     /// classifier's) fits a calibration of class probabilities after the model
     /// (`KernelMachineParams::probabilities`, `rks fit --probabilities`); `class_weights` (a
-    /// classifier's, fitted in memory) weighs each class's rows (`KernelMachineParams::
-    /// class_weights`; the forms [`parse_class_weights`] reads).
+    /// classifier's) weighs each class's rows, in memory and in the partial fit, whose plan
+    /// resolves "balanced" on pass 1's counts (`KernelMachineParams::class_weights`; the forms
+    /// [`parse_class_weights`] reads).
     #[new]
     #[pyo3(signature = (*, task, map, kernel, n_frequencies, gamma, scaler, solver, alpha, c, seed, select, budget=None, relevance=true, linear=true, input_weights=None, probabilities=false, class_weights=None))]
     #[allow(clippy::too_many_arguments)]

@@ -1,7 +1,8 @@
 """Class weights (``KernelClassifier(class_weight=...)``, the library's ``ClassWeights``): on an
 imbalanced problem ``"balanced"`` raises the rare class's recall and the balanced accuracy; a
 dict in the user's labels (strings, integers) is the library's weights on its labels; bad values
-are ValueErrors; ``rks.dask.fit`` refuses them; the parameter clones and pickles."""
+are ValueErrors; the native partial fit weighs as the in-memory fit (``rks.dask.fit`` with
+class weights: ``tests/test_dask.py``); the parameter clones and pickles."""
 
 import pickle
 
@@ -163,17 +164,6 @@ def test_integer_labels_name_their_classes():
     rks.KernelClassifier(n_components=32, class_weight={8.0: 2.0}).fit(X, y)
 
 
-def test_dask_refuses_class_weights():
-    pytest.importorskip("dask.array")
-    import rks.dask
-
-    X = np.random.default_rng(0).normal(size=(40, 3))
-    y = (X[:, 0] > 0).astype(int)
-    for class_weight in ("balanced", {1: 2.0}):
-        with pytest.raises(ValueError, match="rks.dask.fit cannot weigh classes"):
-            rks.dask.fit(rks.KernelClassifier(class_weight=class_weight), X, y)
-
-
 def test_params_clone_and_pickle(imbalanced):
     X_train, X_test, y_train, _ = imbalanced
     clf = rks.KernelClassifier(n_components=64, class_weight={1: 5.0}, random_state=0)
@@ -216,11 +206,37 @@ def test_the_native_params():
     for bad in ("balance", {"8": 1.0}, {8.5: 1.0}, [8], 3):
         with pytest.raises(ValueError, match="class_weights must be None"):
             _rks.Params(**params(class_weights=bad))
-    # Classification only, in memory only.
+    # Classification only.
     with pytest.raises(ValueError, match="classification"):
         _rks.Params(**{**rks.KernelRegressor(n_components=64)._params(),
                        "class_weights": "balanced"})
-    partial = _rks.Params(**params(class_weights="balanced", solver="ridge", map="fastfood"))
-    first = partial.first_pass(X, y)
-    with pytest.raises(ValueError, match="fit in memory for class weights"):
-        partial.plan(first)
+
+
+def partial_fit(native, parts):
+    """The native partial fit of ``parts`` ((rows, targets) pairs): pass 1 of each part, merged;
+    the plan; pass 2 of each part under it, merged; the model."""
+    first = _rks.merge_first([native.first_pass(x, y) for x, y in parts])
+    plan = native.plan(first)
+    second = _rks.merge_second([_rks.second_pass(plan, x, y) for x, y in parts])
+    return native.finish(plan, second)
+
+
+@pytest.mark.parametrize("class_weights", ["balanced", {8: 3.0}])
+def test_the_native_partial_fit_weighs_as_in_memory(imbalanced, class_weights):
+    # Ridge on Fastfood, 750 rows and 64 features: the in-memory fit sums the same exact
+    # statistics, so the model in three uneven parts is the same bytes ("balanced" resolved on
+    # pass 1's counts of each class).
+    X_train, _, y_train, _ = imbalanced
+    y = np.where(y_train == 1, 8.0, 0.0)
+    native = _rks.Params(**params(class_weights=class_weights, solver="ridge", map="fastfood"))
+    whole = native.fit(X_train, y).to_bytes()
+    cuts = [0, 100, 500, len(y)]
+    parts = [(X_train[a:b], y[a:b]) for a, b in zip(cuts, cuts[1:])]
+    assert partial_fit(native, parts).to_bytes() == whole
+    unweighted = _rks.Params(**params(solver="ridge", map="fastfood"))
+    assert partial_fit(unweighted, parts).to_bytes() != whole
+    # A label that is not a class: the plan names the classes.
+    unknown = _rks.Params(**params(class_weights={5: 2.0}, solver="ridge", map="fastfood"))
+    with pytest.raises(ValueError, match=r"class 5 is given a weight but is not a class of the "
+                                         r"training rows \(\[0, 8\]\)"):
+        partial_fit(unknown, parts)

@@ -1,15 +1,16 @@
 """Fitting :class:`~rks.KernelClassifier` and :class:`~rks.KernelRegressor` on Dask
 collections through the library's partial-fit API.
 
-Each block of rows is a partition: pass 1 (scaler statistics, ranges, classes, a seeded row
-sample) runs on the workers and merges in a tree; the plan (scaler, σ, map, fixed-point grid) is
-made once from the merged pass 1 and sent to the workers; pass 2 (the exact ridge statistics
-ΦᵀΦ, ΦᵀY, …) runs on the workers and merges in a tree; the model is finished from the plan and
-the merged pass 2. Everything exchanged is the library's envelope bytes, and every merge is an
-exact integer sum, so the model is the same bytes however Dask cuts and groups the blocks, and
-the same bytes as ``estimator.fit`` on the computed arrays with ``feature_map="fastfood"`` and
-``solver="ridge"`` when that fit takes the primal form (more rows than features, the min-max or
-no scaler: see ``docs/python.md``).
+Each block of rows is a partition: pass 1 (scaler statistics, ranges, each class's count of
+rows, a seeded row sample) runs on the workers and merges in a tree; the plan (scaler, σ, map,
+fixed-point grid, class weights with ``"balanced"`` resolved on the counts) is made once from
+the merged pass 1 and sent to the workers; pass 2 (the exact ridge statistics ΦᵀΦ, ΦᵀY, …, each
+row weighted by its class) runs on the workers and merges in a tree; the model is finished from
+the plan and the merged pass 2. Everything exchanged is the library's envelope bytes, and every
+merge is an exact integer sum, so the model is the same bytes however Dask cuts and groups the
+blocks, and the same bytes as ``estimator.fit`` on the computed arrays with
+``feature_map="fastfood"`` and ``solver="ridge"`` when that fit takes the primal form (more rows
+than features, the min-max or no scaler: see ``docs/python.md``).
 
 Workers import this module by reference: the ``rks`` package must be installed on every worker.
 
@@ -22,6 +23,8 @@ Workers import this module by reference: the ``rks`` package must be installed o
 ...                           solver="ridge").fit(X.compute(), y.compute()).model_.to_bytes()))
 True
 """
+
+from collections.abc import Mapping
 
 import dask
 import dask.array as da
@@ -46,8 +49,10 @@ def fit(estimator, X, y):
     ``estimator.fit`` gives on the computed arrays with those three set explicitly.
 
     Blocks of rows are the partitions (columns are joined into one block). NumPy inputs work
-    too (one partition each). Class probabilities (``probability=True``) need the rows in
-    memory, and the partial fit does not weigh classes (``class_weight``): both refused.
+    too (one partition each). Class weights (``class_weight``) weigh the rows as in memory:
+    pass 1 counts each class, so ``"balanced"`` is resolved on all the rows, and a dict names
+    the labels of ``y`` (a label that is not a class of ``y`` is a ValueError). Class
+    probabilities (``probability=True``) need the rows in memory: refused.
     """
     if not isinstance(estimator, (KernelClassifier, KernelRegressor)):
         raise TypeError(
@@ -59,19 +64,21 @@ def fit(estimator, X, y):
             "held-out decision values of refits on folds of the rows in memory; fit in memory, "
             "or set probability=False"
         )
-    if getattr(estimator, "class_weight", None) is not None:
-        raise ValueError(
-            f"rks.dask.fit cannot weigh classes (class_weight={estimator.class_weight!r}): the "
-            "partial fit's statistics are unweighted; fit in memory, or set class_weight=None"
-        )
     X, y = _as_arrays(X, y)
-    params = estimator._params()
-    _rks.Params(**params)  # checks the parameters here rather than on a worker
+    classifier = isinstance(estimator, KernelClassifier)
+    # The parameters are checked here rather than on a worker, before the labels are read unless
+    # class_weight is a dict: its labels are mapped through the classes, as KernelClassifier.fit
+    # maps them (a label that is not a class of y is a ValueError).
+    if not (classifier and isinstance(estimator.class_weight, Mapping)):
+        params = estimator._params()
+        _rks.Params(**params)
     classes = None
-    if isinstance(estimator, KernelClassifier):
+    if classifier:
         classes = np.unique(np.asarray(da.unique(y).compute()))
         if len(classes) < 2:
             raise ValueError(f"a classifier needs at least two classes, got {list(classes)!r}")
+        params = estimator._params(classes=classes)
+        _rks.Params(**params)
     blocks = list(zip(X.to_delayed().ravel(), y.to_delayed().ravel()))
     first = _tree(
         [dask.delayed(_first_pass)(params, classes, xb, yb) for xb, yb in blocks], _merge_first

@@ -244,8 +244,9 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
         error rates (with ``"balanced"``, the balanced error rate: one minus the mean of the
         classes' recalls). On imbalanced data this trades accuracy on the common classes
         for recall on the rare ones. The column relevance, Nyström's landmarks and the
-        probability sigmoids (``probability=True``) are learned without weights. In-memory fits
-        only (not ``rks.dask.fit``). None: every row weighs 1.
+        probability sigmoids (``probability=True``) are learned without weights.
+        ``rks.dask.fit`` weighs the rows too, with the same model (its pass 1 counts the
+        classes, so ``"balanced"`` is resolved on all the rows). None: every row weighs 1.
     random_state : int, RandomState or None
         An int is the library's seed: the same model, bit for bit, for any thread count.
 
