@@ -59,22 +59,6 @@ const CLASSIFY: [&str; 10] = [
     "--task",
     "classification",
 ];
-/// [`CLASSIFY`] with balanced class weights: pass 1 counts the classes, so every path resolves
-/// the same weights.
-const CLASSIFY_BALANCED: [&str; 12] = [
-    "--solver",
-    "ridge",
-    "--map",
-    "fastfood",
-    "--frequencies",
-    "128",
-    "--seed",
-    "3",
-    "--task",
-    "classification",
-    "--class-weight",
-    "balanced",
-];
 const REGRESS: [&str; 8] = [
     "--frequencies",
     "64",
@@ -85,6 +69,12 @@ const REGRESS: [&str; 8] = [
     "--task",
     "regression",
 ];
+
+/// [`CLASSIFY`] with balanced class weights: pass 1 counts the classes, so every path resolves
+/// the same weights.
+fn balanced() -> Vec<&'static str> {
+    [&CLASSIFY[..], &["--class-weight", "balanced"]].concat()
+}
 
 /// A CSV copy of a LIBSVM file (header `label,x1,...`), for the CSV path.
 fn csv_copy(dir: &TempDir, libsvm: &Path, width: usize) -> PathBuf {
@@ -152,11 +142,12 @@ fn in_memory_and_streamed_fits_write_the_same_model_bytes() {
     assert_eq!(model.class_names().unwrap(), ["malignant", "benign"]);
 
     // Class weights, balanced or given by name: weighted exact statistics, the same bytes.
-    let mut given = CLASSIFY.to_vec();
-    given.extend(["--class-weight", "malignant=3"]);
-    for flags in [&CLASSIFY_BALANCED[..], &given[..]] {
-        let whole = fit_bytes(&dir, "whole.rks", &named, flags);
-        let mut streamed = flags.to_vec();
+    for flags in [
+        balanced(),
+        [&CLASSIFY[..], &["--class-weight", "malignant=3"]].concat(),
+    ] {
+        let whole = fit_bytes(&dir, "whole.rks", &named, &flags);
+        let mut streamed = flags.clone();
         streamed.extend(["--stream", "--chunk-rows", "50"]);
         assert_eq!(
             fit_bytes(&dir, "streamed.rks", &named, &streamed),
@@ -217,7 +208,7 @@ mod mpi {
             (&spam, &CLASSIFY[..]),
             (&diabetes, &REGRESS[..]),
             (&named, &CLASSIFY[..]),
-            (&named, &CLASSIFY_BALANCED[..]),
+            (&named, &balanced()[..]),
         ] {
             let mut streamed = flags.to_vec();
             streamed.extend(["--stream", "--chunk-rows", "500"]);
