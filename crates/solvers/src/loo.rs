@@ -169,7 +169,8 @@ impl LooScore {
     }
 
     /// [`of`](Self::of) with each row weighed by `weights` (one per row, ≥ 0, some > 0; `None`:
-    /// equal): the weighted error rate Σwᵢ[wrong]/Σwᵢ and squared error Σwᵢeᵢ²/Σwᵢ, on the
+    /// equal): the weighted error rate Σwᵢ·errᵢ/Σwᵢ (errᵢ = 1 for a wrong row, else 0) and squared
+    /// error Σwᵢeᵢ²/Σwᵢ (eᵢ the row's residual), on the
     /// effective number of rows (Σw)²/Σw² — the rows of equal weight that measure a rate as
     /// precisely (Kish's effective sample size), which the standard errors count.
     ///
@@ -363,7 +364,8 @@ impl LooPath {
     /// matrix H̃ = rrᵀ/Σw + Ũ diag(sⱼ/(sⱼ + λ)) Ũᵀ, whose diagonal is the weighted fit's own
     /// leverage hᵢᵢ = wᵢ x̃ᵢᵀ(X̃ᵀWX̃ + Λ)⁻¹x̃ᵢ, and leaving row i out changes its prediction to
     /// ŷ₋ᵢ = yᵢ − eᵢ/(1 − hᵢᵢ) with eᵢ its residual (the scaled residual over rᵢ). The scores
-    /// weigh each row by wᵢ: the weighted error rate Σwᵢ[wrong]/Σwᵢ and squared error.
+    /// weigh each row by wᵢ: the weighted error rate Σwᵢ·errᵢ/Σwᵢ (errᵢ = 1 for a wrong row)
+    /// and squared error.
     /// Where N > D, the weights' square roots are rounded as the weighted statistics round
     /// them ([`crate::exact::WeightGrid`]).
     ///
