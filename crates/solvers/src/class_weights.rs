@@ -5,8 +5,8 @@
 //! Σᵢ wᵢ‖yᵢ − Wᵀφᵢ − b‖² + λ‖W‖² ([`crate::ridge::RidgeAccumulator::new_weighted`],
 //! [`crate::loo::LooPath::new_weighted`]), the SVM ½‖w‖² + C Σᵢ wᵢξᵢ
 //! ([`crate::svm::fit_ovr_warm_weighted`]), and model selection compares weighted error
-//! rates, Σᵢ wᵢ·errᵢ/Σᵢ wᵢ (errᵢ = 1 for a wrong row) ([`crate::loo::LooScore::of_weighted`]). With class weights, wᵢ is
-//! the weight of row i's class. On imbalanced data, [`ClassWeights::Balanced`] makes every
+//! rates, Σᵢ wᵢ·errᵢ/Σᵢ wᵢ with errᵢ = 1 for a wrong row ([`crate::loo::LooScore::of_weighted`]).
+//! With class weights, wᵢ is the weight of row i's class. On imbalanced data, [`ClassWeights::Balanced`] makes every
 //! class count as much in total — w_c = N/(k·N_c), scikit-learn's `"balanced"` — so that the
 //! fit and the search stop trading the rare class's rows for the common one's: the weighted
 //! error rate is then the balanced error rate, one minus the mean of the classes' recalls.

@@ -14,7 +14,8 @@
 //!    (balanced ones resolved on pass 1's counts, [`crate::class_weights`]), σ (by the model
 //!    selection's stage 1 on the sampled rows, or the median heuristic, or as given), the map
 //!    spec, the fixed-point grid of the exact statistics ([`crate::exact`]; weighted statistics
-//!    under class weights) and the rows that will score λ. Small (the sample's rows and the map's spec); broadcast to every worker.
+//!    under class weights) and the rows that will score λ. Small (the sample's rows and the
+//!    map's spec); broadcast to every worker.
 //! 3. **Pass 2** ([`SecondPass`]): the exact ridge statistics ΦᵀΦ, ΦᵀY, Σφ, Σy, Σy², N of the
 //!    partition's rows under the plan's map and grid. Integer sums: merges in any grouping give
 //!    the same bits ([`SecondPass::limbs`] for an engine's integer `SUM`).
