@@ -259,13 +259,13 @@ impl KernelMachineValidParams {
         let weights = self.row_weights_of(prepared.labels.as_ref(), classes)?;
         match solver {
             // Weighted, fewer rows than features: the weighted dual form; λ, unless given, by
-            // weighted leave-one-out (its GCV counterpart is not defined for weighted rows).
+            // weighted leave-one-out (the dual form's GCV formulas are the unweighted fit's).
             Solver::Ridge { lambda }
                 if x.nrows() < prepared.map.output_dim() && weights.is_some() =>
             {
                 let phi = self.features::<f64>(&prepared, x)?;
                 let targets = Self::targets(&prepared, y)?;
-                let w = weights.as_deref().unwrap_or_default();
+                let w = weights.as_deref().unwrap_or_default(); // Some: the guard
                 let path = crate::loo::LooPath::new_weighted(phi, targets.view(), w)?;
                 let n_classes = prepared.labels.as_ref().map_or(0, LabelMap::n_classes);
                 let ridge = match lambda {
