@@ -153,6 +153,22 @@ impl ClassWeights {
     }
 }
 
+/// The weight of each row of class indices `classes` (into `labels`) under `weights`; `None`
+/// without weights or labels (every row weighs 1): what every fit, fold and pass weighs by.
+pub(crate) fn row_weights(
+    weights: Option<&ClassWeights>,
+    labels: Option<&LabelMap>,
+    classes: &[usize],
+) -> Result<Option<Vec<f64>>> {
+    match (weights, labels) {
+        (Some(weights), Some(labels)) => Ok(Some(ClassWeights::rows(
+            &weights.per_class(labels, classes)?,
+            classes,
+        ))),
+        _ => Ok(None),
+    }
+}
+
 /// The weights of rows `rows` of `weights` (`None` without weights): a fold's or a sample's.
 pub(crate) fn picked(weights: Option<&[f64]>, rows: &[usize]) -> Option<Vec<f64>> {
     weights.map(|w| rows.iter().map(|&i| w[i]).collect())

@@ -136,13 +136,7 @@ impl KernelMachineValidParams {
         labels: Option<&LabelMap>,
         classes: &[usize],
     ) -> Result<Option<Vec<f64>>> {
-        match (&self.class_weights, labels) {
-            (Some(weights), Some(labels)) => Ok(Some(ClassWeights::rows(
-                &weights.per_class(labels, classes)?,
-                classes,
-            ))),
-            _ => Ok(None),
-        }
+        crate::class_weights::row_weights(self.class_weights.as_ref(), labels, classes)
     }
 
     /// [`fit_with_report`](Self::fit_with_report) called by a fit for one of its parts (one

@@ -582,14 +582,10 @@ impl Plan {
 
     /// The class weights of the rows with targets `y` under this plan (`None` without).
     fn row_weights(&self, y: ArrayView1<'_, f64>) -> Result<Option<Vec<f64>>> {
-        match (&self.class_weights, &self.labels) {
-            (Some(weights), Some(labels)) => {
-                let classes = labels.indices(y)?;
-                let per_class = weights.per_class(labels, &classes)?;
-                Ok(Some(ClassWeights::rows(&per_class, &classes)))
-            }
-            _ => Ok(None),
-        }
+        let (Some(weights), Some(labels)) = (&self.class_weights, &self.labels) else {
+            return Ok(None);
+        };
+        crate::class_weights::row_weights(Some(weights), Some(labels), &labels.indices(y)?)
     }
 
     fn prepared(&self) -> Prepared {
