@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use rks::Named;
 use rks::{Kernel, MapKind};
 use rks_data::{DataError, SparseDataset};
-use rks_solvers::class_weights::ClassWeights;
 use rks_solvers::machine::{DEFAULT_FREQUENCIES, Selection, SelectionReport, SolverTrial, Trial};
 use rks_solvers::{KernelMachine, SolverKind, SolversError, StreamedFit};
 use serde::Serialize;
@@ -55,60 +54,6 @@ pub struct FitReport {
     /// absent when σ is given, and without the map's and the solver's choice).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selection: Option<SelectionReport>,
-    /// Each class's weight in the fit (`--class-weight`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub class_weights: Option<Vec<ClassWeight>>,
-}
-
-/// One class's weight in a fit.
-#[derive(Debug, Serialize)]
-pub struct ClassWeight {
-    /// The class as the model names it.
-    pub class: String,
-    /// Its rows' weight.
-    pub weight: f64,
-}
-
-/// Each class's weight in a fit of `params` on labels `y` by `model` (`None` without class
-/// weights).
-fn class_weights(
-    params: &rks_solvers::KernelMachineValidParams,
-    y: ndarray::ArrayView1<'_, f64>,
-    model: &ModelSummary,
-) -> Result<Option<Vec<ClassWeight>>> {
-    let Some(weights) = params.class_weights() else {
-        return Ok(None);
-    };
-    let (labels, classes) = rks_solvers::LabelMap::fit(y).map_err(CliError::compute)?;
-    let resolved = weights
-        .resolved(&labels, &classes)
-        .map_err(CliError::compute)?;
-    Ok(named_class_weights(Some(&resolved), model))
-}
-
-/// The weights of resolved class weights (every class named) beside `model`'s classes, in
-/// their order (`None` without weights).
-fn named_class_weights(
-    resolved: Option<&ClassWeights>,
-    model: &ModelSummary,
-) -> Option<Vec<ClassWeight>> {
-    let Some(ClassWeights::Given(pairs)) = resolved else {
-        return None;
-    };
-    let (classes, names) = (model.classes.as_ref()?, model.class_labels()?);
-    Some(
-        classes
-            .iter()
-            .zip(names)
-            .map(|(class, name)| ClassWeight {
-                class: name,
-                weight: pairs
-                    .iter()
-                    .find(|(c, _)| c == class)
-                    .map_or(1.0, |(_, w)| *w),
-            })
-            .collect(),
-    )
 }
 
 impl FitReport {
@@ -132,7 +77,6 @@ impl FitReport {
             sparse: None,
             note: None,
             selection,
-            class_weights: None,
         }
     }
 }
@@ -169,12 +113,12 @@ impl Report for FitReport {
         if let Some(p) = &self.model.probabilities {
             writeln!(out, "  probabilities    {}", p.describe())?;
         }
-        if let Some(weights) = &self.class_weights {
-            let each: Vec<String> = weights
-                .iter()
-                .map(|w| format!("{} {:.4}", w.class, w.weight))
-                .collect();
-            writeln!(out, "  class weights    {}", each.join(", "))?;
+        if let Some(weights) = &self.model.class_weights {
+            writeln!(
+                out,
+                "  class weights    {}",
+                ModelSummary::describe_class_weights(weights)
+            )?;
         }
         if let Some(note) = &self.note {
             writeln!(out, "  note             {note}")?;
@@ -386,11 +330,7 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     let predicted = model.predict(data.x.view()).map_err(CliError::compute)?;
     let train_score = Score::compute(model.task(), data.y.view(), predicted.view());
     let report = FitReport::of(args, &model, (read_time, fit_time), train_score, selection);
-    let report = FitReport {
-        note,
-        class_weights: class_weights(&params, data.y.view(), &report.model)?,
-        ..report
-    };
+    let report = FitReport { note, ..report };
     emit(&report, json)
 }
 
@@ -482,7 +422,6 @@ fn run_sparse(
             data.n_rows(),
             data.n_features()
         )),
-        class_weights: class_weights(&params, data.y.view(), &report.model)?,
         ..report
     };
     emit(&report, json)
@@ -542,7 +481,6 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
         model,
         sample: (x, y),
         selection,
-        class_weights: resolved,
     } = fitted?;
     let note = source.label_note(&vocabulary);
     let model = machine::with_vocabulary(model, vocabulary)?;
@@ -554,7 +492,6 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
         note,
         train_score_rows: Some(y.len()),
         chunk_rows: Some(chunk_rows),
-        class_weights: named_class_weights(resolved.as_ref(), &report.model),
         ..report
     };
     emit(&report, json)

@@ -65,6 +65,13 @@ impl Report for InfoReport {
                 }
             }
         }
+        if let Some(weights) = &m.class_weights {
+            writeln!(
+                out,
+                "  class weights    {}",
+                ModelSummary::describe_class_weights(weights)
+            )?;
+        }
         writeln!(out, "  training rows    {}", m.train_rows)?;
         writeln!(out, "  map parameters   {} bytes", m.map_parameter_bytes)?;
         if let (Some(sv), Some(epochs)) = (&self.support_vectors, &self.epochs) {

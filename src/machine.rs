@@ -419,10 +419,22 @@ pub struct ModelSummary {
     /// The class probabilities' calibration, when the classifier was fitted with them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probabilities: Option<ProbabilitySummary>,
+    /// Each class's weight in the fit (`--class-weight`), in the order of `classes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_weights: Option<Vec<ClassWeight>>,
     /// Training rows.
     pub train_rows: u64,
     /// Bytes of the map's parameters in memory.
     pub map_parameter_bytes: usize,
+}
+
+/// One class's weight in a fit.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassWeight {
+    /// The class as the model names it.
+    pub class: String,
+    /// Its rows' weight.
+    pub weight: f64,
 }
 
 impl ModelSummary {
@@ -458,8 +470,34 @@ impl ModelSummary {
                 held_out_log_loss: c.log_loss(),
                 held_out_accuracy: c.accuracy(),
             }),
+            class_weights: None,
             train_rows: info.n_train,
             map_parameter_bytes: map.parameter_bytes(),
+        }
+        .with_class_weights(model.class_weights())
+    }
+
+    /// "0 0.5435, 1 6.2500": each class with its weight.
+    pub fn describe_class_weights(weights: &[ClassWeight]) -> String {
+        let each: Vec<String> = weights
+            .iter()
+            .map(|w| format!("{} {:.4}", w.class, w.weight))
+            .collect();
+        each.join(", ")
+    }
+
+    /// This summary with the model's class weights beside its classes' labels.
+    fn with_class_weights(self, weights: Option<&[f64]>) -> Self {
+        let class_weights = weights.zip(self.class_labels()).map(|(weights, labels)| {
+            labels
+                .into_iter()
+                .zip(weights)
+                .map(|(class, &weight)| ClassWeight { class, weight })
+                .collect()
+        });
+        Self {
+            class_weights,
+            ..self
         }
     }
 

@@ -2322,7 +2322,7 @@ fn class_weights_are_read_by_name_or_label_reported_streamed_and_checked() {
     }
     // Balanced: N/(k·N_c) for each class, named as the file names them.
     let report = json(&strs(&fit(&["--class-weight", "balanced"])));
-    let weights = report["class_weights"].as_array().unwrap();
+    let weights = report["model"]["class_weights"].as_array().unwrap();
     assert_eq!(weights.len(), 3);
     let labels = std::fs::read_to_string(&train).unwrap();
     for w in weights {
@@ -2339,6 +2339,15 @@ fn class_weights_are_read_by_name_or_label_reported_streamed_and_checked() {
     }
     let notes = report["selection"]["notes"].to_string();
     assert!(notes.contains("class weights (balanced"), "{notes}");
+    // The model file keeps them: `rks info` shows them as the fit reported them.
+    let info = json(&["info", "--model", path_str(&model)]);
+    assert_eq!(
+        info["model"]["class_weights"],
+        report["model"]["class_weights"]
+    );
+    assert_eq!(info["file_version"], 6);
+    let text = ok(&["info", "--model", path_str(&model)]);
+    assert!(text.contains("class weights    same "), "{text}");
     // Given by name: the others weigh 1; the text report lists them.
     let text = ok(&strs(&fit(&["--class-weight", "left=3"])));
     let line = text.lines().find(|l| l.contains("class weights")).unwrap();
@@ -2358,8 +2367,8 @@ fn class_weights_are_read_by_name_or_label_reported_streamed_and_checked() {
         "--class-weight",
         "1=2",
     ]);
-    assert_eq!(numeric["class_weights"][1]["weight"], 2.0);
-    assert_eq!(numeric["class_weights"][0]["weight"], 1.0);
+    assert_eq!(numeric["model"]["class_weights"][1]["weight"], 2.0);
+    assert_eq!(numeric["model"]["class_weights"][0]["weight"], 1.0);
     // Usage errors: an unknown class, a bad weight or syntax, a regression.
     for flag in ["eggs=2", "left=0", "left", "left=2,left=3"] {
         let err = fails(&strs(&fit(&["--class-weight", flag])), 2);
@@ -2399,7 +2408,9 @@ fn class_weights_are_read_by_name_or_label_reported_streamed_and_checked() {
     let text = std::fs::read_to_string(&breast).unwrap();
     let zeros = text.lines().filter(|l| l.starts_with("0 ")).count() as f64;
     let rows = text.lines().count() as f64;
-    let got = streamed["class_weights"][0]["weight"].as_f64().unwrap();
+    let got = streamed["model"]["class_weights"][0]["weight"]
+        .as_f64()
+        .unwrap();
     assert!((got - rows / (2.0 * zeros)).abs() < 1e-12, "{got}");
     // tune weighs the folds and its fit command carries the flag.
     let tuned = json(&[

@@ -171,6 +171,13 @@ impl Machine {
     fn class_names(&self) -> Option<Vec<String>> {
         self.inner.class_names().map(<[String]>::to_vec)
     }
+    /// Each class's weight in the fit, in the order of `classes` (balanced weights as resolved
+    /// on the training labels; classes not named at 1), when fitted with class weights; else
+    /// `None`. Saved with the model.
+    #[getter]
+    fn class_weights(&self) -> Option<Vec<f64>> {
+        self.inner.class_weights().map(<[f64]>::to_vec)
+    }
     /// Each column of the training file's categories (`None` for a column of numbers), when
     /// `rks fit` read some CSV columns as categories: the model's inputs are then one 0/1
     /// column per category, in this order; else `None`.

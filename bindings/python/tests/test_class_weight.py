@@ -240,3 +240,30 @@ def test_the_native_partial_fit_weighs_as_in_memory(imbalanced, class_weights):
     with pytest.raises(ValueError, match=r"class 5 is given a weight but is not a class of the "
                                          r"training rows \(\[0, 8\]\)"):
         partial_fit(unknown, parts)
+
+
+@pytest.mark.parametrize("labels", [None, ["no", "yes"], [3, 8]])
+def test_a_saved_model_keeps_its_class_weights(imbalanced, tmp_path, labels):
+    # The model file records each class's weight ("balanced" as resolved on the training
+    # labels): load() gives them back as class_weight, by the user's labels, and a refit of the
+    # loaded estimator's parameters weighs as the fit did.
+    X_train, X_test, y_train, _ = imbalanced
+    y = y_train if labels is None else np.array(labels)[y_train]
+    kw = dict(n_components=128, solver="svm", C=1.0, relevance=False, random_state=0)
+    clf = rks.KernelClassifier(class_weight="balanced", **kw).fit(X_train, y)
+    n, counts = len(y_train), np.bincount(y_train)
+    assert clf.model_.class_weights == [n / (2 * counts[0]), n / (2 * counts[1])]
+    path = tmp_path / "m.rks"
+    clf.save(path)
+    loaded = rks.KernelClassifier.load(path)
+    expected = dict(zip(clf.classes_.tolist(), clf.model_.class_weights))
+    assert loaded.class_weight == expected
+    assert all(type(k) in (int, str) for k in loaded.class_weight)
+    assert np.array_equal(loaded.decision_function(X_test), clf.decision_function(X_test))
+    refit = clone(loaded).fit(X_train, y)
+    assert refit.model_.class_weights == clf.model_.class_weights
+    # Without class weights the model records none.
+    plain = rks.KernelClassifier(**kw).fit(X_train, y)
+    plain.save(path)
+    assert plain.model_.class_weights is None
+    assert rks.KernelClassifier.load(path).class_weight is None

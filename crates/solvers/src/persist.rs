@@ -4,7 +4,10 @@
 //! model encoded with serde + bincode 2. The feature map is stored as its
 //! [`SavedAny`] (its spec and a checksum, a few dozen bytes, and Nyström's landmarks) and rebuilt from its seed on load.
 //!
-//! Versions: 5 (written for a classifier with a probability calibration) is version 4
+//! Versions: 6 (written for a classifier fitted with class weights) is version 4 followed by
+//! the calibration if any (`None` otherwise) and each class's weight (checked against the
+//! classes: one per class, each finite and > 0). 5 (written for a classifier with a probability
+//! calibration and no class weights) is version 4
 //! followed by the [`Calibration`] (checked against the classes); a model without one is
 //! written as version 4, the same bytes as before version 5 existed. 4 is version 3 followed by the class names of a classifier fitted on
 //! names (`None` otherwise; each name checked by [`LabelMap::with_names`]) and the categories
@@ -44,7 +47,7 @@ use crate::machine::{FitInfo, KernelMachine, Task};
 /// The first 8 bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"RKSMODEL";
 /// The format version this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// Model files in the project's envelope. Payloads up to 64 GiB (a dense map's weights at the
 /// largest frequency count, for a few classes).
@@ -93,6 +96,19 @@ struct StoredV5 {
     model: StoredV4,
     calibration: Calibration,
 }
+
+/// Version 6's payload: version 4's, then the probability calibration (`None` without) and
+/// each class's weight in the fit.
+#[derive(Serialize, Deserialize)]
+struct StoredV6 {
+    model: StoredV4,
+    calibration: Option<Calibration>,
+    class_weights: Vec<f64>,
+}
+
+/// The version a model with a probability calibration and no class weights is written as
+/// (the same bytes as before version 6 existed).
+pub const CALIBRATED_VERSION: u32 = 5;
 
 /// The version a model without a probability calibration is written as (the same bytes as
 /// before version 5 existed, so files of such models still open with older builds).
@@ -154,16 +170,21 @@ impl KernelMachine {
             class_names: self.class_names().map(<[String]>::to_vec),
             categories: self.categories.clone(),
         };
-        Ok(match &self.calibration {
-            Some(calibration) => MODEL_FILE.encode(&StoredV5 {
+        let as_version = |version| FileKind {
+            version,
+            ..MODEL_FILE
+        };
+        Ok(match (&self.calibration, &self.class_weights) {
+            (calibration, Some(class_weights)) => MODEL_FILE.encode(&StoredV6 {
+                model: v4,
+                calibration: calibration.clone(),
+                class_weights: class_weights.clone(),
+            })?,
+            (Some(calibration), None) => as_version(CALIBRATED_VERSION).encode(&StoredV5 {
                 model: v4,
                 calibration: calibration.clone(),
             })?,
-            None => FileKind {
-                version: UNCALIBRATED_VERSION,
-                ..MODEL_FILE
-            }
-            .encode(&v4)?,
+            (None, None) => as_version(UNCALIBRATED_VERSION).encode(&v4)?,
         })
     }
 
@@ -180,21 +201,25 @@ impl KernelMachine {
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let (version, payload) = MODEL_FILE.open(bytes)?;
-        let (v4, calibration) = match version {
+        let (v4, calibration, class_weights) = match version {
             1 => {
                 let old: Stored<Vec<u8>> = MODEL_FILE.decode(payload)?;
                 let map = MODEL_FILE.decode(&old.map)?;
-                (StoredV4::of(old.with_map(map), None), None)
+                (StoredV4::of(old.with_map(map), None), None, None)
             }
-            2 => (StoredV4::of(MODEL_FILE.decode(payload)?, None), None),
+            2 => (StoredV4::of(MODEL_FILE.decode(payload)?, None), None, None),
             3 => {
                 let v3: StoredV3 = MODEL_FILE.decode(payload)?;
-                (StoredV4::of(v3.model, v3.whitened), None)
+                (StoredV4::of(v3.model, v3.whitened), None, None)
             }
-            4 => (MODEL_FILE.decode(payload)?, None),
-            _ => {
+            4 => (MODEL_FILE.decode(payload)?, None, None),
+            5 => {
                 let v5: StoredV5 = MODEL_FILE.decode(payload)?;
-                (v5.model, Some(v5.calibration))
+                (v5.model, Some(v5.calibration), None)
+            }
+            _ => {
+                let v6: StoredV6 = MODEL_FILE.decode(payload)?;
+                (v6.model, v6.calibration, Some(v6.class_weights))
             }
         };
         let StoredV4 {
@@ -249,6 +274,7 @@ impl KernelMachine {
             folded: Default::default(),
             categories: None,
             calibration,
+            class_weights,
         };
         model.validate().map_err(|e| match e {
             SolversError::CorruptModel(reason) => corrupt(reason),
@@ -328,12 +354,15 @@ mod tests {
         let scores = ndarray::array![[-1.0, 1.0], [1.0, -1.0], [0.5, -0.5], [-0.2, 0.2]];
         let calibration = Calibration::fit(scores.view(), &[1, 0, 0, 1], 2).unwrap();
         let with = |calibration: Calibration| {
-            MODEL_FILE
-                .encode(&StoredV5 {
-                    model: decoded(&good),
-                    calibration,
-                })
-                .unwrap()
+            FileKind {
+                version: CALIBRATED_VERSION,
+                ..MODEL_FILE
+            }
+            .encode(&StoredV5 {
+                model: decoded(&good),
+                calibration,
+            })
+            .unwrap()
         };
         let loaded = KernelMachine::from_bytes(&with(calibration.clone())).unwrap();
         assert_eq!(loaded.calibration(), Some(&calibration));
@@ -352,6 +381,43 @@ mod tests {
             Calibration::from_parts(vec![a], 5, 0.5, 1.5),
         ] {
             let err = KernelMachine::from_bytes(&with(bad));
+            assert!(
+                matches!(err, Err(SolversError::File(FileError::Corrupt { .. }))),
+                "{err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn class_weights_that_do_not_fit_the_model_are_refused() {
+        let good = model(); // two classes
+        let with = |model: &KernelMachine, class_weights: Vec<f64>| {
+            MODEL_FILE
+                .encode(&StoredV6 {
+                    model: decoded(model),
+                    calibration: None,
+                    class_weights,
+                })
+                .unwrap()
+        };
+        let loaded = KernelMachine::from_bytes(&with(&good, vec![0.5, 2.0])).unwrap();
+        assert_eq!(loaded.class_weights(), Some(&[0.5, 2.0][..]));
+        let bytes = loaded.to_bytes().unwrap();
+        assert_eq!(MODEL_FILE.open(&bytes).unwrap().0, FORMAT_VERSION);
+        assert_eq!(KernelMachine::from_bytes(&bytes).unwrap(), loaded);
+        let mut regressor = good.clone();
+        regressor.task = Task::Regression;
+        regressor.labels = None;
+        for bytes in [
+            with(&good, vec![1.0]),
+            with(&good, vec![1.0, 2.0, 3.0]),
+            with(&good, vec![1.0, f64::NAN]),
+            with(&good, vec![0.0, 1.0]),
+            with(&good, vec![-1.0, 1.0]),
+            with(&good, vec![f64::INFINITY, 1.0]),
+            with(&regressor, vec![1.0]),
+        ] {
+            let err = KernelMachine::from_bytes(&bytes);
             assert!(
                 matches!(err, Err(SolversError::File(FileError::Corrupt { .. }))),
                 "{err:?}"

@@ -271,3 +271,85 @@ fn a_fit_in_parts_or_streamed_weighs_as_the_fit_in_memory() {
         assert_eq!(streamed, whole, "{weights:?}: streamed");
     }
 }
+
+/// Every fit records the class weights it weighed by (balanced ones as resolved on its rows),
+/// and a model file keeps them: written as version 6 with them, as before without them.
+#[test]
+fn the_model_records_its_class_weights_on_every_path() {
+    use rks_solvers::persist::{CALIBRATED_VERSION, FORMAT_VERSION, UNCALIBRATED_VERSION};
+    let (x, y) = imbalanced(600, 7);
+    let rare = y.iter().filter(|&&v| v == 1.0).count() as f64;
+    let balanced = vec![600.0 / (2.0 * (600.0 - rare)), 600.0 / (2.0 * rare)];
+    let version = |bytes: &[u8]| u32::from_le_bytes(bytes[8..12].try_into().unwrap());
+    let base = KernelMachine::params().n_frequencies(32).seed(1);
+    for (weights, expected) in [
+        (ClassWeights::Balanced, balanced.clone()),
+        (ClassWeights::Given(vec![(1, 3.0)]), vec![1.0, 3.0]),
+    ] {
+        let params = base.clone().class_weights(Some(weights.clone()));
+        // Ridge with the search, the SVM with C given, the SVM calibrated for probabilities.
+        for params in [
+            params.clone(),
+            params.clone().solver(Solver::Svm {
+                c: 1.0,
+                loss: SvmLoss::SquaredHinge,
+            }),
+            params
+                .clone()
+                .selection(None)
+                .solver(Solver::Ridge {
+                    lambda: Lambda::Fixed(1e-3),
+                })
+                .probabilities(true),
+        ] {
+            let model = params.check().unwrap().fit(x.view(), y.view()).unwrap();
+            assert_eq!(
+                model.class_weights(),
+                Some(expected.as_slice()),
+                "{weights:?}"
+            );
+            let bytes = model.to_bytes().unwrap();
+            assert_eq!(version(&bytes), FORMAT_VERSION);
+            assert_eq!(KernelMachine::from_bytes(&bytes).unwrap(), model);
+        }
+        // Streamed (the weights resolved on pass 1's counts).
+        type Chunk = Result<(Array2<f64>, Array1<f64>), String>;
+        let chunks = || -> Result<Vec<Chunk>, String> { Ok(vec![Ok((x.clone(), y.clone()))]) };
+        let streamed = params.clone().check().unwrap().fit_stream(chunks).unwrap();
+        assert_eq!(streamed.class_weights(), Some(expected.as_slice()));
+        // On sparse rows (the linear SVM).
+        let data = rks_data::Dataset {
+            x: x.clone(),
+            y: y.clone(),
+        };
+        let sparse = params
+            .map(MapKind::Linear)
+            .kernel(rks::Kernel::Linear)
+            .check()
+            .unwrap()
+            .fit_sparse(&rks_data::SparseDataset::from_dense(&data).unwrap())
+            .unwrap()
+            .0;
+        assert_eq!(sparse.class_weights(), Some(expected.as_slice()));
+    }
+    // Without class weights nothing is recorded, and the file is the version it was before.
+    let plain = base
+        .clone()
+        .check()
+        .unwrap()
+        .fit(x.view(), y.view())
+        .unwrap();
+    assert_eq!(plain.class_weights(), None);
+    assert_eq!(version(&plain.to_bytes().unwrap()), UNCALIBRATED_VERSION);
+    let calibrated = base
+        .selection(None)
+        .solver(Solver::Ridge {
+            lambda: Lambda::Fixed(1e-3),
+        })
+        .probabilities(true)
+        .check()
+        .unwrap()
+        .fit(x.view(), y.view())
+        .unwrap();
+    assert_eq!(version(&calibrated.to_bytes().unwrap()), CALIBRATED_VERSION);
+}

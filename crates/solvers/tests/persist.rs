@@ -7,7 +7,10 @@ use ndarray::Array1;
 use proptest::prelude::*;
 use rks::envelope::FileError;
 use rks::{Bandwidth, MapKind};
-use rks_solvers::persist::{FORMAT_VERSION, MAGIC, MODEL_FILE, UNCALIBRATED_VERSION};
+use rks_solvers::class_weights::ClassWeights;
+use rks_solvers::persist::{
+    CALIBRATED_VERSION, FORMAT_VERSION, MAGIC, MODEL_FILE, UNCALIBRATED_VERSION,
+};
 use rks_solvers::{KernelMachine, Lambda, Solver, SolversError, SvmLoss, Task};
 
 fn classifier(solver: Solver, map: MapKind, n: usize) -> KernelMachine {
@@ -310,7 +313,7 @@ fn version_5_bytes_and_probabilities_are_pinned() {
         .fit(x.view(), y.view())
         .unwrap();
     let bytes = model.to_bytes().unwrap();
-    assert_eq!(bytes[8..12], FORMAT_VERSION.to_le_bytes());
+    assert_eq!(bytes[8..12], CALIBRATED_VERSION.to_le_bytes());
     assert_eq!(bytes, fixture("classifier-v5.rks"));
     let loaded = KernelMachine::from_bytes(&bytes).unwrap();
     assert_eq!(loaded, model);
@@ -330,6 +333,40 @@ fn version_5_bytes_and_probabilities_are_pinned() {
         plain.decision_function(&fixture_rows()).unwrap(),
         model.decision_function(&fixture_rows()).unwrap()
     );
+}
+
+/// Version 6, a classifier fitted with class weights: its bytes are pinned (with a
+/// calibration, which version 6 carries when there is one), it loads to the same model with
+/// the same weights, and a version-5 fixture still loads without any.
+#[test]
+fn version_6_bytes_are_pinned_and_keep_the_class_weights() {
+    let x = uniform(150, 3, 29);
+    let y: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| f64::from(u8::from(r[0] > 0.3) + u8::from(r[1] + 0.3 * r[2] > 0.6)))
+        .collect();
+    let model = KernelMachine::params()
+        .n_frequencies(16)
+        .bandwidth(Bandwidth::Sigma(0.8))
+        .selection(None)
+        .seed(5)
+        .class_weights(Some(ClassWeights::Given(vec![(2, 3.0)])))
+        .probabilities(true)
+        .check()
+        .unwrap()
+        .fit(x.view(), y.view())
+        .unwrap();
+    assert_eq!(model.class_weights(), Some(&[1.0, 1.0, 3.0][..]));
+    let bytes = model.to_bytes().unwrap();
+    assert_eq!(bytes[8..12], FORMAT_VERSION.to_le_bytes());
+    assert_eq!(FORMAT_VERSION, 6);
+    assert_eq!(bytes, fixture("classifier-v6.rks"));
+    let loaded = KernelMachine::from_bytes(&bytes).unwrap();
+    assert_eq!(loaded, model);
+    assert_eq!(loaded.class_weights(), model.class_weights());
+    let older = KernelMachine::from_bytes(&fixture("classifier-v5.rks")).unwrap();
+    assert_eq!(older.class_weights(), None);
 }
 
 /// A classifier fitted on class names keeps them through a save and a load; names that do not

@@ -139,8 +139,9 @@ class _KernelMachine(BaseEstimator):
 
         Its parameters are the model's (``gamma``, ``alpha``/``C`` as fitted, model selection
         off; for a classifier ``probability=True`` when the model holds probabilities), so
-        refitting it keeps the fitted σ and λ. The model does not record class weights:
-        ``class_weight`` is None.
+        refitting it keeps the fitted σ and λ. A classifier fitted with class weights has
+        ``class_weight`` = the dict ``{label: weight}`` it was fitted with (``"balanced"`` as
+        resolved on its training labels), so a refit weighs the classes as the fit did.
         """
         model = _rks.Machine.load(os.fspath(path))
         if model.task != cls._task:
@@ -475,6 +476,10 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
             self.classes_ = np.asarray(names)
         # A model saved with probabilities keeps them: predict_proba is available.
         self.probability = model.calibration is not None
+        # And one fitted with class weights, its weights, by the labels of classes_.
+        weights = model.class_weights
+        if weights is not None:
+            self.class_weight = {c.item(): w for c, w in zip(self.classes_, weights)}
         return self._adopt(model)
 
 

@@ -129,6 +129,18 @@ impl KernelMachineValidParams {
         Ok(Some(params))
     }
 
+    /// Each class of `labels` with its weight under these params' class weights, for the model
+    /// to record: `None` without class weights or labels, or while balanced weights are not
+    /// yet resolved on the training rows (every fit resolves them before it assembles a model).
+    pub(super) fn recorded_class_weights(&self, labels: Option<&LabelMap>) -> Option<Vec<f64>> {
+        match (&self.class_weights, labels) {
+            (Some(weights @ ClassWeights::Given(_)), Some(labels)) => {
+                weights.per_class(labels, &[]).ok()
+            }
+            _ => None,
+        }
+    }
+
     /// The row weights of rows of class indices `classes` (into `labels`) under the class
     /// weights; `None` without class weights or labels (every row weighs 1).
     pub(super) fn row_weights_of(
@@ -783,6 +795,7 @@ impl KernelMachineValidParams {
         intercept: Array1<f64>,
         info: FitInfo,
     ) -> KernelMachine {
+        let class_weights = self.recorded_class_weights(prepared.labels.as_ref());
         KernelMachine {
             task: self.task,
             scaler: prepared.scaler,
@@ -797,6 +810,7 @@ impl KernelMachineValidParams {
             folded: Default::default(),
             categories: None,
             calibration: None,
+            class_weights,
         }
     }
 }

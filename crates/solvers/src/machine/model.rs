@@ -97,6 +97,10 @@ pub struct KernelMachine {
     /// A classifier's probability calibration, when fitted with
     /// [`probabilities`](super::KernelMachineParams::probabilities).
     pub(crate) calibration: Option<Calibration>,
+    /// A classifier's class weights in its fit, one per class in the order of
+    /// [`classes`](Self::classes), when fitted with
+    /// [`class_weights`](super::KernelMachineParams::class_weights).
+    pub(crate) class_weights: Option<Vec<f64>>,
 }
 
 /// A linear model's weights folded for sparse rows, kept once made so that predictions in
@@ -186,27 +190,6 @@ impl KernelMachine {
     pub fn class_name(&self, label: f64) -> Option<&str> {
         self.labels.as_ref().and_then(|l| l.name(label))
     }
-    /// The same classifier with names for its classes (fitted on names coded 0..k−1, as a CSV
-    /// label column of text is read: [`LabelMap::with_names`]); saved with the model. Errors
-    /// for a regressor.
-    ///
-    /// ```
-    /// use ndarray::array;
-    /// use rks_solvers::{KernelMachine, Task};
-    ///
-    /// let x = array![[0.0], [0.1], [0.9], [1.0]];
-    /// let y = array![0.0, 0.0, 1.0, 1.0];
-    /// let model = KernelMachine::params()
-    ///     .task(Task::Classification)
-    ///     .selection(None)
-    ///     .n_frequencies(64)
-    ///     .check()?
-    ///     .fit(x.view(), y.view())?
-    ///     .with_class_names(vec!["small".into(), "large".into()])?;
-    /// let predicted = model.predict(array![[0.95]].view())?;
-    /// assert_eq!(model.class_name(predicted[0]), Some("large"));
-    /// # Ok::<(), rks_solvers::SolversError>(())
-    /// ```
     /// The categories of each column of the training file (`None` for a column of numbers),
     /// when one held categories: its inputs are one 0/1 column per category, in this order.
     pub fn input_categories(&self) -> Option<&[Option<Vec<String>>]> {
@@ -271,6 +254,27 @@ impl KernelMachine {
         }
     }
 
+    /// The same classifier with names for its classes (fitted on names coded 0..k−1, as a CSV
+    /// label column of text is read: [`LabelMap::with_names`]); saved with the model. Errors
+    /// for a regressor.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use rks_solvers::{KernelMachine, Task};
+    ///
+    /// let x = array![[0.0], [0.1], [0.9], [1.0]];
+    /// let y = array![0.0, 0.0, 1.0, 1.0];
+    /// let model = KernelMachine::params()
+    ///     .task(Task::Classification)
+    ///     .selection(None)
+    ///     .n_frequencies(64)
+    ///     .check()?
+    ///     .fit(x.view(), y.view())?
+    ///     .with_class_names(vec!["small".into(), "large".into()])?;
+    /// let predicted = model.predict(array![[0.95]].view())?;
+    /// assert_eq!(model.class_name(predicted[0]), Some("large"));
+    /// # Ok::<(), rks_solvers::SolversError>(())
+    /// ```
     pub fn with_class_names(mut self, names: Vec<String>) -> Result<Self> {
         let labels = self.labels.take().ok_or_else(|| {
             crate::error::invalid(
@@ -408,6 +412,35 @@ impl KernelMachine {
         Ok(Some(self.whitened.0.get_or_init(|| w)))
     }
 
+    /// Each class's weight in the fit of a classifier fitted with
+    /// [`class_weights`](super::KernelMachineParams::class_weights), in the order of
+    /// [`classes`](Self::classes) (balanced weights as resolved on the training rows; classes
+    /// not named at 1); `None` otherwise. Saved with the model.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use rks_solvers::class_weights::ClassWeights;
+    /// use rks_solvers::{KernelMachine, Task};
+    ///
+    /// let x = array![[0.0], [0.1], [0.2], [0.9]];
+    /// let y = array![0.0, 0.0, 0.0, 1.0];
+    /// let model = KernelMachine::params()
+    ///     .task(Task::Classification)
+    ///     .selection(None)
+    ///     .n_frequencies(16)
+    ///     .class_weights(Some(ClassWeights::Balanced))
+    ///     .check()?
+    ///     .fit(x.view(), y.view())?;
+    /// // 4 rows, 2 classes: 4 / (2 · 3) and 4 / (2 · 1).
+    /// assert_eq!(model.class_weights(), Some(&[4.0 / 6.0, 2.0][..]));
+    /// let loaded = KernelMachine::from_bytes(&model.to_bytes()?)?;
+    /// assert_eq!(loaded.class_weights(), model.class_weights());
+    /// # Ok::<(), rks_solvers::SolversError>(())
+    /// ```
+    pub fn class_weights(&self) -> Option<&[f64]> {
+        self.class_weights.as_deref()
+    }
+
     /// The probability calibration of a classifier fitted with
     /// [`probabilities`](super::KernelMachineParams::probabilities), `None` otherwise.
     pub fn calibration(&self) -> Option<&Calibration> {
@@ -513,6 +546,21 @@ impl KernelMachine {
                 return corrupt("a probability calibration of a regressor".into());
             };
             calibration.validate(labels.n_classes()).or_else(&corrupt)?;
+        }
+        if let Some(weights) = &self.class_weights {
+            let Some(labels) = &self.labels else {
+                return corrupt("class weights of a regressor".into());
+            };
+            if weights.len() != labels.n_classes() {
+                return corrupt(format!(
+                    "{} class weights for {} classes",
+                    weights.len(),
+                    labels.n_classes()
+                ));
+            }
+            if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w > 0.0)) {
+                return corrupt(format!("a class weight of {w} (finite and > 0 expected)"));
+            }
         }
         if self
             .weights

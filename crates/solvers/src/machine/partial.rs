@@ -446,7 +446,7 @@ impl KernelMachineValidParams {
                 let n = prepared.map.n_frequencies();
                 let factor = plan.search.as_ref().map_or(1.0, |(c, _)| sigma / c.median);
                 let (ridge, trial) = choose_lambda(&path, lambda, classes, sigma, factor, n)?;
-                let model = self.assemble_ridge(prepared, ridge, acc.count(), sigma);
+                let model = this.assemble_ridge(prepared, ridge, acc.count(), sigma);
                 let chosen = Some(trial.lambda);
                 let mut report = plan.report(Some(trial), chosen, start);
                 if let Some(report) = &mut report {
@@ -455,7 +455,7 @@ impl KernelMachineValidParams {
                 Ok((model, report))
             }
             _ => {
-                let model = self.finish_ridge(prepared, acc, lambda, sigma)?;
+                let model = this.finish_ridge(prepared, acc, lambda, sigma)?;
                 let fixed = match lambda {
                     Lambda::Fixed(l) => Some(*l),
                     _ => None,

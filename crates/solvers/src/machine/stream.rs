@@ -22,9 +22,6 @@ pub struct StreamedFit {
     /// and in `relevance`); `None` with selection off or σ given
     /// ([`finish_with_report`](KernelMachineValidParams::finish_with_report)).
     pub selection: Option<SelectionReport>,
-    /// The class weights as the fit applied them, every class named with its weight
-    /// ([`Plan::class_weights`](super::partial::Plan::class_weights)); `None` without.
-    pub class_weights: Option<crate::class_weights::ClassWeights>,
 }
 
 impl KernelMachineValidParams {
@@ -88,7 +85,6 @@ impl KernelMachineValidParams {
             model,
             sample: first.sample(),
             selection,
-            class_weights: plan.class_weights().cloned(),
         })
     }
 }
