@@ -134,7 +134,7 @@ impl KernelMachineValidParams {
             Some(x_train.view()),
             Some((&model.scaler, &model.map)).filter(|_| spec.kind().is_data_free()),
         )?;
-        fixed.fit_prepared(
+        fixed.on_rows(train).fit_prepared(
             prepared,
             x_train.view(),
             y_train.view(),

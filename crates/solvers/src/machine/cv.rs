@@ -291,7 +291,7 @@ impl KernelMachineValidParams {
         let class_of: Vec<f64> = classes.iter().map(|&c| c as f64).collect();
         let folds = assign_folds(&class_of, k, true, self.seed());
         let y: Array2<f64> = signed_one_hot(classes, labels.n_classes());
-        let weights = self.row_weights_of(Some(labels), classes)?;
+        let weights = self.on_first(count).row_weights_of(Some(labels), classes)?;
         let targets = Targets {
             y: y.view(),
             classes: Some((classes, labels.n_classes())),

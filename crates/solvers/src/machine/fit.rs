@@ -9,6 +9,7 @@ use rks::scaler::Scaler;
 use rks::{AnyMap, Bandwidth, FeatureMap, MapKind};
 
 use super::bounds::Ranges;
+use super::params::SampleWeights;
 use super::relevance::ColumnWeights;
 use super::select::{MapTrial, Selection, SelectionReport, estimated_step_seconds};
 use super::{FitInfo, KernelMachine, KernelMachineValidParams, Solver, SolverInfo, Task};
@@ -91,6 +92,101 @@ impl KernelMachineValidParams {
         })
     }
 
+    /// [`fit`](Self::fit) with a weight per row (scikit-learn's `sample_weight`, LIBLINEAR's
+    /// `-W`): row i's loss counts wᵢ times — ridge minimises Σᵢ wᵢ‖yᵢ − Wᵀφᵢ − b‖² + λ‖W‖², the
+    /// SVM ½‖w‖² + C Σᵢ wᵢξᵢ — and the model selection compares weighted error rates (or
+    /// weighted squared errors), as with [`class_weights`](super::KernelMachineParams::class_weights),
+    /// whose weights multiply these. Weights are finite and ≥ 0, not all 0; a row of weight 0
+    /// is left out (the fit is the fit without it), and weights all 1 are the unweighted fit.
+    /// Integer weights are the rows repeated, up to the seeded row samples of the search (which
+    /// sample rows, not weights) and rounding. Not weighted: the σ heuristic's and the search's
+    /// row samples, the column relevance step and Nyström's landmarks (as with class weights).
+    /// In memory only: the streamed and partial fits take no sample weights.
+    ///
+    /// ```
+    /// use ndarray::{Array1, Array2, array};
+    /// use rks_solvers::{KernelMachine, Lambda, Solver, Task};
+    ///
+    /// let x = Array2::from_shape_fn((40, 1), |(i, _)| i as f64 / 40.0);
+    /// let y: Array1<f64> = x.column(0).mapv(|v| (6.0 * v).sin());
+    /// let params = KernelMachine::params()
+    ///     .task(Task::Regression)
+    ///     .selection(None)
+    ///     .solver(Solver::Ridge { lambda: Lambda::Fixed(1e-3) })
+    ///     .n_frequencies(32)
+    ///     .check()?;
+    /// // The last 20 rows weigh 0: the fit of the first 20 alone.
+    /// let w: Array1<f64> = (0..40).map(|i| if i < 20 { 1.0 } else { 0.0 }).collect();
+    /// let weighted = params.fit_weighted(x.view(), y.view(), w.view())?;
+    /// let first = params.fit(x.slice(ndarray::s![..20, ..]), y.slice(ndarray::s![..20]))?;
+    /// assert_eq!(weighted.to_bytes()?, first.to_bytes()?);
+    /// assert!(params.fit_weighted(x.view(), y.view(), array![1.0].view()).is_err());
+    /// # Ok::<(), rks_solvers::SolversError>(())
+    /// ```
+    pub fn fit_weighted(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        sample_weights: ArrayView1<'_, f64>,
+    ) -> Result<KernelMachine> {
+        Ok(self.fit_weighted_with_report(x, y, sample_weights)?.0)
+    }
+
+    /// [`fit_weighted`](Self::fit_weighted), returning the model selection's report too.
+    pub fn fit_weighted_with_report(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        sample_weights: ArrayView1<'_, f64>,
+    ) -> Result<(KernelMachine, Option<SelectionReport>)> {
+        check_rows(x.nrows(), y.len())?;
+        let w = sample_weights.to_vec();
+        crate::ridge::check_row_weights(&w, x.nrows())?;
+        let kept: Vec<usize> = (0..w.len()).filter(|&i| w[i] > 0.0).collect();
+        if kept.is_empty() {
+            return Err(SolversError::EmptyInput(
+                "every row's weight is 0: no row to fit".into(),
+            ));
+        }
+        // Every row at 1 is the unweighted fit, bit for bit.
+        if w.iter().all(|&wi| wi == 1.0) {
+            return self.fit_with_report(x, y);
+        }
+        let mut params = self.clone();
+        if kept.len() == w.len() {
+            params.sample_weights = Some(SampleWeights(w.into()));
+            return params.fit_with_report(x, y);
+        }
+        params.sample_weights = Some(SampleWeights(kept.iter().map(|&i| w[i]).collect()));
+        params.fit_with_report(
+            x.select(Axis(0), &kept).view(),
+            y.select(Axis(0), &kept).view(),
+        )
+    }
+
+    /// These params for the rows `rows` of the fit's rows: with their sample weights, when
+    /// there are any (else these params as they are).
+    pub(super) fn on_rows(&self, rows: &[usize]) -> std::borrow::Cow<'_, Self> {
+        match &self.sample_weights {
+            None => std::borrow::Cow::Borrowed(self),
+            Some(w) => {
+                let mut params = self.clone();
+                params.sample_weights = Some(SampleWeights(rows.iter().map(|&i| w.0[i]).collect()));
+                std::borrow::Cow::Owned(params)
+            }
+        }
+    }
+
+    /// [`on_rows`](Self::on_rows) for the first `count` rows.
+    pub(super) fn on_first(&self, count: usize) -> std::borrow::Cow<'_, Self> {
+        match &self.sample_weights {
+            Some(w) if w.0.len() != count => {
+                self.on_rows(&(0..count.min(w.0.len())).collect::<Vec<_>>())
+            }
+            _ => std::borrow::Cow::Borrowed(self),
+        }
+    }
+
     /// Adds to `report` that its error rates and squared errors are weighted, when these
     /// params weigh classes.
     pub(super) fn note_class_weights(&self, report: &mut SelectionReport) {
@@ -102,6 +198,13 @@ impl KernelMachineValidParams {
                     ClassWeights::Given(_) => "given",
                 }
             ));
+        }
+        if self.sample_weights.is_some() {
+            report.notes.push(
+                "sample weights: every error rate and squared error above is weighted by the \
+                 rows' weights"
+                    .into(),
+            );
         }
     }
 
@@ -148,7 +251,50 @@ impl KernelMachineValidParams {
         labels: Option<&LabelMap>,
         classes: &[usize],
     ) -> Result<Option<Vec<f64>>> {
-        crate::class_weights::row_weights(self.class_weights.as_ref(), labels, classes)
+        let by_class =
+            crate::class_weights::row_weights(self.class_weights.as_ref(), labels, classes)?;
+        let Some(SampleWeights(own)) = &self.sample_weights else {
+            return Ok(by_class);
+        };
+        // A classifier's rows are its classes'; a regression's the sample weights' own.
+        let rows = if labels.is_some() {
+            classes.len()
+        } else {
+            own.len()
+        };
+        if own.len() != rows {
+            return Err(SolversError::DimensionMismatch {
+                what: "sample weights",
+                expected: rows,
+                found: own.len(),
+            });
+        }
+        Ok(Some(match by_class {
+            None => own.to_vec(),
+            Some(c) => c.iter().zip(own.iter()).map(|(c, w)| c * w).collect(),
+        }))
+    }
+
+    /// The largest weight a row of this fit can have (class weight times sample weight), when
+    /// it weighs rows: what the statistics' grid is widened for. `None` without weights.
+    fn largest_row_weight(&self, labels: Option<&LabelMap>) -> Result<Option<f64>> {
+        let by_class = match self.class_weights.as_ref().filter(|_| labels.is_some()) {
+            None => None,
+            Some(weights) => Some(weights.largest().ok_or_else(|| {
+                invalid(
+                    Param::ClassWeights,
+                    "balanced class weights are resolved on the training rows first",
+                )
+            })?),
+        };
+        let own = self
+            .sample_weights
+            .as_ref()
+            .map(|w| w.0.iter().copied().fold(0.0, f64::max));
+        Ok(match (by_class, own) {
+            (None, None) => None,
+            (c, w) => Some(c.unwrap_or(1.0) * w.unwrap_or(1.0)),
+        })
     }
 
     /// [`fit_with_report`](Self::fit_with_report) called by a fit for one of its parts (one
@@ -273,12 +419,11 @@ impl KernelMachineValidParams {
                 let targets = Self::targets(&prepared, y)?;
                 let w = weights.as_deref().unwrap_or_default(); // Some: the guard
                 let path = crate::loo::LooPath::new_weighted(phi, targets.view(), w)?;
-                let n_classes = prepared.labels.as_ref().map_or(0, LabelMap::n_classes);
                 let ridge = match lambda {
                     Lambda::Fixed(l) => path.fit(*l)?,
                     lambda => {
                         let n = prepared.map.n_frequencies();
-                        let scored = Some((classes, n_classes));
+                        let scored = prepared.labels.as_ref().map(|l| (classes, l.n_classes()));
                         super::select::choose_lambda(&path, lambda, scored, sigma, 1.0, n)?.0
                     }
                 };
@@ -483,7 +628,7 @@ impl KernelMachineValidParams {
         };
         let scaler = self.fit_scaler(x)?;
         let sample = sample_indices(x, Some(y), selection.sample_rows(), self.seed());
-        let choice = self.choose_sigma(
+        let choice = self.on_rows(&sample).choose_sigma(
             selection,
             &scaler,
             labels.as_ref(),
@@ -694,21 +839,9 @@ impl KernelMachineValidParams {
         ranges: &Ranges,
     ) -> Result<(crate::exact::Grid, Option<f64>)> {
         let grid = super::bounds::grid(prepared, ranges)?;
-        match self
-            .class_weights
-            .as_ref()
-            .filter(|_| prepared.labels.is_some())
-        {
+        match self.largest_row_weight(prepared.labels.as_ref())? {
             None => Ok((grid, None)),
-            Some(weights) => {
-                let largest = weights.largest().ok_or_else(|| {
-                    invalid(
-                        Param::ClassWeights,
-                        "balanced class weights are resolved on the training rows first",
-                    )
-                })?;
-                Ok((grid.widened(largest.sqrt().max(1.0))?, Some(largest)))
-            }
+            Some(largest) => Ok((grid.widened(largest.sqrt().max(1.0))?, Some(largest))),
         }
     }
 

@@ -35,6 +35,21 @@ pub struct KernelMachineValidParams {
     /// Class weights ([`crate::class_weights`]); an outer fit resolves
     /// [`ClassWeights::Balanced`] on all its rows for the fits it runs inside.
     pub(super) class_weights: Option<ClassWeights>,
+    /// Each training row's own weight, set by [`fit_weighted`](Self::fit_weighted) for the
+    /// rows of the fit in progress (a params value used on some of them holds theirs:
+    /// `on_rows`); never set by the builder.
+    pub(super) sample_weights: Option<SampleWeights>,
+}
+
+/// The rows' weights of a [`fit_weighted`](KernelMachineValidParams::fit_weighted), shared by
+/// the params of the fits it runs inside (printed as their count).
+#[derive(Clone, PartialEq)]
+pub(super) struct SampleWeights(pub(super) std::sync::Arc<[f64]>);
+
+impl std::fmt::Debug for SampleWeights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SampleWeights({} rows)", self.0.len())
+    }
 }
 
 /// The builder of a [`KernelMachine`](super::KernelMachine)'s hyper-parameters.
@@ -89,6 +104,7 @@ impl Default for KernelMachineParams {
             sigma_choice: None,
             probabilities: false,
             class_weights: None,
+            sample_weights: None,
         })
     }
 }

@@ -759,7 +759,9 @@ impl KernelMachineValidParams {
         };
         let classes = classes.as_ref().map(|(c, k)| (c.as_slice(), *k));
         let targets = targets_of(y, classes);
-        let weights = self.row_weights_of(labels, classes.map_or(&[], |(c, _)| c))?;
+        let weights = self
+            .on_first(count)
+            .row_weights_of(labels, classes.map_or(&[], |(c, _)| c))?;
         let search_n = selection.search_frequencies.min(self.n_frequencies());
         let lambda = self.ridge_lambda();
         let factors = selection.grid_factors();
@@ -953,7 +955,7 @@ impl KernelMachineValidParams {
         let classes = labels.map(|(map, classes)| (classes, map.n_classes()));
         let labels = labels.map(|(map, _)| map);
         let lambda = self.ridge_lambda();
-        let stage1 = self.choose_sigma(
+        let stage1 = self.on_rows(sample).choose_sigma(
             selection,
             scaler,
             labels,
@@ -1003,7 +1005,7 @@ impl KernelMachineValidParams {
                         let w = weights.as_deref().map(|w| &w[start..start + xb.nrows()]);
                         Self::accumulate(&prepared, &mut acc, xb, yb, w)?;
                     }
-                    self.scoring_path(
+                    self.on_rows(scored).scoring_path(
                         &acc,
                         &prepared,
                         x.select(Axis(0), scored).view(),
@@ -1145,7 +1147,7 @@ impl KernelMachineValidParams {
             let sampled: Vec<usize> = sample.iter().map(|&i| classes[i]).collect();
             match (!selection.cs.is_empty())
                 .then(|| {
-                    self.cv_on_sample(
+                    self.on_rows(sample).cv_on_sample(
                         selection,
                         scaler,
                         map,

@@ -177,7 +177,7 @@ impl KernelMachineValidParams {
                 linear: false,
             });
         let cv_at = |sigma, ridge_lambda| {
-            svm.cv_on_sample(
+            svm.on_rows(&sample).cv_on_sample(
                 &alone,
                 &scaler,
                 &labels,
@@ -388,7 +388,9 @@ impl KernelMachineValidParams {
         let class_of: Vec<f64> = sampled.iter().map(|&c| c as f64).collect();
         let folds = assign_folds(&class_of, k, true, self.seed());
         let y = signed_one_hot(sampled, n_classes);
-        let weights = self.row_weights_of(Some(contest.labels), sampled)?;
+        let weights = self
+            .on_rows(&contest.indices[..count])
+            .row_weights_of(Some(contest.labels), sampled)?;
         let targets = Targets {
             y: y.view(),
             classes: Some((sampled, n_classes)),

@@ -433,7 +433,9 @@ impl KernelMachineValidParams {
         let class_of: Vec<f64> = sampled.iter().map(|&c| c as f64).collect();
         let folds = assign_folds(&class_of, k, true, self.seed());
         let y = signed_one_hot(&sampled, labels.n_classes());
-        let weights = self.row_weights_of(Some(labels), &sampled)?;
+        let weights = self
+            .on_rows(&picked)
+            .row_weights_of(Some(labels), &sampled)?;
         let targets = Targets {
             y: y.view(),
             classes: Some((&sampled, labels.n_classes())),
