@@ -238,6 +238,13 @@ pub struct FitArgs {
     #[arg(long, conflicts_with_all = ["stream", "distributed"])]
     pub probabilities: bool,
 
+    /// A weight per training row (scikit-learn's sample_weight, LIBLINEAR's -W): a file of one
+    /// number ≥ 0 a line, in the training rows' order. Row i's loss counts wᵢ times (times its
+    /// class's weight with --class-weight) and the model selection compares weighted errors; a
+    /// row of weight 0 is left out. In memory only, on dense rows.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["stream", "distributed"])]
+    pub weights: Option<PathBuf>,
+
     /// Fit ridge over MPI ranks (run under `mpirun -n P`; needs a build with `--features mpi`):
     /// each rank reads its byte range of --train (or its own file when the path holds `{rank}`),
     /// the exact statistics are summed over the ranks, rank 0 writes the model: the same bytes as

@@ -50,10 +50,34 @@ pub struct FitReport {
     /// (the first column) while columns of text were read as categories.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The rows' weights (`--weights`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights: Option<WeightsSummary>,
     /// What model selection searched and chose (absent with `--no-select`; with `--stream`
     /// absent when σ is given, and without the map's and the solver's choice).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selection: Option<SelectionReport>,
+}
+
+/// The rows' weights of a fit (`--weights`).
+#[derive(Debug, Serialize)]
+pub struct WeightsSummary {
+    /// The weights file.
+    pub file: PathBuf,
+    /// Their sum.
+    pub total: f64,
+    /// Rows of weight 0, left out.
+    pub rows_left_out: usize,
+}
+
+impl WeightsSummary {
+    fn of(file: &Path, weights: &ndarray::Array1<f64>) -> Self {
+        WeightsSummary {
+            file: file.to_path_buf(),
+            total: weights.sum(),
+            rows_left_out: weights.iter().filter(|&&w| w == 0.0).count(),
+        }
+    }
 }
 
 impl FitReport {
@@ -77,6 +101,7 @@ impl FitReport {
             sparse: None,
             note: None,
             selection,
+            weights: None,
         }
     }
 }
@@ -118,6 +143,15 @@ impl Report for FitReport {
                 out,
                 "  class weights    {}",
                 ModelSummary::describe_class_weights(weights)
+            )?;
+        }
+        if let Some(w) = &self.weights {
+            writeln!(
+                out,
+                "  row weights      {} (sum {}; {} rows of weight 0 left out)",
+                w.file.display(),
+                w.total,
+                w.rows_left_out
             )?;
         }
         if let Some(note) = &self.note {
@@ -270,7 +304,9 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     // A LIBSVM file may be fitted on its rows' entries by the linear model (see `run_sparse`):
     // with --map linear when its rows are sparse, or whenever its rows dense do not fit in
     // memory.
-    let sparse_ok = source.is_libsvm() && args.map.is_none_or(|m| m == MapKind::Linear);
+    let sparse_ok = source.is_libsvm()
+        && args.map.is_none_or(|m| m == MapKind::Linear)
+        && args.weights.is_none();
     let ((data, vocabulary), read_time) = if sparse_ok && args.map == Some(MapKind::Linear) {
         let (data, read_time) = step("reading", || source.read_sparse());
         match data? {
@@ -306,8 +342,13 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     }
     recipe.classifying_names(vocabulary.class_names.as_deref(), &args.train)?;
     let params = recipe.params(data.y.view())?;
-    let (fitted, fit_time) = step("fitting", || {
-        params.fit_with_report(data.x.view(), data.y.view())
+    let weights = match &args.weights {
+        Some(path) => Some(crate::sample_weights::read(path, data.y.len())?),
+        None => None,
+    };
+    let (fitted, fit_time) = step("fitting", || match &weights {
+        None => params.fit_with_report(data.x.view(), data.y.view()),
+        Some(w) => params.fit_weighted_with_report(data.x.view(), data.y.view(), w.view()),
     });
     let (model, selection) = match fitted {
         Err(SolversError::OutOfMemory {
@@ -330,7 +371,16 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     let predicted = model.predict(data.x.view()).map_err(CliError::compute)?;
     let train_score = Score::compute(model.task(), data.y.view(), predicted.view());
     let report = FitReport::of(args, &model, (read_time, fit_time), train_score, selection);
-    let report = FitReport { note, ..report };
+    let weights = args
+        .weights
+        .as_deref()
+        .zip(weights.as_ref())
+        .map(|(file, w)| WeightsSummary::of(file, w));
+    let report = FitReport {
+        note,
+        weights,
+        ..report
+    };
     emit(&report, json)
 }
 

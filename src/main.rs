@@ -27,6 +27,7 @@ mod plot;
 mod predict;
 mod progress;
 mod report;
+mod sample_weights;
 mod tune;
 
 use std::path::Path;

@@ -2436,3 +2436,93 @@ fn class_weights_are_read_by_name_or_label_reported_streamed_and_checked() {
         "{tuned}"
     );
 }
+
+#[test]
+fn row_weights_are_read_from_a_file_reported_and_checked() {
+    let dir = TempDir::new().unwrap();
+    let train = dataset("breast_cancer.train");
+    let lines: Vec<String> = std::fs::read_to_string(&train)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let rows = lines.len();
+    // The first 10 rows weigh 0: the fit is the fit of the file without them, byte for byte.
+    let weights = dir.path().join("w.txt");
+    let text: String = (0..rows)
+        .map(|i| if i < 10 { "0\n" } else { "1.5\n" })
+        .collect();
+    std::fs::write(&weights, text).unwrap();
+    let rest = dir.path().join("rest.train");
+    std::fs::write(&rest, lines[10..].join("\n") + "\n").unwrap();
+    let (weighted, without) = (dir.path().join("w.rks"), dir.path().join("r.rks"));
+    let fit = |train: &Path, model: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "fit",
+            "--train",
+            path_str(train),
+            "--model",
+            path_str(model),
+            "--frequencies",
+            "64",
+            "--features",
+            "30",
+        ];
+        args.extend_from_slice(extra);
+        args.into_iter().map(str::to_string).collect::<Vec<_>>()
+    };
+    fn strs(args: &[String]) -> Vec<&str> {
+        args.iter().map(String::as_str).collect()
+    }
+    let report = json(&strs(&fit(
+        &train,
+        &weighted,
+        &["--weights", path_str(&weights)],
+    )));
+    assert_eq!(report["weights"]["rows_left_out"], 10);
+    assert_eq!(report["weights"]["total"], 1.5 * (rows - 10) as f64);
+    let notes = report["selection"]["notes"].to_string();
+    assert!(notes.contains("sample weights"), "{notes}");
+    // Weights all 1.5 on the rest: its fit with those weights, not without (λ and C count them).
+    let rest_weights = dir.path().join("rest-w.txt");
+    std::fs::write(&rest_weights, "1.5\n".repeat(rows - 10)).unwrap();
+    ok(&strs(&fit(
+        &rest,
+        &without,
+        &["--weights", path_str(&rest_weights)],
+    )));
+    assert_eq!(
+        std::fs::read(&weighted).unwrap(),
+        std::fs::read(&without).unwrap()
+    );
+    // A weights file that does not fit: the file, line and column; flags that cannot weigh.
+    for (text, expected) in [
+        (
+            "1\n".repeat(rows - 1),
+            format!("{} weights for {rows}", rows - 1),
+        ),
+        ("1\n".repeat(rows + 1), format!("line {}", rows + 1)),
+        (
+            format!("1\n x\n{}", "1\n".repeat(rows - 2)),
+            "line 2, column 2".into(),
+        ),
+        ("-1\n".repeat(rows), "line 1, column 1".into()),
+    ] {
+        std::fs::write(&weights, text).unwrap();
+        let args = fit(&train, &weighted, &["--weights", path_str(&weights)]);
+        let err = fails(&strs(&args), 1);
+        assert!(err.contains("w.txt") && err.contains(&expected), "{err}");
+    }
+    let args = fit(
+        &train,
+        &weighted,
+        &[
+            "--weights",
+            path_str(&weights),
+            "--stream",
+            "--task",
+            "classification",
+        ],
+    );
+    fails(&strs(&args), 2);
+}
