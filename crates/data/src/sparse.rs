@@ -142,6 +142,37 @@ impl SparseDataset {
         self.y.len()
     }
 
+    /// The rows `rows` (indices below [`n_rows`](Self::n_rows), in that order) as a dataset of
+    /// their own.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use rks_data::SparseDataset;
+    /// let data = SparseDataset::new(4, vec![0, 1, 3, 4], vec![0, 1, 3, 2], vec![1.0, 2.0, 3.0, 4.0], array![0.0, 1.0, 2.0])?;
+    /// let picked = data.pick(&[2, 0]);
+    /// assert_eq!(picked.row(0), (&[2][..], &[4.0][..]));
+    /// assert_eq!(picked.y, array![2.0, 0.0]);
+    /// # Ok::<(), rks_data::DataError>(())
+    /// ```
+    pub fn pick(&self, rows: &[usize]) -> Self {
+        let mut offsets = Vec::with_capacity(rows.len() + 1);
+        offsets.push(0);
+        let (mut columns, mut values) = (Vec::new(), Vec::new());
+        for &i in rows {
+            let (c, v) = self.row(i);
+            columns.extend_from_slice(c);
+            values.extend_from_slice(v);
+            offsets.push(columns.len());
+        }
+        SparseDataset {
+            n_features: self.n_features,
+            offsets,
+            columns,
+            values,
+            y: rows.iter().map(|&i| self.y[i]).collect(),
+        }
+    }
+
     /// Number of columns (features), zero ones included.
     pub fn n_features(&self) -> usize {
         self.n_features

@@ -233,3 +233,67 @@ fn bad_sample_weights_are_clear_errors() {
         Err(SolversError::EmptyInput(_))
     ));
 }
+
+#[test]
+fn the_sparse_fit_weighs_rows_too() {
+    use rks_data::{Dataset, SparseDataset};
+    let (x, y) = classes(400, 9);
+    let linear = KernelMachine::params()
+        .map(MapKind::Linear)
+        .kernel(rks::Kernel::Linear)
+        .scaler(rks::scaler::ScalerKind::MaxAbs)
+        .solver(Solver::Svm {
+            c: 1.0,
+            loss: SvmLoss::SquaredHinge,
+        })
+        .svm_eps(1e-5);
+    let params = linear.clone().check().unwrap();
+    let sparse = |x: &Array2<f64>, y: &Array1<f64>| {
+        SparseDataset::from_dense(&Dataset {
+            x: x.clone(),
+            y: y.clone(),
+        })
+        .unwrap()
+    };
+    // Weight 0 leaves the row out (with the C search on), bit for bit.
+    let kept: Vec<usize> = (0..400).filter(|i| i % 3 != 0).collect();
+    let w: Array1<f64> = (0..400)
+        .map(|i| if i % 3 == 0 { 0.0 } else { 2.0 })
+        .collect();
+    let (xk, yk) = (x.select(Axis(0), &kept), y.select(Axis(0), &kept));
+    let twos = Array1::from_elem(kept.len(), 2.0);
+    let weighted = params
+        .fit_sparse_weighted(&sparse(&x, &y), w.view())
+        .unwrap()
+        .0;
+    let alone = params
+        .fit_sparse_weighted(&sparse(&xk, &yk), twos.view())
+        .unwrap()
+        .0;
+    assert_eq!(weighted.to_bytes().unwrap(), alone.to_bytes().unwrap());
+    // At a fixed C the sparse fit is the dense fit of the same weighted rows, to the solver's
+    // tolerance; and not the unweighted fit.
+    let fixed = linear.clone().selection(None).check().unwrap();
+    let test = classes(100, 10).0;
+    let scores = |model: &KernelMachine| model.decision_function(&test).unwrap();
+    let heavy = w.mapv(|v| 1.0 + 4.0 * v);
+    let on_sparse = fixed
+        .fit_sparse_weighted(&sparse(&x, &y), heavy.view())
+        .unwrap()
+        .0;
+    let dense = fixed
+        .fit_weighted(x.view(), y.view(), heavy.view())
+        .unwrap();
+    let unweighted = fixed.fit_sparse(&sparse(&x, &y)).unwrap().0;
+    let worst = largest_difference(&scores(&on_sparse), &scores(&dense));
+    assert!(worst < 1e-3, "{worst:e}");
+    assert!(largest_difference(&scores(&on_sparse), &scores(&unweighted)) > 1e-2);
+    // A regression on sparse rows takes no weights.
+    let regression = linear.task(Task::Regression).solver(Solver::default());
+    let err = regression
+        .check()
+        .unwrap()
+        .fit_sparse_weighted(&sparse(&x, &y), w.view())
+        .unwrap_err();
+    assert!(err.to_string().contains("sample weights"), "{err}");
+}

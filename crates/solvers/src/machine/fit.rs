@@ -140,28 +140,42 @@ impl KernelMachineValidParams {
         sample_weights: ArrayView1<'_, f64>,
     ) -> Result<(KernelMachine, Option<SelectionReport>)> {
         check_rows(x.nrows(), y.len())?;
-        let w = sample_weights.to_vec();
-        crate::ridge::check_row_weights(&w, x.nrows())?;
+        match self.weighing(sample_weights, x.nrows())? {
+            None => self.fit_with_report(x, y),
+            Some((params, None)) => params.fit_with_report(x, y),
+            Some((params, Some(kept))) => params.fit_with_report(
+                x.select(Axis(0), &kept).view(),
+                y.select(Axis(0), &kept).view(),
+            ),
+        }
+    }
+
+    /// These params with the sample weights `weights` of `rows` rows, checked (one per row,
+    /// finite, ≥ 0, not all 0), and the rows of positive weight when some weigh 0 (the fit is
+    /// then on those rows only); `None` when every weight is 1 (the unweighted fit, bit for bit).
+    pub(super) fn weighing(
+        &self,
+        weights: ArrayView1<'_, f64>,
+        rows: usize,
+    ) -> Result<Option<(Self, Option<Vec<usize>>)>> {
+        let w = weights.to_vec();
+        crate::ridge::check_row_weights(&w, rows)?;
         let kept: Vec<usize> = (0..w.len()).filter(|&i| w[i] > 0.0).collect();
         if kept.is_empty() {
             return Err(SolversError::EmptyInput(
                 "every row's weight is 0: no row to fit".into(),
             ));
         }
-        // Every row at 1 is the unweighted fit, bit for bit.
         if w.iter().all(|&wi| wi == 1.0) {
-            return self.fit_with_report(x, y);
+            return Ok(None);
         }
         let mut params = self.clone();
         if kept.len() == w.len() {
             params.sample_weights = Some(SampleWeights(w.into()));
-            return params.fit_with_report(x, y);
+            return Ok(Some((params, None)));
         }
         params.sample_weights = Some(SampleWeights(kept.iter().map(|&i| w[i]).collect()));
-        params.fit_with_report(
-            x.select(Axis(0), &kept).view(),
-            y.select(Axis(0), &kept).view(),
-        )
+        Ok(Some((params, Some(kept))))
     }
 
     /// These params for the rows `rows` of the fit's rows: with their sample weights, when

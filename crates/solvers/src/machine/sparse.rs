@@ -20,7 +20,7 @@
 
 use std::time::Instant;
 
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rand::SeedableRng;
 use rks::scaler::{Scaler, ScalerKind};
 use rks::{AnyMap, Bandwidth, Kernel, MapKind};
@@ -79,6 +79,36 @@ impl KernelMachineValidParams {
         &self,
         data: &SparseDataset,
     ) -> Result<(KernelMachine, Option<SelectionReport>)> {
+        self.fit_sparse_rows(data)
+    }
+
+    /// [`fit_sparse`](Self::fit_sparse) with a weight per row, as
+    /// [`fit_weighted`](Self::fit_weighted) (rows of weight 0 left out): the classifier's SVM
+    /// counts row i's cost C·wᵢ and its C is chosen by weighted errors. A regression on sparse
+    /// rows takes no weights (an error).
+    pub fn fit_sparse_weighted(
+        &self,
+        data: &SparseDataset,
+        sample_weights: ArrayView1<'_, f64>,
+    ) -> Result<(KernelMachine, Option<SelectionReport>)> {
+        if self.task == Task::Regression {
+            return Err(invalid(
+                Param::RowWeights,
+                "ridge on sparse rows takes no sample weights (hold the rows dense to weigh them)",
+            ));
+        }
+        match self.weighing(sample_weights, data.n_rows())? {
+            None => self.fit_sparse_rows(data),
+            Some((params, None)) => params.fit_sparse_rows(data),
+            Some((params, Some(kept))) => params.fit_sparse_rows(&data.pick(&kept)),
+        }
+    }
+
+    /// [`fit_sparse`](Self::fit_sparse)'s work, under these params' sample weights (if any).
+    fn fit_sparse_rows(
+        &self,
+        data: &SparseDataset,
+    ) -> Result<(KernelMachine, Option<SelectionReport>)> {
         let start = Instant::now();
         if data.n_rows() == 0 {
             return Err(SolversError::EmptyInput("no training rows".into()));
@@ -101,7 +131,7 @@ impl KernelMachineValidParams {
         if let Some(ClassWeights::Balanced) = &self.class_weights {
             // Resolved on every row once, as the dense fit does.
             let resolved = self.with_resolved_class_weights(data.y.view())?;
-            return resolved.as_ref().unwrap_or(self).fit_sparse(data);
+            return resolved.as_ref().unwrap_or(self).fit_sparse_rows(data);
         }
         let (c, loss) = match (&self.solver, &self.selection) {
             (Solver::Svm { c, loss }, _) => (*c, *loss),
