@@ -191,12 +191,26 @@ impl Params {
         })
     }
 
-    /// Fits rows `x` (N × d, float64) to targets `y` (N, float64: class labels or values).
-    fn fit(&self, py: Python<'_>, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<Machine> {
+    /// Fits rows `x` (N × d, float64) to targets `y` (N, float64: class labels or values);
+    /// with `sample_weight` (N, float64, each ≥ 0) each row's loss counts its weight
+    /// (`KernelMachineValidParams::fit_weighted`).
+    #[pyo3(signature = (x, y, sample_weight=None))]
+    fn fit(
+        &self,
+        py: Python<'_>,
+        x: &Bound<'_, PyAny>,
+        y: &Bound<'_, PyAny>,
+        sample_weight: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Machine> {
         let (x, y) = (rows_f64(x)?, targets(y)?);
         let (x, y) = (x.as_array(), y.as_array());
+        let w = sample_weight.map(targets).transpose()?;
+        let w = w.as_ref().map(|w| w.as_array());
         let model = py
-            .detach(|| self.inner.fit(x, y))
+            .detach(|| match w {
+                None => self.inner.fit(x, y),
+                Some(w) => self.inner.fit_weighted(x, y, w),
+            })
             .map_err(errors::solvers)?;
         Ok(Machine::from(model))
     }
@@ -205,7 +219,9 @@ impl Params {
     /// int64 — and `data`, with `n_features` columns, canonical: sorted indices, no stored
     /// zeros) and class labels `y` (float64): the library's
     /// [`fit_sparse`](KernelMachineValidParams::fit_sparse), for parameters made with the
-    /// linear map.
+    /// linear map; with `sample_weight`, [`fit_sparse_weighted`](KernelMachineValidParams::fit_sparse_weighted).
+    #[pyo3(signature = (indptr, indices, data, n_features, y, sample_weight=None))]
+    #[allow(clippy::too_many_arguments)]
     fn fit_sparse(
         &self,
         py: Python<'_>,
@@ -214,11 +230,17 @@ impl Params {
         data: &Bound<'_, PyAny>,
         n_features: usize,
         y: &Bound<'_, PyAny>,
+        sample_weight: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Machine> {
         let y = targets(y)?.as_array().to_owned();
         let rows = sparse_rows(indptr, indices, data, n_features, Some(y))?;
+        let w = sample_weight.map(targets).transpose()?;
+        let w = w.as_ref().map(|w| w.as_array());
         let (model, _) = py
-            .detach(|| self.inner.fit_sparse(&rows))
+            .detach(|| match w {
+                None => self.inner.fit_sparse(&rows),
+                Some(w) => self.inner.fit_sparse_weighted(&rows, w),
+            })
             .map_err(errors::solvers)?;
         Ok(Machine::from(model))
     }

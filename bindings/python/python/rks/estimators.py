@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _rks
 from ._seed import seed_of
@@ -357,17 +357,23 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
             pairs.append((int(codes[i]), float(weight)))
         return pairs
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fits on rows ``X`` and labels ``y`` (any labels: integers, strings, ...).
 
         ``X`` may be a SciPy sparse matrix (text as tf-idf, say): the rows are then held as
         their non-zero entries and fitted by the linear map's SVM, C by cross-validation with
         model selection (``feature_map`` must be "auto" or "linear"; the scaler keeps zeros at
-        zero: "minmax" on non-negative columns with a zero, else "maxabs")."""
+        zero: "minmax" on non-negative columns with a zero, else "maxabs").
+
+        ``sample_weight`` (one number ≥ 0 per row, or None): each row's loss counts its weight,
+        times its class's weight under ``class_weight`` (ridge's squared error, the SVM's cost
+        C·w, as ``SVC.fit(..., sample_weight)``), and the model selection compares weighted
+        errors; a row of weight 0 is left out, and weights all 1 are no weights."""
         sparse = sp.issparse(X)
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=np.float64, order="C", ensure_min_samples=2
         )
+        sample_weight = _sample_weight(sample_weight, X)
         check_classification_targets(y)
         classes, indices = np.unique(y, return_inverse=True)
         if len(classes) < 2:
@@ -378,9 +384,9 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
         targets = classes_as_targets(classes, indices)
         if sparse:
             params = _rks.Params(**self._sparse_params(classes=classes))
-            model = params.fit_sparse(*_csr_parts(X), X.shape[1], targets)
+            model = params.fit_sparse(*_csr_parts(X), X.shape[1], targets, sample_weight)
         else:
-            model = _rks.Params(**self._params(classes=classes)).fit(X, targets)
+            model = _rks.Params(**self._params(classes=classes)).fit(X, targets, sample_weight)
         self.classes_ = classes
         return self._adopt(model)
 
@@ -502,21 +508,27 @@ class KernelRegressor(RegressorMixin, _KernelMachine):
 
     _task = "regression"
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fits on rows ``X`` and real targets ``y``. ``X`` may be a SciPy sparse matrix: the
         rows are then held as their non-zero entries and fitted by ridge on them, λ by
-        cross-validation with model selection (as :meth:`KernelClassifier.fit`)."""
+        cross-validation with model selection (as :meth:`KernelClassifier.fit`).
+
+        ``sample_weight`` (one number ≥ 0 per row, or None): each row's squared error counts
+        its weight (weighted ridge) and the model selection compares weighted squared errors; a
+        row of weight 0 is left out, weights all 1 are no weights. Dense rows only: ridge on
+        sparse rows takes no weights (a ValueError)."""
         sparse = sp.issparse(X)
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=np.float64, order="C", y_numeric=True,
             ensure_min_samples=2,
         )
+        sample_weight = _sample_weight(sample_weight, X)
         y = np.ascontiguousarray(y, dtype=np.float64)
         if sparse:
             params = _rks.Params(**self._sparse_params())
-            return self._adopt(params.fit_sparse(*_csr_parts(X), X.shape[1], y))
+            return self._adopt(params.fit_sparse(*_csr_parts(X), X.shape[1], y, sample_weight))
         params = _rks.Params(**self._params())
-        return self._adopt(params.fit(X, y))
+        return self._adopt(params.fit(X, y, sample_weight))
 
     def predict(self, X):
         """Predicted values for the rows of ``X`` (which may be sparse)."""
@@ -526,6 +538,16 @@ class KernelRegressor(RegressorMixin, _KernelMachine):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _sample_weight(sample_weight, X):
+    """``sample_weight`` as the library takes it: None, or one float64 per row of ``X``
+    (scikit-learn's checks: the length, finite, ≥ 0; a scalar weighs every row alike)."""
+    if sample_weight is None:
+        return None
+    return np.ascontiguousarray(
+        _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    )
 
 
 def _csr_parts(X):
