@@ -416,6 +416,11 @@ pub struct TuneArgs {
     #[command(flatten)]
     pub weights: ClassWeightArgs,
 
+    /// A weight per training row, as `rks fit --weights` takes it: each fold's fit weighs the
+    /// rows and its score is the weighted one (rows of weight 0 left out).
+    #[arg(long = "weights", value_name = "FILE")]
+    pub row_weights: Option<PathBuf>,
+
     /// Seed of the frequencies and of the fold assignment.
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub seed: u64,

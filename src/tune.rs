@@ -263,6 +263,10 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         class_names: vocabulary.class_names.clone(),
     };
     let params = recipe.params_for(task)?;
+    let row_weights = match &args.row_weights {
+        Some(path) => Some(crate::sample_weights::read(path, data.y.len())?),
+        None => None,
+    };
     // The column weights, learned and checked as the default fit learns them (the same
     // sample and settings, hence the same weights); kept, the grid is searched on the
     // weighted columns and the fit command carries them.
@@ -270,9 +274,23 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
     let learned = if args.no_relevance || sigmas.is_some() || kernel == rks::Kernel::Linear {
         None
     } else {
+        // On the rows the fit learns them on: those of positive weight.
+        let kept: Option<Vec<usize>> = row_weights
+            .as_ref()
+            .map(|w| (0..w.len()).filter(|&i| w[i] > 0.0).collect());
+        let picked = kept.as_ref().map(|kept| {
+            (
+                data.x.select(ndarray::Axis(0), kept),
+                data.y.select(ndarray::Axis(0), kept),
+            )
+        });
+        let (x, y) = match &picked {
+            Some((x, y)) => (x.view(), y.view()),
+            None => (data.x.view(), data.y.view()),
+        };
         let (learned, _) = step("weighing columns", || {
             params
-                .learn_column_weights(&Selection::default(), data.x.view(), data.y.view())
+                .learn_column_weights(&Selection::default(), x, y)
                 .map_err(|e| fit_error(&args.train, e))
         });
         Some(learned?)
@@ -293,9 +311,13 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         folds: args.folds,
     };
     let (searched, elapsed) = step("tuning", || {
-        params
-            .cross_validate(data.x.view(), data.y.view(), &grid)
-            .map_err(|e| fit_error(&args.train, e))
+        match &row_weights {
+            None => params.cross_validate(data.x.view(), data.y.view(), &grid),
+            Some(w) => {
+                params.cross_validate_weighted(data.x.view(), data.y.view(), w.view(), &grid)
+            }
+        }
+        .map_err(|e| fit_error(&args.train, e))
     });
     let searched = searched?;
     let higher_is_better = task == Task::Classification;
@@ -378,6 +400,13 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
         fit_command.push_str(&format!(" --input-weights {}", shown.join(",")));
     }
     let mut notes = searched.notes;
+    if let Some(path) = &args.row_weights {
+        fit_command.push_str(&format!(" --weights {}", path.display()));
+        notes.push(format!(
+            "--weights {}: each fold's fit weighs the rows, and its score is the weighted one",
+            path.display()
+        ));
+    }
     if let Some(flag) = &args.weights.class_weight {
         fit_command.push_str(&format!(" --class-weight {flag}"));
         notes.push(format!(

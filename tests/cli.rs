@@ -2495,6 +2495,31 @@ fn row_weights_are_read_from_a_file_reported_and_checked() {
         std::fs::read(&weighted).unwrap(),
         std::fs::read(&without).unwrap()
     );
+    // tune weighs the folds alike (the same grid scores), and its fit command carries the flag.
+    let tune = |train: &Path, weights: &Path| {
+        json(&[
+            "tune",
+            "--train",
+            path_str(train),
+            "--features",
+            "30",
+            "--frequencies",
+            "64",
+            "--cs",
+            "1,10",
+            "--sigmas",
+            "0.5",
+            "--weights",
+            path_str(weights),
+        ])
+    };
+    let (tuned, rest_tuned) = (tune(&train, &weights), tune(&rest, &rest_weights));
+    assert_eq!(tuned["grid"], rest_tuned["grid"]);
+    let command = tuned["fit_command"].as_str().unwrap();
+    assert!(
+        command.contains(&format!("--weights {}", path_str(&weights))),
+        "{command}"
+    );
     // A weights file that does not fit: the file, line and column; flags that cannot weigh.
     for (text, expected) in [
         (

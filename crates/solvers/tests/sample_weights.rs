@@ -297,3 +297,39 @@ fn the_sparse_fit_weighs_rows_too() {
         .unwrap_err();
     assert!(err.to_string().contains("sample weights"), "{err}");
 }
+
+#[test]
+fn cross_validation_weighs_rows_as_the_class_weights_do() {
+    use rks_solvers::machine::CvGrid;
+    let (x, y) = classes(300, 11);
+    let grid = CvGrid {
+        sigmas: Some(vec![0.4, 0.8]),
+        sigma_factors: Vec::new(),
+        values: vec![0.1, 1.0, 10.0],
+        folds: 3,
+    };
+    let base = KernelMachine::params()
+        .n_frequencies(32)
+        .solver(Solver::Svm {
+            c: 1.0,
+            loss: SvmLoss::SquaredHinge,
+        });
+    let by_class = base
+        .clone()
+        .class_weights(Some(ClassWeights::Given(vec![(1, 3.0)])))
+        .check()
+        .unwrap()
+        .cross_validate(x.view(), y.view(), &grid)
+        .unwrap();
+    let w = y.mapv(|c| if c == 1.0 { 3.0 } else { 1.0 });
+    let params = base.check().unwrap();
+    let by_row = params
+        .cross_validate_weighted(x.view(), y.view(), w.view(), &grid)
+        .unwrap();
+    let scores = |r: &rks_solvers::machine::CvReport| -> Vec<_> {
+        r.points.iter().map(|p| p.score).collect()
+    };
+    assert_eq!(scores(&by_class), scores(&by_row));
+    let plain = params.cross_validate(x.view(), y.view(), &grid).unwrap();
+    assert_ne!(scores(&plain), scores(&by_row));
+}

@@ -138,6 +138,37 @@ impl KernelMachineValidParams {
         y: ArrayView1<'_, f64>,
         grid: &CvGrid,
     ) -> Result<CvReport> {
+        self.cross_validate_rows(x, y, grid)
+    }
+
+    /// [`cross_validate`](Self::cross_validate) with a weight per row, as
+    /// [`fit_weighted`](Self::fit_weighted) weighs them (rows of weight 0 left out): each
+    /// fold's fit is weighted and its held-out score weighs the rows.
+    pub fn cross_validate_weighted(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        sample_weights: ArrayView1<'_, f64>,
+        grid: &CvGrid,
+    ) -> Result<CvReport> {
+        check_rows(x.nrows(), y.len())?;
+        self.weighed(sample_weights, x.nrows(), |params, kept| match kept {
+            None => params.cross_validate_rows(x, y, grid),
+            Some(kept) => params.cross_validate_rows(
+                x.select(ndarray::Axis(0), kept).view(),
+                y.select(ndarray::Axis(0), kept).view(),
+                grid,
+            ),
+        })
+    }
+
+    /// [`cross_validate`](Self::cross_validate)'s work, under these params' sample weights.
+    fn cross_validate_rows(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        grid: &CvGrid,
+    ) -> Result<CvReport> {
         check_rows(x.nrows(), y.len())?;
         if x.nrows() == 0 || x.ncols() == 0 {
             return Err(SolversError::EmptyInput("no rows or no columns".into()));

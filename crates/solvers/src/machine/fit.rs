@@ -140,24 +140,26 @@ impl KernelMachineValidParams {
         sample_weights: ArrayView1<'_, f64>,
     ) -> Result<(KernelMachine, Option<SelectionReport>)> {
         check_rows(x.nrows(), y.len())?;
-        match self.weighing(sample_weights, x.nrows())? {
-            None => self.fit_with_report(x, y),
-            Some((params, None)) => params.fit_with_report(x, y),
-            Some((params, Some(kept))) => params.fit_with_report(
-                x.select(Axis(0), &kept).view(),
-                y.select(Axis(0), &kept).view(),
+        self.weighed(sample_weights, x.nrows(), |params, kept| match kept {
+            None => params.fit_with_report(x, y),
+            Some(kept) => params.fit_with_report(
+                x.select(Axis(0), kept).view(),
+                y.select(Axis(0), kept).view(),
             ),
-        }
+        })
     }
 
-    /// These params with the sample weights `weights` of `rows` rows, checked (one per row,
-    /// finite, ≥ 0, not all 0), and the rows of positive weight when some weigh 0 (the fit is
-    /// then on those rows only); `None` when every weight is 1 (the unweighted fit, bit for bit).
-    pub(super) fn weighing(
+    /// `run` under the sample weights `weights` of `rows` rows, checked (one per row, finite,
+    /// ≥ 0, not all 0): given these params carrying the weights of the rows it runs on, and
+    /// the rows of positive weight when some weigh 0 (it then runs on those rows only; `None`:
+    /// on every row). Weights all 1 run these params as they are (the unweighted fit, bit for
+    /// bit).
+    pub(super) fn weighed<T>(
         &self,
         weights: ArrayView1<'_, f64>,
         rows: usize,
-    ) -> Result<Option<(Self, Option<Vec<usize>>)>> {
+        run: impl FnOnce(&Self, Option<&[usize]>) -> Result<T>,
+    ) -> Result<T> {
         let w = weights.to_vec();
         crate::ridge::check_row_weights(&w, rows)?;
         let kept: Vec<usize> = (0..w.len()).filter(|&i| w[i] > 0.0).collect();
@@ -167,15 +169,15 @@ impl KernelMachineValidParams {
             ));
         }
         if w.iter().all(|&wi| wi == 1.0) {
-            return Ok(None);
+            return run(self, None);
         }
         let mut params = self.clone();
         if kept.len() == w.len() {
             params.sample_weights = Some(SampleWeights(w.into()));
-            return Ok(Some((params, None)));
+            return run(&params, None);
         }
         params.sample_weights = Some(SampleWeights(kept.iter().map(|&i| w[i]).collect()));
-        Ok(Some((params, Some(kept))))
+        run(&params, Some(&kept))
     }
 
     /// These params for the rows `rows` of the fit's rows: with their sample weights, when

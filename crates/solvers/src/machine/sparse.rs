@@ -97,11 +97,10 @@ impl KernelMachineValidParams {
                 "ridge on sparse rows takes no sample weights (hold the rows dense to weigh them)",
             ));
         }
-        match self.weighing(sample_weights, data.n_rows())? {
-            None => self.fit_sparse_rows(data),
-            Some((params, None)) => params.fit_sparse_rows(data),
-            Some((params, Some(kept))) => params.fit_sparse_rows(&data.pick(&kept)),
-        }
+        self.weighed(sample_weights, data.n_rows(), |params, kept| match kept {
+            None => params.fit_sparse_rows(data),
+            Some(kept) => params.fit_sparse_rows(&data.pick(kept)),
+        })
     }
 
     /// [`fit_sparse`](Self::fit_sparse)'s work, under these params' sample weights (if any).
