@@ -27,6 +27,7 @@ pub mod select;
 mod solver_choice;
 mod sparse;
 mod stream;
+mod weights;
 
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};

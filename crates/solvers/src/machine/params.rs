@@ -5,6 +5,7 @@ use rks::scaler::ScalerKind;
 use rks::spec::AnyMapParams;
 use rks::{Bandwidth, Kernel, MapKind};
 
+use super::weights::SampleWeights;
 use super::{Selection, Solver, Task};
 use crate::class_weights::ClassWeights;
 use crate::error::{Result, SolversError, invalid};
@@ -39,17 +40,6 @@ pub struct KernelMachineValidParams {
     /// rows of the fit in progress (a params value used on some of them holds theirs:
     /// `on_rows`); never set by the builder.
     pub(super) sample_weights: Option<SampleWeights>,
-}
-
-/// The rows' weights of a [`fit_weighted`](KernelMachineValidParams::fit_weighted), shared by
-/// the params of the fits it runs inside (printed as their count).
-#[derive(Clone, PartialEq)]
-pub(super) struct SampleWeights(pub(super) std::sync::Arc<[f64]>);
-
-impl std::fmt::Debug for SampleWeights {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SampleWeights({} rows)", self.0.len())
-    }
 }
 
 /// The builder of a [`KernelMachine`](super::KernelMachine)'s hyper-parameters.
