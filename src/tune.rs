@@ -271,26 +271,17 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
     // sample and settings, hence the same weights); kept, the grid is searched on the
     // weighted columns and the fit command carries them.
     // As the fit: not with σ given, nor for the linear kernel (σ = 1, not searched).
-    let learned = if args.no_relevance || sigmas.is_some() || kernel == rks::Kernel::Linear {
+    // Nor with row weights, which the step does not weigh (the fit skips it then too).
+    let learned = if args.no_relevance
+        || sigmas.is_some()
+        || kernel == rks::Kernel::Linear
+        || row_weights.is_some()
+    {
         None
     } else {
-        // On the rows the fit learns them on: those of positive weight.
-        let kept: Option<Vec<usize>> = row_weights
-            .as_ref()
-            .map(|w| (0..w.len()).filter(|&i| w[i] > 0.0).collect());
-        let picked = kept.as_ref().map(|kept| {
-            (
-                data.x.select(ndarray::Axis(0), kept),
-                data.y.select(ndarray::Axis(0), kept),
-            )
-        });
-        let (x, y) = match &picked {
-            Some((x, y)) => (x.view(), y.view()),
-            None => (data.x.view(), data.y.view()),
-        };
         let (learned, _) = step("weighing columns", || {
             params
-                .learn_column_weights(&Selection::default(), x, y)
+                .learn_column_weights(&Selection::default(), data.x.view(), data.y.view())
                 .map_err(|e| fit_error(&args.train, e))
         });
         Some(learned?)

@@ -9,6 +9,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rks::{Bandwidth, MapKind};
 use rks_solvers::class_weights::ClassWeights;
+use rks_solvers::machine::Selection;
 use rks_solvers::{
     KernelMachine, KernelMachineParams, Lambda, Solver, SolversError, SvmLoss, Task,
 };
@@ -110,9 +111,15 @@ fn weight_zero_leaves_the_row_out_and_weights_of_one_are_no_weights() {
 #[test]
 fn class_weights_multiply_the_sample_weights() {
     // Class 1 weighed 3 by its class, or each of its rows by its own weight: the same rows'
-    // weights, so the same scores, bit for bit (with the search on).
+    // weights, so the same scores, bit for bit (with the search on; the column relevance off,
+    // which sample weights skip and class weights do not).
     let (x, y) = classes(400, 4);
-    let base = KernelMachine::params().n_frequencies(64);
+    let base = KernelMachine::params()
+        .n_frequencies(64)
+        .selection(Some(Selection {
+            relevance: false,
+            ..Selection::default()
+        }));
     let by_class = base
         .clone()
         .class_weights(Some(ClassWeights::Given(vec![(1, 3.0)])))
@@ -332,4 +339,30 @@ fn cross_validation_weighs_rows_as_the_class_weights_do() {
     assert_eq!(scores(&by_class), scores(&by_row));
     let plain = params.cross_validate(x.view(), y.view(), &grid).unwrap();
     assert_ne!(scores(&plain), scores(&by_row));
+}
+
+#[test]
+fn the_column_relevance_is_not_learned_on_weighted_rows() {
+    // Two columns, the second noise: unweighted, the step learns (and reports) its weights;
+    // with sample weights it is skipped, and says why.
+    let x = classes(300, 12).0;
+    let y = x.column(0).mapv(|v| (3.0 * v).sin());
+    let params = KernelMachine::params()
+        .task(Task::Regression)
+        .n_frequencies(32)
+        .check()
+        .unwrap();
+    let (_, plain) = params.fit_with_report(x.view(), y.view()).unwrap();
+    assert!(plain.unwrap().relevance.is_some());
+    let w: Array1<f64> = (0..300).map(|i| 1.0 + (i % 3) as f64).collect();
+    let (_, weighted) = params
+        .fit_weighted_with_report(x.view(), y.view(), w.view())
+        .unwrap();
+    let weighted = weighted.unwrap();
+    assert!(weighted.relevance.is_none());
+    assert!(
+        weighted.notes[0].contains("relevance: not learned: the rows carry sample weights"),
+        "{:?}",
+        weighted.notes
+    );
 }

@@ -321,6 +321,16 @@ impl KernelMachineValidParams {
         if let Some(skipped) = super::relevance::skipped_for_columns(selection, x.ncols()) {
             return Ok(skipped);
         }
+        // The step scores its rows unweighted: where the rows carry their own weights (often
+        // their reliability), it would choose the columns by the rows the fit trusts least
+        // (docs/benchmarks.md, "Row weights").
+        if self.sample_weights.is_some() {
+            return Ok(ColumnWeights::skipped(
+                "relevance: not learned: the rows carry sample weights, which the step does not \
+                 weigh"
+                    .into(),
+            ));
+        }
         let scaler = Scaler::fit(x, self.scaler)?;
         let labels = match self.task {
             Task::Classification => Some(LabelMap::fit(y)?.0),

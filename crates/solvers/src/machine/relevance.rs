@@ -86,7 +86,7 @@ pub struct ColumnWeights {
 }
 
 impl ColumnWeights {
-    fn skipped(note: String) -> Self {
+    pub(super) fn skipped(note: String) -> Self {
         Self {
             weights: None,
             report: None,

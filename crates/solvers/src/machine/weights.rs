@@ -39,7 +39,9 @@ impl KernelMachineValidParams {
     /// is left out (the fit is the fit without it), and weights all 1 are the unweighted fit.
     /// Integer weights are the rows repeated, up to the seeded row samples of the search (which
     /// sample rows, not weights) and rounding. Not weighted: the σ heuristic's and the search's
-    /// row samples, the column relevance step and Nyström's landmarks (as with class weights).
+    /// row samples and Nyström's landmarks (as with class weights); the column relevance step,
+    /// which scores its rows unweighted, is skipped (on rows weighted by their reliability it
+    /// chose the columns by the rows the fit trusts least: docs/benchmarks.md, "Row weights").
     /// In memory only: the streamed and partial fits take no sample weights.
     ///
     /// ```
@@ -91,8 +93,8 @@ impl KernelMachineValidParams {
     /// `run` under the sample weights `weights` of `rows` rows, checked (one per row, finite,
     /// ≥ 0, not all 0): given these params carrying the weights of the rows it runs on, and
     /// the rows of positive weight when some weigh 0 (it then runs on those rows only; `None`:
-    /// on every row). Weights all 1 run these params as they are (the unweighted fit, bit for
-    /// bit).
+    /// on every row). Where the rows of positive weight all weigh 1, these params as they are
+    /// (the unweighted fit of those rows, bit for bit).
     pub(super) fn weighed<T>(
         &self,
         weights: ArrayView1<'_, f64>,
@@ -107,16 +109,13 @@ impl KernelMachineValidParams {
                 "every row's weight is 0: no row to fit".into(),
             ));
         }
-        if w.iter().all(|&wi| wi == 1.0) {
-            return run(self, None);
+        let some = (kept.len() < w.len()).then_some(kept.as_slice());
+        if kept.iter().all(|&i| w[i] == 1.0) {
+            return run(self, some);
         }
         let mut params = self.clone();
-        if kept.len() == w.len() {
-            params.sample_weights = Some(SampleWeights(w.into()));
-            return run(&params, None);
-        }
         params.sample_weights = Some(SampleWeights(kept.iter().map(|&i| w[i]).collect()));
-        run(&params, Some(&kept))
+        run(&params, some)
     }
 
     /// These params for the rows `rows` of the fit's rows: with their sample weights, when
