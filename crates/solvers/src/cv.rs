@@ -299,6 +299,22 @@ fn score_fold(
                 phi.select(Axis(0), &train),
                 targets.y.select(Axis(0), &train),
             );
+            // More rows than features: each λ's fit solved by Cholesky from the fold's exact
+            // statistics (held-out scores need no eigendecomposition); else the dual path's.
+            if train_phi.nrows() > train_phi.ncols() {
+                let weights = train_weights.as_deref();
+                if let Some(w) = weights {
+                    crate::ridge::check_positive_row_weights(w, w.len(), "a fold's ridge")?;
+                }
+                let acc = crate::loo::statistics_of(train_phi.view(), train_y.view(), weights)?;
+                return lambdas
+                    .iter()
+                    .map(|&l| {
+                        let fit = acc.fit(&crate::ridge::Lambda::Fixed(l))?;
+                        Ok(held_out(fit.predict(phi_test.view())?))
+                    })
+                    .collect();
+            }
             let factored = match &train_weights {
                 None => LooPath::new(train_phi, train_y.view())?,
                 Some(w) => LooPath::new_weighted(train_phi, train_y.view(), w)?,
@@ -375,4 +391,69 @@ pub fn best_index(scores: &[LooScore], order: &[usize]) -> Option<usize> {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    /// With more rows than features, a fold's ridge fits are solved by Cholesky from its exact
+    /// statistics: the same held-out scores, to rounding, as the leave-one-out path's fits of
+    /// the same rows (the form that factorises), weighted or not.
+    #[test]
+    fn fold_fits_by_cholesky_score_as_the_path_fits() {
+        let phi = Array2::from_shape_fn((90, 12), |(i, j)| ((i * 13 + j * 7) as f64 * 0.29).sin());
+        let y = Array2::from_shape_fn((90, 1), |(i, _)| (i as f64 * 0.41).cos());
+        let folds: Vec<usize> = (0..90).map(|i| i % 3).collect();
+        let lambdas = [1e-3, 1e-1, 10.0];
+        let weights: Vec<f64> = (0..90).map(|i| 0.5 + (i % 4) as f64).collect();
+        for w in [None, Some(weights.as_slice())] {
+            let targets = Targets {
+                y: y.view(),
+                classes: None,
+                weights: w,
+            };
+            let fast = cross_validate(
+                phi.view(),
+                targets,
+                &folds,
+                3,
+                &Path::Ridge { lambdas: &lambdas },
+            )
+            .unwrap();
+            for fold in 0..3 {
+                let (test, train): (Vec<usize>, Vec<usize>) =
+                    (0..90).partition(|&i| folds[i] == fold);
+                let (tp, ty) = (phi.select(Axis(0), &train), y.select(Axis(0), &train));
+                let path = match w {
+                    None => LooPath::new(tp, ty.view()).unwrap(),
+                    Some(w) => {
+                        let tw: Vec<f64> = train.iter().map(|&i| w[i]).collect();
+                        LooPath::new_weighted(tp, ty.view(), &tw).unwrap()
+                    }
+                };
+                for (k, &l) in lambdas.iter().enumerate() {
+                    let predicted = path
+                        .fit_for_scoring(l)
+                        .unwrap()
+                        .predict(phi.select(Axis(0), &test).view())
+                        .unwrap();
+                    let tw: Option<Vec<f64>> = w.map(|w| test.iter().map(|&i| w[i]).collect());
+                    let slow = LooScore::of_weighted(
+                        predicted,
+                        y.select(Axis(0), &test).view(),
+                        None,
+                        tw.as_deref(),
+                    );
+                    let got = fast[k][fold].mse;
+                    assert!(
+                        (got - slow.mse).abs() <= 1e-9 * slow.mse.max(1.0),
+                        "{got} {}",
+                        slow.mse
+                    );
+                }
+            }
+        }
+    }
 }

@@ -280,6 +280,33 @@ pub fn clearly_lower(challenger: &[f64], incumbent: &[f64]) -> bool {
     mean.is_finite() && variance.is_finite() && mean < -(variance / rows as f64).sqrt()
 }
 
+/// The exact ridge statistics of rows `phi` with targets `y` (finite), weighted by `weights`
+/// (finite, > 0) if given: the grid covering them (widened for the largest weight's square
+/// root). What a path of more rows than features factorises, and what a fold's fits at fixed λ
+/// solve by Cholesky without the path's eigendecomposition.
+pub(crate) fn statistics_of(
+    phi: ArrayView2<'_, f64>,
+    y: ArrayView2<'_, f64>,
+    weights: Option<&[f64]>,
+) -> Result<RidgeAccumulator> {
+    let grid = crate::exact::Grid::covering(phi, y)?;
+    let (dim, outputs) = (phi.ncols(), y.ncols());
+    match weights {
+        None => {
+            let mut acc = RidgeAccumulator::new(dim, outputs, grid)?;
+            acc.update(phi, y)?;
+            Ok(acc)
+        }
+        Some(w) => {
+            let largest = w.iter().copied().fold(0.0, f64::max);
+            let grid = grid.widened(largest.sqrt().max(1.0))?;
+            let mut acc = RidgeAccumulator::new_weighted(dim, outputs, grid, largest)?;
+            acc.update_weighted(phi, y, w)?;
+            Ok(acc)
+        }
+    }
+}
+
 /// What the final weights are solved from, by Cholesky ([`crate::dense`]: the eigenvectors
 /// only score λ).
 #[derive(Debug, Clone)]
@@ -402,20 +429,10 @@ impl LooPath {
         check_finite("feature", phi.view())?;
         check_finite("target", y)?;
         if rows > dim {
-            let grid = crate::exact::Grid::covering(phi.view(), y)?;
+            let acc = statistics_of(phi.view(), y, weights)?;
             return match weights {
-                None => {
-                    let mut acc = RidgeAccumulator::new(dim, y.ncols(), grid)?;
-                    acc.update(phi.view(), y)?;
-                    Self::from_statistics(&acc, phi, y)
-                }
-                Some(w) => {
-                    let largest = w.iter().copied().fold(0.0, f64::max);
-                    let grid = grid.widened(largest.sqrt().max(1.0))?;
-                    let mut acc = RidgeAccumulator::new_weighted(dim, y.ncols(), grid, largest)?;
-                    acc.update_weighted(phi.view(), y, w)?;
-                    Self::from_weighted_statistics(&acc, phi, y, w)
-                }
+                None => Self::from_statistics(&acc, phi, y),
+                Some(w) => Self::from_weighted_statistics(&acc, phi, y, w),
             };
         }
         // The N × N Gram matrix, its eigenvectors and U: checked before the first is made.
