@@ -422,10 +422,11 @@ mod tests {
                 &Path::Ridge { lambdas: &lambdas },
             )
             .unwrap();
-            for fold in 0..3 {
-                let (test, train): (Vec<usize>, Vec<usize>) =
-                    (0..90).partition(|&i| folds[i] == fold);
-                let (tp, ty) = (phi.select(Axis(0), &train), y.select(Axis(0), &train));
+            let parts: Vec<(Vec<usize>, Vec<usize>)> = (0..3)
+                .map(|fold| (0..90).partition(|&i| folds[i] == fold))
+                .collect();
+            for (fold, (test, train)) in parts.iter().enumerate() {
+                let (tp, ty) = (phi.select(Axis(0), train), y.select(Axis(0), train));
                 let path = match w {
                     None => LooPath::new(tp, ty.view()).unwrap(),
                     Some(w) => {
@@ -437,12 +438,12 @@ mod tests {
                     let predicted = path
                         .fit_for_scoring(l)
                         .unwrap()
-                        .predict(phi.select(Axis(0), &test).view())
+                        .predict(phi.select(Axis(0), test).view())
                         .unwrap();
                     let tw: Option<Vec<f64>> = w.map(|w| test.iter().map(|&i| w[i]).collect());
                     let slow = LooScore::of_weighted(
                         predicted,
-                        y.select(Axis(0), &test).view(),
+                        y.select(Axis(0), test).view(),
                         None,
                         tw.as_deref(),
                     );
