@@ -241,8 +241,9 @@ pub struct FitArgs {
     /// A weight per training row (scikit-learn's sample_weight, LIBLINEAR's -W): a file of one
     /// number ≥ 0 a line, in the training rows' order. Row i's loss counts wᵢ times (times its
     /// class's weight with --class-weight) and the model selection compares weighted errors; a
-    /// row of weight 0 is left out. In memory only, on dense rows.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["stream", "distributed"])]
+    /// row of weight 0 is left out. On dense rows; with --stream the file is read in step with
+    /// the chunks.
+    #[arg(long, value_name = "FILE", conflicts_with = "distributed")]
     pub weights: Option<PathBuf>,
 
     /// Fit ridge over MPI ranks (run under `mpirun -n P`; needs a build with `--features mpi`):

@@ -18,6 +18,7 @@ use crate::machine::{self, ModelSummary, Recipe};
 use crate::metrics::Score;
 use crate::progress::step;
 use crate::report::{Report, emit, fmt_duration};
+use crate::sample_weights::StreamError;
 use rks_solvers::Task;
 use rks_solvers::task::{TaskInference, infer_task};
 
@@ -518,20 +519,32 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
     let params = recipe
         .named(vocabulary.class_names.as_deref())
         .params_for(task)?;
+    let total = std::cell::Cell::new(None);
     let (fitted, fit_time) = step("fitting", || {
-        params
-            .fit_stream_sampled(|| {
+        match &args.weights {
+            None => params.fit_stream_sampled(|| {
                 source
                     .chunks(chunk_rows)
                     .map(|chunks| chunks.map(|chunk| chunk.map(|d| (d.x, d.y))))
-            })
-            .map_err(|e| stream_error(&args.train, e))
+            }),
+            Some(path) => params.fit_stream_weighted_sampled(|| {
+                let chunks = source.chunks(chunk_rows)?;
+                crate::sample_weights::in_step(chunks, path, &total).map_err(StreamError::from)
+            }),
+        }
+        .map_err(|e| stream_error(&args.train, e))
     });
     let StreamedFit {
         model,
         sample: (x, y),
         selection,
+        left_out,
     } = fitted?;
+    let weights = args.weights.as_ref().map(|file| WeightsSummary {
+        file: file.clone(),
+        total: total.get().unwrap_or_default(),
+        rows_left_out: left_out as usize,
+    });
     let note = source.label_note(&vocabulary);
     let model = machine::with_vocabulary(model, vocabulary)?;
     machine::save(&model, &args.model)?;
@@ -542,6 +555,7 @@ fn run_streamed(args: &FitArgs, recipe: &Recipe, source: Source, json: bool) -> 
         note,
         train_score_rows: Some(y.len()),
         chunk_rows: Some(chunk_rows),
+        weights,
         ..report
     };
     emit(&report, json)
@@ -575,7 +589,10 @@ fn stream_error(train: &Path, e: SolversError) -> CliError {
     match e {
         SolversError::Source(inner) => match inner.downcast::<DataError>() {
             Ok(read) => CliError::Read(*read),
-            Err(other) => CliError::data(train, other),
+            Err(other) => match other.downcast::<CliError>() {
+                Ok(own) => *own,
+                Err(other) => CliError::data(train, other),
+            },
         },
         other => machine::fit_error(train, other),
     }

@@ -270,19 +270,18 @@ pub fn run(args: &TuneArgs, json: bool) -> Result<()> {
     // The column weights, learned and checked as the default fit learns them (the same
     // sample and settings, hence the same weights); kept, the grid is searched on the
     // weighted columns and the fit command carries them.
-    // As the fit: not with σ given, nor for the linear kernel (σ = 1, not searched).
-    // Nor with row weights, which the step does not weigh (the fit skips it then too).
-    let learned = if args.no_relevance
-        || sigmas.is_some()
-        || kernel == rks::Kernel::Linear
-        || row_weights.is_some()
-    {
+    // As the fit: not with σ given, nor for the linear kernel (σ = 1, not searched); with row
+    // weights as the weighted fit learns them (skipped where rows weigh other than 0 or 1).
+    let learned = if args.no_relevance || sigmas.is_some() || kernel == rks::Kernel::Linear {
         None
     } else {
         let (learned, _) = step("weighing columns", || {
-            params
-                .learn_column_weights(&Selection::default(), data.x.view(), data.y.view())
-                .map_err(|e| fit_error(&args.train, e))
+            let (x, y, selection) = (data.x.view(), data.y.view(), &Selection::default());
+            match &row_weights {
+                None => params.learn_column_weights(selection, x, y),
+                Some(w) => params.learn_column_weights_weighted(selection, x, y, w.view()),
+            }
+            .map_err(|e| fit_error(&args.train, e))
         });
         Some(learned?)
     };

@@ -2515,16 +2515,56 @@ fn row_weights_are_read_from_a_file_reported_and_checked() {
     };
     let (tuned, rest_tuned) = (tune(&train, &weights), tune(&rest, &rest_weights));
     assert_eq!(tuned["grid"], rest_tuned["grid"]);
+    // Without σ given, the relevance step: skipped under weights other than 0 and 1; with 0s
+    // and 1s only, run on the rows of weight 1 unweighted, as the weighted fit does.
+    let tune = |train: &Path, weights: &Path| {
+        json(&[
+            "tune",
+            "--train",
+            path_str(train),
+            "--features",
+            "30",
+            "--frequencies",
+            "64",
+            "--cs",
+            "1",
+            "--weights",
+            path_str(weights),
+        ])
+    };
+    let note = tune(&train, &weights)["relevance_note"].to_string();
+    assert!(note.contains("sample weights"), "{note}");
+    let zero_one = dir.path().join("zero-one.txt");
+    let text: String = (0..rows)
+        .map(|i| if i < 10 { "0\n" } else { "1\n" })
+        .collect();
+    std::fs::write(&zero_one, text).unwrap();
+    let ones = dir.path().join("ones.txt");
+    std::fs::write(&ones, "1\n".repeat(rows - 10)).unwrap();
+    let (zero_one, rest_ones) = (tune(&train, &zero_one), tune(&rest, &ones));
+    assert_eq!(zero_one["grid"], rest_ones["grid"]);
+    assert_eq!(
+        zero_one["relevance"]["weights"],
+        rest_ones["relevance"]["weights"]
+    );
+    let note = zero_one["relevance_note"].to_string();
+    assert!(
+        note.starts_with("\"relevance: ") && !note.contains("sample weights"),
+        "{note}"
+    );
     let command = tuned["fit_command"].as_str().unwrap();
     assert!(
         command.contains(&format!("--weights {}", path_str(&weights))),
         "{command}"
     );
     // A weights file that does not fit: the file, line and column; flags that cannot weigh.
-    for (text, expected) in [
+    let cases = [
         (
             "1\n".repeat(rows - 1),
-            format!("{} weights for {rows}", rows - 1),
+            format!(
+                "ends after {} weights: training row {rows} has none",
+                rows - 1
+            ),
         ),
         ("1\n".repeat(rows + 1), format!("line {}", rows + 1)),
         (
@@ -2532,22 +2572,48 @@ fn row_weights_are_read_from_a_file_reported_and_checked() {
             "line 2, column 2".into(),
         ),
         ("-1\n".repeat(rows), "line 1, column 1".into()),
-    ] {
+    ];
+    let streamed = ["--stream", "--task", "classification", "--chunk-rows", "50"];
+    for (text, expected) in &cases {
         std::fs::write(&weights, text).unwrap();
-        let args = fit(&train, &weighted, &["--weights", path_str(&weights)]);
-        let err = fails(&strs(&args), 1);
-        assert!(err.contains("w.txt") && err.contains(&expected), "{err}");
+        for extra in [&[][..], &streamed[..]] {
+            let mut flags = vec!["--weights", path_str(&weights)];
+            flags.extend_from_slice(extra);
+            let err = fails(&strs(&fit(&train, &weighted, &flags)), 1);
+            assert!(
+                err.contains("w.txt") && err.contains(expected),
+                "{extra:?}: {err}"
+            );
+        }
     }
+    // Streamed: the weights file read in step with the chunks, the same model as the streamed
+    // fit of the rest of the file with its weights.
+    let text: String = (0..rows)
+        .map(|i| if i < 10 { "0\n" } else { "1.5\n" })
+        .collect();
+    std::fs::write(&weights, text).unwrap();
+    let mut flags = vec!["--weights", path_str(&weights)];
+    flags.extend_from_slice(&streamed);
+    let report = json(&strs(&fit(&train, &weighted, &flags)));
+    assert_eq!(report["weights"]["rows_left_out"], 10);
+    assert_eq!(report["weights"]["total"], 1.5 * (rows - 10) as f64);
+    let mut flags = vec!["--weights", path_str(&rest_weights)];
+    flags.extend_from_slice(&streamed);
+    ok(&strs(&fit(&rest, &without, &flags)));
+    assert_eq!(
+        std::fs::read(&weighted).unwrap(),
+        std::fs::read(&without).unwrap()
+    );
+    ok(&strs(&fit(&rest, &without, &streamed)));
+    assert_ne!(
+        std::fs::read(&weighted).unwrap(),
+        std::fs::read(&without).unwrap(),
+        "the weights count"
+    );
     let args = fit(
         &train,
         &weighted,
-        &[
-            "--weights",
-            path_str(&weights),
-            "--stream",
-            "--task",
-            "classification",
-        ],
+        &["--weights", path_str(&weights), "--distributed"],
     );
     fails(&strs(&args), 2);
 }

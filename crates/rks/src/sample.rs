@@ -9,17 +9,24 @@
 //!
 //! The in-memory fit, the streamed fit and `rks tune` all draw the median-heuristic and
 //! model-selection rows from here, so they see the same rows.
+//!
+//! A row may carry a weight ([`RowSample::offer_weighted`], [`sample_indices_weighted`]): it
+//! does not change the key (a weighted row is sampled as often as an unweighted one; a fit
+//! weighs the sampled rows itself), only the order of rows that are otherwise identical, so
+//! that which of two such rows is kept does not depend on the order they came in.
 
 use std::collections::BinaryHeap;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
-/// One sampled row: its key, its values and its label (0 when there is none).
+/// One sampled row: its key, its values, its label (0 when there is none) and its weight (1
+/// when it has none).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Entry {
     key: u64,
     values: Vec<f64>,
     label: f64,
+    weight: f64,
 }
 
 impl Entry {
@@ -35,6 +42,7 @@ impl Entry {
                     .unwrap_or(std::cmp::Ordering::Equal)
             })
             .then_with(|| self.label.total_cmp(&other.label))
+            .then_with(|| self.weight.total_cmp(&other.weight))
     }
 }
 
@@ -104,14 +112,34 @@ impl RowSample {
     /// Offers every row of `x` (with its label from `y`, if given; `y` must have as many entries
     /// as `x` has rows, else it is ignored).
     pub fn offer(&mut self, x: ArrayView2<'_, f64>, y: Option<ArrayView1<'_, f64>>) {
+        self.offer_weighted(x, y, None);
+    }
+
+    /// [`offer`](Self::offer) with a weight per row from `weights` (if given, with as many
+    /// entries as `x` has rows, else ignored; a row without one weighs 1). The weight does not
+    /// change a row's key: the same rows are kept as without weights, unless two rows differ
+    /// only in their weights.
+    pub fn offer_weighted(
+        &mut self,
+        x: ArrayView2<'_, f64>,
+        y: Option<ArrayView1<'_, f64>>,
+        weights: Option<ArrayView1<'_, f64>>,
+    ) {
         let y = y.filter(|y| y.len() == x.nrows());
+        let weights = weights.filter(|w| w.len() == x.nrows());
         self.dim.get_or_insert(x.ncols());
         for (i, row) in x.rows().into_iter().enumerate() {
             self.seen += 1;
             let label = y.map_or(0.0, |y| y[i]);
+            let weight = weights.map_or(1.0, |w| w[i]);
             let values: Vec<f64> = row.iter().copied().collect();
             let key = Self::key(self.seed, &values, label);
-            self.push(Entry { key, values, label });
+            self.push(Entry {
+                key,
+                values,
+                label,
+                weight,
+            });
         }
     }
 
@@ -147,6 +175,8 @@ impl RowSample {
                 Some(e.values.len()) == self.dim
                     && e.values.iter().all(|v| v.is_finite())
                     && e.label.is_finite()
+                    && e.weight.is_finite()
+                    && e.weight > 0.0
                     && e.key == Self::key(self.seed, &e.values, e.label)
             })
     }
@@ -189,6 +219,12 @@ impl RowSample {
     pub fn labels(&self) -> Array1<f64> {
         self.sorted().iter().map(|e| e.label).collect()
     }
+
+    /// The weights of the kept rows, in the order of [`rows`](Self::rows) (1 for a row offered
+    /// without one).
+    pub fn weights(&self) -> Array1<f64> {
+        self.sorted().iter().map(|e| e.weight).collect()
+    }
 }
 
 /// Indices of the rows of `x` (with labels `y`) that a [`RowSample`] of `capacity` would keep,
@@ -199,7 +235,20 @@ pub fn sample_indices(
     capacity: usize,
     seed: u64,
 ) -> Vec<usize> {
+    sample_indices_weighted(x, y, None, capacity, seed)
+}
+
+/// [`sample_indices`] of rows with weights `weights` (if given, one per row): the rows a
+/// [`RowSample`] offered them by [`RowSample::offer_weighted`] would keep, in its order.
+pub fn sample_indices_weighted(
+    x: ArrayView2<'_, f64>,
+    y: Option<ArrayView1<'_, f64>>,
+    weights: Option<ArrayView1<'_, f64>>,
+    capacity: usize,
+    seed: u64,
+) -> Vec<usize> {
     let y = y.filter(|y| y.len() == x.nrows());
+    let weights = weights.filter(|w| w.len() == x.nrows());
     let mut keyed: Vec<(u64, usize)> = x
         .rows()
         .into_iter()
@@ -221,6 +270,7 @@ pub fn sample_indices(
                     .unwrap_or(std::cmp::Ordering::Equal)
             })
             .then_with(|| y.map_or(std::cmp::Ordering::Equal, |y| y[a].total_cmp(&y[b])))
+            .then_with(|| weights.map_or(std::cmp::Ordering::Equal, |w| w[a].total_cmp(&w[b])))
     });
     keyed.truncate(capacity);
     keyed.into_iter().map(|(_, i)| i).collect()
@@ -277,6 +327,40 @@ mod tests {
         parts.into_iter().rev().for_each(|p| backward.merge(p));
         assert_eq!(forward.rows(), backward.rows());
         assert_eq!(forward.seen(), 500);
+    }
+
+    #[test]
+    fn weights_keep_the_rows_and_order_rows_alike_but_for_them() {
+        let (x, y) = data();
+        // Every row twice, the copies weighing 1 and 2, offered in either order.
+        let doubled = ndarray::concatenate![ndarray::Axis(0), x.view(), x.view()];
+        let labels = ndarray::concatenate![ndarray::Axis(0), y.view(), y.view()];
+        let w = Array1::from_shape_fn(1000, |i| if i < 500 { 1.0 } else { 2.0 });
+        let flipped = Array1::from_shape_fn(1000, |i| if i < 500 { 2.0 } else { 1.0 });
+        let (mut a, mut b) = (RowSample::new(61, 3), RowSample::new(61, 3));
+        a.offer_weighted(doubled.view(), Some(labels.view()), Some(w.view()));
+        b.offer_weighted(doubled.view(), Some(labels.view()), Some(flipped.view()));
+        assert_eq!(a.rows(), b.rows());
+        assert_eq!(a.weights(), b.weights());
+        // The weight only orders copies: each kept row comes weight 1 first, and the odd
+        // capacity cuts a pair after its copy of weight 1.
+        let kept = a.weights();
+        assert_eq!(kept.iter().filter(|&&v| v == 1.0).count(), 31);
+        let picked =
+            sample_indices_weighted(doubled.view(), Some(labels.view()), Some(w.view()), 61, 3);
+        assert_eq!(doubled.select(ndarray::Axis(0), &picked), a.rows());
+        assert_eq!(w.select(ndarray::Axis(0), &picked), kept);
+        // Unweighted rows weigh 1, and the same rows are sampled as without weights.
+        let mut plain = RowSample::new(60, 3);
+        plain.offer(x.view(), Some(y.view()));
+        assert!(plain.weights().iter().all(|&v| v == 1.0));
+        let mut heavy = RowSample::new(60, 3);
+        heavy.offer_weighted(
+            x.view(),
+            Some(y.view()),
+            Some(Array1::from_elem(500, 5.0).view()),
+        );
+        assert_eq!(plain.rows(), heavy.rows());
     }
 
     #[test]

@@ -269,6 +269,17 @@ impl SolversError {
     /// The error with its row index shifted by `offset` (an error in a block or chunk, reported
     /// at its row in the whole input).
     pub(crate) fn shifted(self, offset: usize) -> Self {
+        self.renumbered(|row| row + offset)
+    }
+
+    /// The error of a row picked from an input (its index `row` among the picked ones) with
+    /// the index that row has in the input, `picked[row]`.
+    pub(crate) fn of_picked_rows(self, picked: &[usize]) -> Self {
+        self.renumbered(|row| picked.get(row).copied().unwrap_or(row))
+    }
+
+    /// The error with its row index `row` replaced by `to(row)`.
+    fn renumbered(self, to: impl Fn(usize) -> usize) -> Self {
         match self {
             SolversError::NonFinite {
                 what,
@@ -277,7 +288,7 @@ impl SolversError {
                 value,
             } => SolversError::NonFinite {
                 what,
-                row: row + offset,
+                row: to(row),
                 col,
                 value,
             },
@@ -289,13 +300,13 @@ impl SolversError {
                 bound,
             } => SolversError::OffGrid {
                 what,
-                row: row + offset,
+                row: to(row),
                 col,
                 value,
                 bound,
             },
             SolversError::NonIntegerLabel { row, value } => SolversError::NonIntegerLabel {
-                row: row + offset,
+                row: to(row),
                 value,
             },
             other => other,

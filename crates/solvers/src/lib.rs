@@ -52,7 +52,7 @@ pub use labels::LabelMap;
 pub use machine::partial;
 pub use machine::{
     Chunk, FitInfo, KernelMachine, KernelMachineParams, KernelMachineValidParams, Solver,
-    SolverInfo, SolverKind, StreamedFit, Task,
+    SolverInfo, SolverKind, StreamedFit, Task, WeightedChunk,
 };
 pub use ridge::{Lambda, Ridge, RidgeAccumulator};
 /// The dot/axpy kernels of the SVM, from rks's SIMD layer.

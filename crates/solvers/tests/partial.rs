@@ -7,6 +7,7 @@ use common::uniform;
 use ndarray::{Array1, Array2, Axis};
 use rks::envelope::FileError;
 use rks::{Bandwidth, MapKind};
+use rks_solvers::class_weights::ClassWeights;
 use rks_solvers::machine::{KernelMachineValidParams, Selection};
 use rks_solvers::partial::{FirstPass, Plan, SecondPass};
 use rks_solvers::{KernelMachine, Lambda, Solver, SolversError, StreamedFit, Task};
@@ -85,6 +86,57 @@ fn fit_parts(params: &KernelMachineValidParams, parts: &[Part], order: &[usize])
         .unwrap()
         .to_bytes()
         .unwrap()
+}
+
+/// [`fit_parts`] with a sample weight per row: pass 1 and pass 2 of each part given its rows'
+/// weights.
+fn fit_weighted_parts(
+    params: &KernelMachineValidParams,
+    parts: &[WeightedPart],
+    order: &[usize],
+) -> Vec<u8> {
+    let mut first = params.first_pass();
+    for &i in order {
+        let (x, y, w) = &parts[i];
+        let mut part = params.first_pass();
+        part.update_weighted(x.view(), y.view(), w.view()).unwrap();
+        first
+            .merge(&FirstPass::from_bytes(&part.to_bytes().unwrap()).unwrap())
+            .unwrap();
+    }
+    let plan = Plan::from_bytes(&params.plan(&first).unwrap().to_bytes().unwrap()).unwrap();
+    let mut second = plan.second_pass().unwrap();
+    for &i in order.iter().rev() {
+        let (x, y, w) = &parts[i];
+        let mut part = plan.second_pass().unwrap();
+        part.update_weighted(&plan, x.view(), y.view(), w.view())
+            .unwrap();
+        second
+            .merge(&SecondPass::from_bytes(&part.to_bytes().unwrap()).unwrap())
+            .unwrap();
+    }
+    params.finish(&plan, &second).unwrap().to_bytes().unwrap()
+}
+
+type WeightedPart = (Array2<f64>, Array1<f64>, Array1<f64>);
+
+fn split_weighted(
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    w: &Array1<f64>,
+    cuts: &[usize],
+) -> Vec<WeightedPart> {
+    split(x, y, cuts)
+        .into_iter()
+        .zip(cuts.windows(2))
+        .map(|((xp, yp), c)| {
+            (
+                xp,
+                yp,
+                w.slice_axis(Axis(0), (c[0]..c[1]).into()).to_owned(),
+            )
+        })
+        .collect()
 }
 
 fn streamed(params: &KernelMachineValidParams, x: &Array2<f64>, y: &Array1<f64>) -> StreamedFit {
@@ -245,6 +297,183 @@ fn hand_given_column_weights_fit_as_the_learned_ones() {
     ));
 }
 
+/// Sample weights through the partial-fit API and the stream give `fit_weighted`'s model, bit
+/// for bit, for any split and order (model selection on and off, with class weights too);
+/// rows of weight 0 are left out; weights of only 0 and 1 are the unweighted fit of the kept
+/// rows; weights pass 1 did not see are refused.
+#[test]
+fn sample_weights_give_the_in_memory_weighted_model() {
+    let (x, classes, values) = data();
+    // Weights from 0.5 to 3, every eleventh row 0.
+    let w: Array1<f64> = (0..700)
+        .map(|i| {
+            if i % 11 == 0 {
+                0.0
+            } else {
+                0.5 + ((i * 7) % 6) as f64 / 2.0
+            }
+        })
+        .collect();
+    let balanced = Some(ClassWeights::Balanced);
+    let settings = [
+        (
+            Task::Classification,
+            &classes,
+            Some(Selection::default()),
+            None,
+            MapKind::Fastfood,
+        ),
+        (
+            Task::Regression,
+            &values,
+            Some(Selection::default()),
+            None,
+            MapKind::Dense,
+        ),
+        (
+            Task::Classification,
+            &classes,
+            Some(Selection::default()),
+            balanced.clone(),
+            MapKind::Orf,
+        ),
+        (
+            Task::Classification,
+            &classes,
+            None,
+            balanced,
+            MapKind::Sorf,
+        ),
+    ];
+    for (task, y, selection, class_weights, map) in settings {
+        let params = KernelMachine::params()
+            .map(map)
+            .n_frequencies(64)
+            .task(task)
+            .selection(selection.clone())
+            .class_weights(class_weights.clone())
+            .chunk_rows(128)
+            .seed(5)
+            .check()
+            .unwrap();
+        let what = format!("{task:?} {map:?} selection {}", selection.is_some());
+        let (model, report) = params
+            .fit_weighted_with_report(x.view(), y.view(), w.view())
+            .unwrap();
+        let whole = model.to_bytes().unwrap();
+        assert_ne!(
+            whole,
+            params.fit(x.view(), y.view()).unwrap().to_bytes().unwrap(),
+            "{what}"
+        );
+        let open = || -> Result<Vec<Result<WeightedPart, std::io::Error>>, std::io::Error> {
+            Ok(split_weighted(&x, y, &w, &[0, 97, 300, 301, 700])
+                .into_iter()
+                .map(Ok)
+                .collect())
+        };
+        let stream = params.fit_stream_weighted_sampled(open).unwrap();
+        assert_eq!(stream.model.to_bytes().unwrap(), whole, "{what}: streamed");
+        assert_eq!(stream.left_out, 64, "{what}");
+        match (report, stream.selection) {
+            (Some(report), Some(streamed)) => {
+                assert_eq!(streamed.notes, report.notes, "{what}");
+                assert!(
+                    report.notes[0].contains("sample weights"),
+                    "{what}: {:?}",
+                    report.notes
+                );
+                assert_eq!(streamed.sigma_trials, report.sigma_trials, "{what}");
+                assert_eq!(
+                    (streamed.sigma, streamed.lambda),
+                    (report.sigma, report.lambda)
+                );
+            }
+            (None, None) => {}
+            other => panic!("{what}: {other:?}"),
+        }
+        for (cuts, order) in [
+            (vec![0, 700], vec![0]),
+            (vec![0, 350, 700], vec![1, 0]),
+            (vec![0, 1, 600, 700], vec![2, 0, 1]),
+        ] {
+            let parts = split_weighted(&x, y, &w, &cuts);
+            assert_eq!(
+                fit_weighted_parts(&params, &parts, &order),
+                whole,
+                "{what}: {cuts:?}"
+            );
+        }
+    }
+
+    // Weights of only 0 and 1: the unweighted fit of the rows of weight 1.
+    let params = KernelMachine::params()
+        .n_frequencies(64)
+        .seed(5)
+        .check()
+        .unwrap();
+    let ones = w.mapv(|v| if v > 0.0 { 1.0 } else { 0.0 });
+    let kept: Vec<usize> = (0..700).filter(|&i| ones[i] == 1.0).collect();
+    let alone = params
+        .fit(
+            x.select(Axis(0), &kept).view(),
+            classes.select(Axis(0), &kept).view(),
+        )
+        .unwrap();
+    let parts = split_weighted(&x, &classes, &ones, &[0, 350, 700]);
+    assert_eq!(
+        fit_weighted_parts(&params, &parts, &[0, 1]),
+        alone.to_bytes().unwrap()
+    );
+
+    // Pass 2 given weights pass 1 did not see: refused, not folded in on the wrong grid.
+    let mut first = params.first_pass();
+    first
+        .update_weighted(x.view(), classes.view(), ones.view())
+        .unwrap();
+    assert_eq!((first.rows(), first.left_out()), (636, 64));
+    let plan = params.plan(&first).unwrap();
+    assert_eq!(plan.sample_weight(), None);
+    let mut second = plan.second_pass().unwrap();
+    let err = second
+        .update_weighted(&plan, x.view(), classes.view(), w.view())
+        .unwrap_err();
+    assert!(matches!(err, SolversError::PartialMismatch(_)), "{err}");
+    let mut first = params.first_pass();
+    first
+        .update_weighted(x.view(), classes.view(), w.view())
+        .unwrap();
+    let plan = params.plan(&first).unwrap();
+    assert_eq!(plan.sample_weight(), Some(3.0));
+    let heavier = w.mapv(|v| 2.0 * v);
+    let mut second = plan.second_pass().unwrap();
+    assert!(matches!(
+        second.update_weighted(&plan, x.view(), classes.view(), heavier.view()),
+        Err(SolversError::PartialMismatch(_))
+    ));
+    // Bad weights name their row; all 0 leaves no row.
+    let mut bad = w.clone();
+    bad[5] = f64::NAN;
+    let err = params
+        .first_pass()
+        .update_weighted(x.view(), classes.view(), bad.view())
+        .unwrap_err();
+    assert!(err.to_string().contains("row 5"), "{err}");
+    assert!(matches!(
+        params
+            .first_pass()
+            .update_weighted(x.view(), classes.view(), w.slice(ndarray::s![..9])),
+        Err(SolversError::DimensionMismatch { .. })
+    ));
+    let mut none = params.first_pass();
+    none.update_weighted(x.view(), classes.view(), Array1::zeros(700).view())
+        .unwrap();
+    assert!(matches!(
+        params.plan(&none),
+        Err(SolversError::EmptyInput(_))
+    ));
+}
+
 #[test]
 fn parts_of_other_fits_steps_or_versions_are_refused() {
     let (x, classes, _) = data();
@@ -303,18 +532,21 @@ fn parts_of_other_fits_steps_or_versions_are_refused() {
         Err(SolversError::PartialMismatch(_))
     ));
     let mut newer = plan_bytes.clone();
-    newer[8..12].copy_from_slice(&4u32.to_le_bytes());
+    newer[8..12].copy_from_slice(&5u32.to_le_bytes());
     assert!(matches!(
         Plan::from_bytes(&newer),
         Err(SolversError::File(FileError::NewerVersion { .. }))
     ));
-    // Version 2's statistics had no field for row weights.
-    let mut older = plan_bytes.clone();
-    older[8..12].copy_from_slice(&2u32.to_le_bytes());
-    assert!(matches!(
-        Plan::from_bytes(&older),
-        Err(SolversError::File(FileError::UnsupportedVersion { .. }))
-    ));
+    // Version 2's statistics had no field for row weights, version 3's passes none for sample
+    // weights.
+    for version in [2u32, 3] {
+        let mut older = plan_bytes.clone();
+        older[8..12].copy_from_slice(&version.to_le_bytes());
+        assert!(matches!(
+            Plan::from_bytes(&older),
+            Err(SolversError::File(FileError::UnsupportedVersion { .. }))
+        ));
+    }
     assert!(matches!(
         Plan::from_bytes(&plan_bytes[..plan_bytes.len() - 3]),
         Err(SolversError::File(FileError::Truncated { .. }))

@@ -149,7 +149,7 @@ impl KernelMachineValidParams {
             .selection
             .as_ref()
             .map_or(DEFAULT_SAMPLE_ROWS, Selection::sample_rows);
-        let sample = sample_indices(x, Some(y), capacity, self.seed());
+        let sample = self.sample_of(x, y, capacity);
         let (sigma, n, chosen_c, report) = match &self.selection {
             Some(selection) => {
                 let chosen = self.search(
@@ -321,15 +321,8 @@ impl KernelMachineValidParams {
         if let Some(skipped) = super::relevance::skipped_for_columns(selection, x.ncols()) {
             return Ok(skipped);
         }
-        // The step scores its rows unweighted: where the rows carry their own weights (often
-        // their reliability), it would choose the columns by the rows the fit trusts least
-        // (docs/benchmarks.md, "Row weights").
         if self.sample_weights.is_some() {
-            return Ok(ColumnWeights::skipped(
-                "relevance: not learned: the rows carry sample weights, which the step does not \
-                 weigh"
-                    .into(),
-            ));
+            return Ok(super::relevance::skipped_for_sample_weights());
         }
         let scaler = Scaler::fit(x, self.scaler)?;
         let labels = match self.task {
@@ -345,6 +338,28 @@ impl KernelMachineValidParams {
             y.select(Axis(0), &sample).view(),
             self.seed(),
         )
+    }
+
+    /// [`learn_column_weights`](Self::learn_column_weights) for a fit with a sample weight per
+    /// row, as [`fit_weighted`](Self::fit_weighted) learns them: on the rows of positive weight
+    /// when those all weigh 1 (that fit is the unweighted fit of those rows), else skipped, with
+    /// the note saying why (the step scores its rows unweighted).
+    pub fn learn_column_weights_weighted(
+        &self,
+        selection: &Selection,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        sample_weights: ArrayView1<'_, f64>,
+    ) -> Result<ColumnWeights> {
+        check_rows(x.nrows(), y.len())?;
+        self.weighed(sample_weights, x.nrows(), |params, kept| match kept {
+            None => params.learn_column_weights(selection, x, y),
+            Some(kept) => params.learn_column_weights(
+                selection,
+                x.select(Axis(0), kept).view(),
+                y.select(Axis(0), kept).view(),
+            ),
+        })
     }
 
     /// Learns the column weights on the seeded sample ([`super::relevance`]), then fits with
@@ -430,7 +445,7 @@ impl KernelMachineValidParams {
             Task::Regression => None,
         };
         let scaler = self.fit_scaler(x)?;
-        let sample = sample_indices(x, Some(y), selection.sample_rows(), self.seed());
+        let sample = self.sample_of(x, y, selection.sample_rows());
         let choice = self.on_rows(&sample).choose_sigma(
             selection,
             &scaler,
@@ -641,8 +656,19 @@ impl KernelMachineValidParams {
         prepared: &Prepared,
         ranges: &Ranges,
     ) -> Result<(crate::exact::Grid, Option<f64>)> {
+        let largest = self.largest_row_weight(prepared.labels.as_ref())?;
+        Self::widened_grid(prepared, ranges, largest)
+    }
+
+    /// The grid of the ridge statistics for `prepared` and `ranges`, widened for rows whose
+    /// largest weight is `largest` (`None`: unweighted).
+    pub(super) fn widened_grid(
+        prepared: &Prepared,
+        ranges: &Ranges,
+        largest: Option<f64>,
+    ) -> Result<(crate::exact::Grid, Option<f64>)> {
         let grid = super::bounds::grid(prepared, ranges)?;
-        match self.largest_row_weight(prepared.labels.as_ref())? {
+        match largest {
             None => Ok((grid, None)),
             Some(largest) => Ok((grid.widened(largest.sqrt().max(1.0))?, Some(largest))),
         }

@@ -53,6 +53,10 @@ pub use crate::task::{SolverKind, Task};
 /// One chunk of a streamed fit: rows (chunk × d) and their targets.
 pub type Chunk = (Array2<f64>, Array1<f64>);
 
+/// One chunk of a streamed fit with sample weights
+/// ([`KernelMachineValidParams::fit_stream_weighted`]): rows, their targets and their weights.
+pub type WeightedChunk = (Array2<f64>, Array1<f64>, Array1<f64>);
+
 /// The linear model fitted on the features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Solver {

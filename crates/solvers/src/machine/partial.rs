@@ -84,6 +84,7 @@ use serde::{Deserialize, Serialize};
 use super::bounds::Ranges;
 use super::fit::Prepared;
 use super::select::{SelectionReport, SigmaChoice, Trial, choose_lambda};
+use super::weights::SampleWeights;
 use super::{KernelMachine, KernelMachineValidParams, RelevanceReport, Selection, Solver, Task};
 use crate::class_weights::ClassWeights;
 use crate::error::{Param, Result, SolversError, invalid};
@@ -92,15 +93,16 @@ use crate::labels::{LabelMap, class_label};
 use crate::ridge::{Lambda, RidgeAccumulator};
 use crate::validate::{check_finite, check_rows};
 
-/// Partial fits in the project's envelope: tag `RKSPARTL`, version 3, payloads up to 64 GiB.
+/// Partial fits in the project's envelope: tag `RKSPARTL`, version 4, payloads up to 64 GiB.
 /// Version 1 held statistics on the 22-bit feature grid, which do not add to today's 12-bit
-/// ones; version 2's statistics had no field for row weights: both are refused (partial fits
-/// are passed between the workers of one fit, which run one build).
+/// ones; version 2's statistics had no field for row weights; version 3's passes and plans had
+/// none for sample weights: all are refused (partial fits are passed between the workers of one
+/// fit, which run one build).
 pub const PARTIAL_FILE: FileKind = FileKind {
     tag: *b"RKSPARTL",
     what: "partial fit",
-    version: 3,
-    oldest: 3,
+    version: 4,
+    oldest: 4,
     framed_since: 1,
     max_payload: 1 << 36,
 };
@@ -123,6 +125,36 @@ fn mismatch(what: &str) -> SolversError {
     SolversError::PartialMismatch(what.to_string())
 }
 
+/// The rows of positive weight of a chunk, with their targets and weights (rows of weight 0
+/// are left out of a fit, as in memory).
+struct Kept {
+    rows: Vec<usize>,
+    x: Array2<f64>,
+    y: Array1<f64>,
+    weights: Array1<f64>,
+    left_out: u64,
+}
+
+impl Kept {
+    /// The rows of `x`, `y` of positive weight in `weights` (checked: one per row, finite, ≥ 0).
+    fn of(
+        weights: ArrayView1<'_, f64>,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+    ) -> Result<Self> {
+        let w = weights.to_vec();
+        crate::ridge::check_row_weights(&w, x.nrows())?;
+        let rows: Vec<usize> = (0..w.len()).filter(|&i| w[i] > 0.0).collect();
+        Ok(Self {
+            x: x.select(Axis(0), &rows),
+            y: y.select(Axis(0), &rows),
+            weights: weights.select(Axis(0), &rows),
+            left_out: (w.len() - rows.len()) as u64,
+            rows,
+        })
+    }
+}
+
 /// Pass 1 of a partial fit: the statistics of one partition (or of several, merged). See the
 /// [module docs](self).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -134,7 +166,16 @@ pub struct FirstPass {
     classes: BTreeMap<i64, u64>,
     sample: RowSample,
     classification: bool,
+    /// Rows of positive weight (the rows of the fit).
     rows: u64,
+    /// Rows of weight 0, left out of the fit.
+    left_out: u64,
+    /// The largest weight of a row of the fit (rows given without weights weigh 1; 0 before any
+    /// row).
+    largest_weight: f64,
+    /// Whether a row of the fit weighs other than 1. Rows of positive weight that all weigh 1
+    /// are the unweighted fit of those rows, as in memory.
+    weighted: bool,
 }
 
 impl KernelMachineValidParams {
@@ -152,6 +193,9 @@ impl KernelMachineValidParams {
             sample: RowSample::new(capacity, self.seed()),
             classification: self.task == Task::Classification,
             rows: 0,
+            left_out: 0,
+            largest_weight: 0.0,
+            weighted: false,
         }
     }
 }
@@ -160,6 +204,29 @@ impl FirstPass {
     /// Adds rows `x` (finite, the same columns in every part) and their targets `y`. Errors
     /// name the row within `x`.
     pub fn update(&mut self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<()> {
+        self.add(x, y, None)
+    }
+
+    /// [`update`](Self::update) with a sample weight per row (finite, ≥ 0), as
+    /// [`fit_weighted`](KernelMachineValidParams::fit_weighted) takes them: a row of weight 0 is
+    /// left out, and a fit whose rows of positive weight all weigh 1 is the unweighted fit.
+    /// Rows added by [`update`](Self::update) weigh 1. Pass 2 must be given the same weights
+    /// ([`SecondPass::update_weighted`]).
+    pub fn update_weighted(
+        &mut self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        weights: ArrayView1<'_, f64>,
+    ) -> Result<()> {
+        self.add(x, y, Some(weights))
+    }
+
+    fn add(
+        &mut self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        weights: Option<ArrayView1<'_, f64>>,
+    ) -> Result<()> {
         check_rows(x.nrows(), y.len())?;
         if let Some(stats) = &self.stats
             && stats.dim() != x.ncols()
@@ -172,15 +239,44 @@ impl FirstPass {
         }
         check_finite("input", x)?;
         check_finite("target", y.insert_axis(Axis(1)))?;
-        if x.nrows() == 0 {
-            return Ok(());
-        }
         let mut classes = Vec::new();
         if self.classification {
             for (i, &v) in y.iter().enumerate() {
                 classes.push(class_label(i, v)?);
             }
         }
+        let kept = match weights {
+            Some(w) => Some(Kept::of(w, x, y)?),
+            None => None,
+        };
+        match &kept {
+            Some(k) => {
+                let class_of = |i: &usize| classes.get(*i).copied();
+                let classes = k.rows.iter().filter_map(class_of).collect();
+                self.left_out += k.left_out;
+                self.add_rows(k.x.view(), k.y.view(), Some(k.weights.view()), classes)
+            }
+            None => self.add_rows(x, y, None, classes),
+        }
+    }
+
+    /// Adds checked rows of positive weight (`None`: each weighs 1) and their class labels.
+    fn add_rows(
+        &mut self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        w: Option<ArrayView1<'_, f64>>,
+        classes: Vec<i64>,
+    ) -> Result<()> {
+        if x.nrows() == 0 {
+            return Ok(());
+        }
+        let w_all = w.map_or((1.0, 1.0), |w| {
+            w.iter()
+                .fold((f64::INFINITY, 0.0), |(lo, hi), &v| (v.min(lo), v.max(hi)))
+        });
+        self.largest_weight = self.largest_weight.max(w_all.1);
+        self.weighted |= w_all != (1.0, 1.0);
         self.stats
             .get_or_insert_with(|| ScalerStats::new(x.ncols()))
             .update(x)?;
@@ -190,7 +286,7 @@ impl FirstPass {
         for class in classes {
             *self.classes.entry(class).or_default() += 1;
         }
-        self.sample.offer(x, Some(y));
+        self.sample.offer_weighted(x, Some(y), w);
         self.rows += x.nrows() as u64;
         Ok(())
     }
@@ -217,12 +313,20 @@ impl FirstPass {
         }
         self.sample.merge(other.sample.clone());
         self.rows += other.rows;
+        self.left_out += other.left_out;
+        self.largest_weight = self.largest_weight.max(other.largest_weight);
+        self.weighted |= other.weighted;
         Ok(())
     }
 
-    /// Rows seen.
+    /// Rows seen, but for those of weight 0: the rows of the fit.
     pub fn rows(&self) -> u64 {
         self.rows
+    }
+
+    /// Rows of weight 0 seen, left out of the fit.
+    pub fn left_out(&self) -> u64 {
+        self.left_out
     }
 
     /// The seeded bottom-k sample ([`rks::sample`]) of the rows seen, as given (unscaled), and
@@ -246,7 +350,10 @@ impl FirstPass {
             (None, None) => true,
             _ => false,
         };
-        if !(dims_agree && pass.sample.is_consistent()) {
+        let weights_agree = pass.largest_weight.is_finite()
+            && pass.largest_weight >= 0.0
+            && (pass.rows == 0) == (pass.largest_weight == 0.0);
+        if !(dims_agree && weights_agree && pass.sample.is_consistent()) {
             return Err(corrupt("the parts of the first pass disagree"));
         }
         Ok(pass)
@@ -266,8 +373,16 @@ pub struct Plan {
     chunk_rows: usize,
     /// Rows (unscaled) and targets that score λ by exact leave-one-out (model selection on).
     scored: Option<(Array2<f64>, Array1<f64>)>,
+    /// The scored rows' sample weights, when the fit is weighted by them.
+    scored_weights: Option<Array1<f64>>,
     /// Rows of the merged pass 1.
     rows: u64,
+    /// The largest sample weight of a row, when the fit is weighted by them (pass 1 saw a row of
+    /// positive weight other than 1): pass 2's rows may weigh no more.
+    sample_weight: Option<f64>,
+    /// The largest weight of a row (class weight times sample weight) that the statistics' grid
+    /// was widened for; `None`: unweighted statistics.
+    largest_weight: Option<f64>,
     /// The class weights, every class named with its weight (resolved on the merged pass 1's
     /// counts of each class, as an in-memory fit resolves them on its rows).
     class_weights: Option<ClassWeights>,
@@ -292,7 +407,10 @@ struct StoredPlan {
     grid: Grid,
     chunk_rows: u64,
     scored: Option<(Array2<f64>, Array1<f64>)>,
+    scored_weights: Option<Array1<f64>>,
     rows: u64,
+    sample_weight: Option<f64>,
+    largest_weight: Option<f64>,
     class_weights: Option<ClassWeights>,
 }
 
@@ -330,19 +448,34 @@ impl KernelMachineValidParams {
         let this = resolved.as_ref().unwrap_or(self);
         let start = Instant::now();
         let sample = &first.sample;
+        // Sample weights: the sampled rows weigh as their own weights say, as in memory.
+        let sample_weight = first.weighted.then_some(first.largest_weight);
+        let weighed = sample_weight.map(|_| {
+            let mut params = this.clone();
+            params.sample_weights = Some(SampleWeights(sample.weights().to_vec().into()));
+            params
+        });
+        let this = weighed.as_ref().unwrap_or(this);
         // The column weights, learned on the sampled rows as an in-memory fit learns them.
         let scaler = stats.finish(self.scaler)?;
         let (mut relevance_note, mut relevance_report) = (None, None);
         let scaler = match self.learns_relevance() {
             Some(selection) => {
-                let relevance = super::relevance::learn(
-                    selection,
-                    &scaler,
-                    labels.as_ref(),
-                    sample.rows().view(),
-                    sample.labels().view(),
-                    self.seed(),
-                )?;
+                let skipped = super::relevance::skipped_for_columns(selection, scaler.dim());
+                let relevance = match skipped {
+                    Some(skipped) => skipped,
+                    None if this.sample_weights.is_some() => {
+                        super::relevance::skipped_for_sample_weights()
+                    }
+                    None => super::relevance::learn(
+                        selection,
+                        &scaler,
+                        labels.as_ref(),
+                        sample.rows().view(),
+                        sample.labels().view(),
+                        self.seed(),
+                    )?,
+                };
                 relevance_note = Some(relevance.note);
                 relevance_report = relevance.report;
                 match relevance.weights {
@@ -375,16 +508,28 @@ impl KernelMachineValidParams {
                 median_heuristic_sigma(rows.view(), rows.nrows(), self.seed())?
             }
         };
-        let scored = self.selection.as_ref().map(|selection| {
-            let keep = sample.len().min(selection.loo_rows);
+        let keep = self
+            .selection
+            .as_ref()
+            .map(|selection| sample.len().min(selection.loo_rows));
+        let scored = keep.map(|keep| {
             let (rows, ys) = (sample.rows(), sample.labels());
             (
                 rows.slice_axis(Axis(0), (..keep).into()).to_owned(),
                 ys.slice_axis(Axis(0), (..keep).into()).to_owned(),
             )
         });
+        let scored_weights = keep.filter(|_| sample_weight.is_some()).map(|keep| {
+            sample
+                .weights()
+                .slice_axis(Axis(0), (..keep).into())
+                .to_owned()
+        });
         let prepared = self.prepare(scaler, labels, sigma, self.n_frequencies(), None)?;
-        let (grid, _) = this.statistics_grid(&prepared, ranges)?;
+        // The grid widened for the largest weight of every row of pass 1, not the sample's.
+        let largest = this.largest_row_weight_with(prepared.labels.as_ref(), sample_weight)?;
+        let (grid, largest_weight) =
+            KernelMachineValidParams::widened_grid(&prepared, ranges, largest)?;
         Ok(Plan {
             params: first.params,
             scaler: prepared.scaler,
@@ -394,7 +539,10 @@ impl KernelMachineValidParams {
             grid,
             chunk_rows: self.chunk_rows,
             scored,
+            scored_weights,
             rows: first.rows,
+            sample_weight,
+            largest_weight,
             class_weights: this.class_weights.clone(),
             relevance_note,
             relevance: relevance_report,
@@ -428,13 +576,16 @@ impl KernelMachineValidParams {
         let acc = &second.acc;
         let prepared = plan.prepared();
         let sigma = plan.sigma;
-        // The sampled rows weigh as the plan's resolved class weights say.
-        let resolved = plan.class_weights.as_ref().map(|weights| {
-            let mut params = self.clone();
-            params.class_weights = Some(weights.clone());
-            params
-        });
-        let this = resolved.as_ref().unwrap_or(self);
+        // The sampled rows weigh as the plan's resolved class weights and their own sample
+        // weights say.
+        let mut this = self.clone();
+        if let Some(weights) = &plan.class_weights {
+            this.class_weights = Some(weights.clone());
+        }
+        this.sample_weights = plan
+            .scored_weights
+            .as_ref()
+            .map(|w| SampleWeights(w.to_vec().into()));
         match &plan.scored {
             Some((x, y)) if !matches!(lambda, Lambda::Fixed(_)) && x.nrows() >= 2 => {
                 let path = this.scoring_path(acc, &prepared, x.view(), y.view())?;
@@ -450,7 +601,12 @@ impl KernelMachineValidParams {
                 let chosen = Some(trial.lambda);
                 let mut report = plan.report(Some(trial), chosen, start);
                 if let Some(report) = &mut report {
-                    self.note_class_weights(report);
+                    // The class weights as given (not as resolved), the sample weights as held.
+                    let noted = KernelMachineValidParams {
+                        sample_weights: this.sample_weights.clone(),
+                        ..self.clone()
+                    };
+                    noted.note_class_weights(report);
                 }
                 Ok((model, report))
             }
@@ -570,7 +726,7 @@ impl Plan {
     pub fn second_pass(&self) -> Result<SecondPass> {
         let n_outputs = KernelMachineValidParams::n_outputs(self.labels.as_ref());
         let dim = self.map.output_dim();
-        let acc = match self.class_weights.as_ref().and_then(ClassWeights::largest) {
+        let acc = match self.largest_weight {
             Some(largest) => RidgeAccumulator::new_weighted(dim, n_outputs, self.grid, largest)?,
             None => RidgeAccumulator::new(dim, n_outputs, self.grid)?,
         };
@@ -580,12 +736,31 @@ impl Plan {
         })
     }
 
-    /// The class weights of the rows with targets `y` under this plan (`None` without).
-    fn row_weights(&self, y: ArrayView1<'_, f64>) -> Result<Option<Vec<f64>>> {
-        let (Some(weights), Some(labels)) = (&self.class_weights, &self.labels) else {
-            return Ok(None);
+    /// The weights of the rows with targets `y` and sample weights `sample` under this plan:
+    /// class weight times sample weight, where the plan weighs either (`None`: unweighted).
+    fn row_weights(
+        &self,
+        y: ArrayView1<'_, f64>,
+        sample: Option<ArrayView1<'_, f64>>,
+    ) -> Result<Option<Vec<f64>>> {
+        let by_class = match (&self.class_weights, &self.labels) {
+            (Some(weights), Some(labels)) => {
+                crate::class_weights::row_weights(Some(weights), Some(labels), &labels.indices(y)?)?
+            }
+            _ => None,
         };
-        crate::class_weights::row_weights(Some(weights), Some(labels), &labels.indices(y)?)
+        let own = sample.filter(|_| self.sample_weight.is_some());
+        Ok(match (by_class, own) {
+            (c, None) => c,
+            (None, Some(w)) => Some(w.to_vec()),
+            (Some(c), Some(w)) => Some(c.iter().zip(w).map(|(c, w)| c * w).collect()),
+        })
+    }
+
+    /// The largest sample weight of a row (`None`: the fit is not weighted by rows, whose
+    /// positive weights are then all 1).
+    pub fn sample_weight(&self) -> Option<f64> {
+        self.sample_weight
     }
 
     fn prepared(&self) -> Prepared {
@@ -606,7 +781,10 @@ impl Plan {
             grid: self.grid,
             chunk_rows: self.chunk_rows as u64,
             scored: self.scored.clone(),
+            scored_weights: self.scored_weights.clone(),
             rows: self.rows,
+            sample_weight: self.sample_weight,
+            largest_weight: self.largest_weight,
             class_weights: self.class_weights.clone(),
         }
     }
@@ -633,7 +811,20 @@ impl Plan {
             && stored
                 .scored
                 .as_ref()
-                .is_none_or(|(x, y)| x.nrows() == y.len() && x.ncols() == map.input_dim());
+                .is_none_or(|(x, y)| x.nrows() == y.len() && x.ncols() == map.input_dim())
+            && match (&stored.scored, &stored.scored_weights) {
+                (_, None) => true,
+                (Some((x, _)), Some(w)) => {
+                    w.len() == x.nrows() && w.iter().all(|v| v.is_finite() && *v > 0.0)
+                }
+                (None, Some(_)) => false,
+            }
+            && stored
+                .sample_weight
+                .is_none_or(|w| w.is_finite() && w > 0.0)
+            && stored
+                .largest_weight
+                .is_none_or(|w| w.is_finite() && w > 0.0);
         if !consistent {
             return Err(corrupt("the parts of the plan disagree"));
         }
@@ -647,7 +838,10 @@ impl Plan {
             chunk_rows: usize::try_from(stored.chunk_rows)
                 .map_err(|_| corrupt("chunk_rows does not fit this machine"))?,
             scored: stored.scored,
+            scored_weights: stored.scored_weights,
             rows: stored.rows,
+            sample_weight: stored.sample_weight,
+            largest_weight: stored.largest_weight,
             class_weights: stored.class_weights,
             relevance_note: None,
             relevance: None,
@@ -673,6 +867,30 @@ impl SecondPass {
         x: ArrayView2<'_, f64>,
         y: ArrayView1<'_, f64>,
     ) -> Result<()> {
+        self.add(plan, x, y, None)
+    }
+
+    /// [`update`](Self::update) with the rows' sample weights, as pass 1 was given them
+    /// ([`FirstPass::update_weighted`]): rows of weight 0 are left out, and a weight pass 1 did
+    /// not allow for (above its largest, or other than 1 where pass 1 saw only 0s and 1s) is a
+    /// [`SolversError::PartialMismatch`].
+    pub fn update_weighted(
+        &mut self,
+        plan: &Plan,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        weights: ArrayView1<'_, f64>,
+    ) -> Result<()> {
+        self.add(plan, x, y, Some(weights))
+    }
+
+    fn add(
+        &mut self,
+        plan: &Plan,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        weights: Option<ArrayView1<'_, f64>>,
+    ) -> Result<()> {
         if self.plan != plan.fingerprint()? {
             return Err(mismatch("the second pass was started under another plan"));
         }
@@ -686,13 +904,45 @@ impl SecondPass {
         }
         check_finite("input", x)?;
         check_finite("target", y.insert_axis(Axis(1)))?;
+        match weights {
+            None => self.add_rows(plan, x, y, None),
+            Some(w) => {
+                let kept = Kept::of(w, x, y)?;
+                let largest = plan.sample_weight.unwrap_or(1.0);
+                if let Some(i) = kept.weights.iter().position(|&v| v > largest) {
+                    return Err(mismatch(&format!(
+                        "row {}'s weight {} is above the largest weight pass 1 saw ({largest}): \
+                         pass 2 is given the rows and weights of pass 1",
+                        kept.rows[i], kept.weights[i]
+                    )));
+                }
+                self.add_rows(
+                    plan,
+                    kept.x.view(),
+                    kept.y.view(),
+                    Some(kept.weights.view()),
+                )
+                .map_err(|e| e.of_picked_rows(&kept.rows))
+            }
+        }
+    }
+
+    /// Folds checked rows of positive weight (`None`: each weighs 1) in.
+    fn add_rows(
+        &mut self,
+        plan: &Plan,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        sample: Option<ArrayView1<'_, f64>>,
+    ) -> Result<()> {
         let prepared = plan.prepared();
         let mut start = 0;
         for (xb, yb) in x
             .axis_chunks_iter(Axis(0), plan.chunk_rows)
             .zip(y.axis_chunks_iter(Axis(0), plan.chunk_rows))
         {
-            let weights = plan.row_weights(yb).map_err(|e| e.shifted(start))?;
+            let wb = sample.map(|w| w.slice_axis_move(Axis(0), (start..start + xb.nrows()).into()));
+            let weights = plan.row_weights(yb, wb).map_err(|e| e.shifted(start))?;
             KernelMachineValidParams::accumulate(
                 &prepared,
                 &mut self.acc,

@@ -140,6 +140,17 @@ pub(super) fn skipped_for_columns(selection: &Selection, d: usize) -> Option<Col
 /// Learns the weights on the sampled `rows` (unscaled, key order; targets `y`, class labels
 /// mapped by `labels`) after `scaler`, and checks them on the rows that follow; see the
 /// [module docs](self).
+/// The step skipped because the rows carry sample weights: it scores its rows unweighted, and
+/// where the rows carry their own weights (often their reliability) it would choose the columns
+/// by the rows the fit trusts least (docs/benchmarks.md, "Row weights"). The in-memory fit and
+/// the partial plan both skip it so.
+pub(super) fn skipped_for_sample_weights() -> ColumnWeights {
+    ColumnWeights::skipped(
+        "relevance: not learned: the rows carry sample weights, which the step does not weigh"
+            .into(),
+    )
+}
+
 pub(super) fn learn(
     selection: &Selection,
     scaler: &Scaler,

@@ -63,7 +63,6 @@
 //! [`Selection::svm_memory_bytes`].
 
 use ndarray::{ArrayView1, ArrayView2, Axis};
-use rks::sample::sample_indices;
 use rks::scaler::Scaler;
 use rks::{Bandwidth, MapKind};
 
@@ -132,7 +131,7 @@ impl KernelMachineValidParams {
 
         let (labels, classes) = LabelMap::fit(y)?;
         let scaler = self.fit_scaler(x)?;
-        let sample = sample_indices(x, Some(y), alone.sample_rows(), self.seed());
+        let sample = self.sample_of(x, y, alone.sample_rows());
         let sampled: Vec<usize> = sample.iter().map(|&i| classes[i]).collect();
         let rows = x.select(Axis(0), &sample);
         // Ridge's map and n, at most the rows rounded up to a power of two but not below 1,024

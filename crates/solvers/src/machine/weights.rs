@@ -131,6 +131,22 @@ impl KernelMachineValidParams {
         }
     }
 
+    /// The seeded row sample of at most `capacity` of the rows `x` (targets `y`) this fit works
+    /// on ([`rks::sample`]), their sample weights (when any) ordering rows that are otherwise
+    /// identical, as a partial fit's pass 1 orders them.
+    pub(super) fn sample_of(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView1<'_, f64>,
+        capacity: usize,
+    ) -> Vec<usize> {
+        let weights = self
+            .sample_weights
+            .as_ref()
+            .map(|w| ArrayView1::from(&w.0[..]));
+        rks::sample::sample_indices_weighted(x, Some(y), weights, capacity, self.seed())
+    }
+
     /// [`on_rows`](Self::on_rows) for the first `count` rows.
     pub(super) fn on_first(&self, count: usize) -> std::borrow::Cow<'_, Self> {
         match &self.sample_weights {
@@ -231,6 +247,20 @@ impl KernelMachineValidParams {
     /// The largest weight a row of this fit can have (class weight times sample weight), when
     /// it weighs rows: what the statistics' grid is widened for. `None` without weights.
     pub(super) fn largest_row_weight(&self, labels: Option<&LabelMap>) -> Result<Option<f64>> {
+        let own = self
+            .sample_weights
+            .as_ref()
+            .map(|w| w.0.iter().copied().fold(0.0, f64::max));
+        self.largest_row_weight_with(labels, own)
+    }
+
+    /// [`largest_row_weight`](Self::largest_row_weight) with the largest sample weight `own`
+    /// given (a partial plan's, of every row of pass 1; `None`: rows without sample weights).
+    pub(super) fn largest_row_weight_with(
+        &self,
+        labels: Option<&LabelMap>,
+        own: Option<f64>,
+    ) -> Result<Option<f64>> {
         let by_class = match self.class_weights.as_ref().filter(|_| labels.is_some()) {
             None => None,
             Some(weights) => Some(weights.largest().ok_or_else(|| {
@@ -240,10 +270,6 @@ impl KernelMachineValidParams {
                 )
             })?),
         };
-        let own = self
-            .sample_weights
-            .as_ref()
-            .map(|w| w.0.iter().copied().fold(0.0, f64::max));
         Ok(match (by_class, own) {
             (None, None) => None,
             (c, w) => Some(c.unwrap_or(1.0) * w.unwrap_or(1.0)),
