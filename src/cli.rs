@@ -242,8 +242,9 @@ pub struct FitArgs {
     /// number ≥ 0 a line, in the training rows' order. Row i's loss counts wᵢ times (times its
     /// class's weight with --class-weight) and the model selection compares weighted errors; a
     /// row of weight 0 is left out. On dense rows; with --stream the file is read in step with
-    /// the chunks.
-    #[arg(long, value_name = "FILE", conflicts_with = "distributed")]
+    /// the chunks; with --distributed each rank reads its rows' weights (after counting its
+    /// rows), or its own file when the path holds `{rank}`.
+    #[arg(long, value_name = "FILE")]
     pub weights: Option<PathBuf>,
 
     /// Fit ridge over MPI ranks (run under `mpirun -n P`; needs a build with `--features mpi`):

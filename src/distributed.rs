@@ -7,8 +7,12 @@
 //!
 //! 1. LIBSVM width without `--features`: each rank scans its part, the largest wins
 //!    (`MPI_Allreduce`, `MPI_MAX`).
-//! 2. Pass 1 on every rank; the parts are sent to rank 0 and merged in rank order; rank 0 makes
-//!    the plan and broadcasts its bytes.
+//!    With `--weights FILE` (one weight a line for every row of the file), each rank counts its
+//!    rows and learns every rank's count (`MPI_Allgather`), so that it reads its rows' weights
+//!    from their place in FILE; when the path holds `{rank}`, each rank reads its own file of
+//!    its rows' weights.
+//! 2. Pass 1 on every rank (rows with their weights); the parts are sent to rank 0 and merged in
+//!    rank order; rank 0 makes the plan and broadcasts its bytes.
 //! 3. Pass 2 on every rank; the exact statistics are summed on rank 0 as `u64` limbs with
 //!    `MPI_Reduce` and `MPI_SUM` (plain integer sums, exact in any reduction order).
 //! 4. Rank 0 chooses λ, builds the model and writes it atomically (a temporary file renamed onto
@@ -34,10 +38,12 @@ use serde::Serialize;
 
 use crate::cli::FitArgs;
 use crate::error::{CliError, Result};
+use crate::fit::WeightsSummary;
 use crate::input::{Chunks, Source};
 use crate::machine::{self, ModelSummary, Recipe};
 use crate::metrics::Score;
 use crate::report::{Report, emit, fmt_duration};
+use crate::sample_weights::WeightsReader;
 
 /// What rank 0 prints.
 #[derive(Debug, Serialize)]
@@ -57,6 +63,9 @@ pub struct DistributedReport {
     pub train_score: Score,
     /// Rows of that sample.
     pub train_score_rows: usize,
+    /// The rows' weights (`--weights`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights: Option<WeightsSummary>,
     /// What model selection searched and chose, as `fit --stream` reports it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selection: Option<SelectionReport>,
@@ -78,6 +87,9 @@ impl Report for DistributedReport {
             self.train_score.describe(),
             self.train_score_rows
         )?;
+        if let Some(w) = &self.weights {
+            w.write_text(out)?;
+        }
         if let Some(selection) = &self.selection {
             crate::fit::write_selection(out, selection)?;
         }
@@ -158,23 +170,38 @@ fn fit_on_rank(
         .named(vocabulary.class_names.as_deref())
         .params_for(task)?;
     let fit_error = |e| machine::fit_error(&args.train, e);
+    let weights = match &args.weights {
+        Some(path) => Some(RankWeights::of(world, path, &part, &source, chunk_rows)?),
+        None => None,
+    };
 
     // Pass 1, merged on rank 0 in rank order.
     let first = part.chunks(&source, chunk_rows).and_then(|chunks| {
         let mut first = params.first_pass();
+        let mut reader = weights.as_ref().map(RankWeights::reader).transpose()?;
         let mut rows = 0;
         for chunk in chunks {
             let chunk = chunk.map_err(CliError::Read)?;
-            first
-                .update(chunk.x.view(), chunk.y.view())
-                .map_err(|e| part.data_error(e, rows))?;
+            match &mut reader {
+                None => first.update(chunk.x.view(), chunk.y.view()),
+                Some(reader) => {
+                    let w = reader.next_weights(chunk.n_rows())?;
+                    first.update_weighted(chunk.x.view(), chunk.y.view(), w.view())
+                }
+            }
+            .map_err(|e| part.data_error(e, rows))?;
             rows += chunk.n_rows();
         }
-        first.to_bytes().map_err(fit_error)
+        let total = RankWeights::finish(weights.as_ref(), reader)?;
+        Ok((first.to_bytes().map_err(fit_error)?, total))
     });
-    let bytes = agree(world, first)?;
+    let (bytes, total) = agree(world, first)?;
+    // Each rank's sum of weights, added in rank order on rank 0 for the report.
+    let mut totals = vec![0.0f64; size];
+    world.all_gather_into(&total, &mut totals[..]);
     let root = world.process_at_rank(0);
     let mut rows_per_rank = Vec::new();
+    let mut left_out = 0;
     let (plan, sample) = if rank == 0 {
         // Every part is received before any is decoded, so no rank is left blocked in a send.
         let parts: Vec<Vec<u8>> = (1..size)
@@ -188,6 +215,7 @@ fn fit_on_rank(
                 rows_per_rank.push(theirs.rows());
                 merged.merge(&theirs).map_err(fit_error)?;
             }
+            left_out = merged.left_out();
             let plan = params.plan(&merged).map_err(fit_error)?;
             Ok((plan, Some(merged.sample())))
         })();
@@ -204,14 +232,21 @@ fn fit_on_rank(
     // Pass 2, summed on rank 0 as integer limbs.
     let second = part.chunks(&source, chunk_rows).and_then(|chunks| {
         let mut second = plan.second_pass().map_err(fit_error)?;
+        let mut reader = weights.as_ref().map(RankWeights::reader).transpose()?;
         let mut rows = 0;
         for chunk in chunks {
             let chunk = chunk.map_err(CliError::Read)?;
-            second
-                .update(&plan, chunk.x.view(), chunk.y.view())
-                .map_err(|e| part.data_error(e, rows))?;
+            match &mut reader {
+                None => second.update(&plan, chunk.x.view(), chunk.y.view()),
+                Some(reader) => {
+                    let w = reader.next_weights(chunk.n_rows())?;
+                    second.update_weighted(&plan, chunk.x.view(), chunk.y.view(), w.view())
+                }
+            }
+            .map_err(|e| part.data_error(e, rows))?;
             rows += chunk.n_rows();
         }
+        RankWeights::finish(weights.as_ref(), reader)?;
         Ok(second)
     });
     let second = agree(world, second)?;
@@ -239,6 +274,11 @@ fn fit_on_rank(
         seconds,
         train_score: Score::compute(model.task(), y.view(), predicted.view()),
         train_score_rows: y.len(),
+        weights: args.weights.as_ref().map(|file| WeightsSummary {
+            file: file.clone(),
+            total: totals.iter().sum(),
+            rows_left_out: left_out as usize,
+        }),
         selection,
     };
     emit(&report, json)
@@ -283,6 +323,74 @@ fn broadcast_bytes(
     let mut buffer = bytes.take().unwrap_or_else(|| vec![0u8; len as usize]);
     root.broadcast_into(&mut buffer[..]);
     Some(buffer)
+}
+
+/// This rank's rows' weights (`--weights`): a file of every row's weights, of which this rank
+/// reads those of its rows (their place from every rank's count of rows), or, when the path
+/// holds `{rank}`, a file of its own rows' weights.
+struct RankWeights {
+    path: PathBuf,
+    /// Weights in the file before this rank's first row's.
+    offset: u64,
+    /// Whether the file must end with this rank's rows (the last rank's, or its own file).
+    last: bool,
+}
+
+impl RankWeights {
+    /// This rank's weights: with one file for every rank, this rank's rows are counted first (a
+    /// pass over its part) and every rank learns every rank's count.
+    fn of(
+        world: &SimpleCommunicator,
+        path: &Path,
+        part: &Part,
+        source: &Source,
+        chunk_rows: usize,
+    ) -> Result<Self> {
+        let (rank, size) = (world.rank() as usize, world.size() as usize);
+        let text = path.to_string_lossy();
+        if text.contains("{rank}") {
+            return Ok(Self {
+                path: PathBuf::from(text.replace("{rank}", &rank.to_string())),
+                offset: 0,
+                last: true,
+            });
+        }
+        let counted = part.chunks(source, chunk_rows).and_then(|chunks| {
+            let mut rows = 0u64;
+            for chunk in chunks {
+                rows += chunk.map_err(CliError::Read)?.n_rows() as u64;
+            }
+            Ok(rows)
+        });
+        let rows = agree(world, counted)?;
+        let mut counts = vec![0u64; size];
+        world.all_gather_into(&rows, &mut counts[..]);
+        Ok(Self {
+            path: path.to_path_buf(),
+            offset: counts[..rank].iter().sum(),
+            last: rank + 1 == size,
+        })
+    }
+
+    /// The file, open at this rank's first row's weight.
+    fn reader(&self) -> Result<WeightsReader> {
+        let mut reader = WeightsReader::open(&self.path)?;
+        reader.skip(self.offset)?;
+        Ok(reader)
+    }
+
+    /// The sum of this rank's weights (0 without), once its rows are read; the file must end
+    /// there when this rank's rows are its last.
+    fn finish(weights: Option<&Self>, reader: Option<WeightsReader>) -> Result<f64> {
+        let (Some(weights), Some(reader)) = (weights, reader) else {
+            return Ok(0.0);
+        };
+        let total = reader.total();
+        if weights.last {
+            reader.finish()?;
+        }
+        Ok(total)
+    }
 }
 
 /// The part of the training data this rank reads.

@@ -79,6 +79,17 @@ impl WeightsSummary {
             rows_left_out: weights.iter().filter(|&&w| w == 0.0).count(),
         }
     }
+
+    /// The summary's line of a fit's text report.
+    pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "  row weights      {} (sum {}; {} rows of weight 0 left out)",
+            self.file.display(),
+            self.total,
+            self.rows_left_out
+        )
+    }
 }
 
 impl FitReport {
@@ -147,13 +158,7 @@ impl Report for FitReport {
             )?;
         }
         if let Some(w) = &self.weights {
-            writeln!(
-                out,
-                "  row weights      {} (sum {}; {} rows of weight 0 left out)",
-                w.file.display(),
-                w.total,
-                w.rows_left_out
-            )?;
+            w.write_text(out)?;
         }
         if let Some(note) = &self.note {
             writeln!(out, "  note             {note}")?;

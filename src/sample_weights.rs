@@ -88,20 +88,36 @@ impl WeightsReader {
         while weights.len() < rows {
             match self.next_weight()? {
                 Some(w) => weights.push(w),
-                None => {
-                    return Err(CliError::data(
-                        &self.path,
-                        format!(
-                            "the file ends after {} weights: training row {} has none (one a \
-                             line, in the rows' order)",
-                            self.read,
-                            self.read + 1
-                        ),
-                    ));
-                }
+                None => return Err(self.ended()),
             }
         }
         Ok(Array1::from(weights))
+    }
+
+    /// Passes over the weights of the next `rows` training rows (another worker's), which do
+    /// not count in [`total`](Self::total): fewer left in the file is an error.
+    #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+    pub fn skip(&mut self, rows: u64) -> Result<()> {
+        for _ in 0..rows {
+            if self.next_weight()?.is_none() {
+                return Err(self.ended());
+            }
+        }
+        self.total = 0.0;
+        Ok(())
+    }
+
+    /// The error of a file that ends before the training rows do.
+    fn ended(&self) -> CliError {
+        CliError::data(
+            &self.path,
+            format!(
+                "the file ends after {} weights: training row {} has none (one a line, in the \
+                 rows' order)",
+                self.read,
+                self.read + 1
+            ),
+        )
     }
 
     /// The weights' sum so far.

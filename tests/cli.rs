@@ -2610,10 +2610,4 @@ fn row_weights_are_read_from_a_file_reported_and_checked() {
         std::fs::read(&without).unwrap(),
         "the weights count"
     );
-    let args = fit(
-        &train,
-        &weighted,
-        &["--weights", path_str(&weights), "--distributed"],
-    );
-    fails(&strs(&args), 2);
 }

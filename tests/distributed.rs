@@ -245,6 +245,98 @@ mod mpi {
         }
     }
 
+    /// `--weights`: each rank reads its rows' weights from the one file (after counting its
+    /// rows), or from its own file when the path holds `{rank}`: the streamed weighted model's
+    /// bytes with 1, 2 and 3 ranks; a file of too few or too many weights stops every rank.
+    #[test]
+    fn row_weights_give_the_streamed_weighted_model_bytes() {
+        let dir = TempDir::new().unwrap();
+        let train = dataset("spam.train");
+        let rows = std::fs::read_to_string(&train).unwrap().lines().count();
+        let weight = |i: usize| match i % 7 {
+            0 => "0".to_string(),
+            k => format!("{}", 0.5 * k as f64),
+        };
+        let weights = dir.path().join("w.txt");
+        let all: Vec<String> = (0..rows).map(weight).collect();
+        std::fs::write(&weights, all.join("\n") + "\n").unwrap();
+        let mut streamed = CLASSIFY.to_vec();
+        streamed.extend(["--stream", "--chunk-rows", "500", "--weights"]);
+        streamed.push(weights.to_str().unwrap());
+        let expected = fit_bytes(&dir, "streamed.rks", &train, &streamed);
+        let run = |ranks: usize, train: &Path, weights: &Path| {
+            let model = dir.path().join(format!("mpi{ranks}.rks"));
+            let _ = std::fs::remove_file(&model);
+            let mut flags = CLASSIFY.to_vec();
+            flags.extend([
+                "--chunk-rows",
+                "301",
+                "--weights",
+                weights.to_str().unwrap(),
+            ]);
+            let out = mpirun(ranks)
+                .args(distributed_args(train, &model, &flags))
+                .output()
+                .unwrap();
+            (out, model)
+        };
+        for ranks in 1..=3 {
+            let (out, model) = run(ranks, &train, &weights);
+            assert!(
+                out.status.success(),
+                "{ranks} ranks: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(std::fs::read(&model).unwrap(), expected, "{ranks} ranks");
+            let report = String::from_utf8_lossy(&out.stdout);
+            let left_out = (0..rows).filter(|i| i % 7 == 0).count();
+            assert!(
+                report.contains(&format!("{left_out} rows of weight 0 left out")),
+                "{report}"
+            );
+        }
+        // One training file and one weights file per rank.
+        let lines: Vec<String> = std::fs::read_to_string(&train)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let cut = [0, 1000, 2500, rows];
+        for r in 0..3 {
+            let (from, to) = (cut[r], cut[r + 1]);
+            let part = dir.path().join(format!("part{r}.svm"));
+            std::fs::write(&part, lines[from..to].join("\n") + "\n").unwrap();
+            let w = dir.path().join(format!("w{r}.txt"));
+            std::fs::write(&w, all[from..to].join("\n") + "\n").unwrap();
+        }
+        let (out, model) = run(
+            3,
+            &dir.path().join("part{rank}.svm"),
+            &dir.path().join("w{rank}.txt"),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            std::fs::read(&model).unwrap(),
+            expected,
+            "one file per rank"
+        );
+        // Too few or too many weights: every rank stops, no model.
+        for count in [rows - 1, rows + 1] {
+            let w: Vec<String> = (0..count).map(weight).collect();
+            std::fs::write(&weights, w.join("\n") + "\n").unwrap();
+            let (out, model) = run(3, &train, &weights);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success());
+            assert!(err.contains("w.txt"), "{err}");
+            assert!(err.contains("rank 2 failed"), "{err}");
+            assert!(!model.exists());
+        }
+    }
+
     #[test]
     fn a_bad_row_on_one_rank_stops_every_rank_without_a_model() {
         let dir = TempDir::new().unwrap();
