@@ -23,6 +23,13 @@
 //!    sampled rows against the merged statistics (model selection on), or by GCV, or fixed;
 //!    then the model.
 //!
+//! **Sample weights** ([`FirstPass::update_weighted`], [`SecondPass::update_weighted`]): pass 1
+//! leaves rows of weight 0 out and keeps each sampled row's weight with it and the largest
+//! weight; the plan searches σ on the sampled rows with their weights, widens the grid for the
+//! largest and keeps the scored rows' weights; pass 2 weighs each row by its class weight times
+//! its sample weight. The model is
+//! [`fit_weighted`](KernelMachineValidParams::fit_weighted)'s, bit for bit.
+//!
 //! [`fit_stream`](KernelMachineValidParams::fit_stream) is these four steps over one stream, so
 //! a partitioned fit and a streamed one write the same model file; the in-memory fit with more
 //! rows than features takes the same path too (same sample, same exact statistics).

@@ -42,7 +42,10 @@ impl KernelMachineValidParams {
     /// row samples and Nyström's landmarks (as with class weights); the column relevance step,
     /// which scores its rows unweighted, is skipped (on rows weighted by their reliability it
     /// chose the columns by the rows the fit trusts least: docs/benchmarks.md, "Row weights").
-    /// In memory only: the streamed and partial fits take no sample weights.
+    /// The streamed and partial fits take sample weights too
+    /// ([`fit_stream_weighted`](Self::fit_stream_weighted),
+    /// [`FirstPass::update_weighted`](super::partial::FirstPass::update_weighted)) and give this
+    /// fit's model where it takes their path (ridge, more rows than features).
     ///
     /// ```
     /// use ndarray::{Array1, Array2, array};
