@@ -439,6 +439,11 @@ fn sample_weights_give_the_in_memory_weighted_model() {
         .update_weighted(&plan, x.view(), classes.view(), w.view())
         .unwrap_err();
     assert!(matches!(err, SolversError::PartialMismatch(_)), "{err}");
+    let lighter = ones.mapv(|v| v / 2.0);
+    assert!(matches!(
+        second.update_weighted(&plan, x.view(), classes.view(), lighter.view()),
+        Err(SolversError::PartialMismatch(_))
+    ));
     let mut first = params.first_pass();
     first
         .update_weighted(x.view(), classes.view(), w.view())

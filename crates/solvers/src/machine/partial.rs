@@ -915,11 +915,17 @@ impl SecondPass {
             None => self.add_rows(plan, x, y, None),
             Some(w) => {
                 let kept = Kept::of(w, x, y)?;
-                let largest = plan.sample_weight.unwrap_or(1.0);
-                if let Some(i) = kept.weights.iter().position(|&v| v > largest) {
+                // Weights above pass 1's largest would leave the grid; without sample weights
+                // in the plan, a weight other than 1 would be folded in as 1.
+                let allowed = |v: f64| plan.sample_weight.map_or(v == 1.0, |largest| v <= largest);
+                if let Some(i) = kept.weights.iter().position(|&v| !allowed(v)) {
+                    let saw = match plan.sample_weight {
+                        Some(largest) => format!("weights up to {largest}"),
+                        None => "weights of 0 and 1 only".into(),
+                    };
                     return Err(mismatch(&format!(
-                        "row {}'s weight {} is above the largest weight pass 1 saw ({largest}): \
-                         pass 2 is given the rows and weights of pass 1",
+                        "row {}'s weight {} is not among the weights pass 1 saw ({saw}): pass \
+                         2 is given the rows and weights of pass 1",
                         kept.rows[i], kept.weights[i]
                     )));
                 }
