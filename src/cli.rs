@@ -234,8 +234,10 @@ pub struct FitArgs {
     /// Class probabilities (`rks predict --probabilities`): after the model, refit its
     /// configuration on 5 stratified folds of the rows and fit one Platt sigmoid per class on the
     /// held-out decision values (as LIBSVM's -b 1). The predictions do not change; the fit costs
-    /// about five fits at the chosen parameters more. Classification in memory only.
-    #[arg(long, conflicts_with_all = ["stream", "distributed"])]
+    /// about five fits at the chosen parameters more. Classification only. With --stream and
+    /// --distributed the sigmoids are fitted on the exact leave-one-out decision values of the
+    /// first pass's sampled rows (at most 4,000): no refit, no further pass.
+    #[arg(long)]
     pub probabilities: bool,
 
     /// A weight per training row (scikit-learn's sample_weight, LIBLINEAR's -W): a file of one

@@ -364,11 +364,17 @@ pub struct ProbabilitySummary {
 }
 
 impl ProbabilitySummary {
-    /// "Platt sigmoids on 5-fold held-out scores (accuracy 97.80 %, log loss 0.0609)".
+    /// "Platt sigmoids on 5-fold held-out scores (accuracy 97.80 %, log loss 0.0609)"; a
+    /// streamed fit's, on more folds than an in-memory fit deals (one a row), "… on the
+    /// leave-one-out scores of 4000 sampled rows …".
     pub fn describe(&self) -> String {
+        let scores = if self.folds > rks_solvers::machine::CALIBRATION_FOLDS {
+            format!("the leave-one-out scores of {} sampled rows", self.folds)
+        } else {
+            format!("{}-fold held-out scores", self.folds)
+        };
         format!(
-            "Platt sigmoids on {}-fold held-out scores (accuracy {:.2} %, log loss {:.4})",
-            self.folds,
+            "Platt sigmoids on {scores} (accuracy {:.2} %, log loss {:.4})",
             100.0 * self.held_out_accuracy,
             self.held_out_log_loss
         )

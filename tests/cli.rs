@@ -817,6 +817,21 @@ fn class_probabilities_are_fitted_saved_predicted_and_scored() {
     let held_out = summary["held_out_log_loss"].as_f64().unwrap();
     assert!(held_out > 0.0 && held_out < 0.5, "{held_out}");
     assert!(fit(&without, &[])["model"]["probabilities"].is_null());
+    // Streamed: the sigmoids on the sampled rows' leave-one-out scores (one fold a row), the
+    // model's predictions those of the streamed fit without them.
+    let streamed = dir.path().join("streamed.rks");
+    let flags = ["--stream", "--task", "classification", "--probabilities"];
+    let stream_report = fit(&streamed, &flags);
+    let summary = &stream_report["model"]["probabilities"];
+    let rows = stream_report["model"]["train_rows"].as_u64().unwrap();
+    assert_eq!(summary["folds"].as_u64(), Some(rows));
+    let held_out = summary["held_out_log_loss"].as_f64().unwrap();
+    assert!(held_out > 0.0 && held_out < 0.5, "{held_out}");
+    let text = ok(&["info", "--model", path_str(&streamed)]);
+    assert!(
+        text.contains(&format!("leave-one-out scores of {rows} sampled rows")),
+        "{text}"
+    );
     let read = ["--label-column", "kind"];
     let predict = |model: &Path, extra: &[&str]| {
         let mut args = vec![
@@ -929,27 +944,21 @@ fn class_probabilities_are_fitted_saved_predicted_and_scored() {
         2,
     );
     assert!(err.contains("fitted without them"), "{err}");
+    // A regression has no class probabilities.
     let model = dir.path().join("x.rks");
-    for extra in [
-        vec!["--probabilities", "--stream"],
-        vec![
-            "--probabilities",
-            "--task",
-            "regression",
-            "--label-column",
-            "a",
-        ],
-    ] {
-        let mut args = vec![
-            "fit",
-            "--train",
-            path_str(&train),
-            "--model",
-            path_str(&model),
-        ];
-        args.extend_from_slice(&extra);
-        fails(&args, 2);
-    }
+    let args = [
+        "fit",
+        "--train",
+        path_str(&train),
+        "--model",
+        path_str(&model),
+        "--probabilities",
+        "--task",
+        "regression",
+        "--label-column",
+        "a",
+    ];
+    fails(&args, 2);
 }
 
 #[test]

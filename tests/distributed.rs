@@ -209,6 +209,8 @@ mod mpi {
             (&diabetes, &REGRESS[..]),
             (&named, &CLASSIFY[..]),
             (&named, &balanced()[..]),
+            // Class probabilities: the sigmoids on the merged sample's leave-one-out scores.
+            (&named, &[&CLASSIFY[..], &["--probabilities"]].concat()[..]),
         ] {
             let mut streamed = flags.to_vec();
             streamed.extend(["--stream", "--chunk-rows", "500"]);

@@ -479,6 +479,80 @@ fn sample_weights_give_the_in_memory_weighted_model() {
     ));
 }
 
+/// Class probabilities in a partial fit: Platt sigmoids on the exact leave-one-out decision
+/// values of the scored rows. The same bytes for any split, the predictions of the fit without
+/// them, and a log loss on new rows near the in-memory fit's (which refits on folds).
+#[test]
+fn partial_fits_calibrate_class_probabilities_on_leave_one_out_values() {
+    let (x, classes, _) = data();
+    let test = uniform(2000, 4, 72) * 2.0;
+    let truth: Vec<usize> = test
+        .rows()
+        .into_iter()
+        .map(|r| {
+            // The classes of `data`'s labels 4, −1, 9, in sorted order.
+            if (2.0 * r[0]).sin() > r[1] {
+                1
+            } else if r[2] > 0.2 {
+                0
+            } else {
+                2
+            }
+        })
+        .collect();
+    let log_loss = |p: &Array2<f64>| {
+        -truth
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| p[[i, c]].max(1e-15).ln())
+            .sum::<f64>()
+            / truth.len() as f64
+    };
+    for selection in [Some(Selection::default()), None] {
+        let base = || {
+            KernelMachine::params()
+                .map(MapKind::Fastfood)
+                .n_frequencies(64)
+                .solver(Solver::Ridge {
+                    lambda: Lambda::Gcv,
+                })
+                .selection(selection.clone())
+                .chunk_rows(128)
+                .seed(5)
+        };
+        let params = base().probabilities(true).check().unwrap();
+        let plain = base().check().unwrap();
+        let stream = streamed(&params, &x, &classes).model;
+        let without = streamed(&plain, &x, &classes).model;
+        let calibration = stream.calibration().expect("calibrated");
+        assert_eq!(calibration.folds(), 700, "one fold a row: leave-one-out");
+        assert_eq!(
+            stream.decision_function(&test).unwrap(),
+            without.decision_function(&test).unwrap()
+        );
+        let bytes = stream.to_bytes().unwrap();
+        for (cuts, order) in [
+            (vec![0, 350, 700], vec![1, 0]),
+            (vec![0, 1, 600, 700], vec![2, 0, 1]),
+        ] {
+            let parts = split(&x, &classes, &cuts);
+            assert_eq!(fit_parts(&params, &parts, &order), bytes, "{cuts:?}");
+        }
+        let p = stream.predict_proba(&test).unwrap();
+        assert!(p.rows().into_iter().all(|r| (r.sum() - 1.0).abs() < 1e-9));
+        let in_memory = params.fit(x.view(), classes.view()).unwrap();
+        let (ours, theirs) = (
+            log_loss(&p),
+            log_loss(&in_memory.predict_proba(&test).unwrap()),
+        );
+        assert!(
+            ours < 1.1 * theirs,
+            "selection {}: log loss {ours} against the in-memory fit's {theirs}",
+            selection.is_some()
+        );
+    }
+}
+
 #[test]
 fn parts_of_other_fits_steps_or_versions_are_refused() {
     let (x, classes, _) = data();

@@ -192,7 +192,9 @@ impl KernelMachineParams {
     /// Platt sigmoid per class on the held-out decision values ([`crate::calibration`]), as
     /// LIBSVM's `-b 1` and scikit-learn's `SVC(probability=True)` do. The model's predictions do
     /// not change; the fit costs about as many fits at fixed parameters more. Classification
-    /// only; fits in memory only (not streamed). Default: off.
+    /// only. A streamed or partial fit ([`super::partial`]) fits the sigmoids on the exact
+    /// leave-one-out decision values of pass 1's scored rows instead (each the model's on every
+    /// other row: held out without a refit or another pass). Default: off.
     pub fn probabilities(mut self, on: bool) -> Self {
         self.0.probabilities = on;
         self

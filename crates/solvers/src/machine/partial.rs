@@ -92,11 +92,14 @@ use super::bounds::Ranges;
 use super::fit::Prepared;
 use super::select::{SelectionReport, SigmaChoice, Trial, choose_lambda};
 use super::weights::SampleWeights;
-use super::{KernelMachine, KernelMachineValidParams, RelevanceReport, Selection, Solver, Task};
+use super::{
+    KernelMachine, KernelMachineValidParams, RelevanceReport, Selection, Solver, SolverInfo, Task,
+};
+use crate::calibration::Calibration;
 use crate::class_weights::ClassWeights;
 use crate::error::{Param, Result, SolversError, invalid};
 use crate::exact::Grid;
-use crate::labels::{LabelMap, class_label};
+use crate::labels::{LabelMap, class_label, class_scores};
 use crate::ridge::{Lambda, RidgeAccumulator};
 use crate::validate::{check_finite, check_rows};
 
@@ -515,10 +518,13 @@ impl KernelMachineValidParams {
                 median_heuristic_sigma(rows.view(), rows.nrows(), self.seed())?
             }
         };
-        let keep = self
-            .selection
-            .as_ref()
-            .map(|selection| sample.len().min(selection.loo_rows));
+        // The rows that score λ (model selection on), and that class probabilities are
+        // calibrated on.
+        let keep = match (&self.selection, self.probabilities) {
+            (Some(selection), _) => Some(sample.len().min(selection.loo_rows)),
+            (None, true) => Some(sample.len().min(Selection::default().loo_rows)),
+            (None, false) => None,
+        };
         let scored = keep.map(|keep| {
             let (rows, ys) = (sample.rows(), sample.labels());
             (
@@ -593,8 +599,9 @@ impl KernelMachineValidParams {
             .scored_weights
             .as_ref()
             .map(|w| SampleWeights(w.to_vec().into()));
-        match &plan.scored {
-            Some((x, y)) if !matches!(lambda, Lambda::Fixed(_)) && x.nrows() >= 2 => {
+        let scored = plan.scored.as_ref().filter(|(x, _)| x.nrows() >= 2);
+        let (model, report, path) = match scored {
+            Some((x, y)) if self.selection.is_some() && !matches!(lambda, Lambda::Fixed(_)) => {
                 let path = this.scoring_path(acc, &prepared, x.view(), y.view())?;
                 let classes = match &prepared.labels {
                     Some(labels) => Some((labels.indices(y.view())?, labels.n_classes())),
@@ -615,7 +622,7 @@ impl KernelMachineValidParams {
                     };
                     noted.note_class_weights(report);
                 }
-                Ok((model, report))
+                (model, report, Some(path))
             }
             _ => {
                 let model = this.finish_ridge(prepared, acc, lambda, sigma)?;
@@ -623,23 +630,56 @@ impl KernelMachineValidParams {
                     Lambda::Fixed(l) => Some(*l),
                     _ => None,
                 };
-                Ok((model, plan.report(None, fixed, start)))
+                (model, plan.report(None, fixed, start), None)
             }
+        };
+        if !self.probabilities {
+            return Ok((model, report));
         }
+        let Some((x, y)) = scored else {
+            return Err(SolversError::EmptyInput(
+                "class probabilities are fitted on held-out decision values of the sampled rows, \
+                 which need at least 2 rows"
+                    .into(),
+            ));
+        };
+        let path = match path {
+            Some(path) => path,
+            None => this.scoring_path(acc, &plan.prepared(), x.view(), y.view())?,
+        };
+        Ok((calibrated_on_scored(model, &path, y.view())?, report))
     }
 }
 
+/// `model` (a partial ridge fit) with its class probabilities: one Platt sigmoid per class
+/// ([`crate::calibration`]) on the exact leave-one-out decision values, at the model's λ, of the
+/// plan's scored rows with targets `y` (`path`: their leave-one-out path against the merged
+/// statistics). Each row's value is that of the model fitted on every other row of every part,
+/// so the values are held out, as Platt's sigmoids need, without a refit or another pass over
+/// the rows (an in-memory fit refits on folds of its rows instead: [`super::CALIBRATION_FOLDS`]).
+/// The sigmoids are fitted on at most [`Selection::loo_rows`] rows; the model's predictions do not
+/// change.
+fn calibrated_on_scored(
+    mut model: KernelMachine,
+    path: &crate::loo::LooPath,
+    y: ArrayView1<'_, f64>,
+) -> Result<KernelMachine> {
+    let (Some(labels), SolverInfo::Ridge { lambda, .. }) = (&model.labels, &model.info.solver)
+    else {
+        return Err(invalid(
+            Param::Probabilities,
+            "class probabilities are for a ridge classifier here",
+        ));
+    };
+    let classes = labels.indices(y)?;
+    let held_out = class_scores(path.predictions(*lambda), labels.n_classes());
+    model.calibration = Some(Calibration::fit(held_out.view(), &classes, classes.len())?);
+    Ok(model)
+}
+
 impl KernelMachineValidParams {
-    /// The ridge penalty setting; the SVM and class probabilities are refused (both need every
-    /// row in memory).
+    /// The ridge penalty setting; the SVM is refused (it needs every row in memory).
     pub(super) fn ridge_only(&self) -> Result<&Lambda> {
-        if self.probabilities {
-            return Err(invalid(
-                Param::Probabilities,
-                "a partial or streamed fit cannot calibrate class probabilities (they are fitted \
-                 on held-out decision values of refits on folds of the rows in memory)",
-            ));
-        }
         match &self.solver {
             Solver::Ridge { lambda } => Ok(lambda),
             Solver::Svm { .. } => Err(invalid(
