@@ -245,19 +245,29 @@ impl Params {
         Ok(Machine::from(model))
     }
 
-    /// Pass 1 of a partial fit over the rows `x` and targets `y` of one partition, as bytes.
+    /// Pass 1 of a partial fit over the rows `x` and targets `y` of one partition, as bytes;
+    /// with `sample_weight` (one float64 per row, each finite and ≥ 0) each row weighs its
+    /// weight and rows of weight 0 are left out (`FirstPass::update_weighted`). Pass 2 must be
+    /// given the same weights.
+    #[pyo3(signature = (x, y, sample_weight=None))]
     fn first_pass<'py>(
         &self,
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
         y: &Bound<'py, PyAny>,
+        sample_weight: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let (x, y) = (rows_f64(x)?, targets(y)?);
         let (x, y) = (x.as_array(), y.as_array());
+        let w = sample_weight.map(targets).transpose()?;
+        let w = w.as_ref().map(|w| w.as_array());
         let bytes = py
             .detach(|| {
                 let mut pass = self.inner.first_pass();
-                pass.update(x, y)?;
+                match w {
+                    None => pass.update(x, y)?,
+                    Some(w) => pass.update_weighted(x, y, w)?,
+                }
                 pass.to_bytes()
             })
             .map_err(errors::solvers)?;

@@ -15,21 +15,30 @@ use rks_solvers::partial::{FirstPass, Plan, SecondPass};
 use crate::arrays::{rows_f64, targets};
 use crate::errors;
 
-/// Pass 2 of a partial fit under `plan` (bytes) over one partition's rows and targets, as bytes.
+/// Pass 2 of a partial fit under `plan` (bytes) over one partition's rows and targets, as bytes;
+/// with `sample_weight`, the weights pass 1 was given for these rows
+/// (`SecondPass::update_weighted`: a weight pass 1 did not allow for is a `ValueError`).
 #[pyfunction]
+#[pyo3(signature = (plan, x, y, sample_weight=None))]
 fn second_pass<'py>(
     py: Python<'py>,
     plan: &[u8],
     x: &Bound<'py, PyAny>,
     y: &Bound<'py, PyAny>,
+    sample_weight: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let (x, y) = (rows_f64(x)?, targets(y)?);
     let (x, y) = (x.as_array(), y.as_array());
+    let w = sample_weight.map(targets).transpose()?;
+    let w = w.as_ref().map(|w| w.as_array());
     let bytes = py
         .detach(|| {
             let plan = Plan::from_bytes(plan)?;
             let mut pass = plan.second_pass()?;
-            pass.update(&plan, x, y)?;
+            match w {
+                None => pass.update(&plan, x, y)?,
+                Some(w) => pass.update_weighted(&plan, x, y, w)?,
+            }
             pass.to_bytes()
         })
         .map_err(errors::solvers)?;
