@@ -162,13 +162,16 @@ def test_what_cannot_have_probabilities(classes3):
         clf.predict_proba(X)
 
 
-def test_dask_fit_refuses_probabilities(classes3):
+def test_dask_fit_calibrates_on_leave_one_out_scores(classes3):
+    """rks.dask.fit with probability=True (one NumPy partition, no cluster): the sigmoids on
+    the sampled rows' leave-one-out scores, one fold a row (tests/test_dask.py checks more)."""
     pytest.importorskip("dask")
     import rks.dask
 
     X, y = classes3
-    with pytest.raises(ValueError, match="probabilities"):
-        rks.dask.fit(rks.KernelClassifier(n_components=64, probability=True), X, y)
+    clf = rks.dask.fit(rks.KernelClassifier(n_components=64, probability=True), X, y)
+    assert clf.model_.calibration["folds"] == len(y)
+    np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1.0, rtol=0, atol=1e-9)
 
 
 def platt_svm():
