@@ -243,8 +243,8 @@ pub struct FitArgs {
     /// A weight per training row (scikit-learn's sample_weight, LIBLINEAR's -W): a file of one
     /// number ≥ 0 a line, in the training rows' order. Row i's loss counts wᵢ times (times its
     /// class's weight with --class-weight) and the model selection compares weighted errors; a
-    /// row of weight 0 is left out. On dense rows; with --stream the file is read in step with
-    /// the chunks; with --distributed each rank reads its rows' weights (after counting its
+    /// row of weight 0 is left out. Dense or sparse rows (a LIBSVM file fitted on its entries);
+    /// with --stream the file is read in step with the chunks; with --distributed each rank reads its rows' weights (after counting its
     /// rows), or its own file when the path holds `{rank}`.
     #[arg(long, value_name = "FILE")]
     pub weights: Option<PathBuf>,

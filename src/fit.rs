@@ -310,9 +310,7 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
     // A LIBSVM file may be fitted on its rows' entries by the linear model (see `run_sparse`):
     // with --map linear when its rows are sparse, or whenever its rows dense do not fit in
     // memory.
-    let sparse_ok = source.is_libsvm()
-        && args.map.is_none_or(|m| m == MapKind::Linear)
-        && args.weights.is_none();
+    let sparse_ok = source.is_libsvm() && args.map.is_none_or(|m| m == MapKind::Linear);
     let ((data, vocabulary), read_time) = if sparse_ok && args.map == Some(MapKind::Linear) {
         let (data, read_time) = step("reading", || source.read_sparse());
         match data? {
@@ -463,7 +461,14 @@ fn run_sparse(
         recipe.solver = machine::solver_from_flags(Some(SolverKind::Svm), None, None)?;
     }
     let params = recipe.params_for(task)?;
-    let (fitted, fit_time) = step("fitting", || params.fit_sparse(&data));
+    let weights = match &args.weights {
+        Some(path) => Some(crate::sample_weights::read(path, data.n_rows())?),
+        None => None,
+    };
+    let (fitted, fit_time) = step("fitting", || match &weights {
+        None => params.fit_sparse(&data),
+        Some(w) => params.fit_sparse_weighted(&data, w.view()),
+    });
     let (model, selection) = fitted.map_err(|e| machine::fit_error(&args.train, e))?;
     machine::save(&model, &args.model)?;
     let predicted = model.predict_sparse(&data).map_err(CliError::compute)?;
@@ -478,6 +483,11 @@ fn run_sparse(
             data.n_rows(),
             data.n_features()
         )),
+        weights: args
+            .weights
+            .as_deref()
+            .zip(weights.as_ref())
+            .map(|(file, w)| WeightsSummary::of(file, w)),
         ..report
     };
     emit(&report, json)

@@ -1654,6 +1654,62 @@ fn sparse_rows_fitted_by_the_linear_map_are_held_as_their_entries() {
     );
 }
 
+/// `--weights` on rows held as their entries (the linear SVM for classes, ridge for values):
+/// rows of weight 0 are the file without them, byte for byte, and the report has both.
+#[test]
+fn sparse_rows_take_row_weights() {
+    let dir = TempDir::new().unwrap();
+    for regression in [false, true] {
+        let (train, rest) = (dir.path().join("bags.train"), dir.path().join("rest.train"));
+        write_bags(&train, 600, 400, 4, regression);
+        let lines: Vec<String> = std::fs::read_to_string(&train)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        std::fs::write(&rest, lines[20..].join("\n") + "\n").unwrap();
+        let (weights, rest_weights) = (dir.path().join("w.txt"), dir.path().join("rw.txt"));
+        let weight = |i: usize| {
+            if i < 20 {
+                "0\n"
+            } else if i % 2 == 0 {
+                "3\n"
+            } else {
+                "0.5\n"
+            }
+        };
+        std::fs::write(&weights, (0..600).map(weight).collect::<String>()).unwrap();
+        std::fs::write(&rest_weights, (20..600).map(weight).collect::<String>()).unwrap();
+        let fit = |train: &Path, weights: &Path, model: &Path| {
+            json(&[
+                "fit",
+                "--train",
+                path_str(train),
+                "--model",
+                path_str(model),
+                "--features",
+                "400",
+                "--map",
+                "linear",
+                "--weights",
+                path_str(weights),
+            ])
+        };
+        let (a, b) = (dir.path().join("a.rks"), dir.path().join("b.rks"));
+        let report = fit(&train, &weights, &a);
+        assert!(report["sparse"].is_string(), "{report}");
+        assert_eq!(report["weights"]["rows_left_out"], 20);
+        let notes = report["selection"]["notes"].to_string();
+        assert!(notes.contains("sample weights"), "{notes}");
+        fit(&rest, &rest_weights, &b);
+        assert_eq!(
+            std::fs::read(&a).unwrap(),
+            std::fs::read(&b).unwrap(),
+            "{regression}"
+        );
+    }
+}
+
 /// A file whose rows dense would take terabytes is fitted on its entries (classes by the SVM,
 /// values by ridge); a map or a solver that needs the rows dense is a clear error.
 #[test]

@@ -1,7 +1,7 @@
 """Sample weights (``fit(X, y, sample_weight=...)``, the library's ``fit_weighted``): integer
 weights are the rows repeated at fixed parameters, weight 0 leaves a row out and weights all 1
 are no weights (bit for bit, with the model selection on), down-weighing noisy rows pays,
-class weights multiply them, sparse rows take them (the classifier's), and bad weights are
+class weights multiply them, sparse rows take them, and bad weights are
 ValueErrors. scikit-learn's own sample-weight checks run in tests/test_sklearn_checks.py."""
 
 import numpy as np
@@ -96,8 +96,21 @@ def test_sparse_rows(two_classes):
     clf = rks.KernelClassifier(random_state=0)
     zeroed = clf.fit(X_sparse, y, sample_weight=keep * 2.0).model_.to_bytes()
     assert zeroed == clf.fit(X_sparse[keep], y[keep], sample_weight=np.full(keep.sum(), 2.0)).model_.to_bytes()
-    with pytest.raises(ValueError, match="sample weights"):
-        rks.KernelRegressor().fit(X_sparse, X[:, 0], sample_weight=np.ones(len(y)) * 2)
+    # Ridge on sparse rows weighs them too: zeros are the rows left out, bit for bit, and the
+    # weights count (at a fixed λ, weights 2 are the rows twice).
+    target = X[:, 0] ** 2 + X[:, 1]
+    reg = rks.KernelRegressor(random_state=0)
+    zeroed = reg.fit(X_sparse, target, sample_weight=keep * 2.0).model_.to_bytes()
+    alone = reg.fit(X_sparse[keep], target[keep], sample_weight=np.full(keep.sum(), 2.0))
+    assert zeroed == alone.model_.to_bytes()
+    fixed = rks.KernelRegressor(alpha=0.5)
+    twice = np.arange(len(y)) % 2 == 0
+    weighted = fixed.fit(X_sparse, target, sample_weight=1.0 + twice).predict(X_sparse)
+    rows = np.concatenate([np.arange(len(y)), np.flatnonzero(twice)])
+    repeated = fixed.fit(X_sparse[rows], target[rows]).predict(X_sparse)
+    np.testing.assert_allclose(weighted, repeated, rtol=0, atol=1e-6)
+    plain = fixed.fit(X_sparse, target).predict(X_sparse)
+    assert np.abs(weighted - plain).max() > 1e-3
 
 
 def test_a_pipeline_routes_the_weights(two_classes):

@@ -7,6 +7,10 @@
 //! (C + λI) w = Xcᵀ yc,   Xc = X − 1μᵀ,  C = XcᵀXc,  yc = y − ȳ1,   b = ȳ − μᵀw.
 //! ```
 //!
+//! With row weights ωᵢ (Σᵢ ωᵢ(yᵢ − wᵀxᵢ − b)² + λ‖w‖², as [`crate::ridge`] weighs them) the
+//! means are weighted, μ = Σωᵢxᵢ/Σωᵢ and ȳ = Σωᵢyᵢ/Σωᵢ, and C = XcᵀΩXc, Xcᵀ Ω yc: each row's
+//! terms below count ωᵢ times.
+//!
 //! Forming C (d × d) is what wide sparse rows cannot afford, and centring X would make it dense,
 //! so the system is solved by conjugate gradients (Hestenes & Stiefel, "Methods of conjugate
 //! gradients for solving linear systems", J. Res. NBS 49, 1952) with C applied implicitly:
@@ -35,36 +39,60 @@ pub struct SparseRidge {
     pub converged: bool,
 }
 
-/// The centring of rows: μ (column means), ȳ and Xcᵀyc.
+/// The centring of rows: μ (column means), ȳ and Xcᵀyc, and the rows' weights ω.
 pub struct Centred {
     means: Vec<f64>,
     y_mean: f64,
     rhs: Vec<f64>,
+    /// ω, one per row (positive); `None`: every row weighs 1.
+    weights: Option<Vec<f64>>,
 }
 
 impl Centred {
     /// μ, ȳ and Xcᵀyc of `rows` and targets `y`.
     pub fn of(rows: &SparseRows<f64>, y: &[f64]) -> Self {
-        let n = rows.n_rows().max(1) as f64;
+        Self::weighted(rows, y, None)
+    }
+
+    /// [`of`](Self::of) with row weights `weights` (one per row, positive; `None`: all 1):
+    /// weighted means, and the rows' terms counted ωᵢ times (see the [module docs](self)).
+    pub fn weighted(rows: &SparseRows<f64>, y: &[f64], weights: Option<&[f64]>) -> Self {
+        let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
+        let total: f64 = match weights {
+            Some(w) => w.iter().sum(),
+            None => rows.n_rows() as f64,
+        };
+        let total = if total > 0.0 { total } else { 1.0 };
         let mut means = vec![0.0; rows.dim()];
         for i in 0..rows.n_rows() {
-            rows.add_to(i, 1.0, &mut means);
+            rows.add_to(i, weight(i), &mut means);
         }
-        means.iter_mut().for_each(|m| *m /= n);
-        let y_mean = y.iter().sum::<f64>() / n;
-        // Xcᵀyc = Xᵀyc, since 1ᵀyc = 0.
+        means.iter_mut().for_each(|m| *m /= total);
+        let y_mean = match weights {
+            Some(w) => y.iter().zip(w).map(|(y, w)| y * w).sum::<f64>() / total,
+            None => y.iter().sum::<f64>() / total,
+        };
+        // Xcᵀ Ω yc = Xᵀ Ω yc, since 1ᵀ Ω yc = 0.
         let mut rhs = vec![0.0; rows.dim()];
         for (i, &yi) in y.iter().enumerate() {
-            rows.add_to(i, yi - y_mean, &mut rhs);
+            rows.add_to(i, weight(i) * (yi - y_mean), &mut rhs);
         }
-        Self { means, y_mean, rhs }
+        Self {
+            means,
+            y_mean,
+            rhs,
+            weights: weights.map(<[f64]>::to_vec),
+        }
     }
 
     /// tr(C)/d, the mean eigenvalue of C: the centre of λ grids (as [`crate::ridge`]'s).
     pub fn mean_eigenvalue(&self, rows: &SparseRows<f64>) -> f64 {
-        let n = rows.n_rows() as f64;
-        let squares: f64 = (0..rows.n_rows()).map(|i| rows.squared_norm(i)).sum();
-        let centring: f64 = self.means.iter().map(|m| m * m).sum::<f64>() * n;
+        let weight = |i: usize| self.weights.as_ref().map_or(1.0, |w| w[i]);
+        let squares: f64 = (0..rows.n_rows())
+            .map(|i| weight(i) * rows.squared_norm(i))
+            .sum();
+        let total: f64 = (0..rows.n_rows()).map(weight).sum();
+        let centring: f64 = self.means.iter().map(|m| m * m).sum::<f64>() * total;
         ((squares - centring) / rows.dim().max(1) as f64).max(0.0)
     }
 }
@@ -81,7 +109,9 @@ fn apply(
     let shift: f64 = centred.means.iter().zip(v).map(|(m, x)| m * x).sum();
     let mut total = 0.0;
     for (i, u) in scratch.iter_mut().enumerate() {
-        *u = rows.dot(i, v) - shift;
+        // ωᵢ·(xᵢ − μ)ᵀv: the row's term counted ωᵢ times.
+        let weight = centred.weights.as_ref().map_or(1.0, |w| w[i]);
+        *u = weight * (rows.dot(i, v) - shift);
         total += *u;
     }
     for ((o, &x), &m) in out.iter_mut().zip(v).zip(&centred.means) {
@@ -211,6 +241,52 @@ mod tests {
         let p = predict(&rows, &fit(&rows, &centred, 1e-3, None));
         let rmse = (p.iter().zip(&y).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / 120.0).sqrt();
         assert!(rmse < 0.05, "{rmse}");
+    }
+
+    /// Weighted: against the weighted centred normal equations solved densely, and integer
+    /// weights as repeated rows.
+    #[test]
+    fn weighted_rows_solve_the_weighted_normal_equations() {
+        let (x, y) = data(120, 30);
+        let w: Vec<f64> = (0..120).map(|i| 1.0 + (i % 3) as f64).collect();
+        let rows = SparseRows::<f64>::of(x.view()).unwrap();
+        let centred = Centred::weighted(&rows, y.as_slice().unwrap(), Some(&w));
+        let lambda = 0.05;
+        let fit = fit(&rows, &centred, lambda, None);
+        assert!(fit.converged, "{fit:?}");
+        let wa = Array1::from(w.clone());
+        let mu = x.t().dot(&wa) / wa.sum();
+        let y_mean = y.dot(&wa) / wa.sum();
+        let xc = &x - &mu;
+        let xw = &xc * &wa.view().insert_axis(ndarray::Axis(1));
+        let c = xw.t().dot(&xc) + Array2::<f64>::eye(30) * lambda;
+        let rhs = xw.t().dot(&(&y - y_mean));
+        let solved = faer_solve(&c, &rhs);
+        let gap = solved
+            .iter()
+            .zip(&fit.weights)
+            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        assert!(gap < 1e-8, "{gap}");
+        let b = y_mean - mu.dot(&Array1::from(solved));
+        assert!((b - fit.intercept).abs() < 1e-8);
+        // Weights 1, 2, 3 = the rows once, twice, three times.
+        let repeat: Vec<usize> = (0..120)
+            .flat_map(|i| std::iter::repeat_n(i, 1 + i % 3))
+            .collect();
+        let (xr, yr) = (
+            x.select(ndarray::Axis(0), &repeat),
+            y.select(ndarray::Axis(0), &repeat),
+        );
+        let repeated = SparseRows::<f64>::of(xr.view()).unwrap();
+        let plain = Centred::of(&repeated, yr.as_slice().unwrap());
+        let again = super::fit(&repeated, &plain, lambda, None);
+        let gap = again
+            .weights
+            .iter()
+            .zip(&fit.weights)
+            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        assert!(gap < 1e-8, "{gap}");
+        assert!((plain.mean_eigenvalue(&repeated) - centred.mean_eigenvalue(&rows)).abs() < 1e-9);
     }
 
     fn faer_solve(a: &Array2<f64>, b: &Array1<f64>) -> Vec<f64> {

@@ -295,14 +295,61 @@ fn the_sparse_fit_weighs_rows_too() {
     let worst = largest_difference(&scores(&on_sparse), &scores(&dense));
     assert!(worst < 1e-3, "{worst:e}");
     assert!(largest_difference(&scores(&on_sparse), &scores(&unweighted)) > 1e-2);
-    // A regression on sparse rows takes no weights.
-    let regression = linear.task(Task::Regression).solver(Solver::default());
-    let err = regression
+    // A regression on sparse rows (ridge by conjugate gradients): weight 0 leaves the row out
+    // (λ searched), bit for bit; weights 1, 2, 3 are the rows repeated (λ fixed; the solver's
+    // tolerance); at a fixed λ the dense fit of the same weighted rows, to its grid's
+    // resolution; the report says the errors are weighted.
+    let values: Array1<f64> = x
+        .rows()
+        .into_iter()
+        .map(|r| (2.0 * r[0]).sin() + r[1] * r[0])
+        .collect();
+    let regression = linear
+        .task(Task::Regression)
+        .solver(Solver::default())
         .check()
+        .unwrap();
+    let (weighted, report) = regression
+        .fit_sparse_weighted(&sparse(&x, &values), w.view())
+        .unwrap();
+    let vk = values.select(Axis(0), &kept);
+    let alone = regression
+        .fit_sparse_weighted(&sparse(&xk, &vk), twos.view())
         .unwrap()
-        .fit_sparse_weighted(&sparse(&x, &y), w.view())
-        .unwrap_err();
-    assert!(err.to_string().contains("sample weights"), "{err}");
+        .0;
+    assert_eq!(weighted.to_bytes().unwrap(), alone.to_bytes().unwrap());
+    let notes = report.unwrap().notes.join("\n");
+    assert!(notes.contains("sample weights"), "{notes}");
+    let fixed = KernelMachine::params()
+        .task(Task::Regression)
+        .map(MapKind::Linear)
+        .kernel(rks::Kernel::Linear)
+        .scaler(rks::scaler::ScalerKind::MaxAbs)
+        .solver(Solver::Ridge {
+            lambda: Lambda::Fixed(0.5),
+        })
+        .selection(None)
+        .check()
+        .unwrap();
+    let counts: Array1<f64> = (0..400).map(|i| (1 + i % 3) as f64).collect();
+    let repeat: Vec<usize> = (0..400)
+        .flat_map(|i| std::iter::repeat_n(i, 1 + i % 3))
+        .collect();
+    let (xr, vr) = (x.select(Axis(0), &repeat), values.select(Axis(0), &repeat));
+    let by_weight = fixed
+        .fit_sparse_weighted(&sparse(&x, &values), counts.view())
+        .unwrap()
+        .0;
+    let by_repeat = fixed.fit_sparse(&sparse(&xr, &vr)).unwrap().0;
+    let worst = largest_difference(&scores(&by_weight), &scores(&by_repeat));
+    assert!(worst < 1e-6, "{worst:e}");
+    let dense = fixed
+        .fit_weighted(x.view(), values.view(), counts.view())
+        .unwrap();
+    let worst = largest_difference(&scores(&by_weight), &scores(&dense));
+    assert!(worst < 1e-3, "{worst:e}");
+    let unweighted = fixed.fit_sparse(&sparse(&x, &values)).unwrap().0;
+    assert!(largest_difference(&scores(&by_weight), &scores(&unweighted)) > 1e-3);
 }
 
 #[test]

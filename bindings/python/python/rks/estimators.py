@@ -515,8 +515,8 @@ class KernelRegressor(RegressorMixin, _KernelMachine):
 
         ``sample_weight`` (one number ≥ 0 per row, or None): each row's squared error counts
         its weight (weighted ridge) and the model selection compares weighted squared errors; a
-        row of weight 0 is left out, weights all 1 are no weights. Dense rows only: ridge on
-        sparse rows takes no weights (a ValueError)."""
+        row of weight 0 is left out, weights all 1 are no weights. Dense or sparse rows (ridge
+        on sparse rows weighs them as well, λ by the weighted held-out squared error)."""
         sparse = sp.issparse(X)
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=np.float64, order="C", y_numeric=True,

@@ -79,28 +79,38 @@ impl KernelMachineValidParams {
         &self,
         data: &SparseDataset,
     ) -> Result<(KernelMachine, Option<SelectionReport>)> {
-        self.fit_sparse_rows(data)
+        self.noted(self.fit_sparse_rows(data))
     }
 
     /// [`fit_sparse`](Self::fit_sparse) with a weight per row, as
     /// [`fit_weighted`](Self::fit_weighted) (rows of weight 0 left out): the classifier's SVM
-    /// counts row i's cost C·wᵢ and its C is chosen by weighted errors. A regression on sparse
-    /// rows takes no weights (an error).
+    /// counts row i's cost C·wᵢ and its C is chosen by weighted errors; the regression's ridge
+    /// counts row i's squared error wᵢ times ([`crate::sparse_ridge`]) and its λ is chosen by
+    /// the weighted squared error of the held-out rows.
     pub fn fit_sparse_weighted(
         &self,
         data: &SparseDataset,
         sample_weights: ArrayView1<'_, f64>,
     ) -> Result<(KernelMachine, Option<SelectionReport>)> {
-        if self.task == Task::Regression {
-            return Err(invalid(
-                Param::RowWeights,
-                "ridge on sparse rows takes no sample weights (hold the rows dense to weigh them)",
-            ));
-        }
-        self.weighed(sample_weights, data.n_rows(), |params, kept| match kept {
-            None => params.fit_sparse_rows(data),
-            Some(kept) => params.fit_sparse_rows(&data.pick(kept)),
+        self.weighed(sample_weights, data.n_rows(), |params, kept| {
+            params.noted(match kept {
+                None => params.fit_sparse_rows(data),
+                Some(kept) => params.fit_sparse_rows(&data.pick(kept)),
+            })
         })
+    }
+
+    /// A sparse fit's outcome with the notes that its errors are weighted, when these params
+    /// weigh the rows ([`note_class_weights`](Self::note_class_weights)).
+    fn noted(
+        &self,
+        fitted: Result<(KernelMachine, Option<SelectionReport>)>,
+    ) -> Result<(KernelMachine, Option<SelectionReport>)> {
+        let (model, mut report) = fitted?;
+        if let Some(report) = &mut report {
+            self.note_class_weights(report);
+        }
+        Ok((model, report))
     }
 
     /// [`fit_sparse`](Self::fit_sparse)'s work, under these params' sample weights (if any).
@@ -242,7 +252,8 @@ impl KernelMachineValidParams {
         let scaler = self.sparse_scaler(data, &mut notes)?;
         let rows = SparseRows::<f64>::scaled_entries(&scaler, data)?;
         let y = data.y.to_vec();
-        let whole = Centred::of(&rows, &y);
+        let weights = self.row_weights_of(None, &[])?;
+        let whole = Centred::weighted(&rows, &y, weights.as_deref());
         let k = self.selection.as_ref().map_or(3, |s| s.folds);
         let cv_rows = self
             .selection
@@ -334,6 +345,9 @@ impl KernelMachineValidParams {
         }
         let picked = seeded_rows(rows.n_rows(), count, self.seed());
         let targets: Vec<f64> = picked.iter().map(|&i| y[i]).collect();
+        // The picked rows' sample weights (each 1 without): each fold fits and scores weighted.
+        let weights = self.on_rows(&picked).row_weights_of(None, &[])?;
+        let weight = |i: usize| weights.as_ref().map_or(1.0, |w| w[i]);
         let folds = assign_folds(&targets, k, false, self.seed());
         let mut order: Vec<usize> = (0..grid.len()).collect();
         order.sort_by(|&a, &b| grid[b].total_cmp(&grid[a]));
@@ -344,7 +358,10 @@ impl KernelMachineValidParams {
             let pick = |set: &[usize]| set.iter().map(|&i| picked[i]).collect::<Vec<usize>>();
             let (train_rows, test_rows) = (rows.select(&pick(&train)), rows.select(&pick(&test)));
             let train_y: Vec<f64> = train.iter().map(|&i| targets[i]).collect();
-            let centred = Centred::of(&train_rows, &train_y);
+            let train_weights: Option<Vec<f64>> = weights
+                .as_ref()
+                .map(|_| train.iter().map(|&i| weight(i)).collect());
+            let centred = Centred::weighted(&train_rows, &train_y, train_weights.as_deref());
             let mut previous: Option<Vec<f64>> = None;
             for &j in &order {
                 let fit = sparse_ridge::fit(&train_rows, &centred, grid[j], previous.as_deref());
@@ -352,11 +369,13 @@ impl KernelMachineValidParams {
                 squared[j] += predicted
                     .iter()
                     .zip(&test)
-                    .map(|(p, &i)| (p - targets[i]).powi(2))
+                    .map(|(p, &i)| weight(i) * (p - targets[i]).powi(2))
                     .sum::<f64>();
                 previous = Some(fit.weights);
             }
         }
+        // The weighted mean: Σωe²/Σω over the picked rows (each weighs 1 without weights).
+        let total: f64 = (0..count).map(weight).sum();
         let trials: Vec<SolverTrial> = grid
             .iter()
             .zip(&squared)
@@ -366,7 +385,7 @@ impl KernelMachineValidParams {
                 value,
                 score: LooScore {
                     error: None,
-                    mse: sum / count as f64,
+                    mse: sum / total,
                     rows: count,
                 },
                 rows: count,
