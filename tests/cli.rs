@@ -1672,7 +1672,7 @@ fn sparse_rows_take_row_weights() {
         let weight = |i: usize| {
             if i < 20 {
                 "0\n"
-            } else if i % 2 == 0 {
+            } else if i.is_multiple_of(2) {
                 "3\n"
             } else {
                 "0.5\n"
