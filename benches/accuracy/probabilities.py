@@ -13,6 +13,12 @@ on the rows run.py trained on; `svm-predict -b 1` gives the test rows' probabili
 default `rks fit` with `--probabilities`, then `rks eval` (accuracy and log loss). The log loss
 is the mean −ln p(true class), p clipped below at 2⁻⁵²; CPU seconds are user time (all
 threads). The results go to benches/accuracy/results/probabilities.json.
+
+With `--streamed`: the two ways rks fits the sigmoids, on one configuration (ridge on Fastfood's
+1,024 frequencies, σ and λ searched as the streamed fit searches them): in memory (`rks fit
+--probabilities`, five refits on folds) and streamed (`rks fit --stream --probabilities`, the
+exact leave-one-out decision values of the sampled rows). Same model, other sigmoids; the
+results go to benches/accuracy/results/probabilities-streamed.json.
 """
 import argparse
 import json
@@ -77,11 +83,55 @@ def libsvm_b1(name, folder, d, tmp):
             "train_cpu_s": cpu, "C": peers["C"], "gamma": peers["gamma"]}
 
 
+def streamed(rks, only):
+    """In memory against streamed calibration, one configuration (see the module docs)."""
+    path = os.path.join(RESULTS, "probabilities-streamed.json")
+    results = json.load(open(path)) if os.path.exists(path) else {}
+    config = ["--solver", "ridge", "--map", "fastfood", "--frequencies", "1024", "--task",
+              "classification", "--probabilities"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, folder, d in SETS:
+            if only and name not in only:
+                continue
+            print(name, flush=True)
+            row = {}
+            for how, extra in [("in_memory", []), ("streamed", ["--stream"])]:
+                ours = run_rks(rks, name, folder, d, tmp, fit_args=config + extra)
+                model = os.path.join(tmp, name + ".model")
+                ev = json.loads(subprocess.run(
+                    [rks, "eval", "--model", model, "--test", os.path.join(folder, name + ".test"),
+                     "--json"], capture_output=True, text=True, check=True).stdout)
+                row[how] = {"accuracy": ours["score"]["accuracy"], "log_loss": ev["log_loss"],
+                            "fit_cpu_s": ours["fit_cpu_s"], "commit": ours["commit"],
+                            "folds": ours["model"]["probabilities"]["folds"]}
+            results[name] = row
+            a, b = row["streamed"], row["in_memory"]
+            print(f"  streamed {100 * a['accuracy']:.2f} % {a['log_loss']:.4f} "
+                  f"({a['fit_cpu_s']:.1f} s); in memory {100 * b['accuracy']:.2f} % "
+                  f"{b['log_loss']:.4f} ({b['fit_cpu_s']:.1f} s)", flush=True)
+            json.dump(results, open(path, "w"), indent=1)
+    print("| set | accuracy, in memory | accuracy, streamed | log loss, in memory (5 folds) | "
+          "log loss, streamed (leave-one-out) | streamed / in memory | fit CPU s, in memory | "
+          "fit CPU s, streamed |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, _, _ in SETS:
+        if name not in results:
+            continue
+        a, b = results[name]["in_memory"], results[name]["streamed"]
+        print(f"| {name} | {100 * a['accuracy']:.2f} % | {100 * b['accuracy']:.2f} % | "
+              f"{a['log_loss']:.4f} | {b['log_loss']:.4f} | {b['log_loss'] / a['log_loss']:.2f} | "
+              f"{a['fit_cpu_s']:.1f} | {b['fit_cpu_s']:.1f} |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", help="comma-separated set names")
+    ap.add_argument("--streamed", action="store_true",
+                    help="in-memory against streamed calibration instead of LIBSVM")
     args = ap.parse_args()
     rks = os.path.join(ROOT, "target", "release", "rks")
+    if args.streamed:
+        return streamed(rks, set(args.only.split(",")) if args.only else None)
     path = os.path.join(RESULTS, "probabilities.json")
     results = json.load(open(path)) if os.path.exists(path) else {}
     only = set(args.only.split(",")) if args.only else None
