@@ -21,7 +21,9 @@
 //!    the same bits ([`SecondPass::limbs`] for an engine's integer `SUM`).
 //! 4. **Finish** ([`KernelMachineValidParams::finish`]): λ by exact leave-one-out on the plan's
 //!    sampled rows against the merged statistics (model selection on), or by GCV, or fixed;
-//!    then the model.
+//!    then the model, and with class probabilities
+//!    ([`probabilities`](super::KernelMachineParams::probabilities)) one Platt sigmoid per class
+//!    on those rows' exact leave-one-out decision values at the model's λ.
 //!
 //! **Sample weights** ([`FirstPass::update_weighted`], [`SecondPass::update_weighted`]): pass 1
 //! leaves rows of weight 0 out and keeps each sampled row's weight with it and the largest
