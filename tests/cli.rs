@@ -2561,8 +2561,8 @@ fn row_weights_are_read_from_a_file_reported_and_checked() {
         std::fs::read(&without).unwrap()
     );
     // tune weighs the folds alike (the same grid scores), and its fit command carries the flag.
-    let tune = |train: &Path, weights: &Path| {
-        json(&[
+    let tune = |train: &Path, weights: &Path, grid: &[&str]| {
+        let mut args = vec![
             "tune",
             "--train",
             path_str(train),
@@ -2570,34 +2570,21 @@ fn row_weights_are_read_from_a_file_reported_and_checked() {
             "30",
             "--frequencies",
             "64",
-            "--cs",
-            "1,10",
-            "--sigmas",
-            "0.5",
             "--weights",
             path_str(weights),
-        ])
+        ];
+        args.extend_from_slice(grid);
+        json(&args)
     };
-    let (tuned, rest_tuned) = (tune(&train, &weights), tune(&rest, &rest_weights));
+    let sigma = ["--cs", "1,10", "--sigmas", "0.5"];
+    let (tuned, rest_tuned) = (
+        tune(&train, &weights, &sigma),
+        tune(&rest, &rest_weights, &sigma),
+    );
     assert_eq!(tuned["grid"], rest_tuned["grid"]);
     // Without σ given, the relevance step: skipped under weights other than 0 and 1; with 0s
     // and 1s only, run on the rows of weight 1 unweighted, as the weighted fit does.
-    let tune = |train: &Path, weights: &Path| {
-        json(&[
-            "tune",
-            "--train",
-            path_str(train),
-            "--features",
-            "30",
-            "--frequencies",
-            "64",
-            "--cs",
-            "1",
-            "--weights",
-            path_str(weights),
-        ])
-    };
-    let note = tune(&train, &weights)["relevance_note"].to_string();
+    let note = tune(&train, &weights, &["--cs", "1"])["relevance_note"].to_string();
     assert!(note.contains("sample weights"), "{note}");
     let zero_one = dir.path().join("zero-one.txt");
     let text: String = (0..rows)
@@ -2606,7 +2593,10 @@ fn row_weights_are_read_from_a_file_reported_and_checked() {
     std::fs::write(&zero_one, text).unwrap();
     let ones = dir.path().join("ones.txt");
     std::fs::write(&ones, "1\n".repeat(rows - 10)).unwrap();
-    let (zero_one, rest_ones) = (tune(&train, &zero_one), tune(&rest, &ones));
+    let (zero_one, rest_ones) = (
+        tune(&train, &zero_one, &["--cs", "1"]),
+        tune(&rest, &ones, &["--cs", "1"]),
+    );
     assert_eq!(zero_one["grid"], rest_ones["grid"]);
     assert_eq!(
         zero_one["relevance"]["weights"],

@@ -83,6 +83,20 @@ def libsvm_b1(name, folder, d, tmp):
             "train_cpu_s": cpu, "C": peers["C"], "gamma": peers["gamma"]}
 
 
+def rks_probabilities(rks, name, folder, d, tmp, fit_args):
+    """`rks fit` with `fit_args` (among them `--probabilities`) and `rks eval` on one set: the
+    test accuracy and log loss, the fit's CPU seconds, and what its calibration measured."""
+    ours = run_rks(rks, name, folder, d, tmp, fit_args=fit_args)
+    model = os.path.join(tmp, name + ".model")
+    ev = json.loads(subprocess.run(
+        [rks, "eval", "--model", model, "--test", os.path.join(folder, name + ".test"),
+         "--json"], capture_output=True, text=True, check=True).stdout)
+    calibration = ours["model"]["probabilities"]
+    return {"accuracy": ours["score"]["accuracy"], "log_loss": ev["log_loss"],
+            "fit_cpu_s": ours["fit_cpu_s"], "commit": ours["commit"],
+            "folds": calibration["folds"], "held_out_log_loss": calibration["held_out_log_loss"]}
+
+
 def streamed(rks, only):
     """In memory against streamed calibration, one configuration (see the module docs)."""
     path = os.path.join(RESULTS, "probabilities-streamed.json")
@@ -94,16 +108,8 @@ def streamed(rks, only):
             if only and name not in only:
                 continue
             print(name, flush=True)
-            row = {}
-            for how, extra in [("in_memory", []), ("streamed", ["--stream"])]:
-                ours = run_rks(rks, name, folder, d, tmp, fit_args=config + extra)
-                model = os.path.join(tmp, name + ".model")
-                ev = json.loads(subprocess.run(
-                    [rks, "eval", "--model", model, "--test", os.path.join(folder, name + ".test"),
-                     "--json"], capture_output=True, text=True, check=True).stdout)
-                row[how] = {"accuracy": ours["score"]["accuracy"], "log_loss": ev["log_loss"],
-                            "fit_cpu_s": ours["fit_cpu_s"], "commit": ours["commit"],
-                            "folds": ours["model"]["probabilities"]["folds"]}
+            row = {how: rks_probabilities(rks, name, folder, d, tmp, config + extra)
+                   for how, extra in [("in_memory", []), ("streamed", ["--stream"])]}
             results[name] = row
             a, b = row["streamed"], row["in_memory"]
             print(f"  streamed {100 * a['accuracy']:.2f} % {a['log_loss']:.4f} "
@@ -140,17 +146,9 @@ def main():
             if only and name not in only:
                 continue
             print(name, flush=True)
-            ours = run_rks(rks, name, folder, d, tmp, fit_args=["--probabilities"])
-            model = os.path.join(tmp, name + ".model")
-            ev = json.loads(subprocess.run(
-                [rks, "eval", "--model", model, "--test", os.path.join(folder, name + ".test"),
-                 "--json"], capture_output=True, text=True, check=True).stdout)
-            results[name] = {
-                "rks": {"accuracy": ours["score"]["accuracy"], "log_loss": ev["log_loss"],
-                        "fit_cpu_s": ours["fit_cpu_s"], "commit": ours["commit"],
-                        "held_out_log_loss": ours["model"]["probabilities"]["held_out_log_loss"]},
-                "libsvm_b1": libsvm_b1(name, folder, d, tmp),
-            }
+            ours = rks_probabilities(rks, name, folder, d, tmp, ["--probabilities"])
+            del ours["folds"]
+            results[name] = {"rks": ours, "libsvm_b1": libsvm_b1(name, folder, d, tmp)}
             r = results[name]
             print(f"  rks {100 * r['rks']['accuracy']:.2f} % log loss {r['rks']['log_loss']:.4f} "
                   f"({r['rks']['fit_cpu_s']:.1f} s); LIBSVM -b 1 "
