@@ -28,6 +28,11 @@ pub fn rks(e: RksError) -> PyErr {
 /// An error of the `rks-solvers` crate.
 pub fn solvers(e: SolversError) -> PyErr {
     match e {
+        // A Python exception raised while a chunk was fetched (a streamed fit): as raised.
+        SolversError::Source(inner) => match inner.downcast::<PyErr>() {
+            Ok(raised) => *raised,
+            Err(other) => PyValueError::new_err(other.to_string()),
+        },
         SolversError::File(e) => file(e),
         SolversError::Rks(e) => rks(e),
         e @ (SolversError::OutOfMemory { .. } | SolversError::SparseOutOfMemory { .. }) => {

@@ -4,7 +4,7 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::{PyBytes, PyDict, PyIterator, PyString};
 use rks::scaler::ScalerKind;
 use rks::{Bandwidth, Kernel, MapKind};
 use rks_solvers::class_weights::ClassWeights;
@@ -12,12 +12,45 @@ use rks_solvers::machine::{
     DEFAULT_BUDGET_SECONDS, DEFAULT_FREQUENCIES, KernelMachineValidParams, Selection,
 };
 use rks_solvers::partial::{FirstPass, Plan, SecondPass};
-use rks_solvers::{KernelMachine, Lambda, Solver, SolverKind, Task};
+use rks_solvers::{KernelMachine, Lambda, Solver, SolverKind, Task, WeightedChunk};
 
 use crate::arrays::{rows_f64, sparse_rows, targets};
 use crate::errors;
 use crate::machine::Machine;
 use crate::names::{AUTO, parse};
+
+/// A Python iterable's chunks for [`Params::fit_stream`], each converted to owned arrays while
+/// the GIL is held.
+struct Chunks(Py<PyIterator>);
+
+impl Iterator for Chunks {
+    type Item = PyResult<WeightedChunk>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Python::attach(|py| {
+            let item = match self.0.bind(py).clone().next()? {
+                Ok(item) => item,
+                Err(e) => return Some(Err(e)),
+            };
+            Some(chunk_of(&item))
+        })
+    }
+}
+
+/// One `(x, y, sample_weight)` chunk as owned arrays (`sample_weight` None: weights of 1).
+fn chunk_of(item: &Bound<'_, PyAny>) -> PyResult<WeightedChunk> {
+    let (x, y, w): (Bound<'_, PyAny>, Bound<'_, PyAny>, Bound<'_, PyAny>) = item
+        .extract()
+        .map_err(|_| PyValueError::new_err("each chunk is a tuple (x, y, sample_weight)"))?;
+    let x = rows_f64(&x)?.as_array().to_owned();
+    let y = targets(&y)?.as_array().to_owned();
+    let w = if w.is_none() {
+        ndarray::Array1::ones(y.len())
+    } else {
+        targets(&w)?.as_array().to_owned()
+    };
+    Ok((x, y, w))
+}
 
 /// The name of [`ClassWeights::Balanced`] (scikit-learn's `class_weight="balanced"`).
 pub const BALANCED: &str = "balanced";
@@ -240,6 +273,27 @@ impl Params {
             .detach(|| match w {
                 None => self.inner.fit_sparse(&rows),
                 Some(w) => self.inner.fit_sparse_weighted(&rows, w),
+            })
+            .map_err(errors::solvers)?;
+        Ok(Machine::from(model))
+    }
+
+    /// The library's streamed fit
+    /// ([`fit_stream_weighted`](KernelMachineValidParams::fit_stream_weighted)) over the chunks
+    /// `open()` returns: a callable called once per pass (twice), each time returning an
+    /// iterable of `(x, y, sample_weight)` chunks — float64 rows, targets and weights, or
+    /// `sample_weight` None for weights of 1. Only one chunk is held at a time; the GIL is held
+    /// only while a chunk is fetched and converted. An exception raised by `open` or the
+    /// iterable propagates as raised.
+    fn fit_stream(&self, py: Python<'_>, open: Py<PyAny>) -> PyResult<Machine> {
+        let model = py
+            .detach(|| {
+                self.inner.fit_stream_weighted(|| {
+                    Python::attach(|py| -> PyResult<Chunks> {
+                        let chunks = open.bind(py).call0()?.try_iter()?;
+                        Ok(Chunks(chunks.unbind()))
+                    })
+                })
             })
             .map_err(errors::solvers)?;
         Ok(Machine::from(model))

@@ -10,7 +10,8 @@ Transformers (``fit`` / ``transform``, f32 and f64 in and out):
 
 Estimators (scaler -> map -> ridge or linear SVM, with model selection):
 :class:`KernelClassifier`, :class:`KernelRegressor`; ``rks.dask.fit`` fits them on Dask
-collections through the library's partial-fit API.
+collections through the library's partial-fit API, ``rks.chunks.fit`` on chunks of rows read
+one at a time (the library's streamed fit).
 
 >>> import numpy as np, rks
 >>> X = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)

@@ -34,7 +34,8 @@ import dask.array as da
 import numpy as np
 
 from . import _rks
-from .estimators import KernelClassifier, KernelRegressor, classes_as_targets
+from ._partial import check_estimator, params_of, rows, targets, weights
+from .estimators import KernelClassifier
 
 #: Parts merged per task of the merge trees.
 FAN_IN = 8
@@ -72,10 +73,7 @@ def fit(estimator, X, y, sample_weight=None):
     one, bit for bit, that ``estimator.fit(X.compute(), y.compute(),
     sample_weight=sample_weight.compute())`` gives with the three set explicitly.
     """
-    if not isinstance(estimator, (KernelClassifier, KernelRegressor)):
-        raise TypeError(
-            f"rks.dask.fit fits a KernelClassifier or KernelRegressor, got {type(estimator).__name__}"
-        )
+    check_estimator(estimator, "rks.dask.fit")
     X, y = _as_arrays(X, y)
     w = _as_weights(sample_weight, X)
     classifier = isinstance(estimator, KernelClassifier)
@@ -83,18 +81,14 @@ def fit(estimator, X, y, sample_weight=None):
     # class_weight is a dict: its labels are mapped through the classes, as KernelClassifier.fit
     # maps them (a label that is not a class of y is a ValueError).
     if not (classifier and isinstance(estimator.class_weight, Mapping)):
-        params = estimator._params()
-        _rks.Params(**params)
+        params = params_of(estimator, None)
     # The labels and the weights' checks in one computation (each None when not needed).
     labels, checks = dask.compute(da.unique(y) if classifier else None, _weight_checks(w))
     _check_weights(checks)
     classes = None
     if classifier:
         classes = np.unique(np.asarray(labels))
-        if len(classes) < 2:
-            raise ValueError(f"a classifier needs at least two classes, got {list(classes)!r}")
-        params = estimator._params(classes=classes)
-        _rks.Params(**params)
+        params = params_of(estimator, classes)
     xs, ys = X.to_delayed().ravel(), y.to_delayed().ravel()
     ws = [None] * len(xs) if w is None else w.to_delayed().ravel()
     blocks = list(zip(xs, ys, ws))
@@ -195,27 +189,11 @@ def _tree(parts, merge):
     return parts[0]
 
 
-def _rows(x):
-    return np.ascontiguousarray(x, dtype=np.float64)
-
-
-def _weights(w):
-    return None if w is None else np.ascontiguousarray(w, dtype=np.float64)
-
-
-def _targets(y, classes):
-    y = np.asarray(y)
-    if classes is None:
-        return np.ascontiguousarray(y, dtype=np.float64)
-    indices = np.searchsorted(classes, y)
-    return classes_as_targets(classes, indices)
-
-
 # The tasks the workers run: module functions, pickled by reference.
 
 
 def _first_pass(params, classes, x, y, w=None):
-    return _rks.Params(**params).first_pass(_rows(x), _targets(y, classes), _weights(w))
+    return _rks.Params(**params).first_pass(rows(x), targets(y, classes), weights(w))
 
 
 def _merge_first(parts):
@@ -227,7 +205,7 @@ def _plan(params, first):
 
 
 def _second_pass(plan, classes, x, y, w=None):
-    return _rks.second_pass(plan, _rows(x), _targets(y, classes), _weights(w))
+    return _rks.second_pass(plan, rows(x), targets(y, classes), weights(w))
 
 
 def _merge_second(parts):
