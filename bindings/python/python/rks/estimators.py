@@ -231,8 +231,10 @@ class KernelClassifier(ClassifierMixin, _KernelMachine):
         the held-out decision values, as LIBSVM's ``-b 1`` and ``SVC(probability=True)`` do. The
         fit costs about five fits at the chosen parameters more; the model and its predictions
         are unchanged. As with ``SVC``, the class of the largest probability can, rarely, differ
-        from :meth:`predict` (the sigmoids are fitted per class). Fits in memory only (not
-        ``rks.dask.fit``). Without it, ``predict_proba`` is not an attribute
+        from :meth:`predict` (the sigmoids are fitted per class). ``rks.dask.fit`` and
+        ``rks.chunks.fit``, which do not hold the rows, fit the sigmoids on the exact
+        leave-one-out decision values of their sampled rows instead. Without it,
+        ``predict_proba`` is not an attribute
         (``hasattr(clf, "predict_proba")`` is False), as for ``SVC``.
     class_weight : dict, "balanced" or None, default None
         How much each class's rows count in the fit (scikit-learn ``SVC``'s and
