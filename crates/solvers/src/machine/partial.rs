@@ -148,22 +148,26 @@ struct Kept {
 }
 
 impl Kept {
-    /// The rows of `x`, `y` of positive weight in `weights` (checked: one per row, finite, ≥ 0).
+    /// The rows of `x`, `y` of positive weight in `weights` (checked: one per row, finite, ≥ 0);
+    /// `None` when every row weighs more than 0 (the chunk is then used as it is, not copied).
     fn of(
         weights: ArrayView1<'_, f64>,
         x: ArrayView2<'_, f64>,
         y: ArrayView1<'_, f64>,
-    ) -> Result<Self> {
+    ) -> Result<Option<Self>> {
         let w = weights.to_vec();
         crate::ridge::check_row_weights(&w, x.nrows())?;
+        if w.iter().all(|&v| v > 0.0) {
+            return Ok(None);
+        }
         let rows: Vec<usize> = (0..w.len()).filter(|&i| w[i] > 0.0).collect();
-        Ok(Self {
+        Ok(Some(Self {
             x: x.select(Axis(0), &rows),
             y: y.select(Axis(0), &rows),
             weights: weights.select(Axis(0), &rows),
             left_out: (w.len() - rows.len()) as u64,
             rows,
-        })
+        }))
     }
 }
 
@@ -257,18 +261,17 @@ impl FirstPass {
                 classes.push(class_label(i, v)?);
             }
         }
-        let kept = match weights {
-            Some(w) => Some(Kept::of(w, x, y)?),
-            None => None,
+        let Some(w) = weights else {
+            return self.add_rows(x, y, None, classes);
         };
-        match &kept {
+        match Kept::of(w, x, y)? {
+            None => self.add_rows(x, y, Some(w), classes),
             Some(k) => {
                 let class_of = |i: &usize| classes.get(*i).copied();
                 let classes = k.rows.iter().filter_map(class_of).collect();
                 self.left_out += k.left_out;
                 self.add_rows(k.x.view(), k.y.view(), Some(k.weights.view()), classes)
             }
-            None => self.add_rows(x, y, None, classes),
         }
     }
 
@@ -957,10 +960,15 @@ impl SecondPass {
             None => self.add_rows(plan, x, y, None),
             Some(w) => {
                 let kept = Kept::of(w, x, y)?;
+                // The rows of positive weight: every row, or those picked.
+                let (picked, positive) = match &kept {
+                    None => (None, w.view()),
+                    Some(k) => (Some(k.rows.as_slice()), k.weights.view()),
+                };
                 // Weights above pass 1's largest would leave the grid; without sample weights
                 // in the plan, a weight other than 1 would be folded in as 1.
                 let allowed = |v: f64| plan.sample_weight.map_or(v == 1.0, |largest| v <= largest);
-                if let Some(i) = kept.weights.iter().position(|&v| !allowed(v)) {
+                if let Some(i) = positive.iter().position(|&v| !allowed(v)) {
                     let saw = match plan.sample_weight {
                         Some(largest) => format!("weights up to {largest}"),
                         None => "weights of 0 and 1 only".into(),
@@ -968,16 +976,16 @@ impl SecondPass {
                     return Err(mismatch(&format!(
                         "row {}'s weight {} is not among the weights pass 1 saw ({saw}): pass \
                          2 is given the rows and weights of pass 1",
-                        kept.rows[i], kept.weights[i]
+                        picked.map_or(i, |rows| rows[i]),
+                        positive[i]
                     )));
                 }
-                self.add_rows(
-                    plan,
-                    kept.x.view(),
-                    kept.y.view(),
-                    Some(kept.weights.view()),
-                )
-                .map_err(|e| e.of_picked_rows(&kept.rows))
+                match &kept {
+                    None => self.add_rows(plan, x, y, Some(w)),
+                    Some(k) => self
+                        .add_rows(plan, k.x.view(), k.y.view(), Some(k.weights.view()))
+                        .map_err(|e| e.of_picked_rows(&k.rows)),
+                }
             }
         }
     }
